@@ -1,0 +1,254 @@
+/**
+ * The embedded flat-file backend. DATA_DIR holds:
+ * - `clientes.txt`, customers as `username;matricula` (the original's format);
+ * - `medicoes.log`, the append-only readings log, oldest first;
+ * - `.lock`, the PID of the one process that owns the directory.
+ *
+ * Start-up reads the log once and keeps, per matricula, its newest
+ * readings in memory, so no route ever scans the log.
+ */
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, mkdir, open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Reading } from '../../protocol/meter-protocol.js';
+import {
+  RECENT_READINGS_LIMIT,
+  StoreError,
+  type AddCustomersResult,
+  type AppendResult,
+  type Customer,
+  type CustomerQuery,
+  type Store,
+  type StoreStats,
+} from '../store.js';
+import { appendCustomers, readCustomerFile } from './customers-file.js';
+import { lockDirectory, type DirectoryLock } from './lock.js';
+import { loadLog, LogWriter, type LoadSummary } from './readings-log.js';
+
+export const CUSTOMERS_FILE = 'clientes.txt';
+export const READINGS_FILE = 'medicoes.log';
+export const LOCK_FILE = '.lock';
+
+export interface FileStoreOptions {
+  readonly dataDir: string;
+  readonly logger: Logger;
+  /** Copied to `clientes.txt` when the directory has none yet. */
+  readonly seedCustomersFile?: string | undefined;
+}
+
+interface MeterState {
+  /** Newest durable readings, oldest first, at most RECENT_READINGS_LIMIT. */
+  recent: Reading[];
+  /** Newest timestamp durable or queued: what a new reading must exceed. */
+  newestAccepted: number;
+}
+
+/** fsync a directory so that a file just created in it survives a crash. */
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function remember(state: MeterState, reading: Reading): void {
+  state.recent.push(reading);
+  if (state.recent.length > RECENT_READINGS_LIMIT) state.recent.shift();
+}
+
+function newestDurable(state: MeterState): number {
+  return state.recent[state.recent.length - 1]?.timestamp ?? Number.NEGATIVE_INFINITY;
+}
+
+export class FileStore implements Store {
+  readonly loadSummary: LoadSummary;
+  private readonly meters: Map<string, MeterState>;
+  private readonly customers: CustomerIndex;
+  private readonly customersPath: string;
+  private readonly handle: FileHandle;
+  private readonly writer: LogWriter;
+  private readonly lock: DirectoryLock;
+  private readingCount: number;
+  private closing: Promise<void> | undefined;
+
+  private constructor(parts: {
+    meters: Map<string, MeterState>;
+    customers: CustomerIndex;
+    customersPath: string;
+    handle: FileHandle;
+    size: number;
+    lock: DirectoryLock;
+    loadSummary: LoadSummary;
+  }) {
+    this.meters = parts.meters;
+    this.customers = parts.customers;
+    this.customersPath = parts.customersPath;
+    this.handle = parts.handle;
+    this.lock = parts.lock;
+    this.loadSummary = parts.loadSummary;
+    this.readingCount = parts.loadSummary.lines;
+    this.writer = new LogWriter(parts.handle, parts.size, {
+      onDurable: (readings) => {
+        for (const reading of readings) remember(this.meterState(reading.matricula), reading);
+        this.readingCount += readings.length;
+      },
+      onAbandoned: (readings) => {
+        for (const reading of readings) {
+          const state = this.meterState(reading.matricula);
+          state.newestAccepted = newestDurable(state);
+        }
+      },
+    });
+  }
+
+  static async open(options: FileStoreOptions): Promise<FileStore> {
+    const { dataDir, logger } = options;
+    await mkdir(dataDir, { recursive: true });
+    const lock = await lockDirectory(join(dataDir, LOCK_FILE));
+    try {
+      const customersPath = join(dataDir, CUSTOMERS_FILE);
+      if (options.seedCustomersFile !== undefined) {
+        try {
+          await copyFile(options.seedCustomersFile, customersPath, fsConstants.COPYFILE_EXCL);
+          await syncDirectory(dataDir);
+          logger.info({ path: customersPath, from: options.seedCustomersFile }, 'seeded customers file');
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        }
+      }
+      await (await open(customersPath, 'a')).close();
+      const customers = new CustomerIndex();
+      for (const customer of await readCustomerFile(customersPath, logger)) {
+        if (!customers.add(customer)) logger.warn({ customer }, 'ignoring customer whose username or matricula repeats an earlier line');
+      }
+
+      const readingsPath = join(dataDir, READINGS_FILE);
+      const handle = await open(readingsPath, fsConstants.O_RDWR | fsConstants.O_CREAT);
+      await syncDirectory(dataDir);
+      const meters = new Map<string, MeterState>();
+      const summary = await loadLog(handle, readingsPath, logger, (reading) => {
+        const state = meterState(meters, reading.matricula);
+        // A line not newer than its predecessor (a hand-merged log) cannot be the newest: keep the order strict.
+        if (reading.timestamp <= state.newestAccepted) return;
+        state.newestAccepted = reading.timestamp;
+        remember(state, reading);
+      });
+      return new FileStore({ meters, customers, customersPath, handle, size: summary.size, lock, loadSummary: summary });
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  async append(readings: readonly Reading[]): Promise<AppendResult> {
+    this.assertOpen();
+    let stored = 0;
+    for (const reading of readings) {
+      const state = this.meterState(reading.matricula);
+      if (reading.timestamp <= state.newestAccepted) continue;
+      state.newestAccepted = reading.timestamp;
+      this.writer.enqueue(reading);
+      stored++;
+    }
+    await this.writer.flushed();
+    const newest = new Map<string, number>();
+    for (const reading of readings) {
+      const timestamp = newestDurable(this.meterState(reading.matricula));
+      if (Number.isFinite(timestamp)) newest.set(reading.matricula, timestamp);
+    }
+    return { stored, duplicates: readings.length - stored, newest };
+  }
+
+  async recentReadings(matricula: string, count: number): Promise<Reading[]> {
+    this.assertOpen();
+    if (!Number.isInteger(count) || count < 1 || count > RECENT_READINGS_LIMIT) {
+      throw new RangeError(`count must be 1 to ${RECENT_READINGS_LIMIT}`);
+    }
+    const recent = this.meters.get(matricula)?.recent ?? [];
+    return recent.slice(-count).reverse();
+  }
+
+  async findCustomers(query: CustomerQuery): Promise<Customer[]> {
+    this.assertOpen();
+    return this.customers.find(query);
+  }
+
+  async addCustomers(customers: readonly Customer[]): Promise<AddCustomersResult> {
+    this.assertOpen();
+    const added: Customer[] = [];
+    const skipped: Customer[] = [];
+    for (const customer of customers) (this.customers.add(customer) ? added : skipped).push(customer);
+    try {
+      await appendCustomers(this.customersPath, added);
+    } catch (error) {
+      for (const customer of added) this.customers.remove(customer);
+      throw new StoreError('UNAVAILABLE', `could not write ${CUSTOMERS_FILE}: ${(error as Error).message}`, { cause: error });
+    }
+    return { added: added.length, skipped };
+  }
+
+  async stats(): Promise<StoreStats> {
+    let meters = 0;
+    for (const state of this.meters.values()) if (state.recent.length > 0) meters++;
+    return { customers: this.customers.size, meters, readings: this.readingCount };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.writer.flushed().catch(() => undefined);
+      await this.handle.close();
+      await this.lock.release();
+    })();
+    return this.closing;
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== undefined) throw new StoreError('CLOSED', 'the store is closed');
+  }
+
+  private meterState(matricula: string): MeterState {
+    return meterState(this.meters, matricula);
+  }
+}
+
+function meterState(meters: Map<string, MeterState>, matricula: string): MeterState {
+  let state = meters.get(matricula);
+  if (state === undefined) {
+    state = { recent: [], newestAccepted: Number.NEGATIVE_INFINITY };
+    meters.set(matricula, state);
+  }
+  return state;
+}
+
+/** Customers by username and by matricula, both unique, in registration order. */
+class CustomerIndex {
+  private readonly byUsername = new Map<string, Customer>();
+  private readonly byMatricula = new Map<string, Customer>();
+
+  get size(): number {
+    return this.byUsername.size;
+  }
+
+  /** Adds a customer unless its username or matricula is taken; says whether it did. */
+  add(customer: Customer): boolean {
+    if (this.byUsername.has(customer.username) || this.byMatricula.has(customer.matricula)) return false;
+    this.byUsername.set(customer.username, customer);
+    this.byMatricula.set(customer.matricula, customer);
+    return true;
+  }
+
+  remove(customer: Customer): void {
+    this.byUsername.delete(customer.username);
+    this.byMatricula.delete(customer.matricula);
+  }
+
+  find(query: CustomerQuery): Customer[] {
+    const candidate =
+      query.username !== undefined ? this.byUsername.get(query.username) : query.matricula !== undefined ? this.byMatricula.get(query.matricula) : undefined;
+    if (candidate === undefined) return query.username === undefined && query.matricula === undefined ? [...this.byUsername.values()] : [];
+    return query.matricula === undefined || candidate.matricula === query.matricula ? [candidate] : [];
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The storage contract shared by every backend (flat files, PostgreSQL).
+ * Routes and the UDP ingest talk only to this interface; nothing outside
+ * database/ knows about files or SQL.
+ */
+import type { Reading } from '../protocol/meter-protocol.js';
+
+export type { Reading } from '../protocol/meter-protocol.js';
+
+/** How many of a meter's newest readings `recentReadings` can return (the alert needs 5). */
+export const RECENT_READINGS_LIMIT = 5;
+
+export interface Customer {
+  readonly username: string;
+  /** 1 to 20 ASCII digits; leading zeros are significant. */
+  readonly matricula: string;
+}
+
+export interface CustomerQuery {
+  readonly username?: string | undefined;
+  readonly matricula?: string | undefined;
+}
+
+export interface AppendResult {
+  /** Readings newly stored by this call. */
+  readonly stored: number;
+  /** Readings not stored because one at least as new was already stored or queued. */
+  readonly duplicates: number;
+  /**
+   * For every matricula in the call: the timestamp of its newest durable
+   * reading once the call resolves. Everything of that matricula up to it is
+   * stored, so it is what the meter is acknowledged with.
+   */
+  readonly newest: ReadonlyMap<string, number>;
+}
+
+export interface AddCustomersResult {
+  readonly added: number;
+  /** Customers skipped because their username or matricula already exists. */
+  readonly skipped: readonly Customer[];
+}
+
+export interface StoreStats {
+  readonly customers: number;
+  /** Distinct matriculas with at least one reading. */
+  readonly meters: number;
+  readonly readings: number;
+}
+
+export type StoreErrorCode =
+  /** The backend cannot be reached or written right now; retrying later may work. */
+  | 'UNAVAILABLE'
+  /** Stored data cannot be read back as written. */
+  | 'CORRUPT'
+  /** The store was closed. */
+  | 'CLOSED'
+  /** Another process owns the data. */
+  | 'LOCKED';
+
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreError';
+    this.code = code;
+  }
+}
+
+export interface Store {
+  /**
+   * Stores readings, given oldest first within each matricula. A reading is
+   * stored only when its timestamp is newer than every reading of its
+   * matricula already stored or queued; any other is a duplicate or late
+   * copy and is skipped (counted in `duplicates`).
+   *
+   * Durability: when the promise resolves, every reading of this call that
+   * was stored, and every reading its `newest` timestamps cover, survives a
+   * crash of the process or the machine. Concurrent calls are committed
+   * together (group commit). On rejection (StoreError `UNAVAILABLE`) none of
+   * this call's readings may be assumed stored; the caller retries later.
+   */
+  append(readings: readonly Reading[]): Promise<AppendResult>;
+
+  /**
+   * The newest durable readings of one matricula, newest first, at most
+   * `count` (1 to {@link RECENT_READINGS_LIMIT}). Empty when it has none.
+   * Its cost does not grow with the number of readings stored.
+   */
+  recentReadings(matricula: string, count: number): Promise<Reading[]>;
+
+  /** Customers that match every field given in the query, in registration order. */
+  findCustomers(query: CustomerQuery): Promise<Customer[]>;
+
+  /**
+   * Registers customers durably, in order. A customer whose username or
+   * matricula is already registered (or earlier in the same call) is skipped
+   * and returned in `skipped`.
+   */
+  addCustomers(customers: readonly Customer[]): Promise<AddCustomersResult>;
+
+  stats(): Promise<StoreStats>;
+
+  /** Waits for pending writes to become durable, then releases the store. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,77 @@
+/**
+ * Exact decimal numbers as scaled BigInts.
+ *
+ * Registers, tariffs and money never go through binary floating point: a
+ * value is an integer count of 10^-scale units (a register of `1302.5` at
+ * scale 3 is `1302500n`). Parsing and formatting are exact and total.
+ */
+
+/** Fractional digits of a meter register (the protocol allows at most 3). */
+export const REGISTER_SCALE = 3;
+/** Significant digits a register may carry (protocol limit). */
+export const REGISTER_MAX_SIGNIFICANT_DIGITS = 15;
+
+const DECIMAL_PATTERN = /^(\d+)(?:\.(\d+))?$/;
+
+export interface DecimalLimits {
+  /** Most fractional digits accepted; the result is scaled by 10^scale. */
+  readonly scale: number;
+  /** Most significant digits accepted (leading zeros do not count). */
+  readonly maxSignificantDigits: number;
+}
+
+/**
+ * Parses a non-negative plain decimal (`1302`, `1302.5`, `0.125`) into an
+ * integer of 10^-scale units. No sign, exponent, spaces or empty parts.
+ * Returns undefined when the text is not such a number or breaks a limit.
+ */
+export function parseDecimal(text: string, limits: DecimalLimits): bigint | undefined {
+  const match = DECIMAL_PATTERN.exec(text);
+  if (match === null) return undefined;
+  const integerPart = match[1] as string;
+  const fraction = match[2] ?? '';
+  if (fraction.length > limits.scale) return undefined;
+  const digits = (integerPart + fraction).replace(/^0+/, '');
+  if (digits.length > limits.maxSignificantDigits) return undefined;
+  return BigInt(integerPart + fraction.padEnd(limits.scale, '0'));
+}
+
+/** Parses a register value as the protocol defines it (scale 3, 15 digits). */
+export function parseRegister(text: string): bigint | undefined {
+  return parseDecimal(text, { scale: REGISTER_SCALE, maxSignificantDigits: REGISTER_MAX_SIGNIFICANT_DIGITS });
+}
+
+/**
+ * Formats an integer of 10^-scale units as the shortest plain decimal:
+ * no exponent, no trailing fractional zeros (`1302500n`, 3 -> `1302.5`).
+ */
+export function formatDecimal(units: bigint, scale: number): string {
+  const negative = units < 0n;
+  const digits = (negative ? -units : units).toString().padStart(scale + 1, '0');
+  const integerPart = digits.slice(0, digits.length - scale);
+  const fraction = digits.slice(digits.length - scale).replace(/0+$/, '');
+  return (negative ? '-' : '') + integerPart + (fraction.length > 0 ? '.' + fraction : '');
+}
+
+/** Formats a register held at {@link REGISTER_SCALE}. */
+export function formatRegister(units: bigint): string {
+  return formatDecimal(units, REGISTER_SCALE);
+}
+
+/**
+ * Divides exactly and rounds half away from zero (half-up for the
+ * non-negative amounts this project bills).
+ */
+export function divideRoundHalfUp(numerator: bigint, denominator: bigint): bigint {
+  if (denominator === 0n) throw new RangeError('division by zero');
+  const negative = numerator < 0n !== denominator < 0n;
+  const n = numerator < 0n ? -numerator : numerator;
+  const d = denominator < 0n ? -denominator : denominator;
+  const quotient = (2n * n + d) / (2n * d);
+  return negative ? -quotient : quotient;
+}
+
+/** 10^exponent as a BigInt. */
+export function powerOfTen(exponent: number): bigint {
+  return 10n ** BigInt(exponent);
+}

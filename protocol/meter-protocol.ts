@@ -1,0 +1,189 @@
+/**
+ * The meter <-> server datagram protocol (see protocol/README.md).
+ *
+ * Meter -> server, one reading per line:  MEDICAO;<matricula>;<timestamp>;<consumo>
+ * Server -> meter, one ack per line:      ACK;<matricula>;<timestamp>
+ *
+ * Also accepted from meters: the original system's JSON datagram
+ * {"matricula": 13456789, "consumo_atual": 1302, "data_hora": "05-03-2023 16:00:00"}.
+ */
+import { z } from 'zod';
+import { formatRegister, parseRegister } from './decimal.js';
+import { formatIsoTimestamp, parseIsoTimestamp, parseLegacyTimestamp } from './timestamp.js';
+
+/** Largest datagram either side sends or accepts, in bytes. */
+export const MAX_DATAGRAM_BYTES = 1400;
+export const READING_TAG = 'MEDICAO';
+export const ACK_TAG = 'ACK';
+const FIELD_SEPARATOR = ';';
+const LINE_SEPARATOR = '\n';
+
+const MATRICULA_PATTERN = /^\d{1,20}$/;
+
+/** One reading of a meter's cumulative register. */
+export interface Reading {
+  /** 1 to 20 ASCII digits; leading zeros are significant. */
+  readonly matricula: string;
+  /** Milliseconds since the Unix epoch (UTC). */
+  readonly timestamp: number;
+  /** The register in thousandths of a unit (`1302.5` is `1302500n`). */
+  readonly consumo: bigint;
+}
+
+/** The server's cumulative acknowledgement: everything of `matricula` up to `timestamp` is stored. */
+export interface Ack {
+  readonly matricula: string;
+  readonly timestamp: number;
+}
+
+export type DatagramErrorCode =
+  | 'DATAGRAM_TOO_LARGE'
+  | 'EMPTY_LINE'
+  | 'UNKNOWN_RECORD'
+  | 'FIELD_COUNT'
+  | 'INVALID_MATRICULA'
+  | 'INVALID_TIMESTAMP'
+  | 'INVALID_CONSUMO'
+  | 'INVALID_LEGACY_JSON';
+
+/** Why one line (1-based) of a datagram was dropped. */
+export interface LineError {
+  readonly line: number;
+  readonly code: DatagramErrorCode;
+}
+
+export interface ParsedLines<T> {
+  readonly values: T[];
+  readonly errors: LineError[];
+}
+
+export interface DatagramOptions {
+  /** IANA time zone of the original meters' local `data_hora`. */
+  readonly legacyTimeZone: string;
+}
+
+export function isMatricula(text: string): boolean {
+  return MATRICULA_PATTERN.test(text);
+}
+
+/** `MEDICAO;<matricula>;<timestamp>;<consumo>` without the line separator. */
+export function serializeReading(reading: Reading): string {
+  return [READING_TAG, reading.matricula, formatIsoTimestamp(reading.timestamp), formatRegister(reading.consumo)].join(FIELD_SEPARATOR);
+}
+
+/** `ACK;<matricula>;<timestamp>` without the line separator. */
+export function serializeAck(ack: Ack): string {
+  return [ACK_TAG, ack.matricula, formatIsoTimestamp(ack.timestamp)].join(FIELD_SEPARATOR);
+}
+
+/**
+ * Packs lines into as few datagrams as fit `maxBytes` each, in order
+ * (lines joined by `\n`). A line longer than `maxBytes` is never produced
+ * by this protocol's serializers; it would be sent alone.
+ */
+export function packLines(lines: readonly string[], maxBytes = MAX_DATAGRAM_BYTES): string[] {
+  const datagrams: string[] = [];
+  let current = '';
+  for (const line of lines) {
+    if (current.length > 0 && Buffer.byteLength(current) + 1 + Buffer.byteLength(line) > maxBytes) {
+      datagrams.push(current);
+      current = '';
+    }
+    current = current.length > 0 ? current + LINE_SEPARATOR + line : line;
+  }
+  if (current.length > 0) datagrams.push(current);
+  return datagrams;
+}
+
+// Readings and acks are objects, so a string result is always an error code.
+type LineResult<T extends object> = T | DatagramErrorCode;
+
+function parseReadingLine(line: string): LineResult<Reading> {
+  if (line.length === 0) return 'EMPTY_LINE';
+  const fields = line.split(FIELD_SEPARATOR);
+  if (fields[0] !== READING_TAG) return 'UNKNOWN_RECORD';
+  if (fields.length !== 4) return 'FIELD_COUNT';
+  const [, matricula, timestampText, consumoText] = fields as [string, string, string, string];
+  if (!MATRICULA_PATTERN.test(matricula)) return 'INVALID_MATRICULA';
+  const timestamp = parseIsoTimestamp(timestampText);
+  if (timestamp === undefined) return 'INVALID_TIMESTAMP';
+  const consumo = parseRegister(consumoText);
+  if (consumo === undefined) return 'INVALID_CONSUMO';
+  return { matricula, timestamp, consumo };
+}
+
+function parseAckLine(line: string): LineResult<Ack> {
+  if (line.length === 0) return 'EMPTY_LINE';
+  const fields = line.split(FIELD_SEPARATOR);
+  if (fields[0] !== ACK_TAG) return 'UNKNOWN_RECORD';
+  if (fields.length !== 3) return 'FIELD_COUNT';
+  const [, matricula, timestampText] = fields as [string, string, string];
+  if (!MATRICULA_PATTERN.test(matricula)) return 'INVALID_MATRICULA';
+  const timestamp = parseIsoTimestamp(timestampText);
+  if (timestamp === undefined) return 'INVALID_TIMESTAMP';
+  return { matricula, timestamp };
+}
+
+function parseLines<T extends object>(bytes: Uint8Array, parseLine: (line: string) => LineResult<T>): ParsedLines<T> {
+  if (bytes.byteLength > MAX_DATAGRAM_BYTES) return { values: [], errors: [{ line: 0, code: 'DATAGRAM_TOO_LARGE' }] };
+  // latin1 maps every byte to one char: no decoding error is possible, and
+  // any non-ASCII byte then fails the ASCII-only grammar of its line.
+  const lines = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1').split(LINE_SEPARATOR);
+  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop(); // a trailing newline is allowed
+  const values: T[] = [];
+  const errors: LineError[] = [];
+  lines.forEach((line, index) => {
+    const result = parseLine(line);
+    if (typeof result === 'string') errors.push({ line: index + 1, code: result as DatagramErrorCode });
+    else values.push(result);
+  });
+  return { values, errors };
+}
+
+const legacyDatagramSchema = z.object({
+  matricula: z.union([z.string(), z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)]),
+  consumo_atual: z.union([z.string(), z.number().nonnegative()]),
+  data_hora: z.string(),
+});
+
+function parseLegacyDatagram(text: string, options: DatagramOptions): LineResult<Reading> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return 'INVALID_LEGACY_JSON';
+  }
+  const parsed = legacyDatagramSchema.safeParse(json);
+  if (!parsed.success) return 'INVALID_LEGACY_JSON';
+  const matricula = String(parsed.data.matricula);
+  if (!MATRICULA_PATTERN.test(matricula)) return 'INVALID_MATRICULA';
+  const timestamp = parseLegacyTimestamp(parsed.data.data_hora, options.legacyTimeZone);
+  if (timestamp === undefined) return 'INVALID_TIMESTAMP';
+  // String(1302.5) is '1302.5'; a float like 0.30000000000000004 fails the 3-digit limit.
+  const consumo = parseRegister(String(parsed.data.consumo_atual));
+  if (consumo === undefined) return 'INVALID_CONSUMO';
+  return { matricula, timestamp, consumo };
+}
+
+const OPEN_BRACE = 0x7b;
+const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+
+/**
+ * Parses a datagram from a meter: the line protocol, or one legacy JSON
+ * reading when the datagram starts with `{`. Never throws; every line that
+ * cannot be used is reported in `errors` and the others are returned.
+ */
+export function parseReadingDatagram(bytes: Uint8Array, options: DatagramOptions): ParsedLines<Reading> {
+  let first = 0;
+  while (first < bytes.byteLength && WHITESPACE.has(bytes[first] as number)) first++;
+  if (bytes[first] === OPEN_BRACE && bytes.byteLength <= MAX_DATAGRAM_BYTES) {
+    const result = parseLegacyDatagram(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), options);
+    return typeof result === 'string' ? { values: [], errors: [{ line: 1, code: result }] } : { values: [result], errors: [] };
+  }
+  return parseLines(bytes, parseReadingLine);
+}
+
+/** Parses a datagram from the server: one or more ACK lines. Never throws. */
+export function parseAckDatagram(bytes: Uint8Array): ParsedLines<Ack> {
+  return parseLines(bytes, parseAckLine);
+}

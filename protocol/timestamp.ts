@@ -1,0 +1,129 @@
+/**
+ * Timestamps on the wire: ISO-8601 UTC (`2026-11-20T23:40:00.000Z`) for the
+ * project's own formats, and the original system's `dd-mm-yyyy HH:MM:SS` in
+ * a named time zone. A timestamp is held as integer milliseconds since the
+ * Unix epoch.
+ */
+
+/** Earliest and latest years accepted, so every value formats back the same. */
+export const MIN_YEAR = 1970;
+export const MAX_YEAR = 9999;
+
+// Milliseconds optional, 1 to 3 digits: more would not survive a round trip.
+const ISO_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,3}))?Z$/;
+const LEGACY_PATTERN = /^(\d{2})-(\d{2})-(\d{4}) (\d{2}):(\d{2}):(\d{2})$/;
+
+interface WallClock {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  millisecond: number;
+}
+
+/** Milliseconds for a UTC wall clock, or undefined when a field is out of range. */
+function utcMillis(c: WallClock): number | undefined {
+  if (c.year < MIN_YEAR || c.year > MAX_YEAR) return undefined;
+  if (c.month < 1 || c.month > 12 || c.day < 1 || c.hour > 23 || c.minute > 59 || c.second > 59) return undefined;
+  const millis = Date.UTC(c.year, c.month - 1, c.day, c.hour, c.minute, c.second, c.millisecond);
+  // Date.UTC rolls 31 April over to 1 May; a real date survives unchanged.
+  if (new Date(millis).getUTCDate() !== c.day) return undefined;
+  return millis;
+}
+
+/** Parses ISO-8601 UTC with a `Z`; undefined when malformed or not a real instant. */
+export function parseIsoTimestamp(text: string): number | undefined {
+  const m = ISO_PATTERN.exec(text);
+  if (m === null) return undefined;
+  return utcMillis({
+    year: Number(m[1]),
+    month: Number(m[2]),
+    day: Number(m[3]),
+    hour: Number(m[4]),
+    minute: Number(m[5]),
+    second: Number(m[6]),
+    millisecond: m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0')),
+  });
+}
+
+/** Formats as `YYYY-MM-DDTHH:MM:SS.sssZ`, the canonical form stored and sent. */
+export function formatIsoTimestamp(millis: number): string {
+  return new Date(millis).toISOString();
+}
+
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = offsetFormatters.get(timeZone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    offsetFormatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/** True when the runtime knows this IANA time zone name. */
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    formatterFor(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Offset of `timeZone` from UTC at instant `millis`, in milliseconds. */
+function zoneOffset(millis: number, timeZone: string): number {
+  const parts: Record<string, number> = {};
+  for (const part of formatterFor(timeZone).formatToParts(new Date(millis))) {
+    if (part.type !== 'literal') parts[part.type] = Number(part.value);
+  }
+  const asUtc = Date.UTC(parts.year ?? 0, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
+  return asUtc - (millis - (((millis % 1000) + 1000) % 1000));
+}
+
+/**
+ * Parses the original system's `dd-mm-yyyy HH:MM:SS`, a wall-clock time in
+ * `timeZone`. A wall clock that a daylight-saving change skips or repeats
+ * resolves to the earlier of its two possible instants.
+ */
+export function parseLegacyTimestamp(text: string, timeZone: string): number | undefined {
+  const m = LEGACY_PATTERN.exec(text);
+  if (m === null) return undefined;
+  const wall = utcMillis({
+    year: Number(m[3]),
+    month: Number(m[2]),
+    day: Number(m[1]),
+    hour: Number(m[4]),
+    minute: Number(m[5]),
+    second: Number(m[6]),
+    millisecond: 0,
+  });
+  if (wall === undefined) return undefined;
+  // Two candidate offsets: the one in force a day before and a day after.
+  // The earliest candidate whose offset agrees with itself wins.
+  const day = 86_400_000;
+  const candidates = [wall - zoneOffset(wall - day, timeZone), wall - zoneOffset(wall + day, timeZone)].sort((a, b) => a - b);
+  for (const instant of candidates) {
+    if (instant + zoneOffset(instant, timeZone) === wall) return instant;
+  }
+  return candidates[0];
+}
+
+/** Formats an instant as `dd-mm-yyyy HH:MM:SS` in `timeZone` (the original's format). */
+export function formatLegacyTimestamp(millis: number, timeZone: string): string {
+  const local = new Date(millis + zoneOffset(millis, timeZone));
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${two(local.getUTCDate())}-${two(local.getUTCMonth() + 1)}-${local.getUTCFullYear()} ${two(local.getUTCHours())}:${two(local.getUTCMinutes())}:${two(local.getUTCSeconds())}`;
+}
