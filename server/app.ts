@@ -1,0 +1,68 @@
+/**
+ * Wires store, routes, HTTP server and UDP ingest into one running server.
+ * main.ts calls it with the process's config; tests call it with ports 0
+ * and a temp DATA_DIR.
+ */
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { FileStore } from '../database/file/file-store.js';
+import type { Config } from './config.js';
+import { HttpServer } from './http/http-server.js';
+import { Responder } from './http/responder.js';
+import { Router } from './router.js';
+import { alertaConsumoRoute } from './routes/alerta-consumo.js';
+import { gerarFaturaRoute } from './routes/gerar-fatura.js';
+import { ultimaMedicaoRoute } from './routes/ultima-medicao.js';
+import { validacaoUsuarioRoute } from './routes/validacao-usuario.js';
+import { UdpIngest } from './udp-ingest.js';
+
+/** The example customers copied into a new DATA_DIR. */
+export const SEED_CUSTOMERS_FILE = fileURLToPath(new URL('../../resources/clientes-exemplo.txt', import.meta.url));
+const CORS_ORIGIN = '*';
+
+export interface RunningServer {
+  readonly http: AddressInfo;
+  readonly udp: AddressInfo & { receiveBufferBytes: number };
+  readonly store: FileStore;
+  readonly ingest: UdpIngest;
+  /** Graceful stop: no new work, finish requests, store and acknowledge pending readings, release the data. */
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const store = await FileStore.open({ dataDir: config.dataDir, logger: logger.child({ component: 'store' }), seedCustomersFile: SEED_CUSTOMERS_FILE });
+  const router = new Router([validacaoUsuarioRoute(store), ultimaMedicaoRoute(store), gerarFaturaRoute(store, config.tariff), alertaConsumoRoute(store)]);
+  const httpLogger = logger.child({ component: 'http' });
+  const httpServer = new HttpServer({ responder: new Responder({ router, logger: httpLogger, corsOrigin: CORS_ORIGIN }), logger: httpLogger });
+  const ingest = new UdpIngest({
+    store,
+    logger: logger.child({ component: 'udp' }),
+    legacyTimeZone: config.legacyTimeZone,
+    receiveBufferBytes: config.udpReceiveBuffer,
+  });
+  let http: AddressInfo;
+  let udp: AddressInfo & { receiveBufferBytes: number };
+  try {
+    http = await httpServer.listen(config.httpPort, config.host);
+    udp = await ingest.listen(config.udpPort, config.host);
+  } catch (error) {
+    await Promise.allSettled([httpServer.close(), ingest.close()]);
+    await store.close();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    http,
+    udp,
+    store,
+    ingest,
+    close() {
+      closing ??= (async () => {
+        await Promise.all([httpServer.close(), ingest.close()]);
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Server settings from environment variables and command-line flags of the
+ * same meaning (a flag wins). Parsed once with zod, frozen; a bad value is a
+ * ConfigError naming the setting.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { isValidTimeZone } from '../protocol/timestamp.js';
+import { parseTariff, type Tariff } from './consumption.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Every setting: its environment variable, its flag, its default. */
+export const SETTINGS = {
+  host: { env: 'HOST', flag: 'host', default: '127.0.0.1' },
+  httpPort: { env: 'HTTP_PORT', flag: 'http-port', default: '50000' },
+  udpPort: { env: 'UDP_PORT', flag: 'udp-port', default: '60000' },
+  dataDir: { env: 'DATA_DIR', flag: 'data-dir', default: './data' },
+  tariff: { env: 'TARIFA', flag: 'tarifa', default: '3' },
+  legacyTimeZone: { env: 'TZ_LEGADO', flag: 'tz-legado', default: Intl.DateTimeFormat().resolvedOptions().timeZone },
+  logLevel: { env: 'LOG_LEVEL', flag: 'log-level', default: 'info' },
+  udpReceiveBuffer: { env: 'UDP_BUFFER_RECEPCAO', flag: 'udp-buffer-recepcao', default: String(8 * 1024 * 1024) },
+} as const;
+
+type SettingName = keyof typeof SETTINGS;
+
+export interface Config {
+  readonly host: string;
+  readonly httpPort: number;
+  readonly udpPort: number;
+  readonly dataDir: string;
+  readonly tariff: Tariff;
+  /** The tariff as configured, for display. */
+  readonly tariffText: string;
+  readonly legacyTimeZone: string;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** SO_RCVBUF asked for the UDP socket, in bytes (the kernel may grant less). */
+  readonly udpReceiveBuffer: number;
+}
+
+export class ConfigError extends Error {
+  readonly setting: string;
+
+  constructor(setting: string, problem: string) {
+    super(`invalid setting ${setting}: ${problem}`);
+    this.name = 'ConfigError';
+    this.setting = setting;
+  }
+}
+
+const port = z.string().regex(/^\d{1,5}$/, 'must be a whole number from 0 to 65535').transform(Number).pipe(z.number().max(65535, 'must be a whole number from 0 to 65535'));
+
+const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
+  host: z.string().min(1, 'must not be empty'),
+  httpPort: port,
+  udpPort: port,
+  dataDir: z.string().min(1, 'must not be empty').transform((dir) => resolve(dir)),
+  tariff: z.string().refine((text) => parseTariff(text) !== undefined, 'must be a non-negative decimal like 3 or 0.75 (at most 6 decimal places)'),
+  legacyTimeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as America/Sao_Paulo or UTC'),
+  logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+  udpReceiveBuffer: z
+    .string()
+    .regex(/^\d{1,10}$/, 'must be a whole number of bytes')
+    .transform(Number)
+    .pipe(z.number().min(4096, 'must be at least 4096 bytes').max(1 << 30, 'must be at most 1 GiB')),
+};
+
+/** Reads the settings; throws ConfigError on the first bad one. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = process.argv.slice(2)): Config {
+  const options = Object.fromEntries(Object.values(SETTINGS).map((setting) => [setting.flag, { type: 'string' as const }]));
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as Record<string, string | undefined>;
+  } catch (error) {
+    throw new ConfigError('command line', (error as Error).message);
+  }
+  const values: Record<string, unknown> = {};
+  for (const name of Object.keys(SETTINGS) as SettingName[]) {
+    const setting = SETTINGS[name];
+    const fromFlag = flags[setting.flag];
+    const raw = typeof fromFlag === 'string' ? fromFlag : (env[setting.env] ?? setting.default);
+    const result = schemas[name].safeParse(raw.trim());
+    if (!result.success) {
+      const label = typeof fromFlag === 'string' ? `--${setting.flag}` : setting.env;
+      throw new ConfigError(label, `${result.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(raw)})`);
+    }
+    values[name] = result.data;
+  }
+  const tariffText = values.tariff as string;
+  return Object.freeze({ ...(values as Omit<Config, 'tariff' | 'tariffText'>), tariff: parseTariff(tariffText) as Tariff, tariffText });
+}

@@ -1,0 +1,68 @@
+/**
+ * The HTTP layer's one error type, and the one function that turns any
+ * error into an HTTP answer `{"erro": {"codigo", "mensagem", "detalhes"?}}`.
+ */
+import type { Logger } from 'pino';
+import { ParseError } from '../../protocol/http/parse-error.js';
+import type { HeaderList } from '../../protocol/http/response.js';
+import type { JsonValue } from '../../protocol/json.js';
+import { StoreError } from '../../database/store.js';
+
+export interface ErrorDetail {
+  readonly campo: string;
+  readonly problema: string;
+}
+
+export class HttpError extends Error {
+  readonly status: number;
+  /** Stable snake_case code in Portuguese, part of the wire API. */
+  readonly codigo: string;
+  readonly detalhes: readonly ErrorDetail[] | undefined;
+  readonly headers: HeaderList;
+
+  constructor(status: number, codigo: string, mensagem: string, options: { detalhes?: readonly ErrorDetail[]; headers?: HeaderList } = {}) {
+    super(mensagem);
+    this.name = 'HttpError';
+    this.status = status;
+    this.codigo = codigo;
+    this.detalhes = options.detalhes;
+    this.headers = options.headers ?? [];
+  }
+}
+
+/** Wire codes for the statuses a request parse error can produce. */
+const PARSE_ERROR_CODES: Readonly<Record<number, string>> = {
+  400: 'requisicao_invalida',
+  413: 'corpo_muito_grande',
+  417: 'expectativa_nao_suportada',
+  431: 'cabecalhos_muito_grandes',
+  501: 'nao_implementado',
+  505: 'versao_http_nao_suportada',
+};
+
+export interface ErrorAnswer {
+  readonly status: number;
+  readonly headers: HeaderList;
+  readonly body: JsonValue;
+}
+
+/** The one place where errors become HTTP answers. Unknown errors are bugs: 500, generic body, logged. */
+export function errorAnswer(error: unknown, logger: Logger): ErrorAnswer {
+  let httpError: HttpError;
+  if (error instanceof HttpError) {
+    httpError = error;
+  } else if (error instanceof ParseError) {
+    httpError = new HttpError(error.status, PARSE_ERROR_CODES[error.status] ?? 'requisicao_invalida', error.message);
+  } else if (error instanceof StoreError && (error.code === 'UNAVAILABLE' || error.code === 'CLOSED')) {
+    logger.warn({ err: error }, 'storage unavailable while answering a request');
+    httpError = new HttpError(503, 'armazenamento_indisponivel', 'O armazenamento está indisponível; tente novamente em instantes.', {
+      headers: [['Retry-After', '5']],
+    });
+  } else {
+    logger.error({ err: error }, 'bug: unexpected error while answering a request');
+    httpError = new HttpError(500, 'erro_interno', 'Erro interno do servidor.');
+  }
+  const erro: Record<string, JsonValue> = { codigo: httpError.codigo, mensagem: httpError.message };
+  if (httpError.detalhes !== undefined) erro.detalhes = httpError.detalhes.map((detail) => ({ ...detail }));
+  return { status: httpError.status, headers: httpError.headers, body: { erro } };
+}

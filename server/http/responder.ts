@@ -1,0 +1,93 @@
+/**
+ * Turns a parsed request into a complete JSON response: routing, OPTIONS
+ * and CORS, HEAD, and every error through `errorAnswer`.
+ */
+import type { Logger } from 'pino';
+import type { Request } from '../../protocol/http/request-parser.js';
+import type { HeaderList, ResponseParts } from '../../protocol/http/response.js';
+import { stringifyJson } from '../../protocol/json.js';
+import type { Answer, Router } from '../router.js';
+import { errorAnswer, HttpError } from './http-error.js';
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+/** How long browsers may cache a CORS preflight answer, in seconds. */
+const PREFLIGHT_MAX_AGE_SECONDS = 86_400;
+const EMPTY = Buffer.alloc(0);
+
+export interface ResponderOptions {
+  readonly router: Router;
+  readonly logger: Logger;
+  /** Access-Control-Allow-Origin on every answer. */
+  readonly corsOrigin: string;
+}
+
+export class Responder {
+  private readonly router: Router;
+  private readonly logger: Logger;
+  private readonly corsHeaders: HeaderList;
+
+  constructor(options: ResponderOptions) {
+    this.router = options.router;
+    this.logger = options.logger;
+    this.corsHeaders = [['Access-Control-Allow-Origin', options.corsOrigin]];
+  }
+
+  async respond(request: Request): Promise<ResponseParts> {
+    try {
+      return this.json(await this.route(request));
+    } catch (error) {
+      return this.error(error);
+    }
+  }
+
+  /** The answer to any error, parse errors included. */
+  error(error: unknown): ResponseParts {
+    return this.json(errorAnswer(error, this.logger));
+  }
+
+  private async route(request: Request): Promise<Answer> {
+    const { method, path } = request.head;
+    if (path === '*') return this.options(this.router.allMethods);
+    let decodedPath: string;
+    try {
+      decodedPath = decodeURIComponent(path);
+    } catch {
+      throw new HttpError(400, 'requisicao_invalida', 'Caminho com codificação percentual inválida.');
+    }
+    const match = this.router.match(method, decodedPath);
+    switch (match.kind) {
+      case 'not-found':
+        throw new HttpError(404, 'rota_nao_encontrada', `A rota ${decodedPath} não existe.`);
+      case 'method-not-allowed':
+        throw new HttpError(405, 'metodo_nao_permitido', `O método ${method} não é aceito em ${decodedPath}; use ${match.allow}.`, {
+          headers: [['Allow', match.allow]],
+        });
+      case 'options':
+        return this.options(match.allow);
+      case 'handler':
+        return match.handler({ request, query: new URLSearchParams(request.head.query) });
+    }
+  }
+
+  private options(allow: string): Answer {
+    return {
+      status: 204,
+      body: null,
+      headers: [
+        ['Allow', allow],
+        ['Access-Control-Allow-Methods', allow],
+        ['Access-Control-Allow-Headers', 'Content-Type, Authorization'],
+        ['Access-Control-Max-Age', String(PREFLIGHT_MAX_AGE_SECONDS)],
+      ],
+    };
+  }
+
+  private json(answer: Answer): ResponseParts {
+    if (answer.status === 204) return { status: 204, headers: [...this.corsHeaders, ...(answer.headers ?? [])], body: EMPTY };
+    return {
+      status: answer.status,
+      headers: [['Content-Type', JSON_CONTENT_TYPE], ...this.corsHeaders, ...(answer.headers ?? [])],
+      body: Buffer.from(stringifyJson(answer.body), 'utf8'),
+    };
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * `npm start`: reads the configuration, starts the server, and stops it
+ * gracefully on SIGINT/SIGTERM.
+ */
+import { pino } from 'pino';
+import { StoreError } from '../database/store.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { startServer } from './app.js';
+
+function fatal(line: string): never {
+  process.stderr.write(`consumo-inteligente: ${line}\n`);
+  process.exit(1);
+}
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) fatal(error.message);
+  throw error;
+}
+
+const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+
+try {
+  const server = await startServer(config, logger);
+  const stats = await server.store.stats();
+  logger.info(
+    {
+      http: `${server.http.address}:${server.http.port}`,
+      udp: `${server.udp.address}:${server.udp.port}`,
+      udpReceiveBufferBytes: server.udp.receiveBufferBytes,
+      storage: 'arquivos',
+      dataDir: config.dataDir,
+      tarifa: config.tariffText,
+      tzLegado: config.legacyTimeZone,
+      ...stats,
+      ...server.store.loadSummary,
+    },
+    'consumo-inteligente started',
+  );
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: finishing requests and storing pending readings');
+    server.close().then(
+      () => {
+        logger.info({ ingest: server.ingest.counters }, 'stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+} catch (error) {
+  if (error instanceof StoreError) fatal(`cannot open DATA_DIR ${config.dataDir}: ${error.message}`);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') fatal(`cannot listen: ${(error as Error).message}`);
+  if (code !== undefined) fatal(`cannot start: ${(error as Error).message}`);
+  throw error;
+}

@@ -1,0 +1,32 @@
+/** `/alerta-consumo`: does the last period consume at least 1.5x the mean of the three before it? */
+import type { Store } from '../../database/store.js';
+import { ALERT_READINGS, computeAlert, INCONSISTENT } from '../consumption.js';
+import { HttpError } from '../http/http-error.js';
+import type { Route } from '../router.js';
+import { consumoJson } from './decimals.js';
+import { fieldsRoute, matriculaFields } from './fields.js';
+
+export function alertaConsumoRoute(store: Store): Route {
+  return fieldsRoute('/alerta-consumo', matriculaFields, async ({ matricula }) => {
+    const newestFirst = await store.recentReadings(matricula, ALERT_READINGS);
+    if (newestFirst.length < ALERT_READINGS) {
+      throw new HttpError(409, 'medicoes_insuficientes', `A matrícula ${matricula} precisa de ao menos ${ALERT_READINGS} medições para o alerta.`);
+    }
+    const alert = computeAlert(newestFirst.reverse());
+    if (alert === INCONSISTENT) {
+      throw new HttpError(409, 'leituras_inconsistentes', `O registro da matrícula ${matricula} diminuiu entre medições recentes.`);
+    }
+    return {
+      status: 200,
+      body: {
+        matricula,
+        alerta: alert.alert,
+        consumo_ultimo_periodo: consumoJson(alert.periods[alert.periods.length - 1] as bigint),
+        media_periodos_anteriores: consumoJson(alert.baselineMean),
+        limite: consumoJson(alert.threshold),
+        excesso_consumo: consumoJson(alert.excess),
+        periodos: alert.periods.map(consumoJson),
+      },
+    };
+  });
+}

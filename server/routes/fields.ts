@@ -1,0 +1,82 @@
+/**
+ * The fields of a route's request: the query string for GET and HEAD; for
+ * POST the JSON (or form-encoded) body over the query string. Validated with
+ * zod into typed values, or an HttpError: 400 `json_invalido`, 422 `dados_invalidos`.
+ */
+import { z } from 'zod';
+import { isMatricula } from '../../protocol/meter-protocol.js';
+import { HttpError, type ErrorDetail } from '../http/http-error.js';
+import type { Answer, Route, RouteInput } from '../router.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** `matricula`: a string of 1 to 20 digits, or a JSON number turned into its digits. */
+export const matriculaSchema = z.union(
+  [
+    z.string().refine(isMatricula, 'deve ter de 1 a 20 dígitos'),
+    z
+      .number()
+      .int('deve ser um número inteiro')
+      .nonnegative('não pode ser negativa')
+      .max(Number.MAX_SAFE_INTEGER, 'número grande demais para JSON exato; envie como texto')
+      .transform((n) => String(n)),
+  ],
+  { error: 'deve ser um texto de 1 a 20 dígitos' },
+);
+
+export const matriculaFields = z.object({ matricula: matriculaSchema });
+
+function queryFields(query: URLSearchParams): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [name, value] of query) if (!(name in fields)) fields[name] = value;
+  return fields;
+}
+
+function bodyFields(input: RouteInput): Record<string, unknown> {
+  const { body, head } = input.request;
+  if (body.length === 0) return {};
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw new HttpError(400, 'json_invalido', 'O corpo não é UTF-8 válido.');
+  }
+  const contentType = head.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
+  // `curl -d '{...}'` labels JSON as a form: a body that opens like JSON is read as JSON.
+  if (contentType === 'application/x-www-form-urlencoded' && !/^\s*[{[]/.test(text)) return queryFields(new URLSearchParams(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, 'json_invalido', 'O corpo não é JSON válido.');
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new HttpError(422, 'dados_invalidos', 'O corpo deve ser um objeto JSON.', { detalhes: [{ campo: '(corpo)', problema: 'deve ser um objeto JSON' }] });
+  }
+  return json as Record<string, unknown>;
+}
+
+/** Reads and validates a route's fields. */
+export function readFields<T>(input: RouteInput, schema: z.ZodType<T>): T {
+  const method = input.request.head.method;
+  const fields = method === 'POST' ? { ...queryFields(input.query), ...bodyFields(input) } : queryFields(input.query);
+  const result = schema.safeParse(fields);
+  if (result.success) return result.data;
+  const detalhes: ErrorDetail[] = result.error.issues.map((issue) => ({
+    campo: issue.path.length > 0 ? issue.path.join('.') : '(corpo)',
+    problema: valueAt(fields, issue.path) === undefined ? 'campo obrigatório' : issue.message,
+  }));
+  throw new HttpError(422, 'dados_invalidos', 'Dados inválidos na requisição.', { detalhes });
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let current = value;
+  for (const key of path) current = current !== null && typeof current === 'object' ? (current as Record<PropertyKey, unknown>)[key] : undefined;
+  return current;
+}
+
+/** A route answered by POST (fields in the body) and GET (fields in the query string) alike. */
+export function fieldsRoute<T>(path: string, schema: z.ZodType<T>, answer: (fields: T) => Promise<Answer>): Route {
+  const handler = (input: RouteInput): Promise<Answer> => answer(readFields(input, schema));
+  return { path, handlers: { GET: handler, POST: handler } };
+}

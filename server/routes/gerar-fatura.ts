@@ -1,0 +1,33 @@
+/** `/gerar-fatura`: bills the period between a meter's two newest readings. */
+import type { Store } from '../../database/store.js';
+import { formatIsoTimestamp } from '../../protocol/timestamp.js';
+import { computeInvoice, INCONSISTENT, MONEY_SCALE, type Tariff } from '../consumption.js';
+import { HttpError } from '../http/http-error.js';
+import type { Route } from '../router.js';
+import { consumoJson, decimalJson } from './decimals.js';
+import { fieldsRoute, matriculaFields } from './fields.js';
+
+export function gerarFaturaRoute(store: Store, tariff: Tariff): Route {
+  return fieldsRoute('/gerar-fatura', matriculaFields, async ({ matricula }) => {
+    const [current, previous] = await store.recentReadings(matricula, 2);
+    if (current === undefined || previous === undefined) {
+      throw new HttpError(409, 'medicoes_insuficientes', `A matrícula ${matricula} precisa de ao menos 2 medições para gerar fatura.`);
+    }
+    const invoice = computeInvoice(previous, current, tariff);
+    if (invoice === INCONSISTENT) {
+      throw new HttpError(409, 'leituras_inconsistentes', `O registro da matrícula ${matricula} diminuiu entre as duas últimas medições.`);
+    }
+    return {
+      status: 200,
+      body: {
+        matricula,
+        periodo: { inicio: formatIsoTimestamp(previous.timestamp), fim: formatIsoTimestamp(current.timestamp) },
+        leitura_anterior: consumoJson(previous.consumo),
+        leitura_atual: consumoJson(current.consumo),
+        consumo: consumoJson(invoice.consumption),
+        tarifa: decimalJson(tariff.units, tariff.scale),
+        valor_pagamento: decimalJson(invoice.amountCents, MONEY_SCALE),
+      },
+    };
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * The UDP listener for meter readings: parses each datagram, stores its
+ * valid readings (group-committed by the store), and acknowledges each
+ * matricula to the sender once its readings are durable. Malformed input
+ * is counted and logged at a bounded rate, never answered.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Store } from '../database/store.js';
+import { packLines, parseReadingDatagram, serializeAck, type Reading } from '../protocol/meter-protocol.js';
+import { ThrottledWarning } from './log-throttle.js';
+
+/** A reading further ahead of the server clock than this is rejected. */
+export const MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000;
+
+export interface UdpIngestOptions {
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly legacyTimeZone: string;
+  /** SO_RCVBUF asked for, in bytes. */
+  readonly receiveBufferBytes: number;
+}
+
+export interface IngestCounters {
+  datagrams: number;
+  readings: number;
+  stored: number;
+  duplicates: number;
+  /** Readings timestamped too far in the future. */
+  rejected: number;
+  /** Lines (or whole datagrams) that did not parse. */
+  malformed: number;
+  acksSent: number;
+  /** Batches the store could not make durable (not acknowledged; meters resend). */
+  storeFailures: number;
+}
+
+export class UdpIngest {
+  readonly counters: IngestCounters = { datagrams: 0, readings: 0, stored: 0, duplicates: 0, rejected: 0, malformed: 0, acksSent: 0, storeFailures: 0 };
+  private readonly options: UdpIngestOptions;
+  private readonly socket: Socket;
+  private readonly pending = new Set<Promise<void>>();
+  private readonly malformedWarning: ThrottledWarning;
+  private readonly futureWarning: ThrottledWarning;
+  private readonly storeWarning: ThrottledWarning;
+  private closing = false;
+
+  constructor(options: UdpIngestOptions) {
+    this.options = options;
+    this.socket = createSocket({ type: 'udp4', recvBufferSize: options.receiveBufferBytes });
+    this.socket.on('message', (message, sender) => this.onMessage(message, sender));
+    this.socket.on('error', (error) => options.logger.error({ err: error }, 'UDP socket error'));
+    this.malformedWarning = new ThrottledWarning(options.logger, 'dropped malformed datagram lines');
+    this.futureWarning = new ThrottledWarning(options.logger, 'rejected readings timestamped in the future');
+    this.storeWarning = new ThrottledWarning(options.logger, 'could not store readings; not acknowledged, meters will resend');
+  }
+
+  async listen(port: number, host: string): Promise<AddressInfo & { receiveBufferBytes: number }> {
+    this.socket.bind(port, host);
+    await once(this.socket, 'listening');
+    // The kernel caps SO_RCVBUF at net.core.rmem_max, and Linux reports double the usable size.
+    return { ...this.socket.address(), receiveBufferBytes: this.socket.getRecvBufferSize() };
+  }
+
+  /** Stops taking datagrams, waits for pending batches to be stored and acknowledged, then closes. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled([...this.pending]);
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+
+  private onMessage(message: Buffer, sender: RemoteInfo): void {
+    if (this.closing) return;
+    const counters = this.counters;
+    counters.datagrams++;
+    const { values, errors } = parseReadingDatagram(message, { legacyTimeZone: this.options.legacyTimeZone });
+    if (errors.length > 0) {
+      counters.malformed += errors.length;
+      this.malformedWarning.warn({ from: `${sender.address}:${sender.port}`, errors: errors.slice(0, 5), malformedTotal: counters.malformed });
+    }
+    const latestAllowed = Date.now() + MAX_CLOCK_AHEAD_MS;
+    const readings: Reading[] = [];
+    for (const reading of values) {
+      if (reading.timestamp > latestAllowed) counters.rejected++;
+      else readings.push(reading);
+    }
+    if (readings.length < values.length) {
+      this.futureWarning.warn({ from: `${sender.address}:${sender.port}`, rejectedTotal: counters.rejected });
+    }
+    if (readings.length === 0) return;
+    counters.readings += readings.length;
+    this.options.logger.debug({ from: `${sender.address}:${sender.port}`, readings: readings.length }, 'datagram');
+
+    const task = this.options.store.append(readings).then(
+      (result) => {
+        counters.stored += result.stored;
+        counters.duplicates += result.duplicates;
+        const acks: string[] = [];
+        for (const [matricula, timestamp] of result.newest) acks.push(serializeAck({ matricula, timestamp }));
+        for (const datagram of packLines(acks)) this.socket.send(datagram, sender.port, sender.address);
+        counters.acksSent += acks.length;
+      },
+      (error: unknown) => {
+        counters.storeFailures++;
+        this.storeWarning.warn({ err: error, failuresTotal: counters.storeFailures });
+      },
+    );
+    this.pending.add(task);
+    void task.finally(() => this.pending.delete(task));
+  }
+}
