@@ -47,7 +47,7 @@ function bodyFields(input: RouteInput): Record<string, unknown> {
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (error) {
+  } catch {
     throw new HttpError(400, 'json_invalido', 'O corpo não é JSON válido.');
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {

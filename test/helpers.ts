@@ -1,0 +1,208 @@
+/**
+ * Test helpers: temp directories, a server on ephemeral ports, and small
+ * real-socket clients (raw HTTP with pipelining, UDP with ACKs).
+ */
+import { createSocket } from 'node:dgram';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import type { Test } from 'tap';
+import { loadConfig, type Config } from '../server/config.js';
+import { startServer, type RunningServer } from '../server/app.js';
+
+export const silentLogger: Logger = pino({ level: 'silent' });
+
+export async function tempDir(t: Test, prefix = 'consumo-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function testConfig(dataDir: string, env: Record<string, string> = {}): Config {
+  return loadConfig({ HTTP_PORT: '0', UDP_PORT: '0', DATA_DIR: dataDir, TZ_LEGADO: 'America/Sao_Paulo', UDP_BUFFER_RECEPCAO: '1048576', ...env }, []);
+}
+
+/** Starts a server on ephemeral ports in `dataDir` (a new temp dir by default), closed at teardown. */
+export async function startTestServer(t: Test, options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<RunningServer> {
+  const dataDir = options.dataDir ?? (await tempDir(t));
+  const server = await startServer(testConfig(dataDir, options.env), silentLogger);
+  t.teardown(() => server.close());
+  return server;
+}
+
+export interface RawResponse {
+  readonly status: number;
+  readonly headers: Map<string, string>;
+  readonly body: string;
+  json(): unknown;
+}
+
+/**
+ * Reads HTTP/1.1 responses off a byte stream (Content-Length framing only,
+ * which is all this server sends). `headOnly` marks responses to HEAD.
+ */
+export function parseResponses(bytes: Buffer, headOnly: readonly boolean[] = []): { responses: RawResponse[]; rest: Buffer } {
+  const responses: RawResponse[] = [];
+  let offset = 0;
+  for (;;) {
+    const end = bytes.indexOf('\r\n\r\n', offset, 'latin1');
+    if (end === -1) break;
+    const lines = bytes.toString('latin1', offset, end).split('\r\n');
+    const status = Number((lines[0] ?? '').split(' ')[1]);
+    const headers = new Map<string, string>();
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      headers.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
+    }
+    const interim = status >= 100 && status < 200;
+    const length = interim || headOnly[responses.length] === true ? 0 : Number(headers.get('content-length') ?? 0);
+    if (bytes.length < end + 4 + length) break;
+    const body = bytes.toString('utf8', end + 4, end + 4 + length);
+    offset = end + 4 + length;
+    if (interim) continue;
+    responses.push({ status, headers, body, json: () => JSON.parse(body) });
+  }
+  return { responses, rest: bytes.subarray(offset) };
+}
+
+export interface Exchange {
+  readonly responses: RawResponse[];
+  /** Whether the server closed the connection. */
+  readonly closed: boolean;
+  readonly raw: Buffer;
+}
+
+/**
+ * Writes `chunks` (each a separate write, with a short pause between) to a
+ * new connection and collects responses until `count` arrived and, when
+ * `waitForClose`, the server closed; or until `timeoutMs`.
+ */
+export async function exchange(
+  port: number,
+  chunks: ReadonlyArray<string | Buffer>,
+  options: { count?: number; waitForClose?: boolean; timeoutMs?: number; headOnly?: boolean[]; pauseMs?: number } = {},
+): Promise<Exchange> {
+  const socket = connect(port, '127.0.0.1');
+  socket.setNoDelay(true);
+  const received: Buffer[] = [];
+  let closed = false;
+  const done = new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, options.timeoutMs ?? 3000);
+    const check = (): void => {
+      const { responses } = parseResponses(Buffer.concat(received), options.headOnly);
+      const enough = options.count === undefined || responses.length >= options.count;
+      if ((enough && !options.waitForClose && options.count !== undefined) || (enough && closed)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    socket.on('data', (chunk) => {
+      received.push(chunk);
+      check();
+    });
+    socket.on('close', () => {
+      closed = true;
+      check();
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  for (const chunk of chunks) {
+    if (socket.destroyed) break;
+    socket.write(chunk);
+    if (options.pauseMs !== undefined) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
+  }
+  await done;
+  const raw = Buffer.concat(received);
+  socket.destroy();
+  return { responses: parseResponses(raw, options.headOnly).responses, closed, raw };
+}
+
+/** A request with CRLF line ends; `body` sets Content-Length. */
+export function request(method: string, target: string, options: { headers?: Record<string, string>; body?: string } = {}): string {
+  const headers: Record<string, string> = { Host: 'localhost', ...options.headers };
+  if (options.body !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === 'transfer-encoding')) {
+    headers['Content-Length'] = String(Buffer.byteLength(options.body));
+  }
+  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  return `${method} ${target} HTTP/1.1\r\n${head}\r\n${options.body ?? ''}`;
+}
+
+/** Sends one request and returns its response. */
+export async function call(port: number, method: string, target: string, body?: unknown): Promise<RawResponse> {
+  const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  const headers: Record<string, string> = text === undefined ? {} : { 'Content-Type': 'application/json' };
+  const result = await exchange(port, [request(method, target, { headers, ...(text === undefined ? {} : { body: text }) })], { count: 1, headOnly: [method === 'HEAD'] });
+  const [response] = result.responses;
+  if (response === undefined) throw new Error(`no response to ${method} ${target}: ${result.raw.toString('latin1')}`);
+  return response;
+}
+
+export interface UdpClient {
+  /** Sends a datagram; resolves with the ACK datagrams received within `waitMs`. */
+  send(payload: string | Buffer, waitMs?: number): Promise<string[]>;
+  /** Sends and resolves on the first reply (rejects after `timeoutMs`). */
+  sendForAck(payload: string | Buffer, timeoutMs?: number): Promise<string>;
+  close(): void;
+}
+
+export async function udpClient(t: Test, port: number): Promise<UdpClient> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  const inbox: string[] = [];
+  let waiter: (() => void) | undefined;
+  socket.on('message', (message) => {
+    inbox.push(message.toString('latin1'));
+    waiter?.();
+  });
+  const client: UdpClient = {
+    async send(payload, waitMs = 300) {
+      inbox.length = 0;
+      socket.send(payload, port, '127.0.0.1');
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      return [...inbox];
+    },
+    async sendForAck(payload, timeoutMs = 3000) {
+      inbox.length = 0;
+      const reply = new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no ACK')), timeoutMs);
+        waiter = () => {
+          clearTimeout(timer);
+          waiter = undefined;
+          resolve(inbox.join('\n'));
+        };
+      });
+      socket.send(payload, port, '127.0.0.1');
+      return reply;
+    },
+    close: () => socket.close(),
+  };
+  t.teardown(() => {
+    try {
+      socket.close();
+    } catch {
+      // already closed
+    }
+  });
+  return client;
+}
+
+export function readingLine(matricula: string, isoTimestamp: string, consumo: string | number): string {
+  return `MEDICAO;${matricula};${isoTimestamp};${consumo}`;
+}
+
+/** ISO timestamps a minute apart, ending `minutesAgo` minutes before now, oldest first. */
+export function recentTimestamps(count: number, minutesAgo = 1): string[] {
+  const base = Math.floor(Date.now() / 1000) * 1000 - minutesAgo * 60_000;
+  return Array.from({ length: count }, (_, i) => new Date(base - (count - 1 - i) * 60_000).toISOString());
+}
+
+export async function connectRaw(port: number): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  return socket;
+}

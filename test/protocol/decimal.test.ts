@@ -1,0 +1,62 @@
+import fc from 'fast-check';
+import t from 'tap';
+import { divideRoundHalfUp, formatDecimal, formatRegister, parseDecimal, parseRegister } from '../../protocol/decimal.js';
+
+/** Registers the protocol allows: up to 15 significant digits, up to 3 decimals. */
+export const registerArbitrary = fc.bigInt({ min: 0n, max: 10n ** 15n - 1n });
+
+t.test('formatting then parsing a register is the identity', async () => {
+  fc.assert(
+    fc.property(registerArbitrary, (units) => {
+      t.equal(parseRegister(formatRegister(units)), units);
+    }),
+  );
+});
+
+t.test('parsing agrees with an independent reading of the digits', async () => {
+  fc.assert(
+    fc.property(fc.stringMatching(/^\d{1,12}(\.\d{1,3})?$/), (text) => {
+      const [integer, fraction = ''] = text.split('.');
+      const expected = BigInt(`${integer}${fraction.padEnd(3, '0')}`);
+      t.equal(parseRegister(text), expected);
+    }),
+  );
+});
+
+t.test('registers outside the grammar are refused, never thrown', async () => {
+  for (const text of ['', '-1', '+1', '1e3', '1.', '.5', '1.2345', ' 1', '1 ', '0x10', 'NaN', 'Infinity', '1,5', '1000000000000000', '1.000000000000000']) {
+    t.equal(parseRegister(text), undefined, JSON.stringify(text));
+  }
+  t.equal(parseRegister('000000000000000001.5'), 1500n, 'leading zeros are not significant');
+  t.equal(parseRegister('999999999999999'), 999999999999999000n, '15 significant digits');
+  fc.assert(
+    fc.property(fc.string(), (text) => {
+      const result = parseDecimal(text, { scale: 3, maxSignificantDigits: 15 });
+      t.ok(result === undefined || result >= 0n);
+    }),
+  );
+});
+
+t.test('formatDecimal writes the shortest plain decimal', async () => {
+  t.equal(formatDecimal(1302500n, 3), '1302.5');
+  t.equal(formatDecimal(125n, 3), '0.125');
+  t.equal(formatDecimal(0n, 3), '0');
+  t.equal(formatDecimal(3n, 2), '0.03');
+  t.equal(formatDecimal(-1500n, 3), '-1.5');
+  t.equal(formatDecimal(7n, 0), '7');
+});
+
+t.test('divideRoundHalfUp matches floor(n/d + 1/2) computed with a remainder', async () => {
+  fc.assert(
+    fc.property(fc.bigInt({ min: 0n, max: 10n ** 30n }), fc.bigInt({ min: 1n, max: 10n ** 12n }), (n, d) => {
+      const quotient = n / d;
+      const remainder = n - quotient * d;
+      const expected = remainder * 2n >= d ? quotient + 1n : quotient;
+      t.equal(divideRoundHalfUp(n, d), expected);
+      t.equal(divideRoundHalfUp(-n, d), -expected, 'symmetric: half away from zero');
+    }),
+  );
+  t.equal(divideRoundHalfUp(5n, 2n), 3n);
+  t.equal(divideRoundHalfUp(4n, 3n), 1n);
+  t.throws(() => divideRoundHalfUp(1n, 0n), RangeError);
+});

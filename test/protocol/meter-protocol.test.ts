@@ -1,0 +1,140 @@
+import fc from 'fast-check';
+import t from 'tap';
+import {
+  MAX_DATAGRAM_BYTES,
+  packLines,
+  parseAckDatagram,
+  parseReadingDatagram,
+  serializeAck,
+  serializeReading,
+  type Reading,
+} from '../../protocol/meter-protocol.js';
+
+const options = { legacyTimeZone: 'America/Sao_Paulo' };
+const matriculaArbitrary = fc.stringMatching(/^\d{1,20}$/);
+const timestampArbitrary = fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) });
+const readingArbitrary = fc.record({
+  matricula: matriculaArbitrary,
+  timestamp: timestampArbitrary,
+  consumo: fc.bigInt({ min: 0n, max: 10n ** 15n - 1n }),
+});
+
+const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
+
+t.test('serializing then parsing readings is the identity, alone or packed several per datagram', async () => {
+  fc.assert(
+    fc.property(fc.array(readingArbitrary, { minLength: 1, maxLength: 40 }), fc.boolean(), (readings, trailingNewline) => {
+      const datagrams = packLines(readings.map(serializeReading));
+      const parsed: Reading[] = [];
+      for (const datagram of datagrams) {
+        t.ok(Buffer.byteLength(datagram) <= MAX_DATAGRAM_BYTES);
+        const result = parseReadingDatagram(bytes(datagram + (trailingNewline ? '\n' : '')), options);
+        t.same(result.errors, []);
+        parsed.push(...result.values);
+      }
+      t.same(parsed, readings);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+t.test('serializing then parsing ACKs is the identity', async () => {
+  fc.assert(
+    fc.property(fc.array(fc.record({ matricula: matriculaArbitrary, timestamp: timestampArbitrary }), { minLength: 1, maxLength: 60 }), (acks) => {
+      const parsed = packLines(acks.map(serializeAck)).flatMap((datagram) => parseAckDatagram(bytes(datagram)).values);
+      t.same(parsed, acks);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+t.test('the parsers never throw on arbitrary bytes and account for every line', async () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 1600 }), (data) => {
+      const readings = parseReadingDatagram(data, options);
+      const acks = parseAckDatagram(data);
+      for (const result of [readings, acks]) {
+        for (const error of result.errors) t.type(error.code, 'string');
+      }
+    }),
+    { numRuns: 500 },
+  );
+});
+
+t.test('malformed lines are reported one by one; the valid lines of the datagram survive', async () => {
+  const good = 'MEDICAO;13456789;2026-11-20T23:40:00.000Z;1302';
+  const datagram = [
+    good,
+    'MEDICAO;13456789;2026-11-20T23:41:00Z;1302.5',
+    'MEDICAO;abc;2026-11-20T23:40:00Z;1',
+    'MEDICAO;123456789012345678901;2026-11-20T23:40:00Z;1',
+    'MEDICAO;1;2026-02-30T00:00:00Z;1',
+    'MEDICAO;1;2026-11-20T23:40:00Z;-5',
+    'MEDICAO;1;2026-11-20T23:40:00Z;NaN',
+    'MEDICAO;1;2026-11-20T23:40:00Z;1e9',
+    'MEDICAO;1;2026-11-20T23:40:00Z',
+    'MEDICAO;1;2026-11-20T23:40:00Z;1;extra',
+    'LEITURA;1;2026-11-20T23:40:00Z;1',
+    '',
+    'MEDICAO;09812389;2026-11-20T23:42:00.1Z;0.125',
+  ].join('\n');
+  const result = parseReadingDatagram(bytes(datagram), options);
+  t.same(
+    result.values.map((r) => [r.matricula, r.timestamp, r.consumo]),
+    [
+      ['13456789', Date.UTC(2026, 10, 20, 23, 40), 1302000n],
+      ['13456789', Date.UTC(2026, 10, 20, 23, 41), 1302500n],
+      ['09812389', Date.UTC(2026, 10, 20, 23, 42, 0, 100), 125n],
+    ],
+  );
+  t.same(
+    result.errors.map((e) => [e.line, e.code]),
+    [
+      [3, 'INVALID_MATRICULA'],
+      [4, 'INVALID_MATRICULA'],
+      [5, 'INVALID_TIMESTAMP'],
+      [6, 'INVALID_CONSUMO'],
+      [7, 'INVALID_CONSUMO'],
+      [8, 'INVALID_CONSUMO'],
+      [9, 'FIELD_COUNT'],
+      [10, 'FIELD_COUNT'],
+      [11, 'UNKNOWN_RECORD'],
+      [12, 'EMPTY_LINE'],
+    ],
+  );
+  t.same(parseReadingDatagram(bytes(`${good}\r\n`), options).errors.map((e) => e.code), ['INVALID_CONSUMO'], 'CRLF is not a line end');
+  const oversized = parseReadingDatagram(Buffer.alloc(MAX_DATAGRAM_BYTES + 1, 0x41), options);
+  t.same(oversized, { values: [], errors: [{ line: 0, code: 'DATAGRAM_TOO_LARGE' }] });
+  t.same(parseReadingDatagram(Buffer.alloc(0), options).errors.map((e) => e.code), ['EMPTY_LINE']);
+});
+
+t.test('the original meters JSON datagram is one reading in the legacy time zone', async () => {
+  const parse = (text: string) => parseReadingDatagram(bytes(text), options);
+  const expected = { matricula: '13456789', timestamp: Date.UTC(2023, 2, 5, 19, 0), consumo: 1302000n };
+  t.same(parse('{"matricula": 13456789, "consumo_atual": 1302, "data_hora": "05-03-2023 16:00:00"}').values, [expected]);
+  t.same(parse(' {"matricula": "13456789", "consumo_atual": "1302", "data_hora": "05-03-2023 16:00:00"}\n').values, [expected]);
+  t.same(parse('{"matricula": "09812389", "consumo_atual": 10.5, "data_hora": "05-03-2023 16:00:00"}').values[0]?.matricula, '09812389');
+  for (const [text, code] of [
+    ['{"matricula": 1', 'INVALID_LEGACY_JSON'],
+    ['{"matricula": 1, "consumo_atual": 1}', 'INVALID_LEGACY_JSON'],
+    ['{"matricula": -1, "consumo_atual": 1, "data_hora": "05-03-2023 16:00:00"}', 'INVALID_LEGACY_JSON'],
+    ['{"matricula": 1.5, "consumo_atual": 1, "data_hora": "05-03-2023 16:00:00"}', 'INVALID_LEGACY_JSON'],
+    ['{"matricula": "12a", "consumo_atual": 1, "data_hora": "05-03-2023 16:00:00"}', 'INVALID_MATRICULA'],
+    ['{"matricula": 1, "consumo_atual": 1, "data_hora": "2023-03-05 16:00:00"}', 'INVALID_TIMESTAMP'],
+    ['{"matricula": 1, "consumo_atual": 0.30000000000000004, "data_hora": "05-03-2023 16:00:00"}', 'INVALID_CONSUMO'],
+    ['{"matricula": 1, "consumo_atual": -3, "data_hora": "05-03-2023 16:00:00"}', 'INVALID_LEGACY_JSON'],
+  ] as const) {
+    t.same(parse(text).errors.map((e) => e.code), [code], text);
+  }
+});
+
+t.test('packLines keeps every datagram within the limit and loses no line', async () => {
+  fc.assert(
+    fc.property(fc.array(fc.stringMatching(/^[A-Z0-9;:.-]{1,120}$/), { maxLength: 100 }), (lines) => {
+      const datagrams = packLines(lines, 300);
+      for (const datagram of datagrams) t.ok(Buffer.byteLength(datagram) <= 300);
+      t.same(datagrams.flatMap((d) => d.split('\n')), lines);
+    }),
+    { numRuns: 100 },
+  );
+});

@@ -1,0 +1,71 @@
+import fc from 'fast-check';
+import t from 'tap';
+import { formatIsoTimestamp, formatLegacyTimestamp, isValidTimeZone, parseIsoTimestamp, parseLegacyTimestamp } from '../../protocol/timestamp.js';
+
+const MIN = Date.UTC(1970, 0, 1);
+const MAX = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+export const instantArbitrary = fc.integer({ min: MIN, max: MAX });
+
+t.test('ISO timestamps round-trip', async () => {
+  fc.assert(
+    fc.property(instantArbitrary, (millis) => {
+      t.equal(parseIsoTimestamp(formatIsoTimestamp(millis)), millis);
+    }),
+  );
+});
+
+t.test('ISO parsing accepts optional milliseconds and refuses impossible instants', async () => {
+  t.equal(parseIsoTimestamp('2026-11-20T23:40:00Z'), Date.UTC(2026, 10, 20, 23, 40));
+  t.equal(parseIsoTimestamp('2026-11-20T23:40:00.5Z'), Date.UTC(2026, 10, 20, 23, 40, 0, 500));
+  t.equal(parseIsoTimestamp('2024-02-29T00:00:00.000Z'), Date.UTC(2024, 1, 29));
+  for (const text of [
+    '2026-11-20T23:40:00.000',
+    '2026-11-20 23:40:00Z',
+    '2026-11-20T23:40:00+00:00',
+    '2026-02-29T00:00:00Z',
+    '2026-04-31T00:00:00Z',
+    '2026-13-01T00:00:00Z',
+    '2026-11-20T24:00:00Z',
+    '2026-11-20T23:60:00Z',
+    '2026-11-20T23:40:60Z',
+    '2026-11-20T23:40:00.1234Z',
+    '1969-12-31T23:59:59Z',
+    '2026-1-20T23:40:00Z',
+    '',
+  ]) {
+    t.equal(parseIsoTimestamp(text), undefined, text);
+  }
+});
+
+t.test('legacy dd-mm-yyyy HH:MM:SS is local time of the configured zone', async () => {
+  t.ok(isValidTimeZone('America/Sao_Paulo'));
+  t.notOk(isValidTimeZone('Mars/Olympus'));
+  // Sao Paulo has been UTC-3 without daylight saving since 2019.
+  t.equal(parseLegacyTimestamp('05-03-2023 16:00:00', 'America/Sao_Paulo'), Date.UTC(2023, 2, 5, 19, 0));
+  t.equal(parseLegacyTimestamp('05-03-2023 16:00:00', 'UTC'), Date.UTC(2023, 2, 5, 16, 0));
+  // Berlin summer time (UTC+2) and winter time (UTC+1).
+  t.equal(parseLegacyTimestamp('01-07-2023 12:00:00', 'Europe/Berlin'), Date.UTC(2023, 6, 1, 10, 0));
+  t.equal(parseLegacyTimestamp('01-01-2023 12:00:00', 'Europe/Berlin'), Date.UTC(2023, 0, 1, 11, 0));
+  // 02:30 on 26-03-2023 does not exist in Berlin; 02:30 on 29-10-2023 happens twice: the earlier instant.
+  t.equal(parseLegacyTimestamp('29-10-2023 02:30:00', 'Europe/Berlin'), Date.UTC(2023, 9, 29, 0, 30));
+  t.type(parseLegacyTimestamp('26-03-2023 02:30:00', 'Europe/Berlin'), 'number');
+  for (const text of ['2023-03-05 16:00:00', '31-02-2023 10:00:00', '05-03-2023 16:00', '05-03-2023T16:00:00', '']) {
+    t.equal(parseLegacyTimestamp(text, 'UTC'), undefined, text);
+  }
+});
+
+t.test('legacy timestamps round-trip through their local formatting', async () => {
+  const zones = ['UTC', 'America/Sao_Paulo', 'Europe/Berlin', 'Asia/Kolkata', 'America/New_York'];
+  fc.assert(
+    fc.property(fc.integer({ min: Date.UTC(1971, 0, 1), max: Date.UTC(2100, 0, 1) }), fc.constantFrom(...zones), (millis, zone) => {
+      const seconds = Math.floor(millis / 1000) * 1000;
+      const text = formatLegacyTimestamp(seconds, zone);
+      const back = parseLegacyTimestamp(text, zone);
+      t.type(back, 'number');
+      // Inside a repeated hour the earlier instant is chosen, so compare wall clocks.
+      t.equal(formatLegacyTimestamp(back as number, zone), text);
+      t.ok(back === seconds || Math.abs((back as number) - seconds) <= 3_600_000 * 2);
+    }),
+    { numRuns: 300 },
+  );
+});
