@@ -129,14 +129,14 @@ export class FileStore implements Store {
       const handle = await open(readingsPath, fsConstants.O_RDWR | fsConstants.O_CREAT);
       await syncDirectory(dataDir);
       const meters = new Map<string, MeterState>();
-      const summary = await loadLog(handle, readingsPath, logger, (reading) => {
+      const { summary, size } = await loadLog(handle, readingsPath, logger, (reading) => {
         const state = meterState(meters, reading.matricula);
         // A line not newer than its predecessor (a hand-merged log) cannot be the newest: keep the order strict.
         if (reading.timestamp <= state.newestAccepted) return;
         state.newestAccepted = reading.timestamp;
         remember(state, reading);
       });
-      return new FileStore({ meters, customers, customersPath, handle, size: summary.size, lock, loadSummary: summary });
+      return new FileStore({ meters, customers, customersPath, handle, size, lock, loadSummary: summary });
     } catch (error) {
       await lock.release();
       throw error;

@@ -19,7 +19,11 @@ export interface DirectoryLock {
   release(): Promise<void>;
 }
 
+/** Lock files held by this process: a PID match alone could be a dead predecessor's (PID 1 in a container). */
+const heldHere = new Set<string>();
+
 export async function lockDirectory(lockPath: string): Promise<DirectoryLock> {
+  if (heldHere.has(lockPath)) throw new StoreError('LOCKED', `${lockPath} is already open in this process`);
   try {
     const handle = await open(lockPath, 'wx');
     await handle.writeFile(`${process.pid}\n`);
@@ -27,13 +31,16 @@ export async function lockDirectory(lockPath: string): Promise<DirectoryLock> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const owner = Number.parseInt(await readFile(lockPath, 'utf8'), 10);
+    // Our own PID in a lock we do not hold was left by a predecessor that had the same PID.
     if (Number.isInteger(owner) && owner !== process.pid && isRunning(owner)) {
       throw new StoreError('LOCKED', `${lockPath} belongs to running process ${owner}; stop it first or use another DATA_DIR`);
     }
     await writeFile(lockPath, `${process.pid}\n`);
   }
+  heldHere.add(lockPath);
   return {
     async release() {
+      heldHere.delete(lockPath);
       await unlink(lockPath).catch(() => undefined);
     },
   };

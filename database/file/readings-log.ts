@@ -46,7 +46,7 @@ export async function loadLog(
   path: string,
   logger: Logger,
   onReading: (reading: Reading) => void,
-): Promise<LoadSummary & { readonly size: number }> {
+): Promise<{ readonly summary: LoadSummary; readonly size: number }> {
   let lines = 0;
   let skipped = 0;
   let offset = 0;
@@ -92,7 +92,7 @@ export async function loadLog(
     await handle.datasync();
     logger.warn({ path, offset: lineStartOffset, bytes: tornBytes }, 'cut off a torn last line in readings log (crash during a write)');
   }
-  return { lines, skipped, tornBytes, size: offset - tornBytes };
+  return { summary: { lines, skipped, tornBytes }, size: offset - tornBytes };
 }
 
 interface Batch {

@@ -1,0 +1,90 @@
+import { spawnSync } from 'node:child_process';
+import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { CUSTOMERS_FILE, FileStore, LOCK_FILE, READINGS_FILE } from '../../database/file/file-store.js';
+import { silentLogger, tempDir } from '../helpers.js';
+import { storeContract } from './store-contract.js';
+
+const open = (dataDir: string, seedCustomersFile?: string) => FileStore.open({ dataDir, logger: silentLogger, seedCustomersFile });
+
+storeContract(t, {
+  async makeStore(t) {
+    const dir = await tempDir(t);
+    return { store: await open(dir), reopen: () => open(dir) };
+  },
+});
+
+t.test('the readings log is text, oldest first, one reading per line', async (t) => {
+  const dir = await tempDir(t);
+  const store = await open(dir);
+  await store.append([
+    { matricula: '13456789', timestamp: Date.UTC(2026, 10, 20, 23, 40), consumo: 1302000n },
+    { matricula: '09812389', timestamp: Date.UTC(2026, 10, 20, 23, 41, 0, 5), consumo: 1500n },
+  ]);
+  await store.close();
+  t.equal(await readFile(join(dir, READINGS_FILE), 'utf8'), '2026-11-20T23:40:00.000Z;13456789;1302\n2026-11-20T23:41:00.005Z;09812389;1.5\n');
+});
+
+t.test('a torn last line is cut off at start-up and never stops the server', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, READINGS_FILE), '2026-01-01T00:00:00.000Z;1;10\n2026-01-01T00:01:00.000Z;1;2');
+  const store = await open(dir);
+  t.same(store.loadSummary, { lines: 1, skipped: 0, tornBytes: 28 });
+  t.same((await store.recentReadings('1', 5)).map((r) => r.consumo), [10000n]);
+  await store.append([{ matricula: '1', timestamp: Date.UTC(2026, 0, 1, 0, 2), consumo: 30000n }]);
+  await store.close();
+  t.equal(await readFile(join(dir, READINGS_FILE), 'utf8'), '2026-01-01T00:00:00.000Z;1;10\n2026-01-01T00:02:00.000Z;1;30\n', 'appends start on a line boundary');
+});
+
+t.test('unreadable lines in the middle are skipped, the rest loads', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, READINGS_FILE), '2026-01-01T00:00:00.000Z;1;10\ngarbage\n\0\0\0\n2026-01-01T00:01:00.000Z;1;20\n');
+  const store = await open(dir);
+  t.same(store.loadSummary, { lines: 2, skipped: 2, tornBytes: 0 });
+  t.same((await store.recentReadings('1', 5)).map((r) => r.consumo), [20000n, 10000n]);
+  await store.close();
+});
+
+t.test('memory holds only the newest readings per meter, however long the log', async (t) => {
+  const dir = await tempDir(t);
+  const lines: string[] = [];
+  for (let i = 0; i < 20_000; i++) lines.push(`${new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString()};${i % 10};${i}\n`);
+  await writeFile(join(dir, READINGS_FILE), lines.join(''));
+  const store = await open(dir);
+  t.equal(store.loadSummary.lines, 20_000);
+  t.same((await store.recentReadings('7', 5)).map((r) => r.consumo), [19997000n, 19987000n, 19977000n, 19967000n, 19957000n]);
+  t.same(await store.stats(), { customers: 0, meters: 10, readings: 20_000 });
+  await store.close();
+});
+
+t.test('one process owns a data directory; a lock left by a dead process is taken over', async (t) => {
+  const dir = await tempDir(t);
+  const first = await open(dir);
+  await t.rejects(open(dir), { name: 'StoreError', code: 'LOCKED' });
+  await first.close();
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+  await writeFile(join(dir, LOCK_FILE), `${dead}\n`);
+  const second = await open(dir);
+  t.equal((await readFile(join(dir, LOCK_FILE), 'utf8')).trim(), String(process.pid));
+  await second.close();
+  await t.rejects(stat(join(dir, LOCK_FILE)), 'the lock is released on close');
+});
+
+t.test('clientes.txt is seeded once, kept in the original format, appended safely', async (t) => {
+  const dir = await tempDir(t);
+  const seed = join(dir, 'seed.txt');
+  await writeFile(seed, 'amancio123;13456789\r\n\nbroken line\nbia;98765432');
+  const data = join(dir, 'data');
+  const store = await open(data, seed);
+  t.same(await store.findCustomers({ username: 'bia' }), [{ username: 'bia', matricula: '98765432' }], 'CRLF and a missing final newline are tolerated');
+  t.equal((await store.stats()).customers, 2);
+  await store.addCustomers([{ username: 'novo', matricula: '42' }]);
+  await store.close();
+  t.equal(await readFile(join(data, CUSTOMERS_FILE), 'utf8'), 'amancio123;13456789\r\n\nbroken line\nbia;98765432\nnovo;42\n');
+  await appendFile(seed, '\nlater;1\n');
+  const reopened = await open(data, seed);
+  t.same(await reopened.findCustomers({ username: 'later' }), [], 'an existing clientes.txt is never reseeded');
+  t.equal((await reopened.stats()).customers, 3);
+  await reopened.close();
+});

@@ -1,0 +1,183 @@
+/**
+ * The Store contract: one suite every backend runs unchanged. A backend
+ * supplies a factory that opens a store over fresh, empty data, and can
+ * reopen a new store over the same data (a restart).
+ */
+import fc from 'fast-check';
+import type { Test } from 'tap';
+import { RECENT_READINGS_LIMIT, type Reading, type Store } from '../../database/store.js';
+
+export interface StoreFixture {
+  readonly store: Store;
+  /** Closes nothing; opens another store over the same data (call after closing `store`). */
+  reopen(): Promise<Store>;
+}
+
+export interface ContractOptions {
+  /** Opens a store over new empty data; the backend cleans up at teardown. */
+  makeStore(t: Test): Promise<StoreFixture>;
+}
+
+const minute = (n: number): number => Date.UTC(2026, 0, 1) + n * 60_000;
+const reading = (matricula: string, n: number, consumo: bigint): Reading => ({ matricula, timestamp: minute(n), consumo });
+
+export function storeContract(t: Test, { makeStore }: ContractOptions): void {
+  t.test('an empty store has nothing', async (t) => {
+    const { store } = await makeStore(t);
+    t.same(await store.recentReadings('1', 1), []);
+    t.same(await store.findCustomers({ matricula: '1' }), []);
+    t.same(await store.stats(), { customers: 0, meters: 0, readings: 0 });
+    await store.close();
+  });
+
+  t.test('append stores readings; recentReadings answers newest first, at most count', async (t) => {
+    const { store } = await makeStore(t);
+    const result = await store.append([reading('1', 1, 100n), reading('1', 2, 150n), reading('2', 1, 7n)]);
+    t.equal(result.stored, 3);
+    t.equal(result.duplicates, 0);
+    t.same([...result.newest.entries()].sort(), [['1', minute(2)], ['2', minute(1)]]);
+    t.same(await store.recentReadings('1', 5), [reading('1', 2, 150n), reading('1', 1, 100n)]);
+    t.same(await store.recentReadings('1', 1), [reading('1', 2, 150n)]);
+    t.same(await store.recentReadings('01', 1), [], 'leading zeros are significant');
+    await t.rejects(store.recentReadings('1', 0), RangeError);
+    await t.rejects(store.recentReadings('1', RECENT_READINGS_LIMIT + 1), RangeError);
+    t.same(await store.stats(), { customers: 0, meters: 2, readings: 3 });
+    await store.close();
+  });
+
+  t.test('a reading not newer than the newest stored is a duplicate, still covered by newest', async (t) => {
+    const { store } = await makeStore(t);
+    await store.append([reading('1', 5, 500n)]);
+    const again = await store.append([reading('1', 5, 999n), reading('1', 3, 300n), reading('1', 6, 600n), reading('1', 6, 601n)]);
+    t.equal(again.stored, 1);
+    t.equal(again.duplicates, 3);
+    t.same(again.newest.get('1'), minute(6));
+    t.same(await store.recentReadings('1', 5), [reading('1', 6, 600n), reading('1', 5, 500n)]);
+    const onlyDuplicates = await store.append([reading('1', 2, 1n)]);
+    t.same(onlyDuplicates, { stored: 0, duplicates: 1, newest: new Map([['1', minute(6)]]) });
+    await store.close();
+  });
+
+  t.test('concurrent appends each resolve durable and acknowledge the newest', async (t) => {
+    const { store } = await makeStore(t);
+    const calls = Array.from({ length: 50 }, (_, i) => store.append([reading(String(i % 5), i, BigInt(i))]));
+    const results = await Promise.all(calls);
+    t.equal(results.reduce((sum, r) => sum + r.stored, 0), 50);
+    for (const [i, result] of results.entries()) t.ok((result.newest.get(String(i % 5)) ?? 0) >= minute(i));
+    t.equal((await store.stats()).readings, 50);
+    await store.close();
+  });
+
+  t.test('customers: unique username and matricula, queried by either or both', async (t) => {
+    const { store } = await makeStore(t);
+    const result = await store.addCustomers([
+      { username: 'amancio123', matricula: '13456789' },
+      { username: 'dani', matricula: '09812389' },
+      { username: 'amancio123', matricula: '1' },
+      { username: 'other', matricula: '09812389' },
+    ]);
+    t.equal(result.added, 2);
+    t.same(result.skipped, [{ username: 'amancio123', matricula: '1' }, { username: 'other', matricula: '09812389' }]);
+    t.same(await store.findCustomers({ username: 'dani' }), [{ username: 'dani', matricula: '09812389' }]);
+    t.same(await store.findCustomers({ matricula: '09812389' }), [{ username: 'dani', matricula: '09812389' }]);
+    t.same(await store.findCustomers({ matricula: '9812389' }), []);
+    t.same(await store.findCustomers({ username: 'dani', matricula: '13456789' }), []);
+    t.same(await store.findCustomers({ username: 'amancio123', matricula: '13456789' }), [{ username: 'amancio123', matricula: '13456789' }]);
+    t.equal((await store.stats()).customers, 2);
+    await store.close();
+  });
+
+  t.test('what was appended and registered is there after a restart', async (t) => {
+    const { store, reopen } = await makeStore(t);
+    await store.append([reading('1', 1, 1n), reading('1', 2, 2500n), reading('77', 1, 125n)]);
+    await store.addCustomers([{ username: 'u', matricula: '1' }]);
+    await store.close();
+    const reopened = await reopen();
+    t.same(await reopened.recentReadings('1', 5), [reading('1', 2, 2500n), reading('1', 1, 1n)]);
+    t.same(await reopened.recentReadings('77', 1), [reading('77', 1, 125n)]);
+    t.same(await reopened.findCustomers({ username: 'u' }), [{ username: 'u', matricula: '1' }]);
+    t.same((await reopened.append([reading('1', 2, 9n)])).duplicates, 1, 'deduplication survives the restart');
+    await reopened.close();
+  });
+
+  t.test('a closed store refuses work with CLOSED', async (t) => {
+    const { store } = await makeStore(t);
+    await store.close();
+    await store.close();
+    await t.rejects(store.append([reading('1', 1, 1n)]), { name: 'StoreError', code: 'CLOSED' });
+    await t.rejects(store.recentReadings('1', 1), { name: 'StoreError', code: 'CLOSED' });
+  });
+
+  t.test('model-based: random operation sequences agree with an in-memory model', async (t) => {
+    interface Model {
+      readings: Map<string, Reading[]>;
+    }
+    interface Real {
+      store: Store;
+    }
+    const matriculas = ['1', '01', '123456789', '99'];
+    class Append implements fc.AsyncCommand<Model, Real> {
+      constructor(readonly batch: Reading[]) {}
+      check(): boolean {
+        return true;
+      }
+      async run(model: Model, real: Real): Promise<void> {
+        let stored = 0;
+        for (const r of this.batch) {
+          const list = model.readings.get(r.matricula) ?? [];
+          const newest = list[list.length - 1];
+          if (newest === undefined || r.timestamp > newest.timestamp) {
+            list.push(r);
+            model.readings.set(r.matricula, list);
+            stored++;
+          }
+        }
+        const result = await real.store.append(this.batch);
+        if (result.stored !== stored || result.duplicates !== this.batch.length - stored) throw new Error(`stored ${result.stored}, model ${stored}`);
+        for (const matricula of new Set(this.batch.map((r) => r.matricula))) {
+          const list = model.readings.get(matricula) ?? [];
+          if (result.newest.get(matricula) !== list[list.length - 1]?.timestamp) throw new Error(`newest of ${matricula} differs`);
+        }
+      }
+      toString(): string {
+        return `append(${this.batch.map((r) => `${r.matricula}@${r.timestamp}`).join(',')})`;
+      }
+    }
+    class Recent implements fc.AsyncCommand<Model, Real> {
+      constructor(readonly matricula: string, readonly count: number) {}
+      check(): boolean {
+        return true;
+      }
+      async run(model: Model, real: Real): Promise<void> {
+        const expected = (model.readings.get(this.matricula) ?? []).slice(-this.count).reverse();
+        const actual = await real.store.recentReadings(this.matricula, this.count);
+        if (JSON.stringify(actual, (_, v) => (typeof v === 'bigint' ? v.toString() : v)) !== JSON.stringify(expected, (_, v) => (typeof v === 'bigint' ? v.toString() : v))) {
+          throw new Error(`recent(${this.matricula}, ${this.count}) differs`);
+        }
+      }
+      toString(): string {
+        return `recent(${this.matricula},${this.count})`;
+      }
+    }
+    const readingArb = fc.record({
+      matricula: fc.constantFrom(...matriculas),
+      timestamp: fc.integer({ min: 0, max: 40 }).map(minute),
+      consumo: fc.bigInt({ min: 0n, max: 10n ** 6n }),
+    });
+    const commands = [
+      fc.array(readingArb, { minLength: 1, maxLength: 8 }).map((batch) => new Append(batch)),
+      fc.tuple(fc.constantFrom(...matriculas), fc.integer({ min: 1, max: RECENT_READINGS_LIMIT })).map(([m, c]) => new Recent(m, c)),
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 30 }), async (cmds) => {
+        const fixture = await makeStore(t);
+        try {
+          await fc.asyncModelRun(() => ({ model: { readings: new Map() }, real: { store: fixture.store } }), cmds);
+        } finally {
+          await fixture.store.close();
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+}
