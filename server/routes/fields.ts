@@ -11,18 +11,22 @@ import type { Answer, Route, RouteInput } from '../router.js';
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** `matricula`: a string of 1 to 20 digits, or a JSON number turned into its digits. */
-export const matriculaSchema = z.union(
-  [
-    z.string().refine(isMatricula, 'deve ter de 1 a 20 dígitos'),
-    z
-      .number()
-      .int('deve ser um número inteiro')
-      .nonnegative('não pode ser negativa')
-      .max(Number.MAX_SAFE_INTEGER, 'número grande demais para JSON exato; envie como texto')
-      .transform((n) => String(n)),
-  ],
-  { error: 'deve ser um texto de 1 a 20 dígitos' },
-);
+export const matriculaSchema = z.unknown().transform((value, context): string => {
+  const problem = matriculaProblem(value);
+  if (problem === undefined) return String(value);
+  context.addIssue({ code: 'custom', message: problem });
+  return z.NEVER;
+});
+
+function matriculaProblem(value: unknown): string | undefined {
+  if (typeof value === 'string') return isMatricula(value) ? undefined : 'deve ter de 1 a 20 dígitos';
+  if (typeof value !== 'number') return 'deve ser um texto de 1 a 20 dígitos';
+  if (!Number.isInteger(value)) return 'deve ser um número inteiro';
+  if (value < 0) return 'não pode ser negativa';
+  // Past 2^53 a JSON number has already lost digits on its way here.
+  if (value > Number.MAX_SAFE_INTEGER) return 'número grande demais para JSON exato; envie como texto';
+  return undefined;
+}
 
 export const matriculaFields = z.object({ matricula: matriculaSchema });
 
