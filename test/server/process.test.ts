@@ -1,0 +1,205 @@
+/**
+ * The server as users run it: a separate OS process, started, signalled,
+ * killed and restarted over the same DATA_DIR.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t, { type Test } from 'tap';
+import { formatIsoTimestamp } from '../../protocol/timestamp.js';
+import { call, readingLine, tempDir } from '../helpers.js';
+
+const MAIN = fileURLToPath(new URL('../../server/main.js', import.meta.url));
+const IMPORT = fileURLToPath(new URL('../../database/import-cli.js', import.meta.url));
+
+interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly httpPort: number;
+  readonly udpPort: number;
+  readonly logs: () => string;
+}
+
+async function spawnServer(t: Test, dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, HTTP_PORT: '0', UDP_PORT: '0', DATA_DIR: dataDir, TZ_LEGADO: 'America/Sao_Paulo', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const started = new Promise<{ http: string; udp: string }>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const line of output.split('\n')) {
+        if (line.includes('"consumo-inteligente started"')) resolve(JSON.parse(line));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
+  });
+  const { http, udp } = await started;
+  return { child, httpPort: Number(http.split(':')[1]), udpPort: Number(udp.split(':')[1]), logs: () => output };
+}
+
+async function stop(server: ServerProcess, signal: NodeJS.Signals): Promise<number | null> {
+  const exited = once(server.child, 'exit');
+  server.child.kill(signal);
+  const [code] = await exited;
+  return code as number | null;
+}
+
+t.test('a bad setting stops start-up with one line naming it', async (t) => {
+  const cases: Array<[Record<string, string>, string[], string]> = [
+    [{ HTTP_PORT: 'abc' }, [], 'HTTP_PORT'],
+    [{ UDP_PORT: '70000' }, [], 'UDP_PORT'],
+    [{ TARIFA: '-1' }, [], 'TARIFA'],
+    [{ TZ_LEGADO: 'Mars/Olympus' }, [], 'TZ_LEGADO'],
+    [{ LOG_LEVEL: 'loud' }, [], 'LOG_LEVEL'],
+    [{}, ['--http-port', '99999'], '--http-port'],
+    [{}, ['--porta-errada', '1'], 'command line'],
+  ];
+  for (const [env, args, setting] of cases) {
+    const result = spawnSync(process.execPath, [MAIN, ...args], { env: { ...process.env, DATA_DIR: '/nonexistent/never-created', ...env }, encoding: 'utf8' });
+    t.equal(result.status, 1, setting);
+    const lines = result.stderr.trim().split('\n');
+    t.equal(lines.length, 1, `${setting}: one line`);
+    t.match(lines[0], `invalid setting ${setting}`, setting);
+    t.equal(result.stdout, '', `${setting}: nothing started`);
+  }
+});
+
+t.test('SIGTERM stores pending readings, exits 0; a restart answers the same', async (t) => {
+  const dataDir = await tempDir(t);
+  const first = await spawnServer(t, dataDir);
+  const meter = createSocket('udp4');
+  t.teardown(() => meter.close());
+  const base = Date.now() - 10 * 60_000;
+  const lines = [0, 1, 2, 3, 4].map((i) => readingLine('13456789', formatIsoTimestamp(base + i * 60_000), [100, 110, 120, 130, 160][i]!));
+  const acked = once(meter, 'message');
+  meter.send(lines.join('\n'), first.udpPort, '127.0.0.1');
+  await acked;
+  const routes = ['/validacao-usuario?matricula=13456789', '/medicoes/ultima-medicao?matricula=13456789', '/gerar-fatura?matricula=13456789', '/alerta-consumo?matricula=13456789'];
+  const before = await Promise.all(routes.map((route) => call(first.httpPort, 'GET', route).then((r) => r.body)));
+  t.equal(await stop(first, 'SIGTERM'), 0);
+  t.match(first.logs(), '"msg":"stopped"');
+  const second = await spawnServer(t, dataDir);
+  const after = await Promise.all(routes.map((route) => call(second.httpPort, 'GET', route).then((r) => r.body)));
+  t.same(after, before);
+  t.equal(JSON.parse(after[3]!).alerta, true);
+  t.equal(await stop(second, 'SIGINT'), 0);
+});
+
+t.test('kill -9 mid-ingest never loses an acknowledged reading', async (t) => {
+  const dataDir = await tempDir(t);
+  const METERS = 50;
+  /** Per matricula: timestamps acknowledged so far. */
+  const acked = new Map<string, Set<number>>();
+  const start = Date.now() - 60 * 60_000;
+  let sequence = 0;
+  for (let round = 0; round < 3; round++) {
+    const server = await spawnServer(t, dataDir);
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    // Stop-and-wait per meter: the next reading goes once the previous is acked.
+    const next = new Map<string, number>();
+    const send = (matricula: string): void => {
+      const timestamp = next.get(matricula) as number;
+      socket.send(readingLine(matricula, formatIsoTimestamp(timestamp), timestamp - start), server.udpPort, '127.0.0.1');
+    };
+    socket.on('message', (message) => {
+      const [, matricula, time] = message.toString().split(';') as [string, string, string];
+      const timestamp = Date.parse(time);
+      if (next.get(matricula) !== timestamp) return;
+      let set = acked.get(matricula);
+      if (set === undefined) acked.set(matricula, (set = new Set()));
+      set.add(timestamp);
+      next.set(matricula, start + ++sequence);
+      send(matricula);
+    });
+    for (let m = 0; m < METERS; m++) {
+      next.set(`${m}`, start + ++sequence);
+      send(`${m}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 500));
+    await stop(server, 'SIGKILL');
+    socket.close();
+  }
+  const total = [...acked.values()].reduce((sum, set) => sum + set.size, 0);
+  t.ok(total > METERS * 3, `acknowledged ${total} readings across 3 crashes`);
+  // A fourth start recovers the log (cutting a torn line if any) and must hold every ack.
+  const last = await spawnServer(t, dataDir);
+  const log = await readFile(join(dataDir, 'medicoes.log'), 'utf8');
+  const stored = new Map<string, number>();
+  for (const line of log.split('\n').filter((l) => l.length > 0)) {
+    const [time, matricula] = line.split(';') as [string, string];
+    const key = `${matricula}@${Date.parse(time)}`;
+    stored.set(key, (stored.get(key) ?? 0) + 1);
+  }
+  let missing = 0;
+  let repeated = 0;
+  for (const [matricula, set] of acked) {
+    for (const timestamp of set) {
+      const count = stored.get(`${matricula}@${timestamp}`) ?? 0;
+      if (count === 0) missing++;
+      if (count > 1) repeated++;
+    }
+  }
+  t.equal(missing, 0, 'every acknowledged reading is in the log');
+  t.equal(repeated, 0, 'and only once');
+  t.equal(await stop(last, 'SIGTERM'), 0);
+});
+
+t.test('the original system’s files import and answer', async (t) => {
+  const dir = await tempDir(t);
+  const dataDir = join(dir, 'data');
+  await writeFile(join(dir, 'dados_clientes.txt'), 'amancio123;13456789\njoana;22334455\n');
+  // Newest first, local time (America/Sao_Paulo, UTC-3), as the original writes it.
+  await writeFile(
+    join(dir, 'medicoes.txt'),
+    [
+      '05-03-2023 16:00:00;13456789;1350',
+      '05-03-2023 15:00:00;13456789;1302',
+      '05-03-2023 15:00:00;22334455;10',
+      '05-03-2023 14:00:00;13456789;1290',
+      'not a line',
+      '05-03-2023 13:00:00;13456789;1280',
+      '05-03-2023 12:00:00;13456789;1270',
+    ].join('\n'),
+  );
+  const result = spawnSync(process.execPath, [IMPORT, '--clientes', join(dir, 'dados_clientes.txt'), '--medicoes', join(dir, 'medicoes.txt'), '--data-dir', dataDir], {
+    env: { ...process.env, TZ_LEGADO: 'America/Sao_Paulo' },
+    encoding: 'utf8',
+  });
+  t.equal(result.status, 0, result.stderr);
+  t.match(result.stdout, 'customers: 2 added');
+  t.match(result.stdout, 'readings: 6 stored, 0 already stored or not newer, 1 unreadable lines (5)');
+  t.equal(
+    await readFile(join(dataDir, 'medicoes.log'), 'utf8'),
+    [
+      '2023-03-05T15:00:00.000Z;13456789;1270',
+      '2023-03-05T16:00:00.000Z;13456789;1280',
+      '2023-03-05T17:00:00.000Z;13456789;1290',
+      '2023-03-05T18:00:00.000Z;22334455;10',
+      '2023-03-05T18:00:00.000Z;13456789;1302',
+      '2023-03-05T19:00:00.000Z;13456789;1350',
+      '',
+    ].join('\n'),
+    'oldest first, UTC',
+  );
+  const again = spawnSync(process.execPath, [IMPORT, '--medicoes', join(dir, 'medicoes.txt'), '--data-dir', dataDir, '--tz-legado', 'America/Sao_Paulo'], { encoding: 'utf8' });
+  t.match(again.stdout, 'readings: 0 stored, 6 already stored', 'importing twice stores nothing twice');
+
+  const server = await spawnServer(t, dataDir);
+  t.same((await call(server.httpPort, 'POST', '/validacao-usuario', { username: 'joana' })).json(), { valido: true, username: 'joana', matricula: '22334455' });
+  t.same((await call(server.httpPort, 'POST', '/gerar-fatura', { matricula: '13456789' })).json().valor_pagamento, 144);
+  t.same((await call(server.httpPort, 'POST', '/alerta-consumo', { matricula: '13456789' })).json().periodos, [10, 10, 12, 48]);
+  t.equal((await call(server.httpPort, 'POST', '/validacao-usuario', { username: 'bia.souza' })).status, 404, 'no example customers seeded into an imported directory');
+  const locked = spawnSync(process.execPath, [IMPORT, '--medicoes', join(dir, 'medicoes.txt'), '--data-dir', dataDir], { encoding: 'utf8' });
+  t.equal(locked.status, 1, 'the import refuses a directory a running server owns');
+  t.match(locked.stderr, 'belongs to running process');
+  await stop(server, 'SIGTERM');
+});
