@@ -68,12 +68,13 @@ export class HttpServer {
   /** Stops accepting, lets every connection finish the requests it has read, then closes. */
   async close(): Promise<void> {
     clearInterval(this.ticker);
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const socketsClosed = [...this.connections.keys()].map((socket) => once(socket, 'close'));
     for (const connection of this.connections.values()) connection.shutdown();
     const grace = setTimeout(() => {
       for (const socket of this.connections.keys()) socket.destroy();
     }, SHUTDOWN_GRACE_MS);
-    await closed;
+    await Promise.all([listenerClosed, ...socketsClosed]);
     clearTimeout(grace);
   }
 }
