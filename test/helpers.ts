@@ -207,3 +207,15 @@ export async function connectRaw(port: number): Promise<Socket> {
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   return socket;
 }
+
+/** Splits bytes at the given offsets (taken modulo the length, deduplicated, sorted); no empty parts. */
+export function splitAt(bytes: Buffer, offsets: readonly number[]): Buffer[] {
+  const cuts = [...new Set(offsets.map((offset) => offset % (bytes.length + 1))), bytes.length].sort((a, b) => a - b);
+  const parts: Buffer[] = [];
+  let start = 0;
+  for (const cut of cuts) {
+    if (cut > start) parts.push(bytes.subarray(start, cut));
+    start = cut;
+  }
+  return parts;
+}

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { RequestParser, type ParseStep, type Request } from '../../protocol/http/request-parser.js';
+import { splitAt } from '../helpers.js';
 
 type Outcome = { requests: Request[]; error?: { code: string; status: number } };
 
@@ -18,19 +19,6 @@ function parseAll(chunks: readonly Buffer[], parser = new RequestParser()): Outc
 }
 
 const raw = (text: string): Buffer => Buffer.from(text, 'latin1');
-
-/** Splits bytes at the given offsets (sorted, deduplicated, in range). */
-function splitAt(bytes: Buffer, offsets: number[]): Buffer[] {
-  const cuts = [...new Set(offsets.map((o) => o % (bytes.length + 1)))].sort((a, b) => a - b);
-  const parts: Buffer[] = [];
-  let start = 0;
-  for (const cut of cuts) {
-    parts.push(bytes.subarray(start, cut));
-    start = cut;
-  }
-  parts.push(bytes.subarray(start));
-  return parts;
-}
 
 t.test('parses a request line, headers and a Content-Length body', async () => {
   const { requests, error } = parseAll([raw('POST /gerar-fatura?x=1&y=%20 HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nX-A: 1\r\nX-A:  2 \r\nContent-Length: 5\r\n\r\nhello')]);
