@@ -44,6 +44,7 @@ export class HttpConnection {
   private stopReading = false;
   private paused = false;
   private waitingForDrain = false;
+  private corked = false;
   private draining = false;
   private peerEnded = false;
   private ended = false;
@@ -146,6 +147,15 @@ export class HttpConnection {
   /** Writes finished answers in request order. */
   private flush(): void {
     if (this.ended) return;
+    if (this.queue[0]?.bytes !== undefined && !this.corked) {
+      // Answers to pipelined requests finish in the same tick: send them in one segment.
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     while (this.queue[0]?.bytes !== undefined) {
       const slot = this.queue.shift() as Slot;
       if (!this.socket.write(slot.bytes as Buffer)) this.waitingForDrain = true;
