@@ -7,7 +7,7 @@
 import { parseRegister } from '../protocol/decimal.js';
 import { isMatricula, type Reading } from '../protocol/meter-protocol.js';
 import { parseLegacyTimestamp } from '../protocol/timestamp.js';
-import { parseCustomerFile } from './file/customers-file.js';
+import { parseCustomerFile } from '../protocol/customer-format.js';
 import type { Customer, Store } from './store.js';
 
 /** Readings handed to the store per call, to bound memory and commit size. */

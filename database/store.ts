@@ -3,18 +3,15 @@
  * Routes and the UDP ingest talk only to this interface; nothing outside
  * database/ knows about files or SQL.
  */
+import type { Customer } from '../protocol/customer-format.js';
 import type { Reading } from '../protocol/meter-protocol.js';
 
+export type { Customer } from '../protocol/customer-format.js';
 export type { Reading } from '../protocol/meter-protocol.js';
 
 /** How many of a meter's newest readings `recentReadings` can return (the alert needs 5). */
 export const RECENT_READINGS_LIMIT = 5;
 
-export interface Customer {
-  readonly username: string;
-  /** 1 to 20 ASCII digits; leading zeros are significant. */
-  readonly matricula: string;
-}
 
 export interface CustomerQuery {
   readonly username?: string | undefined;

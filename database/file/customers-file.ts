@@ -1,51 +1,10 @@
 /**
- * `clientes.txt`: one customer per line, `username;matricula`, the original
- * system's format. Read whole at start-up (it is small); new customers are
- * appended and fdatasync'ed.
+ * `clientes.txt` on disk: read whole at start-up (it is small); new
+ * customers are appended and fdatasync'ed.
  */
 import { open, readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { isMatricula } from '../../protocol/meter-protocol.js';
-import type { Customer } from '../store.js';
-
-/** A username: 1 to 100 characters, none of them `;` or a control character. */
-const USERNAME_PATTERN = /^[^;\x00-\x1f\x7f]{1,100}$/;
-
-export function isUsername(text: string): boolean {
-  return USERNAME_PATTERN.test(text);
-}
-
-export function formatCustomerLine(customer: Customer): string {
-  return `${customer.username};${customer.matricula}\n`;
-}
-
-/** Parses `username;matricula` (surrounding whitespace and a CR are tolerated, as hand-edited files have them). */
-export function parseCustomerLine(line: string): Customer | undefined {
-  const fields = line.split(';');
-  if (fields.length !== 2) return undefined;
-  const username = (fields[0] as string).trim();
-  const matricula = (fields[1] as string).trim();
-  if (!isUsername(username) || !isMatricula(matricula)) return undefined;
-  return { username, matricula };
-}
-
-export interface CustomerFileContent {
-  readonly customers: Customer[];
-  /** 1-based numbers of lines that are neither blank nor a customer. */
-  readonly badLines: number[];
-}
-
-export function parseCustomerFile(text: string): CustomerFileContent {
-  const customers: Customer[] = [];
-  const badLines: number[] = [];
-  text.split('\n').forEach((line, index) => {
-    if (line.trim().length === 0) return;
-    const customer = parseCustomerLine(line);
-    if (customer === undefined) badLines.push(index + 1);
-    else customers.push(customer);
-  });
-  return { customers, badLines };
-}
+import { formatCustomerLine, parseCustomerFile, type Customer } from '../../protocol/customer-format.js';
 
 export async function readCustomerFile(path: string, logger: Logger): Promise<Customer[]> {
   const { customers, badLines } = parseCustomerFile(await readFile(path, 'utf8'));

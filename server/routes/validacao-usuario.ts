@@ -1,6 +1,6 @@
 /** `/validacao-usuario`: is there a customer with this username and/or matricula? */
 import { z } from 'zod';
-import { isUsername } from '../../database/file/customers-file.js';
+import { isUsername } from '../../protocol/customer-format.js';
 import type { Store } from '../../database/store.js';
 import { HttpError } from '../http/http-error.js';
 import type { Route } from '../router.js';
