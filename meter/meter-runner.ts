@@ -1,0 +1,156 @@
+/**
+ * Runs simulated meters on one UDP socket: ticks their registers, sends
+ * their unacknowledged readings every send interval, and applies the ACKs
+ * that come back (routed by matricula). One process may run one meter or
+ * thousands.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import type { Logger } from 'pino';
+import { parseAckDatagram } from '../protocol/meter-protocol.js';
+import type { MeterOptions } from './options.js';
+import { meterSeed, SimulatedMeter } from './simulated-meter.js';
+
+/** Datagrams one meter sends per send interval (a backlog drains over several). */
+export const MAX_DATAGRAMS_PER_SEND = 4;
+/** On stop, how long to wait for the ACK of the last send. */
+export const FINAL_ACK_WAIT_MS = 1500;
+/** Dropped-reading warnings are logged at most this often. */
+const DROP_LOG_INTERVAL_MS = 10_000;
+
+export interface RunnerStats {
+  readonly meters: number;
+  readonly produced: number;
+  readonly sent: number;
+  readonly acknowledged: number;
+  readonly pending: number;
+  readonly dropped: number;
+  readonly datagrams: number;
+}
+
+export class MeterRunner {
+  private readonly options: MeterOptions;
+  private readonly logger: Logger;
+  private readonly meters = new Map<string, SimulatedMeter>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly socket: Socket;
+  private readonly startedAt = Date.now();
+  private datagramsSent = 0;
+  private lastAckAt = Date.now();
+  private stalled = false;
+  private droppedSinceLog = 0;
+  private lastDropLogAt = Number.NEGATIVE_INFINITY;
+  private stopping: Promise<RunnerStats> | undefined;
+
+  constructor(options: MeterOptions, logger: Logger) {
+    this.options = options;
+    this.logger = logger;
+    for (const matricula of options.matriculas) {
+      this.meters.set(
+        matricula,
+        new SimulatedMeter({
+          matricula,
+          initialRegister: options.initialRegister,
+          seed: meterSeed(options.seed, matricula),
+          peak: options.peak,
+          maxPending: options.maxPending,
+        }),
+      );
+    }
+    this.socket = createSocket('udp4');
+    this.socket.on('message', (message) => this.onAck(message));
+    this.socket.on('error', (error) => logger.warn({ err: error }, 'UDP socket error'));
+  }
+
+  /** After this long without any ACK while readings wait, the server is reported silent. */
+  get stallAfterMs(): number {
+    return Math.max(3 * this.options.sendIntervalMs, 5000);
+  }
+
+  async start(): Promise<void> {
+    this.socket.bind(0);
+    await once(this.socket, 'listening');
+    for (const meter of this.meters.values()) {
+      // Random phases spread a fleet's sends over the interval instead of in bursts.
+      const incrementPhase = Math.random() * this.options.incrementIntervalMs;
+      const sendPhase = Math.random() * this.options.sendIntervalMs;
+      this.timers.push(
+        setTimeout(() => this.timers.push(setInterval(() => meter.tick(Date.now() - this.startedAt), this.options.incrementIntervalMs)), incrementPhase),
+        setTimeout(() => {
+          this.sendReading(meter);
+          this.timers.push(setInterval(() => this.sendReading(meter), this.options.sendIntervalMs));
+        }, sendPhase),
+      );
+    }
+  }
+
+  stats(): RunnerStats {
+    let produced = 0;
+    let sent = 0;
+    let acknowledged = 0;
+    let pending = 0;
+    let dropped = 0;
+    for (const meter of this.meters.values()) {
+      produced += meter.counters.produced;
+      sent += meter.counters.sent;
+      acknowledged += meter.counters.acknowledged;
+      dropped += meter.counters.dropped;
+      pending += meter.pending;
+    }
+    return { meters: this.meters.size, produced, sent, acknowledged, pending, dropped, datagrams: this.datagramsSent };
+  }
+
+  /** Stops ticking, makes one last send of what is pending, waits briefly for its ACK, closes. */
+  stop(): Promise<RunnerStats> {
+    this.stopping ??= (async () => {
+      for (const timer of this.timers) clearTimeout(timer);
+      for (const meter of this.meters.values()) this.send(meter);
+      const deadline = Date.now() + FINAL_ACK_WAIT_MS;
+      while (this.stats().pending > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+      return this.stats();
+    })();
+    return this.stopping;
+  }
+
+  private sendReading(meter: SimulatedMeter): void {
+    const now = Date.now();
+    const dropped = meter.takeReading(now);
+    if (dropped > 0) this.reportDropped(dropped, now);
+    this.send(meter);
+    if (!this.stalled && now - this.lastAckAt > this.stallAfterMs) {
+      this.stalled = true;
+      this.logger.warn({ silentForMs: now - this.lastAckAt, pending: this.stats().pending }, 'server has not acknowledged anything for a while; keeping readings to resend');
+    }
+  }
+
+  private send(meter: SimulatedMeter): void {
+    const datagrams = meter.datagrams(MAX_DATAGRAMS_PER_SEND);
+    for (const datagram of datagrams) this.socket.send(datagram, this.options.port, this.options.host);
+    this.datagramsSent += datagrams.length;
+    if (datagrams.length > 0) this.logger.debug({ matricula: meter.matricula, register: meter.register.toString(), datagrams: datagrams.length, pending: meter.pending }, 'sent');
+  }
+
+  private onAck(message: Buffer): void {
+    const { values } = parseAckDatagram(message);
+    for (const ack of values) {
+      const meter = this.meters.get(ack.matricula);
+      if (meter === undefined) continue;
+      this.lastAckAt = Date.now();
+      if (this.stalled) {
+        this.stalled = false;
+        this.logger.info('server acknowledges again');
+      }
+      // A cumulative ACK that covers all sent so far clocks out the next batch of a backlog.
+      if (meter.acknowledge(ack.timestamp) && this.stopping === undefined) this.send(meter);
+    }
+  }
+
+  private reportDropped(count: number, now: number): void {
+    this.droppedSinceLog += count;
+    if (now - this.lastDropLogAt < DROP_LOG_INTERVAL_MS) return;
+    this.logger.warn({ dropped: this.droppedSinceLog, maxPending: this.options.maxPending }, 'buffer full: dropped the oldest unacknowledged readings');
+    this.lastDropLogAt = now;
+    this.droppedSinceLog = 0;
+  }
+}

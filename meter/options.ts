@@ -1,0 +1,149 @@
+/**
+ * Options of a simulated meter, as flags (`--intervalo-envio 5`) or
+ * environment variables (`MEDIDOR_INTERVALO_ENVIO=5`; a flag wins),
+ * validated with zod. Shared by the meter process and the fleet launcher,
+ * which checks them once before spawning anything.
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { parseDecimal, parseRegister } from '../protocol/decimal.js';
+import { isMatricula } from '../protocol/meter-protocol.js';
+import type { Peak } from './simulated-meter.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** Readings a meter keeps unacknowledged by default (over 2 days at one reading every 15 s). */
+export const DEFAULT_MAX_PENDING = 12_000;
+
+export class OptionError extends Error {
+  readonly option: string;
+
+  constructor(option: string, problem: string) {
+    super(`invalid option ${option}: ${problem}`);
+    this.name = 'OptionError';
+    this.option = option;
+  }
+}
+
+const seconds = (what: string) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, `${what} must be a number of seconds, like 15 or 0.5`)
+    .transform(Number)
+    .pipe(z.number().positive(`${what} must be more than 0`).max(86_400, `${what} must be at most a day`));
+
+/** Every meter option: flag name, schema over the text given, default text. */
+const METER_OPTION_SCHEMAS = {
+  host: { schema: z.string().min(1, 'must not be empty'), default: '127.0.0.1' },
+  porta: { schema: z.string().regex(/^\d{1,5}$/, 'must be a port number').transform(Number).pipe(z.number().min(1).max(65535, 'must be a port number')), default: '60000' },
+  matricula: { schema: z.string().refine(isMatricula, 'must be 1 to 20 digits'), default: undefined },
+  matriculas: {
+    schema: z
+      .string()
+      .transform((list) => list.split(',').map((m) => m.trim()))
+      .refine((list) => list.length > 0 && list.every(isMatricula), 'must be a comma-separated list of 1 to 20 digit matriculas'),
+    default: undefined,
+  },
+  inicial: { schema: z.string().transform((text, context) => parseOrFail(parseRegister(text), context, 'must be a non-negative register like 0 or 1302.5')), default: '0' },
+  'intervalo-incremento': { schema: seconds('the increment interval'), default: '1' },
+  'intervalo-envio': { schema: seconds('the send interval'), default: '15' },
+  semente: { schema: z.string().regex(/^\d{1,10}$/, 'must be a whole number').transform(Number).pipe(z.number().max(0xffffffff, 'must fit in 32 bits')), default: undefined },
+  pico: {
+    schema: z.string().transform((text, context) => {
+      const factor = parseOrFail(parseDecimal(text, { scale: 3, maxSignificantDigits: 9 }), context, 'must be a factor like 3 or 2.5');
+      if (factor === 0n) context.addIssue({ code: 'custom', message: 'must be more than 0' });
+      return factor;
+    }),
+    default: undefined,
+  },
+  'pico-apos': { schema: z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of seconds').transform(Number), default: '0' },
+  'max-pendentes': { schema: z.string().regex(/^\d{1,9}$/, 'must be a whole number').transform(Number).pipe(z.number().min(1, 'must be at least 1')), default: String(DEFAULT_MAX_PENDING) },
+  'log-level': { schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), default: 'info' },
+} as const;
+
+export type MeterOptionName = keyof typeof METER_OPTION_SCHEMAS;
+export const METER_OPTION_NAMES = Object.keys(METER_OPTION_SCHEMAS) as MeterOptionName[];
+
+function parseOrFail<T>(value: T | undefined, context: z.RefinementCtx, message: string): T {
+  if (value === undefined) {
+    context.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  }
+  return value;
+}
+
+/** `intervalo-envio` -> `MEDIDOR_INTERVALO_ENVIO` */
+export function envName(option: string): string {
+  return `MEDIDOR_${option.toUpperCase().replaceAll('-', '_')}`;
+}
+
+export interface MeterOptions {
+  readonly host: string;
+  readonly port: number;
+  /** The meters this process simulates (one unless `--matriculas`). */
+  readonly matriculas: readonly string[];
+  /** Starting register, in thousandths. */
+  readonly initialRegister: bigint;
+  readonly incrementIntervalMs: number;
+  readonly sendIntervalMs: number;
+  readonly seed: number;
+  /** Whether the seed was chosen at random (logged so the run can be repeated). */
+  readonly seedChosen: boolean;
+  readonly peak: Peak | undefined;
+  readonly maxPending: number;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export function randomMatricula(): string {
+  return String(10_000_000 + Math.floor(Math.random() * 90_000_000));
+}
+
+/** Parse-args option table for every meter option (all take a value). */
+export function meterArgOptions(): Record<string, { type: 'string' }> {
+  return Object.fromEntries(METER_OPTION_NAMES.map((name) => [name, { type: 'string' as const }]));
+}
+
+/** Validates meter options given as text (flags already merged); throws OptionError. */
+export function resolveMeterOptions(given: Partial<Record<MeterOptionName, string>>, env: NodeJS.ProcessEnv): MeterOptions {
+  const value: Partial<Record<MeterOptionName, unknown>> = {};
+  for (const name of METER_OPTION_NAMES) {
+    const entry = METER_OPTION_SCHEMAS[name];
+    const fromFlag = given[name];
+    const text = fromFlag ?? env[envName(name)] ?? entry.default;
+    if (text === undefined) continue;
+    const result = (entry.schema as z.ZodType<unknown, string>).safeParse(text.trim());
+    if (!result.success) {
+      throw new OptionError(fromFlag !== undefined ? `--${name}` : envName(name), `${result.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(text)})`);
+    }
+    value[name] = result.data;
+  }
+  if (value.matricula !== undefined && value.matriculas !== undefined) throw new OptionError('--matriculas', 'give --matricula or --matriculas, not both');
+  if (value['pico-apos'] !== undefined && value.pico === undefined && given['pico-apos'] !== undefined) {
+    throw new OptionError('--pico-apos', 'needs --pico <fator>');
+  }
+  const seedGiven = value.semente as number | undefined;
+  const peakFactor = value.pico as bigint | undefined;
+  return {
+    host: value.host as string,
+    port: value.porta as number,
+    matriculas: (value.matriculas as string[] | undefined) ?? [(value.matricula as string | undefined) ?? randomMatricula()],
+    initialRegister: value.inicial as bigint,
+    incrementIntervalMs: (value['intervalo-incremento'] as number) * 1000,
+    sendIntervalMs: (value['intervalo-envio'] as number) * 1000,
+    seed: seedGiven ?? Math.floor(Math.random() * 0xffffffff),
+    seedChosen: seedGiven === undefined,
+    peak: peakFactor === undefined ? undefined : { factorThousandths: peakFactor, afterMs: (value['pico-apos'] as number) * 1000 },
+    maxPending: value['max-pendentes'] as number,
+    logLevel: value['log-level'] as MeterOptions['logLevel'],
+  };
+}
+
+/** Reads a meter process's own command line; throws OptionError. */
+export function parseMeterCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): MeterOptions {
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options: meterArgOptions(), strict: true, allowPositionals: false }).values as Record<string, string | undefined>;
+  } catch (error) {
+    throw new OptionError('command line', (error as Error).message);
+  }
+  return resolveMeterOptions(values, env);
+}

@@ -1,0 +1,145 @@
+/**
+ * One simulated meter, without I/O: a cumulative register that grows on
+ * each tick, readings taken from it, and the bounded buffer of readings not
+ * yet acknowledged, sent oldest first until an ACK covers them.
+ */
+import { REGISTER_SCALE, powerOfTen } from '../protocol/decimal.js';
+import { MAX_DATAGRAM_BYTES, packLines, serializeReading, type Reading } from '../protocol/meter-protocol.js';
+
+/** The original meters add a random whole number of units from 0 to this each tick. */
+export const MAX_INCREMENT_UNITS = 20;
+const UNIT = powerOfTen(REGISTER_SCALE);
+
+export interface Peak {
+  /** Consumption multiplier, in thousandths (2.5x is 2500n). */
+  readonly factorThousandths: bigint;
+  /** Milliseconds after start when the peak begins. */
+  readonly afterMs: number;
+}
+
+export interface MeterSettings {
+  readonly matricula: string;
+  /** Starting register, in thousandths. */
+  readonly initialRegister: bigint;
+  readonly seed: number;
+  readonly peak?: Peak | undefined;
+  /** Most readings kept while unacknowledged; past it the oldest is dropped. */
+  readonly maxPending: number;
+}
+
+export interface MeterCounters {
+  /** Readings taken from the register. */
+  produced: number;
+  /** Readings put in datagrams (resends count again). */
+  sent: number;
+  /** Readings an ACK covered. */
+  acknowledged: number;
+  /** Readings dropped unacknowledged because the buffer was full. */
+  dropped: number;
+}
+
+/** mulberry32: a small, fast, seedable PRNG; enough for simulated consumption. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Derives a meter's own seed from a fleet seed, so every meter differs but a run repeats. */
+export function meterSeed(fleetSeed: number, matricula: string): number {
+  let hash = fleetSeed >>> 0;
+  for (let i = 0; i < matricula.length; i++) hash = Math.imul(hash ^ matricula.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
+}
+
+export class SimulatedMeter {
+  readonly matricula: string;
+  readonly counters: MeterCounters = { produced: 0, sent: 0, acknowledged: 0, dropped: 0 };
+  private registerValue: bigint;
+  private readonly random: () => number;
+  private readonly peak: Peak | undefined;
+  private readonly maxPending: number;
+  /** Unacknowledged readings, oldest first. */
+  private readonly pendingReadings: Reading[] = [];
+  private lastTimestamp = Number.NEGATIVE_INFINITY;
+  /** Newest timestamp put in a datagram so far. */
+  private lastSentTimestamp = Number.NEGATIVE_INFINITY;
+
+  constructor(settings: MeterSettings) {
+    this.matricula = settings.matricula;
+    this.registerValue = settings.initialRegister;
+    this.random = seededRandom(settings.seed);
+    this.peak = settings.peak;
+    this.maxPending = settings.maxPending;
+  }
+
+  get register(): bigint {
+    return this.registerValue;
+  }
+
+  get pending(): number {
+    return this.pendingReadings.length;
+  }
+
+  /** One increment: 0 to 20 units, times the peak factor once `elapsedMs` reaches it. */
+  tick(elapsedMs: number): void {
+    const units = BigInt(Math.floor(this.random() * (MAX_INCREMENT_UNITS + 1)));
+    const peak = this.peak;
+    const increment = peak !== undefined && elapsedMs >= peak.afterMs ? units * peak.factorThousandths : units * UNIT;
+    this.registerValue += increment;
+  }
+
+  /**
+   * Takes a reading of the register at `now` (strictly after the previous
+   * one) into the buffer. Returns how many old readings were dropped to make room.
+   */
+  takeReading(now: number): number {
+    const timestamp = now > this.lastTimestamp ? now : this.lastTimestamp + 1;
+    this.lastTimestamp = timestamp;
+    this.pendingReadings.push({ matricula: this.matricula, timestamp, consumo: this.registerValue });
+    this.counters.produced++;
+    let dropped = 0;
+    while (this.pendingReadings.length > this.maxPending) {
+      this.pendingReadings.shift();
+      dropped++;
+    }
+    this.counters.dropped += dropped;
+    return dropped;
+  }
+
+  /** Datagrams carrying the oldest unacknowledged readings, at most `maxDatagrams` of them. */
+  datagrams(maxDatagrams: number): string[] {
+    if (this.pendingReadings.length === 0) return [];
+    // Serialize only what can fit: a reading line plus its separator is at least this long.
+    const minimumLineBytes = 37;
+    const fits = Math.ceil((maxDatagrams * MAX_DATAGRAM_BYTES) / minimumLineBytes);
+    const lines = this.pendingReadings.slice(0, fits).map(serializeReading);
+    const datagrams = packLines(lines).slice(0, maxDatagrams);
+    let carried = 0;
+    for (const datagram of datagrams) carried += datagram.split('\n').length;
+    this.counters.sent += carried;
+    const newestCarried = this.pendingReadings[carried - 1]?.timestamp ?? Number.NEGATIVE_INFINITY;
+    if (newestCarried > this.lastSentTimestamp) this.lastSentTimestamp = newestCarried;
+    return datagrams;
+  }
+
+  /**
+   * Applies a cumulative ACK: forgets every reading up to `timestamp`.
+   * Returns true when it covered everything sent so far and more is pending
+   * (the moment to send the next batch without waiting).
+   */
+  acknowledge(timestamp: number): boolean {
+    let covered = 0;
+    while (covered < this.pendingReadings.length && (this.pendingReadings[covered] as Reading).timestamp <= timestamp) covered++;
+    if (covered > 0) {
+      this.pendingReadings.splice(0, covered);
+      this.counters.acknowledged += covered;
+    }
+    return covered > 0 && timestamp >= this.lastSentTimestamp && this.pendingReadings.length > 0;
+  }
+}

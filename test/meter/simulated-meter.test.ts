@@ -1,0 +1,138 @@
+import fc from 'fast-check';
+import t from 'tap';
+import { MAX_DATAGRAM_BYTES, parseReadingDatagram, type Reading } from '../../protocol/meter-protocol.js';
+import { consecutiveMatriculas } from '../../meter/fleet.js';
+import { OptionError, parseMeterCommandLine } from '../../meter/options.js';
+import { MAX_INCREMENT_UNITS, meterSeed, SimulatedMeter } from '../../meter/simulated-meter.js';
+
+const settings = (overrides: Partial<ConstructorParameters<typeof SimulatedMeter>[0]> = {}) => ({
+  matricula: '13456789',
+  initialRegister: 0n,
+  seed: 42,
+  maxPending: 1000,
+  ...overrides,
+});
+
+const parse = (datagram: string): Reading[] => parseReadingDatagram(Buffer.from(datagram), { legacyTimeZone: 'UTC' }).values;
+
+t.test('the register only grows, by 0 to 20 units a tick, reproducibly from the seed', async (t) => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 300 }), (seed, ticks) => {
+      const a = new SimulatedMeter(settings({ seed }));
+      const b = new SimulatedMeter(settings({ seed }));
+      let previous = a.register;
+      for (let i = 0; i < ticks; i++) {
+        a.tick(i);
+        b.tick(i);
+        const step = a.register - previous;
+        if (step < 0n || step > BigInt(MAX_INCREMENT_UNITS) * 1000n || step % 1000n !== 0n) throw new Error(`bad step ${step}`);
+        previous = a.register;
+      }
+      t.equal(a.register, b.register, 'same seed, same consumption');
+    }),
+    { numRuns: 100 },
+  );
+  t.not(meterSeed(1, '13456789'), meterSeed(1, '13456790'), 'meters of one fleet differ');
+});
+
+t.test('a peak multiplies the consumption from its moment on', async (t) => {
+  const plain = new SimulatedMeter(settings());
+  const peaked = new SimulatedMeter(settings({ peak: { factorThousandths: 2500n, afterMs: 10 } }));
+  for (let i = 0; i < 10; i++) {
+    plain.tick(i);
+    peaked.tick(i);
+  }
+  t.equal(peaked.register, plain.register, 'nothing changes before the peak');
+  const before = [plain.register, peaked.register];
+  for (let i = 10; i < 40; i++) {
+    plain.tick(i);
+    peaked.tick(i);
+  }
+  t.equal((peaked.register - before[1]!) * 1000n, (plain.register - before[0]!) * 2500n, '2.5x the same random increments');
+});
+
+t.test('readings wait, oldest first, in datagrams within the size limit, until an ACK covers them', async (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 400 }), fc.integer({ min: 1, max: 4 }), (gaps, maxDatagrams) => {
+      const meter = new SimulatedMeter(settings());
+      let now = Date.UTC(2026, 0, 1);
+      const taken: Reading[] = [];
+      for (const gap of gaps) {
+        now += gap; // gaps of 0 must still give strictly increasing timestamps
+        meter.tick(0);
+        meter.takeReading(now);
+      }
+      const datagrams = meter.datagrams(maxDatagrams);
+      t.ok(datagrams.length <= maxDatagrams);
+      for (const datagram of datagrams) {
+        if (Buffer.byteLength(datagram) > MAX_DATAGRAM_BYTES) throw new Error('datagram too large');
+        taken.push(...parse(datagram));
+      }
+      for (let i = 1; i < taken.length; i++) {
+        if (taken[i]!.timestamp <= taken[i - 1]!.timestamp) throw new Error('timestamps must increase');
+        if (taken[i]!.consumo < taken[i - 1]!.consumo) throw new Error('the register must not go down');
+      }
+      const covered = taken[Math.floor(taken.length / 2)]!;
+      const before = meter.pending;
+      meter.acknowledge(covered.timestamp);
+      t.equal(meter.pending, before - Math.floor(taken.length / 2) - 1);
+      t.equal(meter.counters.acknowledged, Math.floor(taken.length / 2) + 1);
+    }),
+    { numRuns: 100 },
+  );
+});
+
+t.test('an ACK covering everything sent asks for the next batch of a backlog', async (t) => {
+  const meter = new SimulatedMeter(settings());
+  for (let i = 0; i < 200; i++) meter.takeReading(Date.UTC(2026, 0, 1) + i * 1000);
+  const first = meter.datagrams(1).flatMap(parse);
+  t.ok(first.length > 10 && first.length < 200);
+  t.equal(meter.acknowledge(first[3]!.timestamp), false, 'a partial ACK waits for the rest');
+  t.equal(meter.acknowledge(first[first.length - 1]!.timestamp), true, 'all sent covered, more pending: send now');
+  t.equal(meter.pending, 200 - first.length);
+  const rest = meter.datagrams(100).flatMap(parse);
+  t.equal(meter.acknowledge(rest[rest.length - 1]!.timestamp), false, 'nothing more pending');
+  t.equal(meter.pending, 0);
+});
+
+t.test('a full buffer drops the oldest readings and counts them', async (t) => {
+  const meter = new SimulatedMeter(settings({ maxPending: 5 }));
+  let dropped = 0;
+  for (let i = 0; i < 8; i++) dropped += meter.takeReading(1000 + i);
+  t.equal(dropped, 3);
+  t.equal(meter.counters.dropped, 3);
+  t.same(meter.datagrams(1).flatMap(parse).map((r) => r.timestamp), [1003, 1004, 1005, 1006, 1007]);
+});
+
+t.test('meter options: flags, MEDIDOR_* variables, one clear error per bad value', async (t) => {
+  const options = parseMeterCommandLine(['--matricula', '09812389', '--intervalo-envio', '0.5', '--pico', '2.5', '--pico-apos', '30'], { MEDIDOR_PORTA: '60001', MEDIDOR_INTERVALO_ENVIO: '99' });
+  t.same(options.matriculas, ['09812389']);
+  t.equal(options.port, 60001);
+  t.equal(options.sendIntervalMs, 500, 'a flag wins over the environment');
+  t.equal(options.incrementIntervalMs, 1000);
+  t.same(options.peak, { factorThousandths: 2500n, afterMs: 30_000 });
+  t.equal(options.initialRegister, 0n);
+  t.match(parseMeterCommandLine([], {}).matriculas[0], /^[1-9]\d{7}$/, 'a random 8-digit matricula by default');
+  t.same(parseMeterCommandLine(['--matriculas', '1, 2,3'], {}).matriculas, ['1', '2', '3']);
+  for (const [args, env, option] of [
+    [['--porta', '70000'], {}, '--porta'],
+    [['--intervalo-envio', '0'], {}, '--intervalo-envio'],
+    [['--intervalo-incremento', 'abc'], {}, '--intervalo-incremento'],
+    [['--matricula', '12a'], {}, '--matricula'],
+    [['--inicial=-1'], {}, '--inicial'],
+    [['--pico', '0'], {}, '--pico'],
+    [['--pico-apos', '10'], {}, '--pico-apos'],
+    [[], { MEDIDOR_SEMENTE: 'x' }, 'MEDIDOR_SEMENTE'],
+    [['--matricula', '1', '--matriculas', '2'], {}, '--matriculas'],
+    [['--nada', '1'], {}, 'command line'],
+  ] as const) {
+    t.throws(() => parseMeterCommandLine(args, env), { name: 'OptionError', option }, option);
+  }
+  t.ok(new OptionError('--x', 'y').message.startsWith('invalid option --x'));
+});
+
+t.test('consecutive matriculas keep their width', async (t) => {
+  t.same(consecutiveMatriculas('00000098', 3), ['00000098', '00000099', '00000100']);
+  t.same(consecutiveMatriculas('9', 2), ['9', '10']);
+  t.throws(() => consecutiveMatriculas('99999999999999999999', 2), { name: 'OptionError' });
+});
