@@ -1,0 +1,232 @@
+/**
+ * Simulated meters as users run them: real processes, a real server, and a
+ * lossy UDP relay of the test's own in between.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { createSocket, type RemoteInfo } from 'node:dgram';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t, { type Test } from 'tap';
+import type { MeterReport } from '../../meter/meter-cli.js';
+import type { RunnerStats } from '../../meter/meter-runner.js';
+import { startTestServer, tempDir } from '../helpers.js';
+
+const METER = fileURLToPath(new URL('../../meter/meter-cli.js', import.meta.url));
+const LAUNCHER = fileURLToPath(new URL('../../meter/launcher.js', import.meta.url));
+const FAST = ['--intervalo-incremento', '0.02', '--intervalo-envio', '0.1', '--log-level', 'silent'];
+
+interface MeterProcess {
+  readonly child: ChildProcess;
+  latest(): RunnerStats | undefined;
+  /** Resolves once a report satisfies `predicate` (rejects after `timeoutMs`). */
+  until(predicate: (stats: RunnerStats) => boolean, timeoutMs?: number): Promise<RunnerStats>;
+  /** SIGTERM; resolves with the exit code and the final report. */
+  stop(): Promise<{ code: number | null; final: RunnerStats | undefined }>;
+}
+
+function startMeter(t: Test, args: string[]): MeterProcess {
+  const child = fork(METER, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let latest: RunnerStats | undefined;
+  let final: RunnerStats | undefined;
+  const waiters = new Set<() => void>();
+  child.on('message', (message: MeterReport) => {
+    latest = message.stats;
+    if (message.final) final = message.stats;
+    for (const waiter of waiters) waiter();
+  });
+  return {
+    child,
+    latest: () => latest,
+    until(predicate, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`meter never reported the expected state; last ${JSON.stringify(latest)}`)), timeoutMs);
+        const check = (): void => {
+          if (latest !== undefined && predicate(latest)) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            resolve(latest);
+          }
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    async stop() {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      return { code: code as number | null, final };
+    },
+  };
+}
+
+/** The readings of one matricula in the server's log, in log order. */
+async function loggedReadings(dataDir: string, matricula: string): Promise<Array<{ timestamp: number; consumo: number }>> {
+  const log = await readFile(join(dataDir, 'medicoes.log'), 'utf8');
+  return log
+    .split('\n')
+    .filter((line) => line.split(';')[1] === matricula)
+    .map((line) => {
+      const [time, , consumo] = line.split(';') as [string, string, string];
+      return { timestamp: Date.parse(time), consumo: Number(consumo) };
+    });
+}
+
+function checkStoredOnceInOrder(t: Test, readings: Array<{ timestamp: number; consumo: number }>, produced: number): void {
+  t.equal(readings.length, produced, 'every reading the meter produced is stored');
+  t.equal(new Set(readings.map((r) => r.timestamp)).size, readings.length, 'each exactly once');
+  t.ok(readings.every((r, i) => i === 0 || (r.timestamp > readings[i - 1]!.timestamp && r.consumo >= readings[i - 1]!.consumo)), 'in order; the register only grows');
+}
+
+t.test('a meter process against a real server: readings arrive, the register grows, ACKs empty the buffer', async (t) => {
+  const dataDir = await tempDir(t);
+  const server = await startTestServer(t, { dataDir });
+  const meter = startMeter(t, ['--matricula', '09812389', '--porta', String(server.udp.port), '--inicial', '1000.5', ...FAST]);
+  await meter.until((stats) => stats.acknowledged >= 20);
+  const { code, final } = await meter.stop();
+  t.equal(code, 0, 'SIGTERM: exit 0');
+  t.equal(final?.pending, 0, 'the final send was acknowledged: nothing left');
+  t.equal(final?.dropped, 0);
+  const readings = await loggedReadings(dataDir, '09812389');
+  checkStoredOnceInOrder(t, readings, final!.produced);
+  t.ok(readings[0]!.consumo >= 1000.5, 'starts from --inicial');
+});
+
+/** A UDP relay between meters and server that drops what `drop()` says. */
+async function lossyRelay(t: Test, serverPort: number, drop: () => boolean): Promise<number> {
+  const front = createSocket('udp4');
+  const back = createSocket('udp4');
+  await Promise.all([new Promise<void>((r) => front.bind(0, '127.0.0.1', () => r())), new Promise<void>((r) => back.bind(0, '127.0.0.1', () => r()))]);
+  let meterAddress: RemoteInfo | undefined;
+  front.on('message', (message, from) => {
+    meterAddress = from;
+    if (!drop()) back.send(message, serverPort, '127.0.0.1');
+  });
+  back.on('message', (message) => {
+    if (meterAddress !== undefined && !drop()) front.send(message, meterAddress.port, meterAddress.address);
+  });
+  t.teardown(() => {
+    front.close();
+    back.close();
+  });
+  return front.address().port;
+}
+
+t.test('loss and an outage between meter and server lose no reading', async (t) => {
+  const dataDir = await tempDir(t);
+  const server = await startTestServer(t, { dataDir });
+  let mode: 'lossy' | 'down' | 'healed' = 'lossy';
+  const relayPort = await lossyRelay(t, server.udp.port, () => (mode === 'down' ? true : mode === 'lossy' ? Math.random() < 0.3 : false));
+  const meter = startMeter(t, ['--matricula', '13456789', '--porta', String(relayPort), ...FAST]);
+  await meter.until((stats) => stats.produced >= 30);
+  mode = 'down';
+  const before = meter.latest()!.produced;
+  await meter.until((stats) => stats.produced >= before + 25 && stats.pending >= 25);
+  mode = 'healed';
+  await meter.until((stats) => stats.pending <= 1 && stats.produced >= before + 40);
+  const { code, final } = await meter.stop();
+  t.equal(code, 0);
+  t.equal(final?.pending, 0);
+  t.equal(final?.dropped, 0);
+  checkStoredOnceInOrder(t, await loggedReadings(dataDir, '13456789'), final!.produced);
+});
+
+t.test('a full buffer during an outage drops the oldest and says so', async (t) => {
+  const dataDir = await tempDir(t);
+  const server = await startTestServer(t, { dataDir });
+  let down = true;
+  const relayPort = await lossyRelay(t, server.udp.port, () => down);
+  const meter = startMeter(t, ['--matricula', '5', '--porta', String(relayPort), '--max-pendentes', '10', ...FAST]);
+  await meter.until((stats) => stats.dropped >= 5);
+  down = false;
+  await meter.until((stats) => stats.pending <= 1);
+  const { final } = await meter.stop();
+  const stored = await loggedReadings(dataDir, '5');
+  t.equal(stored.length, final!.produced - final!.dropped, 'all but the dropped are stored');
+});
+
+function childrenOf(pid: number): Promise<number[]> {
+  return readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').then(
+    (text) => text.trim().split(/\s+/).filter(Boolean).map(Number),
+    () => [],
+  );
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+t.test('the launcher: N processes report; Ctrl-C stops them all, no orphan left', async (t) => {
+  const dataDir = await tempDir(t);
+  const server = await startTestServer(t, { dataDir });
+  const launcher = spawn(process.execPath, [LAUNCHER, '--quantidade', '6', '--por-processo', '2', '--matricula-inicial', '00000100', '--porta', String(server.udp.port), ...FAST], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => launcher.kill('SIGKILL'));
+  let output = '';
+  launcher.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  launcher.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await waitFor(async () => (await childrenOf(launcher.pid!)).length === 3, 10_000, '3 meter processes');
+  const pids = await childrenOf(launcher.pid!);
+  await waitFor(async () => (await server.store.stats()).meters === 6, 10_000, 'readings from all 6 meters');
+  for (const matricula of ['00000100', '00000103', '00000105']) t.ok((await server.store.recentReadings(matricula, 1)).length === 1, matricula);
+  const exited = once(launcher, 'exit');
+  launcher.kill('SIGINT');
+  const [code] = await exited;
+  t.equal(code, 0);
+  t.match(output, /medidores: fim \| processos vivos 0\/3 \| medidores reportando 6\/6/);
+  t.match(output, /pendentes 0, descartadas 0/);
+  t.same(pids.filter(alive), [], 'every child is gone');
+});
+
+t.test('a child that dies is reported, not restarted; kill -9 of the launcher leaves no orphan', async (t) => {
+  const server = await startTestServer(t);
+  const launcher = spawn(process.execPath, [LAUNCHER, '--quantidade', '3', '--porta', String(server.udp.port), ...FAST], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => launcher.kill('SIGKILL'));
+  let output = '';
+  launcher.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  launcher.stdout.on('data', () => undefined);
+  await waitFor(async () => (await childrenOf(launcher.pid!)).length === 3, 10_000, '3 meter processes');
+  const [victim, ...others] = await childrenOf(launcher.pid!);
+  process.kill(victim!, 'SIGKILL');
+  await waitFor(() => /terminou \(SIGKILL\); não será reiniciado/.test(output), 5000, 'the launcher to report the death');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.same(await childrenOf(launcher.pid!), others, 'not restarted');
+  launcher.kill('SIGKILL');
+  await waitFor(() => others.every((pid) => !alive(pid)), 5000, 'orphans to exit on their own');
+  t.pass('no orphan outlives the launcher');
+});
+
+t.test('the launcher refuses bad options with one line before spawning anything', async (t) => {
+  for (const [args, message] of [
+    [['--quantidade', '0'], 'invalid option --quantidade'],
+    [['--quantidade', '2', '--intervalo-envio', '-1'], 'intervalo-envio'],
+    [['--quantidade', '2', '--matricula', '1'], 'the launcher assigns matriculas'],
+    [['--clientes', '/nonexistent/clientes.txt'], 'invalid option --clientes'],
+  ] as const) {
+    const child = spawn(process.execPath, [LAUNCHER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = await once(child, 'exit');
+    t.equal(code, 1, args.join(' '));
+    t.match(stderr.split('\n')[0], message, args.join(' '));
+  }
+});
