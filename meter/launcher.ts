@@ -28,13 +28,12 @@ const USAGE =
   'usage: npm run meters -- --quantidade N [--por-processo K] [--matricula-inicial M | --clientes clientes.txt] [meter options: --host --porta --inicial --intervalo-incremento --intervalo-envio --semente --pico --pico-apos --max-pendentes --log-level]';
 
 function fail(message: string): never {
-  process.stderr.write(`medidores: ${message}\n${USAGE}\n`);
+  process.stderr.write(`medidores: ${message} (--help shows the usage)\n`);
   process.exit(1);
 }
 
 interface Child {
   readonly process: ChildProcess;
-  readonly matriculas: readonly string[];
   stats: RunnerStats | undefined;
   exited: boolean;
 }
@@ -48,11 +47,17 @@ try {
       'por-processo': { type: 'string' },
       'matricula-inicial': { type: 'string' },
       clientes: { type: 'string' },
+      help: { type: 'boolean' },
     },
     strict: true,
   }).values as Record<string, string | undefined>;
 } catch (error) {
-  fail((error as Error).message);
+  fail(new OptionError('command line', (error as Error).message).message);
+}
+
+if (values.help !== undefined) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
 }
 
 const meterFlags: Partial<Record<MeterOptionName, string>> = {};
@@ -131,7 +136,7 @@ let stopping = false;
 for (let i = 0; i < matriculas.length; i += perProcess) {
   const group = matriculas.slice(i, i + perProcess);
   const childProcess = fork(METER_CLI, [...forwarded, '--matriculas', group.join(',')], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-  const child: Child = { process: childProcess, matriculas: group, stats: undefined, exited: false };
+  const child: Child = { process: childProcess, stats: undefined, exited: false };
   children.push(child);
   childProcess.on('message', (message: MeterReport) => {
     if (message.type === 'report') child.stats = message.stats;

@@ -18,7 +18,8 @@ export class OptionError extends Error {
   readonly option: string;
 
   constructor(option: string, problem: string) {
-    super(`invalid option ${option}: ${problem}`);
+    // One line, whatever the problem text (parseArgs writes several).
+    super(`invalid option ${option}: ${problem.replace(/\s*\n\s*/g, ' ')}`);
     this.name = 'OptionError';
     this.option = option;
   }

@@ -43,7 +43,8 @@ export class ConfigError extends Error {
   readonly setting: string;
 
   constructor(setting: string, problem: string) {
-    super(`invalid setting ${setting}: ${problem}`);
+    // One line, whatever the problem text (parseArgs writes several).
+    super(`invalid setting ${setting}: ${problem.replace(/\s*\n\s*/g, ' ')}`);
     this.name = 'ConfigError';
     this.setting = setting;
   }

@@ -228,5 +228,6 @@ t.test('the launcher refuses bad options with one line before spawning anything'
     const [code] = await once(child, 'exit');
     t.equal(code, 1, args.join(' '));
     t.match(stderr.split('\n')[0], message, args.join(' '));
+    t.equal(stderr.trim().split('\n').length, 1, 'one line');
   }
 });
