@@ -24,7 +24,8 @@ import {
 } from '../store.js';
 import { appendCustomers, readCustomerFile } from './customers-file.js';
 import { lockDirectory, type DirectoryLock } from './lock.js';
-import { loadLog, LogWriter, type LoadSummary } from './readings-log.js';
+import { GroupCommit } from '../group-commit.js';
+import { appendToLog, readLog } from './readings-log.js';
 
 export const CUSTOMERS_FILE = 'clientes.txt';
 export const READINGS_FILE = 'medicoes.log';
@@ -35,6 +36,12 @@ export interface FileStoreOptions {
   readonly logger: Logger;
   /** Copied to `clientes.txt` when the directory has none yet. */
   readonly seedCustomersFile?: string | undefined;
+}
+
+export interface LoadSummary {
+  readonly lines: number;
+  readonly skipped: number;
+  readonly tornBytes: number;
 }
 
 interface MeterState {
@@ -69,7 +76,9 @@ export class FileStore implements Store {
   private readonly customers: CustomerIndex;
   private readonly customersPath: string;
   private readonly handle: FileHandle;
-  private readonly writer: LogWriter;
+  private readonly writer: GroupCommit<Reading, void>;
+  /** Bytes of the log that are durable: where the next write goes. */
+  private size: number;
   private readonly lock: DirectoryLock;
   private readingCount: number;
   private closing: Promise<void> | undefined;
@@ -90,16 +99,21 @@ export class FileStore implements Store {
     this.lock = parts.lock;
     this.loadSummary = parts.loadSummary;
     this.readingCount = parts.loadSummary.lines;
-    this.writer = new LogWriter(parts.handle, parts.size, {
-      onDurable: (readings) => {
+    this.size = parts.size;
+    this.writer = new GroupCommit<Reading, void>({
+      commit: async (readings) => {
+        this.size += await appendToLog(this.handle, this.size, readings);
         for (const reading of readings) remember(this.meterState(reading.matricula), reading);
         this.readingCount += readings.length;
       },
-      onAbandoned: (readings) => {
+      onFailure: async (readings, error) => {
+        // Cut a partial write back off, and let every meter resend from its newest durable reading.
+        await this.handle.truncate(this.size).catch(() => undefined);
         for (const reading of readings) {
           const state = this.meterState(reading.matricula);
           state.newestAccepted = newestDurable(state);
         }
+        return new StoreError('UNAVAILABLE', `could not write ${READINGS_FILE}: ${(error as Error).message}`, { cause: error });
       },
     });
   }
@@ -128,14 +142,7 @@ export class FileStore implements Store {
       const readingsPath = join(dataDir, READINGS_FILE);
       const handle = await open(readingsPath, fsConstants.O_RDWR | fsConstants.O_CREAT);
       await syncDirectory(dataDir);
-      const meters = new Map<string, MeterState>();
-      const { summary, size } = await loadLog(handle, readingsPath, logger, (reading) => {
-        const state = meterState(meters, reading.matricula);
-        // A line not newer than its predecessor (a hand-merged log) cannot be the newest: keep the order strict.
-        if (reading.timestamp <= state.newestAccepted) return;
-        state.newestAccepted = reading.timestamp;
-        remember(state, reading);
-      });
+      const { meters, summary, size } = await loadIndex(handle, readingsPath, logger);
       return new FileStore({ meters, customers, customersPath, handle, size, lock, loadSummary: summary });
     } catch (error) {
       await lock.release();
@@ -212,6 +219,45 @@ export class FileStore implements Store {
   private meterState(matricula: string): MeterState {
     return meterState(this.meters, matricula);
   }
+}
+
+/** Skipped lines reported one by one at start-up before only a count is logged. */
+const MAX_SKIPPED_LINES_LOGGED = 10;
+
+/**
+ * Rebuilds the per-meter index from the log and cuts off a torn last line
+ * (a crash in the middle of a write), so that appends start on a line
+ * boundary. Unreadable lines are skipped and logged, never fatal.
+ */
+async function loadIndex(handle: FileHandle, path: string, logger: Logger): Promise<{ meters: Map<string, MeterState>; summary: LoadSummary; size: number }> {
+  const meters = new Map<string, MeterState>();
+  let lines = 0;
+  let skipped = 0;
+  let tornBytes = 0;
+  let size = (await handle.stat()).size;
+  for await (const entries of readLog(path)) {
+    for (const entry of entries) {
+      if (entry.kind === 'reading') {
+        lines++;
+        const state = meterState(meters, entry.reading.matricula);
+        // A line not newer than its predecessor (a hand-merged log) cannot be the newest: keep the order strict.
+        if (entry.reading.timestamp <= state.newestAccepted) continue;
+        state.newestAccepted = entry.reading.timestamp;
+        remember(state, entry.reading);
+      } else if (entry.kind === 'unreadable') {
+        skipped++;
+        if (skipped <= MAX_SKIPPED_LINES_LOGGED) logger.warn({ path, offset: entry.offset }, 'skipping unreadable line in readings log');
+      } else {
+        tornBytes = entry.bytes;
+        size = entry.offset;
+        await handle.truncate(entry.offset);
+        await handle.datasync();
+        logger.warn({ path, offset: entry.offset, bytes: entry.bytes }, 'cut off a torn last line in readings log (crash during a write)');
+      }
+    }
+  }
+  if (skipped > MAX_SKIPPED_LINES_LOGGED) logger.warn({ path, skipped }, 'unreadable lines in readings log were skipped');
+  return { meters, summary: { lines, skipped, tornBytes }, size };
 }
 
 function meterState(meters: Map<string, MeterState>, matricula: string): MeterState {

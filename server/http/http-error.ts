@@ -55,7 +55,7 @@ export function errorAnswer(error: unknown, logger: Logger): ErrorAnswer {
     httpError = new HttpError(error.status, PARSE_ERROR_CODES[error.status] ?? 'requisicao_invalida', error.message);
   } else if (error instanceof StoreError && (error.code === 'UNAVAILABLE' || error.code === 'CLOSED')) {
     logger.warn({ err: error }, 'storage unavailable while answering a request');
-    httpError = new HttpError(503, 'armazenamento_indisponivel', 'O armazenamento está indisponível; tente novamente em instantes.', {
+    httpError = new HttpError(503, 'banco_indisponivel', 'O banco de dados está indisponível; tente novamente em instantes.', {
       headers: [['Retry-After', '5']],
     });
   } else {
