@@ -6,7 +6,8 @@
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { FileStore } from '../database/file/file-store.js';
+import { openStore } from '../database/open-store.js';
+import type { Store } from '../database/store.js';
 import type { Config } from './config.js';
 import { HttpServer } from './http/http-server.js';
 import { Responder } from './http/responder.js';
@@ -24,14 +25,16 @@ const CORS_ORIGIN = '*';
 export interface RunningServer {
   readonly http: AddressInfo;
   readonly udp: AddressInfo & { receiveBufferBytes: number };
-  readonly store: FileStore;
+  readonly store: Store;
+  /** What start-up logs about the storage. */
+  readonly storage: Record<string, unknown>;
   readonly ingest: UdpIngest;
   /** Graceful stop: no new work, finish requests, store and acknowledge pending readings, release the data. */
   close(): Promise<void>;
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const store = await FileStore.open({ dataDir: config.dataDir, logger: logger.child({ component: 'store' }), seedCustomersFile: SEED_CUSTOMERS_FILE });
+  const { store, description } = await openStore(config, logger.child({ component: 'store' }), SEED_CUSTOMERS_FILE);
   const router = new Router([validacaoUsuarioRoute(store), ultimaMedicaoRoute(store), gerarFaturaRoute(store, config.tariff), alertaConsumoRoute(store)]);
   const httpLogger = logger.child({ component: 'http' });
   const httpServer = new HttpServer({ responder: new Responder({ router, logger: httpLogger, corsOrigin: CORS_ORIGIN }), logger: httpLogger });
@@ -56,6 +59,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     http,
     udp,
     store,
+    storage: description,
     ingest,
     close() {
       closing ??= (async () => {

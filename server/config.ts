@@ -21,6 +21,12 @@ export const SETTINGS = {
   legacyTimeZone: { env: 'TZ_LEGADO', flag: 'tz-legado', default: Intl.DateTimeFormat().resolvedOptions().timeZone },
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level', default: 'info' },
   udpReceiveBuffer: { env: 'UDP_BUFFER_RECEPCAO', flag: 'udp-buffer-recepcao', default: String(8 * 1024 * 1024) },
+  storage: { env: 'STORAGE', flag: 'storage', default: 'arquivos' },
+  databaseUrl: { env: 'DATABASE_URL', flag: 'database-url', default: '' },
+  pgSchema: { env: 'PG_SCHEMA', flag: 'pg-schema', default: 'public' },
+  pgPoolMax: { env: 'PG_POOL_MAX', flag: 'pg-pool-max', default: '10' },
+  pgStatementTimeoutMs: { env: 'PG_STATEMENT_TIMEOUT_MS', flag: 'pg-statement-timeout-ms', default: '5000' },
+  pgConnectTimeoutMs: { env: 'PG_CONNECT_TIMEOUT_MS', flag: 'pg-connect-timeout-ms', default: '2000' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -37,6 +43,13 @@ export interface Config {
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** SO_RCVBUF asked for the UDP socket, in bytes (the kernel may grant less). */
   readonly udpReceiveBuffer: number;
+  readonly storage: 'arquivos' | 'postgres';
+  /** PostgreSQL connection string; required with `storage: 'postgres'`. */
+  readonly databaseUrl: string;
+  readonly pgSchema: string;
+  readonly pgPoolMax: number;
+  readonly pgStatementTimeoutMs: number;
+  readonly pgConnectTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -52,6 +65,13 @@ export class ConfigError extends Error {
 
 const port = z.string().regex(/^\d{1,5}$/, 'must be a whole number from 0 to 65535').transform(Number).pipe(z.number().max(65535, 'must be a whole number from 0 to 65535'));
 
+const milliseconds = (min: number) =>
+  z
+    .string()
+    .regex(/^\d{1,7}$/, 'must be a whole number of milliseconds')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min} ms`));
+
 const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   host: z.string().min(1, 'must not be empty'),
   httpPort: port,
@@ -65,6 +85,12 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
     .regex(/^\d{1,10}$/, 'must be a whole number of bytes')
     .transform(Number)
     .pipe(z.number().min(4096, 'must be at least 4096 bytes').max(1 << 30, 'must be at most 1 GiB')),
+  storage: z.enum(['arquivos', 'postgres'], { error: 'must be arquivos (flat files in DATA_DIR) or postgres (with DATABASE_URL)' }),
+  databaseUrl: z.string().refine((url) => url === '' || /^postgres(ql)?:\/\//.test(url), 'must be a postgres:// URL'),
+  pgSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a plain lower-case schema name'),
+  pgPoolMax: z.string().regex(/^\d{1,4}$/, 'must be a whole number').transform(Number).pipe(z.number().min(1, 'must be at least 1')),
+  pgStatementTimeoutMs: milliseconds(100),
+  pgConnectTimeoutMs: milliseconds(100),
 };
 
 /** Reads the settings; throws ConfigError on the first bad one. */
@@ -84,9 +110,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     const result = schemas[name].safeParse(raw.trim());
     if (!result.success) {
       const label = typeof fromFlag === 'string' ? `--${setting.flag}` : setting.env;
-      throw new ConfigError(label, `${result.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(raw)})`);
+      // A connection string may hold a password: never echo it.
+      const got = name === 'databaseUrl' ? '' : ` (got ${JSON.stringify(raw)})`;
+      throw new ConfigError(label, `${result.error.issues[0]?.message ?? 'invalid'}${got}`);
     }
     values[name] = result.data;
+  }
+  if (values.storage === 'postgres' && values.databaseUrl === '') {
+    throw new ConfigError('DATABASE_URL', 'required with STORAGE=postgres, e.g. postgres://user:password@localhost:5432/consumo');
   }
   const tariffText = values.tariff as string;
   return Object.freeze({ ...(values as Omit<Config, 'tariff' | 'tariffText'>), tariff: parseTariff(tariffText) as Tariff, tariffText });

@@ -30,12 +30,10 @@ try {
       http: `${server.http.address}:${server.http.port}`,
       udp: `${server.udp.address}:${server.udp.port}`,
       udpReceiveBufferBytes: server.udp.receiveBufferBytes,
-      storage: 'arquivos',
-      dataDir: config.dataDir,
+      ...server.storage,
       tarifa: config.tariffText,
       tzLegado: config.legacyTimeZone,
       ...stats,
-      ...server.store.loadSummary,
     },
     'consumo-inteligente started',
   );
@@ -58,7 +56,7 @@ try {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 } catch (error) {
-  if (error instanceof StoreError) fatal(`cannot open DATA_DIR ${config.dataDir}: ${error.message}`);
+  if (error instanceof StoreError) fatal(`cannot open the storage (${config.storage === 'postgres' ? 'PostgreSQL' : `DATA_DIR ${config.dataDir}`}): ${error.message}`);
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') fatal(`cannot listen: ${(error as Error).message}`);
   if (code !== undefined) fatal(`cannot start: ${(error as Error).message}`);
