@@ -1,49 +1,44 @@
 /**
  * `npm run import -- --clientes dados_clientes.txt --medicoes medicoes.txt`
- * Imports the original system's files into DATA_DIR (the server must be stopped:
- * it owns the directory while it runs).
+ *   imports the original system's files;
+ * `npm run import -- --dados ./data` copies a flat-file DATA_DIR of ours.
+ * The target is the configured storage (STORAGE, DATA_DIR, DATABASE_URL...,
+ * as for the server). A DATA_DIR involved must not be in use by a server.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { loadConfig, SETTINGS } from '../server/config.js';
-import { FileStore } from './file/file-store.js';
-import { importLegacy } from './legacy-import.js';
+import { ConfigError, loadConfig, SETTINGS } from '../server/config.js';
+import { copyDataDirectory, importLegacy } from './import.js';
+import { openStore } from './open-store.js';
 import { StoreError } from './store.js';
 
-const USAGE = 'usage: npm run import -- [--clientes dados_clientes.txt] [--medicoes medicoes.txt] [--data-dir DIR] [--tz-legado ZONE]';
+const USAGE =
+  'usage: npm run import -- [--clientes dados_clientes.txt] [--medicoes medicoes.txt] [--dados DATA_DIR_TO_COPY] [server settings: --storage, --data-dir, --database-url, --tz-legado, ...]';
 
 function fail(line: string): never {
-  process.stderr.write(`import: ${line}\n`);
+  process.stderr.write(`import: ${line.replace(/\s*\n\s*/g, ' ')}\n`);
   process.exit(1);
 }
 
-let values: { clientes?: string; medicoes?: string; 'data-dir'?: string; 'tz-legado'?: string };
+const sources = { clientes: { type: 'string' }, medicoes: { type: 'string' }, dados: { type: 'string' } } as const;
+const settingFlags = Object.fromEntries(Object.values(SETTINGS).map((setting) => [setting.flag, { type: 'string' as const }]));
+let values: Record<string, string | undefined>;
 try {
-  values = parseArgs({
-    options: {
-      clientes: { type: 'string' },
-      medicoes: { type: 'string' },
-      [SETTINGS.dataDir.flag]: { type: 'string' },
-      [SETTINGS.legacyTimeZone.flag]: { type: 'string' },
-    },
-    strict: true,
-  }).values as typeof values;
+  values = parseArgs({ options: { ...sources, ...settingFlags }, strict: true }).values as Record<string, string | undefined>;
 } catch (error) {
-  fail(`${(error as Error).message}\n${USAGE}`);
+  fail(`${(error as Error).message} (${USAGE})`);
 }
-if (values.clientes === undefined && values.medicoes === undefined) fail(`nothing to import\n${USAGE}`);
+if (values.clientes === undefined && values.medicoes === undefined && values.dados === undefined) fail(`nothing to import (${USAGE})`);
+if (values.dados !== undefined && (values.clientes !== undefined || values.medicoes !== undefined)) fail('give --dados, or --clientes/--medicoes, not both');
 
-const configArgs: string[] = [];
-for (const flag of [SETTINGS.dataDir.flag, SETTINGS.legacyTimeZone.flag] as const) {
-  const value = values[flag];
-  if (value !== undefined) configArgs.push(`--${flag}`, value);
-}
+const configArgs = Object.values(SETTINGS).flatMap((setting) => (values[setting.flag] === undefined ? [] : [`--${setting.flag}`, values[setting.flag] as string]));
 let config;
 try {
   config = loadConfig(process.env, configArgs);
 } catch (error) {
-  fail((error as Error).message);
+  if (error instanceof ConfigError) fail(error.message);
+  throw error;
 }
 
 async function readInput(path: string | undefined): Promise<string | undefined> {
@@ -57,24 +52,42 @@ async function readInput(path: string | undefined): Promise<string | undefined> 
 
 const customersText = await readInput(values.clientes);
 const readingsText = await readInput(values.medicoes);
-const logger = pino({ level: config.logLevel });
-let store: FileStore;
+const logger = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
+let opened;
 try {
-  store = await FileStore.open({ dataDir: config.dataDir, logger });
+  opened = await openStore(config, logger);
 } catch (error) {
   if (error instanceof StoreError) fail(error.message);
   throw error;
 }
+const target = config.storage === 'postgres' ? `PostgreSQL (${opened.description.database}, schema ${config.pgSchema})` : config.dataDir;
+const lines = (list: readonly number[]): string => (list.length > 0 ? ` (${list.slice(0, 10).join(', ')}${list.length > 10 ? ', ...' : ''})` : '');
 try {
-  const summary = await importLegacy(store, { customersText, readingsText, timeZone: config.legacyTimeZone });
-  process.stdout.write(
-    [
-      `imported into ${config.dataDir} (legacy times read in ${config.legacyTimeZone}):`,
-      `  customers: ${summary.customersAdded} added, ${summary.customersSkipped.length} already registered, ${summary.customerBadLines.length} unreadable lines${summary.customerBadLines.length > 0 ? ` (${summary.customerBadLines.slice(0, 10).join(', ')})` : ''}`,
-      `  readings: ${summary.readingsStored} stored, ${summary.readingsDuplicate} already stored or not newer, ${summary.readingBadLines.length} unreadable lines${summary.readingBadLines.length > 0 ? ` (${summary.readingBadLines.slice(0, 10).join(', ')})` : ''}`,
-      '',
-    ].join('\n'),
-  );
+  if (values.dados !== undefined) {
+    const copy = await copyDataDirectory(opened.store, values.dados);
+    process.stdout.write(
+      [
+        `copied ${values.dados} into ${target}:`,
+        `  customers: ${copy.customersAdded} added, ${copy.customersSkipped} already registered`,
+        `  readings: ${copy.readingsStored} stored, ${copy.readingsDuplicate} already stored or not newer, ${copy.unreadableLines} unreadable lines` +
+          (copy.tornBytes > 0 ? `, a torn last line of ${copy.tornBytes} bytes left out` : ''),
+        '',
+      ].join('\n'),
+    );
+  } else {
+    const summary = await importLegacy(opened.store, { customersText, readingsText, timeZone: config.legacyTimeZone });
+    process.stdout.write(
+      [
+        `imported into ${target} (legacy times read in ${config.legacyTimeZone}):`,
+        `  customers: ${summary.customersAdded} added, ${summary.customersSkipped.length} already registered, ${summary.customerBadLines.length} unreadable lines${lines(summary.customerBadLines)}`,
+        `  readings: ${summary.readingsStored} stored, ${summary.readingsDuplicate} already stored or not newer, ${summary.readingBadLines.length} unreadable lines${lines(summary.readingBadLines)}`,
+        '',
+      ].join('\n'),
+    );
+  }
+} catch (error) {
+  if (error instanceof StoreError) fail(error.message);
+  throw error;
 } finally {
-  await store.close();
+  await opened.store.close();
 }

@@ -228,11 +228,23 @@ export class PostgresStore implements Store {
     ]);
     const inserted = new Set<string>();
     const newest = new Map<string, number>();
+    const remember = (matricula: string, timestamp: number): void => {
+      if (timestamp > (newest.get(matricula) ?? Number.NEGATIVE_INFINITY)) newest.set(matricula, timestamp);
+    };
     for (const row of rows) {
       if (row.data_hora === null) continue;
-      const timestamp = row.data_hora.getTime();
-      if (row.inserted) inserted.add(key(row.matricula, timestamp));
-      if (timestamp > (newest.get(row.matricula) ?? Number.NEGATIVE_INFINITY)) newest.set(row.matricula, timestamp);
+      if (row.inserted) inserted.add(key(row.matricula, row.data_hora.getTime()));
+      remember(row.matricula, row.data_hora.getTime());
+    }
+    // A reading neither inserted nor covered was inserted meanwhile by another server: ON CONFLICT
+    // waited for its commit, which the statement's snapshot cannot see. Ask again, in a new snapshot.
+    const unresolved = new Set(rising.filter((r) => !inserted.has(key(r.matricula, r.timestamp)) && r.timestamp > (newest.get(r.matricula) ?? Number.NEGATIVE_INFINITY)).map((r) => r.matricula));
+    if (unresolved.size > 0) {
+      const { rows: latest } = await this.query<{ matricula: string; data_hora: Date }>(
+        'SELECT matricula, max(data_hora) AS data_hora FROM medicoes WHERE matricula = ANY($1::varchar[]) GROUP BY matricula',
+        [[...unresolved]],
+      );
+      for (const row of latest) remember(row.matricula, row.data_hora.getTime());
     }
     return { inserted, newest };
   }

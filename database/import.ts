@@ -1,13 +1,21 @@
 /**
- * Converts the original system's files into a Store:
+ * Fills a Store from files: the original system's (`importLegacy`) or a
+ * flat-file DATA_DIR of ours (`copyDataDirectory`, e.g. into PostgreSQL).
+ *
+ * The original system's files:
  * - `dados_clientes.txt`: `username;matricula` per line;
  * - `medicoes.txt`: `dd-mm-yyyy HH:MM:SS;matricula;consumo` per line, NEWEST first,
  *   times in the original's local time zone.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseRegister } from '../protocol/decimal.js';
 import { isMatricula, type Reading } from '../protocol/meter-protocol.js';
 import { parseLegacyTimestamp } from '../protocol/timestamp.js';
 import { parseCustomerFile } from '../protocol/customer-format.js';
+import { CUSTOMERS_FILE, LOCK_FILE, READINGS_FILE } from './file/file-store.js';
+import { lockDirectory } from './file/lock.js';
+import { readLog } from './file/readings-log.js';
 import type { Customer, Store } from './store.js';
 
 /** Readings handed to the store per call, to bound memory and commit size. */
@@ -71,4 +79,56 @@ export async function importLegacy(
     readingsDuplicate: duplicates,
     readingBadLines: badLines,
   };
+}
+
+export interface CopySummary {
+  readonly customersAdded: number;
+  readonly customersSkipped: number;
+  readonly readingsStored: number;
+  readonly readingsDuplicate: number;
+  readonly unreadableLines: number;
+  readonly tornBytes: number;
+}
+
+/**
+ * Copies a flat-file DATA_DIR (`clientes.txt`, `medicoes.log`) into another
+ * store, e.g. PostgreSQL. The source is locked while it is read, so no server
+ * writes to it meanwhile, and never modified.
+ */
+export async function copyDataDirectory(store: Store, dataDir: string): Promise<CopySummary> {
+  const lock = await lockDirectory(join(dataDir, LOCK_FILE));
+  try {
+    const customersText = await readFile(join(dataDir, CUSTOMERS_FILE), 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return '';
+      throw error;
+    });
+    const customers = await store.addCustomers(parseCustomerFile(customersText).customers);
+    let stored = 0;
+    let duplicates = 0;
+    let unreadable = 0;
+    let tornBytes = 0;
+    for await (const entries of readLog(join(dataDir, READINGS_FILE))) {
+      const readings: Reading[] = [];
+      for (const entry of entries) {
+        if (entry.kind === 'reading') readings.push(entry.reading);
+        else if (entry.kind === 'unreadable') unreadable++;
+        else tornBytes = entry.bytes;
+      }
+      for (let start = 0; start < readings.length; start += IMPORT_BATCH) {
+        const result = await store.append(readings.slice(start, start + IMPORT_BATCH));
+        stored += result.stored;
+        duplicates += result.duplicates;
+      }
+    }
+    return {
+      customersAdded: customers.added,
+      customersSkipped: customers.skipped.length,
+      readingsStored: stored,
+      readingsDuplicate: duplicates,
+      unreadableLines: unreadable,
+      tornBytes,
+    };
+  } finally {
+    await lock.release();
+  }
 }
