@@ -21,6 +21,18 @@ import type { Customer, Store } from './store.js';
 /** Readings handed to the store per call, to bound memory and commit size. */
 const IMPORT_BATCH = 10_000;
 
+/** Appends readings (oldest first) in batches of IMPORT_BATCH; returns what was stored and skipped. */
+async function appendInBatches(store: Store, readings: readonly Reading[]): Promise<{ stored: number; duplicates: number }> {
+  let stored = 0;
+  let duplicates = 0;
+  for (let start = 0; start < readings.length; start += IMPORT_BATCH) {
+    const result = await store.append(readings.slice(start, start + IMPORT_BATCH));
+    stored += result.stored;
+    duplicates += result.duplicates;
+  }
+  return { stored, duplicates };
+}
+
 export interface LegacyReadings {
   /** Oldest first. */
   readonly readings: Reading[];
@@ -64,13 +76,7 @@ export async function importLegacy(
   const customers = parseCustomerFile(input.customersText ?? '');
   const added = await store.addCustomers(customers.customers);
   const { readings, badLines } = parseLegacyReadings(input.readingsText ?? '', input.timeZone);
-  let stored = 0;
-  let duplicates = 0;
-  for (let start = 0; start < readings.length; start += IMPORT_BATCH) {
-    const result = await store.append(readings.slice(start, start + IMPORT_BATCH));
-    stored += result.stored;
-    duplicates += result.duplicates;
-  }
+  const { stored, duplicates } = await appendInBatches(store, readings);
   return {
     customersAdded: added.added,
     customersSkipped: added.skipped,
@@ -103,8 +109,7 @@ export async function copyDataDirectory(store: Store, dataDir: string): Promise<
       throw error;
     });
     const customers = await store.addCustomers(parseCustomerFile(customersText).customers);
-    let stored = 0;
-    let duplicates = 0;
+    const totals = { stored: 0, duplicates: 0 };
     let unreadable = 0;
     let tornBytes = 0;
     for await (const entries of readLog(join(dataDir, READINGS_FILE))) {
@@ -114,17 +119,15 @@ export async function copyDataDirectory(store: Store, dataDir: string): Promise<
         else if (entry.kind === 'unreadable') unreadable++;
         else tornBytes = entry.bytes;
       }
-      for (let start = 0; start < readings.length; start += IMPORT_BATCH) {
-        const result = await store.append(readings.slice(start, start + IMPORT_BATCH));
-        stored += result.stored;
-        duplicates += result.duplicates;
-      }
+      const result = await appendInBatches(store, readings);
+      totals.stored += result.stored;
+      totals.duplicates += result.duplicates;
     }
     return {
       customersAdded: customers.added,
       customersSkipped: customers.skipped.length,
-      readingsStored: stored,
-      readingsDuplicate: duplicates,
+      readingsStored: totals.stored,
+      readingsDuplicate: totals.duplicates,
       unreadableLines: unreadable,
       tornBytes,
     };
