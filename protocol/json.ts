@@ -19,14 +19,36 @@ export class JsonDecimal {
 
 export type JsonValue = string | number | boolean | null | JsonDecimal | readonly JsonValue[] | { readonly [key: string]: JsonValue | undefined };
 
+/** Object keys are few and repeat on every answer: their quoted forms are kept. */
+const quotedKeys = new Map<string, string>();
+
+function quoteKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size < 1000) quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
 /** Like `JSON.stringify` (no indentation), writing JsonDecimal values exactly. */
 export function stringifyJson(value: JsonValue): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  if (value === null || typeof value !== 'object') return String(value);
   if (value instanceof JsonDecimal) return value.text;
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map((item: JsonValue) => stringifyJson(item)).join(',')}]`;
-  const members: string[] = [];
-  for (const [key, member] of Object.entries(value)) {
-    if (member !== undefined) members.push(`${JSON.stringify(key)}:${stringifyJson(member)}`);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + stringifyJson(value[i] as JsonValue);
+    return `${out}]`;
   }
-  return `{${members.join(',')}}`;
+  let out = '{';
+  let first = true;
+  for (const key in value) {
+    const member = (value as { readonly [key: string]: JsonValue | undefined })[key];
+    if (member === undefined) continue;
+    out += `${first ? '' : ','}${quoteKey(key)}:${stringifyJson(member)}`;
+    first = false;
+  }
+  return `${out}}`;
 }

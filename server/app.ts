@@ -20,7 +20,12 @@ import { UdpIngest } from './udp-ingest.js';
 
 /** The example customers copied into a new DATA_DIR. */
 export const SEED_CUSTOMERS_FILE = fileURLToPath(new URL('../../resources/clientes-exemplo.txt', import.meta.url));
-const CORS_ORIGIN = '*';
+export const CORS_ORIGIN = '*';
+
+/** Every route of the API over one store. */
+export function buildRouter(store: Store, config: Pick<Config, 'tariff'>): Router {
+  return new Router([validacaoUsuarioRoute(store), ultimaMedicaoRoute(store), gerarFaturaRoute(store, config.tariff), alertaConsumoRoute(store)]);
+}
 
 export interface RunningServer {
   readonly http: AddressInfo;
@@ -35,7 +40,7 @@ export interface RunningServer {
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const { store, description } = await openStore(config, logger.child({ component: 'store' }), SEED_CUSTOMERS_FILE);
-  const router = new Router([validacaoUsuarioRoute(store), ultimaMedicaoRoute(store), gerarFaturaRoute(store, config.tariff), alertaConsumoRoute(store)]);
+  const router = buildRouter(store, config);
   const httpLogger = logger.child({ component: 'http' });
   const httpServer = new HttpServer({ responder: new Responder({ router, logger: httpLogger, corsOrigin: CORS_ORIGIN }), logger: httpLogger });
   const ingest = new UdpIngest({

@@ -44,7 +44,7 @@ export class HttpConnection {
   private stopReading = false;
   private paused = false;
   private waitingForDrain = false;
-  private corked = false;
+  private flushScheduled = false;
   private draining = false;
   private peerEnded = false;
   private ended = false;
@@ -132,7 +132,7 @@ export class HttpConnection {
     void this.context.responder.respond(request).then((parts) => {
       const response: ResponseParts = connectionHeader.length === 0 ? parts : { ...parts, headers: [...parts.headers, ...connectionHeader] };
       slot.bytes = serializeResponse(response, this.context.date(), head.method === 'HEAD');
-      this.flush();
+      this.scheduleFlush();
     });
   }
 
@@ -144,25 +144,36 @@ export class HttpConnection {
     this.flush();
   }
 
-  /** Writes finished answers in request order. */
+  /**
+   * Flushes once the microtask queue has drained: by then every answer to a
+   * pipelined burst that could finish has, and they all go in one write.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Writes finished answers in request order, all that are ready in one write. */
   private flush(): void {
     if (this.ended) return;
-    if (this.queue[0]?.bytes !== undefined && !this.corked) {
-      // Answers to pipelined requests finish in the same tick: send them in one segment.
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.socket.uncork();
-      });
-    }
+    const ready: Buffer[] = [];
+    let close = false;
     while (this.queue[0]?.bytes !== undefined) {
       const slot = this.queue.shift() as Slot;
-      if (!this.socket.write(slot.bytes as Buffer)) this.waitingForDrain = true;
+      ready.push(slot.bytes as Buffer);
       if (slot.close) {
-        this.finish();
-        return;
+        close = true;
+        break;
       }
+    }
+    if (ready.length > 0 && !this.socket.write(ready.length === 1 ? (ready[0] as Buffer) : Buffer.concat(ready))) this.waitingForDrain = true;
+    if (close) {
+      this.finish();
+      return;
     }
     this.updateFlow();
     this.endIfDone();

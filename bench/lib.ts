@@ -1,0 +1,180 @@
+/**
+ * Shared pieces of the load scripts and the benchmark suite: preloading a
+ * store, starting a server (the project's or the node:http baseline) in its
+ * own process, and running autocannon in its own process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { pino } from 'pino';
+import { PostgresStore } from '../database/postgres/postgres-store.js';
+import { quoteIdentifier } from '../database/postgres/migrate.js';
+
+const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+export const SERVER_MAIN = here('../server/main.js');
+export const BASELINE_MAIN = here('./node-http-baseline.js');
+export const AUTOCANNON = here('../../node_modules/autocannon/autocannon.js');
+
+/** The matricula of the i-th preloaded meter. */
+export const meterMatricula = (i: number): string => String(10_000_000 + i);
+
+export interface PreloadShape {
+  readonly customers: number;
+  readonly readings: number;
+  /** Meters the readings are spread over (round robin). */
+  readonly meters: number;
+}
+
+/** Writes `clientes.txt` and `medicoes.log` straight into a DATA_DIR: fast, and exactly the store's format. */
+export async function preloadFiles(dataDir: string, shape: PreloadShape): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  await writeLines(join(dataDir, 'clientes.txt'), shape.customers, (i) => `cliente${i};${meterMatricula(i)}\n`);
+  const base = Date.now() - shape.readings - 3_600_000;
+  await writeLines(join(dataDir, 'medicoes.log'), shape.readings, (i) => {
+    const meter = i % shape.meters;
+    const round = Math.floor(i / shape.meters);
+    // Steady consumption of 10 a period, 25 every 7th, so the alert has work to do.
+    return `${new Date(base + i).toISOString()};${meterMatricula(meter)};${round * 10 + Math.floor(round / 7) * 15}\n`;
+  });
+}
+
+async function writeLines(path: string, count: number, line: (i: number) => string): Promise<void> {
+  const out = createWriteStream(path);
+  const chunk = 50_000;
+  for (let start = 0; start < count; start += chunk) {
+    let text = '';
+    for (let i = start; i < Math.min(count, start + chunk); i++) text += line(i);
+    if (!out.write(text)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+/** Creates the schema (through the store's own migrations) and fills it with generate_series. */
+export async function preloadPostgres(url: string, schema: string, shape: PreloadShape): Promise<void> {
+  const store = await PostgresStore.open({ url, schema, poolMax: 1, statementTimeoutMs: 600_000, connectTimeoutMs: 5000, logger: pino({ level: 'silent' }) });
+  await store.close();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const s = quoteIdentifier(schema);
+    await client.query(`INSERT INTO ${s}.clientes (username, matricula) SELECT 'cliente' || i, (10000000 + i)::text FROM generate_series(0, $1::int - 1) i ON CONFLICT DO NOTHING`, [shape.customers]);
+    await client.query(
+      `INSERT INTO ${s}.medicoes (matricula, data_hora, consumo)
+       SELECT (10000000 + i % $2::int)::text, now() - interval '1 hour' - make_interval(secs => ($1::int - i) / 1000.0), (i / $2::int) * 10
+       FROM generate_series(0, $1::int - 1) i ON CONFLICT DO NOTHING`,
+      [shape.readings, shape.meters],
+    );
+    await client.query(`ANALYZE ${s}.medicoes`);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface RunningTarget {
+  readonly child: ChildProcess;
+  readonly httpPort: number;
+  readonly udpPort: number;
+  /** From spawn to the start-up log line. */
+  readonly startupMs: number;
+  /** Resident memory of the server process, in bytes (Linux /proc). */
+  rssBytes(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Starts the project's server or the node:http baseline in its own process and waits for its start-up line. */
+export async function startTarget(kind: 'projeto' | 'node-http', env: Record<string, string>): Promise<RunningTarget> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [kind === 'projeto' ? SERVER_MAIN : BASELINE_MAIN], {
+    // info: the start-up line is how the port is learnt; nothing is logged per request at info.
+    env: { ...process.env, HTTP_PORT: '0', UDP_PORT: '0', ...env, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  const line = await new Promise<{ http: string; udp: string }>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const candidate of output.split('\n')) if (candidate.includes('"consumo-inteligente started"')) resolve(JSON.parse(candidate));
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}: ${output}`)));
+  });
+  child.stdout?.resume();
+  const startupMs = Date.now() - started;
+  return {
+    child,
+    httpPort: Number(line.http.split(':')[1]),
+    udpPort: Number(line.udp.split(':')[1] ?? 0),
+    startupMs,
+    async rssBytes() {
+      const { readFile } = await import('node:fs/promises');
+      const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export interface HttpLoadResult {
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly total: number;
+}
+
+/** Runs autocannon in its own process against `url`. */
+export async function runAutocannon(options: { url: string; connections: number; durationS: number; pipelining: number }): Promise<HttpLoadResult> {
+  const child = spawn(
+    process.execPath,
+    [AUTOCANNON, '-j', '-n', '-c', String(options.connections), '-d', String(options.durationS), '-p', String(options.pipelining), options.url],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`autocannon exited with ${code}`);
+  const result = JSON.parse(output) as {
+    requests: { average: number; total: number };
+    latency: { p50: number; p99: number; max: number };
+    non2xx: number;
+    errors: number;
+    timeouts: number;
+  };
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    total: result.requests.total,
+  };
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+/** `median (min-max)` of a series, formatted with `digits` decimals. */
+export function spread(values: readonly number[], digits = 0): string {
+  const format = (n: number): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return `${format(median(values))} (${format(Math.min(...values))}-${format(Math.max(...values))})`;
+}
+
+/** The query string a route needs to answer for the preloaded data. */
+export function routeTarget(route: string): string {
+  return route === '/validacao-usuario' ? `${route}?username=cliente0&matricula=${meterMatricula(0)}` : `${route}?matricula=${meterMatricula(0)}`;
+}
