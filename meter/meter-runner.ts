@@ -11,8 +11,6 @@ import { parseAckDatagram } from '../protocol/meter-protocol.js';
 import type { MeterOptions } from './options.js';
 import { meterSeed, SimulatedMeter } from './simulated-meter.js';
 
-/** Datagrams one meter sends per send interval (a backlog drains over several). */
-export const MAX_DATAGRAMS_PER_SEND = 4;
 /** On stop, how long to wait for the ACK of the last send. */
 export const FINAL_ACK_WAIT_MS = 1500;
 /** Dropped-reading warnings are logged at most this often. */
@@ -124,11 +122,13 @@ export class MeterRunner {
     }
   }
 
+  /** One datagram per send (see SimulatedMeter.nextDatagram); a backlog drains as ACKs come back. */
   private send(meter: SimulatedMeter): void {
-    const datagrams = meter.datagrams(MAX_DATAGRAMS_PER_SEND);
-    for (const datagram of datagrams) this.socket.send(datagram, this.options.port, this.options.host);
-    this.datagramsSent += datagrams.length;
-    if (datagrams.length > 0) this.logger.debug({ matricula: meter.matricula, register: meter.register.toString(), datagrams: datagrams.length, pending: meter.pending }, 'sent');
+    const datagram = meter.nextDatagram();
+    if (datagram === undefined) return;
+    this.socket.send(datagram, this.options.port, this.options.host);
+    this.datagramsSent++;
+    this.logger.debug({ matricula: meter.matricula, register: meter.register.toString(), pending: meter.pending }, 'sent');
   }
 
   private onAck(message: Buffer): void {
@@ -141,7 +141,7 @@ export class MeterRunner {
         this.stalled = false;
         this.logger.info('server acknowledges again');
       }
-      // A cumulative ACK that covers all sent so far clocks out the next batch of a backlog.
+      // A cumulative ACK that covers all sent so far clocks out the next datagram of a backlog.
       if (meter.acknowledge(ack.timestamp) && this.stopping === undefined) this.send(meter);
     }
   }

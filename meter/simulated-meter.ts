@@ -9,6 +9,8 @@ import { MAX_DATAGRAM_BYTES, packLines, serializeReading, type Reading } from '.
 /** The original meters add a random whole number of units from 0 to this each tick. */
 export const MAX_INCREMENT_UNITS = 20;
 const UNIT = powerOfTen(REGISTER_SCALE);
+/** The shortest reading line plus its separator (`MEDICAO;1;<24-char timestamp>;0` and LF). */
+const MIN_LINE_BYTES = 37;
 
 export interface Peak {
   /** Consumption multiplier, in thousandths (2.5x is 2500n). */
@@ -112,26 +114,29 @@ export class SimulatedMeter {
     return dropped;
   }
 
-  /** Datagrams carrying the oldest unacknowledged readings, at most `maxDatagrams` of them. */
-  datagrams(maxDatagrams: number): string[] {
-    if (this.pendingReadings.length === 0) return [];
+  /**
+   * The one datagram to send now: the oldest unacknowledged readings that
+   * fit. Never more than one per send, and always starting from the oldest:
+   * the ACK is cumulative, so if a later datagram could arrive while an
+   * earlier one is lost, the server would store the newer readings, its ACK
+   * would cover the lost older ones, and they would be gone for good.
+   */
+  nextDatagram(): string | undefined {
+    if (this.pendingReadings.length === 0) return undefined;
     // Serialize only what can fit: a reading line plus its separator is at least this long.
-    const minimumLineBytes = 37;
-    const fits = Math.ceil((maxDatagrams * MAX_DATAGRAM_BYTES) / minimumLineBytes);
-    const lines = this.pendingReadings.slice(0, fits).map(serializeReading);
-    const datagrams = packLines(lines).slice(0, maxDatagrams);
-    let carried = 0;
-    for (const datagram of datagrams) carried += datagram.split('\n').length;
+    const fits = Math.ceil(MAX_DATAGRAM_BYTES / MIN_LINE_BYTES);
+    const [datagram] = packLines(this.pendingReadings.slice(0, fits).map(serializeReading));
+    const carried = (datagram as string).split('\n').length;
     this.counters.sent += carried;
-    const newestCarried = this.pendingReadings[carried - 1]?.timestamp ?? Number.NEGATIVE_INFINITY;
+    const newestCarried = (this.pendingReadings[carried - 1] as Reading).timestamp;
     if (newestCarried > this.lastSentTimestamp) this.lastSentTimestamp = newestCarried;
-    return datagrams;
+    return datagram;
   }
 
   /**
    * Applies a cumulative ACK: forgets every reading up to `timestamp`.
    * Returns true when it covered everything sent so far and more is pending
-   * (the moment to send the next batch without waiting).
+   * (the moment to send the next datagram of a backlog without waiting).
    */
   acknowledge(timestamp: number): boolean {
     let covered = 0;

@@ -136,6 +136,31 @@ t.test('loss and an outage between meter and server lose no reading', async (t) 
   checkStoredOnceInOrder(t, await loggedReadings(dataDir, '13456789'), final!.produced);
 });
 
+t.test('regression: losing the first datagram of a backlog loses no reading (cumulative ACKs)', async (t) => {
+  // With several datagrams per send, a backlog's later datagram could be stored while the
+  // first was lost; its ACK then covered the lost readings for good.
+  const dataDir = await tempDir(t);
+  const server = await startTestServer(t, { dataDir });
+  let mode: 'down' | 'drop-one' | 'up' = 'up';
+  const relayPort = await lossyRelay(t, server.udp.port, () => {
+    if (mode === 'down') return true;
+    if (mode === 'drop-one') {
+      mode = 'up';
+      return true;
+    }
+    return false;
+  });
+  const meter = startMeter(t, ['--matricula', '77', '--porta', String(relayPort), ...FAST]);
+  await meter.until((stats) => stats.acknowledged >= 5);
+  mode = 'down';
+  await meter.until((stats) => stats.pending >= 80, 20_000);
+  mode = 'drop-one';
+  await meter.until((stats) => stats.pending <= 1, 20_000);
+  const { final } = await meter.stop();
+  t.equal(final?.pending, 0);
+  checkStoredOnceInOrder(t, await loggedReadings(dataDir, '77'), final!.produced);
+});
+
 t.test('a full buffer during an outage drops the oldest and says so', async (t) => {
   const dataDir = await tempDir(t);
   const server = await startTestServer(t, { dataDir });
