@@ -83,13 +83,15 @@ export interface RunningTarget {
   readonly startupMs: number;
   /** Resident memory of the server process, in bytes (Linux /proc). */
   rssBytes(): Promise<number>;
+  /** Everything the server logged so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 
 /** Starts the project's server or the node:http baseline in its own process and waits for its start-up line. */
-export async function startTarget(kind: 'projeto' | 'node-http', env: Record<string, string>): Promise<RunningTarget> {
+export async function startTarget(kind: 'projeto' | 'node-http', env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<RunningTarget> {
   const started = Date.now();
-  const child = spawn(process.execPath, [kind === 'projeto' ? SERVER_MAIN : BASELINE_MAIN], {
+  const child = spawn(process.execPath, [...nodeArgs, kind === 'projeto' ? SERVER_MAIN : BASELINE_MAIN], {
     // info: the start-up line is how the port is learnt; nothing is logged per request at info.
     env: { ...process.env, HTTP_PORT: '0', UDP_PORT: '0', ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -102,13 +104,13 @@ export async function startTarget(kind: 'projeto' | 'node-http', env: Record<str
     });
     child.once('exit', (code) => reject(new Error(`${kind} exited with ${code}: ${output}`)));
   });
-  child.stdout?.resume();
   const startupMs = Date.now() - started;
   return {
     child,
     httpPort: Number(line.http.split(':')[1]),
     udpPort: Number(line.udp.split(':')[1] ?? 0),
     startupMs,
+    output: () => output,
     async rssBytes() {
       const { readFile } = await import('node:fs/promises');
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');

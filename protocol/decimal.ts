@@ -26,19 +26,38 @@ export interface DecimalLimits {
  * Returns undefined when the text is not such a number or breaks a limit.
  */
 export function parseDecimal(text: string, limits: DecimalLimits): bigint | undefined {
+  const parts = decimalParts(text, limits);
+  return parts === undefined ? undefined : BigInt(parts.integer + parts.fraction.padEnd(limits.scale, '0'));
+}
+
+/** Whether `text` is a decimal parseDecimal accepts, without building the number. */
+export function isDecimal(text: string, limits: DecimalLimits): boolean {
+  return decimalParts(text, limits) !== undefined;
+}
+
+function decimalParts(text: string, limits: DecimalLimits): { integer: string; fraction: string } | undefined {
   const match = DECIMAL_PATTERN.exec(text);
   if (match === null) return undefined;
-  const integerPart = match[1] as string;
+  const integer = match[1] as string;
   const fraction = match[2] ?? '';
   if (fraction.length > limits.scale) return undefined;
-  const digits = (integerPart + fraction).replace(/^0+/, '');
-  if (digits.length > limits.maxSignificantDigits) return undefined;
-  return BigInt(integerPart + fraction.padEnd(limits.scale, '0'));
+  let leadingZeros = 0;
+  const digits = integer + fraction;
+  while (leadingZeros < digits.length && digits.charCodeAt(leadingZeros) === 48) leadingZeros++;
+  if (digits.length - leadingZeros > limits.maxSignificantDigits) return undefined;
+  return { integer, fraction };
 }
+
+const REGISTER_LIMITS: DecimalLimits = { scale: REGISTER_SCALE, maxSignificantDigits: REGISTER_MAX_SIGNIFICANT_DIGITS };
 
 /** Parses a register value as the protocol defines it (scale 3, 15 digits). */
 export function parseRegister(text: string): bigint | undefined {
-  return parseDecimal(text, { scale: REGISTER_SCALE, maxSignificantDigits: REGISTER_MAX_SIGNIFICANT_DIGITS });
+  return parseDecimal(text, REGISTER_LIMITS);
+}
+
+/** Whether `text` is a register as the protocol defines it. */
+export function isRegister(text: string): boolean {
+  return isDecimal(text, REGISTER_LIMITS);
 }
 
 /**

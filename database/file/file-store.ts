@@ -25,7 +25,10 @@ import {
 import { appendCustomers, readCustomerFile } from './customers-file.js';
 import { lockDirectory, type DirectoryLock } from './lock.js';
 import { GroupCommit } from '../group-commit.js';
-import { appendToLog, readLog } from './readings-log.js';
+import { isRegister, parseRegister } from '../../protocol/decimal.js';
+import { isMatricula } from '../../protocol/meter-protocol.js';
+import { parseIsoTimestamp } from '../../protocol/timestamp.js';
+import { appendToLog, forEachLine, readLogChunks } from './readings-log.js';
 
 export const CUSTOMERS_FILE = 'clientes.txt';
 export const READINGS_FILE = 'medicoes.log';
@@ -230,33 +233,54 @@ const MAX_SKIPPED_LINES_LOGGED = 10;
  * boundary. Unreadable lines are skipped and logged, never fatal.
  */
 async function loadIndex(handle: FileHandle, path: string, logger: Logger): Promise<{ meters: Map<string, MeterState>; summary: LoadSummary; size: number }> {
-  const meters = new Map<string, MeterState>();
+  // The hot loop of start-up: per line only slices, a char-code timestamp parse and
+  // syntax checks; registers stay text until the few kept per meter are known.
+  const loading = new Map<string, { newest: number; recent: Array<{ timestamp: number; consumo: string }> }>();
   let lines = 0;
   let skipped = 0;
   let tornBytes = 0;
   let size = (await handle.stat()).size;
-  for await (const entries of readLog(path)) {
-    for (const entry of entries) {
-      if (entry.kind === 'reading') {
-        lines++;
-        const state = meterState(meters, entry.reading.matricula);
-        // A line not newer than its predecessor (a hand-merged log) cannot be the newest: keep the order strict.
-        if (entry.reading.timestamp <= state.newestAccepted) continue;
-        state.newestAccepted = entry.reading.timestamp;
-        remember(state, entry.reading);
-      } else if (entry.kind === 'unreadable') {
-        skipped++;
-        if (skipped <= MAX_SKIPPED_LINES_LOGGED) logger.warn({ path, offset: entry.offset }, 'skipping unreadable line in readings log');
-      } else {
-        tornBytes = entry.bytes;
-        size = entry.offset;
-        await handle.truncate(entry.offset);
-        await handle.datasync();
-        logger.warn({ path, offset: entry.offset, bytes: entry.bytes }, 'cut off a torn last line in readings log (crash during a write)');
-      }
+  for await (const chunk of readLogChunks(path)) {
+    if (chunk.kind === 'torn') {
+      tornBytes = chunk.bytes;
+      size = chunk.offset;
+      await handle.truncate(chunk.offset);
+      await handle.datasync();
+      logger.warn({ path, offset: chunk.offset, bytes: chunk.bytes }, 'cut off a torn last line in readings log (crash during a write)');
+      continue;
     }
+    let offset = chunk.offset;
+    forEachLine(chunk.text, (line) => {
+      const first = line.indexOf(';');
+      const second = line.indexOf(';', first + 1);
+      const timestamp = first === -1 ? undefined : parseIsoTimestamp(line.slice(0, first));
+      const matricula = line.slice(first + 1, second);
+      const consumo = line.slice(second + 1);
+      if (second === -1 || timestamp === undefined || !isMatricula(matricula) || !isRegister(consumo)) {
+        skipped++;
+        if (skipped <= MAX_SKIPPED_LINES_LOGGED) logger.warn({ path, offset }, 'skipping unreadable line in readings log');
+      } else {
+        lines++;
+        let state = loading.get(matricula);
+        if (state === undefined) loading.set(matricula, (state = { newest: Number.NEGATIVE_INFINITY, recent: [] }));
+        // A line not newer than its predecessor (a hand-merged log) cannot be the newest: keep the order strict.
+        if (timestamp > state.newest) {
+          state.newest = timestamp;
+          state.recent.push({ timestamp, consumo });
+          if (state.recent.length > RECENT_READINGS_LIMIT) state.recent.shift();
+        }
+      }
+      offset += line.length + 1;
+    });
   }
   if (skipped > MAX_SKIPPED_LINES_LOGGED) logger.warn({ path, skipped }, 'unreadable lines in readings log were skipped');
+  const meters = new Map<string, MeterState>();
+  for (const [matricula, state] of loading) {
+    meters.set(matricula, {
+      newestAccepted: state.newest,
+      recent: state.recent.map(({ timestamp, consumo }) => ({ matricula, timestamp, consumo: parseRegister(consumo) as bigint })),
+    });
+  }
   return { meters, summary: { lines, skipped, tornBytes }, size };
 }
 

@@ -25,40 +25,63 @@ export function parseLogLine(line: string): Reading | undefined {
   return { matricula, timestamp, consumo };
 }
 
-export type LogEntry =
-  | { readonly kind: 'reading'; readonly reading: Reading }
-  /** A complete line that is not a reading. */
-  | { readonly kind: 'unreadable'; readonly offset: number }
+export type LogChunk =
+  /** Complete lines, each ending in LF, as latin1 text (the log is ASCII); `offset` is the file offset of the first. */
+  | { readonly kind: 'lines'; readonly text: string; readonly offset: number }
   /** Bytes after the last line end: a write cut short by a crash. */
   | { readonly kind: 'torn'; readonly offset: number; readonly bytes: number };
 
 /**
- * Reads a log file front to back, yielding the entries of each chunk read
- * (about 1 MiB), so that memory stays flat however long the log.
+ * Reads a log front to back in chunks of about 1 MiB, each cut at its last
+ * line end, so memory stays flat however long the log: one string per
+ * chunk, never one read per line.
  */
-export async function* readLog(path: string): AsyncGenerator<LogEntry[]> {
+export async function* readLogChunks(path: string): AsyncGenerator<LogChunk> {
   let offset = 0;
-  let partial: Buffer | undefined;
-  let partialOffset = 0;
+  let carry: Buffer | undefined;
   for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Buffer>) {
-    const data = partial === undefined ? chunk : Buffer.concat([partial, chunk]);
-    const dataOffset = partial === undefined ? offset : partialOffset;
-    partial = undefined;
-    const entries: LogEntry[] = [];
-    let start = 0;
-    for (let lf = data.indexOf(LF); lf !== -1; lf = data.indexOf(LF, start)) {
-      const reading = parseLogLine(data.toString('latin1', start, lf));
-      entries.push(reading === undefined ? { kind: 'unreadable', offset: dataOffset + start } : { kind: 'reading', reading });
-      start = lf + 1;
+    const data = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
+    const end = data.lastIndexOf(LF) + 1;
+    if (end > 0) {
+      yield { kind: 'lines', text: data.toString('latin1', 0, end), offset };
+      offset += end;
     }
-    yield entries;
-    if (start < data.length) {
-      partial = Buffer.from(data.subarray(start));
-      partialOffset = dataOffset + start;
-    }
-    offset += chunk.length;
+    carry = end < data.length ? Buffer.from(data.subarray(end)) : undefined;
   }
-  if (partial !== undefined) yield [{ kind: 'torn', offset: partialOffset, bytes: partial.length }];
+  if (carry !== undefined) yield { kind: 'torn', offset, bytes: carry.length };
+}
+
+export type LogEntry =
+  | { readonly kind: 'reading'; readonly reading: Reading }
+  /** A complete line that is not a reading. */
+  | { readonly kind: 'unreadable'; readonly offset: number }
+  | { readonly kind: 'torn'; readonly offset: number; readonly bytes: number };
+
+/** The log as parsed readings, a chunk's worth at a time. */
+export async function* readLog(path: string): AsyncGenerator<LogEntry[]> {
+  for await (const chunk of readLogChunks(path)) {
+    if (chunk.kind === 'torn') {
+      yield [chunk];
+      continue;
+    }
+    const entries: LogEntry[] = [];
+    let offset = chunk.offset;
+    forEachLine(chunk.text, (line) => {
+      const reading = parseLogLine(line);
+      entries.push(reading === undefined ? { kind: 'unreadable', offset } : { kind: 'reading', reading });
+      offset += line.length + 1;
+    });
+    yield entries;
+  }
+}
+
+/** Calls `visit` with every line of LF-terminated text (without the LF). */
+export function forEachLine(text: string, visit: (line: string) => void): void {
+  let start = 0;
+  for (let lf = text.indexOf('\n'); lf !== -1; lf = text.indexOf('\n', start)) {
+    visit(text.slice(start, lf));
+    start = lf + 1;
+  }
 }
 
 /** Writes readings at `position` (the end of the log) and fdatasyncs them; returns the bytes written. */

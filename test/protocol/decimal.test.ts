@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { divideRoundHalfUp, formatDecimal, formatRegister, parseDecimal, parseRegister } from '../../protocol/decimal.js';
+import { divideRoundHalfUp, formatDecimal, formatRegister, isRegister, parseDecimal, parseRegister } from '../../protocol/decimal.js';
 
 /** Registers the protocol allows: up to 15 significant digits, up to 3 decimals. */
 export const registerArbitrary = fc.bigInt({ min: 0n, max: 10n ** 15n - 1n });
@@ -59,4 +59,13 @@ t.test('divideRoundHalfUp matches floor(n/d + 1/2) computed with a remainder', a
   t.equal(divideRoundHalfUp(5n, 2n), 3n);
   t.equal(divideRoundHalfUp(4n, 3n), 1n);
   t.throws(() => divideRoundHalfUp(1n, 0n), RangeError);
+});
+
+t.test('isRegister says exactly when parseRegister succeeds', async () => {
+  fc.assert(
+    fc.property(fc.oneof(fc.string(), fc.stringMatching(/^\d{0,18}(\.\d{0,4})?$/)), (text) => {
+      if (isRegister(text) !== (parseRegister(text) !== undefined)) throw new Error(`differs for ${JSON.stringify(text)}`);
+    }),
+    { numRuns: 2000 },
+  );
 });

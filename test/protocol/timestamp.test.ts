@@ -69,3 +69,22 @@ t.test('legacy timestamps round-trip through their local formatting', async () =
     { numRuns: 300 },
   );
 });
+
+t.test('the canonical fast path agrees with an independent reading of every 24-char timestamp shape', async () => {
+  const reference = (text: string): number | undefined => {
+    const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z$/.exec(text);
+    if (m === null || Number(m[1]) < 1970) return undefined;
+    const millis = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), Number(m[7]));
+    return new Date(millis).toISOString() === text ? millis : undefined;
+  };
+  const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
+  const shaped = fc
+    .tuple(fc.integer({ min: 1900, max: 9999 }), two(13), two(32), two(25), two(61), two(61), fc.integer({ min: 0, max: 999 }))
+    .map(([y, mo, d, h, mi, s, ms]) => `${y}-${mo}-${d}T${h}:${mi}:${s}.${String(ms).padStart(3, '0')}Z`);
+  fc.assert(
+    fc.property(fc.oneof(shaped, fc.string({ minLength: 24, maxLength: 24 })), (text) => {
+      if (parseIsoTimestamp(text) !== reference(text)) throw new Error(`differs for ${text}`);
+    }),
+    { numRuns: 5000 },
+  );
+});

@@ -1,0 +1,60 @@
+/**
+ * `npm run load:udp -- --medidores 10000 --taxa 50000 --duracao 10`
+ * Sends readings from many simulated meters (one reading per datagram) at a
+ * target aggregate rate, then lets the senders resend what was not
+ * acknowledged, stops the server and checks its store: readings sent,
+ * acknowledged, stored and lost. Exits non-zero when an acknowledged
+ * reading is missing.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runUdpLoad } from './udp-load.js';
+
+const { values } = parseArgs({
+  options: {
+    medidores: { type: 'string', default: '10000' },
+    taxa: { type: 'string', default: '50000' },
+    duracao: { type: 'string', default: '10' },
+    drenagem: { type: 'string', default: '15' },
+    remetentes: { type: 'string', default: '1' },
+    storage: { type: 'string', default: 'arquivos' },
+    'udp-buffer-recepcao': { type: 'string', default: String(8 * 1024 * 1024) },
+  },
+  strict: true,
+});
+const number = (name: keyof typeof values, min: number): number => {
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < min) {
+    process.stderr.write(`load:udp: invalid option --${name}: a whole number of at least ${min} (got ${JSON.stringify(values[name])})\n`);
+    process.exit(1);
+  }
+  return n;
+};
+if (values.storage !== 'arquivos' && values.storage !== 'postgres') {
+  process.stderr.write('load:udp: invalid option --storage: arquivos or postgres\n');
+  process.exit(1);
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'consumo-udp-'));
+try {
+  const result = await runUdpLoad({
+    dataDir: join(dir, 'data'),
+    storage: values.storage,
+    meters: number('medidores', 1),
+    rate: number('taxa', 1),
+    durationS: number('duracao', 1),
+    drainS: number('drenagem', 0),
+    senders: number('remetentes', 1),
+    receiveBuffer: number('udp-buffer-recepcao', 4096),
+  });
+  process.stdout.write(
+    `load:udp ${result.meters} meters, target ${result.targetRate}/s for ${result.durationS} s (${result.storage}; receive buffer granted ${result.receiveBufferBytes} bytes)\n` +
+      `sent ${result.sent} (${Math.round(result.sentRate)}/s) | acknowledged ${result.acknowledged} | stored ${result.stored} | ` +
+      `lost ${result.lost} | acknowledged but missing ${result.acknowledgedMissing} | acknowledged while sending ${result.acknowledgedWhileSending} (${Math.round(result.keptUpRate)}/s)\n`,
+  );
+  if (result.acknowledgedMissing > 0) process.exitCode = 1;
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

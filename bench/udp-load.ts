@@ -1,0 +1,131 @@
+/** The UDP ingest load run shared by `load:udp` and the benchmark suite. */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { readLog } from '../database/file/readings-log.js';
+import { quoteIdentifier } from '../database/postgres/migrate.js';
+import { startTarget } from './lib.js';
+import type { SenderReport } from './udp-sender.js';
+
+const SENDER = fileURLToPath(new URL('./udp-sender.js', import.meta.url));
+
+export interface UdpLoadOptions {
+  readonly dataDir: string;
+  readonly storage: 'arquivos' | 'postgres';
+  readonly meters: number;
+  /** Readings per second, all senders together. */
+  readonly rate: number;
+  readonly durationS: number;
+  readonly drainS: number;
+  readonly senders: number;
+  readonly receiveBuffer: number;
+  /** Extra node flags for the server, e.g. `--cpu-prof` to profile it. */
+  readonly serverNodeArgs?: readonly string[];
+}
+
+export interface UdpLoadResult {
+  readonly meters: number;
+  readonly targetRate: number;
+  readonly durationS: number;
+  readonly storage: string;
+  readonly receiveBufferBytes: number;
+  readonly sent: number;
+  readonly sentRate: number;
+  readonly acknowledged: number;
+  readonly acknowledgedWhileSending: number;
+  /** Readings acknowledged during the sending phase, per second: the rate the server kept up with. */
+  readonly keptUpRate: number;
+  readonly stored: number;
+  readonly lost: number;
+  readonly acknowledgedMissing: number;
+  readonly serverRssBytes: number;
+}
+
+/** Timestamps stored per matricula. */
+async function storedReadings(options: UdpLoadOptions, env: Record<string, string>): Promise<Map<string, Set<number>>> {
+  const stored = new Map<string, Set<number>>();
+  const add = (matricula: string, timestamp: number): void => {
+    let set = stored.get(matricula);
+    if (set === undefined) stored.set(matricula, (set = new Set()));
+    set.add(timestamp);
+  };
+  if (options.storage === 'postgres') {
+    const client = new pg.Client({ connectionString: env.DATABASE_URL });
+    await client.connect();
+    const { rows } = await client.query<{ matricula: string; data_hora: Date }>(`SELECT matricula, data_hora FROM ${quoteIdentifier(env.PG_SCHEMA as string)}.medicoes`);
+    for (const row of rows) add(row.matricula, row.data_hora.getTime());
+    await client.end();
+  } else {
+    for await (const entries of readLog(`${options.dataDir}/medicoes.log`)) {
+      for (const entry of entries) if (entry.kind === 'reading') add(entry.reading.matricula, entry.reading.timestamp);
+    }
+  }
+  return stored;
+}
+
+export async function runUdpLoad(options: UdpLoadOptions): Promise<UdpLoadResult> {
+  const env: Record<string, string> = { DATA_DIR: options.dataDir, UDP_BUFFER_RECEPCAO: String(options.receiveBuffer), LOG_LEVEL: 'warn' };
+  if (options.storage === 'postgres') {
+    if (process.env.DATABASE_URL === undefined) throw new Error('--storage postgres needs DATABASE_URL');
+    Object.assign(env, { STORAGE: 'postgres', DATABASE_URL: process.env.DATABASE_URL, PG_SCHEMA: `carga_udp_${process.pid}_${Date.now()}` });
+  }
+  const target = await startTarget('projeto', env, options.serverNodeArgs);
+  const granted = Number(/"udpReceiveBufferBytes":(\d+)/.exec(target.output())?.[1] ?? 0);
+  let reports: SenderReport[];
+  let rss = 0;
+  try {
+    const perSender = Math.ceil(options.meters / options.senders);
+    const senders = Array.from({ length: options.senders }, (_, s) => {
+      const first = s * perSender;
+      const count = Math.min(perSender, options.meters - first);
+      return fork(SENDER, ['127.0.0.1', String(target.udpPort), String(first), String(count), String(options.rate / options.senders), String(options.durationS), String(options.drainS)], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+    });
+    const sampler = setInterval(() => void target.rssBytes().then((bytes) => (rss = Math.max(rss, bytes))), 500);
+    reports = await Promise.all(
+      senders.map(async (sender) => {
+        const [report] = (await once(sender, 'message')) as [SenderReport];
+        return report;
+      }),
+    );
+    clearInterval(sampler);
+  } finally {
+    await target.stop();
+  }
+  const stored = await storedReadings(options, env);
+  let produced = 0;
+  let storedCount = 0;
+  let acknowledgedMissing = 0;
+  for (const report of reports) {
+    for (const [matricula, timestamps] of Object.entries(report.produced)) {
+      const set = stored.get(matricula);
+      const acked = report.acks[matricula] ?? Number.NEGATIVE_INFINITY;
+      for (const timestamp of timestamps) {
+        produced++;
+        if (set?.has(timestamp) === true) storedCount++;
+        else if (timestamp <= acked) acknowledgedMissing++;
+      }
+    }
+  }
+  const sent = reports.reduce((sum, r) => sum + r.sent, 0);
+  const acknowledged = reports.reduce((sum, r) => sum + r.acknowledged, 0);
+  const acknowledgedWhileSending = reports.reduce((sum, r) => sum + r.acknowledgedWhileSending, 0);
+  return {
+    meters: options.meters,
+    targetRate: options.rate,
+    durationS: options.durationS,
+    storage: options.storage,
+    receiveBufferBytes: granted,
+    sent,
+    sentRate: sent / options.durationS,
+    acknowledged,
+    acknowledgedWhileSending,
+    keptUpRate: acknowledgedWhileSending / options.durationS,
+    stored: storedCount,
+    lost: produced - storedCount,
+    acknowledgedMissing,
+    serverRssBytes: rss,
+  };
+}

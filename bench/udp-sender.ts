@@ -1,0 +1,132 @@
+/**
+ * One sender process of `load:udp`: simulates a slice of the meters at its
+ * share of the target rate. Like the real meters, each send is one datagram
+ * holding the meter's unacknowledged readings oldest first: one reading per
+ * datagram while the server keeps up, more when it falls behind. After the
+ * sending phase it resends what is not acknowledged until all is covered or
+ * the drain time ends, then reports over IPC.
+ *
+ * argv: host port firstMeter meters ratePerSecond durationS drainS
+ */
+import { createSocket } from 'node:dgram';
+import { parseAckDatagram, serializeReading } from '../protocol/meter-protocol.js';
+import { meterMatricula } from './lib.js';
+
+export interface SenderReport {
+  readonly sent: number;
+  /** Readings acknowledged by the end of the sending phase: what the server kept up with. */
+  readonly acknowledgedWhileSending: number;
+  readonly datagrams: number;
+  readonly acknowledged: number;
+  readonly unacknowledged: number;
+  /** Per matricula: the newest timestamp acknowledged. */
+  readonly acks: Record<string, number>;
+  /** Per matricula: the timestamp of every reading it produced. */
+  readonly produced: Record<string, number[]>;
+}
+
+const [host = '127.0.0.1', portText = '60000', firstText = '0', countText = '1', rateText = '1000', durationText = '10', drainText = '10'] = process.argv.slice(2);
+const port = Number(portText);
+const first = Number(firstText);
+const count = Number(countText);
+const rate = Number(rateText);
+const durationMs = Number(durationText) * 1000;
+const drainMs = Number(drainText) * 1000;
+const TICK_MS = 5;
+
+const matriculas = Array.from({ length: count }, (_, i) => meterMatricula(first + i));
+const pending = matriculas.map(() => [] as number[]);
+const indexOf = new Map(matriculas.map((m, i) => [m, i]));
+const acks: Record<string, number> = {};
+const produced: Record<string, number[]> = Object.fromEntries(matriculas.map((m) => [m, []]));
+let lastTimestamp = Date.now() - 1;
+let sent = 0;
+let datagrams = 0;
+let acknowledged = 0;
+
+const socket = createSocket({ type: 'udp4', recvBufferSize: 8 * 1024 * 1024 });
+socket.on('message', (message) => {
+  for (const ack of parseAckDatagram(message).values) {
+    const i = indexOf.get(ack.matricula);
+    if (i === undefined) continue;
+    acks[ack.matricula] = Math.max(acks[ack.matricula] ?? 0, ack.timestamp);
+    const list = pending[i] as number[];
+    let covered = 0;
+    while (covered < list.length && (list[covered] as number) <= ack.timestamp) covered++;
+    if (covered > 0) {
+      list.splice(0, covered);
+      acknowledged += covered;
+      // Everything sent is covered and more waits: send it now, as meters do.
+      if (ack.timestamp >= (lastSent[i] as number) && list.length > 0) send(i);
+    }
+  }
+});
+await new Promise<void>((resolve) => socket.bind(0, () => resolve()));
+
+/** The register is a function of the timestamp, so a resent reading is the same reading. */
+const REGISTER_ORIGIN = Date.UTC(2020, 0, 1);
+
+/** Readings per datagram at most (a reading line is about 45 bytes; the limit is 1,400). */
+const READINGS_PER_DATAGRAM = 28;
+const lastSent = matriculas.map(() => Number.NEGATIVE_INFINITY);
+
+/** Sends meter i's oldest unacknowledged readings in one datagram (the protocol's rule). */
+function send(i: number): void {
+  const list = pending[i] as number[];
+  if (list.length === 0) return;
+  const matricula = matriculas[i] as string;
+  const batch = list.slice(0, READINGS_PER_DATAGRAM);
+  socket.send(batch.map((timestamp) => serializeReading({ matricula, timestamp, consumo: BigInt(timestamp - REGISTER_ORIGIN) })).join('\n'), port, host);
+  lastSent[i] = Math.max(lastSent[i] as number, batch[batch.length - 1] as number);
+  datagrams++;
+}
+
+// Sending phase: a steady rate, meters in turn, every reading a new datagram.
+const started = Date.now();
+let next = 0;
+let due = 0;
+await new Promise<void>((resolve) => {
+  const timer = setInterval(() => {
+    const elapsed = Date.now() - started;
+    if (elapsed >= durationMs) {
+      clearInterval(timer);
+      resolve();
+      return;
+    }
+    const target = Math.floor((elapsed * rate) / 1000);
+    for (; due < target; due++) {
+      const i = next;
+      next = (next + 1) % count;
+      // Timestamps strictly rise per process, so per meter too; never ahead of the clock.
+      const timestamp = Math.max(lastTimestamp + 1, Date.now() - 60_000);
+      lastTimestamp = timestamp;
+      (produced[matriculas[i] as string] as number[]).push(timestamp);
+      (pending[i] as number[]).push(timestamp);
+      send(i);
+      sent++;
+    }
+  }, TICK_MS);
+});
+
+// Late ACKs of the last readings are still in flight: give them a moment.
+await new Promise((resolve) => setTimeout(resolve, 250));
+const acknowledgedWhileSending = acknowledged;
+
+// Drain phase: resend what is not acknowledged, oldest first, as meters do.
+const drainEnd = Date.now() + drainMs;
+while (Date.now() < drainEnd && pending.some((list) => list.length > 0)) {
+  for (let i = 0; i < count; i++) send(i);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+await new Promise((resolve) => setTimeout(resolve, 300));
+socket.close();
+const report: SenderReport = {
+  sent,
+  acknowledgedWhileSending,
+  datagrams,
+  acknowledged,
+  unacknowledged: pending.reduce((sum, list) => sum + list.length, 0),
+  acks,
+  produced,
+};
+process.send?.(report, undefined, {}, () => process.exit(0));
