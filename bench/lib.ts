@@ -88,6 +88,12 @@ export interface RunningTarget {
   stop(): Promise<void>;
 }
 
+/** Servers started by this process: killed if it exits early, so no run leaves one behind. */
+const liveTargets = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of liveTargets) child.kill('SIGKILL');
+});
+
 /** Starts the project's server or the node:http baseline in its own process and waits for its start-up line. */
 export async function startTarget(kind: 'projeto' | 'node-http', env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<RunningTarget> {
   const started = Date.now();
@@ -96,6 +102,8 @@ export async function startTarget(kind: 'projeto' | 'node-http', env: Record<str
     env: { ...process.env, HTTP_PORT: '0', UDP_PORT: '0', ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  liveTargets.add(child);
+  child.once('exit', () => liveTargets.delete(child));
   let output = '';
   const line = await new Promise<{ http: string; udp: string }>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {

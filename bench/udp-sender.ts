@@ -6,7 +6,9 @@
  * sending phase it resends what is not acknowledged until all is covered or
  * the drain time ends, then reports over IPC.
  *
- * argv: host port firstMeter meters ratePerSecond durationS drainS
+ * argv: host port firstMeter meters ratePerSecond durationS drainS [blast]
+ * With `blast`, every reading goes once in its own datagram and ACKs are
+ * ignored: the raw load for measuring a bare receiver's ceiling.
  */
 import { createSocket } from 'node:dgram';
 import { parseAckDatagram, serializeReading } from '../protocol/meter-protocol.js';
@@ -25,7 +27,8 @@ export interface SenderReport {
   readonly produced: Record<string, number[]>;
 }
 
-const [host = '127.0.0.1', portText = '60000', firstText = '0', countText = '1', rateText = '1000', durationText = '10', drainText = '10'] = process.argv.slice(2);
+const [host = '127.0.0.1', portText = '60000', firstText = '0', countText = '1', rateText = '1000', durationText = '10', drainText = '10', mode = 'meters'] = process.argv.slice(2);
+const blast = mode === 'blast';
 const port = Number(portText);
 const first = Number(firstText);
 const count = Number(countText);
@@ -100,10 +103,15 @@ await new Promise<void>((resolve) => {
       // Timestamps strictly rise per process, so per meter too; never ahead of the clock.
       const timestamp = Math.max(lastTimestamp + 1, Date.now() - 60_000);
       lastTimestamp = timestamp;
+      sent++;
+      if (blast) {
+        socket.send(serializeReading({ matricula: matriculas[i] as string, timestamp, consumo: BigInt(timestamp - REGISTER_ORIGIN) }), port, host);
+        datagrams++;
+        continue;
+      }
       (produced[matriculas[i] as string] as number[]).push(timestamp);
       (pending[i] as number[]).push(timestamp);
       send(i);
-      sent++;
     }
   }, TICK_MS);
 });
@@ -113,7 +121,7 @@ await new Promise((resolve) => setTimeout(resolve, 250));
 const acknowledgedWhileSending = acknowledged;
 
 // Drain phase: resend what is not acknowledged, oldest first, as meters do.
-const drainEnd = Date.now() + drainMs;
+const drainEnd = Date.now() + (blast ? 0 : drainMs);
 while (Date.now() < drainEnd && pending.some((list) => list.length > 0)) {
   for (let i = 0; i < count; i++) send(i);
   await new Promise((resolve) => setTimeout(resolve, 200));
