@@ -128,7 +128,7 @@ export class MeterRunner {
     if (datagram === undefined) return;
     this.socket.send(datagram, this.options.port, this.options.host);
     this.datagramsSent++;
-    this.logger.debug({ matricula: meter.matricula, register: meter.register.toString(), pending: meter.pending }, 'sent');
+    if (this.logger.isLevelEnabled('debug')) this.logger.debug({ matricula: meter.matricula, register: meter.register.toString(), pending: meter.pending }, 'sent');
   }
 
   private onAck(message: Buffer): void {

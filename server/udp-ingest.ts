@@ -91,7 +91,8 @@ export class UdpIngest {
     }
     if (readings.length === 0) return;
     counters.readings += readings.length;
-    this.options.logger.debug({ from: `${sender.address}:${sender.port}`, readings: readings.length }, 'datagram');
+    // Checked first: building the log fields per datagram costs even when debug is off.
+    if (this.options.logger.isLevelEnabled('debug')) this.options.logger.debug({ from: `${sender.address}:${sender.port}`, readings: readings.length }, 'datagram');
 
     const task = this.options.store.append(readings).then(
       (result) => {

@@ -11,7 +11,10 @@ import { constants as fsConstants } from 'node:fs';
 import { copyFile, mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Reading } from '../../protocol/meter-protocol.js';
+import { isRegister, parseRegister } from '../../protocol/decimal.js';
+import { isMatricula, type Reading } from '../../protocol/meter-protocol.js';
+import { parseIsoTimestamp } from '../../protocol/timestamp.js';
+import { GroupCommit } from '../group-commit.js';
 import {
   RECENT_READINGS_LIMIT,
   StoreError,
@@ -22,12 +25,9 @@ import {
   type Store,
   type StoreStats,
 } from '../store.js';
+import { CustomerIndex } from './customer-index.js';
 import { appendCustomers, readCustomerFile } from './customers-file.js';
 import { lockDirectory, type DirectoryLock } from './lock.js';
-import { GroupCommit } from '../group-commit.js';
-import { isRegister, parseRegister } from '../../protocol/decimal.js';
-import { isMatricula } from '../../protocol/meter-protocol.js';
-import { parseIsoTimestamp } from '../../protocol/timestamp.js';
 import { appendToLog, forEachLine, readLogChunks } from './readings-log.js';
 
 export const CUSTOMERS_FILE = 'clientes.txt';
@@ -306,34 +306,4 @@ function meterState(meters: Map<string, MeterState>, matricula: string): MeterSt
     meters.set(matricula, state);
   }
   return state;
-}
-
-/** Customers by username and by matricula, both unique, in registration order. */
-class CustomerIndex {
-  private readonly byUsername = new Map<string, Customer>();
-  private readonly byMatricula = new Map<string, Customer>();
-
-  get size(): number {
-    return this.byUsername.size;
-  }
-
-  /** Adds a customer unless its username or matricula is taken; says whether it did. */
-  add(customer: Customer): boolean {
-    if (this.byUsername.has(customer.username) || this.byMatricula.has(customer.matricula)) return false;
-    this.byUsername.set(customer.username, customer);
-    this.byMatricula.set(customer.matricula, customer);
-    return true;
-  }
-
-  remove(customer: Customer): void {
-    this.byUsername.delete(customer.username);
-    this.byMatricula.delete(customer.matricula);
-  }
-
-  find(query: CustomerQuery): Customer[] {
-    const candidate =
-      query.username !== undefined ? this.byUsername.get(query.username) : query.matricula !== undefined ? this.byMatricula.get(query.matricula) : undefined;
-    if (candidate === undefined) return query.username === undefined && query.matricula === undefined ? [...this.byUsername.values()] : [];
-    return query.matricula === undefined || candidate.matricula === query.matricula ? [candidate] : [];
-  }
 }
