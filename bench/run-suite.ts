@@ -233,6 +233,16 @@ say('| --- | --- | --- | --- | --- |');
       await target.stop();
     }
   }
+  const ingestRate = QUICK ? 10_000 : 40_000;
+  const ingest: Record<string, number[]> = { small: [], big: [] };
+  for (let run = 0; run < RUNS; run++) {
+    for (const [name, env] of Object.entries({ small, big })) {
+      const result = await runUdpLoad({ dataDir: env.DATA_DIR as string, storage: 'arquivos', meters: 10_000, rate: ingestRate, durationS: UDP_SECONDS, drainS: 20, senders: 1, receiveBuffer: RECEIVE_BUFFER });
+      if (result.acknowledgedMissing > 0) failures++;
+      (ingest[name] as number[]).push(result.keptUpRate);
+    }
+  }
+  say(`| arquivos (${BIG_FILE_READINGS.toLocaleString('en-US')}) | ingest at ${ingestRate}/s, readings/s acknowledged while sending | ${spread(ingest.small as number[])} | ${spread(ingest.big as number[])} | ${(median(ingest.big as number[]) / median(ingest.small as number[])).toFixed(2)} |`);
   say(`| arquivos (${BIG_FILE_READINGS.toLocaleString('en-US')}) | start-up ms, spawn to listening (reads the log once: grows with it by design) | ${spread(startups.small as number[])} | ${spread(startups.big as number[])} | - |`);
 }
 await withPostgres(async (url) => {
@@ -242,6 +252,20 @@ await withPostgres(async (url) => {
   const smallRps = rps(series.small as HttpLoadResult[]);
   const bigRps = rps(series.big as HttpLoadResult[]);
   say(`| postgres (${BIG_PG_READINGS.toLocaleString('en-US')}) | /alerta-consumo req/s | ${spread(smallRps)} | ${spread(bigRps)} | ${(median(bigRps) / median(smallRps)).toFixed(2)} |`);
+  const ingestRate = QUICK ? 5_000 : 15_000;
+  const ingest: Record<string, number[]> = { small: [], big: [] };
+  const previous = process.env.DATABASE_URL;
+  process.env.DATABASE_URL = url;
+  for (let run = 0; run < RUNS; run++) {
+    for (const [name, env] of Object.entries({ small, big })) {
+      const result = await runUdpLoad({ dataDir: join(workDir, `pg-ingest-${++schemaCounter}`), storage: 'postgres', schema: env.PG_SCHEMA, meters: 10_000, rate: ingestRate, durationS: UDP_SECONDS, drainS: 20, senders: 1, receiveBuffer: RECEIVE_BUFFER });
+      if (result.acknowledgedMissing > 0) failures++;
+      (ingest[name] as number[]).push(result.keptUpRate);
+    }
+  }
+  if (previous === undefined) delete process.env.DATABASE_URL;
+  else process.env.DATABASE_URL = previous;
+  say(`| postgres (${BIG_PG_READINGS.toLocaleString('en-US')}) | ingest at ${ingestRate}/s, readings/s acknowledged while sending | ${spread(ingest.small as number[])} | ${spread(ingest.big as number[])} | ${(median(ingest.big as number[]) / median(ingest.small as number[])).toFixed(2)} |`);
 });
 say();
 say('The Python original, measured on this machine (from the project brief): about 2,500 -> 30 requests/s and 300 -> 25 stored readings/s between 20 and 100,000 stored readings.');

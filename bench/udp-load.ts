@@ -20,6 +20,8 @@ export interface UdpLoadOptions {
   readonly drainS: number;
   readonly senders: number;
   readonly receiveBuffer: number;
+  /** An existing schema to ingest into (PostgreSQL), e.g. a preloaded one. */
+  readonly schema?: string;
   /** Extra node flags for the server, e.g. `--cpu-prof` to profile it. */
   readonly serverNodeArgs?: readonly string[];
 }
@@ -68,7 +70,7 @@ export async function runUdpLoad(options: UdpLoadOptions): Promise<UdpLoadResult
   const env: Record<string, string> = { DATA_DIR: options.dataDir, UDP_BUFFER_RECEPCAO: String(options.receiveBuffer), LOG_LEVEL: 'warn' };
   if (options.storage === 'postgres') {
     if (process.env.DATABASE_URL === undefined) throw new Error('--storage postgres needs DATABASE_URL');
-    Object.assign(env, { STORAGE: 'postgres', DATABASE_URL: process.env.DATABASE_URL, PG_SCHEMA: `carga_udp_${process.pid}_${Date.now()}` });
+    Object.assign(env, { STORAGE: 'postgres', DATABASE_URL: process.env.DATABASE_URL, PG_SCHEMA: options.schema ?? `carga_udp_${process.pid}_${Date.now()}` });
   }
   const target = await startTarget('projeto', env, options.serverNodeArgs);
   const granted = Number(/"udpReceiveBufferBytes":(\d+)/.exec(target.output())?.[1] ?? 0);

@@ -46,6 +46,8 @@ export class UdpIngest {
   private readonly futureWarning: ThrottledWarning;
   private readonly storeWarning: ThrottledWarning;
   private closing = false;
+  /** Readings received in this turn of the event loop, stored together at its end. */
+  private batch: { readings: Reading[]; senders: Map<string, { address: string; port: number; matriculas: Set<string> }> } | undefined;
 
   constructor(options: UdpIngestOptions) {
     this.options = options;
@@ -67,6 +69,7 @@ export class UdpIngest {
   /** Stops taking datagrams, waits for pending batches to be stored and acknowledged, then closes. */
   async close(): Promise<void> {
     this.closing = true;
+    this.storeBatch();
     await Promise.allSettled([...this.pending]);
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
@@ -94,14 +97,46 @@ export class UdpIngest {
     // Checked first: building the log fields per datagram costs even when debug is off.
     if (this.options.logger.isLevelEnabled('debug')) this.options.logger.debug({ from: `${sender.address}:${sender.port}`, readings: readings.length }, 'datagram');
 
-    const task = this.options.store.append(readings).then(
+    this.collect(readings, sender);
+  }
+
+  /**
+   * Readings of every datagram that arrives in one turn of the event loop go
+   * to the store in one call, and each sender gets one ACK datagram for all
+   * its matriculas (a process running many meters on one socket gets one,
+   * not one per meter): a promise, a map and a send per batch, not per datagram.
+   */
+  private collect(readings: readonly Reading[], sender: RemoteInfo): void {
+    let batch = this.batch;
+    if (batch === undefined) {
+      batch = this.batch = { readings: [], senders: new Map() };
+      setImmediate(() => this.storeBatch());
+    }
+    for (const reading of readings) batch.readings.push(reading);
+    const key = `${sender.address}:${sender.port}`;
+    let entry = batch.senders.get(key);
+    if (entry === undefined) batch.senders.set(key, (entry = { address: sender.address, port: sender.port, matriculas: new Set() }));
+    for (const reading of readings) entry.matriculas.add(reading.matricula);
+  }
+
+  private storeBatch(): void {
+    const batch = this.batch;
+    this.batch = undefined;
+    if (batch === undefined) return;
+    const counters = this.counters;
+    const task = this.options.store.append(batch.readings).then(
       (result) => {
         counters.stored += result.stored;
         counters.duplicates += result.duplicates;
-        const acks: string[] = [];
-        for (const [matricula, timestamp] of result.newest) acks.push(serializeAck({ matricula, timestamp }));
-        for (const datagram of packLines(acks)) this.socket.send(datagram, sender.port, sender.address);
-        counters.acksSent += acks.length;
+        for (const { address, port, matriculas } of batch.senders.values()) {
+          const acks: string[] = [];
+          for (const matricula of matriculas) {
+            const timestamp = result.newest.get(matricula);
+            if (timestamp !== undefined) acks.push(serializeAck({ matricula, timestamp }));
+          }
+          for (const datagram of packLines(acks)) this.socket.send(datagram, port, address);
+          counters.acksSent += acks.length;
+        }
       },
       (error: unknown) => {
         counters.storeFailures++;

@@ -9,6 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
+import { parseAckDatagram } from '../../protocol/meter-protocol.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import { call, readingLine, tempDir } from '../helpers.js';
 
@@ -111,14 +112,15 @@ t.test('kill -9 mid-ingest never loses an acknowledged reading', async (t) => {
       socket.send(readingLine(matricula, formatIsoTimestamp(timestamp), timestamp - start), server.udpPort, '127.0.0.1');
     };
     socket.on('message', (message) => {
-      const [, matricula, time] = message.toString().split(';') as [string, string, string];
-      const timestamp = Date.parse(time);
-      if (next.get(matricula) !== timestamp) return;
-      let set = acked.get(matricula);
-      if (set === undefined) acked.set(matricula, (set = new Set()));
-      set.add(timestamp);
-      next.set(matricula, start + ++sequence);
-      send(matricula);
+      // One ACK datagram may carry lines for several meters of this socket.
+      for (const { matricula, timestamp } of parseAckDatagram(message).values) {
+        if (next.get(matricula) !== timestamp) continue;
+        let set = acked.get(matricula);
+        if (set === undefined) acked.set(matricula, (set = new Set()));
+        set.add(timestamp);
+        next.set(matricula, start + ++sequence);
+        send(matricula);
+      }
     });
     for (let m = 0; m < METERS; m++) {
       next.set(`${m}`, start + ++sequence);
