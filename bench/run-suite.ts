@@ -186,7 +186,7 @@ say('## 2. UDP ingest: highest rate stored with zero loss (one reading per datag
 say();
 say('Search (one run per rate, stopping at the first rate not kept up):');
 say();
-const fileRates = QUICK ? [10_000, 20_000] : [20_000, 40_000, 60_000, 70_000, 80_000, 100_000];
+const fileRates = QUICK ? [10_000, 20_000] : [20_000, 40_000, 60_000, 80_000, 100_000, 120_000];
 const fileIngest = await highestKeptUpRate('arquivos', fileRates);
 const pgRates = QUICK ? [5_000, 10_000] : [10_000, 20_000, 30_000, 40_000, 60_000];
 const pgIngest = await withPostgres((url) => highestKeptUpRate('postgres', pgRates, { DATABASE_URL: url }));

@@ -42,7 +42,6 @@ const pending = matriculas.map(() => [] as number[]);
 const indexOf = new Map(matriculas.map((m, i) => [m, i]));
 const acks: Record<string, number> = {};
 const produced: Record<string, number[]> = Object.fromEntries(matriculas.map((m) => [m, []]));
-let lastTimestamp = Date.now() - 1;
 let sent = 0;
 let datagrams = 0;
 let acknowledged = 0;
@@ -88,6 +87,7 @@ function readingLine(matricula: string, timestamp: number): string {
 /** Readings per datagram at most (a reading line is about 45 bytes; the limit is 1,400). */
 const READINGS_PER_DATAGRAM = 28;
 const lastSent = matriculas.map(() => Number.NEGATIVE_INFINITY);
+const lastProduced = matriculas.map(() => 0);
 
 /** Sends meter i's oldest unacknowledged readings in one datagram (the protocol's rule). */
 function send(i: number): void {
@@ -116,9 +116,10 @@ await new Promise<void>((resolve) => {
     for (; due < target; due++) {
       const i = next;
       next = (next + 1) % count;
-      // Timestamps strictly rise per process, so per meter too; never ahead of the clock.
-      const timestamp = Math.max(lastTimestamp + 1, Date.now() - 60_000);
-      lastTimestamp = timestamp;
+      // A meter's timestamps strictly rise and follow the clock. (One counter for the whole
+      // process would run ahead of the clock at high rates: past 5 minutes, readings are rejected.)
+      const timestamp = Math.max((lastProduced[i] as number) + 1, Date.now());
+      lastProduced[i] = timestamp;
       sent++;
       if (blast) {
         socket.send(readingLine(matriculas[i] as string, timestamp), port, host);
