@@ -6,7 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -144,7 +145,7 @@ export interface HttpLoadResult {
 }
 
 /** Runs autocannon in its own process against `url`. */
-export async function runAutocannon(options: { url: string; connections: number; durationS: number; pipelining: number }): Promise<HttpLoadResult> {
+export async function runAutocannon(options: HttpLoadOptions): Promise<HttpLoadResult> {
   const child = spawn(
     process.execPath,
     [AUTOCANNON, '-j', '-n', '-c', String(options.connections), '-d', String(options.durationS), '-p', String(options.pipelining), options.url],
@@ -170,6 +171,65 @@ export async function runAutocannon(options: { url: string; connections: number;
     errors: result.errors + result.timeouts,
     total: result.requests.total,
   };
+}
+
+/** Where Debian's `wrk` is installed (`apt-get install wrk`); the suite uses it when present. */
+export const WRK = '/usr/bin/wrk';
+
+export type LoadGenerator = 'autocannon' | 'wrk';
+
+export interface HttpLoadOptions {
+  readonly url: string;
+  readonly connections: number;
+  readonly durationS: number;
+  readonly pipelining: number;
+}
+
+/** Runs the named load generator in its own process against `url`. */
+export function runHttpLoad(generator: LoadGenerator, options: HttpLoadOptions): Promise<HttpLoadResult> {
+  return generator === 'wrk' ? runWrk(options) : runAutocannon(options);
+}
+
+/**
+ * Runs wrk with one thread (C, so it leaves the server more of the 2 cores
+ * than autocannon does). Pipelining sends `pipelining` requests at once on
+ * each connection through a Lua script, as wrk's own pipeline example does.
+ */
+export async function runWrk(options: HttpLoadOptions): Promise<HttpLoadResult> {
+  const script = join(tmpdir(), `consumo-wrk-${process.pid}-${options.pipelining}.lua`);
+  await writeFile(
+    script,
+    `init = function(args)\n  local r = {}\n  for i = 1, ${options.pipelining} do r[i] = wrk.format(nil, nil, nil, nil) end\n  req = table.concat(r)\nend\nrequest = function() return req end\n`,
+  );
+  const child = spawn(WRK, ['-t1', `-c${options.connections}`, `-d${options.durationS}s`, '--latency', '-s', script, options.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`wrk exited with ${code}: ${output}`);
+  const number = (pattern: RegExp): number => Number(pattern.exec(output)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  return {
+    requestsPerSecond: number(/Requests\/sec:\s+([\d.]+)/),
+    p50Ms: wrkLatencyMs(output, '50%'),
+    p99Ms: wrkLatencyMs(output, '99%'),
+    maxMs: wrkDurationMs(/Latency\s+\S+\s+\S+\s+(\S+)/.exec(output)?.[1] ?? '0ms'),
+    non2xx: number(/Non-2xx or 3xx responses: (\d+)/),
+    errors: socketErrors === null ? 0 : socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0),
+    total: number(/(\d+) requests in/),
+  };
+}
+
+function wrkLatencyMs(output: string, percentile: string): number {
+  const match = new RegExp(`^\\s+${percentile}\\s+(\\S+)$`, 'm').exec(output);
+  return match === null ? Number.NaN : wrkDurationMs(match[1] as string);
+}
+
+/** wrk prints durations as `812.00us`, `1.53ms` or `2.01s`. */
+function wrkDurationMs(text: string): number {
+  const match = /^([\d.]+)(us|ms|s)$/.exec(text);
+  if (match === null) return Number.NaN;
+  const value = Number(match[1]);
+  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
 }
 
 export function median(values: readonly number[]): number {

@@ -65,11 +65,31 @@ export function isRegister(text: string): boolean {
  * no exponent, no trailing fractional zeros (`1302500n`, 3 -> `1302.5`).
  */
 export function formatDecimal(units: bigint, scale: number): string {
+  if (units <= MAX_SAFE_UNITS && units >= -MAX_SAFE_UNITS && scale < POWERS_OF_TEN.length) return formatSafeDecimal(Number(units), scale);
   const negative = units < 0n;
   const digits = (negative ? -units : units).toString().padStart(scale + 1, '0');
   const integerPart = digits.slice(0, digits.length - scale);
   const fraction = digits.slice(digits.length - scale).replace(/0+$/, '');
   return (negative ? '-' : '') + integerPart + (fraction.length > 0 ? '.' + fraction : '');
+}
+
+const MAX_SAFE_UNITS = BigInt(Number.MAX_SAFE_INTEGER);
+const POWERS_OF_TEN = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000];
+
+/** formatDecimal for |units| <= 2^53 - 1, where Number arithmetic is exact: no BigInt on the hot path. */
+function formatSafeDecimal(units: number, scale: number): string {
+  const magnitude = Math.abs(units);
+  const power = POWERS_OF_TEN[scale] as number;
+  let fraction = magnitude % power;
+  const integerPart = (magnitude - fraction) / power;
+  const sign = units < 0 ? '-' : '';
+  if (fraction === 0) return sign + String(integerPart);
+  let digits = scale;
+  while (fraction % 10 === 0) {
+    fraction /= 10;
+    digits--;
+  }
+  return `${sign}${integerPart}.${String(fraction).padStart(digits, '0')}`;
 }
 
 /** Formats a register held at {@link REGISTER_SCALE}. */

@@ -69,13 +69,15 @@ export type ParseStep =
 const CR = 0x0d;
 const LF = 0x0a;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Field values: VCHAR, obs-text, SP and HTAB; no other control byte (NUL included).
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** tchar (RFC 9110 §5.6.2) by char code, for the per-header hot path. */
+const TOKEN_CHAR = new Uint8Array(128);
+for (const char of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN_CHAR[char.charCodeAt(0)] = 1;
 const TARGET = /^[\x21-\x7e]+$/;
 const VERSION = /^HTTP\/(\d)\.(\d)$/;
 const CHUNK_LINE = /^([0-9A-Fa-f]+)[\t ]*(?:;[\t\x20-\x7e\x80-\xff]*)?$/;
 const DIGITS = /^\d+$/;
-const OWS = /^[\t ]+|[\t ]+$/g;
+const SP = 0x20;
+const HTAB = 0x09;
 
 type State =
   | { readonly name: 'head' }
@@ -268,12 +270,7 @@ export class RequestParser {
     const [method, target, version] = parts as [string, string, string];
     if (!TOKEN.test(method)) throw new ParseError('INVALID_METHOD', 'Método HTTP inválido.');
     if (!TARGET.test(target)) throw new ParseError('INVALID_URL', 'Alvo da requisição (URL) inválido.');
-    const versionMatch = VERSION.exec(version);
-    if (versionMatch === null) throw new ParseError('INVALID_VERSION', 'Versão HTTP malformada.');
-    if (versionMatch[1] !== '1' || (versionMatch[2] !== '0' && versionMatch[2] !== '1')) {
-      throw new ParseError('UNSUPPORTED_VERSION', `Versão ${version} não suportada; use HTTP/1.1 ou HTTP/1.0.`);
-    }
-    const httpMinor = versionMatch[2] === '1' ? 1 : 0;
+    const httpMinor = version === 'HTTP/1.1' ? 1 : parseOtherVersion(version);
 
     const headers = new Map<string, string>();
     let hostCount = 0;
@@ -336,13 +333,39 @@ export class RequestParser {
 /** Splits `name: value` into a lower-case name and the value without surrounding whitespace (RFC 9112 §5). */
 function parseFieldLine(line: string): [string, string] {
   const first = line.charCodeAt(0);
-  if (first === 0x20 || first === 0x09) throw new ParseError('OBSOLETE_LINE_FOLDING', 'Dobra de linha obsoleta (obs-fold) não é aceita.');
+  if (first === SP || first === HTAB) throw new ParseError('OBSOLETE_LINE_FOLDING', 'Dobra de linha obsoleta (obs-fold) não é aceita.');
   const colon = line.indexOf(':');
-  const name = colon === -1 ? '' : line.slice(0, colon);
-  if (!TOKEN.test(name)) throw new ParseError('INVALID_HEADER_TOKEN', 'Nome de cabeçalho inválido.');
-  const value = line.slice(colon + 1).replace(OWS, '');
-  if (!FIELD_VALUE.test(value)) throw new ParseError('INVALID_HEADER_VALUE', `Valor inválido no cabeçalho ${name}.`);
-  return [name.toLowerCase(), value];
+  if (colon <= 0) throw new ParseError('INVALID_HEADER_TOKEN', 'Nome de cabeçalho inválido.');
+  for (let i = 0; i < colon; i++) {
+    const code = line.charCodeAt(i);
+    if (code >= 128 || TOKEN_CHAR[code] === 0) throw new ParseError('INVALID_HEADER_TOKEN', 'Nome de cabeçalho inválido.');
+  }
+  const name = line.slice(0, colon).toLowerCase();
+  // Optional whitespace around the value is not part of it (RFC 9112 §5.1).
+  let start = colon + 1;
+  let end = line.length;
+  while (start < end && isWhitespace(line.charCodeAt(start))) start++;
+  while (end > start && isWhitespace(line.charCodeAt(end - 1))) end--;
+  // Field values: VCHAR, obs-text, SP and HTAB; no other control byte, NUL included (RFC 9110 §5.5).
+  for (let i = start; i < end; i++) {
+    const code = line.charCodeAt(i);
+    if ((code < SP && code !== HTAB) || code === 0x7f) throw new ParseError('INVALID_HEADER_VALUE', `Valor inválido no cabeçalho ${name}.`);
+  }
+  return [name, line.slice(start, end)];
+}
+
+function isWhitespace(code: number): boolean {
+  return code === SP || code === HTAB;
+}
+
+/** The minor version of any request line version but `HTTP/1.1` (the common case, checked first). */
+function parseOtherVersion(version: string): 0 {
+  const versionMatch = VERSION.exec(version);
+  if (versionMatch === null) throw new ParseError('INVALID_VERSION', 'Versão HTTP malformada.');
+  if (versionMatch[1] !== '1' || versionMatch[2] !== '0') {
+    throw new ParseError('UNSUPPORTED_VERSION', `Versão ${version} não suportada; use HTTP/1.1 ou HTTP/1.0.`);
+  }
+  return 0;
 }
 
 function tokenList(value: string | undefined): string[] {

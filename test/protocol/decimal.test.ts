@@ -37,6 +37,22 @@ t.test('registers outside the grammar are refused, never thrown', async () => {
   );
 });
 
+t.test('formatDecimal agrees with a BigInt-only reading on both sides of 2^53', async () => {
+  const reference = (units: bigint, scale: number): string => {
+    const digits = (units < 0n ? -units : units).toString().padStart(scale + 1, '0');
+    const fraction = digits.slice(digits.length - scale).replace(/0+$/, '');
+    return `${units < 0n ? '-' : ''}${digits.slice(0, digits.length - scale)}${fraction === '' ? '' : `.${fraction}`}`;
+  };
+  const safe = BigInt(Number.MAX_SAFE_INTEGER);
+  const units = fc.oneof(fc.bigInt({ min: -safe, max: safe }), fc.bigInt({ min: safe - 1000n, max: safe + 1000n }), fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }));
+  fc.assert(
+    fc.property(units, fc.integer({ min: 0, max: 12 }), (value, scale) => {
+      t.equal(formatDecimal(value, scale), reference(value, scale));
+    }),
+    { numRuns: 5000 },
+  );
+});
+
 t.test('formatDecimal writes the shortest plain decimal', async () => {
   t.equal(formatDecimal(1302500n, 3), '1302.5');
   t.equal(formatDecimal(125n, 3), '0.125');

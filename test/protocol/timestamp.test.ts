@@ -14,6 +14,16 @@ t.test('ISO timestamps round-trip', async () => {
   );
 });
 
+t.test('ISO formatting writes what Date#toISOString writes, inside and outside four-digit years', async () => {
+  const edges = fc.constantFrom(0, MAX, MAX + 1, -1, Date.UTC(2000, 1, 29), Date.UTC(2100, 2, 1) - 1, Date.UTC(2400, 1, 29, 23, 59, 59, 999));
+  fc.assert(
+    fc.property(fc.oneof(instantArbitrary, edges, fc.integer({ min: -8.64e15, max: 8.64e15 })), (millis) => {
+      t.equal(formatIsoTimestamp(millis), new Date(millis).toISOString());
+    }),
+    { numRuns: 10_000 },
+  );
+});
+
 t.test('ISO parsing accepts optional milliseconds and refuses impossible instants', async () => {
   t.equal(parseIsoTimestamp('2026-11-20T23:40:00Z'), Date.UTC(2026, 10, 20, 23, 40));
   t.equal(parseIsoTimestamp('2026-11-20T23:40:00.5Z'), Date.UTC(2026, 10, 20, 23, 40, 0, 500));
