@@ -97,6 +97,7 @@ async function httpSeries(
 
 const rps = (results: readonly HttpLoadResult[]): number[] => results.map((r) => r.requestsPerSecond);
 const p99 = (results: readonly HttpLoadResult[]): number[] => results.map((r) => r.p99Ms);
+const latency = (values: readonly number[]): string => (values.some(Number.isNaN) ? 'n/a' : spread(values, 1));
 
 // ---------------------------------------------------------------------------
 say('# Benchmark results');
@@ -128,7 +129,7 @@ say('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
         const project = series.projeto as HttpLoadResult[];
         if (pipelining === 1) unpipelinedBaseline = median(rps(baseline));
         say(
-          `| ${generator} | ${route} | ${pipelining} | ${spread(rps(baseline))} | ${spread(rps(project))} | ${(median(rps(project)) / median(rps(baseline))).toFixed(2)}x | ${(median(rps(project)) / unpipelinedBaseline).toFixed(2)}x | ${spread(p99(baseline), 1)} | ${spread(p99(project), 1)} |`,
+          `| ${generator} | ${route} | ${pipelining} | ${spread(rps(baseline))} | ${spread(rps(project))} | ${(median(rps(project)) / median(rps(baseline))).toFixed(2)}x | ${(median(rps(project)) / unpipelinedBaseline).toFixed(2)}x | ${latency(p99(baseline))} | ${latency(p99(project))} |`,
         );
       }
     }

@@ -12,6 +12,8 @@ export interface StoreSettings {
   readonly pgPoolMax: number;
   readonly pgStatementTimeoutMs: number;
   readonly pgConnectTimeoutMs: number;
+  /** Distinct meters the file store keeps in memory (readings of further new meters are refused). */
+  readonly maxMeters: number;
 }
 
 export interface OpenedStore {
@@ -34,6 +36,6 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
     const url = new URL(settings.databaseUrl);
     return { store, description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
   }
-  const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile });
+  const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile, maxMeters: settings.maxMeters });
   return { store, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
 }

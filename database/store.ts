@@ -24,6 +24,12 @@ export interface AppendResult {
   /** Readings not stored because one at least as new was already stored or queued. */
   readonly duplicates: number;
   /**
+   * Readings not stored because their matricula is new and the store already
+   * holds its limit of distinct meters (a bound on memory against floods of
+   * invented matriculas). Not acknowledged; they stay with the meter.
+   */
+  readonly refused: number;
+  /**
    * For every matricula in the call: the timestamp of its newest durable
    * reading once the call resolves. Everything of that matricula up to it is
    * stored, so it is what the meter is acknowledged with.

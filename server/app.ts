@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { openStore } from '../database/open-store.js';
 import type { Store } from '../database/store.js';
 import type { Config } from './config.js';
+import { DEFAULT_PARSER_LIMITS } from '../protocol/http/request-parser.js';
 import { HttpServer } from './http/http-server.js';
 import { Responder } from './http/responder.js';
 import { Router } from './router.js';
@@ -34,6 +35,8 @@ export interface RunningServer {
   /** What start-up logs about the storage. */
   readonly storage: Record<string, unknown>;
   readonly ingest: UdpIngest;
+  /** HTTP connections open now. */
+  httpConnections(): number;
   /** Graceful stop: no new work, finish requests, store and acknowledge pending readings, release the data. */
   close(): Promise<void>;
 }
@@ -42,12 +45,24 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const { store, description } = await openStore(config, logger.child({ component: 'store' }), SEED_CUSTOMERS_FILE);
   const router = buildRouter(store, config);
   const httpLogger = logger.child({ component: 'http' });
-  const httpServer = new HttpServer({ responder: new Responder({ router, logger: httpLogger, corsOrigin: CORS_ORIGIN }), logger: httpLogger });
+  const httpServer = new HttpServer({
+    responder: new Responder({ router, logger: httpLogger, corsOrigin: CORS_ORIGIN }),
+    logger: httpLogger,
+    limits: {
+      parser: DEFAULT_PARSER_LIMITS,
+      maxPipelined: config.httpMaxPipelined,
+      headerTimeoutMs: config.httpHeaderTimeoutMs,
+      bodyTimeoutMs: config.httpBodyTimeoutMs,
+      idleTimeoutMs: config.httpIdleTimeoutMs,
+      maxConnections: config.httpMaxConnections,
+    },
+  });
   const ingest = new UdpIngest({
     store,
     logger: logger.child({ component: 'udp' }),
     legacyTimeZone: config.legacyTimeZone,
     receiveBufferBytes: config.udpReceiveBuffer,
+    maxPendingReadings: config.udpMaxPending,
   });
   let http: AddressInfo;
   let udp: AddressInfo & { receiveBufferBytes: number };
@@ -66,6 +81,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     store,
     storage: description,
     ingest,
+    httpConnections: () => httpServer.openConnections,
     close() {
       closing ??= (async () => {
         await Promise.all([httpServer.close(), ingest.close()]);

@@ -27,6 +27,13 @@ export const SETTINGS = {
   pgPoolMax: { env: 'PG_POOL_MAX', flag: 'pg-pool-max', default: '10' },
   pgStatementTimeoutMs: { env: 'PG_STATEMENT_TIMEOUT_MS', flag: 'pg-statement-timeout-ms', default: '5000' },
   pgConnectTimeoutMs: { env: 'PG_CONNECT_TIMEOUT_MS', flag: 'pg-connect-timeout-ms', default: '2000' },
+  httpHeaderTimeoutMs: { env: 'HTTP_TEMPO_CABECALHOS_MS', flag: 'http-tempo-cabecalhos-ms', default: '10000' },
+  httpBodyTimeoutMs: { env: 'HTTP_TEMPO_CORPO_MS', flag: 'http-tempo-corpo-ms', default: '10000' },
+  httpIdleTimeoutMs: { env: 'HTTP_TEMPO_OCIOSO_MS', flag: 'http-tempo-ocioso-ms', default: '30000' },
+  httpMaxConnections: { env: 'HTTP_MAX_CONEXOES', flag: 'http-max-conexoes', default: '10000' },
+  httpMaxPipelined: { env: 'HTTP_MAX_PIPELINE', flag: 'http-max-pipeline', default: '32' },
+  maxMeters: { env: 'MAX_MEDIDORES', flag: 'max-medidores', default: '1000000' },
+  udpMaxPending: { env: 'UDP_MAX_PENDENTES', flag: 'udp-max-pendentes', default: '200000' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -50,6 +57,20 @@ export interface Config {
   readonly pgPoolMax: number;
   readonly pgStatementTimeoutMs: number;
   readonly pgConnectTimeoutMs: number;
+  /** A request's header section must arrive whole within this, from its first byte (slowloris). */
+  readonly httpHeaderTimeoutMs: number;
+  /** A request's body must arrive whole within this, from the end of its head. */
+  readonly httpBodyTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly httpIdleTimeoutMs: number;
+  /** Open connections past which new ones get 503 and are closed. */
+  readonly httpMaxConnections: number;
+  /** Requests read ahead of the one being answered on a connection. */
+  readonly httpMaxPipelined: number;
+  /** Distinct meters the file store keeps in memory; readings of further new meters are refused. */
+  readonly maxMeters: number;
+  /** Readings received but not yet stored past which new datagrams are dropped (meters resend). */
+  readonly udpMaxPending: number;
 }
 
 export class ConfigError extends Error {
@@ -72,6 +93,13 @@ const milliseconds = (min: number) =>
     .transform(Number)
     .pipe(z.number().min(min, `must be at least ${min} ms`));
 
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`));
+
 const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   host: z.string().min(1, 'must not be empty'),
   httpPort: port,
@@ -88,9 +116,16 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   storage: z.enum(['arquivos', 'postgres'], { error: 'must be arquivos (flat files in DATA_DIR) or postgres (with DATABASE_URL)' }),
   databaseUrl: z.string().refine((url) => url === '' || /^postgres(ql)?:\/\//.test(url), 'must be a postgres:// URL'),
   pgSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a plain lower-case schema name'),
-  pgPoolMax: z.string().regex(/^\d{1,4}$/, 'must be a whole number').transform(Number).pipe(z.number().min(1, 'must be at least 1')),
+  pgPoolMax: wholeNumber(1, 9999),
   pgStatementTimeoutMs: milliseconds(100),
   pgConnectTimeoutMs: milliseconds(100),
+  httpHeaderTimeoutMs: milliseconds(100),
+  httpBodyTimeoutMs: milliseconds(100),
+  httpIdleTimeoutMs: milliseconds(100),
+  httpMaxConnections: wholeNumber(1, 1_000_000),
+  httpMaxPipelined: wholeNumber(1, 1024),
+  maxMeters: wholeNumber(1, 100_000_000),
+  udpMaxPending: wholeNumber(100, 100_000_000),
 };
 
 /** Reads the settings; throws ConfigError on the first bad one. */

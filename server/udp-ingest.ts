@@ -21,7 +21,11 @@ export interface UdpIngestOptions {
   readonly legacyTimeZone: string;
   /** SO_RCVBUF asked for, in bytes. */
   readonly receiveBufferBytes: number;
+  /** Readings received but not yet stored past which datagrams are dropped. */
+  readonly maxPendingReadings?: number;
 }
+
+export const DEFAULT_MAX_PENDING_READINGS = 200_000;
 
 export interface IngestCounters {
   datagrams: number;
@@ -35,16 +39,25 @@ export interface IngestCounters {
   acksSent: number;
   /** Batches the store could not make durable (not acknowledged; meters resend). */
   storeFailures: number;
+  /** Datagrams dropped unread because too many readings were waiting for the store (load shedding). */
+  shed: number;
+  /** Readings the store refused: new meters past its meter limit. */
+  refused: number;
 }
 
 export class UdpIngest {
-  readonly counters: IngestCounters = { datagrams: 0, readings: 0, stored: 0, duplicates: 0, rejected: 0, malformed: 0, acksSent: 0, storeFailures: 0 };
+  readonly counters: IngestCounters = { datagrams: 0, readings: 0, stored: 0, duplicates: 0, rejected: 0, malformed: 0, acksSent: 0, storeFailures: 0, shed: 0, refused: 0 };
   private readonly options: UdpIngestOptions;
   private readonly socket: Socket;
   private readonly pending = new Set<Promise<void>>();
   private readonly malformedWarning: ThrottledWarning;
   private readonly futureWarning: ThrottledWarning;
   private readonly storeWarning: ThrottledWarning;
+  private readonly shedWarning: ThrottledWarning;
+  private readonly refusedWarning: ThrottledWarning;
+  private readonly maxPending: number;
+  /** Readings collected or handed to the store and not yet settled. */
+  private pendingReadings = 0;
   private closing = false;
   /** Readings received in this turn of the event loop, stored together at its end. */
   private batch: { readings: Reading[]; senders: Map<string, { address: string; port: number; matriculas: Set<string> }> } | undefined;
@@ -57,6 +70,9 @@ export class UdpIngest {
     this.malformedWarning = new ThrottledWarning(options.logger, 'dropped malformed datagram lines');
     this.futureWarning = new ThrottledWarning(options.logger, 'rejected readings timestamped in the future');
     this.storeWarning = new ThrottledWarning(options.logger, 'could not store readings; not acknowledged, meters will resend');
+    this.shedWarning = new ThrottledWarning(options.logger, 'store behind: dropping datagrams until it catches up (meters resend)');
+    this.refusedWarning = new ThrottledWarning(options.logger, 'meter limit reached: readings of new matriculas refused (MAX_MEDIDORES)');
+    this.maxPending = options.maxPendingReadings ?? DEFAULT_MAX_PENDING_READINGS;
   }
 
   async listen(port: number, host: string): Promise<AddressInfo & { receiveBufferBytes: number }> {
@@ -78,6 +94,12 @@ export class UdpIngest {
     if (this.closing) return;
     const counters = this.counters;
     counters.datagrams++;
+    // Shed before parsing: a flood costs a comparison per datagram, and memory stays bounded.
+    if (this.pendingReadings >= this.maxPending) {
+      counters.shed++;
+      this.shedWarning.warn({ pendingReadings: this.pendingReadings, shedTotal: counters.shed });
+      return;
+    }
     const { values, errors } = parseReadingDatagram(message, { legacyTimeZone: this.options.legacyTimeZone });
     if (errors.length > 0) {
       counters.malformed += errors.length;
@@ -113,6 +135,7 @@ export class UdpIngest {
       setImmediate(() => this.storeBatch());
     }
     for (const reading of readings) batch.readings.push(reading);
+    this.pendingReadings += readings.length;
     const key = `${sender.address}:${sender.port}`;
     let entry = batch.senders.get(key);
     if (entry === undefined) batch.senders.set(key, (entry = { address: sender.address, port: sender.port, matriculas: new Set() }));
@@ -128,6 +151,10 @@ export class UdpIngest {
       (result) => {
         counters.stored += result.stored;
         counters.duplicates += result.duplicates;
+        if (result.refused > 0) {
+          counters.refused += result.refused;
+          this.refusedWarning.warn({ refusedTotal: counters.refused });
+        }
         for (const { address, port, matriculas } of batch.senders.values()) {
           const acks: string[] = [];
           for (const matricula of matriculas) {
@@ -144,6 +171,9 @@ export class UdpIngest {
       },
     );
     this.pending.add(task);
-    void task.finally(() => this.pending.delete(task));
+    void task.finally(() => {
+      this.pending.delete(task);
+      this.pendingReadings -= batch.readings.length;
+    });
   }
 }

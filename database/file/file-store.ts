@@ -39,7 +39,12 @@ export interface FileStoreOptions {
   readonly logger: Logger;
   /** Copied to `clientes.txt` when the directory has none yet. */
   readonly seedCustomersFile?: string | undefined;
+  /** Distinct meters kept in memory; readings of further new meters are refused. */
+  readonly maxMeters?: number | undefined;
 }
+
+/** About 850 bytes a meter: a million is under 1 GiB. */
+export const DEFAULT_MAX_METERS = 1_000_000;
 
 export interface LoadSummary {
   readonly lines: number;
@@ -93,6 +98,7 @@ export class FileStore implements Store {
   private size: number;
   private readonly lock: DirectoryLock;
   private readingCount: number;
+  private readonly maxMeters: number;
   private closing: Promise<void> | undefined;
 
   private constructor(parts: {
@@ -103,8 +109,10 @@ export class FileStore implements Store {
     size: number;
     lock: DirectoryLock;
     loadSummary: LoadSummary;
+    maxMeters: number;
   }) {
     this.meters = parts.meters;
+    this.maxMeters = parts.maxMeters;
     this.customers = parts.customers;
     this.customersPath = parts.customersPath;
     this.handle = parts.handle;
@@ -155,7 +163,7 @@ export class FileStore implements Store {
       const handle = await open(readingsPath, fsConstants.O_RDWR | fsConstants.O_CREAT);
       await syncDirectory(dataDir);
       const { meters, summary, size } = await loadIndex(handle, readingsPath, logger);
-      return new FileStore({ meters, customers, customersPath, handle, size, lock, loadSummary: summary });
+      return new FileStore({ meters, customers, customersPath, handle, size, lock, loadSummary: summary, maxMeters: options.maxMeters ?? DEFAULT_MAX_METERS });
     } catch (error) {
       await lock.release();
       throw error;
@@ -165,7 +173,13 @@ export class FileStore implements Store {
   async append(readings: readonly Reading[]): Promise<AppendResult> {
     this.assertOpen();
     let stored = 0;
+    let refused = 0;
     for (const reading of readings) {
+      // Meters already known are kept even past the limit (they were loaded from the log).
+      if (this.meters.size >= this.maxMeters && !this.meters.has(reading.matricula)) {
+        refused++;
+        continue;
+      }
       const state = this.meterState(reading.matricula);
       if (reading.timestamp <= state.newestAccepted) continue;
       state.newestAccepted = reading.timestamp;
@@ -175,10 +189,11 @@ export class FileStore implements Store {
     await this.writer.flushed();
     const newest = new Map<string, number>();
     for (const reading of readings) {
-      const timestamp = newestDurable(this.meterState(reading.matricula));
+      const state = this.meters.get(reading.matricula);
+      const timestamp = state === undefined ? Number.NEGATIVE_INFINITY : newestDurable(state);
       if (Number.isFinite(timestamp)) newest.set(reading.matricula, timestamp);
     }
-    return { stored, duplicates: readings.length - stored, newest };
+    return { stored, duplicates: readings.length - stored - refused, refused, newest };
   }
 
   async recentReadings(matricula: string, count: number): Promise<Reading[]> {

@@ -137,7 +137,8 @@ export class PostgresStore implements Store {
 
   async append(readings: readonly Reading[]): Promise<AppendResult> {
     this.assertOpen();
-    if (readings.length === 0) return { stored: 0, duplicates: 0, newest: new Map() };
+    // PostgreSQL keeps no per-meter state in this process: no meter limit applies, nothing is refused.
+    if (readings.length === 0) return { stored: 0, duplicates: 0, refused: 0, newest: new Map() };
     for (const reading of readings) this.writer.enqueue(reading);
     const batch = (await this.writer.flushed()) as BatchResult;
     let stored = 0;
@@ -152,7 +153,7 @@ export class PostgresStore implements Store {
       const timestamp = batch.newest.get(reading.matricula);
       if (timestamp !== undefined) newest.set(reading.matricula, timestamp);
     }
-    return { stored, duplicates: readings.length - stored, newest };
+    return { stored, duplicates: readings.length - stored, refused: 0, newest };
   }
 
   async recentReadings(matricula: string, count: number): Promise<Reading[]> {

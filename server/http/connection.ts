@@ -14,8 +14,10 @@ export interface ConnectionLimits {
   readonly parser: ParserLimits;
   /** Requests read ahead of the one being answered; past it the socket is not read. */
   readonly maxPipelined: number;
-  /** Time allowed for one request to arrive whole, head and body (ms); 408 past it. */
-  readonly requestTimeoutMs: number;
+  /** Time allowed for a request's header section to arrive whole, from its first byte (ms); 408 past it. */
+  readonly headerTimeoutMs: number;
+  /** Time allowed for a request's body to arrive whole, from the end of its head (ms); 408 past it. */
+  readonly bodyTimeoutMs: number;
   /** Time an idle keep-alive connection is kept open (ms). */
   readonly idleTimeoutMs: number;
 }
@@ -24,7 +26,7 @@ export interface ConnectionContext {
   readonly responder: Responder;
   readonly logger: Logger;
   readonly limits: ConnectionLimits;
-  /** The current time in ms, coarse (shared by all connections). */
+  /** The current time in ms. */
   now(): number;
   /** The current Date header value. */
   date(): string;
@@ -48,7 +50,9 @@ export class HttpConnection {
   private draining = false;
   private peerEnded = false;
   private ended = false;
-  private requestStartedAt: number | undefined;
+  /** Which part of a request is arriving, and since when: what the timeouts measure. */
+  private arriving: 'head' | 'body' | undefined;
+  private arrivingSince = 0;
   private lastActivityAt: number;
 
   constructor(socket: Socket, context: ConnectionContext) {
@@ -69,12 +73,14 @@ export class HttpConnection {
     socket.on('error', (error) => context.logger.debug({ err: error }, 'connection error'));
   }
 
-  /** Called about once a second: enforces the request and idle timeouts. */
+  /** Called about once a second: enforces the header, body and idle timeouts. */
   checkTimeouts(now: number): void {
     if (this.ended) return;
-    if (this.requestStartedAt !== undefined && now - this.requestStartedAt > this.context.limits.requestTimeoutMs) {
-      this.requestStartedAt = undefined;
-      this.fail(new HttpError(408, 'tempo_esgotado', 'A requisição não chegou completa a tempo.'));
+    const { headerTimeoutMs, bodyTimeoutMs } = this.context.limits;
+    if (this.arriving !== undefined && now - this.arrivingSince > (this.arriving === 'head' ? headerTimeoutMs : bodyTimeoutMs)) {
+      const message = this.arriving === 'head' ? 'Os cabeçalhos da requisição não chegaram completos a tempo.' : 'O corpo da requisição não chegou completo a tempo.';
+      this.arriving = undefined;
+      this.fail(new HttpError(408, 'tempo_esgotado', message));
     } else if (this.queue.length === 0 && this.parser.idle && now - this.lastActivityAt > this.context.limits.idleTimeoutMs) {
       this.finish();
     }
@@ -99,16 +105,16 @@ export class HttpConnection {
     while (!this.stopReading && this.queue.length < this.context.limits.maxPipelined) {
       const step = this.parser.next();
       if (step.kind === 'incomplete') {
-        if (!this.parser.idle) this.requestStartedAt ??= this.context.now();
+        if (!this.parser.idle && this.arriving === undefined) this.startArriving('head');
         break;
       }
       if (step.kind === 'head') {
-        this.requestStartedAt ??= this.context.now();
+        this.startArriving('body');
         // RFC 9110 §10.1.1: interim answer only when no earlier answer is still owed.
         if (step.head.expectContinue && this.queue.length === 0) this.socket.write(CONTINUE_RESPONSE);
         continue;
       }
-      this.requestStartedAt = undefined;
+      this.arriving = undefined;
       if (step.kind === 'error') {
         this.fail(step.error);
         break;
@@ -116,6 +122,11 @@ export class HttpConnection {
       this.dispatch(step.request);
     }
     this.updateFlow();
+  }
+
+  private startArriving(part: 'head' | 'body'): void {
+    this.arriving = part;
+    this.arrivingSince = this.context.now();
   }
 
   private dispatch(request: Request): void {

@@ -1,56 +1,87 @@
 /**
  * The HTTP listener on node:net: accepts connections, keeps the shared
- * clock and Date header, checks timeouts once a second, and shuts down
+ * Date header, checks timeouts once a second, and shuts down
  * gracefully.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
 import { DEFAULT_PARSER_LIMITS } from '../../protocol/http/request-parser.js';
+import { serializeResponse } from '../../protocol/http/response.js';
 import { HttpConnection, type ConnectionLimits } from './connection.js';
+import { HttpError } from './http-error.js';
+import { ThrottledWarning } from '../log-throttle.js';
 import type { Responder } from './responder.js';
 
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+export interface HttpLimits extends ConnectionLimits {
+  /** Open connections past which a new one is answered 503 and closed. */
+  readonly maxConnections: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   parser: DEFAULT_PARSER_LIMITS,
   maxPipelined: 32,
-  requestTimeoutMs: 10_000,
+  headerTimeoutMs: 10_000,
+  bodyTimeoutMs: 10_000,
   idleTimeoutMs: 30_000,
+  maxConnections: 10_000,
 };
-/** How often timeouts are checked and the clock refreshed. */
+/** How often timeouts are checked and the Date header refreshed. */
 const TICK_MS = 1000;
 /** Connections still busy this long after shutdown starts are cut. */
 const SHUTDOWN_GRACE_MS = 5000;
+/** A refused connection that does not close after its 503 is cut after this. */
+const REFUSED_LINGER_MS = 2000;
+/** What a connection past the limit gets before it is closed: a client can tell "busy" from "down". */
+const BUSY_ERROR = new HttpError(503, 'servidor_ocupado', 'O servidor atingiu o limite de conexões abertas; tente de novo em instantes.', {
+  headers: [['Retry-After', '1']],
+});
 
 export interface HttpServerOptions {
   readonly responder: Responder;
   readonly logger: Logger;
-  readonly limits?: ConnectionLimits;
+  readonly limits?: HttpLimits;
 }
 
 export class HttpServer {
   private readonly server: Server;
   private readonly connections = new Map<Socket, HttpConnection>();
+  /** Connections answered 503 because the server was at its connection limit. */
+  refusedConnections = 0;
   private readonly ticker: NodeJS.Timeout;
-  private clock = Date.now();
-  private dateHeader = new Date(this.clock).toUTCString();
+  private dateHeader = new Date().toUTCString();
 
   constructor(options: HttpServerOptions) {
-    const limits = options.limits ?? DEFAULT_CONNECTION_LIMITS;
+    const limits = options.limits ?? DEFAULT_HTTP_LIMITS;
     const context = {
       responder: options.responder,
       logger: options.logger,
       limits,
-      now: () => this.clock,
+      // Exact, not the once-a-second tick: a timeout must never fire early.
+      now: Date.now,
       date: () => this.dateHeader,
     };
+    const refusedWarning = new ThrottledWarning(options.logger, 'connection limit reached: new connections answered 503');
+    const busyAnswer = (): Buffer => {
+      const parts = options.responder.error(BUSY_ERROR);
+      return serializeResponse({ ...parts, headers: [...parts.headers, ['Connection', 'close']] }, this.dateHeader, false);
+    };
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      if (this.connections.size >= limits.maxConnections) {
+        this.refusedConnections++;
+        refusedWarning.warn({ openConnections: this.connections.size, refusedTotal: this.refusedConnections });
+        socket.on('error', () => {});
+        socket.end(busyAnswer());
+        setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
+        return;
+      }
       this.connections.set(socket, new HttpConnection(socket, context));
       socket.once('close', () => this.connections.delete(socket));
     });
     this.ticker = setInterval(() => {
-      this.clock = Date.now();
-      this.dateHeader = new Date(this.clock).toUTCString();
-      for (const connection of this.connections.values()) connection.checkTimeouts(this.clock);
+      const now = Date.now();
+      this.dateHeader = new Date(now).toUTCString();
+      for (const connection of this.connections.values()) connection.checkTimeouts(now);
     }, TICK_MS);
     this.ticker.unref();
   }
@@ -69,7 +100,8 @@ export class HttpServer {
   async close(): Promise<void> {
     clearInterval(this.ticker);
     const listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    const socketsClosed = [...this.connections.keys()].map((socket) => once(socket, 'close'));
+    // Not events.once: it rejects on 'error', and a peer resetting a connection mid-shutdown is no failure of close().
+    const socketsClosed = [...this.connections.keys()].map((socket) => new Promise((resolve) => socket.once('close', resolve)));
     for (const connection of this.connections.values()) connection.shutdown();
     const grace = setTimeout(() => {
       for (const socket of this.connections.keys()) socket.destroy();

@@ -58,6 +58,27 @@ t.test('memory holds only the newest readings per meter, however long the log', 
   await store.close();
 });
 
+t.test('past the meter limit, readings of new meters are refused; known meters keep storing, also after a restart', async (t) => {
+  const dir = await tempDir(t);
+  const withLimit = () => FileStore.open({ dataDir: dir, logger: silentLogger, maxMeters: 3 });
+  const minute = (n: number): number => Date.UTC(2026, 0, 1, 0, n);
+  const store = await withLimit();
+  const first = await store.append(['1', '2', '3', '4', '5'].map((matricula) => ({ matricula, timestamp: minute(0), consumo: 1000n })));
+  t.same({ stored: first.stored, duplicates: first.duplicates, refused: first.refused }, { stored: 3, duplicates: 0, refused: 2 });
+  t.same([...first.newest.keys()].sort(), ['1', '2', '3'], 'refused readings are not acknowledged');
+  const known = await store.append([{ matricula: '2', timestamp: minute(1), consumo: 2000n }, { matricula: '6', timestamp: minute(1), consumo: 1n }]);
+  t.same({ stored: known.stored, refused: known.refused }, { stored: 1, refused: 1 });
+  t.same(await store.recentReadings('4', 1), [], 'nothing kept for a refused meter');
+  t.equal((await store.stats()).meters, 3);
+  await store.close();
+  // A log holding more meters than a lower limit still loads whole: stored data is never dropped.
+  const lower = await FileStore.open({ dataDir: dir, logger: silentLogger, maxMeters: 2 });
+  t.equal((await lower.stats()).meters, 3);
+  t.equal((await lower.append([{ matricula: '3', timestamp: minute(2), consumo: 3000n }])).stored, 1);
+  t.equal((await lower.append([{ matricula: '7', timestamp: minute(2), consumo: 1n }])).refused, 1);
+  await lower.close();
+});
+
 t.test('one process owns a data directory; a lock left by a dead process is taken over', async (t) => {
   const dir = await tempDir(t);
   const first = await open(dir);

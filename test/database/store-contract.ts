@@ -54,7 +54,7 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
     t.same(again.newest.get('1'), minute(6));
     t.same(await store.recentReadings('1', 5), [reading('1', 6, 600n), reading('1', 5, 500n)]);
     const onlyDuplicates = await store.append([reading('1', 2, 1n)]);
-    t.same(onlyDuplicates, { stored: 0, duplicates: 1, newest: new Map([['1', minute(6)]]) });
+    t.same(onlyDuplicates, { stored: 0, duplicates: 1, refused: 0, newest: new Map([['1', minute(6)]]) });
     await store.close();
   });
 

@@ -1,0 +1,62 @@
+/** Settings: defaults, flags over environment, and one ConfigError naming each bad setting. */
+import fc from 'fast-check';
+import t from 'tap';
+import { ConfigError, loadConfig, SETTINGS } from '../../server/config.js';
+
+const LIMIT_SETTINGS = [
+  ['HTTP_TEMPO_CABECALHOS_MS', 'httpHeaderTimeoutMs', 100, 9_999_999],
+  ['HTTP_TEMPO_CORPO_MS', 'httpBodyTimeoutMs', 100, 9_999_999],
+  ['HTTP_TEMPO_OCIOSO_MS', 'httpIdleTimeoutMs', 100, 9_999_999],
+  ['HTTP_MAX_CONEXOES', 'httpMaxConnections', 1, 1_000_000],
+  ['HTTP_MAX_PIPELINE', 'httpMaxPipelined', 1, 1024],
+  ['MAX_MEDIDORES', 'maxMeters', 1, 100_000_000],
+  ['UDP_MAX_PENDENTES', 'udpMaxPending', 100, 100_000_000],
+] as const;
+
+t.test('every setting has a default that loads', async (t) => {
+  const config = loadConfig({}, []);
+  t.equal(config.httpHeaderTimeoutMs, 10_000);
+  t.equal(config.httpBodyTimeoutMs, 10_000);
+  t.equal(config.httpIdleTimeoutMs, 30_000);
+  t.equal(config.httpMaxConnections, 10_000);
+  t.equal(config.httpMaxPipelined, 32);
+  t.equal(config.maxMeters, 1_000_000);
+  t.equal(config.udpMaxPending, 200_000);
+  t.ok(Object.isFrozen(config));
+});
+
+t.test('limits accept any whole number in range, from the environment or a flag', async (t) => {
+  for (const [env, field, min, max] of LIMIT_SETTINGS) {
+    const flag = `--${SETTINGS[field].flag}`;
+    fc.assert(
+      fc.property(fc.integer({ min, max }), (value) => {
+        t.equal(loadConfig({ [env]: String(value) }, [])[field], value);
+        t.equal(loadConfig({ [env]: String(min) }, [flag, String(value)])[field], value, 'the flag wins');
+      }),
+      { numRuns: 50 },
+    );
+  }
+});
+
+/** The ConfigError loadConfig throws, or undefined if it loads. */
+function configError(env: Record<string, string>, argv: string[]): ConfigError | undefined {
+  try {
+    loadConfig(env, argv);
+    return undefined;
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+}
+
+t.test('a bad limit is a ConfigError naming it, in one line', async (t) => {
+  for (const [env, field, min, max] of LIMIT_SETTINGS) {
+    for (const bad of ['', 'abc', '-1', '1.5', String(min - 1), String(max + 1), '1e3']) {
+      const error = configError({ [env]: bad }, []);
+      t.equal(error?.setting, env, `${env}=${JSON.stringify(bad)}`);
+      t.notMatch(error?.message ?? '', /\n/);
+    }
+    const flag = `--${SETTINGS[field].flag}`;
+    t.equal(configError({}, [flag, 'x'])?.setting, flag);
+  }
+});
