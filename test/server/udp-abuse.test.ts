@@ -1,0 +1,129 @@
+/**
+ * UDP under abuse: hostile datagrams, a flood of invented matriculas and a
+ * flood past what the store can take. Well-formed readings keep being
+ * stored and acknowledged, memory stays bounded (meter limit, pending
+ * limit, load shed by dropping and counting), and logging stays bounded.
+ */
+import { createSocket } from 'node:dgram';
+import { Writable } from 'node:stream';
+import fc from 'fast-check';
+import { pino } from 'pino';
+import t, { type Test } from 'tap';
+import { startServer } from '../../server/app.js';
+import { readingLine, recentTimestamps, tempDir, testConfig, udpClient } from '../helpers.js';
+
+/** A server whose log lines are kept for counting. */
+async function startLoggedServer(t: Test, env: Record<string, string>) {
+  const lines: Array<{ level: number; msg: string }> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as { level: number; msg: string });
+      done();
+    },
+  });
+  const server = await startServer(testConfig(await tempDir(t), env), pino({ level: 'info' }, sink));
+  t.teardown(() => server.close());
+  return { server, lines };
+}
+
+/** Lines that are not readings the protocol accepts, and the datagrams built from them. */
+const HOSTILE_LINES = [
+  'MEDICAO;13456789;2026-01-01T00:00:00Z',
+  'MEDICAO;13456789;2026-01-01T00:00:00Z;',
+  'MEDICAO;13456789;2026-01-01T00:00:00Z;-5',
+  'MEDICAO;13456789;2026-01-01T00:00:00Z;NaN',
+  'MEDICAO;13456789;2026-01-01T00:00:00Z;Infinity',
+  'MEDICAO;13456789;2026-01-01T00:00:00Z;1e308',
+  `MEDICAO;13456789;2026-01-01T00:00:00Z;${'9'.repeat(400)}`,
+  'MEDICAO;13456789;2026-02-30T00:00:00Z;1',
+  'MEDICAO;13456789;2026-13-01T00:00:00Z;1',
+  'MEDICAO;13456789;not a date;1',
+  `MEDICAO;${'1'.repeat(21)};2026-01-01T00:00:00Z;1`,
+  'MEDICAO;-1;2026-01-01T00:00:00Z;1',
+  'MEDI',
+  '{"matricula": 1, "consumo_atual": "NaN", "data_hora": "01-01-2026 00:00:00"}',
+  '{"matricula": 1e400, "consumo_atual": 1, "data_hora": "01-01-2026 00:00:00"}',
+  '{"matricula": 1, "consumo_atual": 1, "data_hora": "31-02-2026 00:00:00"}',
+  '{"matricula": 1,',
+];
+const hostileDatagram = fc.oneof(
+  fc.uint8Array({ minLength: 0, maxLength: 1500 }).map((bytes) => Buffer.from(bytes)),
+  fc.array(fc.constantFrom(...HOSTILE_LINES), { minLength: 1, maxLength: 5 }).map((lines) => Buffer.from(lines.join('\n'))),
+  fc.tuple(fc.constantFrom(...HOSTILE_LINES), fc.nat()).map(([line, cut]) => Buffer.from(line.slice(0, cut % (line.length + 1)))),
+);
+
+t.test('hostile datagrams between a real meter\'s readings: every reading stored once and acknowledged, nothing else', async (t) => {
+  const { server, lines } = await startLoggedServer(t, {});
+  const meter = await udpClient(t, server.udp.port);
+  const attacker = createSocket('udp4');
+  t.teardown(() => attacker.close());
+  const samples = fc.sample(hostileDatagram, { numRuns: 3000, seed: 42 });
+  const times = recentTimestamps(30, 2);
+  for (let i = 0; i < times.length; i++) {
+    for (const datagram of samples.slice(i * 100, (i + 1) * 100)) attacker.send(datagram, server.udp.port, '127.0.0.1');
+    t.equal(await meter.sendForAck(readingLine('13456789', times[i] as string, 100 + i)), `ACK;13456789;${times[i]}`);
+  }
+  const stored = await server.store.recentReadings('13456789', 5);
+  t.same(stored.map((r) => r.consumo), [129000n, 128000n, 127000n, 126000n, 125000n]);
+  t.equal(server.ingest.counters.stored, 30, 'only the real readings were stored');
+  t.ok(server.ingest.counters.malformed > 1000, `${server.ingest.counters.malformed} malformed lines counted`);
+  const warnings = lines.filter((line) => line.level >= 40);
+  t.ok(warnings.length <= 3, `${warnings.length} warning lines for ${server.ingest.counters.malformed} malformed lines (bounded rate)`);
+});
+
+t.test('20,000 invented matriculas: the meter limit bounds memory, real meters keep being served', async (t) => {
+  const { server } = await startLoggedServer(t, { MAX_MEDIDORES: '1000' });
+  const meter = await udpClient(t, server.udp.port);
+  const [before, after] = recentTimestamps(2, 3);
+  t.equal(await meter.sendForAck(readingLine('13456789', before as string, 1)), `ACK;13456789;${before}`);
+  const flooder = createSocket('udp4');
+  t.teardown(() => flooder.close());
+  const [time] = recentTimestamps(1);
+  // 25 readings a datagram keeps each under the protocol's 1400 bytes.
+  for (let batch = 0; batch < 800; batch++) {
+    const datagram = Array.from({ length: 25 }, (_, i) => readingLine(String(90_000_000 + batch * 25 + i), time as string, 1)).join('\n');
+    flooder.send(datagram, server.udp.port, '127.0.0.1');
+    if (batch % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.equal(await meter.sendForAck(readingLine('13456789', after as string, 2)), `ACK;13456789;${after}`, 'a known meter is still stored and acknowledged');
+  const { meters } = await server.store.stats();
+  t.ok(meters <= 1000, `${meters} meters held (limit 1000)`);
+  const { refused, stored, readings } = server.ingest.counters;
+  t.equal(meters, 1000, 'the limit was reached');
+  t.equal(refused, readings - stored, `${refused} readings of new meters refused, every other one stored`);
+  t.ok(readings - 2 > 15_000, `${readings - 2} of the 20,000 invented readings arrived`);
+});
+
+t.test('a flood past what the store takes is shed by dropping and counting; the server keeps storing afterwards', async (t) => {
+  const { server, lines } = await startLoggedServer(t, { UDP_MAX_PENDENTES: '100' });
+  const flooders = await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      const socket = createSocket('udp4');
+      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+      return socket;
+    }),
+  );
+  t.teardown(() => flooders.forEach((socket) => socket.close()));
+  const base = Date.now() - 3_600_000;
+  let sent = 0;
+  for (let round = 0; round < 60; round++) {
+    for (const [f, socket] of flooders.entries()) {
+      for (let i = 0; i < 100; i++) {
+        const n = round * 100 + i;
+        const datagram = Array.from({ length: 10 }, (_, k) => readingLine(String(f * 10 + k), new Date(base + n * 1000).toISOString(), n)).join('\n');
+        socket.send(datagram, server.udp.port, '127.0.0.1');
+        sent++;
+      }
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const { shed, datagrams } = server.ingest.counters;
+  t.ok(shed > 0, `${shed} of ${datagrams} datagrams received (${sent} sent) shed`);
+  const meter = await udpClient(t, server.udp.port);
+  const [time] = recentTimestamps(1);
+  t.equal(await meter.sendForAck(readingLine('13456789', time as string, 5)), `ACK;13456789;${time}`, 'ingest resumes once the store catches up');
+  const shedWarnings = lines.filter((line) => line.msg.startsWith('store behind'));
+  t.ok(shedWarnings.length >= 1 && shedWarnings.length <= 2, `${shedWarnings.length} warning lines for ${shed} shed datagrams`);
+});
