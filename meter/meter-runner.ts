@@ -52,6 +52,7 @@ export class MeterRunner {
           seed: meterSeed(options.seed, matricula),
           peak: options.peak,
           maxPending: options.maxPending,
+          key: options.keys.get(matricula),
         }),
       );
     }

@@ -4,9 +4,11 @@
  * validated with zod. Shared by the meter process and the fleet launcher,
  * which checks them once before spawning anything.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseDecimal, parseRegister } from '../protocol/decimal.js';
+import { parseKeyFile } from '../protocol/meter-auth.js';
 import { isMatricula } from '../protocol/meter-protocol.js';
 import type { Peak } from './simulated-meter.js';
 
@@ -59,7 +61,26 @@ const METER_OPTION_SCHEMAS = {
   'pico-apos': { schema: z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of seconds').transform(Number), default: '0' },
   'max-pendentes': { schema: z.string().regex(/^\d{1,9}$/, 'must be a whole number').transform(Number).pipe(z.number().min(1, 'must be at least 1')), default: String(DEFAULT_MAX_PENDING) },
   'log-level': { schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), default: 'info' },
+  chaves: { schema: z.string().min(1, 'must be a file path').transform((path, context) => readKeys(path, context)), default: undefined },
 } as const;
+
+/** A keys file as the server reads it: each meter listed signs its readings with its key. */
+function readKeys(path: string, context: z.RefinementCtx): Map<string, Buffer> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'latin1');
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: `cannot read ${path}: ${(error as Error).message}` });
+    return z.NEVER;
+  }
+  const { keys, problems } = parseKeyFile(text);
+  const [first] = problems;
+  if (first !== undefined) {
+    context.addIssue({ code: 'custom', message: `${path} line ${first.line}: ${first.problem}` });
+    return z.NEVER;
+  }
+  return keys;
+}
 
 export type MeterOptionName = keyof typeof METER_OPTION_SCHEMAS;
 export const METER_OPTION_NAMES = Object.keys(METER_OPTION_SCHEMAS) as MeterOptionName[];
@@ -92,6 +113,8 @@ export interface MeterOptions {
   readonly peak: Peak | undefined;
   readonly maxPending: number;
   readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** Keys of the meters that sign their readings, by matricula. */
+  readonly keys: ReadonlyMap<string, Buffer>;
 }
 
 export function randomMatricula(): string {
@@ -135,6 +158,7 @@ export function resolveMeterOptions(given: Partial<Record<MeterOptionName, strin
     peak: peakFactor === undefined ? undefined : { factorThousandths: peakFactor, afterMs: (value['pico-apos'] as number) * 1000 },
     maxPending: value['max-pendentes'] as number,
     logLevel: value['log-level'] as MeterOptions['logLevel'],
+    keys: (value.chaves as Map<string, Buffer> | undefined) ?? new Map(),
   };
 }
 

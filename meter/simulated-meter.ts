@@ -4,6 +4,7 @@
  * yet acknowledged, sent oldest first until an ACK covers them.
  */
 import { REGISTER_SCALE, powerOfTen } from '../protocol/decimal.js';
+import { signLine } from '../protocol/meter-auth.js';
 import { MAX_DATAGRAM_BYTES, packLines, serializeReading, type Reading } from '../protocol/meter-protocol.js';
 
 /** The original meters add a random whole number of units from 0 to this each tick. */
@@ -27,6 +28,8 @@ export interface MeterSettings {
   readonly peak?: Peak | undefined;
   /** Most readings kept while unacknowledged; past it the oldest is dropped. */
   readonly maxPending: number;
+  /** The meter's key: when given, every reading line carries its HMAC. */
+  readonly key?: Buffer | undefined;
 }
 
 export interface MeterCounters {
@@ -66,6 +69,7 @@ export class SimulatedMeter {
   private readonly random: () => number;
   private readonly peak: Peak | undefined;
   private readonly maxPending: number;
+  private readonly serialize: (reading: Reading) => string;
   /** Unacknowledged readings, oldest first. */
   private readonly pendingReadings: Reading[] = [];
   private lastTimestamp = Number.NEGATIVE_INFINITY;
@@ -78,6 +82,8 @@ export class SimulatedMeter {
     this.random = seededRandom(settings.seed);
     this.peak = settings.peak;
     this.maxPending = settings.maxPending;
+    const key = settings.key;
+    this.serialize = key === undefined ? serializeReading : (reading) => signLine(serializeReading(reading), key);
   }
 
   get register(): bigint {
@@ -125,7 +131,7 @@ export class SimulatedMeter {
     if (this.pendingReadings.length === 0) return undefined;
     // Serialize only what can fit: a reading line plus its separator is at least this long.
     const fits = Math.ceil(MAX_DATAGRAM_BYTES / MIN_LINE_BYTES);
-    const [datagram] = packLines(this.pendingReadings.slice(0, fits).map(serializeReading));
+    const [datagram] = packLines(this.pendingReadings.slice(0, fits).map(this.serialize));
     const carried = (datagram as string).split('\n').length;
     this.counters.sent += carried;
     const newestCarried = (this.pendingReadings[carried - 1] as Reading).timestamp;

@@ -1,7 +1,7 @@
 /**
  * The meter <-> server datagram protocol (see protocol/README.md).
  *
- * Meter -> server, one reading per line:  MEDICAO;<matricula>;<timestamp>;<consumo>
+ * Meter -> server, one reading per line:  MEDICAO;<matricula>;<timestamp>;<consumo>[;<hmac>]
  * Server -> meter, one ack per line:      ACK;<matricula>;<timestamp>
  *
  * Also accepted from meters: the original system's JSON datagram
@@ -19,6 +19,13 @@ const FIELD_SEPARATOR = ';';
 const LINE_SEPARATOR = '\n';
 
 const MATRICULA_PATTERN = /^\d{1,20}$/;
+/** An HMAC-SHA256 as 64 lower-case hex digits (see meter-auth.ts). */
+const MAC_PATTERN = /^[0-9a-f]{64}$/;
+
+/** Whether `text` has the form of a reading line's MAC. */
+export function isMac(text: string): boolean {
+  return MAC_PATTERN.test(text);
+}
 
 /** One reading of a meter's cumulative register. */
 export interface Reading {
@@ -28,6 +35,11 @@ export interface Reading {
   readonly timestamp: number;
   /** The register in thousandths of a unit (`1302.5` is `1302500n`). */
   readonly consumo: bigint;
+}
+
+/** A reading as received: with the MAC it carried, if any, and the exact text that MAC covers. */
+export interface ReceivedReading extends Reading {
+  readonly signature?: { readonly content: string; readonly mac: string } | undefined;
 }
 
 /** The server's cumulative acknowledgement: everything of `matricula` up to `timestamp` is stored. */
@@ -44,6 +56,7 @@ export type DatagramErrorCode =
   | 'INVALID_MATRICULA'
   | 'INVALID_TIMESTAMP'
   | 'INVALID_CONSUMO'
+  | 'INVALID_SIGNATURE'
   | 'INVALID_LEGACY_JSON';
 
 /** Why one line (1-based) of a datagram was dropped. */
@@ -98,18 +111,20 @@ export function packLines(lines: readonly string[], maxBytes = MAX_DATAGRAM_BYTE
 // Readings and acks are objects, so a string result is always an error code.
 type LineResult<T extends object> = T | DatagramErrorCode;
 
-function parseReadingLine(line: string): LineResult<Reading> {
+function parseReadingLine(line: string): LineResult<ReceivedReading> {
   if (line.length === 0) return 'EMPTY_LINE';
   const fields = line.split(FIELD_SEPARATOR);
   if (fields[0] !== READING_TAG) return 'UNKNOWN_RECORD';
-  if (fields.length !== 4) return 'FIELD_COUNT';
-  const [, matricula, timestampText, consumoText] = fields as [string, string, string, string];
+  if (fields.length !== 4 && fields.length !== 5) return 'FIELD_COUNT';
+  const [, matricula, timestampText, consumoText, mac] = fields as [string, string, string, string, string | undefined];
   if (!MATRICULA_PATTERN.test(matricula)) return 'INVALID_MATRICULA';
   const timestamp = parseIsoTimestamp(timestampText);
   if (timestamp === undefined) return 'INVALID_TIMESTAMP';
   const consumo = parseRegister(consumoText);
   if (consumo === undefined) return 'INVALID_CONSUMO';
-  return { matricula, timestamp, consumo };
+  if (mac === undefined) return { matricula, timestamp, consumo };
+  if (!isMac(mac)) return 'INVALID_SIGNATURE';
+  return { matricula, timestamp, consumo, signature: { content: line.slice(0, line.length - mac.length - 1), mac } };
 }
 
 function parseAckLine(line: string): LineResult<Ack> {
@@ -173,7 +188,7 @@ const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
  * reading when the datagram starts with `{`. Never throws; every line that
  * cannot be used is reported in `errors` and the others are returned.
  */
-export function parseReadingDatagram(bytes: Uint8Array, options: DatagramOptions): ParsedLines<Reading> {
+export function parseReadingDatagram(bytes: Uint8Array, options: DatagramOptions): ParsedLines<ReceivedReading> {
   let first = 0;
   while (first < bytes.byteLength && WHITESPACE.has(bytes[first] as number)) first++;
   if (bytes[first] === OPEN_BRACE && bytes.byteLength <= MAX_DATAGRAM_BYTES) {

@@ -17,6 +17,7 @@ import { alertaConsumoRoute } from './routes/alerta-consumo.js';
 import { gerarFaturaRoute } from './routes/gerar-fatura.js';
 import { ultimaMedicaoRoute } from './routes/ultima-medicao.js';
 import { validacaoUsuarioRoute } from './routes/validacao-usuario.js';
+import { loadMeterAuthenticator } from './meter-authentication.js';
 import { UdpIngest } from './udp-ingest.js';
 
 /** The example customers copied into a new DATA_DIR. */
@@ -37,11 +38,14 @@ export interface RunningServer {
   readonly ingest: UdpIngest;
   /** HTTP connections open now. */
   httpConnections(): number;
+  /** Meters with a key in the keys file. */
+  readonly meterKeys: number;
   /** Graceful stop: no new work, finish requests, store and acknowledge pending readings, release the data. */
   close(): Promise<void>;
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  const authenticator = await loadMeterAuthenticator(config);
   const { store, description } = await openStore(config, logger.child({ component: 'store' }), SEED_CUSTOMERS_FILE);
   const router = buildRouter(store, config);
   const httpLogger = logger.child({ component: 'http' });
@@ -63,6 +67,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     legacyTimeZone: config.legacyTimeZone,
     receiveBufferBytes: config.udpReceiveBuffer,
     maxPendingReadings: config.udpMaxPending,
+    authenticator,
   });
   let http: AddressInfo;
   let udp: AddressInfo & { receiveBufferBytes: number };
@@ -82,6 +87,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     storage: description,
     ingest,
     httpConnections: () => httpServer.openConnections,
+    meterKeys: authenticator.keyCount,
     close() {
       closing ??= (async () => {
         await Promise.all([httpServer.close(), ingest.close()]);

@@ -3,11 +3,14 @@
  * same meaning (a flag wins). Parsed once with zod, frozen; a bad value is a
  * ConfigError naming the setting.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { isValidTimeZone } from '../protocol/timestamp.js';
 import { parseTariff, type Tariff } from './consumption.js';
+
+/** The meter keys file's name in DATA_DIR when CHAVES_MEDIDORES is not set. */
+export const METER_KEYS_FILE = 'chaves-medidores.txt';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -34,6 +37,11 @@ export const SETTINGS = {
   httpMaxPipelined: { env: 'HTTP_MAX_PIPELINE', flag: 'http-max-pipeline', default: '32' },
   maxMeters: { env: 'MAX_MEDIDORES', flag: 'max-medidores', default: '1000000' },
   udpMaxPending: { env: 'UDP_MAX_PENDENTES', flag: 'udp-max-pendentes', default: '200000' },
+  meterAuthentication: { env: 'AUTENTICACAO_MEDIDORES', flag: 'autenticacao-medidores', default: 'opcional' },
+  meterKeysFile: { env: 'CHAVES_MEDIDORES', flag: 'chaves-medidores', default: '' },
+  apiAuthentication: { env: 'AUTENTICACAO_API', flag: 'autenticacao-api', default: 'aberta' },
+  apiSecret: { env: 'API_SEGREDO', flag: 'api-segredo', default: '' },
+  apiTokenLifetimeS: { env: 'API_TOKEN_VALIDADE_S', flag: 'api-token-validade-s', default: '3600' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -71,6 +79,19 @@ export interface Config {
   readonly maxMeters: number;
   /** Readings received but not yet stored past which new datagrams are dropped (meters resend). */
   readonly udpMaxPending: number;
+  /**
+   * `opcional`: a meter with a key must sign its readings, one without may not;
+   * `obrigatoria`: every reading must be signed with its meter's key.
+   */
+  readonly meterAuthentication: 'opcional' | 'obrigatoria';
+  /** The meter keys file (`matricula;<hex key>` lines); DATA_DIR/chaves-medidores.txt unless set. */
+  readonly meterKeysFile: string;
+  /** `aberta`: routes answer anyone (as the original); `obrigatoria`: a Bearer token from /validacao-usuario is required. */
+  readonly apiAuthentication: 'aberta' | 'obrigatoria';
+  /** Key that signs API tokens, as hex; empty: kept in DATA_DIR/segredo-api, created on first start. */
+  readonly apiSecret: string;
+  /** How long an API token is valid, in seconds. */
+  readonly apiTokenLifetimeS: number;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +147,11 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   httpMaxPipelined: wholeNumber(1, 1024),
   maxMeters: wholeNumber(1, 100_000_000),
   udpMaxPending: wholeNumber(100, 100_000_000),
+  meterAuthentication: z.enum(['opcional', 'obrigatoria'], { error: 'must be opcional (only meters with a key sign) or obrigatoria (every reading signed)' }),
+  meterKeysFile: z.string(),
+  apiAuthentication: z.enum(['aberta', 'obrigatoria'], { error: 'must be aberta (no token, as the original) or obrigatoria (Bearer token)' }),
+  apiSecret: z.string().regex(/^(|(?:[0-9a-fA-F]{2}){32,64})$/, 'must be 32 to 64 bytes in hex (64 to 128 hex digits)'),
+  apiTokenLifetimeS: wholeNumber(60, 31_536_000),
 };
 
 /** Reads the settings; throws ConfigError on the first bad one. */
@@ -154,6 +180,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   if (values.storage === 'postgres' && values.databaseUrl === '') {
     throw new ConfigError('DATABASE_URL', 'required with STORAGE=postgres, e.g. postgres://user:password@localhost:5432/consumo');
   }
+  if (values.meterKeysFile === '') values.meterKeysFile = join(values.dataDir as string, METER_KEYS_FILE);
+  else values.meterKeysFile = resolve(values.meterKeysFile as string);
   const tariffText = values.tariff as string;
   return Object.freeze({ ...(values as Omit<Config, 'tariff' | 'tariffText'>), tariff: parseTariff(tariffText) as Tariff, tariffText });
 }

@@ -33,6 +33,9 @@ try {
       ...server.storage,
       tarifa: config.tariffText,
       tzLegado: config.legacyTimeZone,
+      autenticacaoMedidores: config.meterAuthentication,
+      chavesMedidores: server.meterKeys,
+      autenticacaoApi: config.apiAuthentication,
       ...stats,
     },
     'consumo-inteligente started',
@@ -56,6 +59,7 @@ try {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 } catch (error) {
+  if (error instanceof ConfigError) fatal(error.message);
   if (error instanceof StoreError) fatal(`cannot open the storage (${config.storage === 'postgres' ? 'PostgreSQL' : `DATA_DIR ${config.dataDir}`}): ${error.message}`);
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') fatal(`cannot listen: ${(error as Error).message}`);

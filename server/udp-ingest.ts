@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../database/store.js';
 import { packLines, parseReadingDatagram, serializeAck, type Reading } from '../protocol/meter-protocol.js';
 import { ThrottledWarning } from './log-throttle.js';
+import type { MeterAuthenticator } from './meter-authentication.js';
 
 /** A reading further ahead of the server clock than this is rejected. */
 export const MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000;
@@ -23,6 +24,8 @@ export interface UdpIngestOptions {
   readonly receiveBufferBytes: number;
   /** Readings received but not yet stored past which datagrams are dropped. */
   readonly maxPendingReadings?: number;
+  /** Which readings are authentic; all are when absent. */
+  readonly authenticator?: MeterAuthenticator;
 }
 
 export const DEFAULT_MAX_PENDING_READINGS = 200_000;
@@ -43,10 +46,12 @@ export interface IngestCounters {
   shed: number;
   /** Readings the store refused: new meters past its meter limit. */
   refused: number;
+  /** Readings unsigned or wrongly signed where a signature is required. */
+  unauthenticated: number;
 }
 
 export class UdpIngest {
-  readonly counters: IngestCounters = { datagrams: 0, readings: 0, stored: 0, duplicates: 0, rejected: 0, malformed: 0, acksSent: 0, storeFailures: 0, shed: 0, refused: 0 };
+  readonly counters: IngestCounters = { datagrams: 0, readings: 0, stored: 0, duplicates: 0, rejected: 0, malformed: 0, acksSent: 0, storeFailures: 0, shed: 0, refused: 0, unauthenticated: 0 };
   private readonly options: UdpIngestOptions;
   private readonly socket: Socket;
   private readonly pending = new Set<Promise<void>>();
@@ -55,6 +60,7 @@ export class UdpIngest {
   private readonly storeWarning: ThrottledWarning;
   private readonly shedWarning: ThrottledWarning;
   private readonly refusedWarning: ThrottledWarning;
+  private readonly unauthenticatedWarning: ThrottledWarning;
   private readonly maxPending: number;
   /** Readings collected or handed to the store and not yet settled. */
   private pendingReadings = 0;
@@ -72,6 +78,7 @@ export class UdpIngest {
     this.storeWarning = new ThrottledWarning(options.logger, 'could not store readings; not acknowledged, meters will resend');
     this.shedWarning = new ThrottledWarning(options.logger, 'store behind: dropping datagrams until it catches up (meters resend)');
     this.refusedWarning = new ThrottledWarning(options.logger, 'meter limit reached: readings of new matriculas refused (MAX_MEDIDORES)');
+    this.unauthenticatedWarning = new ThrottledWarning(options.logger, 'rejected readings without a valid signature');
     this.maxPending = options.maxPendingReadings ?? DEFAULT_MAX_PENDING_READINGS;
   }
 
@@ -106,13 +113,22 @@ export class UdpIngest {
       this.malformedWarning.warn({ from: `${sender.address}:${sender.port}`, errors: errors.slice(0, 5), malformedTotal: counters.malformed });
     }
     const latestAllowed = Date.now() + MAX_CLOCK_AHEAD_MS;
+    const authenticator = this.options.authenticator;
     const readings: Reading[] = [];
+    let future = 0;
+    let unauthenticated = 0;
     for (const reading of values) {
-      if (reading.timestamp > latestAllowed) counters.rejected++;
+      if (authenticator !== undefined && !authenticator.accepts(reading)) unauthenticated++;
+      else if (reading.timestamp > latestAllowed) future++;
       else readings.push(reading);
     }
-    if (readings.length < values.length) {
+    if (future > 0) {
+      counters.rejected += future;
       this.futureWarning.warn({ from: `${sender.address}:${sender.port}`, rejectedTotal: counters.rejected });
+    }
+    if (unauthenticated > 0) {
+      counters.unauthenticated += unauthenticated;
+      this.unauthenticatedWarning.warn({ from: `${sender.address}:${sender.port}`, unauthenticatedTotal: counters.unauthenticated });
     }
     if (readings.length === 0) return;
     counters.readings += readings.length;

@@ -5,7 +5,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type RemoteInfo } from 'node:dgram';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
@@ -95,6 +95,19 @@ t.test('a meter process against a real server: readings arrive, the register gro
   const readings = await loggedReadings(dataDir, '09812389');
   checkStoredOnceInOrder(t, readings, final!.produced);
   t.ok(readings[0]!.consumo >= 1000.5, 'starts from --inicial');
+});
+
+t.test('a meter given its key signs every reading: a server that requires signatures stores them all', async (t) => {
+  const dataDir = await tempDir(t);
+  const keysFile = join(dataDir, 'chaves-medidores.txt');
+  await writeFile(keysFile, `09812389;${'5a'.repeat(32)}\n`);
+  const server = await startTestServer(t, { dataDir, env: { AUTENTICACAO_MEDIDORES: 'obrigatoria' } });
+  const meter = startMeter(t, ['--matricula', '09812389', '--porta', String(server.udp.port), '--chaves', keysFile, ...FAST]);
+  await meter.until((stats) => stats.acknowledged >= 10);
+  const { final } = await meter.stop();
+  t.equal(final?.pending, 0);
+  t.equal(server.ingest.counters.unauthenticated, 0, 'no reading was refused');
+  checkStoredOnceInOrder(t, await loggedReadings(dataDir, '09812389'), final!.produced);
 });
 
 /** A UDP relay between meters and server that drops what `drop()` says. */

@@ -1,9 +1,8 @@
 import fc from 'fast-check';
 import t from 'tap';
+import { registerArbitrary } from './arbitraries.js';
 import { divideRoundHalfUp, formatDecimal, formatRegister, isRegister, parseDecimal, parseRegister } from '../../protocol/decimal.js';
 
-/** Registers the protocol allows: up to 15 significant digits, up to 3 decimals. */
-export const registerArbitrary = fc.bigInt({ min: 0n, max: 10n ** 15n - 1n });
 
 t.test('formatting then parsing a register is the identity', async () => {
   fc.assert(

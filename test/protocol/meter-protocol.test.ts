@@ -73,7 +73,7 @@ t.test('malformed lines are reported one by one; the valid lines of the datagram
     'MEDICAO;1;2026-11-20T23:40:00Z;NaN',
     'MEDICAO;1;2026-11-20T23:40:00Z;1e9',
     'MEDICAO;1;2026-11-20T23:40:00Z',
-    'MEDICAO;1;2026-11-20T23:40:00Z;1;extra',
+    'MEDICAO;1;2026-11-20T23:40:00Z;1;extra', // a fifth field is a MAC, and this is none
     'LEITURA;1;2026-11-20T23:40:00Z;1',
     '',
     'MEDICAO;09812389;2026-11-20T23:42:00.1Z;0.125',
@@ -97,7 +97,7 @@ t.test('malformed lines are reported one by one; the valid lines of the datagram
       [7, 'INVALID_CONSUMO'],
       [8, 'INVALID_CONSUMO'],
       [9, 'FIELD_COUNT'],
-      [10, 'FIELD_COUNT'],
+      [10, 'INVALID_SIGNATURE'],
       [11, 'UNKNOWN_RECORD'],
       [12, 'EMPTY_LINE'],
     ],

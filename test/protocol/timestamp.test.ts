@@ -1,10 +1,9 @@
 import fc from 'fast-check';
 import t from 'tap';
+import { instantArbitrary, MAX_INSTANT } from './arbitraries.js';
 import { formatIsoTimestamp, formatLegacyTimestamp, isValidTimeZone, parseIsoTimestamp, parseLegacyTimestamp } from '../../protocol/timestamp.js';
 
-const MIN = Date.UTC(1970, 0, 1);
-const MAX = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-export const instantArbitrary = fc.integer({ min: MIN, max: MAX });
+const MAX = MAX_INSTANT;
 
 t.test('ISO timestamps round-trip', async () => {
   fc.assert(
