@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { openStore } from '../database/open-store.js';
 import type { Request, RequestHead } from '../protocol/http/request-parser.js';
+import { loadApiAccess } from '../server/api-access.js';
 import { buildRouter, CORS_ORIGIN } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { Responder } from '../server/http/responder.js';
@@ -16,7 +17,7 @@ import { Responder } from '../server/http/responder.js';
 const config = loadConfig();
 const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
 const { store } = await openStore(config, logger);
-const responder = new Responder({ router: buildRouter(store, config), logger, corsOrigin: CORS_ORIGIN });
+const responder = new Responder({ router: buildRouter(store, config, await loadApiAccess(config)), logger, corsOrigin: CORS_ORIGIN });
 
 function toRequest(message: IncomingMessage, body: Buffer): Request {
   const target = message.url ?? '/';

@@ -17,6 +17,7 @@ import { alertaConsumoRoute } from './routes/alerta-consumo.js';
 import { gerarFaturaRoute } from './routes/gerar-fatura.js';
 import { ultimaMedicaoRoute } from './routes/ultima-medicao.js';
 import { validacaoUsuarioRoute } from './routes/validacao-usuario.js';
+import { loadApiAccess, type ApiAccess } from './api-access.js';
 import { loadMeterAuthenticator } from './meter-authentication.js';
 import { UdpIngest } from './udp-ingest.js';
 
@@ -25,8 +26,13 @@ export const SEED_CUSTOMERS_FILE = fileURLToPath(new URL('../../resources/client
 export const CORS_ORIGIN = '*';
 
 /** Every route of the API over one store. */
-export function buildRouter(store: Store, config: Pick<Config, 'tariff'>): Router {
-  return new Router([validacaoUsuarioRoute(store), ultimaMedicaoRoute(store), gerarFaturaRoute(store, config.tariff), alertaConsumoRoute(store)]);
+export function buildRouter(store: Store, config: Pick<Config, 'tariff'>, access: ApiAccess): Router {
+  return new Router([
+    validacaoUsuarioRoute(store, access),
+    ultimaMedicaoRoute(store, access),
+    gerarFaturaRoute(store, config.tariff, access),
+    alertaConsumoRoute(store, access),
+  ]);
 }
 
 export interface RunningServer {
@@ -46,8 +52,9 @@ export interface RunningServer {
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const authenticator = await loadMeterAuthenticator(config);
+  const access = await loadApiAccess(config);
   const { store, description } = await openStore(config, logger.child({ component: 'store' }), SEED_CUSTOMERS_FILE);
-  const router = buildRouter(store, config);
+  const router = buildRouter(store, config, access);
   const httpLogger = logger.child({ component: 'http' });
   const httpServer = new HttpServer({
     responder: new Responder({ router, logger: httpLogger, corsOrigin: CORS_ORIGIN }),

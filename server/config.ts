@@ -9,6 +9,9 @@ import { z } from 'zod';
 import { isValidTimeZone } from '../protocol/timestamp.js';
 import { parseTariff, type Tariff } from './consumption.js';
 
+/** A key that signs API tokens: 32 to 64 bytes in hex. */
+export const SECRET_HEX_PATTERN = /^(?:[0-9a-fA-F]{2}){32,64}$/;
+
 /** The meter keys file's name in DATA_DIR when CHAVES_MEDIDORES is not set. */
 export const METER_KEYS_FILE = 'chaves-medidores.txt';
 
@@ -150,7 +153,7 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   meterAuthentication: z.enum(['opcional', 'obrigatoria'], { error: 'must be opcional (only meters with a key sign) or obrigatoria (every reading signed)' }),
   meterKeysFile: z.string(),
   apiAuthentication: z.enum(['aberta', 'obrigatoria'], { error: 'must be aberta (no token, as the original) or obrigatoria (Bearer token)' }),
-  apiSecret: z.string().regex(/^(|(?:[0-9a-fA-F]{2}){32,64})$/, 'must be 32 to 64 bytes in hex (64 to 128 hex digits)'),
+  apiSecret: z.string().refine((text) => text === '' || SECRET_HEX_PATTERN.test(text), 'must be 32 to 64 bytes in hex (64 to 128 hex digits)'),
   apiTokenLifetimeS: wholeNumber(60, 31_536_000),
 };
 

@@ -123,6 +123,17 @@ export async function exchange(
   return { responses: parseResponses(raw, options.headOnly).responses, closed, raw };
 }
 
+/**
+ * An answer's body without what differs between two servers answering the
+ * same data: the token /validacao-usuario issues (each server signs its own).
+ */
+export function comparableBody(body: string): string {
+  const json = JSON.parse(body) as Record<string, unknown>;
+  delete json.token;
+  delete json.expira_em;
+  return JSON.stringify(json);
+}
+
 /** A request with CRLF line ends; `body` sets Content-Length. */
 export function request(method: string, target: string, options: { headers?: Record<string, string>; body?: string } = {}): string {
   const headers: Record<string, string> = { Host: 'localhost', ...options.headers };

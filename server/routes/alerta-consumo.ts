@@ -2,12 +2,13 @@
 import type { Store } from '../../database/store.js';
 import { ALERT_READINGS, computeAlert, INCONSISTENT } from '../consumption.js';
 import { HttpError } from '../http/http-error.js';
+import type { ApiAccess } from '../api-access.js';
 import type { Route } from '../router.js';
 import { consumoJson } from './decimals.js';
-import { fieldsRoute, matriculaFields } from './fields.js';
+import { matriculaFields, matriculaRoute } from './fields.js';
 
-export function alertaConsumoRoute(store: Store): Route {
-  return fieldsRoute('/alerta-consumo', matriculaFields, async ({ matricula }) => {
+export function alertaConsumoRoute(store: Store, access: ApiAccess): Route {
+  return matriculaRoute('/alerta-consumo', matriculaFields, access, async ({ matricula }) => {
     const newestFirst = await store.recentReadings(matricula, ALERT_READINGS);
     if (newestFirst.length < ALERT_READINGS) {
       throw new HttpError(409, 'medicoes_insuficientes', `A matrícula ${matricula} precisa de ao menos ${ALERT_READINGS} medições para o alerta.`);

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isMatricula } from '../../protocol/meter-protocol.js';
+import type { ApiAccess } from '../api-access.js';
 import { HttpError, type ErrorDetail } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../router.js';
 
@@ -82,5 +83,20 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
 /** A route answered by POST (fields in the body) and GET (fields in the query string) alike. */
 export function fieldsRoute<T>(path: string, schema: z.ZodType<T>, answer: (fields: T) => Promise<Answer>): Route {
   const handler = (input: RouteInput): Promise<Answer> => answer(readFields(input, schema));
+  return { path, handlers: { GET: handler, POST: handler } };
+}
+
+/**
+ * A fields route about one matricula that, when the API requires tokens,
+ * answers only a token for that matricula: 401 is decided before the fields
+ * are read (nothing is told to a caller without a token), 403 after.
+ */
+export function matriculaRoute<T extends { matricula: string }>(path: string, schema: z.ZodType<T>, access: ApiAccess, answer: (fields: T) => Promise<Answer>): Route {
+  const handler = (input: RouteInput): Promise<Answer> => {
+    const claims = access.authenticate(input.request);
+    const fields = readFields(input, schema);
+    access.authorize(claims, fields.matricula);
+    return answer(fields);
+  };
   return { path, handlers: { GET: handler, POST: handler } };
 }

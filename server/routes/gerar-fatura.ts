@@ -3,12 +3,13 @@ import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import { computeInvoice, INCONSISTENT, MONEY_SCALE, type Tariff } from '../consumption.js';
 import { HttpError } from '../http/http-error.js';
+import type { ApiAccess } from '../api-access.js';
 import type { Route } from '../router.js';
 import { consumoJson, decimalJson } from './decimals.js';
-import { fieldsRoute, matriculaFields } from './fields.js';
+import { matriculaFields, matriculaRoute } from './fields.js';
 
-export function gerarFaturaRoute(store: Store, tariff: Tariff): Route {
-  return fieldsRoute('/gerar-fatura', matriculaFields, async ({ matricula }) => {
+export function gerarFaturaRoute(store: Store, tariff: Tariff, access: ApiAccess): Route {
+  return matriculaRoute('/gerar-fatura', matriculaFields, access, async ({ matricula }) => {
     const [current, previous] = await store.recentReadings(matricula, 2);
     if (current === undefined || previous === undefined) {
       throw new HttpError(409, 'medicoes_insuficientes', `A matrícula ${matricula} precisa de ao menos 2 medições para gerar fatura.`);

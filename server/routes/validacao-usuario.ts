@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { isUsername } from '../../protocol/customer-format.js';
 import type { Store } from '../../database/store.js';
+import { formatIsoTimestamp } from '../../protocol/timestamp.js';
+import type { ApiAccess } from '../api-access.js';
 import { HttpError } from '../http/http-error.js';
 import type { Route } from '../router.js';
 import { fieldsRoute, matriculaSchema } from './fields.js';
@@ -13,10 +15,15 @@ const schema = z
   })
   .refine((fields) => fields.username !== undefined || fields.matricula !== undefined, 'informe username, matricula ou ambos');
 
-export function validacaoUsuarioRoute(store: Store): Route {
+/** The customer's data and a token for the routes about its matricula (needed when AUTENTICACAO_API=obrigatoria). */
+export function validacaoUsuarioRoute(store: Store, access: ApiAccess): Route {
   return fieldsRoute('/validacao-usuario', schema, async (query) => {
     const [customer] = await store.findCustomers(query);
     if (customer === undefined) throw new HttpError(404, 'usuario_nao_cadastrado', 'Nenhum cliente cadastrado com esses dados.');
-    return { status: 200, body: { valido: true, username: customer.username, matricula: customer.matricula } };
+    const { token, expiresAt } = access.issue(customer);
+    return {
+      status: 200,
+      body: { valido: true, username: customer.username, matricula: customer.matricula, token, tipo_token: 'Bearer', expira_em: formatIsoTimestamp(expiresAt * 1000) },
+    };
   });
 }

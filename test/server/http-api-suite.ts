@@ -37,9 +37,14 @@ export async function httpApiSuite(t: Test, backend: Backend): Promise<void> {
     t.test(`${method} /validacao-usuario`, async (t) => {
       const ok = await ask('/validacao-usuario', { username: 'amancio123', matricula: '13456789' });
       checkWellFormed(t, ok);
-      t.same([ok.status, ok.json()], [200, { valido: true, username: 'amancio123', matricula: '13456789' }]);
-      t.same((await ask('/validacao-usuario', { username: 'dani' })).json(), { valido: true, username: 'dani', matricula: '09812389' });
-      t.same((await ask('/validacao-usuario', { matricula: '09812389' })).json(), { valido: true, username: 'dani', matricula: '09812389' });
+      t.equal(ok.status, 200);
+      const { token, tipo_token: tokenType, expira_em: expiresAt, ...customer } = ok.json() as Record<string, string>;
+      t.same(customer, { valido: true, username: 'amancio123', matricula: '13456789' });
+      t.match(token, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/, 'a JWT');
+      t.equal(tokenType, 'Bearer');
+      t.ok(Date.parse(expiresAt as string) > Date.now(), 'expires in the future');
+      t.has((await ask('/validacao-usuario', { username: 'dani' })).json(), { valido: true, username: 'dani', matricula: '09812389' });
+      t.has((await ask('/validacao-usuario', { matricula: '09812389' })).json(), { valido: true, username: 'dani', matricula: '09812389' });
       const wrong = await ask('/validacao-usuario', { username: 'dani', matricula: '9812389' });
       t.same([wrong.status, (wrong.json() as { erro: { codigo: string } }).erro.codigo], [404, 'usuario_nao_cadastrado']);
       const empty = await ask('/validacao-usuario', {});

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { parseAckDatagram } from '../../protocol/meter-protocol.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
-import { call, readingLine, tempDir } from '../helpers.js';
+import { call, comparableBody, readingLine, tempDir } from '../helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../server/main.js', import.meta.url));
 const IMPORT = fileURLToPath(new URL('../../database/import-cli.js', import.meta.url));
@@ -84,11 +84,11 @@ t.test('SIGTERM stores pending readings, exits 0; a restart answers the same', a
   meter.send(lines.join('\n'), first.udpPort, '127.0.0.1');
   await acked;
   const routes = ['/validacao-usuario?matricula=13456789', '/medicoes/ultima-medicao?matricula=13456789', '/gerar-fatura?matricula=13456789', '/alerta-consumo?matricula=13456789'];
-  const before = await Promise.all(routes.map((route) => call(first.httpPort, 'GET', route).then((r) => r.body)));
+  const before = await Promise.all(routes.map((route) => call(first.httpPort, 'GET', route).then((r) => comparableBody(r.body))));
   t.equal(await stop(first, 'SIGTERM'), 0);
   t.match(first.logs(), '"msg":"stopped"');
   const second = await spawnServer(t, dataDir);
-  const after = await Promise.all(routes.map((route) => call(second.httpPort, 'GET', route).then((r) => r.body)));
+  const after = await Promise.all(routes.map((route) => call(second.httpPort, 'GET', route).then((r) => comparableBody(r.body))));
   t.same(after, before);
   t.equal(JSON.parse(after[3]!).alerta, true);
   t.equal(await stop(second, 'SIGINT'), 0);
@@ -196,7 +196,7 @@ t.test('the original system’s files import and answer', async (t) => {
   t.match(again.stdout, 'readings: 0 stored, 6 already stored', 'importing twice stores nothing twice');
 
   const server = await spawnServer(t, dataDir);
-  t.same((await call(server.httpPort, 'POST', '/validacao-usuario', { username: 'joana' })).json(), { valido: true, username: 'joana', matricula: '22334455' });
+  t.has((await call(server.httpPort, 'POST', '/validacao-usuario', { username: 'joana' })).json(), { valido: true, username: 'joana', matricula: '22334455' });
   t.same((await call(server.httpPort, 'POST', '/gerar-fatura', { matricula: '13456789' })).json().valor_pagamento, 144);
   t.same((await call(server.httpPort, 'POST', '/alerta-consumo', { matricula: '13456789' })).json().periodos, [10, 10, 12, 48]);
   t.equal((await call(server.httpPort, 'POST', '/validacao-usuario', { username: 'bia.souza' })).status, 404, 'no example customers seeded into an imported directory');

@@ -1,0 +1,96 @@
+/**
+ * Who may read what through the API: tokens issued by /validacao-usuario
+ * and, with AUTENTICACAO_API=obrigatoria, checked on the other routes
+ * (RFC 6750 Bearer tokens: 401 without a valid one, 403 for a matricula
+ * the token does not belong to).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { signToken, verifyToken, type TokenClaims } from '../protocol/api-token.js';
+import type { Request } from '../protocol/http/request-parser.js';
+import type { Customer } from '../database/store.js';
+import { ConfigError, SECRET_HEX_PATTERN, type Config } from './config.js';
+import { HttpError } from './http/http-error.js';
+
+/** Where the API key is kept when API_SEGREDO is not set. */
+export const API_SECRET_FILE = 'segredo-api';
+const SECRET_BYTES = 32;
+const REALM = 'consumo-inteligente';
+
+export interface IssuedToken {
+  readonly token: string;
+  /** Seconds since the epoch. */
+  readonly expiresAt: number;
+}
+
+export class ApiAccess {
+  readonly required: boolean;
+  private readonly key: Buffer;
+  private readonly lifetimeS: number;
+  private readonly nowSeconds: () => number;
+
+  constructor(options: { key: Buffer; required: boolean; lifetimeS: number; nowSeconds?: () => number }) {
+    this.key = options.key;
+    this.required = options.required;
+    this.lifetimeS = options.lifetimeS;
+    this.nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  issue(customer: Customer): IssuedToken {
+    const iat = this.nowSeconds();
+    const exp = iat + this.lifetimeS;
+    return { token: signToken({ sub: customer.matricula, username: customer.username, iat, exp }, this.key), expiresAt: exp };
+  }
+
+  /** The request's token claims when tokens are required (401 without a valid one); undefined when the API is open. */
+  authenticate(request: Request): TokenClaims | undefined {
+    if (!this.required) return undefined;
+    const authorization = request.head.headers.get('authorization');
+    // RFC 6750 §2.1: `Bearer` is case-insensitive, one or more spaces, then the token.
+    const match = authorization === undefined ? null : /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization);
+    if (match === null) {
+      throw new HttpError(401, 'nao_autenticado', 'Envie o token de /validacao-usuario no cabeçalho Authorization: Bearer <token>.', {
+        headers: [['WWW-Authenticate', `Bearer realm="${REALM}"`]],
+      });
+    }
+    const result = verifyToken(match[1] as string, this.key, this.nowSeconds());
+    if ('problem' in result) {
+      const message = result.problem === 'EXPIRED' ? 'O token expirou; obtenha outro em /validacao-usuario.' : 'Token inválido.';
+      throw new HttpError(401, 'token_invalido', message, {
+        headers: [['WWW-Authenticate', `Bearer realm="${REALM}", error="invalid_token", error_description="${result.problem === 'EXPIRED' ? 'expired' : 'invalid'}"`]],
+      });
+    }
+    return result.claims;
+  }
+
+  /** 403 unless the claims (from `authenticate`) cover `matricula`. */
+  authorize(claims: TokenClaims | undefined, matricula: string): void {
+    if (claims !== undefined && claims.sub !== matricula) {
+      throw new HttpError(403, 'acesso_negado', `Este token não dá acesso à matrícula ${matricula}.`);
+    }
+  }
+}
+
+/**
+ * The key that signs tokens: API_SEGREDO, else the one kept in
+ * DATA_DIR/segredo-api (created on first start, readable by its owner only),
+ * so tokens outlive restarts. An open API with no key configured gets a
+ * fresh one per start and writes nothing.
+ */
+export async function loadApiAccess(config: Pick<Config, 'apiSecret' | 'apiAuthentication' | 'apiTokenLifetimeS' | 'dataDir'>): Promise<ApiAccess> {
+  const required = config.apiAuthentication === 'obrigatoria';
+  const options = { required, lifetimeS: config.apiTokenLifetimeS };
+  if (config.apiSecret !== '') return new ApiAccess({ ...options, key: Buffer.from(config.apiSecret, 'hex') });
+  if (!required) return new ApiAccess({ ...options, key: randomBytes(SECRET_BYTES) });
+  const path = join(config.dataDir, API_SECRET_FILE);
+  try {
+    await mkdir(config.dataDir, { recursive: true });
+    await writeFile(path, `${randomBytes(SECRET_BYTES).toString('hex')}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError('API_SEGREDO', `not set, and ${path} cannot be created: ${(error as Error).message}`);
+  }
+  const hex = (await readFile(path, 'latin1')).trim();
+  if (!SECRET_HEX_PATTERN.test(hex)) throw new ConfigError('API_SEGREDO', `not set, and ${path} does not hold 32 to 64 bytes in hex`);
+  return new ApiAccess({ ...options, key: Buffer.from(hex, 'hex') });
+}
