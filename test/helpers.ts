@@ -6,6 +6,7 @@ import { createSocket } from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
@@ -30,6 +31,26 @@ export async function startTestServer(t: Test, options: { dataDir?: string; env?
   const server = await startServer(testConfig(dataDir, options.env), silentLogger);
   t.teardown(() => server.close());
   return server;
+}
+
+export interface LogLine {
+  readonly level: number;
+  readonly msg: string;
+  readonly [field: string]: unknown;
+}
+
+/** Like startTestServer, keeping every log line (info and up) for the test to read. */
+export async function startLoggedServer(t: Test, options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<{ server: RunningServer; lines: LogLine[] }> {
+  const lines: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as LogLine);
+      done();
+    },
+  });
+  const server = await startServer(testConfig(options.dataDir ?? (await tempDir(t)), options.env), pino({ level: 'info' }, sink));
+  t.teardown(() => server.close());
+  return { server, lines };
 }
 
 export interface RawResponse {

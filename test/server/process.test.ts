@@ -6,12 +6,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { parseAckDatagram } from '../../protocol/meter-protocol.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
-import { call, comparableBody, readingLine, tempDir } from '../helpers.js';
+import { call, comparableBody, parseResponses, readingLine, tempDir } from '../helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../server/main.js', import.meta.url));
 const IMPORT = fileURLToPath(new URL('../../database/import-cli.js', import.meta.url));
@@ -94,15 +95,45 @@ t.test('SIGTERM stores pending readings, exits 0; a restart answers the same', a
   t.equal(await stop(second, 'SIGINT'), 0);
 });
 
-t.test('kill -9 mid-ingest never loses an acknowledged reading', async (t) => {
+/** Rounds of the crash loops; more with CRASH_ROUNDS (e.g. 50 for a long soak). */
+const CRASH_ROUNDS = Number(process.env.CRASH_ROUNDS ?? 5);
+
+/** Sends GET requests back to back on one keep-alive connection until it closes; the statuses it got. */
+function httpLoad(port: number): Promise<number[]> {
+  const statuses: number[] = [];
+  const socket = connect(port, '127.0.0.1');
+  const ask = (): boolean => socket.write(`GET /alerta-consumo?matricula=${statuses.length % 50} HTTP/1.1\r\nHost: a\r\n\r\n`);
+  let buffered: Buffer = Buffer.alloc(0);
+  socket.on('connect', ask);
+  socket.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    const { responses, rest } = parseResponses(buffered);
+    buffered = rest;
+    for (const response of responses) statuses.push(response.status);
+    if (responses.length > 0 && !socket.destroyed) ask();
+  });
+  socket.on('error', () => undefined);
+  return new Promise((resolve) => socket.on('close', () => resolve(statuses)));
+}
+
+/**
+ * Meters stream readings (stop-and-wait per meter) while the server is
+ * stopped by `signal` at a random moment, CRASH_ROUNDS times; a last start
+ * must hold every acknowledged reading exactly once. With SIGTERM, HTTP
+ * clients are busy too, every stop must be clean (exit 0, no torn line) and
+ * every request answered must have been answered properly.
+ */
+async function stopLoop(t: Test, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
   const dataDir = await tempDir(t);
   const METERS = 50;
   /** Per matricula: timestamps acknowledged so far. */
   const acked = new Map<string, Set<number>>();
   const start = Date.now() - 60 * 60_000;
   let sequence = 0;
-  for (let round = 0; round < 3; round++) {
+  const httpStatuses: number[] = [];
+  for (let round = 0; round < CRASH_ROUNDS; round++) {
     const server = await spawnServer(t, dataDir);
+    if (signal === 'SIGTERM' && round > 0) t.match(server.logs(), '"tornBytes":0', `round ${round}: the last stop left no half-written line`);
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
     // Stop-and-wait per meter: the next reading goes once the previous is acked.
@@ -126,13 +157,20 @@ t.test('kill -9 mid-ingest never loses an acknowledged reading', async (t) => {
       next.set(`${m}`, start + ++sequence);
       send(`${m}`);
     }
+    const clients = signal === 'SIGTERM' ? [httpLoad(server.httpPort), httpLoad(server.httpPort)] : [];
     await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 500));
-    await stop(server, 'SIGKILL');
+    const code = await stop(server, signal);
+    if (signal === 'SIGTERM') t.equal(code, 0, `round ${round}: SIGTERM under load exits 0`);
+    for (const statuses of await Promise.all(clients)) httpStatuses.push(...statuses);
     socket.close();
   }
   const total = [...acked.values()].reduce((sum, set) => sum + set.size, 0);
-  t.ok(total > METERS * 3, `acknowledged ${total} readings across 3 crashes`);
-  // A fourth start recovers the log (cutting a torn line if any) and must hold every ack.
+  t.ok(total > METERS * CRASH_ROUNDS, `acknowledged ${total} readings across ${CRASH_ROUNDS} stops by ${signal}`);
+  if (signal === 'SIGTERM') {
+    t.ok(httpStatuses.length > 100, `${httpStatuses.length} HTTP answers meanwhile`);
+    t.same(new Set(httpStatuses.filter((status) => status !== 200 && status !== 404 && status !== 409)), new Set(), 'every one a proper answer');
+  }
+  // A last start recovers the log (cutting a torn line if any) and must hold every ack.
   const last = await spawnServer(t, dataDir);
   const log = await readFile(join(dataDir, 'medicoes.log'), 'utf8');
   const stored = new Map<string, number>();
@@ -153,7 +191,11 @@ t.test('kill -9 mid-ingest never loses an acknowledged reading', async (t) => {
   t.equal(missing, 0, 'every acknowledged reading is in the log');
   t.equal(repeated, 0, 'and only once');
   t.equal(await stop(last, 'SIGTERM'), 0);
-});
+}
+
+t.test('kill -9 mid-ingest, again and again, never loses an acknowledged reading', (t) => stopLoop(t, 'SIGKILL'));
+
+t.test('SIGTERM while meters and HTTP clients are busy: clean stops, nothing acknowledged lost', (t) => stopLoop(t, 'SIGTERM'));
 
 t.test('the original system’s files import and answer', async (t) => {
   const dir = await tempDir(t);

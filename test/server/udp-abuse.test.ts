@@ -5,26 +5,9 @@
  * limit, load shed by dropping and counting), and logging stays bounded.
  */
 import { createSocket } from 'node:dgram';
-import { Writable } from 'node:stream';
 import fc from 'fast-check';
-import { pino } from 'pino';
-import t, { type Test } from 'tap';
-import { startServer } from '../../server/app.js';
-import { readingLine, recentTimestamps, tempDir, testConfig, udpClient } from '../helpers.js';
-
-/** A server whose log lines are kept for counting. */
-async function startLoggedServer(t: Test, env: Record<string, string>) {
-  const lines: Array<{ level: number; msg: string }> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push(JSON.parse(line) as { level: number; msg: string });
-      done();
-    },
-  });
-  const server = await startServer(testConfig(await tempDir(t), env), pino({ level: 'info' }, sink));
-  t.teardown(() => server.close());
-  return { server, lines };
-}
+import t from 'tap';
+import { readingLine, recentTimestamps, startLoggedServer, udpClient } from '../helpers.js';
 
 /** Lines that are not readings the protocol accepts, and the datagrams built from them. */
 const HOSTILE_LINES = [
@@ -53,7 +36,7 @@ const hostileDatagram = fc.oneof(
 );
 
 t.test('hostile datagrams between a real meter\'s readings: every reading stored once and acknowledged, nothing else', async (t) => {
-  const { server, lines } = await startLoggedServer(t, {});
+  const { server, lines } = await startLoggedServer(t);
   const meter = await udpClient(t, server.udp.port);
   const attacker = createSocket('udp4');
   t.teardown(() => attacker.close());
@@ -72,7 +55,7 @@ t.test('hostile datagrams between a real meter\'s readings: every reading stored
 });
 
 t.test('20,000 invented matriculas: the meter limit bounds memory, real meters keep being served', async (t) => {
-  const { server } = await startLoggedServer(t, { MAX_MEDIDORES: '1000' });
+  const { server } = await startLoggedServer(t, { env: { MAX_MEDIDORES: '1000' } });
   const meter = await udpClient(t, server.udp.port);
   const [before, after] = recentTimestamps(2, 3);
   t.equal(await meter.sendForAck(readingLine('13456789', before as string, 1)), `ACK;13456789;${before}`);
@@ -96,7 +79,7 @@ t.test('20,000 invented matriculas: the meter limit bounds memory, real meters k
 });
 
 t.test('a flood past what the store takes is shed by dropping and counting; the server keeps storing afterwards', async (t) => {
-  const { server, lines } = await startLoggedServer(t, { UDP_MAX_PENDENTES: '100' });
+  const { server, lines } = await startLoggedServer(t, { env: { UDP_MAX_PENDENTES: '100' } });
   const flooders = await Promise.all(
     Array.from({ length: 4 }, async () => {
       const socket = createSocket('udp4');
