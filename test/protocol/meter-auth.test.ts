@@ -8,6 +8,14 @@ const options = { legacyTimeZone: 'UTC' };
 const key = fc.uint8Array({ minLength: MIN_KEY_BYTES, maxLength: MAX_KEY_BYTES }).map((bytes) => Buffer.from(bytes));
 const reading = fc.record({ matricula: fc.stringMatching(/^\d{1,20}$/), timestamp: instantArbitrary, consumo: registerArbitrary });
 
+t.test('the MAC matches an independent HMAC-SHA256 (openssl dgst -mac HMAC), the example in protocol/README.md', async () => {
+  const key = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');
+  t.equal(
+    signLine('MEDICAO;13456789;2026-11-20T23:40:00.000Z;1302', key),
+    'MEDICAO;13456789;2026-11-20T23:40:00.000Z;1302;8b1fa99e17142aee1e8fd5cfbbc3468716f1c4971aca466111919a9c4cccf3a2',
+  );
+});
+
 t.test('a signed line parses to the same reading, and its MAC verifies under its key only', async () => {
   fc.assert(
     fc.property(reading, key, key, (value, right, wrong) => {
