@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { RequestParser, type ParseStep, type Request } from '../../protocol/http/request-parser.js';
 import { splitAt } from '../helpers.js';
+import { REJECTED } from './rejected-requests.js';
 
 type Outcome = { requests: Request[]; error?: { code: string; status: number } };
 
@@ -56,50 +57,6 @@ t.test('skips empty lines before a request, accepts absolute-form and asterisk-f
   t.equal(requests[1]?.head.path, '*');
 });
 
-// Raw request -> expected parse error code and status. Every row is a framing
-// the parser must refuse rather than guess at (RFC 9112).
-const REJECTED: ReadonlyArray<readonly [string, string, string, number]> = [
-  ['bare LF line ends', 'GET / HTTP/1.1\nHost: a\n\n', 'INVALID_LINE_ENDING', 400],
-  ['bare LF after a header', 'GET / HTTP/1.1\r\nHost: a\n\r\n', 'INVALID_LINE_ENDING', 400],
-  ['bare CR in a header value', 'GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n', 'INVALID_HEADER_VALUE', 400],
-  ['NUL in a header value', 'GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n', 'INVALID_HEADER_VALUE', 400],
-  ['obsolete line folding', 'GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n', 'OBSOLETE_LINE_FOLDING', 400],
-  ['space before the colon', 'GET / HTTP/1.1\r\nHost : a\r\n\r\n', 'INVALID_HEADER_TOKEN', 400],
-  ['header without colon', 'GET / HTTP/1.1\r\nHost: a\r\nnocolon\r\n\r\n', 'INVALID_HEADER_TOKEN', 400],
-  ['empty header name', 'GET / HTTP/1.1\r\nHost: a\r\n: x\r\n\r\n', 'INVALID_HEADER_TOKEN', 400],
-  ['two spaces in the request line', 'GET  / HTTP/1.1\r\nHost: a\r\n\r\n', 'INVALID_METHOD', 400],
-  ['missing version', 'GET /\r\nHost: a\r\n\r\n', 'INVALID_METHOD', 400],
-  ['bad method token', 'G(T / HTTP/1.1\r\nHost: a\r\n\r\n', 'INVALID_METHOD', 400],
-  ['control byte in the target', 'GET /a\x01b HTTP/1.1\r\nHost: a\r\n\r\n', 'INVALID_URL', 400],
-  ['relative target', 'GET abc HTTP/1.1\r\nHost: a\r\n\r\n', 'INVALID_URL', 400],
-  ['asterisk without OPTIONS', 'GET * HTTP/1.1\r\nHost: a\r\n\r\n', 'INVALID_URL', 400],
-  ['malformed version', 'GET / HTTP/1\r\nHost: a\r\n\r\n', 'INVALID_VERSION', 400],
-  ['lower-case version', 'GET / http/1.1\r\nHost: a\r\n\r\n', 'INVALID_VERSION', 400],
-  ['HTTP/2.0', 'GET / HTTP/2.0\r\nHost: a\r\n\r\n', 'UNSUPPORTED_VERSION', 505],
-  ['HTTP/1.2', 'GET / HTTP/1.2\r\nHost: a\r\n\r\n', 'UNSUPPORTED_VERSION', 505],
-  ['HTTP/1.1 without Host', 'GET / HTTP/1.1\r\n\r\n', 'MISSING_HOST', 400],
-  ['two Host fields', 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 'DUPLICATE_HOST', 400],
-  ['Content-Length and Transfer-Encoding', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 'TRANSFER_ENCODING_WITH_CONTENT_LENGTH', 400],
-  ['Transfer-Encoding in HTTP/1.0', 'POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 'TRANSFER_ENCODING_IN_HTTP_1_0', 400],
-  ['duplicate Content-Length, same value', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na', 'DUPLICATE_CONTENT_LENGTH', 400],
-  ['conflicting Content-Length list', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 2\r\n\r\na', 'DUPLICATE_CONTENT_LENGTH', 400],
-  ['negative Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n', 'INVALID_CONTENT_LENGTH', 400],
-  ['hex Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x10\r\n\r\n', 'INVALID_CONTENT_LENGTH', 400],
-  ['chunked not last', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n', 'INVALID_TRANSFER_ENCODING', 400],
-  ['chunked twice', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n', 'INVALID_TRANSFER_ENCODING', 400],
-  ['empty coding', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ,chunked\r\n\r\n', 'INVALID_TRANSFER_ENCODING', 400],
-  ['unknown coding', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n', 'UNSUPPORTED_TRANSFER_CODING', 501],
-  ['invalid chunk size', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'INVALID_CHUNK', 400],
-  ['chunk size with sign', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n', 'INVALID_CHUNK', 400],
-  ['chunk data longer than its size', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n', 'INVALID_CHUNK', 400],
-  ['chunk size LF only', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\nab\r\n0\r\n\r\n', 'INVALID_LINE_ENDING', 400],
-  ['huge chunk size', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\n', 'BODY_TOO_LARGE', 413],
-  ['body over 64 KiB by Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 65537\r\n\r\n', 'BODY_TOO_LARGE', 413],
-  ['unknown expectation', 'POST / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\na', 'UNSUPPORTED_EXPECTATION', 417],
-  ['header section over 16 KiB', `GET / HTTP/1.1\r\nHost: a\r\nX: ${'a'.repeat(16 * 1024)}\r\n\r\n`, 'HEADER_OVERFLOW', 431],
-  ['header section over 16 KiB, never ending', `GET / HTTP/1.1\r\nHost: a\r\nX: ${'a'.repeat(17 * 1024)}`, 'HEADER_OVERFLOW', 431],
-  ['more than 100 fields', `GET / HTTP/1.1\r\nHost: a\r\n${'X: 1\r\n'.repeat(101)}\r\n`, 'HEADER_OVERFLOW', 431],
-];
 
 t.test('refuses malformed and ambiguous framing with a typed error', async () => {
   for (const [name, text, code, status] of REJECTED) {

@@ -11,7 +11,8 @@
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import t from 'tap';
-import { connectRaw, request, splitAt, startTestServer } from '../helpers.js';
+import { connectRaw, exchange, request, splitAt, startTestServer } from '../helpers.js';
+import { REJECTED } from '../protocol/rejected-requests.js';
 
 const CASES = Number(process.env.FUZZ_CASES ?? 2000);
 /** A connection the client has half-closed must be closed by the server well within this. */
@@ -164,6 +165,17 @@ async function wellBehavedClient(): Promise<{ ask(): Promise<string>; close(): v
     close: () => socket.destroy(),
   };
 }
+
+t.test('every ambiguous or malformed framing (the parser table) gets its status over a socket, as JSON, and the connection closed', async (t) => {
+  for (const [name, text, , status] of REJECTED) {
+    // The client does not half-close: the server must close by itself (RFC 9112 §9.6 after a framing error).
+    const result = await exchange(port, [Buffer.from(text, 'latin1')], { count: 1, waitForClose: true, timeoutMs: 3000 });
+    t.equal(result.responses[0]?.status, status, name);
+    t.type(result.responses[0]?.json().erro.codigo, 'string', `${name}: JSON error`);
+    t.equal(result.responses[0]?.headers.get('connection'), 'close', `${name}: Connection: close`);
+    t.ok(result.closed, `${name}: closed by the server`);
+  }
+});
 
 t.test(`${CASES} random and mutated requests, split anywhere: well-formed answers, closed connections, no leaks`, async (t) => {
   const control = await wellBehavedClient();
