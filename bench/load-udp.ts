@@ -1,5 +1,5 @@
 /**
- * `npm run load:udp -- --medidores 10000 --taxa 50000 --duracao 10`
+ * `npm run load:udp -- --medidores 10000 --taxa 50000 --duracao 10 [--lixo 20000]`
  * Sends readings from many simulated meters (one reading per datagram) at a
  * target aggregate rate, then lets the senders resend what was not
  * acknowledged, stops the server and checks its store: readings sent,
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     remetentes: { type: 'string', default: '1' },
     storage: { type: 'string', default: 'arquivos' },
     'udp-buffer-recepcao': { type: 'string', default: String(8 * 1024 * 1024) },
+    lixo: { type: 'string', default: '0' },
   },
   strict: true,
 });
@@ -48,12 +49,19 @@ try {
     drainS: number('drenagem', 0),
     senders: number('remetentes', 1),
     receiveBuffer: number('udp-buffer-recepcao', 4096),
+    garbageRate: number('lixo', 0),
   });
   process.stdout.write(
     `load:udp ${result.meters} meters, target ${result.targetRate}/s for ${result.durationS} s (${result.storage}; receive buffer granted ${result.receiveBufferBytes} bytes)\n` +
       `sent ${result.sent} (${Math.round(result.sentRate)}/s) | acknowledged ${result.acknowledged} | stored ${result.stored} | ` +
       `lost ${result.lost} | acknowledged but missing ${result.acknowledgedMissing} | acknowledged while sending ${result.acknowledgedWhileSending} (${Math.round(result.keptUpRate)}/s)\n`,
   );
+  if (result.garbageSent > 0) {
+    const counters = result.serverCounters;
+    process.stdout.write(
+      `meanwhile ${result.garbageSent} hostile datagrams (${Math.round(result.garbageSent / result.durationS)}/s) | server counted: ${counters === undefined ? 'unknown' : `malformed lines ${counters.malformed}, shed datagrams ${counters.shed}, unauthenticated ${counters.unauthenticated}`} | server RSS peak ${Math.round(result.serverRssBytes / 2 ** 20)} MiB\n`,
+    );
+  }
   if (result.acknowledgedMissing > 0) process.exitCode = 1;
 } finally {
   await rm(dir, { recursive: true, force: true });

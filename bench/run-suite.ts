@@ -164,17 +164,28 @@ async function udpRun(storage: 'arquivos' | 'postgres', rate: number, meters = 1
 /** Kept up: acknowledged during the sending phase, nothing lost after the resend phase. */
 const keptUp = (result: UdpLoadResult): boolean => result.acknowledgedWhileSending >= 0.99 * result.sent && result.lost === 0;
 
-async function highestKeptUpRate(storage: 'arquivos' | 'postgres', rates: readonly number[], databaseUrl?: string): Promise<{ rate: number; runs: UdpLoadResult[] }> {
-  let best = 0;
+/**
+ * The search steps up until a rate is not kept up; the highest that was is
+ * then run RUNS more times, and must be kept up in most of them, else the
+ * rate below it is tried: a rate kept up only once by luck is not reported.
+ */
+async function highestKeptUpRate(storage: 'arquivos' | 'postgres', rates: readonly number[], databaseUrl?: string): Promise<{ rate: number; runs: UdpLoadResult[]; kept: number }> {
+  const passed: number[] = [];
   for (const rate of rates) {
     const result = await udpRun(storage, rate, 10_000, databaseUrl);
     say(`  - ${storage} at ${rate}/s target: sent ${Math.round(result.sentRate)}/s, acknowledged while sending ${Math.round(result.keptUpRate)}/s, lost ${result.lost}, acknowledged but missing ${result.acknowledgedMissing}`);
     if (!keptUp(result)) break;
-    best = rate;
+    passed.push(rate);
   }
-  const runs: UdpLoadResult[] = [];
-  for (let run = 0; run < RUNS && best > 0; run++) runs.push(await udpRun(storage, best, 10_000, databaseUrl));
-  return { rate: best, runs };
+  for (let i = passed.length - 1; i >= 0; i--) {
+    const rate = passed[i] as number;
+    const runs: UdpLoadResult[] = [];
+    for (let run = 0; run < RUNS; run++) runs.push(await udpRun(storage, rate, 10_000, databaseUrl));
+    const kept = runs.filter(keptUp).length;
+    if (kept * 2 > RUNS) return { rate, runs, kept };
+    say(`  - ${storage} at ${rate}/s kept up in only ${kept} of ${RUNS} repeat runs (acknowledged while sending ${spread(runs.map((r) => r.keptUpRate))}/s): trying the rate below`);
+  }
+  return { rate: 0, runs: [], kept: 0 };
 }
 
 say('## 2. UDP ingest: highest rate stored with zero loss (one reading per datagram while the server keeps up)');
@@ -195,15 +206,40 @@ for (let run = 0; run < RUNS; run++) {
 say();
 say(`Raw ceiling, a bare node:dgram receiver that only counts datagrams, blasted at ${fileRates[fileRates.length - 1]}/s by the same sender: ${spread(ceilings)} datagrams/s (receive buffer asked ${RECEIVE_BUFFER}, granted ${granted} as the kernel reports it; net.core.rmem_max caps it).`);
 say();
-say('| storage | highest rate kept up (target) | acknowledged while sending, readings/s | fraction of the raw ceiling | server RSS peak MiB |');
-say('| --- | --- | --- | --- | --- |');
+say('| storage | highest rate kept up (target) | repeat runs kept up | acknowledged while sending, readings/s | fraction of the raw ceiling | server RSS peak MiB |');
+say('| --- | --- | --- | --- | --- | --- |');
 for (const [name, ingest] of [
   ['arquivos', fileIngest],
   ['postgres', pgIngest],
 ] as const) {
   const rates = ingest.runs.map((r) => r.keptUpRate);
   say(
-    `| ${name} | ${ingest.rate} | ${rates.length > 0 ? spread(rates) : 'none kept up'} | ${rates.length > 0 ? (median(rates) / median(ceilings)).toFixed(2) : '-'} | ${rates.length > 0 ? spread(ingest.runs.map((r) => r.serverRssBytes / 2 ** 20)) : '-'} |`,
+    `| ${name} | ${ingest.rate} | ${ingest.kept} of ${RUNS} | ${rates.length > 0 ? spread(rates) : 'none kept up'} | ${rates.length > 0 ? (median(rates) / median(ceilings)).toFixed(2) : '-'} | ${rates.length > 0 ? spread(ingest.runs.map((r) => r.serverRssBytes / 2 ** 20)) : '-'} |`,
+  );
+}
+say();
+
+// 2b. Ingest under abuse -------------------------------------------------------
+const FLOOD_VALID_RATE = QUICK ? 5_000 : 40_000;
+const FLOOD_GARBAGE_RATE = QUICK ? 5_000 : 40_000;
+say(`### Ingest while flooded with hostile datagrams`);
+say();
+say(`Meters at ${FLOOD_VALID_RATE}/s (file store) while another process sends ${FLOOD_GARBAGE_RATE} hostile datagrams/s (random bytes; negative, NaN, oversized and impossible readings; malformed MAC fields).`);
+say();
+say('| valid readings acknowledged while sending /s | lost | acknowledged but missing | hostile datagrams sent /s | malformed lines counted by the server | server RSS peak MiB |');
+say('| --- | --- | --- | --- | --- | --- |');
+{
+  const runs: UdpLoadResult[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const result = await runUdpLoad({ dataDir: join(workDir, `flood-${++schemaCounter}`), storage: 'arquivos', meters: 10_000, rate: FLOOD_VALID_RATE, durationS: UDP_SECONDS, drainS: 20, senders: 1, receiveBuffer: RECEIVE_BUFFER, garbageRate: FLOOD_GARBAGE_RATE });
+    if (result.acknowledgedMissing > 0) {
+      failures++;
+      say(`FAIL: under a flood, ${result.acknowledgedMissing} acknowledged readings lost`);
+    }
+    runs.push(result);
+  }
+  say(
+    `| ${spread(runs.map((r) => r.keptUpRate))} | ${spread(runs.map((r) => r.lost))} | ${spread(runs.map((r) => r.acknowledgedMissing))} | ${spread(runs.map((r) => r.garbageSent / r.durationS))} | ${spread(runs.map((r) => r.serverCounters?.malformed ?? Number.NaN))} | ${spread(runs.map((r) => r.serverRssBytes / 2 ** 20))} |`,
   );
 }
 say();

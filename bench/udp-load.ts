@@ -26,6 +26,8 @@ export interface UdpLoadOptions {
   readonly schema?: string;
   /** Extra node flags for the server, e.g. `--cpu-prof` to profile it. */
   readonly serverNodeArgs?: readonly string[];
+  /** Hostile datagrams per second sent meanwhile by another process (random bytes, malformed readings). */
+  readonly garbageRate?: number;
 }
 
 export interface UdpLoadResult {
@@ -44,6 +46,10 @@ export interface UdpLoadResult {
   readonly lost: number;
   readonly acknowledgedMissing: number;
   readonly serverRssBytes: number;
+  /** Hostile datagrams sent meanwhile. */
+  readonly garbageSent: number;
+  /** The server's ingest counters as it logged them when stopped. */
+  readonly serverCounters: Record<string, number> | undefined;
 }
 
 /** Timestamps stored per matricula. */
@@ -88,6 +94,12 @@ export async function runUdpLoad(options: UdpLoadOptions): Promise<UdpLoadResult
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
     });
+    const garbageRate = options.garbageRate ?? 0;
+    if (garbageRate > 0) {
+      senders.push(
+        fork(SENDER, ['127.0.0.1', String(target.udpPort), '0', '1', String(garbageRate), String(options.durationS), '0', 'garbage'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+      );
+    }
     const sampler = setInterval(() => void target.rssBytes().then((bytes) => (rss = Math.max(rss, bytes))), 500);
     reports = await Promise.all(
       senders.map(async (sender) => {
@@ -99,6 +111,9 @@ export async function runUdpLoad(options: UdpLoadOptions): Promise<UdpLoadResult
   } finally {
     await target.stop();
   }
+  const garbageReport = (options.garbageRate ?? 0) > 0 ? reports.pop() : undefined;
+  const stoppedLine = target.output().split('\n').find((line) => line.includes('"msg":"stopped"'));
+  const serverCounters = stoppedLine === undefined ? undefined : (JSON.parse(stoppedLine) as { ingest: Record<string, number> }).ingest;
   const stored = await storedReadings(options, env);
   let produced = 0;
   let storedCount = 0;
@@ -132,5 +147,7 @@ export async function runUdpLoad(options: UdpLoadOptions): Promise<UdpLoadResult
     lost: produced - storedCount,
     acknowledgedMissing,
     serverRssBytes: rss,
+    garbageSent: garbageReport?.sent ?? 0,
+    serverCounters,
   };
 }

@@ -6,9 +6,11 @@
  * sending phase it resends what is not acknowledged until all is covered or
  * the drain time ends, then reports over IPC.
  *
- * argv: host port firstMeter meters ratePerSecond durationS drainS [blast]
+ * argv: host port firstMeter meters ratePerSecond durationS drainS [blast|garbage]
  * With `blast`, every reading goes once in its own datagram and ACKs are
- * ignored: the raw load for measuring a bare receiver's ceiling.
+ * ignored: the raw load for measuring a bare receiver's ceiling. With
+ * `garbage`, the datagrams are hostile (random bytes, malformed and
+ * impossible readings) and nothing is expected back: the abuse load.
  */
 import { createSocket } from 'node:dgram';
 import { parseAckDatagram } from '../protocol/meter-protocol.js';
@@ -28,7 +30,8 @@ export interface SenderReport {
 }
 
 const [host = '127.0.0.1', portText = '60000', firstText = '0', countText = '1', rateText = '1000', durationText = '10', drainText = '10', mode = 'meters'] = process.argv.slice(2);
-const blast = mode === 'blast';
+const blast = mode === 'blast' || mode === 'garbage';
+const garbage = mode === 'garbage';
 const port = Number(portText);
 const first = Number(firstText);
 const count = Number(countText);
@@ -84,6 +87,26 @@ function readingLine(matricula: string, timestamp: number): string {
   return `MEDICAO;${matricula};${cachedPrefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z;${timestamp - REGISTER_ORIGIN}`;
 }
 
+/** Hostile datagrams the garbage mode cycles through: random bytes, and lines the protocol must refuse. */
+const HOSTILE: Buffer[] = (() => {
+  let seed = 42;
+  const random = (): number => ((seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
+  const now = new Date().toISOString();
+  const lines = [
+    `MEDICAO;1;${now};-5`,
+    `MEDICAO;1;${now};NaN`,
+    `MEDICAO;1;${now};${'9'.repeat(300)}`,
+    'MEDICAO;1;2026-02-30T00:00:00Z;1',
+    `MEDICAO;${'1'.repeat(25)};${now};1`,
+    `MEDICAO;1;${now}`,
+    `MEDICAO;1;${now};1;${'Z'.repeat(64)}`,
+    '{"matricula": 1, "consumo_atual": "x", "data_hora": "31-02-2026 00:00:00"}',
+  ];
+  const datagrams = lines.map((line) => Buffer.from(line));
+  for (let i = 0; i < 56; i++) datagrams.push(Buffer.from(Array.from({ length: 1 + Math.floor(random() * 1400) }, () => Math.floor(random() * 256))));
+  return datagrams;
+})();
+
 /** Readings per datagram at most (a reading line is about 45 bytes; the limit is 1,400). */
 const READINGS_PER_DATAGRAM = 28;
 const lastSent = matriculas.map(() => Number.NEGATIVE_INFINITY);
@@ -122,7 +145,7 @@ await new Promise<void>((resolve) => {
       lastProduced[i] = timestamp;
       sent++;
       if (blast) {
-        socket.send(readingLine(matriculas[i] as string, timestamp), port, host);
+        socket.send(garbage ? (HOSTILE[due % HOSTILE.length] as Buffer) : readingLine(matriculas[i] as string, timestamp), port, host);
         datagrams++;
         continue;
       }
