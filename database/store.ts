@@ -103,6 +103,12 @@ export interface Store {
   addCustomers(customers: readonly Customer[]): Promise<AddCustomersResult>;
 
   stats(): Promise<StoreStats>;
+  /**
+   * Resolves when the store can take writes now: the last write to the
+   * files succeeded (or none was tried), or PostgreSQL answers. Rejects with
+   * StoreError `UNAVAILABLE` (or `CLOSED`) otherwise. Cheap: for health checks.
+   */
+  health(): Promise<void>;
 
   /** Waits for pending writes to become durable, then releases the store. Idempotent. */
   close(): Promise<void>;

@@ -8,9 +8,19 @@ import type { JsonValue } from '../protocol/json.js';
 
 export type Method = 'GET' | 'POST';
 
-export interface Answer {
+/** A route's answer: JSON (the API), or text with its own content type (e.g. metrics). */
+export type Answer = JsonAnswer | TextAnswer;
+
+export interface JsonAnswer {
   readonly status: number;
   readonly body: JsonValue;
+  readonly headers?: HeaderList;
+}
+
+export interface TextAnswer {
+  readonly status: number;
+  readonly text: string;
+  readonly contentType: string;
   readonly headers?: HeaderList;
 }
 
@@ -28,7 +38,7 @@ export interface Route {
 }
 
 export type Match =
-  | { readonly kind: 'handler'; readonly handler: Handler }
+  | { readonly kind: 'handler'; readonly handler: Handler; readonly path: string }
   | { readonly kind: 'options'; readonly allow: string }
   | { readonly kind: 'method-not-allowed'; readonly allow: string }
   | { readonly kind: 'not-found' };
@@ -59,6 +69,6 @@ export class Router {
     const key = method === 'HEAD' ? 'GET' : method;
     const handler = Object.hasOwn(entry.route.handlers, key) ? entry.route.handlers[key as Method] : undefined;
     if (handler === undefined) return { kind: 'method-not-allowed', allow: entry.allow };
-    return { kind: 'handler', handler };
+    return { kind: 'handler', handler, path };
   }
 }

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../database/store.js';
 import { packLines, parseReadingDatagram, serializeAck, type Reading } from '../protocol/meter-protocol.js';
 import { ThrottledWarning } from './log-throttle.js';
+import { BATCH_BUCKETS, Histogram, LATENCY_BUCKETS } from './metrics.js';
 import type { MeterAuthenticator } from './meter-authentication.js';
 
 /** A reading further ahead of the server clock than this is rejected. */
@@ -51,6 +52,10 @@ export interface IngestCounters {
 }
 
 export class UdpIngest {
+  /** Readings per store call. */
+  readonly batchSizes = new Histogram(BATCH_BUCKETS);
+  /** Time from handing a batch to the store to its being durable (write and fdatasync, or commit), in seconds. */
+  readonly commitSeconds = new Histogram(LATENCY_BUCKETS);
   readonly counters: IngestCounters = { datagrams: 0, readings: 0, stored: 0, duplicates: 0, rejected: 0, malformed: 0, acksSent: 0, storeFailures: 0, shed: 0, refused: 0, unauthenticated: 0 };
   private readonly options: UdpIngestOptions;
   private readonly socket: Socket;
@@ -163,8 +168,11 @@ export class UdpIngest {
     this.batch = undefined;
     if (batch === undefined) return;
     const counters = this.counters;
+    const startedAt = performance.now();
+    this.batchSizes.observe(batch.readings.length);
     const task = this.options.store.append(batch.readings).then(
       (result) => {
+        this.commitSeconds.observe((performance.now() - startedAt) / 1000);
         counters.stored += result.stored;
         counters.duplicates += result.duplicates;
         if (result.refused > 0) {

@@ -99,6 +99,8 @@ export class FileStore implements Store {
   private readonly lock: DirectoryLock;
   private readingCount: number;
   private readonly maxMeters: number;
+  /** Why the last write failed, until a write succeeds again. */
+  private lastWriteError: StoreError | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(parts: {
@@ -125,6 +127,7 @@ export class FileStore implements Store {
         this.size += await appendToLog(this.handle, this.size, readings);
         for (const reading of readings) remember(this.meterState(reading.matricula), reading.timestamp, reading.consumo);
         this.readingCount += readings.length;
+        this.lastWriteError = undefined;
       },
       onFailure: async (readings, error) => {
         // Cut a partial write back off, and let every meter resend from its newest durable reading.
@@ -133,7 +136,8 @@ export class FileStore implements Store {
           const state = this.meterState(reading.matricula);
           state.newestAccepted = newestDurable(state);
         }
-        return new StoreError('UNAVAILABLE', `could not write ${READINGS_FILE}: ${(error as Error).message}`, { cause: error });
+        this.lastWriteError = new StoreError('UNAVAILABLE', `could not write ${READINGS_FILE}: ${(error as Error).message}`, { cause: error });
+        return this.lastWriteError;
       },
     });
   }
@@ -233,6 +237,11 @@ export class FileStore implements Store {
     let meters = 0;
     for (const state of this.meters.values()) if (state.timestamps.length > 0) meters++;
     return { customers: this.customers.size, meters, readings: this.readingCount };
+  }
+
+  async health(): Promise<void> {
+    this.assertOpen();
+    if (this.lastWriteError !== undefined) throw this.lastWriteError;
   }
 
   close(): Promise<void> {

@@ -205,6 +205,11 @@ export class PostgresStore implements Store {
     return { customers: Number(row.customers), meters: Number(row.meters), readings: Number(row.readings) };
   }
 
+  async health(): Promise<void> {
+    this.assertOpen();
+    await this.query('SELECT 1');
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.writer.flushed().catch(() => undefined);

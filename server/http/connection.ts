@@ -150,7 +150,7 @@ export class HttpConnection {
   /** Answers an error that leaves the framing unknown, then closes (RFC 9112 §9.6). */
   private fail(error: unknown): void {
     this.stopReading = true;
-    const parts = this.context.responder.error(error);
+    const parts = this.context.responder.protocolError(error);
     this.queue.push({ bytes: serializeResponse({ ...parts, headers: [...parts.headers, ['Connection', 'close']] }, this.context.date(), false), close: true });
     this.flush();
   }

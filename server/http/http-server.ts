@@ -63,7 +63,7 @@ export class HttpServer {
     };
     const refusedWarning = new ThrottledWarning(options.logger, 'connection limit reached: new connections answered 503');
     const busyAnswer = (): Buffer => {
-      const parts = options.responder.error(BUSY_ERROR);
+      const parts = options.responder.protocolError(BUSY_ERROR);
       return serializeResponse({ ...parts, headers: [...parts.headers, ['Connection', 'close']] }, this.dateHeader, false);
     };
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {

@@ -7,6 +7,7 @@ import type { Request } from '../../protocol/http/request-parser.js';
 import type { HeaderList, ResponseParts } from '../../protocol/http/response.js';
 import { stringifyJson } from '../../protocol/json.js';
 import type { Answer, Router } from '../router.js';
+import type { HttpMetrics } from '../metrics.js';
 import { errorAnswer, HttpError } from './http-error.js';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -19,33 +20,50 @@ export interface ResponderOptions {
   readonly logger: Logger;
   /** Access-Control-Allow-Origin on every answer. */
   readonly corsOrigin: string;
+  /** Where requests are counted and timed, if anywhere. */
+  readonly metrics?: HttpMetrics | undefined;
 }
+
+/** The route label of requests for paths no route serves (a fixed label: paths are unbounded). */
+export const UNKNOWN_ROUTE = '(desconhecida)';
+/** The route label of requests refused before routing (malformed, too slow, too many connections). */
+export const PROTOCOL_ROUTE = '(protocolo)';
 
 export class Responder {
   private readonly router: Router;
   private readonly logger: Logger;
   private readonly corsHeaders: HeaderList;
+  private readonly metrics: HttpMetrics | undefined;
 
   constructor(options: ResponderOptions) {
     this.router = options.router;
     this.logger = options.logger;
     this.corsHeaders = [['Access-Control-Allow-Origin', options.corsOrigin]];
+    this.metrics = options.metrics;
   }
 
   async respond(request: Request): Promise<ResponseParts> {
+    const startedAt = performance.now();
+    const routed = { label: UNKNOWN_ROUTE };
+    let parts: ResponseParts;
     try {
-      return this.json(await this.route(request));
+      parts = this.encode(await this.route(request, routed));
     } catch (error) {
-      return this.error(error);
+      parts = this.encode(errorAnswer(error, this.logger));
     }
+    this.metrics?.record(routed.label, parts.status, (performance.now() - startedAt) / 1000);
+    return parts;
   }
 
-  /** The answer to any error, parse errors included. */
-  error(error: unknown): ResponseParts {
-    return this.json(errorAnswer(error, this.logger));
+  /** The answer to an error outside any route: a request that could not be read, or a connection refused. */
+  protocolError(error: unknown): ResponseParts {
+    const parts = this.encode(errorAnswer(error, this.logger));
+    this.metrics?.count(PROTOCOL_ROUTE, parts.status);
+    return parts;
   }
 
-  private async route(request: Request): Promise<Answer> {
+  /** Routes the request; `routed.label` is set to the route's path once one matches. */
+  private async route(request: Request, routed: { label: string }): Promise<Answer> {
     const { method, path } = request.head;
     if (path === '*') return this.options(this.router.allMethods);
     let decodedPath: string;
@@ -65,6 +83,7 @@ export class Responder {
       case 'options':
         return this.options(match.allow);
       case 'handler':
+        routed.label = match.path;
         return match.handler({ request, query: new URLSearchParams(request.head.query) });
     }
   }
@@ -82,8 +101,11 @@ export class Responder {
     };
   }
 
-  private json(answer: Answer): ResponseParts {
+  private encode(answer: Answer): ResponseParts {
     if (answer.status === 204) return { status: 204, headers: [...this.corsHeaders, ...(answer.headers ?? [])], body: EMPTY };
+    if ('text' in answer) {
+      return { status: answer.status, headers: [['Content-Type', answer.contentType], ...this.corsHeaders, ...(answer.headers ?? [])], body: Buffer.from(answer.text, 'utf8') };
+    }
     return {
       status: answer.status,
       headers: [['Content-Type', JSON_CONTENT_TYPE], ...this.corsHeaders, ...(answer.headers ?? [])],

@@ -106,6 +106,15 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
     await store.close();
     await t.rejects(store.append([reading('1', 1, 1n)]), { name: 'StoreError', code: 'CLOSED' });
     await t.rejects(store.recentReadings('1', 1), { name: 'StoreError', code: 'CLOSED' });
+    await t.rejects(store.health(), { name: 'StoreError', code: 'CLOSED' });
+  });
+
+  t.test('an open store is healthy', async (t) => {
+    const { store } = await makeStore(t);
+    await t.resolves(store.health());
+    await store.append([reading('1', 1, 1n)]);
+    await t.resolves(store.health());
+    await store.close();
   });
 
   t.test('model-based: random operation sequences agree with an in-memory model', async (t) => {

@@ -5,6 +5,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type RemoteInfo } from 'node:dgram';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -195,10 +196,15 @@ function childrenOf(pid: number): Promise<number[]> {
   );
 }
 
+/**
+ * Whether `pid` is still running. An exited child whose parent died waits as
+ * a zombie until PID 1 reaps it, and some container inits are slow to: a
+ * zombie runs nothing, so it counts as gone.
+ */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -249,7 +255,8 @@ t.test('a child that dies is reported, not restarted; kill -9 of the launcher le
   await new Promise((resolve) => setTimeout(resolve, 500));
   t.same(await childrenOf(launcher.pid!), others, 'not restarted');
   launcher.kill('SIGKILL');
-  await waitFor(() => others.every((pid) => !alive(pid)), 5000, 'orphans to exit on their own');
+  // Each makes one last send and waits up to FINAL_ACK_WAIT_MS for its ACK first; margin for a busy machine.
+  await waitFor(() => others.every((pid) => !alive(pid)), 10_000, 'orphans to exit on their own');
   t.pass('no orphan outlives the launcher');
 });
 

@@ -66,11 +66,13 @@ t.test('disk full: no ACK while it lasts, routes still answer, every resent read
     lines.some((entry) => entry.msg.startsWith('could not store readings') && JSON.stringify(entry).includes('ENOSPC')),
     'the error is logged, naming ENOSPC',
   );
+  t.equal((await call(server.http.port, 'GET', '/saude')).status, 503, '/saude reports the storage not ready');
 
   await rm(filler);
   const resent = Array.from({ length: Math.min(10, count - unacknowledged) }, (_, i) => unacknowledged + i);
   const newest = resent[resent.length - 1] as number;
   t.equal(await meter.sendForAck(resent.map(line).join('\n')), `ACK;13456789;${times[newest]}`, 'the resent readings are acknowledged once space is back');
+  t.equal((await call(server.http.port, 'GET', '/saude')).status, 200, '/saude is ready again');
   await server.close();
   const log = await readFile(join(dataDir, 'medicoes.log'), 'latin1');
   t.same(
