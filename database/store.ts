@@ -16,6 +16,10 @@ export const RECENT_READINGS_LIMIT = 5;
 export interface CustomerQuery {
   readonly username?: string | undefined;
   readonly matricula?: string | undefined;
+  /** Matches to skip, in registration order (pagination). */
+  readonly offset?: number | undefined;
+  /** Most matches to return. */
+  readonly limit?: number | undefined;
 }
 
 export interface AppendResult {
@@ -92,7 +96,7 @@ export interface Store {
    */
   recentReadings(matricula: string, count: number): Promise<Reading[]>;
 
-  /** Customers that match every field given in the query, in registration order. */
+  /** Customers that match every field given in the query, in registration order, from `offset`, at most `limit`. */
   findCustomers(query: CustomerQuery): Promise<Customer[]>;
 
   /**

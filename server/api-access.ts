@@ -4,7 +4,7 @@
  * (RFC 6750 Bearer tokens: 401 without a valid one, 403 for a matricula
  * the token does not belong to).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { signToken, verifyToken, type TokenClaims } from '../protocol/api-token.js';
@@ -30,11 +30,30 @@ export class ApiAccess {
   private readonly lifetimeS: number;
   private readonly nowSeconds: () => number;
 
-  constructor(options: { key: Buffer; required: boolean; lifetimeS: number; nowSeconds?: () => number }) {
+  private readonly adminToken: Buffer | undefined;
+
+  constructor(options: { key: Buffer; required: boolean; lifetimeS: number; adminToken?: string; nowSeconds?: () => number }) {
     this.key = options.key;
     this.required = options.required;
     this.lifetimeS = options.lifetimeS;
+    this.adminToken = options.adminToken === undefined || options.adminToken === '' ? undefined : Buffer.from(options.adminToken, 'latin1');
     this.nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  /**
+   * Operator routes (customer registry): open when tokens are not required;
+   * otherwise only for `Authorization: Bearer <API_TOKEN_ADMIN>`, and closed
+   * (403) when no operator token is configured.
+   */
+  authenticateOperator(request: Request): void {
+    if (!this.required) return;
+    if (this.adminToken === undefined) throw new HttpError(403, 'acesso_negado', 'Com AUTENTICACAO_API=obrigatoria, /clientes exige API_TOKEN_ADMIN configurado no servidor.');
+    const given = Buffer.from(bearerToken(request) ?? '', 'latin1');
+    if (given.length !== this.adminToken.length || !timingSafeEqual(given, this.adminToken)) {
+      throw new HttpError(401, 'nao_autenticado', 'Envie o token de operador (API_TOKEN_ADMIN) em Authorization: Bearer <token>.', {
+        headers: [['WWW-Authenticate', `Bearer realm="${REALM}"`]],
+      });
+    }
   }
 
   issue(customer: Customer): IssuedToken {
@@ -46,15 +65,13 @@ export class ApiAccess {
   /** The request's token claims when tokens are required (401 without a valid one); undefined when the API is open. */
   authenticate(request: Request): TokenClaims | undefined {
     if (!this.required) return undefined;
-    const authorization = request.head.headers.get('authorization');
-    // RFC 6750 §2.1: `Bearer` is case-insensitive, one or more spaces, then the token.
-    const match = authorization === undefined ? null : /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization);
-    if (match === null) {
+    const token = bearerToken(request);
+    if (token === undefined) {
       throw new HttpError(401, 'nao_autenticado', 'Envie o token de /validacao-usuario no cabeçalho Authorization: Bearer <token>.', {
         headers: [['WWW-Authenticate', `Bearer realm="${REALM}"`]],
       });
     }
-    const result = verifyToken(match[1] as string, this.key, this.nowSeconds());
+    const result = verifyToken(token, this.key, this.nowSeconds());
     if ('problem' in result) {
       const message = result.problem === 'EXPIRED' ? 'O token expirou; obtenha outro em /validacao-usuario.' : 'Token inválido.';
       throw new HttpError(401, 'token_invalido', message, {
@@ -72,15 +89,21 @@ export class ApiAccess {
   }
 }
 
+/** The token of an `Authorization: Bearer` header (RFC 6750 §2.1: scheme in any case, one or more spaces). */
+function bearerToken(request: Request): string | undefined {
+  const authorization = request.head.headers.get('authorization');
+  return authorization === undefined ? undefined : /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization)?.[1];
+}
+
 /**
  * The key that signs tokens: API_SEGREDO, else the one kept in
  * DATA_DIR/segredo-api (created on first start, readable by its owner only),
  * so tokens outlive restarts. An open API with no key configured gets a
  * fresh one per start and writes nothing.
  */
-export async function loadApiAccess(config: Pick<Config, 'apiSecret' | 'apiAuthentication' | 'apiTokenLifetimeS' | 'dataDir'>): Promise<ApiAccess> {
+export async function loadApiAccess(config: Pick<Config, 'apiSecret' | 'apiAuthentication' | 'apiTokenLifetimeS' | 'apiAdminToken' | 'dataDir'>): Promise<ApiAccess> {
   const required = config.apiAuthentication === 'obrigatoria';
-  const options = { required, lifetimeS: config.apiTokenLifetimeS };
+  const options = { required, lifetimeS: config.apiTokenLifetimeS, adminToken: config.apiAdminToken };
   if (config.apiSecret !== '') return new ApiAccess({ ...options, key: Buffer.from(config.apiSecret, 'hex') });
   if (!required) return new ApiAccess({ ...options, key: randomBytes(SECRET_BYTES) });
   const path = join(config.dataDir, API_SECRET_FILE);

@@ -14,6 +14,7 @@ import { HttpServer } from './http/http-server.js';
 import { Responder } from './http/responder.js';
 import { ExpositionWriter, HttpMetrics } from './metrics.js';
 import { Router, type Route } from './router.js';
+import { clientesRoute } from './routes/clientes.js';
 import { metricasRoute, saudeRoute } from './routes/operacoes.js';
 import { alertaConsumoRoute } from './routes/alerta-consumo.js';
 import { gerarFaturaRoute } from './routes/gerar-fatura.js';
@@ -34,6 +35,7 @@ export function buildRouter(store: Store, config: Pick<Config, 'tariff'>, access
     ultimaMedicaoRoute(store, access),
     gerarFaturaRoute(store, config.tariff, access),
     alertaConsumoRoute(store, access),
+    clientesRoute(store, access),
     ...operations,
   ]);
 }

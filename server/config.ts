@@ -45,6 +45,7 @@ export const SETTINGS = {
   apiAuthentication: { env: 'AUTENTICACAO_API', flag: 'autenticacao-api', default: 'aberta' },
   apiSecret: { env: 'API_SEGREDO', flag: 'api-segredo', default: '' },
   apiTokenLifetimeS: { env: 'API_TOKEN_VALIDADE_S', flag: 'api-token-validade-s', default: '3600' },
+  apiAdminToken: { env: 'API_TOKEN_ADMIN', flag: 'api-token-admin', default: '' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -95,6 +96,8 @@ export interface Config {
   readonly apiSecret: string;
   /** How long an API token is valid, in seconds. */
   readonly apiTokenLifetimeS: number;
+  /** Bearer token of the operator, for /clientes when tokens are required; empty: /clientes is closed then. */
+  readonly apiAdminToken: string;
 }
 
 export class ConfigError extends Error {
@@ -155,6 +158,7 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   apiAuthentication: z.enum(['aberta', 'obrigatoria'], { error: 'must be aberta (no token, as the original) or obrigatoria (Bearer token)' }),
   apiSecret: z.string().refine((text) => text === '' || SECRET_HEX_PATTERN.test(text), 'must be 32 to 64 bytes in hex (64 to 128 hex digits)'),
   apiTokenLifetimeS: wholeNumber(60, 31_536_000),
+  apiAdminToken: z.string().regex(/^(|[A-Za-z0-9._~+/-]{32,256})$/, 'must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / -'),
 };
 
 /** Reads the settings; throws ConfigError on the first bad one. */

@@ -23,9 +23,20 @@ export class CustomerIndex {
   }
 
   find(query: CustomerQuery): Customer[] {
-    const candidate =
-      query.username !== undefined ? this.byUsername.get(query.username) : query.matricula !== undefined ? this.byMatricula.get(query.matricula) : undefined;
-    if (candidate === undefined) return query.username === undefined && query.matricula === undefined ? [...this.byUsername.values()] : [];
-    return query.matricula === undefined || candidate.matricula === query.matricula ? [candidate] : [];
+    const offset = query.offset ?? 0;
+    const limit = query.limit ?? Number.POSITIVE_INFINITY;
+    if (query.username === undefined && query.matricula === undefined) {
+      const page: Customer[] = [];
+      let skipped = 0;
+      for (const customer of this.byUsername.values()) {
+        if (page.length >= limit) break;
+        if (skipped < offset) skipped++;
+        else page.push(customer);
+      }
+      return page;
+    }
+    const candidate = query.username !== undefined ? this.byUsername.get(query.username) : this.byMatricula.get(query.matricula as string);
+    const matches = candidate !== undefined && (query.matricula === undefined || candidate.matricula === query.matricula) ? [candidate] : [];
+    return matches.slice(offset, offset + Math.min(limit, 1));
   }
 }

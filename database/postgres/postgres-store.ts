@@ -174,7 +174,8 @@ export class PostgresStore implements Store {
       conditions.push(`${column} = $${values.length}`);
     }
     const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
-    return (await this.query<Customer>(`SELECT username, matricula FROM clientes ${where} ORDER BY id`, values)).rows;
+    const page = `OFFSET ${Math.max(0, Math.floor(query.offset ?? 0))}${query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`}`;
+    return (await this.query<Customer>(`SELECT username, matricula FROM clientes ${where} ORDER BY id ${page}`, values)).rows;
   }
 
   async addCustomers(customers: readonly Customer[]): Promise<AddCustomersResult> {

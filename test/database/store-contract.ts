@@ -87,6 +87,23 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
     await store.close();
   });
 
+  t.test('customers page in registration order by offset and limit', async (t) => {
+    const { store } = await makeStore(t);
+    const registered = Array.from({ length: 30 }, (_, i) => ({ username: `cliente${(i * 7) % 30}`, matricula: String(1000 + i) }));
+    await store.addCustomers(registered.slice(0, 12));
+    await store.addCustomers(registered.slice(12));
+    t.same(await store.findCustomers({}), registered, 'everything, in order');
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: 35 }), fc.nat({ max: 35 }), async (offset, limit) => {
+        t.same(await store.findCustomers({ offset, limit }), registered.slice(offset, offset + limit));
+      }),
+      { numRuns: 40 },
+    );
+    t.same(await store.findCustomers({ matricula: '1003', offset: 0, limit: 5 }), [registered[3]]);
+    t.same(await store.findCustomers({ matricula: '1003', offset: 1 }), []);
+    await store.close();
+  });
+
   t.test('what was appended and registered is there after a restart', async (t) => {
     const { store, reopen } = await makeStore(t);
     await store.append([reading('1', 1, 1n), reading('1', 2, 2500n), reading('77', 1, 125n)]);

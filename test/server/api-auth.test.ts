@@ -74,6 +74,22 @@ t.test('an expired token is refused; the key outlives a restart in DATA_DIR, rea
   t.equal((await ask(third.http.port, 'GET', '/medicoes/ultima-medicao?matricula=13456789', { Authorization: `Bearer ${token}` })).status, 401, 'a token signed with another key');
 });
 
+t.test('obrigatoria: /clientes is for the operator token only, and closed without one configured', async (t) => {
+  const operator = 'operador-'.padEnd(40, 'x');
+  const closed = await startTestServer(t, { env: { AUTENTICACAO_API: 'obrigatoria' } });
+  const refused = await ask(closed.http.port, 'GET', '/clientes', { Authorization: `Bearer ${operator}` });
+  t.same([refused.status, refused.json().erro.codigo], [403, 'acesso_negado'], 'no API_TOKEN_ADMIN: closed');
+  const server = await startTestServer(t, { env: { AUTENTICACAO_API: 'obrigatoria', API_TOKEN_ADMIN: operator } });
+  const port = server.http.port;
+  t.equal((await ask(port, 'GET', '/clientes')).status, 401);
+  t.equal((await ask(port, 'GET', '/clientes', { Authorization: `Bearer ${operator}y` })).status, 401, 'a wrong operator token');
+  const customerToken = await tokenFor(port, 'amancio123');
+  t.equal((await ask(port, 'GET', '/clientes', { Authorization: `Bearer ${customerToken}` })).status, 401, 'a customer token is not the operator\'s');
+  t.equal((await ask(port, 'GET', '/clientes', { Authorization: `Bearer ${operator}` })).status, 200);
+  const created = await ask(port, 'POST', '/clientes', { Authorization: `Bearer ${operator}`, 'Content-Type': 'application/json' }, '{"username":"op","matricula":"42"}');
+  t.equal(created.status, 201);
+});
+
 t.test('aberta (the default): no token needed, tokens still issued', async (t) => {
   const server = await startTestServer(t);
   await server.store.append([{ matricula: '13456789', timestamp: minute(0), consumo: 1000n }]);

@@ -105,6 +105,31 @@ export async function httpApiSuite(t: Test, backend: Backend): Promise<void> {
     });
   }
 
+  t.test('/clientes: register (201, 409 naming the taken field, 422), list a page at a time, find by field', async (t) => {
+    const before = (await call(port, 'GET', '/clientes?limite=1000')).json().clientes as Array<{ username: string; matricula: string }>;
+    const created = await call(port, 'POST', '/clientes', { username: 'nova', matricula: '77777777' });
+    checkWellFormed(t, created);
+    t.same([created.status, created.json()], [201, { username: 'nova', matricula: '77777777' }]);
+    t.equal(created.headers.get('location'), '/clientes?matricula=77777777');
+    t.has((await call(port, 'GET', '/validacao-usuario?username=nova')).json(), { valido: true, matricula: '77777777' }, 'the new customer is valid at once');
+    const taken = await call(port, 'POST', '/clientes', { username: 'nova', matricula: '13456789' });
+    t.same([taken.status, taken.json().erro.codigo], [409, 'cliente_existente']);
+    t.same(taken.json().erro.detalhes.map((d: { campo: string }) => d.campo), ['username', 'matricula']);
+    const invalid = await call(port, 'POST', '/clientes', { username: 'a;b', matricula: 'x' });
+    t.same([invalid.status, invalid.json().erro.detalhes.map((d: { campo: string }) => d.campo)], [422, ['username', 'matricula']]);
+    t.same((await call(port, 'POST', '/clientes', { username: 'sem-matricula' })).status, 422);
+    const all = [...before, { username: 'nova', matricula: '77777777' }];
+    const first = await call(port, 'GET', '/clientes?limite=2');
+    t.same(first.json(), { clientes: all.slice(0, 2), pagina: 1, limite: 2, proxima: '/clientes?limite=2&pagina=2' });
+    const lastPage = Math.ceil(all.length / 2);
+    const last = await call(port, 'GET', `/clientes?limite=2&pagina=${lastPage}`);
+    t.same(last.json().clientes, all.slice((lastPage - 1) * 2));
+    t.equal(last.json().proxima, null);
+    t.same((await call(port, 'GET', '/clientes?matricula=77777777')).json().clientes, [{ username: 'nova', matricula: '77777777' }]);
+    t.same((await call(port, 'GET', '/clientes?limite=0')).status, 422);
+    t.same((await call(port, 'GET', '/clientes?limite=1001')).status, 422);
+  });
+
   t.test('matricula: a JSON number becomes its digits; bad values are 422 with details', async (t) => {
     t.same((await call(port, 'POST', '/medicoes/ultima-medicao', '{"matricula": 13456789}')).json().matricula, '13456789');
     for (const [body, problem] of [

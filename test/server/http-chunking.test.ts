@@ -33,7 +33,12 @@ const validRequest = fc
     return { method, text: request(method, `${route}?matricula=${matricula}`, { headers }) };
   });
 
-const withoutDate = (raw: Buffer): string => raw.toString('latin1').replace(/Date: [^\r]*\r\n/g, '');
+/** The answers without what depends on the second they were made in: Date, and the token /validacao-usuario issues. */
+const withoutDate = (raw: Buffer): string =>
+  raw
+    .toString('latin1')
+    .replace(/Date: [^\r]*\r\n/g, '')
+    .replace(/"token":"[^"]*","tipo_token":"Bearer","expira_em":"[^"]*"/g, '"token":…');
 
 t.test('valid pipelines split across TCP writes are answered exactly as when sent whole', async (t) => {
   await fc.assert(
