@@ -50,9 +50,7 @@ export class ApiAccess {
     if (this.adminToken === undefined) throw new HttpError(403, 'acesso_negado', 'Com AUTENTICACAO_API=obrigatoria, /clientes exige API_TOKEN_ADMIN configurado no servidor.');
     const given = Buffer.from(bearerToken(request) ?? '', 'latin1');
     if (given.length !== this.adminToken.length || !timingSafeEqual(given, this.adminToken)) {
-      throw new HttpError(401, 'nao_autenticado', 'Envie o token de operador (API_TOKEN_ADMIN) em Authorization: Bearer <token>.', {
-        headers: [['WWW-Authenticate', `Bearer realm="${REALM}"`]],
-      });
+      throw unauthenticated('Envie o token de operador (API_TOKEN_ADMIN) em Authorization: Bearer <token>.');
     }
   }
 
@@ -67,9 +65,7 @@ export class ApiAccess {
     if (!this.required) return undefined;
     const token = bearerToken(request);
     if (token === undefined) {
-      throw new HttpError(401, 'nao_autenticado', 'Envie o token de /validacao-usuario no cabeçalho Authorization: Bearer <token>.', {
-        headers: [['WWW-Authenticate', `Bearer realm="${REALM}"`]],
-      });
+      throw unauthenticated('Envie o token de /validacao-usuario no cabeçalho Authorization: Bearer <token>.');
     }
     const result = verifyToken(token, this.key, this.nowSeconds());
     if ('problem' in result) {
@@ -87,6 +83,11 @@ export class ApiAccess {
       throw new HttpError(403, 'acesso_negado', `Este token não dá acesso à matrícula ${matricula}.`);
     }
   }
+}
+
+/** 401 for a request without the credential it needs (RFC 6750 §3: with a Bearer challenge). */
+function unauthenticated(message: string): HttpError {
+  return new HttpError(401, 'nao_autenticado', message, { headers: [['WWW-Authenticate', `Bearer realm="${REALM}"`]] });
 }
 
 /** The token of an `Authorization: Bearer` header (RFC 6750 §2.1: scheme in any case, one or more spaces). */

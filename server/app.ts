@@ -12,10 +12,10 @@ import type { Config } from './config.js';
 import { DEFAULT_PARSER_LIMITS } from '../protocol/http/request-parser.js';
 import { HttpServer } from './http/http-server.js';
 import { Responder } from './http/responder.js';
-import { ExpositionWriter, HttpMetrics } from './metrics.js';
+import { HttpMetrics } from './metrics.js';
 import { Router, type Route } from './router.js';
 import { clientesRoute } from './routes/clientes.js';
-import { metricasRoute, saudeRoute } from './routes/operacoes.js';
+import { metricasRoute, renderMetrics, saudeRoute } from './routes/operacoes.js';
 import { alertaConsumoRoute } from './routes/alerta-consumo.js';
 import { gerarFaturaRoute } from './routes/gerar-fatura.js';
 import { ultimaMedicaoRoute } from './routes/ultima-medicao.js';
@@ -38,31 +38,6 @@ export function buildRouter(store: Store, config: Pick<Config, 'tariff'>, access
     clientesRoute(store, access),
     ...operations,
   ]);
-}
-
-/** Everything `/metricas` reports, in the Prometheus text format. */
-function renderMetrics(http: HttpMetrics, httpServer: HttpServer, ingest: UdpIngest): string {
-  const out = new ExpositionWriter();
-  const c = ingest.counters;
-  const counter = (name: string, help: string, value: number): void => void out.family(name, 'counter', help).sample(name, value);
-  counter('consumo_datagramas_recebidos_total', 'UDP datagrams received from meters.', c.datagrams);
-  counter('consumo_datagramas_descartados_total', 'Datagrams dropped unread because too many readings were waiting for the store (UDP_MAX_PENDENTES).', c.shed);
-  counter('consumo_leituras_recebidas_total', 'Well-formed, authentic, not-future readings handed to the store.', c.readings);
-  counter('consumo_leituras_armazenadas_total', 'Readings newly stored.', c.stored);
-  counter('consumo_leituras_duplicadas_total', 'Readings not newer than their meter\'s newest (resends, replays).', c.duplicates);
-  out.family('consumo_leituras_rejeitadas_total', 'counter', 'Readings refused, by reason.');
-  out.sample('consumo_leituras_rejeitadas_total', c.rejected, { motivo: 'futuro' });
-  out.sample('consumo_leituras_rejeitadas_total', c.unauthenticated, { motivo: 'assinatura' });
-  out.sample('consumo_leituras_rejeitadas_total', c.refused, { motivo: 'limite_medidores' });
-  counter('consumo_linhas_malformadas_total', 'Datagram lines (or whole datagrams) that did not parse.', c.malformed);
-  counter('consumo_acks_enviados_total', 'ACK lines sent to meters.', c.acksSent);
-  counter('consumo_falhas_armazenamento_total', 'Store calls that failed (not acknowledged; meters resend).', c.storeFailures);
-  out.family('consumo_lote_leituras', 'histogram', 'Readings per store call (group commit).').histogram('consumo_lote_leituras', ingest.batchSizes);
-  out.family('consumo_commit_segundos', 'histogram', 'Time for a batch of readings to become durable.').histogram('consumo_commit_segundos', ingest.commitSeconds);
-  out.family('consumo_http_conexoes_abertas', 'gauge', 'Open HTTP connections.').sample('consumo_http_conexoes_abertas', httpServer.openConnections);
-  counter('consumo_http_conexoes_recusadas_total', 'Connections answered 503 at HTTP_MAX_CONEXOES.', httpServer.refusedConnections);
-  http.write(out);
-  return out.text();
 }
 
 export interface RunningServer {

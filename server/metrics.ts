@@ -80,29 +80,33 @@ export class ExpositionWriter {
 
 /** HTTP requests by route and status, and their latency by route. */
 export class HttpMetrics {
-  private readonly requests = new Map<string, { route: string; status: number; count: number }>();
-  private readonly latency = new Map<string, Histogram>();
+  /** Per route label: answers by status, and the latency of timed ones. One lookup per request, no key built. */
+  private readonly routes = new Map<string, { readonly byStatus: Map<number, number>; readonly latency: Histogram }>();
 
   /** An answered request and how long it took. */
   record(route: string, status: number, seconds: number): void {
-    this.count(route, status);
-    let histogram = this.latency.get(route);
-    if (histogram === undefined) this.latency.set(route, (histogram = new Histogram(LATENCY_BUCKETS)));
-    histogram.observe(seconds);
+    this.entry(route, status).latency.observe(seconds);
   }
 
   /** An answer not timed (refused before routing). */
   count(route: string, status: number): void {
-    const key = `${route} ${status}`;
-    const entry = this.requests.get(key);
-    if (entry === undefined) this.requests.set(key, { route, status, count: 1 });
-    else entry.count++;
+    this.entry(route, status);
   }
 
   write(out: ExpositionWriter): void {
     out.family('consumo_http_requisicoes_total', 'counter', 'HTTP requests answered, by route and status.');
-    for (const { route, status, count } of this.requests.values()) out.sample('consumo_http_requisicoes_total', count, { rota: route, status: String(status) });
+    for (const [route, { byStatus }] of this.routes) {
+      for (const [status, count] of byStatus) out.sample('consumo_http_requisicoes_total', count, { rota: route, status: String(status) });
+    }
     out.family('consumo_http_duracao_segundos', 'histogram', 'Time from a complete request to its answer, by route.');
-    for (const [route, histogram] of this.latency) out.histogram('consumo_http_duracao_segundos', histogram, { rota: route });
+    for (const [route, { latency }] of this.routes) if (latency.count > 0) out.histogram('consumo_http_duracao_segundos', latency, { rota: route });
+  }
+
+  /** Counts one answer of `route` with `status`; returns the route's entry. */
+  private entry(route: string, status: number): { readonly byStatus: Map<number, number>; readonly latency: Histogram } {
+    let entry = this.routes.get(route);
+    if (entry === undefined) this.routes.set(route, (entry = { byStatus: new Map(), latency: new Histogram(LATENCY_BUCKETS) }));
+    entry.byStatus.set(status, (entry.byStatus.get(status) ?? 0) + 1);
+    return entry;
   }
 }

@@ -37,6 +37,12 @@ interface Slot {
   readonly close: boolean;
 }
 
+/** The answer to an error outside any route, telling the client the connection closes after it. */
+export function closingAnswer(responder: Responder, error: unknown, date: string): Buffer {
+  const parts = responder.protocolError(error);
+  return serializeResponse({ ...parts, headers: [...parts.headers, ['Connection', 'close']] }, date, false);
+}
+
 export class HttpConnection {
   private readonly socket: Socket;
   private readonly context: ConnectionContext;
@@ -150,8 +156,7 @@ export class HttpConnection {
   /** Answers an error that leaves the framing unknown, then closes (RFC 9112 §9.6). */
   private fail(error: unknown): void {
     this.stopReading = true;
-    const parts = this.context.responder.protocolError(error);
-    this.queue.push({ bytes: serializeResponse({ ...parts, headers: [...parts.headers, ['Connection', 'close']] }, this.context.date(), false), close: true });
+    this.queue.push({ bytes: closingAnswer(this.context.responder, error, this.context.date()), close: true });
     this.flush();
   }
 

@@ -7,8 +7,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { once } from 'node:events';
 import type { Logger } from 'pino';
 import { DEFAULT_PARSER_LIMITS } from '../../protocol/http/request-parser.js';
-import { serializeResponse } from '../../protocol/http/response.js';
-import { HttpConnection, type ConnectionLimits } from './connection.js';
+import { closingAnswer, HttpConnection, type ConnectionLimits } from './connection.js';
 import { HttpError } from './http-error.js';
 import { ThrottledWarning } from '../log-throttle.js';
 import type { Responder } from './responder.js';
@@ -62,16 +61,12 @@ export class HttpServer {
       date: () => this.dateHeader,
     };
     const refusedWarning = new ThrottledWarning(options.logger, 'connection limit reached: new connections answered 503');
-    const busyAnswer = (): Buffer => {
-      const parts = options.responder.protocolError(BUSY_ERROR);
-      return serializeResponse({ ...parts, headers: [...parts.headers, ['Connection', 'close']] }, this.dateHeader, false);
-    };
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       if (this.connections.size >= limits.maxConnections) {
         this.refusedConnections++;
         refusedWarning.warn({ openConnections: this.connections.size, refusedTotal: this.refusedConnections });
         socket.on('error', () => {});
-        socket.end(busyAnswer());
+        socket.end(closingAnswer(options.responder, BUSY_ERROR, this.dateHeader));
         setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
         return;
       }
