@@ -60,5 +60,7 @@ async function stop(reason: string): Promise<void> {
 }
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
-// The launcher went away (even by kill -9): never outlive it.
+// The launcher went away (even by kill -9): never outlive it. It may have gone while this
+// process was still starting, before anyone listened for 'disconnect': check too.
 process.on('disconnect', () => void stop('launcher gone'));
+if (process.send !== undefined && !process.connected) void stop('launcher gone during start-up');

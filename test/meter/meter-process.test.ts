@@ -256,8 +256,23 @@ t.test('a child that dies is reported, not restarted; kill -9 of the launcher le
   t.same(await childrenOf(launcher.pid!), others, 'not restarted');
   launcher.kill('SIGKILL');
   // Each makes one last send and waits up to FINAL_ACK_WAIT_MS for its ACK first; margin for a busy machine.
-  await waitFor(() => others.every((pid) => !alive(pid)), 10_000, 'orphans to exit on their own');
+  const survivors = (): string => others.filter(alive).map((pid) => `${pid}: ${readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]?.slice(0, 1)}`).join(', ');
+  await waitFor(() => others.every((pid) => !alive(pid)), 10_000, 'orphans to exit on their own').catch((error: Error) => {
+    throw new Error(`${error.message}; still running (pid: state): ${survivors()}`);
+  });
   t.pass('no orphan outlives the launcher');
+});
+
+t.test('a meter whose launcher disconnects right after spawning it exits instead of running on', async (t) => {
+  const server = await startTestServer(t);
+  const child = fork(METER, ['--matricula', '1', '--porta', String(server.udp.port), ...FAST], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  // As a launcher killed by kill -9 right after spawning: the channel closes before the meter listens for it.
+  child.disconnect();
+  await waitFor(() => !alive(child.pid as number), 10_000, 'the meter to exit');
+  t.pass('exited on its own');
 });
 
 t.test('the launcher refuses bad options with one line before spawning anything', async (t) => {
