@@ -46,7 +46,14 @@ const report = (final: boolean, stats: RunnerStats): Promise<void> =>
     if (process.send === undefined || !process.connected) return resolve();
     process.send({ type: 'report', final, stats } satisfies MeterReport, undefined, {}, () => resolve());
   });
-const reporter = setInterval(() => void report(false, runner.stats()), REPORT_INTERVAL_MS);
+/** The launcher's PID, when run under one: a meter is reparented when it dies. */
+const launcherPid = process.send === undefined ? undefined : process.ppid;
+const reporter = setInterval(() => {
+  // Besides 'disconnect', check each second: under load a meter was seen running on, minutes
+  // after its launcher's kill -9, without the event. Reparenting is certain.
+  if (launcherPid !== undefined && (!process.connected || process.ppid !== launcherPid)) void stop('launcher gone');
+  else void report(false, runner.stats());
+}, REPORT_INTERVAL_MS);
 
 let stopping = false;
 async function stop(reason: string): Promise<void> {
@@ -60,7 +67,5 @@ async function stop(reason: string): Promise<void> {
 }
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
-// The launcher went away (even by kill -9): never outlive it. It may have gone while this
-// process was still starting, before anyone listened for 'disconnect': check too.
+// The launcher went away (even by kill -9): never outlive it (the reporter above checks too).
 process.on('disconnect', () => void stop('launcher gone'));
-if (process.send !== undefined && !process.connected) void stop('launcher gone during start-up');
