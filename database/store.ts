@@ -22,6 +22,13 @@ export interface CustomerQuery {
   readonly limit?: number | undefined;
 }
 
+/** A meter's readings in a time range: `from <= timestamp < to`, in ms since the epoch. */
+export interface HistoryQuery {
+  readonly matricula: string;
+  readonly from: number;
+  readonly to: number;
+}
+
 export interface AppendResult {
   /** Readings newly stored by this call. */
   readonly stored: number;
@@ -95,6 +102,14 @@ export interface Store {
    * Its cost does not grow with the number of readings stored.
    */
   recentReadings(matricula: string, count: number): Promise<Reading[]>;
+
+  /**
+   * The durable readings of one matricula in a time range, newest first, in
+   * batches of any size (never empty). Memory stays bounded however many
+   * readings match: a caller that stops iterating stops the reading.
+   * Readings stored after the call are not included.
+   */
+  history(query: HistoryQuery): AsyncIterable<Reading[]>;
 
   /** Customers that match every field given in the query, in registration order, from `offset`, at most `limit`. */
   findCustomers(query: CustomerQuery): Promise<Customer[]>;

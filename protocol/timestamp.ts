@@ -158,7 +158,7 @@ export function isValidTimeZone(timeZone: string): boolean {
 }
 
 /** Offset of `timeZone` from UTC at instant `millis`, in milliseconds. */
-function zoneOffset(millis: number, timeZone: string): number {
+export function zoneOffset(millis: number, timeZone: string): number {
   const parts: Record<string, number> = {};
   for (const part of formatterFor(timeZone).formatToParts(new Date(millis))) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
@@ -168,10 +168,23 @@ function zoneOffset(millis: number, timeZone: string): number {
 }
 
 /**
- * Parses the original system's `dd-mm-yyyy HH:MM:SS`, a wall-clock time in
- * `timeZone`. A wall clock that a daylight-saving change skips or repeats
- * resolves to the earlier of its two possible instants.
+ * The instant at which the wall clock of `timeZone` shows `wall` (a wall
+ * clock written as if it were UTC milliseconds). A wall clock that a
+ * daylight-saving change skips or repeats resolves to the earlier of its
+ * two possible instants.
  */
+export function wallClockInstant(wall: number, timeZone: string): number {
+  // Two candidate offsets: the one in force a day before and a day after.
+  // The earliest candidate whose offset agrees with itself wins.
+  const day = 86_400_000;
+  const candidates = [wall - zoneOffset(wall - day, timeZone), wall - zoneOffset(wall + day, timeZone)].sort((a, b) => a - b);
+  for (const instant of candidates) {
+    if (instant + zoneOffset(instant, timeZone) === wall) return instant;
+  }
+  return candidates[0] as number;
+}
+
+/** Parses the original system's `dd-mm-yyyy HH:MM:SS`, a wall-clock time in `timeZone` (see wallClockInstant). */
 export function parseLegacyTimestamp(text: string, timeZone: string): number | undefined {
   const m = LEGACY_PATTERN.exec(text);
   if (m === null) return undefined;
@@ -184,16 +197,37 @@ export function parseLegacyTimestamp(text: string, timeZone: string): number | u
     second: Number(m[6]),
     millisecond: 0,
   });
-  if (wall === undefined) return undefined;
-  // Two candidate offsets: the one in force a day before and a day after.
-  // The earliest candidate whose offset agrees with itself wins.
-  const day = 86_400_000;
-  const candidates = [wall - zoneOffset(wall - day, timeZone), wall - zoneOffset(wall + day, timeZone)].sort((a, b) => a - b);
-  for (const instant of candidates) {
-    if (instant + zoneOffset(instant, timeZone) === wall) return instant;
-  }
-  return candidates[0];
+  return wall === undefined ? undefined : wallClockInstant(wall, timeZone);
 }
+
+/**
+ * Parses a time a person types in a query: `2026-11-20`,
+ * `2026-11-20T10:00`, `2026-11-20T10:00:00.5`, each optionally followed by
+ * `Z` or an offset such as `-03:00`. Without one it is a wall clock in
+ * `timeZone`. Undefined when malformed or not a real date.
+ */
+export function parseQueryTimestamp(text: string, timeZone: string): number | undefined {
+  const m = QUERY_PATTERN.exec(text);
+  if (m === null) return undefined;
+  const wall = utcMillis({
+    year: Number(m[1]),
+    month: Number(m[2]),
+    day: Number(m[3]),
+    hour: Number(m[4] ?? 0),
+    minute: Number(m[5] ?? 0),
+    second: Number(m[6] ?? 0),
+    millisecond: m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0')),
+  });
+  if (wall === undefined) return undefined;
+  const zone = m[8];
+  if (zone === undefined) return wallClockInstant(wall, timeZone);
+  if (zone === 'Z') return wall;
+  const offsetMinutes = Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6));
+  if (Number(zone.slice(1, 3)) > 23 || Number(zone.slice(4, 6)) > 59) return undefined;
+  return wall - (zone[0] === '-' ? -1 : 1) * offsetMinutes * 60_000;
+}
+
+const QUERY_PATTERN = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?(Z|[+-]\d{2}:\d{2})?$/;
 
 /** Formats an instant as `dd-mm-yyyy HH:MM:SS` in `timeZone` (the original's format). */
 export function formatLegacyTimestamp(millis: number, timeZone: string): string {

@@ -15,6 +15,8 @@ import { Responder } from './http/responder.js';
 import { HttpMetrics } from './metrics.js';
 import { Router, type Route } from './router.js';
 import { clientesRoute } from './routes/clientes.js';
+import { consumoRoute } from './routes/consumo.js';
+import { medicoesRoute } from './routes/medicoes.js';
 import { metricasRoute, renderMetrics, saudeRoute } from './routes/operacoes.js';
 import { alertaConsumoRoute } from './routes/alerta-consumo.js';
 import { gerarFaturaRoute } from './routes/gerar-fatura.js';
@@ -29,13 +31,15 @@ export const SEED_CUSTOMERS_FILE = fileURLToPath(new URL('../../resources/client
 export const CORS_ORIGIN = '*';
 
 /** Every route of the API over one store, and the operations routes when given. */
-export function buildRouter(store: Store, config: Pick<Config, 'tariff'>, access: ApiAccess, operations: readonly Route[] = []): Router {
+export function buildRouter(store: Store, config: Pick<Config, 'tariff' | 'legacyTimeZone'>, access: ApiAccess, operations: readonly Route[] = []): Router {
   return new Router([
     validacaoUsuarioRoute(store, access),
     ultimaMedicaoRoute(store, access),
     gerarFaturaRoute(store, config.tariff, access),
     alertaConsumoRoute(store, access),
     clientesRoute(store, access),
+    medicoesRoute(store, config.legacyTimeZone, access),
+    consumoRoute(store, config.legacyTimeZone, access),
     ...operations,
   ]);
 }

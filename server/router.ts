@@ -8,8 +8,8 @@ import type { JsonValue } from '../protocol/json.js';
 
 export type Method = 'GET' | 'POST';
 
-/** A route's answer: JSON (the API), or text with its own content type (e.g. metrics). */
-export type Answer = JsonAnswer | TextAnswer;
+/** A route's answer: JSON (the API), text with its own content type (e.g. metrics), or a streamed body. */
+export type Answer = JsonAnswer | TextAnswer | StreamAnswer;
 
 export interface JsonAnswer {
   readonly status: number;
@@ -22,6 +22,14 @@ export interface TextAnswer {
   readonly text: string;
   readonly contentType: string;
   readonly headers?: HeaderList;
+}
+
+/** A body produced while it is sent (CSV exports, Server-Sent Events); see ResponseParts.stream. */
+export interface StreamAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly headers?: HeaderList;
+  readonly stream: (signal: AbortSignal) => AsyncIterable<string>;
 }
 
 export interface RouteInput {

@@ -22,13 +22,15 @@ import {
   type AppendResult,
   type Customer,
   type CustomerQuery,
+  type HistoryQuery,
   type Store,
   type StoreStats,
 } from '../store.js';
 import { CustomerIndex } from './customer-index.js';
 import { appendCustomers, readCustomerFile } from './customers-file.js';
 import { lockDirectory, type DirectoryLock } from './lock.js';
-import { appendToLog, forEachLine, readLogChunks } from './readings-log.js';
+import { LogBlocks } from './log-blocks.js';
+import { appendToLog, forEachLine, parseLogLine, readLogChunks } from './readings-log.js';
 
 export const CUSTOMERS_FILE = 'clientes.txt';
 export const READINGS_FILE = 'medicoes.log';
@@ -62,6 +64,8 @@ interface MeterState {
   readonly registers: bigint[];
   /** Newest timestamp durable or queued: what a new reading must exceed. */
   newestAccepted: number;
+  /** Oldest durable timestamp: where a history scan can stop. */
+  oldest: number;
 }
 
 /** fsync a directory so that a file just created in it survives a crash. */
@@ -75,6 +79,7 @@ async function syncDirectory(path: string): Promise<void> {
 }
 
 function remember(state: MeterState, timestamp: number, register: bigint): void {
+  if (state.timestamps.length === 0 && !Number.isFinite(state.oldest)) state.oldest = timestamp;
   state.timestamps.push(timestamp);
   state.registers.push(register);
   if (state.timestamps.length > RECENT_READINGS_LIMIT) {
@@ -90,6 +95,7 @@ function newestDurable(state: MeterState): number {
 export class FileStore implements Store {
   readonly loadSummary: LoadSummary;
   private readonly meters: Map<string, MeterState>;
+  private readonly blocks: LogBlocks;
   private readonly customers: CustomerIndex;
   private readonly customersPath: string;
   private readonly handle: FileHandle;
@@ -105,6 +111,7 @@ export class FileStore implements Store {
 
   private constructor(parts: {
     meters: Map<string, MeterState>;
+    blocks: LogBlocks;
     customers: CustomerIndex;
     customersPath: string;
     handle: FileHandle;
@@ -114,6 +121,7 @@ export class FileStore implements Store {
     maxMeters: number;
   }) {
     this.meters = parts.meters;
+    this.blocks = parts.blocks;
     this.maxMeters = parts.maxMeters;
     this.customers = parts.customers;
     this.customersPath = parts.customersPath;
@@ -124,7 +132,15 @@ export class FileStore implements Store {
     this.size = parts.size;
     this.writer = new GroupCommit<Reading, void>({
       commit: async (readings) => {
-        this.size += await appendToLog(this.handle, this.size, readings);
+        const written = await appendToLog(this.handle, this.size, readings);
+        let oldest = Number.POSITIVE_INFINITY;
+        let newest = Number.NEGATIVE_INFINITY;
+        for (const { timestamp } of readings) {
+          if (timestamp < oldest) oldest = timestamp;
+          if (timestamp > newest) newest = timestamp;
+        }
+        this.blocks.add(this.size, written, oldest, newest);
+        this.size += written;
         for (const reading of readings) remember(this.meterState(reading.matricula), reading.timestamp, reading.consumo);
         this.readingCount += readings.length;
         this.lastWriteError = undefined;
@@ -166,8 +182,8 @@ export class FileStore implements Store {
       const readingsPath = join(dataDir, READINGS_FILE);
       const handle = await open(readingsPath, fsConstants.O_RDWR | fsConstants.O_CREAT);
       await syncDirectory(dataDir);
-      const { meters, summary, size } = await loadIndex(handle, readingsPath, logger);
-      return new FileStore({ meters, customers, customersPath, handle, size, lock, loadSummary: summary, maxMeters: options.maxMeters ?? DEFAULT_MAX_METERS });
+      const { meters, blocks, summary, size } = await loadIndex(handle, readingsPath, logger);
+      return new FileStore({ meters, blocks, customers, customersPath, handle, size, lock, loadSummary: summary, maxMeters: options.maxMeters ?? DEFAULT_MAX_METERS });
     } catch (error) {
       await lock.release();
       throw error;
@@ -212,6 +228,37 @@ export class FileStore implements Store {
       readings.push({ matricula, timestamp: state.timestamps[i] as number, consumo: state.registers[i] as bigint });
     }
     return readings;
+  }
+
+  /**
+   * Reads the blocks of the log that overlap the range, newest first, and
+   * picks the meter's lines out of each: the cost follows the readings of
+   * every meter in the range (bounded by the meter's oldest and newest), not
+   * the whole log; memory holds one block.
+   */
+  async *history(query: HistoryQuery): AsyncGenerator<Reading[]> {
+    this.assertOpen();
+    const { matricula } = query;
+    const state = this.meters.get(matricula);
+    if (state === undefined || state.timestamps.length === 0) return;
+    const from = Math.max(query.from, state.oldest);
+    // Fixed now: readings stored while the scan runs are not part of it.
+    const to = Math.min(query.to, newestDurable(state) + 1);
+    if (from >= to) return;
+    const needle = `;${matricula};`;
+    for (const block of this.blocks.overlapping(from, to)) {
+      this.assertOpen();
+      const text = await readBlock(this.handle, block.offset, block.length);
+      const found: Reading[] = [];
+      for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) {
+        const start = text.lastIndexOf('\n', at) + 1;
+        const end = text.indexOf('\n', at);
+        const reading = parseLogLine(text.slice(start, end));
+        if (reading !== undefined && reading.timestamp >= from && reading.timestamp < to) found.push(reading);
+      }
+      // A meter's lines are in timestamp order in the log: reversed, newest first.
+      if (found.length > 0) yield found.reverse();
+    }
   }
 
   async findCustomers(query: CustomerQuery): Promise<Customer[]> {
@@ -270,10 +317,15 @@ const MAX_SKIPPED_LINES_LOGGED = 10;
  * (a crash in the middle of a write), so that appends start on a line
  * boundary. Unreadable lines are skipped and logged, never fatal.
  */
-async function loadIndex(handle: FileHandle, path: string, logger: Logger): Promise<{ meters: Map<string, MeterState>; summary: LoadSummary; size: number }> {
+async function loadIndex(
+  handle: FileHandle,
+  path: string,
+  logger: Logger,
+): Promise<{ meters: Map<string, MeterState>; blocks: LogBlocks; summary: LoadSummary; size: number }> {
   // The hot loop of start-up: per line only slices, a char-code timestamp parse and
   // syntax checks; registers stay text until the few kept per meter are known.
-  const loading = new Map<string, { newest: number; recent: Array<{ timestamp: number; consumo: string }> }>();
+  const loading = new Map<string, { newest: number; oldest: number; recent: Array<{ timestamp: number; consumo: string }> }>();
+  const blocks = new LogBlocks();
   let lines = 0;
   let skipped = 0;
   let tornBytes = 0;
@@ -288,6 +340,8 @@ async function loadIndex(handle: FileHandle, path: string, logger: Logger): Prom
       continue;
     }
     let offset = chunk.offset;
+    let oldest = Number.POSITIVE_INFINITY;
+    let newest = Number.NEGATIVE_INFINITY;
     forEachLine(chunk.text, (line) => {
       const first = line.indexOf(';');
       const second = line.indexOf(';', first + 1);
@@ -300,7 +354,9 @@ async function loadIndex(handle: FileHandle, path: string, logger: Logger): Prom
       } else {
         lines++;
         let state = loading.get(matricula);
-        if (state === undefined) loading.set(matricula, (state = { newest: Number.NEGATIVE_INFINITY, recent: [] }));
+        if (state === undefined) loading.set(matricula, (state = { newest: Number.NEGATIVE_INFINITY, oldest: timestamp, recent: [] }));
+        if (timestamp < oldest) oldest = timestamp;
+        if (timestamp > newest) newest = timestamp;
         // A line not newer than its predecessor (a hand-merged log) cannot be the newest: keep the order strict.
         if (timestamp > state.newest) {
           state.newest = timestamp;
@@ -310,23 +366,36 @@ async function loadIndex(handle: FileHandle, path: string, logger: Logger): Prom
       }
       offset += line.length + 1;
     });
+    if (newest >= oldest) blocks.add(chunk.offset, chunk.text.length, oldest, newest);
   }
   if (skipped > MAX_SKIPPED_LINES_LOGGED) logger.warn({ path, skipped }, 'unreadable lines in readings log were skipped');
   const meters = new Map<string, MeterState>();
   for (const [matricula, state] of loading) {
     meters.set(matricula, {
       newestAccepted: state.newest,
+      oldest: state.oldest,
       timestamps: state.recent.map((reading) => reading.timestamp),
       registers: state.recent.map((reading) => parseRegister(reading.consumo) as bigint),
     });
   }
-  return { meters, summary: { lines, skipped, tornBytes }, size };
+  return { meters, blocks, summary: { lines, skipped, tornBytes }, size };
+}
+
+async function readBlock(handle: FileHandle, offset: number, length: number): Promise<string> {
+  const buffer = Buffer.allocUnsafe(length);
+  let read = 0;
+  while (read < length) {
+    const { bytesRead } = await handle.read(buffer, read, length - read, offset + read);
+    if (bytesRead === 0) throw new StoreError('CORRUPT', `${READINGS_FILE} is shorter than its index (${offset + read} < ${offset + length})`);
+    read += bytesRead;
+  }
+  return buffer.toString('latin1');
 }
 
 function meterState(meters: Map<string, MeterState>, matricula: string): MeterState {
   let state = meters.get(matricula);
   if (state === undefined) {
-    state = { timestamps: [], registers: [], newestAccepted: Number.NEGATIVE_INFINITY };
+    state = { timestamps: [], registers: [], newestAccepted: Number.NEGATIVE_INFINITY, oldest: Number.POSITIVE_INFINITY };
     meters.set(matricula, state);
   }
   return state;

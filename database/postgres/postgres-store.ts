@@ -19,6 +19,7 @@ import {
   type AppendResult,
   type Customer,
   type CustomerQuery,
+  type HistoryQuery,
   type Store,
   type StoreStats,
 } from '../store.js';
@@ -39,6 +40,12 @@ export interface PostgresStoreOptions {
 
 /** The query behind every route: the newest rows of one meter, by backward scan of the primary key. */
 export const RECENT_READINGS_SQL = 'SELECT data_hora, consumo::text AS consumo FROM medicoes WHERE matricula = $1 ORDER BY data_hora DESC LIMIT $2';
+
+/** One page of a meter's history, newest first, through the primary key; the next page starts below its oldest row. */
+const HISTORY_PAGE_SQL =
+  'SELECT data_hora, consumo::text AS consumo FROM medicoes WHERE matricula = $1 AND data_hora >= $2 AND data_hora < $3 ORDER BY data_hora DESC LIMIT $4';
+/** Rows per history page: big enough to amortise a round trip, small enough to keep memory flat. */
+export const HISTORY_PAGE_ROWS = 5000;
 
 /**
  * Stores a batch in one statement: only readings newer than the newest
@@ -161,6 +168,20 @@ export class PostgresStore implements Store {
     if (!Number.isInteger(count) || count < 1 || count > RECENT_READINGS_LIMIT) throw new RangeError(`count must be 1 to ${RECENT_READINGS_LIMIT}`);
     const { rows } = await this.query<{ data_hora: Date; consumo: string }>(RECENT_READINGS_SQL, [matricula, count]);
     return rows.map((row) => ({ matricula, timestamp: row.data_hora.getTime(), consumo: parseDecimal(row.consumo, NUMERIC_LIMITS) as bigint }));
+  }
+
+  async *history(query: HistoryQuery): AsyncGenerator<Reading[]> {
+    const { matricula, from } = query;
+    let to = query.to;
+    for (;;) {
+      this.assertOpen();
+      const { rows } = await this.query<{ data_hora: Date; consumo: string }>(HISTORY_PAGE_SQL, [matricula, new Date(from), new Date(to), HISTORY_PAGE_ROWS]);
+      if (rows.length === 0) return;
+      const page = rows.map((row) => ({ matricula, timestamp: row.data_hora.getTime(), consumo: parseDecimal(row.consumo, NUMERIC_LIMITS) as bigint }));
+      yield page;
+      if (rows.length < HISTORY_PAGE_ROWS) return;
+      to = (page[page.length - 1] as Reading).timestamp;
+    }
   }
 
   async findCustomers(query: CustomerQuery): Promise<Customer[]> {

@@ -32,7 +32,16 @@ export interface ResponseParts {
   readonly status: number;
   readonly headers: HeaderList;
   readonly body: Buffer;
+  /**
+   * A body produced while it is sent (CSV exports, Server-Sent Events),
+   * instead of `body`. Ends early when `signal` aborts: the client left or
+   * the server is stopping.
+   */
+  readonly stream?: ((signal: AbortSignal) => AsyncIterable<string>) | undefined;
 }
+
+/** How a streamed body is delimited (RFC 9112 §6.3): chunked for HTTP/1.1, by closing the connection for HTTP/1.0. */
+export type StreamFraming = 'chunked' | 'close';
 
 export const CONTINUE_RESPONSE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 
@@ -42,10 +51,7 @@ export const CONTINUE_RESPONSE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'l
  * a GET would have received. 204 responses carry no Content-Length (RFC 9110 §8.6).
  */
 export function serializeResponse(response: ResponseParts, date: string, omitBody: boolean): Buffer {
-  let head = `HTTP/1.1 ${response.status} ${STATUS_TEXT[response.status] ?? 'Unknown'}\r\nDate: ${date}\r\n`;
-  for (const [name, value] of response.headers) head += `${name}: ${value}\r\n`;
-  if (response.status !== 204) head += `Content-Length: ${response.body.length}\r\n`;
-  head += '\r\n';
+  const head = headText(response, date, response.status === 204 ? '' : `Content-Length: ${response.body.length}\r\n`);
   if (omitBody || response.body.length === 0) return Buffer.from(head, 'latin1');
   const headLength = Buffer.byteLength(head, 'latin1');
   const bytes = Buffer.allocUnsafe(headLength + response.body.length);
@@ -53,3 +59,29 @@ export function serializeResponse(response: ResponseParts, date: string, omitBod
   response.body.copy(bytes, headLength);
   return bytes;
 }
+
+function headText(response: ResponseParts, date: string, framing: string): string {
+  let head = `HTTP/1.1 ${response.status} ${STATUS_TEXT[response.status] ?? 'Unknown'}\r\nDate: ${date}\r\n`;
+  for (const [name, value] of response.headers) head += `${name}: ${value}\r\n`;
+  return `${head}${framing}\r\n`;
+}
+
+/** The status line and headers of a streamed response; its body follows as `encodeChunk` pieces. */
+export function serializeStreamHead(response: ResponseParts, date: string, framing: StreamFraming): Buffer {
+  return Buffer.from(headText(response, date, framing === 'chunked' ? 'Transfer-Encoding: chunked\r\n' : ''), 'latin1');
+}
+
+/** One piece of a streamed body, framed (RFC 9112 §7.1); empty text frames nothing. */
+export function encodeChunk(text: string, framing: StreamFraming): Buffer {
+  const data = Buffer.from(text, 'utf8');
+  if (framing === 'close' || data.length === 0) return data;
+  const size = `${data.length.toString(16)}\r\n`;
+  const bytes = Buffer.allocUnsafe(size.length + data.length + 2);
+  bytes.write(size, 0, 'latin1');
+  data.copy(bytes, size.length);
+  bytes.write('\r\n', size.length + data.length, 'latin1');
+  return bytes;
+}
+
+/** The end of a chunked body: the last chunk and an empty trailer section (RFC 9112 §7.1). */
+export const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');

@@ -6,7 +6,15 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { RequestParser, type ParserLimits, type Request } from '../../protocol/http/request-parser.js';
-import { CONTINUE_RESPONSE, serializeResponse, type ResponseParts } from '../../protocol/http/response.js';
+import {
+  CONTINUE_RESPONSE,
+  encodeChunk,
+  LAST_CHUNK,
+  serializeResponse,
+  serializeStreamHead,
+  type ResponseParts,
+  type StreamFraming,
+} from '../../protocol/http/response.js';
 import { HttpError } from './http-error.js';
 import type { Responder } from './responder.js';
 
@@ -33,8 +41,11 @@ export interface ConnectionContext {
 }
 
 interface Slot {
+  /** The whole answer, or the head of a streamed one; undefined until the route answers. */
   bytes: Buffer | undefined;
-  readonly close: boolean;
+  close: boolean;
+  /** A streamed body, sent after `bytes` once every earlier answer is out. */
+  stream?: { readonly produce: (signal: AbortSignal) => AsyncIterable<string>; readonly framing: StreamFraming } | undefined;
 }
 
 /** The answer to an error outside any route, telling the client the connection closes after it. */
@@ -60,6 +71,9 @@ export class HttpConnection {
   private arriving: 'head' | 'body' | undefined;
   private arrivingSince = 0;
   private lastActivityAt: number;
+  /** Aborts the body being streamed, if any: the client left or the server is stopping. */
+  private streaming: AbortController | undefined;
+  private drainWaiters: Array<() => void> = [];
 
   constructor(socket: Socket, context: ConnectionContext) {
     this.socket = socket;
@@ -70,7 +84,13 @@ export class HttpConnection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => {
       this.waitingForDrain = false;
+      this.wakeDrainWaiters();
       this.updateFlow();
+    });
+    socket.on('close', () => {
+      this.ended = true;
+      this.streaming?.abort();
+      this.wakeDrainWaiters();
     });
     socket.on('end', () => {
       this.peerEnded = true;
@@ -96,6 +116,7 @@ export class HttpConnection {
   shutdown(): void {
     this.draining = true;
     this.stopReading = true;
+    this.streaming?.abort();
     this.endIfDone();
   }
 
@@ -147,8 +168,20 @@ export class HttpConnection {
         ? [['Connection', 'keep-alive']]
         : [];
     void this.context.responder.respond(request).then((parts) => {
-      const response: ResponseParts = connectionHeader.length === 0 ? parts : { ...parts, headers: [...parts.headers, ...connectionHeader] };
-      slot.bytes = serializeResponse(response, this.context.date(), head.method === 'HEAD');
+      if (parts.stream !== undefined) {
+        // HTTP/1.0 has no chunked coding: the body ends when the connection closes.
+        const framing: StreamFraming = head.httpMinor === 0 ? 'close' : 'chunked';
+        if (framing === 'close' && !close) {
+          slot.close = true;
+          this.stopReading = true;
+        }
+        const headers = slot.close ? [...parts.headers, ['Connection', 'close'] as const] : parts.headers;
+        slot.bytes = serializeStreamHead({ ...parts, headers }, this.context.date(), framing);
+        if (head.method !== 'HEAD') slot.stream = { produce: parts.stream, framing };
+      } else {
+        const response: ResponseParts = connectionHeader.length === 0 ? parts : { ...parts, headers: [...parts.headers, ...connectionHeader] };
+        slot.bytes = serializeResponse(response, this.context.date(), head.method === 'HEAD');
+      }
       this.scheduleFlush();
     });
   }
@@ -175,24 +208,75 @@ export class HttpConnection {
 
   /** Writes finished answers in request order, all that are ready in one write. */
   private flush(): void {
-    if (this.ended) return;
+    if (this.ended || this.streaming !== undefined) return;
     const ready: Buffer[] = [];
     let close = false;
-    while (this.queue[0]?.bytes !== undefined) {
-      const slot = this.queue.shift() as Slot;
-      ready.push(slot.bytes as Buffer);
+    let streamed: Slot | undefined;
+    for (let slot = this.queue[0]; slot?.bytes !== undefined; slot = this.queue[0]) {
+      ready.push(slot.bytes);
+      if (slot.stream !== undefined) {
+        // Stays first in the queue until its body is out: later answers wait behind it.
+        streamed = slot;
+        break;
+      }
+      this.queue.shift();
       if (slot.close) {
         close = true;
         break;
       }
     }
     if (ready.length > 0 && !this.socket.write(ready.length === 1 ? (ready[0] as Buffer) : Buffer.concat(ready))) this.waitingForDrain = true;
+    if (streamed !== undefined) {
+      void this.sendStream(streamed);
+      return;
+    }
     if (close) {
       this.finish();
       return;
     }
     this.updateFlow();
     this.endIfDone();
+  }
+
+  /**
+   * Sends a streamed body piece by piece, waiting for the socket to drain
+   * between pieces: a slow reader slows only its own stream. A body cut
+   * short (producer failed, client left, server stopping) is never ended
+   * as if complete: the connection closes without the last chunk.
+   */
+  private async sendStream(slot: Slot): Promise<void> {
+    const { produce, framing } = slot.stream as NonNullable<Slot['stream']>;
+    const controller = new AbortController();
+    this.streaming = controller;
+    let complete = false;
+    try {
+      for await (const text of produce(controller.signal)) {
+        if (this.ended || controller.signal.aborted) break;
+        const chunk = encodeChunk(text, framing);
+        if (chunk.length > 0 && !this.socket.write(chunk)) {
+          this.waitingForDrain = true;
+          this.updateFlow();
+          await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+        }
+      }
+      complete = !this.ended && !controller.signal.aborted;
+    } catch (error) {
+      this.context.logger.warn({ err: error }, 'streamed response failed midway; closing the connection');
+    }
+    this.streaming = undefined;
+    this.queue.shift();
+    if (!complete || framing === 'close' || slot.close) {
+      this.finish();
+      return;
+    }
+    this.socket.write(LAST_CHUNK);
+    this.flush();
+  }
+
+  private wakeDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const wake of waiters) wake();
   }
 
   private updateFlow(): void {

@@ -103,6 +103,9 @@ export class Responder {
 
   private encode(answer: Answer): ResponseParts {
     if (answer.status === 204) return { status: 204, headers: [...this.corsHeaders, ...(answer.headers ?? [])], body: EMPTY };
+    if ('stream' in answer) {
+      return { status: answer.status, headers: [['Content-Type', answer.contentType], ...this.corsHeaders, ...(answer.headers ?? [])], body: EMPTY, stream: answer.stream };
+    }
     if ('text' in answer) {
       return { status: answer.status, headers: [['Content-Type', answer.contentType], ...this.corsHeaders, ...(answer.headers ?? [])], body: Buffer.from(answer.text, 'utf8') };
     }

@@ -9,24 +9,18 @@ import { isUsername } from '../../protocol/customer-format.js';
 import type { ApiAccess } from '../api-access.js';
 import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../router.js';
-import { matriculaSchema, readFields } from './fields.js';
+import { matriculaSchema, positiveInteger, readFields } from './fields.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
 const username = z.string({ error: 'deve ser um texto' }).refine(isUsername, 'deve ter de 1 a 100 caracteres, sem ";"');
-const positive = (max: number) =>
-  z
-    .string()
-    .regex(/^\d{1,9}$/, 'deve ser um número inteiro')
-    .transform(Number)
-    .pipe(z.number().min(1, 'deve ser ao menos 1').max(max, `deve ser no máximo ${max}`));
 
 const listSchema = z.object({
   username: username.optional(),
   matricula: matriculaSchema.optional(),
-  limite: positive(MAX_PAGE_SIZE).optional(),
-  pagina: positive(1_000_000_000).optional(),
+  limite: positiveInteger(MAX_PAGE_SIZE).optional(),
+  pagina: positiveInteger(1_000_000_000).optional(),
 });
 const registerSchema = z.object({ username, matricula: matriculaSchema });
 

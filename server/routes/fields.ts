@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { isMatricula } from '../../protocol/meter-protocol.js';
 import type { ApiAccess } from '../api-access.js';
 import { HttpError, type ErrorDetail } from '../http/http-error.js';
-import type { Answer, Route, RouteInput } from '../router.js';
+import type { Answer, Handler, Route, RouteInput } from '../router.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -74,6 +74,7 @@ export function readFields<T>(input: RouteInput, schema: z.ZodType<T>): T {
   throw new HttpError(422, 'dados_invalidos', 'Dados inválidos na requisição.', { detalhes });
 }
 
+
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   let current = value;
   for (const key of path) current = current !== null && typeof current === 'object' ? (current as Record<PropertyKey, unknown>)[key] : undefined;
@@ -87,16 +88,34 @@ export function fieldsRoute<T>(path: string, schema: z.ZodType<T>, answer: (fiel
 }
 
 /**
- * A fields route about one matricula that, when the API requires tokens,
- * answers only a token for that matricula: 401 is decided before the fields
- * are read (nothing is told to a caller without a token), 403 after.
+ * A handler for fields about one matricula that, when the API requires
+ * tokens, answers only a token for that matricula: 401 is decided before
+ * the fields are read (nothing is told to a caller without a token), 403 after.
  */
-export function matriculaRoute<T extends { matricula: string }>(path: string, schema: z.ZodType<T>, access: ApiAccess, answer: (fields: T) => Promise<Answer>): Route {
-  const handler = (input: RouteInput): Promise<Answer> => {
+export function matriculaHandler<T extends { matricula: string }>(schema: z.ZodType<T>, access: ApiAccess, answer: (fields: T, input: RouteInput) => Promise<Answer>): Handler {
+  return (input: RouteInput): Promise<Answer> => {
     const claims = access.authenticate(input.request);
     const fields = readFields(input, schema);
     access.authorize(claims, fields.matricula);
-    return answer(fields);
+    return answer(fields, input);
   };
+}
+
+/** A matricula handler answered by POST (fields in the body) and GET (fields in the query string) alike. */
+export function matriculaRoute<T extends { matricula: string }>(path: string, schema: z.ZodType<T>, access: ApiAccess, answer: (fields: T) => Promise<Answer>): Route {
+  const handler = matriculaHandler(schema, access, answer);
   return { path, handlers: { GET: handler, POST: handler } };
 }
+
+/** 422 `dados_invalidos` for one field. */
+export function invalidField(campo: string, problema: string): HttpError {
+  return new HttpError(422, 'dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo, problema }] });
+}
+
+/** A positive whole number given as text, at most `max`. */
+export const positiveInteger = (max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,16}$/, 'deve ser um número inteiro')
+    .transform(Number)
+    .pipe(z.number().min(1, 'deve ser ao menos 1').max(max, `deve ser no máximo ${max}`));

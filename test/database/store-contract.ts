@@ -117,6 +117,59 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
     await reopened.close();
   });
 
+  t.test('history: a meter\'s readings in [from, to), newest first, across pages and blocks, before and after a restart', async (t) => {
+    const { store, reopen } = await makeStore(t);
+    // Two meters interleaved over several MiB of log (several file blocks, several PostgreSQL pages).
+    const count = 30_000;
+    const second = (n: number): number => Date.UTC(2026, 0, 1) + n * 1000;
+    const mine = Array.from({ length: count }, (_, i): Reading => ({ matricula: '7', timestamp: second(2 * i), consumo: BigInt(i) * 1250n }));
+    const other = Array.from({ length: count }, (_, i): Reading => ({ matricula: '77', timestamp: second(2 * i + 1), consumo: BigInt(i) }));
+    for (let i = 0; i < count; i += 5000) await store.append([...mine.slice(i, i + 5000), ...other.slice(i, i + 5000)]);
+    const collect = async (s: Store, from: number, to: number): Promise<Reading[]> => {
+      const all: Reading[] = [];
+      for await (const batch of s.history({ matricula: '7', from, to })) {
+        t.ok(batch.length > 0, 'no empty batches');
+        all.push(...batch);
+      }
+      return all;
+    };
+    const newestFirst = [...mine].reverse();
+    t.same(await collect(store, 0, Number.MAX_SAFE_INTEGER), newestFirst, 'everything, newest first');
+    const check = async (s: Store): Promise<void> => {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: -10, max: 2 * count + 10 }), fc.integer({ min: -10, max: 2 * count + 10 }), async (a, b) => {
+          const [from, to] = [second(Math.min(a, b)), second(Math.max(a, b))];
+          const expected = newestFirst.filter((r) => r.timestamp >= from && r.timestamp < to);
+          const actual = await collect(s, from, to);
+          if (actual.length !== expected.length || actual.some((r, i) => r.timestamp !== expected[i]?.timestamp || r.consumo !== expected[i]?.consumo)) {
+            throw new Error(`history [${from}, ${to}) differs: ${actual.length} vs ${expected.length} readings`);
+          }
+        }),
+        { numRuns: 15 },
+      );
+    };
+    await check(store);
+    t.same(await collect(store, second(10), second(10)), [], 'empty range');
+    const unknown: Reading[] = [];
+    for await (const batch of store.history({ matricula: '9', from: 0, to: Number.MAX_SAFE_INTEGER })) unknown.push(...batch);
+    t.same(unknown, [], 'a meter without readings has no history');
+    // Stopping early: the first batch only.
+    for await (const batch of store.history({ matricula: '77', from: 0, to: Number.MAX_SAFE_INTEGER })) {
+      t.same(batch[0], other[count - 1], 'the newest first');
+      break;
+    }
+    await store.append([{ matricula: '7', timestamp: second(2 * count), consumo: 1n }]);
+    t.same((await collect(store, second(2 * count), Number.MAX_SAFE_INTEGER)).length, 1, 'a reading appended later is found');
+    await store.close();
+    const reopened = await reopen();
+    newestFirst.unshift({ matricula: '7', timestamp: second(2 * count), consumo: 1n });
+    await check(reopened);
+    await reopened.close();
+    await t.rejects(async () => {
+      for await (const _ of reopened.history({ matricula: '7', from: 0, to: 1 })) void _;
+    }, { name: 'StoreError', code: 'CLOSED' });
+  });
+
   t.test('a closed store refuses work with CLOSED', async (t) => {
     const { store } = await makeStore(t);
     await store.close();
@@ -185,6 +238,22 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
         return `recent(${this.matricula},${this.count})`;
       }
     }
+    class History implements fc.AsyncCommand<Model, Real> {
+      constructor(readonly matricula: string, readonly from: number, readonly to: number) {}
+      check(): boolean {
+        return true;
+      }
+      async run(model: Model, real: Real): Promise<void> {
+        const expected = (model.readings.get(this.matricula) ?? []).filter((r) => r.timestamp >= this.from && r.timestamp < this.to).reverse();
+        const actual: Reading[] = [];
+        for await (const batch of real.store.history({ matricula: this.matricula, from: this.from, to: this.to })) actual.push(...batch);
+        const key = (list: Reading[]): string => list.map((r) => `${r.matricula}@${r.timestamp}=${r.consumo}`).join(',');
+        if (key(actual) !== key(expected)) throw new Error(`history(${this.matricula}) differs: ${key(actual)} vs ${key(expected)}`);
+      }
+      toString(): string {
+        return `history(${this.matricula},${this.from},${this.to})`;
+      }
+    }
     const readingArb = fc.record({
       matricula: fc.constantFrom(...matriculas),
       timestamp: fc.integer({ min: 0, max: 40 }).map(minute),
@@ -193,6 +262,7 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
     const commands = [
       fc.array(readingArb, { minLength: 1, maxLength: 8 }).map((batch) => new Append(batch)),
       fc.tuple(fc.constantFrom(...matriculas), fc.integer({ min: 1, max: RECENT_READINGS_LIMIT })).map(([m, c]) => new Recent(m, c)),
+      fc.tuple(fc.constantFrom(...matriculas), fc.integer({ min: -1, max: 42 }), fc.integer({ min: 0, max: 43 })).map(([m, a, n]) => new History(m, minute(a), minute(a + n))),
     ];
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 30 }), async (cmds) => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { instantArbitrary, MAX_INSTANT } from './arbitraries.js';
-import { formatIsoTimestamp, formatLegacyTimestamp, isValidTimeZone, parseIsoTimestamp, parseLegacyTimestamp } from '../../protocol/timestamp.js';
+import { formatIsoTimestamp, formatLegacyTimestamp, isValidTimeZone, parseIsoTimestamp, parseLegacyTimestamp, parseQueryTimestamp } from '../../protocol/timestamp.js';
 
 const MAX = MAX_INSTANT;
 
@@ -95,5 +95,31 @@ t.test('the canonical fast path agrees with an independent reading of every 24-c
       if (parseIsoTimestamp(text) !== reference(text)) throw new Error(`differs for ${text}`);
     }),
     { numRuns: 5000 },
+  );
+});
+
+t.test('query timestamps: dates, wall clocks in a zone, Z and offsets', async () => {
+  const sp = 'America/Sao_Paulo';
+  t.equal(parseQueryTimestamp('2026-11-20', 'UTC'), Date.UTC(2026, 10, 20));
+  t.equal(parseQueryTimestamp('2026-11-20', sp), Date.UTC(2026, 10, 20, 3), 'midnight in São Paulo is 03:00Z');
+  t.equal(parseQueryTimestamp('2026-11-20T10:30', sp), Date.UTC(2026, 10, 20, 13, 30));
+  t.equal(parseQueryTimestamp('2026-11-20T10:30:15.5Z', sp), Date.UTC(2026, 10, 20, 10, 30, 15, 500), 'Z wins over the zone');
+  t.equal(parseQueryTimestamp('2026-11-20T10:30:00+05:30', sp), Date.UTC(2026, 10, 20, 5, 0));
+  t.equal(parseQueryTimestamp('2026-11-20T10:30:00-03:00', 'UTC'), Date.UTC(2026, 10, 20, 13, 30));
+  for (const bad of ['', '2026-11-31', '2026-13-01', '20-11-2026', '2026-11-20T25:00', '2026-11-20T10:00+24:00', '2026-11-20 10:00', '2026-11-20T10', 'hoje']) {
+    t.equal(parseQueryTimestamp(bad, 'UTC'), undefined, `refused: ${JSON.stringify(bad)}`);
+  }
+  // Any instant written canonically or with its offset in any zone reads back as itself.
+  fc.assert(
+    fc.property(instantArbitrary, fc.integer({ min: -14 * 60, max: 14 * 60 }), fc.constantFrom('UTC', sp, 'Asia/Kolkata'), (millis, offsetMinutes, zone) => {
+      t.equal(parseQueryTimestamp(formatIsoTimestamp(millis), zone), millis);
+      const local = formatIsoTimestamp(millis + offsetMinutes * 60_000).slice(0, 23);
+      const sign = offsetMinutes < 0 ? '-' : '+';
+      const abs = Math.abs(offsetMinutes);
+      const offset = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+      const parsed = parseQueryTimestamp(local + offset, zone);
+      // Out-of-range local years are refused, never misread.
+      if (parsed !== undefined) t.equal(parsed, millis);
+    }),
   );
 });

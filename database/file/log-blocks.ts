@@ -1,0 +1,44 @@
+/**
+ * A sparse time index of the readings log: the log cut into blocks of
+ * about 1 MiB (on line ends), each with the oldest and newest timestamp it
+ * holds. A history query reads only the blocks that overlap its time range,
+ * newest block first. A few dozen bytes per MiB of log.
+ */
+
+/** A block stops growing once it holds this many bytes. */
+export const BLOCK_BYTES = 1 << 20;
+
+export interface LogBlock {
+  readonly offset: number;
+  length: number;
+  oldest: number;
+  newest: number;
+}
+
+export class LogBlocks {
+  private readonly blocks: LogBlock[] = [];
+
+  /** Records `length` bytes written at `offset` (the end of the log) holding readings from `oldest` to `newest`. */
+  add(offset: number, length: number, oldest: number, newest: number): void {
+    const last = this.blocks[this.blocks.length - 1];
+    if (last !== undefined && last.offset + last.length === offset && last.length < BLOCK_BYTES) {
+      last.length += length;
+      last.oldest = Math.min(last.oldest, oldest);
+      last.newest = Math.max(last.newest, newest);
+    } else {
+      this.blocks.push({ offset, length, oldest, newest });
+    }
+  }
+
+  /** Blocks holding any timestamp in [from, to), newest block (end of the log) first. */
+  *overlapping(from: number, to: number): Generator<LogBlock> {
+    for (let i = this.blocks.length - 1; i >= 0; i--) {
+      const block = this.blocks[i] as LogBlock;
+      if (block.newest >= from && block.oldest < to) yield block;
+    }
+  }
+
+  get count(): number {
+    return this.blocks.length;
+  }
+}
