@@ -45,10 +45,10 @@ export class ApiAccess {
    * otherwise only for `Authorization: Bearer <API_TOKEN_ADMIN>`, and closed
    * (403) when no operator token is configured.
    */
-  authenticateOperator(request: Request): void {
+  authenticateOperator(request: Request, queryToken?: string): void {
     if (!this.required) return;
     if (this.adminToken === undefined) throw new HttpError(403, 'acesso_negado', 'Com AUTENTICACAO_API=obrigatoria, /clientes exige API_TOKEN_ADMIN configurado no servidor.');
-    const given = Buffer.from(bearerToken(request) ?? '', 'latin1');
+    const given = Buffer.from(bearerToken(request) ?? queryToken ?? '', 'latin1');
     if (given.length !== this.adminToken.length || !timingSafeEqual(given, this.adminToken)) {
       throw unauthenticated('Envie o token de operador (API_TOKEN_ADMIN) em Authorization: Bearer <token>.');
     }
@@ -60,10 +60,13 @@ export class ApiAccess {
     return { token: signToken({ sub: customer.matricula, username: customer.username, iat, exp }, this.key), expiresAt: exp };
   }
 
-  /** The request's token claims when tokens are required (401 without a valid one); undefined when the API is open. */
-  authenticate(request: Request): TokenClaims | undefined {
+  /**
+   * The request's token claims when tokens are required (401 without a valid one); undefined when the API is open.
+   * `queryToken`: an `access_token` query parameter (RFC 6750 §2.3), for clients that cannot send headers (EventSource).
+   */
+  authenticate(request: Request, queryToken?: string): TokenClaims | undefined {
     if (!this.required) return undefined;
-    const token = bearerToken(request);
+    const token = bearerToken(request) ?? queryToken;
     if (token === undefined) {
       throw unauthenticated('Envie o token de /validacao-usuario no cabeçalho Authorization: Bearer <token>.');
     }

@@ -25,6 +25,10 @@ import { validacaoUsuarioRoute } from './routes/validacao-usuario.js';
 import { loadApiAccess, type ApiAccess } from './api-access.js';
 import { loadMeterAuthenticator } from './meter-authentication.js';
 import { UdpIngest } from './udp-ingest.js';
+import { FleetTracker } from './fleet.js';
+import { LiveEvents } from './live-events.js';
+import { eventosRoute, frotaRoute } from './routes/eventos.js';
+import { dashboardRoutes } from './routes/painel.js';
 
 /** The example customers copied into a new DATA_DIR. */
 export const SEED_CUSTOMERS_FILE = fileURLToPath(new URL('../../resources/clientes-exemplo.txt', import.meta.url));
@@ -64,8 +68,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const access = await loadApiAccess(config);
   const { store, description } = await openStore(config, logger.child({ component: 'store' }), SEED_CUSTOMERS_FILE);
   const httpMetrics = new HttpMetrics();
+  const fleet = new FleetTracker();
+  const live = new LiveEvents((silentAfterS) => fleet.summary(silentAfterS));
   // The listeners are made below; the metrics route reads them only when scraped.
-  const operations = [saudeRoute(store, Date.now()), metricasRoute(() => renderMetrics(httpMetrics, httpServer, ingest))];
+  const operations = [
+    saudeRoute(store, Date.now()),
+    metricasRoute(() => renderMetrics(httpMetrics, httpServer, ingest, live)),
+    eventosRoute(store, live, access),
+    frotaRoute(fleet, access),
+    ...(await dashboardRoutes()),
+  ];
   const router = buildRouter(store, config, access, operations);
   const httpLogger = logger.child({ component: 'http' });
   const httpServer: HttpServer = new HttpServer({
@@ -87,6 +99,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     receiveBufferBytes: config.udpReceiveBuffer,
     maxPendingReadings: config.udpMaxPending,
     authenticator,
+    onStored: (readings, result) => {
+      fleet.heard(result.newest.keys(), result.stored);
+      live.stored(readings, result);
+    },
   });
   let http: AddressInfo;
   let udp: AddressInfo & { receiveBufferBytes: number };
@@ -95,6 +111,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     udp = await ingest.listen(config.udpPort, config.host);
   } catch (error) {
     await Promise.allSettled([httpServer.close(), ingest.close()]);
+    live.close();
     await store.close();
     throw error;
   }
@@ -110,6 +127,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     close() {
       closing ??= (async () => {
         await Promise.all([httpServer.close(), ingest.close()]);
+        live.close();
         await store.close();
       })();
       return closing;

@@ -8,7 +8,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Store } from '../database/store.js';
+import type { AppendResult, Store } from '../database/store.js';
 import { packLines, parseReadingDatagram, serializeAck, type Reading } from '../protocol/meter-protocol.js';
 import { ThrottledWarning } from './log-throttle.js';
 import { BATCH_BUCKETS, Histogram, LATENCY_BUCKETS } from './metrics.js';
@@ -27,6 +27,8 @@ export interface UdpIngestOptions {
   readonly maxPendingReadings?: number;
   /** Which readings are authentic; all are when absent. */
   readonly authenticator?: MeterAuthenticator;
+  /** Told of every batch once it is durable and acknowledged (live events, fleet view); must not throw. */
+  readonly onStored?: (readings: readonly Reading[], result: AppendResult) => void;
 }
 
 export const DEFAULT_MAX_PENDING_READINGS = 200_000;
@@ -187,6 +189,11 @@ export class UdpIngest {
           }
           for (const datagram of packLines(acks)) this.socket.send(datagram, port, address);
           counters.acksSent += acks.length;
+        }
+        try {
+          this.options.onStored?.(batch.readings, result);
+        } catch (error) {
+          this.options.logger.error({ err: error }, 'bug: a listener of stored readings failed');
         }
       },
       (error: unknown) => {

@@ -30,7 +30,7 @@ import { CustomerIndex } from './customer-index.js';
 import { appendCustomers, readCustomerFile } from './customers-file.js';
 import { lockDirectory, type DirectoryLock } from './lock.js';
 import { LogBlocks } from './log-blocks.js';
-import { appendToLog, forEachLine, parseLogLine, readLogChunks } from './readings-log.js';
+import { appendToLog, forEachLine, formatLogLine, parseLogLine, readLogChunks } from './readings-log.js';
 
 export const CUSTOMERS_FILE = 'clientes.txt';
 export const READINGS_FILE = 'medicoes.log';
@@ -132,14 +132,9 @@ export class FileStore implements Store {
     this.size = parts.size;
     this.writer = new GroupCommit<Reading, void>({
       commit: async (readings) => {
-        const written = await appendToLog(this.handle, this.size, readings);
-        let oldest = Number.POSITIVE_INFINITY;
-        let newest = Number.NEGATIVE_INFINITY;
-        for (const { timestamp } of readings) {
-          if (timestamp < oldest) oldest = timestamp;
-          if (timestamp > newest) newest = timestamp;
-        }
-        this.blocks.add(this.size, written, oldest, newest);
+        const lines = readings.map(formatLogLine);
+        const written = await appendToLog(this.handle, this.size, lines);
+        this.blocks.addLines(this.size, lines, readings);
         this.size += written;
         for (const reading of readings) remember(this.meterState(reading.matricula), reading.timestamp, reading.consumo);
         this.readingCount += readings.length;

@@ -84,9 +84,9 @@ export function forEachLine(text: string, visit: (line: string) => void): void {
   }
 }
 
-/** Writes readings at `position` (the end of the log) and fdatasyncs them; returns the bytes written. */
-export async function appendToLog(handle: FileHandle, position: number, readings: readonly Reading[]): Promise<number> {
-  const bytes = Buffer.from(readings.map(formatLogLine).join(''), 'latin1');
+/** Writes log lines at `position` (the end of the log) and fdatasyncs them; returns the bytes written. */
+export async function appendToLog(handle: FileHandle, position: number, lines: readonly string[]): Promise<number> {
+  const bytes = Buffer.from(lines.join(''), 'latin1');
   let written = 0;
   while (written < bytes.length) {
     const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, position + written);

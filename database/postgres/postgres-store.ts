@@ -44,6 +44,8 @@ export const RECENT_READINGS_SQL = 'SELECT data_hora, consumo::text AS consumo F
 /** One page of a meter's history, newest first, through the primary key; the next page starts below its oldest row. */
 const HISTORY_PAGE_SQL =
   'SELECT data_hora, consumo::text AS consumo FROM medicoes WHERE matricula = $1 AND data_hora >= $2 AND data_hora < $3 ORDER BY data_hora DESC LIMIT $4';
+/** The latest instant a JavaScript Date holds. */
+const MAX_DATE_MILLIS = 8.64e15;
 /** Rows per history page: big enough to amortise a round trip, small enough to keep memory flat. */
 export const HISTORY_PAGE_ROWS = 5000;
 
@@ -171,8 +173,10 @@ export class PostgresStore implements Store {
   }
 
   async *history(query: HistoryQuery): AsyncGenerator<Reading[]> {
-    const { matricula, from } = query;
-    let to = query.to;
+    const { matricula } = query;
+    // Within what a Date (and timestamptz) holds; no reading is older than 1970.
+    const from = Math.max(query.from, 0);
+    let to = Math.min(query.to, MAX_DATE_MILLIS);
     for (;;) {
       this.assertOpen();
       const { rows } = await this.query<{ data_hora: Date; consumo: string }>(HISTORY_PAGE_SQL, [matricula, new Date(from), new Date(to), HISTORY_PAGE_ROWS]);

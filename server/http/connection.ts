@@ -261,7 +261,8 @@ export class HttpConnection {
       }
       complete = !this.ended && !controller.signal.aborted;
     } catch (error) {
-      this.context.logger.warn({ err: error }, 'streamed response failed midway; closing the connection');
+      const expected = (error as { expected?: unknown }).expected === true;
+      this.context.logger[expected ? 'debug' : 'warn']({ err: error }, 'streamed response ended early; closing the connection');
     }
     this.streaming = undefined;
     this.queue.shift();

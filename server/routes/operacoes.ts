@@ -5,6 +5,7 @@ import type { HttpServer } from '../http/http-server.js';
 import { ExpositionWriter, type HttpMetrics } from '../metrics.js';
 import type { Route } from '../router.js';
 import type { UdpIngest } from '../udp-ingest.js';
+import type { LiveEvents } from '../live-events.js';
 
 /** 200 while the storage can take writes, 503 otherwise: what a load balancer or orchestrator polls. */
 export function saudeRoute(store: Store, startedAt: number): Route {
@@ -27,7 +28,7 @@ export function metricasRoute(render: () => string): Route {
 }
 
 /** Everything `/metricas` reports, in the Prometheus text format. */
-export function renderMetrics(http: HttpMetrics, httpServer: HttpServer, ingest: UdpIngest): string {
+export function renderMetrics(http: HttpMetrics, httpServer: HttpServer, ingest: UdpIngest, live: LiveEvents): string {
   const out = new ExpositionWriter();
   const c = ingest.counters;
   const counter = (name: string, help: string, value: number): void => void out.family(name, 'counter', help).sample(name, value);
@@ -47,6 +48,8 @@ export function renderMetrics(http: HttpMetrics, httpServer: HttpServer, ingest:
   out.family('consumo_commit_segundos', 'histogram', 'Time for a batch of readings to become durable.').histogram('consumo_commit_segundos', ingest.commitSeconds);
   out.family('consumo_http_conexoes_abertas', 'gauge', 'Open HTTP connections.').sample('consumo_http_conexoes_abertas', httpServer.openConnections);
   counter('consumo_http_conexoes_recusadas_total', 'Connections answered 503 at HTTP_MAX_CONEXOES.', httpServer.refusedConnections);
+  out.family('consumo_sse_clientes', 'gauge', 'Clients connected to /eventos.').sample('consumo_sse_clientes', live.clients);
+  counter('consumo_sse_clientes_descartados_total', 'Clients of /eventos dropped for falling too far behind.', live.dropped);
   http.write(out);
   return out.text();
 }

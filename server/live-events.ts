@@ -1,0 +1,166 @@
+/**
+ * Server-Sent Events for the dashboard: each stored reading of a watched
+ * meter is pushed to its subscribers, and a fleet summary to every
+ * subscriber once a second. Ingest only appends to bounded per-client
+ * queues: a slow or dead client is dropped when its queue fills, never
+ * waited for.
+ */
+import type { AppendResult, Reading } from '../database/store.js';
+import { stringifyJson, type JsonValue } from '../protocol/json.js';
+import { formatIsoTimestamp } from '../protocol/timestamp.js';
+import type { FleetSummary } from './fleet.js';
+import { consumoJson } from './routes/decimals.js';
+
+/** Events a client may have waiting before it is dropped as too slow. */
+export const MAX_QUEUED_EVENTS = 1000;
+/** A comment line this often keeps proxies from closing a quiet stream and finds dead clients. */
+export const HEARTBEAT_MS = 15_000;
+/** How often fleet summaries are pushed. */
+export const FLEET_INTERVAL_MS = 1000;
+/** What EventSource waits before reconnecting (the `retry` field). */
+export const RECONNECT_MS = 2000;
+
+/** Ends a stream whose client could not keep up; the connection is closed. */
+export class SlowClientError extends Error {
+  /** An outcome the server plans for, not a fault: logged at debug. */
+  readonly expected = true;
+
+  constructor() {
+    super(`client fell ${MAX_QUEUED_EVENTS} events behind`);
+    this.name = 'SlowClientError';
+  }
+}
+
+/** One event in the text/event-stream format (HTML Living Standard §9.2); JSON data is a single line. */
+export function sseEvent(event: string, data: JsonValue, id?: string): string {
+  return `event: ${event}\n${id === undefined ? '' : `id: ${id}\n`}data: ${stringifyJson(data)}\n\n`;
+}
+
+export class Subscriber {
+  readonly matricula: string | undefined;
+  /** Seconds of silence after which the fleet summaries it gets count a meter silent; undefined: no fleet summaries. */
+  readonly silentAfterS: number | undefined;
+  /** Newest reading timestamp sent: resends and late copies are not pushed twice. */
+  lastSent: number;
+  private queue: string[] = [];
+  private wake: (() => void) | undefined;
+  private overflowed = false;
+
+  constructor(matricula: string | undefined, lastSent: number, silentAfterS: number | undefined) {
+    this.matricula = matricula;
+    this.lastSent = lastSent;
+    this.silentAfterS = silentAfterS;
+  }
+
+  push(text: string): boolean {
+    if (this.queue.length >= MAX_QUEUED_EVENTS) {
+      this.overflowed = true;
+      this.queue = [];
+    } else {
+      this.queue.push(text);
+    }
+    this.wake?.();
+    return !this.overflowed;
+  }
+
+  /** The queued events as stream pieces, until `signal` aborts; throws SlowClientError once the queue overflowed. */
+  async *stream(signal: AbortSignal): AsyncGenerator<string> {
+    const stop = (): void => this.wake?.();
+    signal.addEventListener('abort', stop);
+    try {
+      while (!signal.aborted) {
+        if (this.overflowed) throw new SlowClientError();
+        if (this.queue.length > 0) {
+          const pieces = this.queue.join('');
+          this.queue = [];
+          yield pieces;
+          continue;
+        }
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+      }
+    } finally {
+      signal.removeEventListener('abort', stop);
+    }
+  }
+}
+
+export class LiveEvents {
+  private readonly byMatricula = new Map<string, Set<Subscriber>>();
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly fleet: (silentAfterS: number) => FleetSummary;
+  private readonly fleetTimer: NodeJS.Timeout;
+  private readonly heartbeatTimer: NodeJS.Timeout;
+  /** Clients dropped for falling behind. */
+  dropped = 0;
+
+  constructor(fleet: (silentAfterS: number) => FleetSummary) {
+    this.fleet = fleet;
+    this.fleetTimer = setInterval(() => this.pushFleet(), FLEET_INTERVAL_MS).unref();
+    this.heartbeatTimer = setInterval(() => this.broadcast(': ping\n\n'), HEARTBEAT_MS).unref();
+  }
+
+  get clients(): number {
+    return this.subscribers.size;
+  }
+
+  subscribe(subscriber: Subscriber): void {
+    this.subscribers.add(subscriber);
+    if (subscriber.matricula === undefined) return;
+    let set = this.byMatricula.get(subscriber.matricula);
+    if (set === undefined) this.byMatricula.set(subscriber.matricula, (set = new Set()));
+    set.add(subscriber);
+  }
+
+  unsubscribe(subscriber: Subscriber): void {
+    this.subscribers.delete(subscriber);
+    if (subscriber.matricula === undefined) return;
+    const set = this.byMatricula.get(subscriber.matricula);
+    set?.delete(subscriber);
+    if (set?.size === 0) this.byMatricula.delete(subscriber.matricula);
+  }
+
+  /** Called by ingest after a batch is durable: pushes its stored readings to whoever watches their meter. */
+  stored(readings: readonly Reading[], result: AppendResult): void {
+    if (this.byMatricula.size === 0) return;
+    for (const reading of readings) {
+      const watchers = this.byMatricula.get(reading.matricula);
+      if (watchers === undefined) continue;
+      const newest = result.newest.get(reading.matricula);
+      // Only what is durable now (a reading the store refused or has not kept is not news).
+      if (newest === undefined || reading.timestamp > newest) continue;
+      let text: string | undefined;
+      for (const watcher of watchers) {
+        if (reading.timestamp <= watcher.lastSent) continue;
+        watcher.lastSent = reading.timestamp;
+        text ??= sseEvent('medicao', { matricula: reading.matricula, data_hora: formatIsoTimestamp(reading.timestamp), consumo: consumoJson(reading.consumo) }, String(reading.timestamp));
+        if (!watcher.push(text)) this.drop(watcher);
+      }
+    }
+  }
+
+  close(): void {
+    clearInterval(this.fleetTimer);
+    clearInterval(this.heartbeatTimer);
+  }
+
+  private pushFleet(): void {
+    if (this.subscribers.size === 0) return;
+    const bySilence = new Map<number, string>();
+    for (const subscriber of this.subscribers) {
+      if (subscriber.silentAfterS === undefined) continue;
+      let text = bySilence.get(subscriber.silentAfterS);
+      if (text === undefined) bySilence.set(subscriber.silentAfterS, (text = sseEvent('frota', this.fleet(subscriber.silentAfterS) as unknown as JsonValue)));
+      if (!subscriber.push(text)) this.drop(subscriber);
+    }
+  }
+
+  private broadcast(text: string): void {
+    for (const subscriber of this.subscribers) if (!subscriber.push(text)) this.drop(subscriber);
+  }
+
+  private drop(subscriber: Subscriber): void {
+    this.dropped++;
+    this.unsubscribe(subscriber);
+  }
+}
