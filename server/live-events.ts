@@ -11,8 +11,12 @@ import { formatIsoTimestamp } from '../protocol/timestamp.js';
 import type { FleetSummary } from './fleet.js';
 import { consumoJson } from './routes/decimals.js';
 
-/** Events a client may have waiting before it is dropped as too slow. */
-export const MAX_QUEUED_EVENTS = 1000;
+/**
+ * Event text a client may have waiting (beyond what its socket holds) before
+ * it is dropped as too slow: room for a meter's backlog of thousands of
+ * readings arriving at once, and a bound on memory per client.
+ */
+export const MAX_QUEUED_BYTES = 1 << 20;
 /** A comment line this often keeps proxies from closing a quiet stream and finds dead clients. */
 export const HEARTBEAT_MS = 15_000;
 /** How often fleet summaries are pushed. */
@@ -26,7 +30,7 @@ export class SlowClientError extends Error {
   readonly expected = true;
 
   constructor() {
-    super(`client fell ${MAX_QUEUED_EVENTS} events behind`);
+    super(`client fell more than ${MAX_QUEUED_BYTES} bytes of events behind`);
     this.name = 'SlowClientError';
   }
 }
@@ -43,6 +47,7 @@ export class Subscriber {
   /** Newest reading timestamp sent: resends and late copies are not pushed twice. */
   lastSent: number;
   private queue: string[] = [];
+  private queuedBytes = 0;
   private wake: (() => void) | undefined;
   private overflowed = false;
 
@@ -53,11 +58,13 @@ export class Subscriber {
   }
 
   push(text: string): boolean {
-    if (this.queue.length >= MAX_QUEUED_EVENTS) {
+    if (this.queuedBytes + text.length > MAX_QUEUED_BYTES) {
       this.overflowed = true;
       this.queue = [];
+      this.queuedBytes = 0;
     } else {
       this.queue.push(text);
+      this.queuedBytes += text.length;
     }
     this.wake?.();
     return !this.overflowed;
@@ -73,6 +80,7 @@ export class Subscriber {
         if (this.queue.length > 0) {
           const pieces = this.queue.join('');
           this.queue = [];
+          this.queuedBytes = 0;
           yield pieces;
           continue;
         }

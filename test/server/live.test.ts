@@ -1,0 +1,205 @@
+/**
+ * Live events and the fleet view over a real server: readings sent over
+ * UDP arrive as Server-Sent Events; a client that stops reading is dropped
+ * without slowing ingest; the fleet summary counts meters and silence.
+ */
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
+import t from 'tap';
+import { packLines } from '../../protocol/meter-protocol.js';
+import { FleetTracker } from '../../server/fleet.js';
+import { MAX_QUEUED_BYTES, Subscriber, SlowClientError } from '../../server/live-events.js';
+import { call, readingLine, recentTimestamps, request, startTestServer, udpClient } from '../helpers.js';
+
+interface SseEvent {
+  event: string;
+  id?: string;
+  data: string;
+}
+
+/** Reads a text/event-stream with Node's fetch, parsing events as they arrive. */
+async function openEvents(port: number, target: string): Promise<{ response: Response; events: SseEvent[]; waitFor(test: (events: SseEvent[]) => boolean, ms?: number): Promise<void>; close(): void }> {
+  const controller = new AbortController();
+  const response = await fetch(`http://127.0.0.1:${port}${target}`, { signal: controller.signal });
+  const events: SseEvent[] = [];
+  let buffer = '';
+  const decoder = new TextDecoder();
+  let notify: (() => void) | undefined;
+  void (async () => {
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event: SseEvent = { event: 'message', data: '' };
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) continue;
+            const [field, ...rest] = line.split(': ');
+            const value = rest.join(': ');
+            if (field === 'event') event.event = value;
+            else if (field === 'id') event.id = value;
+            else if (field === 'data') event.data = value;
+            else if (field === 'retry') event.event = 'retry';
+          }
+          if (block.split('\n').every((line) => line.startsWith(':'))) continue;
+          events.push(event);
+        }
+        notify?.();
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  return {
+    response,
+    events,
+    async waitFor(test, ms = 5000) {
+      const deadline = Date.now() + ms;
+      while (!test(events)) {
+        if (Date.now() > deadline) throw new Error(`timed out; events: ${JSON.stringify(events.slice(-5))}`);
+        await new Promise<void>((resolve) => {
+          notify = resolve;
+          setTimeout(resolve, 50);
+        });
+      }
+    },
+    close: () => controller.abort(),
+  };
+}
+
+t.test('a stored reading reaches the meter\'s subscribers once, in order; the fleet summary arrives each second', async (t) => {
+  const server = await startTestServer(t);
+  const port = server.http.port;
+  const meter = await udpClient(t, server.udp.port);
+  const times = recentTimestamps(6);
+  await meter.sendForAck(readingLine('4242', times[0] as string, '100'));
+  const stream = await openEvents(port, '/eventos?matricula=4242');
+  t.equal(stream.response.status, 200);
+  t.equal(stream.response.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+  t.equal(stream.response.headers.get('cache-control'), 'no-cache');
+  const other = await openEvents(port, '/eventos?matricula=1');
+  for (const [i, time] of times.entries()) await meter.sendForAck(readingLine('4242', time, String(100 + i * 2.5)));
+  // Resent copies are not news.
+  await meter.sendForAck(readingLine('4242', times[3] as string, '107.5'));
+  await meter.sendForAck(readingLine('4242', times[5] as string, '112.5'));
+  await stream.waitFor((events) => events.filter((e) => e.event === 'medicao').length >= 5 && events.some((e) => e.event === 'frota'));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const readings = stream.events.filter((e) => e.event === 'medicao');
+  t.same(
+    readings.map((e) => JSON.parse(e.data)),
+    times.slice(1).map((time, i) => ({ matricula: '4242', data_hora: time, consumo: 100 + (i + 1) * 2.5 })),
+    'the readings after the one stored before subscribing, each once',
+  );
+  t.same(readings.map((e) => e.id), times.slice(1).map((time) => String(Date.parse(time))), 'id: the reading\'s timestamp');
+  t.equal(stream.events[0]?.event, 'retry', 'first tells the browser how soon to reconnect');
+  const fleet = JSON.parse((stream.events.find((e) => e.event === 'frota') as SseEvent).data);
+  t.equal(fleet.medidores_vistos, 1);
+  t.equal(fleet.silencio_apos_s, 45, 'silent after 3 send intervals of 15 s by default');
+  t.equal(other.events.filter((e) => e.event === 'medicao').length, 0, 'another meter\'s subscriber hears nothing of it');
+  const metrics = (await call(port, 'GET', '/metricas')).body as unknown as string;
+  t.match(metrics, /\nconsumo_sse_clientes 2\n/);
+  stream.close();
+  other.close();
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline && !/\nconsumo_sse_clientes 0\n/.test((await call(port, 'GET', '/metricas')).body as unknown as string)) await new Promise((r) => setTimeout(r, 50));
+  t.match((await call(port, 'GET', '/metricas')).body, /\nconsumo_sse_clientes 0\n/, 'clients that left are cleaned up');
+});
+
+t.test('a client that stops reading is dropped once its queue fills; ingest and other clients go on', async (t) => {
+  const server = await startTestServer(t, { env: { UDP_BUFFER_RECEPCAO: '8388608' } });
+  const port = server.http.port;
+  const stalled = connect(port, '127.0.0.1');
+  stalled.on('error', () => undefined);
+  stalled.write(request('GET', '/eventos?matricula=77'));
+  await new Promise<void>((resolve) => stalled.once('data', () => resolve()));
+  stalled.pause();
+  const reader = await openEvents(port, '/eventos?matricula=77');
+  // 100,000 readings of one meter (~11 MB of events) at ~25,000/s: more than the stalled client's socket buffers and queue hold.
+  const total = 100_000;
+  const start = Date.now() - 10 * 60_000;
+  const lines = Array.from({ length: total }, (_, i) => readingLine('77', new Date(start + i).toISOString(), String(i)));
+  const sender = createSocket('udp4');
+  t.teardown(() => sender.close());
+  const datagrams = packLines(lines);
+  for (let i = 0; i < datagrams.length; i += 50) {
+    for (const datagram of datagrams.slice(i, i + 50)) sender.send(datagram, server.udp.port, '127.0.0.1');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+  }
+  const deadline = Date.now() + 30_000;
+  while ((await server.store.stats()).readings < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal((await server.store.stats()).readings, total, 'every reading stored');
+  await reader.waitFor((events) => events.filter((e) => e.event === 'medicao').length === total, 30_000);
+  t.pass('the client that reads got every reading');
+  const metrics = (await call(port, 'GET', '/metricas')).body as unknown as string;
+  t.match(metrics, /\nconsumo_sse_clientes_descartados_total 1\n/, 'the stalled client was dropped');
+  t.match(metrics, /\nconsumo_sse_clientes 1\n/);
+  reader.close();
+  stalled.destroy();
+});
+
+t.test('a subscriber\'s queue is bounded: past it the stream ends with SlowClientError', async (t) => {
+  const subscriber = new Subscriber('1', 0, undefined);
+  const event = `${'x'.repeat(1022)}\n\n`;
+  for (let i = 0; i < MAX_QUEUED_BYTES / event.length; i++) t.equal(subscriber.push(event), true);
+  t.equal(subscriber.push('\n\n'), false, 'one byte too many');
+  const controller = new AbortController();
+  await t.rejects(async () => {
+    for await (const piece of subscriber.stream(controller.signal)) void piece;
+  }, SlowClientError);
+  const idle = new Subscriber('1', 0, undefined);
+  const pieces: string[] = [];
+  const done = (async () => {
+    for await (const piece of idle.stream(controller.signal)) pieces.push(piece);
+  })();
+  idle.push('a\n\n');
+  idle.push('b\n\n');
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  controller.abort();
+  await done;
+  t.same(pieces.join(''), 'a\n\nb\n\n', 'what was queued, then the end when aborted');
+});
+
+t.test('fleet: meters heard, silence past the threshold (longest first), readings per second over whole seconds', async (t) => {
+  let now = 1000;
+  const fleet = new FleetTracker(() => now);
+  fleet.heard(['a', 'b'], 20);
+  now = 1010;
+  fleet.heard(['c'], 5);
+  now = 1030;
+  fleet.heard(['b'], 5);
+  const summary = fleet.summary(15);
+  t.equal(summary.medidores_vistos, 3);
+  t.same(summary.silenciosos, [
+    { matricula: 'a', silencio_s: 30 },
+    { matricula: 'c', silencio_s: 20 },
+  ]);
+  t.equal(summary.medidores_silenciosos, 2);
+  t.equal(summary.leituras_por_segundo, 0, 'nothing in the 10 whole seconds before now');
+  now = 1031;
+  t.equal(fleet.summary(15).leituras_por_segundo, 0.5, '5 readings in the last 10 whole seconds');
+  const many = new FleetTracker(() => now);
+  for (let i = 0; i < 200; i++) {
+    now = 2000 + i;
+    many.heard([`m${i}`], 1);
+  }
+  now = 3000;
+  const listed = many.summary(0).silenciosos;
+  t.equal(listed.length, 50);
+  t.same(listed.map((m) => m.matricula), Array.from({ length: 50 }, (_, i) => `m${i}`), 'the 50 silent longest');
+});
+
+t.test('/frota answers the summary; with tokens required the fleet needs the operator token', async (t) => {
+  const open = await startTestServer(t);
+  const meter = await udpClient(t, open.udp.port);
+  await meter.sendForAck(readingLine('9', (recentTimestamps(1)[0] as string), '1'));
+  const answer = await call(open.http.port, 'GET', '/frota?intervalo_s=1&intervalos=2');
+  t.equal(answer.status, 200);
+  t.equal(JSON.parse(answer.body).medidores_vistos, 1);
+  t.equal(JSON.parse(answer.body).silencio_apos_s, 2);
+  const closed = await startTestServer(t, { env: { AUTENTICACAO_API: 'obrigatoria', API_SEGREDO: 'ab'.repeat(32), API_TOKEN_ADMIN: 'operador-secreto-0123456789abcdefghijkl' } });
+  t.equal((await call(closed.http.port, 'GET', '/frota')).status, 401);
+  t.equal((await call(closed.http.port, 'GET', '/eventos')).status, 401);
+  t.equal((await call(closed.http.port, 'GET', '/frota?access_token=operador-secreto-0123456789abcdefghijkl')).status, 200);
+  t.equal((await call(closed.http.port, 'GET', '/eventos?matricula=9')).status, 401);
+});
