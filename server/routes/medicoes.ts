@@ -14,8 +14,8 @@ import { invalidField, matriculaHandler, matriculaSchema, positiveInteger } from
 
 export const DEFAULT_HISTORY_PAGE = 100;
 export const MAX_HISTORY_PAGE = 1000;
-/** Latest instant a range may name: what formats as a four-digit year. */
-export const END_OF_TIME = 253_402_300_800_000;
+/** Latest instant a range may name (exclusive): the last that formats with a four-digit year. */
+export const END_OF_TIME = 253_402_300_799_999;
 export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8';
 export const CSV_HEADER = 'data_hora,matricula,consumo\r\n';
 
