@@ -66,6 +66,8 @@ export interface PeriodConsumption {
 export class PeriodAccumulator {
   private readonly boundaries: readonly number[];
   private readonly previousStart: number;
+  /** The end of the last period. */
+  private readonly end: number;
   /** Per period, index 0 the period before the first: count, oldest and newest reading. */
   private readonly counts: number[];
   private readonly oldest: Array<Reading | undefined>;
@@ -75,6 +77,7 @@ export class PeriodAccumulator {
   constructor(boundaries: readonly number[], previousStart: number) {
     this.boundaries = boundaries;
     this.previousStart = previousStart;
+    this.end = boundaries[boundaries.length - 1] as number;
     const slots = boundaries.length;
     this.counts = new Array<number>(slots).fill(0);
     this.oldest = new Array<Reading | undefined>(slots).fill(undefined);
@@ -84,13 +87,13 @@ export class PeriodAccumulator {
 
   /** The range of readings the accumulator needs: [start of the period before the first, end of the last). */
   get range(): { from: number; to: number } {
-    return { from: this.previousStart, to: this.boundaries[this.boundaries.length - 1] as number };
+    return { from: this.previousStart, to: this.end };
   }
 
   /** Adds readings that are older than every reading added before. */
   add(newestFirst: readonly Reading[]): void {
     for (const reading of newestFirst) {
-      if (reading.timestamp >= this.range.to || reading.timestamp < this.previousStart) continue;
+      if (reading.timestamp >= this.end || reading.timestamp < this.previousStart) continue;
       // Slot i (1-based) is the period [boundaries[i-1], boundaries[i]); slot 0 the one before.
       while (this.cursor > 0 && reading.timestamp < (this.boundaries[this.cursor - 1] as number)) this.cursor--;
       if (this.counts[this.cursor] === 0) this.newest[this.cursor] = reading;

@@ -103,11 +103,9 @@ export class Responder {
 
   private encode(answer: Answer): ResponseParts {
     if (answer.status === 204) return { status: 204, headers: [...this.corsHeaders, ...(answer.headers ?? [])], body: EMPTY };
-    if ('stream' in answer) {
-      return { status: answer.status, headers: [['Content-Type', answer.contentType], ...this.corsHeaders, ...(answer.headers ?? [])], body: EMPTY, stream: answer.stream };
-    }
-    if ('text' in answer) {
-      return { status: answer.status, headers: [['Content-Type', answer.contentType], ...this.corsHeaders, ...(answer.headers ?? [])], body: Buffer.from(answer.text, 'utf8') };
+    if ('stream' in answer || 'text' in answer) {
+      const headers: HeaderList = [['Content-Type', answer.contentType], ...this.corsHeaders, ...(answer.headers ?? [])];
+      return 'stream' in answer ? { status: answer.status, headers, body: EMPTY, stream: answer.stream } : { status: answer.status, headers, body: Buffer.from(answer.text, 'utf8') };
     }
     return {
       status: answer.status,
