@@ -7,7 +7,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { once } from 'node:events';
 import type { Logger } from 'pino';
 import { DEFAULT_PARSER_LIMITS } from '../../protocol/http/request-parser.js';
-import { closingAnswer, HttpConnection, type ConnectionLimits } from './connection.js';
+import { closingAnswer, HttpConnection, WriteRound, type ConnectionLimits } from './connection.js';
 import { HttpError } from './http-error.js';
 import { ThrottledWarning } from '../log-throttle.js';
 import type { Responder } from './responder.js';
@@ -59,6 +59,7 @@ export class HttpServer {
       // Exact, not the once-a-second tick: a timeout must never fire early.
       now: Date.now,
       date: () => this.dateHeader,
+      writes: new WriteRound(),
     };
     const refusedWarning = new ThrottledWarning(options.logger, 'connection limit reached: new connections answered 503');
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {

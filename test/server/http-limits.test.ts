@@ -69,6 +69,21 @@ t.test('past the connection limit new connections get 503 and close; open ones k
   t.equal(admitted.responses[0]?.status, 200, 'a place freed is taken by the next connection');
 });
 
+t.test('the answers to a pipelined burst leave in one write', async (t) => {
+  const socket = await connectRaw(port);
+  t.teardown(() => socket.destroy());
+  const chunks: Buffer[] = [];
+  const all = new Promise<void>((resolve) => {
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      if (parseResponses(Buffer.concat(chunks)).responses.length === LIMITS.maxPipelined) resolve();
+    });
+  });
+  socket.write(Array.from({ length: LIMITS.maxPipelined }, () => request('GET', '/eco')).join(''));
+  await all;
+  t.equal(chunks.length, 1, 'one segment carries every answer');
+});
+
 t.test('a client that sends but never reads is no longer read from; its answers arrive in order once it reads', async (t) => {
   const { server: paced, port: pacedPort } = await startHttp(t, { maxPipelined: 4 });
   const socket = await connectRaw(pacedPort);
