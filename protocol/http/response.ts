@@ -30,8 +30,10 @@ export type HeaderList = ReadonlyArray<readonly [string, string]>;
 
 export interface ResponseParts {
   readonly status: number;
+  /** Names and values in visible ASCII: the head is sent byte for byte as written. */
   readonly headers: HeaderList;
-  readonly body: Buffer;
+  /** The body as text, sent as UTF-8. */
+  readonly body: string;
   /**
    * A body produced while it is sent (CSV exports, Server-Sent Events),
    * instead of `body`. Ends early when `signal` aborts: the client left or
@@ -46,18 +48,16 @@ export type StreamFraming = 'chunked' | 'close';
 export const CONTINUE_RESPONSE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 
 /**
- * Serializes a complete response with Content-Length in bytes. With
- * `omitBody` (HEAD, RFC 9110 §9.3.2) the headers still describe the body
- * a GET would have received. 204 responses carry no Content-Length (RFC 9110 §8.6).
+ * Serializes a complete response with Content-Length in bytes, as text to
+ * send as UTF-8: the socket encodes it straight into its write, with no
+ * intermediate buffer (the head is ASCII, so it is the same bytes either
+ * way). With `omitBody` (HEAD, RFC 9110 §9.3.2) the headers still describe
+ * the body a GET would have received. 204 responses carry no Content-Length
+ * (RFC 9110 §8.6).
  */
-export function serializeResponse(response: ResponseParts, date: string, omitBody: boolean): Buffer {
-  const head = headText(response, date, response.status === 204 ? '' : `Content-Length: ${response.body.length}\r\n`);
-  if (omitBody || response.body.length === 0) return Buffer.from(head, 'latin1');
-  const headLength = Buffer.byteLength(head, 'latin1');
-  const bytes = Buffer.allocUnsafe(headLength + response.body.length);
-  bytes.write(head, 0, 'latin1');
-  response.body.copy(bytes, headLength);
-  return bytes;
+export function serializeResponse(response: ResponseParts, date: string, omitBody: boolean): string {
+  const head = headText(response, date, response.status === 204 ? '' : `Content-Length: ${Buffer.byteLength(response.body, 'utf8')}\r\n`);
+  return omitBody ? head : head + response.body;
 }
 
 function headText(response: ResponseParts, date: string, framing: string): string {
@@ -67,8 +67,8 @@ function headText(response: ResponseParts, date: string, framing: string): strin
 }
 
 /** The status line and headers of a streamed response; its body follows as `encodeChunk` pieces. */
-export function serializeStreamHead(response: ResponseParts, date: string, framing: StreamFraming): Buffer {
-  return Buffer.from(headText(response, date, framing === 'chunked' ? 'Transfer-Encoding: chunked\r\n' : ''), 'latin1');
+export function serializeStreamHead(response: ResponseParts, date: string, framing: StreamFraming): string {
+  return headText(response, date, framing === 'chunked' ? 'Transfer-Encoding: chunked\r\n' : '');
 }
 
 /** One piece of a streamed body, framed (RFC 9112 §7.1); empty text frames nothing. */

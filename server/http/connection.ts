@@ -72,15 +72,15 @@ export class WriteRound {
 }
 
 interface Slot {
-  /** The whole answer, or the head of a streamed one; undefined until the route answers. */
-  bytes: Buffer | undefined;
+  /** The whole answer, or the head of a streamed one, as text sent as UTF-8; undefined until the route answers. */
+  text: string | undefined;
   close: boolean;
-  /** A streamed body, sent after `bytes` once every earlier answer is out. */
+  /** A streamed body, sent after `text` once every earlier answer is out. */
   stream?: { readonly produce: (signal: AbortSignal) => AsyncIterable<string>; readonly framing: StreamFraming } | undefined;
 }
 
 /** The answer to an error outside any route, telling the client the connection closes after it. */
-export function closingAnswer(responder: Responder, error: unknown, date: string): Buffer {
+export function closingAnswer(responder: Responder, error: unknown, date: string): string {
   const parts = responder.protocolError(error);
   return serializeResponse({ ...parts, headers: [...parts.headers, ['Connection', 'close']] }, date, false);
 }
@@ -191,7 +191,7 @@ export class HttpConnection {
     const { head } = request;
     const close = !head.keepAlive;
     if (close) this.stopReading = true;
-    const slot: Slot = { bytes: undefined, close };
+    const slot: Slot = { text: undefined, close };
     this.queue.push(slot);
     const connectionHeader: ReadonlyArray<readonly [string, string]> = close
       ? [['Connection', 'close']]
@@ -207,11 +207,11 @@ export class HttpConnection {
           this.stopReading = true;
         }
         const headers = slot.close ? [...parts.headers, ['Connection', 'close'] as const] : parts.headers;
-        slot.bytes = serializeStreamHead({ ...parts, headers }, this.context.date(), framing);
+        slot.text = serializeStreamHead({ ...parts, headers }, this.context.date(), framing);
         if (head.method !== 'HEAD') slot.stream = { produce: parts.stream, framing };
       } else {
         const response: ResponseParts = connectionHeader.length === 0 ? parts : { ...parts, headers: [...parts.headers, ...connectionHeader] };
-        slot.bytes = serializeResponse(response, this.context.date(), head.method === 'HEAD');
+        slot.text = serializeResponse(response, this.context.date(), head.method === 'HEAD');
       }
       this.scheduleFlush();
     });
@@ -220,7 +220,7 @@ export class HttpConnection {
   /** Answers an error that leaves the framing unknown, then closes (RFC 9112 §9.6). */
   private fail(error: unknown): void {
     this.stopReading = true;
-    this.queue.push({ bytes: closingAnswer(this.context.responder, error, this.context.date()), close: true });
+    this.queue.push({ text: closingAnswer(this.context.responder, error, this.context.date()), close: true });
     this.flush();
   }
 
@@ -239,11 +239,11 @@ export class HttpConnection {
   /** Writes finished answers in request order, all that are ready in one write. */
   private flush(): void {
     if (this.ended || this.streaming !== undefined) return;
-    const ready: Buffer[] = [];
+    let ready = '';
     let close = false;
     let streamed: Slot | undefined;
-    for (let slot = this.queue[0]; slot?.bytes !== undefined; slot = this.queue[0]) {
-      ready.push(slot.bytes);
+    for (let slot = this.queue[0]; slot?.text !== undefined; slot = this.queue[0]) {
+      ready += slot.text;
       if (slot.stream !== undefined) {
         // Stays first in the queue until its body is out: later answers wait behind it.
         streamed = slot;
@@ -255,7 +255,7 @@ export class HttpConnection {
         break;
       }
     }
-    if (ready.length > 0 && !this.socket.write(ready.length === 1 ? (ready[0] as Buffer) : Buffer.concat(ready))) this.waitingForDrain = true;
+    if (ready.length > 0 && !this.socket.write(ready, 'utf8')) this.waitingForDrain = true;
     if (streamed !== undefined) {
       void this.sendStream(streamed);
       return;

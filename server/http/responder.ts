@@ -13,7 +13,6 @@ import { errorAnswer, HttpError } from './http-error.js';
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 /** How long browsers may cache a CORS preflight answer, in seconds. */
 const PREFLIGHT_MAX_AGE_SECONDS = 86_400;
-const EMPTY = Buffer.alloc(0);
 
 export interface ResponderOptions {
   readonly router: Router;
@@ -102,15 +101,15 @@ export class Responder {
   }
 
   private encode(answer: Answer): ResponseParts {
-    if (answer.status === 204) return { status: 204, headers: [...this.corsHeaders, ...(answer.headers ?? [])], body: EMPTY };
+    if (answer.status === 204) return { status: 204, headers: [...this.corsHeaders, ...(answer.headers ?? [])], body: '' };
     if ('stream' in answer || 'text' in answer) {
       const headers: HeaderList = [['Content-Type', answer.contentType], ...this.corsHeaders, ...(answer.headers ?? [])];
-      return 'stream' in answer ? { status: answer.status, headers, body: EMPTY, stream: answer.stream } : { status: answer.status, headers, body: Buffer.from(answer.text, 'utf8') };
+      return 'stream' in answer ? { status: answer.status, headers, body: '', stream: answer.stream } : { status: answer.status, headers, body: answer.text };
     }
     return {
       status: answer.status,
       headers: [['Content-Type', JSON_CONTENT_TYPE], ...this.corsHeaders, ...(answer.headers ?? [])],
-      body: Buffer.from(stringifyJson(answer.body), 'utf8'),
+      body: stringifyJson(answer.body),
     };
   }
 }
