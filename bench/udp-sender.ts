@@ -67,6 +67,9 @@ socket.on('message', (message) => {
   }
 });
 await new Promise<void>((resolve) => socket.bind(0, () => resolve()));
+// Connected: a send then skips the address lookup Node does per datagram (a tick and a closure each),
+// which keeps the sender cheaper than the server it loads. ACKs come from that same address.
+await new Promise<void>((resolve) => socket.connect(port, host, () => resolve()));
 
 /** The register is a function of the timestamp, so a resent reading is the same reading. */
 const REGISTER_ORIGIN = Date.UTC(2020, 0, 1);
@@ -118,7 +121,7 @@ function send(i: number): void {
   if (list.length === 0) return;
   const matricula = matriculas[i] as string;
   const batch = list.slice(0, READINGS_PER_DATAGRAM);
-  socket.send(batch.map((timestamp) => readingLine(matricula, timestamp)).join('\n'), port, host);
+  socket.send(batch.map((timestamp) => readingLine(matricula, timestamp)).join('\n'));
   lastSent[i] = Math.max(lastSent[i] as number, batch[batch.length - 1] as number);
   datagrams++;
 }
@@ -145,7 +148,7 @@ await new Promise<void>((resolve) => {
       lastProduced[i] = timestamp;
       sent++;
       if (blast) {
-        socket.send(garbage ? (HOSTILE[due % HOSTILE.length] as Buffer) : readingLine(matriculas[i] as string, timestamp), port, host);
+        socket.send(garbage ? (HOSTILE[due % HOSTILE.length] as Buffer) : readingLine(matriculas[i] as string, timestamp));
         datagrams++;
         continue;
       }

@@ -81,7 +81,6 @@ function isToken(text: string, start: number, end: number): boolean {
   }
   return true;
 }
-const TARGET = /^[\x21-\x7e]+$/;
 const VERSION = /^HTTP\/(\d)\.(\d)$/;
 const CHUNK_LINE = /^([0-9A-Fa-f]+)[\t ]*(?:;[\t\x20-\x7e\x80-\xff]*)?$/;
 const DIGITS = /^\d+$/;
@@ -189,7 +188,8 @@ export class RequestParser {
           if (line === undefined) return this.announce(state.head);
           if (line.length === 0) return this.complete(state.head);
           state.trailerBytes += line.length + 2;
-          parseFieldLine(line);
+          const name = parseFieldName(line, 0, line.length);
+          parseFieldValue(line, name.length + 1, line.length, name);
           break;
         }
       }
@@ -267,29 +267,48 @@ export class RequestParser {
     return undefined;
   }
 
+  /**
+   * Reads a header section (without its final CRLF CRLF) into a head.
+   * Walks it by index: splitting it into arrays of lines and words cost
+   * more than the rest of the parse together.
+   */
   private interpretHead(text: string): RequestHead {
-    const lines = text.split('\r\n');
-    const requestLine = lines[0] as string;
-    if (lines.length - 1 > this.limits.maxHeaderCount) {
+    let fieldLines = 0;
+    for (let crlf = text.indexOf('\r\n'); crlf !== -1; crlf = text.indexOf('\r\n', crlf + 2)) fieldLines++;
+    if (fieldLines > this.limits.maxHeaderCount) {
       throw new ParseError('HEADER_OVERFLOW', `Mais de ${this.limits.maxHeaderCount} cabeçalhos.`);
     }
-    if (requestLine.includes('\r')) throw new ParseError('INVALID_LINE_ENDING', 'CR isolado na linha de requisição.');
-    const parts = requestLine.split(' ');
-    if (parts.length !== 3) throw new ParseError('INVALID_METHOD', 'Linha de requisição malformada: esperado "MÉTODO alvo HTTP/1.1".');
-    const [method, target, version] = parts as [string, string, string];
-    if (!isToken(method, 0, method.length)) throw new ParseError('INVALID_METHOD', 'Método HTTP inválido.');
-    if (!TARGET.test(target)) throw new ParseError('INVALID_URL', 'Alvo da requisição (URL) inválido.');
+    const firstCrlf = text.indexOf('\r\n');
+    const requestLineEnd = firstCrlf === -1 ? text.length : firstCrlf;
+    const firstCr = text.indexOf('\r');
+    if (firstCr !== -1 && firstCr < requestLineEnd) throw new ParseError('INVALID_LINE_ENDING', 'CR isolado na linha de requisição.');
+    // Exactly two spaces: method SP request-target SP HTTP-version (RFC 9112 §3).
+    const firstSpace = text.indexOf(' ');
+    const secondSpace = firstSpace === -1 ? -1 : text.indexOf(' ', firstSpace + 1);
+    const thirdSpace = secondSpace === -1 ? -1 : text.indexOf(' ', secondSpace + 1);
+    if (secondSpace === -1 || secondSpace >= requestLineEnd || (thirdSpace !== -1 && thirdSpace < requestLineEnd)) {
+      throw new ParseError('INVALID_METHOD', 'Linha de requisição malformada: esperado "MÉTODO alvo HTTP/1.1".');
+    }
+    if (!isToken(text, 0, firstSpace)) throw new ParseError('INVALID_METHOD', 'Método HTTP inválido.');
+    const method = text.slice(0, firstSpace);
+    const target = text.slice(firstSpace + 1, secondSpace);
+    if (!isVisible(target)) throw new ParseError('INVALID_URL', 'Alvo da requisição (URL) inválido.');
+    const version = text.slice(secondSpace + 1, requestLineEnd);
     const httpMinor = version === 'HTTP/1.1' ? 1 : parseOtherVersion(version);
 
     const headers = new Map<string, string>();
     let hostCount = 0;
     let contentLengthCount = 0;
-    for (let i = 1; i < lines.length; i++) {
-      const [name, value] = parseFieldLine(lines[i] as string);
+    for (let lineStart = requestLineEnd + 2; lineStart < text.length + 2; ) {
+      const crlf = text.indexOf('\r\n', lineStart);
+      const lineEnd = crlf === -1 ? text.length : crlf;
+      const name = parseFieldName(text, lineStart, lineEnd);
+      const value = parseFieldValue(text, lineStart + name.length + 1, lineEnd, name);
       if (name === 'host') hostCount++;
       if (name === 'content-length') contentLengthCount++;
       const existing = headers.get(name);
       headers.set(name, existing === undefined ? value : `${existing}, ${value}`);
+      lineStart = lineEnd + 2;
     }
 
     if (httpMinor === 1 && hostCount === 0) throw new ParseError('MISSING_HOST', 'Requisição HTTP/1.1 sem cabeçalho Host.');
@@ -339,24 +358,35 @@ export class RequestParser {
   }
 }
 
-/** Splits `name: value` into a lower-case name and the value without surrounding whitespace (RFC 9112 §5). */
-function parseFieldLine(line: string): [string, string] {
-  const first = line.charCodeAt(0);
+/** The lower-case name of the field line from `start` to `end` (RFC 9112 §5). */
+function parseFieldName(text: string, start: number, end: number): string {
+  const first = text.charCodeAt(start);
   if (first === SP || first === HTAB) throw new ParseError('OBSOLETE_LINE_FOLDING', 'Dobra de linha obsoleta (obs-fold) não é aceita.');
-  const colon = line.indexOf(':');
-  if (!isToken(line, 0, colon)) throw new ParseError('INVALID_HEADER_TOKEN', 'Nome de cabeçalho inválido.');
-  const name = line.slice(0, colon).toLowerCase();
-  // Optional whitespace around the value is not part of it (RFC 9112 §5.1).
-  let start = colon + 1;
-  let end = line.length;
-  while (start < end && isWhitespace(line.charCodeAt(start))) start++;
-  while (end > start && isWhitespace(line.charCodeAt(end - 1))) end--;
+  const colon = text.indexOf(':', start);
+  if (colon === -1 || colon > end || !isToken(text, start, colon)) throw new ParseError('INVALID_HEADER_TOKEN', 'Nome de cabeçalho inválido.');
+  return text.slice(start, colon).toLowerCase();
+}
+
+/** The value of a field line, from just after its colon to `end`, without surrounding whitespace (RFC 9112 §5.1). */
+function parseFieldValue(text: string, start: number, end: number, name: string): string {
+  while (start < end && isWhitespace(text.charCodeAt(start))) start++;
+  while (end > start && isWhitespace(text.charCodeAt(end - 1))) end--;
   // Field values: VCHAR, obs-text, SP and HTAB; no other control byte, NUL included (RFC 9110 §5.5).
   for (let i = start; i < end; i++) {
-    const code = line.charCodeAt(i);
+    const code = text.charCodeAt(i);
     if ((code < SP && code !== HTAB) || code === 0x7f) throw new ParseError('INVALID_HEADER_VALUE', `Valor inválido no cabeçalho ${name}.`);
   }
-  return [name, line.slice(start, end)];
+  return text.slice(start, end);
+}
+
+/** Whether `text` is one or more visible ASCII characters (a request-target's bytes). */
+function isVisible(text: string): boolean {
+  if (text.length === 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x21 || code > 0x7e) return false;
+  }
+  return true;
 }
 
 function isWhitespace(code: number): boolean {
