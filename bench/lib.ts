@@ -18,6 +18,7 @@ import { quoteIdentifier } from '../database/postgres/migrate.js';
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 export const SERVER_MAIN = here('../server/main.js');
 export const BASELINE_MAIN = here('./node-http-baseline.js');
+export const SKETCH_MAIN = here('./sketch-responder.js');
 export const AUTOCANNON = here('../../node_modules/autocannon/autocannon.js');
 
 /** The matricula of the i-th preloaded meter. */
@@ -95,10 +96,13 @@ process.on('exit', () => {
   for (const child of liveTargets) child.kill('SIGKILL');
 });
 
-/** Starts the project's server or the node:http baseline in its own process and waits for its start-up line. */
-export async function startTarget(kind: 'projeto' | 'node-http', env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<RunningTarget> {
+export type TargetKind = 'projeto' | 'node-http' | 'sketch';
+const TARGET_MAIN: Readonly<Record<TargetKind, string>> = { projeto: SERVER_MAIN, 'node-http': BASELINE_MAIN, sketch: SKETCH_MAIN };
+
+/** Starts the project's server, the node:http baseline or the bare sketch in its own process and waits for its start-up line. */
+export async function startTarget(kind: TargetKind, env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<RunningTarget> {
   const started = Date.now();
-  const child = spawn(process.execPath, [...nodeArgs, kind === 'projeto' ? SERVER_MAIN : BASELINE_MAIN], {
+  const child = spawn(process.execPath, [...nodeArgs, TARGET_MAIN[kind]], {
     // info: the start-up line is how the port is learnt; nothing is logged per request at info.
     env: { ...process.env, HTTP_PORT: '0', UDP_PORT: '0', ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],

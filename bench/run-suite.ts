@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { existsSync } from 'node:fs';
-import { median, preloadFiles, preloadPostgres, routeTarget, runAutocannon, runHttpLoad, spread, startTarget, WRK, type HttpLoadResult, type LoadGenerator } from './lib.js';
+import { median, preloadFiles, preloadPostgres, routeTarget, runAutocannon, runHttpLoad, spread, startTarget, WRK, type HttpLoadResult, type LoadGenerator, type TargetKind } from './lib.js';
 import { runUdpLoad, type UdpLoadResult } from './udp-load.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -27,6 +27,8 @@ const UDP_SECONDS = QUICK ? 2 : 5;
 const BIG_FILE_READINGS = QUICK ? 200_000 : 10_000_000;
 const BIG_PG_READINGS = QUICK ? 100_000 : 1_000_000;
 const RECEIVE_BUFFER = 8 * 1024 * 1024;
+/** The bare receiver's load: well past any rate the server is tried at, so the ceiling is the receiver's (or the sender's, if it is the lower). */
+const CEILING_BLAST_RATE = QUICK ? 40_000 : 300_000;
 const RESULTS = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
 const SENDER = fileURLToPath(new URL('./udp-sender.js', import.meta.url));
 const BARE = fileURLToPath(new URL('./bare-receiver.js', import.meta.url));
@@ -77,7 +79,8 @@ async function httpSeries(
   generator: LoadGenerator = 'autocannon',
 ): Promise<Record<string, HttpLoadResult[]>> {
   const results: Record<string, HttpLoadResult[]> = {};
-  const running = await Promise.all(Object.entries(targets).map(async ([name, env]) => [name, await startTarget(name === 'node-http' ? 'node-http' : 'projeto', env)] as const));
+  const kindOf = (name: string): TargetKind => (name === 'node-http' || name === 'sketch' ? name : 'projeto');
+  const running = await Promise.all(Object.entries(targets).map(async ([name, env]) => [name, await startTarget(kindOf(name), env)] as const));
   try {
     for (let run = 0; run < RUNS; run++) {
       for (const [name, target] of running) {
@@ -113,23 +116,33 @@ say();
 say('## 1. HTTP: the project versus node:http (same routes, same store, same responder)');
 say();
 say('Two ratios: against node:http at the same pipelining, and against node:http\'s figure without pipelining (how the project brief states its targets: 2x without, 5x with 10-deep pipelining).');
+say('Beside them, the brief\'s bare sketch (bench/sketch-responder.ts: a node:net responder that parses nothing but where a request ends and sends one fixed answer, the route\'s own bytes) under the same generator: how fast that generator can go here at all.');
 say();
-say('| generator | route | pipelining | node:http req/s | project req/s | ratio, same pipelining | ratio to node:http without pipelining | node:http p99 ms | project p99 ms |');
-say('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+say('| generator | route | pipelining | node:http req/s | project req/s | ratio, same pipelining | ratio to node:http without pipelining | node:http p99 ms | project p99 ms | bare sketch req/s | project / sketch |');
+say('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 {
   // Each server owns its data directory: two copies of the same data.
   const baselineEnv = await preloaded('arquivos', undefined, 100_000);
   const projectEnv = await preloaded('arquivos', undefined, 100_000);
+  const routes = ['/medicoes/ultima-medicao', '/alerta-consumo'];
+  const sketchEnvs = new Map<string, Record<string, string>>();
+  const project = await startTarget('projeto', projectEnv);
+  for (const route of routes) {
+    const answer = await fetch(`http://127.0.0.1:${project.httpPort}${routeTarget(route)}`);
+    sketchEnvs.set(route, { SKETCH_BODY: await answer.text() });
+  }
+  await project.stop();
   for (const generator of GENERATORS) {
-    for (const route of ['/medicoes/ultima-medicao', '/alerta-consumo']) {
+    for (const route of routes) {
       let unpipelinedBaseline = 0;
       for (const pipelining of [1, 10]) {
-        const series = await httpSeries({ 'node-http': baselineEnv, projeto: projectEnv }, route, pipelining, generator);
-        const baseline = series['node-http'] as HttpLoadResult[];
-        const project = series.projeto as HttpLoadResult[];
-        if (pipelining === 1) unpipelinedBaseline = median(rps(baseline));
+        const series = await httpSeries({ 'node-http': baselineEnv, projeto: projectEnv, sketch: sketchEnvs.get(route) as Record<string, string> }, route, pipelining, generator);
+        const baseline = rps(series['node-http'] as HttpLoadResult[]);
+        const ours = rps(series.projeto as HttpLoadResult[]);
+        const sketch = rps(series.sketch as HttpLoadResult[]);
+        if (pipelining === 1) unpipelinedBaseline = median(baseline);
         say(
-          `| ${generator} | ${route} | ${pipelining} | ${spread(rps(baseline))} | ${spread(rps(project))} | ${(median(rps(project)) / median(rps(baseline))).toFixed(2)}x | ${(median(rps(project)) / unpipelinedBaseline).toFixed(2)}x | ${latency(p99(baseline))} | ${latency(p99(project))} |`,
+          `| ${generator} | ${route} | ${pipelining} | ${spread(baseline)} | ${spread(ours)} | ${(median(ours) / median(baseline)).toFixed(2)}x | ${(median(ours) / unpipelinedBaseline).toFixed(2)}x | ${latency(p99(series['node-http'] as HttpLoadResult[]))} | ${latency(p99(series.projeto as HttpLoadResult[]))} | ${spread(sketch)} | ${(median(ours) / median(sketch)).toFixed(2)} |`,
         );
       }
     }
@@ -192,19 +205,19 @@ say('## 2. UDP ingest: highest rate stored with zero loss (one reading per datag
 say();
 say('Search (one run per rate, stopping at the first rate not kept up):');
 say();
-const fileRates = QUICK ? [10_000, 20_000] : [20_000, 40_000, 60_000, 80_000, 100_000, 120_000];
+const fileRates = QUICK ? [10_000, 20_000] : [20_000, 40_000, 60_000, 80_000, 100_000, 120_000, 140_000, 160_000];
 const fileIngest = await highestKeptUpRate('arquivos', fileRates);
 const pgRates = QUICK ? [5_000, 10_000] : [10_000, 20_000, 30_000, 40_000, 60_000];
 const pgIngest = await withPostgres((url) => highestKeptUpRate('postgres', pgRates, url));
 const ceilings: number[] = [];
 let granted = 0;
 for (let run = 0; run < RUNS; run++) {
-  const ceiling = await bareCeiling(fileRates[fileRates.length - 1] as number);
+  const ceiling = await bareCeiling(CEILING_BLAST_RATE);
   ceilings.push(ceiling.received);
   granted = ceiling.granted;
 }
 say();
-say(`Raw ceiling, a bare node:dgram receiver that only counts datagrams, blasted at ${fileRates[fileRates.length - 1]}/s by the same sender: ${spread(ceilings)} datagrams/s (receive buffer asked ${RECEIVE_BUFFER}, granted ${granted} as the kernel reports it; net.core.rmem_max caps it).`);
+say(`Raw ceiling, a bare node:dgram receiver that only counts datagrams, blasted at ${CEILING_BLAST_RATE}/s by the same sender: ${spread(ceilings)} datagrams/s (receive buffer asked ${RECEIVE_BUFFER}, granted ${granted} as the kernel reports it; net.core.rmem_max caps it).`);
 say();
 say('| storage | highest rate kept up (target) | repeat runs kept up | acknowledged while sending, readings/s | fraction of the raw ceiling | server RSS peak MiB |');
 say('| --- | --- | --- | --- | --- | --- |');
@@ -297,7 +310,7 @@ say('## 4. Fleet: meters sending every second while HTTP load runs');
 say();
 say('| meters (1 reading/s each) | kept up | acknowledged while sending /s | lost | HTTP req/s meanwhile |');
 say('| --- | --- | --- | --- | --- |');
-for (const meters of QUICK ? [2000] : [10_000, 20_000, 40_000]) {
+for (const meters of QUICK ? [2000] : [10_000, 20_000, 40_000, 80_000]) {
   const env = await preloaded('arquivos', undefined, 100_000);
   const api = await startTarget('projeto', env);
   const http = runAutocannon({ url: `http://127.0.0.1:${api.httpPort}${routeTarget('/alerta-consumo')}`, connections: 10, durationS: UDP_SECONDS, pipelining: 1 });
