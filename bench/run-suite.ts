@@ -24,6 +24,7 @@ const GENERATORS: LoadGenerator[] = existsSync(WRK) ? ['wrk', 'autocannon'] : ['
 const RUNS = 3;
 const HTTP_SECONDS = QUICK ? 2 : 5;
 const UDP_SECONDS = QUICK ? 2 : 5;
+const WARM_UP_S = QUICK ? 1 : 2;
 const BIG_FILE_READINGS = QUICK ? 200_000 : 10_000_000;
 const BIG_PG_READINGS = QUICK ? 100_000 : 1_000_000;
 const RECEIVE_BUFFER = 8 * 1024 * 1024;
@@ -82,6 +83,10 @@ async function httpSeries(
   const kindOf = (name: string): TargetKind => (name === 'node-http' || name === 'sketch' ? name : 'projeto');
   const running = await Promise.all(Object.entries(targets).map(async ([name, env]) => [name, await startTarget(kindOf(name), env)] as const));
   try {
+    // One unrecorded run each first: JIT, caches and pools warm, so the first recorded run is not an outlier.
+    for (const [, target] of running) {
+      await runHttpLoad(generator, { url: `http://127.0.0.1:${target.httpPort}${routeTarget(route)}`, connections: 50, durationS: WARM_UP_S, pipelining });
+    }
     for (let run = 0; run < RUNS; run++) {
       for (const [name, target] of running) {
         const result = await runHttpLoad(generator, { url: `http://127.0.0.1:${target.httpPort}${routeTarget(route)}`, connections: 50, durationS: HTTP_SECONDS, pipelining });
@@ -107,7 +112,7 @@ say('# Benchmark results');
 say();
 say(`- Date: ${new Date().toISOString()}`);
 say(`- Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM; Node ${process.version}`);
-say(`- Every figure: median (min-max) over ${RUNS} runs. HTTP load: 50 keep-alive connections, ${HTTP_SECONDS} s a run, from ${GENERATORS.join(' and ')} in its own process.`);
+say(`- Every figure: median (min-max) over ${RUNS} runs. HTTP load: 50 keep-alive connections, ${HTTP_SECONDS} s a run after an unrecorded ${WARM_UP_S} s warm-up run, from ${GENERATORS.join(' and ')} in its own process.`);
 say('- The load generators run on the same 2 cores as the server, as users of this machine would: figures are for the pair.');
 if (QUICK) say('- QUICK run (BENCH_QUICK=1): shorter and smaller than the real suite; not for comparison.');
 say();
