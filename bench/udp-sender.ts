@@ -13,7 +13,7 @@
  * impossible readings) and nothing is expected back: the abuse load.
  */
 import { createSocket } from 'node:dgram';
-import { parseAckDatagram } from '../protocol/meter-protocol.js';
+import { MAX_DATAGRAM_BYTES, parseAckDatagram } from '../protocol/meter-protocol.js';
 import { meterMatricula } from './lib.js';
 
 export interface SenderReport {
@@ -110,19 +110,29 @@ const HOSTILE: Buffer[] = (() => {
   return datagrams;
 })();
 
-/** Readings per datagram at most (a reading line is about 45 bytes; the limit is 1,400). */
-const READINGS_PER_DATAGRAM = 28;
 const lastSent = matriculas.map(() => Number.NEGATIVE_INFINITY);
 const lastProduced = matriculas.map(() => 0);
 
-/** Sends meter i's oldest unacknowledged readings in one datagram (the protocol's rule). */
+/**
+ * Sends meter i's oldest unacknowledged readings in one datagram (the
+ * protocol's rule), as many as fit in MAX_DATAGRAM_BYTES: a larger one
+ * would be dropped by the server, never acknowledged, and resent forever.
+ */
 function send(i: number): void {
   const list = pending[i] as number[];
   if (list.length === 0) return;
   const matricula = matriculas[i] as string;
-  const batch = list.slice(0, READINGS_PER_DATAGRAM);
-  socket.send(batch.map((timestamp) => readingLine(matricula, timestamp)).join('\n'));
-  lastSent[i] = Math.max(lastSent[i] as number, batch[batch.length - 1] as number);
+  let datagram = '';
+  let included = 0;
+  for (const timestamp of list) {
+    const line = readingLine(matricula, timestamp);
+    // ASCII: characters are bytes.
+    if (included > 0 && datagram.length + 1 + line.length > MAX_DATAGRAM_BYTES) break;
+    datagram = included === 0 ? line : `${datagram}\n${line}`;
+    included++;
+  }
+  socket.send(datagram);
+  lastSent[i] = Math.max(lastSent[i] as number, list[included - 1] as number);
   datagrams++;
 }
 
