@@ -273,12 +273,12 @@ export class RequestParser {
    * more than the rest of the parse together.
    */
   private interpretHead(text: string): RequestHead {
+    const firstCrlf = text.indexOf('\r\n');
     let fieldLines = 0;
-    for (let crlf = text.indexOf('\r\n'); crlf !== -1; crlf = text.indexOf('\r\n', crlf + 2)) fieldLines++;
+    for (let crlf = firstCrlf; crlf !== -1; crlf = text.indexOf('\r\n', crlf + 2)) fieldLines++;
     if (fieldLines > this.limits.maxHeaderCount) {
       throw new ParseError('HEADER_OVERFLOW', `Mais de ${this.limits.maxHeaderCount} cabeçalhos.`);
     }
-    const firstCrlf = text.indexOf('\r\n');
     const requestLineEnd = firstCrlf === -1 ? text.length : firstCrlf;
     const firstCr = text.indexOf('\r');
     if (firstCr !== -1 && firstCr < requestLineEnd) throw new ParseError('INVALID_LINE_ENDING', 'CR isolado na linha de requisição.');
