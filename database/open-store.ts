@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { FileStore } from './file/file-store.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import type { Store } from './store.js';
+import type { CredentialStore } from './credential-store.js';
 
 export interface StoreSettings {
   readonly storage: 'arquivos' | 'postgres';
@@ -17,7 +18,7 @@ export interface StoreSettings {
 }
 
 export interface OpenedStore {
-  readonly store: Store;
+  readonly store: Store & CredentialStore;
   /** What start-up logs about the storage (never the password). */
   readonly description: Record<string, unknown>;
 }

@@ -5,7 +5,9 @@
  */
 import type { Customer } from '../protocol/customer-format.js';
 import type { Reading } from '../protocol/meter-protocol.js';
+import type { ReadingOutcome } from './reading-admission.js';
 
+export type { AdmissionRules, ReadingOutcome, RefusalReason } from './reading-admission.js';
 export type { Customer } from '../protocol/customer-format.js';
 export type { Reading } from '../protocol/meter-protocol.js';
 
@@ -30,21 +32,22 @@ export interface HistoryQuery {
 }
 
 export interface AppendResult {
+  /** What became of each reading of the call, in the call's order. */
+  readonly outcomes: readonly ReadingOutcome[];
   /** Readings newly stored by this call. */
   readonly stored: number;
-  /** Readings not stored because one at least as new was already stored or queued. */
+  /** Readings already stored, identical (a resend). */
   readonly duplicates: number;
   /**
-   * Readings not stored because their matricula is new and the store already
-   * holds its limit of distinct meters (a bound on memory against floods of
-   * invented matriculas). Not acknowledged; they stay with the meter.
+   * Readings not stored because their matricula belongs to no customer, is
+   * new, and the store already holds its limit of such meters (a bound on
+   * memory against floods of invented matriculas). Not answered; they stay
+   * with the meter.
    */
   readonly refused: number;
-  /**
-   * For every matricula in the call: the timestamp of its newest durable
-   * reading once the call resolves. Everything of that matricula up to it is
-   * stored, so it is what the meter is acknowledged with.
-   */
+  /** Readings refused by an admission rule (outcome a RefusalReason). */
+  readonly rejected: number;
+  /** For every matricula of the call with a durable reading: the timestamp of its newest one once the call resolves. */
   readonly newest: ReadonlyMap<string, number>;
 }
 
@@ -83,10 +86,14 @@ export class StoreError extends Error {
 
 export interface Store {
   /**
-   * Stores readings, given oldest first within each matricula. A reading is
-   * stored only when its timestamp is newer than every reading of its
-   * matricula already stored or queued; any other is a duplicate or late
-   * copy and is skipped (counted in `duplicates`).
+   * Stores readings by the store's admission rules (reading-admission.ts),
+   * and says what became of each. A reading whose matricula and timestamp
+   * are already stored or queued is a `duplicate` when its register is the
+   * same, `conflito` otherwise; nothing is stored twice. A reading older
+   * than its meter's newest is stored (late) unless it is older than the
+   * meter's LATE_WINDOW_READINGS newest (`atrasada`) or closer than the
+   * minimum interval to a neighbour (`intervalo`). History stays in
+   * timestamp order whatever the order of arrival.
    *
    * Durability: when the promise resolves, every reading of this call that
    * was stored, and every reading its `newest` timestamps cover, survives a

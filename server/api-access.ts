@@ -7,7 +7,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { signToken, verifyToken, type TokenClaims } from '../protocol/api-token.js';
+import { signToken, verifyToken } from '../protocol/api-token.js';
 import type { Request } from '../protocol/http/request-parser.js';
 import type { Customer } from '../database/store.js';
 import { ConfigError, SECRET_HEX_PATTERN, type Config } from './config.js';
@@ -23,6 +23,9 @@ export interface IssuedToken {
   /** Seconds since the epoch. */
   readonly expiresAt: number;
 }
+
+/** Who a request acts for, once authenticated. */
+export type Principal = { readonly papel: 'operador' } | { readonly papel: 'cliente'; readonly matricula: string };
 
 export class ApiAccess {
   readonly required: boolean;
@@ -40,51 +43,63 @@ export class ApiAccess {
     this.nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   }
 
-  /**
-   * Operator routes (customer registry): open when tokens are not required;
-   * otherwise only for `Authorization: Bearer <API_TOKEN_ADMIN>`, and closed
-   * (403) when no operator token is configured.
-   */
-  authenticateOperator(request: Request, queryToken?: string): void {
-    if (!this.required) return;
-    if (this.adminToken === undefined) throw new HttpError(403, 'acesso_negado', 'Com AUTENTICACAO_API=obrigatoria, /clientes exige API_TOKEN_ADMIN configurado no servidor.');
-    const given = Buffer.from(bearerToken(request) ?? queryToken ?? '', 'latin1');
-    if (given.length !== this.adminToken.length || !timingSafeEqual(given, this.adminToken)) {
-      throw unauthenticated('Envie o token de operador (API_TOKEN_ADMIN) em Authorization: Bearer <token>.');
-    }
-  }
-
-  issue(customer: Customer): IssuedToken {
+  /** A customer's token: role `cliente`, for its own matricula only. */
+  async issue(customer: Customer): Promise<IssuedToken> {
     const iat = this.nowSeconds();
     const exp = iat + this.lifetimeS;
-    return { token: signToken({ sub: customer.matricula, username: customer.username, iat, exp }, this.key), expiresAt: exp };
+    return { token: await signToken({ sub: customer.matricula, papel: 'cliente', username: customer.username, iat, exp }, this.key), expiresAt: exp };
   }
 
   /**
-   * The request's token claims when tokens are required (401 without a valid one); undefined when the API is open.
+   * Who the request acts for: the operator (API_TOKEN_ADMIN, or a token of
+   * role `operador`) or a customer (a token of role `cliente`). With the API
+   * open, a request acts for anyone (undefined) unless it sends the
+   * operator's token; with tokens required, one without a valid token gets 401.
    * `queryToken`: an `access_token` query parameter (RFC 6750 §2.3), for clients that cannot send headers (EventSource).
    */
-  authenticate(request: Request, queryToken?: string): TokenClaims | undefined {
-    if (!this.required) return undefined;
+  async authenticate(request: Request, queryToken?: string): Promise<Principal | undefined> {
     const token = bearerToken(request) ?? queryToken;
     if (token === undefined) {
+      if (!this.required) return undefined;
       throw unauthenticated('Envie o token de /validacao-usuario no cabeçalho Authorization: Bearer <token>.');
     }
-    const result = verifyToken(token, this.key, this.nowSeconds());
+    if (this.isAdminToken(token)) return { papel: 'operador' };
+    if (!this.required) return undefined;
+    const result = await verifyToken(token, this.key, this.nowSeconds());
     if ('problem' in result) {
-      const message = result.problem === 'EXPIRED' ? 'O token expirou; obtenha outro em /validacao-usuario.' : 'Token inválido.';
+      const message = result.problem === 'EXPIRED' ? 'O token expirou; obtenha outro em /validacao-usuario.' : result.problem === 'NOT_YET_VALID' ? 'O token ainda não é válido.' : 'Token inválido.';
       throw new HttpError(401, 'token_invalido', message, {
         headers: [['WWW-Authenticate', `Bearer realm="${REALM}", error="invalid_token", error_description="${result.problem === 'EXPIRED' ? 'expired' : 'invalid'}"`]],
       });
     }
-    return result.claims;
+    const { claims } = result;
+    return claims.papel === 'operador' ? { papel: 'operador' } : { papel: 'cliente', matricula: claims.sub };
   }
 
-  /** 403 unless the claims (from `authenticate`) cover `matricula`. */
-  authorize(claims: TokenClaims | undefined, matricula: string): void {
-    if (claims !== undefined && claims.sub !== matricula) {
+  /**
+   * Operator routes (customer registry, the whole fleet): open when tokens
+   * are not required; otherwise 401 without credentials, 403 for a
+   * customer's token (valid, but the wrong role), and 403 when no operator
+   * token is configured at all.
+   */
+  async authenticateOperator(request: Request, queryToken?: string): Promise<void> {
+    if (!this.required) return;
+    if (this.adminToken === undefined) throw new HttpError(403, 'acesso_negado', 'Com AUTENTICACAO_API=obrigatoria, as rotas de operador exigem API_TOKEN_ADMIN configurado no servidor.');
+    const principal = await this.authenticate(request, queryToken);
+    if (principal?.papel !== 'operador') throw new HttpError(403, 'acesso_negado', 'Esta rota é só para o operador (API_TOKEN_ADMIN).');
+  }
+
+  /** 403 unless the principal (from `authenticate`) may read `matricula`: the operator reads any, a customer its own. */
+  authorize(principal: Principal | undefined, matricula: string): void {
+    if (principal?.papel === 'cliente' && principal.matricula !== matricula) {
       throw new HttpError(403, 'acesso_negado', `Este token não dá acesso à matrícula ${matricula}.`);
     }
+  }
+
+  private isAdminToken(token: string): boolean {
+    if (this.adminToken === undefined) return false;
+    const given = Buffer.from(token, 'latin1');
+    return given.length === this.adminToken.length && timingSafeEqual(given, this.adminToken);
   }
 }
 

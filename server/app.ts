@@ -14,7 +14,9 @@ import { HttpServer } from './http/http-server.js';
 import { Responder } from './http/responder.js';
 import { HttpMetrics } from './metrics.js';
 import { Router, type Route } from './router.js';
-import { clientesRoute } from './routes/clientes.js';
+import { clientesRoute, senhaRoute } from './routes/clientes.js';
+import { PasswordChecks } from './login.js';
+import type { CredentialStore } from '../database/credential-store.js';
 import { consumoRoute } from './routes/consumo.js';
 import { medicoesRoute } from './routes/medicoes.js';
 import { metricasRoute, renderMetrics, saudeRoute } from './routes/operacoes.js';
@@ -35,13 +37,15 @@ export const SEED_CUSTOMERS_FILE = fileURLToPath(new URL('../../resources/client
 export const CORS_ORIGIN = '*';
 
 /** Every route of the API over one store, and the operations routes when given. */
-export function buildRouter(store: Store, config: Pick<Config, 'tariff' | 'legacyTimeZone'>, access: ApiAccess, operations: readonly Route[] = []): Router {
+export function buildRouter(store: Store & CredentialStore, config: Pick<Config, 'tariff' | 'legacyTimeZone'>, access: ApiAccess, operations: readonly Route[] = []): Router {
+  const passwords = new PasswordChecks(store);
   return new Router([
-    validacaoUsuarioRoute(store, access),
+    validacaoUsuarioRoute(store, access, passwords),
     ultimaMedicaoRoute(store, access),
     gerarFaturaRoute(store, config.tariff, access),
     alertaConsumoRoute(store, access),
-    clientesRoute(store, access),
+    clientesRoute(store, access, passwords),
+    senhaRoute(store, access, passwords),
     medicoesRoute(store, config.legacyTimeZone, access),
     consumoRoute(store, config.legacyTimeZone, access),
     ...operations,
@@ -51,7 +55,7 @@ export function buildRouter(store: Store, config: Pick<Config, 'tariff' | 'legac
 export interface RunningServer {
   readonly http: AddressInfo;
   readonly udp: AddressInfo & { receiveBufferBytes: number };
-  readonly store: Store;
+  readonly store: Store & CredentialStore;
   /** What start-up logs about the storage. */
   readonly storage: Record<string, unknown>;
   readonly ingest: UdpIngest;

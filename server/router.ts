@@ -36,47 +36,116 @@ export interface RouteInput {
   readonly request: Request;
   /** The decoded query string. */
   readonly query: URLSearchParams;
+  /** Values of the route's `{name}` path segments, decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  /** The client's address (per-source limits). */
+  readonly remoteAddress: string;
 }
 
 export type Handler = (input: RouteInput) => Promise<Answer>;
 
 export interface Route {
+  /** Literal segments and `{name}` parameters, e.g. `/clientes/{matricula}/senha`. */
   readonly path: string;
   readonly handlers: Readonly<Partial<Record<Method, Handler>>>;
 }
 
 export type Match =
-  | { readonly kind: 'handler'; readonly handler: Handler; readonly path: string }
+  | { readonly kind: 'handler'; readonly handler: Handler; readonly path: string; readonly params: Readonly<Record<string, string>> }
   | { readonly kind: 'options'; readonly allow: string }
   | { readonly kind: 'method-not-allowed'; readonly allow: string }
   | { readonly kind: 'not-found' };
 
+const PARAMETER = /^\{([a-z_]+)\}$/;
+
+interface Entry {
+  readonly route: Route;
+  readonly allow: string;
+  /** Per segment: a literal, or the name of a parameter. */
+  readonly segments: ReadonlyArray<{ readonly literal: string } | { readonly parameter: string }>;
+}
+
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * Literal paths match through a map; paths with parameters segment by
+ * segment (a literal segment wins over a parameter). Registering two
+ * routes that would match the same paths throws at start-up.
+ */
 export class Router {
-  private readonly routes = new Map<string, { readonly route: Route; readonly allow: string }>();
+  private readonly literal = new Map<string, Entry>();
+  private readonly parameterised: Entry[] = [];
 
   constructor(routes: readonly Route[]) {
+    const shapes = new Set<string>();
     for (const route of routes) {
       const methods = Object.keys(route.handlers);
       // HEAD is answered wherever GET is (RFC 9110 §9.3.2); OPTIONS everywhere.
       if (methods.includes('GET')) methods.splice(methods.indexOf('GET') + 1, 0, 'HEAD');
-      this.routes.set(route.path, { route, allow: [...methods, 'OPTIONS'].join(', ') });
+      const segments = route.path
+        .split('/')
+        .slice(1)
+        .map((segment) => {
+          const parameter = PARAMETER.exec(segment)?.[1];
+          if (parameter === undefined && /[{}]/.test(segment)) throw new Error(`route ${route.path}: malformed parameter segment ${segment}`);
+          return parameter === undefined ? { literal: segment } : { parameter };
+        });
+      if (!route.path.startsWith('/')) throw new Error(`route ${route.path} must start with /`);
+      const shape = segments.map((segment) => ('literal' in segment ? segment.literal : '{}')).join('/');
+      if (shapes.has(shape)) throw new Error(`route ${route.path} registered twice (or matches the same paths as another)`);
+      shapes.add(shape);
+      const entry: Entry = { route, allow: [...methods, 'OPTIONS'].join(', '), segments };
+      if (segments.every((segment) => 'literal' in segment)) this.literal.set(route.path, entry);
+      else this.parameterised.push(entry);
     }
   }
 
   /** All methods any route answers, for `OPTIONS *`. */
   get allMethods(): string {
     const methods = new Set<string>();
-    for (const { allow } of this.routes.values()) for (const method of allow.split(', ')) methods.add(method);
+    for (const { allow } of [...this.literal.values(), ...this.parameterised]) for (const method of allow.split(', ')) methods.add(method);
     return [...methods].join(', ');
   }
 
+  /** The route path (its pattern) a request path belongs to, whatever the method: for metrics of refused methods. */
+  routeOf(path: string): string | undefined {
+    return this.find(path)?.entry.route.path;
+  }
+
   match(method: string, path: string): Match {
-    const entry = this.routes.get(path);
-    if (entry === undefined) return { kind: 'not-found' };
+    const found = this.find(path);
+    if (found === undefined) return { kind: 'not-found' };
+    const { entry, params } = found;
     if (method === 'OPTIONS') return { kind: 'options', allow: entry.allow };
     const key = method === 'HEAD' ? 'GET' : method;
     const handler = Object.hasOwn(entry.route.handlers, key) ? entry.route.handlers[key as Method] : undefined;
     if (handler === undefined) return { kind: 'method-not-allowed', allow: entry.allow };
-    return { kind: 'handler', handler, path };
+    return { kind: 'handler', handler, path: entry.route.path, params };
+  }
+
+  private find(path: string): { entry: Entry; params: Readonly<Record<string, string>> } | undefined {
+    const exact = this.literal.get(path);
+    if (exact !== undefined) return { entry: exact, params: NO_PARAMS };
+    const given = path.split('/').slice(1);
+    let best: { entry: Entry; params: Record<string, string>; literals: number } | undefined;
+    for (const entry of this.parameterised) {
+      if (entry.segments.length !== given.length) continue;
+      const params: Record<string, string> = {};
+      let literals = 0;
+      let matches = true;
+      for (let i = 0; i < given.length && matches; i++) {
+        const segment = entry.segments[i] as Entry['segments'][number];
+        const value = given[i] as string;
+        if ('literal' in segment) {
+          matches = segment.literal === value;
+          literals++;
+        } else {
+          matches = value.length > 0;
+          params[segment.parameter] = value;
+        }
+      }
+      if (matches && (best === undefined || literals > best.literals)) best = { entry, params, literals };
+    }
+    return best === undefined ? undefined : { entry: best.entry, params: best.params };
   }
 }

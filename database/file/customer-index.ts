@@ -17,6 +17,10 @@ export class CustomerIndex {
     return true;
   }
 
+  hasMatricula(matricula: string): boolean {
+    return this.byMatricula.has(matricula);
+  }
+
   remove(customer: Customer): void {
     this.byUsername.delete(customer.username);
     this.byMatricula.delete(customer.matricula);

@@ -15,6 +15,7 @@ import { isRegister, parseRegister } from '../../protocol/decimal.js';
 import { isMatricula, type Reading } from '../../protocol/meter-protocol.js';
 import { parseIsoTimestamp } from '../../protocol/timestamp.js';
 import { GroupCommit } from '../group-commit.js';
+import { MeterWindow, OPEN_ADMISSION, registerDigest, type AdmissionRules, type ReadingOutcome } from '../reading-admission.js';
 import {
   RECENT_READINGS_LIMIT,
   StoreError,
@@ -28,6 +29,8 @@ import {
 } from '../store.js';
 import { CustomerIndex } from './customer-index.js';
 import { appendCustomers, readCustomerFile } from './customers-file.js';
+import { appendPassword, PASSWORDS_FILE, readPasswordFile } from './passwords-file.js';
+import type { CredentialStore } from '../credential-store.js';
 import { lockDirectory, type DirectoryLock } from './lock.js';
 import { LogBlocks } from './log-blocks.js';
 import { appendToLog, forEachLine, formatLogLine, parseLogLine, readLogChunks } from './readings-log.js';
@@ -41,8 +44,10 @@ export interface FileStoreOptions {
   readonly logger: Logger;
   /** Copied to `clientes.txt` when the directory has none yet. */
   readonly seedCustomersFile?: string | undefined;
-  /** Distinct meters kept in memory; readings of further new meters are refused. */
+  /** Meters of no registered customer kept in memory; readings of further such new meters are refused. */
   readonly maxMeters?: number | undefined;
+  /** Which readings are admitted (reading-admission.ts); all but copies and too-late ones when absent. */
+  readonly admission?: AdmissionRules | undefined;
 }
 
 /** About 850 bytes a meter: a million is under 1 GiB. */
@@ -62,8 +67,8 @@ interface MeterState {
    */
   readonly timestamps: number[];
   readonly registers: bigint[];
-  /** Newest timestamp durable or queued: what a new reading must exceed. */
-  newestAccepted: number;
+  /** Newest readings durable or queued: what copies and late readings are judged against. */
+  readonly window: MeterWindow;
   /** Oldest durable timestamp: where a history scan can stop. */
   oldest: number;
 }
@@ -78,13 +83,18 @@ async function syncDirectory(path: string): Promise<void> {
   }
 }
 
+/** Keeps a durable reading among the meter's newest, in timestamp order (a late one may land in the middle, or nowhere). */
 function remember(state: MeterState, timestamp: number, register: bigint): void {
-  if (state.timestamps.length === 0 && !Number.isFinite(state.oldest)) state.oldest = timestamp;
-  state.timestamps.push(timestamp);
-  state.registers.push(register);
-  if (state.timestamps.length > RECENT_READINGS_LIMIT) {
-    state.timestamps.shift();
-    state.registers.shift();
+  if (timestamp < state.oldest) state.oldest = timestamp;
+  const { timestamps, registers } = state;
+  let at = timestamps.length;
+  while (at > 0 && (timestamps[at - 1] as number) > timestamp) at--;
+  if (at === 0 && timestamps.length >= RECENT_READINGS_LIMIT) return;
+  timestamps.splice(at, 0, timestamp);
+  registers.splice(at, 0, register);
+  if (timestamps.length > RECENT_READINGS_LIMIT) {
+    timestamps.shift();
+    registers.shift();
   }
 }
 
@@ -92,12 +102,14 @@ function newestDurable(state: MeterState): number {
   return state.timestamps[state.timestamps.length - 1] ?? Number.NEGATIVE_INFINITY;
 }
 
-export class FileStore implements Store {
+export class FileStore implements Store, CredentialStore {
   readonly loadSummary: LoadSummary;
   private readonly meters: Map<string, MeterState>;
   private readonly blocks: LogBlocks;
   private readonly customers: CustomerIndex;
   private readonly customersPath: string;
+  private readonly passwords: Map<string, string>;
+  private readonly passwordsPath: string;
   private readonly handle: FileHandle;
   private readonly writer: GroupCommit<Reading, void>;
   /** Bytes of the log that are durable: where the next write goes. */
@@ -105,6 +117,9 @@ export class FileStore implements Store {
   private readonly lock: DirectoryLock;
   private readingCount: number;
   private readonly maxMeters: number;
+  /** Meters in memory whose matricula no customer has: what MAX_MEDIDORES bounds. */
+  private unregisteredMeters = 0;
+  private readonly admission: AdmissionRules;
   /** Why the last write failed, until a write succeeds again. */
   private lastWriteError: StoreError | undefined;
   private closing: Promise<void> | undefined;
@@ -114,17 +129,24 @@ export class FileStore implements Store {
     blocks: LogBlocks;
     customers: CustomerIndex;
     customersPath: string;
+    passwords: Map<string, string>;
+    passwordsPath: string;
     handle: FileHandle;
     size: number;
     lock: DirectoryLock;
     loadSummary: LoadSummary;
     maxMeters: number;
+    admission: AdmissionRules;
   }) {
     this.meters = parts.meters;
     this.blocks = parts.blocks;
     this.maxMeters = parts.maxMeters;
+    this.admission = parts.admission;
+    for (const matricula of this.meters.keys()) if (!parts.customers.hasMatricula(matricula)) this.unregisteredMeters++;
     this.customers = parts.customers;
     this.customersPath = parts.customersPath;
+    this.passwords = parts.passwords;
+    this.passwordsPath = parts.passwordsPath;
     this.handle = parts.handle;
     this.lock = parts.lock;
     this.loadSummary = parts.loadSummary;
@@ -141,12 +163,9 @@ export class FileStore implements Store {
         this.lastWriteError = undefined;
       },
       onFailure: async (readings, error) => {
-        // Cut a partial write back off, and let every meter resend from its newest durable reading.
+        // Cut a partial write back off, and forget the readings: when meters resend them they are new again.
         await this.handle.truncate(this.size).catch(() => undefined);
-        for (const reading of readings) {
-          const state = this.meterState(reading.matricula);
-          state.newestAccepted = newestDurable(state);
-        }
+        for (const reading of readings) this.meters.get(reading.matricula)?.window.remove(reading.timestamp);
         this.lastWriteError = new StoreError('UNAVAILABLE', `could not write ${READINGS_FILE}: ${(error as Error).message}`, { cause: error });
         return this.lastWriteError;
       },
@@ -174,11 +193,13 @@ export class FileStore implements Store {
         if (!customers.add(customer)) logger.warn({ customer }, 'ignoring customer whose username or matricula repeats an earlier line');
       }
 
+      const passwordsPath = join(dataDir, PASSWORDS_FILE);
+      const passwords = await readPasswordFile(passwordsPath, logger);
       const readingsPath = join(dataDir, READINGS_FILE);
       const handle = await open(readingsPath, fsConstants.O_RDWR | fsConstants.O_CREAT);
       await syncDirectory(dataDir);
       const { meters, blocks, summary, size } = await loadIndex(handle, readingsPath, logger);
-      return new FileStore({ meters, blocks, customers, customersPath, handle, size, lock, loadSummary: summary, maxMeters: options.maxMeters ?? DEFAULT_MAX_METERS });
+      return new FileStore({ meters, blocks, customers, customersPath, passwords, passwordsPath, handle, size, lock, loadSummary: summary, maxMeters: options.maxMeters ?? DEFAULT_MAX_METERS, admission: options.admission ?? OPEN_ADMISSION });
     } catch (error) {
       await lock.release();
       throw error;
@@ -187,19 +208,15 @@ export class FileStore implements Store {
 
   async append(readings: readonly Reading[]): Promise<AppendResult> {
     this.assertOpen();
-    let stored = 0;
-    let refused = 0;
+    const outcomes: ReadingOutcome[] = [];
+    const counts = { stored: 0, duplicates: 0, refused: 0, rejected: 0 };
     for (const reading of readings) {
-      // Meters already known are kept even past the limit (they were loaded from the log).
-      if (this.meters.size >= this.maxMeters && !this.meters.has(reading.matricula)) {
-        refused++;
-        continue;
-      }
-      const state = this.meterState(reading.matricula);
-      if (reading.timestamp <= state.newestAccepted) continue;
-      state.newestAccepted = reading.timestamp;
-      this.writer.enqueue(reading);
-      stored++;
+      const outcome = this.admit(reading);
+      outcomes.push(outcome);
+      if (outcome === 'stored') counts.stored++;
+      else if (outcome === 'duplicate') counts.duplicates++;
+      else if (outcome === 'capacity') counts.refused++;
+      else counts.rejected++;
     }
     await this.writer.flushed();
     const newest = new Map<string, number>();
@@ -208,7 +225,26 @@ export class FileStore implements Store {
       const timestamp = state === undefined ? Number.NEGATIVE_INFINITY : newestDurable(state);
       if (Number.isFinite(timestamp)) newest.set(reading.matricula, timestamp);
     }
-    return { stored, duplicates: readings.length - stored - refused, refused, newest };
+    return { outcomes, ...counts, newest };
+  }
+
+  /** Judges one reading and queues it for the log when it is admitted. */
+  private admit(reading: Reading): ReadingOutcome {
+    const rules = this.admission;
+    let state = this.meters.get(reading.matricula);
+    const registered = (rules.refuseUnregistered || state === undefined) && this.customers.hasMatricula(reading.matricula);
+    if (rules.refuseUnregistered && !registered) return 'nao_cadastrado';
+    if (state === undefined) {
+      // Meters of customers are always taken: invented matriculas cannot lock them out.
+      if (!registered && this.unregisteredMeters >= this.maxMeters) return 'capacity';
+      state = this.meterState(reading.matricula);
+      if (!registered) this.unregisteredMeters++;
+    }
+    const verdict = state.window.judge(reading, rules);
+    if (verdict !== 'new') return verdict;
+    state.window.add(reading.timestamp, registerDigest(reading.consumo));
+    this.writer.enqueue(reading);
+    return 'stored';
   }
 
   async recentReadings(matricula: string, count: number): Promise<Reading[]> {
@@ -229,7 +265,9 @@ export class FileStore implements Store {
    * Reads the blocks of the log that overlap the range, newest first, and
    * picks the meter's lines out of each: the cost follows the readings of
    * every meter in the range (bounded by the meter's oldest and newest), not
-   * the whole log; memory holds one block.
+   * the whole log. A late reading sits in the log after newer ones, so
+   * readings are held back until no block still to be read can hold a
+   * newer one: memory holds one block and the readings it displaced.
    */
   async *history(query: HistoryQuery): AsyncGenerator<Reading[]> {
     this.assertOpen();
@@ -240,19 +278,37 @@ export class FileStore implements Store {
     // Fixed now: readings stored while the scan runs are not part of it.
     const to = Math.min(query.to, newestDurable(state) + 1);
     if (from >= to) return;
+    const blocks = [...this.blocks.overlapping(from, to)];
+    // horizon[i]: the newest timestamp any block after the i-th (older in the log) may hold.
+    const horizon = new Array<number>(blocks.length + 1).fill(Number.NEGATIVE_INFINITY);
+    for (let i = blocks.length - 1; i >= 0; i--) horizon[i] = Math.max(horizon[i + 1] as number, (blocks[i] as { newest: number }).newest);
     const needle = `;${matricula};`;
-    for (const block of this.blocks.overlapping(from, to)) {
+    let held: Reading[] = [];
+    let previous = Number.POSITIVE_INFINITY;
+    for (let b = 0; b < blocks.length; b++) {
       this.assertOpen();
+      const block = blocks[b] as { offset: number; length: number };
       const text = await readBlock(this.handle, block.offset, block.length);
-      const found: Reading[] = [];
       for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) {
         const start = text.lastIndexOf('\n', at) + 1;
         const end = text.indexOf('\n', at);
         const reading = parseLogLine(text.slice(start, end));
-        if (reading !== undefined && reading.timestamp >= from && reading.timestamp < to) found.push(reading);
+        if (reading !== undefined && reading.timestamp >= from && reading.timestamp < to) held.push(reading);
       }
-      // A meter's lines are in timestamp order in the log: reversed, newest first.
-      if (found.length > 0) yield found.reverse();
+      const limit = horizon[b + 1] as number;
+      if (held.length === 0) continue;
+      held.sort((a, c) => c.timestamp - a.timestamp);
+      let ready = 0;
+      while (ready < held.length && (held[ready] as Reading).timestamp > limit) ready++;
+      if (ready === 0) continue;
+      const batch: Reading[] = [];
+      for (const reading of held.slice(0, ready)) {
+        // A hand-merged log may repeat a line: one reading per instant.
+        if (reading.timestamp !== previous) batch.push(reading);
+        previous = reading.timestamp;
+      }
+      held = held.slice(ready);
+      if (batch.length > 0) yield batch;
     }
   }
 
@@ -272,7 +328,25 @@ export class FileStore implements Store {
       for (const customer of added) this.customers.remove(customer);
       throw new StoreError('UNAVAILABLE', `could not write ${CUSTOMERS_FILE}: ${(error as Error).message}`, { cause: error });
     }
+    for (const customer of added) if (this.meters.has(customer.matricula)) this.unregisteredMeters--;
     return { added: added.length, skipped };
+  }
+
+  async passwordHash(matricula: string): Promise<string | undefined> {
+    this.assertOpen();
+    return this.passwords.get(matricula);
+  }
+
+  async setPasswordHash(matricula: string, hash: string): Promise<boolean> {
+    this.assertOpen();
+    if (this.customers.find({ matricula }).length === 0) return false;
+    try {
+      await appendPassword(this.passwordsPath, matricula, hash);
+    } catch (error) {
+      throw new StoreError('UNAVAILABLE', `could not write ${PASSWORDS_FILE}: ${(error as Error).message}`, { cause: error });
+    }
+    this.passwords.set(matricula, hash);
+    return true;
   }
 
   async stats(): Promise<StoreStats> {
@@ -319,7 +393,7 @@ async function loadIndex(
 ): Promise<{ meters: Map<string, MeterState>; blocks: LogBlocks; summary: LoadSummary; size: number }> {
   // The hot loop of start-up: per line only slices, a char-code timestamp parse and
   // syntax checks; registers stay text until the few kept per meter are known.
-  const loading = new Map<string, { newest: number; oldest: number; recent: Array<{ timestamp: number; consumo: string }> }>();
+  const loading = new Map<string, { window: MeterWindow; oldest: number; recent: Array<{ timestamp: number; consumo: string }> }>();
   const blocks = new LogBlocks();
   let lines = 0;
   let skipped = 0;
@@ -349,15 +423,11 @@ async function loadIndex(
       } else {
         lines++;
         let state = loading.get(matricula);
-        if (state === undefined) loading.set(matricula, (state = { newest: Number.NEGATIVE_INFINITY, oldest: timestamp, recent: [] }));
+        if (state === undefined) loading.set(matricula, (state = { window: new MeterWindow(), oldest: timestamp, recent: [] }));
         if (timestamp < oldest) oldest = timestamp;
         if (timestamp > newest) newest = timestamp;
-        // A line not newer than its predecessor (a hand-merged log) cannot be the newest: keep the order strict.
-        if (timestamp > state.newest) {
-          state.newest = timestamp;
-          state.recent.push({ timestamp, consumo });
-          if (state.recent.length > RECENT_READINGS_LIMIT) state.recent.shift();
-        }
+        if (timestamp < state.oldest) state.oldest = timestamp;
+        keepNewest(state, timestamp, consumo);
       }
       offset += line.length + 1;
     });
@@ -367,13 +437,30 @@ async function loadIndex(
   const meters = new Map<string, MeterState>();
   for (const [matricula, state] of loading) {
     meters.set(matricula, {
-      newestAccepted: state.newest,
+      window: state.window,
       oldest: state.oldest,
       timestamps: state.recent.map((reading) => reading.timestamp),
       registers: state.recent.map((reading) => parseRegister(reading.consumo) as bigint),
     });
   }
   return { meters, blocks, summary: { lines, skipped, tornBytes }, size };
+}
+
+/**
+ * Start-up's per-line bookkeeping: the meter's window and newest readings.
+ * Lines are mostly in timestamp order (late readings are the exception); a
+ * line repeating an instant already kept (a hand-merged log) is skipped.
+ */
+function keepNewest(state: { window: MeterWindow; recent: Array<{ timestamp: number; consumo: string }> }, timestamp: number, consumo: string): void {
+  const { window, recent } = state;
+  if (timestamp > window.newest) window.add(timestamp, registerDigest(parseRegister(consumo) as bigint));
+  else if (window.judge({ matricula: '', timestamp, consumo: 0n }, OPEN_ADMISSION) === 'new') window.add(timestamp, registerDigest(parseRegister(consumo) as bigint));
+  else return;
+  let at = recent.length;
+  while (at > 0 && (recent[at - 1] as { timestamp: number }).timestamp > timestamp) at--;
+  if (at === 0 && recent.length >= RECENT_READINGS_LIMIT) return;
+  recent.splice(at, 0, { timestamp, consumo });
+  if (recent.length > RECENT_READINGS_LIMIT) recent.shift();
 }
 
 async function readBlock(handle: FileHandle, offset: number, length: number): Promise<string> {
@@ -390,7 +477,7 @@ async function readBlock(handle: FileHandle, offset: number, length: number): Pr
 function meterState(meters: Map<string, MeterState>, matricula: string): MeterState {
   let state = meters.get(matricula);
   if (state === undefined) {
-    state = { timestamps: [], registers: [], newestAccepted: Number.NEGATIVE_INFINITY, oldest: Number.POSITIVE_INFINITY };
+    state = { timestamps: [], registers: [], window: new MeterWindow(), oldest: Number.POSITIVE_INFINITY };
     meters.set(matricula, state);
   }
   return state;

@@ -12,6 +12,7 @@ import { formatRegister, parseDecimal, REGISTER_SCALE } from '../../protocol/dec
 import type { Reading } from '../../protocol/meter-protocol.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import { GroupCommit } from '../group-commit.js';
+import { LATE_WINDOW_READINGS, MeterWindow, OPEN_ADMISSION, registerDigest, type AdmissionRules, type ReadingOutcome } from '../reading-admission.js';
 import {
   RECENT_READINGS_LIMIT,
   StoreError,
@@ -24,6 +25,7 @@ import {
   type StoreStats,
 } from '../store.js';
 import { migrate, quoteIdentifier } from './migrate.js';
+import type { CredentialStore } from '../credential-store.js';
 
 export interface PostgresStoreOptions {
   readonly url: string;
@@ -34,6 +36,8 @@ export interface PostgresStoreOptions {
   readonly logger: Logger;
   /** Copied into `clientes` when this start created the schema. */
   readonly seedCustomersFile?: string | undefined;
+  /** Which readings are admitted (reading-admission.ts); all but copies and too-late ones when absent. */
+  readonly admission?: AdmissionRules | undefined;
   /** How long start-up keeps trying to reach the database. */
   readonly startupTimeoutMs?: number;
 }
@@ -50,23 +54,27 @@ const MAX_DATE_MILLIS = 8.64e15;
 export const HISTORY_PAGE_ROWS = 5000;
 
 /**
- * Stores a batch in one statement: only readings newer than the newest
- * stored for their meter (the primary key stops exact copies even across
- * servers), and answers what was inserted and each meter's newest reading.
+ * The newest `$2` rows of each meter of a batch, newest first (a backward
+ * scan of the primary key each), and whether a customer has the matricula.
+ * A meter without rows gives one row of NULLs.
  */
-const INSERT_BATCH_SQL = `
-WITH v AS (
-  SELECT * FROM unnest($1::varchar[], $2::timestamptz[], $3::numeric[]) AS v(matricula, data_hora, consumo)
-), ins AS (
-  INSERT INTO medicoes (matricula, data_hora, consumo)
-  SELECT v.matricula, v.data_hora, v.consumo FROM v
-  WHERE v.data_hora > COALESCE((SELECT max(m.data_hora) FROM medicoes m WHERE m.matricula = v.matricula), '-infinity')
-  ON CONFLICT DO NOTHING
-  RETURNING matricula, data_hora
-)
-SELECT true AS inserted, matricula, data_hora FROM ins
-UNION ALL
-SELECT false, d.matricula, (SELECT max(m.data_hora) FROM medicoes m WHERE m.matricula = d.matricula) FROM (SELECT DISTINCT matricula FROM v) d`;
+const WINDOWS_SQL = `
+SELECT d.matricula, w.data_hora, w.consumo::text AS consumo, EXISTS (SELECT 1 FROM clientes c WHERE c.matricula = d.matricula) AS cadastrado
+FROM unnest($1::varchar[]) AS d(matricula)
+LEFT JOIN LATERAL (SELECT data_hora, consumo FROM medicoes m WHERE m.matricula = d.matricula ORDER BY data_hora DESC LIMIT $2) w ON true`;
+
+/** Inserts the admitted readings; the primary key stops a copy another server inserted meanwhile. */
+const INSERT_SQL = `
+INSERT INTO medicoes (matricula, data_hora, consumo)
+SELECT * FROM unnest($1::varchar[], $2::timestamptz[], $3::numeric[])
+ON CONFLICT DO NOTHING
+RETURNING matricula, data_hora`;
+
+/** The stored registers at given instants: what readings that lost a race to another server met. */
+const EXISTING_SQL = `
+SELECT m.matricula, m.data_hora, m.consumo::text AS consumo
+FROM unnest($1::varchar[], $2::timestamptz[]) AS k(matricula, data_hora)
+JOIN medicoes m ON m.matricula = k.matricula AND m.data_hora = k.data_hora`;
 
 /** What the `consumo numeric(18, 3)` column can hold. */
 const NUMERIC_LIMITS = { scale: REGISTER_SCALE, maxSignificantDigits: 18 };
@@ -75,11 +83,10 @@ const STARTUP_RETRY_MS = 1000;
 /** SQLSTATE classes that mean "the database cannot serve now", not "this query is wrong". */
 const UNAVAILABLE_SQLSTATE_CLASSES = ['08', '53', '57'];
 
-interface BatchResult {
-  /** `matricula@timestamp` of every row inserted. */
-  readonly inserted: ReadonlySet<string>;
-  /** Newest stored timestamp per matricula of the batch. */
-  readonly newest: ReadonlyMap<string, number>;
+/** A reading waiting in the group commit, and what became of it once its batch ran. */
+interface Pending {
+  readonly reading: Reading;
+  outcome?: ReadingOutcome;
 }
 
 const key = (matricula: string, timestamp: number): string => `${matricula}@${timestamp}`;
@@ -93,17 +100,20 @@ export function toStoreError(error: unknown): unknown {
   return new StoreError('UNAVAILABLE', `PostgreSQL unavailable: ${(error as Error).message}`, { cause: error });
 }
 
-export class PostgresStore implements Store {
+export class PostgresStore implements Store, CredentialStore {
   readonly appliedMigrations: readonly number[];
   private readonly pool: pg.Pool;
-  private readonly writer: GroupCommit<Reading, BatchResult>;
+  private readonly writer: GroupCommit<Pending, Map<string, number>>;
   private closing: Promise<void> | undefined;
 
-  private constructor(pool: pg.Pool, appliedMigrations: number[]) {
+  private readonly admission: AdmissionRules;
+
+  private constructor(pool: pg.Pool, appliedMigrations: number[], admission: AdmissionRules) {
     this.pool = pool;
+    this.admission = admission;
     this.appliedMigrations = appliedMigrations;
-    this.writer = new GroupCommit<Reading, BatchResult>({
-      commit: (readings) => this.insertBatch(readings),
+    this.writer = new GroupCommit<Pending, Map<string, number>>({
+      commit: (items) => this.insertBatch(items),
       onFailure: (_readings, error) => toStoreError(error),
     });
   }
@@ -125,7 +135,7 @@ export class PostgresStore implements Store {
     for (;;) {
       try {
         const applied = await migrate(pool, options.schema);
-        const store = new PostgresStore(pool, applied);
+        const store = new PostgresStore(pool, applied, options.admission ?? OPEN_ADMISSION);
         if (applied.includes(1) && options.seedCustomersFile !== undefined) {
           const seeded = await store.addCustomers(parseCustomerFile(await readFile(options.seedCustomersFile, 'utf8')).customers);
           options.logger.info({ customers: seeded.added, from: options.seedCustomersFile }, 'seeded customers table');
@@ -146,23 +156,22 @@ export class PostgresStore implements Store {
 
   async append(readings: readonly Reading[]): Promise<AppendResult> {
     this.assertOpen();
-    // PostgreSQL keeps no per-meter state in this process: no meter limit applies, nothing is refused.
-    if (readings.length === 0) return { stored: 0, duplicates: 0, refused: 0, newest: new Map() };
-    for (const reading of readings) this.writer.enqueue(reading);
-    const batch = (await this.writer.flushed()) as BatchResult;
-    let stored = 0;
-    const counted = new Set<string>();
+    const items: Pending[] = readings.map((reading) => ({ reading }));
+    for (const item of items) this.writer.enqueue(item);
+    const newestOfBatch = items.length === 0 ? new Map<string, number>() : ((await this.writer.flushed()) as Map<string, number>);
+    const counts = { stored: 0, duplicates: 0, refused: 0, rejected: 0 };
+    const outcomes: ReadingOutcome[] = [];
     const newest = new Map<string, number>();
-    for (const reading of readings) {
-      const readingKey = key(reading.matricula, reading.timestamp);
-      if (batch.inserted.has(readingKey) && !counted.has(readingKey)) {
-        counted.add(readingKey);
-        stored++;
-      }
-      const timestamp = batch.newest.get(reading.matricula);
+    for (const { reading, outcome = 'capacity' } of items) {
+      outcomes.push(outcome);
+      if (outcome === 'stored') counts.stored++;
+      else if (outcome === 'duplicate') counts.duplicates++;
+      else if (outcome === 'capacity') counts.refused++;
+      else counts.rejected++;
+      const timestamp = newestOfBatch.get(reading.matricula);
       if (timestamp !== undefined) newest.set(reading.matricula, timestamp);
     }
-    return { stored, duplicates: readings.length - stored, refused: 0, newest };
+    return { outcomes, ...counts, newest };
   }
 
   async recentReadings(matricula: string, count: number): Promise<Reading[]> {
@@ -222,6 +231,22 @@ export class PostgresStore implements Store {
     return { added: customers.length - skipped.length, skipped };
   }
 
+  async passwordHash(matricula: string): Promise<string | undefined> {
+    this.assertOpen();
+    const { rows } = await this.query<{ senha_hash: string }>('SELECT senha_hash FROM credenciais WHERE matricula = $1', [matricula]);
+    return rows[0]?.senha_hash;
+  }
+
+  async setPasswordHash(matricula: string, hash: string): Promise<boolean> {
+    this.assertOpen();
+    const { rowCount } = await this.query(
+      `INSERT INTO credenciais (matricula, senha_hash) SELECT matricula, $2 FROM clientes WHERE matricula = $1
+       ON CONFLICT (matricula) DO UPDATE SET senha_hash = EXCLUDED.senha_hash, atualizada_em = now()`,
+      [matricula, hash],
+    );
+    return rowCount === 1;
+  }
+
   async stats(): Promise<StoreStats> {
     this.assertOpen();
     const { rows } = await this.query<{ customers: string; meters: string; readings: string }>(
@@ -244,41 +269,73 @@ export class PostgresStore implements Store {
     return this.closing;
   }
 
-  private async insertBatch(readings: readonly Reading[]): Promise<BatchResult> {
-    // Within a batch a meter's readings must rise too: later copies and late readings are duplicates.
-    const newestInBatch = new Map<string, number>();
-    const rising = readings.filter((reading) => {
-      const previous = newestInBatch.get(reading.matricula);
-      if (previous !== undefined && reading.timestamp <= previous) return false;
-      newestInBatch.set(reading.matricula, reading.timestamp);
-      return true;
+  /**
+   * Judges a batch against each meter's window (reading-admission.ts) and
+   * inserts what is admitted: two statements in the usual case (each meter's
+   * newest row, then the insert), a third only for meters with late readings.
+   */
+  private async insertBatch(items: readonly Pending[]): Promise<Map<string, number>> {
+    const matriculas = [...new Set(items.map((item) => item.reading.matricula))];
+    const windows = await this.windows(matriculas, 1);
+    const late = matriculas.filter((matricula) => {
+      const newestStored = (windows.get(matricula) as { window: MeterWindow }).window.newest;
+      return items.some((item) => item.reading.matricula === matricula && item.reading.timestamp <= newestStored);
     });
-    const { rows } = await this.query<{ inserted: boolean; matricula: string; data_hora: Date | null }>(INSERT_BATCH_SQL, [
-      rising.map((r) => r.matricula),
-      rising.map((r) => formatIsoTimestamp(r.timestamp)),
-      rising.map((r) => formatRegister(r.consumo)),
-    ]);
-    const inserted = new Set<string>();
+    if (late.length > 0) for (const [matricula, window] of await this.windows(late, LATE_WINDOW_READINGS + 1)) windows.set(matricula, window);
+    const admitted: Pending[] = [];
+    for (const item of items) {
+      const { reading } = item;
+      const { window, registered } = windows.get(reading.matricula) as { window: MeterWindow; registered: boolean };
+      if (this.admission.refuseUnregistered && !registered) {
+        item.outcome = 'nao_cadastrado';
+        continue;
+      }
+      const verdict = window.judge(reading, this.admission);
+      if (verdict !== 'new') {
+        item.outcome = verdict;
+        continue;
+      }
+      window.add(reading.timestamp, registerDigest(reading.consumo));
+      admitted.push(item);
+    }
+    if (admitted.length > 0) {
+      const { rows } = await this.query<{ matricula: string; data_hora: Date }>(INSERT_SQL, [
+        admitted.map((item) => item.reading.matricula),
+        admitted.map((item) => formatIsoTimestamp(item.reading.timestamp)),
+        admitted.map((item) => formatRegister(item.reading.consumo)),
+      ]);
+      const inserted = new Set(rows.map((row) => key(row.matricula, row.data_hora.getTime())));
+      const lost = admitted.filter((item) => !inserted.has(key(item.reading.matricula, item.reading.timestamp)));
+      for (const item of admitted) item.outcome = 'stored';
+      if (lost.length > 0) {
+        // Another server stored a reading at the same instant first: a copy, or a conflict.
+        const { rows: existing } = await this.query<{ matricula: string; data_hora: Date; consumo: string }>(EXISTING_SQL, [
+          lost.map((item) => item.reading.matricula),
+          lost.map((item) => formatIsoTimestamp(item.reading.timestamp)),
+        ]);
+        const registers = new Map(existing.map((row) => [key(row.matricula, row.data_hora.getTime()), parseDecimal(row.consumo, NUMERIC_LIMITS) as bigint]));
+        for (const item of lost) item.outcome = registers.get(key(item.reading.matricula, item.reading.timestamp)) === item.reading.consumo ? 'duplicate' : 'conflito';
+      }
+    }
     const newest = new Map<string, number>();
-    const remember = (matricula: string, timestamp: number): void => {
-      if (timestamp > (newest.get(matricula) ?? Number.NEGATIVE_INFINITY)) newest.set(matricula, timestamp);
-    };
+    for (const [matricula, { window }] of windows) if (Number.isFinite(window.newest)) newest.set(matricula, window.newest);
+    return newest;
+  }
+
+  /** Each meter's newest `limit` stored readings as a window (complete when it has fewer), and whether a customer has it. */
+  private async windows(matriculas: readonly string[], limit: number): Promise<Map<string, { window: MeterWindow; registered: boolean }>> {
+    const { rows } = await this.query<{ matricula: string; data_hora: Date | null; consumo: string | null; cadastrado: boolean }>(WINDOWS_SQL, [matriculas, limit]);
+    const found = new Map<string, { window: MeterWindow; registered: boolean; count: number }>();
+    // Newest first: each row goes in front of the window.
     for (const row of rows) {
-      if (row.data_hora === null) continue;
-      if (row.inserted) inserted.add(key(row.matricula, row.data_hora.getTime()));
-      remember(row.matricula, row.data_hora.getTime());
+      let entry = found.get(row.matricula);
+      if (entry === undefined) found.set(row.matricula, (entry = { window: new MeterWindow(), registered: row.cadastrado, count: 0 }));
+      if (row.data_hora === null || row.consumo === null) continue;
+      entry.count++;
+      if (entry.count <= LATE_WINDOW_READINGS) entry.window.add(row.data_hora.getTime(), registerDigest(parseDecimal(row.consumo, NUMERIC_LIMITS) as bigint));
     }
-    // A reading neither inserted nor covered was inserted meanwhile by another server: ON CONFLICT
-    // waited for its commit, which the statement's snapshot cannot see. Ask again, in a new snapshot.
-    const unresolved = new Set(rising.filter((r) => !inserted.has(key(r.matricula, r.timestamp)) && r.timestamp > (newest.get(r.matricula) ?? Number.NEGATIVE_INFINITY)).map((r) => r.matricula));
-    if (unresolved.size > 0) {
-      const { rows: latest } = await this.query<{ matricula: string; data_hora: Date }>(
-        'SELECT matricula, max(data_hora) AS data_hora FROM medicoes WHERE matricula = ANY($1::varchar[]) GROUP BY matricula',
-        [[...unresolved]],
-      );
-      for (const row of latest) remember(row.matricula, row.data_hora.getTime());
-    }
-    return { inserted, newest };
+    for (const entry of found.values()) entry.window.complete = entry.count < limit;
+    return found;
   }
 
   private async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {

@@ -198,7 +198,7 @@ export class HttpConnection {
       : head.httpMinor === 0
         ? [['Connection', 'keep-alive']]
         : [];
-    void this.context.responder.respond(request).then((parts) => {
+    void this.context.responder.respond(request, this.socket.remoteAddress ?? '').then((parts) => {
       if (parts.stream !== undefined) {
         // HTTP/1.0 has no chunked coding: the body ends when the connection closes.
         const framing: StreamFraming = head.httpMinor === 0 ? 'close' : 'chunked';

@@ -11,6 +11,7 @@ import type { HttpMetrics } from '../metrics.js';
 import { errorAnswer, HttpError } from './http-error.js';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+const NO_STORE = ['Cache-Control', 'no-store'] as const;
 /** How long browsers may cache a CORS preflight answer, in seconds. */
 const PREFLIGHT_MAX_AGE_SECONDS = 86_400;
 
@@ -41,12 +42,12 @@ export class Responder {
     this.metrics = options.metrics;
   }
 
-  async respond(request: Request): Promise<ResponseParts> {
+  async respond(request: Request, remoteAddress = ''): Promise<ResponseParts> {
     const startedAt = performance.now();
     const routed = { label: UNKNOWN_ROUTE };
     let parts: ResponseParts;
     try {
-      parts = this.encode(await this.route(request, routed));
+      parts = this.encode(await this.route(request, routed, remoteAddress));
     } catch (error) {
       parts = this.encode(errorAnswer(error, this.logger));
     }
@@ -62,7 +63,7 @@ export class Responder {
   }
 
   /** Routes the request; `routed.label` is set to the route's path once one matches. */
-  private async route(request: Request, routed: { label: string }): Promise<Answer> {
+  private async route(request: Request, routed: { label: string }, remoteAddress: string): Promise<Answer> {
     const { method, path } = request.head;
     if (path === '*') return this.options(this.router.allMethods);
     let decodedPath: string;
@@ -76,6 +77,7 @@ export class Responder {
       case 'not-found':
         throw new HttpError(404, 'rota_nao_encontrada', `A rota ${decodedPath} não existe.`);
       case 'method-not-allowed':
+        routed.label = this.router.routeOf(decodedPath) ?? UNKNOWN_ROUTE;
         throw new HttpError(405, 'metodo_nao_permitido', `O método ${method} não é aceito em ${decodedPath}; use ${match.allow}.`, {
           headers: [['Allow', match.allow]],
         });
@@ -83,7 +85,7 @@ export class Responder {
         return this.options(match.allow);
       case 'handler':
         routed.label = match.path;
-        return match.handler({ request, query: new URLSearchParams(request.head.query) });
+        return match.handler({ request, query: new URLSearchParams(request.head.query), params: match.params, remoteAddress });
     }
   }
 
@@ -101,14 +103,17 @@ export class Responder {
   }
 
   private encode(answer: Answer): ResponseParts {
-    if (answer.status === 204) return { status: 204, headers: [...this.corsHeaders, ...(answer.headers ?? [])], body: '' };
+    // API answers are about someone's data at a moment: never stored by caches (RFC 9111 §5.2.2.5), unless the route says otherwise.
+    const own = answer.headers ?? [];
+    const caching: HeaderList = own.some(([name]) => name === 'Cache-Control') ? own : [...own, NO_STORE];
+    if (answer.status === 204) return { status: 204, headers: [...this.corsHeaders, ...own], body: '' };
     if ('stream' in answer || 'text' in answer) {
-      const headers: HeaderList = [['Content-Type', answer.contentType], ...this.corsHeaders, ...(answer.headers ?? [])];
+      const headers: HeaderList = [['Content-Type', answer.contentType], ...this.corsHeaders, ...caching];
       return 'stream' in answer ? { status: answer.status, headers, body: '', stream: answer.stream } : { status: answer.status, headers, body: answer.text };
     }
     return {
       status: answer.status,
-      headers: [['Content-Type', JSON_CONTENT_TYPE], ...this.corsHeaders, ...(answer.headers ?? [])],
+      headers: [['Content-Type', JSON_CONTENT_TYPE], ...this.corsHeaders, ...caching],
       body: stringifyJson(answer.body),
     };
   }

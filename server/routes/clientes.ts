@@ -7,6 +7,8 @@ import { z } from 'zod';
 import type { Store } from '../../database/store.js';
 import { isUsername } from '../../protocol/customer-format.js';
 import type { ApiAccess } from '../api-access.js';
+import { isAcceptablePassword, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS } from '../domain/password.js';
+import { invalidCredentials, type PasswordChecks } from '../login.js';
 import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../router.js';
 import { matriculaSchema, positiveInteger, readFields } from './fields.js';
@@ -22,11 +24,18 @@ const listSchema = z.object({
   limite: positiveInteger(MAX_PAGE_SIZE).optional(),
   pagina: positiveInteger(1_000_000_000).optional(),
 });
-const registerSchema = z.object({ username, matricula: matriculaSchema });
+const password = z.string({ error: 'deve ser um texto' }).refine(isAcceptablePassword, `deve ter de ${MIN_PASSWORD_CHARS} a ${MAX_PASSWORD_CHARS} caracteres`);
+const registerSchema = z.object({ username, matricula: matriculaSchema, senha: password.optional() });
+const passwordSchema = z.object({ senha: password, senha_atual: z.string({ error: 'deve ser um texto' }).max(1024, 'deve ter no máximo 1024 caracteres').optional() });
 
-export function clientesRoute(store: Store, access: ApiAccess): Route {
+/** 400 for a password sent in the URL, where logs and browser history keep it. */
+function refusePasswordInUrl(input: RouteInput): void {
+  if (input.query.has('senha') || input.query.has('senha_atual')) throw new HttpError(400, 'senha_na_url', 'Envie a senha no corpo de um POST, nunca na URL.');
+}
+
+export function clientesRoute(store: Store, access: ApiAccess, passwords: PasswordChecks): Route {
   const list = async (input: RouteInput): Promise<Answer> => {
-    access.authenticateOperator(input.request);
+    await access.authenticateOperator(input.request);
     const { username: name, matricula, limite = DEFAULT_PAGE_SIZE, pagina = 1 } = readFields(input, listSchema);
     // One more than a page tells whether another page follows.
     const found = await store.findCustomers({ username: name, matricula, offset: (pagina - 1) * limite, limit: limite + 1 });
@@ -43,8 +52,9 @@ export function clientesRoute(store: Store, access: ApiAccess): Route {
     };
   };
   const register = async (input: RouteInput): Promise<Answer> => {
-    access.authenticateOperator(input.request);
-    const customer = readFields(input, registerSchema);
+    await access.authenticateOperator(input.request);
+    refusePasswordInUrl(input);
+    const { senha, ...customer } = readFields(input, registerSchema);
     const { skipped } = await store.addCustomers([customer]);
     if (skipped.length > 0) {
       const [byName, byMatricula] = await Promise.all([store.findCustomers({ username: customer.username }), store.findCustomers({ matricula: customer.matricula })]);
@@ -54,7 +64,38 @@ export function clientesRoute(store: Store, access: ApiAccess): Route {
       ];
       throw new HttpError(409, 'cliente_existente', 'Já existe cliente com esse username ou essa matrícula.', { detalhes });
     }
-    return { status: 201, body: { username: customer.username, matricula: customer.matricula }, headers: [['Location', `/clientes?matricula=${customer.matricula}`]] };
+    if (senha !== undefined) await passwords.set(customer.matricula, senha);
+    return {
+      status: 201,
+      body: { username: customer.username, matricula: customer.matricula, senha_definida: senha !== undefined },
+      headers: [['Location', `/clientes?matricula=${customer.matricula}`]],
+    };
   };
   return { path: '/clientes', handlers: { GET: list, POST: register } };
+}
+
+/**
+ * `POST /clientes/{matricula}/senha`: sets or resets a customer's password.
+ * The operator may set any; otherwise the current password (`senha_atual`)
+ * is needed, with the customer's own token when tokens are required.
+ */
+export function senhaRoute(store: Store, access: ApiAccess, passwords: PasswordChecks): Route {
+  const change = async (input: RouteInput): Promise<Answer> => {
+    const principal = await access.authenticate(input.request);
+    refusePasswordInUrl(input);
+    const matricula = matriculaSchema.safeParse(input.params.matricula);
+    if (!matricula.success) throw new HttpError(404, 'usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
+    access.authorize(principal, matricula.data);
+    const fields = readFields(input, passwordSchema);
+    if (principal?.papel !== 'operador') {
+      if (fields.senha_atual === undefined) {
+        throw new HttpError(422, 'dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'senha_atual', problema: 'obrigatória sem o token de operador' }] });
+      }
+      const [customer] = await store.findCustomers({ matricula: matricula.data });
+      if (!(await passwords.check(input.remoteAddress, customer, `matricula:${matricula.data}`, fields.senha_atual))) throw invalidCredentials();
+    }
+    if (!(await passwords.set(matricula.data, fields.senha))) throw new HttpError(404, 'usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
+    return { status: 200, body: { matricula: matricula.data, senha_definida: true } };
+  };
+  return { path: '/clientes/{matricula}/senha', handlers: { POST: change } };
 }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { Store } from '../../database/store.js';
-import type { ApiAccess } from '../api-access.js';
+import type { ApiAccess, Principal } from '../api-access.js';
 import type { FleetTracker } from '../fleet.js';
 import { RECONNECT_MS, Subscriber, type LiveEvents } from '../live-events.js';
 import type { Answer, Route, RouteInput } from '../router.js';
@@ -32,14 +32,14 @@ export function eventosRoute(store: Store, live: LiveEvents, access: ApiAccess):
   const handler = async (input: RouteInput): Promise<Answer> => {
     const queryToken = input.query.get('access_token') ?? undefined;
     // A meter's events need a token for it; the fleet alone (every meter) needs the operator's.
-    let claims: ReturnType<ApiAccess['authenticate']>;
-    if (input.query.has('matricula')) claims = access.authenticate(input.request, queryToken);
-    else access.authenticateOperator(input.request, queryToken);
+    let principal: Principal | undefined;
+    if (input.query.has('matricula')) principal = await access.authenticate(input.request, queryToken);
+    else await access.authenticateOperator(input.request, queryToken);
     const fields = readFields(input, eventsSchema);
-    if (fields.matricula !== undefined) access.authorize(claims, fields.matricula);
+    if (fields.matricula !== undefined) access.authorize(principal, fields.matricula);
     const [newest] = fields.matricula === undefined ? [] : await store.recentReadings(fields.matricula, 1);
     // The fleet names every meter: with tokens required, a customer's stream carries only its own meter.
-    const fleetAllowed = claims === undefined;
+    const fleetAllowed = principal?.papel !== 'cliente';
     const subscriber = new Subscriber(fields.matricula, newest?.timestamp ?? Number.NEGATIVE_INFINITY, fleetAllowed ? silentAfter(fields) : undefined);
     return {
       status: 200,
@@ -67,7 +67,7 @@ async function* events(live: LiveEvents, subscriber: Subscriber, signal: AbortSi
 
 export function frotaRoute(fleet: FleetTracker, access: ApiAccess): Route {
   const handler = async (input: RouteInput): Promise<Answer> => {
-    access.authenticateOperator(input.request, input.query.get('access_token') ?? undefined);
+    await access.authenticateOperator(input.request, input.query.get('access_token') ?? undefined);
     const fields = readFields(input, fleetSchema);
     return { status: 200, body: { ...fleet.summary(silentAfter(fields)) } };
   };

@@ -93,10 +93,10 @@ export function fieldsRoute<T>(path: string, schema: z.ZodType<T>, answer: (fiel
  * the fields are read (nothing is told to a caller without a token), 403 after.
  */
 export function matriculaHandler<T extends { matricula: string }>(schema: z.ZodType<T>, access: ApiAccess, answer: (fields: T, input: RouteInput) => Promise<Answer>): Handler {
-  return (input: RouteInput): Promise<Answer> => {
-    const claims = access.authenticate(input.request);
+  return async (input: RouteInput): Promise<Answer> => {
+    const principal = await access.authenticate(input.request);
     const fields = readFields(input, schema);
-    access.authorize(claims, fields.matricula);
+    access.authorize(principal, fields.matricula);
     return answer(fields, input);
   };
 }

@@ -1,29 +1,47 @@
-/** `/validacao-usuario`: is there a customer with this username and/or matricula? */
+/**
+ * `/validacao-usuario`: is there a customer with this username and/or
+ * matricula? (the original's meaning, no token). With `senha`, the login:
+ * a token when the password is right, 401 `credenciais_invalidas` otherwise
+ * (the same answer, after the same work, whether the customer exists or not).
+ */
 import { z } from 'zod';
 import { isUsername } from '../../protocol/customer-format.js';
 import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import type { ApiAccess } from '../api-access.js';
 import { HttpError } from '../http/http-error.js';
-import type { Route } from '../router.js';
-import { fieldsRoute, matriculaSchema } from './fields.js';
+import { invalidCredentials, type PasswordChecks } from '../login.js';
+import type { Answer, Route, RouteInput } from '../router.js';
+import { matriculaSchema, readFields } from './fields.js';
+
+/** A password longer than this is not checked at all (the accepted ones are at most 128 characters). */
+const MAX_GIVEN_PASSWORD_LENGTH = 1024;
 
 const schema = z
   .object({
     username: z.string({ error: 'deve ser um texto' }).refine(isUsername, 'deve ter de 1 a 100 caracteres, sem ";"').optional(),
     matricula: matriculaSchema.optional(),
+    senha: z.string({ error: 'deve ser um texto' }).max(MAX_GIVEN_PASSWORD_LENGTH, `deve ter no máximo ${MAX_GIVEN_PASSWORD_LENGTH} caracteres`).optional(),
   })
   .refine((fields) => fields.username !== undefined || fields.matricula !== undefined, 'informe username, matricula ou ambos');
 
-/** The customer's data and a token for the routes about its matricula (needed when AUTENTICACAO_API=obrigatoria). */
-export function validacaoUsuarioRoute(store: Store, access: ApiAccess): Route {
-  return fieldsRoute('/validacao-usuario', schema, async (query) => {
-    const [customer] = await store.findCustomers(query);
-    if (customer === undefined) throw new HttpError(404, 'usuario_nao_cadastrado', 'Nenhum cliente cadastrado com esses dados.');
-    const { token, expiresAt } = access.issue(customer);
+export function validacaoUsuarioRoute(store: Store, access: ApiAccess, passwords: PasswordChecks): Route {
+  const handler = async (input: RouteInput): Promise<Answer> => {
+    // A password in a URL ends up in logs and browser history.
+    if (input.query.has('senha')) throw new HttpError(400, 'senha_na_url', 'Envie a senha no corpo de um POST, nunca na URL.');
+    const fields = readFields(input, schema);
+    const [customer] = await store.findCustomers({ username: fields.username, matricula: fields.matricula });
+    if (fields.senha === undefined) {
+      if (customer === undefined) throw new HttpError(404, 'usuario_nao_cadastrado', 'Nenhum cliente cadastrado com esses dados.');
+      return { status: 200, body: { valido: true, username: customer.username, matricula: customer.matricula } };
+    }
+    const identifier = fields.matricula !== undefined ? `matricula:${fields.matricula}` : `username:${fields.username}`;
+    if (!(await passwords.check(input.remoteAddress, customer, identifier, fields.senha)) || customer === undefined) throw invalidCredentials();
+    const { token, expiresAt } = await access.issue(customer);
     return {
       status: 200,
       body: { valido: true, username: customer.username, matricula: customer.matricula, token, tipo_token: 'Bearer', expira_em: formatIsoTimestamp(expiresAt * 1000) },
     };
-  });
+  };
+  return { path: '/validacao-usuario', handlers: { GET: handler, POST: handler } };
 }

@@ -5,6 +5,7 @@ import t from 'tap';
 import { CUSTOMERS_FILE, FileStore, LOCK_FILE, READINGS_FILE } from '../../database/file/file-store.js';
 import { silentLogger, tempDir } from '../helpers.js';
 import { storeContract } from './store-contract.js';
+import { credentialContract } from './credential-contract.js';
 
 const open = (dataDir: string, seedCustomersFile?: string) => FileStore.open({ dataDir, logger: silentLogger, seedCustomersFile });
 
@@ -13,6 +14,11 @@ storeContract(t, {
     const dir = await tempDir(t);
     return { store: await open(dir), reopen: () => open(dir) };
   },
+});
+
+credentialContract(t, async (t) => {
+  const dir = await tempDir(t);
+  return { store: await open(dir), reopen: () => open(dir) };
 });
 
 t.test('the readings log is text, oldest first, one reading per line', async (t) => {

@@ -3,6 +3,7 @@ import { PostgresStore, RECENT_READINGS_SQL } from '../../database/postgres/post
 import { silentLogger } from '../helpers.js';
 import { testPostgres } from '../postgres.js';
 import { storeContract } from './store-contract.js';
+import { credentialContract } from './credential-contract.js';
 
 const postgres = await testPostgres(t);
 const open = (schema: string) =>
@@ -15,12 +16,17 @@ storeContract(t, {
   },
 });
 
+credentialContract(t, async (t) => {
+  const schema = postgres.schema(t);
+  return { store: await open(schema), reopen: () => open(schema) };
+});
+
 t.test('migrations: applied once, recorded, safe when servers start together', async (t) => {
   const schema = postgres.schema(t);
   const stores = await Promise.all([open(schema), open(schema), open(schema)]);
-  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 1], 'exactly one start applied the schema');
+  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 2], 'exactly one start applied the schema');
   const { rows } = await postgres.query(`SELECT versao, nome FROM "${schema}".schema_migrations ORDER BY versao`);
-  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }]);
+  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }, { versao: 2, nome: 'credenciais' }]);
   const again = await open(schema);
   t.same(again.appliedMigrations, [], 'nothing to apply on a later start');
   await Promise.all([...stores, again].map((s) => s.close()));

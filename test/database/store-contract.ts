@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import type { Test } from 'tap';
+import { LATE_WINDOW_READINGS } from '../../database/reading-admission.js';
 import { RECENT_READINGS_LIMIT, type Reading, type Store } from '../../database/store.js';
 
 export interface StoreFixture {
@@ -45,16 +46,27 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
     await store.close();
   });
 
-  t.test('a reading not newer than the newest stored is a duplicate, still covered by newest', async (t) => {
+  t.test('an identical copy is a duplicate, another register at the same instant a conflict; a late reading is stored in order', async (t) => {
     const { store } = await makeStore(t);
     await store.append([reading('1', 5, 500n)]);
-    const again = await store.append([reading('1', 5, 999n), reading('1', 3, 300n), reading('1', 6, 600n), reading('1', 6, 601n)]);
-    t.equal(again.stored, 1);
-    t.equal(again.duplicates, 3);
+    const again = await store.append([reading('1', 5, 999n), reading('1', 3, 300n), reading('1', 6, 600n), reading('1', 6, 601n), reading('1', 5, 500n)]);
+    t.same(again.outcomes, ['conflito', 'stored', 'stored', 'conflito', 'duplicate']);
+    t.same([again.stored, again.duplicates, again.rejected, again.refused], [2, 1, 2, 0]);
     t.same(again.newest.get('1'), minute(6));
-    t.same(await store.recentReadings('1', 5), [reading('1', 6, 600n), reading('1', 5, 500n)]);
-    const onlyDuplicates = await store.append([reading('1', 2, 1n)]);
-    t.same(onlyDuplicates, { stored: 0, duplicates: 1, refused: 0, newest: new Map([['1', minute(6)]]) });
+    t.same(await store.recentReadings('1', 5), [reading('1', 6, 600n), reading('1', 5, 500n), reading('1', 3, 300n)]);
+    const history: Reading[] = [];
+    for await (const batch of store.history({ matricula: '1', from: 0, to: minute(100) })) history.push(...batch);
+    t.same(history, [reading('1', 6, 600n), reading('1', 5, 500n), reading('1', 3, 300n)], 'newest first, the late one in its place');
+    const copy = await store.append([reading('1', 3, 300n)]);
+    t.same(copy, { outcomes: ['duplicate'], stored: 0, duplicates: 1, refused: 0, rejected: 0, newest: new Map([['1', minute(6)]]) });
+    await store.close();
+  });
+
+  t.test(`a reading older than its meter's ${LATE_WINDOW_READINGS} newest is refused as atrasada, never dropped silently`, async (t) => {
+    const { store } = await makeStore(t);
+    await store.append(Array.from({ length: LATE_WINDOW_READINGS + 1 }, (_, i) => reading('7', 10 + i, BigInt(i))));
+    const old = await store.append([reading('7', 10, 0n), reading('7', 11, 1n), reading('7', 5, 1n), reading('7', 9, 1n)]);
+    t.same(old.outcomes, ['atrasada', 'duplicate', 'atrasada', 'atrasada'], 'the oldest left the window: a copy of it can no longer be told from a new reading');
     await store.close();
   });
 
@@ -113,7 +125,7 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
     t.same(await reopened.recentReadings('1', 5), [reading('1', 2, 2500n), reading('1', 1, 1n)]);
     t.same(await reopened.recentReadings('77', 1), [reading('77', 1, 125n)]);
     t.same(await reopened.findCustomers({ username: 'u' }), [{ username: 'u', matricula: '1' }]);
-    t.same((await reopened.append([reading('1', 2, 9n)])).duplicates, 1, 'deduplication survives the restart');
+    t.same((await reopened.append([reading('1', 2, 2500n), reading('1', 2, 9n)])).outcomes, ['duplicate', 'conflito'], 'deduplication survives the restart');
     await reopened.close();
   });
 
@@ -201,18 +213,19 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
         return true;
       }
       async run(model: Model, real: Real): Promise<void> {
-        let stored = 0;
-        for (const r of this.batch) {
+        // The model: every stored reading of a meter, ascending; the window is its newest LATE_WINDOW_READINGS.
+        const expected = this.batch.map((r) => {
           const list = model.readings.get(r.matricula) ?? [];
-          const newest = list[list.length - 1];
-          if (newest === undefined || r.timestamp > newest.timestamp) {
-            list.push(r);
-            model.readings.set(r.matricula, list);
-            stored++;
-          }
-        }
+          model.readings.set(r.matricula, list);
+          const same = list.find((stored) => stored.timestamp === r.timestamp);
+          if (same !== undefined) return same.consumo === r.consumo ? 'duplicate' : 'conflito';
+          if (list.length >= LATE_WINDOW_READINGS && r.timestamp < (list[list.length - LATE_WINDOW_READINGS] as Reading).timestamp) return 'atrasada';
+          list.push(r);
+          list.sort((a, b) => a.timestamp - b.timestamp);
+          return 'stored';
+        });
         const result = await real.store.append(this.batch);
-        if (result.stored !== stored || result.duplicates !== this.batch.length - stored) throw new Error(`stored ${result.stored}, model ${stored}`);
+        if (JSON.stringify(result.outcomes) !== JSON.stringify(expected)) throw new Error(`outcomes ${JSON.stringify(result.outcomes)}, model ${JSON.stringify(expected)}`);
         for (const matricula of new Set(this.batch.map((r) => r.matricula))) {
           const list = model.readings.get(matricula) ?? [];
           if (result.newest.get(matricula) !== list[list.length - 1]?.timestamp) throw new Error(`newest of ${matricula} differs`);
@@ -256,11 +269,11 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
     }
     const readingArb = fc.record({
       matricula: fc.constantFrom(...matriculas),
-      timestamp: fc.integer({ min: 0, max: 40 }).map(minute),
+      timestamp: fc.integer({ min: 0, max: 60 }).map(minute),
       consumo: fc.bigInt({ min: 0n, max: 10n ** 6n }),
     });
     const commands = [
-      fc.array(readingArb, { minLength: 1, maxLength: 8 }).map((batch) => new Append(batch)),
+      fc.array(readingArb, { minLength: 1, maxLength: 12 }).map((batch) => new Append(batch)),
       fc.tuple(fc.constantFrom(...matriculas), fc.integer({ min: 1, max: RECENT_READINGS_LIMIT })).map(([m, c]) => new Recent(m, c)),
       fc.tuple(fc.constantFrom(...matriculas), fc.integer({ min: -1, max: 42 }), fc.integer({ min: 0, max: 43 })).map(([m, a, n]) => new History(m, minute(a), minute(a + n))),
     ];

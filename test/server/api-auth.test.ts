@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { signToken } from '../../protocol/api-token.js';
 import { API_SECRET_FILE } from '../../server/api-access.js';
+import { hashPassword } from '../../server/domain/password.js';
+import type { RunningServer } from '../../server/app.js';
 import { exchange, request, startTestServer, tempDir, type RawResponse } from '../helpers.js';
 
 const ROUTES = ['/medicoes/ultima-medicao', '/gerar-fatura', '/alerta-consumo'];
@@ -18,8 +20,14 @@ async function ask(port: number, method: string, target: string, headers: Record
   return result.responses[0] as RawResponse;
 }
 
-async function tokenFor(port: number, username: string): Promise<string> {
-  return (await ask(port, 'GET', `/validacao-usuario?username=${username}`)).json().token as string;
+const PASSWORD = 'uma senha longa';
+
+/** Gives the customer a password (through the store, as the operator would) and logs in with it. */
+async function tokenFor(server: RunningServer, username: string): Promise<string> {
+  const [customer] = await server.store.findCustomers({ username });
+  await server.store.setPasswordHash(customer?.matricula ?? '', await hashPassword(PASSWORD));
+  const body = JSON.stringify({ username, senha: PASSWORD });
+  return (await ask(server.http.port, 'POST', '/validacao-usuario', { 'Content-Type': 'application/json' }, body)).json().token as string;
 }
 
 t.test('obrigatoria: 401 without a valid token, 403 for another matricula, 200 with the right one', async (t) => {
@@ -27,7 +35,7 @@ t.test('obrigatoria: 401 without a valid token, 403 for another matricula, 200 w
   const server = await startTestServer(t, { dataDir, env: { AUTENTICACAO_API: 'obrigatoria' } });
   await server.store.append([0, 1, 2, 3, 4].map((n) => ({ matricula: '13456789', timestamp: minute(n), consumo: BigInt(n * 1000) })));
   const port = server.http.port;
-  const token = await tokenFor(port, 'amancio123');
+  const token = await tokenFor(server, 'amancio123');
   for (const route of ROUTES) {
     const none = await ask(port, 'GET', `${route}?matricula=13456789`);
     t.equal(none.status, 401, `${route}: no token`);
@@ -56,7 +64,7 @@ t.test('an expired token is refused; the key outlives a restart in DATA_DIR, rea
   const dataDir = await tempDir(t);
   const first = await startTestServer(t, { dataDir, env: { AUTENTICACAO_API: 'obrigatoria' } });
   await first.store.append([{ matricula: '13456789', timestamp: minute(0), consumo: 1000n }]);
-  const token = await tokenFor(first.http.port, 'amancio123');
+  const token = await tokenFor(first, 'amancio123');
   await first.close();
   const secretFile = join(dataDir, API_SECRET_FILE);
   t.equal((await stat(secretFile)).mode & 0o777, 0o600);
@@ -67,7 +75,7 @@ t.test('an expired token is refused; the key outlives a restart in DATA_DIR, rea
   const secret = 'ab'.repeat(32);
   const third = await startTestServer(t, { dataDir, env: { AUTENTICACAO_API: 'obrigatoria', API_SEGREDO: secret } });
   const now = Math.floor(Date.now() / 1000);
-  const expired = signToken({ sub: '13456789', username: 'amancio123', iat: now - 7200, exp: now - 1 }, Buffer.from(secret, 'hex'));
+  const expired = await signToken({ sub: '13456789', papel: 'cliente', username: 'amancio123', iat: now - 7200, exp: now - 1 }, Buffer.from(secret, 'hex'));
   const answer = await ask(third.http.port, 'GET', '/medicoes/ultima-medicao?matricula=13456789', { Authorization: `Bearer ${expired}` });
   t.same([answer.status, answer.json().erro.codigo], [401, 'token_invalido']);
   t.match(answer.json().erro.mensagem, /expirou/);
@@ -83,16 +91,17 @@ t.test('obrigatoria: /clientes is for the operator token only, and closed withou
   const port = server.http.port;
   t.equal((await ask(port, 'GET', '/clientes')).status, 401);
   t.equal((await ask(port, 'GET', '/clientes', { Authorization: `Bearer ${operator}y` })).status, 401, 'a wrong operator token');
-  const customerToken = await tokenFor(port, 'amancio123');
-  t.equal((await ask(port, 'GET', '/clientes', { Authorization: `Bearer ${customerToken}` })).status, 401, 'a customer token is not the operator\'s');
+  const customerToken = await tokenFor(server, 'amancio123');
+  const wrongRole = await ask(port, 'GET', '/clientes', { Authorization: `Bearer ${customerToken}` });
+  t.same([wrongRole.status, wrongRole.json().erro.codigo], [403, 'acesso_negado'], 'a customer token is valid, but of the wrong role');
   t.equal((await ask(port, 'GET', '/clientes', { Authorization: `Bearer ${operator}` })).status, 200);
   const created = await ask(port, 'POST', '/clientes', { Authorization: `Bearer ${operator}`, 'Content-Type': 'application/json' }, '{"username":"op","matricula":"42"}');
   t.equal(created.status, 201);
 });
 
-t.test('aberta (the default): no token needed, tokens still issued', async (t) => {
+t.test('aberta (the default): no token needed, tokens still issued for a right password', async (t) => {
   const server = await startTestServer(t);
   await server.store.append([{ matricula: '13456789', timestamp: minute(0), consumo: 1000n }]);
   t.equal((await ask(server.http.port, 'GET', '/medicoes/ultima-medicao?matricula=13456789')).status, 200);
-  t.match(await tokenFor(server.http.port, 'amancio123'), /^eyJ/);
+  t.match(await tokenFor(server, 'amancio123'), /^eyJ/);
 });
