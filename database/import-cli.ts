@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, SETTINGS } from '../server/config.js';
-import { copyDataDirectory, importLegacy } from './import.js';
+import { copyDataDirectory, importLegacy, describeTotals } from './import.js';
 import { openStore } from './open-store.js';
 import { StoreError } from './store.js';
 
@@ -69,7 +69,7 @@ try {
       [
         `copied ${values.dados} into ${target}:`,
         `  customers: ${copy.customersAdded} added, ${copy.customersSkipped} already registered`,
-        `  readings: ${copy.readingsStored} stored, ${copy.readingsDuplicate} already stored or not newer, ${copy.unreadableLines} unreadable lines` +
+        `  readings: ${describeTotals(copy.readings)}, ${copy.unreadableLines} unreadable lines` +
           (copy.tornBytes > 0 ? `, a torn last line of ${copy.tornBytes} bytes left out` : ''),
         '',
       ].join('\n'),
@@ -80,7 +80,7 @@ try {
       [
         `imported into ${target} (legacy times read in ${config.legacyTimeZone}):`,
         `  customers: ${summary.customersAdded} added, ${summary.customersSkipped.length} already registered, ${summary.customerBadLines.length} unreadable lines${lines(summary.customerBadLines)}`,
-        `  readings: ${summary.readingsStored} stored, ${summary.readingsDuplicate} already stored or not newer, ${summary.readingBadLines.length} unreadable lines${lines(summary.readingBadLines)}`,
+        `  readings: ${describeTotals(summary.readings)}, ${summary.readingBadLines.length} unreadable lines${lines(summary.readingBadLines)}`,
         '',
       ].join('\n'),
     );

@@ -7,6 +7,7 @@
  * - `medicoes.txt`: `dd-mm-yyyy HH:MM:SS;matricula;consumo` per line, NEWEST first,
  *   times in the original's local time zone.
  */
+import type { ReadingOutcome } from './reading-admission.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseRegister } from '../protocol/decimal.js';
@@ -21,16 +22,37 @@ import type { Customer, Store } from './store.js';
 /** Readings handed to the store per call, to bound memory and commit size. */
 const IMPORT_BATCH = 10_000;
 
-/** Appends readings (oldest first) in batches of IMPORT_BATCH; returns what was stored and skipped. */
-async function appendInBatches(store: Store, readings: readonly Reading[]): Promise<{ stored: number; duplicates: number }> {
-  let stored = 0;
-  let duplicates = 0;
+/** What became of imported readings. */
+export interface ReadingTotals {
+  stored: number;
+  /** Already stored, identical. */
+  duplicates: number;
+  /** Older than the meter's newest stored readings (reading-admission.ts: `atrasada`). */
+  older: number;
+  /** Refused by another rule, by reason. */
+  refused: Partial<Record<ReadingOutcome, number>>;
+}
+
+export const emptyTotals = (): ReadingTotals => ({ stored: 0, duplicates: 0, older: 0, refused: {} });
+
+/** Appends readings (oldest first) in batches of IMPORT_BATCH, adding what became of them to `totals`. */
+async function appendInBatches(store: Store, readings: readonly Reading[], totals: ReadingTotals): Promise<void> {
   for (let start = 0; start < readings.length; start += IMPORT_BATCH) {
     const result = await store.append(readings.slice(start, start + IMPORT_BATCH));
-    stored += result.stored;
-    duplicates += result.duplicates;
+    for (const outcome of result.outcomes) {
+      if (outcome === 'stored') totals.stored++;
+      else if (outcome === 'duplicate') totals.duplicates++;
+      else if (outcome === 'atrasada') totals.older++;
+      else totals.refused[outcome] = (totals.refused[outcome] ?? 0) + 1;
+    }
   }
-  return { stored, duplicates };
+}
+
+/** `S stored, D already stored, O older than what is stored[, R refused (reason: n, ...)]` */
+export function describeTotals(totals: ReadingTotals): string {
+  const refused = Object.entries(totals.refused);
+  const refusedText = refused.length === 0 ? '' : `, ${refused.reduce((sum, [, n]) => sum + (n ?? 0), 0)} refused (${refused.map(([reason, n]) => `${reason}: ${n}`).join(', ')})`;
+  return `${totals.stored} stored, ${totals.duplicates} already stored, ${totals.older} older than what is stored${refusedText}`;
 }
 
 export interface LegacyReadings {
@@ -64,8 +86,7 @@ export interface ImportSummary {
   readonly customersAdded: number;
   readonly customersSkipped: readonly Customer[];
   readonly customerBadLines: readonly number[];
-  readonly readingsStored: number;
-  readonly readingsDuplicate: number;
+  readonly readings: ReadingTotals;
   readonly readingBadLines: readonly number[];
 }
 
@@ -76,13 +97,13 @@ export async function importLegacy(
   const customers = parseCustomerFile(input.customersText ?? '');
   const added = await store.addCustomers(customers.customers);
   const { readings, badLines } = parseLegacyReadings(input.readingsText ?? '', input.timeZone);
-  const { stored, duplicates } = await appendInBatches(store, readings);
+  const totals = emptyTotals();
+  await appendInBatches(store, readings, totals);
   return {
     customersAdded: added.added,
     customersSkipped: added.skipped,
     customerBadLines: customers.badLines,
-    readingsStored: stored,
-    readingsDuplicate: duplicates,
+    readings: totals,
     readingBadLines: badLines,
   };
 }
@@ -90,8 +111,7 @@ export async function importLegacy(
 export interface CopySummary {
   readonly customersAdded: number;
   readonly customersSkipped: number;
-  readonly readingsStored: number;
-  readonly readingsDuplicate: number;
+  readonly readings: ReadingTotals;
   readonly unreadableLines: number;
   readonly tornBytes: number;
 }
@@ -109,7 +129,7 @@ export async function copyDataDirectory(store: Store, dataDir: string): Promise<
       throw error;
     });
     const customers = await store.addCustomers(parseCustomerFile(customersText).customers);
-    const totals = { stored: 0, duplicates: 0 };
+    const totals = emptyTotals();
     let unreadable = 0;
     let tornBytes = 0;
     for await (const entries of readLog(join(dataDir, READINGS_FILE))) {
@@ -119,15 +139,12 @@ export async function copyDataDirectory(store: Store, dataDir: string): Promise<
         else if (entry.kind === 'unreadable') unreadable++;
         else tornBytes = entry.bytes;
       }
-      const result = await appendInBatches(store, readings);
-      totals.stored += result.stored;
-      totals.duplicates += result.duplicates;
+      await appendInBatches(store, readings, totals);
     }
     return {
       customersAdded: customers.added,
       customersSkipped: customers.skipped.length,
-      readingsStored: totals.stored,
-      readingsDuplicate: totals.duplicates,
+      readings: totals,
       unreadableLines: unreadable,
       tornBytes,
     };

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { FileStore } from './file/file-store.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import type { Store } from './store.js';
+import type { AdmissionRules } from './reading-admission.js';
 import type { CredentialStore } from './credential-store.js';
 
 export interface StoreSettings {
@@ -13,8 +14,15 @@ export interface StoreSettings {
   readonly pgPoolMax: number;
   readonly pgStatementTimeoutMs: number;
   readonly pgConnectTimeoutMs: number;
-  /** Distinct meters the file store keeps in memory (readings of further new meters are refused). */
+  /** Meters of no customer the file store keeps in memory (readings of further such new meters are refused). */
   readonly maxMeters: number;
+  readonly readingMinIntervalMs: number;
+  readonly unregisteredMeters: 'aceitar' | 'recusar';
+}
+
+/** The store's admission rules from the settings. */
+export function admissionRules(settings: Pick<StoreSettings, 'readingMinIntervalMs' | 'unregisteredMeters'>): AdmissionRules {
+  return { minIntervalMs: settings.readingMinIntervalMs, refuseUnregistered: settings.unregisteredMeters === 'recusar' };
 }
 
 export interface OpenedStore {
@@ -33,10 +41,11 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
       connectTimeoutMs: settings.pgConnectTimeoutMs,
       logger,
       seedCustomersFile,
+      admission: admissionRules(settings),
     });
     const url = new URL(settings.databaseUrl);
     return { store, description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
   }
-  const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile, maxMeters: settings.maxMeters });
+  const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile, maxMeters: settings.maxMeters, admission: admissionRules(settings) });
   return { store, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
 }

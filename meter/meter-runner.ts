@@ -7,7 +7,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
-import { parseAckDatagram } from '../protocol/meter-protocol.js';
+import { parseServerDatagram } from '../protocol/meter-protocol.js';
 import type { MeterOptions } from './options.js';
 import { meterSeed, SimulatedMeter } from './simulated-meter.js';
 
@@ -23,6 +23,10 @@ export interface RunnerStats {
   readonly acknowledged: number;
   readonly pending: number;
   readonly dropped: number;
+  /** Readings the server refused (REJEITADA). */
+  readonly rejected: number;
+  /** Server lines ignored (unsigned for a keyed meter, or an ACK beyond what was sent). */
+  readonly ignored: number;
   readonly datagrams: number;
 }
 
@@ -38,6 +42,10 @@ export class MeterRunner {
   private stalled = false;
   private droppedSinceLog = 0;
   private lastDropLogAt = Number.NEGATIVE_INFINITY;
+  private rejectedSinceLog = 0;
+  /** Per meter, the instant its reading schedule counts from. */
+  private readonly scheduleOrigin = new Map<string, number>();
+  private lastRejectLogAt = Number.NEGATIVE_INFINITY;
   private stopping: Promise<RunnerStats> | undefined;
 
   constructor(options: MeterOptions, logger: Logger) {
@@ -69,6 +77,9 @@ export class MeterRunner {
   async start(): Promise<void> {
     this.socket.bind(0);
     await once(this.socket, 'listening');
+    // Connected: the kernel drops datagrams from any other address, so only the server can answer.
+    this.socket.connect(this.options.port, this.options.host);
+    await once(this.socket, 'connect');
     for (const meter of this.meters.values()) {
       // Random phases spread a fleet's sends over the interval instead of in bursts.
       const incrementPhase = Math.random() * this.options.incrementIntervalMs;
@@ -89,14 +100,18 @@ export class MeterRunner {
     let acknowledged = 0;
     let pending = 0;
     let dropped = 0;
+    let rejected = 0;
+    let ignored = 0;
     for (const meter of this.meters.values()) {
+      rejected += meter.counters.rejected;
+      ignored += meter.counters.ignored;
       produced += meter.counters.produced;
       sent += meter.counters.sent;
       acknowledged += meter.counters.acknowledged;
       dropped += meter.counters.dropped;
       pending += meter.pending;
     }
-    return { meters: this.meters.size, produced, sent, acknowledged, pending, dropped, datagrams: this.datagramsSent };
+    return { meters: this.meters.size, produced, sent, acknowledged, pending, dropped, rejected, ignored, datagrams: this.datagramsSent };
   }
 
   /** Stops ticking, makes one last send of what is pending, waits briefly for its ACK, closes. */
@@ -112,9 +127,18 @@ export class MeterRunner {
     return this.stopping;
   }
 
+  /**
+   * Takes a reading stamped on the meter's schedule (its first send plus a
+   * whole number of send intervals, as real meters stamp :00, :15...), not
+   * on the timer's late firing: readings stay a full interval apart, which
+   * the server's MEDICAO_INTERVALO_MINIMO_MS rule checks.
+   */
   private sendReading(meter: SimulatedMeter): void {
     const now = Date.now();
-    const dropped = meter.takeReading(now);
+    const interval = this.options.sendIntervalMs;
+    let origin = this.scheduleOrigin.get(meter.matricula);
+    if (origin === undefined) this.scheduleOrigin.set(meter.matricula, (origin = now));
+    const dropped = meter.takeReading(origin + Math.round((now - origin) / interval) * interval, interval);
     if (dropped > 0) this.reportDropped(dropped, now);
     this.send(meter);
     if (!this.stalled && now - this.lastAckAt > this.stallAfterMs) {
@@ -127,24 +151,37 @@ export class MeterRunner {
   private send(meter: SimulatedMeter): void {
     const datagram = meter.nextDatagram();
     if (datagram === undefined) return;
-    this.socket.send(datagram, this.options.port, this.options.host);
+    this.socket.send(datagram);
     this.datagramsSent++;
     if (this.logger.isLevelEnabled('debug')) this.logger.debug({ matricula: meter.matricula, register: meter.register.toString(), pending: meter.pending }, 'sent');
   }
 
   private onAck(message: Buffer): void {
-    const { values } = parseAckDatagram(message);
-    for (const ack of values) {
-      const meter = this.meters.get(ack.matricula);
-      if (meter === undefined) continue;
+    const { values } = parseServerDatagram(message);
+    for (const line of values) {
+      const meter = this.meters.get(line.matricula);
+      if (meter === undefined || !meter.trusts(line)) continue;
       this.lastAckAt = Date.now();
       if (this.stalled) {
         this.stalled = false;
         this.logger.info('server acknowledges again');
       }
+      if (line.kind === 'rejeitada') {
+        if (meter.reject(line.timestamp)) this.reportRejected(line.matricula, line.timestamp, line.motivo);
+        continue;
+      }
       // A cumulative ACK that covers all sent so far clocks out the next datagram of a backlog.
-      if (meter.acknowledge(ack.timestamp) && this.stopping === undefined) this.send(meter);
+      if (meter.acknowledge(line.timestamp) && this.stopping === undefined) this.send(meter);
     }
+  }
+
+  private reportRejected(matricula: string, timestamp: number, motivo: string): void {
+    this.rejectedSinceLog++;
+    const now = Date.now();
+    if (now - this.lastRejectLogAt < DROP_LOG_INTERVAL_MS) return;
+    this.logger.warn({ matricula, timestamp: new Date(timestamp).toISOString(), motivo, refusedSinceLastLog: this.rejectedSinceLog }, 'server refused readings; not resending them');
+    this.lastRejectLogAt = now;
+    this.rejectedSinceLog = 0;
   }
 
   private reportDropped(count: number, now: number): void {

@@ -4,8 +4,8 @@
  * yet acknowledged, sent oldest first until an ACK covers them.
  */
 import { REGISTER_SCALE, powerOfTen } from '../protocol/decimal.js';
-import { signLine } from '../protocol/meter-auth.js';
-import { MAX_DATAGRAM_BYTES, packLines, serializeReading, type Reading } from '../protocol/meter-protocol.js';
+import { signLine, verifyMac } from '../protocol/meter-auth.js';
+import { MAX_DATAGRAM_BYTES, packLines, serializeReading, type Reading, type ServerLine } from '../protocol/meter-protocol.js';
 
 /** The original meters add a random whole number of units from 0 to this each tick. */
 export const MAX_INCREMENT_UNITS = 20;
@@ -41,6 +41,10 @@ export interface MeterCounters {
   acknowledged: number;
   /** Readings dropped unacknowledged because the buffer was full. */
   dropped: number;
+  /** Readings the server refused (REJEITADA): logged and not resent. */
+  rejected: number;
+  /** Server lines ignored: unsigned or wrongly signed for a keyed meter, or an ACK beyond the newest reading sent. */
+  ignored: number;
 }
 
 /** mulberry32: a small, fast, seedable PRNG; enough for simulated consumption. */
@@ -64,7 +68,8 @@ export function meterSeed(fleetSeed: number, matricula: string): number {
 
 export class SimulatedMeter {
   readonly matricula: string;
-  readonly counters: MeterCounters = { produced: 0, sent: 0, acknowledged: 0, dropped: 0 };
+  readonly counters: MeterCounters = { produced: 0, sent: 0, acknowledged: 0, dropped: 0, rejected: 0, ignored: 0 };
+  private readonly key: Buffer | undefined;
   private registerValue: bigint;
   private readonly random: () => number;
   private readonly peak: Peak | undefined;
@@ -83,6 +88,7 @@ export class SimulatedMeter {
     this.peak = settings.peak;
     this.maxPending = settings.maxPending;
     const key = settings.key;
+    this.key = key;
     this.serialize = key === undefined ? serializeReading : (reading) => signLine(serializeReading(reading), key);
   }
 
@@ -103,11 +109,12 @@ export class SimulatedMeter {
   }
 
   /**
-   * Takes a reading of the register at `now` (strictly after the previous
-   * one) into the buffer. Returns how many old readings were dropped to make room.
+   * Takes a reading of the register at `now` into the buffer, at least
+   * `spacingMs` after the previous one. Returns how many old readings were
+   * dropped to make room.
    */
-  takeReading(now: number): number {
-    const timestamp = now > this.lastTimestamp ? now : this.lastTimestamp + 1;
+  takeReading(now: number, spacingMs = 1): number {
+    const timestamp = now >= this.lastTimestamp + spacingMs ? now : this.lastTimestamp + spacingMs;
     this.lastTimestamp = timestamp;
     this.pendingReadings.push({ matricula: this.matricula, timestamp, consumo: this.registerValue });
     this.counters.produced++;
@@ -140,11 +147,25 @@ export class SimulatedMeter {
   }
 
   /**
+   * Whether a line from the server may be acted on: a keyed meter takes
+   * only lines signed with its key (then nobody else can make it forget a
+   * reading); an ACK never covers more than the newest reading sent.
+   */
+  trusts(line: ServerLine): boolean {
+    const key = this.key;
+    const authentic = key === undefined || (line.signature !== undefined && verifyMac(line.signature.content, line.signature.mac, key));
+    const trusted = authentic && (line.kind !== 'ack' || line.timestamp <= this.lastSentTimestamp);
+    if (!trusted) this.counters.ignored++;
+    return trusted;
+  }
+
+  /**
    * Applies a cumulative ACK: forgets every reading up to `timestamp`.
    * Returns true when it covered everything sent so far and more is pending
    * (the moment to send the next datagram of a backlog without waiting).
    */
   acknowledge(timestamp: number): boolean {
+    if (timestamp > this.lastSentTimestamp) return false;
     let covered = 0;
     while (covered < this.pendingReadings.length && (this.pendingReadings[covered] as Reading).timestamp <= timestamp) covered++;
     if (covered > 0) {
@@ -152,5 +173,14 @@ export class SimulatedMeter {
       this.counters.acknowledged += covered;
     }
     return covered > 0 && timestamp >= this.lastSentTimestamp && this.pendingReadings.length > 0;
+  }
+
+  /** Applies a refusal: the reading is dropped and counted, never resent. Returns whether it was pending. */
+  reject(timestamp: number): boolean {
+    const at = this.pendingReadings.findIndex((reading) => reading.timestamp === timestamp);
+    if (at === -1) return false;
+    this.pendingReadings.splice(at, 1);
+    this.counters.rejected++;
+    return true;
   }
 }

@@ -11,11 +11,13 @@ export interface Customer {
   readonly matricula: string;
 }
 
-/** A username: 1 to 100 characters, none of them `;` or a control character. */
-const USERNAME_PATTERN = /^[^;\x00-\x1f\x7f]{1,100}$/;
+/** A username: 1 to 100 characters (Unicode code points, as PostgreSQL's length counts), none of them `;` or a control character. */
+const USERNAME_PATTERN = /^[^;\x00-\x1f\x7f]{1,100}$/u;
+const LONE_SURROGATE = /\p{Surrogate}/u;
 
 export function isUsername(text: string): boolean {
-  return USERNAME_PATTERN.test(text);
+  // A lone surrogate is no character: it could not be written as UTF-8.
+  return USERNAME_PATTERN.test(text) && !LONE_SURROGATE.test(text);
 }
 
 export function formatCustomerLine(customer: Customer): string {

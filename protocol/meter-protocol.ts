@@ -2,7 +2,8 @@
  * The meter <-> server datagram protocol (see protocol/README.md).
  *
  * Meter -> server, one reading per line:  MEDICAO;<matricula>;<timestamp>;<consumo>[;<hmac>]
- * Server -> meter, one ack per line:      ACK;<matricula>;<timestamp>
+ * Server -> meter, one answer per line:   ACK;<matricula>;<timestamp>[;<hmac>]
+ *                                         REJEITADA;<matricula>;<timestamp>;<motivo>[;<hmac>]
  *
  * Also accepted from meters: the original system's JSON datagram
  * {"matricula": 13456789, "consumo_atual": 1302, "data_hora": "05-03-2023 16:00:00"}.
@@ -15,6 +16,9 @@ import { formatIsoTimestamp, parseIsoTimestamp, parseLegacyTimestamp } from './t
 export const MAX_DATAGRAM_BYTES = 1400;
 export const READING_TAG = 'MEDICAO';
 export const ACK_TAG = 'ACK';
+export const REJECTION_TAG = 'REJEITADA';
+/** A refusal's reason: lower-case letters and underscores (the list is in database/reading-admission.ts). */
+const REASON_PATTERN = /^[a-z_]{1,32}$/;
 const FIELD_SEPARATOR = ';';
 const LINE_SEPARATOR = '\n';
 
@@ -47,6 +51,18 @@ export interface Ack {
   readonly matricula: string;
   readonly timestamp: number;
 }
+
+/** The server's refusal of one reading: the meter should log it and not resend it. */
+export interface Rejection {
+  readonly matricula: string;
+  readonly timestamp: number;
+  readonly motivo: string;
+}
+
+/** A line the server sends a meter, with the MAC it carried, if any, and the text that MAC covers. */
+export type ServerLine = (({ readonly kind: 'ack' } & Ack) | ({ readonly kind: 'rejeitada' } & Rejection)) & {
+  readonly signature?: { readonly content: string; readonly mac: string } | undefined;
+};
 
 export type DatagramErrorCode =
   | 'DATAGRAM_TOO_LARGE'
@@ -89,6 +105,11 @@ export function serializeAck(ack: Ack): string {
   return [ACK_TAG, ack.matricula, formatIsoTimestamp(ack.timestamp)].join(FIELD_SEPARATOR);
 }
 
+/** `REJEITADA;<matricula>;<timestamp>;<motivo>` without the line separator. */
+export function serializeRejection(rejection: Rejection): string {
+  return [REJECTION_TAG, rejection.matricula, formatIsoTimestamp(rejection.timestamp), rejection.motivo].join(FIELD_SEPARATOR);
+}
+
 /**
  * Packs lines into as few datagrams as fit `maxBytes` each, in order
  * (lines joined by `\n`). A line longer than `maxBytes` is never produced
@@ -127,16 +148,24 @@ function parseReadingLine(line: string): LineResult<ReceivedReading> {
   return { matricula, timestamp, consumo, signature: { content: line.slice(0, line.length - mac.length - 1), mac } };
 }
 
-function parseAckLine(line: string): LineResult<Ack> {
+function parseServerLine(line: string): LineResult<ServerLine> {
   if (line.length === 0) return 'EMPTY_LINE';
   const fields = line.split(FIELD_SEPARATOR);
-  if (fields[0] !== ACK_TAG) return 'UNKNOWN_RECORD';
-  if (fields.length !== 3) return 'FIELD_COUNT';
-  const [, matricula, timestampText] = fields as [string, string, string];
+  const tag = fields[0];
+  if (tag !== ACK_TAG && tag !== REJECTION_TAG) return 'UNKNOWN_RECORD';
+  const unsignedCount = tag === ACK_TAG ? 3 : 4;
+  if (fields.length !== unsignedCount && fields.length !== unsignedCount + 1) return 'FIELD_COUNT';
+  const [, matricula = '', timestampText = ''] = fields;
   if (!MATRICULA_PATTERN.test(matricula)) return 'INVALID_MATRICULA';
   const timestamp = parseIsoTimestamp(timestampText);
   if (timestamp === undefined) return 'INVALID_TIMESTAMP';
-  return { matricula, timestamp };
+  const mac = fields.length > unsignedCount ? (fields[unsignedCount] as string) : undefined;
+  if (mac !== undefined && !isMac(mac)) return 'INVALID_SIGNATURE';
+  const signature = mac === undefined ? undefined : { content: line.slice(0, line.length - mac.length - 1), mac };
+  if (tag === ACK_TAG) return { kind: 'ack', matricula, timestamp, signature };
+  const motivo = fields[3] as string;
+  if (!REASON_PATTERN.test(motivo)) return 'FIELD_COUNT';
+  return { kind: 'rejeitada', matricula, timestamp, motivo, signature };
 }
 
 function parseLines<T extends object>(bytes: Uint8Array, parseLine: (line: string) => LineResult<T>): ParsedLines<T> {
@@ -198,7 +227,15 @@ export function parseReadingDatagram(bytes: Uint8Array, options: DatagramOptions
   return parseLines(bytes, parseReadingLine);
 }
 
-/** Parses a datagram from the server: one or more ACK lines. Never throws. */
+/** Parses a datagram from the server: ACK and REJEITADA lines, signed or not. Never throws. */
+export function parseServerDatagram(bytes: Uint8Array): ParsedLines<ServerLine> {
+  return parseLines(bytes, parseServerLine);
+}
+
+/** The ACK lines of a datagram from the server (what a client that ignores refusals needs). */
 export function parseAckDatagram(bytes: Uint8Array): ParsedLines<Ack> {
-  return parseLines(bytes, parseAckLine);
+  const { values, errors } = parseServerDatagram(bytes);
+  const acks: Ack[] = [];
+  for (const line of values) if (line.kind === 'ack') acks.push({ matricula: line.matricula, timestamp: line.timestamp });
+  return { values: acks, errors };
 }

@@ -102,6 +102,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     legacyTimeZone: config.legacyTimeZone,
     receiveBufferBytes: config.udpReceiveBuffer,
     maxPendingReadings: config.udpMaxPending,
+    maxAgeDays: config.readingMaxAgeDays,
     authenticator,
     onStored: (readings, result) => {
       fleet.heard(result.newest.keys(), result.stored);

@@ -39,6 +39,9 @@ export const SETTINGS = {
   httpMaxConnections: { env: 'HTTP_MAX_CONEXOES', flag: 'http-max-conexoes', default: '10000' },
   httpMaxPipelined: { env: 'HTTP_MAX_PIPELINE', flag: 'http-max-pipeline', default: '32' },
   maxMeters: { env: 'MAX_MEDIDORES', flag: 'max-medidores', default: '1000000' },
+  readingMinIntervalMs: { env: 'MEDICAO_INTERVALO_MINIMO_MS', flag: 'medicao-intervalo-minimo-ms', default: '100' },
+  readingMaxAgeDays: { env: 'MEDICAO_IDADE_MAXIMA_DIAS', flag: 'medicao-idade-maxima-dias', default: '400' },
+  unregisteredMeters: { env: 'MEDIDORES_NAO_CADASTRADOS', flag: 'medidores-nao-cadastrados', default: 'aceitar' },
   udpMaxPending: { env: 'UDP_MAX_PENDENTES', flag: 'udp-max-pendentes', default: '200000' },
   meterAuthentication: { env: 'AUTENTICACAO_MEDIDORES', flag: 'autenticacao-medidores', default: 'opcional' },
   meterKeysFile: { env: 'CHAVES_MEDIDORES', flag: 'chaves-medidores', default: '' },
@@ -79,8 +82,14 @@ export interface Config {
   readonly httpMaxConnections: number;
   /** Requests read ahead of the one being answered on a connection. */
   readonly httpMaxPipelined: number;
-  /** Distinct meters the file store keeps in memory; readings of further new meters are refused. */
+  /** Meters of no registered customer the file store keeps in memory; readings of further such new meters are refused. */
   readonly maxMeters: number;
+  /** A meter's readings closer together than this (ms) are refused (`intervalo`). */
+  readonly readingMinIntervalMs: number;
+  /** Readings older than this many days (or before 2000) are refused (`antiga`). */
+  readonly readingMaxAgeDays: number;
+  /** `aceitar`: readings of any matricula are stored (as the original); `recusar`: only those of registered customers. */
+  readonly unregisteredMeters: 'aceitar' | 'recusar';
   /** Readings received but not yet stored past which new datagrams are dropped (meters resend). */
   readonly udpMaxPending: number;
   /**
@@ -152,6 +161,9 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   httpMaxConnections: wholeNumber(1, 1_000_000),
   httpMaxPipelined: wholeNumber(1, 1024),
   maxMeters: wholeNumber(1, 100_000_000),
+  readingMinIntervalMs: wholeNumber(0, 86_400_000),
+  readingMaxAgeDays: wholeNumber(1, 36_500),
+  unregisteredMeters: z.enum(['aceitar', 'recusar'], { error: 'must be aceitar (any matricula, as the original) or recusar (registered customers only)' }),
   udpMaxPending: wholeNumber(100, 100_000_000),
   meterAuthentication: z.enum(['opcional', 'obrigatoria'], { error: 'must be opcional (only meters with a key sign) or obrigatoria (every reading signed)' }),
   meterKeysFile: z.string(),

@@ -3,7 +3,7 @@
  * file, loaded once at start-up, and the AUTENTICACAO_MEDIDORES policy.
  */
 import { readFile } from 'node:fs/promises';
-import { parseKeyFile, verifyMac } from '../protocol/meter-auth.js';
+import { parseKeyFile, signLine, verifyMac } from '../protocol/meter-auth.js';
 import type { ReceivedReading } from '../protocol/meter-protocol.js';
 import { ConfigError, type Config } from './config.js';
 
@@ -18,6 +18,12 @@ export class MeterAuthenticator {
 
   get keyCount(): number {
     return this.keys.size;
+  }
+
+  /** `line` signed with the meter's key when it has one (answers to keyed meters are signed), else as it is. */
+  sign(line: string, matricula: string): string {
+    const key = this.keys.get(matricula);
+    return key === undefined ? line : signLine(line, key);
   }
 
   /**

@@ -8,14 +8,18 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { AppendResult, Store } from '../database/store.js';
-import { packLines, parseReadingDatagram, serializeAck, type Reading } from '../protocol/meter-protocol.js';
+import type { AppendResult, ReadingOutcome, RefusalReason, Store } from '../database/store.js';
+import { REFUSAL_REASONS, timestampRefusal, type TimestampRules } from '../database/reading-admission.js';
+import { packLines, parseReadingDatagram, serializeAck, serializeRejection, type Reading } from '../protocol/meter-protocol.js';
+import { replyTo, type SentReading } from './domain/acknowledgement.js';
 import { ThrottledWarning } from './log-throttle.js';
 import { BATCH_BUCKETS, Histogram, LATENCY_BUCKETS } from './metrics.js';
 import type { MeterAuthenticator } from './meter-authentication.js';
 
-/** A reading further ahead of the server clock than this is rejected. */
+/** A reading further ahead of the server clock than this is refused (`futura`). */
 export const MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000;
+const DAY_MS = 86_400_000;
+export const DEFAULT_MAX_AGE_DAYS = 400;
 
 export interface UdpIngestOptions {
   readonly store: Store;
@@ -25,8 +29,10 @@ export interface UdpIngestOptions {
   readonly receiveBufferBytes: number;
   /** Readings received but not yet stored past which datagrams are dropped. */
   readonly maxPendingReadings?: number;
-  /** Which readings are authentic; all are when absent. */
+  /** Which readings are authentic, and the keys that sign answers; all readings are authentic and no answer signed when absent. */
   readonly authenticator?: MeterAuthenticator;
+  /** Readings older than this many days are refused (`antiga`). */
+  readonly maxAgeDays?: number;
   /** Told of every batch once it is durable and acknowledged (live events, fleet view); must not throw. */
   readonly onStored?: (readings: readonly Reading[], result: AppendResult) => void;
 }
@@ -38,11 +44,13 @@ export interface IngestCounters {
   readings: number;
   stored: number;
   duplicates: number;
-  /** Readings timestamped too far in the future. */
-  rejected: number;
+  /** Readings refused by a rule, by reason (each answered with a REJEITADA line). */
+  rejected: Record<RefusalReason, number>;
   /** Lines (or whole datagrams) that did not parse. */
   malformed: number;
   acksSent: number;
+  /** REJEITADA lines sent to meters. */
+  rejectionsSent: number;
   /** Batches the store could not make durable (not acknowledged; meters resend). */
   storeFailures: number;
   /** Datagrams dropped unread because too many readings were waiting for the store (load shedding). */
@@ -58,7 +66,21 @@ export class UdpIngest {
   readonly batchSizes = new Histogram(BATCH_BUCKETS);
   /** Time from handing a batch to the store to its being durable (write and fdatasync, or commit), in seconds. */
   readonly commitSeconds = new Histogram(LATENCY_BUCKETS);
-  readonly counters: IngestCounters = { datagrams: 0, readings: 0, stored: 0, duplicates: 0, rejected: 0, malformed: 0, acksSent: 0, storeFailures: 0, shed: 0, refused: 0, unauthenticated: 0 };
+  readonly counters: IngestCounters = {
+    datagrams: 0,
+    readings: 0,
+    stored: 0,
+    duplicates: 0,
+    rejected: Object.fromEntries(REFUSAL_REASONS.map((reason) => [reason, 0])) as Record<RefusalReason, number>,
+    malformed: 0,
+    acksSent: 0,
+    rejectionsSent: 0,
+    storeFailures: 0,
+    shed: 0,
+    refused: 0,
+    unauthenticated: 0,
+  };
+  private readonly timestampRules: TimestampRules;
   private readonly options: UdpIngestOptions;
   private readonly socket: Socket;
   private readonly pending = new Set<Promise<void>>();
@@ -72,8 +94,12 @@ export class UdpIngest {
   /** Readings collected or handed to the store and not yet settled. */
   private pendingReadings = 0;
   private closing = false;
-  /** Readings received in this turn of the event loop, stored together at its end. */
-  private batch: { readings: Reading[]; senders: Map<string, { address: string; port: number; matriculas: Set<string> }> } | undefined;
+  /**
+   * Readings received in this turn of the event loop, stored together at its
+   * end; per sender, what it sent: an index into `readings`, or the outcome
+   * of a reading refused before the store.
+   */
+  private batch: { readings: Reading[]; senders: Map<string, { address: string; port: number; sent: Array<{ reading: Reading; index?: number; outcome?: ReadingOutcome }> }> } | undefined;
 
   constructor(options: UdpIngestOptions) {
     this.options = options;
@@ -81,12 +107,13 @@ export class UdpIngest {
     this.socket.on('message', (message, sender) => this.onMessage(message, sender));
     this.socket.on('error', (error) => options.logger.error({ err: error }, 'UDP socket error'));
     this.malformedWarning = new ThrottledWarning(options.logger, 'dropped malformed datagram lines');
-    this.futureWarning = new ThrottledWarning(options.logger, 'rejected readings timestamped in the future');
+    this.futureWarning = new ThrottledWarning(options.logger, 'refused readings timestamped too far ahead or too long ago');
     this.storeWarning = new ThrottledWarning(options.logger, 'could not store readings; not acknowledged, meters will resend');
     this.shedWarning = new ThrottledWarning(options.logger, 'store behind: dropping datagrams until it catches up (meters resend)');
     this.refusedWarning = new ThrottledWarning(options.logger, 'meter limit reached: readings of new matriculas refused (MAX_MEDIDORES)');
     this.unauthenticatedWarning = new ThrottledWarning(options.logger, 'rejected readings without a valid signature');
     this.maxPending = options.maxPendingReadings ?? DEFAULT_MAX_PENDING_READINGS;
+    this.timestampRules = { maxAheadMs: MAX_CLOCK_AHEAD_MS, maxAgeMs: (options.maxAgeDays ?? DEFAULT_MAX_AGE_DAYS) * DAY_MS };
   }
 
   async listen(port: number, host: string): Promise<AddressInfo & { receiveBufferBytes: number }> {
@@ -119,30 +146,35 @@ export class UdpIngest {
       counters.malformed += errors.length;
       this.malformedWarning.warn({ from: `${sender.address}:${sender.port}`, errors: errors.slice(0, 5), malformedTotal: counters.malformed });
     }
-    const latestAllowed = Date.now() + MAX_CLOCK_AHEAD_MS;
+    const now = Date.now();
     const authenticator = this.options.authenticator;
     const readings: Reading[] = [];
-    let future = 0;
+    const refused: Array<{ reading: Reading; outcome: 'futura' | 'antiga' }> = [];
     let unauthenticated = 0;
     for (const reading of values) {
-      if (authenticator !== undefined && !authenticator.accepts(reading)) unauthenticated++;
-      else if (reading.timestamp > latestAllowed) future++;
-      else readings.push(reading);
+      // Nothing is told to a sender that cannot prove it speaks for the meter.
+      if (authenticator !== undefined && !authenticator.accepts(reading)) {
+        unauthenticated++;
+        continue;
+      }
+      const refusal = timestampRefusal(reading.timestamp, now, this.timestampRules);
+      if (refusal === undefined) readings.push(reading);
+      else {
+        refused.push({ reading, outcome: refusal });
+        counters.rejected[refusal]++;
+      }
     }
-    if (future > 0) {
-      counters.rejected += future;
-      this.futureWarning.warn({ from: `${sender.address}:${sender.port}`, rejectedTotal: counters.rejected });
-    }
+    if (refused.length > 0) this.futureWarning.warn({ from: `${sender.address}:${sender.port}`, refused: refused.length });
     if (unauthenticated > 0) {
       counters.unauthenticated += unauthenticated;
       this.unauthenticatedWarning.warn({ from: `${sender.address}:${sender.port}`, unauthenticatedTotal: counters.unauthenticated });
     }
-    if (readings.length === 0) return;
+    if (readings.length === 0 && refused.length === 0) return;
     counters.readings += readings.length;
     // Checked first: building the log fields per datagram costs even when debug is off.
     if (this.options.logger.isLevelEnabled('debug')) this.options.logger.debug({ from: `${sender.address}:${sender.port}`, readings: readings.length }, 'datagram');
 
-    this.collect(readings, sender);
+    this.collect(readings, refused, sender);
   }
 
   /**
@@ -151,18 +183,32 @@ export class UdpIngest {
    * its matriculas (a process running many meters on one socket gets one,
    * not one per meter): a promise, a map and a send per batch, not per datagram.
    */
-  private collect(readings: readonly Reading[], sender: RemoteInfo): void {
+  private collect(readings: readonly Reading[], refused: ReadonlyArray<{ reading: Reading; outcome: ReadingOutcome }>, sender: RemoteInfo): void {
     let batch = this.batch;
     if (batch === undefined) {
       batch = this.batch = { readings: [], senders: new Map() };
       setImmediate(() => this.storeBatch());
     }
-    for (const reading of readings) batch.readings.push(reading);
-    this.pendingReadings += readings.length;
     const key = `${sender.address}:${sender.port}`;
     let entry = batch.senders.get(key);
-    if (entry === undefined) batch.senders.set(key, (entry = { address: sender.address, port: sender.port, matriculas: new Set() }));
-    for (const reading of readings) entry.matriculas.add(reading.matricula);
+    if (entry === undefined) batch.senders.set(key, (entry = { address: sender.address, port: sender.port, sent: [] }));
+    for (const reading of readings) {
+      entry.sent.push({ reading, index: batch.readings.length });
+      batch.readings.push(reading);
+    }
+    for (const item of refused) entry.sent.push(item);
+    this.pendingReadings += readings.length;
+  }
+
+  /** ACK and REJEITADA lines for one sender's readings of the round, signed for keyed meters; refusals first. */
+  private answer(address: string, port: number, sent: ReadonlyArray<{ reading: Reading; index?: number; outcome?: ReadingOutcome }>, outcomes: readonly ReadingOutcome[]): void {
+    const judged: SentReading[] = sent.map(({ reading, index, outcome }) => ({ reading, outcome: outcome ?? (outcomes[index as number] as ReadingOutcome) }));
+    const { acks, rejections } = replyTo(judged);
+    const sign = (line: string, matricula: string): string => this.options.authenticator?.sign(line, matricula) ?? line;
+    const lines = [...rejections.map((r) => sign(serializeRejection(r), r.matricula)), ...acks.map((a) => sign(serializeAck(a), a.matricula))];
+    for (const datagram of packLines(lines)) this.socket.send(datagram, port, address);
+    this.counters.acksSent += acks.length;
+    this.counters.rejectionsSent += rejections.length;
   }
 
   private storeBatch(): void {
@@ -181,15 +227,8 @@ export class UdpIngest {
           counters.refused += result.refused;
           this.refusedWarning.warn({ refusedTotal: counters.refused });
         }
-        for (const { address, port, matriculas } of batch.senders.values()) {
-          const acks: string[] = [];
-          for (const matricula of matriculas) {
-            const timestamp = result.newest.get(matricula);
-            if (timestamp !== undefined) acks.push(serializeAck({ matricula, timestamp }));
-          }
-          for (const datagram of packLines(acks)) this.socket.send(datagram, port, address);
-          counters.acksSent += acks.length;
-        }
+        for (const outcome of result.outcomes) if (outcome !== 'stored' && outcome !== 'duplicate' && outcome !== 'capacity') counters.rejected[outcome]++;
+        for (const { address, port, sent } of batch.senders.values()) this.answer(address, port, sent, result.outcomes);
         try {
           this.options.onStored?.(batch.readings, result);
         } catch (error) {

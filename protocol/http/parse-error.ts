@@ -6,6 +6,7 @@
 export const PARSE_ERROR_STATUS = {
   INVALID_METHOD: 400,
   INVALID_URL: 400,
+  URI_TOO_LONG: 414,
   INVALID_VERSION: 400,
   UNSUPPORTED_VERSION: 505,
   INVALID_HEADER_TOKEN: 400,
@@ -15,6 +16,7 @@ export const PARSE_ERROR_STATUS = {
   HEADER_OVERFLOW: 431,
   MISSING_HOST: 400,
   DUPLICATE_HOST: 400,
+  INVALID_HOST: 400,
   INVALID_CONTENT_LENGTH: 400,
   DUPLICATE_CONTENT_LENGTH: 400,
   TRANSFER_ENCODING_WITH_CONTENT_LENGTH: 400,
@@ -31,11 +33,14 @@ export type ParseErrorCode = keyof typeof PARSE_ERROR_STATUS;
 export class ParseError extends Error {
   readonly code: ParseErrorCode;
   readonly status: number;
+  /** The request's method, when the request line was read before the error (an answer to HEAD has no body). */
+  readonly method: string | undefined;
 
-  constructor(code: ParseErrorCode, message: string) {
+  constructor(code: ParseErrorCode, message: string, method?: string) {
     super(message);
     this.name = 'ParseError';
     this.code = code;
     this.status = PARSE_ERROR_STATUS[code];
+    this.method = method;
   }
 }

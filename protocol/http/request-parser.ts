@@ -34,6 +34,8 @@ export const DEFAULT_PARSER_LIMITS: ParserLimits = {
 
 /** Longest chunk-size line (size plus extensions) accepted, in bytes. */
 const MAX_CHUNK_LINE_BYTES = 1024;
+/** Longest request-target accepted, in bytes (RFC 9112 §3: 414 past it; §4 recommends at least 8000). */
+export const MAX_TARGET_BYTES = 8 * 1024;
 
 export interface RequestHead {
   readonly method: string;
@@ -82,7 +84,21 @@ function isToken(text: string, start: number, end: number): boolean {
   return true;
 }
 const VERSION = /^HTTP\/(\d)\.(\d)$/;
-const CHUNK_LINE = /^([0-9A-Fa-f]+)[\t ]*(?:;[\t\x20-\x7e\x80-\xff]*)?$/;
+/**
+ * chunk-size [ chunk-ext ] (RFC 9112 §7.1.1): the size, then only extensions,
+ * each `BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ]`.
+ * No whitespace after the size unless an extension follows, no empty names,
+ * no unbalanced quotes.
+ */
+const CHUNK_TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
+const CHUNK_QUOTED = '"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t \\x21-\\x7e\\x80-\\xff])*"';
+const CHUNK_LINE = new RegExp(`^([0-9A-Fa-f]+)(?:[\\t ]*;[\\t ]*${CHUNK_TOKEN}(?:[\\t ]*=[\\t ]*(?:${CHUNK_TOKEN}|${CHUNK_QUOTED}))?)*$`);
+/**
+ * Host = uri-host [ ":" port ] (RFC 9112 §3.2, RFC 3986 §3.2.2): an IP
+ * literal in brackets, or a reg-name / IPv4 address of unreserved,
+ * percent-encoded and sub-delim characters; the port all digits.
+ */
+const HOST_VALUE = /^(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|[0-9A-Za-z._~!$&'()*+,;=%-]*)(?::[0-9]*)?$/;
 const DIGITS = /^\d+$/;
 const SP = 0x20;
 const HTAB = 0x09;
@@ -260,6 +276,9 @@ export class RequestParser {
       }
     }
     if (buffer.length > this.limits.maxHeaderBytes) {
+      const firstLf = buffer.indexOf(LF);
+      // The request line alone past the limit: its target is what is too long (RFC 9112 §3).
+      if (firstLf === -1 || firstLf > this.limits.maxHeaderBytes) throw new ParseError('URI_TOO_LONG', `O alvo da requisição (URL) excede ${MAX_TARGET_BYTES} bytes.`);
       throw new ParseError('HEADER_OVERFLOW', `A seção de cabeçalhos excede ${this.limits.maxHeaderBytes} bytes.`);
     }
     // Resume the scan at the last complete line next time (its CR check is done).
@@ -292,7 +311,18 @@ export class RequestParser {
     if (!isToken(text, 0, firstSpace)) throw new ParseError('INVALID_METHOD', 'Método HTTP inválido.');
     const method = text.slice(0, firstSpace);
     const target = text.slice(firstSpace + 1, secondSpace);
-    if (!isVisible(target)) throw new ParseError('INVALID_URL', 'Alvo da requisição (URL) inválido.');
+    if (target.length > MAX_TARGET_BYTES) throw new ParseError('URI_TOO_LONG', `O alvo da requisição (URL) excede ${MAX_TARGET_BYTES} bytes.`, method);
+    if (!isVisible(target)) throw new ParseError('INVALID_URL', 'Alvo da requisição (URL) inválido.', method);
+    try {
+      return this.interpretFields(text, method, target, requestLineEnd, secondSpace);
+    } catch (error) {
+      // An error answer to HEAD carries no body (RFC 9110 §9.3.2): the error keeps the method.
+      if (error instanceof ParseError && error.method === undefined) throw new ParseError(error.code, error.message, method);
+      throw error;
+    }
+  }
+
+  private interpretFields(text: string, method: string, target: string, requestLineEnd: number, secondSpace: number): RequestHead {
     const version = text.slice(secondSpace + 1, requestLineEnd);
     const httpMinor = version === 'HTTP/1.1' ? 1 : parseOtherVersion(version);
 
@@ -313,6 +343,8 @@ export class RequestParser {
 
     if (httpMinor === 1 && hostCount === 0) throw new ParseError('MISSING_HOST', 'Requisição HTTP/1.1 sem cabeçalho Host.');
     if (hostCount > 1) throw new ParseError('DUPLICATE_HOST', 'Mais de um cabeçalho Host.');
+    const host = headers.get('host');
+    if (host !== undefined && !HOST_VALUE.test(host)) throw new ParseError('INVALID_HOST', 'Cabeçalho Host inválido.');
 
     const { path, query } = splitTarget(method, target);
     const connection = tokenList(headers.get('connection'));
@@ -344,7 +376,13 @@ export class RequestParser {
         throw new ParseError('INVALID_TRANSFER_ENCODING', 'Transfer-Encoding malformado.');
       }
       if (codings.length === 1 && codings[0] === 'chunked') return 'chunked';
-      if (codings.includes('chunked')) throw new ParseError('INVALID_TRANSFER_ENCODING', 'chunked deve ser a última e única codificação.');
+      const chunkedAt = codings.indexOf('chunked');
+      // chunked last (the framing is known) after codings this server does not implement: 501 (RFC 9112 §6.1).
+      if (chunkedAt === codings.length - 1 && chunkedAt === codings.lastIndexOf('chunked')) {
+        throw new ParseError('UNSUPPORTED_TRANSFER_CODING', `Codificação de transferência não suportada: ${transferEncoding}.`);
+      }
+      // chunked anywhere but last, or twice: the body's length cannot be known (RFC 9112 §6.3).
+      if (chunkedAt !== -1) throw new ParseError('INVALID_TRANSFER_ENCODING', 'chunked deve ser a última e única codificação.');
       throw new ParseError('UNSUPPORTED_TRANSFER_CODING', `Codificação de transferência não suportada: ${transferEncoding}.`);
     }
     if (contentLength === undefined) return 0;

@@ -8,6 +8,7 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = {
   200: 'OK',
   201: 'Created',
   204: 'No Content',
+  304: 'Not Modified',
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -16,9 +17,11 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = {
   408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   417: 'Expectation Failed',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   501: 'Not Implemented',
@@ -52,12 +55,13 @@ export const CONTINUE_RESPONSE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'l
  * send as UTF-8: the socket encodes it straight into its write, with no
  * intermediate buffer (the head is ASCII, so it is the same bytes either
  * way). With `omitBody` (HEAD, RFC 9110 §9.3.2) the headers still describe
- * the body a GET would have received. 204 responses carry no Content-Length
- * (RFC 9110 §8.6).
+ * the body a GET would have received. 204 and 304 responses carry no
+ * Content-Length and no body (RFC 9110 §8.6, §15.4.5).
  */
 export function serializeResponse(response: ResponseParts, date: string, omitBody: boolean): string {
-  const head = headText(response, date, response.status === 204 ? '' : `Content-Length: ${Buffer.byteLength(response.body, 'utf8')}\r\n`);
-  return omitBody ? head : head + response.body;
+  const bodiless = response.status === 204 || response.status === 304;
+  const head = headText(response, date, bodiless ? '' : `Content-Length: ${Buffer.byteLength(response.body, 'utf8')}\r\n`);
+  return omitBody || bodiless ? head : head + response.body;
 }
 
 function headText(response: ResponseParts, date: string, framing: string): string {

@@ -16,6 +16,7 @@ import {
   type StreamFraming,
 } from '../../protocol/http/response.js';
 import { HttpError } from './http-error.js';
+import { ParseError } from '../../protocol/http/parse-error.js';
 import type { Responder } from './responder.js';
 
 export interface ConnectionLimits {
@@ -82,7 +83,8 @@ interface Slot {
 /** The answer to an error outside any route, telling the client the connection closes after it. */
 export function closingAnswer(responder: Responder, error: unknown, date: string): string {
   const parts = responder.protocolError(error);
-  return serializeResponse({ ...parts, headers: [...parts.headers, ['Connection', 'close']] }, date, false);
+  const headOnly = error instanceof ParseError && error.method === 'HEAD';
+  return serializeResponse({ ...parts, headers: [...parts.headers, ['Connection', 'close']] }, date, headOnly);
 }
 
 export class HttpConnection {

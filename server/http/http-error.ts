@@ -34,6 +34,7 @@ export class HttpError extends Error {
 const PARSE_ERROR_CODES: Readonly<Record<number, string>> = {
   400: 'requisicao_invalida',
   413: 'corpo_muito_grande',
+  414: 'url_muito_longa',
   417: 'expectativa_nao_suportada',
   431: 'cabecalhos_muito_grandes',
   501: 'nao_implementado',

@@ -36,11 +36,12 @@ export function renderMetrics(http: HttpMetrics, httpServer: HttpServer, ingest:
   counter('consumo_datagramas_descartados_total', 'Datagrams dropped unread because too many readings were waiting for the store (UDP_MAX_PENDENTES).', c.shed);
   counter('consumo_leituras_recebidas_total', 'Well-formed, authentic, not-future readings handed to the store.', c.readings);
   counter('consumo_leituras_armazenadas_total', 'Readings newly stored.', c.stored);
-  counter('consumo_leituras_duplicadas_total', 'Readings not newer than their meter\'s newest (resends, replays).', c.duplicates);
-  out.family('consumo_leituras_rejeitadas_total', 'counter', 'Readings refused, by reason.');
-  out.sample('consumo_leituras_rejeitadas_total', c.rejected, { motivo: 'futuro' });
+  counter('consumo_leituras_duplicadas_total', 'Readings already stored, identical (resends, replays).', c.duplicates);
+  out.family('consumo_leituras_rejeitadas_total', 'counter', 'Readings refused, by reason: the rules answered with REJEITADA, and assinatura and limite_medidores, which are not answered.');
+  for (const [motivo, count] of Object.entries(c.rejected)) out.sample('consumo_leituras_rejeitadas_total', count, { motivo });
   out.sample('consumo_leituras_rejeitadas_total', c.unauthenticated, { motivo: 'assinatura' });
   out.sample('consumo_leituras_rejeitadas_total', c.refused, { motivo: 'limite_medidores' });
+  counter('consumo_rejeicoes_enviadas_total', 'REJEITADA lines sent to meters.', c.rejectionsSent);
   counter('consumo_linhas_malformadas_total', 'Datagram lines (or whole datagrams) that did not parse.', c.malformed);
   counter('consumo_acks_enviados_total', 'ACK lines sent to meters.', c.acksSent);
   counter('consumo_falhas_armazenamento_total', 'Store calls that failed (not acknowledged; meters resend).', c.storeFailures);

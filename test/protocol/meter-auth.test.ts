@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { MAX_KEY_BYTES, MIN_KEY_BYTES, parseKeyFile, signLine, verifyMac } from '../../protocol/meter-auth.js';
-import { parseReadingDatagram, serializeReading } from '../../protocol/meter-protocol.js';
+import { parseReadingDatagram, parseServerDatagram, serializeAck, serializeReading, serializeRejection } from '../../protocol/meter-protocol.js';
 import { instantArbitrary, registerArbitrary } from './arbitraries.js';
 
 const options = { legacyTimeZone: 'UTC' };
@@ -65,4 +65,31 @@ t.test('keys files: good lines load, every bad line is reported with its number'
   const { keys, problems } = parseKeyFile(['1;' + 'ab'.repeat(16), 'x;' + 'ab'.repeat(16), '2;abc', '3;' + 'ab'.repeat(8), '1;' + 'cd'.repeat(16), '4;' + 'ab'.repeat(16) + ';extra'].join('\n'));
   t.equal(keys.size, 1);
   t.same(problems.map((p) => p.line), [2, 3, 4, 5, 6]);
+});
+
+t.test('the signed ACK and REJEITADA examples in protocol/README.md verify, and parse with their signature', async () => {
+  const key = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');
+  const ack = 'ACK;13456789;2026-11-20T23:40:00.000Z;8180b48200c0b9c28b893f2c510c07039ef56e56fa99ebb1d22f2da4b91d4767';
+  const rejection = 'REJEITADA;13456789;2026-11-20T23:40:00.050Z;intervalo;caed433929da89e84443d29f51afa5d2a846d682d9edb8df58bae6caa2121bd1';
+  const { values, errors } = parseServerDatagram(Buffer.from(`${ack}\n${rejection}`));
+  t.same(errors, []);
+  t.same(values.map((line) => [line.kind, line.matricula, line.timestamp, 'motivo' in line ? line.motivo : undefined]), [
+    ['ack', '13456789', Date.UTC(2026, 10, 20, 23, 40), undefined],
+    ['rejeitada', '13456789', Date.UTC(2026, 10, 20, 23, 40, 0, 50), 'intervalo'],
+  ]);
+  for (const line of values) t.ok(line.signature !== undefined && verifyMac(line.signature.content, line.signature.mac, key));
+});
+
+t.test('server lines: serializing then parsing is the identity, signed or not', async () => {
+  fc.assert(
+    fc.property(reading, fc.constantFrom('futura', 'antiga', 'intervalo', 'atrasada', 'conflito', 'nao_cadastrado'), fc.option(key), (value, motivo, k) => {
+      const sign = (line: string): string => (k === null ? line : signLine(line, k));
+      const { values, errors } = parseServerDatagram(Buffer.from(`${sign(serializeAck(value))}\n${sign(serializeRejection({ ...value, motivo }))}`));
+      t.same(errors, []);
+      t.same(values.map((line) => [line.kind, line.matricula, line.timestamp, line.signature !== undefined]), [
+        ['ack', value.matricula, value.timestamp, k !== null],
+        ['rejeitada', value.matricula, value.timestamp, k !== null],
+      ]);
+    }),
+  );
 });

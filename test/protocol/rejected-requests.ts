@@ -50,4 +50,19 @@ export const REJECTED: ReadonlyArray<readonly [string, string, string, number]> 
   ['header section over 16 KiB', `GET / HTTP/1.1\r\nHost: a\r\nX: ${'a'.repeat(16 * 1024)}\r\n\r\n`, 'HEADER_OVERFLOW', 431],
   ['header section over 16 KiB, never ending', `GET / HTTP/1.1\r\nHost: a\r\nX: ${'a'.repeat(17 * 1024)}`, 'HEADER_OVERFLOW', 431],
   ['more than 100 fields', `GET / HTTP/1.1\r\nHost: a\r\n${'X: 1\r\n'.repeat(101)}\r\n`, 'HEADER_OVERFLOW', 431],
+  // RFC 9112 §3.2: Host is uri-host [":" port].
+  ['Host with a space', 'GET / HTTP/1.1\r\nHost: a b\r\n\r\n', 'INVALID_HOST', 400],
+  ['Host with a path', 'GET / HTTP/1.1\r\nHost: a/b\r\n\r\n', 'INVALID_HOST', 400],
+  ['Host with userinfo', 'GET / HTTP/1.1\r\nHost: user@x\r\n\r\n', 'INVALID_HOST', 400],
+  ['Host with a port that is no number', 'GET / HTTP/1.1\r\nHost: x:abc\r\n\r\n', 'INVALID_HOST', 400],
+  // RFC 9112 §6.1: chunked last after a coding this server does not implement.
+  ['gzip then chunked', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n', 'UNSUPPORTED_TRANSFER_CODING', 501],
+  // RFC 9112 §3: a request-target over the limit.
+  ['request-target over 8 KiB', `GET /${'a'.repeat(9000)} HTTP/1.1\r\nHost: a\r\n\r\n`, 'URI_TOO_LONG', 414],
+  ['request line over 16 KiB, never ending', `GET /${'a'.repeat(17 * 1024)}`, 'URI_TOO_LONG', 414],
+  // RFC 9112 §7.1.1: chunk-size [ chunk-ext ] CRLF, strictly.
+  ['whitespace after the chunk size', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1 \r\na\r\n0\r\n\r\n', 'INVALID_CHUNK', 400],
+  ['empty chunk extension name', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;\r\na\r\n0\r\n\r\n', 'INVALID_CHUNK', 400],
+  ['chunk extension with an unbalanced quote', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a="b\r\na\r\n0\r\n\r\n', 'INVALID_CHUNK', 400],
+  ['chunk extension value with a space', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;a=b c\r\na\r\n0\r\n\r\n', 'INVALID_CHUNK', 400],
 ];

@@ -157,3 +157,11 @@ t.test('garbage never throws: every input ends in requests, an error, or waiting
     { numRuns: 1000 },
   );
 });
+
+t.test('valid chunk extensions (RFC 9112 §7.1.1) and Host values (§3.2) are accepted', async () => {
+  const body = (sizeLine: string) =>
+    parseAll([raw(`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${sizeLine}\r\nhello\r\n0\r\n\r\n`)]).requests[0]?.body.toString();
+  for (const line of ['5', '5;a', '5;a=b', '5 ;a', '5; a = b', '5;a="b c"', '5;a="q\\"x"', '5;a=1;b=2']) t.equal(body(line), 'hello', line);
+  const host = (value: string) => parseAll([raw(`GET / HTTP/1.1\r\nHost: ${value}\r\n\r\n`)]).error?.code;
+  for (const value of ['localhost', 'localhost:50000', '127.0.0.1:1', '[::1]:8080', 'exemplo.com.br', 'a-b_c~d', '']) t.equal(host(value), undefined, `Host: ${value}`);
+});

@@ -107,7 +107,8 @@ t.test('a stored reading reaches the meter\'s subscribers once, in order; the fl
 });
 
 t.test('a client that stops reading is dropped once its queue fills; ingest and other clients go on', async (t) => {
-  const server = await startTestServer(t, { env: { UDP_BUFFER_RECEPCAO: '8388608' } });
+  // Readings 1 ms apart: a flood of events is under test, not the interval rule.
+  const server = await startTestServer(t, { env: { UDP_BUFFER_RECEPCAO: '8388608', MEDICAO_INTERVALO_MINIMO_MS: '0' } });
   const port = server.http.port;
   const stalled = connect(port, '127.0.0.1');
   stalled.on('error', () => undefined);

@@ -11,18 +11,18 @@ import { readingLine, recentTimestamps, startLoggedServer, udpClient } from '../
 
 /** Lines that are not readings the protocol accepts, and the datagrams built from them. */
 const HOSTILE_LINES = [
-  'MEDICAO;13456789;2026-01-01T00:00:00Z',
-  'MEDICAO;13456789;2026-01-01T00:00:00Z;',
-  'MEDICAO;13456789;2026-01-01T00:00:00Z;-5',
-  'MEDICAO;13456789;2026-01-01T00:00:00Z;NaN',
-  'MEDICAO;13456789;2026-01-01T00:00:00Z;Infinity',
-  'MEDICAO;13456789;2026-01-01T00:00:00Z;1e308',
-  `MEDICAO;13456789;2026-01-01T00:00:00Z;${'9'.repeat(400)}`,
+  'MEDICAO;13456789;1999-01-01T00:00:00Z',
+  'MEDICAO;13456789;1999-01-01T00:00:00Z;',
+  'MEDICAO;13456789;1999-01-01T00:00:00Z;-5',
+  'MEDICAO;13456789;1999-01-01T00:00:00Z;NaN',
+  'MEDICAO;13456789;1999-01-01T00:00:00Z;Infinity',
+  'MEDICAO;13456789;1999-01-01T00:00:00Z;1e308',
+  `MEDICAO;13456789;1999-01-01T00:00:00Z;${'9'.repeat(400)}`,
   'MEDICAO;13456789;2026-02-30T00:00:00Z;1',
   'MEDICAO;13456789;2026-13-01T00:00:00Z;1',
   'MEDICAO;13456789;not a date;1',
-  `MEDICAO;${'1'.repeat(21)};2026-01-01T00:00:00Z;1`,
-  'MEDICAO;-1;2026-01-01T00:00:00Z;1',
+  `MEDICAO;${'1'.repeat(21)};1999-01-01T00:00:00Z;1`,
+  'MEDICAO;-1;1999-01-01T00:00:00Z;1',
   'MEDI',
   '{"matricula": 1, "consumo_atual": "NaN", "data_hora": "01-01-2026 00:00:00"}',
   '{"matricula": 1e400, "consumo_atual": 1, "data_hora": "01-01-2026 00:00:00"}',
@@ -71,11 +71,30 @@ t.test('20,000 invented matriculas: the meter limit bounds memory, real meters k
   await new Promise((resolve) => setTimeout(resolve, 500));
   t.equal(await meter.sendForAck(readingLine('13456789', after as string, 2)), `ACK;13456789;${after}`, 'a known meter is still stored and acknowledged');
   const { meters } = await server.store.stats();
-  t.ok(meters <= 1000, `${meters} meters held (limit 1000)`);
+  // MAX_MEDIDORES counts meters of no customer: 1000 of those, and the customer's 13456789 besides.
+  t.equal(meters, 1001, `${meters} meters held: the limit of 1000 invented ones was reached, the customer's meter besides`);
   const { refused, stored, readings } = server.ingest.counters;
-  t.equal(meters, 1000, 'the limit was reached');
   t.equal(refused, readings - stored, `${refused} readings of new meters refused, every other one stored`);
   t.ok(readings - 2 > 15_000, `${readings - 2} of the 20,000 invented readings arrived`);
+  const [later] = recentTimestamps(1, 4);
+  t.equal(await meter.sendForAck(readingLine('09812389', later as string, 5)), `ACK;09812389;${later}`, 'a customer\'s meter never heard before is still taken');
+});
+
+t.test('invented matriculas lock out a customer\'s meter, even across a restart: no longer', async (t) => {
+  const { tempDir } = await import('../helpers.js');
+  const dataDir = await tempDir(t);
+  const env = { MAX_MEDIDORES: '50' };
+  const first = await startLoggedServer(t, { dataDir, env });
+  const flooder = await udpClient(t, first.server.udp.port);
+  const [time, customerTime] = recentTimestamps(2, 2);
+  await flooder.send(Array.from({ length: 25 }, (_, i) => readingLine(String(70_000_000 + i), time as string, 1)).join('\n'));
+  await flooder.send(Array.from({ length: 25 }, (_, i) => readingLine(String(70_000_100 + i), time as string, 1)).join('\n'));
+  t.equal((await first.server.store.stats()).meters, 50, 'the limit of invented meters is full');
+  await first.server.close();
+  const second = await startLoggedServer(t, { dataDir, env });
+  const customer = await udpClient(t, second.server.udp.port);
+  t.equal(await customer.sendForAck(readingLine('55667788', customerTime as string, 9)), `ACK;55667788;${customerTime}`, 'after the restart too');
+  t.same(await customer.send(readingLine('70000999', customerTime as string, 9)), [], 'a further invented meter is still refused, unanswered');
 });
 
 t.test('a flood past what the store takes is shed by dropping and counting; the server keeps storing afterwards', async (t) => {

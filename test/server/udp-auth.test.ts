@@ -26,7 +26,7 @@ t.test('obrigatoria: only readings signed with the meter\'s own key are stored a
   const { server, meter } = await serverWithKeys(t, 'obrigatoria');
   const [t1, t2, t3] = recentTimestamps(3) as [string, string, string];
   const signed = signLine(readingLine('13456789', t1, 10), KEY);
-  t.equal(await meter.sendForAck(signed), `ACK;13456789;${t1}`);
+  t.equal(await meter.sendForAck(signed), signLine(`ACK;13456789;${t1}`, KEY));
   t.same(await meter.send(readingLine('13456789', t2, 11)), [], 'unsigned: no ACK');
   t.same(await meter.send(signLine(readingLine('13456789', t2, 11), OTHER_KEY)), [], 'another key: no ACK');
   const tampered = signLine(readingLine('13456789', t2, 11), KEY).replace(';11;', ';99;');
@@ -34,9 +34,9 @@ t.test('obrigatoria: only readings signed with the meter\'s own key are stored a
   t.same(await meter.send(signLine(readingLine('99999999', t2, 1), KEY)), [], 'a meter without a key: no ACK');
   t.same(await meter.send('{"matricula": 13456789, "consumo_atual": 1, "data_hora": "01-01-2026 00:00:00"}'), [], 'the original JSON cannot be signed');
   t.equal(server.ingest.counters.unauthenticated, 5);
-  t.equal(await meter.sendForAck(signLine(readingLine('13456789', t3, 12), KEY)), `ACK;13456789;${t3}`);
+  t.equal(await meter.sendForAck(signLine(readingLine('13456789', t3, 12), KEY)), signLine(`ACK;13456789;${t3}`, KEY));
   const readings = (await server.store.stats()).readings;
-  t.equal(await meter.sendForAck(signed), `ACK;13456789;${t3}`, 'a replayed datagram is acknowledged with the newest...');
+  t.equal(await meter.sendForAck(signed), signLine(`ACK;13456789;${t1}`, KEY), 'a replayed datagram is acknowledged as a copy of what is stored...');
   t.equal((await server.store.stats()).readings, readings, '...and stores nothing new');
   t.same((await server.store.recentReadings('13456789', 5)).map((r) => r.consumo), [12000n, 10000n]);
 });

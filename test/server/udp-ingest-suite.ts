@@ -15,24 +15,33 @@ export function udpIngestSuite(t: Test, backend: Backend): void {
     t.same(server.ingest.counters.stored, 3);
   });
 
-  t.test('a duplicate or late copy is not stored again and is still acknowledged', async (t) => {
+  t.test('a resent copy is acknowledged, not stored twice; a late reading is stored and acknowledged by its own timestamp', async (t) => {
     const server = await startTestServer(t, { env: await backend.env(t) });
     const meter = await udpClient(t, server.udp.port);
     const [early, late] = recentTimestamps(2);
     await meter.sendForAck(readingLine('1', late!, 20));
     t.equal(await meter.sendForAck(readingLine('1', late!, 20)), `ACK;1;${late}`);
-    t.equal(await meter.sendForAck(readingLine('1', early!, 10)), `ACK;1;${late}`, 'the ACK names the newest stored reading');
-    t.same((await server.store.stats()).readings, 1);
-    t.equal(server.ingest.counters.duplicates, 2);
+    t.equal(server.ingest.counters.duplicates, 1);
+    t.equal(await meter.sendForAck(readingLine('1', early!, 10)), `ACK;1;${early}`, 'never an ACK for a reading this sender did not send');
+    t.same((await server.store.stats()).readings, 2);
+    t.equal(await meter.sendForAck(readingLine('1', early!, 11)), `REJEITADA;1;${early};conflito`, 'another register at a stored instant');
+    t.same((await server.store.stats()).readings, 2);
   });
 
   t.test('the original meters JSON datagram is stored and acknowledged', async (t) => {
     const server = await startTestServer(t, { env: await backend.env(t) });
     const meter = await udpClient(t, server.udp.port);
-    const ack = await meter.sendForAck('{"matricula": 13456789, "consumo_atual": 1302, "data_hora": "05-03-2023 16:00:00"}');
-    t.equal(ack, 'ACK;13456789;2023-03-05T19:00:00.000Z', 'local time of TZ_LEGADO (America/Sao_Paulo, UTC-3)');
+    // Yesterday at 16:00 in São Paulo (UTC-3 all year since 2019), as the original meters write it.
+    const yesterday = new Date(Date.now() - 86_400_000 - 3 * 3_600_000);
+    const pad = (n: number): string => String(n).padStart(2, '0');
+    const local = `${pad(yesterday.getUTCDate())}-${pad(yesterday.getUTCMonth() + 1)}-${yesterday.getUTCFullYear()} 16:00:00`;
+    const utc = `${yesterday.getUTCFullYear()}-${pad(yesterday.getUTCMonth() + 1)}-${pad(yesterday.getUTCDate())}T19:00:00.000Z`;
+    const ack = await meter.sendForAck(`{"matricula": 13456789, "consumo_atual": 1302, "data_hora": "${local}"}`);
+    t.equal(ack, `ACK;13456789;${utc}`, 'local time of TZ_LEGADO (America/Sao_Paulo, UTC-3)');
     const latest = await call(server.http.port, 'POST', '/medicoes/ultima-medicao', { matricula: 13456789 });
-    t.same(latest.json(), { matricula: '13456789', data_hora: '2023-03-05T19:00:00.000Z', consumo: 1302 });
+    t.same(latest.json(), { matricula: '13456789', data_hora: utc, consumo: 1302 });
+    const old = await meter.send('{"matricula": 13456789, "consumo_atual": 1302, "data_hora": "05-03-2023 16:00:00"}');
+    t.same(old, ['REJEITADA;13456789;2023-03-05T19:00:00.000Z;antiga'], 'older than MEDICAO_IDADE_MAXIMA_DIAS (400): refused, and told');
   });
 
   t.test('malformed datagrams get no answer; valid lines beside bad ones are still stored', async (t) => {
@@ -49,13 +58,13 @@ export function udpIngestSuite(t: Test, backend: Backend): void {
     t.equal(server.ingest.counters.stored, 1);
   });
 
-  t.test('a reading more than 5 minutes ahead of the server clock is rejected, not acknowledged', async (t) => {
+  t.test('a reading more than 5 minutes ahead of the server clock is refused, not acknowledged', async (t) => {
     const server = await startTestServer(t, { env: await backend.env(t) });
     const meter = await udpClient(t, server.udp.port);
     const future = new Date(Date.now() + 6 * 60_000).toISOString();
     const nearFuture = new Date(Date.now() + 4 * 60_000).toISOString();
-    t.same(await meter.send(readingLine('7', future, 1)), []);
-    t.equal(server.ingest.counters.rejected, 1);
+    t.same(await meter.send(readingLine('7', future, 1)), [`REJEITADA;7;${future};futura`]);
+    t.equal(server.ingest.counters.rejected.futura, 1);
     t.equal(await meter.sendForAck(readingLine('7', nearFuture, 1)), `ACK;7;${nearFuture}`, 'within the tolerance');
     t.same((await server.store.stats()).readings, 1);
   });
