@@ -157,14 +157,73 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
-/** Offset of `timeZone` from UTC at instant `millis`, in milliseconds. */
-export function zoneOffset(millis: number, timeZone: string): number {
+/** Offset of `timeZone` from UTC at instant `millis`, in milliseconds, asked of Intl (dear: a formatToParts call). */
+function intlZoneOffset(millis: number, timeZone: string): number {
   const parts: Record<string, number> = {};
   for (const part of formatterFor(timeZone).formatToParts(new Date(millis))) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
   }
   const asUtc = Date.UTC(parts.year ?? 0, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0);
   return asUtc - (millis - (((millis % 1000) + 1000) % 1000));
+}
+
+const DAY_MS = 86_400_000;
+/** Days remembered per time zone before its cache starts over (about 270 years of days). */
+const MAX_CACHED_DAYS = 100_000;
+
+/** One UTC day of a zone: its offset at the start, and, when the offset changes within it, the instant and the new offset. */
+interface ZoneDay {
+  readonly offset: number;
+  readonly changeAt?: number;
+  readonly offsetAfter?: number;
+}
+
+const zoneDays = new Map<string, Map<number, ZoneDay>>();
+
+/**
+ * A UTC day of a zone, found once with a few Intl calls and then kept: the
+ * offsets at its two ends, and when they differ, the change's instant by
+ * binary search to the second. Assumes a zone changes its offset at most
+ * once within a UTC day, which holds for every zone in the IANA database
+ * since 1970.
+ */
+function zoneDay(day: number, timeZone: string): ZoneDay {
+  let days = zoneDays.get(timeZone);
+  if (days === undefined) zoneDays.set(timeZone, (days = new Map()));
+  let entry = days.get(day);
+  if (entry !== undefined) return entry;
+  const start = day * DAY_MS;
+  const before = days.get(day - 1);
+  const offset = before === undefined ? intlZoneOffset(start, timeZone) : (before.offsetAfter ?? before.offset);
+  const atEnd = days.get(day + 1)?.offset ?? intlZoneOffset(start + DAY_MS, timeZone);
+  if (atEnd === offset) {
+    entry = { offset };
+  } else {
+    // The last second with the old offset, then the first with the new.
+    let low = start;
+    let high = start + DAY_MS;
+    while (high - low > 1000) {
+      const mid = low + Math.floor((high - low) / 2000) * 1000;
+      if (intlZoneOffset(mid, timeZone) === offset) low = mid;
+      else high = mid;
+    }
+    entry = { offset, changeAt: high, offsetAfter: atEnd };
+  }
+  if (days.size >= MAX_CACHED_DAYS) days.clear();
+  days.set(day, entry);
+  return entry;
+}
+
+/**
+ * Offset of `timeZone` from UTC at instant `millis`, in milliseconds. The
+ * zone's transitions are cached per day: a year of hourly periods costs a
+ * few hundred Intl calls once, then map lookups (a request must never hold
+ * the event loop for long).
+ */
+export function zoneOffset(millis: number, timeZone: string): number {
+  if (!Number.isFinite(millis)) return intlZoneOffset(millis, timeZone);
+  const entry = zoneDay(Math.floor(millis / DAY_MS), timeZone);
+  return entry.changeAt !== undefined && millis >= entry.changeAt ? (entry.offsetAfter as number) : entry.offset;
 }
 
 /**

@@ -93,7 +93,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       headerTimeoutMs: config.httpHeaderTimeoutMs,
       bodyTimeoutMs: config.httpBodyTimeoutMs,
       idleTimeoutMs: config.httpIdleTimeoutMs,
+      writeTimeoutMs: config.httpWriteTimeoutMs,
       maxConnections: config.httpMaxConnections,
+      maxConnectionsPerSource: config.httpMaxConnectionsPerSource,
     },
   });
   const ingest: UdpIngest = new UdpIngest({

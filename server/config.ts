@@ -17,7 +17,7 @@ export const METER_KEYS_FILE = 'chaves-medidores.txt';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** Every setting: its environment variable, its flag, its default. */
+/** Every setting: its environment variable, its flag, its default, and whether it is a secret (never echoed). */
 export const SETTINGS = {
   host: { env: 'HOST', flag: 'host', default: '127.0.0.1' },
   httpPort: { env: 'HTTP_PORT', flag: 'http-port', default: '50000' },
@@ -28,7 +28,7 @@ export const SETTINGS = {
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level', default: 'info' },
   udpReceiveBuffer: { env: 'UDP_BUFFER_RECEPCAO', flag: 'udp-buffer-recepcao', default: String(8 * 1024 * 1024) },
   storage: { env: 'STORAGE', flag: 'storage', default: 'arquivos' },
-  databaseUrl: { env: 'DATABASE_URL', flag: 'database-url', default: '' },
+  databaseUrl: { env: 'DATABASE_URL', flag: 'database-url', default: '', secret: true },
   pgSchema: { env: 'PG_SCHEMA', flag: 'pg-schema', default: 'public' },
   pgPoolMax: { env: 'PG_POOL_MAX', flag: 'pg-pool-max', default: '10' },
   pgStatementTimeoutMs: { env: 'PG_STATEMENT_TIMEOUT_MS', flag: 'pg-statement-timeout-ms', default: '5000' },
@@ -36,7 +36,9 @@ export const SETTINGS = {
   httpHeaderTimeoutMs: { env: 'HTTP_TEMPO_CABECALHOS_MS', flag: 'http-tempo-cabecalhos-ms', default: '10000' },
   httpBodyTimeoutMs: { env: 'HTTP_TEMPO_CORPO_MS', flag: 'http-tempo-corpo-ms', default: '10000' },
   httpIdleTimeoutMs: { env: 'HTTP_TEMPO_OCIOSO_MS', flag: 'http-tempo-ocioso-ms', default: '30000' },
+  httpWriteTimeoutMs: { env: 'HTTP_TEMPO_ESCRITA_MS', flag: 'http-tempo-escrita-ms', default: '30000' },
   httpMaxConnections: { env: 'HTTP_MAX_CONEXOES', flag: 'http-max-conexoes', default: '10000' },
+  httpMaxConnectionsPerSource: { env: 'HTTP_MAX_CONEXOES_POR_ORIGEM', flag: 'http-max-conexoes-por-origem', default: '1000' },
   httpMaxPipelined: { env: 'HTTP_MAX_PIPELINE', flag: 'http-max-pipeline', default: '32' },
   maxMeters: { env: 'MAX_MEDIDORES', flag: 'max-medidores', default: '1000000' },
   readingMinIntervalMs: { env: 'MEDICAO_INTERVALO_MINIMO_MS', flag: 'medicao-intervalo-minimo-ms', default: '100' },
@@ -46,9 +48,9 @@ export const SETTINGS = {
   meterAuthentication: { env: 'AUTENTICACAO_MEDIDORES', flag: 'autenticacao-medidores', default: 'opcional' },
   meterKeysFile: { env: 'CHAVES_MEDIDORES', flag: 'chaves-medidores', default: '' },
   apiAuthentication: { env: 'AUTENTICACAO_API', flag: 'autenticacao-api', default: 'aberta' },
-  apiSecret: { env: 'API_SEGREDO', flag: 'api-segredo', default: '' },
+  apiSecret: { env: 'API_SEGREDO', flag: 'api-segredo', default: '', secret: true },
   apiTokenLifetimeS: { env: 'API_TOKEN_VALIDADE_S', flag: 'api-token-validade-s', default: '3600' },
-  apiAdminToken: { env: 'API_TOKEN_ADMIN', flag: 'api-token-admin', default: '' },
+  apiAdminToken: { env: 'API_TOKEN_ADMIN', flag: 'api-token-admin', default: '', secret: true },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -78,8 +80,12 @@ export interface Config {
   readonly httpBodyTimeoutMs: number;
   /** An idle keep-alive connection is closed after this. */
   readonly httpIdleTimeoutMs: number;
+  /** A client that takes none of the bytes waiting for it for this long is closed, streams included. */
+  readonly httpWriteTimeoutMs: number;
   /** Open connections past which new ones get 503 and are closed. */
   readonly httpMaxConnections: number;
+  /** Open connections from one address past which new ones from it get 503 and are closed. */
+  readonly httpMaxConnectionsPerSource: number;
   /** Requests read ahead of the one being answered on a connection. */
   readonly httpMaxPipelined: number;
   /** Meters of no registered customer the file store keeps in memory; readings of further such new meters are refused. */
@@ -158,7 +164,9 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   httpHeaderTimeoutMs: milliseconds(100),
   httpBodyTimeoutMs: milliseconds(100),
   httpIdleTimeoutMs: milliseconds(100),
+  httpWriteTimeoutMs: milliseconds(100),
   httpMaxConnections: wholeNumber(1, 1_000_000),
+  httpMaxConnectionsPerSource: wholeNumber(1, 1_000_000),
   httpMaxPipelined: wholeNumber(1, 1024),
   maxMeters: wholeNumber(1, 100_000_000),
   readingMinIntervalMs: wholeNumber(0, 86_400_000),
@@ -190,8 +198,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     const result = schemas[name].safeParse(raw.trim());
     if (!result.success) {
       const label = typeof fromFlag === 'string' ? `--${setting.flag}` : setting.env;
-      // A connection string may hold a password: never echo it.
-      const got = name === 'databaseUrl' ? '' : ` (got ${JSON.stringify(raw)})`;
+      // Secrets (keys, tokens, a connection string's password) are never echoed.
+      const got = 'secret' in setting ? '' : ` (got ${JSON.stringify(raw)})`;
       throw new ConfigError(label, `${result.error.issues[0]?.message ?? 'invalid'}${got}`);
     }
     values[name] = result.data;

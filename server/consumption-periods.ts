@@ -31,8 +31,13 @@ export function nextPeriodStart(start: number, unit: PeriodUnit, timeZone: strin
   return next > start ? next : start + HOUR_MS;
 }
 
-/** Period boundaries covering [from, to): starts of every period, then the end of the last. Undefined past `maxPeriods`. */
+/** The longest a period can be in any zone (an hour repeated when clocks go back, a 25-hour day, a 31-day month): a span holds at least span / this many periods. */
+const LONGEST_PERIOD_MS: Readonly<Record<PeriodUnit, number>> = { hora: 2 * HOUR_MS, dia: 26 * HOUR_MS, mes: 32 * 24 * HOUR_MS };
+
+/** Period boundaries covering [from, to): starts of every period, then the end of the last. Undefined past `maxPeriods`, decided before the work when the span alone says so. */
 export function periodBoundaries(from: number, to: number, unit: PeriodUnit, timeZone: string, maxPeriods: number): number[] | undefined {
+  // Certainly too many: refused before any work (a hundred years of hours costs nothing to refuse).
+  if ((to - from) / LONGEST_PERIOD_MS[unit] > maxPeriods + 1) return undefined;
   const boundaries = [periodStart(from, unit, timeZone)];
   let last = boundaries[0] as number;
   while (last < to) {

@@ -41,33 +41,69 @@ export class FleetTracker {
     this.perSecond[slot] = (this.perSecond[slot] as number) + readings;
   }
 
-  /** The fleet now; a meter is silent when nothing of it was stored for more than `silentAfterS` seconds. */
+  /**
+   * The fleet now; a meter is silent when nothing of it was stored for more
+   * than `silentAfterS` seconds. The walk over every meter is made at most
+   * once a second, whatever thresholds clients ask for: each answer is then
+   * a binary search and a filter of the longest-silent list.
+   */
   summary(silentAfterS: number): FleetSummary {
     const now = this.nowSeconds();
-    let silentCount = 0;
-    const listed: Array<{ matricula: string; silencio_s: number }> = [];
-    for (const [matricula, heardAt] of this.lastHeard) {
-      const silence = now - heardAt;
-      if (silence <= silentAfterS) continue;
-      silentCount++;
-      // The map is in first-heard order, not silence order: keep the longest silences seen so far.
-      if (listed.length < SILENT_LISTED) listed.push({ matricula, silencio_s: silence });
-      else if (silence > (listed[listed.length - 1] as { silencio_s: number }).silencio_s) listed[listed.length - 1] = { matricula, silencio_s: silence };
-      else continue;
-      listed.sort((a, b) => b.silencio_s - a.silencio_s);
+    const view = this.view(now);
+    // Meters heard at or before `now - silentAfterS - 1` are silent: those in the buckets before the first later one.
+    const cutoff = now - silentAfterS;
+    let low = 0;
+    let high = view.seconds.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if ((view.seconds[mid] as number) < cutoff) low = mid + 1;
+      else high = mid;
     }
+    const silentCount = low === 0 ? 0 : (view.cumulative[low - 1] as number);
+    const listed = view.longestSilent.filter((entry) => now - entry.heardAt > silentAfterS).map((entry) => ({ matricula: entry.matricula, silencio_s: now - entry.heardAt }));
+    return { medidores_vistos: this.lastHeard.size, medidores_silenciosos: silentCount, leituras_por_segundo: view.rate, silenciosos: listed, silencio_apos_s: silentAfterS };
+  }
+
+  private cached: FleetView | undefined;
+
+  /** The fleet's silences as of `now`, rebuilt at most once a second. */
+  private view(now: number): FleetView {
+    if (this.cached?.now === now) return this.cached;
+    const counts = new Map<number, number>();
+    const longest: Array<{ matricula: string; heardAt: number }> = [];
+    for (const [matricula, heardAt] of this.lastHeard) {
+      counts.set(heardAt, (counts.get(heardAt) ?? 0) + 1);
+      // The map is in first-heard order, not silence order: keep the longest silences seen so far.
+      if (longest.length < SILENT_LISTED) longest.push({ matricula, heardAt });
+      else if (heardAt < (longest[longest.length - 1] as { heardAt: number }).heardAt) longest[longest.length - 1] = { matricula, heardAt };
+      else continue;
+      longest.sort((a, b) => a.heardAt - b.heardAt);
+    }
+    const seconds = [...counts.keys()].sort((a, b) => a - b);
+    const cumulative: number[] = [];
+    let running = 0;
+    for (const second of seconds) cumulative.push((running += counts.get(second) as number));
     // Whole seconds before this one, so a second still filling does not drag the rate down.
     let total = 0;
     for (let i = 0; i < RATE_WINDOW_S; i++) {
       const second = this.secondOf[i] as number;
       if (second < now && second >= now - RATE_WINDOW_S) total += this.perSecond[i] as number;
     }
-    return {
-      medidores_vistos: this.lastHeard.size,
-      medidores_silenciosos: silentCount,
-      leituras_por_segundo: total / RATE_WINDOW_S,
-      silenciosos: listed,
-      silencio_apos_s: silentAfterS,
-    };
+    this.cached = { now, seconds, cumulative, longestSilent: longest, rate: total / RATE_WINDOW_S };
+    this.builds++;
+    return this.cached;
   }
+
+  /** How many times the walk over every meter was made (tests: at most once a second). */
+  builds = 0;
+}
+
+interface FleetView {
+  readonly now: number;
+  /** Distinct last-heard seconds, ascending, and how many meters were last heard at or before each. */
+  readonly seconds: readonly number[];
+  readonly cumulative: readonly number[];
+  /** The meters heard from longest ago, oldest first, at most SILENT_LISTED. */
+  readonly longestSilent: ReadonlyArray<{ readonly matricula: string; readonly heardAt: number }>;
+  readonly rate: number;
 }

@@ -131,12 +131,12 @@ export class LiveEvents {
   /** Called by ingest after a batch is durable: pushes its stored readings to whoever watches their meter. */
   stored(readings: readonly Reading[], result: AppendResult): void {
     if (this.byMatricula.size === 0) return;
-    for (const reading of readings) {
+    for (let i = 0; i < readings.length; i++) {
+      const reading = readings[i] as Reading;
       const watchers = this.byMatricula.get(reading.matricula);
       if (watchers === undefined) continue;
-      const newest = result.newest.get(reading.matricula);
-      // Only what is durable now (a reading the store refused or has not kept is not news).
-      if (newest === undefined || reading.timestamp > newest) continue;
+      // Only what this batch stored (a copy, or a refused reading, is not news).
+      if (result.outcomes[i] !== 'stored') continue;
       let text: string | undefined;
       for (const watcher of watchers) {
         if (reading.timestamp <= watcher.lastSent) continue;

@@ -8,7 +8,7 @@ import type { CredentialStore } from '../database/credential-store.js';
 import type { Customer } from '../database/store.js';
 import { LoginLimits } from './domain/login-limits.js';
 import { hashPassword, verifyPassword } from './domain/password.js';
-import { HttpError } from './http/http-error.js';
+import { HttpError, tooManyRequests } from './http/http-error.js';
 
 /** scrypt computations at once (libuv has 4 threads by default). */
 export const MAX_CONCURRENT_HASHES = 2;
@@ -34,10 +34,6 @@ class Gate {
       else next();
     }
   }
-}
-
-export function tooManyRequests(retryAfterS: number): HttpError {
-  return new HttpError(429, 'muitas_requisicoes', 'Muitas requisições pesadas ao mesmo tempo; tente novamente em instantes.', { headers: [['Retry-After', String(retryAfterS)]] });
 }
 
 export class PasswordChecks {

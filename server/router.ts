@@ -48,7 +48,22 @@ export interface Route {
   /** Literal segments and `{name}` parameters, e.g. `/clientes/{matricula}/senha`. */
   readonly path: string;
   readonly handlers: Readonly<Partial<Record<Method, Handler>>>;
+  /**
+   * What the connection layer must know before dispatching:
+   * `heavy`, an answer that can be large or dear to make (a connection runs
+   * one at a time, alone, and only while its client reads);
+   * `exclusive`, an answer that holds the connection for good (a stream of
+   * events): no later request on it is dispatched.
+   */
+  readonly traits?: RouteTraits;
 }
+
+export interface RouteTraits {
+  readonly heavy?: boolean;
+  readonly exclusive?: boolean;
+}
+
+const NO_TRAITS: RouteTraits = Object.freeze({});
 
 export type Match =
   | { readonly kind: 'handler'; readonly handler: Handler; readonly path: string; readonly params: Readonly<Record<string, string>> }
@@ -105,6 +120,11 @@ export class Router {
     const methods = new Set<string>();
     for (const { allow } of [...this.literal.values(), ...this.parameterised]) for (const method of allow.split(', ')) methods.add(method);
     return [...methods].join(', ');
+  }
+
+  /** The traits of the route a request path (as sent, still percent-encoded) belongs to. */
+  traits(path: string): RouteTraits {
+    return this.literal.get(path)?.route.traits ?? this.find(path)?.entry.route.traits ?? NO_TRAITS;
   }
 
   /** The route path (its pattern) a request path belongs to, whatever the method: for metrics of refused methods. */

@@ -8,7 +8,7 @@
  * readings in memory, so no route ever scans the log.
  */
 import { constants as fsConstants } from 'node:fs';
-import { copyFile, mkdir, open, type FileHandle } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { isRegister, parseRegister } from '../../protocol/decimal.js';
@@ -28,7 +28,7 @@ import {
   type StoreStats,
 } from '../store.js';
 import { CustomerIndex } from './customer-index.js';
-import { appendCustomers, readCustomerFile } from './customers-file.js';
+import { APPEND_FLAGS, appendCustomers, DATA_FILE_MODE, readCustomerFile } from './customers-file.js';
 import { appendPassword, PASSWORDS_FILE, readPasswordFile } from './passwords-file.js';
 import type { CredentialStore } from '../credential-store.js';
 import { lockDirectory, type DirectoryLock } from './lock.js';
@@ -174,36 +174,47 @@ export class FileStore implements Store, CredentialStore {
 
   static async open(options: FileStoreOptions): Promise<FileStore> {
     const { dataDir, logger } = options;
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
     const lock = await lockDirectory(join(dataDir, LOCK_FILE));
     try {
-      const customersPath = join(dataDir, CUSTOMERS_FILE);
-      if (options.seedCustomersFile !== undefined) {
-        try {
-          await copyFile(options.seedCustomersFile, customersPath, fsConstants.COPYFILE_EXCL);
-          await syncDirectory(dataDir);
-          logger.info({ path: customersPath, from: options.seedCustomersFile }, 'seeded customers file');
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        }
-      }
-      await (await open(customersPath, 'a')).close();
-      const customers = new CustomerIndex();
-      for (const customer of await readCustomerFile(customersPath, logger)) {
-        if (!customers.add(customer)) logger.warn({ customer }, 'ignoring customer whose username or matricula repeats an earlier line');
-      }
-
-      const passwordsPath = join(dataDir, PASSWORDS_FILE);
-      const passwords = await readPasswordFile(passwordsPath, logger);
-      const readingsPath = join(dataDir, READINGS_FILE);
-      const handle = await open(readingsPath, fsConstants.O_RDWR | fsConstants.O_CREAT);
-      await syncDirectory(dataDir);
-      const { meters, blocks, summary, size } = await loadIndex(handle, readingsPath, logger);
-      return new FileStore({ meters, blocks, customers, customersPath, passwords, passwordsPath, handle, size, lock, loadSummary: summary, maxMeters: options.maxMeters ?? DEFAULT_MAX_METERS, admission: options.admission ?? OPEN_ADMISSION });
+      return await FileStore.openLocked(options, lock);
     } catch (error) {
       await lock.release();
-      throw error;
+      if (error instanceof StoreError) throw error;
+      // Any unreadable data file (permissions, a directory in its place, a symlink, a line too long): one line, not a stack trace.
+      throw new StoreError('CORRUPT', `cannot read ${dataDir}: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  private static async openLocked(options: FileStoreOptions, lock: DirectoryLock): Promise<FileStore> {
+    const { dataDir, logger } = options;
+    const customersPath = join(dataDir, CUSTOMERS_FILE);
+    if (options.seedCustomersFile !== undefined) {
+      try {
+        await copyFile(options.seedCustomersFile, customersPath, fsConstants.COPYFILE_EXCL);
+        await chmod(customersPath, DATA_FILE_MODE);
+        await syncDirectory(dataDir);
+        logger.info({ path: customersPath, from: options.seedCustomersFile }, 'seeded customers file');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+    const customersHandle = await open(customersPath, APPEND_FLAGS, DATA_FILE_MODE);
+    await customersHandle.chmod(DATA_FILE_MODE);
+    await customersHandle.close();
+    const customers = new CustomerIndex();
+    for (const customer of await readCustomerFile(customersPath, logger)) {
+      if (!customers.add(customer)) logger.warn({ customer }, 'ignoring customer whose username or matricula repeats an earlier line');
+    }
+
+    const passwordsPath = join(dataDir, PASSWORDS_FILE);
+    const passwords = await readPasswordFile(passwordsPath, logger);
+    const readingsPath = join(dataDir, READINGS_FILE);
+    const handle = await open(readingsPath, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW, DATA_FILE_MODE);
+    await handle.chmod(DATA_FILE_MODE);
+    await syncDirectory(dataDir);
+    const { meters, blocks, summary, size } = await loadIndex(handle, readingsPath, logger);
+    return new FileStore({ meters, blocks, customers, customersPath, passwords, passwordsPath, handle, size, lock, loadSummary: summary, maxMeters: options.maxMeters ?? DEFAULT_MAX_METERS, admission: options.admission ?? OPEN_ADMISSION });
   }
 
   async append(readings: readonly Reading[]): Promise<AppendResult> {
@@ -289,20 +300,34 @@ export class FileStore implements Store, CredentialStore {
       this.assertOpen();
       const block = blocks[b] as { offset: number; length: number };
       const text = await readBlock(this.handle, block.offset, block.length);
+      const found: Reading[] = [];
       for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) {
         const start = text.lastIndexOf('\n', at) + 1;
         const end = text.indexOf('\n', at);
         const reading = parseLogLine(text.slice(start, end));
-        if (reading !== undefined && reading.timestamp >= from && reading.timestamp < to) held.push(reading);
+        if (reading !== undefined && reading.timestamp >= from && reading.timestamp < to) found.push(reading);
       }
+      if (found.length === 0 && held.length === 0) continue;
       const limit = horizon[b + 1] as number;
-      if (held.length === 0) continue;
+      // A meter's lines are in timestamp order in the log but for late readings: reversed, newest first.
+      found.reverse();
+      let ordered = true;
+      for (let i = 1; i < found.length && ordered; i++) ordered = (found[i - 1] as Reading).timestamp > (found[i] as Reading).timestamp;
+      const oldestFound = found[found.length - 1];
+      if (held.length === 0 && ordered && oldestFound !== undefined && oldestFound.timestamp > limit && (found[0] as Reading).timestamp < previous) {
+        // The usual case: nothing held back, nothing late: the block's readings go out as they are.
+        previous = oldestFound.timestamp;
+        yield found;
+        continue;
+      }
+      for (const reading of found) held.push(reading);
       held.sort((a, c) => c.timestamp - a.timestamp);
       let ready = 0;
       while (ready < held.length && (held[ready] as Reading).timestamp > limit) ready++;
       if (ready === 0) continue;
       const batch: Reading[] = [];
-      for (const reading of held.slice(0, ready)) {
+      for (let i = 0; i < ready; i++) {
+        const reading = held[i] as Reading;
         // A hand-merged log may repeat a line: one reading per instant.
         if (reading.timestamp !== previous) batch.push(reading);
         previous = reading.timestamp;

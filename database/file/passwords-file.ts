@@ -4,9 +4,11 @@
  * apart from `clientes.txt`, which stays in the original system's format.
  * Created readable by its owner only.
  */
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { isMatricula } from '../../protocol/meter-protocol.js';
+import { APPEND_FLAGS, DATA_FILE_MODE } from './customers-file.js';
+import { readTextLines } from './text-lines.js';
 
 export const PASSWORDS_FILE = 'senhas.txt';
 /** No hash this project writes is longer; a longer line is not one of ours. */
@@ -14,15 +16,9 @@ const MAX_HASH_LENGTH = 256;
 
 export async function readPasswordFile(path: string, logger: Logger): Promise<Map<string, string>> {
   const hashes = new Map<string, string>();
-  let text: string;
-  try {
-    text = await readFile(path, 'latin1');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return hashes;
-    throw error;
-  }
-  let bad = 0;
-  for (const line of text.split('\n')) {
+  const { lines, overlong } = await readTextLines(path, MAX_HASH_LENGTH + 32, 'latin1');
+  let bad = overlong.length;
+  for (const { text: line } of lines) {
     if (line === '') continue;
     const separator = line.indexOf(';');
     const matricula = line.slice(0, separator);
@@ -35,7 +31,7 @@ export async function readPasswordFile(path: string, logger: Logger): Promise<Ma
 }
 
 export async function appendPassword(path: string, matricula: string, hash: string): Promise<void> {
-  const handle = await open(path, 'a', 0o600);
+  const handle = await open(path, APPEND_FLAGS, DATA_FILE_MODE);
   try {
     await handle.writeFile(`${matricula};${hash}\n`, 'latin1');
     await handle.datasync();

@@ -29,7 +29,17 @@ export interface ConnectionLimits {
   readonly bodyTimeoutMs: number;
   /** Time an idle keep-alive connection is kept open (ms). */
   readonly idleTimeoutMs: number;
+  /** A client that takes none of the bytes waiting for it for this long (ms) is cut, streams included. */
+  readonly writeTimeoutMs: number;
 }
+
+/**
+ * Answer bytes a connection may hold for a client that is not reading them
+ * (in its socket's buffer, or finished and waiting their turn) before it
+ * stops reading and dispatching requests. With heavy requests run one at a
+ * time, a connection holds at most this plus one heavy answer.
+ */
+export const MAX_BUFFERED_ANSWER_BYTES = 256 * 1024;
 
 export interface ConnectionContext {
   readonly responder: Responder;
@@ -107,18 +117,30 @@ export class HttpConnection {
   /** Aborts the body being streamed, if any: the client left or the server is stopping. */
   private streaming: AbortController | undefined;
   private drainWaiters: Array<() => void> = [];
+  /** A request read but not dispatched yet: it waits for the client to read, or for a heavy one to finish. */
+  private held: Request | undefined;
+  /** Requests dispatched whose route has not answered yet, and how many of those are heavy. */
+  private unanswered = 0;
+  private unansweredHeavy = 0;
+  /** When the client last took bytes (or had none waiting), and how many were waiting then. */
+  private writeProgressAt: number;
+  private lastWritableLength = 0;
 
   constructor(socket: Socket, context: ConnectionContext) {
     this.socket = socket;
     this.context = context;
     this.parser = new RequestParser(context.limits.parser);
     this.lastActivityAt = context.now();
+    this.writeProgressAt = this.lastActivityAt;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => {
+      this.writeProgressAt = this.context.now();
       this.waitingForDrain = false;
       this.wakeDrainWaiters();
-      this.updateFlow();
+      // The client read: a request held back for it may go now.
+      if (this.held !== undefined) this.pump();
+      else this.updateFlow();
     });
     socket.on('close', () => {
       this.ended = true;
@@ -132,9 +154,21 @@ export class HttpConnection {
     socket.on('error', (error) => context.logger.debug({ err: error }, 'connection error'));
   }
 
-  /** Called about once a second: enforces the header, body and idle timeouts. */
+  /** Called about once a second: enforces the header, body, write and idle timeouts. */
   checkTimeouts(now: number): void {
     if (this.ended) return;
+    const waiting = this.socket.writableLength;
+    if (waiting === 0 || waiting < this.lastWritableLength) this.writeProgressAt = now;
+    this.lastWritableLength = waiting;
+    if (now - this.writeProgressAt > this.context.limits.writeTimeoutMs) {
+      // It reads nothing: nothing more can be said to it, and what waits for it is dropped.
+      this.context.logger.debug({ waitingBytes: waiting }, 'client read nothing for too long; closing');
+      this.ended = true;
+      this.streaming?.abort();
+      this.queue.length = 0;
+      this.socket.destroy();
+      return;
+    }
     const { headerTimeoutMs, bodyTimeoutMs } = this.context.limits;
     if (this.arriving !== undefined && now - this.arrivingSince > (this.arriving === 'head' ? headerTimeoutMs : bodyTimeoutMs)) {
       const message = this.arriving === 'head' ? 'Os cabeçalhos da requisição não chegaram completos a tempo.' : 'O corpo da requisição não chegou completo a tempo.';
@@ -160,8 +194,34 @@ export class HttpConnection {
     this.pump();
   }
 
+  /** Answer bytes waiting for the client in this process: in the socket's buffer, and finished answers waiting their turn. */
+  bufferedBytes(): number {
+    let bytes = this.socket.writableLength;
+    for (const slot of this.queue) if (slot.text !== undefined) bytes += slot.text.length;
+    return bytes;
+  }
+
+  /**
+   * Whether a request may be dispatched now: only while the client reads
+   * what it is sent (MAX_BUFFERED_ANSWER_BYTES), and a heavy request only
+   * when nothing else of the connection is being worked on, and nothing
+   * heavy is: a client that pipelines heavy requests and reads nothing holds
+   * one heavy answer, not thirty-two.
+   */
+  private mayDispatch(request: Request): boolean {
+    if (this.bufferedBytes() >= MAX_BUFFERED_ANSWER_BYTES) return false;
+    if (this.unansweredHeavy > 0) return false;
+    return !this.context.responder.traits(request).heavy || this.unanswered === 0;
+  }
+
   /** Pulls complete requests from the parser while the pipeline has room. */
   private pump(): void {
+    if (this.held !== undefined) {
+      if (!this.mayDispatch(this.held)) return this.updateFlow();
+      const request = this.held;
+      this.held = undefined;
+      this.dispatch(request);
+    }
     while (!this.stopReading && this.queue.length < this.context.limits.maxPipelined) {
       const step = this.parser.next();
       if (step.kind === 'incomplete') {
@@ -179,6 +239,10 @@ export class HttpConnection {
         this.fail(step.error);
         break;
       }
+      if (!this.mayDispatch(step.request)) {
+        this.held = step.request;
+        break;
+      }
       this.dispatch(step.request);
     }
     this.updateFlow();
@@ -191,16 +255,25 @@ export class HttpConnection {
 
   private dispatch(request: Request): void {
     const { head } = request;
+    const traits = this.context.responder.traits(request);
     const close = !head.keepAlive;
-    if (close) this.stopReading = true;
+    // An endless stream holds the connection: nothing after it is read, let alone dispatched
+    // (a HEAD or OPTIONS of it is no stream).
+    const exclusive = traits.exclusive === true && head.method === 'GET';
+    if (close || exclusive) this.stopReading = true;
     const slot: Slot = { text: undefined, close };
     this.queue.push(slot);
+    const heavy = traits.heavy === true;
+    this.unanswered++;
+    if (heavy) this.unansweredHeavy++;
     const connectionHeader: ReadonlyArray<readonly [string, string]> = close
       ? [['Connection', 'close']]
       : head.httpMinor === 0
         ? [['Connection', 'keep-alive']]
         : [];
     void this.context.responder.respond(request, this.socket.remoteAddress ?? '').then((parts) => {
+      this.unanswered--;
+      if (heavy) this.unansweredHeavy--;
       if (parts.stream !== undefined) {
         // HTTP/1.0 has no chunked coding: the body ends when the connection closes.
         const framing: StreamFraming = head.httpMinor === 0 ? 'close' : 'chunked';
@@ -212,10 +285,15 @@ export class HttpConnection {
         slot.text = serializeStreamHead({ ...parts, headers }, this.context.date(), framing);
         if (head.method !== 'HEAD') slot.stream = { produce: parts.stream, framing };
       } else {
-        const response: ResponseParts = connectionHeader.length === 0 ? parts : { ...parts, headers: [...parts.headers, ...connectionHeader] };
+        // The stream was refused (an error): nothing more is read on this connection, so it closes after the answer.
+        if (exclusive && !close) slot.close = true;
+        const closing: ReadonlyArray<readonly [string, string]> = exclusive && !close ? [['Connection', 'close']] : connectionHeader;
+        const response: ResponseParts = closing.length === 0 ? parts : { ...parts, headers: [...parts.headers, ...closing] };
         slot.text = serializeResponse(response, this.context.date(), head.method === 'HEAD');
       }
       this.scheduleFlush();
+      // An answer in hand may let a held request go.
+      if (this.held !== undefined) this.pump();
     });
   }
 
@@ -268,6 +346,8 @@ export class HttpConnection {
     }
     this.updateFlow();
     this.endIfDone();
+    // The kernel may have taken everything at once (no 'drain' will come): a held request can go now.
+    if (this.held !== undefined && !this.waitingForDrain) this.pump();
   }
 
   /**
@@ -314,7 +394,7 @@ export class HttpConnection {
 
   private updateFlow(): void {
     if (this.ended) return;
-    const shouldPause = this.waitingForDrain || this.queue.length >= this.context.limits.maxPipelined;
+    const shouldPause = this.waitingForDrain || this.held !== undefined || this.queue.length >= this.context.limits.maxPipelined;
     if (shouldPause && !this.paused) {
       this.paused = true;
       this.socket.pause();

@@ -30,6 +30,11 @@ export class HttpError extends Error {
   }
 }
 
+/** 429 `muitas_requisicoes`: too much heavy work asked at once (by one address, or of the password checks). */
+export function tooManyRequests(retryAfterS: number): HttpError {
+  return new HttpError(429, 'muitas_requisicoes', 'Muitas requisições pesadas ao mesmo tempo; tente novamente em instantes.', { headers: [['Retry-After', String(retryAfterS)]] });
+}
+
 /** Wire codes for the statuses a request parse error can produce. */
 const PARSE_ERROR_CODES: Readonly<Record<number, string>> = {
   400: 'requisicao_invalida',

@@ -15,6 +15,8 @@ import type { Responder } from './responder.js';
 export interface HttpLimits extends ConnectionLimits {
   /** Open connections past which a new one is answered 503 and closed. */
   readonly maxConnections: number;
+  /** Open connections from one address past which a new one from it is answered 503 and closed. */
+  readonly maxConnectionsPerSource: number;
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
@@ -23,7 +25,9 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   headerTimeoutMs: 10_000,
   bodyTimeoutMs: 10_000,
   idleTimeoutMs: 30_000,
+  writeTimeoutMs: 30_000,
   maxConnections: 10_000,
+  maxConnectionsPerSource: 1000,
 };
 /** How often timeouts are checked and the Date header refreshed. */
 const TICK_MS = 1000;
@@ -33,6 +37,9 @@ const SHUTDOWN_GRACE_MS = 5000;
 const REFUSED_LINGER_MS = 2000;
 /** What a connection past the limit gets before it is closed: a client can tell "busy" from "down". */
 const BUSY_ERROR = new HttpError(503, 'servidor_ocupado', 'O servidor atingiu o limite de conexões abertas; tente de novo em instantes.', {
+  headers: [['Retry-After', '1']],
+});
+const SOURCE_BUSY_ERROR = new HttpError(503, 'servidor_ocupado', 'Este endereço atingiu o limite de conexões abertas; feche alguma e tente de novo.', {
   headers: [['Retry-After', '1']],
 });
 
@@ -45,6 +52,8 @@ export interface HttpServerOptions {
 export class HttpServer {
   private readonly server: Server;
   private readonly connections = new Map<Socket, HttpConnection>();
+  /** Open connections per remote address (HTTP_MAX_CONEXOES_POR_ORIGEM): one address cannot take every slot. */
+  private readonly perSource = new Map<string, number>();
   /** Connections answered 503 because the server was at its connection limit. */
   refusedConnections = 0;
   private readonly ticker: NodeJS.Timeout;
@@ -63,16 +72,24 @@ export class HttpServer {
     };
     const refusedWarning = new ThrottledWarning(options.logger, 'connection limit reached: new connections answered 503');
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-      if (this.connections.size >= limits.maxConnections) {
+      const source = socket.remoteAddress ?? '';
+      const fromSource = this.perSource.get(source) ?? 0;
+      if (this.connections.size >= limits.maxConnections || fromSource >= limits.maxConnectionsPerSource) {
         this.refusedConnections++;
-        refusedWarning.warn({ openConnections: this.connections.size, refusedTotal: this.refusedConnections });
+        refusedWarning.warn({ openConnections: this.connections.size, fromSource, refusedTotal: this.refusedConnections });
         socket.on('error', () => {});
-        socket.end(closingAnswer(options.responder, BUSY_ERROR, this.dateHeader));
+        socket.end(closingAnswer(options.responder, fromSource >= limits.maxConnectionsPerSource ? SOURCE_BUSY_ERROR : BUSY_ERROR, this.dateHeader));
         setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
         return;
       }
+      this.perSource.set(source, fromSource + 1);
       this.connections.set(socket, new HttpConnection(socket, context));
-      socket.once('close', () => this.connections.delete(socket));
+      socket.once('close', () => {
+        this.connections.delete(socket);
+        const left = (this.perSource.get(source) ?? 1) - 1;
+        if (left === 0) this.perSource.delete(source);
+        else this.perSource.set(source, left);
+      });
     });
     this.ticker = setInterval(() => {
       const now = Date.now();
@@ -86,6 +103,13 @@ export class HttpServer {
     this.server.listen(port, host);
     await once(this.server, 'listening');
     return this.server.address() as AddressInfo;
+  }
+
+  /** Answer bytes held in this process for clients that have not taken them yet (what non-reading clients cost). */
+  bufferedAnswerBytes(): number {
+    let bytes = 0;
+    for (const connection of this.connections.values()) bytes += connection.bufferedBytes();
+    return bytes;
   }
 
   get openConnections(): number {

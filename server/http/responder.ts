@@ -6,9 +6,9 @@ import type { Logger } from 'pino';
 import type { Request } from '../../protocol/http/request-parser.js';
 import type { HeaderList, ResponseParts } from '../../protocol/http/response.js';
 import { stringifyJson } from '../../protocol/json.js';
-import type { Answer, Router } from '../router.js';
+import type { Answer, Router, RouteTraits } from '../router.js';
 import type { HttpMetrics } from '../metrics.js';
-import { errorAnswer, HttpError } from './http-error.js';
+import { errorAnswer, HttpError, tooManyRequests } from './http-error.js';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const NO_STORE = ['Cache-Control', 'no-store'] as const;
@@ -24,6 +24,9 @@ export interface ResponderOptions {
   readonly metrics?: HttpMetrics | undefined;
 }
 
+/** Heavy requests (RouteTraits) one address may have running at once, over all its connections; past it 429 `muitas_requisicoes`. */
+export const MAX_HEAVY_PER_SOURCE = 4;
+
 /** The route label of requests for paths no route serves (a fixed label: paths are unbounded). */
 export const UNKNOWN_ROUTE = '(desconhecida)';
 /** The route label of requests refused before routing (malformed, too slow, too many connections). */
@@ -34,6 +37,8 @@ export class Responder {
   private readonly logger: Logger;
   private readonly corsHeaders: HeaderList;
   private readonly metrics: HttpMetrics | undefined;
+  /** Heavy requests running now, per source address. */
+  private readonly heavyRunning = new Map<string, number>();
 
   constructor(options: ResponderOptions) {
     this.router = options.router;
@@ -53,6 +58,11 @@ export class Responder {
     }
     this.metrics?.record(routed.label, parts.status, (performance.now() - startedAt) / 1000);
     return parts;
+  }
+
+  /** What the connection must know of a request before dispatching it (router.ts, RouteTraits). */
+  traits(request: Request): RouteTraits {
+    return this.router.traits(request.head.path);
   }
 
   /** The answer to an error outside any route: a request that could not be read, or a connection refused. */
@@ -83,9 +93,26 @@ export class Responder {
         });
       case 'options':
         return this.options(match.allow);
-      case 'handler':
+      case 'handler': {
         routed.label = match.path;
-        return match.handler({ request, query: new URLSearchParams(request.head.query), params: match.params, remoteAddress });
+        const input = { request, query: new URLSearchParams(request.head.query), params: match.params, remoteAddress };
+        if (this.router.traits(request.head.path).heavy !== true) return match.handler(input);
+        return this.runHeavy(remoteAddress, () => match.handler(input));
+      }
+    }
+  }
+
+  /** Runs a heavy request unless its source already runs MAX_HEAVY_PER_SOURCE of them (then 429). */
+  private async runHeavy(source: string, work: () => Promise<Answer>): Promise<Answer> {
+    const running = this.heavyRunning.get(source) ?? 0;
+    if (running >= MAX_HEAVY_PER_SOURCE) throw tooManyRequests(1);
+    this.heavyRunning.set(source, running + 1);
+    try {
+      return await work();
+    } finally {
+      const left = (this.heavyRunning.get(source) ?? 1) - 1;
+      if (left === 0) this.heavyRunning.delete(source);
+      else this.heavyRunning.set(source, left);
     }
   }
 

@@ -71,7 +71,7 @@ export function clientesRoute(store: Store, access: ApiAccess, passwords: Passwo
       headers: [['Location', `/clientes?matricula=${customer.matricula}`]],
     };
   };
-  return { path: '/clientes', handlers: { GET: list, POST: register } };
+  return { path: '/clientes', handlers: { GET: list, POST: register }, traits: { heavy: true } };
 }
 
 /**
@@ -97,5 +97,5 @@ export function senhaRoute(store: Store, access: ApiAccess, passwords: PasswordC
     if (!(await passwords.set(matricula.data, fields.senha))) throw new HttpError(404, 'usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
     return { status: 200, body: { matricula: matricula.data, senha_definida: true } };
   };
-  return { path: '/clientes/{matricula}/senha', handlers: { POST: change } };
+  return { path: '/clientes/{matricula}/senha', handlers: { POST: change }, traits: { heavy: true } };
 }

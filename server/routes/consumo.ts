@@ -2,6 +2,7 @@
  * `GET /consumo`: a meter's consumption per hour, day or month of a time
  * zone, from register differences; periods without readings are gaps.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
@@ -33,7 +34,12 @@ export function consumoRoute(store: Store, defaultTimeZone: string, access: ApiA
     const boundaries = periodBoundaries(from, to, unit, timeZone, MAX_PERIODS);
     if (boundaries === undefined) throw invalidField('inicio', `o intervalo passa de ${MAX_PERIODS} períodos; encurte-o ou agrupe por período maior`);
     const accumulator = new PeriodAccumulator(boundaries, periodStart((boundaries[0] as number) - 1, unit, timeZone));
-    for await (const batch of store.history({ matricula: fields.matricula, ...accumulator.range })) accumulator.add(batch);
+    // Between pieces of work the event loop runs: datagrams and other requests are never held behind this one.
+    await yieldToEventLoop();
+    for await (const batch of store.history({ matricula: fields.matricula, ...accumulator.range })) {
+      accumulator.add(batch);
+      await yieldToEventLoop();
+    }
     const periods = accumulator.periods();
     let total = 0n;
     for (const period of periods) total += period.consumption ?? 0n;
@@ -57,5 +63,5 @@ export function consumoRoute(store: Store, defaultTimeZone: string, access: ApiA
       },
     };
   });
-  return { path: '/consumo', handlers: { GET: handler } };
+  return { path: '/consumo', handlers: { GET: handler }, traits: { heavy: true } };
 }

@@ -52,7 +52,7 @@ export function eventosRoute(store: Store, live: LiveEvents, access: ApiAccess):
       stream: (signal) => events(live, subscriber, signal),
     };
   };
-  return { path: '/eventos', handlers: { GET: handler } };
+  return { path: '/eventos', handlers: { GET: handler }, traits: { exclusive: true } };
 }
 
 async function* events(live: LiveEvents, subscriber: Subscriber, signal: AbortSignal): AsyncGenerator<string> {

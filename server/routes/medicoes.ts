@@ -105,7 +105,7 @@ export function medicoesRoute(store: Store, defaultTimeZone: string, access: Api
       },
     };
   });
-  return { path: '/medicoes', handlers: { GET: handler } };
+  return { path: '/medicoes', handlers: { GET: handler }, traits: { heavy: true } };
 }
 
 async function* csvRows(first: IteratorResult<Reading[]>, batches: AsyncIterator<Reading[]>, limit: number, signal: AbortSignal): AsyncGenerator<string> {

@@ -48,6 +48,7 @@ export function renderMetrics(http: HttpMetrics, httpServer: HttpServer, ingest:
   out.family('consumo_lote_leituras', 'histogram', 'Readings per store call (group commit).').histogram('consumo_lote_leituras', ingest.batchSizes);
   out.family('consumo_commit_segundos', 'histogram', 'Time for a batch of readings to become durable.').histogram('consumo_commit_segundos', ingest.commitSeconds);
   out.family('consumo_http_conexoes_abertas', 'gauge', 'Open HTTP connections.').sample('consumo_http_conexoes_abertas', httpServer.openConnections);
+  out.family('consumo_http_bytes_aguardando_clientes', 'gauge', 'Answer bytes held for clients that have not read them yet.').sample('consumo_http_bytes_aguardando_clientes', httpServer.bufferedAnswerBytes());
   counter('consumo_http_conexoes_recusadas_total', 'Connections answered 503 at HTTP_MAX_CONEXOES.', httpServer.refusedConnections);
   out.family('consumo_sse_clientes', 'gauge', 'Clients connected to /eventos.').sample('consumo_sse_clientes', live.clients);
   counter('consumo_sse_clientes_descartados_total', 'Clients of /eventos dropped for falling too far behind.', live.dropped);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { instantArbitrary, MAX_INSTANT } from './arbitraries.js';
-import { formatIsoTimestamp, formatLegacyTimestamp, isValidTimeZone, parseIsoTimestamp, parseLegacyTimestamp, parseQueryTimestamp } from '../../protocol/timestamp.js';
+import { formatIsoTimestamp, formatLegacyTimestamp, isValidTimeZone, parseIsoTimestamp, parseLegacyTimestamp, parseQueryTimestamp, zoneOffset } from '../../protocol/timestamp.js';
 
 const MAX = MAX_INSTANT;
 
@@ -122,4 +122,25 @@ t.test('query timestamps: dates, wall clocks in a zone, Z and offsets', async ()
       if (parsed !== undefined) t.equal(parsed, millis);
     }),
   );
+});
+
+t.test('the cached zone offset agrees with Intl at every instant, across daylight-saving changes', async (t) => {
+  const zones = ['America/Sao_Paulo', 'Europe/London', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata', 'Pacific/Chatham', 'UTC'];
+  const intl = (millis: number, timeZone: string): number => {
+    const parts: Record<string, number> = Object.fromEntries(
+      new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+        .formatToParts(new Date(millis))
+        .filter((part) => part.type !== 'literal')
+        .map((part) => [part.type, Number(part.value)]),
+    );
+    return Date.UTC(parts.year ?? 0, (parts.month ?? 1) - 1, parts.day ?? 1, parts.hour ?? 0, parts.minute ?? 0, parts.second ?? 0) - (millis - (((millis % 1000) + 1000) % 1000));
+  };
+  fc.assert(
+    fc.property(fc.constantFrom(...zones), fc.integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2040, 0, 1) }), (zone, millis) => {
+      t.equal(zoneOffset(millis, zone), intl(millis, zone));
+    }),
+    { numRuns: 3000 },
+  );
+  // Around the 2018 São Paulo change (2018-11-04 00:00 local, 03:00 UTC), second by second.
+  for (let millis = Date.UTC(2018, 10, 4, 2, 59, 0); millis < Date.UTC(2018, 10, 4, 3, 1, 0); millis += 500) t.equal(zoneOffset(millis, 'America/Sao_Paulo'), intl(millis, 'America/Sao_Paulo'));
 });

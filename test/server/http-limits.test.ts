@@ -14,7 +14,7 @@ import { connectRaw, exchange, parseResponses, request, silentLogger } from '../
 const router = new Router([
   { path: '/eco', handlers: { GET: async () => ({ status: 200, body: { ok: true } }), POST: async ({ request }) => ({ status: 200, body: { bytes: request.body.length } }) } },
 ]);
-const LIMITS: HttpLimits = { parser: DEFAULT_PARSER_LIMITS, maxPipelined: 4, headerTimeoutMs: 1500, bodyTimeoutMs: 3000, idleTimeoutMs: 2500, maxConnections: 10_000 };
+const LIMITS: HttpLimits = { parser: DEFAULT_PARSER_LIMITS, maxPipelined: 4, headerTimeoutMs: 1500, bodyTimeoutMs: 3000, idleTimeoutMs: 2500, writeTimeoutMs: 30_000, maxConnections: 10_000, maxConnectionsPerSource: 10_000 };
 
 async function startHttp(t: Test, limits: Partial<HttpLimits> = {}): Promise<{ server: HttpServer; port: number }> {
   const server = new HttpServer({ responder: new Responder({ router, logger: silentLogger, corsOrigin: '*' }), logger: silentLogger, limits: { ...LIMITS, ...limits } });
