@@ -228,9 +228,11 @@ export function zoneOffset(millis: number, timeZone: string): number {
 
 /**
  * The instant at which the wall clock of `timeZone` shows `wall` (a wall
- * clock written as if it were UTC milliseconds). A wall clock that a
- * daylight-saving change skips or repeats resolves to the earlier of its
- * two possible instants.
+ * clock written as if it were UTC milliseconds). A wall clock repeated when
+ * clocks go back resolves to the earlier of its two instants; one skipped
+ * when they go forward, to the instant after the gap (where the skipped
+ * time would have been: a day that starts at a skipped midnight starts when
+ * the clocks jump).
  */
 export function wallClockInstant(wall: number, timeZone: string): number {
   // Two candidate offsets: the one in force a day before and a day after.
@@ -240,7 +242,8 @@ export function wallClockInstant(wall: number, timeZone: string): number {
   for (const instant of candidates) {
     if (instant + zoneOffset(instant, timeZone) === wall) return instant;
   }
-  return candidates[0] as number;
+  // Skipped: the earlier candidate lies before the gap, the later one after it.
+  return candidates[1] as number;
 }
 
 /** Parses the original system's `dd-mm-yyyy HH:MM:SS`, a wall-clock time in `timeZone` (see wallClockInstant). */

@@ -34,18 +34,35 @@ export function nextPeriodStart(start: number, unit: PeriodUnit, timeZone: strin
 /** The longest a period can be in any zone (an hour repeated when clocks go back, a 25-hour day, a 31-day month): a span holds at least span / this many periods. */
 const LONGEST_PERIOD_MS: Readonly<Record<PeriodUnit, number>> = { hora: 2 * HOUR_MS, dia: 26 * HOUR_MS, mes: 32 * 24 * HOUR_MS };
 
-/** Period boundaries covering [from, to): starts of every period, then the end of the last. Undefined past `maxPeriods`, decided before the work when the span alone says so. */
-export function periodBoundaries(from: number, to: number, unit: PeriodUnit, timeZone: string, maxPeriods: number): number[] | undefined {
-  // Certainly too many: refused before any work (a hundred years of hours costs nothing to refuse).
-  if ((to - from) / LONGEST_PERIOD_MS[unit] > maxPeriods + 1) return undefined;
-  const boundaries = [periodStart(from, unit, timeZone)];
-  let last = boundaries[0] as number;
-  while (last < to) {
-    if (boundaries.length > maxPeriods) return undefined;
+/**
+ * Period boundaries covering [from, to), one at a time: starts of every
+ * period, then the end of the last (at least one period). Callers that must
+ * not hold the event loop take them in slices.
+ */
+export function* boundariesOf(from: number, to: number, unit: PeriodUnit, timeZone: string): Generator<number> {
+  let last = periodStart(from, unit, timeZone);
+  yield last;
+  let count = 1;
+  while (last < to || count === 1) {
     last = nextPeriodStart(last, unit, timeZone);
-    boundaries.push(last);
+    yield last;
+    count++;
   }
-  if (boundaries.length === 1) boundaries.push(nextPeriodStart(last, unit, timeZone));
+}
+
+/** Whether [from, to) certainly holds more than `maxPeriods` periods: decided before any work (a hundred years of hours costs nothing to refuse). */
+export function certainlyTooManyPeriods(from: number, to: number, unit: PeriodUnit, maxPeriods: number): boolean {
+  return (to - from) / LONGEST_PERIOD_MS[unit] > maxPeriods + 1;
+}
+
+/** Period boundaries covering [from, to): starts of every period, then the end of the last. Undefined past `maxPeriods`. */
+export function periodBoundaries(from: number, to: number, unit: PeriodUnit, timeZone: string, maxPeriods: number): number[] | undefined {
+  if (certainlyTooManyPeriods(from, to, unit, maxPeriods)) return undefined;
+  const boundaries: number[] = [];
+  for (const boundary of boundariesOf(from, to, unit, timeZone)) {
+    boundaries.push(boundary);
+    if (boundaries.length > maxPeriods + 1) return undefined;
+  }
   return boundaries;
 }
 

@@ -8,37 +8,17 @@ import type { CredentialStore } from '../database/credential-store.js';
 import type { Customer } from '../database/store.js';
 import { LoginLimits } from './domain/login-limits.js';
 import { hashPassword, verifyPassword } from './domain/password.js';
-import { HttpError, tooManyRequests } from './http/http-error.js';
+import { HttpError } from './http/http-error.js';
+import { WorkGate } from './work-gate.js';
 
 /** scrypt computations at once (libuv has 4 threads by default). */
 export const MAX_CONCURRENT_HASHES = 2;
 /** Password checks waiting for the gate past which new ones get 429. */
 export const MAX_WAITING_HASHES = 64;
 
-class Gate {
-  private running = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= MAX_CONCURRENT_HASHES) {
-      if (this.waiting.length >= MAX_WAITING_HASHES) throw tooManyRequests(1);
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else {
-      this.running++;
-    }
-    try {
-      return await work();
-    } finally {
-      const next = this.waiting.shift();
-      if (next === undefined) this.running--;
-      else next();
-    }
-  }
-}
-
 export class PasswordChecks {
   private readonly limits = new LoginLimits();
-  private readonly gate = new Gate();
+  private readonly gate = new WorkGate(MAX_CONCURRENT_HASHES, MAX_WAITING_HASHES);
   private readonly credentials: CredentialStore;
   private readonly now: () => number;
 

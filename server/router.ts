@@ -40,6 +40,8 @@ export interface RouteInput {
   readonly params: Readonly<Record<string, string>>;
   /** The client's address (per-source limits). */
   readonly remoteAddress: string;
+  /** Aborted when the client has left: long work should stop (ClientGoneError). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export type Handler = (input: RouteInput) => Promise<Answer>;

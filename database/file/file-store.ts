@@ -10,6 +10,7 @@
 import { constants as fsConstants } from 'node:fs';
 import { chmod, copyFile, mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { isRegister, parseRegister } from '../../protocol/decimal.js';
 import { isMatricula, type Reading } from '../../protocol/meter-protocol.js';
@@ -301,11 +302,14 @@ export class FileStore implements Store, CredentialStore {
       const block = blocks[b] as { offset: number; length: number };
       const text = await readBlock(this.handle, block.offset, block.length);
       const found: Reading[] = [];
+      let scanned = 0;
       for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) {
         const start = text.lastIndexOf('\n', at) + 1;
         const end = text.indexOf('\n', at);
         const reading = parseLogLine(text.slice(start, end));
         if (reading !== undefined && reading.timestamp >= from && reading.timestamp < to) found.push(reading);
+        // A block can hold ~20,000 lines of one meter: let the event loop run (ingest, other requests) between slices.
+        if (++scanned % HISTORY_SLICE_LINES === 0) await yieldToEventLoop();
       }
       if (found.length === 0 && held.length === 0) continue;
       const limit = horizon[b + 1] as number;
@@ -402,6 +406,9 @@ export class FileStore implements Store, CredentialStore {
     return meterState(this.meters, matricula);
   }
 }
+
+/** Lines of one meter parsed from a block between two turns of the event loop. */
+const HISTORY_SLICE_LINES = 2000;
 
 /** Skipped lines reported one by one at start-up before only a count is logged. */
 const MAX_SKIPPED_LINES_LOGGED = 10;

@@ -117,6 +117,8 @@ export class HttpConnection {
   /** Aborts the body being streamed, if any: the client left or the server is stopping. */
   private streaming: AbortController | undefined;
   private drainWaiters: Array<() => void> = [];
+  /** Aborted when the socket closes: routes stop long work for a client that left. */
+  private readonly gone = new AbortController();
   /** A request read but not dispatched yet: it waits for the client to read, or for a heavy one to finish. */
   private held: Request | undefined;
   /** Requests dispatched whose route has not answered yet, and how many of those are heavy. */
@@ -144,6 +146,7 @@ export class HttpConnection {
     });
     socket.on('close', () => {
       this.ended = true;
+      this.gone.abort();
       this.streaming?.abort();
       this.wakeDrainWaiters();
     });
@@ -271,7 +274,7 @@ export class HttpConnection {
       : head.httpMinor === 0
         ? [['Connection', 'keep-alive']]
         : [];
-    void this.context.responder.respond(request, this.socket.remoteAddress ?? '').then((parts) => {
+    void this.context.responder.respond(request, this.socket.remoteAddress ?? '', this.gone.signal).then((parts) => {
       this.unanswered--;
       if (heavy) this.unansweredHeavy--;
       if (parts.stream !== undefined) {

@@ -30,6 +30,16 @@ export class HttpError extends Error {
   }
 }
 
+/** The client left while its request was being worked on: the work stops, nobody is answered, nothing is logged above debug. */
+export class ClientGoneError extends Error {
+  readonly expected = true;
+
+  constructor() {
+    super('the client left; work on its request stopped');
+    this.name = 'ClientGoneError';
+  }
+}
+
 /** 429 `muitas_requisicoes`: too much heavy work asked at once (by one address, or of the password checks). */
 export function tooManyRequests(retryAfterS: number): HttpError {
   return new HttpError(429, 'muitas_requisicoes', 'Muitas requisições pesadas ao mesmo tempo; tente novamente em instantes.', { headers: [['Retry-After', String(retryAfterS)]] });
@@ -59,6 +69,9 @@ export function errorAnswer(error: unknown, logger: Logger): ErrorAnswer {
     httpError = error;
   } else if (error instanceof ParseError) {
     httpError = new HttpError(error.status, PARSE_ERROR_CODES[error.status] ?? 'requisicao_invalida', error.message);
+  } else if (error instanceof ClientGoneError) {
+    logger.debug('client left before its answer was ready');
+    httpError = new HttpError(499, 'cliente_desistiu', 'O cliente fechou a conexão.');
   } else if (error instanceof StoreError && (error.code === 'UNAVAILABLE' || error.code === 'CLOSED')) {
     logger.warn({ err: error }, 'storage unavailable while answering a request');
     httpError = new HttpError(503, 'banco_indisponivel', 'O banco de dados está indisponível; tente novamente em instantes.', {

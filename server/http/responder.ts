@@ -8,7 +8,8 @@ import type { HeaderList, ResponseParts } from '../../protocol/http/response.js'
 import { stringifyJson } from '../../protocol/json.js';
 import type { Answer, Router, RouteTraits } from '../router.js';
 import type { HttpMetrics } from '../metrics.js';
-import { errorAnswer, HttpError, tooManyRequests } from './http-error.js';
+import { ClientGoneError, errorAnswer, HttpError, tooManyRequests } from './http-error.js';
+import { WorkGate } from '../work-gate.js';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const NO_STORE = ['Cache-Control', 'no-store'] as const;
@@ -24,8 +25,17 @@ export interface ResponderOptions {
   readonly metrics?: HttpMetrics | undefined;
 }
 
-/** Heavy requests (RouteTraits) one address may have running at once, over all its connections; past it 429 `muitas_requisicoes`. */
+/** Heavy requests (RouteTraits) one address may have in progress at once, over all its connections; past it 429 `muitas_requisicoes`. */
 export const MAX_HEAVY_PER_SOURCE = 4;
+/**
+ * Heavy requests worked on at once in the whole server; the others wait
+ * their turn. Each works in slices between turns of the event loop: with two
+ * at once, a turn carries at most two slices, so ingest and light requests
+ * never wait long, and memory holds the working data of two.
+ */
+export const MAX_HEAVY_RUNNING = 2;
+/** Heavy requests waiting for their turn past which new ones get 429. */
+export const MAX_HEAVY_WAITING = 1000;
 
 /** The route label of requests for paths no route serves (a fixed label: paths are unbounded). */
 export const UNKNOWN_ROUTE = '(desconhecida)';
@@ -37,8 +47,9 @@ export class Responder {
   private readonly logger: Logger;
   private readonly corsHeaders: HeaderList;
   private readonly metrics: HttpMetrics | undefined;
-  /** Heavy requests running now, per source address. */
+  /** Heavy requests in progress (running or waiting) now, per source address. */
   private readonly heavyRunning = new Map<string, number>();
+  private readonly heavyGate = new WorkGate(MAX_HEAVY_RUNNING, MAX_HEAVY_WAITING);
 
   constructor(options: ResponderOptions) {
     this.router = options.router;
@@ -47,12 +58,12 @@ export class Responder {
     this.metrics = options.metrics;
   }
 
-  async respond(request: Request, remoteAddress = ''): Promise<ResponseParts> {
+  async respond(request: Request, remoteAddress = '', signal?: AbortSignal): Promise<ResponseParts> {
     const startedAt = performance.now();
     const routed = { label: UNKNOWN_ROUTE };
     let parts: ResponseParts;
     try {
-      parts = this.encode(await this.route(request, routed, remoteAddress));
+      parts = this.encode(await this.route(request, routed, remoteAddress, signal));
     } catch (error) {
       parts = this.encode(errorAnswer(error, this.logger));
     }
@@ -73,7 +84,7 @@ export class Responder {
   }
 
   /** Routes the request; `routed.label` is set to the route's path once one matches. */
-  private async route(request: Request, routed: { label: string }, remoteAddress: string): Promise<Answer> {
+  private async route(request: Request, routed: { label: string }, remoteAddress: string, signal: AbortSignal | undefined): Promise<Answer> {
     const { method, path } = request.head;
     if (path === '*') return this.options(this.router.allMethods);
     let decodedPath: string;
@@ -95,9 +106,15 @@ export class Responder {
         return this.options(match.allow);
       case 'handler': {
         routed.label = match.path;
-        const input = { request, query: new URLSearchParams(request.head.query), params: match.params, remoteAddress };
+        const input = { request, query: new URLSearchParams(request.head.query), params: match.params, remoteAddress, signal };
         if (this.router.traits(request.head.path).heavy !== true) return match.handler(input);
-        return this.runHeavy(remoteAddress, () => match.handler(input));
+        return this.runHeavy(remoteAddress, () =>
+          this.heavyGate.run(async () => {
+            // Its turn may come after the client has gone: then there is nothing to do.
+            if (signal?.aborted === true) throw new ClientGoneError();
+            return match.handler(input);
+          }),
+        );
       }
     }
   }

@@ -7,7 +7,9 @@ import { z } from 'zod';
 import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import type { ApiAccess } from '../api-access.js';
-import { PeriodAccumulator, periodBoundaries, periodStart, PERIOD_UNITS, type PeriodUnit } from '../consumption-periods.js';
+import { boundariesOf, certainlyTooManyPeriods, PeriodAccumulator, periodStart, PERIOD_UNITS, type PeriodUnit } from '../consumption-periods.js';
+import { stringifyJson } from '../../protocol/json.js';
+import { ClientGoneError, type HttpError } from '../http/http-error.js';
 import type { Route } from '../router.js';
 import { consumoJson } from './decimals.js';
 import { invalidField, matriculaHandler, matriculaSchema } from './fields.js';
@@ -24,44 +26,77 @@ const consumoSchema = z.object({
   agrupar: z.enum(PERIOD_UNITS as [PeriodUnit, ...PeriodUnit[]], { error: 'deve ser hora, dia ou mes' }).optional(),
 });
 
+/** Work done between two turns of the event loop (boundaries, periods serialized): a few milliseconds at most. */
+const SLICE = 500;
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
 export function consumoRoute(store: Store, defaultTimeZone: string, access: ApiAccess): Route {
-  const handler = matriculaHandler(consumoSchema, access, async (fields) => {
+  const handler = matriculaHandler(consumoSchema, access, async (fields, input) => {
     const unit = fields.agrupar ?? 'dia';
     const timeZone = fields.fuso ?? defaultTimeZone;
     const to = queryInstant('fim', fields.fim, timeZone, Date.now());
     const from = queryInstant('inicio', fields.inicio, timeZone, to - DEFAULT_SPAN_MS[unit]);
     if (from >= to) throw invalidField('fim', 'deve ser depois de inicio');
-    const boundaries = periodBoundaries(from, to, unit, timeZone, MAX_PERIODS);
-    if (boundaries === undefined) throw invalidField('inicio', `o intervalo passa de ${MAX_PERIODS} períodos; encurte-o ou agrupe por período maior`);
+    const tooMany = (): HttpError => invalidField('inicio', `o intervalo passa de ${MAX_PERIODS} períodos; encurte-o ou agrupe por período maior`);
+    if (certainlyTooManyPeriods(from, to, unit, MAX_PERIODS)) throw tooMany();
+    // Between slices of work the event loop runs: datagrams and other requests never wait long behind this one,
+    // and work for a client that left stops.
+    const pause = async (): Promise<void> => {
+      await yieldToEventLoop();
+      if (input.signal?.aborted === true) throw new ClientGoneError();
+    };
+    const boundaries: number[] = [];
+    for (const boundary of boundariesOf(from, to, unit, timeZone)) {
+      boundaries.push(boundary);
+      if (boundaries.length > MAX_PERIODS + 1) throw tooMany();
+      if (boundaries.length % SLICE === 0) await pause();
+    }
     const accumulator = new PeriodAccumulator(boundaries, periodStart((boundaries[0] as number) - 1, unit, timeZone));
-    // Between pieces of work the event loop runs: datagrams and other requests are never held behind this one.
-    await yieldToEventLoop();
+    await pause();
     for await (const batch of store.history({ matricula: fields.matricula, ...accumulator.range })) {
       accumulator.add(batch);
-      await yieldToEventLoop();
+      await pause();
     }
     const periods = accumulator.periods();
     let total = 0n;
-    for (const period of periods) total += period.consumption ?? 0n;
-    return {
-      status: 200,
-      body: {
-        matricula: fields.matricula,
-        agrupar: unit,
-        fuso: timeZone,
-        inicio: formatIsoTimestamp(boundaries[0] as number),
-        fim: formatIsoTimestamp(boundaries[boundaries.length - 1] as number),
-        consumo_total: consumoJson(total),
-        lacunas: periods.filter((period) => period.readings === 0).length,
-        periodos: periods.map((period) => ({
-          inicio: formatIsoTimestamp(period.start),
-          fim: formatIsoTimestamp(period.end),
-          leituras: period.readings,
-          consumo: period.consumption === undefined ? null : consumoJson(period.consumption),
-          completo: period.complete,
-        })),
-      },
-    };
+    let gaps = 0;
+    for (const period of periods) {
+      total += period.consumption ?? 0n;
+      if (period.readings === 0) gaps++;
+    }
+    // The body is written a slice of periods at a time (a year of hours is ~1 MB of JSON).
+    const head = stringifyJson({
+      matricula: fields.matricula,
+      agrupar: unit,
+      fuso: timeZone,
+      inicio: formatIsoTimestamp(boundaries[0] as number),
+      fim: formatIsoTimestamp(boundaries[boundaries.length - 1] as number),
+      consumo_total: consumoJson(total),
+      lacunas: gaps,
+    });
+    const pieces: string[] = [`${head.slice(0, -1)},"periodos":[`];
+    for (let start = 0; start < periods.length; start += SLICE) {
+      if (start > 0) {
+        pieces.push(',');
+        await pause();
+      }
+      pieces.push(
+        periods
+          .slice(start, start + SLICE)
+          .map((period) =>
+            stringifyJson({
+              inicio: formatIsoTimestamp(period.start),
+              fim: formatIsoTimestamp(period.end),
+              leituras: period.readings,
+              consumo: period.consumption === undefined ? null : consumoJson(period.consumption),
+              completo: period.complete,
+            }),
+          )
+          .join(','),
+      );
+    }
+    pieces.push(']}');
+    return { status: 200, text: pieces.join(''), contentType: JSON_CONTENT_TYPE };
   });
   return { path: '/consumo', handlers: { GET: handler }, traits: { heavy: true } };
 }

@@ -107,3 +107,14 @@ t.test('a register that goes down gives no consumption for its period', async ()
     ],
   );
 });
+
+t.test('a day that starts at a skipped midnight (São Paulo, 2005-10-16) starts when the clocks jump, and the day before ends there', async (t) => {
+  const zone = 'America/Sao_Paulo';
+  const jump = Date.UTC(2005, 9, 16, 3); // 00:00 at -03 became 01:00 at -02
+  const dayBefore = periodStart(Date.UTC(2005, 9, 15, 12), 'dia', zone);
+  t.equal(dayBefore, Date.UTC(2005, 9, 15, 3));
+  t.equal(nextPeriodStart(dayBefore, 'dia', zone), jump, 'Oct 15 ends at the jump, not an hour before it');
+  t.equal(periodStart(jump, 'dia', zone), jump);
+  t.equal(periodStart(jump - 1, 'dia', zone), dayBefore, '23:59:59.999 of Oct 15 is still Oct 15');
+  t.equal(nextPeriodStart(jump, 'dia', zone), Date.UTC(2005, 9, 17, 2));
+});
