@@ -115,3 +115,33 @@ t.test('clientes.txt is seeded once, kept in the original format, appended safel
   t.equal((await reopened.stats()).customers, 3);
   await reopened.close();
 });
+
+t.test('late readings spread over many log blocks come out of history in timestamp order (the merge holds them back)', async (t) => {
+  const dir = await tempDir(t);
+  const store = await open(dir);
+  const minute = (n: number): number => Date.UTC(2026, 0, 1) + n * 60_000;
+  // 100 readings of meter 1, each followed by 2,000 readings of other meters: ~8 MiB of log, 8 blocks.
+  for (let n = 1; n <= 100; n++) {
+    await store.append([{ matricula: '1', timestamp: minute(n), consumo: BigInt(n * 1000) }]);
+    await store.append(Array.from({ length: 2000 }, (_, i) => ({ matricula: String(1000 + i), timestamp: minute(n) + 1, consumo: BigInt(n) })));
+  }
+  // Late: between readings already stored several blocks back (within the meter's 32 newest).
+  const late = [minute(80) + 30_000, minute(95) + 30_000];
+  t.same((await store.append(late.map((timestamp) => ({ matricula: '1', timestamp, consumo: 0n })))).outcomes, ['stored', 'stored']);
+  const expected = [...Array.from({ length: 100 }, (_, i) => minute(i + 1)), ...late].sort((a, b) => b - a);
+  for (const reopened of [false, true]) {
+    const current = reopened ? await open(dir) : store;
+    const got: number[] = [];
+    let batches = 0;
+    for await (const batch of current.history({ matricula: '1', from: 0, to: minute(1000) })) {
+      batches++;
+      got.push(...batch.map((reading) => reading.timestamp));
+    }
+    t.same(got, expected, `${reopened ? 'after a restart' : 'as stored'}: newest first, the late ones in their place (${batches} batches)`);
+    const window: number[] = [];
+    for await (const batch of current.history({ matricula: '1', from: minute(79), to: minute(82) })) window.push(...batch.map((reading) => reading.timestamp));
+    t.same(window, [minute(81), minute(80) + 30_000, minute(80), minute(79)], 'a range around a late reading');
+    if (reopened) await current.close();
+    else await store.close();
+  }
+});

@@ -190,6 +190,27 @@ t.test('fleet: meters heard, silence past the threshold (longest first), reading
   t.same(listed.map((m) => m.matricula), Array.from({ length: 50 }, (_, i) => `m${i}`), 'the 50 silent longest');
 });
 
+t.test('fleet summary computed once a second, whatever thresholds clients ask (it walked every meter per distinct intervalo_s)', async (t) => {
+  let now = 5000;
+  const fleet = new FleetTracker(() => now);
+  for (let i = 0; i < 1000; i++) {
+    now = 5000 + (i % 100);
+    fleet.heard([`m${i}`], 1);
+  }
+  now = 5200;
+  const before = fleet.builds;
+  for (let threshold = 1; threshold <= 300; threshold++) {
+    const summary = fleet.summary(threshold);
+    // Meters last heard at 5000 + k (k = i % 100, 10 each) are silent when 200 - k > threshold.
+    const expected = 10 * Array.from({ length: 100 }, (_, k) => k).filter((k) => 200 - k > threshold).length;
+    if (summary.medidores_silenciosos !== expected) t.fail(`threshold ${threshold}: ${summary.medidores_silenciosos} silent, expected ${expected}`);
+  }
+  t.equal(fleet.builds - before, 1, 'one walk over the meters for 300 thresholds in one second');
+  now = 5201;
+  fleet.summary(5);
+  t.equal(fleet.builds - before, 2, 'the next second, a fresh one');
+});
+
 t.test('/frota answers the summary; with tokens required the fleet needs the operator token', async (t) => {
   const open = await startTestServer(t);
   const meter = await udpClient(t, open.udp.port);
