@@ -68,7 +68,7 @@ export class ApiAccess {
     const result = await verifyToken(token, this.key, this.nowSeconds());
     if ('problem' in result) {
       const message = result.problem === 'EXPIRED' ? 'O token expirou; obtenha outro em /validacao-usuario.' : result.problem === 'NOT_YET_VALID' ? 'O token ainda não é válido.' : 'Token inválido.';
-      throw new HttpError(401, 'token_invalido', message, {
+      throw new HttpError('token_invalido', message, {
         headers: [['WWW-Authenticate', `Bearer realm="${REALM}", error="invalid_token", error_description="${result.problem === 'EXPIRED' ? 'expired' : 'invalid'}"`]],
       });
     }
@@ -84,15 +84,15 @@ export class ApiAccess {
    */
   async authenticateOperator(request: Request, queryToken?: string): Promise<void> {
     if (!this.required) return;
-    if (this.adminToken === undefined) throw new HttpError(403, 'acesso_negado', 'Com AUTENTICACAO_API=obrigatoria, as rotas de operador exigem API_TOKEN_ADMIN configurado no servidor.');
+    if (this.adminToken === undefined) throw new HttpError('acesso_negado', 'Com AUTENTICACAO_API=obrigatoria, as rotas de operador exigem API_TOKEN_ADMIN configurado no servidor.');
     const principal = await this.authenticate(request, queryToken);
-    if (principal?.papel !== 'operador') throw new HttpError(403, 'acesso_negado', 'Esta rota é só para o operador (API_TOKEN_ADMIN).');
+    if (principal?.papel !== 'operador') throw new HttpError('acesso_negado', 'Esta rota é só para o operador (API_TOKEN_ADMIN).');
   }
 
   /** 403 unless the principal (from `authenticate`) may read `matricula`: the operator reads any, a customer its own. */
   authorize(principal: Principal | undefined, matricula: string): void {
     if (principal?.papel === 'cliente' && principal.matricula !== matricula) {
-      throw new HttpError(403, 'acesso_negado', `Este token não dá acesso à matrícula ${matricula}.`);
+      throw new HttpError('acesso_negado', `Este token não dá acesso à matrícula ${matricula}.`);
     }
   }
 
@@ -105,7 +105,7 @@ export class ApiAccess {
 
 /** 401 for a request without the credential it needs (RFC 6750 §3: with a Bearer challenge). */
 function unauthenticated(message: string): HttpError {
-  return new HttpError(401, 'nao_autenticado', message, { headers: [['WWW-Authenticate', `Bearer realm="${REALM}"`]] });
+  return new HttpError('nao_autenticado', message, { headers: [['WWW-Authenticate', `Bearer realm="${REALM}"`]] });
 }
 
 /** The token of an `Authorization: Bearer` header (RFC 6750 §2.1: scheme in any case, one or more spaces). */

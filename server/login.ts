@@ -37,7 +37,7 @@ export class PasswordChecks {
     const key = customer === undefined ? identifier : `matricula:${customer.matricula}`;
     const wait = this.limits.admit(source, key, this.now());
     if (wait > 0) {
-      throw new HttpError(429, 'muitas_tentativas', 'Muitas tentativas de acesso; aguarde antes de tentar de novo.', { headers: [['Retry-After', String(wait)]] });
+      throw new HttpError('muitas_tentativas', 'Muitas tentativas de acesso; aguarde antes de tentar de novo.', { headers: [['Retry-After', String(wait)]] });
     }
     const stored = customer === undefined ? undefined : await this.credentials.passwordHash(customer.matricula);
     const ok = await this.gate.run(() => verifyPassword(password, stored));
@@ -54,5 +54,5 @@ export class PasswordChecks {
 }
 
 export function invalidCredentials(): HttpError {
-  return new HttpError(401, 'credenciais_invalidas', 'Usuário ou senha incorretos.');
+  return new HttpError('credenciais_invalidas', 'Usuário ou senha incorretos.');
 }

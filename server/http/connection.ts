@@ -176,7 +176,7 @@ export class HttpConnection {
     if (this.arriving !== undefined && now - this.arrivingSince > (this.arriving === 'head' ? headerTimeoutMs : bodyTimeoutMs)) {
       const message = this.arriving === 'head' ? 'Os cabeçalhos da requisição não chegaram completos a tempo.' : 'O corpo da requisição não chegou completo a tempo.';
       this.arriving = undefined;
-      this.fail(new HttpError(408, 'tempo_esgotado', message));
+      this.fail(new HttpError('tempo_esgotado', message));
     } else if (this.queue.length === 0 && this.parser.idle && now - this.lastActivityAt > this.context.limits.idleTimeoutMs) {
       this.finish();
     }

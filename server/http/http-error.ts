@@ -7,6 +7,7 @@ import { ParseError } from '../../protocol/http/parse-error.js';
 import type { HeaderList } from '../../protocol/http/response.js';
 import type { JsonValue } from '../../protocol/json.js';
 import { StoreError } from '../../database/store.js';
+import { WIRE_ERRORS, type WireErrorCode } from './error-codes.js';
 
 export interface ErrorDetail {
   readonly campo: string;
@@ -15,15 +16,15 @@ export interface ErrorDetail {
 
 export class HttpError extends Error {
   readonly status: number;
-  /** Stable snake_case code in Portuguese, part of the wire API. */
-  readonly codigo: string;
+  /** Stable snake_case code in Portuguese, part of the wire API (error-codes.ts). */
+  readonly codigo: WireErrorCode;
   readonly detalhes: readonly ErrorDetail[] | undefined;
   readonly headers: HeaderList;
 
-  constructor(status: number, codigo: string, mensagem: string, options: { detalhes?: readonly ErrorDetail[]; headers?: HeaderList } = {}) {
+  constructor(codigo: WireErrorCode, mensagem: string, options: { detalhes?: readonly ErrorDetail[]; headers?: HeaderList } = {}) {
     super(mensagem);
     this.name = 'HttpError';
-    this.status = status;
+    this.status = WIRE_ERRORS[codigo];
     this.codigo = codigo;
     this.detalhes = options.detalhes;
     this.headers = options.headers ?? [];
@@ -42,11 +43,11 @@ export class ClientGoneError extends Error {
 
 /** 429 `muitas_requisicoes`: too much heavy work asked at once (by one address, or of the password checks). */
 export function tooManyRequests(retryAfterS: number): HttpError {
-  return new HttpError(429, 'muitas_requisicoes', 'Muitas requisições pesadas ao mesmo tempo; tente novamente em instantes.', { headers: [['Retry-After', String(retryAfterS)]] });
+  return new HttpError('muitas_requisicoes', 'Muitas requisições pesadas ao mesmo tempo; tente novamente em instantes.', { headers: [['Retry-After', String(retryAfterS)]] });
 }
 
 /** Wire codes for the statuses a request parse error can produce. */
-const PARSE_ERROR_CODES: Readonly<Record<number, string>> = {
+const PARSE_ERROR_CODES: Readonly<Record<number, WireErrorCode>> = {
   400: 'requisicao_invalida',
   413: 'corpo_muito_grande',
   414: 'url_muito_longa',
@@ -68,18 +69,18 @@ export function errorAnswer(error: unknown, logger: Logger): ErrorAnswer {
   if (error instanceof HttpError) {
     httpError = error;
   } else if (error instanceof ParseError) {
-    httpError = new HttpError(error.status, PARSE_ERROR_CODES[error.status] ?? 'requisicao_invalida', error.message);
+    httpError = new HttpError(PARSE_ERROR_CODES[error.status] ?? 'requisicao_invalida', error.message);
   } else if (error instanceof ClientGoneError) {
     logger.debug('client left before its answer was ready');
-    httpError = new HttpError(499, 'cliente_desistiu', 'O cliente fechou a conexão.');
+    httpError = new HttpError('cliente_desistiu', 'O cliente fechou a conexão.');
   } else if (error instanceof StoreError && (error.code === 'UNAVAILABLE' || error.code === 'CLOSED')) {
     logger.warn({ err: error }, 'storage unavailable while answering a request');
-    httpError = new HttpError(503, 'banco_indisponivel', 'O banco de dados está indisponível; tente novamente em instantes.', {
+    httpError = new HttpError('banco_indisponivel', 'O banco de dados está indisponível; tente novamente em instantes.', {
       headers: [['Retry-After', '5']],
     });
   } else {
     logger.error({ err: error }, 'bug: unexpected error while answering a request');
-    httpError = new HttpError(500, 'erro_interno', 'Erro interno do servidor.');
+    httpError = new HttpError('erro_interno', 'Erro interno do servidor.');
   }
   const erro: Record<string, JsonValue> = { codigo: httpError.codigo, mensagem: httpError.message };
   if (httpError.detalhes !== undefined) erro.detalhes = httpError.detalhes.map((detail) => ({ ...detail }));

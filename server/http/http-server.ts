@@ -36,10 +36,10 @@ const SHUTDOWN_GRACE_MS = 5000;
 /** A refused connection that does not close after its 503 is cut after this. */
 const REFUSED_LINGER_MS = 2000;
 /** What a connection past the limit gets before it is closed: a client can tell "busy" from "down". */
-const BUSY_ERROR = new HttpError(503, 'servidor_ocupado', 'O servidor atingiu o limite de conexões abertas; tente de novo em instantes.', {
+const BUSY_ERROR = new HttpError('servidor_ocupado', 'O servidor atingiu o limite de conexões abertas; tente de novo em instantes.', {
   headers: [['Retry-After', '1']],
 });
-const SOURCE_BUSY_ERROR = new HttpError(503, 'servidor_ocupado', 'Este endereço atingiu o limite de conexões abertas; feche alguma e tente de novo.', {
+const SOURCE_BUSY_ERROR = new HttpError('servidor_ocupado', 'Este endereço atingiu o limite de conexões abertas; feche alguma e tente de novo.', {
   headers: [['Retry-After', '1']],
 });
 

@@ -91,15 +91,15 @@ export class Responder {
     try {
       decodedPath = decodeURIComponent(path);
     } catch {
-      throw new HttpError(400, 'requisicao_invalida', 'Caminho com codificação percentual inválida.');
+      throw new HttpError('requisicao_invalida', 'Caminho com codificação percentual inválida.');
     }
     const match = this.router.match(method, decodedPath);
     switch (match.kind) {
       case 'not-found':
-        throw new HttpError(404, 'rota_nao_encontrada', `A rota ${decodedPath} não existe.`);
+        throw new HttpError('rota_nao_encontrada', `A rota ${decodedPath} não existe.`);
       case 'method-not-allowed':
         routed.label = this.router.routeOf(decodedPath) ?? UNKNOWN_ROUTE;
-        throw new HttpError(405, 'metodo_nao_permitido', `O método ${method} não é aceito em ${decodedPath}; use ${match.allow}.`, {
+        throw new HttpError('metodo_nao_permitido', `O método ${method} não é aceito em ${decodedPath}; use ${match.allow}.`, {
           headers: [['Allow', match.allow]],
         });
       case 'options':

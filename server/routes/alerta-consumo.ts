@@ -11,11 +11,11 @@ export function alertaConsumoRoute(store: Store, access: ApiAccess): Route {
   return matriculaRoute('/alerta-consumo', matriculaFields, access, async ({ matricula }) => {
     const newestFirst = await store.recentReadings(matricula, ALERT_READINGS);
     if (newestFirst.length < ALERT_READINGS) {
-      throw new HttpError(409, 'medicoes_insuficientes', `A matrícula ${matricula} precisa de ao menos ${ALERT_READINGS} medições para o alerta.`);
+      throw new HttpError('medicoes_insuficientes', `A matrícula ${matricula} precisa de ao menos ${ALERT_READINGS} medições para o alerta.`);
     }
     const alert = computeAlert(newestFirst.reverse());
     if (alert === INCONSISTENT) {
-      throw new HttpError(409, 'leituras_inconsistentes', `O registro da matrícula ${matricula} diminuiu entre medições recentes.`);
+      throw new HttpError('leituras_inconsistentes', `O registro da matrícula ${matricula} diminuiu entre medições recentes.`);
     }
     return {
       status: 200,

@@ -30,7 +30,7 @@ const passwordSchema = z.object({ senha: password, senha_atual: z.string({ error
 
 /** 400 for a password sent in the URL, where logs and browser history keep it. */
 function refusePasswordInUrl(input: RouteInput): void {
-  if (input.query.has('senha') || input.query.has('senha_atual')) throw new HttpError(400, 'senha_na_url', 'Envie a senha no corpo de um POST, nunca na URL.');
+  if (input.query.has('senha') || input.query.has('senha_atual')) throw new HttpError('senha_na_url', 'Envie a senha no corpo de um POST, nunca na URL.');
 }
 
 export function clientesRoute(store: Store, access: ApiAccess, passwords: PasswordChecks): Route {
@@ -62,7 +62,7 @@ export function clientesRoute(store: Store, access: ApiAccess, passwords: Passwo
         ...(byName.length > 0 ? [{ campo: 'username', problema: 'já cadastrado' }] : []),
         ...(byMatricula.length > 0 ? [{ campo: 'matricula', problema: 'já cadastrada' }] : []),
       ];
-      throw new HttpError(409, 'cliente_existente', 'Já existe cliente com esse username ou essa matrícula.', { detalhes });
+      throw new HttpError('cliente_existente', 'Já existe cliente com esse username ou essa matrícula.', { detalhes });
     }
     if (senha !== undefined) await passwords.set(customer.matricula, senha);
     return {
@@ -84,17 +84,17 @@ export function senhaRoute(store: Store, access: ApiAccess, passwords: PasswordC
     const principal = await access.authenticate(input.request);
     refusePasswordInUrl(input);
     const matricula = matriculaSchema.safeParse(input.params.matricula);
-    if (!matricula.success) throw new HttpError(404, 'usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
+    if (!matricula.success) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
     access.authorize(principal, matricula.data);
     const fields = readFields(input, passwordSchema);
     if (principal?.papel !== 'operador') {
       if (fields.senha_atual === undefined) {
-        throw new HttpError(422, 'dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'senha_atual', problema: 'obrigatória sem o token de operador' }] });
+        throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'senha_atual', problema: 'obrigatória sem o token de operador' }] });
       }
       const [customer] = await store.findCustomers({ matricula: matricula.data });
       if (!(await passwords.check(input.remoteAddress, customer, `matricula:${matricula.data}`, fields.senha_atual))) throw invalidCredentials();
     }
-    if (!(await passwords.set(matricula.data, fields.senha))) throw new HttpError(404, 'usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
+    if (!(await passwords.set(matricula.data, fields.senha))) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
     return { status: 200, body: { matricula: matricula.data, senha_definida: true } };
   };
   return { path: '/clientes/{matricula}/senha', handlers: { POST: change }, traits: { heavy: true } };

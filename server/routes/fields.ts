@@ -44,7 +44,7 @@ function bodyFields(input: RouteInput): Record<string, unknown> {
   try {
     text = utf8.decode(body);
   } catch {
-    throw new HttpError(400, 'json_invalido', 'O corpo não é UTF-8 válido.');
+    throw new HttpError('json_invalido', 'O corpo não é UTF-8 válido.');
   }
   const contentType = head.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase();
   // `curl -d '{...}'` labels JSON as a form: a body that opens like JSON is read as JSON.
@@ -53,10 +53,10 @@ function bodyFields(input: RouteInput): Record<string, unknown> {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new HttpError(400, 'json_invalido', 'O corpo não é JSON válido.');
+    throw new HttpError('json_invalido', 'O corpo não é JSON válido.');
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new HttpError(422, 'dados_invalidos', 'O corpo deve ser um objeto JSON.', { detalhes: [{ campo: '(corpo)', problema: 'deve ser um objeto JSON' }] });
+    throw new HttpError('dados_invalidos', 'O corpo deve ser um objeto JSON.', { detalhes: [{ campo: '(corpo)', problema: 'deve ser um objeto JSON' }] });
   }
   return json as Record<string, unknown>;
 }
@@ -71,7 +71,7 @@ export function readFields<T>(input: RouteInput, schema: z.ZodType<T>): T {
     campo: issue.path.length > 0 ? issue.path.join('.') : '(corpo)',
     problema: valueAt(fields, issue.path) === undefined ? 'campo obrigatório' : issue.message,
   }));
-  throw new HttpError(422, 'dados_invalidos', 'Dados inválidos na requisição.', { detalhes });
+  throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes });
 }
 
 
@@ -109,7 +109,7 @@ export function matriculaRoute<T extends { matricula: string }>(path: string, sc
 
 /** 422 `dados_invalidos` for one field. */
 export function invalidField(campo: string, problema: string): HttpError {
-  return new HttpError(422, 'dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo, problema }] });
+  return new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo, problema }] });
 }
 
 /** A positive whole number given as text, at most `max`. */

@@ -12,11 +12,11 @@ export function gerarFaturaRoute(store: Store, tariff: Tariff, access: ApiAccess
   return matriculaRoute('/gerar-fatura', matriculaFields, access, async ({ matricula }) => {
     const [current, previous] = await store.recentReadings(matricula, 2);
     if (current === undefined || previous === undefined) {
-      throw new HttpError(409, 'medicoes_insuficientes', `A matrícula ${matricula} precisa de ao menos 2 medições para gerar fatura.`);
+      throw new HttpError('medicoes_insuficientes', `A matrícula ${matricula} precisa de ao menos 2 medições para gerar fatura.`);
     }
     const invoice = computeInvoice(previous, current, tariff);
     if (invoice === INCONSISTENT) {
-      throw new HttpError(409, 'leituras_inconsistentes', `O registro da matrícula ${matricula} diminuiu entre as duas últimas medições.`);
+      throw new HttpError('leituras_inconsistentes', `O registro da matrícula ${matricula} diminuiu entre as duas últimas medições.`);
     }
     return {
       status: 200,

@@ -10,7 +10,7 @@ import { matriculaFields, matriculaRoute } from './fields.js';
 export function ultimaMedicaoRoute(store: Store, access: ApiAccess): Route {
   return matriculaRoute('/medicoes/ultima-medicao', matriculaFields, access, async ({ matricula }) => {
     const [newest] = await store.recentReadings(matricula, 1);
-    if (newest === undefined) throw new HttpError(404, 'sem_medicoes', `Nenhuma medição armazenada para a matrícula ${matricula}.`);
+    if (newest === undefined) throw new HttpError('sem_medicoes', `Nenhuma medição armazenada para a matrícula ${matricula}.`);
     return { status: 200, body: { matricula, data_hora: formatIsoTimestamp(newest.timestamp), consumo: consumoJson(newest.consumo) } };
   });
 }

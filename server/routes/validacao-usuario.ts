@@ -28,11 +28,11 @@ const schema = z
 export function validacaoUsuarioRoute(store: Store, access: ApiAccess, passwords: PasswordChecks): Route {
   const handler = async (input: RouteInput): Promise<Answer> => {
     // A password in a URL ends up in logs and browser history.
-    if (input.query.has('senha')) throw new HttpError(400, 'senha_na_url', 'Envie a senha no corpo de um POST, nunca na URL.');
+    if (input.query.has('senha')) throw new HttpError('senha_na_url', 'Envie a senha no corpo de um POST, nunca na URL.');
     const fields = readFields(input, schema);
     const [customer] = await store.findCustomers({ username: fields.username, matricula: fields.matricula });
     if (fields.senha === undefined) {
-      if (customer === undefined) throw new HttpError(404, 'usuario_nao_cadastrado', 'Nenhum cliente cadastrado com esses dados.');
+      if (customer === undefined) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com esses dados.');
       return { status: 200, body: { valido: true, username: customer.username, matricula: customer.matricula } };
     }
     const identifier = fields.matricula !== undefined ? `matricula:${fields.matricula}` : `username:${fields.username}`;
