@@ -21,10 +21,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { median, startTarget, type RunningTarget } from './lib.js';
+import { median, parseCli, startTarget, type RunningTarget } from './lib.js';
 
-const { values } = parseArgs({ options: { conexoes: { type: 'string', default: '200' }, segundos: { type: 'string', default: '10' } }, strict: true });
+const values = parseCli('bench:hostil', 'Memory held for clients that never read, and UDP ACK latency while clients loop on the heaviest request.', {
+  conexoes: { default: '200', help: 'connections that pipeline 32 heavy requests and never read (1 to 250)' },
+  segundos: { default: '10', help: 'seconds each measurement lasts' },
+});
 const CONNECTIONS = Number(values.conexoes);
 const SECONDS = Number(values.segundos);
 if (!Number.isInteger(CONNECTIONS) || CONNECTIONS < 1 || CONNECTIONS > 250 || !Number.isInteger(SECONDS) || SECONDS < 1) {

@@ -10,6 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { pino } from 'pino';
 import { PostgresStore } from '../database/postgres/postgres-store.js';
@@ -254,4 +255,33 @@ export function spread(values: readonly number[], digits = 0): string {
 /** The query string a route needs to answer for the preloaded data. */
 export function routeTarget(route: string): string {
   return route === '/validacao-usuario' ? `${route}?username=cliente0&matricula=${meterMatricula(0)}` : `${route}?matricula=${meterMatricula(0)}`;
+}
+
+/** One option of a bench command: its default and what it means (for `--help`). */
+export interface CliOption {
+  readonly default: string;
+  readonly help: string;
+}
+
+/**
+ * Parses a bench command's flags: `--help` prints the usage and every
+ * option with its default and exits 0; an unknown or malformed flag is one
+ * line on stderr and exit 1, never a stack trace.
+ */
+export function parseCli<K extends string>(command: string, about: string, options: Readonly<Record<K, CliOption>>): Record<K, string> {
+  const argv = process.argv.slice(2);
+  const names = Object.keys(options) as K[];
+  if (argv.includes('--help') || argv.includes('-h')) {
+    const width = Math.max(...names.map((name) => name.length)) + 2;
+    const rows = names.map((name) => `  --${name.padEnd(width)} ${options[name].help} (default ${options[name].default})`);
+    process.stdout.write(`usage: npm run ${command} -- [options]\n${about}\n\n${rows.join('\n')}\n`);
+    process.exit(0);
+  }
+  try {
+    const spec = Object.fromEntries(names.map((name) => [name, { type: 'string' as const, default: options[name].default }]));
+    return parseArgs({ args: argv, options: spec, strict: true, allowPositionals: false }).values as Record<K, string>;
+  } catch (error) {
+    process.stderr.write(`${command}: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')} (--help shows the options)\n`);
+    process.exit(1);
+  }
 }

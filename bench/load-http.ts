@@ -7,22 +7,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { preloadFiles, preloadPostgres, routeTarget, runAutocannon, startTarget } from './lib.js';
+import { parseCli, preloadFiles, preloadPostgres, routeTarget, runAutocannon, startTarget } from './lib.js';
 
 const ROUTES = ['/validacao-usuario', '/medicoes/ultima-medicao', '/gerar-fatura', '/alerta-consumo'];
-const { values } = parseArgs({
-  options: {
-    rota: { type: 'string', default: '/alerta-consumo' },
-    conexoes: { type: 'string', default: '50' },
-    duracao: { type: 'string', default: '10' },
-    pipelining: { type: 'string', default: '1' },
-    clientes: { type: 'string', default: '1000' },
-    leituras: { type: 'string', default: '100000' },
-    alvo: { type: 'string', default: 'projeto' },
-    storage: { type: 'string', default: 'arquivos' },
-  },
-  strict: true,
+const values = parseCli('load:http', 'Drives one route with keep-alive connections (autocannon) against a server preloaded with customers and readings.', {
+  rota: { default: '/alerta-consumo', help: `the route: ${ROUTES.join(', ')}` },
+  conexoes: { default: '50', help: 'keep-alive connections' },
+  duracao: { default: '10', help: 'seconds of load' },
+  pipelining: { default: '1', help: 'requests in flight per connection' },
+  clientes: { default: '1000', help: 'customers preloaded' },
+  leituras: { default: '100000', help: 'readings preloaded' },
+  alvo: { default: 'projeto', help: 'projeto, or node-http (the baseline on node:http)' },
+  storage: { default: 'arquivos', help: 'arquivos or postgres (DATABASE_URL)' },
 });
 function whole(name: string, text: string, min: number): number {
   const n = Number(text);

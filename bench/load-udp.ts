@@ -9,21 +9,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCli } from './lib.js';
 import { runUdpLoad } from './udp-load.js';
 
-const { values } = parseArgs({
-  options: {
-    medidores: { type: 'string', default: '10000' },
-    taxa: { type: 'string', default: '50000' },
-    duracao: { type: 'string', default: '10' },
-    drenagem: { type: 'string', default: '15' },
-    remetentes: { type: 'string', default: '1' },
-    storage: { type: 'string', default: 'arquivos' },
-    'udp-buffer-recepcao': { type: 'string', default: String(8 * 1024 * 1024) },
-    lixo: { type: 'string', default: '0' },
-  },
-  strict: true,
+const values = parseCli('load:udp', 'Sends readings from many simulated meters at an aggregate rate, then checks what the server stored.', {
+  medidores: { default: '10000', help: 'meters simulated' },
+  taxa: { default: '50000', help: 'readings per second, all meters together' },
+  duracao: { default: '10', help: 'seconds of sending' },
+  drenagem: { default: '15', help: 'seconds to resend what is unacknowledged after that' },
+  remetentes: { default: '1', help: 'sender processes' },
+  storage: { default: 'arquivos', help: 'arquivos or postgres (DATABASE_URL)' },
+  'udp-buffer-recepcao': { default: String(8 * 1024 * 1024), help: "the server's UDP receive buffer, bytes" },
+  lixo: { default: '0', help: 'hostile datagrams per second sent meanwhile' },
 });
 const number = (name: keyof typeof values, min: number): number => {
   const n = Number(values[name]);

@@ -15,9 +15,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { existsSync } from 'node:fs';
-import { median, preloadFiles, preloadPostgres, routeTarget, runAutocannon, runHttpLoad, spread, startTarget, WRK, type HttpLoadResult, type LoadGenerator, type TargetKind } from './lib.js';
+import { median, parseCli, preloadFiles, preloadPostgres, routeTarget, runAutocannon, runHttpLoad, spread, startTarget, WRK, type HttpLoadResult, type LoadGenerator, type TargetKind } from './lib.js';
 import { runUdpLoad, type UdpLoadResult } from './udp-load.js';
 
+// No options: `--help` says so, and what the suite does; a stray argument is one line, not a run.
+parseCli('bench', 'The whole benchmark suite (about 15 minutes): HTTP against node:http, UDP ingest, growth with history, fleet; writes bench/RESULTS.md.\nVariables: BENCH_QUICK=1 for a short, small run; DATABASE_URL for PostgreSQL (else an embedded one).', {});
 const QUICK = process.env.BENCH_QUICK === '1';
 /** wrk (C, one thread) takes less of the 2 cores than autocannon (Node), so it shows more of the servers' own cost. */
 const GENERATORS: LoadGenerator[] = existsSync(WRK) ? ['wrk', 'autocannon'] : ['autocannon'];

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { ConfigError, loadConfig, SETTINGS } from '../server/config.js';
+import { ConfigError, loadConfig, SETTINGS, settingsHelp, wantsHelp } from '../server/config.js';
 import { copyDataDirectory, importLegacy, describeTotals } from './import.js';
 import { openStore } from './open-store.js';
 import { StoreError } from './store.js';
@@ -23,6 +23,13 @@ function fail(line: string): never {
 
 const sources = { clientes: { type: 'string' }, medicoes: { type: 'string' }, dados: { type: 'string' } } as const;
 const settingFlags = Object.fromEntries(Object.values(SETTINGS).map((setting) => [setting.flag, { type: 'string' as const }]));
+if (wantsHelp(process.argv.slice(2))) {
+  process.stdout.write(
+    `${USAGE}\n\n  --clientes FILE   the original's dados_clientes.txt (username;matricula)\n  --medicoes FILE   the original's medicoes.txt (dd-mm-yyyy HH:MM:SS;matricula;consumo, newest first)\n  --dados DIR       a flat-file DATA_DIR to copy into the configured storage (e.g. PostgreSQL)\n\nserver settings (where to import to):\n${settingsHelp()}\n`,
+  );
+  process.exit(0);
+}
+
 let values: Record<string, string | undefined>;
 try {
   values = parseArgs({ options: { ...sources, ...settingFlags }, strict: true }).values as Record<string, string | undefined>;

@@ -22,6 +22,23 @@ const QUERY_EVERY_MS = 3000;
 const PEAK_SEND_INTERVAL_S = '5';
 const FAST = ['--porta', UDP_PORT, '--intervalo-incremento', '0.2', '--intervalo-envio', '1'];
 
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(
+    [
+      'usage: npm run demo',
+      'Starts the server (data in ./data-demo, or DATA_DIR), four simulated meters of the example customers and a',
+      `fifth whose consumption jumps ${PEAK_AFTER_S} s after start; every ${QUERY_EVERY_MS / 1000} s it prints the four routes' answers for each meter.`,
+      'Ctrl-C stops everything. Variables: DATA_DIR, HTTP_PORT (50000), UDP_PORT (60000).',
+      '',
+    ].join('\n'),
+  );
+  process.exit(0);
+}
+if (process.argv.length > 2) {
+  process.stderr.write(`demo: unknown argument ${process.argv[2]} (--help shows the usage)\n`);
+  process.exit(1);
+}
+
 const customers = parseCustomerFile(readFileSync(CUSTOMERS, 'utf8')).customers;
 const peakCustomer = customers[customers.length - 1];
 if (peakCustomer === undefined) throw new Error(`no customers in ${CUSTOMERS}`);

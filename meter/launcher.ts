@@ -15,7 +15,7 @@ import { isMatricula } from '../protocol/meter-protocol.js';
 import type { MeterReport } from './meter-cli.js';
 import type { RunnerStats } from './meter-runner.js';
 import { consecutiveMatriculas, randomMatriculas } from './fleet.js';
-import { meterArgOptions, METER_OPTION_NAMES, OptionError, resolveMeterOptions, type MeterOptionName } from './options.js';
+import { meterOptionsHelp, meterArgOptions, METER_OPTION_NAMES, OptionError, resolveMeterOptions, type MeterOptionName } from './options.js';
 
 const METER_CLI = fileURLToPath(new URL('./meter-cli.js', import.meta.url));
 const MAX_METERS = 1_000_000;
@@ -56,7 +56,9 @@ try {
 }
 
 if (values.help !== undefined) {
-  process.stdout.write(`${USAGE}\n`);
+  process.stdout.write(
+    `${USAGE}\n\n  --quantidade N            meters to run (required)\n  --por-processo K          meters per process (default 1: one process each)\n  --matricula-inicial M     first matricula (consecutive after it, keeping its width)\n  --clientes FILE           run the meters of a customers file (username;matricula) instead\n\nmeter options (as for npm run meter):\n${meterOptionsHelp()}\n`,
+  );
   process.exit(0);
 }
 

@@ -5,7 +5,7 @@
  */
 import { pino } from 'pino';
 import { MeterRunner, type RunnerStats } from './meter-runner.js';
-import { OptionError, parseMeterCommandLine, type MeterOptions } from './options.js';
+import { meterOptionsHelp, OptionError, parseMeterCommandLine, wantsHelp, type MeterOptions } from './options.js';
 
 /** How often counters are reported to the launcher. */
 const REPORT_INTERVAL_MS = 1000;
@@ -15,6 +15,11 @@ export interface MeterReport {
   readonly type: 'report';
   readonly final: boolean;
   readonly stats: RunnerStats;
+}
+
+if (wantsHelp(process.argv.slice(2))) {
+  process.stdout.write(`usage: npm run meter -- [options]\nOne simulated meter (or several with --matriculas) sending readings over UDP. Each option is also a variable:\n\n${meterOptionsHelp()}\n`);
+  process.exit(0);
 }
 
 let options: MeterOptions;

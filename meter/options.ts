@@ -172,3 +172,32 @@ export function parseMeterCommandLine(argv: readonly string[], env: NodeJS.Proce
   }
   return resolveMeterOptions(values, env);
 }
+
+/** What each meter option means, for `--help`. */
+const METER_OPTION_HELP: Readonly<Record<MeterOptionName, string>> = {
+  host: "the server's address",
+  porta: "the server's UDP port",
+  matricula: 'the meter\'s matricula (a random one when neither this nor --matriculas is given)',
+  matriculas: 'several meters in this one process, comma-separated',
+  inicial: 'the register to start from',
+  'intervalo-incremento': 'seconds between register increments (0 to 20 units each)',
+  'intervalo-envio': 'seconds between readings sent',
+  semente: 'seed of the consumption, to repeat a run (random when not given)',
+  pico: 'factor the consumption jumps by (the demo uses 4)',
+  'pico-apos': 'seconds after start when the jump begins',
+  'max-pendentes': 'unacknowledged readings kept; past it the oldest is dropped',
+  'log-level': 'fatal, error, warn, info, debug, trace or silent',
+  chaves: 'keys file (matricula;<hex key>): listed meters sign their readings',
+};
+
+/** Every meter option with its variable, default and meaning: what `--help` prints. */
+export function meterOptionsHelp(): string {
+  const rows = METER_OPTION_NAMES.map((name) => [`--${name}`, envName(name), METER_OPTION_SCHEMAS[name].default ?? 'none', METER_OPTION_HELP[name]] as const);
+  const widths = ([0, 1, 2] as const).map((column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => `  ${row[0].padEnd(widths[0] as number)}  ${row[1].padEnd(widths[1] as number)}  ${row[2].padEnd(widths[2] as number)}  ${row[3]}`).join('\n');
+}
+
+/** Whether the command line asks for help. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}

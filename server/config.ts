@@ -19,41 +19,56 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 
 /** Every setting: its environment variable, its flag, its default, and whether it is a secret (never echoed). */
 export const SETTINGS = {
-  host: { env: 'HOST', flag: 'host', default: '127.0.0.1' },
-  httpPort: { env: 'HTTP_PORT', flag: 'http-port', default: '50000' },
-  udpPort: { env: 'UDP_PORT', flag: 'udp-port', default: '60000' },
-  dataDir: { env: 'DATA_DIR', flag: 'data-dir', default: './data' },
-  tariff: { env: 'TARIFA', flag: 'tarifa', default: '3' },
-  legacyTimeZone: { env: 'TZ_LEGADO', flag: 'tz-legado', default: Intl.DateTimeFormat().resolvedOptions().timeZone },
-  logLevel: { env: 'LOG_LEVEL', flag: 'log-level', default: 'info' },
-  udpReceiveBuffer: { env: 'UDP_BUFFER_RECEPCAO', flag: 'udp-buffer-recepcao', default: String(8 * 1024 * 1024) },
-  storage: { env: 'STORAGE', flag: 'storage', default: 'arquivos' },
-  databaseUrl: { env: 'DATABASE_URL', flag: 'database-url', default: '', secret: true },
-  pgSchema: { env: 'PG_SCHEMA', flag: 'pg-schema', default: 'public' },
-  pgPoolMax: { env: 'PG_POOL_MAX', flag: 'pg-pool-max', default: '10' },
-  pgStatementTimeoutMs: { env: 'PG_STATEMENT_TIMEOUT_MS', flag: 'pg-statement-timeout-ms', default: '5000' },
-  pgConnectTimeoutMs: { env: 'PG_CONNECT_TIMEOUT_MS', flag: 'pg-connect-timeout-ms', default: '2000' },
-  httpHeaderTimeoutMs: { env: 'HTTP_TEMPO_CABECALHOS_MS', flag: 'http-tempo-cabecalhos-ms', default: '10000' },
-  httpBodyTimeoutMs: { env: 'HTTP_TEMPO_CORPO_MS', flag: 'http-tempo-corpo-ms', default: '10000' },
-  httpIdleTimeoutMs: { env: 'HTTP_TEMPO_OCIOSO_MS', flag: 'http-tempo-ocioso-ms', default: '30000' },
-  httpWriteTimeoutMs: { env: 'HTTP_TEMPO_ESCRITA_MS', flag: 'http-tempo-escrita-ms', default: '30000' },
-  httpMaxConnections: { env: 'HTTP_MAX_CONEXOES', flag: 'http-max-conexoes', default: '10000' },
-  httpMaxConnectionsPerSource: { env: 'HTTP_MAX_CONEXOES_POR_ORIGEM', flag: 'http-max-conexoes-por-origem', default: '1000' },
-  httpMaxPipelined: { env: 'HTTP_MAX_PIPELINE', flag: 'http-max-pipeline', default: '32' },
-  maxMeters: { env: 'MAX_MEDIDORES', flag: 'max-medidores', default: '1000000' },
-  readingMinIntervalMs: { env: 'MEDICAO_INTERVALO_MINIMO_MS', flag: 'medicao-intervalo-minimo-ms', default: '100' },
-  readingMaxAgeDays: { env: 'MEDICAO_IDADE_MAXIMA_DIAS', flag: 'medicao-idade-maxima-dias', default: '400' },
-  unregisteredMeters: { env: 'MEDIDORES_NAO_CADASTRADOS', flag: 'medidores-nao-cadastrados', default: 'aceitar' },
-  udpMaxPending: { env: 'UDP_MAX_PENDENTES', flag: 'udp-max-pendentes', default: '200000' },
-  meterAuthentication: { env: 'AUTENTICACAO_MEDIDORES', flag: 'autenticacao-medidores', default: 'opcional' },
-  meterKeysFile: { env: 'CHAVES_MEDIDORES', flag: 'chaves-medidores', default: '' },
-  apiAuthentication: { env: 'AUTENTICACAO_API', flag: 'autenticacao-api', default: 'aberta' },
-  apiSecret: { env: 'API_SEGREDO', flag: 'api-segredo', default: '', secret: true },
-  apiTokenLifetimeS: { env: 'API_TOKEN_VALIDADE_S', flag: 'api-token-validade-s', default: '3600' },
-  apiAdminToken: { env: 'API_TOKEN_ADMIN', flag: 'api-token-admin', default: '', secret: true },
+  host: { env: 'HOST', flag: 'host', default: '127.0.0.1', help: 'address both listeners bind to (0.0.0.0 for every interface)' },
+  httpPort: { env: 'HTTP_PORT', flag: 'http-port', default: '50000', help: 'TCP port of the REST API (0: any free port)' },
+  udpPort: { env: 'UDP_PORT', flag: 'udp-port', default: '60000', help: 'UDP port for meter readings (0: any free port)' },
+  dataDir: { env: 'DATA_DIR', flag: 'data-dir', default: './data', help: 'directory of the data files, created on first start' },
+  tariff: { env: 'TARIFA', flag: 'tarifa', default: '3', help: 'price per unit of consumption, a decimal with up to 6 places' },
+  legacyTimeZone: { env: 'TZ_LEGADO', flag: 'tz-legado', default: Intl.DateTimeFormat().resolvedOptions().timeZone, help: 'IANA time zone of the original meters\' local data_hora' },
+  logLevel: { env: 'LOG_LEVEL', flag: 'log-level', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
+  udpReceiveBuffer: { env: 'UDP_BUFFER_RECEPCAO', flag: 'udp-buffer-recepcao', default: String(8 * 1024 * 1024), help: 'UDP receive buffer asked of the kernel, in bytes' },
+  storage: { env: 'STORAGE', flag: 'storage', default: 'arquivos', help: 'arquivos (flat files in DATA_DIR) or postgres' },
+  databaseUrl: { env: 'DATABASE_URL', flag: 'database-url', default: '', secret: true, help: 'PostgreSQL connection string, required with STORAGE=postgres' },
+  pgSchema: { env: 'PG_SCHEMA', flag: 'pg-schema', default: 'public', help: 'schema holding the tables (created if missing)' },
+  pgPoolMax: { env: 'PG_POOL_MAX', flag: 'pg-pool-max', default: '10', help: 'connections in the PostgreSQL pool' },
+  pgStatementTimeoutMs: { env: 'PG_STATEMENT_TIMEOUT_MS', flag: 'pg-statement-timeout-ms', default: '5000', help: 'longest a statement may run, in ms' },
+  pgConnectTimeoutMs: { env: 'PG_CONNECT_TIMEOUT_MS', flag: 'pg-connect-timeout-ms', default: '2000', help: 'longest to wait for a connection, in ms' },
+  httpHeaderTimeoutMs: { env: 'HTTP_TEMPO_CABECALHOS_MS', flag: 'http-tempo-cabecalhos-ms', default: '10000', help: 'a request\'s header section must arrive whole within this (ms)' },
+  httpBodyTimeoutMs: { env: 'HTTP_TEMPO_CORPO_MS', flag: 'http-tempo-corpo-ms', default: '10000', help: 'a request\'s body must arrive whole within this (ms)' },
+  httpIdleTimeoutMs: { env: 'HTTP_TEMPO_OCIOSO_MS', flag: 'http-tempo-ocioso-ms', default: '30000', help: 'an idle keep-alive connection is closed after this (ms)' },
+  httpWriteTimeoutMs: { env: 'HTTP_TEMPO_ESCRITA_MS', flag: 'http-tempo-escrita-ms', default: '30000', help: 'a client that reads nothing for this long is closed (ms)' },
+  httpMaxConnections: { env: 'HTTP_MAX_CONEXOES', flag: 'http-max-conexoes', default: '10000', help: 'open connections; past it new ones get 503' },
+  httpMaxConnectionsPerSource: { env: 'HTTP_MAX_CONEXOES_POR_ORIGEM', flag: 'http-max-conexoes-por-origem', default: '1000', help: 'open connections from one address; past it new ones get 503' },
+  httpMaxPipelined: { env: 'HTTP_MAX_PIPELINE', flag: 'http-max-pipeline', default: '32', help: 'requests read ahead of the one being answered on a connection' },
+  maxMeters: { env: 'MAX_MEDIDORES', flag: 'max-medidores', default: '1000000', help: 'meters of no registered customer kept in memory (file store)' },
+  readingMinIntervalMs: { env: 'MEDICAO_INTERVALO_MINIMO_MS', flag: 'medicao-intervalo-minimo-ms', default: '100', help: 'a meter\'s readings closer than this (ms) are refused (0: any)' },
+  readingMaxAgeDays: { env: 'MEDICAO_IDADE_MAXIMA_DIAS', flag: 'medicao-idade-maxima-dias', default: '400', help: 'readings older than this many days are refused' },
+  unregisteredMeters: { env: 'MEDIDORES_NAO_CADASTRADOS', flag: 'medidores-nao-cadastrados', default: 'aceitar', help: 'aceitar (any matricula) or recusar (registered customers only)' },
+  udpMaxPending: { env: 'UDP_MAX_PENDENTES', flag: 'udp-max-pendentes', default: '200000', help: 'readings waiting for the store past which datagrams are dropped' },
+  meterAuthentication: { env: 'AUTENTICACAO_MEDIDORES', flag: 'autenticacao-medidores', default: 'opcional', help: 'opcional (keyed meters sign) or obrigatoria (every reading signed)' },
+  meterKeysFile: { env: 'CHAVES_MEDIDORES', flag: 'chaves-medidores', default: '', help: 'the meter keys file, matricula;<hex key> per line' },
+  apiAuthentication: { env: 'AUTENTICACAO_API', flag: 'autenticacao-api', default: 'aberta', help: 'aberta (no token, as the original) or obrigatoria (Bearer token)' },
+  apiSecret: { env: 'API_SEGREDO', flag: 'api-segredo', default: '', secret: true, help: 'key that signs API tokens, 32 to 64 bytes in hex (secret)' },
+  apiTokenLifetimeS: { env: 'API_TOKEN_VALIDADE_S', flag: 'api-token-validade-s', default: '3600', help: 'how long a token is valid, in seconds' },
+  apiAdminToken: { env: 'API_TOKEN_ADMIN', flag: 'api-token-admin', default: '', secret: true, help: 'the operator\'s Bearer token, 32 to 256 characters (secret)' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
+
+/** Every setting with its flag, variable, default and meaning: what `--help` prints (generated, never written twice). */
+export function settingsHelp(): string {
+  const rows = Object.entries(SETTINGS).map(([name, setting]) => {
+    const fallback = name === 'legacyTimeZone' ? "the machine's time zone" : name === 'meterKeysFile' ? 'DATA_DIR/chaves-medidores.txt' : setting.default === '' ? 'none' : setting.default;
+    return [`--${setting.flag}`, setting.env, fallback, setting.help] as const;
+  });
+  const widths = ([0, 1, 2] as const).map((column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => `  ${row[0].padEnd(widths[0] as number)}  ${row[1].padEnd(widths[1] as number)}  ${row[2].padEnd(widths[2] as number)}  ${row[3]}`).join('\n');
+}
+
+/** Whether the command line asks for help. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
 
 export interface Config {
   readonly host: string;

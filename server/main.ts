@@ -4,12 +4,26 @@
  */
 import { pino } from 'pino';
 import { StoreError } from '../database/store.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, settingsHelp, wantsHelp, type Config } from './config.js';
 import { startServer } from './app.js';
 
 function fatal(line: string): never {
   process.stderr.write(`consumo-inteligente: ${line}\n`);
   process.exit(1);
+}
+
+if (wantsHelp(process.argv.slice(2))) {
+  process.stdout.write(
+    [
+      'usage: npm start [-- --setting value ...]',
+      'Starts the server: the REST API over HTTP and the meters\' UDP channel. Every setting is an',
+      'environment variable or a flag of the same meaning (the flag wins):',
+      '',
+      settingsHelp(),
+      '',
+    ].join('\n'),
+  );
+  process.exit(0);
 }
 
 let config: Config;

@@ -28,3 +28,12 @@ t.test('every setting is in the README\'s configuration table, with its flag and
     t.match(row, `\`--${setting.flag}\``, `${setting.env}: its flag`);
   }
 });
+
+t.test('.env.exemplo lists every setting and node --env-file reads it', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const path = fileURLToPath(new URL('../../../.env.exemplo', import.meta.url));
+  const text = readFileSync(path, 'utf8');
+  for (const setting of Object.values(SETTINGS)) t.match(text, new RegExp(`^(# )?${setting.env}=`, 'm'), setting.env);
+  const read = spawnSync(process.execPath, [`--env-file=${path}`, '-e', 'process.stdout.write(process.env.HTTP_PORT ?? "")'], { encoding: 'utf8' });
+  t.equal(read.stdout, '50000');
+});

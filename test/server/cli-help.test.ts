@@ -1,0 +1,43 @@
+/**
+ * Every command a user runs answers `--help` with its usage and every
+ * option (exit 0, nothing started), and a bad flag with one line (exit 1,
+ * never a stack trace).
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { SETTINGS } from '../../server/config.js';
+
+const built = (path: string): string => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+const README = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+const README_SETTINGS = [...README.matchAll(/^\| `([A-Z_]+)` \| `--[a-z-]+` \|/gm)].map((match) => match[1] as string);
+
+const COMMANDS: ReadonlyArray<{ name: string; path: string; mentions: readonly string[] }> = [
+  { name: 'npm start', path: 'server/main.js', mentions: [...README_SETTINGS, ...Object.values(SETTINGS).map((s) => `--${s.flag}`)] },
+  { name: 'npm run import', path: 'database/import-cli.js', mentions: ['--clientes', '--medicoes', '--dados', ...README_SETTINGS] },
+  { name: 'npm run meter', path: 'meter/meter-cli.js', mentions: ['--matricula', '--matriculas', '--porta', '--intervalo-envio', '--chaves', 'MEDIDOR_PORTA'] },
+  { name: 'npm run meters', path: 'meter/launcher.js', mentions: ['--quantidade', '--por-processo', '--clientes', '--intervalo-envio'] },
+  { name: 'npm run demo', path: 'meter/demo.js', mentions: ['DATA_DIR', 'HTTP_PORT', 'UDP_PORT'] },
+  { name: 'npm run load:http', path: 'bench/load-http.js', mentions: ['--rota', '--conexoes', '--duracao', '--pipelining', '--storage'] },
+  { name: 'npm run load:udp', path: 'bench/load-udp.js', mentions: ['--medidores', '--taxa', '--duracao', '--lixo'] },
+  { name: 'npm run bench', path: 'bench/run-suite.js', mentions: ['BENCH_QUICK'] },
+  { name: 'npm run bench:hostil', path: 'bench/hostile.js', mentions: ['--conexoes', '--segundos'] },
+];
+
+t.test('the README documents every setting', async (t) => {
+  t.ok(README_SETTINGS.length >= Object.keys(SETTINGS).length, `${README_SETTINGS.length} settings in the README`);
+});
+
+for (const command of COMMANDS) {
+  t.test(`${command.name} --help and a bad flag`, async (t) => {
+    const help = spawnSync(process.execPath, [built(command.path), '--help'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, HTTP_PORT: '0', UDP_PORT: '0' } });
+    t.equal(help.status, 0, 'exit 0');
+    t.match(help.stdout, /^usage: /, 'starts with its usage');
+    for (const mention of command.mentions) t.ok(help.stdout.includes(mention), `mentions ${mention}`);
+    const bad = spawnSync(process.execPath, [built(command.path), '--nao-existe'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, HTTP_PORT: '0', UDP_PORT: '0' } });
+    t.equal(bad.status, 1, 'a bad flag: exit 1');
+    t.equal(bad.stderr.trim().split('\n').length, 1, `one line: ${bad.stderr.trim()}`);
+    t.notMatch(bad.stderr, /\n\s+at /, 'no stack trace');
+  });
+}
