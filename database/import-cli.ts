@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { formatLegacyTimestamp } from '../protocol/timestamp.js';
 import { ConfigError, loadConfig, SETTINGS, settingsHelp, wantsHelp } from '../server/config.js';
 import { copyDataDirectory, importLegacy, describeTotals } from './import.js';
 import { openStore } from './open-store.js';
@@ -86,8 +87,18 @@ try {
     process.stdout.write(
       [
         `imported into ${target} (legacy times read in ${config.legacyTimeZone}):`,
-        `  customers: ${summary.customersAdded} added, ${summary.customersSkipped.length} already registered, ${summary.customerBadLines.length} unreadable lines${lines(summary.customerBadLines)}`,
+        `  customers: ${summary.customersAdded} added, ${summary.customersSkipped.length} not added, ${summary.customerBadLines.length} unreadable lines${lines(summary.customerBadLines)}`,
+        ...summary.customerConflicts.map(({ customer, usernameHolder, matriculaHolder }) => {
+          const reasons = [
+            ...(matriculaHolder !== undefined && matriculaHolder.username !== customer.username ? [`matrícula ${customer.matricula} already belongs to ${matriculaHolder.username}`] : []),
+            ...(usernameHolder !== undefined && usernameHolder.matricula !== customer.matricula ? [`username already has matrícula ${usernameHolder.matricula}`] : []),
+          ];
+          return `    ${customer.username}: ${reasons.length > 0 ? reasons.join('; ') : `already registered with matrícula ${customer.matricula}`}`;
+        }),
         `  readings: ${describeTotals(summary.readings)}, ${summary.readingBadLines.length} unreadable lines${lines(summary.readingBadLines)}`,
+        ...summary.registerDrops.map(
+          (drop) => `    the register of ${drop.matricula} goes down ${drop.drops === 1 ? 'once' : `${drop.drops} times`} in the file, first at ${formatLegacyTimestamp(drop.firstAt, config.legacyTimeZone)}: check the meter (reset or replaced?)`,
+        ),
         '',
       ].join('\n'),
     );

@@ -82,9 +82,44 @@ export function parseLegacyReadings(text: string, timeZone: string): LegacyReadi
   return { readings, badLines };
 }
 
+/** Why an imported customer was not registered: who already holds its username or matricula. */
+export interface CustomerConflict {
+  readonly customer: Customer;
+  readonly usernameHolder?: Customer | undefined;
+  readonly matriculaHolder?: Customer | undefined;
+}
+
+/** A meter whose register goes down somewhere in the imported readings (a reset, a swapped meter, or bad data). */
+export interface RegisterDrop {
+  readonly matricula: string;
+  readonly drops: number;
+  /** The first reading lower than the one before it. */
+  readonly firstAt: number;
+}
+
+/** Meters whose register goes down between consecutive readings (oldest first). Pure. */
+export function registerDrops(readings: readonly Reading[]): RegisterDrop[] {
+  const last = new Map<string, bigint>();
+  const drops = new Map<string, { drops: number; firstAt: number }>();
+  for (const reading of readings) {
+    const previous = last.get(reading.matricula);
+    if (previous !== undefined && reading.consumo < previous) {
+      const entry = drops.get(reading.matricula);
+      if (entry === undefined) drops.set(reading.matricula, { drops: 1, firstAt: reading.timestamp });
+      else entry.drops++;
+    }
+    last.set(reading.matricula, reading.consumo);
+  }
+  return [...drops].map(([matricula, entry]) => ({ matricula, ...entry }));
+}
+
 export interface ImportSummary {
   readonly customersAdded: number;
   readonly customersSkipped: readonly Customer[];
+  /** For each skipped customer, who holds what it asked for. */
+  readonly customerConflicts: readonly CustomerConflict[];
+  /** Meters whose register goes down in the imported file. */
+  readonly registerDrops: readonly RegisterDrop[];
   readonly customerBadLines: readonly number[];
   readonly readings: ReadingTotals;
   readonly readingBadLines: readonly number[];
@@ -99,9 +134,16 @@ export async function importLegacy(
   const { readings, badLines } = parseLegacyReadings(input.readingsText ?? '', input.timeZone);
   const totals = emptyTotals();
   await appendInBatches(store, readings, totals);
+  const customerConflicts: CustomerConflict[] = [];
+  for (const customer of added.skipped) {
+    const [[usernameHolder], [matriculaHolder]] = await Promise.all([store.findCustomers({ username: customer.username }), store.findCustomers({ matricula: customer.matricula })]);
+    customerConflicts.push({ customer, usernameHolder, matriculaHolder });
+  }
   return {
     customersAdded: added.added,
     customersSkipped: added.skipped,
+    customerConflicts,
+    registerDrops: registerDrops(readings),
     customerBadLines: customers.badLines,
     readings: totals,
     readingBadLines: badLines,

@@ -248,3 +248,23 @@ t.test('the original system’s files import and answer', async (t) => {
   t.match(locked.stderr, 'belongs to running process');
   await stop(server, 'SIGTERM');
 });
+
+t.test('import tells the truth: it names every customer conflict and every meter whose register goes down', async (t) => {
+  const dir = await tempDir(t);
+  const dataDir = join(dir, 'data');
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(dataDir);
+  await writeFile(join(dataDir, 'clientes.txt'), 'dani;09812389\n');
+  await writeFile(join(dir, 'dados_clientes.txt'), 'otavio02;09812389\ndani;55555555\nnovo;77777777\n');
+  await writeFile(
+    join(dir, 'medicoes.txt'),
+    ['05-03-2023 16:00:00;03241897;90', '05-03-2023 15:00:00;03241897;1500', '05-03-2023 14:00:00;03241897;1400', '05-03-2023 14:00:00;77777777;5'].join('\n'),
+  );
+  const result = spawnSync(process.execPath, [IMPORT, '--clientes', join(dir, 'dados_clientes.txt'), '--medicoes', join(dir, 'medicoes.txt'), '--data-dir', dataDir, '--tz-legado', 'America/Sao_Paulo'], { encoding: 'utf8' });
+  t.equal(result.status, 0, result.stderr);
+  t.match(result.stdout, 'customers: 1 added, 2 not added');
+  t.match(result.stdout, '    otavio02: matrícula 09812389 already belongs to dani');
+  t.match(result.stdout, '    dani: username already has matrícula 09812389');
+  t.match(result.stdout, '    the register of 03241897 goes down once in the file, first at 05-03-2023 16:00:00');
+  t.notMatch(result.stdout, '77777777 goes down');
+});
