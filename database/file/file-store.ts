@@ -319,9 +319,13 @@ export class FileStore implements Store, CredentialStore {
       for (let i = 1; i < found.length && ordered; i++) ordered = (found[i - 1] as Reading).timestamp > (found[i] as Reading).timestamp;
       const oldestFound = found[found.length - 1];
       if (held.length === 0 && ordered && oldestFound !== undefined && oldestFound.timestamp > limit && (found[0] as Reading).timestamp < previous) {
-        // The usual case: nothing held back, nothing late: the block's readings go out as they are.
+        // The usual case: nothing held back, nothing late: the block's readings go out as they are,
+        // in slices, so that whoever formats them (CSV, JSON) lets the event loop run between slices.
         previous = oldestFound.timestamp;
-        yield found;
+        for (let start = 0; start < found.length; start += HISTORY_SLICE_LINES) {
+          if (start > 0) await yieldToEventLoop();
+          yield found.slice(start, start + HISTORY_SLICE_LINES);
+        }
         continue;
       }
       for (const reading of found) held.push(reading);
@@ -337,7 +341,10 @@ export class FileStore implements Store, CredentialStore {
         previous = reading.timestamp;
       }
       held = held.slice(ready);
-      if (batch.length > 0) yield batch;
+      for (let start = 0; start < batch.length; start += HISTORY_SLICE_LINES) {
+        if (start > 0) await yieldToEventLoop();
+        yield batch.slice(start, start + HISTORY_SLICE_LINES);
+      }
     }
   }
 
