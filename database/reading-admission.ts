@@ -35,6 +35,18 @@ export interface AdmissionRules {
   readonly refuseUnregistered: boolean;
 }
 
+/** How many readings of a call went which way: the counts of an AppendResult. */
+export function tallyOutcomes(outcomes: readonly ReadingOutcome[]): { stored: number; duplicates: number; refused: number; rejected: number } {
+  const counts = { stored: 0, duplicates: 0, refused: 0, rejected: 0 };
+  for (const outcome of outcomes) {
+    if (outcome === 'stored') counts.stored++;
+    else if (outcome === 'duplicate') counts.duplicates++;
+    else if (outcome === 'capacity') counts.refused++;
+    else counts.rejected++;
+  }
+  return counts;
+}
+
 export const OPEN_ADMISSION: AdmissionRules = { minIntervalMs: 0, refuseUnregistered: false };
 
 /** The earliest timestamp any meter may report (older ones defeat the log's time index and fill disks). */

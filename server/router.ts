@@ -68,7 +68,7 @@ export interface RouteTraits {
 const NO_TRAITS: RouteTraits = Object.freeze({});
 
 export type Match =
-  | { readonly kind: 'handler'; readonly handler: Handler; readonly path: string; readonly params: Readonly<Record<string, string>> }
+  | { readonly kind: 'handler'; readonly handler: Handler; readonly path: string; readonly params: Readonly<Record<string, string>>; readonly traits: RouteTraits }
   | { readonly kind: 'options'; readonly allow: string }
   | { readonly kind: 'method-not-allowed'; readonly allow: string }
   | { readonly kind: 'not-found' };
@@ -126,7 +126,7 @@ export class Router {
 
   /** The traits of the route a request path (as sent, still percent-encoded) belongs to. */
   traits(path: string): RouteTraits {
-    return this.literal.get(path)?.route.traits ?? this.find(path)?.entry.route.traits ?? NO_TRAITS;
+    return this.find(path)?.entry.route.traits ?? NO_TRAITS;
   }
 
   /** The route path (its pattern) a request path belongs to, whatever the method: for metrics of refused methods. */
@@ -142,7 +142,7 @@ export class Router {
     const key = method === 'HEAD' ? 'GET' : method;
     const handler = Object.hasOwn(entry.route.handlers, key) ? entry.route.handlers[key as Method] : undefined;
     if (handler === undefined) return { kind: 'method-not-allowed', allow: entry.allow };
-    return { kind: 'handler', handler, path: entry.route.path, params };
+    return { kind: 'handler', handler, path: entry.route.path, params, traits: entry.route.traits ?? NO_TRAITS };
   }
 
   private find(path: string): { entry: Entry; params: Readonly<Record<string, string>> } | undefined {

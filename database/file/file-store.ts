@@ -16,7 +16,7 @@ import { isRegister, parseRegister } from '../../protocol/decimal.js';
 import { isMatricula, type Reading } from '../../protocol/meter-protocol.js';
 import { parseIsoTimestamp } from '../../protocol/timestamp.js';
 import { GroupCommit } from '../group-commit.js';
-import { MeterWindow, OPEN_ADMISSION, registerDigest, type AdmissionRules, type ReadingOutcome } from '../reading-admission.js';
+import { MeterWindow, OPEN_ADMISSION, registerDigest, tallyOutcomes, type AdmissionRules, type ReadingOutcome } from '../reading-admission.js';
 import {
   RECENT_READINGS_LIMIT,
   StoreError,
@@ -220,16 +220,7 @@ export class FileStore implements Store, CredentialStore {
 
   async append(readings: readonly Reading[]): Promise<AppendResult> {
     this.assertOpen();
-    const outcomes: ReadingOutcome[] = [];
-    const counts = { stored: 0, duplicates: 0, refused: 0, rejected: 0 };
-    for (const reading of readings) {
-      const outcome = this.admit(reading);
-      outcomes.push(outcome);
-      if (outcome === 'stored') counts.stored++;
-      else if (outcome === 'duplicate') counts.duplicates++;
-      else if (outcome === 'capacity') counts.refused++;
-      else counts.rejected++;
-    }
+    const outcomes = readings.map((reading) => this.admit(reading));
     await this.writer.flushed();
     const newest = new Map<string, number>();
     for (const reading of readings) {
@@ -237,7 +228,7 @@ export class FileStore implements Store, CredentialStore {
       const timestamp = state === undefined ? Number.NEGATIVE_INFINITY : newestDurable(state);
       if (Number.isFinite(timestamp)) newest.set(reading.matricula, timestamp);
     }
-    return { outcomes, ...counts, newest };
+    return { outcomes, ...tallyOutcomes(outcomes), newest };
   }
 
   /** Judges one reading and queues it for the log when it is admitted. */
@@ -318,29 +309,26 @@ export class FileStore implements Store, CredentialStore {
       let ordered = true;
       for (let i = 1; i < found.length && ordered; i++) ordered = (found[i - 1] as Reading).timestamp > (found[i] as Reading).timestamp;
       const oldestFound = found[found.length - 1];
+      let batch: Reading[];
       if (held.length === 0 && ordered && oldestFound !== undefined && oldestFound.timestamp > limit && (found[0] as Reading).timestamp < previous) {
-        // The usual case: nothing held back, nothing late: the block's readings go out as they are,
-        // in slices, so that whoever formats them (CSV, JSON) lets the event loop run between slices.
+        // The usual case: nothing held back, nothing late: the block's readings go out as they are.
+        batch = found;
         previous = oldestFound.timestamp;
-        for (let start = 0; start < found.length; start += HISTORY_SLICE_LINES) {
-          if (start > 0) await yieldToEventLoop();
-          yield found.slice(start, start + HISTORY_SLICE_LINES);
+      } else {
+        for (const reading of found) held.push(reading);
+        held.sort((a, c) => c.timestamp - a.timestamp);
+        let ready = 0;
+        while (ready < held.length && (held[ready] as Reading).timestamp > limit) ready++;
+        batch = [];
+        for (let i = 0; i < ready; i++) {
+          const reading = held[i] as Reading;
+          // A hand-merged log may repeat a line: one reading per instant.
+          if (reading.timestamp !== previous) batch.push(reading);
+          previous = reading.timestamp;
         }
-        continue;
+        held = held.slice(ready);
       }
-      for (const reading of found) held.push(reading);
-      held.sort((a, c) => c.timestamp - a.timestamp);
-      let ready = 0;
-      while (ready < held.length && (held[ready] as Reading).timestamp > limit) ready++;
-      if (ready === 0) continue;
-      const batch: Reading[] = [];
-      for (let i = 0; i < ready; i++) {
-        const reading = held[i] as Reading;
-        // A hand-merged log may repeat a line: one reading per instant.
-        if (reading.timestamp !== previous) batch.push(reading);
-        previous = reading.timestamp;
-      }
-      held = held.slice(ready);
+      // In slices, so that whoever formats them (CSV, JSON) lets the event loop run between slices.
       for (let start = 0; start < batch.length; start += HISTORY_SLICE_LINES) {
         if (start > 0) await yieldToEventLoop();
         yield batch.slice(start, start + HISTORY_SLICE_LINES);

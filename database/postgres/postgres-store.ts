@@ -12,7 +12,7 @@ import { formatRegister, parseDecimal, REGISTER_SCALE } from '../../protocol/dec
 import type { Reading } from '../../protocol/meter-protocol.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import { GroupCommit } from '../group-commit.js';
-import { LATE_WINDOW_READINGS, MeterWindow, OPEN_ADMISSION, registerDigest, type AdmissionRules, type ReadingOutcome } from '../reading-admission.js';
+import { LATE_WINDOW_READINGS, MeterWindow, OPEN_ADMISSION, registerDigest, tallyOutcomes, type AdmissionRules, type ReadingOutcome } from '../reading-admission.js';
 import {
   RECENT_READINGS_LIMIT,
   StoreError,
@@ -159,19 +159,14 @@ export class PostgresStore implements Store, CredentialStore {
     const items: Pending[] = readings.map((reading) => ({ reading }));
     for (const item of items) this.writer.enqueue(item);
     const newestOfBatch = items.length === 0 ? new Map<string, number>() : ((await this.writer.flushed()) as Map<string, number>);
-    const counts = { stored: 0, duplicates: 0, refused: 0, rejected: 0 };
     const outcomes: ReadingOutcome[] = [];
     const newest = new Map<string, number>();
     for (const { reading, outcome = 'capacity' } of items) {
       outcomes.push(outcome);
-      if (outcome === 'stored') counts.stored++;
-      else if (outcome === 'duplicate') counts.duplicates++;
-      else if (outcome === 'capacity') counts.refused++;
-      else counts.rejected++;
       const timestamp = newestOfBatch.get(reading.matricula);
       if (timestamp !== undefined) newest.set(reading.matricula, timestamp);
     }
-    return { outcomes, ...counts, newest };
+    return { outcomes, ...tallyOutcomes(outcomes), newest };
   }
 
   async recentReadings(matricula: string, count: number): Promise<Reading[]> {

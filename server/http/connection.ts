@@ -18,6 +18,7 @@ import {
 import { HttpError } from './http-error.js';
 import { ParseError } from '../../protocol/http/parse-error.js';
 import type { Responder } from './responder.js';
+import type { RouteTraits } from '../router.js';
 
 export interface ConnectionLimits {
   readonly parser: ParserLimits;
@@ -120,7 +121,7 @@ export class HttpConnection {
   /** Aborted when the socket closes: routes stop long work for a client that left. */
   private readonly gone = new AbortController();
   /** A request read but not dispatched yet: it waits for the client to read, or for a heavy one to finish. */
-  private held: Request | undefined;
+  private held: { readonly request: Request; readonly traits: RouteTraits } | undefined;
   /** Requests dispatched whose route has not answered yet, and how many of those are heavy. */
   private unanswered = 0;
   private unansweredHeavy = 0;
@@ -211,19 +212,19 @@ export class HttpConnection {
    * heavy is: a client that pipelines heavy requests and reads nothing holds
    * one heavy answer, not thirty-two.
    */
-  private mayDispatch(request: Request): boolean {
+  private mayDispatch(traits: RouteTraits): boolean {
     if (this.bufferedBytes() >= MAX_BUFFERED_ANSWER_BYTES) return false;
     if (this.unansweredHeavy > 0) return false;
-    return !this.context.responder.traits(request).heavy || this.unanswered === 0;
+    return traits.heavy !== true || this.unanswered === 0;
   }
 
   /** Pulls complete requests from the parser while the pipeline has room. */
   private pump(): void {
     if (this.held !== undefined) {
-      if (!this.mayDispatch(this.held)) return this.updateFlow();
-      const request = this.held;
+      const { request, traits } = this.held;
+      if (!this.mayDispatch(traits)) return this.updateFlow();
       this.held = undefined;
-      this.dispatch(request);
+      this.dispatch(request, traits);
     }
     while (!this.stopReading && this.queue.length < this.context.limits.maxPipelined) {
       const step = this.parser.next();
@@ -242,11 +243,12 @@ export class HttpConnection {
         this.fail(step.error);
         break;
       }
-      if (!this.mayDispatch(step.request)) {
-        this.held = step.request;
+      const traits = this.context.responder.traits(step.request);
+      if (!this.mayDispatch(traits)) {
+        this.held = { request: step.request, traits };
         break;
       }
-      this.dispatch(step.request);
+      this.dispatch(step.request, traits);
     }
     this.updateFlow();
   }
@@ -256,9 +258,8 @@ export class HttpConnection {
     this.arrivingSince = this.context.now();
   }
 
-  private dispatch(request: Request): void {
+  private dispatch(request: Request, traits: RouteTraits): void {
     const { head } = request;
-    const traits = this.context.responder.traits(request);
     const close = !head.keepAlive;
     // An endless stream holds the connection: nothing after it is read, let alone dispatched
     // (a HEAD or OPTIONS of it is no stream).

@@ -107,7 +107,7 @@ export class Responder {
       case 'handler': {
         routed.label = match.path;
         const input = { request, query: new URLSearchParams(request.head.query), params: match.params, remoteAddress, signal };
-        if (this.router.traits(request.head.path).heavy !== true) return match.handler(input);
+        if (match.traits.heavy !== true) return match.handler(input);
         return this.runHeavy(remoteAddress, () =>
           this.heavyGate.run(async () => {
             // Its turn may come after the client has gone: then there is nothing to do.

@@ -11,7 +11,7 @@ import { isAcceptablePassword, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS } from '..
 import { invalidCredentials, type PasswordChecks } from '../login.js';
 import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../router.js';
-import { matriculaSchema, positiveInteger, readFields } from './fields.js';
+import { givenPassword, matriculaSchema, positiveInteger, readFields, refusePasswordInUrl } from './fields.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -26,12 +26,7 @@ const listSchema = z.object({
 });
 const password = z.string({ error: 'deve ser um texto' }).refine(isAcceptablePassword, `deve ter de ${MIN_PASSWORD_CHARS} a ${MAX_PASSWORD_CHARS} caracteres`);
 const registerSchema = z.object({ username, matricula: matriculaSchema, senha: password.optional() });
-const passwordSchema = z.object({ senha: password, senha_atual: z.string({ error: 'deve ser um texto' }).max(1024, 'deve ter no máximo 1024 caracteres').optional() });
-
-/** 400 for a password sent in the URL, where logs and browser history keep it. */
-function refusePasswordInUrl(input: RouteInput): void {
-  if (input.query.has('senha') || input.query.has('senha_atual')) throw new HttpError('senha_na_url', 'Envie a senha no corpo de um POST, nunca na URL.');
-}
+const passwordSchema = z.object({ senha: password, senha_atual: givenPassword.optional() });
 
 export function clientesRoute(store: Store, access: ApiAccess, passwords: PasswordChecks): Route {
   const list = async (input: RouteInput): Promise<Answer> => {

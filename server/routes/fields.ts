@@ -107,6 +107,15 @@ export function matriculaRoute<T extends { matricula: string }>(path: string, sc
   return { path, handlers: { GET: handler, POST: handler } };
 }
 
+/** A password as given to be checked: never checked when longer than this (the accepted ones are at most 128 characters). */
+const MAX_GIVEN_PASSWORD_LENGTH = 1024;
+export const givenPassword = z.string({ error: 'deve ser um texto' }).max(MAX_GIVEN_PASSWORD_LENGTH, `deve ter no máximo ${MAX_GIVEN_PASSWORD_LENGTH} caracteres`);
+
+/** 400 `senha_na_url` for a password in the query string, where logs and browser history keep it. */
+export function refusePasswordInUrl(input: RouteInput, fields: readonly string[] = ['senha', 'senha_atual']): void {
+  if (fields.some((field) => input.query.has(field))) throw new HttpError('senha_na_url', 'Envie a senha no corpo de um POST, nunca na URL.');
+}
+
 /** 422 `dados_invalidos` for one field. */
 export function invalidField(campo: string, problema: string): HttpError {
   return new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo, problema }] });

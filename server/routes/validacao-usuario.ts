@@ -12,23 +12,19 @@ import type { ApiAccess } from '../api-access.js';
 import { HttpError } from '../http/http-error.js';
 import { invalidCredentials, type PasswordChecks } from '../login.js';
 import type { Answer, Route, RouteInput } from '../router.js';
-import { matriculaSchema, readFields } from './fields.js';
-
-/** A password longer than this is not checked at all (the accepted ones are at most 128 characters). */
-const MAX_GIVEN_PASSWORD_LENGTH = 1024;
+import { givenPassword, matriculaSchema, readFields, refusePasswordInUrl } from './fields.js';
 
 const schema = z
   .object({
     username: z.string({ error: 'deve ser um texto' }).refine(isUsername, 'deve ter de 1 a 100 caracteres, sem ";"').optional(),
     matricula: matriculaSchema.optional(),
-    senha: z.string({ error: 'deve ser um texto' }).max(MAX_GIVEN_PASSWORD_LENGTH, `deve ter no máximo ${MAX_GIVEN_PASSWORD_LENGTH} caracteres`).optional(),
+    senha: givenPassword.optional(),
   })
   .refine((fields) => fields.username !== undefined || fields.matricula !== undefined, 'informe username, matricula ou ambos');
 
 export function validacaoUsuarioRoute(store: Store, access: ApiAccess, passwords: PasswordChecks): Route {
   const handler = async (input: RouteInput): Promise<Answer> => {
-    // A password in a URL ends up in logs and browser history.
-    if (input.query.has('senha')) throw new HttpError('senha_na_url', 'Envie a senha no corpo de um POST, nunca na URL.');
+    refusePasswordInUrl(input, ['senha']);
     const fields = readFields(input, schema);
     const [customer] = await store.findCustomers({ username: fields.username, matricula: fields.matricula });
     if (fields.senha === undefined) {
