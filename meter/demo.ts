@@ -57,7 +57,7 @@ function start(path: string, args: string[], env: Record<string, string> = {}): 
   return child;
 }
 
-const server = start(SERVER, [], { DATA_DIR: process.env.DATA_DIR ?? './data-demo', HTTP_PORT, UDP_PORT, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+const server = start(SERVER, [], { DATA_DIR: process.env.DATA_DIR ?? './data-demo', HTTP_PORT, UDP_PORT, CLIENTES_EXEMPLO: 'sim', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
 await new Promise((resolve) => setTimeout(resolve, 1000));
 if (server.exitCode !== null) process.exit(1);
 start(LAUNCHER, ['--clientes', CUSTOMERS, '--quantidade', String(customers.length - 1), ...FAST]);

@@ -32,7 +32,7 @@ import { LiveEvents } from './live-events.js';
 import { eventosRoute, frotaRoute } from './routes/eventos.js';
 import { dashboardRoutes } from './routes/painel.js';
 
-/** The example customers copied into a new DATA_DIR. */
+/** The example customers copied into a new DATA_DIR when CLIENTES_EXEMPLO=sim. */
 export const SEED_CUSTOMERS_FILE = fileURLToPath(new URL('../../resources/clientes-exemplo.txt', import.meta.url));
 export const CORS_ORIGIN = '*';
 
@@ -70,7 +70,7 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const authenticator = await loadMeterAuthenticator(config);
   const access = await loadApiAccess(config);
-  const { store, description } = await openStore(config, logger.child({ component: 'store' }), SEED_CUSTOMERS_FILE);
+  const { store, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   const httpMetrics = new HttpMetrics();
   const fleet = new FleetTracker();
   const live = new LiveEvents((silentAfterS) => fleet.summary(silentAfterS));

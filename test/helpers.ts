@@ -22,7 +22,7 @@ export async function tempDir(t: Test, prefix = 'consumo-'): Promise<string> {
 }
 
 export function testConfig(dataDir: string, env: Record<string, string> = {}): Config {
-  return loadConfig({ HTTP_PORT: '0', UDP_PORT: '0', DATA_DIR: dataDir, TZ_LEGADO: 'America/Sao_Paulo', UDP_BUFFER_RECEPCAO: '1048576', ...env }, []);
+  return loadConfig({ HTTP_PORT: '0', UDP_PORT: '0', DATA_DIR: dataDir, TZ_LEGADO: 'America/Sao_Paulo', UDP_BUFFER_RECEPCAO: '1048576', CLIENTES_EXEMPLO: 'sim', ...env }, []);
 }
 
 /** Starts a server on ephemeral ports in `dataDir` (a new temp dir by default), closed at teardown. */

@@ -198,6 +198,18 @@ t.test('kill -9 mid-ingest, again and again, never loses an acknowledged reading
 
 t.test('SIGTERM while meters and HTTP clients are busy: clean stops, nothing acknowledged lost', (t) => stopLoop(t, 'SIGTERM'));
 
+t.test('a fresh start invents no customers; CLIENTES_EXEMPLO=sim seeds the examples', async (t) => {
+  const plain = await spawnServer(t, join(await tempDir(t), 'data'));
+  const none = await call(plain.httpPort, 'GET', '/clientes');
+  t.same(none.json().clientes, [], 'no example customer in a new DATA_DIR');
+  await stop(plain, 'SIGTERM');
+  const seeded = await spawnServer(t, join(await tempDir(t), 'data'), { CLIENTES_EXEMPLO: 'sim' });
+  const listed = (await call(seeded.httpPort, 'GET', '/clientes')).json().clientes as Array<{ matricula: string }>;
+  t.equal(listed.length, 5, 'the five examples');
+  t.ok(listed.some((customer) => customer.matricula === '13456789'));
+  await stop(seeded, 'SIGTERM');
+});
+
 t.test('the original system’s files import and answer', async (t) => {
   const dir = await tempDir(t);
   const dataDir = join(dir, 'data');
