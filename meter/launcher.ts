@@ -25,10 +25,10 @@ const PLAIN_STATUS_INTERVAL_MS = 10_000;
 /** Children still running this long after SIGTERM are killed. */
 const STOP_GRACE_MS = 5000;
 const USAGE =
-  'usage: npm run meters -- --quantidade N [--por-processo K] [--matricula-inicial M | --clientes clientes.txt] [meter options: --host --porta --inicial --intervalo-incremento --intervalo-envio --semente --pico --pico-apos --max-pendentes --log-level]';
+  'usage: npm run meters -- --quantidade N [--por-processo K] [--matricula-inicial M | --clientes clientes.txt] [meter options: --host --porta --inicial --intervalo-incremento --incremento-minimo --intervalo-envio --semente --pico --pico-apos --max-pendentes --log-level]';
 
 function fail(message: string): never {
-  process.stderr.write(`medidores: ${message} (--help shows the usage)\n`);
+  process.stderr.write(`meters: ${message} (--help shows the usage)\n`);
   process.exit(1);
 }
 
@@ -96,8 +96,8 @@ try {
     matriculas = start === undefined ? randomMatriculas(count) : consecutiveMatriculas(start, count);
   }
   process.stdout.write(
-    `medidores: ${matriculas.length} medidores em ${Math.ceil(matriculas.length / perProcess)} processos -> ${meterOptions.host}:${meterOptions.port}, ` +
-      `incremento a cada ${meterOptions.incrementIntervalMs / 1000} s, envio a cada ${meterOptions.sendIntervalMs / 1000} s, semente ${meterOptions.seed}\n`,
+    `meters: ${matriculas.length} meters in ${Math.ceil(matriculas.length / perProcess)} processes -> ${meterOptions.host}:${meterOptions.port}, ` +
+      `an increment every ${meterOptions.incrementIntervalMs / 1000} s, a reading sent every ${meterOptions.sendIntervalMs / 1000} s, seed ${meterOptions.seed}\n`,
   );
 } catch (error) {
   if (error instanceof OptionError) fail(error.message);
@@ -129,8 +129,8 @@ function summary(): string {
   }
   const alive = children.filter((child) => !child.exited).length;
   return (
-    `processos vivos ${alive}/${children.length} | medidores reportando ${totals.meters}/${matriculas.length} | ` +
-    `leituras: produzidas ${totals.produced}, enviadas ${totals.sent}, confirmadas ${totals.acknowledged}, pendentes ${totals.pending}, descartadas ${totals.dropped}`
+    `processes alive ${alive}/${children.length} | meters reporting ${totals.meters}/${matriculas.length} | ` +
+    `readings: produced ${totals.produced}, sent ${totals.sent}, acknowledged ${totals.acknowledged}, pending ${totals.pending}, dropped ${totals.dropped}`
   );
 }
 
@@ -153,7 +153,7 @@ for (let i = 0; i < matriculas.length; i += perProcess) {
     child.exited = true;
     if (!stopping) {
       const who = group.length === 1 ? `matricula ${group[0]}` : `${group.length} medidores a partir de ${group[0]}`;
-      printLine(process.stderr, `medidores: processo ${childProcess.pid} (${who}) terminou (${signal ?? `código ${code}`}); não será reiniciado`);
+      printLine(process.stderr, `meters: process ${childProcess.pid} (${who}) ended (${signal ?? `exit code ${code}`}); not restarted`);
     }
     if (children.every((c) => c.exited)) finish(stopping ? 0 : 1);
   });
@@ -170,7 +170,7 @@ const plainTicker = interactive ? undefined : setInterval(() => printLine(proces
 function finish(code: number): void {
   clearInterval(ticker);
   if (plainTicker !== undefined) clearInterval(plainTicker);
-  printLine(process.stdout, `medidores: fim | ${summary()}`);
+  printLine(process.stdout, `meters: done | ${summary()}`);
   process.exit(code);
 }
 

@@ -58,6 +58,7 @@ export class MeterRunner {
           matricula,
           initialRegister: options.initialRegister,
           seed: meterSeed(options.seed, matricula),
+          minIncrementUnits: options.minIncrementUnits,
           peak: options.peak,
           maxPending: options.maxPending,
           key: options.keys.get(matricula),

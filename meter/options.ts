@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { parseDecimal, parseRegister } from '../protocol/decimal.js';
 import { parseKeyFile } from '../protocol/meter-auth.js';
 import { isMatricula } from '../protocol/meter-protocol.js';
-import type { Peak } from './simulated-meter.js';
+import { MAX_INCREMENT_UNITS, type Peak } from './simulated-meter.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** Readings a meter keeps unacknowledged by default (over 2 days at one reading every 15 s). */
@@ -48,6 +48,10 @@ const METER_OPTION_SCHEMAS = {
   },
   inicial: { schema: z.string().transform((text, context) => parseOrFail(parseRegister(text), context, 'must be a non-negative register like 0 or 1302.5')), default: '0' },
   'intervalo-incremento': { schema: seconds('the increment interval'), default: '1' },
+  'incremento-minimo': {
+    schema: z.string().regex(/^\d{1,2}$/, `must be a whole number of units from 0 to ${MAX_INCREMENT_UNITS}`).transform(Number).pipe(z.number().max(MAX_INCREMENT_UNITS, `must be a whole number of units from 0 to ${MAX_INCREMENT_UNITS}`)),
+    default: '0',
+  },
   'intervalo-envio': { schema: seconds('the send interval'), default: '15' },
   semente: { schema: z.string().regex(/^\d{1,10}$/, 'must be a whole number').transform(Number).pipe(z.number().max(0xffffffff, 'must fit in 32 bits')), default: undefined },
   pico: {
@@ -106,6 +110,8 @@ export interface MeterOptions {
   /** Starting register, in thousandths. */
   readonly initialRegister: bigint;
   readonly incrementIntervalMs: number;
+  /** Smallest increment, in whole units (each is uniform from this to MAX_INCREMENT_UNITS). */
+  readonly minIncrementUnits: number;
   readonly sendIntervalMs: number;
   readonly seed: number;
   /** Whether the seed was chosen at random (logged so the run can be repeated). */
@@ -152,6 +158,7 @@ export function resolveMeterOptions(given: Partial<Record<MeterOptionName, strin
     matriculas: (value.matriculas as string[] | undefined) ?? [(value.matricula as string | undefined) ?? randomMatricula()],
     initialRegister: value.inicial as bigint,
     incrementIntervalMs: (value['intervalo-incremento'] as number) * 1000,
+    minIncrementUnits: value['incremento-minimo'] as number,
     sendIntervalMs: (value['intervalo-envio'] as number) * 1000,
     seed: seedGiven ?? Math.floor(Math.random() * 0xffffffff),
     seedChosen: seedGiven === undefined,
@@ -180,7 +187,8 @@ const METER_OPTION_HELP: Readonly<Record<MeterOptionName, string>> = {
   matricula: 'the meter\'s matricula (a random one when neither this nor --matriculas is given)',
   matriculas: 'several meters in this one process, comma-separated',
   inicial: 'the register to start from',
-  'intervalo-incremento': 'seconds between register increments (0 to 20 units each)',
+  'intervalo-incremento': `seconds between register increments (each a random whole number of units up to ${MAX_INCREMENT_UNITS})`,
+  'incremento-minimo': `smallest increment in units, 0 to ${MAX_INCREMENT_UNITS} (higher: steadier consumption)`,
   'intervalo-envio': 'seconds between readings sent',
   semente: 'seed of the consumption, to repeat a run (random when not given)',
   pico: 'factor the consumption jumps by (the demo uses 4)',

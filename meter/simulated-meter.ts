@@ -25,6 +25,8 @@ export interface MeterSettings {
   /** Starting register, in thousandths. */
   readonly initialRegister: bigint;
   readonly seed: number;
+  /** Smallest increment in whole units (default 0): each is uniform from this to MAX_INCREMENT_UNITS. */
+  readonly minIncrementUnits?: number | undefined;
   readonly peak?: Peak | undefined;
   /** Most readings kept while unacknowledged; past it the oldest is dropped. */
   readonly maxPending: number;
@@ -73,6 +75,7 @@ export class SimulatedMeter {
   private registerValue: bigint;
   private readonly random: () => number;
   private readonly peak: Peak | undefined;
+  private readonly minIncrementUnits: number;
   private readonly maxPending: number;
   private readonly serialize: (reading: Reading) => string;
   /** Unacknowledged readings, oldest first. */
@@ -86,6 +89,7 @@ export class SimulatedMeter {
     this.registerValue = settings.initialRegister;
     this.random = seededRandom(settings.seed);
     this.peak = settings.peak;
+    this.minIncrementUnits = settings.minIncrementUnits ?? 0;
     this.maxPending = settings.maxPending;
     const key = settings.key;
     this.key = key;
@@ -100,9 +104,9 @@ export class SimulatedMeter {
     return this.pendingReadings.length;
   }
 
-  /** One increment: 0 to 20 units, times the peak factor once `elapsedMs` reaches it. */
+  /** One increment: a whole number of units from the minimum to 20, times the peak factor once `elapsedMs` reaches it. */
   tick(elapsedMs: number): void {
-    const units = BigInt(Math.floor(this.random() * (MAX_INCREMENT_UNITS + 1)));
+    const units = BigInt(this.minIncrementUnits + Math.floor(this.random() * (MAX_INCREMENT_UNITS - this.minIncrementUnits + 1)));
     const peak = this.peak;
     const increment = peak !== undefined && elapsedMs >= peak.afterMs ? units * peak.factorThousandths : units * UNIT;
     this.registerValue += increment;

@@ -26,6 +26,17 @@ const stampPath = join(outDir, '.fontes');
 /** What tsc emits for one source file. */
 const OUTPUT_SUFFIXES = ['.js', '.js.map', '.d.ts', '.d.ts.map'];
 
+/** Sources, by path, under the directories tsconfig includes. */
+function* sources() {
+  for (const dir of tsconfig.include) {
+    const full = join(root, dir);
+    if (existsSync(full)) for (const path of files(full)) if (path.endsWith('.ts')) yield path;
+  }
+}
+
+/** Where tsc writes a source's JavaScript. */
+const outputOf = (source) => join(outDir, relative(root, source)).replace(/\.ts$/, '.js');
+
 function* files(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
@@ -37,11 +48,7 @@ function* files(dir) {
 /** Every source (and the settings that shape the output), with size and modification time. */
 function fingerprint() {
   const parts = [tsconfigPath, join(root, 'package.json')].filter(existsSync).map((path) => describe(path));
-  for (const dir of tsconfig.include) {
-    const full = join(root, dir);
-    if (!existsSync(full)) continue;
-    for (const path of files(full)) if (path.endsWith('.ts')) parts.push(describe(path));
-  }
+  for (const path of sources()) parts.push(describe(path));
   return createHash('sha256').update(parts.sort().join('\n')).digest('hex');
 }
 
@@ -51,10 +58,14 @@ function describe(path) {
 }
 
 const before = fingerprint();
-if (existsSync(stampPath) && readFileSync(stampPath, 'utf8') === before) process.exit(0);
+const buildInfo = join(outDir, '.tsbuildinfo');
+const outputsComplete = [...sources()].every((source) => source.endsWith('.d.ts') || existsSync(outputOf(source)));
+if (outputsComplete && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === before) process.exit(0);
+// tsc's incremental state knows sources, not outputs: an output deleted by hand would never come back.
+if (!outputsComplete) rmSync(buildInfo, { force: true });
 
 const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
-const compiled = spawnSync(process.execPath, [tsc, '-p', tsconfigPath, '--incremental', '--tsBuildInfoFile', join(outDir, '.tsbuildinfo')], { stdio: 'inherit', cwd: root });
+const compiled = spawnSync(process.execPath, [tsc, '-p', tsconfigPath, '--incremental', '--tsBuildInfoFile', buildInfo], { stdio: 'inherit', cwd: root });
 if (compiled.status !== 0) process.exit(compiled.status ?? 1);
 
 // Outputs whose source is gone (a renamed or deleted module or test).

@@ -236,7 +236,7 @@ t.test('the launcher: N processes report; Ctrl-C stops them all, no orphan left'
   launcher.kill('SIGINT');
   const [code] = await exited;
   t.equal(code, 0);
-  t.match(output, /medidores: fim \| processos vivos 0\/3 \| medidores reportando 6\/6/);
+  t.match(output, /meters: done \| processes alive 0\/3 \| meters reporting 6\/6/);
   t.match(output, /pendentes 0, descartadas 0/);
   t.same(pids.filter(alive), [], 'every child is gone');
 });

@@ -4,6 +4,8 @@ import { MAX_DATAGRAM_BYTES, parseReadingDatagram, type Reading } from '../../pr
 import { consecutiveMatriculas } from '../../meter/fleet.js';
 import { OptionError, parseMeterCommandLine } from '../../meter/options.js';
 import { MAX_INCREMENT_UNITS, meterSeed, SimulatedMeter } from '../../meter/simulated-meter.js';
+import { DEMO_INCREMENT_INTERVAL_S, DEMO_MIN_INCREMENT_UNITS, DEMO_PEAK_AFTER_S, DEMO_PEAK_FACTOR, DEMO_PEAK_SEND_INTERVAL_S, DEMO_SEND_INTERVAL_S } from '../../meter/demo-fleet.js';
+import { ALERT_READINGS, computeAlert } from '../../server/consumption.js';
 
 const settings = (overrides: Partial<ConstructorParameters<typeof SimulatedMeter>[0]> = {}) => ({
   matricula: '13456789',
@@ -15,17 +17,17 @@ const settings = (overrides: Partial<ConstructorParameters<typeof SimulatedMeter
 
 const parse = (datagram: string): Reading[] => parseReadingDatagram(Buffer.from(datagram), { legacyTimeZone: 'UTC' }).values;
 
-t.test('the register only grows, by 0 to 20 units a tick, reproducibly from the seed', async (t) => {
+t.test('the register only grows, by the minimum to 20 units a tick, reproducibly from the seed', async (t) => {
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 300 }), (seed, ticks) => {
-      const a = new SimulatedMeter(settings({ seed }));
-      const b = new SimulatedMeter(settings({ seed }));
+    fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: MAX_INCREMENT_UNITS }), (seed, ticks, minimum) => {
+      const a = new SimulatedMeter(settings({ seed, minIncrementUnits: minimum }));
+      const b = new SimulatedMeter(settings({ seed, minIncrementUnits: minimum }));
       let previous = a.register;
       for (let i = 0; i < ticks; i++) {
         a.tick(i);
         b.tick(i);
         const step = a.register - previous;
-        if (step < 0n || step > BigInt(MAX_INCREMENT_UNITS) * 1000n || step % 1000n !== 0n) throw new Error(`bad step ${step}`);
+        if (step < BigInt(minimum) * 1000n || step > BigInt(MAX_INCREMENT_UNITS) * 1000n || step % 1000n !== 0n) throw new Error(`bad step ${step} (minimum ${minimum})`);
         previous = a.register;
       }
       t.equal(a.register, b.register, 'same seed, same consumption');
@@ -136,4 +138,41 @@ t.test('consecutive matriculas keep their width', async (t) => {
   t.same(consecutiveMatriculas('00000098', 3), ['00000098', '00000099', '00000100']);
   t.same(consecutiveMatriculas('9', 2), ['9', '10']);
   t.throws(() => consecutiveMatriculas('99999999999999999999', 2), { name: 'OptionError' });
+});
+
+t.test("the demo's meters make the 1.5x rule meaningful: no alert on ordinary noise, an alert on the spike", async (t) => {
+  const ticksPerPeriod = Math.round(DEMO_SEND_INTERVAL_S / DEMO_INCREMENT_INTERVAL_S);
+  const alertsOf = (meter: SimulatedMeter, ticksOfPeriods: readonly number[], elapsedOf: (period: number) => number): boolean[] => {
+    const readings: Reading[] = [];
+    ticksOfPeriods.forEach((ticks, period) => {
+      for (let i = 0; i < ticks; i++) meter.tick(elapsedOf(period));
+      readings.push({ matricula: meter.matricula, timestamp: period * 1000, consumo: meter.register });
+    });
+    const alerts: boolean[] = [];
+    for (let end = ALERT_READINGS; end <= readings.length; end++) {
+      const alert = computeAlert(readings.slice(end - ALERT_READINGS, end));
+      if (alert === 'inconsistent') throw new Error('a steady register went down');
+      alerts.push(alert.alert);
+    }
+    return alerts;
+  };
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 0xffffffff }),
+      // Timers drift: a period may hold one increment more or fewer than planned.
+      fc.array(fc.integer({ min: ticksPerPeriod - 1, max: ticksPerPeriod + 1 }), { minLength: 30, maxLength: 60 }),
+      (seed, ticks) => {
+        const steady = new SimulatedMeter(settings({ seed, minIncrementUnits: DEMO_MIN_INCREMENT_UNITS }));
+        return alertsOf(steady, ticks, () => 0).every((alert) => !alert);
+      },
+    ),
+    { numRuns: 300 },
+  );
+  const peakTicks = Math.round(DEMO_PEAK_SEND_INTERVAL_S / DEMO_INCREMENT_INTERVAL_S);
+  const spiking = new SimulatedMeter(
+    settings({ minIncrementUnits: DEMO_MIN_INCREMENT_UNITS, peak: { factorThousandths: BigInt(DEMO_PEAK_FACTOR) * 1000n, afterMs: DEMO_PEAK_AFTER_S * 1000 } }),
+  );
+  const alerts = alertsOf(spiking, Array.from({ length: 12 }, () => peakTicks), (period) => period * DEMO_PEAK_SEND_INTERVAL_S * 1000);
+  t.ok(alerts.some((alert) => alert), 'the spike alerts');
+  t.notOk(alerts[alerts.length - 1], 'and the alert ends once the spike is the new mean');
 });

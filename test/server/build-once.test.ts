@@ -20,7 +20,7 @@ function build(project: string): { status: number | null; output: string } {
   return { status: result.status, output: result.stdout + result.stderr };
 }
 
-t.test('compiles once, skips when nothing changed, prunes outputs of deleted sources, stops on a type error', async (t) => {
+t.test('compiles once, skips when nothing changed, restores a deleted output, prunes outputs of deleted sources, stops on a type error', async (t) => {
   const project = await tempDir(t);
   const tsconfig = JSON.parse(await readFile(join(REPOSITORY, 'tsconfig.json'), 'utf8'));
   await writeFile(join(project, 'tsconfig.json'), JSON.stringify({ ...tsconfig, include: ['server', 'test'] }));
@@ -43,6 +43,10 @@ t.test('compiles once, skips when nothing changed, prunes outputs of deleted sou
   t.equal(build(project).status, 0, 'nothing changed');
   t.equal((await stat(output)).mtimeMs, compiledAt, 'no output rewritten');
   t.equal((await stat(join(project, 'build', '.tsbuildinfo'))).mtimeMs, infoAt, 'the compiler did not run');
+
+  await unlink(output);
+  t.equal(build(project).status, 0, 'an output deleted by hand');
+  t.match(await readFile(output, 'utf8'), 'export const a = 1;', 'comes back, though no source changed');
 
   await unlink(join(project, 'server', 'b.ts'));
   await unlink(join(project, 'test', 'c.test.ts'));

@@ -87,6 +87,7 @@ t.test('forged ACK: a keyed meter gets only signed answers, and a meter process 
       matriculas: ['13456789'],
       initialRegister: 0n,
       incrementIntervalMs: 50,
+      minIncrementUnits: 0,
       sendIntervalMs: 100,
       seed: 1,
       seedChosen: false,
