@@ -40,13 +40,19 @@ export function sseEvent(event: string, data: JsonValue, id?: string): string {
   return `event: ${event}\n${id === undefined ? '' : `id: ${id}\n`}data: ${stringifyJson(data)}\n\n`;
 }
 
+/** A stored reading as an `event: medicao`, its id the reading's timestamp in ms (what `Last-Event-ID` gives back). */
+export function readingEvent(reading: Reading): string {
+  return sseEvent('medicao', { matricula: reading.matricula, data_hora: formatIsoTimestamp(reading.timestamp), consumo: consumoJson(reading.consumo) }, String(reading.timestamp));
+}
+
 export class Subscriber {
   readonly matricula: string | undefined;
   /** Seconds of silence after which the fleet summaries it gets count a meter silent; undefined: no fleet summaries. */
   readonly silentAfterS: number | undefined;
   /** Newest reading timestamp sent: resends and late copies are not pushed twice. */
   lastSent: number;
-  private queue: string[] = [];
+  /** Events waiting for the socket, with the reading timestamp of `medicao` events. */
+  private queue: Array<{ readonly text: string; readonly timestamp?: number | undefined }> = [];
   private queuedBytes = 0;
   private wake: (() => void) | undefined;
   private overflowed = false;
@@ -57,17 +63,28 @@ export class Subscriber {
     this.silentAfterS = silentAfterS;
   }
 
-  push(text: string): boolean {
+  push(text: string, timestamp?: number): boolean {
     if (this.queuedBytes + text.length > MAX_QUEUED_BYTES) {
       this.overflowed = true;
       this.queue = [];
       this.queuedBytes = 0;
     } else {
-      this.queue.push(text);
+      this.queue.push({ text, timestamp });
       this.queuedBytes += text.length;
     }
     this.wake?.();
     return !this.overflowed;
+  }
+
+  /**
+   * After a replay from the store up to `timestamp`: readings already
+   * replayed are not sent again, whichever arrived first.
+   */
+  replayedThrough(timestamp: number): void {
+    this.lastSent = Math.max(this.lastSent, timestamp);
+    const kept = this.queue.filter((entry) => entry.timestamp === undefined || entry.timestamp > timestamp);
+    this.queuedBytes = kept.reduce((sum, entry) => sum + entry.text.length, 0);
+    this.queue = kept;
   }
 
   /** The queued events as stream pieces, until `signal` aborts; throws SlowClientError once the queue overflowed. */
@@ -78,7 +95,7 @@ export class Subscriber {
       while (!signal.aborted) {
         if (this.overflowed) throw new SlowClientError();
         if (this.queue.length > 0) {
-          const pieces = this.queue.join('');
+          const pieces = this.queue.map((entry) => entry.text).join('');
           this.queue = [];
           this.queuedBytes = 0;
           yield pieces;
@@ -141,8 +158,8 @@ export class LiveEvents {
       for (const watcher of watchers) {
         if (reading.timestamp <= watcher.lastSent) continue;
         watcher.lastSent = reading.timestamp;
-        text ??= sseEvent('medicao', { matricula: reading.matricula, data_hora: formatIsoTimestamp(reading.timestamp), consumo: consumoJson(reading.consumo) }, String(reading.timestamp));
-        if (!watcher.push(text)) this.drop(watcher);
+        text ??= readingEvent(reading);
+        if (!watcher.push(text, reading.timestamp)) this.drop(watcher);
       }
     }
   }

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import type { Store } from '../../database/store.js';
 import type { ApiAccess, Principal } from '../api-access.js';
 import type { FleetTracker } from '../fleet.js';
-import { RECONNECT_MS, Subscriber, type LiveEvents } from '../live-events.js';
+import { readingEvent, RECONNECT_MS, sseEvent, Subscriber, type LiveEvents } from '../live-events.js';
+import type { Reading } from '../../database/store.js';
 import type { Answer, Route, RouteInput } from '../router.js';
 import { matriculaSchema, positiveInteger, readFields } from './fields.js';
 
@@ -15,13 +16,25 @@ import { matriculaSchema, positiveInteger, readFields } from './fields.js';
 export const DEFAULT_SEND_INTERVAL_S = 15;
 /** Send intervals without a reading after which a meter counts as silent. */
 export const DEFAULT_SILENT_INTERVALS = 3;
+/**
+ * Most readings replayed to a client that reconnects with `Last-Event-ID`;
+ * past it the client is told to reload (`event: recarregar`) instead.
+ */
+export const REPLAY_MAX = 1000;
+/** An event id we send: a reading's timestamp in ms. */
+const EVENT_ID = /^\d{1,15}$/;
 
 const fleetFields = {
   intervalo_s: positiveInteger(86_400).optional(),
   intervalos: positiveInteger(1000).optional(),
   access_token: z.string().optional(),
 };
-const eventsSchema = z.object({ matricula: matriculaSchema.optional(), ...fleetFields });
+const eventsSchema = z.object({
+  matricula: matriculaSchema.optional(),
+  // What Last-Event-ID carries, for a page that opens a new stream after the old one closed.
+  ultimo_id: z.string().regex(EVENT_ID, 'deve ser o id de um evento recebido (milissegundos)').transform(Number).optional(),
+  ...fleetFields,
+});
 const fleetSchema = z.object(fleetFields);
 
 function silentAfter(fields: { intervalo_s?: number | undefined; intervalos?: number | undefined }): number {
@@ -37,10 +50,16 @@ export function eventosRoute(store: Store, live: LiveEvents, access: ApiAccess):
     else await access.authenticateOperator(input.request, queryToken);
     const fields = readFields(input, eventsSchema);
     if (fields.matricula !== undefined) access.authorize(principal, fields.matricula);
-    const [newest] = fields.matricula === undefined ? [] : await store.recentReadings(fields.matricula, 1);
+    // EventSource sends the id of the last event it got when it reconnects (HTML §9.2.4); anything else is not ours and is ignored.
+    const header = input.request.head.headers.get('last-event-id');
+    const lastEventId = fields.ultimo_id ?? (header !== undefined && EVENT_ID.test(header) ? Number(header) : undefined);
+    const matricula = fields.matricula;
+    const replayFrom = matricula === undefined ? undefined : lastEventId;
+    const [newest] = matricula === undefined || replayFrom !== undefined ? [] : await store.recentReadings(matricula, 1);
     // The fleet names every meter: with tokens required, a customer's stream carries only its own meter.
     const fleetAllowed = principal?.papel !== 'cliente';
-    const subscriber = new Subscriber(fields.matricula, newest?.timestamp ?? Number.NEGATIVE_INFINITY, fleetAllowed ? silentAfter(fields) : undefined);
+    const subscriber = new Subscriber(matricula, replayFrom ?? newest?.timestamp ?? Number.NEGATIVE_INFINITY, fleetAllowed ? silentAfter(fields) : undefined);
+    const replay = matricula === undefined || replayFrom === undefined ? undefined : (signal: AbortSignal) => missedReadings(store, matricula, replayFrom, signal);
     return {
       status: 200,
       contentType: 'text/event-stream; charset=utf-8',
@@ -49,16 +68,42 @@ export function eventosRoute(store: Store, live: LiveEvents, access: ApiAccess):
         // Tells reverse proxies (nginx) not to buffer the stream.
         ['X-Accel-Buffering', 'no'],
       ],
-      stream: (signal) => events(live, subscriber, signal),
+      stream: (signal) => events(live, subscriber, signal, replay),
     };
   };
   return { path: '/eventos', handlers: { GET: handler }, traits: { exclusive: true } };
 }
 
-async function* events(live: LiveEvents, subscriber: Subscriber, signal: AbortSignal): AsyncGenerator<string> {
+/** What a reconnecting client missed: the readings stored after its last event, oldest first, or, past REPLAY_MAX, the newest's time. */
+type Missed = { readonly readings: Reading[] } | { readonly reloadThrough: number };
+
+async function missedReadings(store: Store, matricula: string, afterMs: number, signal: AbortSignal): Promise<Missed> {
+  const missed: Reading[] = [];
+  for await (const batch of store.history({ matricula, from: afterMs + 1, to: Number.MAX_SAFE_INTEGER })) {
+    missed.push(...batch);
+    if (missed.length > REPLAY_MAX) return { reloadThrough: (missed[0] as Reading).timestamp };
+    if (signal.aborted) break;
+  }
+  return { readings: missed.reverse() };
+}
+
+async function* events(live: LiveEvents, subscriber: Subscriber, signal: AbortSignal, replay?: (signal: AbortSignal) => Promise<Missed>): AsyncGenerator<string> {
+  // Subscribed before the replay is read: a reading stored meanwhile is in one or the other, and sent once.
   live.subscribe(subscriber);
   try {
     yield `retry: ${RECONNECT_MS}\n\n`;
+    if (replay !== undefined) {
+      const missed = await replay(signal);
+      if ('reloadThrough' in missed) {
+        // Too much to replay event by event: the client reloads what it shows, and the stream goes on from there.
+        subscriber.replayedThrough(missed.reloadThrough);
+        yield sseEvent('recarregar', { motivo: `mais de ${REPLAY_MAX} medições desde o último evento` }, String(missed.reloadThrough));
+      } else {
+        const { readings } = missed;
+        if (readings.length > 0) yield readings.map(readingEvent).join('');
+        subscriber.replayedThrough(readings[readings.length - 1]?.timestamp ?? subscriber.lastSent);
+      }
+    }
     yield* subscriber.stream(signal);
   } finally {
     live.unsubscribe(subscriber);

@@ -237,7 +237,7 @@ t.test('the launcher: N processes report; Ctrl-C stops them all, no orphan left'
   const [code] = await exited;
   t.equal(code, 0);
   t.match(output, /meters: done \| processes alive 0\/3 \| meters reporting 6\/6/);
-  t.match(output, /pendentes 0, descartadas 0/);
+  t.match(output, /pending 0, dropped 0/);
   t.same(pids.filter(alive), [], 'every child is gone');
 });
 
@@ -251,7 +251,7 @@ t.test('a child that dies is reported, not restarted; kill -9 of the launcher le
   await waitFor(async () => (await childrenOf(launcher.pid!)).length === 3, 10_000, '3 meter processes');
   const [victim, ...others] = await childrenOf(launcher.pid!);
   process.kill(victim!, 'SIGKILL');
-  await waitFor(() => /terminou \(SIGKILL\); não será reiniciado/.test(output), 5000, 'the launcher to report the death');
+  await waitFor(() => /ended \(SIGKILL\); not restarted/.test(output), 5000, 'the launcher to report the death');
   await new Promise((resolve) => setTimeout(resolve, 500));
   t.same(await childrenOf(launcher.pid!), others, 'not restarted');
   launcher.kill('SIGKILL');

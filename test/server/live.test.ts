@@ -9,6 +9,7 @@ import t from 'tap';
 import { packLines } from '../../protocol/meter-protocol.js';
 import { FleetTracker } from '../../server/fleet.js';
 import { MAX_QUEUED_BYTES, Subscriber, SlowClientError } from '../../server/live-events.js';
+import { REPLAY_MAX } from '../../server/routes/eventos.js';
 import { call, readingLine, recentTimestamps, request, startTestServer, udpClient } from '../helpers.js';
 
 interface SseEvent {
@@ -18,9 +19,9 @@ interface SseEvent {
 }
 
 /** Reads a text/event-stream with Node's fetch, parsing events as they arrive. */
-async function openEvents(port: number, target: string): Promise<{ response: Response; events: SseEvent[]; waitFor(test: (events: SseEvent[]) => boolean, ms?: number): Promise<void>; close(): void }> {
+async function openEvents(port: number, target: string, headers: Record<string, string> = {}): Promise<{ response: Response; events: SseEvent[]; waitFor(test: (events: SseEvent[]) => boolean, ms?: number): Promise<void>; close(): void }> {
   const controller = new AbortController();
-  const response = await fetch(`http://127.0.0.1:${port}${target}`, { signal: controller.signal });
+  const response = await fetch(`http://127.0.0.1:${port}${target}`, { signal: controller.signal, headers });
   const events: SseEvent[] = [];
   let buffer = '';
   const decoder = new TextDecoder();
@@ -224,4 +225,70 @@ t.test('/frota answers the summary; with tokens required the fleet needs the ope
   t.equal((await call(closed.http.port, 'GET', '/eventos')).status, 401);
   t.equal((await call(closed.http.port, 'GET', '/frota?access_token=operador-secreto-0123456789abcdefghijkl')).status, 200);
   t.equal((await call(closed.http.port, 'GET', '/eventos?matricula=9')).status, 401);
+});
+
+t.test('a reconnect with Last-Event-ID replays the readings missed, each once, in order; then live ones', async (t) => {
+  const server = await startTestServer(t, { env: { MEDICAO_INTERVALO_MINIMO_MS: '0' } });
+  const port = server.http.port;
+  const meter = await udpClient(t, server.udp.port);
+  const times = recentTimestamps(7);
+  const line = (i: number) => readingLine('4343', times[i] as string, String(100 + i));
+  await meter.sendForAck(line(0));
+  const first = await openEvents(port, '/eventos?matricula=4343');
+  await meter.sendForAck(line(1));
+  await meter.sendForAck(line(2));
+  await first.waitFor((events) => events.filter((e) => e.event === 'medicao').length === 2);
+  const lastId = first.events.filter((e) => e.event === 'medicao').at(-1)?.id as string;
+  t.equal(lastId, String(Date.parse(times[2] as string)));
+  first.close();
+  // Missed while disconnected.
+  await meter.sendForAck([line(3), line(4)].join('\n'));
+  const again = await openEvents(port, '/eventos?matricula=4343', { 'Last-Event-ID': lastId });
+  await again.waitFor((events) => events.filter((e) => e.event === 'medicao').length === 2);
+  await meter.sendForAck(line(5));
+  await again.waitFor((events) => events.filter((e) => e.event === 'medicao').length === 3);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.same(
+    again.events.filter((e) => e.event === 'medicao').map((e) => JSON.parse(e.data).consumo),
+    [103, 104, 105],
+    'the two missed readings, then the live one: nothing lost, nothing twice',
+  );
+  again.close();
+
+  const byQuery = await openEvents(port, `/eventos?matricula=4343&ultimo_id=${Date.parse(times[4] as string)}`);
+  await byQuery.waitFor((events) => events.some((e) => e.event === 'medicao'));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.same(byQuery.events.filter((e) => e.event === 'medicao').map((e) => JSON.parse(e.data).consumo), [105], 'ultimo_id does the same for a new stream');
+  byQuery.close();
+
+  const garbage = await openEvents(port, '/eventos?matricula=4343', { 'Last-Event-ID': 'not-ours' });
+  await meter.sendForAck(line(6));
+  await garbage.waitFor((events) => events.some((e) => e.event === 'medicao'));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.same(garbage.events.filter((e) => e.event === 'medicao').map((e) => JSON.parse(e.data).consumo), [106], 'an id we never sent is ignored: live readings only');
+  garbage.close();
+  const bad = await call(port, 'GET', '/eventos?matricula=4343&ultimo_id=abc');
+  t.equal(bad.status, 422);
+  t.equal(bad.json().erro.codigo, 'dados_invalidos');
+});
+
+t.test(`a reconnect that missed more than ${REPLAY_MAX} readings is told to reload, and goes on live`, async (t) => {
+  const server = await startTestServer(t, { env: { MEDICAO_INTERVALO_MINIMO_MS: '0' } });
+  const port = server.http.port;
+  const meter = await udpClient(t, server.udp.port);
+  const start = Date.now() - 3_600_000;
+  const at = (i: number) => new Date(start + i * 1000).toISOString();
+  await meter.sendForAck(readingLine('4444', at(0), '0'));
+  for (let i = 1; i <= REPLAY_MAX + 5; i += 20) {
+    const lines = [];
+    for (let j = i; j < i + 20 && j <= REPLAY_MAX + 5; j++) lines.push(readingLine('4444', at(j), String(j)));
+    await meter.sendForAck(lines.join('\n'));
+  }
+  const stream = await openEvents(port, '/eventos?matricula=4444', { 'Last-Event-ID': String(Date.parse(at(0))) });
+  await stream.waitFor((events) => events.some((e) => e.event === 'recarregar'));
+  await meter.sendForAck(readingLine('4444', at(REPLAY_MAX + 6), String(REPLAY_MAX + 6)));
+  await stream.waitFor((events) => events.some((e) => e.event === 'medicao'));
+  t.same(stream.events.filter((e) => e.event === 'medicao').map((e) => JSON.parse(e.data).consumo), [REPLAY_MAX + 6], 'no flood of old readings; the next live one arrives');
+  t.equal(stream.events.find((e) => e.event === 'recarregar')?.id, String(Date.parse(at(REPLAY_MAX + 5))), 'its id: the newest stored, where a later reconnect resumes');
+  stream.close();
 });
