@@ -13,6 +13,13 @@ export type { Reading } from '../protocol/meter-protocol.js';
 
 /** How many of a meter's newest readings `recentReadings` can return (the alert needs 5). */
 export const RECENT_READINGS_LIMIT = 5;
+/** Meters per batch of `recentReadingsOfEveryMeter`. */
+export const FLEET_BATCH_METERS = 1000;
+
+/** Throws RangeError unless `count` is 1 to RECENT_READINGS_LIMIT (a caller's mistake, not the client's). */
+export function checkRecentCount(count: number): void {
+  if (!Number.isInteger(count) || count < 1 || count > RECENT_READINGS_LIMIT) throw new RangeError(`count must be 1 to ${RECENT_READINGS_LIMIT}`);
+}
 
 
 export interface CustomerQuery {
@@ -109,6 +116,15 @@ export interface Store {
    * Its cost does not grow with the number of readings stored.
    */
   recentReadings(matricula: string, count: number): Promise<Reading[]>;
+
+  /**
+   * The newest durable readings of every meter that has one: for each, at
+   * most `count` (1 to {@link RECENT_READINGS_LIMIT}), newest first, never
+   * empty; meters in batches of any size, each meter once, in no promised
+   * order. What a server rebuilds its view of the fleet from at start-up:
+   * memory stays bounded by a batch, whatever the fleet.
+   */
+  recentReadingsOfEveryMeter(count: number): AsyncIterable<Reading[][]>;
 
   /**
    * The durable readings of one matricula in a time range, newest first, in

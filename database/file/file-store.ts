@@ -19,6 +19,8 @@ import { GroupCommit } from '../group-commit.js';
 import { MeterWindow, OPEN_ADMISSION, registerDigest, tallyOutcomes, type AdmissionRules, type ReadingOutcome } from '../reading-admission.js';
 import {
   RECENT_READINGS_LIMIT,
+  checkRecentCount,
+  FLEET_BATCH_METERS,
   StoreError,
   type AddCustomersResult,
   type AppendResult,
@@ -252,9 +254,7 @@ export class FileStore implements Store, CredentialStore {
 
   async recentReadings(matricula: string, count: number): Promise<Reading[]> {
     this.assertOpen();
-    if (!Number.isInteger(count) || count < 1 || count > RECENT_READINGS_LIMIT) {
-      throw new RangeError(`count must be 1 to ${RECENT_READINGS_LIMIT}`);
-    }
+    checkRecentCount(count);
     const state = this.meters.get(matricula);
     const readings: Reading[] = [];
     if (state === undefined) return readings;
@@ -262,6 +262,21 @@ export class FileStore implements Store, CredentialStore {
       readings.push({ matricula, timestamp: state.timestamps[i] as number, consumo: state.registers[i] as bigint });
     }
     return readings;
+  }
+
+  async *recentReadingsOfEveryMeter(count: number): AsyncGenerator<Reading[][]> {
+    this.assertOpen();
+    checkRecentCount(count);
+    let batch: Reading[][] = [];
+    for (const matricula of [...this.meters.keys()]) {
+      const readings = await this.recentReadings(matricula, count);
+      if (readings.length > 0) batch.push(readings);
+      if (batch.length === FLEET_BATCH_METERS) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
   }
 
   /**

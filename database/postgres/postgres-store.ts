@@ -14,7 +14,8 @@ import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import { GroupCommit } from '../group-commit.js';
 import { LATE_WINDOW_READINGS, MeterWindow, OPEN_ADMISSION, registerDigest, tallyOutcomes, type AdmissionRules, type ReadingOutcome } from '../reading-admission.js';
 import {
-  RECENT_READINGS_LIMIT,
+  checkRecentCount,
+  FLEET_BATCH_METERS,
   StoreError,
   type AddCustomersResult,
   type AppendResult,
@@ -44,6 +45,26 @@ export interface PostgresStoreOptions {
 
 /** The query behind every route: the newest rows of one meter, by backward scan of the primary key. */
 export const RECENT_READINGS_SQL = 'SELECT data_hora, consumo::text AS consumo FROM medicoes WHERE matricula = $1 ORDER BY data_hora DESC LIMIT $2';
+
+/**
+ * The next meters after $1 (in matricula order; at most $2) with their $3
+ * newest readings. The meters are found by a skip scan of the primary key (a
+ * recursive query that jumps from one matricula to the next), so the cost
+ * follows the number of meters, not of readings.
+ */
+const EVERY_METER_RECENT_SQL = `
+WITH RECURSIVE meters(matricula) AS (
+  (SELECT matricula FROM medicoes WHERE matricula > $1 ORDER BY matricula LIMIT 1)
+  UNION ALL
+  SELECT (SELECT m.matricula FROM medicoes m WHERE m.matricula > meters.matricula ORDER BY m.matricula LIMIT 1)
+  FROM meters WHERE meters.matricula IS NOT NULL
+)
+SELECT page.matricula, recent.data_hora, recent.consumo::text AS consumo
+FROM (SELECT matricula FROM meters WHERE matricula IS NOT NULL LIMIT $2) page
+CROSS JOIN LATERAL (
+  SELECT data_hora, consumo FROM medicoes WHERE medicoes.matricula = page.matricula ORDER BY data_hora DESC LIMIT $3
+) recent
+ORDER BY page.matricula, recent.data_hora DESC`;
 
 /** One page of a meter's history, newest first, through the primary key; the next page starts below its oldest row. */
 const HISTORY_PAGE_SQL =
@@ -171,9 +192,28 @@ export class PostgresStore implements Store, CredentialStore {
 
   async recentReadings(matricula: string, count: number): Promise<Reading[]> {
     this.assertOpen();
-    if (!Number.isInteger(count) || count < 1 || count > RECENT_READINGS_LIMIT) throw new RangeError(`count must be 1 to ${RECENT_READINGS_LIMIT}`);
+    checkRecentCount(count);
     const { rows } = await this.query<{ data_hora: Date; consumo: string }>(RECENT_READINGS_SQL, [matricula, count]);
     return rows.map((row) => ({ matricula, timestamp: row.data_hora.getTime(), consumo: parseDecimal(row.consumo, NUMERIC_LIMITS) as bigint }));
+  }
+
+  async *recentReadingsOfEveryMeter(count: number): AsyncGenerator<Reading[][]> {
+    checkRecentCount(count);
+    let after = '';
+    for (;;) {
+      this.assertOpen();
+      const { rows } = await this.query<{ matricula: string; data_hora: Date; consumo: string }>(EVERY_METER_RECENT_SQL, [after, FLEET_BATCH_METERS, count]);
+      if (rows.length === 0) return;
+      const batch: Reading[][] = [];
+      for (const row of rows) {
+        const reading = { matricula: row.matricula, timestamp: row.data_hora.getTime(), consumo: parseDecimal(row.consumo, NUMERIC_LIMITS) as bigint };
+        const last = batch[batch.length - 1];
+        if (last !== undefined && (last[0] as Reading).matricula === row.matricula) last.push(reading);
+        else batch.push([reading]);
+      }
+      yield batch;
+      after = (rows[rows.length - 1] as { matricula: string }).matricula;
+    }
   }
 
   async *history(query: HistoryQuery): AsyncGenerator<Reading[]> {

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { Test } from 'tap';
 import { LATE_WINDOW_READINGS } from '../../database/reading-admission.js';
-import { RECENT_READINGS_LIMIT, type Reading, type Store } from '../../database/store.js';
+import { FLEET_BATCH_METERS, RECENT_READINGS_LIMIT, type Reading, type Store } from '../../database/store.js';
 
 export interface StoreFixture {
   readonly store: Store;
@@ -29,6 +29,46 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
     t.same(await store.findCustomers({ matricula: '1' }), []);
     t.same(await store.stats(), { customers: 0, meters: 0, readings: 0 });
     await store.close();
+  });
+
+  t.test('recentReadingsOfEveryMeter: every meter once, its newest readings first, in bounded batches, and again after a restart', async (t) => {
+    const fixture = await makeStore(t);
+    const collect = async (store: Store, count: number) => {
+      const meters: Reading[][] = [];
+      let batches = 0;
+      for await (const batch of store.recentReadingsOfEveryMeter(count)) {
+        batches++;
+        t.ok(batch.length > 0 && batch.length <= FLEET_BATCH_METERS, 'a batch is bounded');
+        meters.push(...batch);
+      }
+      return { meters: meters.sort((a, b) => ((a[0] as Reading).matricula < (b[0] as Reading).matricula ? -1 : 1)), batches };
+    };
+    t.same((await collect(fixture.store, 5)).meters, [], 'an empty store has no meters');
+    const fleet = FLEET_BATCH_METERS + 7;
+    const readings: Reading[] = [];
+    for (let i = 0; i < fleet; i++) {
+      const matricula = String(i).padStart(6, '0');
+      for (let n = 0; n < (i % 7) + 1; n++) readings.push(reading(matricula, n, BigInt(i * 10 + n)));
+    }
+    // The 32-instant window applies per meter: readings of one meter in timestamp order.
+    await fixture.store.append(readings);
+    const expected = (count: number) =>
+      Array.from({ length: fleet }, (_, i) => {
+        const matricula = String(i).padStart(6, '0');
+        const own = readings.filter((r) => r.matricula === matricula).reverse();
+        return own.slice(0, count);
+      });
+    const three = await collect(fixture.store, 3);
+    t.equal(three.meters.length, fleet, 'every meter once');
+    t.ok(three.batches >= 2, 'in more than one batch');
+    t.same(three.meters, expected(3), 'each meter\'s newest readings, newest first, at most count');
+    await t.rejects(async () => {
+      for await (const _ of fixture.store.recentReadingsOfEveryMeter(RECENT_READINGS_LIMIT + 1)) break;
+    }, RangeError);
+    await fixture.store.close();
+    const reopened = await fixture.reopen();
+    t.same((await collect(reopened, 1)).meters, expected(1), 'the same after a restart');
+    await reopened.close();
   });
 
   t.test('append stores readings; recentReadings answers newest first, at most count', async (t) => {
