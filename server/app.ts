@@ -29,7 +29,9 @@ import { loadMeterAuthenticator } from './meter-authentication.js';
 import { UdpIngest } from './udp-ingest.js';
 import { FleetTracker } from './fleet.js';
 import { LiveEvents } from './live-events.js';
-import { eventosRoute, frotaRoute } from './routes/eventos.js';
+import { eventosRoute } from './routes/eventos.js';
+import { frotaMedidoresRoute, frotaRoute } from './routes/frota.js';
+import { ALERT_READINGS } from './consumption.js';
 import { dashboardRoutes } from './routes/painel.js';
 
 /** The example customers copied into a new DATA_DIR when CLIENTES_EXEMPLO=sim. */
@@ -73,6 +75,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const { store, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   const httpMetrics = new HttpMetrics();
   const fleet = new FleetTracker();
+  // The fleet as the store knows it, so silent meters and alerts survive a restart.
+  try {
+    for await (const meters of store.recentReadingsOfEveryMeter(ALERT_READINGS)) fleet.seed(meters);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const live = new LiveEvents((silentAfterS) => fleet.summary(silentAfterS));
   // The listeners are made below; the metrics route reads them only when scraped.
   const operations = [
@@ -80,6 +89,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     metricasRoute(() => renderMetrics(httpMetrics, httpServer, ingest, live)),
     eventosRoute(store, live, access),
     frotaRoute(fleet, access),
+    frotaMedidoresRoute(fleet, store, access),
     ...(await dashboardRoutes()),
   ];
   const router = buildRouter(store, config, access, operations);
@@ -107,7 +117,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     maxAgeDays: config.readingMaxAgeDays,
     authenticator,
     onStored: (readings, result) => {
-      fleet.heard(result.newest.keys(), result.stored);
+      fleet.heard(readings, result.outcomes);
       live.stored(readings, result);
     },
   });

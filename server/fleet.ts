@@ -1,8 +1,11 @@
 /**
- * The fleet as this server has heard it since it started: when each meter's
- * last stored reading arrived, and stored readings per second. A few dozen
- * bytes per meter (the time in whole seconds is a small integer to V8).
+ * The fleet as this server knows it: when each meter was last heard (its
+ * last stored reading's arrival, or after a restart its newest reading's
+ * time, from the store), its newest readings (enough for the alert), and
+ * stored readings per second. About 300 bytes per meter.
  */
+import type { Reading, ReadingOutcome } from '../database/store.js';
+import { ALERT_READINGS, computeAlert, INCONSISTENT } from './consumption.js';
 
 /** Seconds of history behind the readings-per-second figure. */
 export const RATE_WINDOW_S = 10;
@@ -18,8 +21,29 @@ export interface FleetSummary {
   readonly silencio_apos_s: number;
 }
 
+/** A meter as the fleet table shows it. */
+export interface FleetMeter {
+  readonly matricula: string;
+  /** When it was last heard, in whole seconds since the epoch. */
+  readonly heardAt: number;
+  /** Its newest readings, newest first, at most ALERT_READINGS. */
+  readonly recent: readonly Reading[];
+}
+
+interface MeterState {
+  heardAt: number;
+  recent: Reading[];
+}
+
+/** Whether a meter's newest readings raise the consumption alert; null when they cannot tell (too few, register went down). */
+export function alertOf(recent: readonly Reading[]): boolean | null {
+  if (recent.length < ALERT_READINGS) return null;
+  const alert = computeAlert([...recent].reverse());
+  return alert === INCONSISTENT ? null : alert.alert;
+}
+
 export class FleetTracker {
-  private readonly lastHeard = new Map<string, number>();
+  private readonly lastHeard = new Map<string, MeterState>();
   /** Readings stored in each of the last RATE_WINDOW_S whole seconds, by second modulo the window. */
   private readonly perSecond = new Array<number>(RATE_WINDOW_S).fill(0);
   private readonly secondOf = new Array<number>(RATE_WINDOW_S).fill(-1);
@@ -29,10 +53,51 @@ export class FleetTracker {
     this.nowSeconds = nowSeconds;
   }
 
-  /** Notes that readings of these meters were stored now. */
-  heard(matriculas: Iterable<string>, readings: number): void {
+  /** Notes the readings a store call stored now (those whose outcome is `stored`). */
+  heard(readings: readonly Reading[], outcomes: readonly ReadingOutcome[]): void {
     const now = this.nowSeconds();
-    for (const matricula of matriculas) this.lastHeard.set(matricula, now);
+    let stored = 0;
+    for (let i = 0; i < readings.length; i++) {
+      if (outcomes[i] !== 'stored') continue;
+      stored++;
+      const reading = readings[i] as Reading;
+      const state = this.lastHeard.get(reading.matricula);
+      if (state === undefined) this.lastHeard.set(reading.matricula, { heardAt: now, recent: [reading] });
+      else {
+        state.heardAt = now;
+        insertNewestFirst(state.recent, reading);
+      }
+    }
+    this.count(now, stored);
+  }
+
+  /**
+   * Meters known to the store before this server started (each meter's
+   * newest readings, newest first): last heard when their newest reading was
+   * taken. Meters heard since are left as they are.
+   */
+  seed(meters: readonly (readonly Reading[])[]): void {
+    const now = this.nowSeconds();
+    for (const recent of meters) {
+      const newest = recent[0];
+      if (newest === undefined || this.lastHeard.has(newest.matricula)) continue;
+      this.lastHeard.set(newest.matricula, { heardAt: Math.min(now, Math.floor(newest.timestamp / 1000)), recent: recent.slice(0, ALERT_READINGS) });
+    }
+    this.cached = undefined;
+  }
+
+  /** Every meter known, in no order (the fleet table sorts and pages a copy). */
+  meters(): FleetMeter[] {
+    const all: FleetMeter[] = [];
+    for (const [matricula, state] of this.lastHeard) all.push({ matricula, heardAt: state.heardAt, recent: state.recent });
+    return all;
+  }
+
+  now(): number {
+    return this.nowSeconds();
+  }
+
+  private count(now: number, readings: number): void {
     const slot = now % RATE_WINDOW_S;
     if (this.secondOf[slot] !== now) {
       this.secondOf[slot] = now;
@@ -71,7 +136,7 @@ export class FleetTracker {
     if (this.cached?.now === now) return this.cached;
     const counts = new Map<number, number>();
     const longest: Array<{ matricula: string; heardAt: number }> = [];
-    for (const [matricula, heardAt] of this.lastHeard) {
+    for (const [matricula, { heardAt }] of this.lastHeard) {
       counts.set(heardAt, (counts.get(heardAt) ?? 0) + 1);
       // The map is in first-heard order, not silence order: keep the longest silences seen so far.
       if (longest.length < SILENT_LISTED) longest.push({ matricula, heardAt });
@@ -106,4 +171,13 @@ interface FleetView {
   /** The meters heard from longest ago, oldest first, at most SILENT_LISTED. */
   readonly longestSilent: ReadonlyArray<{ readonly matricula: string; readonly heardAt: number }>;
   readonly rate: number;
+}
+
+/** Puts a reading among a meter's newest (newest first), keeping ALERT_READINGS; a late reading lands in its place. */
+function insertNewestFirst(recent: Reading[], reading: Reading): void {
+  let at = 0;
+  while (at < recent.length && (recent[at] as Reading).timestamp > reading.timestamp) at++;
+  if (at >= ALERT_READINGS) return;
+  recent.splice(at, 0, reading);
+  if (recent.length > ALERT_READINGS) recent.length = ALERT_READINGS;
 }

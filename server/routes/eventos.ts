@@ -1,21 +1,17 @@
 /**
- * Live routes: `GET /eventos` (Server-Sent Events: `medicao` for each stored
- * reading of the meter watched, `frota` once a second) and `GET /frota`
- * (the same fleet summary as JSON).
+ * `GET /eventos`: Server-Sent Events, `medicao` for each stored reading of
+ * the meter watched (replaying what a reconnecting client missed) and
+ * `frota` once a second.
  */
 import { z } from 'zod';
 import type { Store } from '../../database/store.js';
 import type { ApiAccess, Principal } from '../api-access.js';
-import type { FleetTracker } from '../fleet.js';
 import { readingEvent, RECONNECT_MS, sseEvent, Subscriber, type LiveEvents } from '../live-events.js';
 import type { Reading } from '../../database/store.js';
 import type { Answer, Route, RouteInput } from '../router.js';
-import { matriculaSchema, positiveInteger, readFields } from './fields.js';
+import { matriculaSchema, readFields } from './fields.js';
+import { fleetFields, silentAfter } from './frota.js';
 
-/** The simulated meters' default send interval, in seconds. */
-export const DEFAULT_SEND_INTERVAL_S = 15;
-/** Send intervals without a reading after which a meter counts as silent. */
-export const DEFAULT_SILENT_INTERVALS = 3;
 /**
  * Most readings replayed to a client that reconnects with `Last-Event-ID`;
  * past it the client is told to reload (`event: recarregar`) instead.
@@ -24,23 +20,12 @@ export const REPLAY_MAX = 1000;
 /** An event id we send: a reading's timestamp in ms. */
 const EVENT_ID = /^\d{1,15}$/;
 
-const fleetFields = {
-  intervalo_s: positiveInteger(86_400).optional(),
-  intervalos: positiveInteger(1000).optional(),
-  access_token: z.string().optional(),
-};
 const eventsSchema = z.object({
   matricula: matriculaSchema.optional(),
   // What Last-Event-ID carries, for a page that opens a new stream after the old one closed.
   ultimo_id: z.string().regex(EVENT_ID, 'deve ser o id de um evento recebido (milissegundos)').transform(Number).optional(),
   ...fleetFields,
 });
-const fleetSchema = z.object(fleetFields);
-
-function silentAfter(fields: { intervalo_s?: number | undefined; intervalos?: number | undefined }): number {
-  return (fields.intervalo_s ?? DEFAULT_SEND_INTERVAL_S) * (fields.intervalos ?? DEFAULT_SILENT_INTERVALS);
-}
-
 export function eventosRoute(store: Store, live: LiveEvents, access: ApiAccess): Route {
   const handler = async (input: RouteInput): Promise<Answer> => {
     const queryToken = input.query.get('access_token') ?? undefined;
@@ -108,13 +93,4 @@ async function* events(live: LiveEvents, subscriber: Subscriber, signal: AbortSi
   } finally {
     live.unsubscribe(subscriber);
   }
-}
-
-export function frotaRoute(fleet: FleetTracker, access: ApiAccess): Route {
-  const handler = async (input: RouteInput): Promise<Answer> => {
-    await access.authenticateOperator(input.request, input.query.get('access_token') ?? undefined);
-    const fields = readFields(input, fleetSchema);
-    return { status: 200, body: { ...fleet.summary(silentAfter(fields)) } };
-  };
-  return { path: '/frota', handlers: { GET: handler } };
 }

@@ -10,7 +10,8 @@ import { packLines } from '../../protocol/meter-protocol.js';
 import { FleetTracker } from '../../server/fleet.js';
 import { MAX_QUEUED_BYTES, Subscriber, SlowClientError } from '../../server/live-events.js';
 import { REPLAY_MAX } from '../../server/routes/eventos.js';
-import { call, readingLine, recentTimestamps, request, startTestServer, udpClient } from '../helpers.js';
+import { startServer } from '../../server/app.js';
+import { call, readingLine, recentTimestamps, request, silentLogger, startTestServer, tempDir, testConfig, udpClient } from '../helpers.js';
 
 interface SseEvent {
   event: string;
@@ -162,14 +163,20 @@ t.test('a subscriber\'s queue is bounded: past it the stream ends with SlowClien
   t.same(pieces.join(''), 'a\n\nb\n\n', 'what was queued, then the end when aborted');
 });
 
+/** Tells the tracker `count` readings of these meters (in turn) were stored now. */
+function hear(fleet: FleetTracker, matriculas: readonly string[], count: number): void {
+  const readings = Array.from({ length: count }, (_, i) => ({ matricula: matriculas[i % matriculas.length] as string, timestamp: fleet.now() * 1000 + i, consumo: BigInt(i) }));
+  fleet.heard(readings, readings.map(() => 'stored' as const));
+}
+
 t.test('fleet: meters heard, silence past the threshold (longest first), readings per second over whole seconds', async (t) => {
   let now = 1000;
   const fleet = new FleetTracker(() => now);
-  fleet.heard(['a', 'b'], 20);
+  hear(fleet, ['a', 'b'], 20);
   now = 1010;
-  fleet.heard(['c'], 5);
+  hear(fleet, ['c'], 5);
   now = 1030;
-  fleet.heard(['b'], 5);
+  hear(fleet, ['b'], 5);
   const summary = fleet.summary(15);
   t.equal(summary.medidores_vistos, 3);
   t.same(summary.silenciosos, [
@@ -183,7 +190,7 @@ t.test('fleet: meters heard, silence past the threshold (longest first), reading
   const many = new FleetTracker(() => now);
   for (let i = 0; i < 200; i++) {
     now = 2000 + i;
-    many.heard([`m${i}`], 1);
+    hear(many, [`m${i}`], 1);
   }
   now = 3000;
   const listed = many.summary(0).silenciosos;
@@ -196,7 +203,7 @@ t.test('fleet summary computed once a second, whatever thresholds clients ask (i
   const fleet = new FleetTracker(() => now);
   for (let i = 0; i < 1000; i++) {
     now = 5000 + (i % 100);
-    fleet.heard([`m${i}`], 1);
+    hear(fleet, [`m${i}`], 1);
   }
   now = 5200;
   const before = fleet.builds;
@@ -291,4 +298,48 @@ t.test(`a reconnect that missed more than ${REPLAY_MAX} readings is told to relo
   t.same(stream.events.filter((e) => e.event === 'medicao').map((e) => JSON.parse(e.data).consumo), [REPLAY_MAX + 6], 'no flood of old readings; the next live one arrives');
   t.equal(stream.events.find((e) => e.event === 'recarregar')?.id, String(Date.parse(at(REPLAY_MAX + 5))), 'its id: the newest stored, where a later reconnect resumes');
   stream.close();
+});
+
+t.test('the fleet table survives a restart: meters, customers, alerts and silence come from the store', async (t) => {
+  const dataDir = await tempDir(t);
+  const first = await startServer(testConfig(dataDir), silentLogger);
+  const meter = await udpClient(t, first.udp.port);
+  const times = recentTimestamps(5, 10);
+  const registers = [100, 110, 120, 130, 160];
+  await meter.sendForAck(times.map((time, i) => readingLine('13456789', time, String(registers[i]))).join('\n'));
+  await meter.sendForAck(times.map((time, i) => readingLine('5550001', time, String(i * 10))).join('\n'));
+  await meter.sendForAck(readingLine('5550002', times[4] as string, '7'));
+  const before = (await call(first.http.port, 'GET', '/frota/medidores?ordenar=alerta&ordem=desc')).json();
+  await first.close();
+
+  const server = await startTestServer(t, { dataDir });
+  const after = await call(server.http.port, 'GET', '/frota/medidores?ordenar=alerta&ordem=desc&intervalo_s=1&intervalos=1');
+  t.equal(after.status, 200);
+  const body = after.json();
+  t.same(
+    body.medidores.map((m: { matricula: string; cliente: string | null; alerta: boolean | null; silencioso: boolean; ultima_leitura: { consumo: number } }) => [m.matricula, m.cliente, m.alerta, m.silencioso, m.ultima_leitura.consumo]),
+    [
+      ['13456789', 'amancio123', true, true, 160],
+      ['5550001', null, false, true, 40],
+      ['5550002', null, null, true, 7],
+    ],
+    'in alert first; the customer named; silent since the readings were taken (10 minutes ago)',
+  );
+  t.same([body.total, body.em_alerta, body.silenciosos], [3, 1, 3]);
+  t.same(
+    before.medidores.map((m: { matricula: string; alerta: boolean | null }) => [m.matricula, m.alerta]),
+    body.medidores.map((m: { matricula: string; alerta: boolean | null }) => [m.matricula, m.alerta]),
+    'the same meters and alerts as before the restart',
+  );
+  const summary = (await call(server.http.port, 'GET', '/frota?intervalo_s=1&intervalos=1')).json();
+  t.equal(summary.medidores_vistos, 3, 'the summary counts the meters the store knows');
+  t.equal(summary.medidores_silenciosos, 3, 'and they are silent, restart or not');
+  const page = (await call(server.http.port, 'GET', '/frota/medidores?limite=2&ordenar=matricula')).json();
+  t.same(page.medidores.map((m: { matricula: string }) => m.matricula), ['13456789', '5550001']);
+  t.equal(page.proxima, '/frota/medidores?limite=2&ordenar=matricula&pagina=2');
+  const bad = await call(server.http.port, 'GET', '/frota/medidores?ordenar=consumo');
+  t.equal(bad.status, 422);
+
+  const closed = await startTestServer(t, { env: { AUTENTICACAO_API: 'obrigatoria' } });
+  t.equal((await call(closed.http.port, 'GET', '/frota/medidores')).status, 403, 'closed when tokens are required and no operator token is set');
 });

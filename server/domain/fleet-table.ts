@@ -1,0 +1,98 @@
+/**
+ * The operator's fleet table: every meter known with its customer, newest
+ * reading, last contact, alert and silence, filtered, sorted and paged.
+ * Pure: values in, values out.
+ */
+import type { Reading } from '../../database/store.js';
+import { alertOf, type FleetMeter } from '../fleet.js';
+
+export const FLEET_SORT_KEYS = ['matricula', 'cliente', 'ultima_leitura', 'ultimo_contato', 'alerta', 'silencio'] as const;
+export type FleetSortKey = (typeof FLEET_SORT_KEYS)[number];
+
+export interface FleetTableQuery {
+  readonly sortBy: FleetSortKey;
+  readonly descending: boolean;
+  /** 1-based. */
+  readonly page: number;
+  readonly pageSize: number;
+  /** Seconds without a reading after which a meter is silent. */
+  readonly silentAfterS: number;
+  /** Keeps meters whose matricula starts with it or whose customer's username contains it (case-insensitive). */
+  readonly search?: string | undefined;
+  /** Only meters in alert (true) or only silent ones. */
+  readonly onlyAlerts?: boolean | undefined;
+  readonly onlySilent?: boolean | undefined;
+}
+
+export interface FleetRow {
+  readonly matricula: string;
+  readonly cliente: string | null;
+  readonly newest: Reading;
+  readonly heardAt: number;
+  readonly silenceS: number;
+  readonly silent: boolean;
+  /** null: fewer than 5 readings, or a register that went down. */
+  readonly alert: boolean | null;
+}
+
+export interface FleetTable {
+  /** Meters that pass the filters (every page together). */
+  readonly total: number;
+  readonly inAlert: number;
+  readonly silent: number;
+  readonly rows: readonly FleetRow[];
+}
+
+/** Sort order of alert values: in alert, then normal, then unknown. */
+const ALERT_RANK = (alert: boolean | null): number => (alert === true ? 2 : alert === false ? 1 : 0);
+
+function compare(a: FleetRow, b: FleetRow, key: FleetSortKey): number {
+  switch (key) {
+    case 'matricula':
+      return a.matricula < b.matricula ? -1 : a.matricula > b.matricula ? 1 : 0;
+    case 'cliente': {
+      // Meters of no customer sort after every customer's, whichever the direction of the rest.
+      if (a.cliente === b.cliente) return 0;
+      if (a.cliente === null) return 1;
+      if (b.cliente === null) return -1;
+      return a.cliente.localeCompare(b.cliente, 'pt-BR');
+    }
+    case 'ultima_leitura':
+      return a.newest.timestamp - b.newest.timestamp;
+    case 'ultimo_contato':
+      return a.heardAt - b.heardAt;
+    case 'alerta':
+      return ALERT_RANK(a.alert) - ALERT_RANK(b.alert);
+    case 'silencio':
+      return a.silenceS - b.silenceS;
+  }
+}
+
+export function fleetTable(meters: readonly FleetMeter[], customers: ReadonlyMap<string, string>, query: FleetTableQuery, nowS: number): FleetTable {
+  const search = query.search?.toLocaleLowerCase('pt-BR');
+  const rows: FleetRow[] = [];
+  let inAlert = 0;
+  let silent = 0;
+  for (const meter of meters) {
+    const newest = meter.recent[0];
+    if (newest === undefined) continue;
+    const cliente = customers.get(meter.matricula) ?? null;
+    if (search !== undefined && search !== '' && !meter.matricula.startsWith(search) && !(cliente?.toLocaleLowerCase('pt-BR').includes(search) ?? false)) continue;
+    const silenceS = Math.max(0, nowS - meter.heardAt);
+    const row: FleetRow = { matricula: meter.matricula, cliente, newest, heardAt: meter.heardAt, silenceS, silent: silenceS > query.silentAfterS, alert: alertOf(meter.recent) };
+    if (query.onlyAlerts === true && row.alert !== true) continue;
+    if (query.onlySilent === true && !row.silent) continue;
+    if (row.alert === true) inAlert++;
+    if (row.silent) silent++;
+    rows.push(row);
+  }
+  const direction = query.descending ? -1 : 1;
+  rows.sort((a, b) => {
+    const primary = compare(a, b, query.sortBy);
+    if (primary !== 0) return query.sortBy === 'cliente' && (a.cliente === null || b.cliente === null) ? primary : primary * direction;
+    // Ties in matricula order, so pages never overlap or skip.
+    return compare(a, b, 'matricula');
+  });
+  const start = (query.page - 1) * query.pageSize;
+  return { total: rows.length, inAlert, silent, rows: rows.slice(start, start + query.pageSize) };
+}
