@@ -49,7 +49,7 @@ export function buildRouter(store: Store & CredentialStore, config: Pick<Config,
     clientesRoute(store, access, passwords),
     senhaRoute(store, access, passwords),
     medicoesRoute(store, config.legacyTimeZone, access),
-    consumoRoute(store, config.legacyTimeZone, access),
+    consumoRoute(store, config.legacyTimeZone, config.tariff, access),
     ...operations,
   ]);
 }

@@ -41,13 +41,17 @@ export interface Invoice {
 /** Inconsistent: a register went down between two readings. */
 export const INCONSISTENT = 'inconsistent';
 
+/** What a consumption (thousandths of a unit, not negative) costs at a tariff, in cents rounded half-up. */
+export function costCents(consumption: bigint, tariff: Tariff): bigint {
+  // consumption [10^-3] x tariff [10^-scale] -> cents [10^-2]
+  return divideRoundHalfUp(consumption * tariff.units * powerOfTen(MONEY_SCALE), powerOfTen(REGISTER_SCALE + tariff.scale));
+}
+
 /** Bills the period between the two newest readings; `previous` is the older one. */
 export function computeInvoice(previous: Reading, current: Reading, tariff: Tariff): Invoice | typeof INCONSISTENT {
   const consumption = current.consumo - previous.consumo;
   if (consumption < 0n) return INCONSISTENT;
-  // consumption [10^-3] x tariff [10^-scale] -> cents [10^-2]
-  const amountCents = divideRoundHalfUp(consumption * tariff.units * powerOfTen(MONEY_SCALE), powerOfTen(REGISTER_SCALE + tariff.scale));
-  return { previous, current, consumption, amountCents };
+  return { previous, current, consumption, amountCents: costCents(consumption, tariff) };
 }
 
 export interface ConsumptionAlert {

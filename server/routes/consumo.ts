@@ -11,7 +11,8 @@ import { boundariesOf, certainlyTooManyPeriods, PeriodAccumulator, periodStart, 
 import { stringifyJson } from '../../protocol/json.js';
 import { ClientGoneError, type HttpError } from '../http/http-error.js';
 import type { Route } from '../router.js';
-import { consumoJson } from './decimals.js';
+import { consumoJson, decimalJson } from './decimals.js';
+import { costCents, MONEY_SCALE, type Tariff } from '../consumption.js';
 import { invalidField, matriculaHandler, matriculaSchema } from './fields.js';
 import { queryInstant, rangeFields } from './medicoes.js';
 
@@ -30,7 +31,7 @@ const consumoSchema = z.object({
 const SLICE = 500;
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
-export function consumoRoute(store: Store, defaultTimeZone: string, access: ApiAccess): Route {
+export function consumoRoute(store: Store, defaultTimeZone: string, tariff: Tariff, access: ApiAccess): Route {
   const handler = matriculaHandler(consumoSchema, access, async (fields, input) => {
     const unit = fields.agrupar ?? 'dia';
     const timeZone = fields.fuso ?? defaultTimeZone;
@@ -72,6 +73,8 @@ export function consumoRoute(store: Store, defaultTimeZone: string, access: ApiA
       inicio: formatIsoTimestamp(boundaries[0] as number),
       fim: formatIsoTimestamp(boundaries[boundaries.length - 1] as number),
       consumo_total: consumoJson(total),
+      tarifa: decimalJson(tariff.units, tariff.scale),
+      valor_total: decimalJson(costCents(total, tariff), MONEY_SCALE),
       lacunas: gaps,
     });
     const pieces: string[] = [`${head.slice(0, -1)},"periodos":[`];
@@ -89,6 +92,7 @@ export function consumoRoute(store: Store, defaultTimeZone: string, access: ApiA
               fim: formatIsoTimestamp(period.end),
               leituras: period.readings,
               consumo: period.consumption === undefined ? null : consumoJson(period.consumption),
+              valor: period.consumption === undefined ? null : decimalJson(costCents(period.consumption, tariff), MONEY_SCALE),
               completo: period.complete,
             }),
           )

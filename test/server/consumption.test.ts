@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import type { Reading } from '../../protocol/meter-protocol.js';
-import { computeAlert, computeInvoice, INCONSISTENT, parseTariff } from '../../server/consumption.js';
+import { computeAlert, computeInvoice, costCents, INCONSISTENT, parseTariff, TARIFF_MAX_SCALE } from '../../server/consumption.js';
 
 const reading = (consumo: bigint, minute = 0): Reading => ({ matricula: '1', timestamp: minute * 60_000, consumo });
 const register = fc.bigInt({ min: 0n, max: 10n ** 15n - 1n });
@@ -103,4 +103,20 @@ t.test('the 1.5x boundary is decided exactly', async () => {
   t.equal(fromZeroBaseline !== INCONSISTENT && fromZeroBaseline.alert, true, 'any consumption after an idle baseline fires');
   t.equal(computeAlert([reading(5n), reading(6n, 1), reading(4n, 2), reading(7n, 3), reading(8n, 4)]), INCONSISTENT);
   t.throws(() => computeAlert([reading(1n)]), RangeError);
+});
+
+t.test('costCents: exact, half-up to cents, equal to the invoice of the same consumption', async (t) => {
+  fc.assert(
+    fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.bigInt({ min: 0n, max: 10n ** 9n }), (consumption, tariffUnits) => {
+      const tariff = { units: tariffUnits, scale: TARIFF_MAX_SCALE };
+      const cents = costCents(consumption, tariff);
+      // Exact: cents is the nearest whole number to consumption x tariff / 10^7 (ties up).
+      const scaled = consumption * tariffUnits; // in 10^-9
+      const low = cents * 10n ** 7n - 5n * 10n ** 6n;
+      const high = cents * 10n ** 7n + 5n * 10n ** 6n;
+      if (!(scaled >= low && scaled < high)) return false;
+      const invoice = computeInvoice({ matricula: '1', timestamp: 0, consumo: 0n }, { matricula: '1', timestamp: 1, consumo: consumption }, tariff);
+      return invoice !== INCONSISTENT && invoice.amountCents === cents;
+    }),
+  );
 });

@@ -204,6 +204,9 @@ t.test('/consumo: per hour, day or month in a zone; gaps are gaps; the first per
   );
   t.equal(body.lacunas, 1);
   t.equal(body.consumo_total, 18);
+  t.equal(body.tarifa, 3, 'the tariff of the costs (TARIFA)');
+  t.same(body.periodos.map((p: { valor: number | null }) => p.valor), [9, 12, null, 9, 12, 12], 'each period\'s cost, none for a gap');
+  t.equal(body.valor_total, 54);
   const byDay = await getJson(port, '/consumo?matricula=31&inicio=2026-11-19&fim=2026-11-21&agrupar=dia');
   t.same(
     byDay.body.periodos.map((p: { inicio: string; leituras: number; consumo: number | null }) => [p.inicio, p.leituras, p.consumo]),
