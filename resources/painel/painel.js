@@ -1,226 +1,717 @@
-// The dashboard: one meter's readings live over Server-Sent Events, its
-// invoice and alert from the API's own routes, and the fleet summary.
-// Plain browser JavaScript, no build step and nothing from outside this server.
-'use strict';
+// The dashboard. Customer view: consumption bars of a range from /consumo,
+// the latest reading, the alert with a log that stays, CSV export; live over
+// /eventos (which replays what a reconnect missed). Operator view: the fleet
+// table from /frota/medidores. Sign-in through /validacao-usuario; the token
+// lives in sessionStorage and is never shown. Plain browser modules, no
+// build step, nothing from outside this server.
 
-const HISTORY_POINTS = 200;
-const MAX_POINTS = 500;
-const SVG = 'http://www.w3.org/2000/svg';
-const numero = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 });
-const dinheiro = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
-const hora = new Intl.DateTimeFormat('pt-BR', { dateStyle: 'short', timeStyle: 'medium' });
+import { drawBars } from './grafico.js';
 
-const estado = { matricula: undefined, token: '', leituras: [], eventos: undefined, alerta: false };
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const CHART_HEIGHT = 260;
+/** Live readings are batched into one reload of the range at most this often (ms). */
+const RELOAD_DELAY_MS = 800;
+const FLEET_PAGE = 50;
+const FLEET_REFRESH_MS = 5000;
+const MAX_LOGGED_ALERTS = 50;
+const STORAGE_KEY = 'consumo.sessao';
+
+const kwh = new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 });
+const reais = new Intl.NumberFormat('pt-BR', { style: 'currency', currency: 'BRL' });
+const quando = new Intl.DateTimeFormat('pt-BR', { dateStyle: 'short', timeStyle: 'medium' });
+const diaHora = new Intl.DateTimeFormat('pt-BR', { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit' });
+const soDia = new Intl.DateTimeFormat('pt-BR', { weekday: 'short', day: '2-digit', month: '2-digit', year: 'numeric' });
+const soMes = new Intl.DateTimeFormat('pt-BR', { month: 'long', year: 'numeric' });
+const FUSO = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
 const $ = (id) => document.getElementById(id);
 
-function cabecalhos() {
-  return estado.token === '' ? {} : { Authorization: `Bearer ${estado.token}` };
-}
+const state = {
+  session: loadSession(),
+  fleetAllowed: false,
+  view: 'consumo',
+  matricula: undefined,
+  range: '24h',
+  custom: undefined,
+  data: undefined,
+  geometry: undefined,
+  selected: undefined,
+  alert: undefined,
+  events: undefined,
+  lastEventId: undefined,
+  reloadTimer: undefined,
+  fleet: { page: 1, sortBy: 'matricula', order: 'asc', search: '', only: '', timer: undefined, summary: undefined },
+};
 
-async function api(caminho) {
-  const resposta = await fetch(caminho, { headers: cabecalhos() });
-  const corpo = await resposta.json();
-  return { status: resposta.status, corpo };
-}
+// --- session -----------------------------------------------------------------
 
-function mostrarErro(texto) {
-  const erro = $('erro');
-  erro.textContent = texto ?? '';
-  erro.hidden = texto === undefined;
-}
-
-// --- charts: a tiny SVG line and bar chart of our own --------------------
-
-const MARGEM = { esquerda: 56, direita: 10, topo: 10, base: 28 };
-
-function elemento(nome, atributos, texto) {
-  const el = document.createElementNS(SVG, nome);
-  for (const [chave, valor] of Object.entries(atributos)) el.setAttribute(chave, String(valor));
-  if (texto !== undefined) el.textContent = texto;
-  return el;
-}
-
-function escala(min, max, de, ate) {
-  const largura = max - min || 1;
-  return (v) => de + ((v - min) / largura) * (ate - de);
-}
-
-function eixos(svg, minY, maxY, x0, x1, y0, y1) {
-  svg.append(elemento('line', { class: 'eixo', x1: x0, y1: y1, x2: x1, y2: y1 }));
-  svg.append(elemento('line', { class: 'eixo', x1: x0, y1: y0, x2: x0, y2: y1 }));
-  svg.append(elemento('text', { class: 'rotulo', x: x0 - 6, y: y0 + 10, 'text-anchor': 'end' }, numero.format(maxY)));
-  svg.append(elemento('text', { class: 'rotulo', x: x0 - 6, y: y1, 'text-anchor': 'end' }, numero.format(minY)));
-}
-
-function limpar(svg, vazio) {
-  svg.replaceChildren();
-  if (vazio !== undefined) svg.append(elemento('text', { class: 'vazio', x: 300, y: 110, 'text-anchor': 'middle' }, vazio));
-}
-
-function desenharRegistro(leituras) {
-  const svg = $('grafico-registro');
-  if (leituras.length === 0) return limpar(svg, 'sem medições');
-  limpar(svg);
-  const [w, h] = [600, 220];
-  const tempos = leituras.map((l) => l.t);
-  const valores = leituras.map((l) => l.consumo);
-  const [minY, maxY] = [Math.min(...valores), Math.max(...valores)];
-  const x = escala(tempos[0], tempos[tempos.length - 1], MARGEM.esquerda, w - MARGEM.direita);
-  const y = escala(minY, maxY, h - MARGEM.base, MARGEM.topo);
-  eixos(svg, minY, maxY, MARGEM.esquerda, w - MARGEM.direita, MARGEM.topo, h - MARGEM.base);
-  const pontos = leituras.map((l) => `${x(l.t).toFixed(1)},${y(l.consumo).toFixed(1)}`).join(' ');
-  svg.append(elemento('polyline', { class: 'serie', points: pontos }));
-  const ultima = leituras[leituras.length - 1];
-  svg.append(elemento('circle', { class: 'ponto', cx: x(ultima.t), cy: y(ultima.consumo), r: 3.5 }));
-  svg.append(elemento('text', { class: 'rotulo', x: MARGEM.esquerda, y: h - 8 }, hora.format(tempos[0])));
-  svg.append(elemento('text', { class: 'rotulo', x: w - MARGEM.direita, y: h - 8, 'text-anchor': 'end' }, hora.format(tempos[tempos.length - 1])));
-  svg.dataset.pontos = String(leituras.length);
-}
-
-function desenharConsumo(leituras, alerta) {
-  const svg = $('grafico-consumo');
-  const periodos = [];
-  for (let i = 1; i < leituras.length; i++) periodos.push(leituras[i].consumo - leituras[i - 1].consumo);
-  if (periodos.length === 0) return limpar(svg, 'são precisas duas medições');
-  limpar(svg);
-  const [w, h] = [600, 220];
-  const maxY = Math.max(...periodos, 0);
-  const y = escala(0, maxY, h - MARGEM.base, MARGEM.topo);
-  eixos(svg, 0, maxY, MARGEM.esquerda, w - MARGEM.direita, MARGEM.topo, h - MARGEM.base);
-  const passo = (w - MARGEM.esquerda - MARGEM.direita) / periodos.length;
-  periodos.forEach((valor, i) => {
-    const ultima = i === periodos.length - 1;
-    svg.append(
-      elemento('rect', {
-        class: ultima && alerta ? 'barra alta' : 'barra',
-        x: MARGEM.esquerda + i * passo + passo * 0.1,
-        y: y(Math.max(valor, 0)),
-        width: Math.max(passo * 0.8, 1),
-        height: Math.max(h - MARGEM.base - y(Math.max(valor, 0)), 0),
-      }),
-    );
-  });
-  svg.dataset.barras = String(periodos.length);
-}
-
-function redesenhar() {
-  desenharRegistro(estado.leituras);
-  desenharConsumo(estado.leituras, estado.alerta);
-}
-
-// --- the meter's cards -----------------------------------------------------
-
-function mostrarUltima() {
-  const ultima = estado.leituras[estado.leituras.length - 1];
-  $('ultima-consumo').textContent = ultima === undefined ? '—' : `${numero.format(ultima.consumo)} kWh`;
-  $('ultima-data').textContent = ultima === undefined ? 'nenhuma medição ainda' : hora.format(ultima.t);
-}
-
-async function atualizarFaturaEAlerta() {
-  const matricula = estado.matricula;
-  const [fatura, alerta] = await Promise.all([
-    api(`/gerar-fatura?matricula=${matricula}`),
-    api(`/alerta-consumo?matricula=${matricula}`),
-  ]);
-  if (matricula !== estado.matricula) return;
-  if (fatura.status === 200) {
-    $('fatura-valor').textContent = dinheiro.format(fatura.corpo.valor_pagamento);
-    $('fatura-detalhe').textContent = `${numero.format(fatura.corpo.consumo)} kWh de ${hora.format(new Date(fatura.corpo.periodo.inicio))} a ${hora.format(new Date(fatura.corpo.periodo.fim))}`;
-  } else {
-    $('fatura-valor').textContent = '—';
-    $('fatura-detalhe').textContent = fatura.corpo.erro?.mensagem ?? '';
+function loadSession() {
+  try {
+    return JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null') ?? undefined;
+  } catch {
+    return undefined;
   }
-  const cartao = $('alerta');
-  if (alerta.status === 200) {
-    estado.alerta = alerta.corpo.alerta === true;
-    cartao.dataset.alerta = estado.alerta ? 'sim' : 'nao';
-    $('alerta-estado').textContent = estado.alerta ? 'ALERTA' : 'normal';
-    $('alerta-detalhe').textContent = `último período ${numero.format(alerta.corpo.consumo_ultimo_periodo)} kWh; limite ${numero.format(alerta.corpo.limite)} kWh (1,5 × média de ${numero.format(alerta.corpo.media_periodos_anteriores)})`;
-  } else {
-    estado.alerta = false;
-    cartao.dataset.alerta = 'desconhecido';
-    $('alerta-estado').textContent = '—';
-    $('alerta-detalhe').textContent = alerta.corpo.erro?.mensagem ?? '';
+}
+
+function saveSession(session) {
+  state.session = session;
+  if (session === undefined) sessionStorage.removeItem(STORAGE_KEY);
+  else sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+}
+
+/** The claims of a JSON Web Token (read to know whose it is; the server checks it). */
+function claimsOf(token) {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(payload));
+  } catch {
+    return {};
   }
-  redesenhar();
 }
 
-function novaLeitura(leitura) {
-  const ultima = estado.leituras[estado.leituras.length - 1];
-  if (ultima !== undefined && leitura.t <= ultima.t) return;
-  estado.leituras.push(leitura);
-  if (estado.leituras.length > MAX_POINTS) estado.leituras.shift();
-  mostrarUltima();
-  redesenhar();
+function headers() {
+  return state.session === undefined ? {} : { Authorization: `Bearer ${state.session.token}` };
 }
 
-// --- fleet -------------------------------------------------------------------
-
-function mostrarFrota(frota) {
-  $('frota-vistos').textContent = numero.format(frota.medidores_vistos);
-  $('frota-taxa').textContent = numero.format(frota.leituras_por_segundo);
-  $('frota-silenciosos').textContent = numero.format(frota.medidores_silenciosos);
-  $('frota-criterio').textContent = `silencioso: nada recebido há mais de ${frota.silencio_apos_s} s (desde que o servidor iniciou)`;
-  $('frota-lista').replaceChildren(...frota.silenciosos.map((m) => Object.assign(document.createElement('li'), { textContent: `${m.matricula} · ${m.silencio_s} s` })));
+async function api(path, options = {}) {
+  const response = await fetch(path, { ...options, headers: { ...headers(), ...(options.headers ?? {}) } });
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    body = {};
+  }
+  return { status: response.status, body, headers: response.headers };
 }
 
-// --- live events -------------------------------------------------------------
-
-function conectar() {
-  estado.eventos?.close();
-  const parametros = new URLSearchParams();
-  if (estado.matricula !== undefined) parametros.set('matricula', estado.matricula);
-  if (estado.token !== '') parametros.set('access_token', estado.token);
-  const fonte = new EventSource(`/eventos?${parametros}`);
-  estado.eventos = fonte;
-  const conexao = $('conexao');
-  fonte.addEventListener('open', () => {
-    conexao.dataset.estado = 'conectado';
-    conexao.textContent = estado.matricula === undefined ? 'ao vivo: frota' : `ao vivo: ${estado.matricula}`;
-  });
-  fonte.addEventListener('error', () => {
-    conexao.dataset.estado = 'desconectado';
-    conexao.textContent = 'reconectando…';
-  });
-  fonte.addEventListener('medicao', (evento) => {
-    const dados = JSON.parse(evento.data);
-    if (dados.matricula !== estado.matricula) return;
-    novaLeitura({ t: new Date(dados.data_hora), consumo: dados.consumo });
-    void atualizarFaturaEAlerta();
-  });
-  fonte.addEventListener('frota', (evento) => mostrarFrota(JSON.parse(evento.data)));
+/** What an error answer means, in plain words. */
+function plainError(answer) {
+  const code = answer.body?.erro?.codigo;
+  if (answer.status === 401) return state.session === undefined ? 'Entre para ver estes dados.' : 'Sua sessão expirou ou não vale mais: entre de novo.';
+  if (answer.status === 403) return 'Este acesso não permite ver estes dados.';
+  if (answer.status === 429) return `Muitas requisições. Tente de novo em ${answer.headers?.get('Retry-After') ?? 'alguns'} segundos.`;
+  if (answer.status === 503) return 'O servidor está temporariamente indisponível. Tente de novo em instantes.';
+  if (code === 'dados_invalidos') return `Dados inválidos: ${(answer.body.erro.detalhes ?? []).map((d) => `${d.campo} ${d.problema}`).join('; ')}`;
+  return answer.body?.erro?.mensagem ?? `Erro ${answer.status}.`;
 }
 
-async function acompanhar(matricula) {
-  estado.matricula = matricula;
-  estado.leituras = [];
-  mostrarErro(undefined);
-  const historico = await api(`/medicoes?matricula=${matricula}&limite=${HISTORY_POINTS}`);
-  if (historico.status !== 200) {
-    mostrarErro(historico.corpo.erro?.mensagem ?? `erro ${historico.status}`);
+function showError(text) {
+  $('erro').textContent = text ?? '';
+  $('erro').hidden = text === undefined;
+}
+
+function announce(text) {
+  // Cleared first, so the same words are announced again.
+  $('anuncio').textContent = '';
+  setTimeout(() => ($('anuncio').textContent = text), 50);
+}
+
+function renderSession() {
+  const session = state.session;
+  $('sessao-quem').hidden = session === undefined;
+  $('sair').hidden = session === undefined;
+  $('abrir-entrar').hidden = session !== undefined;
+  if (session !== undefined) {
+    $('sessao-quem').textContent = session.papel === 'operador' ? 'Operador' : `${session.username} · ${session.matricula}`;
+    $('entrar').hidden = true;
+  }
+  const customer = session?.papel === 'cliente';
+  $('matricula').readOnly = customer;
+  if (customer) $('matricula').value = session.matricula;
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const username = $('usuario').value.trim();
+  const senha = $('senha').value;
+  const erro = $('entrar-erro');
+  erro.hidden = true;
+  if (username === '' || senha === '') {
+    erro.textContent = 'Preencha o usuário e a senha.';
+    erro.hidden = false;
     return;
   }
-  estado.leituras = historico.corpo.medicoes.map((m) => ({ t: new Date(m.data_hora), consumo: m.consumo })).reverse();
-  mostrarUltima();
-  redesenhar();
-  conectar();
-  await atualizarFaturaEAlerta();
+  const answer = await api('/validacao-usuario', { method: 'POST', body: JSON.stringify({ username, senha }), headers: { 'Content-Type': 'application/json' } });
+  $('senha').value = '';
+  if (answer.status !== 200 || typeof answer.body.token !== 'string') {
+    erro.textContent =
+      answer.status === 401 ? 'Usuário ou senha incorretos.' : answer.status === 429 ? `Muitas tentativas. Tente de novo em ${answer.headers.get('Retry-After') ?? 'alguns'} segundos.` : plainError(answer);
+    erro.hidden = false;
+    return;
+  }
+  saveSession({ token: answer.body.token, papel: claimsOf(answer.body.token).papel ?? 'cliente', username: answer.body.username, matricula: answer.body.matricula });
+  await afterSessionChange(answer.body.matricula);
 }
 
-document.addEventListener('DOMContentLoaded', () => {
-  $('escolha').addEventListener('submit', (evento) => {
-    evento.preventDefault();
-    estado.token = $('token').value.trim();
-    const matricula = $('matricula').value.trim();
-    history.replaceState(null, '', `?matricula=${encodeURIComponent(matricula)}`);
-    void acompanhar(matricula);
-  });
-  redesenhar();
-  const inicial = new URLSearchParams(location.search).get('matricula');
-  if (inicial !== null) {
-    $('matricula').value = inicial;
-    void acompanhar(inicial);
-  } else {
-    conectar();
+async function signInOperator(event) {
+  event.preventDefault();
+  const token = $('token-operador').value.trim();
+  $('token-operador').value = '';
+  const erro = $('entrar-erro');
+  const answer = await fetch('/frota/medidores?limite=1', { headers: { Authorization: `Bearer ${token}` } });
+  if (answer.status !== 200) {
+    erro.textContent = 'Token de operador recusado.';
+    erro.hidden = false;
+    return;
   }
-});
+  saveSession({ token, papel: 'operador' });
+  await afterSessionChange(undefined);
+}
+
+async function afterSessionChange(matricula) {
+  renderSession();
+  await checkFleetAccess();
+  if (matricula !== undefined) {
+    $('matricula').value = matricula;
+    await watch(matricula);
+  } else if (state.fleetAllowed) {
+    location.hash = '#frota';
+  } else if (state.matricula !== undefined) {
+    await watch(state.matricula);
+  }
+  route();
+}
+
+// --- ranges ------------------------------------------------------------------
+
+const isoDate = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+
+/** The range a choice means now: /consumo's inicio, fim and grouping, and the chart's span. */
+function rangeOf(choice) {
+  const now = Date.now();
+  const today = new Date();
+  today.setHours(0, 0, 0, 0);
+  if (choice === '24h') {
+    const from = new Date(now - DAY);
+    from.setMinutes(0, 0, 0);
+    return { agrupar: 'hora', inicio: from.toISOString(), fim: new Date(now).toISOString(), title: 'Consumo por hora nas últimas 24 h (kWh)' };
+  }
+  if (choice === '7d' || choice === '30d') {
+    const days = choice === '7d' ? 7 : 30;
+    const from = new Date(today);
+    from.setDate(from.getDate() - (days - 1));
+    return { agrupar: 'dia', inicio: isoDate(from), fim: new Date(now).toISOString(), title: `Consumo por dia nos últimos ${days} dias (kWh)` };
+  }
+  if (choice === '12m') {
+    const from = new Date(today.getFullYear(), today.getMonth() - 11, 1);
+    return { agrupar: 'mes', inicio: isoDate(from), fim: new Date(now).toISOString(), title: 'Consumo por mês nos últimos 12 meses (kWh)' };
+  }
+  const { inicio, fim } = state.custom;
+  const end = new Date(`${fim}T00:00`);
+  end.setDate(end.getDate() + 1);
+  const days = (end - new Date(`${inicio}T00:00`)) / DAY;
+  const agrupar = days <= 3 ? 'hora' : days <= 93 ? 'dia' : 'mes';
+  const unit = { hora: 'hora', dia: 'dia', mes: 'mês' }[agrupar];
+  return { agrupar, inicio, fim: isoDate(end), title: `Consumo por ${unit} de ${inicio.split('-').reverse().join('/')} a ${fim.split('-').reverse().join('/')} (kWh)` };
+}
+
+function periodLabel(period, agrupar) {
+  if (agrupar === 'hora') return `${diaHora.format(period.start)}–${String(new Date(period.end).getHours()).padStart(2, '0')}h`;
+  if (agrupar === 'dia') return soDia.format(period.start);
+  return soMes.format(period.start);
+}
+
+// --- customer view -------------------------------------------------------------
+
+async function watch(matricula) {
+  if (!/^[0-9]{1,20}$/.test(matricula)) {
+    showError('A matrícula tem de 1 a 20 dígitos.');
+    return;
+  }
+  const changed = matricula !== state.matricula;
+  state.matricula = matricula;
+  if (changed) {
+    state.lastEventId = undefined;
+    state.alert = undefined;
+    renderAlertLog();
+  }
+  const url = new URL(location.href);
+  url.searchParams.set('matricula', matricula);
+  url.searchParams.set('intervalo', state.range);
+  history.replaceState(null, '', url);
+  await reload();
+  connect();
+}
+
+async function reload() {
+  const matricula = state.matricula;
+  if (matricula === undefined) return;
+  const range = rangeOf(state.range);
+  const query = new URLSearchParams({ matricula, agrupar: range.agrupar, inicio: range.inicio, fim: range.fim, fuso: FUSO });
+  const [consumo, ultima, alerta] = await Promise.all([api(`/consumo?${query}`), api(`/medicoes/ultima-medicao?matricula=${matricula}`), api(`/alerta-consumo?matricula=${matricula}`)]);
+  if (matricula !== state.matricula) return;
+  if (consumo.status !== 200) {
+    showError(plainError(consumo));
+    return;
+  }
+  showError(undefined);
+  state.data = { ...consumo.body, range };
+  $('exportar').disabled = false;
+  $('grafico-titulo').textContent = range.title;
+  renderLatest(ultima.status === 200 ? ultima.body : undefined);
+  renderTotals();
+  renderChart();
+  renderTable();
+  await renderAlert(alerta);
+}
+
+function renderLatest(latest) {
+  if (latest === undefined) delete $('ultima-data').dataset.instante;
+  else $('ultima-data').dataset.instante = latest.data_hora;
+  $('ultima-consumo').textContent = latest === undefined ? '—' : `${kwh.format(latest.consumo)} kWh`;
+  $('ultima-data').textContent = latest === undefined ? 'nenhuma medição ainda' : quando.format(new Date(latest.data_hora));
+}
+
+function renderTotals() {
+  const data = state.data;
+  $('total-consumo').textContent = `${kwh.format(data.consumo_total)} kWh`;
+  const gaps = data.lacunas === 0 ? 'sem lacunas' : data.lacunas === 1 ? '1 período sem medições' : `${data.lacunas} períodos sem medições`;
+  $('total-detalhe').textContent = `${reais.format(data.valor_total)} a ${reais.format(data.tarifa)}/kWh · ${gaps}`;
+}
+
+function periodsOf(data) {
+  return data.periodos.map((p) => ({ start: Date.parse(p.inicio), end: Date.parse(p.fim), value: p.consumo, cost: p.valor, readings: p.leituras, complete: p.completo }));
+}
+
+function renderChart() {
+  const data = state.data;
+  if (data === undefined) return;
+  const svg = $('grafico');
+  const width = Math.max(Math.floor($('grafico-area').clientWidth), 200);
+  const periods = periodsOf(data);
+  state.geometry = drawBars(svg, {
+    periods,
+    from: Date.parse(data.inicio),
+    to: Date.parse(data.fim),
+    width,
+    height: CHART_HEIGHT,
+    format: (v) => kwh.format(v),
+  });
+  state.periods = periods;
+  const withData = periods.filter((p) => p.value !== null);
+  const peak = withData.reduce((best, p) => (best === undefined || p.value > best.value ? p : best), undefined);
+  $('grafico-resumo').textContent =
+    withData.length === 0
+      ? 'Nenhuma medição neste intervalo.'
+      : `${periods.length} períodos, ${withData.length} com medições; maior consumo ${kwh.format(peak.value)} kWh (${periodLabel(peak, data.agrupar)}).`;
+  if (state.selected !== undefined) select(state.selected);
+}
+
+function renderTable() {
+  const data = state.data;
+  const rows = periodsOf(data).map((p) => {
+    const tr = document.createElement('tr');
+    for (const text of [periodLabel(p, data.agrupar), p.value === null ? 'sem medições' : `${kwh.format(p.value)} kWh${p.complete ? '' : ' (parcial)'}`, p.cost === null ? '—' : reais.format(p.cost), String(p.readings)]) {
+      tr.append(Object.assign(document.createElement('td'), { textContent: text }));
+    }
+    return tr;
+  });
+  $('tabela-periodos').tBodies[0].replaceChildren(...rows);
+}
+
+/** Shows the tooltip of period `index` (pointer or keyboard). */
+function select(index) {
+  const tip = $('dica');
+  const period = state.periods?.[index];
+  for (const node of $('grafico').querySelectorAll('.selecionada')) node.classList.remove('selecionada');
+  state.selected = period === undefined ? undefined : index;
+  if (period === undefined) {
+    tip.hidden = true;
+    return;
+  }
+  $('grafico').querySelector(`[data-indice="${index}"]`)?.classList.add('selecionada');
+  const label = periodLabel(period, state.data.agrupar);
+  tip.replaceChildren();
+  const lines =
+    period.value === null
+      ? [label, 'sem medições']
+      : [label, `${kwh.format(period.value)} kWh · ${reais.format(period.cost)}`, `${period.readings} leituras${period.complete ? '' : ' · parcial'}`];
+  lines.forEach((line, i) => {
+    if (i > 0) tip.append(document.createElement('br'));
+    tip.append(i === 0 ? Object.assign(document.createElement('strong'), { textContent: line }) : document.createTextNode(line));
+  });
+  tip.hidden = false;
+  const area = $('grafico-area').clientWidth;
+  const center = (state.geometry.x(period.start) + state.geometry.x(period.end)) / 2;
+  const half = tip.offsetWidth / 2;
+  tip.style.left = `${Math.min(Math.max(center, half), area - half)}px`;
+  tip.style.top = `${state.geometry.top + 4}px`;
+}
+
+async function renderAlert(answer) {
+  const card = $('alerta');
+  if (answer.status !== 200) {
+    card.dataset.alerta = 'desconhecido';
+    $('alerta-estado').textContent = '—';
+    $('alerta-detalhe').textContent = answer.body?.erro?.codigo === 'medicoes_insuficientes' ? 'são precisas 5 medições para o alerta' : plainError(answer);
+    return;
+  }
+  const body = answer.body;
+  const firing = body.alerta === true;
+  card.dataset.alerta = firing ? 'sim' : 'nao';
+  $('alerta-estado').textContent = firing ? 'ALERTA' : 'normal';
+  const factor = body.media_periodos_anteriores > 0 ? body.consumo_ultimo_periodo / body.media_periodos_anteriores : undefined;
+  $('alerta-detalhe').textContent =
+    `último período ${kwh.format(body.consumo_ultimo_periodo)} kWh` +
+    (factor === undefined ? '' : ` (${kwh.format(Math.round(factor * 10) / 10)}× a média de ${kwh.format(body.media_periodos_anteriores)} kWh)`) +
+    `; alerta a partir de ${kwh.format(body.limite)} kWh`;
+  const wasFiring = state.alert === true;
+  state.alert = firing;
+  if (firing && !wasFiring) await logAlert(body, factor);
+}
+
+function alertLogKey() {
+  return `consumo.alertas.${state.matricula}`;
+}
+
+function loggedAlerts() {
+  try {
+    return JSON.parse(sessionStorage.getItem(alertLogKey()) ?? '[]');
+  } catch {
+    return [];
+  }
+}
+
+async function logAlert(body, factor) {
+  const matricula = state.matricula;
+  // The period that fired: between the two newest readings.
+  const newest = await api(`/medicoes?matricula=${matricula}&limite=2`);
+  if (matricula !== state.matricula) return;
+  const [current, previous] = newest.status === 200 ? newest.body.medicoes : [];
+  const entry = {
+    disparado: new Date().toISOString(),
+    inicio: previous?.data_hora,
+    fim: current?.data_hora,
+    consumo: body.consumo_ultimo_periodo,
+    media: body.media_periodos_anteriores,
+    fator: factor,
+  };
+  const log = loggedAlerts();
+  // The same period is logged once, however often the page looks at it.
+  if (log.some((e) => e.fim === entry.fim && e.fim !== undefined)) return renderAlertLog();
+  log.unshift(entry);
+  sessionStorage.setItem(alertLogKey(), JSON.stringify(log.slice(0, MAX_LOGGED_ALERTS)));
+  renderAlertLog();
+  announce(
+    `Alerta de consumo na matrícula ${matricula}: o último período consumiu ${kwh.format(entry.consumo)} kWh` +
+      (factor === undefined ? '.' : `, ${kwh.format(Math.round(factor * 10) / 10)} vezes a média dos três anteriores.`),
+  );
+}
+
+function renderAlertLog() {
+  const log = state.matricula === undefined ? [] : loggedAlerts();
+  $('registro-alertas').replaceChildren(
+    ...log.map((entry) => {
+      const li = document.createElement('li');
+      li.append(Object.assign(document.createElement('strong'), { textContent: 'ALERTA' }));
+      const period = entry.inicio === undefined ? '' : ` · período ${diaHora.format(new Date(entry.inicio))} a ${diaHora.format(new Date(entry.fim))}`;
+      const factor = entry.fator === undefined || entry.fator === null ? '' : ` · ${kwh.format(Math.round(entry.fator * 10) / 10)}× a média (${kwh.format(entry.media)} kWh)`;
+      li.append(` disparado ${quando.format(new Date(entry.disparado))}${period} · ${kwh.format(entry.consumo)} kWh${factor}`);
+      return li;
+    }),
+  );
+  $('registro-vazio').hidden = log.length > 0;
+}
+
+async function exportCsv() {
+  const data = state.data;
+  if (data === undefined) return;
+  const query = new URLSearchParams({ matricula: data.matricula, inicio: data.inicio, fim: data.fim, formato: 'csv' });
+  const response = await fetch(`/medicoes?${query}`, { headers: headers() });
+  if (response.status !== 200) {
+    showError(plainError({ status: response.status, body: await response.json().catch(() => ({})), headers: response.headers }));
+    return;
+  }
+  const blob = await response.blob();
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  link.download = `medicoes-${data.matricula}-${data.inicio.slice(0, 10)}-a-${data.fim.slice(0, 10)}.csv`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
+// --- live events ---------------------------------------------------------------
+
+function setConnection(kind, text) {
+  $('conexao').dataset.estado = kind;
+  $('conexao').textContent = text;
+  const stale = kind !== 'conectado' && state.data !== undefined;
+  $('vista-consumo').dataset.desatualizado = stale ? 'sim' : 'nao';
+  $('desatualizado').hidden = !stale;
+}
+
+function connect() {
+  const params = new URLSearchParams();
+  if (state.view === 'consumo' && state.matricula !== undefined) params.set('matricula', state.matricula);
+  else if (!state.fleetAllowed) {
+    state.events?.close();
+    state.events = undefined;
+    return setConnection('desconectado', 'sem acompanhamento ao vivo');
+  }
+  if (state.session !== undefined) params.set('access_token', state.session.token);
+  // Already following this: the browser's own reconnects keep it going.
+  const key = params.toString();
+  if (state.events !== undefined && state.eventsKey === key && state.events.readyState !== EventSource.CLOSED) return;
+  state.events?.close();
+  state.eventsKey = key;
+  // A stream opened anew (not the browser's own reconnect) resumes after the last event seen.
+  if (params.has('matricula') && state.lastEventId !== undefined) params.set('ultimo_id', state.lastEventId);
+  const url = `/eventos?${params}`;
+  const source = new EventSource(url);
+  state.events = source;
+  source.addEventListener('open', () => {
+    setConnection('conectado', params.has('matricula') ? `ao vivo: ${state.matricula}` : 'ao vivo: frota');
+  });
+  source.addEventListener('error', () => {
+    if (state.events !== source) return;
+    if (source.readyState === EventSource.CLOSED) void explainClosed(url);
+    else setConnection('reconectando', 'reconectando…');
+  });
+  source.addEventListener('medicao', (event) => {
+    const reading = JSON.parse(event.data);
+    if (reading.matricula !== state.matricula) return;
+    state.lastEventId = event.lastEventId;
+    renderLatestIfNewer(reading);
+    scheduleReload();
+  });
+  source.addEventListener('recarregar', (event) => {
+    state.lastEventId = event.lastEventId;
+    scheduleReload();
+  });
+  source.addEventListener('frota', (event) => {
+    state.fleet.summary = JSON.parse(event.data);
+    renderFleetSummary();
+  });
+}
+
+function renderLatestIfNewer(reading) {
+  const shown = $('ultima-data').dataset.instante;
+  if (shown !== undefined && Date.parse(shown) >= Date.parse(reading.data_hora)) return;
+  renderLatest(reading);
+}
+
+/** The stream closed for good (the server answered an error): say why, in words. */
+async function explainClosed(url) {
+  state.events = undefined;
+  const response = await fetch(url).catch(() => undefined);
+  let reason = 'o servidor não responde';
+  if (response !== undefined) {
+    const body = response.headers.get('content-type')?.includes('json') ? await response.json().catch(() => ({})) : {};
+    reason = plainError({ status: response.status, body, headers: response.headers });
+    response.body?.cancel().catch(() => {});
+  }
+  setConnection('desconectado', `desconectado: ${reason}`);
+}
+
+function scheduleReload() {
+  if (state.reloadTimer !== undefined) return;
+  state.reloadTimer = setTimeout(() => {
+    state.reloadTimer = undefined;
+    void reload();
+  }, RELOAD_DELAY_MS);
+}
+
+// --- operator view -------------------------------------------------------------
+
+async function checkFleetAccess() {
+  const answer = await fetch('/frota/medidores?limite=1', { headers: headers() }).catch(() => undefined);
+  state.fleetAllowed = answer?.status === 200;
+  $('aba-frota').hidden = !state.fleetAllowed;
+}
+
+const relative = (seconds) => (seconds < 60 ? `há ${seconds} s` : seconds < 3600 ? `há ${Math.floor(seconds / 60)} min` : seconds < 86_400 ? `há ${Math.floor(seconds / 3600)} h` : `há ${Math.floor(seconds / 86_400)} d`);
+
+async function loadFleet() {
+  const fleet = state.fleet;
+  const query = new URLSearchParams({ pagina: String(fleet.page), limite: String(FLEET_PAGE), ordenar: fleet.sortBy, ordem: fleet.order });
+  if (fleet.search !== '') query.set('busca', fleet.search);
+  if (fleet.only !== '') query.set('somente', fleet.only);
+  const answer = await api(`/frota/medidores?${query}`);
+  if (answer.status !== 200) {
+    showError(plainError(answer));
+    return;
+  }
+  showError(undefined);
+  const body = answer.body;
+  $('frota-total').textContent = kwh.format(body.total);
+  $('frota-alertas').textContent = kwh.format(body.em_alerta);
+  $('frota-silenciosos').textContent = kwh.format(body.silenciosos);
+  $('frota-criterio').textContent = `Silencioso: nada recebido há mais de ${body.silencio_apos_s} s.`;
+  const rows = body.medidores.map((m) => {
+    const tr = document.createElement('tr');
+    const link = Object.assign(document.createElement('button'), { type: 'button', textContent: m.matricula });
+    link.addEventListener('click', () => openMeter(m.matricula));
+    const cells = [
+      link,
+      m.cliente ?? '—',
+      `${kwh.format(m.ultima_leitura.consumo)} kWh · ${quando.format(new Date(m.ultima_leitura.data_hora))}`,
+      relative(m.silencio_s),
+      m.alerta === true ? 'ALERTA' : m.alerta === false ? 'normal' : '—',
+      m.silencioso ? `silencioso (${relative(m.silencio_s)})` : 'não',
+    ];
+    cells.forEach((cell, i) => {
+      const td = document.createElement('td');
+      if (typeof cell === 'string') td.textContent = cell;
+      else td.append(cell);
+      if (i === 4 && m.alerta === true) td.className = 'em-alerta';
+      if (i === 5 && m.silencioso) td.className = 'silencioso';
+      tr.append(td);
+    });
+    return tr;
+  });
+  $('tabela-frota').tBodies[0].replaceChildren(...rows);
+  const pages = Math.max(1, Math.ceil(body.total / FLEET_PAGE));
+  $('pagina-info').textContent = `página ${body.pagina} de ${pages} (${kwh.format(body.total)} medidores)`;
+  $('anterior').disabled = body.pagina <= 1;
+  $('seguinte').disabled = body.proxima === null;
+  for (const th of $('tabela-frota').tHead.rows[0].cells) {
+    if (th.dataset.coluna === fleet.sortBy) th.setAttribute('aria-sort', fleet.order === 'asc' ? 'ascending' : 'descending');
+    else th.removeAttribute('aria-sort');
+  }
+}
+
+function renderFleetSummary() {
+  const summary = state.fleet.summary;
+  if (summary !== undefined) $('frota-taxa').textContent = kwh.format(summary.leituras_por_segundo);
+}
+
+function openMeter(matricula) {
+  $('matricula').value = matricula;
+  state.matricula = undefined;
+  location.hash = '#consumo';
+  void watch(matricula);
+}
+
+// --- views -----------------------------------------------------------------------
+
+function route() {
+  const fleet = location.hash === '#frota' && state.fleetAllowed;
+  state.view = fleet ? 'frota' : 'consumo';
+  $('vista-frota').hidden = !fleet;
+  $('vista-consumo').hidden = fleet;
+  $('aba-frota').toggleAttribute('aria-current', fleet);
+  if (fleet) $('aba-frota').setAttribute('aria-current', 'page');
+  $('aba-consumo').toggleAttribute('aria-current', !fleet);
+  if (!fleet) $('aba-consumo').setAttribute('aria-current', 'page');
+  clearInterval(state.fleet.timer);
+  if (fleet) {
+    void loadFleet();
+    state.fleet.timer = setInterval(() => void loadFleet(), FLEET_REFRESH_MS);
+  }
+  connect();
+  if (!fleet) renderChart();
+}
+
+function bind() {
+  $('escolha').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void watch($('matricula').value.trim());
+  });
+  for (const input of document.querySelectorAll('input[name="intervalo"]')) {
+    input.addEventListener('change', () => {
+      $('personalizado').hidden = input.value !== 'outro';
+      if (input.value === 'outro') {
+        if ($('inicio').value === '') {
+          const today = new Date();
+          $('fim').value = isoDate(today);
+          today.setDate(today.getDate() - 2);
+          $('inicio').value = isoDate(today);
+        }
+        return;
+      }
+      state.range = input.value;
+      state.selected = undefined;
+      if (state.matricula !== undefined) void watch(state.matricula);
+    });
+  }
+  $('personalizado').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const inicio = $('inicio').value;
+    const fim = $('fim').value;
+    if (inicio === '' || fim === '' || fim < inicio) return showError('Escolha um início e um fim, o fim no mesmo dia ou depois do início.');
+    state.custom = { inicio, fim };
+    state.range = 'outro';
+    state.selected = undefined;
+    if (state.matricula !== undefined) void watch(state.matricula);
+  });
+  const svg = $('grafico');
+  svg.addEventListener('pointermove', (event) => {
+    if (state.geometry === undefined) return;
+    const box = svg.getBoundingClientRect();
+    const index = state.geometry.periodAt(event.clientX - box.left);
+    select(index === -1 ? undefined : index);
+  });
+  svg.addEventListener('pointerleave', () => select(undefined));
+  $('exportar').addEventListener('click', () => void exportCsv());
+  $('abrir-entrar').addEventListener('click', () => {
+    const box = $('entrar');
+    box.hidden = !box.hidden;
+    $('abrir-entrar').setAttribute('aria-expanded', String(!box.hidden));
+    if (!box.hidden) $('usuario').focus();
+  });
+  $('entrar-form').addEventListener('submit', (event) => void signIn(event));
+  $('operador-form').addEventListener('submit', (event) => void signInOperator(event));
+  $('sair').addEventListener('click', () => {
+    saveSession(undefined);
+    state.matricula = undefined;
+    location.reload();
+  });
+  for (const th of $('tabela-frota').tHead.rows[0].cells) {
+    th.querySelector('button').addEventListener('click', () => {
+      const fleet = state.fleet;
+      fleet.order = fleet.sortBy === th.dataset.coluna && fleet.order === 'asc' ? 'desc' : 'asc';
+      fleet.sortBy = th.dataset.coluna;
+      fleet.page = 1;
+      void loadFleet();
+    });
+  }
+  let searchTimer;
+  $('busca').addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => {
+      state.fleet.search = $('busca').value.trim();
+      state.fleet.page = 1;
+      void loadFleet();
+    }, 250);
+  });
+  $('frota-filtros').addEventListener('submit', (event) => event.preventDefault());
+  $('somente').addEventListener('change', () => {
+    state.fleet.only = $('somente').value;
+    state.fleet.page = 1;
+    void loadFleet();
+  });
+  $('anterior').addEventListener('click', () => {
+    state.fleet.page = Math.max(1, state.fleet.page - 1);
+    void loadFleet();
+  });
+  $('seguinte').addEventListener('click', () => {
+    state.fleet.page++;
+    void loadFleet();
+  });
+  window.addEventListener('hashchange', route);
+  new ResizeObserver(() => renderChart()).observe($('grafico-area'));
+}
+
+async function start() {
+  bind();
+  renderSession();
+  renderAlertLog();
+  await checkFleetAccess();
+  const params = new URLSearchParams(location.search);
+  const range = params.get('intervalo');
+  if (range !== null && ['24h', '7d', '30d', '12m'].includes(range)) {
+    state.range = range;
+    $(`int-${range}`).checked = true;
+  }
+  const matricula = state.session?.papel === 'cliente' ? state.session.matricula : params.get('matricula');
+  if (matricula !== null && matricula !== undefined) {
+    $('matricula').value = matricula;
+    await watch(matricula);
+  }
+  route();
+}
+
+void start();

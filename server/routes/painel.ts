@@ -13,6 +13,7 @@ export const DASHBOARD_DIR = fileURLToPath(new URL('../../../resources/painel/',
 const FILES: ReadonlyArray<{ readonly path: string; readonly file: string; readonly contentType: string }> = [
   { path: '/', file: 'index.html', contentType: 'text/html; charset=utf-8' },
   { path: '/painel.js', file: 'painel.js', contentType: 'text/javascript; charset=utf-8' },
+  { path: '/grafico.js', file: 'grafico.js', contentType: 'text/javascript; charset=utf-8' },
   { path: '/painel.css', file: 'painel.css', contentType: 'text/css; charset=utf-8' },
 ];
 
