@@ -143,6 +143,8 @@ export function drawBars(svg, { periods, from, to, width, height, format, highli
       continue;
     }
     drawn++;
+    // A period read but with no consumption still shows, as a sliver on the baseline: it is not a gap.
+    const barTop = Math.min(y(period.value), margin.top + plotHeight - 2);
     const classes = ['barra'];
     if (!period.complete) classes.push('parcial');
     if (highlight?.(period)) classes.push('destaque');
@@ -150,9 +152,9 @@ export function drawBars(svg, { periods, from, to, width, height, format, highli
       el('rect', {
         class: classes.join(' '),
         x: x0 + gap / 2,
-        y: y(period.value),
+        y: barTop,
         width: Math.max(x1 - x0 - gap, 1),
-        height: Math.max(margin.top + plotHeight - y(period.value), period.value > 0 ? 1 : 0),
+        height: margin.top + plotHeight - barTop,
         'data-indice': index,
       }),
     );

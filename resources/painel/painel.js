@@ -462,7 +462,11 @@ function connect() {
   const url = `/eventos?${params}`;
   const source = new EventSource(url);
   state.events = source;
+  let opened = false;
   source.addEventListener('open', () => {
+    // After a reconnect the range is read again: what the stream replays is in it, and nothing shown is stale.
+    if (opened && params.has('matricula')) scheduleReload();
+    opened = true;
     setConnection('conectado', params.has('matricula') ? `ao vivo: ${state.matricula}` : 'ao vivo: frota');
   });
   source.addEventListener('error', () => {
@@ -564,7 +568,7 @@ async function loadFleet() {
   });
   $('tabela-frota').tBodies[0].replaceChildren(...rows);
   const pages = Math.max(1, Math.ceil(body.total / FLEET_PAGE));
-  $('pagina-info').textContent = `página ${body.pagina} de ${pages} (${kwh.format(body.total)} medidores)`;
+  $('pagina-info').textContent = `página ${body.pagina} de ${pages} (${kwh.format(body.total)} ${body.total === 1 ? 'medidor' : 'medidores'})`;
   $('anterior').disabled = body.pagina <= 1;
   $('seguinte').disabled = body.proxima === null;
   for (const th of $('tabela-frota').tHead.rows[0].cells) {

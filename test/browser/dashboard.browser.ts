@@ -1,61 +1,287 @@
 /**
  * The dashboard in a real browser (Debian's headless Chromium driven by
- * playwright-core): a person types a matricula, readings arrive over UDP,
- * and the page's chart, cards and alert change without a reload. Opt-in:
- * `npm run test:browser` (needs /usr/bin/chromium); saves a screenshot.
+ * playwright-core), as a customer and an operator use it: ranges of
+ * consumption bars, the alert and its log, a reconnect that replays what was
+ * missed, CSV export, the fleet table of 1,000 meters, sign-in, a phone's
+ * width; axe-core finds no accessibility violation and no chart text is
+ * clipped. Opt-in: `npm run test:browser` (needs /usr/bin/chromium); saves
+ * screenshots in test-output/.
  */
-import { mkdir } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import t from 'tap';
-import { readingLine, recentTimestamps, startTestServer, udpClient } from '../helpers.js';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import t, { type Test } from 'tap';
+import type { Reading } from '../../database/store.js';
+import { startServer, type RunningServer } from '../../server/app.js';
+import { call, readingLine, silentLogger, tempDir, testConfig, udpClient } from '../helpers.js';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
+const ADMIN_TOKEN = 'token-do-operador-de-teste-0123456789abcdef';
+const HOUR = 3_600_000;
 
-t.test('typing a matricula shows its readings live; the chart grows and the alert lights up when consumption jumps', async (t) => {
-  const server = await startTestServer(t);
-  const meter = await udpClient(t, server.udp.port);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
-  t.teardown(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+let browser: Browser;
+t.before(async () => {
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  await mkdir(OUTPUT_DIR, { recursive: true });
+});
+t.teardown(() => browser?.close());
+
+async function serve(t: Test, env: Record<string, string> = {}, dataDir?: string): Promise<RunningServer> {
+  const server = await startServer(testConfig(dataDir ?? (await tempDir(t)), { MEDICAO_INTERVALO_MINIMO_MS: '0', ...env }), silentLogger);
+  t.teardown(() => server.close());
+  return server;
+}
+
+/** A page that records script errors; `expected` lists console errors that are the API answering as it should. */
+async function open(t: Test, width: number, height: number, expected: RegExp[] = []): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width, height }, acceptDownloads: true });
+  t.teardown(() => context.close());
+  const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
-    // 409 is the API saying "not enough readings yet" to the invoice and alert cards: expected until the fifth reading.
-    if (message.type() === 'error' && !message.text().includes('status of 409')) problems.push(`console: ${message.text()}`);
+    if (message.type() === 'error' && !expected.some((pattern) => pattern.test(message.text()))) problems.push(`console: ${message.text()}`);
   });
+  return { page, problems };
+}
 
-  await page.goto(`http://127.0.0.1:${server.http.port}/`);
+async function noAxeViolations(t: Test, page: Page, what: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  t.same(
+    results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    [],
+    `axe-core: no accessibility violations (${what})`,
+  );
+}
+
+/** Every text of the chart lies inside the chart's box: no label loses its digits. */
+async function clippedChartTexts(page: Page): Promise<string[]> {
+  // Runs in the page (as text: this file is compiled without the DOM's types).
+  return page.evaluate(`(() => {
+    const svg = document.getElementById('grafico');
+    const box = svg.getBoundingClientRect();
+    return [...svg.querySelectorAll('text')]
+      .filter((text) => {
+        const r = text.getBoundingClientRect();
+        return r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5;
+      })
+      .map((text) => text.textContent);
+  })()`);
+}
+
+/** How many periods of a /consumo answer have data, as the page asked for it. */
+async function periodsWithData(page: Page, action: () => Promise<unknown>, test: (url: string) => boolean = () => true): Promise<{ withData: number; gaps: number; body: { consumo_total: number; agrupar: string } }> {
+  const [response] = await Promise.all([page.waitForResponse((r) => r.url().includes('/consumo?') && test(r.url())), action()]);
+  const body = await response.json();
+  const periods = body.periodos as Array<{ consumo: number | null }>;
+  return { withData: periods.filter((p) => p.consumo !== null).length, gaps: periods.filter((p) => p.consumo === null).length, body };
+}
+
+t.test('customer view: ranges, gaps, tooltips, alert log, a reconnect that misses nothing, CSV export', async (t) => {
+  const dataDir = await tempDir(t);
+  let server = await serve(t, { CLIENTES_EXEMPLO: 'sim' }, dataDir);
+  const port = server.http.port;
+  // 20 days of readings every 2 hours, with a day missing 8 days ago: a gap in the 30-day view.
+  const now = Date.now();
+  const start = now - 20 * 24 * HOUR;
+  const history: Reading[] = [];
+  let register = 5000n;
+  for (let at = start; at < now - 2 * HOUR; at += 2 * HOUR) {
+    register += 1500n + BigInt(Math.floor((at / HOUR) % 7)) * 100n;
+    const daysAgo = (now - at) / (24 * HOUR);
+    if (daysAgo > 8 && daysAgo < 9.5) continue;
+    history.push({ matricula: '13456789', timestamp: at, consumo: register });
+  }
+  await server.store.append(history);
+
+  // 409: not enough readings yet for the alert; an incomplete stream: the server stopping mid-stream, as this test makes it.
+  const { page, problems } = await open(t, 1280, 900, [/status of 409/, /ERR_INCOMPLETE_CHUNKED_ENCODING/]);
+  const requests: Array<{ url: string; lastEventId: string | undefined }> = [];
+  page.on('request', (request) => {
+    if (request.url().includes('/eventos')) void request.allHeaders().then((headers) => requests.push({ url: request.url(), lastEventId: headers['last-event-id'] }));
+  });
+  const first = await periodsWithData(page, () => page.goto(`http://127.0.0.1:${port}/?matricula=13456789`));
   t.equal(await page.title(), 'consumo-inteligente · painel');
-  // Before any matricula: the fleet stream is live.
-  await page.waitForSelector('#conexao[data-estado="conectado"]');
-  await page.fill('#matricula', '13456789');
-  await page.click('button[type="submit"]');
+  t.equal(first.body.agrupar, 'hora', '24 h by default, by hour');
+  await page.waitForSelector(`#grafico[data-barras="${first.withData}"]`);
   await page.locator('#conexao', { hasText: 'ao vivo: 13456789' }).waitFor();
-  t.equal(await page.textContent('#ultima-data'), 'nenhuma medição ainda');
 
-  // Five readings, 10 kWh apart: no alert.
-  const times = recentTimestamps(6);
-  for (let i = 0; i < 5; i++) await meter.sendForAck(readingLine('13456789', times[i] as string, String(1000 + i * 10)));
-  await page.waitForSelector('#grafico-registro[data-pontos="5"]');
-  await page.waitForSelector('#alerta[data-alerta="nao"]');
-  t.equal(await page.textContent('#alerta-estado'), 'normal');
-  t.match(await page.textContent('#ultima-consumo'), /^1\.040 kWh$/, 'the latest register, in pt-BR');
-  t.equal(await page.getAttribute('#grafico-consumo', 'data-barras'), '4', 'four periods between five readings');
-  t.match(await page.textContent('#fatura-valor'), /R\$/, 'the invoice of the last period');
+  const month = await periodsWithData(page, () => page.click('label[for="int-30d"]'), (url) => url.includes('agrupar=dia'));
+  await page.waitForSelector(`#grafico[data-barras="${month.withData}"]`);
+  t.ok(month.withData >= 18, `a bar per day with readings (${month.withData})`);
+  t.ok(month.gaps >= 1, 'the missing day is a gap');
+  t.equal(await page.getAttribute('#grafico', 'data-lacunas'), String(month.gaps), 'gaps drawn as gaps');
+  t.match(await page.textContent('#grafico-titulo'), /últimos 30 dias/);
+  t.match(await page.textContent('#total-consumo'), new RegExp(`^${new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 }).format(month.body.consumo_total).replace('.', '\\.')} kWh$`), 'the range total');
+  t.match(await page.textContent('#total-detalhe'), /R\$/, 'and its cost');
+  const ticks = await page.locator('#grafico .eixo-tempo text').allTextContents();
+  t.ok(ticks.length >= 4 && ticks.every((tick) => /^\d\d\/\d\d$/.test(tick)), `a time axis of round days (${ticks.join(' ')})`);
+  t.same(await clippedChartTexts(page), [], 'no chart text clipped');
 
-  // A jump: 40 kWh in the last period against a mean of 10 → alert.
-  await meter.sendForAck(readingLine('13456789', times[5] as string, '1080'));
+  const bar = page.locator('#grafico rect.barra').nth(3);
+  await bar.hover();
+  await page.waitForSelector('#dica:not([hidden])');
+  t.match(await page.textContent('#dica'), /kWh · R\$/, 'a tooltip with kWh and cost');
+
+  const year = await periodsWithData(page, () => page.click('label[for="int-12m"]'), (url) => url.includes('agrupar=mes'));
+  await page.waitForSelector(`#grafico[data-barras="${year.withData}"]`);
+  t.ok(year.withData >= 1 && year.withData <= 2, 'twelve months: the months with readings');
+  await periodsWithData(page, () => page.click('label[for="int-24h"]'), (url) => url.includes('agrupar=hora'));
+
+  // The alert: five readings a minute apart, the last period 4x the mean.
+  const meter = await udpClient(t, server.udp.port);
+  const base = Number(register);
+  const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000).toISOString();
+  const steady = [0, 1, 2, 3].map((i) => readingLine('13456789', at(50 - i), String((base + 10_000 + i * 10_000) / 1000)));
+  await meter.sendForAck(steady.join('\n'));
+  await meter.sendForAck(readingLine('13456789', at(46), String((base + 80_000) / 1000)));
   await page.waitForSelector('#alerta[data-alerta="sim"]');
-  t.equal(await page.textContent('#alerta-estado'), 'ALERTA');
-  t.equal(await page.getAttribute('#grafico-registro', 'data-pontos'), '6');
-  t.equal(await page.locator('#grafico-consumo rect.barra.alta').count(), 1, 'the last period\'s bar is highlighted');
-  await page.locator('#frota-vistos', { hasText: /^1$/ }).waitFor();
+  t.equal(await page.textContent('#alerta-estado'), 'ALERTA', 'said in words, not colour alone');
+  await page.waitForSelector('#registro-alertas li');
+  t.match(await page.textContent('#registro-alertas li'), /ALERTA disparado .* · período .* · 40 kWh · 4× a média \(10 kWh\)/, 'time fired, period, factor');
+  await page.locator('#anuncio', { hasText: 'Alerta de consumo' }).waitFor({ state: 'attached' });
+  t.equal(await page.getAttribute('#anuncio', 'aria-live'), 'assertive', 'announced to screen readers');
+  // Three more steady periods: the spike is part of the mean, the alert ends, the log stays.
+  for (let i = 1; i <= 4; i++) await meter.sendForAck(readingLine('13456789', at(46 - i), String((base + 80_000 + i * 40_000) / 1000)));
+  await page.waitForSelector('#alerta[data-alerta="nao"]');
+  t.equal(await page.locator('#registro-alertas li').count(), 1, 'the alert log stays after the alert ends');
 
-  await mkdir(OUTPUT_DIR, { recursive: true });
-  const screenshot = `${OUTPUT_DIR}painel.png`;
-  await page.screenshot({ path: screenshot, fullPage: true });
-  t.comment(`screenshot: ${screenshot}`);
-  t.same(problems, [], 'no script errors and no blocked resources in the page');
+  // A reconnect: the server goes away, readings are stored while the page is disconnected, the server comes back.
+  await server.close();
+  await page.waitForSelector('#conexao[data-estado="reconectando"]');
+  t.equal(await page.isVisible('#desatualizado'), true, 'data marked stale while disconnected');
+  server = await serve(t, { CLIENTES_EXEMPLO: 'sim', HTTP_PORT: String(port) }, dataDir);
+  const missed = [readingLine('13456789', at(30), String((base + 300_000) / 1000)), readingLine('13456789', at(29), String((base + 310_000) / 1000))];
+  const replayMeter = await udpClient(t, server.udp.port);
+  await replayMeter.sendForAck(missed.join('\n'));
+  const afterReconnect = periodsWithData(page, () => page.waitForSelector('#conexao[data-estado="conectado"]'));
+  await page.locator('#ultima-consumo', { hasText: new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 }).format((base + 310_000) / 1000) }).waitFor();
+  const reloaded = await afterReconnect;
+  await page.waitForSelector(`#grafico[data-barras="${reloaded.withData}"]`);
+  const reconnect = requests.at(-1);
+  t.ok(reconnect?.lastEventId !== undefined, `the browser reconnected with Last-Event-ID (${reconnect?.lastEventId})`);
+  t.equal(await page.isVisible('#desatualizado'), false, 'fresh again');
+  t.same(await clippedChartTexts(page), [], 'no chart text clipped after the reload');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#exportar')]);
+  const csv = await readFile(await download.path(), 'utf8');
+  const rows = csv.trim().split('\r\n');
+  t.equal(rows[0], 'data_hora,matricula,consumo', 'the CSV of the range shown');
+  t.ok(rows.length > 10, `with its readings (${rows.length - 1})`);
+  t.match(download.suggestedFilename(), /^medicoes-13456789-.*\.csv$/);
+
+  await noAxeViolations(t, page, 'customer view');
+  await page.screenshot({ path: `${OUTPUT_DIR}painel.png`, fullPage: true });
+  t.same(problems, [], 'no script errors in the page');
+});
+
+t.test('on a phone: no horizontal scroll, chart text at least 11 px, nothing clipped', async (t) => {
+  const server = await serve(t, { CLIENTES_EXEMPLO: 'sim' });
+  const now = Date.now();
+  await server.store.append(Array.from({ length: 40 }, (_, i) => ({ matricula: '98765432', timestamp: now - (40 - i) * 30 * 60_000, consumo: BigInt(25_699_750 + i * 1250) })));
+  const { page, problems } = await open(t, 390, 844, [/status of 409/]);
+  await page.goto(`http://127.0.0.1:${server.http.port}/?matricula=98765432`);
+  await page.waitForSelector('#grafico[data-barras]:not([data-barras="0"])');
+  await page.locator('#ultima-consumo', { hasText: '25.748,5 kWh' }).waitFor();
+  const layout = (await page.evaluate(`(() => {
+    const svg = document.getElementById('grafico');
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    const sizes = [...svg.querySelectorAll('text')].map((text) => parseFloat(getComputedStyle(text).fontSize) * scale);
+    return { scrollWidth: document.documentElement.scrollWidth, smallest: Math.min(...sizes), texts: sizes.length };
+  })()`)) as { scrollWidth: number; smallest: number; texts: number };
+  t.ok(layout.scrollWidth <= 390, `no horizontal scroll (${layout.scrollWidth} px)`);
+  t.ok(layout.texts > 0 && layout.smallest >= 11, `chart text at least 11 CSS px (${layout.smallest})`);
+  t.same(await clippedChartTexts(page), [], 'no chart text clipped');
+  await noAxeViolations(t, page, 'phone');
+  await page.screenshot({ path: `${OUTPUT_DIR}painel-celular.png`, fullPage: true });
+  t.same(problems, []);
+});
+
+t.test('operator view: a fleet table of 1,000 meters, paged and sorted, linking to each meter', async (t) => {
+  const dataDir = await tempDir(t);
+  const loading = await serve(t, { CLIENTES_EXEMPLO: 'sim' }, dataDir);
+  const now = Date.now();
+  const readings: Reading[] = [];
+  for (let m = 0; m < 1000; m++) {
+    const matricula = String(70_000_000 + m);
+    // Every 100th meter's last period is 3x the mean.
+    for (let i = 0; i < 5; i++) readings.push({ matricula, timestamp: now - (5 - i) * 60_000, consumo: BigInt(i * 10_000 + (m % 100 === 0 && i === 4 ? 20_000 : 0)) });
+  }
+  await loading.store.append(readings);
+  await loading.close();
+  // Started again: the fleet comes from the store.
+  const server = await serve(t, {}, dataDir);
+  const { page, problems } = await open(t, 1280, 900);
+  await page.goto(`http://127.0.0.1:${server.http.port}/#frota`);
+  await page.locator('#pagina-info', { hasText: 'página 1 de 20 (1.000 medidores)' }).waitFor();
+  t.equal(await page.locator('#tabela-frota tbody tr').count(), 50, 'a page of 50');
+  t.equal(await page.textContent('#frota-alertas'), '10');
+  await page.click('th[data-coluna="alerta"] button');
+  await page.click('th[data-coluna="alerta"] button');
+  await page.waitForSelector('th[data-coluna="alerta"][aria-sort="descending"]');
+  await page.locator('#tabela-frota tbody tr:first-child td:nth-child(5)', { hasText: 'ALERTA' }).waitFor();
+  t.equal(await page.locator('#tabela-frota td.em-alerta').count(), 10, 'the ten meters in alert first');
+  await page.click('#seguinte');
+  await page.locator('#pagina-info', { hasText: 'página 2 de 20' }).waitFor();
+  await page.fill('#busca', '7000099');
+  await page.locator('#pagina-info', { hasText: '(10 medidores)' }).waitFor();
+  await page.click('#tabela-frota tbody tr:first-child td:first-child button');
+  await page.locator('#conexao', { hasText: /ao vivo: 7000099/ }).waitFor();
+  t.match(await page.inputValue('#matricula'), /^7000099\d$/, 'the meter opens in the customer view');
+  await page.goto(`http://127.0.0.1:${server.http.port}/#frota`);
+  await page.locator('#pagina-info', { hasText: '1.000 medidores' }).waitFor();
+  await noAxeViolations(t, page, 'fleet table');
+  await page.screenshot({ path: `${OUTPUT_DIR}painel-frota.png`, fullPage: true });
+  t.same(problems, []);
+});
+
+t.test('sign-in: plain errors, the token kept out of sight, a stream closed for good says why', async (t) => {
+  const server = await serve(t, { CLIENTES_EXEMPLO: 'sim', AUTENTICACAO_API: 'obrigatoria', API_TOKEN_ADMIN: ADMIN_TOKEN });
+  const port = server.http.port;
+  const set = await fetch(`http://127.0.0.1:${port}/clientes/13456789/senha`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ senha: 'senha-de-exemplo-123' }) });
+  t.equal(set.status, 200);
+  const now = Date.now();
+  const meter = await udpClient(t, server.udp.port);
+  await meter.sendForAck(Array.from({ length: 6 }, (_, i) => readingLine('13456789', new Date(now - (6 - i) * 600_000).toISOString(), String(1000 + i * 5))).join('\n'));
+  // 401 and 403 are the API refusing a wrong password and an unauthenticated page: expected here.
+  const { page, problems } = await open(t, 1280, 900, [/status of 40[13]/]);
+  await page.goto(`http://127.0.0.1:${port}/`);
+  t.equal(await page.isVisible('#aba-frota'), false, 'no fleet without an operator');
+  await page.click('#abrir-entrar');
+  await page.fill('#usuario', 'amancio123');
+  await page.fill('#senha', 'senha-errada-123');
+  await page.click('#entrar-form button[type="submit"]');
+  await page.locator('#entrar-erro', { hasText: 'Usuário ou senha incorretos.' }).waitFor();
+  await page.fill('#senha', 'senha-de-exemplo-123');
+  await page.click('#entrar-form button[type="submit"]');
+  await page.locator('#sessao-quem', { hasText: 'amancio123 · 13456789' }).waitFor();
+  await page.locator('#conexao', { hasText: 'ao vivo: 13456789' }).waitFor();
+  await page.waitForSelector('#grafico[data-barras]:not([data-barras="0"])');
+  t.equal(await page.getAttribute('#matricula', 'readonly'), '', 'a customer sees only their own meter');
+  const token = (await page.evaluate(`JSON.parse(sessionStorage.getItem('consumo.sessao') ?? '{}').token`)) as string;
+  t.match(token, /^eyJ/, 'the token is kept in sessionStorage');
+  t.notOk((await page.content()).includes(token), 'and never shown in the page');
+  t.equal(await page.isVisible('#aba-frota'), false, 'a customer has no fleet');
+  await noAxeViolations(t, page, 'signed in');
+
+  // A session whose token no longer verifies: the live stream is refused for good, and the page says so.
+  const forged = { token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMzQ1Njc4OSIsInBhcGVsIjoiY2xpZW50ZSJ9.forjado', papel: 'cliente', username: 'amancio123', matricula: '13456789' };
+  await page.evaluate(`sessionStorage.setItem('consumo.sessao', ${JSON.stringify(JSON.stringify(forged))})`);
+  await page.reload();
+  await page.locator('#conexao', { hasText: /^desconectado: .*entre de novo/ }).waitFor();
+  t.equal(await page.getAttribute('#conexao', 'data-estado'), 'desconectado');
+
+  await page.click('#sair');
+  await page.waitForSelector('#abrir-entrar:not([hidden])');
+  await page.click('#abrir-entrar');
+  await page.click('summary');
+  await page.fill('#token-operador', ADMIN_TOKEN);
+  await page.click('#operador-form button[type="submit"]');
+  await page.locator('#sessao-quem', { hasText: 'Operador' }).waitFor();
+  await page.locator('#pagina-info', { hasText: '(1 medidor)' }).waitFor();
+  t.equal(await page.isVisible('#aba-frota'), true, 'the operator gets the fleet');
+  t.equal((await call(port, 'GET', '/frota/medidores')).status, 401, 'which the API refuses without a token');
+  t.same(problems, []);
 });
