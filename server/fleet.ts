@@ -28,11 +28,15 @@ export interface FleetMeter {
   readonly heardAt: number;
   /** Its newest readings, newest first, at most ALERT_READINGS. */
   readonly recent: readonly Reading[];
+  /** The consumption alert of those readings (decided when they change). */
+  readonly alert: boolean | null;
 }
 
 interface MeterState {
+  readonly matricula: string;
   heardAt: number;
   recent: Reading[];
+  alert: boolean | null;
 }
 
 /** Whether a meter's newest readings raise the consumption alert; null when they cannot tell (too few, register went down). */
@@ -62,10 +66,10 @@ export class FleetTracker {
       stored++;
       const reading = readings[i] as Reading;
       const state = this.lastHeard.get(reading.matricula);
-      if (state === undefined) this.lastHeard.set(reading.matricula, { heardAt: now, recent: [reading] });
+      if (state === undefined) this.lastHeard.set(reading.matricula, { matricula: reading.matricula, heardAt: now, recent: [reading], alert: null });
       else {
         state.heardAt = now;
-        insertNewestFirst(state.recent, reading);
+        if (insertNewestFirst(state.recent, reading)) state.alert = alertOf(state.recent);
       }
     }
     this.count(now, stored);
@@ -81,16 +85,15 @@ export class FleetTracker {
     for (const recent of meters) {
       const newest = recent[0];
       if (newest === undefined || this.lastHeard.has(newest.matricula)) continue;
-      this.lastHeard.set(newest.matricula, { heardAt: Math.min(now, Math.floor(newest.timestamp / 1000)), recent: recent.slice(0, ALERT_READINGS) });
+      const kept = recent.slice(0, ALERT_READINGS);
+      this.lastHeard.set(newest.matricula, { matricula: newest.matricula, heardAt: Math.min(now, Math.floor(newest.timestamp / 1000)), recent: kept, alert: alertOf(kept) });
     }
     this.cached = undefined;
   }
 
-  /** Every meter known, in no order (the fleet table sorts and pages a copy). */
+  /** Every meter known, in no order: live read-only views (the fleet table reads them synchronously). */
   meters(): FleetMeter[] {
-    const all: FleetMeter[] = [];
-    for (const [matricula, state] of this.lastHeard) all.push({ matricula, heardAt: state.heardAt, recent: state.recent });
-    return all;
+    return [...this.lastHeard.values()];
   }
 
   now(): number {
@@ -173,11 +176,15 @@ interface FleetView {
   readonly rate: number;
 }
 
-/** Puts a reading among a meter's newest (newest first), keeping ALERT_READINGS; a late reading lands in its place. */
-function insertNewestFirst(recent: Reading[], reading: Reading): void {
+/**
+ * Puts a reading among a meter's newest (newest first), keeping
+ * ALERT_READINGS; a late reading lands in its place. Whether it was kept.
+ */
+function insertNewestFirst(recent: Reading[], reading: Reading): boolean {
   let at = 0;
   while (at < recent.length && (recent[at] as Reading).timestamp > reading.timestamp) at++;
-  if (at >= ALERT_READINGS) return;
+  if (at >= ALERT_READINGS) return false;
   recent.splice(at, 0, reading);
   if (recent.length > ALERT_READINGS) recent.length = ALERT_READINGS;
+  return true;
 }

@@ -554,7 +554,7 @@ async function loadFleet() {
       `${kwh.format(m.ultima_leitura.consumo)} kWh · ${quando.format(new Date(m.ultima_leitura.data_hora))}`,
       relative(m.silencio_s),
       m.alerta === true ? 'ALERTA' : m.alerta === false ? 'normal' : '—',
-      m.silencioso ? `silencioso (${relative(m.silencio_s)})` : 'não',
+      m.silencioso ? 'sim' : 'não',
     ];
     cells.forEach((cell, i) => {
       const td = document.createElement('td');

@@ -4,7 +4,10 @@
  * Pure: values in, values out.
  */
 import type { Reading } from '../../database/store.js';
-import { alertOf, type FleetMeter } from '../fleet.js';
+import type { FleetMeter } from '../fleet.js';
+
+/** Customers' names in Portuguese order (a collator: far cheaper per comparison than localeCompare). */
+const NAMES = new Intl.Collator('pt-BR');
 
 export const FLEET_SORT_KEYS = ['matricula', 'cliente', 'ultima_leitura', 'ultimo_contato', 'alerta', 'silencio'] as const;
 export type FleetSortKey = (typeof FLEET_SORT_KEYS)[number];
@@ -55,7 +58,7 @@ function compare(a: FleetRow, b: FleetRow, key: FleetSortKey): number {
       if (a.cliente === b.cliente) return 0;
       if (a.cliente === null) return 1;
       if (b.cliente === null) return -1;
-      return a.cliente.localeCompare(b.cliente, 'pt-BR');
+      return NAMES.compare(a.cliente, b.cliente);
     }
     case 'ultima_leitura':
       return a.newest.timestamp - b.newest.timestamp;
@@ -79,7 +82,7 @@ export function fleetTable(meters: readonly FleetMeter[], customers: ReadonlyMap
     const cliente = customers.get(meter.matricula) ?? null;
     if (search !== undefined && search !== '' && !meter.matricula.startsWith(search) && !(cliente?.toLocaleLowerCase('pt-BR').includes(search) ?? false)) continue;
     const silenceS = Math.max(0, nowS - meter.heardAt);
-    const row: FleetRow = { matricula: meter.matricula, cliente, newest, heardAt: meter.heardAt, silenceS, silent: silenceS > query.silentAfterS, alert: alertOf(meter.recent) };
+    const row: FleetRow = { matricula: meter.matricula, cliente, newest, heardAt: meter.heardAt, silenceS, silent: silenceS > query.silentAfterS, alert: meter.alert };
     if (query.onlyAlerts === true && row.alert !== true) continue;
     if (query.onlySilent === true && !row.silent) continue;
     if (row.alert === true) inAlert++;
@@ -87,12 +90,48 @@ export function fleetTable(meters: readonly FleetMeter[], customers: ReadonlyMap
     rows.push(row);
   }
   const direction = query.descending ? -1 : 1;
-  rows.sort((a, b) => {
+  const order = (a: FleetRow, b: FleetRow): number => {
     const primary = compare(a, b, query.sortBy);
     if (primary !== 0) return query.sortBy === 'cliente' && (a.cliente === null || b.cliente === null) ? primary : primary * direction;
     // Ties in matricula order, so pages never overlap or skip.
     return compare(a, b, 'matricula');
-  });
+  };
   const start = (query.page - 1) * query.pageSize;
-  return { total: rows.length, inAlert, silent, rows: rows.slice(start, start + query.pageSize) };
+  const needed = Math.min(rows.length, start + query.pageSize);
+  // The first pages (what operators look at) need only the first rows in order, not the whole fleet sorted.
+  const first = needed * 4 < rows.length ? smallest(rows, needed, order) : rows.sort(order);
+  return { total: rows.length, inAlert, silent, rows: first.slice(start, start + query.pageSize) };
+}
+
+/** The `count` first items by `order`, in order: a bounded max-heap, O(n log count). */
+function smallest<T>(items: readonly T[], count: number, order: (a: T, b: T) => number): T[] {
+  const heap: T[] = [];
+  const siftDown = (): void => {
+    let at = 0;
+    for (;;) {
+      const left = 2 * at + 1;
+      const right = left + 1;
+      let largest = at;
+      if (left < heap.length && order(heap[left] as T, heap[largest] as T) > 0) largest = left;
+      if (right < heap.length && order(heap[right] as T, heap[largest] as T) > 0) largest = right;
+      if (largest === at) return;
+      [heap[at], heap[largest]] = [heap[largest] as T, heap[at] as T];
+      at = largest;
+    }
+  };
+  for (const item of items) {
+    if (heap.length < count) {
+      heap.push(item);
+      for (let at = heap.length - 1; at > 0; ) {
+        const parent = (at - 1) >> 1;
+        if (order(heap[at] as T, heap[parent] as T) <= 0) break;
+        [heap[at], heap[parent]] = [heap[parent] as T, heap[at] as T];
+        at = parent;
+      }
+    } else if (count > 0 && order(item, heap[0] as T) < 0) {
+      heap[0] = item;
+      siftDown();
+    }
+  }
+  return heap.sort(order);
 }

@@ -23,6 +23,7 @@ const COMMANDS: ReadonlyArray<{ name: string; path: string; mentions: readonly s
   { name: 'npm run load:udp', path: 'bench/load-udp.js', mentions: ['--medidores', '--taxa', '--duracao', '--lixo'] },
   { name: 'npm run bench', path: 'bench/run-suite.js', mentions: ['BENCH_QUICK'] },
   { name: 'npm run bench:hostil', path: 'bench/hostile.js', mentions: ['--conexoes', '--segundos'] },
+  { name: 'npm run bench:frota', path: 'bench/fleet-table.js', mentions: ['--rodadas'] },
 ];
 
 t.test('the README documents every setting', async (t) => {

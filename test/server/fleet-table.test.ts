@@ -27,7 +27,8 @@ function fleetOf(records: Array<{ matricula: string; heardAt: number; periods: b
     let register = 1000n;
     const oldestFirst: Reading[] = [{ matricula: record.matricula, timestamp: record.newestAt * 1000 - record.periods.length * 60_000, consumo: register }];
     record.periods.forEach((period, i) => oldestFirst.push({ matricula: record.matricula, timestamp: record.newestAt * 1000 - (record.periods.length - 1 - i) * 60_000, consumo: (register += period) }));
-    meters.push({ matricula: record.matricula, heardAt: record.heardAt, recent: oldestFirst.reverse() });
+    const recent = oldestFirst.reverse();
+    meters.push({ matricula: record.matricula, heardAt: record.heardAt, recent, alert: alertOf(recent) });
   }
   return meters;
 }
@@ -108,7 +109,8 @@ t.test('the tracker keeps each meter\'s 5 newest readings in time order, late on
   fleet.heard([r('7', 7, 999n)], ['duplicate']);
   const [seven] = fleet.meters();
   t.same(seven?.recent.map((x) => x.consumo), [80n, 50n, 40n, 30n, 20n], 'the late reading in its place, the oldest dropped, a duplicate ignored');
-  t.equal(alertOf(seven?.recent ?? []), true, '30 >= 1.5 x 10');
+  t.equal(seven?.alert, true, 'the alert of the five newest, kept up to date: 30 >= 1.5 x 10');
+  t.equal(alertOf(seven?.recent ?? []), true);
   now += 100;
   fleet.seed([[r('7', 0, 0n)], [r('8', 1_000_000, 5n)]]);
   const byMatricula = new Map(fleet.meters().map((m) => [m.matricula, m]));
