@@ -31,7 +31,7 @@ import { FleetTracker } from './fleet.js';
 import { LiveEvents } from './live-events.js';
 import { eventosRoute } from './routes/eventos.js';
 import { frotaMedidoresRoute, frotaRoute } from './routes/frota.js';
-import { ALERT_READINGS } from './consumption.js';
+import { ALERT_READINGS } from './domain/consumption.js';
 import { dashboardRoutes } from './routes/painel.js';
 
 /** The example customers copied into a new DATA_DIR when CLIENTES_EXEMPLO=sim. */

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { isValidTimeZone } from '../protocol/timestamp.js';
-import { parseTariff, type Tariff } from './consumption.js';
+import { parseTariff, type Tariff } from './domain/consumption.js';
 
 /** A key that signs API tokens: 32 to 64 bytes in hex. */
 export const SECRET_HEX_PATTERN = /^(?:[0-9a-fA-F]{2}){32,64}$/;

@@ -5,7 +5,8 @@
  * stored readings per second. About 300 bytes per meter.
  */
 import type { Reading, ReadingOutcome } from '../database/store.js';
-import { ALERT_READINGS, computeAlert, INCONSISTENT } from './consumption.js';
+import { ALERT_READINGS, alertOf } from './domain/consumption.js';
+import type { FleetMeter } from './domain/fleet-table.js';
 
 /** Seconds of history behind the readings-per-second figure. */
 export const RATE_WINDOW_S = 10;
@@ -21,29 +22,11 @@ export interface FleetSummary {
   readonly silencio_apos_s: number;
 }
 
-/** A meter as the fleet table shows it. */
-export interface FleetMeter {
-  readonly matricula: string;
-  /** When it was last heard, in whole seconds since the epoch. */
-  readonly heardAt: number;
-  /** Its newest readings, newest first, at most ALERT_READINGS. */
-  readonly recent: readonly Reading[];
-  /** The consumption alert of those readings (decided when they change). */
-  readonly alert: boolean | null;
-}
-
 interface MeterState {
   readonly matricula: string;
   heardAt: number;
   recent: Reading[];
   alert: boolean | null;
-}
-
-/** Whether a meter's newest readings raise the consumption alert; null when they cannot tell (too few, register went down). */
-export function alertOf(recent: readonly Reading[]): boolean | null {
-  if (recent.length < ALERT_READINGS) return null;
-  const alert = computeAlert([...recent].reverse());
-  return alert === INCONSISTENT ? null : alert.alert;
 }
 
 export class FleetTracker {

@@ -4,10 +4,20 @@
  * Pure: values in, values out.
  */
 import type { Reading } from '../../database/store.js';
-import type { FleetMeter } from '../fleet.js';
 
 /** Customers' names in Portuguese order (a collator: far cheaper per comparison than localeCompare). */
 const NAMES = new Intl.Collator('pt-BR');
+
+/** A meter as the fleet table shows it. */
+export interface FleetMeter {
+  readonly matricula: string;
+  /** When it was last heard, in whole seconds since the epoch. */
+  readonly heardAt: number;
+  /** Its newest readings, newest first, at most ALERT_READINGS. */
+  readonly recent: readonly Reading[];
+  /** The consumption alert of those readings (decided when they change). */
+  readonly alert: boolean | null;
+}
 
 export const FLEET_SORT_KEYS = ['matricula', 'cliente', 'ultima_leitura', 'ultimo_contato', 'alerta', 'silencio'] as const;
 export type FleetSortKey = (typeof FLEET_SORT_KEYS)[number];

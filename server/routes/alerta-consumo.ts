@@ -1,6 +1,6 @@
 /** `/alerta-consumo`: does the last period consume at least 1.5x the mean of the three before it? */
 import type { Store } from '../../database/store.js';
-import { ALERT_READINGS, computeAlert, INCONSISTENT } from '../consumption.js';
+import { ALERT_READINGS, computeAlert, INCONSISTENT } from '../domain/consumption.js';
 import { HttpError } from '../http/http-error.js';
 import type { ApiAccess } from '../api-access.js';
 import type { Route } from '../router.js';

@@ -7,12 +7,12 @@ import { z } from 'zod';
 import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import type { ApiAccess } from '../api-access.js';
-import { boundariesOf, certainlyTooManyPeriods, PeriodAccumulator, periodStart, PERIOD_UNITS, type PeriodUnit } from '../consumption-periods.js';
+import { boundariesOf, certainlyTooManyPeriods, PeriodAccumulator, periodStart, PERIOD_UNITS, type PeriodUnit } from '../domain/consumption-periods.js';
 import { stringifyJson } from '../../protocol/json.js';
 import { ClientGoneError, type HttpError } from '../http/http-error.js';
 import type { Route } from '../router.js';
 import { consumoJson, decimalJson } from './decimals.js';
-import { costCents, MONEY_SCALE, type Tariff } from '../consumption.js';
+import { costCents, MONEY_SCALE, type Tariff } from '../domain/consumption.js';
 import { invalidField, matriculaHandler, matriculaSchema } from './fields.js';
 import { queryInstant, rangeFields } from './medicoes.js';
 

@@ -1,7 +1,7 @@
 /** `/gerar-fatura`: bills the period between a meter's two newest readings. */
 import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
-import { computeInvoice, INCONSISTENT, MONEY_SCALE, type Tariff } from '../consumption.js';
+import { computeInvoice, INCONSISTENT, MONEY_SCALE, type Tariff } from '../domain/consumption.js';
 import { HttpError } from '../http/http-error.js';
 import type { ApiAccess } from '../api-access.js';
 import type { Route } from '../router.js';

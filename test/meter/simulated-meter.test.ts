@@ -5,7 +5,7 @@ import { consecutiveMatriculas } from '../../meter/fleet.js';
 import { OptionError, parseMeterCommandLine } from '../../meter/options.js';
 import { MAX_INCREMENT_UNITS, meterSeed, SimulatedMeter } from '../../meter/simulated-meter.js';
 import { DEMO_INCREMENT_INTERVAL_S, DEMO_MIN_INCREMENT_UNITS, DEMO_PEAK_AFTER_S, DEMO_PEAK_FACTOR, DEMO_PEAK_SEND_INTERVAL_S, DEMO_SEND_INTERVAL_S } from '../../meter/demo-fleet.js';
-import { ALERT_READINGS, computeAlert } from '../../server/consumption.js';
+import { ALERT_READINGS, computeAlert } from '../../server/domain/consumption.js';
 
 const settings = (overrides: Partial<ConstructorParameters<typeof SimulatedMeter>[0]> = {}) => ({
   matricula: '13456789',

@@ -6,8 +6,9 @@
 import fc from 'fast-check';
 import t from 'tap';
 import type { Reading } from '../../database/store.js';
-import { FLEET_SORT_KEYS, fleetTable, type FleetRow, type FleetSortKey } from '../../server/domain/fleet-table.js';
-import { alertOf, FleetTracker, type FleetMeter } from '../../server/fleet.js';
+import { alertOf } from '../../server/domain/consumption.js';
+import { FLEET_SORT_KEYS, fleetTable, type FleetMeter, type FleetRow, type FleetSortKey } from '../../server/domain/fleet-table.js';
+import { FleetTracker } from '../../server/fleet.js';
 
 const NOW_S = 2_000_000_000;
 

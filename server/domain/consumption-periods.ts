@@ -4,8 +4,8 @@
  * of a period and the newest of the period before it. Periods without
  * readings are gaps, reported as gaps; nothing is interpolated.
  */
-import type { Reading } from '../database/store.js';
-import { wallClockInstant, zoneOffset } from '../protocol/timestamp.js';
+import type { Reading } from '../../database/store.js';
+import { wallClockInstant, zoneOffset } from '../../protocol/timestamp.js';
 
 export type PeriodUnit = 'hora' | 'dia' | 'mes';
 export const PERIOD_UNITS: readonly PeriodUnit[] = ['hora', 'dia', 'mes'];

@@ -3,8 +3,8 @@
  * thousandths (BigInt), the tariff a scaled integer, and every division is
  * rounded once, half-up, at the end.
  */
-import { divideRoundHalfUp, parseDecimal, powerOfTen, REGISTER_SCALE } from '../protocol/decimal.js';
-import type { Reading } from '../protocol/meter-protocol.js';
+import { divideRoundHalfUp, parseDecimal, powerOfTen, REGISTER_SCALE } from '../../protocol/decimal.js';
+import type { Reading } from '../../protocol/meter-protocol.js';
 
 /** Fractional digits a tariff may have. */
 export const TARIFF_MAX_SCALE = 6;
@@ -87,4 +87,11 @@ export function computeAlert(readings: readonly Reading[]): ConsumptionAlert | t
     threshold: divideRoundHalfUp(ALERT_FACTOR_NUMERATOR * baselineSum, ALERT_FACTOR_DENOMINATOR * count),
     excess: alert ? divideRoundHalfUp(last * count - baselineSum, count) : 0n,
   };
+}
+
+/** Whether a meter's newest readings raise the consumption alert; null when they cannot tell (too few, register went down). */
+export function alertOf(recent: readonly Reading[]): boolean | null {
+  if (recent.length < ALERT_READINGS) return null;
+  const alert = computeAlert([...recent].reverse());
+  return alert === INCONSISTENT ? null : alert.alert;
 }
