@@ -96,8 +96,9 @@ t.test('customer view: ranges, gaps, tooltips, alert log, a reconnect that misse
   }
   await server.store.append(history);
 
-  // 409: not enough readings yet for the alert; an incomplete stream: the server stopping mid-stream, as this test makes it.
-  const { page, problems } = await open(t, 1280, 900, [/status of 409/, /ERR_INCOMPLETE_CHUNKED_ENCODING/]);
+  // 409: not enough readings yet for the alert. The test stops the server: the stream ends incomplete, and a
+  // reconnect attempt while it is down is refused.
+  const { page, problems } = await open(t, 1280, 900, [/status of 409/, /ERR_INCOMPLETE_CHUNKED_ENCODING/, /ERR_CONNECTION_REFUSED/]);
   const requests: Array<{ url: string; lastEventId: string | undefined }> = [];
   page.on('request', (request) => {
     if (request.url().includes('/eventos')) void request.allHeaders().then((headers) => requests.push({ url: request.url(), lastEventId: headers['last-event-id'] }));

@@ -7,6 +7,7 @@
  */
 import { wallClockInstant, zoneOffset } from '../../../protocol/timestamp.js';
 import { isWorkingDay } from './calendar.js';
+import { splitExact } from './money.js';
 
 export const POSTOS = ['ponta', 'intermediario', 'fora_ponta'] as const;
 export type Posto = (typeof POSTOS)[number];
@@ -71,25 +72,10 @@ export function timeInPostos(from: number, to: number, timeZone: string, hours: 
   return time;
 }
 
-/**
- * Splits `amount` in proportion to `weights` exactly: each part is the floor
- * of its share, and what the floors leave goes one unit at a time to the
- * largest remainders (ties in POSTOS order). Zero weights get nothing.
- */
+/** Splits `amount` in proportion to each posto's weight exactly (see splitExact; ties in POSTOS order). */
 export function splitByWeights(amount: bigint, weights: PostoAmounts): PostoAmounts {
-  const total = weights.ponta + weights.intermediario + weights.fora_ponta;
-  const parts = zeroPostos();
-  if (total === 0n) return parts;
-  const remainders: Array<{ posto: Posto; remainder: bigint }> = [];
-  let given = 0n;
-  for (const posto of POSTOS) {
-    parts[posto] = (amount * weights[posto]) / total;
-    given += parts[posto];
-    remainders.push({ posto, remainder: (amount * weights[posto]) % total });
-  }
-  remainders.sort((a, b) => (a.remainder === b.remainder ? 0 : a.remainder > b.remainder ? -1 : 1));
-  for (let i = 0; given < amount; i++, given++) parts[(remainders[i % remainders.length] as { posto: Posto }).posto] += 1n;
-  return parts;
+  const [ponta, intermediario, fora_ponta] = splitExact(amount, POSTOS.map((posto) => weights[posto])) as [bigint, bigint, bigint];
+  return { ponta, intermediario, fora_ponta };
 }
 
 /** The consumption of one interval between readings, allocated to postos by its time in each. */
