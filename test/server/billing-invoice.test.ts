@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { BillingError, computeInvoice, type BillingRules, type CycleToBill, type PriceVersion } from '../../server/domain/billing/invoice.js';
 import { grossUp, splitExact } from '../../server/domain/billing/money.js';
+import { consumptionByPosto, cycleEndingIn } from '../../server/domain/billing/cycle.js';
 
 /** R$/kWh with up to 8 places as 10^-8 units, written as a reader writes it. */
 const price = (text: string): bigint => BigInt(Math.round(Number(text) * 1e8));
@@ -169,4 +170,62 @@ t.test('gross-up and the total: base x (1 - rates) is the subtotal to within hal
     }),
   );
   t.same(splitExact(10n, [1n, 1n, 1n]), [4n, 3n, 3n], 'ties go to the earlier weight');
+});
+
+t.test('golden: Tarifa Branca from readings across postos, a national holiday and a weekend; the minimum on the total', async (t) => {
+  const zone = 'America/Sao_Paulo';
+  const hours = { ponta: [[18 * 60, 21 * 60]] as Array<[number, number]>, intermediario: [[17 * 60, 18 * 60], [21 * 60, 22 * 60]] as Array<[number, number]> };
+  const cycle = cycleEndingIn('2026-04', 20, zone); // 20/03/2026 to 20/04/2026, 31 days
+  // São Paulo is UTC-3 all year: local h:mm is UTC h+3.
+  const at = (day: string, hh: number, mm = 0) => Date.parse(`${day}T00:00:00Z`) + (hh + 3) * 3_600_000 + mm * 60_000;
+  const points = [
+    { timestamp: cycle.start, register: kwh(1000) },
+    { timestamp: at('2026-04-01', 17), register: kwh(1000) }, // nothing until Wednesday 17:00
+    { timestamp: at('2026-04-01', 19), register: kwh(1010) }, // 17-18 intermediário, 18-19 ponta: 5 + 5
+    { timestamp: at('2026-04-03', 18), register: kwh(1010) },
+    { timestamp: at('2026-04-03', 20), register: kwh(1016) }, // Good Friday, a national holiday: 6 fora de ponta
+    { timestamp: at('2026-04-04', 18), register: kwh(1016) },
+    { timestamp: at('2026-04-04', 19), register: kwh(1020) }, // Saturday: 4 fora de ponta
+    { timestamp: at('2026-04-06', 21, 30), register: kwh(1020) },
+    { timestamp: at('2026-04-06', 22, 30), register: kwh(1030) }, // Monday 21:30-22:00 intermediário, 22:00-22:30 fora: 5 + 5
+    { timestamp: cycle.end, register: kwh(1030) },
+  ];
+  const byPosto = consumptionByPosto(points, zone, hours);
+  t.same(byPosto, { ponta: kwh(5), intermediario: kwh(10), fora_ponta: kwh(15) });
+  const branca = (te: string, tusd: string): PriceVersion[] => [{ from: '2025-07-01', to: null, te: price(te), tusd: price(tusd) }];
+  const invoice = computeInvoice({
+    startDay: cycle.startDay,
+    endDay: cycle.endDay,
+    consumption: kwh(30),
+    byPosto,
+    modality: 'branca',
+    connection: 'bifasica', // minimum 50 kWh
+    socialTariff: false,
+    prices: { ponta: branca('0.48', '1.40'), intermediario: branca('0.30', '0.90'), fora_ponta: branca('0.27', '0.35') },
+    flags: new Map([['2026-04', { flag: 'amarela', additional: price('0.01885') }]]), // March unset: verde
+    rules: RULES,
+  });
+  t.same(summary(invoice), {
+    items: [
+      ['energia', kwh(5), price('1.88'), cents('9.40')],
+      ['energia', kwh(10), price('1.20'), cents('12.00')],
+      ['energia', kwh(15), price('0.62'), cents('9.30')],
+      ['disponibilidade', kwh(20), price('0.62'), cents('12.40')], // 50 - 30 kWh at fora de ponta
+      // 50 kWh pro rata 12:31 (March) and 19:31 (April): 19,354.8 and 30,645.2 Wh; the spare Wh to March's larger remainder.
+      ['bandeira', kwh(30.645), price('0.01885'), cents('0.58')], // 30,645 x 0,01885 = 0,57765825
+    ],
+    subtotal: cents('43.68'),
+    taxBase: cents('60.04'), // 43,68 / 0,7275 = 60,0412...
+    taxes: [
+      ['ICMS', cents('10.81')], // 10,8072
+      ['PIS', cents('0.99')], // 0,99066
+      ['COFINS', cents('4.56')], // 4,56304
+    ],
+    cip: cents('5.00'),
+    total: cents('65.04'),
+  });
+  t.same(invoice.flags.map((f) => [f.month, f.flag, f.days, f.kwh]), [
+    ['2026-03', 'verde', 12, kwh(19.355)],
+    ['2026-04', 'amarela', 19, kwh(30.645)],
+  ]);
 });

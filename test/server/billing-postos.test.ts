@@ -8,6 +8,7 @@ import t from 'tap';
 import { easter, isWorkingDay, nationalHolidays } from '../../server/domain/billing/calendar.js';
 import { allocateToPostos, parseSpan, POSTOS, postoHoursProblem, splitByWeights, timeInPostos, zeroPostos, type PostoHours, type MinuteSpan } from '../../server/domain/billing/postos.js';
 import { zoneOffset } from '../../protocol/timestamp.js';
+import { consumptionByPosto, cycleContaining, cycleEndingIn, registerAt } from '../../server/domain/billing/cycle.js';
 
 t.test('Easter and the national holidays', async (t) => {
   t.same(easter(2024), [3, 31]);
@@ -123,4 +124,48 @@ t.test('splits are exact: the parts add up, each within one unit of its share', 
   const hours = { ponta: [[1080, 1260]] as MinuteSpan[], intermediario: [] };
   const wednesday = Date.UTC(2026, 2, 4, 20, 0); // 17:00 in São Paulo
   t.same(allocateToPostos(wednesday, wednesday + 4 * 3_600_000, 3000n, 'America/Sao_Paulo', hours), { ponta: 2250n, intermediario: 0n, fora_ponta: 750n }, '3 of 4 hours in ponta');
+});
+
+t.test('a cycle\'s consumption per posto: the fast path (intervals inside one span) equals allocating every interval', async (t) => {
+  const hours = { ponta: [[1080, 1260]] as MinuteSpan[], intermediario: [[1020, 1080], [1260, 1320]] as MinuteSpan[] };
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...ZONES),
+      fc.integer({ min: Date.UTC(2026, 0, 1), max: Date.UTC(2026, 11, 1) }),
+      fc.array(fc.record({ gapS: fc.integer({ min: 1, max: 8 * 3600 }), used: fc.bigInt({ min: 0n, max: 5000n }) }), { minLength: 1, maxLength: 80 }),
+      (zone, start, steps) => {
+        const points = [{ timestamp: start, register: 0n }];
+        for (const step of steps) {
+          const last = points[points.length - 1] as { timestamp: number; register: bigint };
+          points.push({ timestamp: last.timestamp + step.gapS * 1000, register: last.register + step.used });
+        }
+        const fast = consumptionByPosto(points, zone, hours);
+        const reference = zeroPostos();
+        for (let i = 1; i < points.length; i++) {
+          const a = points[i - 1] as { timestamp: number; register: bigint };
+          const b = points[i] as { timestamp: number; register: bigint };
+          const parts = allocateToPostos(a.timestamp, b.timestamp, b.register - a.register, zone, hours);
+          for (const posto of POSTOS) reference[posto] += parts[posto];
+        }
+        return POSTOS.every((posto) => fast[posto] === reference[posto]);
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+t.test('cycles and boundary registers', async (t) => {
+  const zone = 'America/Sao_Paulo';
+  const cycle = cycleEndingIn('2026-03', 10, zone);
+  t.same(cycle, { startDay: '2026-02-10', endDay: '2026-03-10', start: Date.UTC(2026, 1, 10, 3), end: Date.UTC(2026, 2, 10, 3) });
+  t.same(cycleEndingIn('2026-01', 28, zone).startDay, '2025-12-28', 'across a year');
+  t.same(cycleContaining(Date.UTC(2026, 2, 10, 2, 59), 10, zone).endDay, '2026-03-10', 'a minute before the boundary: the cycle that ends there');
+  t.same(cycleContaining(Date.UTC(2026, 2, 10, 3), 10, zone).startDay, '2026-03-10', 'at the boundary: the next cycle');
+  const boundary = Date.UTC(2026, 2, 10, 3);
+  const r = (minutes: number, consumo: bigint) => ({ matricula: '1', timestamp: boundary + minutes * 60_000, consumo });
+  t.same(registerAt(boundary, r(-59, 1000n), r(30, 2000n))?.flag, 'medida', 'a reading within the hour before is the register');
+  const estimated = registerAt(boundary, r(-120, 1000n), r(60, 4000n));
+  t.same([estimated?.register, estimated?.flag], [3000n, 'estimada'], 'two hours before and one after: two thirds of the way');
+  t.equal(registerAt(boundary, r(-120, 1000n), undefined), undefined, 'nothing after an old reading: open');
+  t.same(registerAt(boundary, undefined, r(10, 5000n))?.flag, 'primeira_leitura');
 });

@@ -118,7 +118,7 @@ export interface ComputedInvoice {
   readonly dueDay: string;
 }
 
-export type BillingErrorCode = 'tarifa_indisponivel' | 'tarifa_social_branca' | 'ciclo_invalido';
+export type BillingErrorCode = 'tarifa_indisponivel' | 'tarifa_social_branca' | 'ciclo_invalido' | 'leituras_inconsistentes';
 
 export class BillingError extends Error {
   readonly code: BillingErrorCode;
