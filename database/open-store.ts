@@ -5,6 +5,9 @@ import { PostgresStore } from './postgres/postgres-store.js';
 import type { Store } from './store.js';
 import type { AdmissionRules } from './reading-admission.js';
 import type { CredentialStore } from './credential-store.js';
+import type { TariffStore } from './tariff-store.js';
+import { FileTariffStore } from './file/tariff-file-store.js';
+import { PgTariffStore } from './postgres/tariff-pg-store.js';
 
 export interface StoreSettings {
   readonly storage: 'arquivos' | 'postgres';
@@ -27,6 +30,7 @@ export function admissionRules(settings: Pick<StoreSettings, 'readingMinInterval
 
 export interface OpenedStore {
   readonly store: Store & CredentialStore;
+  readonly tariffs: TariffStore;
   /** What start-up logs about the storage (never the password). */
   readonly description: Record<string, unknown>;
 }
@@ -44,8 +48,15 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
       admission: admissionRules(settings),
     });
     const url = new URL(settings.databaseUrl);
-    return { store, description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
+    return { store, tariffs: new PgTariffStore(store), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
   }
   const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile, maxMeters: settings.maxMeters, admission: admissionRules(settings) });
-  return { store, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
+  let tariffs: TariffStore;
+  try {
+    tariffs = await FileTariffStore.open(settings.dataDir, logger);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return { store, tariffs, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
 }

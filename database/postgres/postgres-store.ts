@@ -373,6 +373,39 @@ export class PostgresStore implements Store, CredentialStore {
     return found;
   }
 
+  /**
+   * Runs `work` in one transaction on one connection of this store's pool
+   * (the other aggregates' PostgreSQL stores share it); errors that mean
+   * "the database cannot serve now" become StoreError UNAVAILABLE.
+   */
+  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw toStoreError(error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** One statement on this store's pool, with errors mapped as in {@link transaction}. */
+  async run<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    this.assertOpen();
+    return this.query<R>(text, values);
+  }
+
   private async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
     try {
       return await this.pool.query<R>(text, values);

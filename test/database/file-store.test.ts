@@ -6,6 +6,8 @@ import { CUSTOMERS_FILE, FileStore, LOCK_FILE, READINGS_FILE } from '../../datab
 import { silentLogger, tempDir } from '../helpers.js';
 import { storeContract } from './store-contract.js';
 import { credentialContract } from './credential-contract.js';
+import { tariffContract } from './tariff-contract.js';
+import { FileTariffStore } from '../../database/file/tariff-file-store.js';
 
 const open = (dataDir: string, seedCustomersFile?: string) => FileStore.open({ dataDir, logger: silentLogger, seedCustomersFile });
 
@@ -19,6 +21,12 @@ storeContract(t, {
 credentialContract(t, async (t) => {
   const dir = await tempDir(t);
   return { store: await open(dir), reopen: () => open(dir) };
+});
+
+tariffContract(t, async (t) => {
+  const dir = await tempDir(t);
+  const openTariffs = async () => ({ tariffs: await FileTariffStore.open(dir, silentLogger), close: async () => undefined });
+  return { ...(await openTariffs()), reopen: openTariffs };
 });
 
 t.test('the readings log is text, oldest first, one reading per line', async (t) => {

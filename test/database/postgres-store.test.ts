@@ -4,6 +4,8 @@ import { silentLogger } from '../helpers.js';
 import { testPostgres } from '../postgres.js';
 import { storeContract } from './store-contract.js';
 import { credentialContract } from './credential-contract.js';
+import { tariffContract } from './tariff-contract.js';
+import { PgTariffStore } from '../../database/postgres/tariff-pg-store.js';
 
 const postgres = await testPostgres(t);
 const open = (schema: string) =>
@@ -21,12 +23,21 @@ credentialContract(t, async (t) => {
   return { store: await open(schema), reopen: () => open(schema) };
 });
 
+tariffContract(t, async (t) => {
+  const schema = postgres.schema(t);
+  const openTariffs = async () => {
+    const store = await open(schema);
+    return { tariffs: new PgTariffStore(store), close: () => store.close() };
+  };
+  return { ...(await openTariffs()), reopen: openTariffs };
+});
+
 t.test('migrations: applied once, recorded, safe when servers start together', async (t) => {
   const schema = postgres.schema(t);
   const stores = await Promise.all([open(schema), open(schema), open(schema)]);
-  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 2], 'exactly one start applied the schema');
+  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 3], 'exactly one start applied the schema');
   const { rows } = await postgres.query(`SELECT versao, nome FROM "${schema}".schema_migrations ORDER BY versao`);
-  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }, { versao: 2, nome: 'credenciais' }]);
+  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }, { versao: 2, nome: 'credenciais' }, { versao: 3, nome: 'tarifas' }]);
   const again = await open(schema);
   t.same(again.appliedMigrations, [], 'nothing to apply on a later start');
   await Promise.all([...stores, again].map((s) => s.close()));
