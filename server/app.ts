@@ -31,6 +31,8 @@ import { FleetTracker } from './fleet.js';
 import { LiveEvents } from './live-events.js';
 import { eventosRoute } from './routes/eventos.js';
 import { frotaMedidoresRoute, frotaRoute } from './routes/frota.js';
+import { tarifasRoute } from './routes/tarifas.js';
+import type { TariffStore } from '../database/tariff-store.js';
 import { ALERT_READINGS } from './domain/consumption.js';
 import { dashboardRoutes } from './routes/painel.js';
 
@@ -58,6 +60,7 @@ export interface RunningServer {
   readonly http: AddressInfo;
   readonly udp: AddressInfo & { receiveBufferBytes: number };
   readonly store: Store & CredentialStore;
+  readonly tariffs: TariffStore;
   /** What start-up logs about the storage. */
   readonly storage: Record<string, unknown>;
   readonly ingest: UdpIngest;
@@ -72,7 +75,7 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const authenticator = await loadMeterAuthenticator(config);
   const access = await loadApiAccess(config);
-  const { store, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
+  const { store, tariffs, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   const httpMetrics = new HttpMetrics();
   const fleet = new FleetTracker();
   // The fleet as the store knows it, so silent meters and alerts survive a restart.
@@ -90,6 +93,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     eventosRoute(store, live, access),
     frotaRoute(fleet, access),
     frotaMedidoresRoute(fleet, store, access),
+    tarifasRoute(tariffs, config.legacyTimeZone),
     ...(await dashboardRoutes()),
   ];
   const router = buildRouter(store, config, access, operations);
@@ -137,6 +141,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     http,
     udp,
     store,
+    tariffs,
     storage: description,
     ingest,
     httpConnections: () => httpServer.openConnections,

@@ -280,3 +280,52 @@ t.test('import tells the truth: it names every customer conflict and every meter
   t.match(result.stdout, '    the register of 03241897 goes down once in the file, first at 05-03-2023 16:00:00');
   t.notMatch(result.stdout, '77777777 goes down');
 });
+
+t.test('tariffs import from ANEEL\'s file idempotently, report what they leave out, and /tarifas lists those in force', async (t) => {
+  const dir = await tempDir(t);
+  const dataDir = join(dir, 'data');
+  const header = 'DatGeracaoConjuntoDados;DscREH;SigAgente;NumCNPJDistribuidora;DatInicioVigencia;DatFimVigencia;DscBaseTarifaria;DscSubGrupo;DscModalidadeTarifaria;DscClasse;DscSubClasse;DscDetalhe;NomPostoTarifario;DscUnidadeTerciaria;SigAgenteAcessante;VlrTUSD;VlrTE';
+  const row = (agent: string, start: string, end: string, modality: string, posto: string, tusd: string, te: string, subclass = 'Residencial') =>
+    ['2026-11-02', 'REH 1/2026', agent, '0', start, end, 'Tarifa de Aplicação', 'B1', modality, 'Residencial', subclass, 'Não se aplica', posto, 'MWh', 'Não se aplica', tusd, te].map((f) => `"${f}"`).join(';');
+  const csv = [
+    header,
+    row('TESTE-D', '2025-04-22', '2026-04-21', 'Convencional', 'Não se aplica', '400,00', '290,00'),
+    row('TESTE-D', '2026-04-22', '2027-04-21', 'Convencional', 'Não se aplica', '412,38', '294,59'),
+    row('TESTE-D', '2026-04-22', '2027-04-21', 'Branca', 'Ponta', '1400,00', '480,00'),
+    row('TESTE-D', '2026-04-22', '2027-04-21', 'Branca', 'Intermediário', '900,00', '300,00'),
+    row('TESTE-D', '2026-04-22', '2027-04-21', 'Branca', 'Fora ponta', '350,00', '270,00'),
+    row('TESTE-D', '2026-04-22', '2027-04-21', 'Convencional', 'Não se aplica', '100,00', '100,00', 'Baixa Renda'),
+    row('OUTRA-D', '2026-04-22', '2027-04-21', 'Convencional', 'Não se aplica', '1,00', '1,00'),
+  ].join('\r\n');
+  const file = join(dir, 'tarifas.csv');
+  await writeFile(file, Buffer.from(csv, 'latin1'));
+  const run = () => spawnSync(process.execPath, [IMPORT, '--tarifas', file, '--distribuidora', 'TESTE-D', '--data-dir', dataDir], { encoding: 'utf8' });
+  const first = run();
+  t.equal(first.status, 0, first.stderr);
+  t.match(first.stdout, '5 added, 0 already stored, 0 refused');
+  t.match(first.stdout, 'rows left out: 1 of other distributors, 1 not of subclass Residencial');
+  const again = run();
+  t.match(again.stdout, '0 added, 5 already stored, 0 refused', 'idempotent');
+  await writeFile(file, Buffer.from([header, row('TESTE-D', '2027-01-01', '', 'Convencional', 'Não se aplica', '1,00', '1,00')].join('\n'), 'latin1'));
+  const clash = run();
+  t.match(clash.stdout, '1 refused');
+  t.match(clash.stdout, 'refused convencional 2027-01-01 to open: overlaps convencional 2026-04-22 to 2027-04-21');
+  const missingFlag = spawnSync(process.execPath, [IMPORT, '--tarifas', file, '--data-dir', dataDir], { encoding: 'utf8' });
+  t.equal(missingFlag.status, 1);
+  t.match(missingFlag.stderr, '--tarifas and --distribuidora go together');
+
+  const server = await spawnServer(t, dataDir);
+  const inForce = (await call(server.httpPort, 'GET', '/tarifas?data=2026-11-30')).json();
+  t.same(
+    inForce.tarifas.map((x: { modalidade: string; posto: string; te: number; tusd: number; total: number }) => [x.modalidade, x.posto, x.te, x.tusd, x.total]),
+    [
+      ['branca', 'fora_ponta', 0.27, 0.35, 0.62],
+      ['branca', 'intermediario', 0.3, 0.9, 1.2],
+      ['branca', 'ponta', 0.48, 1.4, 1.88],
+      ['convencional', 'nao_se_aplica', 0.29459, 0.41238, 0.70697],
+    ],
+  );
+  t.same((await call(server.httpPort, 'GET', '/tarifas?data=2025-12-01')).json().tarifas.map((x: { total: number }) => x.total), [0.69], 'the version in force that day');
+  t.equal((await call(server.httpPort, 'GET', '/tarifas?data=2026-02-30')).status, 422);
+  await stop(server, 'SIGTERM');
+});

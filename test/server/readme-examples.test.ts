@@ -109,6 +109,13 @@ t.test('the README examples reproduce on a fresh server', async (t) => {
         if (arg === '-d') body = args[++i];
         else if (!arg.startsWith('-')) url = arg;
       }
+      // The tariffs example shows tariffs the reader imported from ANEEL's file first: store those it shows.
+      if (url.includes('/tarifas')) {
+        const shown = JSON.parse(example.expected).tarifas as Array<Record<string, string | number | null>>;
+        await server.tariffs.addTariffs(
+          shown.map((x) => ({ distribuidora: String(x.distribuidora), modalidade: x.modalidade as 'convencional', posto: x.posto as 'nao_se_aplica', vigenciaInicio: String(x.vigencia_inicio), vigenciaFim: x.vigencia_fim as string | null, te: BigInt(Math.round(Number(x.te) * 1e8)), tusd: BigInt(Math.round(Number(x.tusd) * 1e8)), resolucao: String(x.resolucao) })),
+        );
+      }
       const response = await fetch(`http://${url.replace('localhost:50000', `127.0.0.1:${server.http.port}`)}`, body === undefined ? {} : { method: 'POST', body });
       actual = await response.text();
     } else {
