@@ -8,6 +8,9 @@ import type { CredentialStore } from './credential-store.js';
 import type { TariffStore } from './tariff-store.js';
 import { FileTariffStore } from './file/tariff-file-store.js';
 import { PgTariffStore } from './postgres/tariff-pg-store.js';
+import type { BillingRulesStore } from './billing-rules-store.js';
+import { FileBillingRulesStore } from './file/billing-rules-file-store.js';
+import { PgBillingRulesStore } from './postgres/billing-rules-pg-store.js';
 
 export interface StoreSettings {
   readonly storage: 'arquivos' | 'postgres';
@@ -31,6 +34,7 @@ export function admissionRules(settings: Pick<StoreSettings, 'readingMinInterval
 export interface OpenedStore {
   readonly store: Store & CredentialStore;
   readonly tariffs: TariffStore;
+  readonly billingRules: BillingRulesStore;
   /** What start-up logs about the storage (never the password). */
   readonly description: Record<string, unknown>;
 }
@@ -48,15 +52,17 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
       admission: admissionRules(settings),
     });
     const url = new URL(settings.databaseUrl);
-    return { store, tariffs: new PgTariffStore(store), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
+    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
   }
   const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile, maxMeters: settings.maxMeters, admission: admissionRules(settings) });
   let tariffs: TariffStore;
+  let billingRules: BillingRulesStore;
   try {
     tariffs = await FileTariffStore.open(settings.dataDir, logger);
+    billingRules = await FileBillingRulesStore.open(settings.dataDir, logger);
   } catch (error) {
     await store.close();
     throw error;
   }
-  return { store, tariffs, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
+  return { store, tariffs, billingRules, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
 }

@@ -32,6 +32,7 @@ import { LiveEvents } from './live-events.js';
 import { eventosRoute } from './routes/eventos.js';
 import { frotaMedidoresRoute, frotaRoute } from './routes/frota.js';
 import { tarifasRoute } from './routes/tarifas.js';
+import { bandeirasRoutes, parametrosRoute } from './routes/faturamento.js';
 import type { TariffStore } from '../database/tariff-store.js';
 import { ALERT_READINGS } from './domain/consumption.js';
 import { dashboardRoutes } from './routes/painel.js';
@@ -75,7 +76,7 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const authenticator = await loadMeterAuthenticator(config);
   const access = await loadApiAccess(config);
-  const { store, tariffs, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
+  const { store, tariffs, billingRules, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   const httpMetrics = new HttpMetrics();
   const fleet = new FleetTracker();
   // The fleet as the store knows it, so silent meters and alerts survive a restart.
@@ -94,6 +95,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     frotaRoute(fleet, access),
     frotaMedidoresRoute(fleet, store, access),
     tarifasRoute(tariffs, config.legacyTimeZone),
+    parametrosRoute(billingRules, access),
+    ...bandeirasRoutes(billingRules, access),
     ...(await dashboardRoutes()),
   ];
   const router = buildRouter(store, config, access, operations);

@@ -6,7 +6,7 @@ import type { HeaderList } from '../protocol/http/response.js';
 import type { Request } from '../protocol/http/request-parser.js';
 import type { JsonValue } from '../protocol/json.js';
 
-export type Method = 'GET' | 'POST';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** A route's answer: JSON (the API), text with its own content type (e.g. metrics), or a streamed body. */
 export type Answer = JsonAnswer | TextAnswer | StreamAnswer;

@@ -64,7 +64,7 @@ function bodyFields(input: RouteInput): Record<string, unknown> {
 /** Reads and validates a route's fields. */
 export function readFields<T>(input: RouteInput, schema: z.ZodType<T>): T {
   const method = input.request.head.method;
-  const fields = method === 'POST' ? { ...queryFields(input.query), ...bodyFields(input) } : queryFields(input.query);
+  const fields = method === 'POST' || method === 'PUT' || method === 'PATCH' ? { ...queryFields(input.query), ...bodyFields(input) } : queryFields(input.query);
   const result = schema.safeParse(fields);
   if (result.success) return result.data;
   const detalhes: ErrorDetail[] = result.error.issues.map((issue) => ({

@@ -8,6 +8,8 @@ import { storeContract } from './store-contract.js';
 import { credentialContract } from './credential-contract.js';
 import { tariffContract } from './tariff-contract.js';
 import { FileTariffStore } from '../../database/file/tariff-file-store.js';
+import { billingRulesContract } from './billing-rules-contract.js';
+import { FileBillingRulesStore } from '../../database/file/billing-rules-file-store.js';
 
 const open = (dataDir: string, seedCustomersFile?: string) => FileStore.open({ dataDir, logger: silentLogger, seedCustomersFile });
 
@@ -27,6 +29,12 @@ tariffContract(t, async (t) => {
   const dir = await tempDir(t);
   const openTariffs = async () => ({ tariffs: await FileTariffStore.open(dir, silentLogger), close: async () => undefined });
   return { ...(await openTariffs()), reopen: openTariffs };
+});
+
+billingRulesContract(t, async (t) => {
+  const dir = await tempDir(t);
+  const openRules = async () => ({ rules: await FileBillingRulesStore.open(dir, silentLogger), close: async () => undefined });
+  return { ...(await openRules()), reopen: openRules };
 });
 
 t.test('the readings log is text, oldest first, one reading per line', async (t) => {

@@ -6,6 +6,8 @@ import { storeContract } from './store-contract.js';
 import { credentialContract } from './credential-contract.js';
 import { tariffContract } from './tariff-contract.js';
 import { PgTariffStore } from '../../database/postgres/tariff-pg-store.js';
+import { billingRulesContract } from './billing-rules-contract.js';
+import { PgBillingRulesStore } from '../../database/postgres/billing-rules-pg-store.js';
 
 const postgres = await testPostgres(t);
 const open = (schema: string) =>
@@ -32,12 +34,21 @@ tariffContract(t, async (t) => {
   return { ...(await openTariffs()), reopen: openTariffs };
 });
 
+billingRulesContract(t, async (t) => {
+  const schema = postgres.schema(t);
+  const openRules = async () => {
+    const store = await open(schema);
+    return { rules: new PgBillingRulesStore(store), close: () => store.close() };
+  };
+  return { ...(await openRules()), reopen: openRules };
+});
+
 t.test('migrations: applied once, recorded, safe when servers start together', async (t) => {
   const schema = postgres.schema(t);
   const stores = await Promise.all([open(schema), open(schema), open(schema)]);
-  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 3], 'exactly one start applied the schema');
+  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 4], 'exactly one start applied the schema');
   const { rows } = await postgres.query(`SELECT versao, nome FROM "${schema}".schema_migrations ORDER BY versao`);
-  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }, { versao: 2, nome: 'credenciais' }, { versao: 3, nome: 'tarifas' }]);
+  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }, { versao: 2, nome: 'credenciais' }, { versao: 3, nome: 'tarifas' }, { versao: 4, nome: 'faturamento' }]);
   const again = await open(schema);
   t.same(again.appliedMigrations, [], 'nothing to apply on a later start');
   await Promise.all([...stores, again].map((s) => s.close()));

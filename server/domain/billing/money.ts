@@ -55,7 +55,12 @@ export function splitExact(amount: bigint, weights: readonly bigint[]): bigint[]
   return parts;
 }
 
-export const formatCents = (cents: bigint): string => formatDecimal(cents, CENTS_SCALE);
+/** Money as people write it: always two places (`12.50`). */
+export function formatCents(cents: bigint): string {
+  const negative = cents < 0n;
+  const digits = (negative ? -cents : cents).toString().padStart(3, '0');
+  return `${negative ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
+}
 export const formatKwh = (kwh: bigint): string => formatDecimal(kwh, KWH_SCALE);
 export const formatPrice = (price: bigint): string => formatDecimal(price, PRICE_SCALE);
 export const formatRate = (rate: bigint): string => formatDecimal(rate, RATE_SCALE);

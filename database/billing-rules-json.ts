@@ -1,0 +1,117 @@
+/**
+ * The JSON form of billing parameters and bandeiras: what the operator sends
+ * (`PUT /faturamento/parametros`, `PUT /faturamento/bandeiras/AAAA-MM`),
+ * what the API answers, and what the file store journals. One zod schema
+ * each, so a value the API accepts is exactly a value the store can read
+ * back. Decimals travel as text ("0.18"), never as binary floats.
+ */
+import { z } from 'zod';
+import { formatDecimal, parseDecimal } from '../protocol/decimal.js';
+import { FLAGS } from '../server/domain/billing/invoice.js';
+import { CENTS_SCALE, formatCents, PRICE_SCALE, RATE_SCALE } from '../server/domain/billing/money.js';
+import { parseSpan, postoHoursProblem, type MinuteSpan } from '../server/domain/billing/postos.js';
+import type { BillingParameters, MonthFlag } from './billing-rules-store.js';
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+export const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+const isDay = (text: string): boolean => DAY.test(text) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
+
+/** A decimal written as text (or a JSON number, read by its digits) at `scale`, within [min, max]. */
+const decimalText = (scale: number, max: bigint, what: string) =>
+  z
+    .union([z.string(), z.number()])
+    .transform((value, context) => {
+      const parsed = parseDecimal(String(value), { scale, maxSignificantDigits: 20 });
+      if (parsed === undefined || parsed > max) {
+        context.addIssue({ code: 'custom', message: `deve ser ${what}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+const rate = decimalText(RATE_SCALE, 10n ** BigInt(RATE_SCALE) - 1n, 'uma fração decimal de 0 a menos de 1, como "0.18"');
+const money = decimalText(CENTS_SCALE, 10n ** 9n, 'um valor em reais com até 2 casas, como "12.50"');
+const kwh = z.number({ error: 'deve ser um número inteiro de kWh' }).int('deve ser um número inteiro de kWh').min(0, 'não pode ser negativo').max(1_000_000, 'deve ser no máximo 1000000');
+const span = z.string().transform((text, context): MinuteSpan => {
+  const parsed = parseSpan(text);
+  if (typeof parsed === 'string') {
+    context.addIssue({ code: 'custom', message: parsed });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+export const parametersSchema = z
+  .object({
+    vigencia_inicio: z.string().refine(isDay, 'deve ser uma data AAAA-MM-DD'),
+    tributos: z.object({ icms: rate, pis: rate, cofins: rate }),
+    custo_disponibilidade_kwh: z.object({ monofasica: kwh, bifasica: kwh, trifasica: kwh }).default({ monofasica: 30, bifasica: 50, trifasica: 100 }),
+    cip: z.array(z.object({ ate_kwh: kwh.nullable(), valor: money })).min(1, 'deve ter ao menos uma faixa').max(50),
+    vencimento_dias: z.number().int().min(0).max(90),
+    postos_tarifa_branca: z.object({ ponta: z.array(span).max(4), intermediario: z.array(span).max(4) }),
+    tarifa_social: z.array(z.object({ ate_kwh: kwh, desconto: rate })).max(10),
+  })
+  .superRefine((value, context) => {
+    const bands = value.cip;
+    bands.forEach((band, i) => {
+      const last = i === bands.length - 1;
+      if (last !== (band.ate_kwh === null)) context.addIssue({ code: 'custom', path: ['cip', i, 'ate_kwh'], message: 'só a última faixa tem ate_kwh null (o resto)' });
+      const previous = bands[i - 1]?.ate_kwh;
+      if (i > 0 && band.ate_kwh !== null && previous !== null && previous !== undefined && band.ate_kwh <= previous) context.addIssue({ code: 'custom', path: ['cip', i, 'ate_kwh'], message: 'as faixas devem crescer' });
+    });
+    value.tarifa_social.forEach((band, i) => {
+      const previous = value.tarifa_social[i - 1]?.ate_kwh;
+      if (previous !== undefined && band.ate_kwh <= previous) context.addIssue({ code: 'custom', path: ['tarifa_social', i, 'ate_kwh'], message: 'as faixas devem crescer' });
+    });
+    const total = value.tributos.icms + value.tributos.pis + value.tributos.cofins;
+    if (total >= 10n ** BigInt(RATE_SCALE)) context.addIssue({ code: 'custom', path: ['tributos'], message: 'a soma das alíquotas deve ser menor que 1' });
+    const problem = postoHoursProblem(value.postos_tarifa_branca);
+    if (problem !== undefined) context.addIssue({ code: 'custom', path: ['postos_tarifa_branca'], message: problem });
+  })
+  .transform(
+    (value): BillingParameters => ({
+      vigenciaInicio: value.vigencia_inicio,
+      taxes: value.tributos,
+      minimumKwh: value.custo_disponibilidade_kwh,
+      cip: value.cip.map((band) => ({ upToKwh: band.ate_kwh, cents: band.valor })),
+      dueDays: value.vencimento_dias,
+      postoHours: value.postos_tarifa_branca,
+      social: value.tarifa_social.map((band) => ({ upToKwh: band.ate_kwh, discount: band.desconto })),
+    }),
+  );
+
+const minutes = (m: number): string => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+export const formatSpan = ([start, end]: MinuteSpan): string => `${minutes(start)}-${minutes(end)}`;
+
+/** The wire (and journal) form of a parameter version. */
+export function parametersJson(parameters: BillingParameters) {
+  return {
+    vigencia_inicio: parameters.vigenciaInicio,
+    tributos: {
+      icms: formatDecimal(parameters.taxes.icms, RATE_SCALE),
+      pis: formatDecimal(parameters.taxes.pis, RATE_SCALE),
+      cofins: formatDecimal(parameters.taxes.cofins, RATE_SCALE),
+    },
+    custo_disponibilidade_kwh: { ...parameters.minimumKwh },
+    cip: parameters.cip.map((band) => ({ ate_kwh: band.upToKwh, valor: formatCents(band.cents) })),
+    vencimento_dias: parameters.dueDays,
+    postos_tarifa_branca: { ponta: parameters.postoHours.ponta.map(formatSpan), intermediario: parameters.postoHours.intermediario.map(formatSpan) },
+    tarifa_social: parameters.social.map((band) => ({ ate_kwh: band.upToKwh, desconto: formatDecimal(band.discount, RATE_SCALE) })),
+  };
+}
+
+export const flagSchema = z.object({
+  bandeira: z.enum(FLAGS, { error: `deve ser ${FLAGS.join(', ')}` }),
+  adicional_kwh: decimalText(PRICE_SCALE, 10n ** 10n, 'o adicional em R$/kWh, como "0.04463"'),
+});
+
+export function flagJson(flag: MonthFlag) {
+  return { mes: flag.month, bandeira: flag.flag, adicional_kwh: formatDecimal(flag.additional, PRICE_SCALE) };
+}
+
+/** A journalled flag (`{mes, bandeira, adicional_kwh}`) back, or undefined. */
+export function parseFlagJson(value: unknown): MonthFlag | undefined {
+  const month = (value as { mes?: unknown } | null)?.mes;
+  if (typeof month !== 'string' || !MONTH.test(month)) return undefined;
+  const parsed = flagSchema.safeParse(value);
+  return parsed.success ? { month, flag: parsed.data.bandeira, additional: parsed.data.adicional_kwh } : undefined;
+}

@@ -1,0 +1,82 @@
+/** Billing parameters and bandeiras in `faturamento.jsonl` (see journal.ts): the latest record of each key wins. */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { parametersJson, parametersSchema, flagJson, parseFlagJson } from '../billing-rules-json.js';
+import type { BillingParameters, BillingRulesStore, MonthFlag } from '../billing-rules-store.js';
+import { StoreError } from '../store.js';
+import { appendJournal, readJournal } from './journal.js';
+
+export const BILLING_RULES_FILE = 'faturamento.jsonl';
+
+type Entry = { readonly kind: 'parameters'; readonly value: BillingParameters } | { readonly kind: 'flag'; readonly value: MonthFlag };
+
+function parseEntry(value: unknown): Entry | undefined {
+  const record = value as { tipo?: unknown } | null;
+  if (record?.tipo === 'parametros') {
+    const parsed = parametersSchema.safeParse(record);
+    return parsed.success ? { kind: 'parameters', value: parsed.data } : undefined;
+  }
+  if (record?.tipo === 'bandeira') {
+    const flag = parseFlagJson(record);
+    return flag === undefined ? undefined : { kind: 'flag', value: flag };
+  }
+  return undefined;
+}
+
+export class FileBillingRulesStore implements BillingRulesStore {
+  private readonly parameters = new Map<string, BillingParameters>();
+  private readonly flags = new Map<string, MonthFlag>();
+  private writing: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly path: string) {}
+
+  static async open(dataDir: string, logger: Logger): Promise<FileBillingRulesStore> {
+    const store = new FileBillingRulesStore(join(dataDir, BILLING_RULES_FILE));
+    for (const entry of await readJournal(store.path, parseEntry, logger)) {
+      if (entry.kind === 'parameters') store.parameters.set(entry.value.vigenciaInicio, entry.value);
+      else store.flags.set(entry.value.month, entry.value);
+    }
+    return store;
+  }
+
+  putParameters(parameters: BillingParameters): Promise<'created' | 'replaced'> {
+    return this.serially(async () => {
+      await this.append({ tipo: 'parametros', ...parametersJson(parameters) });
+      const existed = this.parameters.has(parameters.vigenciaInicio);
+      this.parameters.set(parameters.vigenciaInicio, parameters);
+      return existed ? 'replaced' : 'created';
+    });
+  }
+
+  async listParameters(): Promise<BillingParameters[]> {
+    return [...this.parameters.values()].sort((a, b) => a.vigenciaInicio.localeCompare(b.vigenciaInicio));
+  }
+
+  putFlag(flag: MonthFlag): Promise<'created' | 'replaced'> {
+    return this.serially(async () => {
+      await this.append({ tipo: 'bandeira', ...flagJson(flag) });
+      const existed = this.flags.has(flag.month);
+      this.flags.set(flag.month, flag);
+      return existed ? 'replaced' : 'created';
+    });
+  }
+
+  async listFlags(fromMonth: string, toMonth: string): Promise<MonthFlag[]> {
+    return [...this.flags.values()].filter((flag) => flag.month >= fromMonth && flag.month <= toMonth).sort((a, b) => a.month.localeCompare(b.month));
+  }
+
+  /** One write at a time, in call order: the journal's order is the order the answers were given. */
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.writing.then(work);
+    this.writing = result.catch(() => undefined);
+    return result;
+  }
+
+  private async append(record: unknown): Promise<void> {
+    try {
+      await appendJournal(this.path, [record]);
+    } catch (error) {
+      throw new StoreError('UNAVAILABLE', `could not write ${BILLING_RULES_FILE}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}

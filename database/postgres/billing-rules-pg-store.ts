@@ -1,0 +1,48 @@
+/** Billing parameters and bandeiras in PostgreSQL (migration 004), through the main store's pool. */
+import { flagJson, parametersJson, parametersSchema, parseFlagJson } from '../billing-rules-json.js';
+import type { BillingParameters, BillingRulesStore, MonthFlag } from '../billing-rules-store.js';
+import { StoreError } from '../store.js';
+import type { PostgresStore } from './postgres-store.js';
+
+export class PgBillingRulesStore implements BillingRulesStore {
+  constructor(private readonly db: PostgresStore) {}
+
+  async putParameters(parameters: BillingParameters): Promise<'created' | 'replaced'> {
+    const { rows } = await this.db.run<{ inserted: boolean }>(
+      `INSERT INTO parametros_faturamento (vigencia_inicio, parametros) VALUES ($1, $2)
+       ON CONFLICT (vigencia_inicio) DO UPDATE SET parametros = EXCLUDED.parametros, atualizado_em = now()
+       RETURNING (xmax = 0) AS inserted`,
+      [parameters.vigenciaInicio, JSON.stringify(parametersJson(parameters))],
+    );
+    return rows[0]?.inserted === true ? 'created' : 'replaced';
+  }
+
+  async listParameters(): Promise<BillingParameters[]> {
+    const { rows } = await this.db.run<{ parametros: unknown }>('SELECT parametros FROM parametros_faturamento ORDER BY vigencia_inicio');
+    return rows.map((row) => {
+      const parsed = parametersSchema.safeParse(row.parametros);
+      if (!parsed.success) throw new StoreError('CORRUPT', 'a parametros_faturamento row does not hold billing parameters');
+      return parsed.data;
+    });
+  }
+
+  async putFlag(flag: MonthFlag): Promise<'created' | 'replaced'> {
+    const json = flagJson(flag);
+    const { rows } = await this.db.run<{ inserted: boolean }>(
+      `INSERT INTO bandeiras (mes, bandeira, adicional_kwh) VALUES ($1, $2, $3)
+       ON CONFLICT (mes) DO UPDATE SET bandeira = EXCLUDED.bandeira, adicional_kwh = EXCLUDED.adicional_kwh, atualizado_em = now()
+       RETURNING (xmax = 0) AS inserted`,
+      [json.mes, json.bandeira, json.adicional_kwh],
+    );
+    return rows[0]?.inserted === true ? 'created' : 'replaced';
+  }
+
+  async listFlags(fromMonth: string, toMonth: string): Promise<MonthFlag[]> {
+    const { rows } = await this.db.run<{ mes: string; bandeira: string; adicional_kwh: string }>('SELECT mes, bandeira, adicional_kwh::text AS adicional_kwh FROM bandeiras WHERE mes BETWEEN $1 AND $2 ORDER BY mes', [fromMonth, toMonth]);
+    return rows.map((row) => {
+      const flag = parseFlagJson(row);
+      if (flag === undefined) throw new StoreError('CORRUPT', `the bandeira of ${row.mes} is not readable`);
+      return flag;
+    });
+  }
+}

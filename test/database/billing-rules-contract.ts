@@ -1,0 +1,66 @@
+/**
+ * The BillingRulesStore contract, run unchanged by both backends: parameter
+ * versions and monthly bandeiras stored exactly, replaced by key, listed in
+ * order, durable across a reopen.
+ */
+import type { Test } from 'tap';
+import { parametersOn, type BillingParameters, type BillingRulesStore } from '../../database/billing-rules-store.js';
+
+export interface BillingRulesFixture {
+  readonly rules: BillingRulesStore;
+  close(): Promise<void>;
+  reopen(): Promise<{ readonly rules: BillingRulesStore; close(): Promise<void> }>;
+}
+
+export const PARAMETERS: BillingParameters = {
+  vigenciaInicio: '2026-01-01',
+  taxes: { icms: 180_000n, pis: 16_500n, cofins: 76_000n },
+  minimumKwh: { monofasica: 30, bifasica: 50, trifasica: 100 },
+  cip: [
+    { upToKwh: 100, cents: 500n },
+    { upToKwh: null, cents: 1250n },
+  ],
+  dueDays: 10,
+  postoHours: { ponta: [[1080, 1260]], intermediario: [[1020, 1080], [1260, 1320]] },
+  social: [
+    { upToKwh: 30, discount: 650_000n },
+    { upToKwh: 100, discount: 400_000n },
+    { upToKwh: 220, discount: 100_000n },
+  ],
+};
+
+export function billingRulesContract(t: Test, makeStores: (t: Test) => Promise<BillingRulesFixture>): void {
+  t.test('billing rules: parameter versions and bandeiras, replaced by key, in order, durable', async (t) => {
+    const fixture = await makeStores(t);
+    const { rules } = fixture;
+    t.same(await rules.listParameters(), []);
+    const later = { ...PARAMETERS, vigenciaInicio: '2026-07-01', taxes: { ...PARAMETERS.taxes, icms: 200_000n } };
+    t.equal(await rules.putParameters(later), 'created');
+    t.equal(await rules.putParameters(PARAMETERS), 'created');
+    t.same(await rules.listParameters(), [PARAMETERS, later], 'oldest first, exactly as stored');
+    const corrected = { ...later, dueDays: 15 };
+    t.equal(await rules.putParameters(corrected), 'replaced', 'the same start replaces');
+    t.same((await rules.listParameters()).map((p) => p.dueDays), [10, 15]);
+    t.equal(parametersOn(await rules.listParameters(), '2026-06-30')?.vigenciaInicio, '2026-01-01');
+    t.equal(parametersOn(await rules.listParameters(), '2026-07-01')?.vigenciaInicio, '2026-07-01');
+    t.equal(parametersOn(await rules.listParameters(), '2025-12-31'), undefined);
+
+    t.equal(await rules.putFlag({ month: '2026-05', flag: 'amarela', additional: 1_885_000n }), 'created');
+    t.equal(await rules.putFlag({ month: '2026-06', flag: 'vermelha_1', additional: 4_463_000n }), 'created');
+    t.equal(await rules.putFlag({ month: '2026-05', flag: 'verde', additional: 0n }), 'replaced');
+    t.same(await rules.listFlags('2026-01', '2026-12'), [
+      { month: '2026-05', flag: 'verde', additional: 0n },
+      { month: '2026-06', flag: 'vermelha_1', additional: 4_463_000n },
+    ]);
+    t.same(await rules.listFlags('2026-06', '2026-06'), [{ month: '2026-06', flag: 'vermelha_1', additional: 4_463_000n }], 'inclusive bounds');
+    await fixture.close();
+    const again = await fixture.reopen();
+    t.same((await again.rules.listParameters()).map((p) => [p.vigenciaInicio, p.dueDays, p.taxes.icms]), [
+      ['2026-01-01', 10, 180_000n],
+      ['2026-07-01', 15, 200_000n],
+    ]);
+    t.same((await again.rules.listParameters())[0], PARAMETERS, 'every field survives');
+    t.equal((await again.rules.listFlags('2026-05', '2026-05'))[0]?.flag, 'verde');
+    await again.close();
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * The billing rules over HTTP: parameter versions and bandeiras set by the
+ * operator (PUT, 201 then 200), listed, validated field by field, and closed
+ * to everyone else when tokens are required.
+ */
+import t from 'tap';
+import { startTestServer, type RawResponse } from '../helpers.js';
+
+const ADMIN = 'token-do-operador-de-teste-0123456789abcdef';
+const PARAMETERS = {
+  vigencia_inicio: '2026-01-01',
+  tributos: { icms: '0.18', pis: '0.0165', cofins: '0.076' },
+  custo_disponibilidade_kwh: { monofasica: 30, bifasica: 50, trifasica: 100 },
+  cip: [
+    { ate_kwh: 100, valor: '5.00' },
+    { ate_kwh: null, valor: '12.50' },
+  ],
+  vencimento_dias: 10,
+  postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['17:00-18:00', '21:00-22:00'] },
+  tarifa_social: [
+    { ate_kwh: 30, desconto: '0.65' },
+    { ate_kwh: 100, desconto: '0.4' },
+    { ate_kwh: 220, desconto: '0.1' },
+  ],
+};
+
+async function send(port: number, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, json: await response.json() };
+}
+
+t.test('parameters: created, replaced, listed exactly as sent; every bad field named', async (t) => {
+  const server = await startTestServer(t);
+  const port = server.http.port;
+  const first = await send(port, 'PUT', '/faturamento/parametros', PARAMETERS);
+  t.equal(first.status, 201);
+  t.same(first.json, PARAMETERS, 'answered as stored, decimals as text');
+  t.equal((await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, vencimento_dias: 12 })).status, 200, 'the same start replaces');
+  await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, vigencia_inicio: '2026-07-01' });
+  const listed = await send(port, 'GET', '/faturamento/parametros');
+  t.same(listed.json.parametros.map((p: { vigencia_inicio: string; vencimento_dias: number }) => [p.vigencia_inicio, p.vencimento_dias]), [
+    ['2026-01-01', 12],
+    ['2026-07-01', 10],
+  ]);
+  const bad = await send(port, 'PUT', '/faturamento/parametros', {
+    ...PARAMETERS,
+    vigencia_inicio: '2026-02-30',
+    tributos: { icms: '0.9', pis: '0.1', cofins: 'abc' },
+    cip: [{ ate_kwh: null, valor: '5.00' }, { ate_kwh: 100, valor: '1.00' }],
+    postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['20:00-22:00'] },
+  });
+  t.equal(bad.status, 422);
+  t.equal(bad.json.erro.codigo, 'dados_invalidos');
+  const fields = bad.json.erro.detalhes.map((d: { campo: string }) => d.campo);
+  t.ok(['vigencia_inicio', 'tributos.cofins'].every((f) => fields.includes(f)), `named: ${fields.join(', ')}`);
+  const bands = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, cip: [{ ate_kwh: null, valor: '5.00' }, { ate_kwh: 100, valor: '1.00' }] });
+  t.same(bands.json.erro.detalhes.map((d: { campo: string }) => d.campo), ['cip.0.ate_kwh', 'cip.1.ate_kwh'], 'bands whose order makes no sense');
+  const sent = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, vigencia_inicio: '2027-01-01', tarifa_social: [{ ate_kwh: 30, desconto: '0.650' }], cip: [{ ate_kwh: null, valor: 7 }] });
+  t.same([sent.json.tarifa_social, sent.json.cip], [[{ ate_kwh: 30, desconto: '0.65' }], [{ ate_kwh: null, valor: '7.00' }]], 'decimals answered in one spelling: money with two places');
+  const overlap = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['20:00-22:00'] } });
+  t.same(overlap.json.erro.detalhes, [{ campo: 'postos_tarifa_branca', problema: 'os intervalos de ponta e intermediário não podem se sobrepor' }]);
+  const taxes = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, tributos: { icms: '0.5', pis: '0.3', cofins: '0.2' } });
+  t.same(taxes.json.erro.detalhes, [{ campo: 'tributos', problema: 'a soma das alíquotas deve ser menor que 1' }]);
+});
+
+t.test('bandeiras: per month, replaced, listed by range; a bad month or flag named', async (t) => {
+  const server = await startTestServer(t);
+  const port = server.http.port;
+  t.equal((await send(port, 'PUT', '/faturamento/bandeiras/2026-05', { bandeira: 'amarela', adicional_kwh: '0.01885' })).status, 201);
+  t.equal((await send(port, 'PUT', '/faturamento/bandeiras/2026-06', { bandeira: 'vermelha_1', adicional_kwh: '0.04463' })).status, 201);
+  const replaced = await send(port, 'PUT', '/faturamento/bandeiras/2026-05', { bandeira: 'verde', adicional_kwh: '0' });
+  t.same([replaced.status, replaced.json], [200, { mes: '2026-05', bandeira: 'verde', adicional_kwh: '0' }]);
+  const listed = await send(port, 'GET', '/faturamento/bandeiras?de=2026-01&ate=2026-12');
+  t.same(listed.json, {
+    de: '2026-01',
+    ate: '2026-12',
+    bandeiras: [
+      { mes: '2026-05', bandeira: 'verde', adicional_kwh: '0' },
+      { mes: '2026-06', bandeira: 'vermelha_1', adicional_kwh: '0.04463' },
+    ],
+  });
+  t.equal((await send(port, 'PUT', '/faturamento/bandeiras/2026-13', { bandeira: 'verde', adicional_kwh: '0' })).status, 422);
+  const badFlag = await send(port, 'PUT', '/faturamento/bandeiras/2026-07', { bandeira: 'roxa', adicional_kwh: '-1' });
+  t.same(badFlag.json.erro.detalhes.map((d: { campo: string }) => d.campo), ['bandeira', 'adicional_kwh']);
+  t.equal((await send(port, 'GET', '/faturamento/bandeiras?de=2026-12&ate=2026-01')).status, 422);
+});
+
+t.test('with tokens required, only the operator sets the rules', async (t) => {
+  const server = await startTestServer(t, { env: { AUTENTICACAO_API: 'obrigatoria', API_TOKEN_ADMIN: ADMIN } });
+  const port = server.http.port;
+  t.equal((await send(port, 'PUT', '/faturamento/parametros', PARAMETERS)).status, 401);
+  t.equal((await send(port, 'PUT', '/faturamento/bandeiras/2026-05', { bandeira: 'verde', adicional_kwh: '0' })).status, 401);
+  t.equal((await send(port, 'PUT', '/faturamento/parametros', PARAMETERS, ADMIN)).status, 201);
+  t.equal((await send(port, 'GET', '/faturamento/parametros')).status, 401, 'reading needs a token too');
+  t.equal((await send(port, 'GET', '/faturamento/parametros', undefined, ADMIN)).status, 200);
+});
