@@ -14,7 +14,8 @@ import { HttpServer } from './http/http-server.js';
 import { Responder } from './http/responder.js';
 import { HttpMetrics } from './metrics.js';
 import { Router, type Route } from './router.js';
-import { clientesRoute, senhaRoute } from './routes/clientes.js';
+import { clienteRoute, clientesRoute, senhaRoute } from './routes/clientes.js';
+import type { ProfileStore } from '../database/profile-store.js';
 import { PasswordChecks } from './login.js';
 import type { CredentialStore } from '../database/credential-store.js';
 import { consumoRoute } from './routes/consumo.js';
@@ -42,14 +43,15 @@ export const SEED_CUSTOMERS_FILE = fileURLToPath(new URL('../../resources/client
 export const CORS_ORIGIN = '*';
 
 /** Every route of the API over one store, and the operations routes when given. */
-export function buildRouter(store: Store & CredentialStore, config: Pick<Config, 'tariff' | 'legacyTimeZone'>, access: ApiAccess, operations: readonly Route[] = []): Router {
+export function buildRouter({ store, profiles }: { store: Store & CredentialStore; profiles: ProfileStore }, config: Pick<Config, 'tariff' | 'legacyTimeZone'>, access: ApiAccess, operations: readonly Route[] = []): Router {
   const passwords = new PasswordChecks(store);
   return new Router([
     validacaoUsuarioRoute(store, access, passwords),
     ultimaMedicaoRoute(store, access),
     gerarFaturaRoute(store, config.tariff, access),
     alertaConsumoRoute(store, access),
-    clientesRoute(store, access, passwords),
+    clientesRoute(store, profiles, access, passwords),
+    clienteRoute(store, profiles, access),
     senhaRoute(store, access, passwords),
     medicoesRoute(store, config.legacyTimeZone, access),
     consumoRoute(store, config.legacyTimeZone, config.tariff, access),
@@ -76,7 +78,7 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const authenticator = await loadMeterAuthenticator(config);
   const access = await loadApiAccess(config);
-  const { store, tariffs, billingRules, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
+  const { store, tariffs, billingRules, profiles, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   const httpMetrics = new HttpMetrics();
   const fleet = new FleetTracker();
   // The fleet as the store knows it, so silent meters and alerts survive a restart.
@@ -99,7 +101,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ...bandeirasRoutes(billingRules, access),
     ...(await dashboardRoutes()),
   ];
-  const router = buildRouter(store, config, access, operations);
+  const router = buildRouter({ store, profiles }, config, access, operations);
   const httpLogger = logger.child({ component: 'http' });
   const httpServer: HttpServer = new HttpServer({
     responder: new Responder({ router, logger: httpLogger, corsOrigin: CORS_ORIGIN, metrics: httpMetrics }),

@@ -66,6 +66,8 @@ export interface RouteTraits {
 }
 
 const NO_TRAITS: RouteTraits = Object.freeze({});
+/** The order methods are listed in `Allow`. */
+const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 export type Match =
   | { readonly kind: 'handler'; readonly handler: Handler; readonly path: string; readonly params: Readonly<Record<string, string>>; readonly traits: RouteTraits }
@@ -121,7 +123,7 @@ export class Router {
   get allMethods(): string {
     const methods = new Set<string>();
     for (const { allow } of [...this.literal.values(), ...this.parameterised]) for (const method of allow.split(', ')) methods.add(method);
-    return [...methods].join(', ');
+    return METHOD_ORDER.filter((method) => methods.has(method)).join(', ');
   }
 
   /** The traits of the route a request path (as sent, still percent-encoded) belongs to. */

@@ -4,7 +4,10 @@
  * `POST` registers one (201, or 409 `cliente_existente`).
  */
 import { z } from 'zod';
-import type { Store } from '../../database/store.js';
+import type { Customer, Store } from '../../database/store.js';
+import { DEFAULT_PROFILE, type BillingProfile, type ProfileStore } from '../../database/profile-store.js';
+import { CONNECTIONS, MODALITIES } from '../domain/billing/invoice.js';
+import { MAX_READING_DAY, MIN_READING_DAY } from '../domain/billing/cycle.js';
 import { isUsername } from '../../protocol/customer-format.js';
 import type { ApiAccess } from '../api-access.js';
 import { isAcceptablePassword, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS } from '../domain/password.js';
@@ -25,10 +28,40 @@ const listSchema = z.object({
   pagina: positiveInteger(1_000_000_000).optional(),
 });
 const password = z.string({ error: 'deve ser um texto' }).refine(isAcceptablePassword, `deve ter de ${MIN_PASSWORD_CHARS} a ${MAX_PASSWORD_CHARS} caracteres`);
-const registerSchema = z.object({ username, matricula: matriculaSchema, senha: password.optional() });
+/** A customer's billing profile fields, all optional (what is not given keeps its value, or the default). */
+const profileFields = {
+  ligacao: z.enum(CONNECTIONS, { error: `deve ser ${CONNECTIONS.join(', ')}` }).optional(),
+  modalidade: z.enum(MODALITIES, { error: `deve ser ${MODALITIES.join(' ou ')}` }).optional(),
+  dia_leitura: z.number({ error: 'deve ser um dia de 1 a 28' }).int('deve ser um dia de 1 a 28').min(MIN_READING_DAY, 'deve ser um dia de 1 a 28').max(MAX_READING_DAY, 'deve ser um dia de 1 a 28').optional(),
+  tarifa_social: z.boolean({ error: 'deve ser true ou false' }).optional(),
+};
+const registerSchema = z.object({ username, matricula: matriculaSchema, senha: password.optional(), ...profileFields });
+const patchSchema = z.object(profileFields);
+
+type ProfileFields = z.infer<typeof patchSchema>;
+
+/** The profile a request asks for, over what the customer had; 422 for tarifa social with the branca modality (ANEEL: not offered to it). */
+function mergeProfile(current: BillingProfile, fields: ProfileFields): BillingProfile {
+  const merged: BillingProfile = {
+    matricula: current.matricula,
+    connection: fields.ligacao ?? current.connection,
+    modality: fields.modalidade ?? current.modality,
+    readingDay: fields.dia_leitura ?? current.readingDay,
+    socialTariff: fields.tarifa_social ?? current.socialTariff,
+  };
+  if (merged.modality === 'branca' && merged.socialTariff) {
+    throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'tarifa_social', problema: 'a tarifa social não se aplica à modalidade branca' }] });
+  }
+  return merged;
+}
+
+/** A customer as the API shows it: registry and billing profile. */
+export function customerJson(customer: Customer, profile: BillingProfile) {
+  return { username: customer.username, matricula: customer.matricula, ligacao: profile.connection, modalidade: profile.modality, dia_leitura: profile.readingDay, tarifa_social: profile.socialTariff };
+}
 const passwordSchema = z.object({ senha: password, senha_atual: givenPassword.optional() });
 
-export function clientesRoute(store: Store, access: ApiAccess, passwords: PasswordChecks): Route {
+export function clientesRoute(store: Store, profiles: ProfileStore, access: ApiAccess, passwords: PasswordChecks): Route {
   const list = async (input: RouteInput): Promise<Answer> => {
     await access.authenticateOperator(input.request);
     const { username: name, matricula, limite = DEFAULT_PAGE_SIZE, pagina = 1 } = readFields(input, listSchema);
@@ -39,7 +72,7 @@ export function clientesRoute(store: Store, access: ApiAccess, passwords: Passwo
     return {
       status: 200,
       body: {
-        clientes: found.slice(0, limite).map((customer) => ({ username: customer.username, matricula: customer.matricula })),
+        clientes: await Promise.all(found.slice(0, limite).map(async (customer) => customerJson(customer, await profiles.profile(customer.matricula)))),
         pagina,
         limite,
         proxima: found.length > limite ? `/clientes?${next.toString()}` : null,
@@ -49,7 +82,9 @@ export function clientesRoute(store: Store, access: ApiAccess, passwords: Passwo
   const register = async (input: RouteInput): Promise<Answer> => {
     await access.authenticateOperator(input.request);
     refusePasswordInUrl(input);
-    const { senha, ...customer } = readFields(input, registerSchema);
+    const { senha, username: name, matricula, ...profileRequest } = readFields(input, registerSchema);
+    const customer = { username: name, matricula };
+    const profile = mergeProfile({ matricula, ...DEFAULT_PROFILE }, profileRequest);
     const { skipped } = await store.addCustomers([customer]);
     if (skipped.length > 0) {
       const [byName, byMatricula] = await Promise.all([store.findCustomers({ username: customer.username }), store.findCustomers({ matricula: customer.matricula })]);
@@ -60,13 +95,42 @@ export function clientesRoute(store: Store, access: ApiAccess, passwords: Passwo
       throw new HttpError('cliente_existente', 'Já existe cliente com esse username ou essa matrícula.', { detalhes });
     }
     if (senha !== undefined) await passwords.set(customer.matricula, senha);
+    if (Object.values(profileRequest).some((value) => value !== undefined)) await profiles.setProfile(profile);
     return {
       status: 201,
-      body: { username: customer.username, matricula: customer.matricula, senha_definida: senha !== undefined },
-      headers: [['Location', `/clientes?matricula=${customer.matricula}`]],
+      body: { ...customerJson(customer, profile), senha_definida: senha !== undefined },
+      headers: [['Location', `/clientes/${customer.matricula}`]],
     };
   };
   return { path: '/clientes', handlers: { GET: list, POST: register }, traits: { heavy: true } };
+}
+
+/**
+ * `/clientes/{matricula}`: one customer with its billing profile (`GET`, the
+ * operator or the customer), and `PATCH` (the operator) to change the
+ * profile: connection, modality, reading day, tarifa social.
+ */
+export function clienteRoute(store: Store, profiles: ProfileStore, access: ApiAccess): Route {
+  const find = async (input: RouteInput): Promise<Customer> => {
+    const matricula = matriculaSchema.safeParse(input.params.matricula);
+    const [customer] = matricula.success ? await store.findCustomers({ matricula: matricula.data, limit: 1 }) : [];
+    if (customer === undefined) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
+    return customer;
+  };
+  const show = async (input: RouteInput): Promise<Answer> => {
+    const principal = await access.authenticate(input.request);
+    if (input.params.matricula !== undefined) access.authorize(principal, input.params.matricula);
+    const customer = await find(input);
+    return { status: 200, body: customerJson(customer, await profiles.profile(customer.matricula)) };
+  };
+  const patch = async (input: RouteInput): Promise<Answer> => {
+    await access.authenticateOperator(input.request);
+    const customer = await find(input);
+    const profile = mergeProfile(await profiles.profile(customer.matricula), readFields(input, patchSchema));
+    if (!(await profiles.setProfile(profile))) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
+    return { status: 200, body: customerJson(customer, profile) };
+  };
+  return { path: '/clientes/{matricula}', handlers: { GET: show, PATCH: patch } };
 }
 
 /**

@@ -10,6 +10,8 @@ import { tariffContract } from './tariff-contract.js';
 import { FileTariffStore } from '../../database/file/tariff-file-store.js';
 import { billingRulesContract } from './billing-rules-contract.js';
 import { FileBillingRulesStore } from '../../database/file/billing-rules-file-store.js';
+import { profileContract } from './profile-contract.js';
+import { FileProfileStore } from '../../database/file/profile-file-store.js';
 
 const open = (dataDir: string, seedCustomersFile?: string) => FileStore.open({ dataDir, logger: silentLogger, seedCustomersFile });
 
@@ -35,6 +37,15 @@ billingRulesContract(t, async (t) => {
   const dir = await tempDir(t);
   const openRules = async () => ({ rules: await FileBillingRulesStore.open(dir, silentLogger), close: async () => undefined });
   return { ...(await openRules()), reopen: openRules };
+});
+
+profileContract(t, async (t) => {
+  const dir = await tempDir(t);
+  const openBoth = async () => {
+    const store = await open(dir);
+    return { store, profiles: await FileProfileStore.open(dir, store, silentLogger) };
+  };
+  return { ...(await openBoth()), reopen: openBoth };
 });
 
 t.test('the readings log is text, oldest first, one reading per line', async (t) => {

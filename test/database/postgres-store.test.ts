@@ -8,6 +8,8 @@ import { tariffContract } from './tariff-contract.js';
 import { PgTariffStore } from '../../database/postgres/tariff-pg-store.js';
 import { billingRulesContract } from './billing-rules-contract.js';
 import { PgBillingRulesStore } from '../../database/postgres/billing-rules-pg-store.js';
+import { profileContract } from './profile-contract.js';
+import { PgProfileStore } from '../../database/postgres/profile-pg-store.js';
 
 const postgres = await testPostgres(t);
 const open = (schema: string) =>
@@ -43,12 +45,21 @@ billingRulesContract(t, async (t) => {
   return { ...(await openRules()), reopen: openRules };
 });
 
+profileContract(t, async (t) => {
+  const schema = postgres.schema(t);
+  const openBoth = async () => {
+    const store = await open(schema);
+    return { store, profiles: new PgProfileStore(store) };
+  };
+  return { ...(await openBoth()), reopen: openBoth };
+});
+
 t.test('migrations: applied once, recorded, safe when servers start together', async (t) => {
   const schema = postgres.schema(t);
   const stores = await Promise.all([open(schema), open(schema), open(schema)]);
-  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 4], 'exactly one start applied the schema');
+  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 5], 'exactly one start applied the schema');
   const { rows } = await postgres.query(`SELECT versao, nome FROM "${schema}".schema_migrations ORDER BY versao`);
-  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }, { versao: 2, nome: 'credenciais' }, { versao: 3, nome: 'tarifas' }, { versao: 4, nome: 'faturamento' }]);
+  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }, { versao: 2, nome: 'credenciais' }, { versao: 3, nome: 'tarifas' }, { versao: 4, nome: 'faturamento' }, { versao: 5, nome: 'perfis' }]);
   const again = await open(schema);
   t.same(again.appliedMigrations, [], 'nothing to apply on a later start');
   await Promise.all([...stores, again].map((s) => s.close()));

@@ -105,8 +105,10 @@ export async function httpApiSuite(t: Test, backend: Backend): Promise<void> {
     const before = (await call(port, 'GET', '/clientes?limite=1000')).json().clientes as Array<{ username: string; matricula: string }>;
     const created = await call(port, 'POST', '/clientes', { username: 'nova', matricula: '77777777' });
     checkWellFormed(t, created);
-    t.same([created.status, created.json()], [201, { username: 'nova', matricula: '77777777', senha_definida: false }]);
-    t.equal(created.headers.get('location'), '/clientes?matricula=77777777');
+    const defaults = { ligacao: 'monofasica', modalidade: 'convencional', dia_leitura: 1, tarifa_social: false };
+    t.same([created.status, created.json()], [201, { username: 'nova', matricula: '77777777', ...defaults, senha_definida: false }]);
+    t.equal(created.headers.get('location'), '/clientes/77777777');
+    t.same((await call(port, 'GET', '/clientes/77777777')).json(), { username: 'nova', matricula: '77777777', ...defaults }, 'the Location answers');
     t.has((await call(port, 'GET', '/validacao-usuario?username=nova')).json(), { valido: true, matricula: '77777777' }, 'the new customer is valid at once');
     const taken = await call(port, 'POST', '/clientes', { username: 'nova', matricula: '13456789' });
     t.same([taken.status, taken.json().erro.codigo], [409, 'cliente_existente']);
@@ -114,16 +116,29 @@ export async function httpApiSuite(t: Test, backend: Backend): Promise<void> {
     const invalid = await call(port, 'POST', '/clientes', { username: 'a;b', matricula: 'x' });
     t.same([invalid.status, invalid.json().erro.detalhes.map((d: { campo: string }) => d.campo)], [422, ['username', 'matricula']]);
     t.same((await call(port, 'POST', '/clientes', { username: 'sem-matricula' })).status, 422);
-    const all = [...before, { username: 'nova', matricula: '77777777' }];
+    const all = [...before, { username: 'nova', matricula: '77777777', ...defaults }];
     const first = await call(port, 'GET', '/clientes?limite=2');
     t.same(first.json(), { clientes: all.slice(0, 2), pagina: 1, limite: 2, proxima: '/clientes?limite=2&pagina=2' });
     const lastPage = Math.ceil(all.length / 2);
     const last = await call(port, 'GET', `/clientes?limite=2&pagina=${lastPage}`);
     t.same(last.json().clientes, all.slice((lastPage - 1) * 2));
     t.equal(last.json().proxima, null);
-    t.same((await call(port, 'GET', '/clientes?matricula=77777777')).json().clientes, [{ username: 'nova', matricula: '77777777' }]);
+    t.same((await call(port, 'GET', '/clientes?matricula=77777777')).json().clientes, [{ username: 'nova', matricula: '77777777', ...defaults }]);
     t.same((await call(port, 'GET', '/clientes?limite=0')).status, 422);
     t.same((await call(port, 'GET', '/clientes?limite=1001')).status, 422);
+  });
+
+  t.test('/clientes: the billing profile at registration and by PATCH (operator); tarifa social is not for branca', async (t) => {
+    const created = await call(port, 'POST', '/clientes', { username: 'perfil', matricula: '66666666', ligacao: 'trifasica', modalidade: 'branca', dia_leitura: 20 });
+    t.same(created.json(), { username: 'perfil', matricula: '66666666', ligacao: 'trifasica', modalidade: 'branca', dia_leitura: 20, tarifa_social: false, senha_definida: false });
+    const patched = await call(port, 'PATCH', '/clientes/66666666', { modalidade: 'convencional', tarifa_social: true });
+    t.same([patched.status, patched.json()], [200, { username: 'perfil', matricula: '66666666', ligacao: 'trifasica', modalidade: 'convencional', dia_leitura: 20, tarifa_social: true }], 'what is not sent keeps its value');
+    const branca = await call(port, 'PATCH', '/clientes/66666666', { modalidade: 'branca' });
+    t.same([branca.status, branca.json().erro.detalhes], [422, [{ campo: 'tarifa_social', problema: 'a tarifa social não se aplica à modalidade branca' }]]);
+    const bad = await call(port, 'PATCH', '/clientes/66666666', { dia_leitura: 29, ligacao: 'quadrifasica' });
+    t.same(bad.json().erro.detalhes.map((d: { campo: string }) => d.campo), ['ligacao', 'dia_leitura']);
+    t.equal((await call(port, 'PATCH', '/clientes/55555500', { dia_leitura: 5 })).status, 404);
+    t.equal((await call(port, 'GET', '/clientes/66666666')).json().tarifa_social, true);
   });
 
   t.test('matricula: a JSON number becomes its digits; bad values are 422 with details', async (t) => {
@@ -175,7 +190,7 @@ export async function httpApiSuite(t: Test, backend: Backend): Promise<void> {
     t.match(options.headers.get('access-control-allow-headers') ?? '', /Content-Type/);
     t.notOk(options.headers.has('content-length'), 'no Content-Length on 204');
     const star = await call(port, 'OPTIONS', '*');
-    t.same([star.status, star.headers.get('allow')], [204, 'GET, HEAD, POST, OPTIONS']);
+    t.same([star.status, star.headers.get('allow')], [204, 'GET, HEAD, POST, PUT, PATCH, OPTIONS']);
     const encoded = await call(port, 'GET', '/medicoes%2Fultima-medicao?matricula=13456789');
     t.equal(encoded.status, 200, 'percent-encoded paths are decoded before matching');
     const badEncoding = await call(port, 'GET', '/%E0%A4%A');

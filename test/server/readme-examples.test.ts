@@ -103,10 +103,12 @@ t.test('the README examples reproduce on a fresh server', async (t) => {
       }
       const args = words(command, today).slice(1);
       let body: string | undefined;
+      let method: string | undefined;
       let url = '';
       for (let i = 0; i < args.length; i++) {
         const arg = args[i] as string;
         if (arg === '-d') body = args[++i];
+        else if (arg === '-X') method = args[++i];
         else if (!arg.startsWith('-')) url = arg;
       }
       // The tariffs example shows tariffs the reader imported from ANEEL's file first: store those it shows.
@@ -116,7 +118,7 @@ t.test('the README examples reproduce on a fresh server', async (t) => {
           shown.map((x) => ({ distribuidora: String(x.distribuidora), modalidade: x.modalidade as 'convencional', posto: x.posto as 'nao_se_aplica', vigenciaInicio: String(x.vigencia_inicio), vigenciaFim: x.vigencia_fim as string | null, te: BigInt(Math.round(Number(x.te) * 1e8)), tusd: BigInt(Math.round(Number(x.tusd) * 1e8)), resolucao: String(x.resolucao) })),
         );
       }
-      const response = await fetch(`http://${url.replace('localhost:50000', `127.0.0.1:${server.http.port}`)}`, body === undefined ? {} : { method: 'POST', body });
+      const response = await fetch(`http://${url.replace('localhost:50000', `127.0.0.1:${server.http.port}`)}`, body === undefined ? { method: method ?? 'GET' } : { method: method ?? 'POST', body });
       actual = await response.text();
     } else {
       t.fail(`README line ${example.line}: an example this test cannot run: ${command}`);

@@ -1,0 +1,58 @@
+/** Billing profiles in `perfis.jsonl` (see journal.ts): the latest line of a matricula wins. */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { isMatricula } from '../../protocol/meter-protocol.js';
+import { CONNECTIONS, MODALITIES } from '../../server/domain/billing/invoice.js';
+import { DEFAULT_PROFILE, type BillingProfile, type ProfileStore } from '../profile-store.js';
+import type { Store } from '../store.js';
+import { StoreError } from '../store.js';
+import { appendJournal, readJournal } from './journal.js';
+
+export const PROFILES_FILE = 'perfis.jsonl';
+
+function parseProfile(value: unknown): BillingProfile | undefined {
+  const r = value as Record<string, unknown> | null;
+  if (r === null || typeof r !== 'object' || typeof r.matricula !== 'string' || !isMatricula(r.matricula)) return undefined;
+  if (!CONNECTIONS.includes(r.ligacao as never) || !MODALITIES.includes(r.modalidade as never)) return undefined;
+  if (!Number.isInteger(r.dia_leitura) || (r.dia_leitura as number) < 1 || (r.dia_leitura as number) > 28 || typeof r.tarifa_social !== 'boolean') return undefined;
+  return { matricula: r.matricula, connection: r.ligacao as BillingProfile['connection'], modality: r.modalidade as BillingProfile['modality'], readingDay: r.dia_leitura as number, socialTariff: r.tarifa_social };
+}
+
+export class FileProfileStore implements ProfileStore {
+  private readonly byMatricula = new Map<string, BillingProfile>();
+  private writing: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly path: string,
+    private readonly customers: Pick<Store, 'findCustomers'>,
+  ) {}
+
+  static async open(dataDir: string, customers: Pick<Store, 'findCustomers'>, logger: Logger): Promise<FileProfileStore> {
+    const store = new FileProfileStore(join(dataDir, PROFILES_FILE), customers);
+    for (const profile of await readJournal(store.path, parseProfile, logger)) store.byMatricula.set(profile.matricula, profile);
+    return store;
+  }
+
+  async profile(matricula: string): Promise<BillingProfile> {
+    return this.byMatricula.get(matricula) ?? { matricula, ...DEFAULT_PROFILE };
+  }
+
+  setProfile(profile: BillingProfile): Promise<boolean> {
+    const result = this.writing.then(async () => {
+      if ((await this.customers.findCustomers({ matricula: profile.matricula, limit: 1 })).length === 0) return false;
+      try {
+        await appendJournal(this.path, [{ matricula: profile.matricula, ligacao: profile.connection, modalidade: profile.modality, dia_leitura: profile.readingDay, tarifa_social: profile.socialTariff }]);
+      } catch (error) {
+        throw new StoreError('UNAVAILABLE', `could not write ${PROFILES_FILE}: ${(error as Error).message}`, { cause: error });
+      }
+      this.byMatricula.set(profile.matricula, profile);
+      return true;
+    });
+    this.writing = result.catch(() => undefined);
+    return result;
+  }
+
+  async profiles(): Promise<BillingProfile[]> {
+    return [...this.byMatricula.values()];
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * A customer's billing profile: how the customer is connected, billed and
+ * read. Kept apart from the customer registry (whose file stays in the
+ * original system's format). The specification both backends pass
+ * (test/database/profile-contract.ts).
+ */
+import type { Connection, Modality } from '../server/domain/billing/invoice.js';
+
+export interface BillingProfile {
+  readonly matricula: string;
+  readonly connection: Connection;
+  readonly modality: Modality;
+  /** The day of the month the cycle turns (1 to 28). */
+  readonly readingDay: number;
+  readonly socialTariff: boolean;
+}
+
+/** A customer never given a profile is billed so. */
+export const DEFAULT_PROFILE: Omit<BillingProfile, 'matricula'> = { connection: 'monofasica', modality: 'convencional', readingDay: 1, socialTariff: false };
+
+export interface ProfileStore {
+  /** The profile of a matricula: the default when none was set. */
+  profile(matricula: string): Promise<BillingProfile>;
+  /** Sets a registered customer's profile. Resolves true once durable; false when no customer has the matricula (nothing written). */
+  setProfile(profile: BillingProfile): Promise<boolean>;
+  /** Every profile set, in no promised order. */
+  profiles(): Promise<BillingProfile[]>;
+}

@@ -1,0 +1,30 @@
+/**
+ * The ProfileStore contract, run unchanged by both backends: a default
+ * until set, only for registered customers, replaced, durable.
+ */
+import type { Test } from 'tap';
+import { DEFAULT_PROFILE, type ProfileStore } from '../../database/profile-store.js';
+import type { Store } from '../../database/store.js';
+
+export interface ProfileFixture {
+  readonly store: Store;
+  readonly profiles: ProfileStore;
+  reopen(): Promise<{ readonly store: Store; readonly profiles: ProfileStore }>;
+}
+
+export function profileContract(t: Test, makeStores: (t: Test) => Promise<ProfileFixture>): void {
+  t.test('billing profiles: the default until set, registered customers only, replaced, durable', async (t) => {
+    const fixture = await makeStores(t);
+    await fixture.store.addCustomers([{ username: 'ana', matricula: '0101' }]);
+    t.same(await fixture.profiles.profile('0101'), { matricula: '0101', ...DEFAULT_PROFILE });
+    t.equal(await fixture.profiles.setProfile({ matricula: '0101', connection: 'trifasica', modality: 'branca', readingDay: 28, socialTariff: false }), true);
+    t.equal(await fixture.profiles.setProfile({ matricula: '0101', connection: 'bifasica', modality: 'branca', readingDay: 15, socialTariff: false }), true, 'replaced');
+    t.equal(await fixture.profiles.setProfile({ matricula: '101', connection: 'bifasica', modality: 'convencional', readingDay: 1, socialTariff: true }), false, 'no such customer: nothing written');
+    t.same(await fixture.profiles.profiles(), [{ matricula: '0101', connection: 'bifasica', modality: 'branca', readingDay: 15, socialTariff: false }]);
+    await fixture.store.close();
+    const again = await fixture.reopen();
+    t.same(await again.profiles.profile('0101'), { matricula: '0101', connection: 'bifasica', modality: 'branca', readingDay: 15, socialTariff: false }, 'durable');
+    t.same(await again.profiles.profile('101'), { matricula: '101', ...DEFAULT_PROFILE });
+    await again.store.close();
+  });
+}
