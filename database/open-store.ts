@@ -14,6 +14,9 @@ import { PgBillingRulesStore } from './postgres/billing-rules-pg-store.js';
 import type { ProfileStore } from './profile-store.js';
 import { FileProfileStore } from './file/profile-file-store.js';
 import { PgProfileStore } from './postgres/profile-pg-store.js';
+import type { InvoiceStore } from './invoice-store.js';
+import { FileInvoiceStore } from './file/invoice-file-store.js';
+import { PgInvoiceStore } from './postgres/invoice-pg-store.js';
 
 export interface StoreSettings {
   readonly storage: 'arquivos' | 'postgres';
@@ -39,6 +42,7 @@ export interface OpenedStore {
   readonly tariffs: TariffStore;
   readonly billingRules: BillingRulesStore;
   readonly profiles: ProfileStore;
+  readonly invoices: InvoiceStore;
   /** What start-up logs about the storage (never the password). */
   readonly description: Record<string, unknown>;
 }
@@ -56,19 +60,21 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
       admission: admissionRules(settings),
     });
     const url = new URL(settings.databaseUrl);
-    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
+    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), invoices: new PgInvoiceStore(store), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
   }
   const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile, maxMeters: settings.maxMeters, admission: admissionRules(settings) });
   let tariffs: TariffStore;
   let billingRules: BillingRulesStore;
   let profiles: ProfileStore;
+  let invoices: InvoiceStore;
   try {
     tariffs = await FileTariffStore.open(settings.dataDir, logger);
     billingRules = await FileBillingRulesStore.open(settings.dataDir, logger);
     profiles = await FileProfileStore.open(settings.dataDir, store, logger);
+    invoices = await FileInvoiceStore.open(settings.dataDir, logger);
   } catch (error) {
     await store.close();
     throw error;
   }
-  return { store, tariffs, billingRules, profiles, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
+  return { store, tariffs, billingRules, profiles, invoices, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
 }

@@ -43,6 +43,7 @@ export const SETTINGS = {
   maxMeters: { env: 'MAX_MEDIDORES', flag: 'max-medidores', default: '1000000', help: 'meters of no registered customer kept in memory (file store)' },
   readingMinIntervalMs: { env: 'MEDICAO_INTERVALO_MINIMO_MS', flag: 'medicao-intervalo-minimo-ms', default: '100', help: 'a meter\'s readings closer than this (ms) are refused (0: any)' },
   readingMaxAgeDays: { env: 'MEDICAO_IDADE_MAXIMA_DIAS', flag: 'medicao-idade-maxima-dias', default: '400', help: 'readings older than this many days are refused' },
+  distributor: { env: 'DISTRIBUIDORA', flag: 'distribuidora', default: '', help: 'the distributor whose imported tariffs bill the customers (ANEEL SigAgente, e.g. CEMIG-D)' },
   exampleCustomers: { env: 'CLIENTES_EXEMPLO', flag: 'clientes-exemplo', default: 'nao', help: 'sim: a new DATA_DIR (or PostgreSQL schema) starts with five example customers (the demo sets it)' },
   unregisteredMeters: { env: 'MEDIDORES_NAO_CADASTRADOS', flag: 'medidores-nao-cadastrados', default: 'aceitar', help: 'aceitar (any matricula) or recusar (registered customers only)' },
   udpMaxPending: { env: 'UDP_MAX_PENDENTES', flag: 'udp-max-pendentes', default: '200000', help: 'readings waiting for the store past which datagrams are dropped' },
@@ -110,6 +111,8 @@ export interface Config {
   readonly readingMinIntervalMs: number;
   /** Readings older than this many days (or before 2000) are refused (`antiga`). */
   readonly readingMaxAgeDays: number;
+  /** ANEEL's SigAgente of the distributor whose tariffs bill the customers; empty: billing answers 409 until set. */
+  readonly distributor: string;
   /** Whether a new DATA_DIR (or schema) is seeded with the example customers of resources/clientes-exemplo.txt. */
   readonly exampleCustomers: boolean;
   /** `aceitar`: readings of any matricula are stored (as the original); `recusar`: only those of registered customers. */
@@ -189,6 +192,7 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   maxMeters: wholeNumber(1, 100_000_000),
   readingMinIntervalMs: wholeNumber(0, 86_400_000),
   readingMaxAgeDays: wholeNumber(1, 36_500),
+  distributor: z.string().max(100, 'must be at most 100 characters'),
   exampleCustomers: z.enum(['sim', 'nao'], { error: 'must be sim (seed the example customers) or nao' }).transform((value) => value === 'sim'),
   unregisteredMeters: z.enum(['aceitar', 'recusar'], { error: 'must be aceitar (any matricula, as the original) or recusar (registered customers only)' }),
   udpMaxPending: wholeNumber(100, 100_000_000),

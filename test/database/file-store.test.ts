@@ -12,6 +12,8 @@ import { billingRulesContract } from './billing-rules-contract.js';
 import { FileBillingRulesStore } from '../../database/file/billing-rules-file-store.js';
 import { profileContract } from './profile-contract.js';
 import { FileProfileStore } from '../../database/file/profile-file-store.js';
+import { invoiceContract } from './invoice-contract.js';
+import { FileInvoiceStore } from '../../database/file/invoice-file-store.js';
 
 const open = (dataDir: string, seedCustomersFile?: string) => FileStore.open({ dataDir, logger: silentLogger, seedCustomersFile });
 
@@ -46,6 +48,12 @@ profileContract(t, async (t) => {
     return { store, profiles: await FileProfileStore.open(dir, store, silentLogger) };
   };
   return { ...(await openBoth()), reopen: openBoth };
+});
+
+invoiceContract(t, async (t) => {
+  const dir = await tempDir(t);
+  const openInvoices = async () => ({ invoices: await FileInvoiceStore.open(dir, silentLogger), close: async () => undefined });
+  return { ...(await openInvoices()), reopen: openInvoices };
 });
 
 t.test('the readings log is text, oldest first, one reading per line', async (t) => {

@@ -10,6 +10,8 @@ import { billingRulesContract } from './billing-rules-contract.js';
 import { PgBillingRulesStore } from '../../database/postgres/billing-rules-pg-store.js';
 import { profileContract } from './profile-contract.js';
 import { PgProfileStore } from '../../database/postgres/profile-pg-store.js';
+import { invoiceContract } from './invoice-contract.js';
+import { PgInvoiceStore } from '../../database/postgres/invoice-pg-store.js';
 
 const postgres = await testPostgres(t);
 const open = (schema: string) =>
@@ -54,12 +56,21 @@ profileContract(t, async (t) => {
   return { ...(await openBoth()), reopen: openBoth };
 });
 
+invoiceContract(t, async (t) => {
+  const schema = postgres.schema(t);
+  const openInvoices = async () => {
+    const store = await open(schema);
+    return { invoices: new PgInvoiceStore(store), close: () => store.close() };
+  };
+  return { ...(await openInvoices()), reopen: openInvoices };
+});
+
 t.test('migrations: applied once, recorded, safe when servers start together', async (t) => {
   const schema = postgres.schema(t);
   const stores = await Promise.all([open(schema), open(schema), open(schema)]);
-  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 5], 'exactly one start applied the schema');
+  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 6], 'exactly one start applied the schema');
   const { rows } = await postgres.query(`SELECT versao, nome FROM "${schema}".schema_migrations ORDER BY versao`);
-  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }, { versao: 2, nome: 'credenciais' }, { versao: 3, nome: 'tarifas' }, { versao: 4, nome: 'faturamento' }, { versao: 5, nome: 'perfis' }]);
+  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }, { versao: 2, nome: 'credenciais' }, { versao: 3, nome: 'tarifas' }, { versao: 4, nome: 'faturamento' }, { versao: 5, nome: 'perfis' }, { versao: 6, nome: 'faturas' }]);
   const again = await open(schema);
   t.same(again.appliedMigrations, [], 'nothing to apply on a later start');
   await Promise.all([...stores, again].map((s) => s.close()));

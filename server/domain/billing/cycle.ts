@@ -150,29 +150,48 @@ class PostoClock {
   }
 }
 
+export interface RegisterPoint {
+  readonly timestamp: number;
+  readonly register: bigint;
+}
+
 /**
- * The consumption between consecutive points (boundary registers and the
- * readings between them, oldest first), each interval allocated to the
- * postos in proportion to its time in each (see allocateToPostos).
+ * Sums the consumption of intervals between readings per posto, each
+ * interval allocated in proportion to its time in each (see
+ * allocateToPostos); intervals may come in any order, so a history read
+ * newest first is summed as it streams.
  */
-export function consumptionByPosto(points: ReadonlyArray<{ readonly timestamp: number; readonly register: bigint }>, timeZone: string, hours: PostoHours): PostoAmounts {
-  const total = zeroPostos();
-  const clock = new PostoClock(timeZone, hours);
-  for (let i = 1; i < points.length; i++) {
-    const a = points[i - 1] as { timestamp: number; register: bigint };
-    const b = points[i] as { timestamp: number; register: bigint };
+export class PostoAccumulator {
+  readonly total: PostoAmounts = zeroPostos();
+  private readonly clock: PostoClock;
+
+  constructor(
+    private readonly timeZone: string,
+    private readonly hours: PostoHours,
+  ) {
+    this.clock = new PostoClock(timeZone, hours);
+  }
+
+  /** The interval from `a` to `b` (a before b). */
+  add(a: RegisterPoint, b: RegisterPoint): void {
     const consumed = b.register - a.register;
     if (consumed < 0n) throw new BillingError('leituras_inconsistentes', `O registro diminuiu entre ${new Date(a.timestamp).toISOString()} e ${new Date(b.timestamp).toISOString()}.`);
-    if (consumed === 0n || b.timestamp <= a.timestamp) continue;
-    const segment = clock.segment(a.timestamp);
+    if (consumed === 0n || b.timestamp <= a.timestamp) return;
+    const segment = this.clock.segment(a.timestamp);
     if (b.timestamp <= segment.end) {
-      total[segment.posto] += consumed;
-      continue;
+      this.total[segment.posto] += consumed;
+      return;
     }
-    const parts = allocateToPostos(a.timestamp, b.timestamp, consumed, timeZone, hours);
-    total.ponta += parts.ponta;
-    total.intermediario += parts.intermediario;
-    total.fora_ponta += parts.fora_ponta;
+    const parts = allocateToPostos(a.timestamp, b.timestamp, consumed, this.timeZone, this.hours);
+    this.total.ponta += parts.ponta;
+    this.total.intermediario += parts.intermediario;
+    this.total.fora_ponta += parts.fora_ponta;
   }
-  return total;
+}
+
+/** The consumption between consecutive points (oldest first) per posto. */
+export function consumptionByPosto(points: readonly RegisterPoint[], timeZone: string, hours: PostoHours): PostoAmounts {
+  const accumulator = new PostoAccumulator(timeZone, hours);
+  for (let i = 1; i < points.length; i++) accumulator.add(points[i - 1] as RegisterPoint, points[i] as RegisterPoint);
+  return accumulator.total;
 }

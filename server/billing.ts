@@ -1,0 +1,175 @@
+/**
+ * Gathers what a cycle's invoice needs from the stores (the customer and
+ * its profile, the registers at the cycle's boundaries, the readings for
+ * Tarifa Branca, tariffs, parameters, bandeiras, the 13 previous cycles) and
+ * has the billing domain compute it. Reads only; issuing is the invoice
+ * store's. Errors are HttpErrors with billing's wire codes.
+ */
+import type { BillingRulesStore } from '../database/billing-rules-store.js';
+import { parametersOn } from '../database/billing-rules-store.js';
+import type { BillingProfile, ProfileStore } from '../database/profile-store.js';
+import type { Customer, Reading, Store } from '../database/store.js';
+import type { TariffStore } from '../database/tariff-store.js';
+import { cycleContaining, cycleEndingIn, cycleMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle } from './domain/billing/cycle.js';
+import { BillingError, computeInvoice, type ComputedInvoice, type PriceVersion, type TariffKey } from './domain/billing/invoice.js';
+import type { PostoAmounts, PostoHours } from './domain/billing/postos.js';
+import { HttpError } from './http/http-error.js';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** How far from a boundary readings are looked for: beyond, a register would be a guess, not an estimate. */
+const BOUNDARY_SEARCH_MS = 35 * DAY_MS;
+/** Cycles of consumption history an invoice shows (PRODIST Módulo 11: the 12 before the current, and one more for the same month of last year). */
+export const HISTORY_CYCLES = 13;
+
+export interface BillingStores {
+  readonly store: Store;
+  readonly tariffs: TariffStore;
+  readonly rules: BillingRulesStore;
+  readonly profiles: ProfileStore;
+}
+
+export interface CycleBill {
+  readonly customer: Customer;
+  readonly profile: BillingProfile;
+  readonly cycle: Cycle;
+  readonly start: BoundaryRegister;
+  readonly end: BoundaryRegister;
+  readonly byPosto?: PostoAmounts | undefined;
+  readonly prices: Partial<Record<TariffKey, PriceVersion[]>>;
+  readonly parametersFrom: string;
+  readonly invoice: ComputedInvoice;
+  /** Consumption of the previous cycles, newest first: null where it cannot be known. */
+  readonly history: ReadonlyArray<{ readonly month: string; readonly consumption: bigint | null }>;
+}
+
+const dayBefore = (day: string): string => new Date(Date.parse(`${day}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
+
+export class BillingService {
+  constructor(
+    private readonly stores: BillingStores,
+    private readonly distributor: string,
+    private readonly timeZone: string,
+  ) {}
+
+  /** The invoice of the cycle that ends in `month` (`YYYY-MM`); 409 `ciclo_aberto` until a reading after its end arrives. */
+  async bill(matricula: string, month: string, now = Date.now()): Promise<CycleBill> {
+    const { customer, profile } = await this.customer(matricula);
+    const cycle = cycleEndingIn(month, profile.readingDay, this.timeZone);
+    if (cycle.end > now) throw new HttpError('ciclo_aberto', `O ciclo ${month} da matrícula ${matricula} termina em ${cycle.endDay}: ainda está aberto.`);
+    const start = await this.boundary(matricula, cycle.start);
+    const end = await this.boundary(matricula, cycle.end);
+    if (start === undefined) throw new HttpError('medicoes_insuficientes', `Não há medições da matrícula ${matricula} em torno do início do ciclo (${cycle.startDay}).`);
+    if (end === undefined) throw new HttpError('ciclo_aberto', `Ainda não há medição da matrícula ${matricula} depois do fim do ciclo (${cycle.endDay}).`);
+    return this.compute(customer, profile, cycle, start, end);
+  }
+
+  /** The open cycle so far: its end is the newest reading (not stored, not issued). */
+  async preview(matricula: string, now = Date.now()): Promise<CycleBill> {
+    const { customer, profile } = await this.customer(matricula);
+    const [newest] = await this.stores.store.recentReadings(matricula, 1);
+    if (newest === undefined) throw new HttpError('sem_medicoes', `A matrícula ${matricula} não tem medições.`);
+    // The cycle containing the newest reading, measured up to it.
+    const cycle = cycleContaining(Math.min(now, newest.timestamp), profile.readingDay, this.timeZone);
+    const start = await this.boundary(matricula, cycle.start);
+    if (start === undefined) throw new HttpError('medicoes_insuficientes', `Não há medições da matrícula ${matricula} neste ciclo.`);
+    const end: BoundaryRegister = { timestamp: newest.timestamp, register: newest.consumo, flag: 'medida', readings: [newest] };
+    return this.compute(customer, profile, cycle, start, end);
+  }
+
+  private async customer(matricula: string): Promise<{ customer: Customer; profile: BillingProfile }> {
+    if (this.distributor === '') throw new HttpError('faturamento_nao_configurado', 'O faturamento não está configurado: defina DISTRIBUIDORA (a distribuidora das tarifas importadas).');
+    const [customer] = await this.stores.store.findCustomers({ matricula, limit: 1 });
+    if (customer === undefined) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
+    return { customer, profile: await this.stores.profiles.profile(matricula) };
+  }
+
+  private async compute(customer: Customer, profile: BillingProfile, cycle: Cycle, start: BoundaryRegister, end: BoundaryRegister): Promise<CycleBill> {
+    const lastDay = dayBefore(cycle.endDay);
+    const parameters = parametersOn(await this.stores.rules.listParameters(), lastDay);
+    if (parameters === undefined) throw new HttpError('faturamento_nao_configurado', `Não há parâmetros de faturamento em vigor em ${lastDay}: defina-os em PUT /faturamento/parametros.`);
+    const consumption = end.register - start.register;
+    if (consumption < 0n) throw new HttpError('leituras_inconsistentes', `O registro da matrícula ${customer.matricula} diminuiu no ciclo.`);
+    let byPosto: PostoAmounts | undefined;
+    if (profile.modality === 'branca') byPosto = await this.byPosto(customer.matricula, start, end, parameters.postoHours);
+    const prices: Partial<Record<TariffKey, PriceVersion[]>> = {};
+    for (const tariff of await this.stores.tariffs.tariffsBetween(this.distributor, cycle.startDay, lastDay)) {
+      const key: TariffKey = tariff.posto === 'nao_se_aplica' ? 'convencional' : tariff.posto;
+      if ((tariff.modalidade === 'convencional') !== (key === 'convencional')) continue;
+      (prices[key] ??= []).push({ from: tariff.vigenciaInicio, to: tariff.vigenciaFim, te: tariff.te, tusd: tariff.tusd });
+    }
+    const flags = new Map((await this.stores.rules.listFlags(cycle.startDay.slice(0, 7), lastDay.slice(0, 7))).map((f) => [f.month, { flag: f.flag, additional: f.additional }]));
+    let invoice: ComputedInvoice;
+    try {
+      invoice = computeInvoice({
+        startDay: cycle.startDay,
+        endDay: cycle.endDay,
+        consumption,
+        byPosto,
+        modality: profile.modality,
+        connection: profile.connection,
+        socialTariff: profile.socialTariff,
+        prices,
+        flags,
+        rules: parameters,
+      });
+    } catch (error) {
+      if (error instanceof BillingError) throw new HttpError(error.code === 'tarifa_indisponivel' ? 'tarifa_indisponivel' : error.code === 'leituras_inconsistentes' ? 'leituras_inconsistentes' : 'dados_invalidos', error.message);
+      throw error;
+    }
+    return { customer, profile, cycle, start, end, byPosto, prices, parametersFrom: parameters.vigenciaInicio, invoice, history: await this.history(customer.matricula, profile.readingDay, cycle) };
+  }
+
+  /** The register at a boundary, from the newest reading at or before it and the first after it. */
+  private async boundary(matricula: string, at: number): Promise<BoundaryRegister | undefined> {
+    let before: Reading | undefined;
+    for await (const batch of this.stores.store.history({ matricula, from: at - BOUNDARY_SEARCH_MS, to: at + 1 })) {
+      before = batch[0];
+      break;
+    }
+    if (before !== undefined && at - before.timestamp <= HOUR_MS) return registerAt(at, before, undefined);
+    return registerAt(at, before, await this.firstAfter(matricula, at));
+  }
+
+  /** The oldest reading after `at`, looked for in widening windows so a meter that reads every second costs an hour of readings, not a month. */
+  private async firstAfter(matricula: string, at: number): Promise<Reading | undefined> {
+    for (const width of [HOUR_MS, DAY_MS, BOUNDARY_SEARCH_MS]) {
+      let oldest: Reading | undefined;
+      for await (const batch of this.stores.store.history({ matricula, from: at + 1, to: at + 1 + width })) oldest = batch[batch.length - 1];
+      if (oldest !== undefined) return oldest;
+    }
+    return undefined;
+  }
+
+  /** Tarifa Branca: the cycle's intervals between readings, allocated to postos as the history streams by. */
+  private async byPosto(matricula: string, start: BoundaryRegister, end: BoundaryRegister, hours: PostoHours): Promise<PostoAmounts> {
+    const accumulator = new PostoAccumulator(this.timeZone, hours);
+    let later = { timestamp: end.timestamp, register: end.register };
+    for await (const batch of this.stores.store.history({ matricula, from: start.timestamp + 1, to: end.timestamp })) {
+      for (const reading of batch) {
+        const point = { timestamp: reading.timestamp, register: reading.consumo };
+        accumulator.add(point, later);
+        later = point;
+      }
+    }
+    accumulator.add({ timestamp: start.timestamp, register: start.register }, later);
+    return accumulator.total;
+  }
+
+  /** The consumption of the HISTORY_CYCLES cycles before `cycle`, newest first. */
+  private async history(matricula: string, readingDay: number, cycle: Cycle): Promise<Array<{ month: string; consumption: bigint | null }>> {
+    const history: Array<{ month: string; consumption: bigint | null }> = [];
+    let end = await this.boundary(matricula, cycle.start);
+    let month = cycleMonth(cycle);
+    for (let i = 0; i < HISTORY_CYCLES; i++) {
+      const [year, m] = month.split('-').map(Number) as [number, number];
+      month = new Date(Date.UTC(year, m - 2, 1)).toISOString().slice(0, 7);
+      const previous = cycleEndingIn(month, readingDay, this.timeZone);
+      const start = end === undefined ? undefined : await this.boundary(matricula, previous.start);
+      const consumption = start !== undefined && end !== undefined && end.register >= start.register && start.flag !== 'primeira_leitura' ? end.register - start.register : null;
+      history.push({ month, consumption });
+      end = start;
+    }
+    return history;
+  }
+}
