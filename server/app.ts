@@ -34,6 +34,9 @@ import { eventosRoute } from './routes/eventos.js';
 import { frotaMedidoresRoute, frotaRoute } from './routes/frota.js';
 import { tarifasRoute } from './routes/tarifas.js';
 import { bandeirasRoutes, parametrosRoute } from './routes/faturamento.js';
+import { faturasRoutes } from './routes/faturas.js';
+import { BillingService } from './billing.js';
+import { renderInvoicePdf } from './invoice-pdf.js';
 import type { TariffStore } from '../database/tariff-store.js';
 import { ALERT_READINGS } from './domain/consumption.js';
 import { dashboardRoutes } from './routes/painel.js';
@@ -78,7 +81,7 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const authenticator = await loadMeterAuthenticator(config);
   const access = await loadApiAccess(config);
-  const { store, tariffs, billingRules, profiles, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
+  const { store, tariffs, billingRules, profiles, invoices, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   const httpMetrics = new HttpMetrics();
   const fleet = new FleetTracker();
   // The fleet as the store knows it, so silent meters and alerts survive a restart.
@@ -98,6 +101,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     frotaMedidoresRoute(fleet, store, access),
     tarifasRoute(tariffs, config.legacyTimeZone),
     parametrosRoute(billingRules, access),
+    ...faturasRoutes({
+      invoices,
+      billing: new BillingService({ store, tariffs, rules: billingRules, profiles }, config.distributor, config.legacyTimeZone),
+      access,
+      distributor: config.distributor,
+      pdf: (invoice) => renderInvoicePdf(invoice, config.legacyTimeZone),
+    }),
     ...bandeirasRoutes(billingRules, access),
     ...(await dashboardRoutes()),
   ];

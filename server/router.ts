@@ -29,7 +29,7 @@ export interface StreamAnswer {
   readonly status: number;
   readonly contentType: string;
   readonly headers?: HeaderList;
-  readonly stream: (signal: AbortSignal) => AsyncIterable<string>;
+  readonly stream: (signal: AbortSignal) => AsyncIterable<string | Uint8Array>;
 }
 
 export interface RouteInput {

@@ -43,7 +43,7 @@ export interface ResponseParts {
    * instead of `body`. Ends early when `signal` aborts: the client left or
    * the server is stopping.
    */
-  readonly stream?: ((signal: AbortSignal) => AsyncIterable<string>) | undefined;
+  readonly stream?: ((signal: AbortSignal) => AsyncIterable<string | Uint8Array>) | undefined;
 }
 
 /** How a streamed body is delimited (RFC 9112 §6.3): chunked for HTTP/1.1, by closing the connection for HTTP/1.0. */
@@ -76,9 +76,9 @@ export function serializeStreamHead(response: ResponseParts, date: string, frami
   return headText(response, date, framing === 'chunked' ? 'Transfer-Encoding: chunked\r\n' : '');
 }
 
-/** One piece of a streamed body, framed (RFC 9112 §7.1); empty text frames nothing. */
-export function encodeChunk(text: string, framing: StreamFraming): Buffer {
-  const data = Buffer.from(text, 'utf8');
+/** One piece of a streamed body (text is sent as UTF-8, bytes as they are), framed (RFC 9112 §7.1); an empty piece frames nothing. */
+export function encodeChunk(piece: string | Uint8Array, framing: StreamFraming): Buffer {
+  const data = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
   if (framing === 'close' || data.length === 0) return data;
   const size = `${data.length.toString(16)}\r\n`;
   const bytes = Buffer.allocUnsafe(size.length + data.length + 2);

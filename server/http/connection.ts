@@ -88,7 +88,7 @@ interface Slot {
   text: string | undefined;
   close: boolean;
   /** A streamed body, sent after `text` once every earlier answer is out. */
-  stream?: { readonly produce: (signal: AbortSignal) => AsyncIterable<string>; readonly framing: StreamFraming } | undefined;
+  stream?: { readonly produce: (signal: AbortSignal) => AsyncIterable<string | Uint8Array>; readonly framing: StreamFraming } | undefined;
 }
 
 /** The answer to an error outside any route, telling the client the connection closes after it. */

@@ -1,0 +1,140 @@
+/**
+ * Issued invoices end to end: tariffs, parameters and bandeiras set, readings
+ * stored, a cycle issued over HTTP with the golden figures worked out in
+ * billing-invoice.test.ts, idempotently (also under concurrent requests),
+ * listed, cancelled and reissued; the open cycle refused; the preview; the
+ * PDF checked by its text (poppler's pdftotext) and rendered for review.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { startTestServer, tempDir } from '../helpers.js';
+
+const run = promisify(execFile);
+const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
+const PARAMETERS = {
+  vigencia_inicio: '2026-01-01',
+  tributos: { icms: '0.18', pis: '0.0165', cofins: '0.076' },
+  custo_disponibilidade_kwh: { monofasica: 30, bifasica: 50, trifasica: 100 },
+  cip: [
+    { ate_kwh: 100, valor: '5.00' },
+    { ate_kwh: null, valor: '12.50' },
+  ],
+  vencimento_dias: 10,
+  postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['17:00-18:00', '21:00-22:00'] },
+  tarifa_social: [{ ate_kwh: 30, desconto: '0.65' }],
+};
+
+async function send(port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers; bytes: Buffer }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { 'Content-Type': 'application/json', ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const bytes = Buffer.from(await response.arrayBuffer());
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, json, headers: response.headers, bytes };
+}
+
+t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', async (t) => {
+  const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D' } });
+  const port = server.http.port;
+  await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
+  t.equal((await send(port, 'PUT', '/faturamento/parametros', PARAMETERS)).status, 201);
+  await send(port, 'PUT', '/faturamento/bandeiras/2026-05', { bandeira: 'amarela', adicional_kwh: '0.01885' });
+  await send(port, 'PUT', '/faturamento/bandeiras/2026-06', { bandeira: 'vermelha_1', adicional_kwh: '0.04463' });
+  t.equal((await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 10 })).status, 200);
+  // São Paulo is UTC-3: 00:00 of 10 May is 03:00Z. Readings at both boundaries, some between, one after.
+  const at = (iso: string) => Date.parse(iso);
+  await server.store.append([
+    { matricula: '13456789', timestamp: at('2026-05-10T03:00:00Z'), consumo: 1_000_000n },
+    { matricula: '13456789', timestamp: at('2026-05-20T15:00:00Z'), consumo: 1_010_000n },
+    { matricula: '13456789', timestamp: at('2026-06-10T03:00:00Z'), consumo: 1_024_500n },
+    { matricula: '13456789', timestamp: at('2026-06-12T12:00:00Z'), consumo: 1_030_000n },
+  ]);
+
+  const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
+  t.equal(issued.status, 201);
+  const invoice = issued.json;
+  t.match(invoice.numero, /^2026-\d{6}$/);
+  t.equal(issued.headers.get('location'), `/faturas/${invoice.numero}`);
+  t.same(
+    [invoice.estado, invoice.ciclo.mes, invoice.ciclo.dias, invoice.consumo_kwh, invoice.kwh_faturado, invoice.subtotal, invoice.cip, invoice.total, invoice.vencimento],
+    ['emitida', '2026-06', 31, 24.5, 30, 22, 5, 35.24, '2026-06-20'],
+    'the golden convencional invoice (billing-invoice.test.ts)',
+  );
+  t.same(invoice.itens.map((i: { tipo: string; valor: number }) => [i.tipo, i.valor]), [
+    ['energia', 17.32],
+    ['disponibilidade', 3.89],
+    ['bandeira', 0.4],
+    ['bandeira', 0.39],
+  ]);
+  t.same(invoice.tributos.map((x: { nome: string; aliquota: number; base: number; valor: number }) => [x.nome, x.aliquota, x.base, x.valor]), [
+    ['ICMS', 0.18, 30.24, 5.44],
+    ['PIS', 0.0165, 30.24, 0.5],
+    ['COFINS', 0.076, 30.24, 2.3],
+  ]);
+  t.same([invoice.leituras.inicial.situacao, invoice.leituras.final.registro], ['medida', 1024.5]);
+  t.equal(invoice.historico.length, 13, 'the 13 previous cycles');
+
+  const again = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
+  t.same([again.status, again.json.numero, again.json.total], [200, invoice.numero, 35.24], 'issuing again answers the same invoice');
+  t.same((await send(port, 'GET', `/faturas/${invoice.numero}`)).json, invoice, 'GET answers it as issued');
+
+  // Four at once: the most heavy requests one address may have in progress (a fifth would get 429).
+  const racing = await Promise.all(Array.from({ length: 4 }, () => send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-05' })));
+  t.same(racing.map((r) => r.status).sort(), [200, 200, 200, 201], 'four concurrent requests for one cycle: one invoice issued');
+  t.equal(new Set(racing.map((r) => r.json.numero)).size, 1, 'all four answer its number');
+  t.equal(racing[0]?.json.leituras.inicial.situacao, 'primeira_leitura', 'a meter first read within the cycle starts from its first reading');
+
+  const listed = await send(port, 'GET', '/faturas?matricula=13456789');
+  t.same(listed.json.faturas.map((f: { numero: string; total: number }) => [f.numero, f.total]).slice(-1), [[invoice.numero, 35.24]]);
+
+  const cancelled = await send(port, 'POST', `/faturas/${invoice.numero}/cancelamento`, { motivo: 'leitura informada errada' });
+  t.same([cancelled.status, cancelled.json.estado, cancelled.json.cancelamento.motivo], [200, 'cancelada', 'leitura informada errada']);
+  t.equal((await send(port, 'POST', `/faturas/${invoice.numero}/cancelamento`, { motivo: 'de novo' })).json.erro.codigo, 'fatura_cancelada');
+  const reissued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
+  t.same([reissued.status, reissued.json.substitui], [201, invoice.numero], 'a new number that references the cancelled one');
+  t.not(reissued.json.numero, invoice.numero);
+  t.equal((await send(port, 'GET', '/faturas/2026-999999')).json.erro.codigo, 'fatura_nao_encontrada');
+
+  const open = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2027-01' });
+  t.same([open.status, open.json.erro.codigo], [409, 'ciclo_aberto']);
+  const preview = await send(port, 'GET', '/faturas/previa?matricula=13456789');
+  t.same([preview.status, preview.json.previa, preview.json.ciclo.mes, preview.json.consumo_kwh], [200, true, '2026-07', 5.5], 'the open cycle so far, from its start to the newest reading');
+
+  const pdf = await send(port, 'GET', `/faturas/${reissued.json.numero}?formato=pdf`);
+  t.equal(pdf.status, 200);
+  t.equal(pdf.headers.get('content-type'), 'application/pdf');
+  t.equal(pdf.bytes.subarray(0, 5).toString('latin1'), '%PDF-');
+  const byAccept = await send(port, 'GET', `/faturas/${reissued.json.numero}`, undefined, { Accept: 'application/pdf' });
+  t.equal(byAccept.headers.get('content-type'), 'application/pdf', 'Accept: application/pdf asks for it too');
+  const dir = await tempDir(t);
+  const file = join(dir, 'fatura.pdf');
+  await writeFile(file, pdf.bytes);
+  let text: string;
+  try {
+    text = (await run('pdftotext', ['-layout', file, '-'])).stdout;
+  } catch (error) {
+    t.comment(`pdftotext not available (${(error as Error).message}): install poppler-utils to check the PDF's text`);
+    return;
+  }
+  for (const expected of ['TESTE-D', 'Fatura de energia elétrica', reissued.json.numero, 'amancio123', '13456789', '10/05/2026 a 10/06/2026 (31 dias)', 'Energia elétrica (TE + TUSD)', '17,32', 'ICMS', '5,44', 'R$ 35,24', '20/06/2026', 'Histórico de consumo', `Substitui a fatura ${invoice.numero}`]) {
+    t.ok(text.includes(expected), `the PDF says ${expected}`);
+  }
+  t.equal((await run('pdfinfo', [file])).stdout.match(/Pages:\s+(\d+)/)?.[1], '1', 'one page');
+  await mkdir(OUTPUT_DIR, { recursive: true });
+  await run('pdftoppm', ['-png', '-r', '80', '-singlefile', file, join(OUTPUT_DIR, 'fatura')]);
+  t.comment(`render: ${join(OUTPUT_DIR, 'fatura.png')}`);
+});
+
+t.test('billing needs DISTRIBUIDORA and parameters: 409 saying what to set', async (t) => {
+  const server = await startTestServer(t);
+  const answer = await send(server.http.port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
+  t.same([answer.status, answer.json.erro.codigo], [409, 'faturamento_nao_configurado']);
+  t.match(answer.json.erro.mensagem, 'DISTRIBUIDORA');
+});
