@@ -35,7 +35,7 @@ t.test('a password set at registration logs in; a wrong one and an unknown custo
   const server = await startTestServer(t, { env: TOKENS_REQUIRED });
   const port = server.http.port;
   const created = await post(port, '/clientes', { username: 'joana', matricula: '22334455', senha: 'correta-e-longa' }, asOperator);
-  t.same([created.status, created.json()], [201, { username: 'joana', matricula: '22334455', senha_definida: true }], 'the password is never echoed');
+  t.same([created.status, created.json()], [201, { username: 'joana', matricula: '22334455', ligacao: 'monofasica', modalidade: 'convencional', dia_leitura: 1, tarifa_social: false, senha_definida: true }], 'the password is never echoed');
   const login = await post(port, '/validacao-usuario', { username: 'joana', senha: 'correta-e-longa' });
   t.equal(login.status, 200);
   t.match(login.json().token, /^eyJ/);
