@@ -13,6 +13,7 @@ import type { TariffStore } from '../database/tariff-store.js';
 import { cycleContaining, cycleEndingIn, cycleMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle } from './domain/billing/cycle.js';
 import { BillingError, computeInvoice, type ComputedInvoice, type PriceVersion, type TariffKey } from './domain/billing/invoice.js';
 import type { PostoAmounts, PostoHours } from './domain/billing/postos.js';
+import type { DocumentInput } from './domain/billing/document.js';
 import { HttpError } from './http/http-error.js';
 
 const HOUR_MS = 3_600_000;
@@ -29,18 +30,10 @@ export interface BillingStores {
   readonly profiles: ProfileStore;
 }
 
-export interface CycleBill {
+/** A cycle computed: what its invoice document is made of (all but the distributor's name). */
+export interface CycleBill extends Omit<DocumentInput, 'distributor' | 'customer' | 'profile'> {
   readonly customer: Customer;
   readonly profile: BillingProfile;
-  readonly cycle: Cycle;
-  readonly start: BoundaryRegister;
-  readonly end: BoundaryRegister;
-  readonly byPosto?: PostoAmounts | undefined;
-  readonly prices: Partial<Record<TariffKey, PriceVersion[]>>;
-  readonly parametersFrom: string;
-  readonly invoice: ComputedInvoice;
-  /** Consumption of the previous cycles, newest first: null where it cannot be known. */
-  readonly history: ReadonlyArray<{ readonly month: string; readonly consumption: bigint | null }>;
 }
 
 const dayBefore = (day: string): string => new Date(Date.parse(`${day}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);

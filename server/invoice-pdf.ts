@@ -109,14 +109,15 @@ export function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string): Prom
     pdf.text(cells[0] ?? '', cols[0], yy, { width: width * 0.5 - 6 });
     for (let i = 1; i < cells.length; i++) pdf.text(cells[i] ?? '', cols[i], yy, { width: width * (i === 3 ? 0.17 : 0.16) - 4, align: 'right' });
   };
-  pdf.font('Helvetica-Bold').fontSize(10).fillColor(INK).text('Itens da fatura', MARGIN, y);
-  y += 15;
-  pdf.font('Helvetica').fontSize(7.5).fillColor(SOFT);
-  pdf.text('Descrição', cols[0], y);
-  pdf.text('Quantidade (kWh)', cols[1], y, { width: width * 0.16 - 4, align: 'right' });
-  pdf.text('Preço (R$/kWh)', cols[2], y, { width: width * 0.16 - 4, align: 'right' });
-  pdf.text('Valor (R$)', cols[3], y, { width: width * 0.17 - 4, align: 'right' });
-  y += 11;
+  /** A table's title and column labels; returns where its rows start. */
+  const tableHead = (title: string, labels: [string, string, string, string], yy: number): number => {
+    pdf.font('Helvetica-Bold').fontSize(10).fillColor(INK).text(title, MARGIN, yy);
+    pdf.font('Helvetica').fontSize(7.5).fillColor(SOFT);
+    pdf.text(labels[0], cols[0], yy + 15);
+    for (let i = 1; i < 4; i++) pdf.text(labels[i] ?? '', cols[i], yy + 15, { width: width * (i === 3 ? 0.17 : 0.16) - 4, align: 'right' });
+    return yy + 26;
+  };
+  y = tableHead('Itens da fatura', ['Descrição', 'Quantidade (kWh)', 'Preço (R$/kWh)', 'Valor (R$)'], y);
   for (const item of doc.itens) {
     row([item.descricao, number(item.quantidade), number(item.preco_unitario, 8), money(item.valor)], y);
     y += item.descricao.length > 60 ? 20 : 12;
@@ -127,14 +128,7 @@ export function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string): Prom
   y += 18;
 
   // Taxes, CIP, bandeiras.
-  pdf.font('Helvetica-Bold').fontSize(10).text('Tributos (incluídos "por dentro")', MARGIN, y);
-  y += 15;
-  pdf.font('Helvetica').fontSize(7.5).fillColor(SOFT);
-  pdf.text('Tributo', cols[0], y);
-  pdf.text('Base (R$)', cols[1], y, { width: width * 0.16 - 4, align: 'right' });
-  pdf.text('Alíquota', cols[2], y, { width: width * 0.16 - 4, align: 'right' });
-  pdf.text('Valor (R$)', cols[3], y, { width: width * 0.17 - 4, align: 'right' });
-  y += 11;
+  y = tableHead('Tributos (incluídos "por dentro")', ['Tributo', 'Base (R$)', 'Alíquota', 'Valor (R$)'], y);
   for (const tax of doc.tributos) {
     row([tax.nome, money(tax.base), `${number(tax.aliquota * 100, 4)}%`, money(tax.valor)], y);
     y += 12;

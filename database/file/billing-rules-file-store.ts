@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { parametersJson, parametersSchema, flagJson, parseFlagJson } from '../billing-rules-json.js';
 import type { BillingParameters, BillingRulesStore, MonthFlag } from '../billing-rules-store.js';
-import { StoreError } from '../store.js';
-import { appendJournal, readJournal } from './journal.js';
+import { JournalWriter, readJournal } from './journal.js';
 
 export const BILLING_RULES_FILE = 'faturamento.jsonl';
 
@@ -26,13 +25,11 @@ function parseEntry(value: unknown): Entry | undefined {
 export class FileBillingRulesStore implements BillingRulesStore {
   private readonly parameters = new Map<string, BillingParameters>();
   private readonly flags = new Map<string, MonthFlag>();
-  private writing: Promise<unknown> = Promise.resolve();
-
-  private constructor(private readonly path: string) {}
+  private constructor(private readonly journal: JournalWriter) {}
 
   static async open(dataDir: string, logger: Logger): Promise<FileBillingRulesStore> {
-    const store = new FileBillingRulesStore(join(dataDir, BILLING_RULES_FILE));
-    for (const entry of await readJournal(store.path, parseEntry, logger)) {
+    const store = new FileBillingRulesStore(new JournalWriter(join(dataDir, BILLING_RULES_FILE), BILLING_RULES_FILE));
+    for (const entry of await readJournal(store.journal.path, parseEntry, logger)) {
       if (entry.kind === 'parameters') store.parameters.set(entry.value.vigenciaInicio, entry.value);
       else store.flags.set(entry.value.month, entry.value);
     }
@@ -40,8 +37,8 @@ export class FileBillingRulesStore implements BillingRulesStore {
   }
 
   putParameters(parameters: BillingParameters): Promise<'created' | 'replaced'> {
-    return this.serially(async () => {
-      await this.append({ tipo: 'parametros', ...parametersJson(parameters) });
+    return this.journal.serially(async () => {
+      await this.journal.append([{ tipo: 'parametros', ...parametersJson(parameters) }]);
       const existed = this.parameters.has(parameters.vigenciaInicio);
       this.parameters.set(parameters.vigenciaInicio, parameters);
       return existed ? 'replaced' : 'created';
@@ -53,8 +50,8 @@ export class FileBillingRulesStore implements BillingRulesStore {
   }
 
   putFlag(flag: MonthFlag): Promise<'created' | 'replaced'> {
-    return this.serially(async () => {
-      await this.append({ tipo: 'bandeira', ...flagJson(flag) });
+    return this.journal.serially(async () => {
+      await this.journal.append([{ tipo: 'bandeira', ...flagJson(flag) }]);
       const existed = this.flags.has(flag.month);
       this.flags.set(flag.month, flag);
       return existed ? 'replaced' : 'created';
@@ -63,20 +60,5 @@ export class FileBillingRulesStore implements BillingRulesStore {
 
   async listFlags(fromMonth: string, toMonth: string): Promise<MonthFlag[]> {
     return [...this.flags.values()].filter((flag) => flag.month >= fromMonth && flag.month <= toMonth).sort((a, b) => a.month.localeCompare(b.month));
-  }
-
-  /** One write at a time, in call order: the journal's order is the order the answers were given. */
-  private serially<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.writing.then(work);
-    this.writing = result.catch(() => undefined);
-    return result;
-  }
-
-  private async append(record: unknown): Promise<void> {
-    try {
-      await appendJournal(this.path, [record]);
-    } catch (error) {
-      throw new StoreError('UNAVAILABLE', `could not write ${BILLING_RULES_FILE}: ${(error as Error).message}`, { cause: error });
-    }
   }
 }

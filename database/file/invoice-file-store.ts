@@ -2,8 +2,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { INVOICE_NUMBER, invoiceNumber, type CancelOutcome, type InvoiceStore, type IssuedInvoice } from '../invoice-store.js';
-import { StoreError } from '../store.js';
-import { appendJournal, readJournal } from './journal.js';
+import { JournalWriter, readJournal } from './journal.js';
 
 export const INVOICES_FILE = 'faturas.jsonl';
 
@@ -26,13 +25,11 @@ function parseEntry(value: unknown): Entry | undefined {
 export class FileInvoiceStore implements InvoiceStore {
   private readonly byNumber = new Map<string, IssuedInvoice>();
   private readonly lastOfYear = new Map<number, number>();
-  private writing: Promise<unknown> = Promise.resolve();
-
-  private constructor(private readonly path: string) {}
+  private constructor(private readonly journal: JournalWriter) {}
 
   static async open(dataDir: string, logger: Logger): Promise<FileInvoiceStore> {
-    const store = new FileInvoiceStore(join(dataDir, INVOICES_FILE));
-    for (const entry of await readJournal(store.path, parseEntry, logger)) {
+    const store = new FileInvoiceStore(new JournalWriter(join(dataDir, INVOICES_FILE), INVOICES_FILE));
+    for (const entry of await readJournal(store.journal.path, parseEntry, logger)) {
       if (entry.tipo === 'emissao') store.remember(entry.invoice);
       else {
         const invoice = store.byNumber.get(entry.numero);
@@ -43,7 +40,7 @@ export class FileInvoiceStore implements InvoiceStore {
   }
 
   issue(matricula: string, ciclo: string, make: () => Promise<string>, now: Date): Promise<{ invoice: IssuedInvoice; created: boolean }> {
-    return this.serially(async () => {
+    return this.journal.serially(async () => {
       const ofCycle = [...this.byNumber.values()].filter((invoice) => invoice.matricula === matricula && invoice.ciclo === ciclo);
       const inForce = ofCycle.find((invoice) => invoice.estado === 'emitida');
       if (inForce !== undefined) return { invoice: inForce, created: false };
@@ -60,7 +57,7 @@ export class FileInvoiceStore implements InvoiceStore {
         substitui: replaced?.numero ?? null,
         documento,
       };
-      await this.append({ tipo: 'emissao', numero: invoice.numero, matricula, ciclo, emitida_em: invoice.emitidaEm, substitui: invoice.substitui, documento });
+      await this.journal.append([{ tipo: 'emissao', numero: invoice.numero, matricula, ciclo, emitida_em: invoice.emitidaEm, substitui: invoice.substitui, documento }]);
       this.remember(invoice);
       return { invoice, created: true };
     });
@@ -78,12 +75,12 @@ export class FileInvoiceStore implements InvoiceStore {
   }
 
   cancel(numero: string, motivo: string, now: Date): Promise<CancelOutcome> {
-    return this.serially(async () => {
+    return this.journal.serially(async () => {
       const invoice = this.byNumber.get(numero);
       if (invoice === undefined) return 'nao_encontrada';
       if (invoice.estado === 'cancelada') return 'ja_cancelada';
       const cancelled: IssuedInvoice = { ...invoice, estado: 'cancelada', cancelamento: { motivo, em: now.toISOString() } };
-      await this.append({ tipo: 'cancelamento', numero, motivo, em: cancelled.cancelamento?.em });
+      await this.journal.append([{ tipo: 'cancelamento', numero, motivo, em: cancelled.cancelamento?.em }]);
       this.byNumber.set(numero, cancelled);
       return cancelled;
     });
@@ -93,19 +90,5 @@ export class FileInvoiceStore implements InvoiceStore {
     this.byNumber.set(invoice.numero, invoice);
     const [, year, sequence] = INVOICE_NUMBER.exec(invoice.numero) as RegExpExecArray;
     this.lastOfYear.set(Number(year), Math.max(this.lastOfYear.get(Number(year)) ?? 0, Number(sequence)));
-  }
-
-  private serially<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.writing.then(work);
-    this.writing = result.catch(() => undefined);
-    return result;
-  }
-
-  private async append(record: unknown): Promise<void> {
-    try {
-      await appendJournal(this.path, [record]);
-    } catch (error) {
-      throw new StoreError('UNAVAILABLE', `could not write ${INVOICES_FILE}: ${(error as Error).message}`, { cause: error });
-    }
   }
 }

@@ -8,6 +8,7 @@ import { open } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { APPEND_FLAGS, DATA_FILE_MODE } from './customers-file.js';
 import { readTextLines } from './text-lines.js';
+import { StoreError } from '../store.js';
 
 /** No record of ours is longer. */
 const MAX_RECORD_BYTES = 1 << 20;
@@ -43,5 +44,30 @@ export async function appendJournal(path: string, records: readonly unknown[]): 
     await handle.datasync();
   } finally {
     await handle.close();
+  }
+}
+
+/** A journal a store writes to: one write at a time, in call order, failures as StoreError UNAVAILABLE naming the file. */
+export class JournalWriter {
+  private writing: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly path: string,
+    private readonly name: string,
+  ) {}
+
+  /** Runs `work` after every earlier call has finished: the journal's order is the order answers were given. */
+  serially<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.writing.then(work);
+    this.writing = result.catch(() => undefined);
+    return result;
+  }
+
+  async append(records: readonly unknown[]): Promise<void> {
+    try {
+      await appendJournal(this.path, records);
+    } catch (error) {
+      throw new StoreError('UNAVAILABLE', `could not write ${this.name}: ${(error as Error).message}`, { cause: error });
+    }
   }
 }

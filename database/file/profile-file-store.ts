@@ -5,8 +5,7 @@ import { isMatricula } from '../../protocol/meter-protocol.js';
 import { CONNECTIONS, MODALITIES } from '../../server/domain/billing/invoice.js';
 import { DEFAULT_PROFILE, type BillingProfile, type ProfileStore } from '../profile-store.js';
 import type { Store } from '../store.js';
-import { StoreError } from '../store.js';
-import { appendJournal, readJournal } from './journal.js';
+import { JournalWriter, readJournal } from './journal.js';
 
 export const PROFILES_FILE = 'perfis.jsonl';
 
@@ -20,16 +19,14 @@ function parseProfile(value: unknown): BillingProfile | undefined {
 
 export class FileProfileStore implements ProfileStore {
   private readonly byMatricula = new Map<string, BillingProfile>();
-  private writing: Promise<unknown> = Promise.resolve();
-
   private constructor(
-    private readonly path: string,
+    private readonly journal: JournalWriter,
     private readonly customers: Pick<Store, 'findCustomers'>,
   ) {}
 
   static async open(dataDir: string, customers: Pick<Store, 'findCustomers'>, logger: Logger): Promise<FileProfileStore> {
-    const store = new FileProfileStore(join(dataDir, PROFILES_FILE), customers);
-    for (const profile of await readJournal(store.path, parseProfile, logger)) store.byMatricula.set(profile.matricula, profile);
+    const store = new FileProfileStore(new JournalWriter(join(dataDir, PROFILES_FILE), PROFILES_FILE), customers);
+    for (const profile of await readJournal(store.journal.path, parseProfile, logger)) store.byMatricula.set(profile.matricula, profile);
     return store;
   }
 
@@ -38,18 +35,12 @@ export class FileProfileStore implements ProfileStore {
   }
 
   setProfile(profile: BillingProfile): Promise<boolean> {
-    const result = this.writing.then(async () => {
+    return this.journal.serially(async () => {
       if ((await this.customers.findCustomers({ matricula: profile.matricula, limit: 1 })).length === 0) return false;
-      try {
-        await appendJournal(this.path, [{ matricula: profile.matricula, ligacao: profile.connection, modalidade: profile.modality, dia_leitura: profile.readingDay, tarifa_social: profile.socialTariff }]);
-      } catch (error) {
-        throw new StoreError('UNAVAILABLE', `could not write ${PROFILES_FILE}: ${(error as Error).message}`, { cause: error });
-      }
+      await this.journal.append([{ matricula: profile.matricula, ligacao: profile.connection, modalidade: profile.modality, dia_leitura: profile.readingDay, tarifa_social: profile.socialTariff }]);
       this.byMatricula.set(profile.matricula, profile);
       return true;
     });
-    this.writing = result.catch(() => undefined);
-    return result;
   }
 
   async profiles(): Promise<BillingProfile[]> {

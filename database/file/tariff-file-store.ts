@@ -7,9 +7,8 @@ import type { Logger } from 'pino';
 import { formatDecimal, parseDecimal } from '../../protocol/decimal.js';
 import { PRICE_SCALE } from '../../server/domain/billing/money.js';
 import { MODALITIES } from '../../server/domain/billing/invoice.js';
-import { StoreError } from '../store.js';
 import { compareTariffs, judgeTariff, TARIFF_POSTOS, tariffKey, validitiesOverlap, type AddTariffsResult, type Tariff, type TariffStore } from '../tariff-store.js';
-import { appendJournal, readJournal } from './journal.js';
+import { JournalWriter, readJournal } from './journal.js';
 
 export const TARIFFS_FILE = 'tarifas.jsonl';
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -43,13 +42,11 @@ export function parseTariffRecord(value: unknown): Tariff | undefined {
 
 export class FileTariffStore implements TariffStore {
   private readonly byKey = new Map<string, Tariff[]>();
-  private writing: Promise<unknown> = Promise.resolve();
-
-  private constructor(private readonly path: string) {}
+  private constructor(private readonly journal: JournalWriter) {}
 
   static async open(dataDir: string, logger: Logger): Promise<FileTariffStore> {
-    const store = new FileTariffStore(join(dataDir, TARIFFS_FILE));
-    for (const tariff of await readJournal(store.path, parseTariffRecord, logger)) {
+    const store = new FileTariffStore(new JournalWriter(join(dataDir, TARIFFS_FILE), TARIFFS_FILE));
+    for (const tariff of await readJournal(store.journal.path, parseTariffRecord, logger)) {
       // The journal only ever holds tariffs admitted by the rule; replaying it keeps the first of any clash.
       const same = store.byKey.get(tariffKey(tariff)) ?? [];
       if (judgeTariff(same, tariff).outcome === 'added') store.byKey.set(tariffKey(tariff), [...same, tariff]);
@@ -59,9 +56,7 @@ export class FileTariffStore implements TariffStore {
 
   addTariffs(tariffs: readonly Tariff[]): Promise<AddTariffsResult> {
     // One call at a time: each is judged against everything stored before it.
-    const result = this.writing.then(() => this.addNow(tariffs));
-    this.writing = result.catch(() => undefined);
-    return result;
+    return this.journal.serially(() => this.addNow(tariffs));
   }
 
   private async addNow(tariffs: readonly Tariff[]): Promise<AddTariffsResult> {
@@ -79,11 +74,7 @@ export class FileTariffStore implements TariffStore {
       } else if (judgement.outcome === 'unchanged') unchanged.push(tariff);
       else refused.push({ tariff, conflictsWith: judgement.conflictsWith });
     }
-    try {
-      await appendJournal(this.path, added.map(tariffRecord));
-    } catch (error) {
-      throw new StoreError('UNAVAILABLE', `could not write ${TARIFFS_FILE}: ${(error as Error).message}`, { cause: error });
-    }
+    await this.journal.append(added.map(tariffRecord));
     for (const [key, list] of pending) this.byKey.set(key, list);
     return { added, unchanged, refused };
   }

@@ -36,24 +36,7 @@ export function invoiceText(invoice: IssuedInvoice): string {
 }
 
 export function documentOf(bill: CycleBill, distributor: string): string {
-  return stringifyJson(
-    invoiceDocument({
-      matricula: bill.customer.matricula,
-      username: bill.customer.username,
-      connection: bill.profile.connection,
-      modality: bill.profile.modality,
-      socialTariff: bill.profile.socialTariff,
-      distributor,
-      cycle: bill.cycle,
-      start: bill.start,
-      end: bill.end,
-      byPosto: bill.byPosto,
-      prices: bill.prices,
-      parametersFrom: bill.parametersFrom,
-      invoice: bill.invoice,
-      history: bill.history,
-    }),
-  );
+  return stringifyJson(invoiceDocument({ ...bill, distributor }));
 }
 
 export interface InvoiceRoutesDeps {

@@ -4,34 +4,12 @@
  * to everyone else when tokens are required.
  */
 import t from 'tap';
-import { startTestServer, type RawResponse } from '../helpers.js';
+import { startTestServer } from '../helpers.js';
+import { BILLING_PARAMETERS, send as sendJson } from './billing-fixtures.js';
 
 const ADMIN = 'token-do-operador-de-teste-0123456789abcdef';
-const PARAMETERS = {
-  vigencia_inicio: '2026-01-01',
-  tributos: { icms: '0.18', pis: '0.0165', cofins: '0.076' },
-  custo_disponibilidade_kwh: { monofasica: 30, bifasica: 50, trifasica: 100 },
-  cip: [
-    { ate_kwh: 100, valor: '5.00' },
-    { ate_kwh: null, valor: '12.50' },
-  ],
-  vencimento_dias: 10,
-  postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['17:00-18:00', '21:00-22:00'] },
-  tarifa_social: [
-    { ate_kwh: 30, desconto: '0.65' },
-    { ate_kwh: 100, desconto: '0.4' },
-    { ate_kwh: 220, desconto: '0.1' },
-  ],
-};
-
-async function send(port: number, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
-    method,
-    headers: { 'Content-Type': 'application/json', ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, json: await response.json() };
-}
+const PARAMETERS = BILLING_PARAMETERS;
+const send = (port: number, method: string, path: string, body?: unknown, token?: string) => sendJson(port, method, path, body, token === undefined ? {} : { token });
 
 t.test('parameters: created, replaced, listed exactly as sent; every bad field named', async (t) => {
   const server = await startTestServer(t);

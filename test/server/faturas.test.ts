@@ -12,33 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { startTestServer, tempDir } from '../helpers.js';
+import { BILLING_PARAMETERS, send as sendJson } from './billing-fixtures.js';
 
 const run = promisify(execFile);
 const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
-const PARAMETERS = {
-  vigencia_inicio: '2026-01-01',
-  tributos: { icms: '0.18', pis: '0.0165', cofins: '0.076' },
-  custo_disponibilidade_kwh: { monofasica: 30, bifasica: 50, trifasica: 100 },
-  cip: [
-    { ate_kwh: 100, valor: '5.00' },
-    { ate_kwh: null, valor: '12.50' },
-  ],
-  vencimento_dias: 10,
-  postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['17:00-18:00', '21:00-22:00'] },
-  tarifa_social: [{ ate_kwh: 30, desconto: '0.65' }],
-};
-
-async function send(port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers; bytes: Buffer }> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: { 'Content-Type': 'application/json', ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const bytes = Buffer.from(await response.arrayBuffer());
-  let json: unknown;
-  try {
-    json = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, json, headers: response.headers, bytes };
-}
+const PARAMETERS = BILLING_PARAMETERS;
+const send = (port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => sendJson(port, method, path, body, { headers });
 
 t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', async (t) => {
   const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D' } });

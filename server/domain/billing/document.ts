@@ -15,11 +15,8 @@ import { CENTS_SCALE, KWH_SCALE, PRICE_SCALE, RATE_SCALE } from './money.js';
 import type { PostoAmounts } from './postos.js';
 
 export interface DocumentInput {
-  readonly matricula: string;
-  readonly username: string;
-  readonly connection: Connection;
-  readonly modality: Modality;
-  readonly socialTariff: boolean;
+  readonly customer: { readonly matricula: string; readonly username: string };
+  readonly profile: { readonly connection: Connection; readonly modality: Modality; readonly socialTariff: boolean };
   readonly distributor: string;
   readonly cycle: Cycle;
   readonly start: BoundaryRegister;
@@ -49,12 +46,12 @@ function boundaryJson(boundary: BoundaryRegister): JsonValue {
 export function invoiceDocument(input: DocumentInput): { [key: string]: JsonValue } {
   const { invoice } = input;
   return {
-    matricula: input.matricula,
-    cliente: input.username,
+    matricula: input.customer.matricula,
+    cliente: input.customer.username,
     distribuidora: input.distributor,
-    ligacao: input.connection,
-    modalidade: input.modality,
-    tarifa_social: input.socialTariff,
+    ligacao: input.profile.connection,
+    modalidade: input.profile.modality,
+    tarifa_social: input.profile.socialTariff,
     ciclo: {
       mes: input.cycle.endDay.slice(0, 7),
       inicio: formatIsoTimestamp(input.cycle.start),

@@ -1,0 +1,42 @@
+/** What the billing tests share: the parameters of the README's worked example, and a JSON request helper. */
+
+export const BILLING_PARAMETERS = {
+  vigencia_inicio: '2026-01-01',
+  tributos: { icms: '0.18', pis: '0.0165', cofins: '0.076' },
+  custo_disponibilidade_kwh: { monofasica: 30, bifasica: 50, trifasica: 100 },
+  cip: [
+    { ate_kwh: 100, valor: '5.00' },
+    { ate_kwh: null, valor: '12.50' },
+  ],
+  vencimento_dias: 10,
+  postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['17:00-18:00', '21:00-22:00'] },
+  tarifa_social: [
+    { ate_kwh: 30, desconto: '0.65' },
+    { ate_kwh: 100, desconto: '0.4' },
+    { ate_kwh: 220, desconto: '0.1' },
+  ],
+};
+
+export interface JsonAnswer {
+  readonly status: number;
+  readonly json: any;
+  readonly headers: Headers;
+  readonly bytes: Buffer;
+}
+
+/** One request with a JSON body (when given) and optional Bearer token; the answer parsed when it is JSON. */
+export async function send(port: number, method: string, path: string, body?: unknown, options: { token?: string; headers?: Record<string, string> } = {}): Promise<JsonAnswer> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(options.token === undefined ? {} : { Authorization: `Bearer ${options.token}` }), ...options.headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const bytes = Buffer.from(await response.arrayBuffer());
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, json, headers: response.headers, bytes };
+}
