@@ -35,6 +35,7 @@ import { frotaMedidoresRoute, frotaRoute } from './routes/frota.js';
 import { tarifasRoute } from './routes/tarifas.js';
 import { bandeirasRoutes, parametrosRoute } from './routes/faturamento.js';
 import { faturasRoutes } from './routes/faturas.js';
+import { simulacaoRoute } from './routes/simulacao.js';
 import { BillingService } from './billing.js';
 import { renderInvoicePdf } from './invoice-pdf.js';
 import type { TariffStore } from '../database/tariff-store.js';
@@ -83,6 +84,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const access = await loadApiAccess(config);
   const { store, tariffs, billingRules, profiles, invoices, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   const httpMetrics = new HttpMetrics();
+  const billing = new BillingService({ store, tariffs, rules: billingRules, profiles }, config.distributor, config.legacyTimeZone);
   const fleet = new FleetTracker();
   // The fleet as the store knows it, so silent meters and alerts survive a restart.
   try {
@@ -101,9 +103,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     frotaMedidoresRoute(fleet, store, access),
     tarifasRoute(tariffs, config.legacyTimeZone),
     parametrosRoute(billingRules, access),
+    simulacaoRoute(billing, profiles, access, config.legacyTimeZone),
     ...faturasRoutes({
       invoices,
-      billing: new BillingService({ store, tariffs, rules: billingRules, profiles }, config.distributor, config.legacyTimeZone),
+      billing,
       access,
       distributor: config.distributor,
       pdf: (invoice) => renderInvoicePdf(invoice, config.legacyTimeZone),

@@ -45,9 +45,15 @@ export class BillingService {
     private readonly timeZone: string,
   ) {}
 
-  /** The invoice of the cycle that ends in `month` (`YYYY-MM`); 409 `ciclo_aberto` until a reading after its end arrives. */
-  async bill(matricula: string, month: string, now = Date.now()): Promise<CycleBill> {
-    const { customer, profile } = await this.customer(matricula);
+  /**
+   * The invoice of the cycle that ends in `month` (`YYYY-MM`); 409
+   * `ciclo_aberto` until a reading after its end arrives. `modality`
+   * overrides the customer's (to compare them).
+   */
+  async bill(matricula: string, month: string, now = Date.now(), modality?: BillingProfile['modality']): Promise<CycleBill> {
+    const found = await this.customer(matricula);
+    const customer = found.customer;
+    const profile = modality === undefined ? found.profile : { ...found.profile, modality, socialTariff: modality === 'branca' ? false : found.profile.socialTariff };
     const cycle = cycleEndingIn(month, profile.readingDay, this.timeZone);
     if (cycle.end > now) throw new HttpError('ciclo_aberto', `O ciclo ${month} da matrícula ${matricula} termina em ${cycle.endDay}: ainda está aberto.`);
     const start = await this.boundary(matricula, cycle.start);

@@ -111,6 +111,48 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
   t.comment(`render: ${join(OUTPUT_DIR, 'fatura.png')}`);
 });
 
+t.test('the Tarifa Branca simulation compares past cycles under both modalities from the same readings', async (t) => {
+  const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D' } });
+  const port = server.http.port;
+  const tariff = (modalidade: 'convencional' | 'branca', posto: 'nao_se_aplica' | 'ponta' | 'intermediario' | 'fora_ponta', te: bigint, tusd: bigint) => ({ distribuidora: 'TESTE-D', modalidade, posto, vigenciaInicio: '2025-01-01', vigenciaFim: null, te, tusd, resolucao: '' });
+  await server.tariffs.addTariffs([
+    tariff('convencional', 'nao_se_aplica', 29_459_000n, 41_238_000n),
+    tariff('branca', 'ponta', 48_000_000n, 140_000_000n),
+    tariff('branca', 'intermediario', 30_000_000n, 90_000_000n),
+    tariff('branca', 'fora_ponta', 27_000_000n, 35_000_000n),
+  ]);
+  await send(port, 'PUT', '/faturamento/parametros', PARAMETERS);
+  // Two closed cycles (reading day 1, 00:00 in São Paulo = 03:00Z): 200 kWh each, consumed only between 02:00 and 04:00 (fora de ponta).
+  const local = (day: string, hour: number) => Date.parse(`${day}T00:00:00Z`) + (hour + 3) * 3_600_000;
+  const readings = [];
+  let register = 0n;
+  for (const month of ['2026-09', '2026-10']) {
+    readings.push({ matricula: '13456789', timestamp: local(`${month}-01`, 0), consumo: register });
+    for (const day of ['02', '20']) {
+      readings.push({ matricula: '13456789', timestamp: local(`${month}-${day}`, 2), consumo: register });
+      register += 100_000n;
+      readings.push({ matricula: '13456789', timestamp: local(`${month}-${day}`, 4), consumo: register });
+    }
+  }
+  readings.push({ matricula: '13456789', timestamp: local('2026-11-01', 0), consumo: register });
+  readings.push({ matricula: '13456789', timestamp: local('2026-11-05', 0), consumo: register + 1000n });
+  await server.store.append(readings);
+  const answer = await send(port, 'GET', '/simulacao-tarifa-branca?matricula=13456789&ciclos=3');
+  t.equal(answer.status, 200);
+  const body = answer.json;
+  t.same(body.ciclos.map((c: { ciclo: string; consumo_kwh?: number; erro?: string }) => [c.ciclo, c.consumo_kwh ?? c.erro]), [
+    ['2026-11', 200],
+    ['2026-10', 200],
+    ['2026-09', 0],
+  ], 'the closed cycles before the open one, newest first (the oldest: the meter was first read at its end)');
+  t.same(body.ciclos[0].consumo_por_posto, { ponta: 0, intermediario: 0, fora_ponta: 200 });
+  t.ok(body.economia_branca > 0, 'all at night: the white tariff costs less');
+  t.equal(Math.round((body.total_convencional - body.total_branca) * 100), Math.round(body.economia_branca * 100));
+  t.equal(body.ciclos_comparados, 3);
+  t.match(body.recomendacao, 'a tarifa branca teria custado R$');
+  t.equal((await send(port, 'GET', '/simulacao-tarifa-branca?matricula=13456789&ciclos=25')).status, 422);
+});
+
 t.test('billing needs DISTRIBUIDORA and parameters: 409 saying what to set', async (t) => {
   const server = await startTestServer(t);
   const answer = await send(server.http.port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
