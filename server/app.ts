@@ -37,6 +37,7 @@ import { bandeirasRoutes, parametrosRoute } from './routes/faturamento.js';
 import { faturasRoutes } from './routes/faturas.js';
 import { simulacaoRoute } from './routes/simulacao.js';
 import { BillingService } from './billing.js';
+import { BillingJob } from './billing-job.js';
 import { renderInvoicePdf } from './invoice-pdf.js';
 import type { TariffStore } from '../database/tariff-store.js';
 import { ALERT_READINGS } from './domain/consumption.js';
@@ -68,6 +69,8 @@ export interface RunningServer {
   readonly udp: AddressInfo & { receiveBufferBytes: number };
   readonly store: Store & CredentialStore;
   readonly tariffs: TariffStore;
+  /** The automatic billing job, when FATURAMENTO_AUTOMATICO=sim. */
+  readonly billingJob: BillingJob | undefined;
   /** What start-up logs about the storage. */
   readonly storage: Record<string, unknown>;
   readonly ingest: UdpIngest;
@@ -154,19 +157,24 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await store.close();
     throw error;
   }
+  const billingJob = config.automaticBilling
+    ? new BillingJob({ store, profiles, invoices, billing, distributor: config.distributor, timeZone: config.legacyTimeZone, intervalMs: config.automaticBillingIntervalS * 1000, logger: logger.child({ component: 'faturamento' }) })
+    : undefined;
+  billingJob?.start();
   let closing: Promise<void> | undefined;
   return {
     http,
     udp,
     store,
     tariffs,
+    billingJob,
     storage: description,
     ingest,
     httpConnections: () => httpServer.openConnections,
     meterKeys: authenticator.keyCount,
     close() {
       closing ??= (async () => {
-        await Promise.all([httpServer.close(), ingest.close()]);
+        await Promise.all([httpServer.close(), ingest.close(), billingJob?.close()]);
         live.close();
         await store.close();
       })();

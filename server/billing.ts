@@ -10,7 +10,7 @@ import { parametersOn } from '../database/billing-rules-store.js';
 import type { BillingProfile, ProfileStore } from '../database/profile-store.js';
 import type { Customer, Reading, Store } from '../database/store.js';
 import type { TariffStore } from '../database/tariff-store.js';
-import { cycleContaining, cycleEndingIn, cycleMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle } from './domain/billing/cycle.js';
+import { cycleContaining, cycleEndingIn, cycleMonth, previousMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle } from './domain/billing/cycle.js';
 import { BillingError, computeInvoice, type ComputedInvoice, type PriceVersion, type TariffKey } from './domain/billing/invoice.js';
 import type { PostoAmounts, PostoHours } from './domain/billing/postos.js';
 import type { DocumentInput } from './domain/billing/document.js';
@@ -161,8 +161,7 @@ export class BillingService {
     let end = await this.boundary(matricula, cycle.start);
     let month = cycleMonth(cycle);
     for (let i = 0; i < HISTORY_CYCLES; i++) {
-      const [year, m] = month.split('-').map(Number) as [number, number];
-      month = new Date(Date.UTC(year, m - 2, 1)).toISOString().slice(0, 7);
+      month = previousMonth(month);
       const previous = cycleEndingIn(month, readingDay, this.timeZone);
       const start = end === undefined ? undefined : await this.boundary(matricula, previous.start);
       const consumption = start !== undefined && end !== undefined && end.register >= start.register && start.flag !== 'primeira_leitura' ? end.register - start.register : null;

@@ -44,6 +44,8 @@ export const SETTINGS = {
   readingMinIntervalMs: { env: 'MEDICAO_INTERVALO_MINIMO_MS', flag: 'medicao-intervalo-minimo-ms', default: '100', help: 'a meter\'s readings closer than this (ms) are refused (0: any)' },
   readingMaxAgeDays: { env: 'MEDICAO_IDADE_MAXIMA_DIAS', flag: 'medicao-idade-maxima-dias', default: '400', help: 'readings older than this many days are refused' },
   distributor: { env: 'DISTRIBUIDORA', flag: 'distribuidora', default: '', help: 'the distributor whose imported tariffs bill the customers (ANEEL SigAgente, e.g. CEMIG-D)' },
+  automaticBilling: { env: 'FATURAMENTO_AUTOMATICO', flag: 'faturamento-automatico', default: 'nao', help: 'sim: issue every customer\'s invoice when its cycle closes (a pass at start and every FATURAMENTO_INTERVALO_S)' },
+  automaticBillingIntervalS: { env: 'FATURAMENTO_INTERVALO_S', flag: 'faturamento-intervalo-s', default: '600', help: 'seconds between automatic billing passes' },
   exampleCustomers: { env: 'CLIENTES_EXEMPLO', flag: 'clientes-exemplo', default: 'nao', help: 'sim: a new DATA_DIR (or PostgreSQL schema) starts with five example customers (the demo sets it)' },
   unregisteredMeters: { env: 'MEDIDORES_NAO_CADASTRADOS', flag: 'medidores-nao-cadastrados', default: 'aceitar', help: 'aceitar (any matricula) or recusar (registered customers only)' },
   udpMaxPending: { env: 'UDP_MAX_PENDENTES', flag: 'udp-max-pendentes', default: '200000', help: 'readings waiting for the store past which datagrams are dropped' },
@@ -111,6 +113,10 @@ export interface Config {
   readonly readingMinIntervalMs: number;
   /** Readings older than this many days (or before 2000) are refused (`antiga`). */
   readonly readingMaxAgeDays: number;
+  /** Whether invoices are issued automatically when cycles close. */
+  readonly automaticBilling: boolean;
+  /** Seconds between automatic billing passes. */
+  readonly automaticBillingIntervalS: number;
   /** ANEEL's SigAgente of the distributor whose tariffs bill the customers; empty: billing answers 409 until set. */
   readonly distributor: string;
   /** Whether a new DATA_DIR (or schema) is seeded with the example customers of resources/clientes-exemplo.txt. */
@@ -193,6 +199,8 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   readingMinIntervalMs: wholeNumber(0, 86_400_000),
   readingMaxAgeDays: wholeNumber(1, 36_500),
   distributor: z.string().max(100, 'must be at most 100 characters'),
+  automaticBilling: z.enum(['sim', 'nao'], { error: 'must be sim or nao' }).transform((value) => value === 'sim'),
+  automaticBillingIntervalS: wholeNumber(1, 86_400),
   exampleCustomers: z.enum(['sim', 'nao'], { error: 'must be sim (seed the example customers) or nao' }).transform((value) => value === 'sim'),
   unregisteredMeters: z.enum(['aceitar', 'recusar'], { error: 'must be aceitar (any matricula, as the original) or recusar (registered customers only)' }),
   udpMaxPending: wholeNumber(100, 100_000_000),
@@ -229,6 +237,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   }
   if (values.storage === 'postgres' && values.databaseUrl === '') {
     throw new ConfigError('DATABASE_URL', 'required with STORAGE=postgres, e.g. postgres://user:password@localhost:5432/consumo');
+  }
+  if (values.automaticBilling === true && values.distributor === '') {
+    throw new ConfigError('FATURAMENTO_AUTOMATICO', 'sim needs DISTRIBUIDORA (whose tariffs bill the customers)');
   }
   if (values.meterKeysFile === '') values.meterKeysFile = join(values.dataDir as string, METER_KEYS_FILE);
   else values.meterKeysFile = resolve(values.meterKeysFile as string);

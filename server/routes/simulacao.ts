@@ -15,14 +15,11 @@ import type { Answer, Route, RouteInput } from '../router.js';
 import { decimalJson } from './decimals.js';
 import { matriculaSchema, positiveInteger, readFields } from './fields.js';
 import type { ProfileStore } from '../../database/profile-store.js';
+import { previousMonth } from '../domain/billing/cycle.js';
 
 export const MAX_SIMULATED_CYCLES = 24;
 const schema = z.object({ matricula: matriculaSchema, ciclos: positiveInteger(MAX_SIMULATED_CYCLES).optional() });
 
-const previousMonth = (month: string): string => {
-  const [year, m] = month.split('-').map(Number) as [number, number];
-  return new Date(Date.UTC(year, m - 2, 1)).toISOString().slice(0, 7);
-};
 
 export function simulacaoRoute(billing: BillingService, profiles: ProfileStore, access: ApiAccess, timeZone: string): Route {
   const handler = async (input: RouteInput): Promise<Answer> => {

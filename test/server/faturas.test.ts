@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { startTestServer, tempDir } from '../helpers.js';
+import { startTestServer, tempDir, testConfig } from '../helpers.js';
 import { BILLING_PARAMETERS, send as sendJson } from './billing-fixtures.js';
 
 const run = promisify(execFile);
@@ -151,6 +151,39 @@ t.test('the Tarifa Branca simulation compares past cycles under both modalities 
   t.equal(body.ciclos_comparados, 3);
   t.match(body.recomendacao, 'a tarifa branca teria custado R$');
   t.equal((await send(port, 'GET', '/simulacao-tarifa-branca?matricula=13456789&ciclos=25')).status, 422);
+});
+
+t.test('FATURAMENTO_AUTOMATICO issues each closed cycle once, and a restart issues nothing twice', async (t) => {
+  const dataDir = await tempDir(t);
+  const env = { DISTRIBUIDORA: 'TESTE-D', FATURAMENTO_AUTOMATICO: 'sim', FATURAMENTO_INTERVALO_S: '1' };
+  const first = await startTestServer(t, { dataDir, env: { DISTRIBUIDORA: 'TESTE-D' } });
+  await first.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: '' }]);
+  await send(first.http.port, 'PUT', '/faturamento/parametros', PARAMETERS);
+  // Readings at the boundaries of the last two closed cycles (reading day 1) for two customers.
+  const local = (day: string) => Date.parse(`${day}T03:00:00Z`);
+  for (const [matricula, step] of [['13456789', 50_000n], ['98765432', 120_000n]] as const) {
+    await first.store.append(['2026-09-01', '2026-10-01', '2026-11-01', '2026-11-20'].map((day, i) => ({ matricula, timestamp: local(day), consumo: BigInt(i) * step })));
+  }
+  await first.close();
+  const server = await startTestServer(t, { dataDir, env });
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && (server.billingJob?.passes ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  const listed = async (matricula: string) => (await send(server.http.port, 'GET', `/faturas?matricula=${matricula}`)).json.faturas.map((f: { ciclo: string }) => f.ciclo);
+  t.same(await listed('13456789'), ['2026-10', '2026-11'].reverse(), 'the two newest closed cycles, issued');
+  t.same(await listed('98765432'), ['2026-11', '2026-10']);
+  t.same(await listed('11223344'), [], 'a customer without readings: nothing');
+  const issued = server.billingJob?.issued;
+  while ((server.billingJob?.passes ?? 0) < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(server.billingJob?.issued, issued, 'a second pass issues nothing');
+  await server.close();
+  const again = await startTestServer(t, { dataDir, env });
+  while ((again.billingJob?.passes ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(again.billingJob?.issued, 0, 'nor does a pass after a restart');
+  t.same(await (async () => (await send(again.http.port, 'GET', '/faturas?matricula=13456789')).json.faturas.length)(), 2);
+});
+
+t.test('FATURAMENTO_AUTOMATICO=sim without DISTRIBUIDORA stops start-up with one line', async (t) => {
+  t.throws(() => testConfig('/tmp/x', { FATURAMENTO_AUTOMATICO: 'sim' }), /invalid setting FATURAMENTO_AUTOMATICO: sim needs DISTRIBUIDORA/);
 });
 
 t.test('billing needs DISTRIBUIDORA and parameters: 409 saying what to set', async (t) => {

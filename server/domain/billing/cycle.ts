@@ -67,6 +67,12 @@ export function cycleContaining(instant: number, readingDay: number, timeZone: s
   return instant < cycle.start ? cycleEndingIn(`${year}-${pad(month)}`, readingDay, timeZone) : cycle;
 }
 
+/** `2026-01` -> `2025-12`. */
+export function previousMonth(month: string): string {
+  const [year, m] = month.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(year, m - 2, 1)).toISOString().slice(0, 7);
+}
+
 /** The month (`YYYY-MM`) a cycle is named after: the one it ends in. */
 export const cycleMonth = (cycle: Cycle): string => cycle.endDay.slice(0, 7);
 
