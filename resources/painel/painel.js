@@ -13,6 +13,7 @@ const CHART_HEIGHT = 260;
 /** Live readings are batched into one reload of the range at most this often (ms). */
 const RELOAD_DELAY_MS = 800;
 const FLEET_PAGE = 50;
+const BILLING_REFRESH_MS = 30_000;
 const FLEET_REFRESH_MS = 5000;
 const MAX_LOGGED_ALERTS = 50;
 const STORAGE_KEY = 'consumo.sessao';
@@ -41,6 +42,8 @@ const state = {
   events: undefined,
   lastEventId: undefined,
   reloadTimer: undefined,
+  billingFor: undefined,
+  billingAt: 0,
   fleet: { page: 1, sortBy: 'matricula', order: 'asc', search: '', only: '', timer: undefined, summary: undefined },
 };
 
@@ -254,6 +257,12 @@ async function reload() {
   renderChart();
   renderTable();
   await renderAlert(alerta);
+  // The preview reads the whole cycle: on live readings, at most every BILLING_REFRESH_MS.
+  if (state.billingFor !== matricula || Date.now() - state.billingAt > BILLING_REFRESH_MS) {
+    state.billingFor = matricula;
+    state.billingAt = Date.now();
+    await loadBilling();
+  }
 }
 
 function renderLatest(latest) {
@@ -414,23 +423,97 @@ function renderAlertLog() {
   $('registro-vazio').hidden = log.length > 0;
 }
 
-async function exportCsv() {
-  const data = state.data;
-  if (data === undefined) return;
-  const query = new URLSearchParams({ matricula: data.matricula, inicio: data.inicio, fim: data.fim, formato: 'csv' });
-  const response = await fetch(`/medicoes?${query}`, { headers: headers() });
+// --- billing ---------------------------------------------------------------
+
+const cycleLabel = (month) => {
+  const [year, m] = month.split('-');
+  return `${m}/${year}`;
+};
+
+async function loadBilling() {
+  const matricula = state.matricula;
+  if (matricula === undefined) return;
+  const [preview, invoices] = await Promise.all([api(`/faturas/previa?matricula=${matricula}`), api(`/faturas?matricula=${matricula}&limite=12`)]);
+  if (matricula !== state.matricula) return;
+  const notice = $('fatura-aviso');
+  if (preview.body?.erro?.codigo === 'faturamento_nao_configurado') {
+    notice.textContent = 'O faturamento ainda não está configurado neste servidor.';
+    notice.hidden = false;
+    $('fatura-conteudo').hidden = true;
+    return;
+  }
+  notice.hidden = true;
+  $('fatura-conteudo').hidden = false;
+  if (preview.status === 200) {
+    const p = preview.body;
+    $('previa-resumo').textContent =
+      `De ${soDia.format(new Date(p.ciclo.inicio))} até a última medição: ${kwh.format(p.consumo_kwh)} kWh; ` +
+      `total estimado ${reais.format(p.total)} (tributos ${reais.format(p.tributos.reduce((sum, t) => sum + t.valor, 0))}, CIP ${reais.format(p.cip)}).`;
+    $('previa-itens').tBodies[0].replaceChildren(
+      ...p.itens.map((item) => {
+        const tr = document.createElement('tr');
+        for (const text of [item.descricao, `${kwh.format(item.quantidade)} kWh`, reais.format(item.valor)]) tr.append(Object.assign(document.createElement('td'), { textContent: text }));
+        return tr;
+      }),
+    );
+  } else {
+    $('previa-resumo').textContent = plainError(preview);
+    $('previa-itens').tBodies[0].replaceChildren();
+  }
+  const list = invoices.status === 200 ? invoices.body.faturas : [];
+  $('faturas-vazio').hidden = list.length > 0;
+  $('faturas-lista').tBodies[0].replaceChildren(
+    ...list.map((f) => {
+      const tr = document.createElement('tr');
+      const pdf = Object.assign(document.createElement('button'), { type: 'button', textContent: 'baixar' });
+      pdf.setAttribute('aria-label', `Baixar o PDF da fatura ${f.numero}`);
+      pdf.addEventListener('click', () => void download(`/faturas/${f.numero}?formato=pdf`, `fatura-${f.numero}.pdf`));
+      const cells = [f.numero, cycleLabel(f.ciclo), `${kwh.format(f.consumo_kwh)} kWh`, reais.format(f.total), soDia.format(new Date(`${f.vencimento}T12:00`)), f.estado];
+      for (const text of cells) tr.append(Object.assign(document.createElement('td'), { textContent: text }));
+      const td = document.createElement('td');
+      td.append(pdf);
+      tr.append(td);
+      return tr;
+    }),
+  );
+}
+
+async function compareWhite() {
+  const matricula = state.matricula;
+  if (matricula === undefined) return;
+  $('simulacao').textContent = 'Calculando…';
+  const answer = await api(`/simulacao-tarifa-branca?matricula=${matricula}&ciclos=12`);
+  if (matricula !== state.matricula) return;
+  if (answer.status !== 200) {
+    $('simulacao').textContent = plainError(answer);
+    return;
+  }
+  const b = answer.body;
+  $('simulacao').textContent =
+    b.ciclos_comparados === 0 ? b.recomendacao : `Convencional: ${reais.format(b.total_convencional)} · branca: ${reais.format(b.total_branca)} em ${b.ciclos_comparados} ciclos. ${b.recomendacao}`;
+}
+
+/** A file from the API (with the session's token), saved under `name`. */
+async function download(path, name) {
+  const response = await fetch(path, { headers: headers() });
   if (response.status !== 200) {
     showError(plainError({ status: response.status, body: await response.json().catch(() => ({})), headers: response.headers }));
     return;
   }
-  const blob = await response.blob();
   const link = document.createElement('a');
-  link.href = URL.createObjectURL(blob);
-  link.download = `medicoes-${data.matricula}-${data.inicio.slice(0, 10)}-a-${data.fim.slice(0, 10)}.csv`;
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = name;
   document.body.append(link);
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
+async function exportCsv() {
+  const data = state.data;
+  if (data === undefined) return;
+  const query = new URLSearchParams({ matricula: data.matricula, inicio: data.inicio, fim: data.fim, formato: 'csv' });
+  await download(`/medicoes?${query}`, `medicoes-${data.matricula}-${data.inicio.slice(0, 10)}-a-${data.fim.slice(0, 10)}.csv`);
 }
 
 // --- live events ---------------------------------------------------------------
@@ -650,6 +733,7 @@ function bind() {
   });
   svg.addEventListener('pointerleave', () => select(undefined));
   $('exportar').addEventListener('click', () => void exportCsv());
+  $('comparar').addEventListener('click', () => void compareWhite());
   $('abrir-entrar').addEventListener('click', () => {
     const box = $('entrar');
     box.hidden = !box.hidden;

@@ -214,7 +214,8 @@ t.test('operator view: a fleet table of 1,000 meters, paged and sorted, linking 
   await loading.close();
   // Started again: the fleet comes from the store.
   const server = await serve(t, {}, dataDir);
-  const { page, problems } = await open(t, 1280, 900);
+  // 409: this server bills nobody (no DISTRIBUIDORA), which the customer view asks about.
+  const { page, problems } = await open(t, 1280, 900, [/status of 409/]);
   await page.goto(`http://127.0.0.1:${server.http.port}/#frota`);
   await page.locator('#pagina-info', { hasText: 'página 1 de 20 (1.000 medidores)' }).waitFor();
   t.equal(await page.locator('#tabela-frota tbody tr').count(), 50, 'a page of 50');
@@ -246,8 +247,8 @@ t.test('sign-in: plain errors, the token kept out of sight, a stream closed for 
   const now = Date.now();
   const meter = await udpClient(t, server.udp.port);
   await meter.sendForAck(Array.from({ length: 6 }, (_, i) => readingLine('13456789', new Date(now - (6 - i) * 600_000).toISOString(), String(1000 + i * 5))).join('\n'));
-  // 401 and 403 are the API refusing a wrong password and an unauthenticated page: expected here.
-  const { page, problems } = await open(t, 1280, 900, [/status of 40[13]/]);
+  // 401 and 403 are the API refusing a wrong password and an unauthenticated page; 409, billing not configured here: expected.
+  const { page, problems } = await open(t, 1280, 900, [/status of 40[139]/]);
   await page.goto(`http://127.0.0.1:${port}/`);
   t.equal(await page.isVisible('#aba-frota'), false, 'no fleet without an operator');
   await page.click('#abrir-entrar');
@@ -284,5 +285,56 @@ t.test('sign-in: plain errors, the token kept out of sight, a stream closed for 
   await page.locator('#pagina-info', { hasText: '(1 medidor)' }).waitFor();
   t.equal(await page.isVisible('#aba-frota'), true, 'the operator gets the fleet');
   t.equal((await call(port, 'GET', '/frota/medidores')).status, 401, 'which the API refuses without a token');
+  t.same(problems, []);
+});
+
+t.test('billing in the customer view: the open cycle\'s preview, issued invoices with their PDF, the Tarifa Branca comparison', async (t) => {
+  const server = await serve(t, { CLIENTES_EXEMPLO: 'sim', DISTRIBUIDORA: 'TESTE-D' });
+  const port = server.http.port;
+  await server.tariffs.addTariffs(
+    (
+      [
+        ['convencional', 'nao_se_aplica', 29_459_000n, 41_238_000n],
+        ['branca', 'ponta', 48_000_000n, 140_000_000n],
+        ['branca', 'intermediario', 30_000_000n, 90_000_000n],
+        ['branca', 'fora_ponta', 27_000_000n, 35_000_000n],
+      ] as const
+    ).map(([modalidade, posto, te, tusd]) => ({ distribuidora: 'TESTE-D', modalidade, posto, vigenciaInicio: '2025-01-01', vigenciaFim: null, te, tusd, resolucao: '' })),
+  );
+  const put = (path: string, body: unknown) => fetch(`http://127.0.0.1:${port}${path}`, { method: 'PUT', body: JSON.stringify(body) });
+  await put('/faturamento/parametros', {
+    vigencia_inicio: '2026-01-01',
+    tributos: { icms: '0.18', pis: '0.0165', cofins: '0.076' },
+    cip: [{ ate_kwh: null, valor: '12.50' }],
+    vencimento_dias: 10,
+    postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['17:00-18:00', '21:00-22:00'] },
+    tarifa_social: [],
+  });
+  // Reading day 1; closed cycles October and November, and readings in the open one.
+  const local = (day: string, hour = 0) => Date.parse(`${day}T00:00:00Z`) + (hour + 3) * 3_600_000;
+  const now = Date.now();
+  await server.store.append([
+    { matricula: '13456789', timestamp: local('2026-10-01'), consumo: 1_000_000n },
+    { matricula: '13456789', timestamp: local('2026-11-01'), consumo: 1_180_000n },
+    { matricula: '13456789', timestamp: Math.min(local('2026-11-20', 2), now - 3_600_000), consumo: 1_300_000n },
+    { matricula: '13456789', timestamp: now - 60_000, consumo: 1_350_000n },
+  ]);
+  const issued = await fetch(`http://127.0.0.1:${port}/faturas`, { method: 'POST', body: JSON.stringify({ matricula: '13456789', ciclo: '2026-11' }) });
+  const invoice = (await issued.json()) as { numero: string; total: number };
+  t.equal(issued.status, 201);
+
+  const { page, problems } = await open(t, 1280, 900, [/status of 409/]);
+  await page.goto(`http://127.0.0.1:${port}/?matricula=13456789`);
+  await page.locator('#previa-resumo', { hasText: 'total estimado R$' }).waitFor();
+  t.ok((await page.locator('#previa-itens tbody tr').count()) >= 1, 'the preview\'s lines');
+  await page.locator('#faturas-lista tbody tr', { hasText: invoice.numero }).waitFor();
+  t.match(await page.textContent('#faturas-lista tbody tr'), new RegExp(`${invoice.numero}.*11/2026.*180 kWh`));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click(`#faturas-lista button[aria-label="Baixar o PDF da fatura ${invoice.numero}"]`)]);
+  t.equal((await readFile(await download.path())).subarray(0, 5).toString('latin1'), '%PDF-', 'the invoice\'s PDF');
+  t.equal(download.suggestedFilename(), `fatura-${invoice.numero}.pdf`);
+  await page.click('#comparar');
+  await page.locator('#simulacao', { hasText: /Convencional: R\$\s.* branca: R\$\s.* em \d+ ciclos/ }).waitFor();
+  await noAxeViolations(t, page, 'billing');
+  await page.locator('#secao-fatura').screenshot({ path: `${OUTPUT_DIR}painel-fatura.png` });
   t.same(problems, []);
 });
