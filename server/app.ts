@@ -69,6 +69,8 @@ export interface RunningServer {
   readonly udp: AddressInfo & { receiveBufferBytes: number };
   readonly store: Store & CredentialStore;
   readonly tariffs: TariffStore;
+  /** Every route's path pattern. */
+  readonly routePaths: readonly string[];
   /** The automatic billing job, when FATURAMENTO_AUTOMATICO=sim. */
   readonly billingJob: BillingJob | undefined;
   /** What start-up logs about the storage. */
@@ -167,6 +169,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     udp,
     store,
     tariffs,
+    routePaths: router.paths,
     billingJob,
     storage: description,
     ingest,
