@@ -14,6 +14,8 @@ import { profileContract } from './profile-contract.js';
 import { FileProfileStore } from '../../database/file/profile-file-store.js';
 import { invoiceContract } from './invoice-contract.js';
 import { FileInvoiceStore } from '../../database/file/invoice-file-store.js';
+import { commandContract } from './command-contract.js';
+import { FileCommandStore } from '../../database/file/command-file-store.js';
 
 const open = (dataDir: string, seedCustomersFile?: string) => FileStore.open({ dataDir, logger: silentLogger, seedCustomersFile });
 
@@ -54,6 +56,12 @@ invoiceContract(t, async (t) => {
   const dir = await tempDir(t);
   const openInvoices = async () => ({ invoices: await FileInvoiceStore.open(dir, silentLogger), close: async () => undefined });
   return { ...(await openInvoices()), reopen: openInvoices };
+});
+
+commandContract(t, async (t) => {
+  const dir = await tempDir(t);
+  const openCommands = async () => ({ commands: await FileCommandStore.open(dir, silentLogger), close: async () => undefined });
+  return { ...(await openCommands()), reopen: openCommands };
 });
 
 t.test('the readings log is text, oldest first, one reading per line', async (t) => {

@@ -12,6 +12,8 @@ import { profileContract } from './profile-contract.js';
 import { PgProfileStore } from '../../database/postgres/profile-pg-store.js';
 import { invoiceContract } from './invoice-contract.js';
 import { PgInvoiceStore } from '../../database/postgres/invoice-pg-store.js';
+import { commandContract } from './command-contract.js';
+import { PgCommandStore } from '../../database/postgres/command-pg-store.js';
 
 const postgres = await testPostgres(t);
 const open = (schema: string) =>
@@ -65,12 +67,21 @@ invoiceContract(t, async (t) => {
   return { ...(await openInvoices()), reopen: openInvoices };
 });
 
+commandContract(t, async (t) => {
+  const schema = postgres.schema(t);
+  const openCommands = async () => {
+    const store = await open(schema);
+    return { commands: new PgCommandStore(store), close: () => store.close() };
+  };
+  return { ...(await openCommands()), reopen: openCommands };
+});
+
 t.test('migrations: applied once, recorded, safe when servers start together', async (t) => {
   const schema = postgres.schema(t);
   const stores = await Promise.all([open(schema), open(schema), open(schema)]);
-  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 6], 'exactly one start applied the schema');
+  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 7], 'exactly one start applied the schema');
   const { rows } = await postgres.query(`SELECT versao, nome FROM "${schema}".schema_migrations ORDER BY versao`);
-  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }, { versao: 2, nome: 'credenciais' }, { versao: 3, nome: 'tarifas' }, { versao: 4, nome: 'faturamento' }, { versao: 5, nome: 'perfis' }, { versao: 6, nome: 'faturas' }]);
+  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }, { versao: 2, nome: 'credenciais' }, { versao: 3, nome: 'tarifas' }, { versao: 4, nome: 'faturamento' }, { versao: 5, nome: 'perfis' }, { versao: 6, nome: 'faturas' }, { versao: 7, nome: 'comandos' }]);
   const again = await open(schema);
   t.same(again.appliedMigrations, [], 'nothing to apply on a later start');
   await Promise.all([...stores, again].map((s) => s.close()));
