@@ -1,0 +1,113 @@
+/**
+ * What a simulated meter does with a command line (issue 16; the runner
+ * that sends and receives them is to follow): it checks the signature when
+ * it has a key (always, for commands that change the supply), the expiry
+ * and that the id was not executed before; then it executes it at most
+ * once and says what to answer. Pure: the clock is an argument, no I/O.
+ */
+import { signLine, verifyMac } from '../protocol/meter-auth.js';
+import { parseCommandLine, serializeAnswer, type CommandLine } from '../protocol/meter-commands.js';
+
+/** Command ids remembered to execute each at most once (far more than can be in flight). */
+export const REMEMBERED_IDS = 1024;
+const SUPPLY_COMMANDS = new Set(['corte', 'religacao', 'limite_demanda']);
+const KW = /^\d{1,6}(\.\d{1,3})?$/;
+
+export interface MeterControlState {
+  supply: 'ligado' | 'cortado';
+  /** Demand limit in watts, or null. */
+  limitW: number | null;
+  /** Added to the meter's clock (a sync corrects it). */
+  clockOffsetMs: number;
+}
+
+export interface ControlCounters {
+  executed: number;
+  ignoredUnsigned: number;
+  ignoredBadSignature: number;
+  ignoredExpired: number;
+  ignoredReplayed: number;
+  ignoredMalformed: number;
+  ignoredOtherMeter: number;
+}
+
+export type ControlOutcome =
+  | { readonly kind: 'ignored'; readonly reason: keyof ControlCounters }
+  /** Answer this (signed when keyed); `readNow`: send a reading at once. */
+  | { readonly kind: 'answer'; readonly line: string; readonly readNow: boolean };
+
+export class MeterControl {
+  readonly state: MeterControlState;
+  readonly counters: ControlCounters = { executed: 0, ignoredUnsigned: 0, ignoredBadSignature: 0, ignoredExpired: 0, ignoredReplayed: 0, ignoredMalformed: 0, ignoredOtherMeter: 0 };
+  /** Answers already given, by id: a repeated command gets the same answer, never a second execution. */
+  private readonly answered = new Map<string, string>();
+
+  constructor(
+    private readonly matricula: string,
+    private readonly key: Buffer | undefined,
+    state: Partial<MeterControlState> = {},
+  ) {
+    this.state = { supply: 'ligado', limitW: null, clockOffsetMs: 0, ...state };
+  }
+
+  /** Handles one line from the server, at the meter's time `now`. */
+  receive(line: string, now: number): ControlOutcome {
+    const command = parseCommandLine(line);
+    if (typeof command === 'string') return this.ignore('ignoredMalformed');
+    if (command.matricula !== this.matricula) return this.ignore('ignoredOtherMeter');
+    if (this.key !== undefined || SUPPLY_COMMANDS.has(command.type)) {
+      if (this.key === undefined || command.signature === undefined) return this.ignore('ignoredUnsigned');
+      if (!verifyMac(command.signature.content, command.signature.mac, this.key)) return this.ignore('ignoredBadSignature');
+    }
+    const repeated = this.answered.get(command.id);
+    // A repeat (the answer was lost) gets the same answer again, and nothing is executed twice.
+    if (repeated !== undefined) {
+      this.counters.ignoredReplayed++;
+      return { kind: 'answer', line: repeated, readNow: false };
+    }
+    if (now >= command.expiresAt) return this.ignore('ignoredExpired');
+    const { outcome, detail, readNow } = this.execute(command, now);
+    const answer = serializeAnswer({ id: command.id, matricula: this.matricula, outcome, detail });
+    const signed = this.key === undefined ? answer : signLine(answer, this.key);
+    this.answered.set(command.id, signed);
+    if (this.answered.size > REMEMBERED_IDS) this.answered.delete(this.answered.keys().next().value as string);
+    this.counters.executed++;
+    return { kind: 'answer', line: signed, readNow };
+  }
+
+  private execute(command: CommandLine, now: number): { outcome: 'executado' | 'falhou'; detail: string; readNow: boolean } {
+    switch (command.type) {
+      case 'leitura':
+        return { outcome: 'executado', detail: 'leitura enviada', readNow: true };
+      case 'corte':
+        this.state.supply = 'cortado';
+        return { outcome: 'executado', detail: 'fornecimento cortado', readNow: true };
+      case 'religacao':
+        this.state.supply = 'ligado';
+        return { outcome: 'executado', detail: 'fornecimento religado', readNow: true };
+      case 'limite_demanda': {
+        const kw = command.parameters.kw;
+        if (kw === undefined) return { outcome: 'falhou', detail: 'parametro kw ausente', readNow: false };
+        if (kw === 'null') {
+          this.state.limitW = null;
+          return { outcome: 'executado', detail: 'limite removido', readNow: false };
+        }
+        if (!KW.test(kw)) return { outcome: 'falhou', detail: `kw invalido: ${kw.slice(0, 20)}`, readNow: false };
+        this.state.limitW = Math.round(Number(kw) * 1000);
+        return { outcome: 'executado', detail: `limite ${kw} kW`, readNow: false };
+      }
+      case 'sincronizar_relogio': {
+        const server = Number(command.parameters.servidor_ms);
+        if (!Number.isSafeInteger(server)) return { outcome: 'falhou', detail: 'parametro servidor_ms ausente', readNow: false };
+        const before = this.state.clockOffsetMs;
+        this.state.clockOffsetMs = server - now;
+        return { outcome: 'executado', detail: `relogio ajustado em ${this.state.clockOffsetMs - before} ms`, readNow: false };
+      }
+    }
+  }
+
+  private ignore(reason: keyof ControlCounters): ControlOutcome {
+    this.counters[reason]++;
+    return { kind: 'ignored', reason };
+  }
+}
