@@ -192,3 +192,46 @@ t.test('billing needs DISTRIBUIDORA and parameters: 409 saying what to set', asy
   t.same([answer.status, answer.json.erro.codigo], [409, 'faturamento_nao_configurado']);
   t.match(answer.json.erro.mensagem, 'DISTRIBUIDORA');
 });
+
+t.test('a Tarifa Branca customer\'s invoice over HTTP: consumption per posto, an estimated boundary, and a PDF that shows both', async (t) => {
+  const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D' } });
+  const port = server.http.port;
+  const tariff = (posto: 'ponta' | 'intermediario' | 'fora_ponta', te: bigint, tusd: bigint) => ({ distribuidora: 'TESTE-D', modalidade: 'branca' as const, posto, vigenciaInicio: '2025-07-01', vigenciaFim: null, te, tusd, resolucao: '' });
+  await server.tariffs.addTariffs([tariff('ponta', 48_000_000n, 140_000_000n), tariff('intermediario', 30_000_000n, 90_000_000n), tariff('fora_ponta', 27_000_000n, 35_000_000n)]);
+  await send(port, 'PUT', '/faturamento/parametros', PARAMETERS);
+  t.equal((await send(port, 'PATCH', '/clientes/13456789', { modalidade: 'branca', ligacao: 'bifasica', dia_leitura: 20 })).status, 200);
+  // The golden Tarifa Branca cycle (billing-invoice.test.ts), except that the end is read two hours late: estimated.
+  const at = (day: string, hh: number, mm = 0) => Date.parse(`${day}T00:00:00Z`) + (hh + 3) * 3_600_000 + mm * 60_000;
+  await server.store.append([
+    { matricula: '13456789', timestamp: at('2026-03-20', 0), consumo: 1_000_000n },
+    { matricula: '13456789', timestamp: at('2026-04-01', 17), consumo: 1_000_000n },
+    { matricula: '13456789', timestamp: at('2026-04-01', 19), consumo: 1_010_000n },
+    { matricula: '13456789', timestamp: at('2026-04-03', 18), consumo: 1_010_000n },
+    { matricula: '13456789', timestamp: at('2026-04-03', 20), consumo: 1_016_000n },
+    { matricula: '13456789', timestamp: at('2026-04-04', 18), consumo: 1_016_000n },
+    { matricula: '13456789', timestamp: at('2026-04-04', 19), consumo: 1_020_000n },
+    { matricula: '13456789', timestamp: at('2026-04-06', 21, 30), consumo: 1_020_000n },
+    { matricula: '13456789', timestamp: at('2026-04-06', 22, 30), consumo: 1_030_000n },
+    { matricula: '13456789', timestamp: at('2026-04-19', 22), consumo: 1_030_000n },
+    { matricula: '13456789', timestamp: at('2026-04-20', 2), consumo: 1_030_000n },
+  ]);
+  await send(port, 'PUT', '/faturamento/bandeiras/2026-04', { bandeira: 'amarela', adicional_kwh: '0.01885' });
+  const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-04' });
+  t.equal(issued.status, 201);
+  const invoice = issued.json;
+  t.same(invoice.consumo_por_posto, { ponta: 5, intermediario: 10, fora_ponta: 15 });
+  t.same([invoice.leituras.inicial.situacao, invoice.leituras.final.situacao, invoice.leituras.final.registro], ['medida', 'estimada', 1030], 'the end read two hours late: interpolated between the readings around it');
+  t.equal(invoice.leituras.final.leituras.length, 2, 'naming the two readings it comes from');
+  t.same([invoice.subtotal, invoice.total], [43.68, 65.04], 'the golden Tarifa Branca figures');
+  const pdf = await send(port, 'GET', `/faturas/${invoice.numero}?formato=pdf`);
+  const dir = await tempDir(t);
+  await writeFile(join(dir, 'branca.pdf'), pdf.bytes);
+  let text: string;
+  try {
+    text = (await run('pdftotext', ['-layout', join(dir, 'branca.pdf'), '-'])).stdout;
+  } catch (error) {
+    t.comment(`pdftotext not available (${(error as Error).message})`);
+    return;
+  }
+  for (const expected of ['branca', 'ponta 5', 'interm. 10', 'fora 15', '(estimada)', 'Energia ponta (TE + TUSD)', 'R$ 65,04']) t.ok(text.includes(expected), `the PDF says ${expected}`);
+});
