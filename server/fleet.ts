@@ -52,7 +52,8 @@ export class FleetTracker {
       if (state === undefined) this.lastHeard.set(reading.matricula, { matricula: reading.matricula, heardAt: now, recent: [reading], alert: null });
       else {
         state.heardAt = now;
-        if (insertNewestFirst(state.recent, reading)) state.alert = alertOf(state.recent);
+        // The alert is decided when the fleet table asks, not here: ingest stays free of BigInt arithmetic.
+        if (insertNewestFirst(state.recent, reading)) this.stale.add(state);
       }
     }
     this.count(now, stored);
@@ -76,8 +77,13 @@ export class FleetTracker {
 
   /** Every meter known, in no order: live read-only views (the fleet table reads them synchronously). */
   meters(): FleetMeter[] {
+    for (const state of this.stale) state.alert = alertOf(state.recent);
+    this.stale.clear();
     return [...this.lastHeard.values()];
   }
+
+  /** Meters whose newest readings changed since their alert was last decided. */
+  private readonly stale = new Set<MeterState>();
 
   now(): number {
     return this.nowSeconds();
