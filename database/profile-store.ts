@@ -21,6 +21,8 @@ export const DEFAULT_PROFILE: Omit<BillingProfile, 'matricula'> = { connection: 
 export interface ProfileStore {
   /** The profile of a matricula: the default when none was set. */
   profile(matricula: string): Promise<BillingProfile>;
+  /** The profiles of several matriculas at once (a page of customers), in their order: defaults where none was set. */
+  profilesOf(matriculas: readonly string[]): Promise<BillingProfile[]>;
   /** Sets a registered customer's profile. Resolves true once durable; false when no customer has the matricula (nothing written). */
   setProfile(profile: BillingProfile): Promise<boolean>;
   /** Every profile set, in no promised order. */

@@ -34,6 +34,10 @@ export class FileProfileStore implements ProfileStore {
     return this.byMatricula.get(matricula) ?? { matricula, ...DEFAULT_PROFILE };
   }
 
+  async profilesOf(matriculas: readonly string[]): Promise<BillingProfile[]> {
+    return matriculas.map((matricula) => this.byMatricula.get(matricula) ?? { matricula, ...DEFAULT_PROFILE });
+  }
+
   setProfile(profile: BillingProfile): Promise<boolean> {
     return this.journal.serially(async () => {
       if ((await this.customers.findCustomers({ matricula: profile.matricula, limit: 1 })).length === 0) return false;

@@ -27,6 +27,12 @@ export class PgProfileStore implements ProfileStore {
     return row === undefined ? { matricula, ...DEFAULT_PROFILE } : fromRow(row);
   }
 
+  async profilesOf(matriculas: readonly string[]): Promise<BillingProfile[]> {
+    const { rows } = await this.db.run<ProfileRow>('SELECT matricula, ligacao, modalidade, dia_leitura, tarifa_social FROM perfis_faturamento WHERE matricula = ANY($1)', [matriculas]);
+    const found = new Map(rows.map((row) => [row.matricula, fromRow(row)]));
+    return matriculas.map((matricula) => found.get(matricula) ?? { matricula, ...DEFAULT_PROFILE });
+  }
+
   async setProfile(profile: BillingProfile): Promise<boolean> {
     // Only a registered customer gets a profile: the INSERT selects from clientes.
     const { rowCount } = await this.db.run(

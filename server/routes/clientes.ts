@@ -62,6 +62,11 @@ export function customerJson(customer: Customer, profile: BillingProfile) {
 const passwordSchema = z.object({ senha: password, senha_atual: givenPassword.optional() });
 
 export function clientesRoute(store: Store, profiles: ProfileStore, access: ApiAccess, passwords: PasswordChecks): Route {
+  // One read of the profiles for the whole page, not one per customer.
+  const pageJson = async (customers: readonly Customer[]) => {
+    const profileList = await profiles.profilesOf(customers.map((customer) => customer.matricula));
+    return customers.map((customer, i) => customerJson(customer, profileList[i] as BillingProfile));
+  };
   const list = async (input: RouteInput): Promise<Answer> => {
     await access.authenticateOperator(input.request);
     const { username: name, matricula, limite = DEFAULT_PAGE_SIZE, pagina = 1 } = readFields(input, listSchema);
@@ -72,7 +77,7 @@ export function clientesRoute(store: Store, profiles: ProfileStore, access: ApiA
     return {
       status: 200,
       body: {
-        clientes: await Promise.all(found.slice(0, limite).map(async (customer) => customerJson(customer, await profiles.profile(customer.matricula)))),
+        clientes: await pageJson(found.slice(0, limite)),
         pagina,
         limite,
         proxima: found.length > limite ? `/clientes?${next.toString()}` : null,

@@ -20,6 +20,11 @@ export function profileContract(t: Test, makeStores: (t: Test) => Promise<Profil
     t.equal(await fixture.profiles.setProfile({ matricula: '0101', connection: 'trifasica', modality: 'branca', readingDay: 28, socialTariff: false }), true);
     t.equal(await fixture.profiles.setProfile({ matricula: '0101', connection: 'bifasica', modality: 'branca', readingDay: 15, socialTariff: false }), true, 'replaced');
     t.equal(await fixture.profiles.setProfile({ matricula: '101', connection: 'bifasica', modality: 'convencional', readingDay: 1, socialTariff: true }), false, 'no such customer: nothing written');
+    t.same(
+      (await fixture.profiles.profilesOf(['101', '0101'])).map((p) => [p.matricula, p.readingDay]),
+      [['101', 1], ['0101', 15]],
+      'a page at once, in the order asked, defaults where none was set',
+    );
     t.same(await fixture.profiles.profiles(), [{ matricula: '0101', connection: 'bifasica', modality: 'branca', readingDay: 15, socialTariff: false }]);
     await fixture.store.close();
     const again = await fixture.reopen();
