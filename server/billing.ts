@@ -48,9 +48,12 @@ export class BillingService {
   /**
    * The invoice of the cycle that ends in `month` (`YYYY-MM`); 409
    * `ciclo_aberto` until a reading after its end arrives. `modality`
-   * overrides the customer's (to compare them).
+   * overrides the customer's (to compare them); `history: false` leaves the
+   * previous cycles' consumption out (empty), for a comparison that needs
+   * only the totals.
    */
-  async bill(matricula: string, month: string, now = Date.now(), modality?: BillingProfile['modality']): Promise<CycleBill> {
+  async bill(matricula: string, month: string, now = Date.now(), options: { modality?: BillingProfile['modality']; history?: boolean } = {}): Promise<CycleBill> {
+    const { modality, history = true } = options;
     const found = await this.customer(matricula);
     const customer = found.customer;
     const profile = modality === undefined ? found.profile : { ...found.profile, modality, socialTariff: modality === 'branca' ? false : found.profile.socialTariff };
@@ -60,7 +63,7 @@ export class BillingService {
     const end = await this.boundary(matricula, cycle.end);
     if (start === undefined) throw new HttpError('medicoes_insuficientes', `Não há medições da matrícula ${matricula} em torno do início do ciclo (${cycle.startDay}).`);
     if (end === undefined) throw new HttpError('ciclo_aberto', `Ainda não há medição da matrícula ${matricula} depois do fim do ciclo (${cycle.endDay}).`);
-    return this.compute(customer, profile, cycle, start, end);
+    return this.compute(customer, profile, cycle, start, end, history);
   }
 
   /** The open cycle so far: its end is the newest reading (not stored, not issued). */
@@ -83,7 +86,7 @@ export class BillingService {
     return { customer, profile: await this.stores.profiles.profile(matricula) };
   }
 
-  private async compute(customer: Customer, profile: BillingProfile, cycle: Cycle, start: BoundaryRegister, end: BoundaryRegister): Promise<CycleBill> {
+  private async compute(customer: Customer, profile: BillingProfile, cycle: Cycle, start: BoundaryRegister, end: BoundaryRegister, withHistory = true): Promise<CycleBill> {
     const lastDay = dayBefore(cycle.endDay);
     const parameters = parametersOn(await this.stores.rules.listParameters(), lastDay);
     if (parameters === undefined) throw new HttpError('faturamento_nao_configurado', `Não há parâmetros de faturamento em vigor em ${lastDay}: defina-os em PUT /faturamento/parametros.`);
@@ -116,7 +119,7 @@ export class BillingService {
       if (error instanceof BillingError) throw new HttpError(error.code === 'tarifa_indisponivel' ? 'tarifa_indisponivel' : error.code === 'leituras_inconsistentes' ? 'leituras_inconsistentes' : 'dados_invalidos', error.message);
       throw error;
     }
-    return { customer, profile, cycle, start, end, byPosto, prices, parametersFrom: parameters.vigenciaInicio, invoice, history: await this.history(customer.matricula, profile.readingDay, cycle) };
+    return { customer, profile, cycle, start, end, byPosto, prices, parametersFrom: parameters.vigenciaInicio, invoice, history: withHistory ? await this.history(customer.matricula, profile.readingDay, cycle) : [] };
   }
 
   /** The register at a boundary, from the newest reading at or before it and the first after it. */

@@ -36,7 +36,8 @@ export function simulacaoRoute(billing: BillingService, profiles: ProfileStore, 
     let compared = 0;
     for (let i = 0; i < ciclos; i++, month = previousMonth(month)) {
       try {
-        const [a, b] = [await billing.bill(matricula, month, now, 'convencional'), await billing.bill(matricula, month, now, 'branca')];
+        // Only the totals are compared: the 13 previous cycles of each invoice are not read.
+        const [a, b] = [await billing.bill(matricula, month, now, { modality: 'convencional', history: false }), await billing.bill(matricula, month, now, { modality: 'branca', history: false })];
         conventional += a.invoice.total;
         white += b.invoice.total;
         compared++;
