@@ -186,6 +186,38 @@ t.test('FATURAMENTO_AUTOMATICO=sim without DISTRIBUIDORA stops start-up with one
   t.throws(() => testConfig('/tmp/x', { FATURAMENTO_AUTOMATICO: 'sim' }), /invalid setting FATURAMENTO_AUTOMATICO: sim needs DISTRIBUIDORA/);
 });
 
+t.test('invoices under hostile clients: a customer reads only their own, never issues or cancels, and guessed numbers tell nothing', async (t) => {
+  const ADMIN = 'token-do-operador-de-teste-0123456789abcdef';
+  const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D', AUTENTICACAO_API: 'obrigatoria', API_TOKEN_ADMIN: ADMIN } });
+  const port = server.http.port;
+  const asAdmin = { authorization: `Bearer ${ADMIN}` };
+  await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: '' }]);
+  await sendJson(port, 'PUT', '/faturamento/parametros', PARAMETERS, { token: ADMIN });
+  for (const matricula of ['13456789', '98765432']) {
+    await server.store.append([
+      { matricula, timestamp: Date.parse('2026-05-01T03:00:00Z'), consumo: 0n },
+      { matricula, timestamp: Date.parse('2026-06-01T03:00:00Z'), consumo: 100_000n },
+    ]);
+    await sendJson(port, 'POST', `/clientes/${matricula}/senha`, { senha: 'senha-de-teste-123' }, { token: ADMIN });
+  }
+  const other = (await send(port, 'POST', '/faturas', { matricula: '98765432', ciclo: '2026-06' }, asAdmin)).json;
+  const login = await send(port, 'POST', '/validacao-usuario', { matricula: '13456789', senha: 'senha-de-teste-123' });
+  const customer = { authorization: `Bearer ${login.json.token}` };
+  t.equal((await send(port, 'GET', `/faturas/${other.numero}`, undefined, customer)).status, 403, "another customer's invoice");
+  t.equal((await send(port, 'GET', `/faturas/${other.numero}?formato=pdf`, undefined, customer)).status, 403, 'nor its PDF');
+  t.equal((await send(port, 'GET', '/faturas?matricula=98765432', undefined, customer)).status, 403, 'nor their list');
+  t.equal((await send(port, 'GET', '/faturas/previa?matricula=98765432', undefined, customer)).status, 403, 'nor their preview');
+  t.equal((await send(port, 'GET', '/simulacao-tarifa-branca?matricula=98765432', undefined, customer)).status, 403, 'nor their simulation');
+  t.equal((await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, customer)).status, 403, 'a customer never issues, even their own');
+  t.equal((await send(port, 'POST', `/faturas/${other.numero}/cancelamento`, { motivo: 'não quero pagar' }, customer)).status, 403, 'nor cancels');
+  t.equal((await send(port, 'GET', `/faturas/${other.numero}`)).status, 401, 'no token: 401');
+  for (const guess of ['2026-999999', '2026-000001x', 'abc', '9'.repeat(200)]) {
+    const answer = await send(port, 'GET', `/faturas/${guess}`, undefined, customer);
+    t.same([answer.status, answer.json?.erro?.codigo], [404, 'fatura_nao_encontrada'], `a guessed number (${guess.slice(0, 20)}): not found, whoever's it would be`);
+  }
+  t.equal((await send(port, 'GET', '/faturas?matricula=13456789', undefined, customer)).status, 200, 'their own list');
+});
+
 t.test('billing needs DISTRIBUIDORA and parameters: 409 saying what to set', async (t) => {
   const server = await startTestServer(t);
   const answer = await send(server.http.port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
