@@ -17,6 +17,12 @@ import { PgProfileStore } from './postgres/profile-pg-store.js';
 import type { InvoiceStore } from './invoice-store.js';
 import { FileInvoiceStore } from './file/invoice-file-store.js';
 import { PgInvoiceStore } from './postgres/invoice-pg-store.js';
+import type { CommandStore } from './command-store.js';
+import { FileCommandStore } from './file/command-file-store.js';
+import { PgCommandStore } from './postgres/command-pg-store.js';
+import type { EventStore } from './event-store.js';
+import { FileEventStore } from './file/event-file-store.js';
+import { PgEventStore } from './postgres/event-pg-store.js';
 
 export interface StoreSettings {
   readonly storage: 'arquivos' | 'postgres';
@@ -43,6 +49,8 @@ export interface OpenedStore {
   readonly billingRules: BillingRulesStore;
   readonly profiles: ProfileStore;
   readonly invoices: InvoiceStore;
+  readonly commands: CommandStore;
+  readonly events: EventStore;
   /** What start-up logs about the storage (never the password). */
   readonly description: Record<string, unknown>;
 }
@@ -60,21 +68,25 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
       admission: admissionRules(settings),
     });
     const url = new URL(settings.databaseUrl);
-    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), invoices: new PgInvoiceStore(store), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
+    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), invoices: new PgInvoiceStore(store), commands: new PgCommandStore(store), events: new PgEventStore(store), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
   }
   const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile, maxMeters: settings.maxMeters, admission: admissionRules(settings) });
   let tariffs: TariffStore;
   let billingRules: BillingRulesStore;
   let profiles: ProfileStore;
   let invoices: InvoiceStore;
+  let commands: CommandStore;
+  let events: EventStore;
   try {
     tariffs = await FileTariffStore.open(settings.dataDir, logger);
     billingRules = await FileBillingRulesStore.open(settings.dataDir, logger);
     profiles = await FileProfileStore.open(settings.dataDir, store, logger);
     invoices = await FileInvoiceStore.open(settings.dataDir, logger);
+    commands = await FileCommandStore.open(settings.dataDir, logger);
+    events = await FileEventStore.open(settings.dataDir, logger);
   } catch (error) {
     await store.close();
     throw error;
   }
-  return { store, tariffs, billingRules, profiles, invoices, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
+  return { store, tariffs, billingRules, profiles, invoices, commands, events, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
 }

@@ -1,10 +1,12 @@
 /**
- * The two-way part of the meter protocol (issue 16; grammar first, delivery
- * to follow), in the same line format as readings:
+ * The two-way part of the meter protocol, in the same line format as
+ * readings (a datagram carries lines of one direction; readings and these
+ * lines are never mixed in one datagram):
  *
  * Server -> meter:  COMANDO;<id>;<matricula>;<tipo>;<expira_em>;<parametros>[;<hmac>]
  * Meter -> server:  RESPOSTA;<id>;<matricula>;<executado|falhou>;<detalhe>[;<hmac>]
  *                   EVENTO;<matricula>;<data_hora>;<tipo>;<detalhe>[;<hmac>]
+ * Server -> meter:  ACK_EVENTO;<matricula>;<data_hora>;<tipo>[;<hmac>]   (the event is stored)
  *
  * `id`: 1 to 36 of [A-Za-z0-9-]; `expira_em` and `data_hora`: ISO-8601 UTC;
  * `parametros`: `name=value` pairs joined by `,` (names [a-z_], values
@@ -19,6 +21,7 @@ import { isMac } from './meter-protocol.js';
 export const COMMAND_TAG = 'COMANDO';
 export const ANSWER_TAG = 'RESPOSTA';
 export const EVENT_TAG = 'EVENTO';
+export const EVENT_ACK_TAG = 'ACK_EVENTO';
 export const EVENT_TYPES = ['falta_energia', 'retorno_energia', 'violacao_tampa', 'corte_executado', 'religacao_executada', 'limite_excedido', 'relogio_ajustado'] as const;
 export type MeterEventType = (typeof EVENT_TYPES)[number];
 const COMMAND_NAMES = ['leitura', 'corte', 'religacao', 'limite_demanda', 'sincronizar_relogio'] as const;
@@ -49,6 +52,13 @@ export interface EventLine {
   readonly timestamp: number;
   readonly type: MeterEventType;
   readonly detail: string;
+}
+
+/** The server's acknowledgement of one event: it is stored, the meter forgets it. */
+export interface EventAck {
+  readonly matricula: string;
+  readonly timestamp: number;
+  readonly type: MeterEventType;
 }
 
 /** A parsed line, with the text its MAC covers when it carried one. */
@@ -133,4 +143,27 @@ export function parseEventLine(line: string): Signed<EventLine> | CommandParseEr
   if (!EVENT_TYPES.includes(type as MeterEventType)) return 'INVALID_TYPE';
   if (!DETAIL.test(detail)) return 'INVALID_DETAIL';
   return { matricula, timestamp, type: type as MeterEventType, detail, signature: split.signature };
+}
+
+export function serializeEventAck(ack: EventAck): string {
+  return [EVENT_ACK_TAG, ack.matricula, formatIsoTimestamp(ack.timestamp), ack.type].join(';');
+}
+
+export function parseEventAckLine(line: string): Signed<EventAck> | CommandParseError {
+  const all = line.split(';');
+  if (all[0] !== EVENT_ACK_TAG) return 'UNKNOWN_RECORD';
+  const split = signed(line, all, 4);
+  if (typeof split === 'string') return split;
+  const [, matricula = '', when = '', type = ''] = split.fields;
+  if (!MATRICULA.test(matricula)) return 'INVALID_MATRICULA';
+  const timestamp = parseIsoTimestamp(when);
+  if (timestamp === undefined) return 'INVALID_TIMESTAMP';
+  if (!EVENT_TYPES.includes(type as MeterEventType)) return 'INVALID_TYPE';
+  return { matricula, timestamp, type: type as MeterEventType, signature: split.signature };
+}
+
+/** Which kind of line `line` is, by its tag alone (cheap: what a datagram is dispatched by). */
+export function lineTag(line: string): string {
+  const end = line.indexOf(';');
+  return end === -1 ? line : line.slice(0, end);
 }

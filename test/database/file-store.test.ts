@@ -15,6 +15,8 @@ import { FileProfileStore } from '../../database/file/profile-file-store.js';
 import { invoiceContract } from './invoice-contract.js';
 import { FileInvoiceStore } from '../../database/file/invoice-file-store.js';
 import { commandContract } from './command-contract.js';
+import { eventContract } from './event-contract.js';
+import { FileEventStore } from '../../database/file/event-file-store.js';
 import { FileCommandStore } from '../../database/file/command-file-store.js';
 
 const open = (dataDir: string, seedCustomersFile?: string) => FileStore.open({ dataDir, logger: silentLogger, seedCustomersFile });
@@ -62,6 +64,12 @@ commandContract(t, async (t) => {
   const dir = await tempDir(t);
   const openCommands = async () => ({ commands: await FileCommandStore.open(dir, silentLogger), close: async () => undefined });
   return { ...(await openCommands()), reopen: openCommands };
+});
+
+eventContract(t, async (t) => {
+  const dir = await tempDir(t);
+  const openEvents = async () => ({ events: await FileEventStore.open(dir, silentLogger), close: async () => undefined });
+  return { ...(await openEvents()), reopen: openEvents };
 });
 
 t.test('the readings log is text, oldest first, one reading per line', async (t) => {

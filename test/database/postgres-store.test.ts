@@ -13,6 +13,8 @@ import { PgProfileStore } from '../../database/postgres/profile-pg-store.js';
 import { invoiceContract } from './invoice-contract.js';
 import { PgInvoiceStore } from '../../database/postgres/invoice-pg-store.js';
 import { commandContract } from './command-contract.js';
+import { eventContract } from './event-contract.js';
+import { PgEventStore } from '../../database/postgres/event-pg-store.js';
 import { PgCommandStore } from '../../database/postgres/command-pg-store.js';
 
 const postgres = await testPostgres(t);
@@ -76,12 +78,21 @@ commandContract(t, async (t) => {
   return { ...(await openCommands()), reopen: openCommands };
 });
 
+eventContract(t, async (t) => {
+  const schema = postgres.schema(t);
+  const openEvents = async () => {
+    const store = await open(schema);
+    return { events: new PgEventStore(store), close: () => store.close() };
+  };
+  return { ...(await openEvents()), reopen: openEvents };
+});
+
 t.test('migrations: applied once, recorded, safe when servers start together', async (t) => {
   const schema = postgres.schema(t);
   const stores = await Promise.all([open(schema), open(schema), open(schema)]);
-  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 7], 'exactly one start applied the schema');
+  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 8], 'exactly one start applied the schema');
   const { rows } = await postgres.query(`SELECT versao, nome FROM "${schema}".schema_migrations ORDER BY versao`);
-  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }, { versao: 2, nome: 'credenciais' }, { versao: 3, nome: 'tarifas' }, { versao: 4, nome: 'faturamento' }, { versao: 5, nome: 'perfis' }, { versao: 6, nome: 'faturas' }, { versao: 7, nome: 'comandos' }]);
+  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }, { versao: 2, nome: 'credenciais' }, { versao: 3, nome: 'tarifas' }, { versao: 4, nome: 'faturamento' }, { versao: 5, nome: 'perfis' }, { versao: 6, nome: 'faturas' }, { versao: 7, nome: 'comandos' }, { versao: 8, nome: 'ocorrencias' }]);
   const again = await open(schema);
   t.same(again.appliedMigrations, [], 'nothing to apply on a later start');
   await Promise.all([...stores, again].map((s) => s.close()));
