@@ -42,6 +42,16 @@ import { renderInvoicePdf } from './invoice-pdf.js';
 import type { TariffStore } from '../database/tariff-store.js';
 import { ALERT_READINGS } from './domain/consumption.js';
 import { dashboardRoutes } from './routes/painel.js';
+import { CommandDelivery } from './command-delivery.js';
+import { EventIntake } from './meter-events.js';
+import { comandosRoutes, commandJson } from './routes/comandos.js';
+import { medidorRoute } from './routes/medidores.js';
+import { eventJson, ocorrenciasRoute } from './routes/ocorrencias.js';
+import { POWER_EVENTS, SUPPLY_EVENTS } from './domain/meter-condition.js';
+import { lineTag, ANSWER_TAG, EVENT_TAG } from '../protocol/meter-commands.js';
+import { MAX_CLOCK_AHEAD_MS } from './udp-ingest.js';
+import type { CommandStore } from '../database/command-store.js';
+import type { EventStore } from '../database/event-store.js';
 
 /** The example customers copied into a new DATA_DIR when CLIENTES_EXEMPLO=sim. */
 export const SEED_CUSTOMERS_FILE = fileURLToPath(new URL('../../resources/clientes-exemplo.txt', import.meta.url));
@@ -76,6 +86,10 @@ export interface RunningServer {
   /** What start-up logs about the storage. */
   readonly storage: Record<string, unknown>;
   readonly ingest: UdpIngest;
+  readonly commands: CommandStore;
+  readonly events: EventStore;
+  readonly delivery: CommandDelivery;
+  readonly eventIntake: EventIntake;
   /** HTTP connections open now. */
   httpConnections(): number;
   /** Meters with a key in the keys file. */
@@ -87,18 +101,43 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const authenticator = await loadMeterAuthenticator(config);
   const access = await loadApiAccess(config);
-  const { store, tariffs, billingRules, profiles, invoices, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
+  const { store, tariffs, billingRules, profiles, invoices, commands, events, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   const httpMetrics = new HttpMetrics();
   const billing = new BillingService({ store, tariffs, rules: billingRules, profiles }, config.distributor, config.legacyTimeZone);
   const fleet = new FleetTracker();
   // The fleet as the store knows it, so silent meters and alerts survive a restart.
   try {
     for await (const meters of store.recentReadingsOfEveryMeter(ALERT_READINGS)) fleet.seed(meters);
+    fleet.noted(await events.newestPerMeter(SUPPLY_EVENTS));
+    fleet.noted(await events.newestPerMeter(POWER_EVENTS));
   } catch (error) {
     await store.close();
     throw error;
   }
   const live = new LiveEvents((silentAfterS) => fleet.summary(silentAfterS));
+  const meterLines = {
+    authentic: (line: Parameters<typeof authenticator.authentic>[0]) => authenticator.authentic(line),
+    sign: (line: string, matricula: string) => authenticator.sign(line, matricula),
+    send: (lines: readonly string[], to: { address: string; port: number }) => ingest.send(lines, to),
+    heardFrom: (matricula: string, from: { address: string; port: number }) => ingest.heardFrom(matricula, from),
+  };
+  const delivery = new CommandDelivery({
+    commands,
+    logger: logger.child({ component: 'comandos' }),
+    addressOf: (matricula) => ingest.addressOf(matricula),
+    ...meterLines,
+    onChange: (command) => live.meterNews(command.matricula, 'comando', commandJson(command)),
+  });
+  const eventIntake = new EventIntake({
+    events,
+    logger: logger.child({ component: 'ocorrencias' }),
+    timestampRules: { maxAheadMs: MAX_CLOCK_AHEAD_MS, maxAgeMs: config.readingMaxAgeDays * 86_400_000 },
+    ...meterLines,
+    onStored: (stored) => {
+      fleet.noted(stored);
+      for (const event of stored) live.meterNews(event.matricula, 'ocorrencia', eventJson(event));
+    },
+  });
   // The listeners are made below; the metrics route reads them only when scraped.
   const operations = [
     saudeRoute(store, Date.now()),
@@ -117,6 +156,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       pdf: (invoice) => renderInvoicePdf(invoice, config.legacyTimeZone),
     }),
     ...bandeirasRoutes(billingRules, access),
+    ...comandosRoutes({ commands, delivery, store, access, hasKey: (m) => authenticator.hasKey(m) }),
+    medidorRoute({ store, commands, events, delivery, fleet, access, addressOf: (m) => ingest.addressOf(m), hasKey: (m) => authenticator.hasKey(m) }),
+    ocorrenciasRoute(events, config.legacyTimeZone, access),
     ...(await dashboardRoutes()),
   ];
   const router = buildRouter({ store, profiles }, config, access, operations);
@@ -147,6 +189,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       fleet.heard(readings, result.outcomes);
       live.stored(readings, result);
     },
+    onControl: (message, from) => {
+      // Meters send answers and events in datagrams of their own; each line goes to its handler by its tag.
+      const lines = message.toString('latin1').split('\n').filter((line) => line !== '');
+      const answers = lines.filter((line) => lineTag(line) === ANSWER_TAG);
+      const reported = lines.filter((line) => lineTag(line) === EVENT_TAG);
+      ingest.counters.malformed += lines.length - answers.length - reported.length;
+      if (answers.length > 0) delivery.answered(answers, from);
+      if (reported.length > 0) eventIntake.received(reported, from);
+    },
   });
   let http: AddressInfo;
   let udp: AddressInfo & { receiveBufferBytes: number };
@@ -163,6 +214,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ? new BillingJob({ store, profiles, invoices, billing, distributor: config.distributor, timeZone: config.legacyTimeZone, intervalMs: config.automaticBillingIntervalS * 1000, logger: logger.child({ component: 'faturamento' }) })
     : undefined;
   billingJob?.start();
+  await delivery.start();
   let closing: Promise<void> | undefined;
   return {
     http,
@@ -173,11 +225,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     billingJob,
     storage: description,
     ingest,
+    commands,
+    events,
+    delivery,
+    eventIntake,
     httpConnections: () => httpServer.openConnections,
     meterKeys: authenticator.keyCount,
     close() {
       closing ??= (async () => {
-        await Promise.all([httpServer.close(), ingest.close(), billingJob?.close()]);
+        // Events being stored when ingest stops are kept; their acknowledgement is not sent, and the meter's resend is recognised.
+        await Promise.all([httpServer.close(), delivery.close(), billingJob?.close(), ingest.close().then(() => eventIntake.settle())]);
         live.close();
         await store.close();
       })();

@@ -7,6 +7,8 @@
 import type { Reading, ReadingOutcome } from '../database/store.js';
 import { ALERT_READINGS, alertOf } from './domain/consumption.js';
 import type { FleetMeter } from './domain/fleet-table.js';
+import { afterEvent, isNormal, NORMAL_CONDITION, type MeterCondition } from './domain/meter-condition.js';
+import type { MeterEvent } from '../database/event-store.js';
 
 /** Seconds of history behind the readings-per-second figure. */
 export const RATE_WINDOW_S = 10;
@@ -15,7 +17,12 @@ export const SILENT_LISTED = 50;
 
 export interface FleetSummary {
   readonly medidores_vistos: number;
+  /** Silent: nothing heard for longer than the threshold, and not known to be without power. */
   readonly medidores_silenciosos: number;
+  /** Meters whose supply was cut (they said so: corte_executado). */
+  readonly medidores_cortados: number;
+  /** Meters that sent a last gasp (falta_energia) and not yet retorno_energia. */
+  readonly medidores_sem_energia: number;
   readonly leituras_por_segundo: number;
   /** The silent meters heard from longest ago, first. */
   readonly silenciosos: ReadonlyArray<{ readonly matricula: string; readonly silencio_s: number }>;
@@ -31,6 +38,8 @@ interface MeterState {
 
 export class FleetTracker {
   private readonly lastHeard = new Map<string, MeterState>();
+  /** The meters whose supply or power is not normal, from their events (every other meter is normal). */
+  readonly conditions = new Map<string, MeterCondition>();
   /** Readings stored in each of the last RATE_WINDOW_S whole seconds, by second modulo the window. */
   private readonly perSecond = new Array<number>(RATE_WINDOW_S).fill(0);
   private readonly secondOf = new Array<number>(RATE_WINDOW_S).fill(-1);
@@ -75,6 +84,26 @@ export class FleetTracker {
     this.cached = undefined;
   }
 
+  /** Applies meters' events to their supply and power state (in any order: older events change nothing). */
+  noted(events: readonly Pick<MeterEvent, 'matricula' | 'type' | 'timestamp'>[]): void {
+    for (const event of events) {
+      const before = this.conditions.get(event.matricula) ?? NORMAL_CONDITION;
+      const after = afterEvent(before, event.type, event.timestamp);
+      if (after === before) continue;
+      // Remembered while not normal, and also after, so an older event arriving late cannot flip it back.
+      this.conditions.set(event.matricula, after);
+    }
+  }
+
+  /** When `matricula` was last heard (whole seconds), undefined: never. */
+  heardAt(matricula: string): number | undefined {
+    return this.lastHeard.get(matricula)?.heardAt;
+  }
+
+  conditionOf(matricula: string): MeterCondition {
+    return this.conditions.get(matricula) ?? NORMAL_CONDITION;
+  }
+
   /** Every meter known, in no order: live read-only views (the fleet table reads them synchronously). */
   meters(): FleetMeter[] {
     for (const state of this.stale) state.alert = alertOf(state.recent);
@@ -117,8 +146,19 @@ export class FleetTracker {
       else high = mid;
     }
     const silentCount = low === 0 ? 0 : (view.cumulative[low - 1] as number);
-    const listed = view.longestSilent.filter((entry) => now - entry.heardAt > silentAfterS).map((entry) => ({ matricula: entry.matricula, silencio_s: now - entry.heardAt }));
-    return { medidores_vistos: this.lastHeard.size, medidores_silenciosos: silentCount, leituras_por_segundo: view.rate, silenciosos: listed, silencio_apos_s: silentAfterS };
+    let cut = 0;
+    let withoutPower = 0;
+    let silentWithoutPower = 0;
+    for (const [matricula, condition] of this.conditions) {
+      if (isNormal(condition)) continue;
+      if (condition.supply === 'cortado') cut++;
+      if (condition.powered) continue;
+      withoutPower++;
+      const heardAt = this.lastHeard.get(matricula)?.heardAt;
+      if (heardAt !== undefined && now - heardAt > silentAfterS) silentWithoutPower++;
+    }
+    const listed = view.longestSilent.filter((entry) => now - entry.heardAt > silentAfterS && this.conditionOf(entry.matricula).powered).map((entry) => ({ matricula: entry.matricula, silencio_s: now - entry.heardAt }));
+    return { medidores_vistos: this.lastHeard.size, medidores_silenciosos: silentCount - silentWithoutPower, medidores_cortados: cut, medidores_sem_energia: withoutPower, leituras_por_segundo: view.rate, silenciosos: listed, silencio_apos_s: silentAfterS };
   }
 
   private cached: FleetView | undefined;

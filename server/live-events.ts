@@ -164,6 +164,21 @@ export class LiveEvents {
     }
   }
 
+  /**
+   * A change of a meter's command or an event it reported: to whoever
+   * watches that meter, and to every stream that gets the fleet (the
+   * operator's), once each.
+   */
+  meterNews(matricula: string, event: 'comando' | 'ocorrencia', data: JsonValue): void {
+    if (this.subscribers.size === 0) return;
+    const text = sseEvent(event, data);
+    const watchers = this.byMatricula.get(matricula);
+    for (const subscriber of this.subscribers) {
+      if (subscriber.silentAfterS === undefined && !(watchers?.has(subscriber) ?? false)) continue;
+      if (!subscriber.push(text)) this.drop(subscriber);
+    }
+  }
+
   close(): void {
     clearInterval(this.fleetTimer);
     clearInterval(this.heartbeatTimer);

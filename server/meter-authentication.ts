@@ -34,9 +34,19 @@ export class MeterAuthenticator {
    * than the meter's newest.
    */
   accepts(reading: ReceivedReading): boolean {
-    const key = this.keys.get(reading.matricula);
+    return this.authentic(reading);
+  }
+
+  /** The same rule for any signed line of a meter's (answers to commands, events). */
+  authentic(line: { readonly matricula: string; readonly signature?: { readonly content: string; readonly mac: string } | undefined }): boolean {
+    const key = this.keys.get(line.matricula);
     if (key === undefined) return this.mode === 'opcional';
-    return reading.signature !== undefined && verifyMac(reading.signature.content, reading.signature.mac, key);
+    return line.signature !== undefined && verifyMac(line.signature.content, line.signature.mac, key);
+  }
+
+  /** Whether the meter has a key: can prove who it is, and be sent commands that change its supply. */
+  hasKey(matricula: string): boolean {
+    return this.keys.has(matricula);
   }
 }
 

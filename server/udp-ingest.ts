@@ -35,7 +35,23 @@ export interface UdpIngestOptions {
   readonly maxAgeDays?: number;
   /** Told of every batch once it is durable and acknowledged (live events, fleet view); must not throw. */
   readonly onStored?: (readings: readonly Reading[], result: AppendResult) => void;
+  /**
+   * Takes datagrams of answers to commands and events (their first line is
+   * RESPOSTA or EVENTO; meters never mix them with readings); counted as
+   * malformed when absent. Must not throw.
+   */
+  readonly onControl?: (message: Buffer, sender: MeterAddress) => void;
 }
+
+/** Where a meter's datagrams come from: where commands to it go. */
+export interface MeterAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** First bytes of the lines meters send besides readings: `R` (RESPOSTA) and `E` (EVENTO). */
+const ANSWER_FIRST_BYTE = 0x52;
+const EVENT_FIRST_BYTE = 0x45;
 
 export const DEFAULT_MAX_PENDING_READINGS = 200_000;
 
@@ -91,6 +107,8 @@ export class UdpIngest {
   private readonly refusedWarning: ThrottledWarning;
   private readonly unauthenticatedWarning: ThrottledWarning;
   private readonly maxPending: number;
+  /** Where each meter last sent a reading from that was stored (a copy or a replay moves nothing). */
+  private readonly addresses = new Map<string, MeterAddress>();
   /** Readings collected or handed to the store and not yet settled. */
   private pendingReadings = 0;
   private closing = false;
@@ -131,6 +149,23 @@ export class UdpIngest {
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
+  /** Where `matricula` last sent a stored reading (or an authentic answer or event) from. */
+  addressOf(matricula: string): MeterAddress | undefined {
+    return this.addresses.get(matricula);
+  }
+
+  /** Notes an authentic line of `matricula` from `from` (answers and events, checked by their handlers). */
+  heardFrom(matricula: string, from: MeterAddress): void {
+    const known = this.addresses.get(matricula);
+    if (known === undefined || known.address !== from.address || known.port !== from.port) this.addresses.set(matricula, from);
+  }
+
+  /** Sends lines to a meter from the server's UDP port, packed into as few datagrams as fit. */
+  send(lines: readonly string[], to: MeterAddress): void {
+    if (this.closing) return;
+    for (const datagram of packLines(lines)) this.socket.send(datagram, to.port, to.address);
+  }
+
   private onMessage(message: Buffer, sender: RemoteInfo): void {
     if (this.closing) return;
     const counters = this.counters;
@@ -139,6 +174,11 @@ export class UdpIngest {
     if (this.pendingReadings >= this.maxPending) {
       counters.shed++;
       this.shedWarning.warn({ pendingReadings: this.pendingReadings, shedTotal: counters.shed });
+      return;
+    }
+    const first = message[0];
+    if ((first === ANSWER_FIRST_BYTE || first === EVENT_FIRST_BYTE) && this.options.onControl !== undefined) {
+      this.options.onControl(message, { address: sender.address, port: sender.port });
       return;
     }
     const { values, errors } = parseReadingDatagram(message, { legacyTimeZone: this.options.legacyTimeZone });
@@ -203,6 +243,12 @@ export class UdpIngest {
   /** ACK and REJEITADA lines for one sender's readings of the round, signed for keyed meters; refusals first. */
   private answer(address: string, port: number, sent: ReadonlyArray<{ reading: Reading; index?: number; outcome?: ReadingOutcome }>, outcomes: readonly ReadingOutcome[]): void {
     const judged: SentReading[] = sent.map(({ reading, index, outcome }) => ({ reading, outcome: outcome ?? (outcomes[index as number] as ReadingOutcome) }));
+    let from: MeterAddress | undefined;
+    for (const { reading, outcome } of judged) {
+      if (outcome !== 'stored') continue;
+      from ??= { address, port };
+      if (this.addresses.get(reading.matricula) !== from) this.addresses.set(reading.matricula, from);
+    }
     const { acks, rejections } = replyTo(judged);
     const sign = (line: string, matricula: string): string => this.options.authenticator?.sign(line, matricula) ?? line;
     const lines = [...rejections.map((r) => sign(serializeRejection(r), r.matricula)), ...acks.map((a) => sign(serializeAck(a), a.matricula))];

@@ -4,6 +4,7 @@
  * Pure: values in, values out.
  */
 import type { Reading } from '../../database/store.js';
+import { NORMAL_CONDITION, type MeterCondition } from './meter-condition.js';
 
 /** Customers' names in Portuguese order (a collator: far cheaper per comparison than localeCompare). */
 const NAMES = new Intl.Collator('pt-BR');
@@ -32,9 +33,8 @@ export interface FleetTableQuery {
   readonly silentAfterS: number;
   /** Keeps meters whose matricula starts with it or whose customer's username contains it (case-insensitive). */
   readonly search?: string | undefined;
-  /** Only meters in alert (true) or only silent ones. */
-  readonly onlyAlerts?: boolean | undefined;
-  readonly onlySilent?: boolean | undefined;
+  /** Only meters in alert, silent, cut, or without power. */
+  readonly only?: 'alertas' | 'silenciosos' | 'cortados' | 'sem_energia' | undefined;
 }
 
 export interface FleetRow {
@@ -43,7 +43,9 @@ export interface FleetRow {
   readonly newest: Reading;
   readonly heardAt: number;
   readonly silenceS: number;
+  /** Nothing heard for longer than the threshold, and not known to be without power. */
   readonly silent: boolean;
+  readonly condition: MeterCondition;
   /** null: fewer than 5 readings, or a register that went down. */
   readonly alert: boolean | null;
 }
@@ -53,6 +55,8 @@ export interface FleetTable {
   readonly total: number;
   readonly inAlert: number;
   readonly silent: number;
+  readonly cut: number;
+  readonly withoutPower: number;
   readonly rows: readonly FleetRow[];
 }
 
@@ -81,22 +85,31 @@ function compare(a: FleetRow, b: FleetRow, key: FleetSortKey): number {
   }
 }
 
-export function fleetTable(meters: readonly FleetMeter[], customers: ReadonlyMap<string, string>, query: FleetTableQuery, nowS: number): FleetTable {
+/** `conditions`: the meters whose supply or power is not the normal one (the others are). */
+export function fleetTable(meters: readonly FleetMeter[], customers: ReadonlyMap<string, string>, query: FleetTableQuery, nowS: number, conditions: ReadonlyMap<string, MeterCondition> = new Map()): FleetTable {
   const search = query.search?.toLocaleLowerCase('pt-BR');
   const rows: FleetRow[] = [];
   let inAlert = 0;
   let silent = 0;
+  let cut = 0;
+  let withoutPower = 0;
   for (const meter of meters) {
     const newest = meter.recent[0];
     if (newest === undefined) continue;
     const cliente = customers.get(meter.matricula) ?? null;
     if (search !== undefined && search !== '' && !meter.matricula.startsWith(search) && !(cliente?.toLocaleLowerCase('pt-BR').includes(search) ?? false)) continue;
     const silenceS = Math.max(0, nowS - meter.heardAt);
-    const row: FleetRow = { matricula: meter.matricula, cliente, newest, heardAt: meter.heardAt, silenceS, silent: silenceS > query.silentAfterS, alert: meter.alert };
-    if (query.onlyAlerts === true && row.alert !== true) continue;
-    if (query.onlySilent === true && !row.silent) continue;
+    const condition = conditions.get(meter.matricula) ?? NORMAL_CONDITION;
+    // A meter that sent its last gasp is without power, not silent: there is nothing wrong with the channel.
+    const row: FleetRow = { matricula: meter.matricula, cliente, newest, heardAt: meter.heardAt, silenceS, silent: condition.powered && silenceS > query.silentAfterS, condition, alert: meter.alert };
+    if (query.only === 'alertas' && row.alert !== true) continue;
+    if (query.only === 'silenciosos' && !row.silent) continue;
+    if (query.only === 'cortados' && condition.supply !== 'cortado') continue;
+    if (query.only === 'sem_energia' && condition.powered) continue;
     if (row.alert === true) inAlert++;
     if (row.silent) silent++;
+    if (condition.supply === 'cortado') cut++;
+    if (!condition.powered) withoutPower++;
     rows.push(row);
   }
   const direction = query.descending ? -1 : 1;
@@ -110,7 +123,7 @@ export function fleetTable(meters: readonly FleetMeter[], customers: ReadonlyMap
   const needed = Math.min(rows.length, start + query.pageSize);
   // The first pages (what operators look at) need only the first rows in order, not the whole fleet sorted.
   const first = needed * 4 < rows.length ? smallest(rows, needed, order) : rows.sort(order);
-  return { total: rows.length, inAlert, silent, rows: first.slice(start, start + query.pageSize) };
+  return { total: rows.length, inAlert, silent, cut, withoutPower, rows: first.slice(start, start + query.pageSize) };
 }
 
 /** The `count` first items by `order`, in order: a bounded max-heap, O(n log count). */

@@ -36,7 +36,7 @@ const tableSchema = z.object({
   ordenar: z.enum(FLEET_SORT_KEYS, { error: `deve ser ${FLEET_SORT_KEYS.join(', ')}` }).optional(),
   ordem: z.enum(['asc', 'desc'], { error: 'deve ser asc ou desc' }).optional(),
   busca: z.string().max(100, 'deve ter no máximo 100 caracteres').optional(),
-  somente: z.enum(['alertas', 'silenciosos'], { error: 'deve ser alertas ou silenciosos' }).optional(),
+  somente: z.enum(['alertas', 'silenciosos', 'cortados', 'sem_energia'], { error: 'deve ser alertas, silenciosos, cortados ou sem_energia' }).optional(),
 });
 
 export function silentAfter(fields: { intervalo_s?: number | undefined; intervalos?: number | undefined }): number {
@@ -60,6 +60,8 @@ function rowJson(row: FleetRow) {
     ultimo_contato: formatIsoTimestamp(row.heardAt * 1000),
     silencio_s: row.silenceS,
     silencioso: row.silent,
+    fornecimento: row.condition.supply,
+    sem_energia: !row.condition.powered,
     alerta: row.alert,
   };
 }
@@ -93,10 +95,10 @@ export function frotaMedidoresRoute(fleet: FleetTracker, customers: Pick<Store, 
         pageSize,
         silentAfterS,
         search: fields.busca?.trim(),
-        onlyAlerts: fields.somente === 'alertas',
-        onlySilent: fields.somente === 'silenciosos',
+        only: fields.somente,
       },
       fleet.now(),
+      fleet.conditions,
     );
     const next = new URLSearchParams(input.request.head.query);
     next.set('pagina', String(page + 1));
@@ -107,6 +109,8 @@ export function frotaMedidoresRoute(fleet: FleetTracker, customers: Pick<Store, 
         total: table.total,
         em_alerta: table.inAlert,
         silenciosos: table.silent,
+        cortados: table.cut,
+        sem_energia: table.withoutPower,
         silencio_apos_s: silentAfterS,
         pagina: page,
         limite: pageSize,

@@ -43,7 +43,7 @@ export function queryInstant(field: string, text: string | undefined, timeZone: 
   return instant;
 }
 
-function wantsCsv(formato: string | undefined, input: RouteInput): boolean {
+export function wantsCsv(formato: string | undefined, input: RouteInput): boolean {
   if (formato !== undefined) return formato === 'csv';
   const accept = input.request.head.headers.get('accept');
   if (accept === undefined) return false;

@@ -97,8 +97,8 @@ t.test('filters: search by matricula prefix or customer name; only alerts; only 
   t.same([all.total, all.inAlert, all.silent], [3, 1, 2]);
   t.same(fleetTable(meters, customers, { ...base, search: '10' }, NOW_S).rows.map((r) => r.matricula), ['1001', '1002']);
   t.same(fleetTable(meters, customers, { ...base, search: 'joana' }, NOW_S).rows.map((r) => r.matricula), ['2001'], 'customer name, any case');
-  t.same(fleetTable(meters, customers, { ...base, onlyAlerts: true }, NOW_S).rows.map((r) => r.matricula), ['1001']);
-  t.same(fleetTable(meters, customers, { ...base, onlySilent: true }, NOW_S).rows.map((r) => r.matricula), ['1002', '2001']);
+  t.same(fleetTable(meters, customers, { ...base, only: 'alertas' }, NOW_S).rows.map((r) => r.matricula), ['1001']);
+  t.same(fleetTable(meters, customers, { ...base, only: 'silenciosos' }, NOW_S).rows.map((r) => r.matricula), ['1002', '2001']);
 });
 
 t.test('the tracker keeps each meter\'s 5 newest readings in time order, late ones included; a seed never overrides what was heard', async (t) => {

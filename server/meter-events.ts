@@ -1,0 +1,120 @@
+/**
+ * Events from meters (issue 16): EVENTO lines parsed, checked for
+ * authenticity and a plausible time, stored, and only then acknowledged
+ * (ACK_EVENTO, signed for keyed meters), so an acknowledged event is never
+ * lost; a copy is acknowledged again and stored once. New events go to the
+ * fleet's supply and power state and to live subscribers.
+ */
+import type { Logger } from 'pino';
+import type { EventStore, MeterEvent } from '../database/event-store.js';
+import { timestampRefusal, type TimestampRules } from '../database/reading-admission.js';
+import { parseEventLine, serializeEventAck, type EventLine } from '../protocol/meter-commands.js';
+import { ThrottledWarning } from './log-throttle.js';
+import type { MeterAddress } from './udp-ingest.js';
+
+/** New events stored per meter per minute at most; more wait unacknowledged (the meter resends them). */
+export const EVENTS_PER_METER_PER_MINUTE = 60;
+const MINUTE_MS = 60_000;
+
+export interface EventIntakeOptions {
+  readonly events: EventStore;
+  readonly logger: Logger;
+  readonly timestampRules: TimestampRules;
+  readonly authentic: (line: { matricula: string; signature?: { content: string; mac: string } | undefined }) => boolean;
+  readonly sign: (line: string, matricula: string) => string;
+  readonly send: (lines: readonly string[], to: MeterAddress) => void;
+  readonly heardFrom: (matricula: string, from: MeterAddress) => void;
+  /** Told of the events this server stored (not copies); must not throw. */
+  readonly onStored: (events: readonly MeterEvent[]) => void;
+  readonly now?: () => number;
+}
+
+export interface EventCounters {
+  received: number;
+  stored: number;
+  /** Lines that did not parse or were not authentic: not answered. */
+  ignored: number;
+  /** Events dated too far ahead or too long ago: acknowledged so the meter stops resending, not stored. */
+  refused: number;
+  /** Events over the per-meter rate, left unacknowledged. */
+  deferred: number;
+}
+
+export class EventIntake {
+  readonly counters: EventCounters = { received: 0, stored: 0, ignored: 0, refused: 0, deferred: 0 };
+  private readonly now: () => number;
+  private window = { start: 0, perMeter: new Map<string, number>() };
+  private readonly storeWarning: ThrottledWarning;
+  private readonly refusedWarning: ThrottledWarning;
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(private readonly options: EventIntakeOptions) {
+    this.now = options.now ?? Date.now;
+    this.storeWarning = new ThrottledWarning(options.logger, 'could not store meter events; not acknowledged, meters will resend');
+    this.refusedWarning = new ThrottledWarning(options.logger, 'acknowledged but did not store meter events dated too far ahead or too long ago');
+  }
+
+  /** A datagram of EVENTO lines from `from`. */
+  received(lines: readonly string[], from: MeterAddress): void {
+    const now = this.now();
+    if (now - this.window.start >= MINUTE_MS) this.window = { start: now, perMeter: new Map() };
+    const toStore: EventLine[] = [];
+    const acks: EventLine[] = [];
+    for (const line of lines) {
+      this.counters.received++;
+      const event = parseEventLine(line);
+      if (typeof event === 'string' || !this.options.authentic(event)) {
+        this.counters.ignored++;
+        continue;
+      }
+      this.options.heardFrom(event.matricula, from);
+      if (timestampRefusal(event.timestamp, now, this.options.timestampRules) !== undefined) {
+        this.counters.refused++;
+        this.refusedWarning.warn({ matricula: event.matricula, refusedTotal: this.counters.refused });
+        acks.push(event);
+        continue;
+      }
+      const count = this.window.perMeter.get(event.matricula) ?? 0;
+      if (count >= EVENTS_PER_METER_PER_MINUTE) {
+        this.counters.deferred++;
+        continue;
+      }
+      this.window.perMeter.set(event.matricula, count + 1);
+      toStore.push(event);
+    }
+    if (toStore.length === 0) return this.acknowledge(acks, from);
+    const records: MeterEvent[] = toStore.map((e) => ({ matricula: e.matricula, timestamp: e.timestamp, type: e.type, detail: e.detail, receivedAt: now }));
+    const task = this.options.events.append(records).then(
+      (fresh) => {
+        const stored = records.filter((_, i) => fresh[i]);
+        this.counters.stored += stored.length;
+        this.acknowledge([...acks, ...toStore], from);
+        if (stored.length === 0) return;
+        try {
+          this.options.onStored(stored);
+        } catch (error) {
+          this.options.logger.error({ err: error }, 'bug: a listener of stored events failed');
+        }
+      },
+      (error: unknown) => {
+        this.storeWarning.warn({ err: error });
+        this.acknowledge(acks, from);
+      },
+    );
+    this.pending.add(task);
+    void task.finally(() => this.pending.delete(task));
+  }
+
+  /** Waits for events being stored (shutdown). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private acknowledge(events: readonly EventLine[], to: MeterAddress): void {
+    if (events.length === 0) return;
+    this.options.send(
+      events.map((e) => this.options.sign(serializeEventAck({ matricula: e.matricula, timestamp: e.timestamp, type: e.type }), e.matricula)),
+      to,
+    );
+  }
+}
