@@ -1,12 +1,11 @@
 /**
- * What a simulated meter does with a command line (issue 16; the runner
- * that sends and receives them is to follow): it checks the signature when
+ * What a simulated meter does with a command line (issue 16): it checks the signature when
  * it has a key (always, for commands that change the supply), the expiry
  * and that the id was not executed before; then it executes it at most
  * once and says what to answer. Pure: the clock is an argument, no I/O.
  */
 import { signLine, verifyMac } from '../protocol/meter-auth.js';
-import { parseCommandLine, serializeAnswer, type CommandLine } from '../protocol/meter-commands.js';
+import { parseCommandLine, serializeAnswer, type CommandLine, type MeterEventType } from '../protocol/meter-commands.js';
 
 /** Command ids remembered to execute each at most once (far more than can be in flight). */
 export const REMEMBERED_IDS = 1024;
@@ -33,8 +32,15 @@ export interface ControlCounters {
 
 export type ControlOutcome =
   | { readonly kind: 'ignored'; readonly reason: keyof ControlCounters }
-  /** Answer this (signed when keyed); `readNow`: send a reading at once. */
-  | { readonly kind: 'answer'; readonly line: string; readonly readNow: boolean };
+  /** Answer this (signed when keyed); `readNow`: send a reading at once; `event`: report it (a first execution only). */
+  | { readonly kind: 'answer'; readonly line: string; readonly readNow: boolean; readonly event?: { readonly type: MeterEventType; readonly detail: string } | undefined };
+
+interface Execution {
+  readonly outcome: 'executado' | 'falhou';
+  readonly detail: string;
+  readonly readNow: boolean;
+  readonly event?: { readonly type: MeterEventType; readonly detail: string };
+}
 
 export class MeterControl {
   readonly state: MeterControlState;
@@ -46,11 +52,18 @@ export class MeterControl {
     private readonly matricula: string,
     private readonly key: Buffer | undefined,
     state: Partial<MeterControlState> = {},
+    answered: Iterable<readonly [string, string]> = [],
   ) {
     this.state = { supply: 'ligado', limitW: null, clockOffsetMs: 0, ...state };
+    for (const [id, line] of answered) this.answered.set(id, line);
   }
 
-  /** Handles one line from the server, at the meter's time `now`. */
+  /** The answers remembered, oldest first: kept with the state so a restart never executes an id twice. */
+  answeredEntries(): Array<[string, string]> {
+    return [...this.answered.entries()];
+  }
+
+  /** Handles one line from the server at real time `now` (the meter's clock reads `now + clockOffsetMs`). */
   receive(line: string, now: number): ControlOutcome {
     const command = parseCommandLine(line);
     if (typeof command === 'string') return this.ignore('ignoredMalformed');
@@ -65,26 +78,27 @@ export class MeterControl {
       this.counters.ignoredReplayed++;
       return { kind: 'answer', line: repeated, readNow: false };
     }
-    if (now >= command.expiresAt) return this.ignore('ignoredExpired');
-    const { outcome, detail, readNow } = this.execute(command, now);
+    // Expiry by the meter's own clock (real time plus its offset), as a real meter can only judge it.
+    if (now + this.state.clockOffsetMs >= command.expiresAt) return this.ignore('ignoredExpired');
+    const { outcome, detail, readNow, event } = this.execute(command, now);
     const answer = serializeAnswer({ id: command.id, matricula: this.matricula, outcome, detail });
     const signed = this.key === undefined ? answer : signLine(answer, this.key);
     this.answered.set(command.id, signed);
     if (this.answered.size > REMEMBERED_IDS) this.answered.delete(this.answered.keys().next().value as string);
     this.counters.executed++;
-    return { kind: 'answer', line: signed, readNow };
+    return { kind: 'answer', line: signed, readNow, event };
   }
 
-  private execute(command: CommandLine, now: number): { outcome: 'executado' | 'falhou'; detail: string; readNow: boolean } {
+  private execute(command: CommandLine, now: number): Execution {
     switch (command.type) {
       case 'leitura':
         return { outcome: 'executado', detail: 'leitura enviada', readNow: true };
       case 'corte':
         this.state.supply = 'cortado';
-        return { outcome: 'executado', detail: 'fornecimento cortado', readNow: true };
+        return { outcome: 'executado', detail: 'fornecimento cortado', readNow: true, event: { type: 'corte_executado', detail: `comando ${command.id}` } };
       case 'religacao':
         this.state.supply = 'ligado';
-        return { outcome: 'executado', detail: 'fornecimento religado', readNow: true };
+        return { outcome: 'executado', detail: 'fornecimento religado', readNow: true, event: { type: 'religacao_executada', detail: `comando ${command.id}` } };
       case 'limite_demanda': {
         const kw = command.parameters.kw;
         if (kw === undefined) return { outcome: 'falhou', detail: 'parametro kw ausente', readNow: false };
@@ -101,7 +115,8 @@ export class MeterControl {
         if (!Number.isSafeInteger(server)) return { outcome: 'falhou', detail: 'parametro servidor_ms ausente', readNow: false };
         const before = this.state.clockOffsetMs;
         this.state.clockOffsetMs = server - now;
-        return { outcome: 'executado', detail: `relogio ajustado em ${this.state.clockOffsetMs - before} ms`, readNow: false };
+        const detail = `relogio ajustado em ${this.state.clockOffsetMs - before} ms`;
+        return { outcome: 'executado', detail, readNow: false, event: { type: 'relogio_ajustado', detail } };
       }
     }
   }

@@ -1,18 +1,23 @@
 /**
  * Runs simulated meters on one UDP socket: ticks their registers, sends
- * their unacknowledged readings every send interval, and applies the ACKs
- * that come back (routed by matricula). One process may run one meter or
- * thousands.
+ * their unacknowledged readings and events every send interval, applies
+ * the ACKs that come back (routed by matricula), and obeys the server's
+ * commands (MeterControl). One process may run one meter or thousands.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
 import { parseServerDatagram } from '../protocol/meter-protocol.js';
+import { COMMAND_TAG, EVENT_ACK_TAG, lineTag, parseEventAckLine, type MeterEventType } from '../protocol/meter-commands.js';
+import { MeterControl } from './meter-control.js';
 import type { MeterOptions } from './options.js';
 import { meterSeed, SimulatedMeter } from './simulated-meter.js';
+import { loadMeterState, saveMeterState } from './meter-state.js';
 
 /** On stop, how long to wait for the ACK of the last send. */
 export const FINAL_ACK_WAIT_MS = 1500;
+/** An on-demand reading is at least this long after the previous one (the server refuses readings too close together). */
+const ON_DEMAND_SPACING_MS = 1000;
 /** Dropped-reading warnings are logged at most this often. */
 const DROP_LOG_INTERVAL_MS = 10_000;
 
@@ -28,12 +33,28 @@ export interface RunnerStats {
   /** Server lines ignored (unsigned for a keyed meter, or an ACK beyond what was sent). */
   readonly ignored: number;
   readonly datagrams: number;
+  /** Commands executed (each id once), and commands ignored: unsigned, wrongly signed, expired, replayed, malformed. */
+  readonly commandsExecuted: number;
+  readonly commandsIgnored: number;
+  /** Events not yet acknowledged. */
+  readonly eventsPending: number;
+}
+
+/** A meter with what it obeys. */
+interface Unit {
+  readonly meter: SimulatedMeter;
+  readonly control: MeterControl;
+  /** Whether the demand limit capped the last increment (limite_excedido is reported when it starts to). */
+  limitBiting: boolean;
 }
 
 export class MeterRunner {
   private readonly options: MeterOptions;
   private readonly logger: Logger;
   private readonly meters = new Map<string, SimulatedMeter>();
+  private readonly units = new Map<string, Unit>();
+  /** False during a simulated power failure: no ticks, no sends, no commands heard. */
+  private powered = true;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly socket: Socket;
   private readonly startedAt = Date.now();
@@ -52,18 +73,24 @@ export class MeterRunner {
     this.options = options;
     this.logger = logger;
     for (const matricula of options.matriculas) {
-      this.meters.set(
+      const key = options.keys.get(matricula);
+      const meter = new SimulatedMeter({
         matricula,
-        new SimulatedMeter({
-          matricula,
-          initialRegister: options.initialRegister,
-          seed: meterSeed(options.seed, matricula),
-          minIncrementUnits: options.minIncrementUnits,
-          peak: options.peak,
-          maxPending: options.maxPending,
-          key: options.keys.get(matricula),
-        }),
-      );
+        initialRegister: options.initialRegister,
+        seed: meterSeed(options.seed, matricula),
+        minIncrementUnits: options.minIncrementUnits,
+        peak: options.peak,
+        maxPending: options.maxPending,
+        key,
+      });
+      const saved = options.stateDir === undefined ? undefined : loadMeterState(options.stateDir, matricula);
+      if (saved !== undefined) {
+        meter.restoreRegister(saved.register);
+        for (const event of saved.events) meter.raise(event.type, event.timestamp, event.detail);
+      }
+      const control = new MeterControl(matricula, key, saved?.control ?? { clockOffsetMs: options.clockDriftMs }, saved?.answered);
+      this.meters.set(matricula, meter);
+      this.units.set(matricula, { meter, control, limitBiting: false });
     }
     this.socket = createSocket('udp4');
     this.socket.on('message', (message) => this.onAck(message));
@@ -81,17 +108,111 @@ export class MeterRunner {
     // Connected: the kernel drops datagrams from any other address, so only the server can answer.
     this.socket.connect(this.options.port, this.options.host);
     await once(this.socket, 'connect');
-    for (const meter of this.meters.values()) {
+    this.scheduleFieldEvents();
+    // Events left unacknowledged before a restart go out at once.
+    for (const unit of this.units.values()) this.sendEvents(unit.meter);
+    for (const unit of this.units.values()) {
+      const meter = unit.meter;
       // Random phases spread a fleet's sends over the interval instead of in bursts.
       const incrementPhase = Math.random() * this.options.incrementIntervalMs;
       const sendPhase = Math.random() * this.options.sendIntervalMs;
       this.timers.push(
-        setTimeout(() => this.timers.push(setInterval(() => meter.tick(Date.now() - this.startedAt), this.options.incrementIntervalMs)), incrementPhase),
+        setTimeout(() => this.timers.push(setInterval(() => this.tick(unit), this.options.incrementIntervalMs)), incrementPhase),
         setTimeout(() => {
           this.sendReading(meter);
           this.timers.push(setInterval(() => this.sendReading(meter), this.options.sendIntervalMs));
         }, sendPhase),
       );
+    }
+  }
+
+  /** A meter's own clock: real time plus its offset (a drift, until a sync corrects it). */
+  private clock(unit: Unit): number {
+    return Date.now() + unit.control.state.clockOffsetMs;
+  }
+
+  /** One increment of the register: none while cut or without power; capped by a demand limit. */
+  private tick(unit: Unit): void {
+    if (!this.powered || unit.control.state.supply === 'cortado') return;
+    const limitW = unit.control.state.limitW;
+    // A tick stands for an hour of use: its increment in kWh is the mean demand in kW, so a limit of L kW caps it at L kWh (L x 1000 thousandths).
+    const biting = unit.meter.tick(Date.now() - this.startedAt, limitW === null ? null : BigInt(limitW));
+    if (biting && !unit.limitBiting) this.report(unit, 'limite_excedido', `limite ${limitW! / 1000} kW atingido`);
+    unit.limitBiting = biting;
+  }
+
+  /** Starts the simulated field events the options ask for. */
+  private scheduleFieldEvents(): void {
+    const { outage, tamperAfterMs } = this.options;
+    if (outage !== undefined) {
+      this.timers.push(
+        setTimeout(() => {
+          // The last gasp goes out as the power fails; then the meter is silent.
+          for (const unit of this.units.values()) this.report(unit, 'falta_energia', 'ultimo suspiro');
+          this.powered = false;
+          this.logger.info({ forS: outage.durationMs / 1000 }, 'power failure');
+        }, outage.afterMs),
+        setTimeout(() => {
+          this.powered = true;
+          this.logger.info('power back');
+          for (const unit of this.units.values()) {
+            this.report(unit, 'retorno_energia', `falta de ${outage.durationMs / 1000} s`);
+            this.send(unit.meter);
+          }
+        }, outage.afterMs + outage.durationMs),
+      );
+    }
+    if (tamperAfterMs !== undefined) {
+      this.timers.push(setTimeout(() => {
+        for (const unit of this.units.values()) this.report(unit, 'violacao_tampa', 'tampa aberta');
+      }, tamperAfterMs));
+    }
+  }
+
+  /** Records an event, keeps it with the state, and sends what is pending now. */
+  private report(unit: Unit, type: MeterEventType, detail: string): void {
+    unit.meter.raise(type, this.clock(unit), detail);
+    this.save(unit);
+    this.sendEvents(unit.meter, type === 'falta_energia');
+  }
+
+  private sendEvents(meter: SimulatedMeter, lastGasp = false): void {
+    if (!this.powered && !lastGasp) return;
+    const datagram = meter.eventDatagram();
+    if (datagram === undefined) return;
+    this.socket.send(datagram);
+    this.datagramsSent++;
+  }
+
+  private save(unit: Unit): void {
+    const dir = this.options.stateDir;
+    if (dir === undefined) return;
+    try {
+      saveMeterState(dir, unit.meter.matricula, { register: unit.meter.register, control: unit.control.state, answered: unit.control.answeredEntries(), events: unit.meter.pendingEvents });
+    } catch (error) {
+      this.logger.warn({ err: error, matricula: unit.meter.matricula }, 'could not save the meter state');
+    }
+  }
+
+  /** A COMANDO line: obeyed at most once by id, answered at once (the same answer again for a repeat). */
+  private onCommand(line: string): void {
+    const matricula = line.split(';')[2] ?? '';
+    const unit = this.units.get(matricula);
+    // Without power the meter hears nothing; a command to another meter is not ours (MeterControl counts it when it reaches one).
+    if (unit === undefined || !this.powered) return;
+    const outcome = unit.control.receive(line, Date.now());
+    if (outcome.kind === 'ignored') {
+      this.logger.debug({ matricula, reason: outcome.reason }, 'ignored a command');
+      return;
+    }
+    if (outcome.event !== undefined || outcome.readNow) this.save(unit);
+    this.socket.send(outcome.line);
+    this.datagramsSent++;
+    if (outcome.event !== undefined) this.report(unit, outcome.event.type, outcome.event.detail);
+    if (outcome.readNow) {
+      const now = this.clock(unit);
+      unit.meter.takeReading(now, ON_DEMAND_SPACING_MS);
+      this.send(unit.meter);
     }
   }
 
@@ -103,6 +224,15 @@ export class MeterRunner {
     let dropped = 0;
     let rejected = 0;
     let ignored = 0;
+    let commandsExecuted = 0;
+    let commandsIgnored = 0;
+    let eventsPending = 0;
+    for (const { control, meter: m } of this.units.values()) {
+      const c = control.counters;
+      commandsExecuted += c.executed;
+      commandsIgnored += c.ignoredUnsigned + c.ignoredBadSignature + c.ignoredExpired + c.ignoredReplayed + c.ignoredMalformed + c.ignoredOtherMeter;
+      eventsPending += m.pendingEvents.length;
+    }
     for (const meter of this.meters.values()) {
       rejected += meter.counters.rejected;
       ignored += meter.counters.ignored;
@@ -112,14 +242,19 @@ export class MeterRunner {
       dropped += meter.counters.dropped;
       pending += meter.pending;
     }
-    return { meters: this.meters.size, produced, sent, acknowledged, pending, dropped, rejected, ignored, datagrams: this.datagramsSent };
+    return { meters: this.meters.size, produced, sent, acknowledged, pending, dropped, rejected, ignored, datagrams: this.datagramsSent, commandsExecuted, commandsIgnored, eventsPending };
   }
 
   /** Stops ticking, makes one last send of what is pending, waits briefly for its ACK, closes. */
   stop(): Promise<RunnerStats> {
     this.stopping ??= (async () => {
       for (const timer of this.timers) clearTimeout(timer);
-      for (const meter of this.meters.values()) this.send(meter);
+      this.powered = true;
+      for (const unit of this.units.values()) {
+        this.save(unit);
+        this.send(unit.meter);
+        this.sendEvents(unit.meter);
+      }
       const deadline = Date.now() + FINAL_ACK_WAIT_MS;
       while (this.stats().pending > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       await new Promise<void>((resolve) => this.socket.close(() => resolve()));
@@ -139,9 +274,15 @@ export class MeterRunner {
     const interval = this.options.sendIntervalMs;
     let origin = this.scheduleOrigin.get(meter.matricula);
     if (origin === undefined) this.scheduleOrigin.set(meter.matricula, (origin = now));
-    const dropped = meter.takeReading(origin + Math.round((now - origin) / interval) * interval, interval);
+    const unit = this.units.get(meter.matricula) as Unit;
+    const offset = unit.control.state.clockOffsetMs;
+    // Stamped by the meter's own clock; taken during a power failure too (battery-backed), sent when power is back.
+    const dropped = meter.takeReading(origin + Math.round((now - origin) / interval) * interval + offset, interval);
     if (dropped > 0) this.reportDropped(dropped, now);
+    if (this.options.stateDir !== undefined) this.save(unit);
+    if (!this.powered) return;
     this.send(meter);
+    this.sendEvents(meter);
     if (!this.stalled && now - this.lastAckAt > this.stallAfterMs) {
       this.stalled = true;
       this.logger.warn({ silentForMs: now - this.lastAckAt, pending: this.stats().pending }, 'server has not acknowledged anything for a while; keeping readings to resend');
@@ -158,6 +299,20 @@ export class MeterRunner {
   }
 
   private onAck(message: Buffer): void {
+    // Commands and event acknowledgements come in lines of their own; the rest are ACK and REJEITADA.
+    let text = message.toString('latin1');
+    if (text.startsWith(COMMAND_TAG) || text.startsWith(EVENT_ACK_TAG)) {
+      const others: string[] = [];
+      for (const line of text.split('\n')) {
+        const tag = lineTag(line);
+        if (tag === COMMAND_TAG) this.onCommand(line);
+        else if (tag === EVENT_ACK_TAG) this.onEventAck(line);
+        else if (line !== '') others.push(line);
+      }
+      if (others.length === 0) return;
+      text = others.join('\n');
+      message = Buffer.from(text, 'latin1');
+    }
     const { values } = parseServerDatagram(message);
     for (const line of values) {
       const meter = this.meters.get(line.matricula);
@@ -174,6 +329,14 @@ export class MeterRunner {
       // A cumulative ACK that covers all sent so far clocks out the next datagram of a backlog.
       if (meter.acknowledge(line.timestamp) && this.stopping === undefined) this.send(meter);
     }
+  }
+
+  private onEventAck(line: string): void {
+    const ack = parseEventAckLine(line);
+    if (typeof ack === 'string') return;
+    const unit = this.units.get(ack.matricula);
+    if (unit === undefined || !unit.meter.authentic(ack.signature)) return;
+    if (unit.meter.acknowledgeEvent(ack)) this.save(unit);
   }
 
   private reportRejected(matricula: string, timestamp: number, motivo: string): void {

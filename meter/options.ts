@@ -66,6 +66,11 @@ const METER_OPTION_SCHEMAS = {
   'max-pendentes': { schema: z.string().regex(/^\d{1,9}$/, 'must be a whole number').transform(Number).pipe(z.number().min(1, 'must be at least 1')), default: String(DEFAULT_MAX_PENDING) },
   'log-level': { schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), default: 'info' },
   chaves: { schema: z.string().min(1, 'must be a file path').transform((path, context) => readKeys(path, context)), default: undefined },
+  'desvio-relogio-s': { schema: z.string().regex(/^-?\d{1,7}$/, 'must be a whole number of seconds, like -600 or 90').transform(Number), default: '0' },
+  'falta-energia-apos': { schema: seconds('the time before the power failure'), default: undefined },
+  'duracao-falta': { schema: seconds('the power failure'), default: '30' },
+  'violacao-apos': { schema: seconds('the time before the tamper event'), default: undefined },
+  estado: { schema: z.string().min(1, 'must be a directory path'), default: undefined },
 } as const;
 
 /** A keys file as the server reads it: each meter listed signs its readings with its key. */
@@ -121,6 +126,14 @@ export interface MeterOptions {
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** Keys of the meters that sign their readings, by matricula. */
   readonly keys: ReadonlyMap<string, Buffer>;
+  /** How far each meter's clock is off at start, in ms (a clock sync corrects it). */
+  readonly clockDriftMs: number;
+  /** A power failure after this long (ms), lasting `outageMs`. */
+  readonly outage: { readonly afterMs: number; readonly durationMs: number } | undefined;
+  /** A tamper event after this long (ms). */
+  readonly tamperAfterMs: number | undefined;
+  /** Directory where each meter keeps its state (supply, limit, clock, executed commands, unacknowledged events) across restarts. */
+  readonly stateDir: string | undefined;
 }
 
 export function randomMatricula(): string {
@@ -150,6 +163,7 @@ export function resolveMeterOptions(given: Partial<Record<MeterOptionName, strin
   if (value['pico-apos'] !== undefined && value.pico === undefined && given['pico-apos'] !== undefined) {
     throw new OptionError('--pico-apos', 'needs --pico <fator>');
   }
+  if (given['duracao-falta'] !== undefined && value['falta-energia-apos'] === undefined) throw new OptionError('--duracao-falta', 'needs --falta-energia-apos <segundos>');
   const seedGiven = value.semente as number | undefined;
   const peakFactor = value.pico as bigint | undefined;
   return {
@@ -166,6 +180,10 @@ export function resolveMeterOptions(given: Partial<Record<MeterOptionName, strin
     maxPending: value['max-pendentes'] as number,
     logLevel: value['log-level'] as MeterOptions['logLevel'],
     keys: (value.chaves as Map<string, Buffer> | undefined) ?? new Map(),
+    clockDriftMs: (value['desvio-relogio-s'] as number) * 1000,
+    outage: value['falta-energia-apos'] === undefined ? undefined : { afterMs: (value['falta-energia-apos'] as number) * 1000, durationMs: (value['duracao-falta'] as number) * 1000 },
+    tamperAfterMs: value['violacao-apos'] === undefined ? undefined : (value['violacao-apos'] as number) * 1000,
+    stateDir: value.estado as string | undefined,
   };
 }
 
@@ -196,6 +214,11 @@ const METER_OPTION_HELP: Readonly<Record<MeterOptionName, string>> = {
   'max-pendentes': 'unacknowledged readings kept; past it the oldest is dropped',
   'log-level': 'fatal, error, warn, info, debug, trace or silent',
   chaves: 'keys file (matricula;<hex key>): listed meters sign their readings',
+  'desvio-relogio-s': "seconds the meter's clock is off at start (negative: behind); a sincronizar_relogio command corrects it",
+  'falta-energia-apos': 'seconds after start when the power fails: last gasp (falta_energia), silence, then retorno_energia',
+  'duracao-falta': 'seconds the power failure lasts',
+  'violacao-apos': 'seconds after start when the cover is opened (violacao_tampa)',
+  estado: 'directory where each meter keeps its state across restarts (supply, limit, clock, commands executed, events not yet acknowledged)',
 };
 
 /** Every meter option with its variable, default and meaning: what `--help` prints. */

@@ -6,6 +6,10 @@
 import { REGISTER_SCALE, powerOfTen } from '../protocol/decimal.js';
 import { signLine, verifyMac } from '../protocol/meter-auth.js';
 import { MAX_DATAGRAM_BYTES, packLines, serializeReading, type Reading, type ServerLine } from '../protocol/meter-protocol.js';
+import { serializeEvent, type EventAck, type EventLine, type MeterEventType } from '../protocol/meter-commands.js';
+
+/** Events kept while unacknowledged; past it the oldest is dropped. */
+export const MAX_PENDING_EVENTS = 100;
 
 /** The original meters add a random whole number of units from 0 to this each tick. */
 export const MAX_INCREMENT_UNITS = 20;
@@ -78,6 +82,8 @@ export class SimulatedMeter {
   private readonly minIncrementUnits: number;
   private readonly maxPending: number;
   private readonly serialize: (reading: Reading) => string;
+  /** Events not yet acknowledged, oldest first. */
+  private readonly pendingEventList: EventLine[] = [];
   /** Unacknowledged readings, oldest first. */
   private readonly pendingReadings: Reading[] = [];
   private lastTimestamp = Number.NEGATIVE_INFINITY;
@@ -104,12 +110,58 @@ export class SimulatedMeter {
     return this.pendingReadings.length;
   }
 
-  /** One increment: a whole number of units from the minimum to 20, times the peak factor once `elapsedMs` reaches it. */
-  tick(elapsedMs: number): void {
+  /**
+   * One increment: a whole number of units from the minimum to 20, times
+   * the peak factor once `elapsedMs` reaches it, and at most `cap`
+   * thousandths when a demand limit is set. Whether the cap bit.
+   */
+  tick(elapsedMs: number, cap: bigint | null = null): boolean {
     const units = BigInt(this.minIncrementUnits + Math.floor(this.random() * (MAX_INCREMENT_UNITS - this.minIncrementUnits + 1)));
     const peak = this.peak;
     const increment = peak !== undefined && elapsedMs >= peak.afterMs ? units * peak.factorThousandths : units * UNIT;
-    this.registerValue += increment;
+    const capped = cap !== null && increment > cap;
+    this.registerValue += capped ? cap : increment;
+    return capped;
+  }
+
+  /** Sets the register (a restart restores it from the meter's saved state). */
+  restoreRegister(register: bigint): void {
+    this.registerValue = register;
+  }
+
+  get pendingEvents(): readonly EventLine[] {
+    return this.pendingEventList;
+  }
+
+  /** Records an event to report until the server acknowledges it. */
+  raise(type: MeterEventType, timestamp: number, detail = ''): void {
+    // Two events of one type at one instant are one fact for the server: keep them a millisecond apart.
+    let at = timestamp;
+    while (this.pendingEventList.some((e) => e.type === type && e.timestamp === at)) at++;
+    this.pendingEventList.push({ matricula: this.matricula, timestamp: at, type, detail });
+    if (this.pendingEventList.length > MAX_PENDING_EVENTS) this.pendingEventList.shift();
+  }
+
+  /** The datagram of unacknowledged events (signed when keyed), oldest first; undefined when none. */
+  eventDatagram(): string | undefined {
+    if (this.pendingEventList.length === 0) return undefined;
+    const key = this.key;
+    const lines = this.pendingEventList.map((event) => (key === undefined ? serializeEvent(event) : signLine(serializeEvent(event), key)));
+    return packLines(lines)[0];
+  }
+
+  /** Forgets an acknowledged event (already checked to be authentic). Whether it was pending. */
+  acknowledgeEvent(ack: EventAck): boolean {
+    const at = this.pendingEventList.findIndex((e) => e.type === ack.type && e.timestamp === ack.timestamp);
+    if (at === -1) return false;
+    this.pendingEventList.splice(at, 1);
+    return true;
+  }
+
+  /** Whether a line of the server's carries this meter's key (always true for an unkeyed meter). */
+  authentic(signature: { readonly content: string; readonly mac: string } | undefined): boolean {
+    const key = this.key;
+    return key === undefined || (signature !== undefined && verifyMac(signature.content, signature.mac, key));
   }
 
   /**
@@ -156,9 +208,7 @@ export class SimulatedMeter {
    * reading); an ACK never covers more than the newest reading sent.
    */
   trusts(line: ServerLine): boolean {
-    const key = this.key;
-    const authentic = key === undefined || (line.signature !== undefined && verifyMac(line.signature.content, line.signature.mac, key));
-    const trusted = authentic && (line.kind !== 'ack' || line.timestamp <= this.lastSentTimestamp);
+    const trusted = this.authentic(line.signature) && (line.kind !== 'ack' || line.timestamp <= this.lastSentTimestamp);
     if (!trusted) this.counters.ignored++;
     return trusted;
   }
