@@ -16,8 +16,13 @@ import { loadMeterState, saveMeterState } from './meter-state.js';
 
 /** On stop, how long to wait for the ACK of the last send. */
 export const FINAL_ACK_WAIT_MS = 1500;
-/** An on-demand reading is at least this long after the previous one (the server refuses readings too close together). */
-const ON_DEMAND_SPACING_MS = 1000;
+/**
+ * Readings are at least this far apart (the server's default
+ * MEDICAO_INTERVALO_MINIMO_MS): the schedule keeps them a send interval
+ * apart; this only separates an on-demand reading, or two firings of a late
+ * timer, without pushing later stamps ahead of the clock.
+ */
+const MIN_SPACING_MS = 100;
 /** Dropped-reading warnings are logged at most this often. */
 const DROP_LOG_INTERVAL_MS = 10_000;
 
@@ -211,7 +216,7 @@ export class MeterRunner {
     if (outcome.event !== undefined) this.report(unit, outcome.event.type, outcome.event.detail);
     if (outcome.readNow) {
       const now = this.clock(unit);
-      unit.meter.takeReading(now, ON_DEMAND_SPACING_MS);
+      unit.meter.takeReading(now, MIN_SPACING_MS);
       this.send(unit.meter);
     }
   }
@@ -277,7 +282,7 @@ export class MeterRunner {
     const unit = this.units.get(meter.matricula) as Unit;
     const offset = unit.control.state.clockOffsetMs;
     // Stamped by the meter's own clock; taken during a power failure too (battery-backed), sent when power is back.
-    const dropped = meter.takeReading(origin + Math.round((now - origin) / interval) * interval + offset, interval);
+    const dropped = meter.takeReading(origin + Math.round((now - origin) / interval) * interval + offset, Math.min(interval, MIN_SPACING_MS));
     if (dropped > 0) this.reportDropped(dropped, now);
     if (this.options.stateDir !== undefined) this.save(unit);
     if (!this.powered) return;

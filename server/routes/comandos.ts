@@ -160,8 +160,9 @@ export function comandosRoutes({ commands, delivery, store, access, hasKey, now 
   const cancel = async (input: RouteInput): Promise<Answer> => {
     await access.authenticateOperator(input.request);
     const command = await find(input);
+    // Cancelled by this request, or not at all: one already final (cancelled before, too) is a conflict.
     const after = FINAL_STATES.has(command.state) ? command : await delivery.cancel(command);
-    if (after.state !== 'cancelado') throw new HttpError('comando_finalizado', `O comando já terminou (${after.state}); só se cancela um comando pendente ou enviado.`);
+    if (after === command || after.state !== 'cancelado') throw new HttpError('comando_finalizado', `O comando já terminou (${after.state}); só se cancela um comando pendente ou enviado.`);
     return { status: 200, body: commandJson(after) };
   };
   return [

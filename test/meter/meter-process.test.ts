@@ -10,61 +10,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import type { MeterReport } from '../../meter/meter-cli.js';
-import type { RunnerStats } from '../../meter/meter-runner.js';
+import { lossyRelay, startMeter } from './meter-processes.js';
 import { startTestServer, tempDir } from '../helpers.js';
 
 const METER = fileURLToPath(new URL('../../meter/meter-cli.js', import.meta.url));
 const LAUNCHER = fileURLToPath(new URL('../../meter/launcher.js', import.meta.url));
 const FAST = ['--intervalo-incremento', '0.02', '--intervalo-envio', '0.1', '--log-level', 'silent'];
-
-interface MeterProcess {
-  readonly child: ChildProcess;
-  latest(): RunnerStats | undefined;
-  /** Resolves once a report satisfies `predicate` (rejects after `timeoutMs`). */
-  until(predicate: (stats: RunnerStats) => boolean, timeoutMs?: number): Promise<RunnerStats>;
-  /** SIGTERM; resolves with the exit code and the final report. */
-  stop(): Promise<{ code: number | null; final: RunnerStats | undefined }>;
-}
-
-function startMeter(t: Test, args: string[]): MeterProcess {
-  const child = fork(METER, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let latest: RunnerStats | undefined;
-  let final: RunnerStats | undefined;
-  const waiters = new Set<() => void>();
-  child.on('message', (message: MeterReport) => {
-    latest = message.stats;
-    if (message.final) final = message.stats;
-    for (const waiter of waiters) waiter();
-  });
-  return {
-    child,
-    latest: () => latest,
-    until(predicate, timeoutMs = 15_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`meter never reported the expected state; last ${JSON.stringify(latest)}`)), timeoutMs);
-        const check = (): void => {
-          if (latest !== undefined && predicate(latest)) {
-            clearTimeout(timer);
-            waiters.delete(check);
-            resolve(latest);
-          }
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-    async stop() {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const [code] = await exited;
-      return { code: code as number | null, final };
-    },
-  };
-}
 
 /** The readings of one matricula in the server's log, in log order. */
 async function loggedReadings(dataDir: string, matricula: string): Promise<Array<{ timestamp: number; consumo: number }>> {
@@ -110,26 +61,6 @@ t.test('a meter given its key signs every reading: a server that requires signat
   t.equal(server.ingest.counters.unauthenticated, 0, 'no reading was refused');
   checkStoredOnceInOrder(t, await loggedReadings(dataDir, '09812389'), final!.produced);
 });
-
-/** A UDP relay between meters and server that drops what `drop()` says. */
-async function lossyRelay(t: Test, serverPort: number, drop: () => boolean): Promise<number> {
-  const front = createSocket('udp4');
-  const back = createSocket('udp4');
-  await Promise.all([new Promise<void>((r) => front.bind(0, '127.0.0.1', () => r())), new Promise<void>((r) => back.bind(0, '127.0.0.1', () => r()))]);
-  let meterAddress: RemoteInfo | undefined;
-  front.on('message', (message, from) => {
-    meterAddress = from;
-    if (!drop()) back.send(message, serverPort, '127.0.0.1');
-  });
-  back.on('message', (message) => {
-    if (meterAddress !== undefined && !drop()) front.send(message, meterAddress.port, meterAddress.address);
-  });
-  t.teardown(() => {
-    front.close();
-    back.close();
-  });
-  return front.address().port;
-}
 
 t.test('loss and an outage between meter and server lose no reading', async (t) => {
   const dataDir = await tempDir(t);
