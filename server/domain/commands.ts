@@ -22,7 +22,7 @@ export const KEYED_ONLY: ReadonlySet<CommandType> = new Set(['corte', 'religacao
 
 /** First retry after this; each further one waits twice as long, up to RETRY_MAX_MS. */
 export const RETRY_FIRST_MS = 1000;
-export const RETRY_MAX_MS = 60_000;
+export const RETRY_MAX_MS = 10_000;
 
 export interface Command {
   readonly id: string;
@@ -74,7 +74,7 @@ export function nextSendAt(command: Command): number | undefined {
   return at < command.expiresAt ? at : undefined;
 }
 
-/** The wait after the `attempts`-th send: 1 s, 2 s, 4 s... at most a minute. */
+/** The wait after the `attempts`-th send: 1 s, 2 s, 4 s, 8 s, then every 10 s (a lossy link still gets a try every 10 s; commands are rare, so that costs little). */
 export function retryDelay(attempts: number): number {
   return Math.min(RETRY_FIRST_MS * 2 ** Math.max(0, attempts - 1), RETRY_MAX_MS);
 }

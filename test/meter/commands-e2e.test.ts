@@ -43,12 +43,12 @@ async function http(server: RunningServer, method: string, path: string, body?: 
   return { status: response.status, body: text.startsWith('{') ? JSON.parse(text) : text, headers: response.headers };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+async function until<T>(what: string | (() => Promise<string>), probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : await what()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -61,7 +61,7 @@ async function command(server: RunningServer, matricula: string, tipo: string, p
 
 const finished = (server: RunningServer, id: string, timeoutMs?: number) =>
   until(
-    `command ${id} to finish`,
+    async () => `command ${id} to finish: ${JSON.stringify((await http(server, 'GET', `/comandos/${id}`)).body)}`,
     async () => {
       const { body } = await http(server, 'GET', `/comandos/${id}`);
       return ['executado', 'falhou', 'expirado', 'cancelado'].includes(body.estado) ? body : undefined;
@@ -238,11 +238,11 @@ t.test('through a relay that loses 30% and duplicates some, commands run exactly
   const path = await relay(t, server.udp.port, () => Math.random() < 0.3, () => Math.random() < 0.2);
   const meter = startMeter(t, ['--matricula', KEYED, '--porta', String(path.port), '--chaves', keysFile, ...FAST]);
   await meter.until((s) => s.acknowledged >= 3, 30_000);
-  for (const tipo of ['corte', 'religacao']) t.equal((await finished(server, (await command(server, KEYED, tipo)).id, 60_000)).estado, 'executado', `${tipo} executed`);
+  for (const tipo of ['corte', 'religacao']) t.equal((await finished(server, (await command(server, KEYED, tipo)).id, 90_000)).estado, 'executado', `${tipo} executed`);
   const batch = ['leitura', 'sincronizar_relogio', 'leitura', 'leitura'];
   // At once, as an operator's batch: each is retried on its own until answered (1 s, 2 s, 4 s... apart).
   const sent = await Promise.all(batch.map((tipo) => command(server, KEYED, tipo)));
-  for (const [i, done] of (await Promise.all(sent.map((c) => finished(server, c.id, 60_000)))).entries()) t.equal(done.estado, 'executado', `${batch[i]} executed`);
+  for (const [i, done] of (await Promise.all(sent.map((c) => finished(server, c.id, 90_000)))).entries()) t.equal(done.estado, 'executado', `${batch[i]} executed`);
   const kinds = ['corte', 'religacao', ...batch];
   const executed = (await meter.until((s) => s.commandsExecuted >= kinds.length)).commandsExecuted;
   t.equal(executed, kinds.length, 'each executed once, however often it was sent or duplicated');
