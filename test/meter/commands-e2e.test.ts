@@ -13,6 +13,7 @@ import { serializeCommand } from '../../protocol/meter-commands.js';
 import type { RunningServer } from '../../server/app.js';
 import { startTestServer, tempDir } from '../helpers.js';
 import { relay, startMeter } from './meter-processes.js';
+import { send } from '../server/billing-fixtures.js';
 
 const KEYED = '13456789';
 const UNKEYED = '09812389';
@@ -33,14 +34,9 @@ interface Json {
   headers: Headers;
 }
 
-async function http(server: RunningServer, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Json> {
-  const response = await fetch(`http://127.0.0.1:${server.http.port}${path}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text.startsWith('{') ? JSON.parse(text) : text, headers: response.headers };
+export async function http(server: RunningServer, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Json> {
+  const answer = await send(server.http.port, method, path, body, { headers });
+  return { status: answer.status, body: answer.json ?? answer.bytes.toString('utf8'), headers: answer.headers };
 }
 
 async function until<T>(what: string | (() => Promise<string>), probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {

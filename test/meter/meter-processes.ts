@@ -71,7 +71,7 @@ export interface Relay {
  * A UDP relay between meters and server of the test's own: drops what
  * `drop()` says and sends twice what `duplicate()` says, both ways.
  */
-export async function relay(t: Test, serverPort: number, drop: () => boolean, duplicate: () => boolean = () => false): Promise<Relay> {
+export async function relay(t: Test, serverPort: number | (() => number), drop: () => boolean, duplicate: () => boolean = () => false): Promise<Relay> {
   const front = createSocket('udp4');
   const back = createSocket('udp4');
   await Promise.all([new Promise<void>((r) => front.bind(0, '127.0.0.1', () => r())), new Promise<void>((r) => back.bind(0, '127.0.0.1', () => r()))]);
@@ -84,7 +84,7 @@ export async function relay(t: Test, serverPort: number, drop: () => boolean, du
   };
   front.on('message', (message, from) => {
     meterAddress = from;
-    forward(() => back.send(message, serverPort, '127.0.0.1'));
+    forward(() => back.send(message, typeof serverPort === 'number' ? serverPort : serverPort(), '127.0.0.1'));
   });
   back.on('message', (message) => {
     toMeter.push(message.toString('latin1'));

@@ -13,39 +13,10 @@ import t, { type Test } from 'tap';
 import { parseAckDatagram } from '../../protocol/meter-protocol.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import { call, comparableBody, parseResponses, readingLine, tempDir } from '../helpers.js';
+import { spawnServer, type ServerProcess } from './server-process.js';
 
 const MAIN = fileURLToPath(new URL('../../server/main.js', import.meta.url));
 const IMPORT = fileURLToPath(new URL('../../database/import-cli.js', import.meta.url));
-
-interface ServerProcess {
-  readonly child: ChildProcess;
-  readonly httpPort: number;
-  readonly udpPort: number;
-  readonly logs: () => string;
-}
-
-async function spawnServer(t: Test, dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, HTTP_PORT: '0', UDP_PORT: '0', DATA_DIR: dataDir, TZ_LEGADO: 'America/Sao_Paulo', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const started = new Promise<{ http: string; udp: string }>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      for (const line of output.split('\n')) {
-        if (line.includes('"consumo-inteligente started"')) resolve(JSON.parse(line));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-  });
-  const { http, udp } = await started;
-  return { child, httpPort: Number(http.split(':')[1]), udpPort: Number(udp.split(':')[1]), logs: () => output };
-}
 
 async function stop(server: ServerProcess, signal: NodeJS.Signals): Promise<number | null> {
   const exited = once(server.child, 'exit');

@@ -1,0 +1,95 @@
+/**
+ * Commands and events under hostile clients (issue 16): a customer's token
+ * never commands a meter or cancels a command, reads only its own meter,
+ * commands and events; a forged answer cannot finish a command; a flood of
+ * events from one meter is rate-limited without losing the others.
+ */
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { signLine } from '../../protocol/meter-auth.js';
+import { serializeAnswer, serializeEvent } from '../../protocol/meter-commands.js';
+import { EVENTS_PER_METER_PER_MINUTE } from '../../server/meter-events.js';
+import { readingLine, startTestServer, tempDir } from '../helpers.js';
+import { send } from './billing-fixtures.js';
+
+const ADMIN = 'token-do-operador-de-teste-0123456789abcdef';
+const KEYED = '13456789';
+const OTHER = '98765432';
+const KEY = Buffer.from('7e'.repeat(32), 'hex');
+
+t.test('a customer token cannot command meters, and sees only its own meter', async (t) => {
+  const dataDir = await tempDir(t);
+  const keysFile = join(dataDir, 'chaves.txt');
+  await writeFile(keysFile, `${KEYED};${KEY.toString('hex')}\n${OTHER};${'11'.repeat(32)}\n`);
+  const server = await startTestServer(t, { dataDir, env: { AUTENTICACAO_API: 'obrigatoria', API_TOKEN_ADMIN: ADMIN, CHAVES_MEDIDORES: keysFile } });
+  const port = server.http.port;
+  for (const matricula of [KEYED, OTHER]) await send(port, 'POST', `/clientes/${matricula}/senha`, { senha: 'senha-de-teste-123' }, { token: ADMIN });
+  const login = await send(port, 'POST', '/validacao-usuario', { matricula: KEYED, senha: 'senha-de-teste-123' });
+  const customer = (login.json as { token: string }).token;
+  const theirs = await send(port, 'POST', `/medidores/${OTHER}/comandos`, { tipo: 'leitura' }, { token: ADMIN });
+  t.equal(theirs.status, 202, 'the operator commands');
+  const id = (theirs.json as { id: string }).id;
+
+  t.equal((await send(port, 'POST', `/medidores/${KEYED}/comandos`, { tipo: 'corte' }, { token: customer })).status, 403, 'a customer never commands, even its own meter');
+  t.equal((await send(port, 'POST', `/medidores/${KEYED}/comandos`, { tipo: 'corte' })).status, 401, 'no token: 401');
+  t.equal((await send(port, 'DELETE', `/comandos/${id}`, undefined, { token: customer })).status, 403, 'nor cancels');
+  t.equal((await send(port, 'GET', `/comandos/${id}`, undefined, { token: customer })).status, 403, "nor reads another meter's command");
+  t.equal((await send(port, 'GET', `/medidores/${OTHER}/comandos`, undefined, { token: customer })).status, 403);
+  t.equal((await send(port, 'GET', `/medidores/${OTHER}`, undefined, { token: customer })).status, 403, 'nor another meter');
+  t.equal((await send(port, 'GET', `/ocorrencias?matricula=${OTHER}`, undefined, { token: customer })).status, 403, "nor another meter's events");
+  t.equal((await send(port, 'GET', '/ocorrencias', undefined, { token: customer })).status, 403, "nor every meter's");
+  const own = await send(port, 'GET', `/medidores/${KEYED}`, undefined, { token: customer });
+  t.equal(own.status, 200, 'its own meter');
+  t.equal((own.json as { endereco: unknown }).endereco, null, 'without the address it speaks from');
+  t.equal((await send(port, 'GET', `/ocorrencias?matricula=${KEYED}`, undefined, { token: customer })).status, 200, 'its own events');
+  t.equal((await send(port, 'GET', `/comandos/${id}`, undefined, { token: ADMIN })).status, 200);
+});
+
+t.test('a forged answer does not finish a command; an event flood is rate-limited and loses nothing', async (t) => {
+  const dataDir = await tempDir(t);
+  const keysFile = join(dataDir, 'chaves.txt');
+  await writeFile(keysFile, `${KEYED};${KEY.toString('hex')}\n`);
+  const server = await startTestServer(t, { dataDir, env: { CHAVES_MEDIDORES: keysFile } });
+  const meter = createSocket('udp4');
+  t.teardown(() => meter.close());
+  meter.bind(0, '127.0.0.1');
+  await once(meter, 'listening');
+  const received: string[] = [];
+  meter.on('message', (message) => received.push(...message.toString('latin1').split('\n')));
+  const sendUdp = (text: string) => meter.send(text, server.udp.port, '127.0.0.1');
+  sendUdp(signLine(readingLine(KEYED, new Date(Date.now() - 1000).toISOString(), '10'), KEY));
+  const created = await send(server.http.port, 'POST', `/medidores/${KEYED}/comandos`, { tipo: 'corte' });
+  const id = (created.json as { id: string }).id;
+  const until = async (check: () => boolean) => {
+    for (let i = 0; i < 100 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 30));
+  };
+  await until(() => received.some((line) => line.startsWith(`COMANDO;${id};`)));
+  t.ok(received.some((line) => line.startsWith(`COMANDO;${id};${KEYED};corte;`)), 'the command went to where the meter spoke from');
+
+  // Anyone can send an answer line; only the meter's key makes it count.
+  const answer = serializeAnswer({ id, matricula: KEYED, outcome: 'executado', detail: 'forjado' });
+  sendUdp(answer);
+  sendUdp(`${answer};${'0'.repeat(64)}`);
+  sendUdp(signLine(serializeAnswer({ id, matricula: KEYED, outcome: 'executado', detail: 'outra chave' }), Buffer.alloc(32, 1)));
+  await until(() => server.delivery.counters.answersIgnored >= 3);
+  t.equal(server.delivery.counters.answersIgnored, 3, 'forged answers ignored and counted');
+  t.equal(((await send(server.http.port, 'GET', `/comandos/${id}`)).json as { estado: string }).estado, 'enviado', 'the command is still waiting for the meter');
+  sendUdp(signLine(serializeAnswer({ id, matricula: KEYED, outcome: 'executado', detail: 'fornecimento cortado' }), KEY));
+  await until(() => server.delivery.openCount === 0);
+  t.equal(((await send(server.http.port, 'GET', `/comandos/${id}`)).json as { estado: string; resultado: string }).resultado, 'fornecimento cortado', "the meter's own answer finishes it");
+
+  // A flood of distinct, genuine events: the first EVENTS_PER_METER_PER_MINUTE are stored and acknowledged, the rest wait.
+  const base = Date.now() - 60_000;
+  const lines = Array.from({ length: EVENTS_PER_METER_PER_MINUTE + 20 }, (_, i) => signLine(serializeEvent({ matricula: KEYED, timestamp: base + i, type: 'violacao_tampa', detail: `n ${i}` }), KEY));
+  for (let i = 0; i < lines.length; i += 10) sendUdp(lines.slice(i, i + 10).join('\n'));
+  await until(() => server.eventIntake.counters.deferred >= 20);
+  t.equal(server.eventIntake.counters.stored, EVENTS_PER_METER_PER_MINUTE);
+  t.equal(server.eventIntake.counters.deferred, 20, 'the rest left unacknowledged, for the meter to resend');
+  t.equal(received.filter((line) => line.startsWith('ACK_EVENTO;')).length, EVENTS_PER_METER_PER_MINUTE, 'only what was stored is acknowledged');
+  sendUdp(serializeEvent({ matricula: KEYED, timestamp: base, type: 'falta_energia', detail: 'sem assinatura' }));
+  await until(() => server.eventIntake.counters.ignored >= 1);
+  t.equal(server.eventIntake.counters.ignored, 1, 'an unsigned event of a keyed meter is ignored');
+});
