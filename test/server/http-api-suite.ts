@@ -190,7 +190,7 @@ export async function httpApiSuite(t: Test, backend: Backend): Promise<void> {
     t.match(options.headers.get('access-control-allow-headers') ?? '', /Content-Type/);
     t.notOk(options.headers.has('content-length'), 'no Content-Length on 204');
     const star = await call(port, 'OPTIONS', '*');
-    t.same([star.status, star.headers.get('allow')], [204, 'GET, HEAD, POST, PUT, PATCH, OPTIONS']);
+    t.same([star.status, star.headers.get('allow')], [204, 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS']);
     const encoded = await call(port, 'GET', '/medicoes%2Fultima-medicao?matricula=13456789');
     t.equal(encoded.status, 200, 'percent-encoded paths are decoded before matching');
     const badEncoding = await call(port, 'GET', '/%E0%A4%A');
