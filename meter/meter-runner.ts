@@ -8,7 +8,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
 import { parseServerDatagram } from '../protocol/meter-protocol.js';
-import { COMMAND_TAG, EVENT_ACK_TAG, lineTag, parseEventAckLine, type MeterEventType } from '../protocol/meter-commands.js';
+import { COMMAND_TAG, EVENT_ACK_TAG, linesByTag, parseEventAckLine, type MeterEventType } from '../protocol/meter-commands.js';
 import { MeterControl } from './meter-control.js';
 import type { MeterOptions } from './options.js';
 import { meterSeed, SimulatedMeter } from './simulated-meter.js';
@@ -16,6 +16,9 @@ import { loadMeterState, saveMeterState } from './meter-state.js';
 
 /** On stop, how long to wait for the ACK of the last send. */
 export const FINAL_ACK_WAIT_MS = 1500;
+/** `C` of COMANDO; `_` at the fourth byte tells ACK_EVENTO from an `ACK;` line. */
+const COMMAND_FIRST_BYTE = 0x43;
+const UNDERSCORE = 0x5f;
 /**
  * Readings are at least this far apart (the server's default
  * MEDICAO_INTERVALO_MINIMO_MS): the schedule keeps them a send interval
@@ -304,19 +307,12 @@ export class MeterRunner {
   }
 
   private onAck(message: Buffer): void {
-    // Commands and event acknowledgements come in lines of their own; the rest are ACK and REJEITADA.
-    let text = message.toString('latin1');
-    if (text.startsWith(COMMAND_TAG) || text.startsWith(EVENT_ACK_TAG)) {
-      const others: string[] = [];
-      for (const line of text.split('\n')) {
-        const tag = lineTag(line);
-        if (tag === COMMAND_TAG) this.onCommand(line);
-        else if (tag === EVENT_ACK_TAG) this.onEventAck(line);
-        else if (line !== '') others.push(line);
-      }
-      if (others.length === 0) return;
-      text = others.join('\n');
-      message = Buffer.from(text, 'latin1');
+    // Commands and event acknowledgements come in datagrams of their own (never with ACK and REJEITADA lines).
+    if (message[0] === COMMAND_FIRST_BYTE || message[3] === UNDERSCORE) {
+      const { groups } = linesByTag(message);
+      for (const line of groups.get(COMMAND_TAG) ?? []) this.onCommand(line);
+      for (const line of groups.get(EVENT_ACK_TAG) ?? []) this.onEventAck(line);
+      return;
     }
     const { values } = parseServerDatagram(message);
     for (const line of values) {

@@ -16,7 +16,7 @@
  * under another id or past its validity.
  */
 import { formatIsoTimestamp, parseIsoTimestamp } from './timestamp.js';
-import { isMac } from './meter-protocol.js';
+import { isMac, MAX_DATAGRAM_BYTES } from './meter-protocol.js';
 
 export const COMMAND_TAG = 'COMANDO';
 export const ANSWER_TAG = 'RESPOSTA';
@@ -166,4 +166,25 @@ export function parseEventAckLine(line: string): Signed<EventAck> | CommandParse
 export function lineTag(line: string): string {
   const end = line.indexOf(';');
   return end === -1 ? line : line.slice(0, end);
+}
+
+/**
+ * A datagram's lines grouped by tag, in order (empty lines dropped); none
+ * when it is larger than any datagram of this protocol. Each group goes to
+ * the parser of its kind.
+ */
+export function linesByTag(bytes: Uint8Array): { readonly groups: ReadonlyMap<string, string[]>; readonly lines: number } {
+  const groups = new Map<string, string[]>();
+  if (bytes.byteLength > MAX_DATAGRAM_BYTES) return { groups, lines: 1 };
+  let lines = 0;
+  // latin1: one char per byte, so a non-ASCII byte fails the grammar instead of a decoder.
+  for (const line of Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1').split('\n')) {
+    if (line === '') continue;
+    lines++;
+    const tag = lineTag(line);
+    const group = groups.get(tag);
+    if (group === undefined) groups.set(tag, [line]);
+    else group.push(line);
+  }
+  return { groups, lines };
 }

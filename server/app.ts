@@ -48,7 +48,7 @@ import { comandosRoutes, commandJson } from './routes/comandos.js';
 import { medidorRoute } from './routes/medidores.js';
 import { eventJson, ocorrenciasRoute } from './routes/ocorrencias.js';
 import { POWER_EVENTS, SUPPLY_EVENTS } from './domain/meter-condition.js';
-import { lineTag, ANSWER_TAG, EVENT_TAG } from '../protocol/meter-commands.js';
+import { linesByTag, ANSWER_TAG, EVENT_TAG } from '../protocol/meter-commands.js';
 import { MAX_CLOCK_AHEAD_MS } from './udp-ingest.js';
 import type { CommandStore } from '../database/command-store.js';
 import type { EventStore } from '../database/event-store.js';
@@ -132,6 +132,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     events,
     logger: logger.child({ component: 'ocorrencias' }),
     timestampRules: { maxAheadMs: MAX_CLOCK_AHEAD_MS, maxAgeMs: config.readingMaxAgeDays * 86_400_000 },
+    known: (matricula) => fleet.heardAt(matricula) !== undefined,
     ...meterLines,
     onStored: (stored) => {
       fleet.noted(stored);
@@ -191,10 +192,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     },
     onControl: (message, from) => {
       // Meters send answers and events in datagrams of their own; each line goes to its handler by its tag.
-      const lines = message.toString('latin1').split('\n').filter((line) => line !== '');
-      const answers = lines.filter((line) => lineTag(line) === ANSWER_TAG);
-      const reported = lines.filter((line) => lineTag(line) === EVENT_TAG);
-      ingest.counters.malformed += lines.length - answers.length - reported.length;
+      const { groups, lines } = linesByTag(message);
+      const answers = groups.get(ANSWER_TAG) ?? [];
+      const reported = groups.get(EVENT_TAG) ?? [];
+      ingest.counters.malformed += lines - answers.length - reported.length;
       if (answers.length > 0) delivery.answered(answers, from);
       if (reported.length > 0) eventIntake.received(reported, from);
     },

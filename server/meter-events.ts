@@ -24,6 +24,12 @@ export interface EventIntakeOptions {
   readonly sign: (line: string, matricula: string) => string;
   readonly send: (lines: readonly string[], to: MeterAddress) => void;
   readonly heardFrom: (matricula: string, from: MeterAddress) => void;
+  /**
+   * Whether a stored reading of the meter is known: events of other meters
+   * wait unacknowledged (a meter's readings come first), so invented
+   * matriculas cannot fill the store with events.
+   */
+  readonly known: (matricula: string) => boolean;
   /** Told of the events this server stored (not copies); must not throw. */
   readonly onStored: (events: readonly MeterEvent[]) => void;
   readonly now?: () => number;
@@ -38,10 +44,12 @@ export interface EventCounters {
   refused: number;
   /** Events over the per-meter rate, left unacknowledged. */
   deferred: number;
+  /** Events of meters with no stored reading yet, left unacknowledged. */
+  unknown: number;
 }
 
 export class EventIntake {
-  readonly counters: EventCounters = { received: 0, stored: 0, ignored: 0, refused: 0, deferred: 0 };
+  readonly counters: EventCounters = { received: 0, stored: 0, ignored: 0, refused: 0, deferred: 0, unknown: 0 };
   private readonly now: () => number;
   private window = { start: 0, perMeter: new Map<string, number>() };
   private readonly storeWarning: ThrottledWarning;
@@ -65,6 +73,10 @@ export class EventIntake {
       const event = parseEventLine(line);
       if (typeof event === 'string' || !this.options.authentic(event)) {
         this.counters.ignored++;
+        continue;
+      }
+      if (!this.options.known(event.matricula)) {
+        this.counters.unknown++;
         continue;
       }
       this.options.heardFrom(event.matricula, from);

@@ -246,8 +246,7 @@ export class UdpIngest {
     let from: MeterAddress | undefined;
     for (const { reading, outcome } of judged) {
       if (outcome !== 'stored') continue;
-      from ??= { address, port };
-      if (this.addresses.get(reading.matricula) !== from) this.addresses.set(reading.matricula, from);
+      this.addresses.set(reading.matricula, (from ??= { address, port }));
     }
     const { acks, rejections } = replyTo(judged);
     const sign = (line: string, matricula: string): string => this.options.authenticator?.sign(line, matricula) ?? line;

@@ -84,12 +84,16 @@ export interface CommandRoutesDeps {
   readonly now?: () => number;
 }
 
+export function unknownMeter(matricula: string): HttpError {
+  return new HttpError('medidor_nao_encontrado', `O medidor ${matricula} não é de nenhum cliente e nunca enviou leituras.`);
+}
+
 /** 404 unless the head-end knows the meter: a customer's, or one that sent a reading. */
 export async function knownMeter(store: Pick<Store, 'findCustomers' | 'recentReadings'>, matricula: string): Promise<void> {
   const [customer] = await store.findCustomers({ matricula, limit: 1 });
   if (customer !== undefined) return;
   const [reading] = await store.recentReadings(matricula, 1);
-  if (reading === undefined) throw new HttpError('medidor_nao_encontrado', `O medidor ${matricula} não é de nenhum cliente e nunca enviou leituras.`);
+  if (reading === undefined) throw unknownMeter(matricula);
 }
 
 /** The `{matricula}` of a path, or 404 (a path that names no meter names no resource). */

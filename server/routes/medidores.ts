@@ -14,7 +14,7 @@ import type { CommandDelivery } from '../command-delivery.js';
 import type { FleetTracker } from '../fleet.js';
 import type { Answer, Route, RouteInput } from '../router.js';
 import type { MeterAddress } from '../udp-ingest.js';
-import { commandJson, knownMeter, pathMatricula } from './comandos.js';
+import { commandJson, pathMatricula, unknownMeter } from './comandos.js';
 import { consumoJson } from './decimals.js';
 import { eventJson } from './ocorrencias.js';
 
@@ -39,13 +39,13 @@ export function medidorRoute({ store, commands, events, delivery, fleet, access,
     const principal = await access.authenticate(input.request, input.query.get('access_token') ?? undefined);
     const matricula = pathMatricula(input);
     access.authorize(principal, matricula);
-    await knownMeter(store, matricula);
     const [[customer], [newest], recentEvents, history] = await Promise.all([
       store.findCustomers({ matricula, limit: 1 }),
       store.recentReadings(matricula, 1),
       events.list({ matricula, from: 0, to: Number.MAX_SAFE_INTEGER }, 0, RECENT_EVENTS),
       commands.listByMeter(matricula, 0, LIMIT_LOOKBACK),
     ]);
+    if (customer === undefined && newest === undefined) throw unknownMeter(matricula);
     const limit = history.find((c) => c.type === 'limite_demanda' && c.state === 'executado');
     const condition = fleet.conditionOf(matricula);
     const heardAt = fleet.heardAt(matricula);

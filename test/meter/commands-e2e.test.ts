@@ -34,7 +34,7 @@ interface Json {
   headers: Headers;
 }
 
-export async function http(server: RunningServer, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Json> {
+async function http(server: RunningServer, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Json> {
   const answer = await send(server.http.port, method, path, body, { headers });
   return { status: answer.status, body: answer.json ?? answer.bytes.toString('utf8'), headers: answer.headers };
 }

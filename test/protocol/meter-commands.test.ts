@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { signLine, verifyMac } from '../../protocol/meter-auth.js';
-import { EVENT_TYPES, parseAnswerLine, parseCommandLine, parseEventLine, serializeAnswer, serializeCommand, serializeEvent } from '../../protocol/meter-commands.js';
+import { EVENT_TYPES, lineTag, linesByTag, parseAnswerLine, parseCommandLine, parseEventLine, serializeAnswer, serializeCommand, serializeEvent } from '../../protocol/meter-commands.js';
 
 const id = fc.stringMatching(/^[A-Za-z0-9-]{1,36}$/);
 const matricula = fc.stringMatching(/^\d{1,20}$/);
@@ -72,4 +72,18 @@ t.test('malformed lines are refused with a code', async (t) => {
     }),
     { numRuns: 2000 },
   );
+});
+
+t.test('a datagram groups into its lines by tag, in order; an oversized one gives none', async (t) => {
+  const tags = fc.constantFrom('RESPOSTA', 'EVENTO', 'COMANDO', 'ACK_EVENTO', 'LIXO');
+  fc.assert(
+    fc.property(fc.array(fc.tuple(tags, fc.stringMatching(/^[ -~]{0,40}$/)), { maxLength: 20 }), (pairs) => {
+      const lines = pairs.map(([tag, rest]) => `${tag};${rest}`.replaceAll('\n', ''));
+      const { groups, lines: count } = linesByTag(Buffer.from(lines.join('\n'), 'latin1'));
+      const regrouped = [...groups.values()].flat();
+      return count === lines.length && regrouped.length === lines.length && [...groups].every(([tag, group]) => JSON.stringify(group) === JSON.stringify(lines.filter((line) => lineTag(line) === tag)));
+    }),
+  );
+  t.equal(linesByTag(Buffer.alloc(1401, 0x41)).groups.size, 0);
+  t.equal(linesByTag(Buffer.from('EVENTO;1\n\nEVENTO;2\n')).groups.get('EVENTO')?.length, 2, 'empty lines dropped');
 });

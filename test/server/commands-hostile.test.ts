@@ -94,3 +94,22 @@ t.test('a forged answer does not finish a command; an event flood is rate-limite
   await until(() => server.eventIntake.counters.ignored >= 1);
   t.equal(server.eventIntake.counters.ignored, 1, 'an unsigned event of a keyed meter is ignored');
 });
+
+t.test('events in the names of invented meters are neither stored nor acknowledged (regression: they filled the event store)', async (t) => {
+  const server = await startTestServer(t);
+  const sender = createSocket('udp4');
+  t.teardown(() => sender.close());
+  sender.bind(0, '127.0.0.1');
+  await once(sender, 'listening');
+  const answers: string[] = [];
+  sender.on('message', (message) => answers.push(message.toString('latin1')));
+  const at = Date.now() - 1000;
+  for (let m = 0; m < 50; m++) sender.send(Array.from({ length: 10 }, (_, i) => serializeEvent({ matricula: String(700_000 + m), timestamp: at + i, type: 'violacao_tampa', detail: '' })).join('\n'), server.udp.port, '127.0.0.1');
+  sender.send(`EVENTO;1;${new Date(at).toISOString()};violacao_tampa;${'x'.repeat(60)}\n`.repeat(30), server.udp.port, '127.0.0.1');
+  for (let i = 0; i < 200 && server.eventIntake.counters.unknown < 500; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  t.equal(server.eventIntake.counters.unknown, 500, 'every one of them waits');
+  t.equal(server.eventIntake.counters.stored, 0);
+  t.equal(server.ingest.counters.malformed, 1, 'a datagram larger than the protocol allows is dropped whole');
+  t.same(answers, [], 'nothing answered: no reflection towards whoever sent them');
+  t.same(await server.events.list({ from: 0, to: Number.MAX_SAFE_INTEGER }, 0, 10), []);
+});
