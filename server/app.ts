@@ -142,7 +142,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // The listeners are made below; the metrics route reads them only when scraped.
   const operations = [
     saudeRoute(store, Date.now()),
-    metricasRoute(() => renderMetrics(httpMetrics, httpServer, ingest, live)),
+    metricasRoute(() => renderMetrics(httpMetrics, httpServer, ingest, live, { delivery, events: eventIntake })),
     eventosRoute(store, live, access),
     frotaRoute(fleet, access),
     frotaMedidoresRoute(fleet, store, access),

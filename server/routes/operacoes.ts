@@ -4,6 +4,8 @@ import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import type { HttpServer } from '../http/http-server.js';
 import { ExpositionWriter, type HttpMetrics } from '../metrics.js';
 import type { Route } from '../router.js';
+import type { CommandDelivery } from '../command-delivery.js';
+import type { EventIntake } from '../meter-events.js';
 import type { UdpIngest } from '../udp-ingest.js';
 import type { LiveEvents } from '../live-events.js';
 
@@ -28,7 +30,12 @@ export function metricasRoute(render: () => string): Route {
 }
 
 /** Everything `/metricas` reports, in the Prometheus text format. */
-export function renderMetrics(http: HttpMetrics, httpServer: HttpServer, ingest: UdpIngest, live: LiveEvents): string {
+export interface ChannelMetrics {
+  readonly delivery: Pick<CommandDelivery, 'counters' | 'openCount'>;
+  readonly events: Pick<EventIntake, 'counters'>;
+}
+
+export function renderMetrics(http: HttpMetrics, httpServer: HttpServer, ingest: UdpIngest, live: LiveEvents, channel?: ChannelMetrics): string {
   const out = new ExpositionWriter();
   const c = ingest.counters;
   const counter = (name: string, help: string, value: number): void => void out.family(name, 'counter', help).sample(name, value);
@@ -52,6 +59,16 @@ export function renderMetrics(http: HttpMetrics, httpServer: HttpServer, ingest:
   counter('consumo_http_conexoes_recusadas_total', 'Connections answered 503 at HTTP_MAX_CONEXOES.', httpServer.refusedConnections);
   out.family('consumo_sse_clientes', 'gauge', 'Clients connected to /eventos.').sample('consumo_sse_clientes', live.clients);
   counter('consumo_sse_clientes_descartados_total', 'Clients of /eventos dropped for falling too far behind.', live.dropped);
+  if (channel !== undefined) {
+    const d = channel.delivery.counters;
+    counter('consumo_comandos_enviados_total', 'COMANDO lines sent to meters (each retry counts).', d.sent);
+    counter('consumo_comandos_respostas_total', 'Authentic answers of meters to commands not yet finished.', d.answers);
+    counter('consumo_comandos_respostas_ignoradas_total', 'Answers malformed, not authentic, or naming another meter.', d.answersIgnored);
+    out.family('consumo_comandos_abertos', 'gauge', 'Commands pendente or enviado.').sample('consumo_comandos_abertos', channel.delivery.openCount);
+    const e = channel.events.counters;
+    out.family('consumo_ocorrencias_total', 'counter', 'EVENTO lines from meters, by what became of them.');
+    for (const [resultado, count] of [['armazenada', e.stored], ['ignorada', e.ignored], ['recusada', e.refused], ['adiada', e.deferred], ['medidor_desconhecido', e.unknown]] as const) out.sample('consumo_ocorrencias_total', count, { resultado });
+  }
   http.write(out);
   return out.text();
 }

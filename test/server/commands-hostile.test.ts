@@ -93,6 +93,11 @@ t.test('a forged answer does not finish a command; an event flood is rate-limite
   sendUdp(serializeEvent({ matricula: KEYED, timestamp: base, type: 'falta_energia', detail: 'sem assinatura' }));
   await until(() => server.eventIntake.counters.ignored >= 1);
   t.equal(server.eventIntake.counters.ignored, 1, 'an unsigned event of a keyed meter is ignored');
+  const metrics = (await send(server.http.port, 'GET', '/metricas')).bytes.toString('utf8');
+  t.match(metrics, /\nconsumo_comandos_respostas_ignoradas_total 3\n/, 'the forged answers show in /metricas');
+  t.match(metrics, /\nconsumo_comandos_abertos 0\n/);
+  t.match(metrics, new RegExp(`\\nconsumo_ocorrencias_total\\{resultado="armazenada"\\} ${EVENTS_PER_METER_PER_MINUTE}\\n`));
+  t.match(metrics, /\nconsumo_ocorrencias_total\{resultado="adiada"\} 20\n/);
 });
 
 t.test('events in the names of invented meters are neither stored nor acknowledged (regression: they filled the event store)', async (t) => {
