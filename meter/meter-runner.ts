@@ -14,6 +14,8 @@ import type { MeterOptions } from './options.js';
 import { meterSeed, SimulatedMeter } from './simulated-meter.js';
 import { loadMeterState, saveMeterState } from './meter-state.js';
 
+/** A demand limit that keeps biting is reported again at most this often. */
+export const LIMIT_REPORT_INTERVAL_MS = 60_000;
 /** On stop, how long to wait for the ACK of the last send. */
 export const FINAL_ACK_WAIT_MS = 1500;
 /** `C` of COMANDO; `_` at the fourth byte tells ACK_EVENTO from an `ACK;` line. */
@@ -52,8 +54,9 @@ export interface RunnerStats {
 interface Unit {
   readonly meter: SimulatedMeter;
   readonly control: MeterControl;
-  /** Whether the demand limit capped the last increment (limite_excedido is reported when it starts to). */
-  limitBiting: boolean;
+  /** When limite_excedido was last reported, and increments capped since. */
+  limitReportedAt: number;
+  cappedTicks: number;
 }
 
 export class MeterRunner {
@@ -98,7 +101,7 @@ export class MeterRunner {
       }
       const control = new MeterControl(matricula, key, saved?.control ?? { clockOffsetMs: options.clockDriftMs }, saved?.answered);
       this.meters.set(matricula, meter);
-      this.units.set(matricula, { meter, control, limitBiting: false });
+      this.units.set(matricula, { meter, control, limitReportedAt: Number.NEGATIVE_INFINITY, cappedTicks: 0 });
     }
     this.socket = createSocket('udp4');
     this.socket.on('message', (message) => this.onAck(message));
@@ -144,9 +147,14 @@ export class MeterRunner {
     if (!this.powered || unit.control.state.supply === 'cortado') return;
     const limitW = unit.control.state.limitW;
     // A tick stands for an hour of use: its increment in kWh is the mean demand in kW, so a limit of L kW caps it at L kWh (L x 1000 thousandths).
-    const biting = unit.meter.tick(Date.now() - this.startedAt, limitW === null ? null : BigInt(limitW));
-    if (biting && !unit.limitBiting) this.report(unit, 'limite_excedido', `limite ${limitW! / 1000} kW atingido`);
-    unit.limitBiting = biting;
+    if (!unit.meter.tick(Date.now() - this.startedAt, limitW === null ? null : BigInt(limitW))) return;
+    unit.cappedTicks++;
+    // Reported when the limit first bites, then at most once a LIMIT_REPORT_INTERVAL_MS while it keeps biting: an alarm, not a flood.
+    const now = Date.now();
+    if (now - unit.limitReportedAt < LIMIT_REPORT_INTERVAL_MS) return;
+    this.report(unit, 'limite_excedido', `limite ${limitW! / 1000} kW atingido em ${unit.cappedTicks} incremento(s)`);
+    unit.limitReportedAt = now;
+    unit.cappedTicks = 0;
   }
 
   /** Starts the simulated field events the options ask for. */

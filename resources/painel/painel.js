@@ -1,7 +1,9 @@
 // The dashboard. Customer view: consumption bars of a range from /consumo,
-// the latest reading, the alert with a log that stays, CSV export; live over
-// /eventos (which replays what a reconnect missed). Operator view: the fleet
-// table from /frota/medidores. Sign-in through /validacao-usuario; the token
+// the latest reading, the alert with a log that stays, CSV export, the
+// meter's supply state and events; live over /eventos (which replays what a
+// reconnect missed). Operator view: the fleet table from /frota/medidores,
+// and on a meter's page its commands (sent with confirmation, their state
+// live). Sign-in through /validacao-usuario; the token
 // lives in sessionStorage and is never shown. Plain browser modules, no
 // build step, nothing from outside this server.
 
@@ -45,7 +47,25 @@ const state = {
   billingFor: undefined,
   billingAt: 0,
   fleet: { page: 1, sortBy: 'matricula', order: 'asc', search: '', only: '', timer: undefined, summary: undefined },
+  meter: { info: undefined, commands: new Map(), events: [], timer: undefined },
 };
+
+const COMMAND_LABELS = { leitura: 'Leitura agora', corte: 'Corte', religacao: 'Religação', limite_demanda: 'Limite de demanda', sincronizar_relogio: 'Sincronizar relógio' };
+const EVENT_LABELS = {
+  falta_energia: 'Falta de energia (último suspiro)',
+  retorno_energia: 'Energia restabelecida',
+  violacao_tampa: 'Violação da tampa',
+  corte_executado: 'Corte executado',
+  religacao_executada: 'Religação executada',
+  limite_excedido: 'Limite de demanda atingido',
+  relogio_ajustado: 'Relógio ajustado',
+};
+const SERIOUS_EVENTS = new Set(['falta_energia', 'violacao_tampa', 'corte_executado', 'limite_excedido']);
+const OPEN_COMMANDS = new Set(['pendente', 'enviado']);
+const SHOWN_COMMANDS = 10;
+const SHOWN_EVENTS = 20;
+/** A demand limit as typed: up to 6 digits and 3 decimals, comma or point. */
+const KW_TYPED = /^[0-9]{1,6}([.,][0-9]{1,3})?$/;
 
 // --- session -----------------------------------------------------------------
 
@@ -234,6 +254,7 @@ async function watch(matricula) {
   url.searchParams.set('intervalo', state.range);
   history.replaceState(null, '', url);
   await reload();
+  await loadMeter();
   connect();
 }
 
@@ -572,6 +593,24 @@ function connect() {
     state.fleet.summary = JSON.parse(event.data);
     renderFleetSummary();
   });
+  source.addEventListener('comando', (event) => {
+    const command = JSON.parse(event.data);
+    if (command.matricula !== state.matricula || !state.fleetAllowed) return;
+    const before = state.meter.commands.get(command.id);
+    state.meter.commands.set(command.id, command);
+    renderCommands();
+    if (before?.estado !== command.estado && !OPEN_COMMANDS.has(command.estado)) announce(`${COMMAND_LABELS[command.tipo]}: ${command.estado}.`);
+    if (command.estado === 'executado') scheduleMeterReload();
+  });
+  source.addEventListener('ocorrencia', (event) => {
+    const reported = JSON.parse(event.data);
+    if (reported.matricula !== state.matricula) return;
+    const key = (e) => `${e.data_hora}|${e.tipo}`;
+    if (!state.meter.events.some((e) => key(e) === key(reported))) state.meter.events = [reported, ...state.meter.events].sort((a, b) => Date.parse(b.data_hora) - Date.parse(a.data_hora));
+    renderEvents();
+    announce(`Ocorrência: ${EVENT_LABELS[reported.tipo]}.`);
+    scheduleMeterReload();
+  });
 }
 
 function renderLatestIfNewer(reading) {
@@ -601,6 +640,153 @@ function scheduleReload() {
   }, RELOAD_DELAY_MS);
 }
 
+// --- the meter: state, commands, events ------------------------------------------
+
+async function loadMeter() {
+  const matricula = state.matricula;
+  if (matricula === undefined) return;
+  const operator = state.fleetAllowed;
+  const [info, commands] = await Promise.all([api(`/medidores/${matricula}`), operator ? api(`/medidores/${matricula}/comandos?limite=${SHOWN_COMMANDS}`) : undefined]);
+  if (matricula !== state.matricula) return;
+  if (info.status !== 200) {
+    $('secao-medidor').hidden = true;
+    return;
+  }
+  state.meter.info = info.body;
+  state.meter.events = info.body.ocorrencias_recentes;
+  state.meter.commands = new Map((commands?.status === 200 ? commands.body.comandos : []).map((c) => [c.id, c]));
+  renderMeter();
+}
+
+/** A command's effect shows in the meter's state a moment later: read it again, once for a burst. */
+function scheduleMeterReload() {
+  if (state.meter.timer !== undefined) return;
+  state.meter.timer = setTimeout(() => {
+    state.meter.timer = undefined;
+    void loadMeter();
+  }, RELOAD_DELAY_MS);
+}
+
+function renderMeter() {
+  const info = state.meter.info;
+  $('secao-medidor').hidden = false;
+  const supply = $('med-fornecimento');
+  supply.textContent = info.fornecimento === 'cortado' ? 'Cortado' : 'Ligado';
+  supply.dataset.estado = info.fornecimento;
+  const power = $('med-energia');
+  power.textContent = info.sem_energia ? 'Sem energia' : 'Com energia';
+  power.dataset.estado = info.sem_energia ? 'sem_energia' : 'com_energia';
+  $('med-limite').textContent = info.limite_demanda_kw === null ? 'sem limite' : `${kwh.format(Number(info.limite_demanda_kw))} kW`;
+  $('med-contato').textContent = info.ultimo_contato === null ? 'nunca' : quando.format(new Date(info.ultimo_contato));
+  $('med-endereco-linha').hidden = info.endereco === null;
+  $('med-endereco').textContent = info.endereco ?? '';
+  const operator = state.fleetAllowed;
+  $('comandos-operador').hidden = !operator;
+  $('medidor-sem-chave').hidden = info.chave;
+  for (const button of document.querySelectorAll('[data-comando]')) {
+    const kind = button.dataset.comando;
+    button.disabled = !info.chave && kind !== 'leitura' && kind !== 'sincronizar_relogio';
+  }
+  $('limite-kw').disabled = !info.chave;
+  renderCommands();
+  renderEvents();
+}
+
+function commandLabel(command) {
+  if (command.tipo !== 'limite_demanda') return COMMAND_LABELS[command.tipo];
+  return command.parametros.kw === null ? 'Remover limite de demanda' : `Limite de demanda: ${kwh.format(Number(command.parametros.kw))} kW`;
+}
+
+function renderCommands() {
+  const commands = [...state.meter.commands.values()].sort((a, b) => Date.parse(b.criado_em) - Date.parse(a.criado_em)).slice(0, SHOWN_COMMANDS);
+  const rows = commands.map((command) => {
+    const tr = document.createElement('tr');
+    const cells = [commandLabel(command), command.estado, quando.format(new Date(command.criado_em)), String(command.tentativas), command.resultado ?? command.motivo ?? '—'];
+    cells.forEach((text, i) => {
+      const td = document.createElement('td');
+      td.textContent = text;
+      if (i === 1) td.dataset.estado = command.estado;
+      tr.append(td);
+    });
+    const actions = document.createElement('td');
+    if (OPEN_COMMANDS.has(command.estado)) {
+      const cancel = Object.assign(document.createElement('button'), { type: 'button', className: 'secundario', textContent: 'Cancelar' });
+      cancel.setAttribute('aria-label', `Cancelar ${commandLabel(command)}`);
+      cancel.addEventListener('click', () => void cancelCommand(command));
+      actions.append(cancel);
+    }
+    tr.append(actions);
+    return tr;
+  });
+  $('tabela-comandos').tBodies[0].replaceChildren(...rows);
+  $('comandos-vazio').hidden = rows.length > 0;
+}
+
+function renderEvents() {
+  const items = state.meter.events.slice(0, SHOWN_EVENTS).map((reported) => {
+    const li = document.createElement('li');
+    li.dataset.grave = SERIOUS_EVENTS.has(reported.tipo) ? 'sim' : 'nao';
+    const time = Object.assign(document.createElement('time'), { dateTime: reported.data_hora, textContent: quando.format(new Date(reported.data_hora)) });
+    li.append(time, EVENT_LABELS[reported.tipo] ?? reported.tipo, reported.detalhe === '' ? '' : ` — ${reported.detalhe}`);
+    return li;
+  });
+  $('ocorrencias').replaceChildren(...items);
+  $('ocorrencias-vazio').hidden = items.length > 0;
+}
+
+/** Asks the operator to confirm, in a dialog; resolves with the answer. */
+function confirmCommand(text) {
+  const dialog = $('confirmar');
+  $('confirmar-texto').textContent = text;
+  dialog.returnValue = '';
+  dialog.showModal();
+  return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'confirmar'), { once: true }));
+}
+
+async function sendCommand(kind) {
+  const matricula = state.matricula;
+  let body = { tipo: kind };
+  let text = `${COMMAND_LABELS[kind]} no medidor ${matricula}?`;
+  if (kind === 'corte') text = `Cortar o fornecimento do medidor ${matricula}? O registro para até uma religação.`;
+  if (kind === 'religacao') text = `Religar o fornecimento do medidor ${matricula}?`;
+  if (kind === 'remover_limite') {
+    body = { tipo: 'limite_demanda', parametros: { kw: null } };
+    text = `Remover o limite de demanda do medidor ${matricula}?`;
+  } else if (kind === 'limite_demanda') {
+    const typed = $('limite-kw').value.trim();
+    if (!KW_TYPED.test(typed) || Number(typed.replace(',', '.')) <= 0) {
+      showError('Informe o limite em kW, maior que zero, como 2,5.');
+      $('limite-kw').focus();
+      return;
+    }
+    const kw = typed.replace(',', '.');
+    body = { tipo: 'limite_demanda', parametros: { kw } };
+    text = `Limitar a demanda do medidor ${matricula} a ${kwh.format(Number(kw))} kW?`;
+  }
+  if (!(await confirmCommand(text))) return;
+  // A key per confirmed request: a retry of the same request (a flaky network) is the same command.
+  const answer = await api(`/medidores/${matricula}/comandos`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() }, body: JSON.stringify(body) });
+  if (answer.status !== 202) {
+    showError(plainError(answer));
+    return;
+  }
+  showError(undefined);
+  state.meter.commands.set(answer.body.id, answer.body);
+  renderCommands();
+  announce(`${commandLabel(answer.body)}: enviado ao medidor.`);
+}
+
+async function cancelCommand(command) {
+  if (!(await confirmCommand(`Cancelar o comando “${commandLabel(command)}”?`))) return;
+  const answer = await api(`/comandos/${command.id}`, { method: 'DELETE' });
+  if (answer.status !== 200) {
+    showError(plainError(answer));
+    return;
+  }
+  state.meter.commands.set(answer.body.id, answer.body);
+  renderCommands();
+}
+
 // --- operator view -------------------------------------------------------------
 
 async function checkFleetAccess() {
@@ -626,7 +812,9 @@ async function loadFleet() {
   $('frota-total').textContent = kwh.format(body.total);
   $('frota-alertas').textContent = kwh.format(body.em_alerta);
   $('frota-silenciosos').textContent = kwh.format(body.silenciosos);
-  $('frota-criterio').textContent = `Silencioso: nada recebido há mais de ${body.silencio_apos_s} s.`;
+  $('frota-cortados').textContent = kwh.format(body.cortados);
+  $('frota-sem-energia').textContent = kwh.format(body.sem_energia);
+  $('frota-criterio').textContent = `Silencioso: nada recebido há mais de ${body.silencio_apos_s} s (um medidor que avisou falta de energia conta como sem energia, não silencioso).`;
   const rows = body.medidores.map((m) => {
     const tr = document.createElement('tr');
     const link = Object.assign(document.createElement('button'), { type: 'button', textContent: m.matricula });
@@ -638,6 +826,7 @@ async function loadFleet() {
       relative(m.silencio_s),
       m.alerta === true ? 'ALERTA' : m.alerta === false ? 'normal' : '—',
       m.silencioso ? 'sim' : 'não',
+      `${m.fornecimento}${m.sem_energia ? ' · sem energia' : ''}`,
     ];
     cells.forEach((cell, i) => {
       const td = document.createElement('td');
@@ -645,6 +834,7 @@ async function loadFleet() {
       else td.append(cell);
       if (i === 4 && m.alerta === true) td.className = 'em-alerta';
       if (i === 5 && m.silencioso) td.className = 'silencioso';
+      if (i === 6 && (m.fornecimento === 'cortado' || m.sem_energia)) td.className = 'em-alerta';
       tr.append(td);
     });
     return tr;
@@ -747,7 +937,7 @@ function bind() {
     state.matricula = undefined;
     location.reload();
   });
-  for (const th of $('tabela-frota').tHead.rows[0].cells) {
+  for (const th of $('tabela-frota').tHead.querySelectorAll('th[data-coluna]')) {
     th.querySelector('button').addEventListener('click', () => {
       const fleet = state.fleet;
       fleet.order = fleet.sortBy === th.dataset.coluna && fleet.order === 'asc' ? 'desc' : 'asc';
@@ -779,6 +969,7 @@ function bind() {
     state.fleet.page++;
     void loadFleet();
   });
+  for (const button of document.querySelectorAll('[data-comando]')) button.addEventListener('click', () => void sendCommand(button.dataset.comando));
   window.addEventListener('hashchange', route);
   new ResizeObserver(() => renderChart()).observe($('grafico-area'));
 }

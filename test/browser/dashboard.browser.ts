@@ -7,7 +7,7 @@
  * clipped. Opt-in: `npm run test:browser` (needs /usr/bin/chromium); saves
  * screenshots in test-output/.
  */
-import { readFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -15,6 +15,7 @@ import t, { type Test } from 'tap';
 import type { Reading } from '../../database/store.js';
 import { startServer, type RunningServer } from '../../server/app.js';
 import { call, readingLine, silentLogger, tempDir, testConfig, udpClient } from '../helpers.js';
+import { startMeter } from '../meter/meter-processes.js';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
@@ -337,4 +338,74 @@ t.test('billing in the customer view: the open cycle\'s preview, issued invoices
   await noAxeViolations(t, page, 'billing');
   await page.locator('#secao-fatura').screenshot({ path: `${OUTPUT_DIR}painel-fatura.png` });
   t.same(problems, []);
+});
+
+t.test('the meter page: the operator sends commands after confirming and sees them run live; events on a timeline; a customer sees events, never the buttons', async (t) => {
+  const dataDir = await tempDir(t);
+  const keysFile = `${dataDir}/chaves-medidores.txt`;
+  await writeFile(keysFile, `13456789;${'6b'.repeat(32)}\n`);
+  const server = await serve(t, { CLIENTES_EXEMPLO: 'sim', AUTENTICACAO_API: 'obrigatoria', API_TOKEN_ADMIN: ADMIN_TOKEN, CHAVES_MEDIDORES: keysFile }, dataDir);
+  const port = server.http.port;
+  const meter = startMeter(t, ['--matricula', '13456789', '--porta', String(server.udp.port), '--chaves', keysFile, '--intervalo-incremento', '0.05', '--intervalo-envio', '0.3', '--violacao-apos', '0.5', '--log-level', 'silent']);
+  await meter.until((s) => s.acknowledged >= 2);
+  // 409: no billing configured on this server, which the page asks about; 401: the first load, before the session is in place.
+  const { page, problems } = await open(t, 1280, 900, [/status of 40[19]/]);
+  await page.goto(`http://127.0.0.1:${port}/`);
+  await page.evaluate(`sessionStorage.setItem('consumo.sessao', ${JSON.stringify(JSON.stringify({ token: ADMIN_TOKEN, papel: 'operador' }))})`);
+  await page.goto(`http://127.0.0.1:${port}/?matricula=13456789#consumo`);
+  await page.locator('#med-fornecimento', { hasText: 'Ligado' }).waitFor();
+  await page.locator('#ocorrencias li', { hasText: 'Violação da tampa' }).waitFor();
+  t.match(await page.textContent('#med-endereco') ?? '', /^127\.0\.0\.1:\d+$/, 'the operator sees where the meter speaks from');
+
+  // Cancelled at the confirmation: nothing is sent.
+  await page.click('[data-comando="corte"]');
+  await page.locator('#confirmar-texto', { hasText: 'Cortar o fornecimento do medidor 13456789?' }).waitFor();
+  await page.click('#confirmar button[value="cancelar"]');
+  t.equal((await call(port, 'GET', '/medidores/13456789/comandos', undefined)).status, 401, '(the API needs a token)');
+  t.equal(await page.locator('#tabela-comandos tbody tr').count(), 0, 'no command after Cancelar');
+
+  await page.click('[data-comando="corte"]');
+  await page.click('#confirmar-sim');
+  await page.locator('#tabela-comandos tbody tr:first-child td[data-estado="executado"]').waitFor();
+  await page.locator('#med-fornecimento', { hasText: 'Cortado' }).waitFor();
+  await page.locator('#ocorrencias li', { hasText: 'Corte executado' }).waitFor();
+  t.pass('the cut ran, live: command executed, supply Cortado, event on the timeline');
+
+  await page.fill('#limite-kw', 'muito');
+  await page.click('[data-comando="limite_demanda"]');
+  await page.locator('#erro', { hasText: 'Informe o limite em kW' }).waitFor();
+  await page.fill('#limite-kw', '2,5');
+  await page.click('[data-comando="limite_demanda"]');
+  await page.locator('#confirmar-texto', { hasText: '2,5 kW' }).waitFor();
+  await page.click('#confirmar-sim');
+  await page.locator('#med-limite', { hasText: '2,5 kW' }).waitFor();
+  await page.click('[data-comando="religacao"]');
+  await page.click('#confirmar-sim');
+  await page.locator('#med-fornecimento', { hasText: 'Ligado' }).waitFor();
+  t.equal(await page.locator('#tabela-comandos tbody td[data-estado="executado"]').count(), 3, 'three commands, each executed');
+  await noAxeViolations(t, page, 'meter page with commands');
+  await page.locator('#secao-medidor').screenshot({ path: `${OUTPUT_DIR}painel-medidor.png` });
+
+  await page.goto(`http://127.0.0.1:${port}/#frota`);
+  await page.locator('#tabela-frota tbody tr td:nth-child(7)', { hasText: 'ligado' }).first().waitFor();
+  t.equal(await page.textContent('#frota-cortados'), '0');
+
+  // The customer: the same meter's state and events, and no command in sight.
+  const set = await fetch(`http://127.0.0.1:${port}/clientes/13456789/senha`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ senha: 'senha-de-exemplo-123' }) });
+  t.equal(set.status, 200);
+  const login = (await (await fetch(`http://127.0.0.1:${port}/validacao-usuario`, { method: 'POST', body: JSON.stringify({ matricula: '13456789', senha: 'senha-de-exemplo-123' }) })).json()) as { token: string; username: string };
+  // 401: the page's first load, before the session is in place.
+  const customer = await open(t, 1280, 900, [/status of 40[139]/]);
+  await customer.page.goto(`http://127.0.0.1:${port}/`);
+  await customer.page.evaluate(`sessionStorage.setItem('consumo.sessao', ${JSON.stringify(JSON.stringify({ token: login.token, papel: 'cliente', username: login.username, matricula: '13456789' }))})`);
+  await customer.page.goto(`http://127.0.0.1:${port}/`);
+  await customer.page.locator('#ocorrencias li', { hasText: 'Corte executado' }).waitFor();
+  t.equal(await customer.page.locator('#ocorrencias li', { hasText: 'Limite de demanda atingido' }).count(), 1, 'the limit biting is reported once, not per tick');
+  t.equal(await customer.page.isVisible('#comandos-operador'), false, 'no buttons, no command list');
+  t.equal(await customer.page.isVisible('#med-endereco-linha'), false, 'nor the address');
+  t.equal(await customer.page.textContent('#med-limite'), '2,5 kW');
+  await noAxeViolations(t, customer.page, 'meter page as a customer');
+  await meter.stop();
+  t.same(problems, []);
+  t.same(customer.problems, []);
 });

@@ -117,6 +117,7 @@ t.test('each command is executed by a real meter and its effect shows in the rea
     return body.ocorrencias.length > 0 ? body.ocorrencias : undefined;
   });
   t.equal(limiteExcedido.length, 1, 'reported once when the limit started to bite, not per tick');
+  t.match(limiteExcedido[0].detalhe, /^limite 2.5 kW atingido em 1 incremento\(s\)$/);
   t.equal((await http(server, 'GET', `/medidores/${KEYED}`)).body.limite_demanda_kw, '2.5');
   t.equal((await finished(server, (await command(server, KEYED, 'limite_demanda', { kw: null })).id)).estado, 'executado', 'the limit removed');
   t.equal((await http(server, 'GET', `/medidores/${KEYED}`)).body.limite_demanda_kw, null);
