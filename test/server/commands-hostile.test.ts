@@ -80,6 +80,13 @@ t.test('a forged answer does not finish a command; an event flood is rate-limite
   sendUdp(signLine(serializeAnswer({ id, matricula: KEYED, outcome: 'executado', detail: 'fornecimento cortado' }), KEY));
   await until(() => server.delivery.openCount === 0);
   t.equal(((await send(server.http.port, 'GET', `/comandos/${id}`)).json as { estado: string; resultado: string }).resultado, 'fornecimento cortado', "the meter's own answer finishes it");
+  const sync = ((await send(server.http.port, 'POST', `/medidores/${KEYED}/comandos`, { tipo: 'sincronizar_relogio' })).json as { id: string }).id;
+  await until(() => received.some((line) => line.startsWith(`COMANDO;${sync};`)));
+  sendUdp(signLine(serializeAnswer({ id: sync, matricula: KEYED, outcome: 'falhou', detail: 'relogio sem bateria' }), KEY));
+  await until(() => server.delivery.openCount === 0);
+  const failed = (await send(server.http.port, 'GET', `/comandos/${sync}`)).json as { estado: string; motivo: string; resultado: null; concluido_em: string };
+  t.same([failed.estado, failed.motivo, failed.resultado], ['falhou', 'relogio sem bateria', null], "a failure keeps the meter's reason");
+  t.ok(failed.concluido_em !== null);
 
   // A flood of distinct, genuine events: the first EVENTS_PER_METER_PER_MINUTE are stored and acknowledged, the rest wait.
   const base = Date.now() - 60_000;
