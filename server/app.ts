@@ -26,7 +26,7 @@ import { gerarFaturaRoute } from './routes/gerar-fatura.js';
 import { ultimaMedicaoRoute } from './routes/ultima-medicao.js';
 import { validacaoUsuarioRoute } from './routes/validacao-usuario.js';
 import { loadApiAccess, type ApiAccess } from './api-access.js';
-import { loadMeterAuthenticator } from './meter-authentication.js';
+import { loadMeterAuthenticator, type MeterLine } from './meter-authentication.js';
 import { UdpIngest } from './udp-ingest.js';
 import { FleetTracker } from './fleet.js';
 import { LiveEvents } from './live-events.js';
@@ -116,7 +116,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   const live = new LiveEvents((silentAfterS) => fleet.summary(silentAfterS));
   const meterLines = {
-    authentic: (line: Parameters<typeof authenticator.authentic>[0]) => authenticator.authentic(line),
+    authentic: (line: MeterLine) => authenticator.authentic(line),
     sign: (line: string, matricula: string) => authenticator.sign(line, matricula),
     send: (lines: readonly string[], to: { address: string; port: number }) => ingest.send(lines, to),
     heardFrom: (matricula: string, from: { address: string; port: number }) => ingest.heardFrom(matricula, from),

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { CommandStore, StoredCommand } from '../database/command-store.js';
 import { parseAnswerLine, serializeCommand } from '../protocol/meter-commands.js';
 import { FINAL_STATES, nextSendAt, transition, type CommandEvent } from './domain/commands.js';
+import type { MeterLine } from './meter-authentication.js';
 import type { MeterAddress } from './udp-ingest.js';
 
 /** How often due sends and expiries are looked for. */
@@ -26,7 +27,7 @@ export interface CommandDeliveryOptions {
   /** The line signed with the meter's key when it has one. */
   readonly sign: (line: string, matricula: string) => string;
   /** Whether a line of the meter's is authentic (signed with its key when it has one). */
-  readonly authentic: (line: { matricula: string; signature?: { content: string; mac: string } | undefined }) => boolean;
+  readonly authentic: (line: MeterLine) => boolean;
   /** Noted when an authentic answer arrives: where the meter speaks from. */
   readonly heardFrom: (matricula: string, from: MeterAddress) => void;
   /** Told of every stored change of a command (live events); must not throw. */

@@ -7,6 +7,12 @@ import { parseKeyFile, signLine, verifyMac } from '../protocol/meter-auth.js';
 import type { ReceivedReading } from '../protocol/meter-protocol.js';
 import { ConfigError, type Config } from './config.js';
 
+/** Any line of a meter's that may carry its MAC: a reading, an answer to a command, an event. */
+export interface MeterLine {
+  readonly matricula: string;
+  readonly signature?: { readonly content: string; readonly mac: string } | undefined;
+}
+
 export class MeterAuthenticator {
   private readonly keys: ReadonlyMap<string, Buffer>;
   private readonly mode: Config['meterAuthentication'];
@@ -38,7 +44,7 @@ export class MeterAuthenticator {
   }
 
   /** The same rule for any signed line of a meter's (answers to commands, events). */
-  authentic(line: { readonly matricula: string; readonly signature?: { readonly content: string; readonly mac: string } | undefined }): boolean {
+  authentic(line: MeterLine): boolean {
     const key = this.keys.get(line.matricula);
     if (key === undefined) return this.mode === 'opcional';
     return line.signature !== undefined && verifyMac(line.signature.content, line.signature.mac, key);

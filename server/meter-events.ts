@@ -10,6 +10,7 @@ import type { EventStore, MeterEvent } from '../database/event-store.js';
 import { timestampRefusal, type TimestampRules } from '../database/reading-admission.js';
 import { parseEventLine, serializeEventAck, type EventLine } from '../protocol/meter-commands.js';
 import { ThrottledWarning } from './log-throttle.js';
+import type { MeterLine } from './meter-authentication.js';
 import type { MeterAddress } from './udp-ingest.js';
 
 /** New events stored per meter per minute at most; more wait unacknowledged (the meter resends them). */
@@ -20,7 +21,7 @@ export interface EventIntakeOptions {
   readonly events: EventStore;
   readonly logger: Logger;
   readonly timestampRules: TimestampRules;
-  readonly authentic: (line: { matricula: string; signature?: { content: string; mac: string } | undefined }) => boolean;
+  readonly authentic: (line: MeterLine) => boolean;
   readonly sign: (line: string, matricula: string) => string;
   readonly send: (lines: readonly string[], to: MeterAddress) => void;
   readonly heardFrom: (matricula: string, from: MeterAddress) => void;

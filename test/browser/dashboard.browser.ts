@@ -340,6 +340,13 @@ t.test('billing in the customer view: the open cycle\'s preview, issued invoices
   t.same(problems, []);
 });
 
+/** Opens `path` with a session already in the tab's sessionStorage, as the page keeps it after "Entrar". */
+async function openSignedIn(page: Page, port: number, session: Record<string, string>, path: string): Promise<void> {
+  await page.goto(`http://127.0.0.1:${port}/`);
+  await page.evaluate(`sessionStorage.setItem('consumo.sessao', ${JSON.stringify(JSON.stringify(session))})`);
+  await page.goto(`http://127.0.0.1:${port}${path}`);
+}
+
 t.test('the meter page: the operator sends commands after confirming and sees them run live; events on a timeline; a customer sees events, never the buttons', async (t) => {
   const dataDir = await tempDir(t);
   const keysFile = `${dataDir}/chaves-medidores.txt`;
@@ -350,9 +357,7 @@ t.test('the meter page: the operator sends commands after confirming and sees th
   await meter.until((s) => s.acknowledged >= 2);
   // 409: no billing configured on this server, which the page asks about; 401: the first load, before the session is in place.
   const { page, problems } = await open(t, 1280, 900, [/status of 40[19]/]);
-  await page.goto(`http://127.0.0.1:${port}/`);
-  await page.evaluate(`sessionStorage.setItem('consumo.sessao', ${JSON.stringify(JSON.stringify({ token: ADMIN_TOKEN, papel: 'operador' }))})`);
-  await page.goto(`http://127.0.0.1:${port}/?matricula=13456789#consumo`);
+  await openSignedIn(page, port, { token: ADMIN_TOKEN, papel: 'operador' }, '/?matricula=13456789#consumo');
   await page.locator('#med-fornecimento', { hasText: 'Ligado' }).waitFor();
   await page.locator('#ocorrencias li', { hasText: 'Violação da tampa' }).waitFor();
   t.match(await page.textContent('#med-endereco') ?? '', /^127\.0\.0\.1:\d+$/, 'the operator sees where the meter speaks from');
@@ -396,9 +401,7 @@ t.test('the meter page: the operator sends commands after confirming and sees th
   const login = (await (await fetch(`http://127.0.0.1:${port}/validacao-usuario`, { method: 'POST', body: JSON.stringify({ matricula: '13456789', senha: 'senha-de-exemplo-123' }) })).json()) as { token: string; username: string };
   // 401: the page's first load, before the session is in place.
   const customer = await open(t, 1280, 900, [/status of 40[139]/]);
-  await customer.page.goto(`http://127.0.0.1:${port}/`);
-  await customer.page.evaluate(`sessionStorage.setItem('consumo.sessao', ${JSON.stringify(JSON.stringify({ token: login.token, papel: 'cliente', username: login.username, matricula: '13456789' }))})`);
-  await customer.page.goto(`http://127.0.0.1:${port}/`);
+  await openSignedIn(customer.page, port, { token: login.token, papel: 'cliente', username: login.username, matricula: '13456789' }, '/');
   await customer.page.locator('#ocorrencias li', { hasText: 'Corte executado' }).waitFor();
   t.equal(await customer.page.locator('#ocorrencias li', { hasText: 'Limite de demanda atingido' }).count(), 1, 'the limit biting is reported once, not per tick');
   t.equal(await customer.page.isVisible('#comandos-operador'), false, 'no buttons, no command list');
