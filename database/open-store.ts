@@ -36,11 +36,21 @@ export interface StoreSettings {
   readonly maxMeters: number;
   readonly readingMinIntervalMs: number;
   readonly unregisteredMeters: 'aceitar' | 'recusar';
+  readonly spikeFactor: number;
+  readonly spikeFloorW: number;
+  readonly gapFactor: number;
+  readonly zeroHours: number;
 }
 
 /** The store's admission rules from the settings. */
-export function admissionRules(settings: Pick<StoreSettings, 'readingMinIntervalMs' | 'unregisteredMeters'>): AdmissionRules {
-  return { minIntervalMs: settings.readingMinIntervalMs, refuseUnregistered: settings.unregisteredMeters === 'recusar' };
+export function admissionRules(
+  settings: Pick<StoreSettings, 'readingMinIntervalMs' | 'unregisteredMeters' | 'spikeFactor' | 'spikeFloorW' | 'gapFactor' | 'zeroHours'>,
+): AdmissionRules {
+  return {
+    minIntervalMs: settings.readingMinIntervalMs,
+    refuseUnregistered: settings.unregisteredMeters === 'recusar',
+    quality: { spikeFactor: settings.spikeFactor, spikeFloorKwhPerHour: settings.spikeFloorW / 1000, gapFactor: settings.gapFactor, zeroMs: settings.zeroHours * 3_600_000 },
+  };
 }
 
 export interface OpenedStore {

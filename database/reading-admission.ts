@@ -11,6 +11,7 @@
  * `atrasada`, never dropped silently.
  */
 import type { Reading } from '../protocol/meter-protocol.js';
+import { assessReading, DEFAULT_QUALITY_RULES, type QualityMask, type QualityRules } from './reading-quality.js';
 
 /** A meter's newest readings a store keeps at hand to recognise copies and late readings. */
 export const LATE_WINDOW_READINGS = 32;
@@ -33,6 +34,8 @@ export interface AdmissionRules {
   readonly minIntervalMs: number;
   /** Refuse readings of matriculas no customer has (`nao_cadastrado`). */
   readonly refuseUnregistered: boolean;
+  /** How an admitted reading's quality is judged (reading-quality.ts). */
+  readonly quality: QualityRules;
 }
 
 /** How many readings of a call went which way: the counts of an AppendResult. */
@@ -47,7 +50,7 @@ export function tallyOutcomes(outcomes: readonly ReadingOutcome[]): { stored: nu
   return counts;
 }
 
-export const OPEN_ADMISSION: AdmissionRules = { minIntervalMs: 0, refuseUnregistered: false };
+export const OPEN_ADMISSION: AdmissionRules = { minIntervalMs: 0, refuseUnregistered: false, quality: DEFAULT_QUALITY_RULES };
 
 /** The earliest timestamp any meter may report (older ones defeat the log's time index and fill disks). */
 export const EARLIEST_READING = Date.UTC(2000, 0, 1);
@@ -66,9 +69,14 @@ export function timestampRefusal(timestamp: number, now: number, rules: Timestam
   return undefined;
 }
 
-/** A short digest of a register, enough to tell a copy from a different reading at the same instant. */
-export function registerDigest(consumo: bigint): number {
-  return Number(BigInt.asUintN(48, consumo));
+/**
+ * A register as a Number of thousandths: exact for every register the
+ * protocol allows (15 significant digits, below 2^53), which is all a
+ * store admits; enough to tell a copy from another reading at the same
+ * instant and to judge quality.
+ */
+export function registerNumber(consumo: bigint): number {
+  return Number(consumo);
 }
 
 /**
@@ -78,7 +86,9 @@ export function registerDigest(consumo: bigint): number {
  */
 export class MeterWindow {
   readonly timestamps: number[] = [];
-  readonly digests: number[] = [];
+  readonly registers: number[] = [];
+  /** Each reading's quality (reading-quality.ts). */
+  readonly masks: QualityMask[] = [];
   complete = true;
 
   get newest(): number {
@@ -104,7 +114,7 @@ export class MeterWindow {
   judge(reading: Reading, rules: AdmissionRules): 'new' | 'duplicate' | 'conflito' | 'intervalo' | 'atrasada' {
     const at = this.position(reading.timestamp);
     const times = this.timestamps;
-    if (times[at] === reading.timestamp) return this.digests[at] === registerDigest(reading.consumo) ? 'duplicate' : 'conflito';
+    if (times[at] === reading.timestamp) return this.registers[at] === registerNumber(reading.consumo) ? 'duplicate' : 'conflito';
     if (at === 0 && !this.complete) return 'atrasada';
     const before = times[at - 1];
     const after = times[at];
@@ -113,14 +123,21 @@ export class MeterWindow {
     return 'new';
   }
 
-  /** Records an admitted reading (judged `'new'`), forgetting the oldest past the window's size. */
-  add(timestamp: number, digest: number): void {
+  /** The quality of a reading judged `'new'`, against the readings older than it here. */
+  assess(reading: Reading, rules: QualityRules): QualityMask {
+    return assessReading(this, this.position(reading.timestamp), reading.timestamp, registerNumber(reading.consumo), rules);
+  }
+
+  /** Records an admitted reading (judged `'new'`) with its quality, forgetting the oldest past the window's size. */
+  add(timestamp: number, register: number, mask: QualityMask): void {
     const at = this.position(timestamp);
     this.timestamps.splice(at, 0, timestamp);
-    this.digests.splice(at, 0, digest);
+    this.registers.splice(at, 0, register);
+    this.masks.splice(at, 0, mask);
     if (this.timestamps.length > LATE_WINDOW_READINGS) {
       this.timestamps.shift();
-      this.digests.shift();
+      this.registers.shift();
+      this.masks.shift();
       this.complete = false;
     }
   }
@@ -130,6 +147,7 @@ export class MeterWindow {
     const at = this.position(timestamp);
     if (this.timestamps[at] !== timestamp) return;
     this.timestamps.splice(at, 1);
-    this.digests.splice(at, 1);
+    this.registers.splice(at, 1);
+    this.masks.splice(at, 1);
   }
 }

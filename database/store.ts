@@ -6,10 +6,17 @@
 import type { Customer } from '../protocol/customer-format.js';
 import type { Reading } from '../protocol/meter-protocol.js';
 import type { ReadingOutcome } from './reading-admission.js';
+import type { QualityMask } from './reading-quality.js';
 
 export type { AdmissionRules, ReadingOutcome, RefusalReason } from './reading-admission.js';
 export type { Customer } from '../protocol/customer-format.js';
 export type { Reading } from '../protocol/meter-protocol.js';
+
+/** A reading as a store holds it: with the quality judged when it was admitted (reading-quality.ts). */
+export interface StoredReading extends Reading {
+  /** Absent or 0 when `valida`. */
+  readonly quality?: QualityMask | undefined;
+}
 
 /** How many of a meter's newest readings `recentReadings` can return (the alert needs 5). */
 export const RECENT_READINGS_LIMIT = 5;
@@ -41,6 +48,8 @@ export interface HistoryQuery {
 export interface AppendResult {
   /** What became of each reading of the call, in the call's order. */
   readonly outcomes: readonly ReadingOutcome[];
+  /** The quality each reading newly stored by this call was given, in the call's order (VALID for the others). */
+  readonly qualities: readonly QualityMask[];
   /** Readings newly stored by this call. */
   readonly stored: number;
   /** Readings already stored, identical (a resend). */
@@ -94,7 +103,8 @@ export class StoreError extends Error {
 export interface Store {
   /**
    * Stores readings by the store's admission rules (reading-admission.ts),
-   * and says what became of each. A reading whose matricula and timestamp
+   * each with its quality judged against its meter's newest readings
+   * (reading-quality.ts), and says what became of each. A reading whose matricula and timestamp
    * are already stored or queued is a `duplicate` when its register is the
    * same, `conflito` otherwise; nothing is stored twice. A reading older
    * than its meter's newest is stored (late) unless it is older than the
@@ -112,19 +122,21 @@ export interface Store {
 
   /**
    * The newest durable readings of one matricula, newest first, at most
-   * `count` (1 to {@link RECENT_READINGS_LIMIT}). Empty when it has none.
-   * Its cost does not grow with the number of readings stored.
+   * `count` (1 to {@link RECENT_READINGS_LIMIT}), each with its quality.
+   * Only the newest carries its electrical quantities (`history` has every
+   * reading's). Empty when it has none. Its cost does not grow with the
+   * number of readings stored.
    */
-  recentReadings(matricula: string, count: number): Promise<Reading[]>;
+  recentReadings(matricula: string, count: number): Promise<StoredReading[]>;
 
   /**
    * The newest durable readings of every meter that has one: for each, at
    * most `count` (1 to {@link RECENT_READINGS_LIMIT}), newest first, never
-   * empty; meters in batches of any size, each meter once, in no promised
+   * empty, as recentReadings gives them; meters in batches of any size, each meter once, in no promised
    * order. What a server rebuilds its view of the fleet from at start-up:
    * memory stays bounded by a batch, whatever the fleet.
    */
-  recentReadingsOfEveryMeter(count: number): AsyncIterable<Reading[][]>;
+  recentReadingsOfEveryMeter(count: number): AsyncIterable<StoredReading[][]>;
 
   /**
    * The durable readings of one matricula in a time range, newest first, in
@@ -132,7 +144,7 @@ export interface Store {
    * readings match: a caller that stops iterating stops the reading.
    * Readings stored after the call are not included.
    */
-  history(query: HistoryQuery): AsyncIterable<Reading[]>;
+  history(query: HistoryQuery): AsyncIterable<StoredReading[]>;
 
   /** Customers that match every field given in the query, in registration order, from `offset`, at most `limit`. */
   findCustomers(query: CustomerQuery): Promise<Customer[]>;

@@ -1,7 +1,7 @@
 /**
  * The meter <-> server datagram protocol (see protocol/README.md).
  *
- * Meter -> server, one reading per line:  MEDICAO;<matricula>;<timestamp>;<consumo>[;<hmac>]
+ * Meter -> server, one reading per line:  MEDICAO;<matricula>;<timestamp>;<consumo>[;<grandezas>][;<hmac>]
  * Server -> meter, one answer per line:   ACK;<matricula>;<timestamp>[;<hmac>]
  *                                         REJEITADA;<matricula>;<timestamp>;<motivo>[;<hmac>]
  *
@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { formatRegister, parseRegister } from './decimal.js';
+import { formatQuantities, looksLikeQuantities, parseQuantities, type Quantities } from './quantities.js';
 import { formatIsoTimestamp, parseIsoTimestamp, parseLegacyTimestamp } from './timestamp.js';
 
 /** Largest datagram either side sends or accepts, in bytes. */
@@ -39,6 +40,8 @@ export interface Reading {
   readonly timestamp: number;
   /** The register in thousandths of a unit (`1302.5` is `1302500n`). */
   readonly consumo: bigint;
+  /** Instantaneous electrical quantities measured with it, when the meter sends them. */
+  readonly quantities?: Quantities | undefined;
 }
 
 /** A reading as received: with the MAC it carried, if any, and the exact text that MAC covers. */
@@ -72,6 +75,7 @@ export type DatagramErrorCode =
   | 'INVALID_MATRICULA'
   | 'INVALID_TIMESTAMP'
   | 'INVALID_CONSUMO'
+  | 'INVALID_QUANTITIES'
   | 'INVALID_SIGNATURE'
   | 'INVALID_LEGACY_JSON';
 
@@ -95,9 +99,11 @@ export function isMatricula(text: string): boolean {
   return MATRICULA_PATTERN.test(text);
 }
 
-/** `MEDICAO;<matricula>;<timestamp>;<consumo>` without the line separator. */
+/** `MEDICAO;<matricula>;<timestamp>;<consumo>[;<grandezas>]` without the line separator. */
 export function serializeReading(reading: Reading): string {
-  return [READING_TAG, reading.matricula, formatIsoTimestamp(reading.timestamp), formatRegister(reading.consumo)].join(FIELD_SEPARATOR);
+  const line = READING_TAG + FIELD_SEPARATOR + reading.matricula + FIELD_SEPARATOR + formatIsoTimestamp(reading.timestamp) + FIELD_SEPARATOR + formatRegister(reading.consumo);
+  const quantities = formatQuantities(reading.quantities);
+  return quantities === undefined ? line : line + FIELD_SEPARATOR + quantities;
 }
 
 /** `ACK;<matricula>;<timestamp>` without the line separator. */
@@ -136,16 +142,24 @@ function parseReadingLine(line: string): LineResult<ReceivedReading> {
   if (line.length === 0) return 'EMPTY_LINE';
   const fields = line.split(FIELD_SEPARATOR);
   if (fields[0] !== READING_TAG) return 'UNKNOWN_RECORD';
-  if (fields.length !== 4 && fields.length !== 5) return 'FIELD_COUNT';
-  const [, matricula, timestampText, consumoText, mac] = fields as [string, string, string, string, string | undefined];
+  if (fields.length < 4 || fields.length > 6) return 'FIELD_COUNT';
+  const [, matricula, timestampText, consumoText] = fields as [string, string, string, string];
+  // After the register: the quantities field (it has `=`), then the MAC; either may be absent.
+  let next = 4;
+  const quantitiesText = fields.length > next && looksLikeQuantities(fields[next] as string) ? (fields[next++] as string) : undefined;
+  const mac = fields[next++];
+  if (next < fields.length) return 'FIELD_COUNT';
   if (!MATRICULA_PATTERN.test(matricula)) return 'INVALID_MATRICULA';
   const timestamp = parseIsoTimestamp(timestampText);
   if (timestamp === undefined) return 'INVALID_TIMESTAMP';
   const consumo = parseRegister(consumoText);
   if (consumo === undefined) return 'INVALID_CONSUMO';
-  if (mac === undefined) return { matricula, timestamp, consumo };
+  let quantities: Quantities | undefined;
+  if (quantitiesText !== undefined && (quantities = parseQuantities(quantitiesText)) === undefined) return 'INVALID_QUANTITIES';
+  if (mac === undefined) return quantities === undefined ? { matricula, timestamp, consumo } : { matricula, timestamp, consumo, quantities };
   if (!isMac(mac)) return 'INVALID_SIGNATURE';
-  return { matricula, timestamp, consumo, signature: { content: line.slice(0, line.length - mac.length - 1), mac } };
+  const signature = { content: line.slice(0, line.length - mac.length - 1), mac };
+  return quantities === undefined ? { matricula, timestamp, consumo, signature } : { matricula, timestamp, consumo, quantities, signature };
 }
 
 function parseServerLine(line: string): LineResult<ServerLine> {

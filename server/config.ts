@@ -43,6 +43,10 @@ export const SETTINGS = {
   maxMeters: { env: 'MAX_MEDIDORES', flag: 'max-medidores', default: '1000000', help: 'meters of no registered customer kept in memory (file store)' },
   readingMinIntervalMs: { env: 'MEDICAO_INTERVALO_MINIMO_MS', flag: 'medicao-intervalo-minimo-ms', default: '100', help: 'a meter\'s readings closer than this (ms) are refused (0: any)' },
   readingMaxAgeDays: { env: 'MEDICAO_IDADE_MAXIMA_DIAS', flag: 'medicao-idade-maxima-dias', default: '400', help: 'readings older than this many days are refused' },
+  spikeFactor: { env: 'VEE_PICO_FATOR', flag: 'vee-pico-fator', default: '10', help: 'a reading is a spike (pico) above this many times its meter\'s typical rate' },
+  spikeFloorW: { env: 'VEE_PICO_POTENCIA_MINIMA_W', flag: 'vee-pico-potencia-minima-w', default: '1000', help: 'typical rates below this mean power (W) count as this when judging spikes' },
+  gapFactor: { env: 'VEE_LACUNA_FATOR', flag: 'vee-lacuna-fator', default: '3', help: 'a gap before a reading (lacuna_antes) is longer than this many typical intervals' },
+  zeroHours: { env: 'VEE_ZERO_HORAS', flag: 'vee-zero-horas', default: '6', help: 'a register still for this many hours is prolonged zero consumption' },
   distributor: { env: 'DISTRIBUIDORA', flag: 'distribuidora', default: '', help: 'the distributor whose imported tariffs bill the customers (ANEEL SigAgente, e.g. CEMIG-D)' },
   automaticBilling: { env: 'FATURAMENTO_AUTOMATICO', flag: 'faturamento-automatico', default: 'nao', help: 'sim: issue every customer\'s invoice when its cycle closes (a pass at start and every FATURAMENTO_INTERVALO_S)' },
   automaticBillingIntervalS: { env: 'FATURAMENTO_INTERVALO_S', flag: 'faturamento-intervalo-s', default: '600', help: 'seconds between automatic billing passes' },
@@ -113,6 +117,11 @@ export interface Config {
   readonly readingMinIntervalMs: number;
   /** Readings older than this many days (or before 2000) are refused (`antiga`). */
   readonly readingMaxAgeDays: number;
+  /** Validation of readings (database/reading-quality.ts): spike factor, its floor (mean W), gap factor, hours of prolonged zero. */
+  readonly spikeFactor: number;
+  readonly spikeFloorW: number;
+  readonly gapFactor: number;
+  readonly zeroHours: number;
   /** Whether invoices are issued automatically when cycles close. */
   readonly automaticBilling: boolean;
   /** Seconds between automatic billing passes. */
@@ -198,6 +207,10 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   maxMeters: wholeNumber(1, 100_000_000),
   readingMinIntervalMs: wholeNumber(0, 86_400_000),
   readingMaxAgeDays: wholeNumber(1, 36_500),
+  spikeFactor: wholeNumber(2, 1000),
+  spikeFloorW: wholeNumber(0, 1_000_000),
+  gapFactor: wholeNumber(2, 1000),
+  zeroHours: wholeNumber(1, 8760),
   distributor: z.string().max(100, 'must be at most 100 characters'),
   automaticBilling: z.enum(['sim', 'nao'], { error: 'must be sim or nao' }).transform((value) => value === 'sim'),
   automaticBillingIntervalS: wholeNumber(1, 86_400),

@@ -14,9 +14,11 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { isRegister, parseRegister } from '../../protocol/decimal.js';
 import { isMatricula, type Reading } from '../../protocol/meter-protocol.js';
+import type { Quantities } from '../../protocol/quantities.js';
 import { parseIsoTimestamp } from '../../protocol/timestamp.js';
 import { GroupCommit } from '../group-commit.js';
-import { MeterWindow, OPEN_ADMISSION, registerDigest, tallyOutcomes, type AdmissionRules, type ReadingOutcome } from '../reading-admission.js';
+import { MeterWindow, OPEN_ADMISSION, registerNumber, tallyOutcomes, type AdmissionRules, type ReadingOutcome } from '../reading-admission.js';
+import { VALID, type QualityMask } from '../reading-quality.js';
 import {
   RECENT_READINGS_LIMIT,
   checkRecentCount,
@@ -29,6 +31,7 @@ import {
   type HistoryQuery,
   type Store,
   type StoreStats,
+  type StoredReading,
 } from '../store.js';
 import { CustomerIndex } from './customer-index.js';
 import { APPEND_FLAGS, appendCustomers, DATA_FILE_MODE, readCustomerFile } from './customers-file.js';
@@ -36,7 +39,7 @@ import { appendPassword, PASSWORDS_FILE, readPasswordFile } from './passwords-fi
 import type { CredentialStore } from '../credential-store.js';
 import { lockDirectory, type DirectoryLock } from './lock.js';
 import { LogBlocks } from './log-blocks.js';
-import { appendToLog, forEachLine, formatLogLine, parseLogLine, readLogChunks } from './readings-log.js';
+import { appendToLog, forEachLine, formatLogLine, parseLogExtras, parseLogLine, readLogChunks } from './readings-log.js';
 
 export const CUSTOMERS_FILE = 'clientes.txt';
 export const READINGS_FILE = 'medicoes.log';
@@ -70,6 +73,9 @@ interface MeterState {
    */
   readonly timestamps: number[];
   readonly registers: bigint[];
+  readonly masks: QualityMask[];
+  /** The quantities of the newest durable reading (the last of `timestamps`), if it carried any: only the newest, to keep memory flat. */
+  newestQuantities: Quantities | undefined;
   /** Newest readings durable or queued: what copies and late readings are judged against. */
   readonly window: MeterWindow;
   /** Oldest durable timestamp: where a history scan can stop. */
@@ -87,17 +93,21 @@ async function syncDirectory(path: string): Promise<void> {
 }
 
 /** Keeps a durable reading among the meter's newest, in timestamp order (a late one may land in the middle, or nowhere). */
-function remember(state: MeterState, timestamp: number, register: bigint): void {
+function remember(state: MeterState, reading: StoredReading): void {
+  const { timestamp } = reading;
   if (timestamp < state.oldest) state.oldest = timestamp;
-  const { timestamps, registers } = state;
+  const { timestamps, registers, masks } = state;
   let at = timestamps.length;
   while (at > 0 && (timestamps[at - 1] as number) > timestamp) at--;
   if (at === 0 && timestamps.length >= RECENT_READINGS_LIMIT) return;
+  if (at === timestamps.length) state.newestQuantities = reading.quantities;
   timestamps.splice(at, 0, timestamp);
-  registers.splice(at, 0, register);
+  registers.splice(at, 0, reading.consumo);
+  masks.splice(at, 0, reading.quality ?? VALID);
   if (timestamps.length > RECENT_READINGS_LIMIT) {
     timestamps.shift();
     registers.shift();
+    masks.shift();
   }
 }
 
@@ -114,7 +124,7 @@ export class FileStore implements Store, CredentialStore {
   private readonly passwords: Map<string, string>;
   private readonly passwordsPath: string;
   private readonly handle: FileHandle;
-  private readonly writer: GroupCommit<Reading, void>;
+  private readonly writer: GroupCommit<StoredReading, void>;
   /** Bytes of the log that are durable: where the next write goes. */
   private size: number;
   private readonly lock: DirectoryLock;
@@ -155,13 +165,13 @@ export class FileStore implements Store, CredentialStore {
     this.loadSummary = parts.loadSummary;
     this.readingCount = parts.loadSummary.lines;
     this.size = parts.size;
-    this.writer = new GroupCommit<Reading, void>({
+    this.writer = new GroupCommit<StoredReading, void>({
       commit: async (readings) => {
         const lines = readings.map(formatLogLine);
         const written = await appendToLog(this.handle, this.size, lines);
         this.blocks.addLines(this.size, lines, readings);
         this.size += written;
-        for (const reading of readings) remember(this.meterState(reading.matricula), reading.timestamp, reading.consumo);
+        for (const reading of readings) remember(this.meterState(reading.matricula), reading);
         this.readingCount += readings.length;
         this.lastWriteError = undefined;
       },
@@ -222,7 +232,8 @@ export class FileStore implements Store, CredentialStore {
 
   async append(readings: readonly Reading[]): Promise<AppendResult> {
     this.assertOpen();
-    const outcomes = readings.map((reading) => this.admit(reading));
+    const qualities: QualityMask[] = new Array<QualityMask>(readings.length).fill(VALID);
+    const outcomes = readings.map((reading, index) => this.admit(reading, qualities, index));
     await this.writer.flushed();
     const newest = new Map<string, number>();
     for (const reading of readings) {
@@ -230,11 +241,11 @@ export class FileStore implements Store, CredentialStore {
       const timestamp = state === undefined ? Number.NEGATIVE_INFINITY : newestDurable(state);
       if (Number.isFinite(timestamp)) newest.set(reading.matricula, timestamp);
     }
-    return { outcomes, ...tallyOutcomes(outcomes), newest };
+    return { outcomes, qualities, ...tallyOutcomes(outcomes), newest };
   }
 
   /** Judges one reading and queues it for the log when it is admitted. */
-  private admit(reading: Reading): ReadingOutcome {
+  private admit(reading: Reading, qualities: QualityMask[], index: number): ReadingOutcome {
     const rules = this.admission;
     let state = this.meters.get(reading.matricula);
     const registered = (rules.refuseUnregistered || state === undefined) && this.customers.hasMatricula(reading.matricula);
@@ -247,27 +258,34 @@ export class FileStore implements Store, CredentialStore {
     }
     const verdict = state.window.judge(reading, rules);
     if (verdict !== 'new') return verdict;
-    state.window.add(reading.timestamp, registerDigest(reading.consumo));
-    this.writer.enqueue(reading);
+    const quality = state.window.assess(reading, rules.quality);
+    state.window.add(reading.timestamp, registerNumber(reading.consumo), quality);
+    qualities[index] = quality;
+    this.writer.enqueue(quality === VALID ? reading : { ...reading, quality });
     return 'stored';
   }
 
-  async recentReadings(matricula: string, count: number): Promise<Reading[]> {
+  async recentReadings(matricula: string, count: number): Promise<StoredReading[]> {
     this.assertOpen();
     checkRecentCount(count);
     const state = this.meters.get(matricula);
-    const readings: Reading[] = [];
+    const readings: StoredReading[] = [];
     if (state === undefined) return readings;
-    for (let i = state.timestamps.length - 1; i >= 0 && readings.length < count; i--) {
-      readings.push({ matricula, timestamp: state.timestamps[i] as number, consumo: state.registers[i] as bigint });
+    const newest = state.timestamps.length - 1;
+    for (let i = newest; i >= 0 && readings.length < count; i--) {
+      let reading: StoredReading = { matricula, timestamp: state.timestamps[i] as number, consumo: state.registers[i] as bigint };
+      const quality = state.masks[i] as QualityMask;
+      if (quality !== VALID) reading = { ...reading, quality };
+      if (i === newest && state.newestQuantities !== undefined) reading = { ...reading, quantities: state.newestQuantities };
+      readings.push(reading);
     }
     return readings;
   }
 
-  async *recentReadingsOfEveryMeter(count: number): AsyncGenerator<Reading[][]> {
+  async *recentReadingsOfEveryMeter(count: number): AsyncGenerator<StoredReading[][]> {
     this.assertOpen();
     checkRecentCount(count);
-    let batch: Reading[][] = [];
+    let batch: StoredReading[][] = [];
     for (const matricula of [...this.meters.keys()]) {
       const readings = await this.recentReadings(matricula, count);
       if (readings.length > 0) batch.push(readings);
@@ -287,7 +305,7 @@ export class FileStore implements Store, CredentialStore {
    * readings are held back until no block still to be read can hold a
    * newer one: memory holds one block and the readings it displaced.
    */
-  async *history(query: HistoryQuery): AsyncGenerator<Reading[]> {
+  async *history(query: HistoryQuery): AsyncGenerator<StoredReading[]> {
     this.assertOpen();
     const { matricula } = query;
     const state = this.meters.get(matricula);
@@ -301,19 +319,20 @@ export class FileStore implements Store, CredentialStore {
     const horizon = new Array<number>(blocks.length + 1).fill(Number.NEGATIVE_INFINITY);
     for (let i = blocks.length - 1; i >= 0; i--) horizon[i] = Math.max(horizon[i + 1] as number, (blocks[i] as { newest: number }).newest);
     const needle = `;${matricula};`;
-    let held: Reading[] = [];
+    let held: StoredReading[] = [];
     let previous = Number.POSITIVE_INFINITY;
     for (let b = 0; b < blocks.length; b++) {
       this.assertOpen();
       const block = blocks[b] as { offset: number; length: number };
       const text = await readBlock(this.handle, block.offset, block.length);
-      const found: Reading[] = [];
+      const found: StoredReading[] = [];
       let scanned = 0;
       for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) {
         const start = text.lastIndexOf('\n', at) + 1;
         const end = text.indexOf('\n', at);
         const reading = parseLogLine(text.slice(start, end));
-        if (reading !== undefined && reading.timestamp >= from && reading.timestamp < to) found.push(reading);
+        // The needle can also match a register followed by quantities (`;1302;V=...`): the parsed matricula decides.
+        if (reading !== undefined && reading.matricula === matricula && reading.timestamp >= from && reading.timestamp < to) found.push(reading);
         // A block can hold ~20,000 lines of one meter: let the event loop run (ingest, other requests) between slices.
         if (++scanned % HISTORY_SLICE_LINES === 0) await yieldToEventLoop();
       }
@@ -322,10 +341,10 @@ export class FileStore implements Store, CredentialStore {
       // A meter's lines are in timestamp order in the log but for late readings: reversed, newest first.
       found.reverse();
       let ordered = true;
-      for (let i = 1; i < found.length && ordered; i++) ordered = (found[i - 1] as Reading).timestamp > (found[i] as Reading).timestamp;
+      for (let i = 1; i < found.length && ordered; i++) ordered = (found[i - 1] as StoredReading).timestamp > (found[i] as StoredReading).timestamp;
       const oldestFound = found[found.length - 1];
-      let batch: Reading[];
-      if (held.length === 0 && ordered && oldestFound !== undefined && oldestFound.timestamp > limit && (found[0] as Reading).timestamp < previous) {
+      let batch: StoredReading[];
+      if (held.length === 0 && ordered && oldestFound !== undefined && oldestFound.timestamp > limit && (found[0] as StoredReading).timestamp < previous) {
         // The usual case: nothing held back, nothing late: the block's readings go out as they are.
         batch = found;
         previous = oldestFound.timestamp;
@@ -333,10 +352,10 @@ export class FileStore implements Store, CredentialStore {
         for (const reading of found) held.push(reading);
         held.sort((a, c) => c.timestamp - a.timestamp);
         let ready = 0;
-        while (ready < held.length && (held[ready] as Reading).timestamp > limit) ready++;
+        while (ready < held.length && (held[ready] as StoredReading).timestamp > limit) ready++;
         batch = [];
         for (let i = 0; i < ready; i++) {
-          const reading = held[i] as Reading;
+          const reading = held[i] as StoredReading;
           // A hand-merged log may repeat a line: one reading per instant.
           if (reading.timestamp !== previous) batch.push(reading);
           previous = reading.timestamp;
@@ -435,7 +454,7 @@ async function loadIndex(
 ): Promise<{ meters: Map<string, MeterState>; blocks: LogBlocks; summary: LoadSummary; size: number }> {
   // The hot loop of start-up: per line only slices, a char-code timestamp parse and
   // syntax checks; registers stay text until the few kept per meter are known.
-  const loading = new Map<string, { window: MeterWindow; oldest: number; recent: Array<{ timestamp: number; consumo: string }> }>();
+  const loading = new Map<string, { window: MeterWindow; oldest: number; recent: RecentLine[] }>();
   const blocks = new LogBlocks();
   let lines = 0;
   let skipped = 0;
@@ -458,8 +477,10 @@ async function loadIndex(
       const second = line.indexOf(';', first + 1);
       const timestamp = first === -1 ? undefined : parseIsoTimestamp(line.slice(0, first));
       const matricula = line.slice(first + 1, second);
-      const consumo = line.slice(second + 1);
-      if (second === -1 || timestamp === undefined || !isMatricula(matricula) || !isRegister(consumo)) {
+      const third = line.indexOf(';', second + 1);
+      const consumo = third === -1 ? line.slice(second + 1) : line.slice(second + 1, third);
+      const extras = third === -1 ? NO_EXTRAS : parseLogExtras(line.slice(third + 1));
+      if (second === -1 || timestamp === undefined || !isMatricula(matricula) || !isRegister(consumo) || extras === undefined) {
         skipped++;
         if (skipped <= MAX_SKIPPED_LINES_LOGGED) logger.warn({ path, offset }, 'skipping unreadable line in readings log');
       } else {
@@ -469,7 +490,7 @@ async function loadIndex(
         if (timestamp < oldest) oldest = timestamp;
         if (timestamp > newest) newest = timestamp;
         if (timestamp < state.oldest) state.oldest = timestamp;
-        keepNewest(state, timestamp, consumo);
+        keepNewest(state, { timestamp, consumo, quantities: extras.quantities, quality: extras.quality });
       }
       offset += line.length + 1;
     });
@@ -483,25 +504,39 @@ async function loadIndex(
       oldest: state.oldest,
       timestamps: state.recent.map((reading) => reading.timestamp),
       registers: state.recent.map((reading) => parseRegister(reading.consumo) as bigint),
+      masks: state.recent.map((reading) => reading.quality),
+      newestQuantities: state.recent[state.recent.length - 1]?.quantities,
     });
   }
   return { meters, blocks, summary: { lines, skipped, tornBytes }, size };
 }
+
+/** A line kept at start-up among its meter's newest: the register stays text until the few kept are known. */
+interface RecentLine {
+  readonly timestamp: number;
+  readonly consumo: string;
+  readonly quantities: Quantities | undefined;
+  readonly quality: QualityMask;
+}
+
+const NO_EXTRAS = { quantities: undefined, quality: VALID };
 
 /**
  * Start-up's per-line bookkeeping: the meter's window and newest readings.
  * Lines are mostly in timestamp order (late readings are the exception); a
  * line repeating an instant already kept (a hand-merged log) is skipped.
  */
-function keepNewest(state: { window: MeterWindow; recent: Array<{ timestamp: number; consumo: string }> }, timestamp: number, consumo: string): void {
+function keepNewest(state: { window: MeterWindow; recent: RecentLine[] }, line: RecentLine): void {
   const { window, recent } = state;
-  if (timestamp > window.newest) window.add(timestamp, registerDigest(parseRegister(consumo) as bigint));
-  else if (window.judge({ matricula: '', timestamp, consumo: 0n }, OPEN_ADMISSION) === 'new') window.add(timestamp, registerDigest(parseRegister(consumo) as bigint));
+  const { timestamp, consumo } = line;
+  if (timestamp > window.newest || window.judge({ matricula: '', timestamp, consumo: 0n }, OPEN_ADMISSION) === 'new') {
+    window.add(timestamp, registerNumber(parseRegister(consumo) as bigint), line.quality);
+  }
   else return;
   let at = recent.length;
   while (at > 0 && (recent[at - 1] as { timestamp: number }).timestamp > timestamp) at--;
   if (at === 0 && recent.length >= RECENT_READINGS_LIMIT) return;
-  recent.splice(at, 0, { timestamp, consumo });
+  recent.splice(at, 0, line);
   if (recent.length > RECENT_READINGS_LIMIT) recent.shift();
 }
 
@@ -519,7 +554,7 @@ async function readBlock(handle: FileHandle, offset: number, length: number): Pr
 function meterState(meters: Map<string, MeterState>, matricula: string): MeterState {
   let state = meters.get(matricula);
   if (state === undefined) {
-    state = { timestamps: [], registers: [], window: new MeterWindow(), oldest: Number.POSITIVE_INFINITY };
+    state = { timestamps: [], registers: [], masks: [], newestQuantities: undefined, window: new MeterWindow(), oldest: Number.POSITIVE_INFINITY };
     meters.set(matricula, state);
   }
   return state;

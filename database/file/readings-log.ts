@@ -1,28 +1,56 @@
 /**
  * The readings log: an append-only text file, oldest first, one reading per
- * line (`2026-11-20T23:40:00.000Z;13456789;1302`).
+ * line (`2026-11-20T23:40:00.000Z;13456789;1302`). A reading that carried
+ * electrical quantities or is not `valida` has two more fields, either
+ * empty: its quantities (protocol/quantities.ts) and its quality flags
+ * (database/reading-quality.ts):
+ * `...;1302;V=219.8,A=5.12,kW=1.05,FP=0.93,Hz=60.01;` or `...;1302;;pico`.
  */
 import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { formatRegister, parseRegister } from '../../protocol/decimal.js';
-import { isMatricula, type Reading } from '../../protocol/meter-protocol.js';
+import { isMatricula } from '../../protocol/meter-protocol.js';
+import { formatQuantities, parseQuantities, type Quantities } from '../../protocol/quantities.js';
+import { formatQuality, parseQuality, VALID, type QualityMask } from '../reading-quality.js';
+import type { StoredReading } from '../store.js';
 import { formatIsoTimestamp, parseIsoTimestamp } from '../../protocol/timestamp.js';
 
 const LF = 0x0a;
 const READ_CHUNK_BYTES = 1 << 20;
 
-export function formatLogLine(reading: Reading): string {
-  return `${formatIsoTimestamp(reading.timestamp)};${reading.matricula};${formatRegister(reading.consumo)}\n`;
+export function formatLogLine(reading: StoredReading): string {
+  const quantities = formatQuantities(reading.quantities);
+  const line = `${formatIsoTimestamp(reading.timestamp)};${reading.matricula};${formatRegister(reading.consumo)}`;
+  const quality = reading.quality ?? VALID;
+  if (quantities === undefined && quality === VALID) return line + '\n';
+  return `${line};${quantities ?? ''};${formatQuality(quality)}\n`;
 }
 
-export function parseLogLine(line: string): Reading | undefined {
-  const fields = line.split(';');
-  if (fields.length !== 3) return undefined;
-  const [timestampText, matricula, consumoText] = fields as [string, string, string];
-  const timestamp = parseIsoTimestamp(timestampText);
-  const consumo = parseRegister(consumoText);
+/** The fields after the register (`<grandezas>;<qualidade>`, either empty); undefined when malformed. */
+export function parseLogExtras(text: string): { quantities: Quantities | undefined; quality: QualityMask } | undefined {
+  const separator = text.indexOf(';');
+  if (separator === -1) return undefined;
+  const quantitiesText = text.slice(0, separator);
+  const quantities = quantitiesText === '' ? undefined : parseQuantities(quantitiesText);
+  const quality = parseQuality(text.slice(separator + 1));
+  if ((quantitiesText !== '' && quantities === undefined) || quality === undefined) return undefined;
+  return { quantities, quality };
+}
+
+export function parseLogLine(line: string): StoredReading | undefined {
+  const first = line.indexOf(';');
+  const second = line.indexOf(';', first + 1);
+  const third = line.indexOf(';', second + 1);
+  if (first === -1 || second === -1) return undefined;
+  const timestamp = parseIsoTimestamp(line.slice(0, first));
+  const matricula = line.slice(first + 1, second);
+  const consumo = parseRegister(third === -1 ? line.slice(second + 1) : line.slice(second + 1, third));
   if (timestamp === undefined || consumo === undefined || !isMatricula(matricula)) return undefined;
-  return { matricula, timestamp, consumo };
+  if (third === -1) return { matricula, timestamp, consumo };
+  const extras = parseLogExtras(line.slice(third + 1));
+  if (extras === undefined) return undefined;
+  const reading: StoredReading = extras.quality === VALID ? { matricula, timestamp, consumo } : { matricula, timestamp, consumo, quality: extras.quality };
+  return extras.quantities === undefined ? reading : { ...reading, quantities: extras.quantities };
 }
 
 export type LogChunk =
@@ -52,7 +80,7 @@ export async function* readLogChunks(path: string): AsyncGenerator<LogChunk> {
 }
 
 export type LogEntry =
-  | { readonly kind: 'reading'; readonly reading: Reading }
+  | { readonly kind: 'reading'; readonly reading: StoredReading }
   /** A complete line that is not a reading. */
   | { readonly kind: 'unreadable'; readonly offset: number }
   | { readonly kind: 'torn'; readonly offset: number; readonly bytes: number };

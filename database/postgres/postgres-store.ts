@@ -8,11 +8,13 @@ import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { parseCustomerFile } from '../../protocol/customer-format.js';
-import { formatRegister, parseDecimal, REGISTER_SCALE } from '../../protocol/decimal.js';
+import { formatDecimal, formatRegister, parseDecimal, REGISTER_SCALE } from '../../protocol/decimal.js';
+import { QUANTITIES, QUANTITY_SCALE } from '../../protocol/quantities.js';
 import type { Reading } from '../../protocol/meter-protocol.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import { GroupCommit } from '../group-commit.js';
-import { LATE_WINDOW_READINGS, MeterWindow, OPEN_ADMISSION, registerDigest, tallyOutcomes, type AdmissionRules, type ReadingOutcome } from '../reading-admission.js';
+import { LATE_WINDOW_READINGS, MeterWindow, OPEN_ADMISSION, registerNumber, tallyOutcomes, type AdmissionRules, type ReadingOutcome } from '../reading-admission.js';
+import { formatQuality, parseQuality, VALID, type QualityMask } from '../reading-quality.js';
 import {
   checkRecentCount,
   FLEET_BATCH_METERS,
@@ -24,6 +26,7 @@ import {
   type HistoryQuery,
   type Store,
   type StoreStats,
+  type StoredReading,
 } from '../store.js';
 import { migrate, quoteIdentifier } from './migrate.js';
 import type { CredentialStore } from '../credential-store.js';
@@ -44,7 +47,9 @@ export interface PostgresStoreOptions {
 }
 
 /** The query behind every route: the newest rows of one meter, by backward scan of the primary key. */
-export const RECENT_READINGS_SQL = 'SELECT data_hora, consumo::text AS consumo FROM medicoes WHERE matricula = $1 ORDER BY data_hora DESC LIMIT $2';
+/** The columns of a reading as text (exact decimals), in the shape {@link readingOfRow} reads. */
+const READING_COLUMNS = readingColumns('');
+export const RECENT_READINGS_SQL = `SELECT data_hora, ${READING_COLUMNS} FROM medicoes WHERE matricula = $1 ORDER BY data_hora DESC LIMIT $2`;
 
 /**
  * The next meters after $1 (in matricula order; at most $2) with their $3
@@ -59,16 +64,15 @@ WITH RECURSIVE meters(matricula) AS (
   SELECT (SELECT m.matricula FROM medicoes m WHERE m.matricula > meters.matricula ORDER BY m.matricula LIMIT 1)
   FROM meters WHERE meters.matricula IS NOT NULL
 )
-SELECT page.matricula, recent.data_hora, recent.consumo::text AS consumo
+SELECT page.matricula, recent.data_hora, ${readingColumns('recent.')}
 FROM (SELECT matricula FROM meters WHERE matricula IS NOT NULL LIMIT $2) page
 CROSS JOIN LATERAL (
-  SELECT data_hora, consumo FROM medicoes WHERE medicoes.matricula = page.matricula ORDER BY data_hora DESC LIMIT $3
+  SELECT * FROM medicoes WHERE medicoes.matricula = page.matricula ORDER BY data_hora DESC LIMIT $3
 ) recent
 ORDER BY page.matricula, recent.data_hora DESC`;
 
 /** One page of a meter's history, newest first, through the primary key; the next page starts below its oldest row. */
-const HISTORY_PAGE_SQL =
-  'SELECT data_hora, consumo::text AS consumo FROM medicoes WHERE matricula = $1 AND data_hora >= $2 AND data_hora < $3 ORDER BY data_hora DESC LIMIT $4';
+const HISTORY_PAGE_SQL = `SELECT data_hora, ${READING_COLUMNS} FROM medicoes WHERE matricula = $1 AND data_hora >= $2 AND data_hora < $3 ORDER BY data_hora DESC LIMIT $4`;
 /** The latest instant a JavaScript Date holds. */
 const MAX_DATE_MILLIS = 8.64e15;
 /** Rows per history page: big enough to amortise a round trip, small enough to keep memory flat. */
@@ -80,14 +84,14 @@ export const HISTORY_PAGE_ROWS = 5000;
  * A meter without rows gives one row of NULLs.
  */
 const WINDOWS_SQL = `
-SELECT d.matricula, w.data_hora, w.consumo::text AS consumo, EXISTS (SELECT 1 FROM clientes c WHERE c.matricula = d.matricula) AS cadastrado
+SELECT d.matricula, w.data_hora, w.consumo::text AS consumo, w.qualidade, EXISTS (SELECT 1 FROM clientes c WHERE c.matricula = d.matricula) AS cadastrado
 FROM unnest($1::varchar[]) AS d(matricula)
-LEFT JOIN LATERAL (SELECT data_hora, consumo FROM medicoes m WHERE m.matricula = d.matricula ORDER BY data_hora DESC LIMIT $2) w ON true`;
+LEFT JOIN LATERAL (SELECT data_hora, consumo, qualidade FROM medicoes m WHERE m.matricula = d.matricula ORDER BY data_hora DESC LIMIT $2) w ON true`;
 
 /** Inserts the admitted readings; the primary key stops a copy another server inserted meanwhile. */
 const INSERT_SQL = `
-INSERT INTO medicoes (matricula, data_hora, consumo)
-SELECT * FROM unnest($1::varchar[], $2::timestamptz[], $3::numeric[])
+INSERT INTO medicoes (matricula, data_hora, consumo, tensao_v, corrente_a, potencia_kw, fator_potencia, frequencia_hz, qualidade)
+SELECT * FROM unnest($1::varchar[], $2::timestamptz[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::text[])
 ON CONFLICT DO NOTHING
 RETURNING matricula, data_hora`;
 
@@ -97,6 +101,37 @@ SELECT m.matricula, m.data_hora, m.consumo::text AS consumo
 FROM unnest($1::varchar[], $2::timestamptz[]) AS k(matricula, data_hora)
 JOIN medicoes m ON m.matricula = k.matricula AND m.data_hora = k.data_hora`;
 
+/** `consumo`, the quantities' columns and `qualidade` (named as their JSON fields, resources/migrations/009), as text. */
+function readingColumns(prefix: string): string {
+  return ['consumo', ...QUANTITIES.map((spec) => spec.json), 'qualidade'].map((column) => `${prefix}${column}::text AS ${column}`).join(', ');
+}
+
+type ReadingRow = { data_hora: Date; consumo: string } & Record<string, string | null | Date>;
+
+/** A row of READING_COLUMNS as a reading; a quantity is present only when its column is not NULL. */
+function readingOfRow(matricula: string, row: ReadingRow): StoredReading {
+  let reading: StoredReading = { matricula, timestamp: row.data_hora.getTime(), consumo: parseDecimal(row.consumo, NUMERIC_LIMITS) as bigint };
+  if (typeof row.qualidade === 'string') reading = { ...reading, quality: parseQuality(row.qualidade) ?? VALID };
+  let quantities: Record<string, number> | undefined;
+  for (const spec of QUANTITIES) {
+    const text = row[spec.json];
+    if (typeof text === 'string') (quantities ??= {})[spec.name] = Number(parseDecimal(text, QUANTITY_LIMITS));
+  }
+  return quantities === undefined ? reading : { ...reading, quantities };
+}
+
+/** recentReadings gives the quantities of the newest reading only (Store's contract: what the file store keeps in memory). */
+function withoutOlderQuantities(reading: StoredReading, index: number): StoredReading {
+  if (index === 0 || reading.quantities === undefined) return reading;
+  const { quantities: _dropped, ...rest } = reading;
+  return rest;
+}
+
+function quantityText(thousandths: number | undefined): string | null {
+  return thousandths === undefined ? null : formatDecimal(BigInt(thousandths), QUANTITY_SCALE);
+}
+
+const QUANTITY_LIMITS = { scale: QUANTITY_SCALE, maxSignificantDigits: 13 };
 /** What the `consumo numeric(18, 3)` column can hold. */
 const NUMERIC_LIMITS = { scale: REGISTER_SCALE, maxSignificantDigits: 18 };
 const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
@@ -108,6 +143,8 @@ const UNAVAILABLE_SQLSTATE_CLASSES = ['08', '53', '57'];
 interface Pending {
   readonly reading: Reading;
   outcome?: ReadingOutcome;
+  /** The quality it was judged to have when admitted. */
+  quality?: QualityMask;
 }
 
 const key = (matricula: string, timestamp: number): string => `${matricula}@${timestamp}`;
@@ -181,34 +218,36 @@ export class PostgresStore implements Store, CredentialStore {
     for (const item of items) this.writer.enqueue(item);
     const newestOfBatch = items.length === 0 ? new Map<string, number>() : ((await this.writer.flushed()) as Map<string, number>);
     const outcomes: ReadingOutcome[] = [];
+    const qualities: QualityMask[] = [];
     const newest = new Map<string, number>();
-    for (const { reading, outcome = 'capacity' } of items) {
+    for (const { reading, outcome = 'capacity', quality = VALID } of items) {
       outcomes.push(outcome);
+      qualities.push(outcome === 'stored' ? quality : VALID);
       const timestamp = newestOfBatch.get(reading.matricula);
       if (timestamp !== undefined) newest.set(reading.matricula, timestamp);
     }
-    return { outcomes, ...tallyOutcomes(outcomes), newest };
+    return { outcomes, qualities, ...tallyOutcomes(outcomes), newest };
   }
 
-  async recentReadings(matricula: string, count: number): Promise<Reading[]> {
+  async recentReadings(matricula: string, count: number): Promise<StoredReading[]> {
     this.assertOpen();
     checkRecentCount(count);
-    const { rows } = await this.query<{ data_hora: Date; consumo: string }>(RECENT_READINGS_SQL, [matricula, count]);
-    return rows.map((row) => ({ matricula, timestamp: row.data_hora.getTime(), consumo: parseDecimal(row.consumo, NUMERIC_LIMITS) as bigint }));
+    const { rows } = await this.query<ReadingRow>(RECENT_READINGS_SQL, [matricula, count]);
+    return rows.map((row, index) => withoutOlderQuantities(readingOfRow(matricula, row), index));
   }
 
-  async *recentReadingsOfEveryMeter(count: number): AsyncGenerator<Reading[][]> {
+  async *recentReadingsOfEveryMeter(count: number): AsyncGenerator<StoredReading[][]> {
     checkRecentCount(count);
     let after = '';
     for (;;) {
       this.assertOpen();
-      const { rows } = await this.query<{ matricula: string; data_hora: Date; consumo: string }>(EVERY_METER_RECENT_SQL, [after, FLEET_BATCH_METERS, count]);
+      const { rows } = await this.query<ReadingRow & { matricula: string }>(EVERY_METER_RECENT_SQL, [after, FLEET_BATCH_METERS, count]);
       if (rows.length === 0) return;
-      const batch: Reading[][] = [];
+      const batch: StoredReading[][] = [];
       for (const row of rows) {
-        const reading = { matricula: row.matricula, timestamp: row.data_hora.getTime(), consumo: parseDecimal(row.consumo, NUMERIC_LIMITS) as bigint };
+        const reading = readingOfRow(row.matricula, row);
         const last = batch[batch.length - 1];
-        if (last !== undefined && (last[0] as Reading).matricula === row.matricula) last.push(reading);
+        if (last !== undefined && (last[0] as Reading).matricula === row.matricula) last.push(withoutOlderQuantities(reading, last.length));
         else batch.push([reading]);
       }
       yield batch;
@@ -216,16 +255,16 @@ export class PostgresStore implements Store, CredentialStore {
     }
   }
 
-  async *history(query: HistoryQuery): AsyncGenerator<Reading[]> {
+  async *history(query: HistoryQuery): AsyncGenerator<StoredReading[]> {
     const { matricula } = query;
     // Within what a Date (and timestamptz) holds; no reading is older than 1970.
     const from = Math.max(query.from, 0);
     let to = Math.min(query.to, MAX_DATE_MILLIS);
     for (;;) {
       this.assertOpen();
-      const { rows } = await this.query<{ data_hora: Date; consumo: string }>(HISTORY_PAGE_SQL, [matricula, new Date(from), new Date(to), HISTORY_PAGE_ROWS]);
+      const { rows } = await this.query<ReadingRow>(HISTORY_PAGE_SQL, [matricula, new Date(from), new Date(to), HISTORY_PAGE_ROWS]);
       if (rows.length === 0) return;
-      const page = rows.map((row) => ({ matricula, timestamp: row.data_hora.getTime(), consumo: parseDecimal(row.consumo, NUMERIC_LIMITS) as bigint }));
+      const page = rows.map((row) => readingOfRow(matricula, row));
       yield page;
       if (rows.length < HISTORY_PAGE_ROWS) return;
       to = (page[page.length - 1] as Reading).timestamp;
@@ -306,17 +345,14 @@ export class PostgresStore implements Store, CredentialStore {
 
   /**
    * Judges a batch against each meter's window (reading-admission.ts) and
-   * inserts what is admitted: two statements in the usual case (each meter's
-   * newest row, then the insert), a third only for meters with late readings.
+   * inserts what is admitted: two statements (each meter's newest rows, its
+   * window, then the insert). The whole window is read for every meter,
+   * not just its newest row: a reading's quality is judged against it
+   * (reading-quality.ts).
    */
   private async insertBatch(items: readonly Pending[]): Promise<Map<string, number>> {
     const matriculas = [...new Set(items.map((item) => item.reading.matricula))];
-    const windows = await this.windows(matriculas, 1);
-    const late = matriculas.filter((matricula) => {
-      const newestStored = (windows.get(matricula) as { window: MeterWindow }).window.newest;
-      return items.some((item) => item.reading.matricula === matricula && item.reading.timestamp <= newestStored);
-    });
-    if (late.length > 0) for (const [matricula, window] of await this.windows(late, LATE_WINDOW_READINGS + 1)) windows.set(matricula, window);
+    const windows = await this.windows(matriculas, LATE_WINDOW_READINGS + 1);
     const admitted: Pending[] = [];
     for (const item of items) {
       const { reading } = item;
@@ -330,7 +366,8 @@ export class PostgresStore implements Store, CredentialStore {
         item.outcome = verdict;
         continue;
       }
-      window.add(reading.timestamp, registerDigest(reading.consumo));
+      item.quality = window.assess(reading, this.admission.quality);
+      window.add(reading.timestamp, registerNumber(reading.consumo), item.quality);
       admitted.push(item);
     }
     if (admitted.length > 0) {
@@ -338,6 +375,8 @@ export class PostgresStore implements Store, CredentialStore {
         admitted.map((item) => item.reading.matricula),
         admitted.map((item) => formatIsoTimestamp(item.reading.timestamp)),
         admitted.map((item) => formatRegister(item.reading.consumo)),
+        ...QUANTITIES.map((spec) => admitted.map((item) => quantityText(item.reading.quantities?.[spec.name]))),
+        admitted.map((item) => (item.quality === undefined || item.quality === VALID ? null : formatQuality(item.quality))),
       ]);
       const inserted = new Set(rows.map((row) => key(row.matricula, row.data_hora.getTime())));
       const lost = admitted.filter((item) => !inserted.has(key(item.reading.matricula, item.reading.timestamp)));
@@ -359,7 +398,7 @@ export class PostgresStore implements Store, CredentialStore {
 
   /** Each meter's newest `limit` stored readings as a window (complete when it has fewer), and whether a customer has it. */
   private async windows(matriculas: readonly string[], limit: number): Promise<Map<string, { window: MeterWindow; registered: boolean }>> {
-    const { rows } = await this.query<{ matricula: string; data_hora: Date | null; consumo: string | null; cadastrado: boolean }>(WINDOWS_SQL, [matriculas, limit]);
+    const { rows } = await this.query<{ matricula: string; data_hora: Date | null; consumo: string | null; qualidade: string | null; cadastrado: boolean }>(WINDOWS_SQL, [matriculas, limit]);
     const found = new Map<string, { window: MeterWindow; registered: boolean; count: number }>();
     // Newest first: each row goes in front of the window.
     for (const row of rows) {
@@ -367,7 +406,9 @@ export class PostgresStore implements Store, CredentialStore {
       if (entry === undefined) found.set(row.matricula, (entry = { window: new MeterWindow(), registered: row.cadastrado, count: 0 }));
       if (row.data_hora === null || row.consumo === null) continue;
       entry.count++;
-      if (entry.count <= LATE_WINDOW_READINGS) entry.window.add(row.data_hora.getTime(), registerDigest(parseDecimal(row.consumo, NUMERIC_LIMITS) as bigint));
+      if (entry.count <= LATE_WINDOW_READINGS) {
+        entry.window.add(row.data_hora.getTime(), registerNumber(parseDecimal(row.consumo, NUMERIC_LIMITS) as bigint), row.qualidade === null ? VALID : (parseQuality(row.qualidade) ?? VALID));
+      }
     }
     for (const entry of found.values()) entry.window.complete = entry.count < limit;
     return found;

@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import type { Test } from 'tap';
 import { LATE_WINDOW_READINGS } from '../../database/reading-admission.js';
-import { FLEET_BATCH_METERS, RECENT_READINGS_LIMIT, type Reading, type Store } from '../../database/store.js';
+import { DEFAULT_QUALITY_RULES, SPIKE, VALID, assessReading } from '../../database/reading-quality.js';
+import { FLEET_BATCH_METERS, RECENT_READINGS_LIMIT, type Reading, type Store, type StoredReading } from '../../database/store.js';
 
 export interface StoreFixture {
   readonly store: Store;
@@ -98,7 +99,7 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
     for await (const batch of store.history({ matricula: '1', from: 0, to: minute(100) })) history.push(...batch);
     t.same(history, [reading('1', 6, 600n), reading('1', 5, 500n), reading('1', 3, 300n)], 'newest first, the late one in its place');
     const copy = await store.append([reading('1', 3, 300n)]);
-    t.same(copy, { outcomes: ['duplicate'], stored: 0, duplicates: 1, refused: 0, rejected: 0, newest: new Map([['1', minute(6)]]) });
+    t.same(copy, { outcomes: ['duplicate'], qualities: [0], stored: 0, duplicates: 1, refused: 0, rejected: 0, newest: new Map([['1', minute(6)]]) });
     await store.close();
   });
 
@@ -154,6 +155,36 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
     t.same(await store.findCustomers({ matricula: '1003', offset: 0, limit: 5 }), [registered[3]]);
     t.same(await store.findCustomers({ matricula: '1003', offset: 1 }), []);
     await store.close();
+  });
+
+  t.test('electrical quantities and quality are stored with the reading, read back as stored, and survive a restart', async (t) => {
+    const { store, reopen } = await makeStore(t);
+    const quantities = { voltage: 219_800, current: 5_120, activePower: 1_050, powerFactor: 930, frequency: 60_010 };
+    const partial = { voltage: 127_000 };
+    // Six hourly readings of 2 kWh/h, then a spike (15x), then one that carries on from before it.
+    const series: Reading[] = [0, 1, 2, 3, 4, 5].map((hour) => reading('5', hour * 60, BigInt(100_000 + hour * 2000)));
+    series[5] = { ...(series[5] as Reading), quantities };
+    const spike = { ...reading('5', 360, 140_000n), quantities: partial };
+    const after = reading('5', 420, 114_000n);
+    const result = await store.append([...series, spike, after]);
+    t.same(result.qualities, [0, 0, 0, 0, 0, 0, SPIKE, 0], 'the spike is flagged when stored; the reading after it is judged against the last usable one');
+    const expected: StoredReading[] = [after, { ...spike, quality: SPIKE }, series[5] as Reading];
+    const check = async (s: Store, label: string) => {
+      const withoutQuantities = expected.map(({ quantities: _q, ...rest }) => rest);
+      t.same(await s.recentReadings('5', 3), withoutQuantities, `recentReadings ${label}: the newest has no quantities, older ones' are left to history`);
+      const history: StoredReading[] = [];
+      for await (const batch of s.history({ matricula: '5', from: minute(300), to: minute(421) })) history.push(...batch);
+      t.same(history, expected, `history ${label}`);
+    };
+    await check(store, 'when stored');
+    t.same((await store.append([{ ...spike }])).outcomes, ['duplicate'], 'a copy with its quantities is a copy');
+    await store.close();
+    const reopened = await reopen();
+    await check(reopened, 'after a restart');
+    const newest = { ...reading('5', 480, 116_000n), quantities };
+    t.same((await reopened.append([newest])).qualities, [0], 'the window after a restart still judges against the usable readings');
+    t.same(await reopened.recentReadings('5', 2), [newest, after], 'the newest reading carries its quantities');
+    await reopened.close();
   });
 
   t.test('what was appended and registered is there after a restart', async (t) => {
@@ -241,7 +272,7 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
 
   t.test('model-based: random operation sequences agree with an in-memory model', async (t) => {
     interface Model {
-      readings: Map<string, Reading[]>;
+      readings: Map<string, StoredReading[]>;
     }
     interface Real {
       store: Store;
@@ -260,7 +291,12 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
           const same = list.find((stored) => stored.timestamp === r.timestamp);
           if (same !== undefined) return same.consumo === r.consumo ? 'duplicate' : 'conflito';
           if (list.length >= LATE_WINDOW_READINGS && r.timestamp < (list[list.length - LATE_WINDOW_READINGS] as Reading).timestamp) return 'atrasada';
-          list.push(r);
+          // Its quality, judged against the meter's newest LATE_WINDOW_READINGS readings older than it.
+          const window = list.slice(-LATE_WINDOW_READINGS);
+          const at = window.filter((stored) => stored.timestamp < r.timestamp).length;
+          const view = { timestamps: window.map((w) => w.timestamp), registers: window.map((w) => Number(w.consumo)), masks: window.map((w) => w.quality ?? VALID) };
+          const quality = assessReading(view, at, r.timestamp, Number(r.consumo), DEFAULT_QUALITY_RULES);
+          list.push(quality === VALID ? { matricula: r.matricula, timestamp: r.timestamp, consumo: r.consumo } : { matricula: r.matricula, timestamp: r.timestamp, consumo: r.consumo, quality });
           list.sort((a, b) => a.timestamp - b.timestamp);
           return 'stored';
         });
@@ -283,9 +319,8 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
       async run(model: Model, real: Real): Promise<void> {
         const expected = (model.readings.get(this.matricula) ?? []).slice(-this.count).reverse();
         const actual = await real.store.recentReadings(this.matricula, this.count);
-        if (JSON.stringify(actual, (_, v) => (typeof v === 'bigint' ? v.toString() : v)) !== JSON.stringify(expected, (_, v) => (typeof v === 'bigint' ? v.toString() : v))) {
-          throw new Error(`recent(${this.matricula}, ${this.count}) differs`);
-        }
+        const text = (list: readonly StoredReading[]) => JSON.stringify(list, (_, v) => (typeof v === 'bigint' ? v.toString() : v));
+        if (text(actual) !== text(expected)) throw new Error(`recent(${this.matricula}, ${this.count}) differs: ${text(actual)} vs model ${text(expected)}`);
       }
       toString(): string {
         return `recent(${this.matricula},${this.count})`;
@@ -298,9 +333,9 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
       }
       async run(model: Model, real: Real): Promise<void> {
         const expected = (model.readings.get(this.matricula) ?? []).filter((r) => r.timestamp >= this.from && r.timestamp < this.to).reverse();
-        const actual: Reading[] = [];
+        const actual: StoredReading[] = [];
         for await (const batch of real.store.history({ matricula: this.matricula, from: this.from, to: this.to })) actual.push(...batch);
-        const key = (list: Reading[]): string => list.map((r) => `${r.matricula}@${r.timestamp}=${r.consumo}`).join(',');
+        const key = (list: StoredReading[]): string => list.map((r) => `${r.matricula}@${r.timestamp}=${r.consumo}/${r.quality ?? VALID}`).join(',');
         if (key(actual) !== key(expected)) throw new Error(`history(${this.matricula}) differs: ${key(actual)} vs ${key(expected)}`);
       }
       toString(): string {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { LATE_WINDOW_READINGS, MeterWindow, REFUSAL_REASONS, type ReadingOutcome } from '../../database/reading-admission.js';
+import { LATE_WINDOW_READINGS, MeterWindow, OPEN_ADMISSION, REFUSAL_REASONS, type ReadingOutcome } from '../../database/reading-admission.js';
+import { VALID } from '../../database/reading-quality.js';
 import { replyTo } from '../../server/domain/acknowledgement.js';
 
 const outcome = fc.constantFrom<ReadingOutcome>('stored', 'duplicate', 'capacity', ...REFUSAL_REASONS);
@@ -34,7 +35,7 @@ t.test('the meter window judges like a list of every admitted timestamp, within 
       const window = new MeterWindow();
       const admitted: Array<{ timestamp: number; register: number }> = [];
       for (const [timestamp, register] of arrivals) {
-        const verdict = window.judge({ matricula: '1', timestamp, consumo: BigInt(register) }, { minIntervalMs, refuseUnregistered: false });
+        const verdict = window.judge({ matricula: '1', timestamp, consumo: BigInt(register) }, { ...OPEN_ADMISSION, minIntervalMs });
         const sorted = [...admitted].sort((a, b) => a.timestamp - b.timestamp);
         const same = sorted.find((a) => a.timestamp === timestamp);
         const reach = sorted.length > LATE_WINDOW_READINGS ? (sorted[sorted.length - LATE_WINDOW_READINGS] as { timestamp: number }).timestamp : Number.NEGATIVE_INFINITY;
@@ -44,7 +45,7 @@ t.test('the meter window judges like a list of every admitted timestamp, within 
             : sorted.some((a) => Math.abs(a.timestamp - timestamp) < minIntervalMs && a.timestamp >= reach) ? 'intervalo' : 'new';
         t.equal(verdict, expected, `${timestamp} after ${sorted.length} admitted`);
         if (verdict === 'new') {
-          window.add(timestamp, register);
+          window.add(timestamp, register, VALID);
           admitted.push({ timestamp, register });
         }
       }

@@ -1,0 +1,152 @@
+/**
+ * Validation of readings (the first V of an MDM's VEE), pure: every stored
+ * reading gets its quality when it is admitted, judged against its meter's
+ * newest readings (the admission window, reading-admission.ts), and keeps
+ * it in the history. A reading with no flag is `valida`.
+ *
+ * - `pico`: the consumption since the last usable reading runs at more than
+ *   `spikeFactor` (10) times the meter's typical rate (the median of the
+ *   rates between its usable readings in the window), and above
+ *   `spikeFactor` times `spikeFloorKwhPerHour`: an order of magnitude above
+ *   normal, not an ordinary surge (a 4x peak is not one).
+ * - `regressiva`: the register is below that of the last usable reading.
+ * - `lacuna_antes`: the time since the previous reading is more than
+ *   `gapFactor` (3) times the meter's typical interval.
+ * - `consumo_zero_prolongado`: the register has not moved for `zeroMs` (6 h)
+ *   or more, as far as the window shows (or the previous reading was so
+ *   flagged and the register still has not moved).
+ *
+ * `pico` and `regressiva` make a reading unusable: the alert and billing
+ * skip it, and the next reading is judged against the last usable one, so
+ * a forged or faulty spike neither drives an alert or a bill nor makes the
+ * genuine readings after it look wrong. Only when the reading right after
+ * a spike carries on from it at an ordinary rate is the step taken as real
+ * (a meter that really jumped): that reading is valid and the next ones
+ * follow it; the spike itself stays flagged for review. The others inform.
+ * Typical rate and interval need MIN_INTERVALS usable intervals; until a
+ * meter has them only `regressiva` and `consumo_zero_prolongado` apply.
+ *
+ * Rates are compared in floating point: a threshold on a ratio is a
+ * judgement, not money; registers themselves stay exact.
+ */
+
+export const QUALITY_FLAGS = ['pico', 'regressiva', 'lacuna_antes', 'consumo_zero_prolongado'] as const;
+export type QualityFlag = (typeof QUALITY_FLAGS)[number];
+
+/** A reading's flags as a bit set: bit i is QUALITY_FLAGS[i]; 0 is `valida`. */
+export type QualityMask = number;
+export const VALID: QualityMask = 0;
+export const SPIKE: QualityMask = 1;
+export const REGRESSIVE: QualityMask = 2;
+export const GAP_BEFORE: QualityMask = 4;
+export const PROLONGED_ZERO: QualityMask = 8;
+/** Flags that keep a reading out of alerts and bills. */
+export const UNUSABLE: QualityMask = SPIKE | REGRESSIVE;
+
+/** Usable intervals the typical rate and interval need. */
+export const MIN_INTERVALS = 4;
+const MS_PER_HOUR = 3_600_000;
+
+export interface QualityRules {
+  /** A spike runs at more than this many times the typical rate (VEE_PICO_FATOR). */
+  readonly spikeFactor: number;
+  /** Rate below which no consumption is a spike, before the factor (VEE_PICO_TAXA_MINIMA_KWH_H). */
+  readonly spikeFloorKwhPerHour: number;
+  /** A gap is longer than this many typical intervals (VEE_LACUNA_FATOR). */
+  readonly gapFactor: number;
+  /** A register still this long is prolonged zero consumption (VEE_ZERO_HORAS). */
+  readonly zeroMs: number;
+}
+
+export const DEFAULT_QUALITY_RULES: QualityRules = { spikeFactor: 10, spikeFloorKwhPerHour: 1, gapFactor: 3, zeroMs: 6 * MS_PER_HOUR };
+
+export function isUsable(mask: QualityMask): boolean {
+  return (mask & UNUSABLE) === 0;
+}
+
+/** The flags of a mask, in QUALITY_FLAGS order; empty for `valida`. */
+export function qualityFlags(mask: QualityMask): QualityFlag[] {
+  const flags: QualityFlag[] = [];
+  for (let bit = 0; bit < QUALITY_FLAGS.length; bit++) if ((mask & (1 << bit)) !== 0) flags.push(QUALITY_FLAGS[bit] as QualityFlag);
+  return flags;
+}
+
+/** `pico,lacuna_antes`; empty for `valida`. The text the readings log and the `qualidade` column hold. */
+export function formatQuality(mask: QualityMask): string {
+  return qualityFlags(mask).join(',');
+}
+
+/** The inverse of formatQuality; undefined for an unknown or repeated flag. */
+export function parseQuality(text: string): QualityMask | undefined {
+  if (text === '') return VALID;
+  let mask = 0;
+  for (const name of text.split(',')) {
+    const bit = QUALITY_FLAGS.indexOf(name as QualityFlag);
+    if (bit === -1 || (mask & (1 << bit)) !== 0) return undefined;
+    mask |= 1 << bit;
+  }
+  return mask;
+}
+
+/** A meter's newest readings, ascending by timestamp: registers in thousandths (exact as Numbers: 15 digits at most). */
+export interface QualityWindow {
+  readonly timestamps: readonly number[];
+  readonly registers: readonly number[];
+  readonly masks: readonly QualityMask[];
+}
+
+function median(values: number[]): number {
+  values.sort((a, b) => a - b);
+  const middle = values.length >> 1;
+  return values.length % 2 === 1 ? (values[middle] as number) : ((values[middle - 1] as number) + (values[middle] as number)) / 2;
+}
+
+/**
+ * The quality of a reading at `timestamp` with `register` (thousandths),
+ * judged against the window's readings older than it (those before index
+ * `at`, where it would be inserted).
+ */
+export function assessReading(window: QualityWindow, at: number, timestamp: number, register: number, rules: QualityRules): QualityMask {
+  const { timestamps, registers, masks } = window;
+  if (at === 0) return VALID;
+  let mask = VALID;
+  const previous = at - 1;
+  let baseline = previous;
+  while (baseline >= 0 && !isUsable(masks[baseline] as number)) baseline--;
+
+  // Typical rate and interval, between consecutive usable readings before this one.
+  const rates: number[] = [];
+  const gaps: number[] = [];
+  let later = -1;
+  for (let i = baseline; i >= 0; i--) {
+    if (!isUsable(masks[i] as number)) continue;
+    if (later !== -1) {
+      const span = (timestamps[later] as number) - (timestamps[i] as number);
+      rates.push(((registers[later] as number) - (registers[i] as number)) / span);
+      gaps.push(span);
+    }
+    later = i;
+  }
+  const judged = rates.length >= MIN_INTERVALS;
+
+  const floor = (rules.spikeFloorKwhPerHour / MS_PER_HOUR) * 1000; // thousandths per ms
+  const limit = judged ? rules.spikeFactor * Math.max(median(rates), floor) : Number.POSITIVE_INFINITY;
+  const spikeFrom = (from: number): boolean => register > (registers[from] as number) && (register - (registers[from] as number)) / (timestamp - (timestamps[from] as number)) > limit;
+  // A step that persists: right after a spike, a reading that carries on from it at an ordinary rate confirms it.
+  if (previous !== baseline && ((masks[previous] as number) & SPIKE) !== 0 && register >= (registers[previous] as number) && !spikeFrom(previous)) baseline = previous;
+  if (baseline >= 0) {
+    if (register < (registers[baseline] as number)) mask |= REGRESSIVE;
+    else if (spikeFrom(baseline)) mask |= SPIKE;
+  }
+  if (judged && timestamp - (timestamps[previous] as number) > rules.gapFactor * median(gaps)) mask |= GAP_BEFORE;
+
+  if (register === registers[previous]) {
+    if (((masks[previous] as number) & PROLONGED_ZERO) !== 0) mask |= PROLONGED_ZERO;
+    else {
+      let start = previous;
+      while (start > 0 && registers[start - 1] === register) start--;
+      if (timestamp - (timestamps[start] as number) >= rules.zeroMs) mask |= PROLONGED_ZERO;
+    }
+  }
+  return mask;
+}
