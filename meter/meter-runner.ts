@@ -93,6 +93,7 @@ export class MeterRunner {
         peak: options.peak,
         maxPending: options.maxPending,
         key,
+        nominalVoltage: options.nominalVoltage,
       });
       const saved = options.stateDir === undefined ? undefined : loadMeterState(options.stateDir, matricula);
       if (saved !== undefined) {
@@ -177,6 +178,13 @@ export class MeterRunner {
           }
         }, outage.afterMs + outage.durationMs),
       );
+    }
+    const disturbance = this.options.voltageDisturbance;
+    if (disturbance !== undefined) {
+      const disturb = (fraction: number) => () => {
+        for (const unit of this.units.values()) unit.meter.voltageDeviation = fraction;
+      };
+      this.timers.push(setTimeout(disturb(disturbance.fraction), disturbance.afterMs), setTimeout(disturb(0), disturbance.afterMs + disturbance.durationMs));
     }
     if (tamperAfterMs !== undefined) {
       this.timers.push(setTimeout(() => {
@@ -293,11 +301,14 @@ export class MeterRunner {
     const unit = this.units.get(meter.matricula) as Unit;
     const offset = unit.control.state.clockOffsetMs;
     // Stamped by the meter's own clock; taken during a power failure too (battery-backed), sent when power is back.
+    const events = meter.pendingEvents.length;
     const dropped = meter.takeReading(origin + Math.round((now - origin) / interval) * interval + offset, Math.min(interval, MIN_SPACING_MS));
     if (dropped > 0) this.reportDropped(dropped, now);
-    if (this.options.stateDir !== undefined) this.save(unit);
+    if (this.options.stateDir !== undefined || meter.pendingEvents.length !== events) this.save(unit);
     if (!this.powered) return;
     this.send(meter);
+    // Measuring may have raised an event (a voltage sag or swell): report it now.
+    if (meter.pendingEvents.length !== events) this.sendEvents(meter);
     this.sendEvents(meter);
     if (!this.stalled && now - this.lastAckAt > this.stallAfterMs) {
       this.stalled = true;

@@ -71,6 +71,13 @@ const METER_OPTION_SCHEMAS = {
   'duracao-falta': { schema: seconds('the power failure'), default: '30' },
   'violacao-apos': { schema: seconds('the time before the tamper event'), default: undefined },
   estado: { schema: z.string().min(1, 'must be a directory path'), default: undefined },
+  'tensao-nominal': { schema: z.enum(['127', '220', '0'], { error: 'must be 127 or 220 (V), or 0 to send no electrical quantities' }).transform(Number), default: '220' },
+  'variacao-tensao-apos': { schema: seconds('the time before the voltage disturbance'), default: undefined },
+  'variacao-tensao-pct': {
+    schema: z.string().regex(/^[-+]?\d{1,2}$/, 'must be a whole percentage of nominal, like -20 (a sag) or 15 (a swell)').transform(Number).pipe(z.number().refine((n) => n !== 0, 'must not be 0')),
+    default: '-20',
+  },
+  'duracao-variacao': { schema: seconds('the voltage disturbance'), default: '10' },
 } as const;
 
 /** A keys file as the server reads it: each meter listed signs its readings with its key. */
@@ -134,6 +141,10 @@ export interface MeterOptions {
   readonly tamperAfterMs: number | undefined;
   /** Directory where each meter keeps its state (supply, limit, clock, executed commands, unacknowledged events) across restarts. */
   readonly stateDir: string | undefined;
+  /** Nominal voltage (V) the meters measure quantities around; undefined: readings carry no quantities. */
+  readonly nominalVoltage: number | undefined;
+  /** A sag (negative fraction) or swell of the voltage after `afterMs`, lasting `durationMs`. */
+  readonly voltageDisturbance: { readonly afterMs: number; readonly fraction: number; readonly durationMs: number } | undefined;
 }
 
 export function randomMatricula(): string {
@@ -164,6 +175,10 @@ export function resolveMeterOptions(given: Partial<Record<MeterOptionName, strin
     throw new OptionError('--pico-apos', 'needs --pico <fator>');
   }
   if (given['duracao-falta'] !== undefined && value['falta-energia-apos'] === undefined) throw new OptionError('--duracao-falta', 'needs --falta-energia-apos <segundos>');
+  for (const dependent of ['variacao-tensao-pct', 'duracao-variacao'] as const) {
+    if (given[dependent] !== undefined && value['variacao-tensao-apos'] === undefined) throw new OptionError(`--${dependent}`, 'needs --variacao-tensao-apos <segundos>');
+  }
+  if (value['variacao-tensao-apos'] !== undefined && value['tensao-nominal'] === 0) throw new OptionError('--variacao-tensao-apos', 'needs a --tensao-nominal of 127 or 220');
   const seedGiven = value.semente as number | undefined;
   const peakFactor = value.pico as bigint | undefined;
   return {
@@ -184,6 +199,11 @@ export function resolveMeterOptions(given: Partial<Record<MeterOptionName, strin
     outage: value['falta-energia-apos'] === undefined ? undefined : { afterMs: (value['falta-energia-apos'] as number) * 1000, durationMs: (value['duracao-falta'] as number) * 1000 },
     tamperAfterMs: value['violacao-apos'] === undefined ? undefined : (value['violacao-apos'] as number) * 1000,
     stateDir: value.estado as string | undefined,
+    nominalVoltage: value['tensao-nominal'] === 0 ? undefined : (value['tensao-nominal'] as number),
+    voltageDisturbance:
+      value['variacao-tensao-apos'] === undefined
+        ? undefined
+        : { afterMs: (value['variacao-tensao-apos'] as number) * 1000, fraction: (value['variacao-tensao-pct'] as number) / 100, durationMs: (value['duracao-variacao'] as number) * 1000 },
   };
 }
 
@@ -219,6 +239,10 @@ const METER_OPTION_HELP: Readonly<Record<MeterOptionName, string>> = {
   'duracao-falta': 'seconds the power failure lasts',
   'violacao-apos': 'seconds after start when the cover is opened (violacao_tampa)',
   estado: 'directory where each meter keeps its state across restarts (supply, limit, clock, commands executed, events not yet acknowledged)',
+  'tensao-nominal': 'nominal voltage, 127 or 220 V: readings carry voltage, current, power, power factor and frequency around it (0: no quantities, as the original)',
+  'variacao-tensao-apos': 'seconds after start when the voltage sags or swells (beyond 10% of nominal: a subtensao or sobretensao event)',
+  'variacao-tensao-pct': 'the disturbance, in % of nominal: -20 is a sag, 15 a swell',
+  'duracao-variacao': 'seconds the voltage disturbance lasts',
 };
 
 /** Every meter option with its variable, default and meaning: what `--help` prints. */

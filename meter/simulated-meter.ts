@@ -7,6 +7,7 @@ import { REGISTER_SCALE, powerOfTen } from '../protocol/decimal.js';
 import { signLine, verifyMac } from '../protocol/meter-auth.js';
 import { MAX_DATAGRAM_BYTES, packLines, serializeReading, type Reading, type ServerLine } from '../protocol/meter-protocol.js';
 import { serializeEvent, type EventAck, type EventLine, type MeterEventType } from '../protocol/meter-commands.js';
+import type { Quantities } from '../protocol/quantities.js';
 
 /** Events kept while unacknowledged; past it the oldest is dropped. */
 export const MAX_PENDING_EVENTS = 100;
@@ -36,7 +37,19 @@ export interface MeterSettings {
   readonly maxPending: number;
   /** The meter's key: when given, every reading line carries its HMAC. */
   readonly key?: Buffer | undefined;
+  /** Nominal voltage in V (127 or 220): when given, every reading carries electrical quantities measured around it. */
+  readonly nominalVoltage?: number | undefined;
 }
+
+/** A voltage further than this from nominal (a tenth, as PRODIST Módulo 8 bounds adequate supply) raises subtensao or sobretensao. */
+export const VOLTAGE_EVENT_FRACTION = 0.1;
+/** Noise of the simulated voltage around nominal (+/- 2%) and frequency around 60 Hz (+/- 0.05 Hz). */
+const VOLTAGE_NOISE = 0.02;
+const FREQUENCY_NOISE_HZ = 0.05;
+const NOMINAL_FREQUENCY_HZ = 60;
+/** Simulated power factor: uniform in 0.85-0.99. */
+const POWER_FACTOR_MIN = 0.85;
+const POWER_FACTOR_SPAN = 0.14;
 
 export interface MeterCounters {
   /** Readings taken from the register. */
@@ -89,6 +102,16 @@ export class SimulatedMeter {
   private lastTimestamp = Number.NEGATIVE_INFINITY;
   /** Newest timestamp put in a datagram so far. */
   private lastSentTimestamp = Number.NEGATIVE_INFINITY;
+  private readonly nominalVoltage: number | undefined;
+  /** A separate stream, so that measuring quantities leaves the register's sequence as it was. */
+  private readonly noise: () => number;
+  /** Increments (thousandths) and ticks since the last reading: the mean power it reports. */
+  private incrementSinceReading = 0n;
+  private ticksSinceReading = 0;
+  /** Whether the last measured voltage was outside nominal +/- 10% (an event is raised on the way out, once). */
+  private voltageOutOfRange = false;
+  /** A simulated voltage disturbance, as a fraction of nominal (-0.2 is a 20% sag); 0 when none. */
+  voltageDeviation = 0;
 
   constructor(settings: MeterSettings) {
     this.matricula = settings.matricula;
@@ -100,6 +123,8 @@ export class SimulatedMeter {
     const key = settings.key;
     this.key = key;
     this.serialize = key === undefined ? serializeReading : (reading) => signLine(serializeReading(reading), key);
+    this.nominalVoltage = settings.nominalVoltage;
+    this.noise = seededRandom(settings.seed ^ 0x9e3779b9);
   }
 
   get register(): bigint {
@@ -108,6 +133,11 @@ export class SimulatedMeter {
 
   get pending(): number {
     return this.pendingReadings.length;
+  }
+
+  /** The unacknowledged readings, oldest first (for tests and diagnostics). */
+  pendingReadingsForTest(): readonly Reading[] {
+    return this.pendingReadings;
   }
 
   /**
@@ -120,7 +150,10 @@ export class SimulatedMeter {
     const peak = this.peak;
     const increment = peak !== undefined && elapsedMs >= peak.afterMs ? units * peak.factorThousandths : units * UNIT;
     const capped = cap !== null && increment > cap;
-    this.registerValue += capped ? cap : increment;
+    const added = capped ? cap : increment;
+    this.registerValue += added;
+    this.incrementSinceReading += added;
+    this.ticksSinceReading++;
     return capped;
   }
 
@@ -172,7 +205,8 @@ export class SimulatedMeter {
   takeReading(now: number, spacingMs = 1): number {
     const timestamp = now >= this.lastTimestamp + spacingMs ? now : this.lastTimestamp + spacingMs;
     this.lastTimestamp = timestamp;
-    this.pendingReadings.push({ matricula: this.matricula, timestamp, consumo: this.registerValue });
+    const quantities = this.measure(timestamp);
+    this.pendingReadings.push(quantities === undefined ? { matricula: this.matricula, timestamp, consumo: this.registerValue } : { matricula: this.matricula, timestamp, consumo: this.registerValue, quantities });
     this.counters.produced++;
     let dropped = 0;
     while (this.pendingReadings.length > this.maxPending) {
@@ -181,6 +215,37 @@ export class SimulatedMeter {
     }
     this.counters.dropped += dropped;
     return dropped;
+  }
+
+  /**
+   * The quantities at a reading, when the meter measures them: mean power
+   * since the last reading (a tick stands for an hour, so kWh per tick is
+   * kW), voltage around nominal (with any disturbance), power factor 0.85
+   * to 0.99, current from them, 60 Hz. Leaving nominal +/- 10% raises
+   * `subtensao` or `sobretensao`, once per excursion.
+   */
+  private measure(timestamp: number): Quantities | undefined {
+    const nominal = this.nominalVoltage;
+    if (nominal === undefined) return undefined;
+    const powerKw = this.ticksSinceReading === 0 ? 0 : Number(this.incrementSinceReading / BigInt(this.ticksSinceReading)) / 1000;
+    this.incrementSinceReading = 0n;
+    this.ticksSinceReading = 0;
+    const voltage = nominal * (1 + this.voltageDeviation + (this.noise() * 2 - 1) * VOLTAGE_NOISE);
+    const powerFactor = POWER_FACTOR_MIN + this.noise() * POWER_FACTOR_SPAN;
+    const frequency = NOMINAL_FREQUENCY_HZ + (this.noise() * 2 - 1) * FREQUENCY_NOISE_HZ;
+    const outside = Math.abs(voltage - nominal) > nominal * VOLTAGE_EVENT_FRACTION;
+    if (outside && !this.voltageOutOfRange) {
+      this.raise(voltage < nominal ? 'subtensao' : 'sobretensao', timestamp, `tensao ${voltage.toFixed(1)} V, nominal ${nominal} V`);
+    }
+    this.voltageOutOfRange = outside;
+    const thousandths = (value: number): number => Math.round(value * 1000);
+    return {
+      voltage: thousandths(voltage),
+      current: thousandths((powerKw * 1000) / (voltage * powerFactor)),
+      activePower: thousandths(powerKw),
+      powerFactor: thousandths(powerFactor),
+      frequency: thousandths(frequency),
+    };
   }
 
   /**

@@ -59,6 +59,8 @@ const EVENT_LABELS = {
   religacao_executada: 'Religação executada',
   limite_excedido: 'Limite de demanda atingido',
   relogio_ajustado: 'Relógio ajustado',
+  subtensao: 'Subtensão (abaixo de 90% da nominal)',
+  sobretensao: 'Sobretensão (acima de 110% da nominal)',
 };
 const SERIOUS_EVENTS = new Set(['falta_energia', 'violacao_tampa', 'corte_executado', 'limite_excedido']);
 const OPEN_COMMANDS = new Set(['pendente', 'enviado']);

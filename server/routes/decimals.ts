@@ -2,6 +2,8 @@
 import { formatDecimal, REGISTER_SCALE } from '../../protocol/decimal.js';
 import { JsonDecimal } from '../../protocol/json.js';
 import { QUANTITIES, QUANTITY_SCALE, type Quantities } from '../../protocol/quantities.js';
+import { qualityFlags, VALID, type QualityMask } from '../../database/reading-quality.js';
+import type { StoredReading } from '../../database/store.js';
 
 /** A register or consumption held in thousandths, as an exact JSON number. */
 export function consumoJson(thousandths: bigint): JsonDecimal {
@@ -21,4 +23,15 @@ export function quantitiesJson(quantities: Quantities | undefined): Record<strin
     if (value !== undefined) json[spec.json] = decimalJson(BigInt(value), QUANTITY_SCALE);
   }
   return json;
+}
+
+/** A stored reading's quality as the API shows it: `["valida"]`, or its flags (`["pico", "lacuna_antes"]`). */
+export function qualityJson(quality: QualityMask | undefined): string[] {
+  const flags = qualityFlags(quality ?? VALID);
+  return flags.length === 0 ? ['valida'] : flags;
+}
+
+/** What every reading answer adds to its instant and register: its quantities (those present) and its quality. */
+export function readingDetailsJson(reading: StoredReading): Record<string, JsonDecimal | string[]> {
+  return { ...quantitiesJson(reading.quantities), qualidade: qualityJson(reading.quality) };
 }

@@ -4,12 +4,13 @@
  * `Accept: text/csv`) without holding it in memory.
  */
 import { z } from 'zod';
-import type { Reading, Store } from '../../database/store.js';
-import { formatRegister } from '../../protocol/decimal.js';
+import type { Store, StoredReading } from '../../database/store.js';
+import { formatDecimal, formatRegister } from '../../protocol/decimal.js';
+import { QUANTITIES, QUANTITY_SCALE } from '../../protocol/quantities.js';
 import { formatIsoTimestamp, isValidTimeZone, parseQueryTimestamp } from '../../protocol/timestamp.js';
 import type { ApiAccess } from '../api-access.js';
 import type { Answer, Route, RouteInput } from '../router.js';
-import { consumoJson } from './decimals.js';
+import { consumoJson, qualityJson, readingDetailsJson } from './decimals.js';
 import { invalidField, matriculaHandler, matriculaSchema, positiveInteger } from './fields.js';
 
 export const DEFAULT_HISTORY_PAGE = 100;
@@ -17,7 +18,8 @@ export const MAX_HISTORY_PAGE = 1000;
 /** Latest instant a range may name (exclusive): the last that formats with a four-digit year. */
 export const END_OF_TIME = 253_402_300_799_999;
 export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8';
-export const CSV_HEADER = 'data_hora,matricula,consumo\r\n';
+/** Quantities are empty cells when the reading has none; `qualidade` is `valida` or its flags joined by `+`. */
+export const CSV_HEADER = `data_hora,matricula,consumo,${QUANTITIES.map((spec) => spec.json).join(',')},qualidade\r\n`;
 
 /** `inicio`, `fim` and `fuso`: the fields of a time range, shared with `/consumo`. */
 export const rangeFields = {
@@ -53,8 +55,14 @@ export function wantsCsv(formato: string | undefined, input: RouteInput): boolea
   });
 }
 
-export function csvLine(reading: Reading): string {
-  return `${formatIsoTimestamp(reading.timestamp)},${reading.matricula},${formatRegister(reading.consumo)}\r\n`;
+export function csvLine(reading: StoredReading): string {
+  let line = `${formatIsoTimestamp(reading.timestamp)},${reading.matricula},${formatRegister(reading.consumo)}`;
+  const quantities = reading.quantities;
+  for (const spec of QUANTITIES) {
+    const value = quantities?.[spec.name];
+    line += value === undefined ? ',' : `,${formatDecimal(BigInt(value), QUANTITY_SCALE)}`;
+  }
+  return `${line},${qualityJson(reading.quality).join('+')}\r\n`;
 }
 
 export function medicoesRoute(store: Store, defaultTimeZone: string, access: ApiAccess): Route {
@@ -76,7 +84,7 @@ export function medicoesRoute(store: Store, defaultTimeZone: string, access: Api
         stream: (signal) => csvRows(first, batches, limit, signal),
       };
     }
-    const page: Reading[] = [];
+    const page: StoredReading[] = [];
     let more = false;
     for (let step = first; step.done !== true; step = await batches.next()) {
       for (const reading of step.value) {
@@ -99,7 +107,7 @@ export function medicoesRoute(store: Store, defaultTimeZone: string, access: Api
         inicio: formatIsoTimestamp(from),
         fim: formatIsoTimestamp(to),
         limite: limit,
-        medicoes: page.map((reading) => ({ data_hora: formatIsoTimestamp(reading.timestamp), consumo: consumoJson(reading.consumo) })),
+        medicoes: page.map((reading) => ({ data_hora: formatIsoTimestamp(reading.timestamp), consumo: consumoJson(reading.consumo), ...readingDetailsJson(reading) })),
         // Keyset pagination: the next page ends where this one's oldest reading starts (`fim` is exclusive).
         proxima: more ? `/medicoes?${next.toString()}` : null,
       },
@@ -108,7 +116,7 @@ export function medicoesRoute(store: Store, defaultTimeZone: string, access: Api
   return { path: '/medicoes', handlers: { GET: handler }, traits: { heavy: true } };
 }
 
-async function* csvRows(first: IteratorResult<Reading[]>, batches: AsyncIterator<Reading[]>, limit: number, signal: AbortSignal): AsyncGenerator<string> {
+async function* csvRows(first: IteratorResult<StoredReading[]>, batches: AsyncIterator<StoredReading[]>, limit: number, signal: AbortSignal): AsyncGenerator<string> {
   try {
     yield CSV_HEADER;
     let left = limit;

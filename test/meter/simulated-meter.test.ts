@@ -6,6 +6,8 @@ import { OptionError, parseMeterCommandLine } from '../../meter/options.js';
 import { MAX_INCREMENT_UNITS, meterSeed, SimulatedMeter } from '../../meter/simulated-meter.js';
 import { DEMO_INCREMENT_INTERVAL_S, DEMO_MIN_INCREMENT_UNITS, DEMO_PEAK_AFTER_S, DEMO_PEAK_FACTOR, DEMO_PEAK_SEND_INTERVAL_S, DEMO_SEND_INTERVAL_S } from '../../meter/demo-fleet.js';
 import { ALERT_READINGS, computeAlert } from '../../server/domain/consumption.js';
+import { MeterWindow } from '../../database/reading-admission.js';
+import { DEFAULT_QUALITY_RULES, formatQuality } from '../../database/reading-quality.js';
 
 const settings = (overrides: Partial<ConstructorParameters<typeof SimulatedMeter>[0]> = {}) => ({
   matricula: '13456789',
@@ -175,4 +177,63 @@ t.test("the demo's meters make the 1.5x rule meaningful: no alert on ordinary no
   const alerts = alertsOf(spiking, Array.from({ length: 12 }, () => peakTicks), (period) => period * DEMO_PEAK_SEND_INTERVAL_S * 1000);
   t.ok(alerts.some((alert) => alert), 'the spike alerts');
   t.notOk(alerts[alerts.length - 1], 'and the alert ends once the spike is the new mean');
+});
+
+t.test("the demo's spike is an ordinary surge to validation: none of its readings is flagged, so it still alerts", async (t) => {
+  const peakTicks = Math.round(DEMO_PEAK_SEND_INTERVAL_S / DEMO_INCREMENT_INTERVAL_S);
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 0xffffffff }), (seed) => {
+      const meter = new SimulatedMeter(
+        settings({ seed, minIncrementUnits: DEMO_MIN_INCREMENT_UNITS, peak: { factorThousandths: BigInt(DEMO_PEAK_FACTOR) * 1000n, afterMs: DEMO_PEAK_AFTER_S * 1000 } }),
+      );
+      const window = new MeterWindow();
+      const flags: string[] = [];
+      for (let period = 0; period < 40; period++) {
+        for (let i = 0; i < peakTicks; i++) meter.tick(period * DEMO_PEAK_SEND_INTERVAL_S * 1000);
+        const reading = { matricula: meter.matricula, timestamp: (period + 1) * DEMO_PEAK_SEND_INTERVAL_S * 1000, consumo: meter.register };
+        const mask = window.assess(reading, DEFAULT_QUALITY_RULES);
+        window.add(reading.timestamp, Number(reading.consumo), mask);
+        if (mask !== 0) flags.push(`${period}:${formatQuality(mask)}`);
+      }
+      t.same(flags, [], `seed ${seed}`);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+t.test('electrical quantities: plausible around nominal, power from the increments, none after a cut; a sag raises subtensao once', async (t) => {
+  const meter = new SimulatedMeter(settings({ nominalVoltage: 220, minIncrementUnits: 10 }));
+  const measured = [];
+  for (let period = 0; period < 50; period++) {
+    const before = meter.register;
+    for (let i = 0; i < 4; i++) meter.tick(0);
+    meter.takeReading(period * 1000);
+    const reading = meter.pendingReadingsForTest().at(-1) as Reading;
+    const q = reading.quantities!;
+    measured.push(q);
+    t.ok(q.voltage! >= 215_600 && q.voltage! <= 224_400, `voltage within 2% of 220 V (${q.voltage})`);
+    t.ok(q.powerFactor! >= 850 && q.powerFactor! <= 990, 'power factor 0.85-0.99');
+    t.ok(Math.abs(q.frequency! - 60_000) <= 50, '60 Hz +/- 0.05');
+    t.equal(BigInt(q.activePower!), (reading.consumo - before) / 4n, 'kW is the mean increment per tick (a tick is an hour)');
+    const expectedCurrent = (q.activePower! * 1000) / ((q.voltage! / 1000) * (q.powerFactor! / 1000));
+    t.ok(Math.abs(q.current! - expectedCurrent) <= 1 + expectedCurrent / 1000, 'current = P / (V x FP), within the rounding of V and FP to thousandths');
+  }
+  t.equal(meter.pendingEvents.length, 0, 'no event while the voltage is normal');
+  meter.takeReading(60_000);
+  t.equal(meter.pendingReadingsForTest().at(-1)?.quantities?.activePower, 0, 'no ticks since the last reading (cut, or no load): no power');
+  meter.voltageDeviation = -0.2;
+  meter.takeReading(61_000);
+  meter.takeReading(62_000);
+  t.same(meter.pendingEvents.map((e) => [e.type, e.timestamp]), [['subtensao', 61_000]], 'a sag below 90% raises one subtensao, not one per reading');
+  t.match(meter.pendingEvents[0]?.detail, /^tensao 1[67]\d\.\d V, nominal 220 V$/);
+  meter.voltageDeviation = 0;
+  meter.takeReading(63_000);
+  meter.voltageDeviation = 0.15;
+  meter.takeReading(64_000);
+  t.same(meter.pendingEvents.map((e) => e.type), ['subtensao', 'sobretensao'], 'back to normal, then a swell: a new excursion');
+  const plain = new SimulatedMeter(settings());
+  plain.tick(0);
+  plain.takeReading(1000);
+  t.equal(plain.pendingReadingsForTest()[0]?.quantities, undefined, 'without a nominal voltage, no quantities (the original format)');
+  t.notMatch(plain.nextDatagram(), /V=/);
 });

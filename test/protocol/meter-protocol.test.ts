@@ -9,15 +9,24 @@ import {
   serializeReading,
   type Reading,
 } from '../../protocol/meter-protocol.js';
+import { formatQuantities, parseQuantities, QUANTITIES, type Quantities } from '../../protocol/quantities.js';
+import { signLine } from '../../protocol/meter-auth.js';
 
 const options = { legacyTimeZone: 'America/Sao_Paulo' };
 const matriculaArbitrary = fc.stringMatching(/^\d{1,20}$/);
 const timestampArbitrary = fc.integer({ min: Date.UTC(1970, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59, 999) });
-const readingArbitrary = fc.record({
-  matricula: matriculaArbitrary,
-  timestamp: timestampArbitrary,
-  consumo: fc.bigInt({ min: 0n, max: 10n ** 15n - 1n }),
-});
+/** Quantities as the protocol carries them: each optional, integer thousandths within its limit; absent when none. */
+const quantitiesArbitrary = fc
+  .record(Object.fromEntries(QUANTITIES.map((spec) => [spec.name, fc.integer({ min: 0, max: spec.max })])), { requiredKeys: [] })
+  .map((quantities) => (Object.keys(quantities).length === 0 ? undefined : (quantities as Quantities)));
+const readingArbitrary = fc
+  .record({
+    matricula: matriculaArbitrary,
+    timestamp: timestampArbitrary,
+    consumo: fc.bigInt({ min: 0n, max: 10n ** 15n - 1n }),
+    quantities: quantitiesArbitrary,
+  })
+  .map(({ quantities, ...reading }): Reading => (quantities === undefined ? reading : { ...reading, quantities }));
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
 
@@ -36,6 +45,39 @@ t.test('serializing then parsing readings is the identity, alone or packed sever
     }),
     { numRuns: 200 },
   );
+});
+
+t.test('quantities: format then parse is the identity, in any order of their keys', async () => {
+  fc.assert(
+    fc.property(quantitiesArbitrary.filter((q) => q !== undefined), fc.integer(), (quantities, shuffle) => {
+      const text = formatQuantities(quantities) as string;
+      t.same(parseQuantities(text), quantities);
+      const parts = text.split(',');
+      const rotated = [...parts.slice(Math.abs(shuffle) % parts.length), ...parts.slice(0, Math.abs(shuffle) % parts.length)];
+      t.same(parseQuantities(rotated.join(',')), quantities);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+t.test('quantities: malformed, repeated, unknown or out-of-range values make the line invalid, and only that line', async () => {
+  const line = (field: string) => `MEDICAO;1;2026-11-20T23:40:00Z;5;${field}`;
+  for (const bad of ['V=', 'V=-1', 'V=1e3', 'V=220,V=221', 'X=1', 'v=220', 'FP=1.001', 'V=220.0001', 'V=220,', ',V=220', 'V==220', `V=${'9'.repeat(200)}`]) {
+    const result = parseReadingDatagram(bytes(`${line(bad)}\nMEDICAO;2;2026-11-20T23:40:00Z;5`), options);
+    t.same([result.errors.map((e) => e.code), result.values.map((r) => r.matricula)], [['INVALID_QUANTITIES'], ['2']], bad);
+  }
+  const good = parseReadingDatagram(bytes(line('Hz=60.01,V=127')), options).values[0];
+  t.same(good?.quantities, { frequency: 60_010, voltage: 127_000 });
+  t.equal(serializeReading(good as Reading), 'MEDICAO;1;2026-11-20T23:40:00.000Z;5;V=127,Hz=60.01', 'written in the canonical order');
+  t.same(parseReadingDatagram(bytes('MEDICAO;1;2026-11-20T23:40:00Z;5;V=1;V=2'), options).errors.map((e) => e.code), ['INVALID_SIGNATURE'], 'a second quantities field is no MAC');
+});
+
+t.test('a signed line covers its quantities: the MAC is over everything before it', async () => {
+  const key = Buffer.alloc(32, 7);
+  const signed = signLine('MEDICAO;1;2026-11-20T23:40:00.000Z;5;V=220.5,kW=1.2', key);
+  const parsed = parseReadingDatagram(bytes(signed), options).values[0];
+  t.equal(parsed?.signature?.content, 'MEDICAO;1;2026-11-20T23:40:00.000Z;5;V=220.5,kW=1.2');
+  t.same(parsed?.quantities, { voltage: 220_500, activePower: 1_200 });
 });
 
 t.test('serializing then parsing ACKs is the identity', async () => {

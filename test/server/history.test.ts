@@ -2,6 +2,7 @@
  * `GET /medicoes` (pages and CSV streaming) and `GET /consumo` over a real
  * server: real sockets, a real store in a temp dir, Node's own HTTP client.
  */
+import { CSV_HEADER } from '../../server/routes/medicoes.js';
 import { connect } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -73,9 +74,9 @@ t.test('/medicoes as CSV: chunked, a download name, the whole range; by formato 
   const port = server.http.port;
   const mine = Array.from({ length: 3000 }, (_, i): Reading => ({ matricula: '42', timestamp: BASE + i * MINUTE, consumo: 1_000_000n + BigInt(i) * 7n }));
   await server.store.append(mine);
-  const expected = `data_hora,matricula,consumo\r\n${[...mine]
+  const expected = `data_hora,matricula,consumo,tensao_v,corrente_a,potencia_kw,fator_potencia,frequencia_hz,qualidade\r\n${[...mine]
     .reverse()
-    .map((r) => `${formatIsoTimestamp(r.timestamp)},42,${(Number(r.consumo) / 1000).toFixed(3).replace(/\.?0+$/, '')}\r\n`)
+    .map((r) => `${formatIsoTimestamp(r.timestamp)},42,${(Number(r.consumo) / 1000).toFixed(3).replace(/\.?0+$/, '')},,,,,,valida\r\n`)
     .join('')}`;
   for (const [target, headers] of [
     ['/medicoes?matricula=42&formato=csv', {}],
@@ -159,9 +160,9 @@ t.test('a million-row CSV streams with flat memory, waits for a client that stop
     };
     check();
   });
-  const expectedBytes = 'data_hora,matricula,consumo\r\n'.length + rows * '2026-11-20T03:00:00.000Z,7,0.001\r\n'.length;
+  const expectedBytes = CSV_HEADER.length + rows * '2026-11-20T03:00:00.000Z,7,0.001,,,,,,valida\r\n'.length;
   t.ok(received > expectedBytes, `the whole CSV arrived (${received} bytes with chunk framing, ${expectedBytes} of rows at least)`);
-  t.ok(text.includes('2026-11-20T03:00:00.000Z,7,0\r\n'), 'the oldest row last');
+  t.ok(text.includes('2026-11-20T03:00:00.000Z,7,0,,,,,,valida\r\n'), 'the oldest row last');
 
   // A client that leaves mid-stream: its connection is cleaned up.
   const leaving = connect(port, '127.0.0.1');

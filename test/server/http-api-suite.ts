@@ -50,8 +50,8 @@ export async function httpApiSuite(t: Test, backend: Backend): Promise<void> {
     t.test(`${method} /medicoes/ultima-medicao`, async (t) => {
       const ok = await ask('/medicoes/ultima-medicao', { matricula: '13456789' });
       checkWellFormed(t, ok);
-      t.same([ok.status, ok.json()], [200, { matricula: '13456789', data_hora: iso(4), consumo: 160.3 }]);
-      t.match(ok.body, '"consumo":160.3}', 'exact decimal on the wire');
+      t.same([ok.status, ok.json()], [200, { matricula: '13456789', data_hora: iso(4), consumo: 160.3, qualidade: ['valida'] }]);
+      t.match(ok.body, '"consumo":160.3,', 'exact decimal on the wire');
       const none = await ask('/medicoes/ultima-medicao', { matricula: '13456780' });
       t.same([none.status, none.json()], [404, { erro: { codigo: 'sem_medicoes', mensagem: 'Nenhuma medição armazenada para a matrícula 13456780.' } }]);
       t.same((await ask('/medicoes/ultima-medicao', { matricula: '1' })).status, 404, 'leading zeros are significant');

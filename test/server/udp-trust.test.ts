@@ -97,6 +97,8 @@ t.test('forged ACK: a keyed meter gets only signed answers, and a meter process 
       outage: undefined,
       tamperAfterMs: undefined,
       stateDir: undefined,
+      nominalVoltage: undefined,
+      voltageDisturbance: undefined,
       logLevel: 'silent',
       keys: new Map([['13456789', key]]),
     },
