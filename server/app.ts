@@ -103,7 +103,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const access = await loadApiAccess(config);
   const { store, tariffs, billingRules, profiles, invoices, commands, events, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   const httpMetrics = new HttpMetrics();
-  const billing = new BillingService({ store, tariffs, rules: billingRules, profiles }, config.distributor, config.legacyTimeZone);
+  const billing = new BillingService({ store, tariffs, rules: billingRules, profiles, invoices }, config.distributor, config.legacyTimeZone);
   const fleet = new FleetTracker();
   // The fleet as the store knows it, so silent meters and alerts survive a restart.
   try {
@@ -187,7 +187,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     maxAgeDays: config.readingMaxAgeDays,
     authenticator,
     onStored: (readings, result) => {
-      fleet.heard(readings, result.outcomes);
+      fleet.heard(readings, result.outcomes, result.qualities);
       live.stored(readings, result);
     },
     onControl: (message, from) => {

@@ -8,9 +8,12 @@
 import type { BillingRulesStore } from '../database/billing-rules-store.js';
 import { parametersOn } from '../database/billing-rules-store.js';
 import type { BillingProfile, ProfileStore } from '../database/profile-store.js';
-import type { Customer, Reading, Store } from '../database/store.js';
+import type { Customer, HistoryQuery, Reading, Store } from '../database/store.js';
+import type { InvoiceStore } from '../database/invoice-store.js';
+import { isUsable, VALID } from '../database/reading-quality.js';
+import { parseRegister } from '../protocol/decimal.js';
 import type { TariffStore } from '../database/tariff-store.js';
-import { cycleContaining, cycleEndingIn, cycleMonth, previousMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle } from './domain/billing/cycle.js';
+import { averageEstimate, cycleContaining, cycleEndingIn, cycleMonth, previousMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle } from './domain/billing/cycle.js';
 import { BillingError, computeInvoice, type ComputedInvoice, type PriceVersion, type TariffKey } from './domain/billing/invoice.js';
 import type { PostoAmounts, PostoHours } from './domain/billing/postos.js';
 import type { DocumentInput } from './domain/billing/document.js';
@@ -22,12 +25,17 @@ const DAY_MS = 86_400_000;
 const BOUNDARY_SEARCH_MS = 35 * DAY_MS;
 /** Cycles of consumption history an invoice shows (PRODIST Módulo 11: the 12 before the current, and one more for the same month of last year). */
 export const HISTORY_CYCLES = 13;
+/** A cycle with no reading after its end waits this long for one before it is billed by the mean of its last 12 cycles. */
+export const MISSING_READING_GRACE_MS = 3 * DAY_MS;
+/** Issued invoices looked through for the previous cycle's (newest issue first). */
+const PREVIOUS_INVOICE_SEARCH = 24;
 
 export interface BillingStores {
   readonly store: Store;
   readonly tariffs: TariffStore;
   readonly rules: BillingRulesStore;
   readonly profiles: ProfileStore;
+  readonly invoices: InvoiceStore;
 }
 
 /** A cycle computed: what its invoice document is made of (all but the distributor's name). */
@@ -59,9 +67,13 @@ export class BillingService {
     const profile = modality === undefined ? found.profile : { ...found.profile, modality, socialTariff: modality === 'branca' ? false : found.profile.socialTariff };
     const cycle = cycleEndingIn(month, profile.readingDay, this.timeZone);
     if (cycle.end > now) throw new HttpError('ciclo_aberto', `O ciclo ${month} da matrícula ${matricula} termina em ${cycle.endDay}: ainda está aberto.`);
-    const start = await this.boundary(matricula, cycle.start);
-    const end = await this.boundary(matricula, cycle.end);
+    const start = (await this.estimatedEnd(matricula, previousMonth(month))) ?? (await this.boundary(matricula, cycle.start));
     if (start === undefined) throw new HttpError('medicoes_insuficientes', `Não há medições da matrícula ${matricula} em torno do início do ciclo (${cycle.startDay}).`);
+    let end = await this.boundary(matricula, cycle.end);
+    // No reading after the end: after a grace, a Convencional cycle is billed as ANEEL bills one without a reading.
+    if (end === undefined && now >= cycle.end + MISSING_READING_GRACE_MS && profile.modality === 'convencional') {
+      end = averageEstimate(start, cycle.end, (await this.history(matricula, profile.readingDay, cycle)).map((entry) => entry.consumption));
+    }
     if (end === undefined) throw new HttpError('ciclo_aberto', `Ainda não há medição da matrícula ${matricula} depois do fim do ciclo (${cycle.endDay}).`);
     return this.compute(customer, profile, cycle, start, end, history);
   }
@@ -69,7 +81,7 @@ export class BillingService {
   /** The open cycle so far: its end is the newest reading (not stored, not issued). */
   async preview(matricula: string, now = Date.now()): Promise<CycleBill> {
     const { customer, profile } = await this.customer(matricula);
-    const [newest] = await this.stores.store.recentReadings(matricula, 1);
+    const newest = await this.newestUsable(matricula, now);
     if (newest === undefined) throw new HttpError('sem_medicoes', `A matrícula ${matricula} não tem medições.`);
     // The cycle containing the newest reading, measured up to it.
     const cycle = cycleContaining(Math.min(now, newest.timestamp), profile.readingDay, this.timeZone);
@@ -122,10 +134,45 @@ export class BillingService {
     return { customer, profile, cycle, start, end, byPosto, prices, parametersFrom: parameters.vigenciaInicio, invoice, history: withHistory ? await this.history(customer.matricula, profile.readingDay, cycle) : [] };
   }
 
-  /** The register at a boundary, from the newest reading at or before it and the first after it. */
+  /**
+   * A meter's history without the readings validation made unusable
+   * (`pico`, `regressiva`): a forged or faulty reading never sets a bill.
+   * Batches as the store gives them, newest first, never empty.
+   */
+  private async *usableHistory(query: HistoryQuery): AsyncGenerator<Reading[]> {
+    for await (const batch of this.stores.store.history(query)) {
+      const usable = batch.filter((reading) => isUsable(reading.quality ?? VALID));
+      if (usable.length > 0) yield usable;
+    }
+  }
+
+  private async newestUsable(matricula: string, now: number): Promise<Reading | undefined> {
+    const [newest] = await this.stores.store.recentReadings(matricula, 1);
+    if (newest === undefined || isUsable(newest.quality ?? VALID)) return newest;
+    for await (const batch of this.usableHistory({ matricula, from: 0, to: Math.max(now, newest.timestamp) + 1 })) return batch[0];
+    return undefined;
+  }
+
+  /**
+   * The end register of the previous cycle when its invoice in force billed
+   * it by the mean of 12 cycles: the next cycle starts there, so what the
+   * estimate over- or under-billed is settled by the next reading.
+   */
+  private async estimatedEnd(matricula: string, month: string): Promise<BoundaryRegister | undefined> {
+    const invoices = await this.stores.invoices.list(matricula, 0, PREVIOUS_INVOICE_SEARCH);
+    const previous = invoices.find((invoice) => invoice.ciclo === month && invoice.estado === 'emitida');
+    if (previous === undefined) return undefined;
+    const final = (JSON.parse(previous.documento) as { leituras?: { final?: { registro?: unknown; situacao?: unknown; data_hora?: unknown } } }).leituras?.final;
+    if (final?.situacao !== 'media_ciclos') return undefined;
+    const register = parseRegister(String(final.registro));
+    const timestamp = Date.parse(String(final.data_hora));
+    return register === undefined || Number.isNaN(timestamp) ? undefined : { timestamp, register, flag: 'media_ciclos', readings: [] };
+  }
+
+  /** The register at a boundary, from the newest usable reading at or before it and the first after it. */
   private async boundary(matricula: string, at: number): Promise<BoundaryRegister | undefined> {
     let before: Reading | undefined;
-    for await (const batch of this.stores.store.history({ matricula, from: at - BOUNDARY_SEARCH_MS, to: at + 1 })) {
+    for await (const batch of this.usableHistory({ matricula, from: at - BOUNDARY_SEARCH_MS, to: at + 1 })) {
       before = batch[0];
       break;
     }
@@ -137,7 +184,7 @@ export class BillingService {
   private async firstAfter(matricula: string, at: number): Promise<Reading | undefined> {
     for (const width of [HOUR_MS, DAY_MS, BOUNDARY_SEARCH_MS]) {
       let oldest: Reading | undefined;
-      for await (const batch of this.stores.store.history({ matricula, from: at + 1, to: at + 1 + width })) oldest = batch[batch.length - 1];
+      for await (const batch of this.usableHistory({ matricula, from: at + 1, to: at + 1 + width })) oldest = batch[batch.length - 1];
       if (oldest !== undefined) return oldest;
     }
     return undefined;
@@ -147,7 +194,7 @@ export class BillingService {
   private async byPosto(matricula: string, start: BoundaryRegister, end: BoundaryRegister, hours: PostoHours): Promise<PostoAmounts> {
     const accumulator = new PostoAccumulator(this.timeZone, hours);
     let later = { timestamp: end.timestamp, register: end.register };
-    for await (const batch of this.stores.store.history({ matricula, from: start.timestamp + 1, to: end.timestamp })) {
+    for await (const batch of this.usableHistory({ matricula, from: start.timestamp + 1, to: end.timestamp })) {
       for (const reading of batch) {
         const point = { timestamp: reading.timestamp, register: reading.consumo };
         accumulator.add(point, later);

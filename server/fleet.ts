@@ -6,6 +6,8 @@
  */
 import type { Reading, ReadingOutcome } from '../database/store.js';
 import { ALERT_READINGS, alertOf } from './domain/consumption.js';
+import { isUsable, VALID, type QualityMask } from '../database/reading-quality.js';
+import { usable } from '../database/usable-readings.js';
 import type { FleetMeter } from './domain/fleet-table.js';
 import { afterEvent, isNormal, NORMAL_CONDITION, type MeterCondition } from './domain/meter-condition.js';
 import type { MeterEvent } from '../database/event-store.js';
@@ -49,8 +51,8 @@ export class FleetTracker {
     this.nowSeconds = nowSeconds;
   }
 
-  /** Notes the readings a store call stored now (those whose outcome is `stored`). */
-  heard(readings: readonly Reading[], outcomes: readonly ReadingOutcome[]): void {
+  /** Notes the readings a store call stored now (those whose outcome is `stored`); unusable ones (`qualities`) count as heard but drive no alert. */
+  heard(readings: readonly Reading[], outcomes: readonly ReadingOutcome[], qualities: readonly QualityMask[]): void {
     const now = this.nowSeconds();
     let stored = 0;
     for (let i = 0; i < readings.length; i++) {
@@ -58,9 +60,11 @@ export class FleetTracker {
       stored++;
       const reading = readings[i] as Reading;
       const state = this.lastHeard.get(reading.matricula);
-      if (state === undefined) this.lastHeard.set(reading.matricula, { matricula: reading.matricula, heardAt: now, recent: [reading], alert: null });
+      const counts = isUsable(qualities[i] ?? VALID);
+      if (state === undefined) this.lastHeard.set(reading.matricula, { matricula: reading.matricula, heardAt: now, recent: counts ? [reading] : [], alert: null });
       else {
         state.heardAt = now;
+        if (!counts) continue;
         // The alert is decided when the fleet table asks, not here: ingest stays free of BigInt arithmetic.
         if (insertNewestFirst(state.recent, reading)) this.stale.add(state);
       }
@@ -78,7 +82,7 @@ export class FleetTracker {
     for (const recent of meters) {
       const newest = recent[0];
       if (newest === undefined || this.lastHeard.has(newest.matricula)) continue;
-      const kept = recent.slice(0, ALERT_READINGS);
+      const kept = recent.filter(usable).slice(0, ALERT_READINGS);
       this.lastHeard.set(newest.matricula, { matricula: newest.matricula, heardAt: Math.min(now, Math.floor(newest.timestamp / 1000)), recent: kept, alert: alertOf(kept) });
     }
     this.cached = undefined;

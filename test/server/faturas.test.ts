@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startTestServer, tempDir, testConfig } from '../helpers.js';
 import { BILLING_PARAMETERS, send as sendJson } from './billing-fixtures.js';
 
@@ -122,15 +122,17 @@ t.test('the Tarifa Branca simulation compares past cycles under both modalities 
     tariff('branca', 'fora_ponta', 27_000_000n, 35_000_000n),
   ]);
   await send(port, 'PUT', '/faturamento/parametros', PARAMETERS);
-  // Two closed cycles (reading day 1, 00:00 in São Paulo = 03:00Z): 200 kWh each, consumed only between 02:00 and 04:00 (fora de ponta).
+  // Two closed cycles (reading day 1, 00:00 in São Paulo = 03:00Z): 200 kWh each, consumed only between 02:00 and 04:00 (fora de ponta),
+  // 10 kWh a night for 20 nights (5 kW: no spike to validation).
   const local = (day: string, hour: number) => Date.parse(`${day}T00:00:00Z`) + (hour + 3) * 3_600_000;
   const readings = [];
   let register = 0n;
   for (const month of ['2026-09', '2026-10']) {
     readings.push({ matricula: '13456789', timestamp: local(`${month}-01`, 0), consumo: register });
-    for (const day of ['02', '20']) {
+    for (let night = 2; night <= 21; night++) {
+      const day = String(night).padStart(2, '0');
       readings.push({ matricula: '13456789', timestamp: local(`${month}-${day}`, 2), consumo: register });
-      register += 100_000n;
+      register += 10_000n;
       readings.push({ matricula: '13456789', timestamp: local(`${month}-${day}`, 4), consumo: register });
     }
   }
@@ -266,4 +268,48 @@ t.test('a Tarifa Branca customer\'s invoice over HTTP: consumption per posto, an
     return;
   }
   for (const expected of ['branca', 'ponta 5', 'interm. 10', 'fora 15', '(estimada)', 'Energia ponta (TE + TUSD)', 'R$ 65,04']) t.ok(text.includes(expected), `the PDF says ${expected}`);
+});
+
+/** A billing-ready server: one convencional tariff, the parameters, and customer 13456789 reading on the 10th. */
+async function billingServer(t: Test) {
+  const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D' } });
+  await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
+  await send(server.http.port, 'PUT', '/faturamento/parametros', PARAMETERS);
+  await send(server.http.port, 'PATCH', '/clientes/13456789', { dia_leitura: 10 });
+  return server;
+}
+
+/** 00:00 of the 10th in São Paulo (03:00Z) of `month` (1-based) of 2026. */
+const tenth = (month: number): number => Date.UTC(2026, month - 1, 10, 3);
+
+t.test('regression: a forged spike at the cycle boundary set the bill; flagged readings stay in the history and out of the invoice', async (t) => {
+  const server = await billingServer(t);
+  const port = server.http.port;
+  // A steady 100 kWh a month from January, a forged reading of +50,000 kWh (67 kW over the month) half an hour before June's boundary, then genuine readings.
+  const monthly = [1, 2, 3, 4, 5].map((month, i) => ({ matricula: '13456789', timestamp: tenth(month), consumo: 1_000_000n + BigInt(i) * 100_000n }));
+  const forged = { matricula: '13456789', timestamp: tenth(6) - 1_800_000, consumo: 51_400_000n };
+  const after = { matricula: '13456789', timestamp: tenth(6) + 2 * 86_400_000, consumo: 1_406_000n };
+  const result = await server.store.append([...monthly, forged, after]);
+  t.same(result.qualities, [0, 0, 0, 0, 0, 1, 0], 'the forged reading is flagged pico when stored');
+  const history = (await send(port, 'GET', '/medicoes?matricula=13456789&limite=3')).json.medicoes;
+  t.same(history.map((m: { consumo: number; qualidade: string[] }) => [m.consumo, m.qualidade]), [[1406, ['valida']], [51400, ['pico']], [1400, ['valida']]], 'visible in the history with its flag');
+  const invoice = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' })).json;
+  t.equal(invoice.leituras.final.situacao, 'estimada', 'the boundary is interpolated between the genuine readings around it');
+  t.notOk(invoice.leituras.final.leituras.some((r: { registro: number }) => r.registro === 51400), 'never from the forged reading');
+  t.ok(invoice.consumo_kwh > 0 && invoice.consumo_kwh < 110, `about a month of 100 kWh, not 50,000 (${invoice.consumo_kwh})`);
+});
+
+t.test('a cycle without a reading is billed, after a grace, by the mean of its last 12 cycles; the next reading settles the difference', async (t) => {
+  const server = await billingServer(t);
+  const port = server.http.port;
+  // Cycles 2026-02 to 2026-05 consumed 100, 120, 140 and 160 kWh; then the meter went silent.
+  const registers = [1_000_000n, 1_100_000n, 1_220_000n, 1_360_000n, 1_520_000n];
+  await server.store.append(registers.map((consumo, i) => ({ matricula: '13456789', timestamp: tenth(i + 1), consumo })));
+  const june = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
+  t.equal(june.status, 201, JSON.stringify(june.json));
+  t.same([june.json.leituras.final.situacao, june.json.leituras.final.registro, june.json.consumo_kwh], ['media_ciclos', 1650, 130], 'start + the mean of 100, 120, 140, 160');
+  t.same(june.json.leituras.final.leituras, [], 'no reading behind it');
+  await server.store.append([{ matricula: '13456789', timestamp: tenth(7), consumo: 1_770_000n }]);
+  const july = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-07' })).json;
+  t.same([july.leituras.inicial.situacao, july.leituras.inicial.registro, july.consumo_kwh], ['media_ciclos', 1650, 120], 'July starts from the estimate: 130 + 120 = the 250 kWh really read');
 });

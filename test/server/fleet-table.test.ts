@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
+import { SPIKE } from '../../database/reading-quality.js';
 import type { Reading } from '../../database/store.js';
 import { alertOf } from '../../server/domain/consumption.js';
 import { FLEET_SORT_KEYS, fleetTable, type FleetMeter, type FleetRow, type FleetSortKey } from '../../server/domain/fleet-table.js';
@@ -106,10 +107,12 @@ t.test('the tracker keeps each meter\'s 5 newest readings in time order, late on
   const fleet = new FleetTracker(() => now);
   const r = (matricula: string, minute: number, consumo: bigint): Reading => ({ matricula, timestamp: minute * 60_000, consumo });
   const readings = [r('7', 1, 10n), r('7', 2, 20n), r('7', 4, 40n), r('7', 5, 50n), r('7', 6, 80n), r('7', 3, 30n)];
-  fleet.heard(readings, readings.map(() => 'stored' as const));
-  fleet.heard([r('7', 7, 999n)], ['duplicate']);
+  fleet.heard(readings, readings.map(() => 'stored' as const), readings.map(() => 0));
+  fleet.heard([r('7', 7, 999n)], ['duplicate'], [0]);
   const [seven] = fleet.meters();
   t.same(seven?.recent.map((x) => x.consumo), [80n, 50n, 40n, 30n, 20n], 'the late reading in its place, the oldest dropped, a duplicate ignored');
+  fleet.heard([r('7', 8, 99_999n)], ['stored'], [SPIKE]);
+  t.same(fleet.meters()[0]?.recent.map((x) => x.consumo), [80n, 50n, 40n, 30n, 20n], 'a reading validation flagged is heard but drives no alert');
   t.equal(seven?.alert, true, 'the alert of the five newest, kept up to date: 30 >= 1.5 x 10');
   t.equal(alertOf(seven?.recent ?? []), true);
   now += 100;

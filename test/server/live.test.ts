@@ -166,7 +166,7 @@ t.test('a subscriber\'s queue is bounded: past it the stream ends with SlowClien
 /** Tells the tracker `count` readings of these meters (in turn) were stored now. */
 function hear(fleet: FleetTracker, matriculas: readonly string[], count: number): void {
   const readings = Array.from({ length: count }, (_, i) => ({ matricula: matriculas[i % matriculas.length] as string, timestamp: fleet.now() * 1000 + i, consumo: BigInt(i) }));
-  fleet.heard(readings, readings.map(() => 'stored' as const));
+  fleet.heard(readings, readings.map(() => 'stored' as const), readings.map(() => 0));
 }
 
 t.test('fleet: meters heard, silence past the threshold (longest first), readings per second over whole seconds', async (t) => {

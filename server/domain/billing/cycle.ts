@@ -76,7 +76,28 @@ export function previousMonth(month: string): string {
 /** The month (`YYYY-MM`) a cycle is named after: the one it ends in. */
 export const cycleMonth = (cycle: Cycle): string => cycle.endDay.slice(0, 7);
 
-export type RegisterFlag = 'medida' | 'estimada' | 'primeira_leitura';
+/**
+ * How a boundary register was found: read, interpolated, the meter's first
+ * reading, or (`media_ciclos`) estimated as ANEEL bills a cycle without a
+ * reading: the previous boundary plus the mean of the last 12 cycles.
+ */
+export type RegisterFlag = 'medida' | 'estimada' | 'primeira_leitura' | 'media_ciclos';
+
+/** Cycles averaged when a cycle has no reading (REN 1000/2021: the mean of the last 12 billed cycles). */
+export const AVERAGE_CYCLES = 12;
+
+/**
+ * The end register of a cycle that has no reading after its end: its start
+ * plus the mean (rounded half-up to the thousandth) of the consumption of
+ * the AVERAGE_CYCLES cycles before it that are known (`previous`, newest
+ * first; null where unknown). Undefined when none is known.
+ */
+export function averageEstimate(start: BoundaryRegister, end: number, previous: readonly (bigint | null)[]): BoundaryRegister | undefined {
+  const known = previous.slice(0, AVERAGE_CYCLES).filter((consumption): consumption is bigint => consumption !== null);
+  if (known.length === 0) return undefined;
+  const mean = divideRoundHalfUp(known.reduce((sum, consumption) => sum + consumption, 0n), BigInt(known.length));
+  return { timestamp: end, register: start.register + mean, flag: 'media_ciclos', readings: [] };
+}
 
 export interface BoundaryRegister {
   readonly timestamp: number;
