@@ -47,6 +47,7 @@ import { EventIntake } from './meter-events.js';
 import { comandosRoutes, commandJson } from './routes/comandos.js';
 import { medidorRoute } from './routes/medidores.js';
 import { eventJson, ocorrenciasRoute } from './routes/ocorrencias.js';
+import { qualidadeRoute } from './routes/qualidade.js';
 import { POWER_EVENTS, SUPPLY_EVENTS } from './domain/meter-condition.js';
 import { linesByTag, ANSWER_TAG, EVENT_TAG } from '../protocol/meter-commands.js';
 import { MAX_CLOCK_AHEAD_MS } from './udp-ingest.js';
@@ -160,6 +161,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ...comandosRoutes({ commands, delivery, store, access, hasKey: (m) => authenticator.hasKey(m) }),
     medidorRoute({ store, commands, events, delivery, fleet, access, addressOf: (m) => ingest.addressOf(m), hasKey: (m) => authenticator.hasKey(m) }),
     ocorrenciasRoute(events, config.legacyTimeZone, access),
+    qualidadeRoute(store, config.legacyTimeZone, access),
     ...(await dashboardRoutes()),
   ];
   const router = buildRouter({ store, profiles }, config, access, operations);
