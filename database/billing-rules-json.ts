@@ -10,7 +10,7 @@ import { formatDecimal, parseDecimal } from '../protocol/decimal.js';
 import { FLAGS } from '../server/domain/billing/invoice.js';
 import { CENTS_SCALE, formatCents, PRICE_SCALE, RATE_SCALE } from '../server/domain/billing/money.js';
 import { parseSpan, postoHoursProblem, type MinuteSpan } from '../server/domain/billing/postos.js';
-import type { BillingParameters, MonthFlag } from './billing-rules-store.js';
+import type { BillingParameters, MonthEmissionFactor, MonthFlag } from './billing-rules-store.js';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 export const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -114,4 +114,22 @@ export function parseFlagJson(value: unknown): MonthFlag | undefined {
   if (typeof month !== 'string' || !MONTH.test(month)) return undefined;
   const parsed = flagSchema.safeParse(value);
   return parsed.success ? { month, flag: parsed.data.bandeira, additional: parsed.data.adicional_kwh } : undefined;
+}
+
+/** kg CO2e per kWh at 10^-6 (the scale of MCTI's factors, published to 4 places): below 10 kg/kWh. */
+export const EMISSION_FACTOR_SCALE = 6;
+export const emissionFactorSchema = z.object({
+  kg_co2e_kwh: decimalText(EMISSION_FACTOR_SCALE, 10n * 10n ** BigInt(EMISSION_FACTOR_SCALE), 'um fator de emissão em kg CO2e/kWh, decimal de 0 a 10 com até 6 casas, como "0.0385"'),
+});
+
+export function emissionFactorJson(factor: MonthEmissionFactor) {
+  return { mes: factor.month, kg_co2e_kwh: formatDecimal(factor.kgPerKwh, EMISSION_FACTOR_SCALE) };
+}
+
+/** A journalled or stored factor (`{mes, kg_co2e_kwh}`) back, or undefined. */
+export function parseEmissionFactorJson(value: unknown): MonthEmissionFactor | undefined {
+  const month = (value as { mes?: unknown } | null)?.mes;
+  if (typeof month !== 'string' || !MONTH.test(month)) return undefined;
+  const parsed = emissionFactorSchema.safeParse(value);
+  return parsed.success ? { month, kgPerKwh: parsed.data.kg_co2e_kwh } : undefined;
 }

@@ -2,7 +2,8 @@
  * The distributor's billing rules, set by its operator: parameter versions
  * (taxes, custo de disponibilidade, CIP bands, due days, Tarifa Branca
  * posto hours, tarifa social bands), each in force from its start date
- * until the next one starts, and each calendar month's bandeira. This file
+ * until the next one starts, each calendar month's bandeira, and each
+ * month's grid emission factor (the CO2e every consumption carries). This file
  * is the specification both backends pass (test/database/billing-rules-contract.ts).
  */
 import type { Connection, Flag } from '../server/domain/billing/invoice.js';
@@ -30,6 +31,13 @@ export interface MonthFlag {
   readonly additional: bigint;
 }
 
+export interface MonthEmissionFactor {
+  /** `YYYY-MM`. */
+  readonly month: string;
+  /** kg CO2e per kWh, in 10^-6. */
+  readonly kgPerKwh: bigint;
+}
+
 export interface BillingRulesStore {
   /** Stores a parameter version, replacing one with the same start. Resolves `created` or `replaced` once durable. */
   putParameters(parameters: BillingParameters): Promise<'created' | 'replaced'>;
@@ -39,6 +47,10 @@ export interface BillingRulesStore {
   putFlag(flag: MonthFlag): Promise<'created' | 'replaced'>;
   /** The bandeiras set from `fromMonth` to `toMonth` (inclusive, `YYYY-MM`), in month order. */
   listFlags(fromMonth: string, toMonth: string): Promise<MonthFlag[]>;
+  /** Sets a month's emission factor, replacing what was set. Resolves once durable. */
+  putEmissionFactor(factor: MonthEmissionFactor): Promise<'created' | 'replaced'>;
+  /** The factors set from `fromMonth` to `toMonth` (inclusive, `YYYY-MM`), in month order. */
+  listEmissionFactors(fromMonth: string, toMonth: string): Promise<MonthEmissionFactor[]>;
 }
 
 /** The version in force on a day: the one with the latest start on or before it. */

@@ -297,3 +297,8 @@ export function formatLegacyTimestamp(millis: number, timeZone: string): string 
   const two = (n: number): string => String(n).padStart(2, '0');
   return `${two(local.getUTCDate())}-${two(local.getUTCMonth() + 1)}-${local.getUTCFullYear()} ${two(local.getUTCHours())}:${two(local.getUTCMinutes())}:${two(local.getUTCSeconds())}`;
 }
+
+/** The local month (`YYYY-MM`) of an instant in a time zone. */
+export function localMonth(millis: number, timeZone: string): string {
+  return formatIsoTimestamp(millis + zoneOffset(millis, timeZone)).slice(0, 7);
+}

@@ -33,7 +33,8 @@ import { LiveEvents } from './live-events.js';
 import { eventosRoute } from './routes/eventos.js';
 import { frotaMedidoresRoute, frotaRoute } from './routes/frota.js';
 import { tarifasRoute } from './routes/tarifas.js';
-import { bandeirasRoutes, parametrosRoute } from './routes/faturamento.js';
+import { bandeirasRoutes, fatoresEmissaoRoutes, parametrosRoute } from './routes/faturamento.js';
+import { EmissionFactors } from './emission-factors.js';
 import { faturasRoutes } from './routes/faturas.js';
 import { simulacaoRoute } from './routes/simulacao.js';
 import { BillingService } from './billing.js';
@@ -53,24 +54,31 @@ import { linesByTag, ANSWER_TAG, EVENT_TAG } from '../protocol/meter-commands.js
 import { MAX_CLOCK_AHEAD_MS } from './udp-ingest.js';
 import type { CommandStore } from '../database/command-store.js';
 import type { EventStore } from '../database/event-store.js';
+import type { BillingRulesStore } from '../database/billing-rules-store.js';
 
 /** The example customers copied into a new DATA_DIR when CLIENTES_EXEMPLO=sim. */
 export const SEED_CUSTOMERS_FILE = fileURLToPath(new URL('../../resources/clientes-exemplo.txt', import.meta.url));
 export const CORS_ORIGIN = '*';
 
 /** Every route of the API over one store, and the operations routes when given. */
-export function buildRouter({ store, profiles }: { store: Store & CredentialStore; profiles: ProfileStore }, config: Pick<Config, 'tariff' | 'legacyTimeZone'>, access: ApiAccess, operations: readonly Route[] = []): Router {
+export function buildRouter(
+  { store, profiles, billingRules }: { store: Store & CredentialStore; profiles: ProfileStore; billingRules: BillingRulesStore },
+  config: Pick<Config, 'tariff' | 'legacyTimeZone' | 'defaultEmissionFactor'>,
+  access: ApiAccess,
+  operations: readonly Route[] = [],
+): Router {
   const passwords = new PasswordChecks(store);
+  const factors = new EmissionFactors(billingRules, config.defaultEmissionFactor);
   return new Router([
     validacaoUsuarioRoute(store, access, passwords),
     ultimaMedicaoRoute(store, access),
-    gerarFaturaRoute(store, config.tariff, access),
+    gerarFaturaRoute(store, config.tariff, factors, config.legacyTimeZone, access),
     alertaConsumoRoute(store, access),
     clientesRoute(store, profiles, access, passwords),
     clienteRoute(store, profiles, access),
     senhaRoute(store, access, passwords),
     medicoesRoute(store, config.legacyTimeZone, access),
-    consumoRoute(store, config.legacyTimeZone, config.tariff, access),
+    consumoRoute(store, config.legacyTimeZone, config.tariff, factors, access),
     ...operations,
   ]);
 }
@@ -104,7 +112,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const access = await loadApiAccess(config);
   const { store, tariffs, billingRules, profiles, invoices, commands, events, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   const httpMetrics = new HttpMetrics();
-  const billing = new BillingService({ store, tariffs, rules: billingRules, profiles, invoices }, config.distributor, config.legacyTimeZone);
+  const factors = new EmissionFactors(billingRules, config.defaultEmissionFactor);
+  const billing = new BillingService({ store, tariffs, rules: billingRules, profiles, invoices }, config.distributor, config.legacyTimeZone, factors);
   const fleet = new FleetTracker();
   // The fleet as the store knows it, so silent meters and alerts survive a restart.
   try {
@@ -158,13 +167,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       pdf: (invoice) => renderInvoicePdf(invoice, config.legacyTimeZone),
     }),
     ...bandeirasRoutes(billingRules, access),
+    ...fatoresEmissaoRoutes(billingRules, config.defaultEmissionFactor, access),
     ...comandosRoutes({ commands, delivery, store, access, hasKey: (m) => authenticator.hasKey(m) }),
     medidorRoute({ store, commands, events, delivery, fleet, access, addressOf: (m) => ingest.addressOf(m), hasKey: (m) => authenticator.hasKey(m) }),
     ocorrenciasRoute(events, config.legacyTimeZone, access),
     qualidadeRoute(store, config.legacyTimeZone, access),
     ...(await dashboardRoutes()),
   ];
-  const router = buildRouter({ store, profiles }, config, access, operations);
+  const router = buildRouter({ store, profiles, billingRules }, config, access, operations);
   const httpLogger = logger.child({ component: 'http' });
   const httpServer: HttpServer = new HttpServer({
     responder: new Responder({ router, logger: httpLogger, corsOrigin: CORS_ORIGIN, metrics: httpMetrics }),

@@ -18,6 +18,8 @@ import { BillingError, computeInvoice, type ComputedInvoice, type PriceVersion, 
 import type { PostoAmounts, PostoHours } from './domain/billing/postos.js';
 import type { DocumentInput } from './domain/billing/document.js';
 import { HttpError } from './http/http-error.js';
+import { co2eOverDays, daysByMonth } from './domain/co2e.js';
+import type { EmissionFactors } from './emission-factors.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -51,6 +53,7 @@ export class BillingService {
     private readonly stores: BillingStores,
     private readonly distributor: string,
     private readonly timeZone: string,
+    private readonly factors: EmissionFactors,
   ) {}
 
   /**
@@ -131,7 +134,10 @@ export class BillingService {
       if (error instanceof BillingError) throw new HttpError(error.code === 'tarifa_indisponivel' ? 'tarifa_indisponivel' : error.code === 'leituras_inconsistentes' ? 'leituras_inconsistentes' : 'dados_invalidos', error.message);
       throw error;
     }
-    return { customer, profile, cycle, start, end, byPosto, prices, parametersFrom: parameters.vigenciaInicio, invoice, history: withHistory ? await this.history(customer.matricula, profile.readingDay, cycle) : [] };
+    const months = daysByMonth(cycle.startDay, cycle.endDay);
+    const factorOf = await this.factors.between(cycle.startDay.slice(0, 7), lastDay.slice(0, 7));
+    const co2e = co2eOverDays(consumption, months, factorOf);
+    return { customer, profile, cycle, start, end, byPosto, prices, parametersFrom: parameters.vigenciaInicio, invoice, co2eGrams: co2e, history: withHistory ? await this.history(customer.matricula, profile.readingDay, cycle) : [] };
   }
 
   /**

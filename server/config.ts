@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { isValidTimeZone } from '../protocol/timestamp.js';
+import { parseDecimal } from '../protocol/decimal.js';
 import { parseTariff, type Tariff } from './domain/consumption.js';
 
 /** A key that signs API tokens: 32 to 64 bytes in hex. */
@@ -24,6 +25,7 @@ export const SETTINGS = {
   udpPort: { env: 'UDP_PORT', flag: 'udp-port', default: '60000', help: 'UDP port for meter readings (0: any free port)' },
   dataDir: { env: 'DATA_DIR', flag: 'data-dir', default: './data', help: 'directory of the data files, created on first start' },
   tariff: { env: 'TARIFA', flag: 'tarifa', default: '3', help: 'price per unit of consumption, a decimal with up to 6 places' },
+  defaultEmissionFactor: { env: 'CO2E_FATOR_PADRAO', flag: 'co2e-fator-padrao', default: '0.0385', help: 'kg CO2e per kWh for months without a factor set (MCTI: the grid\'s 2023 average)' },
   legacyTimeZone: { env: 'TZ_LEGADO', flag: 'tz-legado', default: Intl.DateTimeFormat().resolvedOptions().timeZone, help: 'IANA time zone of the original meters\' local data_hora' },
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
   udpReceiveBuffer: { env: 'UDP_BUFFER_RECEPCAO', flag: 'udp-buffer-recepcao', default: String(8 * 1024 * 1024), help: 'UDP receive buffer asked of the kernel, in bytes' },
@@ -86,6 +88,8 @@ export interface Config {
   readonly tariff: Tariff;
   /** The tariff as configured, for display. */
   readonly tariffText: string;
+  /** kg CO2e per kWh at 10^-6 for months without a factor set. */
+  readonly defaultEmissionFactor: bigint;
   readonly legacyTimeZone: string;
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** SO_RCVBUF asked for the UDP socket, in bytes (the kernel may grant less). */
@@ -184,6 +188,14 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   udpPort: port,
   dataDir: z.string().min(1, 'must not be empty').transform((dir) => resolve(dir)),
   tariff: z.string().refine((text) => parseTariff(text) !== undefined, 'must be a non-negative decimal like 3 or 0.75 (at most 6 decimal places)'),
+  defaultEmissionFactor: z.string().transform((text, context) => {
+    const factor = parseDecimal(text, { scale: 6, maxSignificantDigits: 8 });
+    if (factor === undefined || factor > 10_000_000n) {
+      context.addIssue({ code: 'custom', message: 'must be kg CO2e per kWh, a decimal from 0 to 10 with up to 6 places, like 0.0385' });
+      return z.NEVER;
+    }
+    return factor;
+  }),
   legacyTimeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as America/Sao_Paulo or UTC'),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
   udpReceiveBuffer: z

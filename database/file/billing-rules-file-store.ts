@@ -1,13 +1,16 @@
-/** Billing parameters and bandeiras in `faturamento.jsonl` (see journal.ts): the latest record of each key wins. */
+/** Billing parameters, bandeiras and emission factors in `faturamento.jsonl` (see journal.ts): the latest record of each key wins. */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { parametersJson, parametersSchema, flagJson, parseFlagJson } from '../billing-rules-json.js';
-import type { BillingParameters, BillingRulesStore, MonthFlag } from '../billing-rules-store.js';
+import { emissionFactorJson, parametersJson, parametersSchema, flagJson, parseEmissionFactorJson, parseFlagJson } from '../billing-rules-json.js';
+import type { BillingParameters, BillingRulesStore, MonthEmissionFactor, MonthFlag } from '../billing-rules-store.js';
 import { JournalWriter, readJournal } from './journal.js';
 
 export const BILLING_RULES_FILE = 'faturamento.jsonl';
 
-type Entry = { readonly kind: 'parameters'; readonly value: BillingParameters } | { readonly kind: 'flag'; readonly value: MonthFlag };
+type Entry =
+  | { readonly kind: 'parameters'; readonly value: BillingParameters }
+  | { readonly kind: 'flag'; readonly value: MonthFlag }
+  | { readonly kind: 'factor'; readonly value: MonthEmissionFactor };
 
 function parseEntry(value: unknown): Entry | undefined {
   const record = value as { tipo?: unknown } | null;
@@ -19,19 +22,25 @@ function parseEntry(value: unknown): Entry | undefined {
     const flag = parseFlagJson(record);
     return flag === undefined ? undefined : { kind: 'flag', value: flag };
   }
+  if (record?.tipo === 'fator_emissao') {
+    const factor = parseEmissionFactorJson(record);
+    return factor === undefined ? undefined : { kind: 'factor', value: factor };
+  }
   return undefined;
 }
 
 export class FileBillingRulesStore implements BillingRulesStore {
   private readonly parameters = new Map<string, BillingParameters>();
   private readonly flags = new Map<string, MonthFlag>();
+  private readonly factors = new Map<string, MonthEmissionFactor>();
   private constructor(private readonly journal: JournalWriter) {}
 
   static async open(dataDir: string, logger: Logger): Promise<FileBillingRulesStore> {
     const store = new FileBillingRulesStore(new JournalWriter(join(dataDir, BILLING_RULES_FILE), BILLING_RULES_FILE));
     for (const entry of await readJournal(store.journal.path, parseEntry, logger)) {
       if (entry.kind === 'parameters') store.parameters.set(entry.value.vigenciaInicio, entry.value);
-      else store.flags.set(entry.value.month, entry.value);
+      else if (entry.kind === 'flag') store.flags.set(entry.value.month, entry.value);
+      else store.factors.set(entry.value.month, entry.value);
     }
     return store;
   }
@@ -60,5 +69,18 @@ export class FileBillingRulesStore implements BillingRulesStore {
 
   async listFlags(fromMonth: string, toMonth: string): Promise<MonthFlag[]> {
     return [...this.flags.values()].filter((flag) => flag.month >= fromMonth && flag.month <= toMonth).sort((a, b) => a.month.localeCompare(b.month));
+  }
+
+  putEmissionFactor(factor: MonthEmissionFactor): Promise<'created' | 'replaced'> {
+    return this.journal.serially(async () => {
+      await this.journal.append([{ tipo: 'fator_emissao', ...emissionFactorJson(factor) }]);
+      const existed = this.factors.has(factor.month);
+      this.factors.set(factor.month, factor);
+      return existed ? 'replaced' : 'created';
+    });
+  }
+
+  async listEmissionFactors(fromMonth: string, toMonth: string): Promise<MonthEmissionFactor[]> {
+    return [...this.factors.values()].filter((factor) => factor.month >= fromMonth && factor.month <= toMonth).sort((a, b) => a.month.localeCompare(b.month));
   }
 }

@@ -1,6 +1,6 @@
-/** Billing parameters and bandeiras in PostgreSQL (migration 004), through the main store's pool. */
-import { flagJson, parametersJson, parametersSchema, parseFlagJson } from '../billing-rules-json.js';
-import type { BillingParameters, BillingRulesStore, MonthFlag } from '../billing-rules-store.js';
+/** Billing parameters, bandeiras (migration 004) and emission factors (migration 010) in PostgreSQL, through the main store's pool. */
+import { emissionFactorJson, flagJson, parametersJson, parametersSchema, parseEmissionFactorJson, parseFlagJson } from '../billing-rules-json.js';
+import type { BillingParameters, BillingRulesStore, MonthEmissionFactor, MonthFlag } from '../billing-rules-store.js';
 import { StoreError } from '../store.js';
 import type { PostgresStore } from './postgres-store.js';
 
@@ -43,6 +43,26 @@ export class PgBillingRulesStore implements BillingRulesStore {
       const flag = parseFlagJson(row);
       if (flag === undefined) throw new StoreError('CORRUPT', `the bandeira of ${row.mes} is not readable`);
       return flag;
+    });
+  }
+
+  async putEmissionFactor(factor: MonthEmissionFactor): Promise<'created' | 'replaced'> {
+    const json = emissionFactorJson(factor);
+    const { rows } = await this.db.run<{ inserted: boolean }>(
+      `INSERT INTO fatores_emissao (mes, kg_co2e_kwh) VALUES ($1, $2)
+       ON CONFLICT (mes) DO UPDATE SET kg_co2e_kwh = EXCLUDED.kg_co2e_kwh, atualizado_em = now()
+       RETURNING (xmax = 0) AS inserted`,
+      [json.mes, json.kg_co2e_kwh],
+    );
+    return rows[0]?.inserted === true ? 'created' : 'replaced';
+  }
+
+  async listEmissionFactors(fromMonth: string, toMonth: string): Promise<MonthEmissionFactor[]> {
+    const { rows } = await this.db.run<{ mes: string; kg_co2e_kwh: string }>('SELECT mes, kg_co2e_kwh::text AS kg_co2e_kwh FROM fatores_emissao WHERE mes BETWEEN $1 AND $2 ORDER BY mes', [fromMonth, toMonth]);
+    return rows.map((row) => {
+      const factor = parseEmissionFactorJson(row);
+      if (factor === undefined) throw new StoreError('CORRUPT', `the emission factor of ${row.mes} is not readable`);
+      return factor;
     });
   }
 }

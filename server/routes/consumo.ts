@@ -5,7 +5,10 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Store } from '../../database/store.js';
-import { formatIsoTimestamp } from '../../protocol/timestamp.js';
+import { formatIsoTimestamp, localMonth } from '../../protocol/timestamp.js';
+import { co2eGrams } from '../domain/co2e.js';
+import type { EmissionFactors } from '../emission-factors.js';
+import { usable } from '../../database/usable-readings.js';
 import type { ApiAccess } from '../api-access.js';
 import { boundariesOf, certainlyTooManyPeriods, PeriodAccumulator, periodStart, PERIOD_UNITS, type PeriodUnit } from '../domain/consumption-periods.js';
 import { stringifyJson } from '../../protocol/json.js';
@@ -30,8 +33,9 @@ const consumoSchema = z.object({
 /** Work done between two turns of the event loop (boundaries, periods serialized): a few milliseconds at most. */
 const SLICE = 500;
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+const co2eOf = (grams: bigint | undefined) => (grams === undefined ? null : decimalJson(grams, 3));
 
-export function consumoRoute(store: Store, defaultTimeZone: string, tariff: Tariff, access: ApiAccess): Route {
+export function consumoRoute(store: Store, defaultTimeZone: string, tariff: Tariff, factors: EmissionFactors, access: ApiAccess): Route {
   const handler = matriculaHandler(consumoSchema, access, async (fields, input) => {
     const unit = fields.agrupar ?? 'dia';
     const timeZone = fields.fuso ?? defaultTimeZone;
@@ -55,16 +59,23 @@ export function consumoRoute(store: Store, defaultTimeZone: string, tariff: Tari
     const accumulator = new PeriodAccumulator(boundaries, periodStart((boundaries[0] as number) - 1, unit, timeZone));
     await pause();
     for await (const batch of store.history({ matricula: fields.matricula, ...accumulator.range })) {
-      accumulator.add(batch);
+      // Readings validation made unusable (pico, regressiva) are left out: a forged spike makes no period.
+      accumulator.add(batch.filter(usable));
       await pause();
     }
     const periods = accumulator.periods();
+    const firstMonth = localMonth(boundaries[0] as number, timeZone);
+    const factorOf = await factors.between(firstMonth, localMonth((boundaries[boundaries.length - 1] as number) - 1, timeZone));
+    // Each period at the factor of the month it starts in (a period never spans two months).
+    const co2e = periods.map((period) => (period.consumption === undefined ? undefined : co2eGrams(period.consumption, factorOf(localMonth(period.start, timeZone)))));
     let total = 0n;
+    let totalCo2e = 0n;
     let gaps = 0;
-    for (const period of periods) {
+    periods.forEach((period, index) => {
       total += period.consumption ?? 0n;
+      totalCo2e += co2e[index] ?? 0n;
       if (period.readings === 0) gaps++;
-    }
+    });
     // The body is written a slice of periods at a time (a year of hours is ~1 MB of JSON).
     const head = stringifyJson({
       matricula: fields.matricula,
@@ -75,6 +86,7 @@ export function consumoRoute(store: Store, defaultTimeZone: string, tariff: Tari
       consumo_total: consumoJson(total),
       tarifa: decimalJson(tariff.units, tariff.scale),
       valor_total: decimalJson(costCents(total, tariff), MONEY_SCALE),
+      co2e_kg: decimalJson(totalCo2e, 3),
       lacunas: gaps,
     });
     const pieces: string[] = [`${head.slice(0, -1)},"periodos":[`];
@@ -86,13 +98,14 @@ export function consumoRoute(store: Store, defaultTimeZone: string, tariff: Tari
       pieces.push(
         periods
           .slice(start, start + SLICE)
-          .map((period) =>
+          .map((period, index) =>
             stringifyJson({
               inicio: formatIsoTimestamp(period.start),
               fim: formatIsoTimestamp(period.end),
               leituras: period.readings,
               consumo: period.consumption === undefined ? null : consumoJson(period.consumption),
               valor: period.consumption === undefined ? null : decimalJson(costCents(period.consumption, tariff), MONEY_SCALE),
+              co2e_kg: co2eOf(co2e[start + index]),
               completo: period.complete,
             }),
           )

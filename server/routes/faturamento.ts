@@ -1,11 +1,14 @@
 /**
  * The billing rules the operator sets: `GET`/`PUT /faturamento/parametros`
  * (parameter versions by start date) and `GET /faturamento/bandeiras`,
- * `PUT /faturamento/bandeiras/{mes}` (each month's bandeira). Reading them
- * needs only the credentials every route needs; setting them, the operator.
+ * `PUT /faturamento/bandeiras/{mes}` (each month's bandeira), and
+ * `GET /co2e/fatores`, `PUT /co2e/fatores/{mes}` (each month's grid emission
+ * factor). Reading them needs only the credentials every route needs;
+ * setting them, the operator.
  */
 import { z } from 'zod';
-import { flagJson, flagSchema, MONTH, parametersJson, parametersSchema } from '../../database/billing-rules-json.js';
+import { emissionFactorJson, emissionFactorSchema, EMISSION_FACTOR_SCALE, flagJson, flagSchema, MONTH, parametersJson, parametersSchema } from '../../database/billing-rules-json.js';
+import { formatDecimal } from '../../protocol/decimal.js';
 import type { BillingRulesStore } from '../../database/billing-rules-store.js';
 import type { ApiAccess } from '../api-access.js';
 import { HttpError } from '../http/http-error.js';
@@ -31,20 +34,50 @@ export function parametrosRoute(rules: BillingRulesStore, access: ApiAccess): Ro
   return { path: '/faturamento/parametros', handlers: { GET: list, PUT: put } };
 }
 
+/** The `de`/`ate` months of a list (default: this year), or 422. */
+function monthsAsked(input: RouteInput): { from: string; to: string } {
+  const fields = readFields(input, monthRange);
+  const year = new Date().getUTCFullYear();
+  const from = fields.de ?? `${year}-01`;
+  const to = fields.ate ?? `${year}-12`;
+  if (to < from) throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'ate', problema: 'deve ser o mês de de ou depois' }] });
+  return { from, to };
+}
+
+function monthParameter(input: RouteInput): string {
+  const month = input.params.mes ?? '';
+  if (!MONTH.test(month)) throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'mes', problema: 'deve ser um mês AAAA-MM' }] });
+  return month;
+}
+
+export function fatoresEmissaoRoutes(rules: BillingRulesStore, defaultFactor: bigint, access: ApiAccess): Route[] {
+  const list = async (input: RouteInput): Promise<Answer> => {
+    await access.authenticate(input.request);
+    const { from, to } = monthsAsked(input);
+    return { status: 200, body: { de: from, ate: to, padrao_kg_co2e_kwh: formatDecimal(defaultFactor, EMISSION_FACTOR_SCALE), fatores: (await rules.listEmissionFactors(from, to)).map(emissionFactorJson) } };
+  };
+  const put = async (input: RouteInput): Promise<Answer> => {
+    await access.authenticateOperator(input.request);
+    const month = monthParameter(input);
+    const factor = { month, kgPerKwh: readFields(input, emissionFactorSchema).kg_co2e_kwh };
+    const outcome = await rules.putEmissionFactor(factor);
+    return { status: outcome === 'created' ? 201 : 200, body: emissionFactorJson(factor) };
+  };
+  return [
+    { path: '/co2e/fatores', handlers: { GET: list } },
+    { path: '/co2e/fatores/{mes}', handlers: { PUT: put } },
+  ];
+}
+
 export function bandeirasRoutes(rules: BillingRulesStore, access: ApiAccess): Route[] {
   const list = async (input: RouteInput): Promise<Answer> => {
     await access.authenticate(input.request);
-    const fields = readFields(input, monthRange);
-    const year = new Date().getUTCFullYear();
-    const from = fields.de ?? `${year}-01`;
-    const to = fields.ate ?? `${year}-12`;
-    if (to < from) throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'ate', problema: 'deve ser o mês de de ou depois' }] });
+    const { from, to } = monthsAsked(input);
     return { status: 200, body: { de: from, ate: to, bandeiras: (await rules.listFlags(from, to)).map(flagJson) } };
   };
   const put = async (input: RouteInput): Promise<Answer> => {
     await access.authenticateOperator(input.request);
-    const month = input.params.mes ?? '';
-    if (!MONTH.test(month)) throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'mes', problema: 'deve ser um mês AAAA-MM' }] });
+    const month = monthParameter(input);
     const fields = readFields(input, flagSchema);
     const flag = { month, flag: fields.bandeira, additional: fields.adicional_kwh };
     const outcome = await rules.putFlag(flag);

@@ -1,7 +1,9 @@
 /** `/gerar-fatura`: bills the period between a meter's two newest usable readings (validation's `pico` and `regressiva` left out). */
 import type { Store } from '../../database/store.js';
 import { recentUsableReadings } from '../../database/usable-readings.js';
-import { formatIsoTimestamp } from '../../protocol/timestamp.js';
+import { formatIsoTimestamp, localMonth } from '../../protocol/timestamp.js';
+import { co2eGrams } from '../domain/co2e.js';
+import type { EmissionFactors } from '../emission-factors.js';
 import { computeInvoice, INCONSISTENT, MONEY_SCALE, type Tariff } from '../domain/consumption.js';
 import { HttpError } from '../http/http-error.js';
 import type { ApiAccess } from '../api-access.js';
@@ -9,7 +11,7 @@ import type { Route } from '../router.js';
 import { consumoJson, decimalJson } from './decimals.js';
 import { matriculaFields, matriculaRoute } from './fields.js';
 
-export function gerarFaturaRoute(store: Store, tariff: Tariff, access: ApiAccess): Route {
+export function gerarFaturaRoute(store: Store, tariff: Tariff, factors: EmissionFactors, timeZone: string, access: ApiAccess): Route {
   return matriculaRoute('/gerar-fatura', matriculaFields, access, async ({ matricula }) => {
     const { readings, excluded } = await recentUsableReadings(store, matricula, 2);
     const [current, previous] = readings;
@@ -21,6 +23,8 @@ export function gerarFaturaRoute(store: Store, tariff: Tariff, access: ApiAccess
     if (invoice === INCONSISTENT) {
       throw new HttpError('leituras_inconsistentes', `O registro da matrícula ${matricula} diminuiu entre as duas últimas medições.`);
     }
+    const month = localMonth(current.timestamp, timeZone);
+    const co2e = co2eGrams(invoice.consumption, (await factors.between(month, month))(month));
     return {
       status: 200,
       body: {
@@ -31,6 +35,7 @@ export function gerarFaturaRoute(store: Store, tariff: Tariff, access: ApiAccess
         consumo: consumoJson(invoice.consumption),
         tarifa: decimalJson(tariff.units, tariff.scale),
         valor_pagamento: decimalJson(invoice.amountCents, MONEY_SCALE),
+        co2e_kg: decimalJson(co2e, 3),
       },
     };
   });

@@ -1,6 +1,6 @@
 /**
  * The BillingRulesStore contract, run unchanged by both backends: parameter
- * versions and monthly bandeiras stored exactly, replaced by key, listed in
+ * versions, monthly bandeiras and emission factors stored exactly, replaced by key, listed in
  * order, durable across a reopen.
  */
 import type { Test } from 'tap';
@@ -61,6 +61,27 @@ export function billingRulesContract(t: Test, makeStores: (t: Test) => Promise<B
     ]);
     t.same((await again.rules.listParameters())[0], PARAMETERS, 'every field survives');
     t.equal((await again.rules.listFlags('2026-05', '2026-05'))[0]?.flag, 'verde');
+    await again.close();
+  });
+
+  t.test('emission factors: one per month, replaced by key, listed in month order within inclusive bounds, durable', async (t) => {
+    const fixture = await makeStores(t);
+    const { rules } = fixture;
+    t.same(await rules.listEmissionFactors('2000-01', '2099-12'), []);
+    t.equal(await rules.putEmissionFactor({ month: '2026-02', kgPerKwh: 61_700n }), 'created');
+    t.equal(await rules.putEmissionFactor({ month: '2026-01', kgPerKwh: 38_500n }), 'created');
+    t.equal(await rules.putEmissionFactor({ month: '2026-02', kgPerKwh: 42_600n }), 'replaced');
+    t.same(await rules.listEmissionFactors('2026-01', '2026-12'), [
+      { month: '2026-01', kgPerKwh: 38_500n },
+      { month: '2026-02', kgPerKwh: 42_600n },
+    ]);
+    t.same(await rules.listEmissionFactors('2026-02', '2026-02'), [{ month: '2026-02', kgPerKwh: 42_600n }], 'inclusive bounds');
+    await fixture.close();
+    const again = await fixture.reopen();
+    t.same(await again.rules.listEmissionFactors('2026-01', '2026-12'), [
+      { month: '2026-01', kgPerKwh: 38_500n },
+      { month: '2026-02', kgPerKwh: 42_600n },
+    ], 'the same after a restart');
     await again.close();
   });
 }

@@ -90,9 +90,9 @@ eventContract(t, async (t) => {
 t.test('migrations: applied once, recorded, safe when servers start together', async (t) => {
   const schema = postgres.schema(t);
   const stores = await Promise.all([open(schema), open(schema), open(schema)]);
-  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 9], 'exactly one start applied the schema');
+  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, 10], 'exactly one start applied the schema');
   const { rows } = await postgres.query(`SELECT versao, nome FROM "${schema}".schema_migrations ORDER BY versao`);
-  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }, { versao: 2, nome: 'credenciais' }, { versao: 3, nome: 'tarifas' }, { versao: 4, nome: 'faturamento' }, { versao: 5, nome: 'perfis' }, { versao: 6, nome: 'faturas' }, { versao: 7, nome: 'comandos' }, { versao: 8, nome: 'ocorrencias' }, { versao: 9, nome: 'grandezas_qualidade' }]);
+  t.same(rows, [{ versao: 1, nome: 'esquema_inicial' }, { versao: 2, nome: 'credenciais' }, { versao: 3, nome: 'tarifas' }, { versao: 4, nome: 'faturamento' }, { versao: 5, nome: 'perfis' }, { versao: 6, nome: 'faturas' }, { versao: 7, nome: 'comandos' }, { versao: 8, nome: 'ocorrencias' }, { versao: 9, nome: 'grandezas_qualidade' }, { versao: 10, nome: 'fatores_emissao_tensao' }]);
   const again = await open(schema);
   t.same(again.appliedMigrations, [], 'nothing to apply on a later start');
   await Promise.all([...stores, again].map((s) => s.close()));

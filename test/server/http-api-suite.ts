@@ -70,6 +70,7 @@ export async function httpApiSuite(t: Test, backend: Backend): Promise<void> {
           consumo: 30.3,
           tarifa: 0.1,
           valor_pagamento: 3.03,
+          co2e_kg: 1.167,
         },
       ]);
       t.equal((await ask('/gerar-fatura', { matricula: '00000001' })).json().valor_pagamento, 0.03, '0.3 x 0.1 = 0.03 exactly');

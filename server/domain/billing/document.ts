@@ -26,6 +26,8 @@ export interface DocumentInput {
   readonly parametersFrom: string;
   readonly invoice: ComputedInvoice;
   readonly history: ReadonlyArray<{ readonly month: string; readonly consumption: bigint | null }>;
+  /** CO2e of the cycle's consumption, in grams (domain/co2e.ts). */
+  readonly co2eGrams: bigint;
 }
 
 const kwh = (units: bigint): JsonValue => new JsonDecimal(formatDecimal(units, KWH_SCALE));
@@ -60,6 +62,7 @@ export function invoiceDocument(input: DocumentInput): { [key: string]: JsonValu
     },
     leituras: { inicial: boundaryJson(input.start), final: boundaryJson(input.end) },
     consumo_kwh: kwh(invoice.consumption),
+    co2e_kg: kwh(input.co2eGrams),
     kwh_faturado: kwh(invoice.billable),
     custo_disponibilidade_kwh: invoice.minimumKwh,
     ...(input.byPosto === undefined ? {} : { consumo_por_posto: { ponta: kwh(input.byPosto.ponta), intermediario: kwh(input.byPosto.intermediario), fora_ponta: kwh(input.byPosto.fora_ponta) } }),

@@ -1,0 +1,73 @@
+/** CO2e: exact arithmetic (property tests), the operator's monthly factors, and the co2e_kg every consumption and invoice answer carries. */
+import fc from 'fast-check';
+import t from 'tap';
+import { co2eGrams, co2eOverDays, daysByMonth, DEFAULT_EMISSION_FACTOR } from '../../server/domain/co2e.js';
+import { startTestServer } from '../helpers.js';
+import { BILLING_PARAMETERS, send } from './billing-fixtures.js';
+
+t.test('co2eGrams is consumption x factor rounded half-up to the gram, exactly', async (t) => {
+  fc.assert(
+    fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.bigInt({ min: 0n, max: 10_000_000n }), (consumption, factor) => {
+      const grams = co2eGrams(consumption, factor);
+      // grams = round(consumption x factor / 10^6): the remainder decides, nothing else.
+      const exact = consumption * factor;
+      t.ok(grams * 1_000_000n - exact <= 500_000n && exact - grams * 1_000_000n < 500_000n, `${consumption} x ${factor}`);
+    }),
+    { numRuns: 500 },
+  );
+  t.equal(co2eGrams(1_000_000n, DEFAULT_EMISSION_FACTOR), 38_500n, '1,000 kWh at MCTI 2023 (0.0385 kg/kWh): 38.5 kg');
+  t.equal(co2eGrams(30_300n, DEFAULT_EMISSION_FACTOR), 1167n, '30.3 kWh: 1.16655 kg, half-up to 1.167');
+});
+
+t.test('over a cycle, each month\'s share pro rata by days at its own factor; one month is the plain product', async (t) => {
+  fc.assert(
+    fc.property(fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.bigInt({ min: 0n, max: 10_000_000n }), fc.integer({ min: 1, max: 40 }), (consumption, factor, days) => {
+      t.equal(co2eOverDays(consumption, [{ month: '2026-05', days }], () => factor), co2eGrams(consumption, factor));
+      const split = co2eOverDays(consumption, [{ month: '2026-05', days }, { month: '2026-06', days }], () => factor);
+      t.ok(split - co2eGrams(consumption, factor) <= 1n && co2eGrams(consumption, factor) - split <= 1n, 'the same factor in two halves: within the rounding of one share');
+    }),
+    { numRuns: 300 },
+  );
+  t.same(daysByMonth('2026-05-10', '2026-06-10'), [{ month: '2026-05', days: 22 }, { month: '2026-06', days: 9 }]);
+  // 310 kWh over 22 days of May (0.05) and 9 of June (0.10): 220 x 0.05 + 90 x 0.10 = 11 + 9 = 20 kg.
+  t.equal(co2eOverDays(310_000n, daysByMonth('2026-05-10', '2026-06-10'), (month) => (month === '2026-05' ? 50_000n : 100_000n)), 20_000n);
+});
+
+t.test('the operator sets monthly factors; /consumo, /gerar-fatura and issued invoices carry co2e_kg at them', async (t) => {
+  const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D', TZ_LEGADO: 'America/Sao_Paulo' } });
+  const port = server.http.port;
+  t.same((await send(port, 'GET', '/co2e/fatores?de=2026-01&ate=2026-12')).json, { de: '2026-01', ate: '2026-12', padrao_kg_co2e_kwh: '0.0385', fatores: [] });
+  t.equal((await send(port, 'PUT', '/co2e/fatores/2026-06', { kg_co2e_kwh: '0.1' })).status, 201);
+  t.equal((await send(port, 'PUT', '/co2e/fatores/2026-05', { kg_co2e_kwh: '0.05' })).status, 201);
+  t.equal((await send(port, 'PUT', '/co2e/fatores/2026-05', { kg_co2e_kwh: 0.05 })).status, 200, 'replaced');
+  for (const [month, body] of [['2026-13', { kg_co2e_kwh: '0.1' }], ['2026-07', { kg_co2e_kwh: '-1' }], ['2026-07', { kg_co2e_kwh: '11' }], ['2026-07', { kg_co2e_kwh: '0.1234567' }], ['2026-07', {}]] as const) {
+    const refused = await send(port, 'PUT', `/co2e/fatores/${month}`, body);
+    t.same([refused.status, refused.json.erro.codigo], [422, 'dados_invalidos'], `${month} ${JSON.stringify(body)}`);
+  }
+  t.same((await send(port, 'GET', '/co2e/fatores?de=2026-01&ate=2026-12')).json.fatores, [{ mes: '2026-05', kg_co2e_kwh: '0.05' }, { mes: '2026-06', kg_co2e_kwh: '0.1' }]);
+
+  // 00:00 of 10 May and 10 June in São Paulo; 310 kWh between them, 10 more on 20 June.
+  await server.store.append([
+    { matricula: '13456789', timestamp: Date.parse('2026-05-10T03:00:00Z'), consumo: 1_000_000n },
+    { matricula: '13456789', timestamp: Date.parse('2026-06-10T03:00:00Z'), consumo: 1_310_000n },
+    { matricula: '13456789', timestamp: Date.parse('2026-06-20T03:00:00Z'), consumo: 1_320_000n },
+  ]);
+  const bill = (await send(port, 'GET', '/gerar-fatura?matricula=13456789')).json;
+  t.same([bill.consumo, bill.co2e_kg], [10, 1], '10 kWh read in June at 0.1 kg/kWh');
+  const monthly = (await send(port, 'GET', '/consumo?matricula=13456789&agrupar=mes&inicio=2026-05-01&fim=2026-07-01')).json;
+  const mayJune = monthly.periodos.map((p: { inicio: string; consumo: number | null; co2e_kg: number | null }) => [p.inicio.slice(0, 10), p.consumo, p.co2e_kg]);
+  t.equal(mayJune.length, 2, 'May and June');
+  t.ok(mayJune.some(([, consumption]: [string, number | null]) => consumption !== null && consumption > 0), 'some consumption');
+  for (const [start, consumption, co2e] of mayJune as Array<[string, number | null, number | null]>) {
+    if (consumption === null) continue;
+    const factor = start.startsWith('2026-05') ? 0.05 : 0.1;
+    t.equal(co2e, Math.round(consumption * factor * 1000) / 1000, `${start}: ${consumption} kWh at ${factor}`);
+  }
+  t.equal(monthly.co2e_kg, Math.round(mayJune.reduce((sum: number, [, , c]: [string, number | null, number | null]) => sum + (c ?? 0), 0) * 1000) / 1000, 'the total is the sum of the periods');
+
+  await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
+  await send(port, 'PUT', '/faturamento/parametros', BILLING_PARAMETERS);
+  await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 10 });
+  const invoice = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' })).json;
+  t.same([invoice.consumo_kwh, invoice.co2e_kg], [310, 20], '310 kWh: 22 days of May at 0.05 (11 kg) and 9 of June at 0.1 (9 kg)');
+});
