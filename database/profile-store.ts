@@ -1,6 +1,6 @@
 /**
  * A customer's billing profile: how the customer is connected, billed and
- * read. Kept apart from the customer registry (whose file stays in the
+ * read, and the monthly goal the customer set. Kept apart from the customer registry (whose file stays in the
  * original system's format). The specification both backends pass
  * (test/database/profile-contract.ts).
  */
@@ -13,7 +13,12 @@ export interface BillingProfile {
   /** The day of the month the cycle turns (1 to 28). */
   readonly readingDay: number;
   readonly socialTariff: boolean;
+  /** The customer's monthly goal, when one is set: consumption or bill. */
+  readonly goal?: ConsumptionGoal | undefined;
 }
+
+/** A monthly goal: kWh (thousandths) or an invoice total (cents). */
+export type ConsumptionGoal = { readonly kind: 'kwh'; readonly kwh: bigint } | { readonly kind: 'valor'; readonly cents: bigint };
 
 /** A customer never given a profile is billed so. */
 export const DEFAULT_PROFILE: Omit<BillingProfile, 'matricula'> = { connection: 'monofasica', modality: 'convencional', readingDay: 1, socialTariff: false };

@@ -14,7 +14,7 @@ import { HttpServer } from './http/http-server.js';
 import { Responder } from './http/responder.js';
 import { HttpMetrics } from './metrics.js';
 import { Router, type Route } from './router.js';
-import { clienteRoute, clientesRoute, senhaRoute } from './routes/clientes.js';
+import { clienteRoute, metaRoute, clientesRoute, senhaRoute } from './routes/clientes.js';
 import type { ProfileStore } from '../database/profile-store.js';
 import { PasswordChecks } from './login.js';
 import type { CredentialStore } from '../database/credential-store.js';
@@ -49,6 +49,8 @@ import { comandosRoutes, commandJson } from './routes/comandos.js';
 import { medidorRoute } from './routes/medidores.js';
 import { eventJson, ocorrenciasRoute } from './routes/ocorrencias.js';
 import { qualidadeRoute } from './routes/qualidade.js';
+import { previsaoRoutes } from './routes/previsao.js';
+import { Forecasting } from './forecasting.js';
 import { POWER_EVENTS, SUPPLY_EVENTS } from './domain/meter-condition.js';
 import { linesByTag, ANSWER_TAG, EVENT_TAG } from '../protocol/meter-commands.js';
 import { MAX_CLOCK_AHEAD_MS } from './udp-ingest.js';
@@ -76,6 +78,7 @@ export function buildRouter(
     alertaConsumoRoute(store, access),
     clientesRoute(store, profiles, access, passwords),
     clienteRoute(store, profiles, access),
+    metaRoute(store, profiles, access),
     senhaRoute(store, access, passwords),
     medicoesRoute(store, config.legacyTimeZone, access),
     consumoRoute(store, config.legacyTimeZone, config.tariff, factors, access),
@@ -172,6 +175,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     medidorRoute({ store, commands, events, delivery, fleet, access, addressOf: (m) => ingest.addressOf(m), hasKey: (m) => authenticator.hasKey(m) }),
     ocorrenciasRoute(events, config.legacyTimeZone, access),
     qualidadeRoute(store, config.legacyTimeZone, access),
+    ...previsaoRoutes(new Forecasting(billing, factors), store, access),
     ...(await dashboardRoutes()),
   ];
   const router = buildRouter({ store, profiles, billingRules }, config, access, operations);

@@ -18,6 +18,7 @@ import { BillingError, computeInvoice, type ComputedInvoice, type PriceVersion, 
 import type { PostoAmounts, PostoHours } from './domain/billing/postos.js';
 import type { DocumentInput } from './domain/billing/document.js';
 import { HttpError } from './http/http-error.js';
+import { zoneOffset } from '../protocol/timestamp.js';
 import { co2eOverDays, daysByMonth } from './domain/co2e.js';
 import type { EmissionFactors } from './emission-factors.js';
 
@@ -52,7 +53,7 @@ export class BillingService {
   constructor(
     private readonly stores: BillingStores,
     private readonly distributor: string,
-    private readonly timeZone: string,
+    readonly timeZone: string,
     private readonly factors: EmissionFactors,
   ) {}
 
@@ -81,10 +82,14 @@ export class BillingService {
     return this.compute(customer, profile, cycle, start, end, history);
   }
 
-  /** The open cycle so far: its end is the newest reading (not stored, not issued). */
-  async preview(matricula: string, now = Date.now()): Promise<CycleBill> {
+  /**
+   * The open cycle so far: its end is the newest usable reading (not stored,
+   * not issued). `asOf` looks at the cycle as it stood then (readings
+   * stamped up to it): what a forecast made at that moment saw.
+   */
+  async preview(matricula: string, now = Date.now(), asOf = now): Promise<CycleBill> {
     const { customer, profile } = await this.customer(matricula);
-    const newest = await this.newestUsable(matricula, now);
+    const newest = await this.newestUsable(matricula, asOf);
     if (newest === undefined) throw new HttpError('sem_medicoes', `A matrícula ${matricula} não tem medições.`);
     // The cycle containing the newest reading, measured up to it.
     const cycle = cycleContaining(Math.min(now, newest.timestamp), profile.readingDay, this.timeZone);
@@ -152,11 +157,41 @@ export class BillingService {
     }
   }
 
-  private async newestUsable(matricula: string, now: number): Promise<Reading | undefined> {
+  /** The newest usable reading stamped at or before `asOf`. */
+  private async newestUsable(matricula: string, asOf: number): Promise<Reading | undefined> {
     const [newest] = await this.stores.store.recentReadings(matricula, 1);
-    if (newest === undefined || isUsable(newest.quality ?? VALID)) return newest;
-    for await (const batch of this.usableHistory({ matricula, from: 0, to: Math.max(now, newest.timestamp) + 1 })) return batch[0];
+    if (newest === undefined || (newest.timestamp <= asOf && isUsable(newest.quality ?? VALID))) return newest;
+    for await (const batch of this.usableHistory({ matricula, from: 0, to: Math.min(asOf, newest.timestamp) + 1 })) return batch[0];
     return undefined;
+  }
+
+  /** A cycle's invoice as if `consumption` were read at its end (a forecast's invoice; never issued). */
+  async projected(bill: CycleBill, consumption: bigint): Promise<CycleBill> {
+    const end: BoundaryRegister = { timestamp: bill.cycle.end, register: bill.start.register + consumption, flag: 'estimada', readings: [] };
+    return this.compute(bill.customer, bill.profile, bill.cycle, bill.start, end, false);
+  }
+
+  /**
+   * The consumption of each complete local day from `from` to `to`, from
+   * the register at each midnight (the newest usable reading before it),
+   * oldest first; days without a reading on either side are left out.
+   */
+  async completeDays(matricula: string, from: number, to: number): Promise<bigint[]> {
+    const lastOfDay = new Map<string, bigint>();
+    for await (const batch of this.usableHistory({ matricula, from, to })) {
+      for (const reading of batch) {
+        const day = localDay(reading.timestamp, this.timeZone);
+        if (!lastOfDay.has(day)) lastOfDay.set(day, reading.consumo);
+      }
+    }
+    const days = [...lastOfDay.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const consumption: bigint[] = [];
+    for (let i = 1; i < days.length; i++) {
+      const [day, register] = days[i] as [string, bigint];
+      const [previousDay, previous] = days[i - 1] as [string, bigint];
+      if (Date.parse(`${day}T00:00:00Z`) - Date.parse(`${previousDay}T00:00:00Z`) === DAY_MS && register >= previous) consumption.push(register - previous);
+    }
+    return consumption;
   }
 
   /**
@@ -226,4 +261,8 @@ export class BillingService {
     }
     return history;
   }
+}
+
+function localDay(instant: number, timeZone: string): string {
+  return new Date(instant + zoneOffset(instant, timeZone)).toISOString().slice(0, 10);
 }

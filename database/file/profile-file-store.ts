@@ -1,9 +1,10 @@
-/** Billing profiles in `perfis.jsonl` (see journal.ts): the latest line of a matricula wins. */
+/** Billing profiles (and goals) in `perfis.jsonl` (see journal.ts): the latest line of a matricula wins. */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { isMatricula } from '../../protocol/meter-protocol.js';
 import { CONNECTIONS, MODALITIES } from '../../server/domain/billing/invoice.js';
-import { DEFAULT_PROFILE, type BillingProfile, type ProfileStore } from '../profile-store.js';
+import { DEFAULT_PROFILE, type BillingProfile, type ConsumptionGoal, type ProfileStore } from '../profile-store.js';
+import { formatDecimal, parseDecimal } from '../../protocol/decimal.js';
 import type { Store } from '../store.js';
 import { JournalWriter, readJournal } from './journal.js';
 
@@ -14,7 +15,28 @@ function parseProfile(value: unknown): BillingProfile | undefined {
   if (r === null || typeof r !== 'object' || typeof r.matricula !== 'string' || !isMatricula(r.matricula)) return undefined;
   if (!CONNECTIONS.includes(r.ligacao as never) || !MODALITIES.includes(r.modalidade as never)) return undefined;
   if (!Number.isInteger(r.dia_leitura) || (r.dia_leitura as number) < 1 || (r.dia_leitura as number) > 28 || typeof r.tarifa_social !== 'boolean') return undefined;
-  return { matricula: r.matricula, connection: r.ligacao as BillingProfile['connection'], modality: r.modalidade as BillingProfile['modality'], readingDay: r.dia_leitura as number, socialTariff: r.tarifa_social };
+  const profile: BillingProfile = { matricula: r.matricula, connection: r.ligacao as BillingProfile['connection'], modality: r.modalidade as BillingProfile['modality'], readingDay: r.dia_leitura as number, socialTariff: r.tarifa_social };
+  if (r.meta_kwh === undefined && r.meta_valor === undefined) return profile;
+  const goal = parseGoal(r.meta_kwh, r.meta_valor);
+  return goal === undefined ? undefined : { ...profile, goal };
+}
+
+/** A journalled goal (`meta_kwh` or `meta_valor`, decimal text), or undefined when malformed. */
+function parseGoal(kwh: unknown, valor: unknown): ConsumptionGoal | undefined {
+  if (typeof kwh === 'string' && valor === undefined) {
+    const value = parseDecimal(kwh, { scale: 3, maxSignificantDigits: 15 });
+    return value === undefined ? undefined : { kind: 'kwh', kwh: value };
+  }
+  if (typeof valor === 'string' && kwh === undefined) {
+    const value = parseDecimal(valor, { scale: 2, maxSignificantDigits: 15 });
+    return value === undefined ? undefined : { kind: 'valor', cents: value };
+  }
+  return undefined;
+}
+
+function goalJson(goal: ConsumptionGoal | undefined): Record<string, string> {
+  if (goal === undefined) return {};
+  return goal.kind === 'kwh' ? { meta_kwh: formatDecimal(goal.kwh, 3) } : { meta_valor: formatDecimal(goal.cents, 2) };
 }
 
 export class FileProfileStore implements ProfileStore {
@@ -41,7 +63,7 @@ export class FileProfileStore implements ProfileStore {
   setProfile(profile: BillingProfile): Promise<boolean> {
     return this.journal.serially(async () => {
       if ((await this.customers.findCustomers({ matricula: profile.matricula, limit: 1 })).length === 0) return false;
-      await this.journal.append([{ matricula: profile.matricula, ligacao: profile.connection, modalidade: profile.modality, dia_leitura: profile.readingDay, tarifa_social: profile.socialTariff }]);
+      await this.journal.append([{ matricula: profile.matricula, ligacao: profile.connection, modalidade: profile.modality, dia_leitura: profile.readingDay, tarifa_social: profile.socialTariff, ...goalJson(profile.goal) }]);
       this.byMatricula.set(profile.matricula, profile);
       return true;
     });

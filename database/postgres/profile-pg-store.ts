@@ -1,5 +1,6 @@
-/** Billing profiles in `perfis_faturamento` (migration 005), through the main store's pool. */
+/** Billing profiles in `perfis_faturamento` (migration 005; goals: 011), through the main store's pool. */
 import { DEFAULT_PROFILE, type BillingProfile, type ProfileStore } from '../profile-store.js';
+import { formatDecimal, parseDecimal } from '../../protocol/decimal.js';
 import type { PostgresStore } from './postgres-store.js';
 
 interface ProfileRow {
@@ -8,27 +9,36 @@ interface ProfileRow {
   modalidade: string;
   dia_leitura: number;
   tarifa_social: boolean;
+  meta_kwh: string | null;
+  meta_valor: string | null;
 }
 
-const fromRow = (row: ProfileRow): BillingProfile => ({
-  matricula: row.matricula,
-  connection: row.ligacao as BillingProfile['connection'],
-  modality: row.modalidade as BillingProfile['modality'],
-  readingDay: row.dia_leitura,
-  socialTariff: row.tarifa_social,
-});
+const COLUMNS = 'matricula, ligacao, modalidade, dia_leitura, tarifa_social, meta_kwh::text AS meta_kwh, meta_valor::text AS meta_valor';
+
+function fromRow(row: ProfileRow): BillingProfile {
+  const profile: BillingProfile = {
+    matricula: row.matricula,
+    connection: row.ligacao as BillingProfile['connection'],
+    modality: row.modalidade as BillingProfile['modality'],
+    readingDay: row.dia_leitura,
+    socialTariff: row.tarifa_social,
+  };
+  if (row.meta_kwh !== null) return { ...profile, goal: { kind: 'kwh', kwh: parseDecimal(row.meta_kwh, { scale: 3, maxSignificantDigits: 18 }) as bigint } };
+  if (row.meta_valor !== null) return { ...profile, goal: { kind: 'valor', cents: parseDecimal(row.meta_valor, { scale: 2, maxSignificantDigits: 18 }) as bigint } };
+  return profile;
+}
 
 export class PgProfileStore implements ProfileStore {
   constructor(private readonly db: PostgresStore) {}
 
   async profile(matricula: string): Promise<BillingProfile> {
-    const { rows } = await this.db.run<ProfileRow>('SELECT matricula, ligacao, modalidade, dia_leitura, tarifa_social FROM perfis_faturamento WHERE matricula = $1', [matricula]);
+    const { rows } = await this.db.run<ProfileRow>(`SELECT ${COLUMNS} FROM perfis_faturamento WHERE matricula = $1`, [matricula]);
     const [row] = rows;
     return row === undefined ? { matricula, ...DEFAULT_PROFILE } : fromRow(row);
   }
 
   async profilesOf(matriculas: readonly string[]): Promise<BillingProfile[]> {
-    const { rows } = await this.db.run<ProfileRow>('SELECT matricula, ligacao, modalidade, dia_leitura, tarifa_social FROM perfis_faturamento WHERE matricula = ANY($1)', [matriculas]);
+    const { rows } = await this.db.run<ProfileRow>(`SELECT ${COLUMNS} FROM perfis_faturamento WHERE matricula = ANY($1)`, [matriculas]);
     const found = new Map(rows.map((row) => [row.matricula, fromRow(row)]));
     return matriculas.map((matricula) => found.get(matricula) ?? { matricula, ...DEFAULT_PROFILE });
   }
@@ -36,17 +46,25 @@ export class PgProfileStore implements ProfileStore {
   async setProfile(profile: BillingProfile): Promise<boolean> {
     // Only a registered customer gets a profile: the INSERT selects from clientes.
     const { rowCount } = await this.db.run(
-      `INSERT INTO perfis_faturamento (matricula, ligacao, modalidade, dia_leitura, tarifa_social)
-       SELECT matricula, $2, $3, $4, $5 FROM clientes WHERE matricula = $1
+      `INSERT INTO perfis_faturamento (matricula, ligacao, modalidade, dia_leitura, tarifa_social, meta_kwh, meta_valor)
+       SELECT matricula, $2, $3, $4, $5, $6, $7 FROM clientes WHERE matricula = $1
        ON CONFLICT (matricula) DO UPDATE SET ligacao = EXCLUDED.ligacao, modalidade = EXCLUDED.modalidade, dia_leitura = EXCLUDED.dia_leitura,
-         tarifa_social = EXCLUDED.tarifa_social, atualizado_em = now()`,
-      [profile.matricula, profile.connection, profile.modality, profile.readingDay, profile.socialTariff],
+         tarifa_social = EXCLUDED.tarifa_social, meta_kwh = EXCLUDED.meta_kwh, meta_valor = EXCLUDED.meta_valor, atualizado_em = now()`,
+      [
+        profile.matricula,
+        profile.connection,
+        profile.modality,
+        profile.readingDay,
+        profile.socialTariff,
+        profile.goal?.kind === 'kwh' ? formatDecimal(profile.goal.kwh, 3) : null,
+        profile.goal?.kind === 'valor' ? formatDecimal(profile.goal.cents, 2) : null,
+      ],
     );
     return rowCount === 1;
   }
 
   async profiles(): Promise<BillingProfile[]> {
-    const { rows } = await this.db.run<ProfileRow>('SELECT matricula, ligacao, modalidade, dia_leitura, tarifa_social FROM perfis_faturamento');
+    const { rows } = await this.db.run<ProfileRow>(`SELECT ${COLUMNS} FROM perfis_faturamento`);
     return rows.map(fromRow);
   }
 }

@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import type { Customer, Store } from '../../database/store.js';
-import { DEFAULT_PROFILE, type BillingProfile, type ProfileStore } from '../../database/profile-store.js';
+import { DEFAULT_PROFILE, type BillingProfile, type ConsumptionGoal, type ProfileStore } from '../../database/profile-store.js';
+import { parseDecimal } from '../../protocol/decimal.js';
+import { decimalJson } from './decimals.js';
 import { CONNECTIONS, MODALITIES } from '../domain/billing/invoice.js';
 import { MAX_READING_DAY, MIN_READING_DAY } from '../domain/billing/cycle.js';
 import { isUsername } from '../../protocol/customer-format.js';
@@ -43,6 +45,7 @@ type ProfileFields = z.infer<typeof patchSchema>;
 /** The profile a request asks for, over what the customer had; 422 for tarifa social with the branca modality (ANEEL: not offered to it). */
 function mergeProfile(current: BillingProfile, fields: ProfileFields): BillingProfile {
   const merged: BillingProfile = {
+    ...current,
     matricula: current.matricula,
     connection: fields.ligacao ?? current.connection,
     modality: fields.modalidade ?? current.modality,
@@ -57,7 +60,13 @@ function mergeProfile(current: BillingProfile, fields: ProfileFields): BillingPr
 
 /** A customer as the API shows it: registry and billing profile. */
 export function customerJson(customer: Customer, profile: BillingProfile) {
-  return { username: customer.username, matricula: customer.matricula, ligacao: profile.connection, modalidade: profile.modality, dia_leitura: profile.readingDay, tarifa_social: profile.socialTariff };
+  const base = { username: customer.username, matricula: customer.matricula, ligacao: profile.connection, modalidade: profile.modality, dia_leitura: profile.readingDay, tarifa_social: profile.socialTariff };
+  return profile.goal === undefined ? base : { ...base, meta: goalJson(profile.goal) };
+}
+
+/** A goal as the API shows it: `{"kwh_mes": 150}` or `{"valor_mes": 120.5}` (exact decimals). */
+export function goalJson(goal: ConsumptionGoal) {
+  return goal.kind === 'kwh' ? { kwh_mes: decimalJson(goal.kwh, 3) } : { valor_mes: decimalJson(goal.cents, 2) };
 }
 const passwordSchema = z.object({ senha: password, senha_atual: givenPassword.optional() });
 
@@ -162,4 +171,52 @@ export function senhaRoute(store: Store, access: ApiAccess, passwords: PasswordC
     return { status: 200, body: { matricula: matricula.data, senha_definida: true } };
   };
   return { path: '/clientes/{matricula}/senha', handlers: { POST: change }, traits: { heavy: true } };
+}
+
+const goalSchema = z
+  .object({
+    kwh_mes: z.union([z.string(), z.number()]).transform((value, context) => positiveDecimal(value, 3, context, 'um consumo mensal em kWh, maior que 0, com até 3 casas')).optional(),
+    valor_mes: z.union([z.string(), z.number()]).transform((value, context) => positiveDecimal(value, 2, context, 'um valor mensal em reais, maior que 0, com até 2 casas')).optional(),
+  })
+  .refine((goal) => (goal.kwh_mes === undefined) !== (goal.valor_mes === undefined), { message: 'informe kwh_mes ou valor_mes (um dos dois)', path: ['meta'] });
+
+function positiveDecimal(value: string | number, scale: number, context: z.RefinementCtx, what: string): bigint {
+  const parsed = parseDecimal(String(value), { scale, maxSignificantDigits: 12 });
+  if (parsed === undefined || parsed === 0n) {
+    context.addIssue({ code: 'custom', message: `deve ser ${what}` });
+    return z.NEVER;
+  }
+  return parsed;
+}
+
+/**
+ * `/clientes/{matricula}/meta`: the customer's monthly goal, in kWh or in
+ * reais (`GET`, `PUT`, `DELETE`), by the customer itself or the operator.
+ * The forecast warns when the cycle is on its way past it.
+ */
+export function metaRoute(store: Store, profiles: ProfileStore, access: ApiAccess): Route {
+  const profileOf = async (input: RouteInput): Promise<BillingProfile> => {
+    const principal = await access.authenticate(input.request);
+    const matricula = matriculaSchema.safeParse(input.params.matricula);
+    if (!matricula.success) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
+    access.authorize(principal, matricula.data);
+    if ((await store.findCustomers({ matricula: matricula.data, limit: 1 })).length === 0) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
+    return profiles.profile(matricula.data);
+  };
+  const answer = (profile: BillingProfile): Answer => ({ status: 200, body: { matricula: profile.matricula, meta: profile.goal === undefined ? null : goalJson(profile.goal) } });
+  const show = async (input: RouteInput): Promise<Answer> => answer(await profileOf(input));
+  const put = async (input: RouteInput): Promise<Answer> => {
+    const current = await profileOf(input);
+    const fields = readFields(input, goalSchema);
+    const goal: ConsumptionGoal = fields.kwh_mes !== undefined ? { kind: 'kwh', kwh: fields.kwh_mes } : { kind: 'valor', cents: fields.valor_mes as bigint };
+    const profile = { ...current, goal };
+    if (!(await profiles.setProfile(profile))) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
+    return answer(profile);
+  };
+  const remove = async (input: RouteInput): Promise<Answer> => {
+    const { goal: _removed, ...profile } = await profileOf(input);
+    if (!(await profiles.setProfile(profile))) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
+    return answer(profile);
+  };
+  return { path: '/clientes/{matricula}/meta', handlers: { GET: show, PUT: put, DELETE: remove } };
 }

@@ -32,4 +32,20 @@ export function profileContract(t: Test, makeStores: (t: Test) => Promise<Profil
     t.same(await again.profiles.profile('101'), { matricula: '101', ...DEFAULT_PROFILE });
     await again.store.close();
   });
+
+  t.test('goals: kept with the profile, replaced, removed, durable', async (t) => {
+    const fixture = await makeStores(t);
+    await fixture.store.addCustomers([{ username: 'ana', matricula: '0101' }, { username: 'bia', matricula: '0202' }]);
+    const profile = { matricula: '0101', ...DEFAULT_PROFILE };
+    t.equal(await fixture.profiles.setProfile({ ...profile, goal: { kind: 'kwh', kwh: 150_500n } }), true);
+    t.same((await fixture.profiles.profile('0101')).goal, { kind: 'kwh', kwh: 150_500n });
+    t.equal(await fixture.profiles.setProfile({ ...profile, goal: { kind: 'valor', cents: 12_050n } }), true);
+    await fixture.profiles.setProfile({ matricula: '0202', ...DEFAULT_PROFILE, goal: { kind: 'kwh', kwh: 1n } });
+    await fixture.profiles.setProfile({ matricula: '0202', ...DEFAULT_PROFILE });
+    await fixture.store.close();
+    const again = await fixture.reopen();
+    t.same((await again.profiles.profile('0101')).goal, { kind: 'valor', cents: 12_050n }, 'the latest goal, durable');
+    t.same(await again.profiles.profile('0202'), { matricula: '0202', ...DEFAULT_PROFILE }, 'a removed goal stays removed');
+    await again.store.close();
+  });
 }

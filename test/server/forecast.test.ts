@@ -1,0 +1,107 @@
+/** Forecasts: the method on synthetic series with a known answer (pure), then /previsao, goals and /previsao/precisao through a server. */
+import fc from 'fast-check';
+import t from 'tap';
+import { forecastCycle, meanError, percentageError } from '../../server/domain/forecast.js';
+import { cycleContaining, cycleEndingIn, cycleMonth } from '../../server/domain/billing/cycle.js';
+import { startTestServer } from '../helpers.js';
+import { BILLING_PARAMETERS, send } from './billing-fixtures.js';
+
+const DAY = 86_400_000;
+const kwh = (n: number): bigint => BigInt(Math.round(n * 1000));
+
+t.test('forecast: the cycle\'s own rate alone, then blended with last year by the share elapsed', async (t) => {
+  const base = { cycleStart: 0, cycleEnd: 30 * DAY, asOf: 15 * DAY, consumedSoFar: kwh(150), completeDays: Array(14).fill(kwh(10)) };
+  const own = forecastCycle(base);
+  t.same([own.consumption, own.ownRatePerDay, own.lastYearRatePerDay, own.ownWeight], [kwh(300), kwh(10), null, 500n], '10 kWh a day for 30 days');
+  t.same([own.low, own.high], [kwh(300), kwh(300)], 'days all alike: no spread');
+  const blended = forecastCycle({ ...base, lastYear: { consumption: kwh(620), durationMs: 31 * DAY } });
+  t.equal(blended.consumption, kwh(150 + 15 * (0.5 * 10 + 0.5 * 20)), 'half elapsed: the rest at the mean of 10 and 20 a day');
+  t.equal(blended.lastYearRatePerDay, kwh(20));
+  const late = forecastCycle({ ...base, asOf: 27 * DAY, consumedSoFar: kwh(270), lastYear: { consumption: kwh(620), durationMs: 31 * DAY } });
+  t.equal(late.consumption, kwh(270 + 3 * (0.9 * 10 + 0.1 * 20)), 'nine tenths elapsed: the own rate weighs nine tenths');
+  const few = forecastCycle({ ...base, asOf: 2 * DAY, consumedSoFar: kwh(20), completeDays: [kwh(10)] });
+  t.same([few.consumption, few.low, few.high], [kwh(300), kwh(300 - 70), kwh(300 + 70)], 'under 3 complete days: a quarter of the remaining 280 kWh either way');
+});
+
+t.test('forecast: whatever the series, the band holds the projection and never goes below what was consumed', async (t) => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 31 * DAY }),
+      fc.bigInt({ min: 0n, max: 10n ** 9n }),
+      fc.array(fc.bigInt({ min: 0n, max: 10n ** 6n }), { maxLength: 31 }),
+      fc.option(fc.record({ consumption: fc.bigInt({ min: 0n, max: 10n ** 9n }), durationMs: fc.integer({ min: DAY, max: 33 * DAY }) }), { nil: undefined }),
+      (asOf, consumed, days, lastYear) => {
+        const f = forecastCycle({ cycleStart: 0, cycleEnd: 31 * DAY, asOf, consumedSoFar: consumed, completeDays: days, lastYear });
+        t.ok(f.low <= f.consumption && f.consumption <= f.high && f.low >= consumed && f.consumption >= consumed);
+        if (asOf === 31 * DAY) t.equal(f.consumption, consumed, 'at the end nothing is left to project');
+      },
+    ),
+    { numRuns: 300 },
+  );
+  t.equal(percentageError(kwh(110), kwh(100)), 10_000n, '10% in thousandths of a percent');
+  t.equal(percentageError(kwh(90), kwh(100)), 10_000n);
+  t.equal(percentageError(1n, 0n), null);
+  t.equal(meanError([10_000n, null, 20_000n]), 15_000n);
+  fc.assert(fc.property(fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.bigInt({ min: 1n, max: 10n ** 12n }), (p, a) => {
+    const e = percentageError(p, a) as bigint;
+    const diff = p > a ? p - a : a - p;
+    t.ok(e * a * 2n >= diff * 200_000n - a && e * a * 2n <= diff * 200_000n + a, 'rounded half-up');
+  }));
+});
+
+t.test('/previsao, goals and /previsao/precisao on a server with a steady meter and a cycle that doubled half-way', async (t) => {
+  const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D', TZ_LEGADO: 'UTC' } });
+  const port = server.http.port;
+  await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2020-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
+  await send(port, 'PUT', '/faturamento/parametros', { ...BILLING_PARAMETERS, vigencia_inicio: '2020-01-01' });
+  const now = Date.now();
+  const open = cycleContaining(now, 1, 'UTC');
+  const month = cycleMonth(open);
+  const monthBefore = (n: number) => new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 1 - n, 1)).toISOString().slice(0, 7);
+  const third = cycleEndingIn(monthBefore(3), 1, 'UTC');
+  // Every 6 hours from three cycles back: 10 kWh a day, except the second half of the cycle two back, at 20.
+  const doubled = cycleEndingIn(monthBefore(2), 1, 'UTC');
+  const doubledFrom = doubled.start + Math.floor((doubled.end - doubled.start) / 2);
+  const readings = [];
+  let register = 1_000_000n;
+  for (let at = third.start; at <= now - 3_600_000; at += DAY / 4) {
+    readings.push({ matricula: '13456789', timestamp: at, consumo: register });
+    register += at >= doubledFrom && at < doubled.end ? kwh(5) : kwh(2.5);
+  }
+  await server.store.append(readings);
+
+  const answer = await send(port, 'GET', '/previsao?matricula=13456789');
+  t.equal(answer.status, 200, JSON.stringify(answer.json));
+  const f = answer.json;
+  const days = (open.end - open.start) / DAY;
+  t.same([f.ciclo.mes, f.metodo, f.taxa_ciclo_kwh_dia, f.taxa_ano_anterior_kwh_dia], [month, 'taxa_do_ciclo_combinada_com_ano_anterior', 10, null]);
+  t.ok(Math.abs(f.consumo_previsto_kwh - 10 * days) <= 0.01, `10 kWh a day for ${days} days (${f.consumo_previsto_kwh})`);
+  t.ok(f.faixa_kwh.min <= f.consumo_previsto_kwh && f.consumo_previsto_kwh <= f.faixa_kwh.max);
+  t.ok(f.valor_previsto > 0 && Math.abs(f.valor_fixo + f.valor_variavel - f.valor_previsto) < 0.005, 'fixed and variable make the total');
+  t.equal(f.co2e_kg, Math.round(f.consumo_previsto_kwh * 0.0385 * 1000) / 1000);
+  t.equal(f.meta, null);
+
+  t.same((await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 100 })).json, { matricula: '13456789', meta: { kwh_mes: 100 } });
+  t.same((await send(port, 'GET', '/previsao?matricula=13456789')).json.meta, { kwh_mes: 100, acima_da_meta: true }, 'on its way past 100 kWh');
+  await send(port, 'PUT', '/clientes/13456789/meta', { valor_mes: '100000' });
+  t.same((await send(port, 'GET', '/previsao?matricula=13456789')).json.meta, { valor_mes: 100000, acima_da_meta: false });
+  t.same((await send(port, 'GET', '/clientes/13456789')).json.meta, { valor_mes: 100000 }, 'the customer shows its goal');
+  for (const bad of [{}, { kwh_mes: 100, valor_mes: 10 }, { kwh_mes: 0 }, { kwh_mes: -5 }, { valor_mes: '1.234' }, { kwh_mes: 'muito' }]) {
+    t.equal((await send(port, 'PUT', '/clientes/13456789/meta', bad)).status, 422, JSON.stringify(bad));
+  }
+  t.same((await send(port, 'DELETE', '/clientes/13456789/meta')).json, { matricula: '13456789', meta: null });
+  t.equal((await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 1 })).status, 200);
+
+  const accuracy = (await send(port, 'GET', '/previsao/precisao?matricula=13456789&ciclos=3')).json;
+  t.same(accuracy.ciclos.map((c: { mes: string; erro_percentual: number }) => [c.mes, c.erro_percentual]), [
+    [monthBefore(1), 0],
+    [monthBefore(2), 33.333],
+    [monthBefore(3), 0],
+  ], 'steady cycles forecast exactly; the one whose second half doubled: forecast 10/day x T, consumed 15/day x T, off by a third');
+  const second = accuracy.ciclos[1];
+  t.ok(Math.abs(second.erro_percentual - (100 * Math.abs(second.previsto_meio_ciclo_kwh - second.real_kwh)) / second.real_kwh) < 0.001, 'the error is |forecast - actual| / actual');
+  t.equal(accuracy.mape, 11.111, 'the mean of 0, 33.333 and 0');
+  const fleet = (await send(port, 'GET', '/previsao/precisao?ciclos=3&limite=1')).json;
+  t.same([fleet.medidores[0].matricula, fleet.medidores[0].ciclos_avaliados, fleet.ciclos_avaliados], ['13456789', 3, 3]);
+  t.match(fleet.proxima, /pagina=2/);
+});
