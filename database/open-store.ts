@@ -20,6 +20,9 @@ import { PgInvoiceStore } from './postgres/invoice-pg-store.js';
 import type { CommandStore } from './command-store.js';
 import { FileCommandStore } from './file/command-file-store.js';
 import { PgCommandStore } from './postgres/command-pg-store.js';
+import { PgAlertStore } from './postgres/alert-pg-store.js';
+import { FileAlertStore } from './file/alert-file-store.js';
+import type { AlertStore } from './alert-store.js';
 import type { EventStore } from './event-store.js';
 import { FileEventStore } from './file/event-file-store.js';
 import { PgEventStore } from './postgres/event-pg-store.js';
@@ -60,6 +63,7 @@ export interface OpenedStore {
   readonly profiles: ProfileStore;
   readonly invoices: InvoiceStore;
   readonly commands: CommandStore;
+  readonly alerts: AlertStore;
   readonly events: EventStore;
   /** What start-up logs about the storage (never the password). */
   readonly description: Record<string, unknown>;
@@ -78,7 +82,7 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
       admission: admissionRules(settings),
     });
     const url = new URL(settings.databaseUrl);
-    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), invoices: new PgInvoiceStore(store), commands: new PgCommandStore(store), events: new PgEventStore(store), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
+    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), invoices: new PgInvoiceStore(store), commands: new PgCommandStore(store), alerts: new PgAlertStore(store), events: new PgEventStore(store), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
   }
   const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile, maxMeters: settings.maxMeters, admission: admissionRules(settings) });
   let tariffs: TariffStore;
@@ -86,6 +90,7 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
   let profiles: ProfileStore;
   let invoices: InvoiceStore;
   let commands: CommandStore;
+  let alerts: AlertStore;
   let events: EventStore;
   try {
     tariffs = await FileTariffStore.open(settings.dataDir, logger);
@@ -93,10 +98,11 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
     profiles = await FileProfileStore.open(settings.dataDir, store, logger);
     invoices = await FileInvoiceStore.open(settings.dataDir, logger);
     commands = await FileCommandStore.open(settings.dataDir, logger);
+    alerts = await FileAlertStore.open(settings.dataDir, logger);
     events = await FileEventStore.open(settings.dataDir, logger);
   } catch (error) {
     await store.close();
     throw error;
   }
-  return { store, tariffs, billingRules, profiles, invoices, commands, events, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
+  return { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
 }

@@ -50,6 +50,10 @@ import { medidorRoute } from './routes/medidores.js';
 import { eventJson, ocorrenciasRoute } from './routes/ocorrencias.js';
 import { qualidadeRoute } from './routes/qualidade.js';
 import { previsaoRoutes } from './routes/previsao.js';
+import { alertasRoutes } from './routes/alertas.js';
+import { AlertCenter, alertJson } from './alert-center.js';
+import { WebhookSender } from './webhook.js';
+import type { AlertStore } from '../database/alert-store.js';
 import { Forecasting } from './forecasting.js';
 import { POWER_EVENTS, SUPPLY_EVENTS } from './domain/meter-condition.js';
 import { linesByTag, ANSWER_TAG, EVENT_TAG } from '../protocol/meter-commands.js';
@@ -102,6 +106,11 @@ export interface RunningServer {
   readonly events: EventStore;
   readonly delivery: CommandDelivery;
   readonly eventIntake: EventIntake;
+  readonly alerts: AlertStore;
+  readonly alertCenter: AlertCenter;
+  readonly webhook: WebhookSender | undefined;
+  /** Runs a goal pass now (forecast every customer with a goal; alert or clear), as the ALERTAS_META_INTERVALO_S timer does. */
+  checkGoals(): Promise<void>;
   /** HTTP connections open now. */
   httpConnections(): number;
   /** Meters with a key in the keys file. */
@@ -113,7 +122,7 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const authenticator = await loadMeterAuthenticator(config);
   const access = await loadApiAccess(config);
-  const { store, tariffs, billingRules, profiles, invoices, commands, events, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
+  const { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   const httpMetrics = new HttpMetrics();
   const factors = new EmissionFactors(billingRules, config.defaultEmissionFactor);
   const billing = new BillingService({ store, tariffs, rules: billingRules, profiles, invoices }, config.distributor, config.legacyTimeZone, factors);
@@ -128,6 +137,20 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     throw error;
   }
   const live = new LiveEvents((silentAfterS) => fleet.summary(silentAfterS));
+  const forecasting = new Forecasting(billing, factors);
+  const alertLogger = logger.child({ component: 'alertas' });
+  const webhook =
+    config.webhookUrl === ''
+      ? undefined
+      : new WebhookSender({
+          url: config.webhookUrl,
+          secret: config.webhookSecret,
+          logger: alertLogger,
+          onSettled: (id, outcome, attempts) => {
+            alerts.setDelivery(id, outcome, attempts).catch((error: unknown) => alertLogger.error({ err: error, alerta: id }, 'could not record a webhook delivery'));
+          },
+        });
+  const alertCenter = new AlertCenter({ alerts, fleet, logger: alertLogger, webhook, publish: (alert) => live.meterNews(alert.matricula, 'alerta', alertJson(alert)) });
   const meterLines = {
     authentic: (line: MeterLine) => authenticator.authentic(line),
     sign: (line: string, matricula: string) => authenticator.sign(line, matricula),
@@ -150,12 +173,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     onStored: (stored) => {
       fleet.noted(stored);
       for (const event of stored) live.meterNews(event.matricula, 'ocorrencia', eventJson(event));
+      alertCenter.events(stored, eventJson);
     },
   });
   // The listeners are made below; the metrics route reads them only when scraped.
   const operations = [
     saudeRoute(store, Date.now()),
-    metricasRoute(() => renderMetrics(httpMetrics, httpServer, ingest, live, { delivery, events: eventIntake })),
+    metricasRoute(() => renderMetrics(httpMetrics, httpServer, ingest, live, { delivery, events: eventIntake, alerts: alertCenter, webhook })),
     eventosRoute(store, live, access),
     frotaRoute(fleet, access),
     frotaMedidoresRoute(fleet, store, access),
@@ -175,7 +199,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     medidorRoute({ store, commands, events, delivery, fleet, access, addressOf: (m) => ingest.addressOf(m), hasKey: (m) => authenticator.hasKey(m) }),
     ocorrenciasRoute(events, config.legacyTimeZone, access),
     qualidadeRoute(store, config.legacyTimeZone, access),
-    ...previsaoRoutes(new Forecasting(billing, factors), store, access),
+    ...previsaoRoutes(forecasting, store, access),
+    ...alertasRoutes(alerts, access),
     ...(await dashboardRoutes()),
   ];
   const router = buildRouter({ store, profiles, billingRules }, config, access, operations);
@@ -205,6 +230,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     onStored: (readings, result) => {
       fleet.heard(readings, result.outcomes, result.qualities);
       live.stored(readings, result);
+      alertCenter.stored(readings, result);
     },
     onControl: (message, from) => {
       // Meters send answers and events in datagrams of their own; each line goes to its handler by its tag.
@@ -232,6 +258,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     : undefined;
   billingJob?.start();
   await delivery.start();
+  await alertCenter.start();
+  const goalTimer = setInterval(() => {
+    alertCenter.checkGoals(profiles, forecasting).catch((error: unknown) => alertLogger.error({ err: error }, 'goal check failed'));
+  }, config.goalCheckIntervalS * 1000);
+  goalTimer.unref();
   let closing: Promise<void> | undefined;
   return {
     http,
@@ -246,11 +277,18 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     events,
     delivery,
     eventIntake,
+    alerts,
+    alertCenter,
+    webhook,
+    checkGoals: () => alertCenter.checkGoals(profiles, forecasting),
     httpConnections: () => httpServer.openConnections,
     meterKeys: authenticator.keyCount,
     close() {
       closing ??= (async () => {
         // Events being stored when ingest stops are kept; their acknowledgement is not sent, and the meter's resend is recognised.
+        clearInterval(goalTimer);
+        alertCenter.stop();
+        webhook?.close();
         await Promise.all([httpServer.close(), delivery.close(), billingJob?.close(), ingest.close().then(() => eventIntake.settle())]);
         live.close();
         await store.close();

@@ -60,6 +60,9 @@ export const SETTINGS = {
   apiAuthentication: { env: 'AUTENTICACAO_API', flag: 'autenticacao-api', default: 'aberta', help: 'aberta (no token, as the original) or obrigatoria (Bearer token)' },
   apiSecret: { env: 'API_SEGREDO', flag: 'api-segredo', default: '', secret: true, help: 'key that signs API tokens, 32 to 64 bytes in hex (secret)' },
   apiTokenLifetimeS: { env: 'API_TOKEN_VALIDADE_S', flag: 'api-token-validade-s', default: '3600', help: 'how long a token is valid, in seconds' },
+  webhookUrl: { env: 'WEBHOOK_URL', flag: 'webhook-url', default: '', help: 'http(s) URL every new alert and meter event is POSTed to as signed JSON (none: no webhook)' },
+  webhookSecret: { env: 'WEBHOOK_SEGREDO', flag: 'webhook-segredo', default: '', secret: true, help: 'key of the webhook\'s HMAC-SHA256 signature, 16 to 256 characters (secret; required with WEBHOOK_URL)' },
+  goalCheckIntervalS: { env: 'ALERTAS_META_INTERVALO_S', flag: 'alertas-meta-intervalo-s', default: '3600', help: 'seconds between passes that forecast every customer with a goal and alert when one is on its way past it' },
   apiAdminToken: { env: 'API_TOKEN_ADMIN', flag: 'api-token-admin', default: '', secret: true, help: 'the operator\'s Bearer token, 32 to 256 characters (secret)' },
 } as const;
 
@@ -153,6 +156,12 @@ export interface Config {
   readonly apiTokenLifetimeS: number;
   /** Bearer token of the operator, for /clientes when tokens are required; empty: /clientes is closed then. */
   readonly apiAdminToken: string;
+  /** Where alerts and meter events are POSTed; empty: no webhook. */
+  readonly webhookUrl: string;
+  /** The webhook signature's key. */
+  readonly webhookSecret: string;
+  /** Seconds between goal forecast passes. */
+  readonly goalCheckIntervalS: number;
 }
 
 export class ConfigError extends Error {
@@ -234,6 +243,9 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   apiAuthentication: z.enum(['aberta', 'obrigatoria'], { error: 'must be aberta (no token, as the original) or obrigatoria (Bearer token)' }),
   apiSecret: z.string().refine((text) => text === '' || SECRET_HEX_PATTERN.test(text), 'must be 32 to 64 bytes in hex (64 to 128 hex digits)'),
   apiTokenLifetimeS: wholeNumber(60, 31_536_000),
+  webhookUrl: z.string().refine((url) => url === '' || /^https?:\/\/[^\s]+$/.test(url), 'must be an http:// or https:// URL'),
+  webhookSecret: z.string().refine((text) => text === '' || (text.length >= 16 && text.length <= 256), 'must be 16 to 256 characters'),
+  goalCheckIntervalS: wholeNumber(10, 86_400),
   apiAdminToken: z.string().regex(/^(|[A-Za-z0-9._~+/-]{32,256})$/, 'must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / -'),
 };
 
@@ -266,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   if (values.automaticBilling === true && values.distributor === '') {
     throw new ConfigError('FATURAMENTO_AUTOMATICO', 'sim needs DISTRIBUIDORA (whose tariffs bill the customers)');
   }
+  if (values.webhookUrl !== '' && values.webhookSecret === '') throw new ConfigError('WEBHOOK_SEGREDO', 'required with WEBHOOK_URL (the key that signs each delivery)');
   if (values.meterKeysFile === '') values.meterKeysFile = join(values.dataDir as string, METER_KEYS_FILE);
   else values.meterKeysFile = resolve(values.meterKeysFile as string);
   const tariffText = values.tariff as string;

@@ -110,10 +110,31 @@ export class FleetTracker {
 
   /** Every meter known, in no order: live read-only views (the fleet table reads them synchronously). */
   meters(): FleetMeter[] {
-    for (const state of this.stale) state.alert = alertOf(state.recent);
-    this.stale.clear();
+    this.decideAlerts();
     return [...this.lastHeard.values()];
   }
+
+  /** Meters whose 1.5x alert started (true) or ended (false) since the last call: what the alert centre raises and closes. */
+  takeAlertChanges(): Array<{ readonly matricula: string; readonly alert: boolean }> {
+    this.decideAlerts();
+    const changes = [...this.alertChanges];
+    this.alertChanges.clear();
+    return [...changes].map(([matricula, alert]) => ({ matricula, alert }));
+  }
+
+  /** Decides the alert of every meter whose newest readings changed, noting those that flipped. */
+  private decideAlerts(): void {
+    for (const state of this.stale) {
+      const before = state.alert === true;
+      state.alert = alertOf(state.recent);
+      const after = state.alert === true;
+      if (before !== after) this.alertChanges.set(state.matricula, after);
+    }
+    this.stale.clear();
+  }
+
+  /** matricula -> whether its alert fires now, for the meters whose alert flipped since takeAlertChanges last ran. */
+  private readonly alertChanges = new Map<string, boolean>();
 
   /** Meters whose newest readings changed since their alert was last decided. */
   private readonly stale = new Set<MeterState>();

@@ -169,7 +169,7 @@ export class LiveEvents {
    * watches that meter, and to every stream that gets the fleet (the
    * operator's), once each.
    */
-  meterNews(matricula: string, event: 'comando' | 'ocorrencia', data: JsonValue): void {
+  meterNews(matricula: string, event: 'comando' | 'ocorrencia' | 'alerta', data: JsonValue): void {
     if (this.subscribers.size === 0) return;
     const text = sseEvent(event, data);
     const watchers = this.byMatricula.get(matricula);

@@ -5,6 +5,9 @@ import type { HttpServer } from '../http/http-server.js';
 import { ExpositionWriter, type HttpMetrics } from '../metrics.js';
 import type { Route } from '../router.js';
 import type { CommandDelivery } from '../command-delivery.js';
+import { ALERT_KINDS } from '../../database/alert-store.js';
+import type { AlertCenter } from '../alert-center.js';
+import type { WebhookSender } from '../webhook.js';
 import type { EventIntake } from '../meter-events.js';
 import type { UdpIngest } from '../udp-ingest.js';
 import type { LiveEvents } from '../live-events.js';
@@ -33,6 +36,8 @@ export function metricasRoute(render: () => string): Route {
 export interface ChannelMetrics {
   readonly delivery: Pick<CommandDelivery, 'counters' | 'openCount'>;
   readonly events: Pick<EventIntake, 'counters'>;
+  readonly alerts?: Pick<AlertCenter, 'raised' | 'failures'>;
+  readonly webhook?: Pick<WebhookSender, 'counters' | 'pending'> | undefined;
 }
 
 export function renderMetrics(http: HttpMetrics, httpServer: HttpServer, ingest: UdpIngest, live: LiveEvents, channel?: ChannelMetrics): string {
@@ -68,6 +73,18 @@ export function renderMetrics(http: HttpMetrics, httpServer: HttpServer, ingest:
     const e = channel.events.counters;
     out.family('consumo_ocorrencias_total', 'counter', 'EVENTO lines from meters, by what became of them.');
     for (const [resultado, count] of [['armazenada', e.stored], ['ignorada', e.ignored], ['recusada', e.refused], ['adiada', e.deferred], ['medidor_desconhecido', e.unknown]] as const) out.sample('consumo_ocorrencias_total', count, { resultado });
+  }
+  if (channel?.alerts !== undefined) {
+    out.family('consumo_alertas_total', 'counter', 'Alerts raised since start, by kind.');
+    for (const kind of ALERT_KINDS) out.sample('consumo_alertas_total', channel.alerts.raised.get(kind) ?? 0, { tipo: kind });
+    counter('consumo_alertas_falhas_total', 'Alerts that could not be stored (logged).', channel.alerts.failures);
+  }
+  const webhook = channel?.webhook;
+  if (webhook !== undefined) {
+    const w = webhook.counters;
+    out.family('consumo_webhook_entregas_total', 'counter', 'Webhook deliveries, by outcome: entregue, tentativa_falhou (retried), desistida (after the last attempt), descartada (queue full).');
+    for (const [resultado, count] of [['entregue', w.delivered], ['tentativa_falhou', w.failedAttempts], ['desistida', w.givenUp], ['descartada', w.dropped]] as const) out.sample('consumo_webhook_entregas_total', count, { resultado });
+    out.family('consumo_webhook_pendentes', 'gauge', 'Webhook deliveries waiting or in flight.').sample('consumo_webhook_pendentes', webhook.pending);
   }
   http.write(out);
   return out.text();

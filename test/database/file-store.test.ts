@@ -17,6 +17,8 @@ import { FileInvoiceStore } from '../../database/file/invoice-file-store.js';
 import { commandContract } from './command-contract.js';
 import { eventContract } from './event-contract.js';
 import { FileEventStore } from '../../database/file/event-file-store.js';
+import { alertContract } from './alert-contract.js';
+import { FileAlertStore } from '../../database/file/alert-file-store.js';
 import { FileCommandStore } from '../../database/file/command-file-store.js';
 
 const open = (dataDir: string, seedCustomersFile?: string) => FileStore.open({ dataDir, logger: silentLogger, seedCustomersFile });
@@ -70,6 +72,12 @@ eventContract(t, async (t) => {
   const dir = await tempDir(t);
   const openEvents = async () => ({ events: await FileEventStore.open(dir, silentLogger), close: async () => undefined });
   return { ...(await openEvents()), reopen: openEvents };
+});
+
+alertContract(t, async (t) => {
+  const dir = await tempDir(t);
+  const openAlerts = async () => ({ alerts: await FileAlertStore.open(dir, silentLogger), close: async () => undefined });
+  return { ...(await openAlerts()), reopen: openAlerts };
 });
 
 t.test('the readings log is text, oldest first, one reading per line', async (t) => {

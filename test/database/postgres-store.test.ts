@@ -16,6 +16,8 @@ import { PgInvoiceStore } from '../../database/postgres/invoice-pg-store.js';
 import { commandContract } from './command-contract.js';
 import { eventContract } from './event-contract.js';
 import { PgEventStore } from '../../database/postgres/event-pg-store.js';
+import { alertContract } from './alert-contract.js';
+import { PgAlertStore } from '../../database/postgres/alert-pg-store.js';
 import { PgCommandStore } from '../../database/postgres/command-pg-store.js';
 
 const postgres = await testPostgres(t);
@@ -77,6 +79,15 @@ commandContract(t, async (t) => {
     return { commands: new PgCommandStore(store), close: () => store.close() };
   };
   return { ...(await openCommands()), reopen: openCommands };
+});
+
+alertContract(t, async (t) => {
+  const schema = postgres.schema(t);
+  const openAlerts = async () => {
+    const store = await open(schema);
+    return { alerts: new PgAlertStore(store), close: () => store.close() };
+  };
+  return { ...(await openAlerts()), reopen: openAlerts };
 });
 
 eventContract(t, async (t) => {

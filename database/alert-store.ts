@@ -1,0 +1,61 @@
+/**
+ * Alerts: the alert aggregate. An alert is raised for a meter under a key
+ * (its kind, plus what makes it distinct, such as the cycle of a goal
+ * alert); while one is open (`ativo` or `reconhecido`) no other is raised
+ * under the same meter and key. Its life: ativo -> reconhecido (someone
+ * acknowledged it) -> encerrado (its condition cleared), or ativo ->
+ * encerrado. Its webhook delivery state is kept with it. The specification
+ * both backends pass (test/database/alert-contract.ts).
+ */
+
+export const ALERT_KINDS = ['consumo_elevado', 'meta_em_risco', 'leitura_sinalizada', 'falta_energia', 'violacao_tampa', 'subtensao', 'sobretensao', 'limite_excedido'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+export const ALERT_STATES = ['ativo', 'reconhecido', 'encerrado'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+/** `desativada`: no WEBHOOK_URL when it was raised. */
+export const DELIVERY_STATES = ['pendente', 'entregue', 'falhou', 'desativada'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+export interface Alert {
+  readonly id: string;
+  readonly matricula: string;
+  readonly kind: AlertKind;
+  /** What one open alert per meter stands for: the kind, or the kind and its occasion (`meta_em_risco:2026-11`). */
+  readonly key: string;
+  readonly state: AlertState;
+  /** Why, in words a person reads (Portuguese, as the API). */
+  readonly detail: string;
+  /** ms since the epoch. */
+  readonly raisedAt: number;
+  readonly acknowledgedBy: string | null;
+  readonly acknowledgedAt: number | null;
+  readonly closedAt: number | null;
+  readonly delivery: DeliveryState;
+  readonly deliveryAttempts: number;
+}
+
+export interface AlertQuery {
+  readonly matricula?: string | undefined;
+  readonly state?: AlertState | undefined;
+  readonly kind?: AlertKind | undefined;
+}
+
+export type AcknowledgeOutcome = Alert | 'nao_encontrado' | 'encerrado';
+
+export interface AlertStore {
+  /** Stores `alert` (state ativo) unless one of its meter and key is open; resolves the new alert once durable, or undefined (nothing written). */
+  raise(alert: Alert): Promise<Alert | undefined>;
+  /** ativo -> reconhecido by `by` at `at`; an already acknowledged alert is answered as it is. Durable when it resolves. */
+  acknowledge(id: string, by: string, at: number): Promise<AcknowledgeOutcome>;
+  /** Closes the open alert of a meter and key, if any; resolves it closed (durable), or undefined. */
+  close(matricula: string, key: string, at: number): Promise<Alert | undefined>;
+  /** Records a webhook delivery's state. Durable when it resolves; unknown ids are ignored. */
+  setDelivery(id: string, delivery: DeliveryState, attempts: number): Promise<void>;
+  get(id: string): Promise<Alert | undefined>;
+  /** Matching alerts, newest raised first, from `offset`, at most `limit`. */
+  list(query: AlertQuery, offset: number, limit: number): Promise<Alert[]>;
+  /** Alerts whose delivery is `pendente` (to resume after a restart), oldest first. */
+  pendingDeliveries(): Promise<Alert[]>;
+}
+
+export const isOpen = (alert: Alert): boolean => alert.state !== 'encerrado';

@@ -1,0 +1,64 @@
+/**
+ * `GET /alertas`: alerts newest first, filtered by meter, state and kind
+ * (a customer sees its own meter's only); `POST /alertas/{id}/reconhecimento`:
+ * acknowledges one, recording who (the operator, or the customer for its
+ * own meter's alert).
+ */
+import { z } from 'zod';
+import { ALERT_KINDS, ALERT_STATES, type AlertStore } from '../../database/alert-store.js';
+import { alertJson } from '../alert-center.js';
+import type { ApiAccess, Principal } from '../api-access.js';
+import { HttpError } from '../http/http-error.js';
+import type { Answer, Route, RouteInput } from '../router.js';
+import { matriculaSchema, positiveInteger, readFields } from './fields.js';
+
+export const ALERTS_PAGE_DEFAULT = 50;
+export const ALERTS_PAGE_MAX = 500;
+
+const listSchema = z.object({
+  matricula: matriculaSchema.optional(),
+  estado: z.enum(ALERT_STATES, { error: `deve ser ${ALERT_STATES.join(', ')}` }).optional(),
+  tipo: z.enum(ALERT_KINDS, { error: `deve ser ${ALERT_KINDS.join(', ')}` }).optional(),
+  pagina: positiveInteger(1_000_000).optional(),
+  limite: positiveInteger(ALERTS_PAGE_MAX).optional(),
+  access_token: z.string().optional(),
+});
+
+/** Who acknowledged, as recorded: `operador`, or `cliente:<matricula>`; with the API open, whoever asked (`anonimo`). */
+function actor(principal: Principal | undefined): string {
+  if (principal === undefined) return 'anonimo';
+  return principal.papel === 'operador' ? 'operador' : `cliente:${principal.matricula}`;
+}
+
+export function alertasRoutes(alerts: AlertStore, access: ApiAccess): Route[] {
+  const list = async (input: RouteInput): Promise<Answer> => {
+    const token = input.query.get('access_token') ?? undefined;
+    const principal = await access.authenticate(input.request, token);
+    const fields = readFields(input, listSchema);
+    if (principal?.papel === 'cliente' && fields.matricula === undefined) throw new HttpError('acesso_negado', 'Informe a matrícula do seu medidor (matricula=...).');
+    if (fields.matricula !== undefined) access.authorize(principal, fields.matricula);
+    else await access.authenticateOperator(input.request, token);
+    const page = fields.pagina ?? 1;
+    const limit = fields.limite ?? ALERTS_PAGE_DEFAULT;
+    const found = await alerts.list({ matricula: fields.matricula, state: fields.estado, kind: fields.tipo }, (page - 1) * limit, limit + 1);
+    const next = new URLSearchParams(input.request.head.query);
+    next.set('pagina', String(page + 1));
+    next.delete('access_token');
+    return { status: 200, body: { alertas: found.slice(0, limit).map(alertJson), pagina: page, limite: limit, proxima: found.length > limit ? `/alertas?${next.toString()}` : null } };
+  };
+  const acknowledge = async (input: RouteInput): Promise<Answer> => {
+    const principal = await access.authenticate(input.request);
+    const id = input.params.id ?? '';
+    const alert = id.length <= 64 ? await alerts.get(id) : undefined;
+    // A customer is told nothing of other meters' alerts: not found, as if it did not exist.
+    if (alert === undefined || (principal?.papel === 'cliente' && principal.matricula !== alert.matricula)) throw new HttpError('alerta_nao_encontrado', 'Nenhum alerta com esse id.');
+    const outcome = await alerts.acknowledge(id, actor(principal), Date.now());
+    if (outcome === 'nao_encontrado') throw new HttpError('alerta_nao_encontrado', 'Nenhum alerta com esse id.');
+    if (outcome === 'encerrado') throw new HttpError('alerta_encerrado', 'O alerta já foi encerrado: sua condição passou.');
+    return { status: 200, body: alertJson(outcome) };
+  };
+  return [
+    { path: '/alertas', handlers: { GET: list } },
+    { path: '/alertas/{id}/reconhecimento', handlers: { POST: acknowledge } },
+  ];
+}

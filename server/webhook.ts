@@ -1,0 +1,153 @@
+/**
+ * Webhook deliveries: every new alert and every meter event is POSTed as
+ * JSON to WEBHOOK_URL, signed (`X-Consumo-Assinatura: sha256=<hex HMAC of
+ * the body under WEBHOOK_SEGREDO>`), retried with exponential backoff, a
+ * few at a time, from a bounded queue: enqueueing never waits, so ingest is
+ * never held up by a slow or dead receiver. An alert's final delivery state
+ * is recorded with it (`onSettled`); counters show the rest in /metricas.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ThrottledWarning } from './log-throttle.js';
+
+/** Attempts before a delivery is given up (1 s, 2 s, 4 s... apart, at most MAX_BACKOFF_MS). */
+export const WEBHOOK_MAX_ATTEMPTS = 8;
+const FIRST_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 60_000;
+/** A receiver gets this long to answer before the attempt counts as failed. */
+export const WEBHOOK_TIMEOUT_MS = 5000;
+/** Deliveries in flight at once. */
+const CONCURRENCY = 4;
+/** Deliveries waiting past which new ones are dropped (counted): memory stays bounded when the receiver is down. */
+export const WEBHOOK_MAX_QUEUED = 10_000;
+export const SIGNATURE_HEADER = 'X-Consumo-Assinatura';
+
+export type DeliveryKind = 'alerta' | 'ocorrencia';
+
+interface Delivery {
+  readonly id: string;
+  readonly kind: DeliveryKind;
+  readonly body: string;
+  /** The alert it delivers, whose state is recorded when it settles. */
+  readonly alertId: string | undefined;
+  attempts: number;
+  notBefore: number;
+}
+
+export interface WebhookCounters {
+  delivered: number;
+  failedAttempts: number;
+  givenUp: number;
+  dropped: number;
+}
+
+export interface WebhookOptions {
+  readonly url: string;
+  readonly secret: string;
+  readonly logger: Logger;
+  /** Called when an alert's delivery is delivered or given up. */
+  readonly onSettled?: (alertId: string, outcome: 'entregue' | 'falhou', attempts: number) => void;
+  /** Test hooks: the clock and the first backoff. */
+  readonly now?: () => number;
+  readonly firstBackoffMs?: number;
+}
+
+/** The signature header's value for a body. */
+export function signBody(body: string, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+export class WebhookSender {
+  readonly counters: WebhookCounters = { delivered: 0, failedAttempts: 0, givenUp: 0, dropped: 0 };
+  private readonly queue: Delivery[] = [];
+  private inFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly now: () => number;
+  private readonly firstBackoffMs: number;
+  private readonly failureLog: ThrottledWarning;
+
+  constructor(private readonly options: WebhookOptions) {
+    this.now = options.now ?? Date.now;
+    this.firstBackoffMs = options.firstBackoffMs ?? FIRST_BACKOFF_MS;
+    this.failureLog = new ThrottledWarning(options.logger, 'webhook delivery failed; retrying with backoff');
+  }
+
+  /** Deliveries waiting or in flight. */
+  get pending(): number {
+    return this.queue.length + this.inFlight;
+  }
+
+  /** Queues a payload (returns at once); false when the queue is full and it was dropped. */
+  send(kind: DeliveryKind, payload: unknown, alertId?: string): boolean {
+    if (this.closed) return false;
+    if (this.queue.length >= WEBHOOK_MAX_QUEUED) {
+      this.counters.dropped++;
+      return false;
+    }
+    this.queue.push({ id: randomUUID(), kind, body: JSON.stringify({ tipo: kind, dados: payload }), alertId, attempts: 0, notBefore: 0 });
+    this.pump();
+    return true;
+  }
+
+  /** Stops sending; what is waiting is not delivered (alerts stay `pendente` and are resent at the next start). */
+  close(): void {
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    const now = this.now();
+    let wait = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < this.queue.length && this.inFlight < CONCURRENCY; ) {
+      const delivery = this.queue[i] as Delivery;
+      if (delivery.notBefore > now) {
+        wait = Math.min(wait, delivery.notBefore - now);
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
+      this.inFlight++;
+      void this.attempt(delivery).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = Number.isFinite(wait) ? setTimeout(() => this.pump(), wait) : undefined;
+    this.timer?.unref();
+  }
+
+  private async attempt(delivery: Delivery): Promise<void> {
+    delivery.attempts++;
+    let problem: string;
+    try {
+      const response = await fetch(this.options.url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', [SIGNATURE_HEADER]: signBody(delivery.body, this.options.secret), 'X-Consumo-Entrega': delivery.id, 'X-Consumo-Tipo': delivery.kind },
+        body: delivery.body,
+        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      });
+      await response.arrayBuffer().catch(() => undefined);
+      if (response.ok) {
+        this.counters.delivered++;
+        if (delivery.alertId !== undefined) this.options.onSettled?.(delivery.alertId, 'entregue', delivery.attempts);
+        return;
+      }
+      problem = `HTTP ${response.status}`;
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+    this.counters.failedAttempts++;
+    if (delivery.attempts >= WEBHOOK_MAX_ATTEMPTS) {
+      this.counters.givenUp++;
+      this.options.logger.warn({ entrega: delivery.id, tipo: delivery.kind, tentativas: delivery.attempts, problema: problem }, 'webhook delivery given up');
+      if (delivery.alertId !== undefined) this.options.onSettled?.(delivery.alertId, 'falhou', delivery.attempts);
+      return;
+    }
+    this.failureLog.warn({ entrega: delivery.id, tentativas: delivery.attempts, problema: problem });
+    delivery.notBefore = this.now() + Math.min(this.firstBackoffMs * 2 ** (delivery.attempts - 1), MAX_BACKOFF_MS);
+    if (!this.closed) this.queue.push(delivery);
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Alerts that reach people, through real sockets: raised by readings (the
+ * 1.5x rule, validation flags), meter events and goals; acknowledged and
+ * closed; listed by meter, state and kind; and POSTed, signed, to a local
+ * webhook receiver that fails before it recovers.
+ */
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import t, { type Test } from 'tap';
+import { hashPassword } from '../../server/domain/password.js';
+import { startTestServer, udpClient } from '../helpers.js';
+import { BILLING_PARAMETERS, send } from './billing-fixtures.js';
+
+const SECRET = 'segredo-do-webhook-de-teste';
+const iso = (ms: number) => new Date(ms).toISOString();
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+interface Received {
+  readonly body: string;
+  readonly headers: IncomingMessage['headers'];
+}
+
+/** A webhook receiver on loopback that answers 500 to its first `failures` requests, then 204. */
+async function receiver(t: Test, failures: number) {
+  const received: Received[] = [];
+  let refused = 0;
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (refused < failures) {
+        refused++;
+        response.writeHead(500).end();
+        return;
+      }
+      received.push({ body: Buffer.concat(chunks).toString('utf8'), headers: request.headers });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/ganchos`, received, refusedCount: () => refused };
+}
+
+t.test('alerts from readings and events, acknowledged and closed; every alert and event delivered to a webhook that fails, then recovers', async (t) => {
+  const hook = await receiver(t, 2);
+  const server = await startTestServer(t, { env: { WEBHOOK_URL: hook.url, WEBHOOK_SEGREDO: SECRET } });
+  const port = server.http.port;
+  const meter = await udpClient(t, server.udp.port);
+  t.teardown(() => meter.close());
+  const start = Date.now() - 20 * 60_000;
+  const line = (minute: number, kwh: number) => `MEDICAO;13456789;${iso(start + minute * 60_000)};${kwh}`;
+  // 10 kWh a minute, then 30: the 1.5x rule fires (3x is no spike to validation).
+  await meter.sendForAck([line(0, 100), line(1, 110), line(2, 120), line(3, 130), line(4, 140), line(5, 150), line(6, 180)].join('\n'));
+  const consumption = await until('the consumo_elevado alert', async () => (await send(port, 'GET', '/alertas?matricula=13456789&tipo=consumo_elevado')).json.alertas[0]);
+  t.same([consumption.estado, consumption.chave, consumption.reconhecido_por], ['ativo', 'consumo_elevado', null]);
+
+  // A spike an order of magnitude above: flagged, alerted; the next usable reading clears it.
+  await meter.sendForAck(line(7, 5000));
+  const flagged = await until('the leitura_sinalizada alert', async () => (await send(port, 'GET', '/alertas?matricula=13456789&tipo=leitura_sinalizada')).json.alertas[0]);
+  t.match(flagged.detalhe, /sinalizada pela validação: pico/);
+  await meter.sendForAck(line(8, 190));
+  await until('the flagged alert to close', async () => ((await send(port, 'GET', `/alertas?matricula=13456789&tipo=leitura_sinalizada`)).json.alertas[0].estado === 'encerrado' ? true : undefined));
+
+  // Meter events: the last gasp raises an alert, power back closes it; a tamper raises one; a clock adjustment raises none.
+  const event = (minute: number, tipo: string, detalhe = '') => `EVENTO;13456789;${iso(start + minute * 60_000)};${tipo};${detalhe}`;
+  await meter.sendForAck(event(9, 'falta_energia', 'ultimo suspiro'));
+  await meter.sendForAck([event(10, 'violacao_tampa', 'tampa aberta'), event(11, 'relogio_ajustado')].join('\n'));
+  await until('the falta_energia alert', async () => (await send(port, 'GET', '/alertas?matricula=13456789&tipo=falta_energia&estado=ativo')).json.alertas[0]);
+  await meter.sendForAck(event(12, 'retorno_energia', 'falta de 180 s'));
+  await until('power back to close it', async () => ((await send(port, 'GET', '/alertas?matricula=13456789&tipo=falta_energia')).json.alertas[0].estado === 'encerrado' ? true : undefined));
+  const listed = (await send(port, 'GET', '/alertas?matricula=13456789')).json.alertas;
+  t.same(listed.map((a: { tipo: string }) => a.tipo).sort(), ['consumo_elevado', 'falta_energia', 'leitura_sinalizada', 'violacao_tampa']);
+
+  const acknowledged = await send(port, 'POST', `/alertas/${consumption.id}/reconhecimento`);
+  t.same([acknowledged.status, acknowledged.json.estado, acknowledged.json.reconhecido_por], [200, 'reconhecido', 'anonimo'], 'with the API open, whoever asked');
+  t.same((await send(port, 'POST', `/alertas/${flagged.id}/reconhecimento`)).json.erro.codigo, 'alerta_encerrado');
+  t.same((await send(port, 'POST', '/alertas/nao-existe/reconhecimento')).json.erro.codigo, 'alerta_nao_encontrado');
+  t.same((await send(port, 'GET', '/alertas?estado=reconhecido')).json.alertas.map((a: { id: string }) => a.id), [consumption.id]);
+
+  // Every alert and event reached the receiver, signed, although it refused the first two attempts.
+  await until('every delivery', async () => ((await send(port, 'GET', '/alertas?matricula=13456789&limite=10')).json.alertas.every((a: { entrega: { estado: string } }) => a.entrega.estado === 'entregue') ? true : undefined), 20_000);
+  t.equal(hook.refusedCount(), 2, 'the receiver failed twice');
+  for (const delivery of hook.received) {
+    t.equal(delivery.headers['x-consumo-assinatura'], `sha256=${createHmac('sha256', SECRET).update(delivery.body).digest('hex')}`, 'signed over the body');
+    t.match(delivery.headers['content-type'], /application\/json/);
+  }
+  const bodies = hook.received.map((d) => JSON.parse(d.body) as { tipo: string; dados: { tipo: string; id?: string } });
+  t.same(bodies.filter((b) => b.tipo === 'alerta').map((b) => b.dados.tipo).sort(), ['consumo_elevado', 'falta_energia', 'leitura_sinalizada', 'violacao_tampa'], 'each alert once');
+  t.same(bodies.filter((b) => b.tipo === 'ocorrencia').map((b) => b.dados.tipo).sort(), ['falta_energia', 'relogio_ajustado', 'retorno_energia', 'violacao_tampa'], 'each event once');
+  const retried = (await send(port, 'GET', `/alertas?matricula=13456789&tipo=consumo_elevado`)).json.alertas[0];
+  t.ok(retried.entrega.tentativas >= 1, 'attempts are recorded');
+  const metrics = (await send(port, 'GET', '/metricas')).bytes.toString('utf8');
+  t.match(metrics, /consumo_webhook_entregas_total\{resultado="entregue"\} 8/);
+  t.match(metrics, /consumo_webhook_entregas_total\{resultado="tentativa_falhou"\} 2/);
+  t.match(metrics, /consumo_alertas_total\{tipo="consumo_elevado"\} 1/);
+});
+
+t.test('a goal on its way to be exceeded raises meta_em_risco once per cycle, and clears when the goal is raised', async (t) => {
+  const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D', TZ_LEGADO: 'UTC' } });
+  const port = server.http.port;
+  await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2020-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
+  await send(port, 'PUT', '/faturamento/parametros', { ...BILLING_PARAMETERS, vigencia_inicio: '2020-01-01' });
+  const now = Date.now();
+  const readings = Array.from({ length: 40 }, (_, i) => ({ matricula: '13456789', timestamp: now - (40 - i) * 21_600_000, consumo: BigInt(1_000_000 + i * 2500) }));
+  await server.store.append(readings);
+  await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 50 });
+  await server.checkGoals();
+  await server.checkGoals();
+  const alerts = (await send(port, 'GET', '/alertas?matricula=13456789&tipo=meta_em_risco')).json.alertas;
+  t.equal(alerts.length, 1, 'two passes, one alert');
+  t.match(alerts[0].detalhe, /A caminho de uma fatura acima da meta/);
+  t.match(alerts[0].chave, /^meta_em_risco:\d{4}-\d{2}$/);
+  t.same(alerts[0].entrega, { estado: 'desativada', tentativas: 0 }, 'no webhook configured');
+  await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 100000 });
+  await server.checkGoals();
+  t.equal((await send(port, 'GET', '/alertas?matricula=13456789&tipo=meta_em_risco')).json.alertas[0].estado, 'encerrado', 'back under the goal');
+});
+
+t.test('with tokens: a customer lists and acknowledges its own meter\'s alerts only', async (t) => {
+  const server = await startTestServer(t, { env: { AUTENTICACAO_API: 'obrigatoria' } });
+  const port = server.http.port;
+  await server.store.setPasswordHash('13456789', await hashPassword('uma senha longa'));
+  const token = (await send(port, 'POST', '/validacao-usuario', { username: 'amancio123', senha: 'uma senha longa' })).json.token as string;
+  const mine = await server.alertCenter.raise('13456789', 'violacao_tampa', 'violacao_tampa', 'teste');
+  const theirs = await server.alertCenter.raise('09812389', 'violacao_tampa', 'violacao_tampa', 'teste');
+  t.equal((await send(port, 'GET', '/alertas', undefined, { token })).status, 403, 'not the fleet');
+  t.equal((await send(port, 'GET', '/alertas?matricula=09812389', undefined, { token })).status, 403);
+  t.same((await send(port, 'GET', '/alertas?matricula=13456789', undefined, { token })).json.alertas.map((a: { id: string }) => a.id), [mine?.id]);
+  t.equal((await send(port, 'POST', `/alertas/${theirs?.id}/reconhecimento`, undefined, { token })).json.erro.codigo, 'alerta_nao_encontrado', 'another meter\'s alert does not exist for it');
+  const done = await send(port, 'POST', `/alertas/${mine?.id}/reconhecimento`, undefined, { token });
+  t.same([done.status, done.json.reconhecido_por], [200, 'cliente:13456789']);
+  t.equal((await send(port, 'GET', '/alertas')).status, 401, 'no token');
+});
