@@ -51,6 +51,8 @@ import { eventJson, ocorrenciasRoute } from './routes/ocorrencias.js';
 import { qualidadeRoute } from './routes/qualidade.js';
 import { previsaoRoutes } from './routes/previsao.js';
 import { alertasRoutes } from './routes/alertas.js';
+import { recomendacoesRoute } from './routes/recomendacoes.js';
+import { Recommending } from './recommending.js';
 import { AlertCenter, alertJson } from './alert-center.js';
 import { WebhookSender } from './webhook.js';
 import type { AlertStore } from '../database/alert-store.js';
@@ -201,6 +203,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     qualidadeRoute(store, config.legacyTimeZone, access),
     ...previsaoRoutes(forecasting, store, access),
     ...alertasRoutes(alerts, access),
+    recomendacoesRoute(new Recommending(billing, forecasting, store), access),
     ...(await dashboardRoutes()),
   ];
   const router = buildRouter({ store, profiles, billingRules }, config, access, operations);

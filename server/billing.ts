@@ -41,6 +41,14 @@ export interface BillingStores {
   readonly invoices: InvoiceStore;
 }
 
+/** Closed cycles under both modalities (totals in cents). */
+export interface ModalityComparison {
+  readonly cycles: ReadonlyArray<{ readonly month: string; readonly conventional: CycleBill; readonly white: CycleBill } | { readonly month: string; readonly error: string }>;
+  readonly conventional: bigint;
+  readonly white: bigint;
+  readonly compared: number;
+}
+
 /** A cycle computed: what its invoice document is made of (all but the distributor's name). */
 export interface CycleBill extends Omit<DocumentInput, 'distributor' | 'customer' | 'profile'> {
   readonly customer: Customer;
@@ -163,6 +171,33 @@ export class BillingService {
     if (newest === undefined || (newest.timestamp <= asOf && isUsable(newest.quality ?? VALID))) return newest;
     for await (const batch of this.usableHistory({ matricula, from: 0, to: Math.min(asOf, newest.timestamp) + 1 })) return batch[0];
     return undefined;
+  }
+
+  /**
+   * The closed cycles from `newestMonth` back, `count` of them: each billed
+   * under both modalities from the same readings (only totals: no history
+   * read), or the billing error that kept it from being compared.
+   */
+  async compareModalities(matricula: string, newestMonth: string, count: number, now = Date.now()): Promise<ModalityComparison> {
+    const cycles: ModalityComparison['cycles'][number][] = [];
+    let conventional = 0n;
+    let white = 0n;
+    let compared = 0;
+    let month = newestMonth;
+    for (let i = 0; i < count; i++, month = previousMonth(month)) {
+      try {
+        const a = await this.bill(matricula, month, now, { modality: 'convencional', history: false });
+        const b = await this.bill(matricula, month, now, { modality: 'branca', history: false });
+        conventional += a.invoice.total;
+        white += b.invoice.total;
+        compared++;
+        cycles.push({ month, conventional: a, white: b });
+      } catch (error) {
+        if (!(error instanceof HttpError) || error.codigo === 'faturamento_nao_configurado' || error.codigo === 'usuario_nao_cadastrado') throw error;
+        cycles.push({ month, error: error.codigo });
+      }
+    }
+    return { cycles, conventional, white, compared };
   }
 
   /** A cycle's invoice as if `consumption` were read at its end (a forecast's invoice; never issued). */

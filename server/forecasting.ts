@@ -107,7 +107,7 @@ export class Forecasting {
   }
 
   /** A closed cycle's consumption and length, or undefined when it cannot be measured. */
-  private async consumptionOf(matricula: string, month: string, now: number): Promise<{ consumption: bigint; durationMs: number } | undefined> {
+  async consumptionOf(matricula: string, month: string, now: number): Promise<{ consumption: bigint; durationMs: number } | undefined> {
     try {
       const bill = await this.billing.bill(matricula, month, now, { history: false });
       if (bill.start.flag === 'primeira_leitura') return undefined;

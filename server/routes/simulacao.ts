@@ -10,7 +10,6 @@ import type { ApiAccess } from '../api-access.js';
 import type { BillingService } from '../billing.js';
 import { cycleContaining, cycleMonth } from '../domain/billing/cycle.js';
 import { CENTS_SCALE, formatCents, KWH_SCALE } from '../domain/billing/money.js';
-import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../router.js';
 import { decimalJson } from './decimals.js';
 import { matriculaSchema, positiveInteger, readFields } from './fields.js';
@@ -30,30 +29,20 @@ export function simulacaoRoute(billing: BillingService, profiles: ProfileStore, 
     const now = Date.now();
     // The cycle open now is not compared: the newest compared is the one before it.
     let month = previousMonth(cycleMonth(cycleContaining(now, profile.readingDay, timeZone)));
-    const rows: Array<Record<string, unknown>> = [];
-    let conventional = 0n;
-    let white = 0n;
-    let compared = 0;
-    for (let i = 0; i < ciclos; i++, month = previousMonth(month)) {
-      try {
-        // Only the totals are compared: the 13 previous cycles of each invoice are not read.
-        const [a, b] = [await billing.bill(matricula, month, now, { modality: 'convencional', history: false }), await billing.bill(matricula, month, now, { modality: 'branca', history: false })];
-        conventional += a.invoice.total;
-        white += b.invoice.total;
-        compared++;
-        rows.push({
-          ciclo: month,
-          consumo_kwh: decimalJson(a.invoice.consumption, KWH_SCALE),
-          consumo_por_posto: b.byPosto === undefined ? null : { ponta: decimalJson(b.byPosto.ponta, KWH_SCALE), intermediario: decimalJson(b.byPosto.intermediario, KWH_SCALE), fora_ponta: decimalJson(b.byPosto.fora_ponta, KWH_SCALE) },
-          convencional: decimalJson(a.invoice.total, CENTS_SCALE),
-          branca: decimalJson(b.invoice.total, CENTS_SCALE),
-          diferenca: decimalJson(b.invoice.total - a.invoice.total, CENTS_SCALE),
-        });
-      } catch (error) {
-        if (!(error instanceof HttpError) || error.codigo === 'faturamento_nao_configurado' || error.codigo === 'usuario_nao_cadastrado') throw error;
-        rows.push({ ciclo: month, erro: error.codigo });
-      }
-    }
+    const comparison = await billing.compareModalities(matricula, month, ciclos, now);
+    const { conventional, white, compared } = comparison;
+    const rows = comparison.cycles.map((cycle) =>
+      'error' in cycle
+        ? { ciclo: cycle.month, erro: cycle.error }
+        : {
+            ciclo: cycle.month,
+            consumo_kwh: decimalJson(cycle.conventional.invoice.consumption, KWH_SCALE),
+            consumo_por_posto: cycle.white.byPosto === undefined ? null : { ponta: decimalJson(cycle.white.byPosto.ponta, KWH_SCALE), intermediario: decimalJson(cycle.white.byPosto.intermediario, KWH_SCALE), fora_ponta: decimalJson(cycle.white.byPosto.fora_ponta, KWH_SCALE) },
+            convencional: decimalJson(cycle.conventional.invoice.total, CENTS_SCALE),
+            branca: decimalJson(cycle.white.invoice.total, CENTS_SCALE),
+            diferenca: decimalJson(cycle.white.invoice.total - cycle.conventional.invoice.total, CENTS_SCALE),
+          },
+    );
     const saving = conventional - white;
     const reais = (cents: bigint): string => `R$ ${formatCents(cents < 0n ? -cents : cents).replace('.', ',')}`;
     const advice =
