@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 /**
  * Wires store, routes, HTTP server and UDP ingest into one running server.
  * main.ts calls it with the process's config; tests call it with ports 0
@@ -53,6 +54,9 @@ import { previsaoRoutes } from './routes/previsao.js';
 import { alertasRoutes } from './routes/alertas.js';
 import { recomendacoesRoute } from './routes/recomendacoes.js';
 import { Recommending } from './recommending.js';
+import { relatoriosRoutes } from './routes/relatorios.js';
+import { Reporting } from './reporting.js';
+import { REPORTS_DIR, ReportArchive, ReportJob } from './report-job.js';
 import { AlertCenter, alertJson } from './alert-center.js';
 import { WebhookSender } from './webhook.js';
 import type { AlertStore } from '../database/alert-store.js';
@@ -111,6 +115,8 @@ export interface RunningServer {
   readonly alerts: AlertStore;
   readonly alertCenter: AlertCenter;
   readonly webhook: WebhookSender | undefined;
+  /** The scheduled fleet reports (undefined with RELATORIOS_INTERVALO_H=0). */
+  readonly reportJob: ReportJob | undefined;
   /** Runs a goal pass now (forecast every customer with a goal; alert or clear), as the ALERTAS_META_INTERVALO_S timer does. */
   checkGoals(): Promise<void>;
   /** HTTP connections open now. */
@@ -140,6 +146,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   }
   const live = new LiveEvents((silentAfterS) => fleet.summary(silentAfterS));
   const forecasting = new Forecasting(billing, factors);
+  const reporting = new Reporting({ store, events, alerts, fleet, factors });
+  const reportArchive = new ReportArchive(join(config.dataDir, REPORTS_DIR));
   const alertLogger = logger.child({ component: 'alertas' });
   const webhook =
     config.webhookUrl === ''
@@ -204,6 +212,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ...previsaoRoutes(forecasting, store, access),
     ...alertasRoutes(alerts, access),
     recomendacoesRoute(new Recommending(billing, forecasting, store), access),
+    ...relatoriosRoutes(reporting, reportArchive, config.legacyTimeZone, access),
     ...(await dashboardRoutes()),
   ];
   const router = buildRouter({ store, profiles, billingRules }, config, access, operations);
@@ -266,6 +275,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     alertCenter.checkGoals(profiles, forecasting).catch((error: unknown) => alertLogger.error({ err: error }, 'goal check failed'));
   }, config.goalCheckIntervalS * 1000);
   goalTimer.unref();
+  const reportJob =
+    config.reportIntervalH === 0
+      ? undefined
+      : new ReportJob({ reporting, archive: reportArchive, intervalMs: config.reportIntervalH * 3_600_000, retentionDays: config.reportRetentionDays, timeZone: config.legacyTimeZone, logger: logger.child({ component: 'relatorios' }) });
+  reportJob?.start();
   let closing: Promise<void> | undefined;
   return {
     http,
@@ -284,12 +298,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     alertCenter,
     webhook,
     checkGoals: () => alertCenter.checkGoals(profiles, forecasting),
+    reportJob,
     httpConnections: () => httpServer.openConnections,
     meterKeys: authenticator.keyCount,
     close() {
       closing ??= (async () => {
         // Events being stored when ingest stops are kept; their acknowledgement is not sent, and the meter's resend is recognised.
         clearInterval(goalTimer);
+        await reportJob?.close();
         alertCenter.stop();
         webhook?.close();
         await Promise.all([httpServer.close(), delivery.close(), billingJob?.close(), ingest.close().then(() => eventIntake.settle())]);

@@ -52,3 +52,16 @@ export function factorLookup(factors: ReadonlyArray<{ readonly month: string; re
   const byMonth = new Map(factors.map((factor) => [factor.month, factor.kgPerKwh]));
   return (month) => byMonth.get(month) ?? fallback;
 }
+
+/**
+ * Grams of CO2e of periods' consumption: summed per month, each month's sum
+ * at its factor rounded once (not each period's), so a total does not carry
+ * every period's rounding.
+ */
+export function co2eOfPeriods(periods: ReadonlyArray<{ readonly month: string; readonly consumption: bigint | undefined }>, factorOf: (month: string) => bigint): bigint {
+  const byMonth = new Map<string, bigint>();
+  for (const { month, consumption } of periods) if (consumption !== undefined) byMonth.set(month, (byMonth.get(month) ?? 0n) + consumption);
+  let grams = 0n;
+  for (const [month, consumption] of byMonth) grams += co2eGrams(consumption, factorOf(month));
+  return grams;
+}

@@ -6,7 +6,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp, localMonth } from '../../protocol/timestamp.js';
-import { co2eGrams } from '../domain/co2e.js';
+import { co2eGrams, co2eOfPeriods } from '../domain/co2e.js';
 import type { EmissionFactors } from '../emission-factors.js';
 import { usable } from '../../database/usable-readings.js';
 import type { ApiAccess } from '../api-access.js';
@@ -69,13 +69,12 @@ export function consumoRoute(store: Store, defaultTimeZone: string, tariff: Tari
     // Each period at the factor of the month it starts in (a period never spans two months).
     const co2e = periods.map((period) => (period.consumption === undefined ? undefined : co2eGrams(period.consumption, factorOf(localMonth(period.start, timeZone)))));
     let total = 0n;
-    let totalCo2e = 0n;
     let gaps = 0;
-    periods.forEach((period, index) => {
+    for (const period of periods) {
       total += period.consumption ?? 0n;
-      totalCo2e += co2e[index] ?? 0n;
       if (period.readings === 0) gaps++;
-    });
+    }
+    const totalCo2e = co2eOfPeriods(periods.map((period) => ({ month: localMonth(period.start, timeZone), consumption: period.consumption })), factorOf);
     // The body is written a slice of periods at a time (a year of hours is ~1 MB of JSON).
     const head = stringifyJson({
       matricula: fields.matricula,

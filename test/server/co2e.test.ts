@@ -63,7 +63,7 @@ t.test('the operator sets monthly factors; /consumo, /gerar-fatura and issued in
     const factor = start.startsWith('2026-05') ? 0.05 : 0.1;
     t.equal(co2e, Math.round(consumption * factor * 1000) / 1000, `${start}: ${consumption} kWh at ${factor}`);
   }
-  t.equal(monthly.co2e_kg, Math.round(mayJune.reduce((sum: number, [, , c]: [string, number | null, number | null]) => sum + (c ?? 0), 0) * 1000) / 1000, 'the total is the sum of the periods');
+  t.equal(monthly.co2e_kg, Math.round(mayJune.reduce((sum: number, [start, consumption]: [string, number | null]) => sum + (consumption ?? 0) * (start.startsWith('2026-05') ? 0.05 : 0.1), 0) * 1000) / 1000, 'the total: each month\'s consumption at its factor');
 
   await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
   await send(port, 'PUT', '/faturamento/parametros', BILLING_PARAMETERS);

@@ -1,0 +1,122 @@
+/**
+ * Reports: a meter's day per hour with its quantities, as JSON, CSV and PDF
+ * (checked by pdftotext, rendered to PNG in test-output/); the fleet's; and
+ * the fleet reports written on schedule, listed, downloaded and pruned.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import t, { type Test } from 'tap';
+import type { Reading } from '../../database/store.js';
+import { startTestServer, tempDir } from '../helpers.js';
+import { send } from './billing-fixtures.js';
+
+const run = promisify(execFile);
+const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
+const DAY = 86_400_000;
+
+/** Yesterday (UTC), every 15 minutes: 0.25 kWh each (1 kWh an hour), 220 V +/- 2 V alternating, 1 kW, PF 0.9, 60 Hz. */
+function yesterday(matricula: string, kwhPerQuarter = 250n): { day: string; readings: Reading[] } {
+  const start = Math.floor(Date.now() / DAY) * DAY - DAY;
+  const readings: Reading[] = [];
+  // From a quarter before the day: its first hour has a reading before it, so nothing of it is missing.
+  for (let i = -1; i <= 96; i++) {
+    readings.push({ matricula, timestamp: start + i * 900_000, consumo: 1_000_000n + BigInt(i) * kwhPerQuarter, quantities: { voltage: i % 2 === 0 ? 222_000 : 218_000, activePower: 1000, powerFactor: 900, frequency: 60_000, current: 5_050 } });
+  }
+  return { day: new Date(start).toISOString().slice(0, 10), readings };
+}
+
+async function pdfText(t: Test, bytes: Buffer, name: string): Promise<string> {
+  const dir = await tempDir(t);
+  const file = join(dir, `${name}.pdf`);
+  await writeFile(file, bytes);
+  await mkdir(OUTPUT_DIR, { recursive: true });
+  await run('pdftoppm', ['-png', '-r', '60', '-singlefile', file, join(OUTPUT_DIR, name)]);
+  return (await run('pdftotext', ['-layout', file, '-'])).stdout;
+}
+
+t.test('a meter\'s daily report: per hour, exact, with quantities and events; as JSON, CSV and PDF', async (t) => {
+  const server = await startTestServer(t, { env: { TZ_LEGADO: 'UTC' } });
+  const port = server.http.port;
+  const { day, readings } = yesterday('13456789');
+  await server.store.append(readings);
+  await server.events.append([{ matricula: '13456789', timestamp: (readings[40] as Reading).timestamp, type: 'subtensao', detail: 'tensao 190.0 V, nominal 220 V', receivedAt: Date.now() }]);
+  const answer = await send(port, 'GET', `/relatorios?matricula=13456789&periodo=diario&inicio=${day}`);
+  t.equal(answer.status, 200, JSON.stringify(answer.json));
+  const report = answer.json;
+  t.same([report.periodo, report.fuso, report.consumo_kwh, report.co2e_kg, report.leituras, report.sinalizadas, report.completude], ['diario', 'UTC', 24, 0.924, 96, 0, 1]);
+  t.equal(report.periodos.length, 24);
+  t.same(report.periodos[5], {
+    inicio: `${day}T05:00:00.000Z`,
+    fim: `${day}T06:00:00.000Z`,
+    leituras: 4,
+    sinalizadas: 0,
+    consumo_kwh: 1,
+    co2e_kg: 0.039,
+    tensao_v: { media: 220, min: 218, max: 222, amostras: 4 },
+    corrente_a: { media: 5.05, min: 5.05, max: 5.05, amostras: 4 },
+    potencia_kw: { media: 1, min: 1, max: 1, amostras: 4 },
+    fator_potencia: { media: 0.9, min: 0.9, max: 0.9, amostras: 4 },
+    frequencia_hz: { media: 60, min: 60, max: 60, amostras: 4 },
+  });
+  t.same(report.ocorrencias.map((e: { tipo: string }) => e.tipo), ['subtensao']);
+
+  const csv = (await send(port, 'GET', `/relatorios?matricula=13456789&periodo=diario&inicio=${day}&formato=csv`)).bytes.toString('utf8').split('\r\n');
+  t.equal(csv[0], 'inicio,fim,leituras,sinalizadas,consumo_kwh,co2e_kg,tensao_v_media,corrente_a_media,potencia_kw_media,fator_potencia_media,frequencia_hz_media');
+  t.equal(csv[6], `${day}T05:00:00.000Z,${day}T06:00:00.000Z,4,0,1,0.039,220,5.05,1,0.9,60`);
+
+  const pdf = await send(port, 'GET', `/relatorios?matricula=13456789&periodo=diario&inicio=${day}&formato=pdf`);
+  t.equal(pdf.headers.get('content-type'), 'application/pdf');
+  const text = await pdfText(t, pdf.bytes, 'relatorio-medidor');
+  t.match(text, /Relatório diário · matrícula 13456789/);
+  t.match(text, /Consumo por período/);
+  t.match(text, /Tensão \(V\): 220 a 220/, 'the hourly means: 218 and 222 alternate within each hour');
+  t.match(text, /24 kWh/);
+  t.match(text, /subtensao/);
+
+  const weekly = (await send(port, 'GET', `/relatorios?matricula=13456789&periodo=semanal&inicio=${day}`)).json;
+  t.same([weekly.periodos.length, weekly.consumo_kwh], [7, 24.25], 'the day, and the quarter to 00:00 today');
+  const monthly = (await send(port, 'GET', `/relatorios?matricula=13456789&periodo=mensal&inicio=${day}`)).json;
+  t.equal(monthly.periodos.length, new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)), 0)).getUTCDate(), 'the calendar month, per day');
+  for (const [query, field] of [['periodo=anual', 'periodo'], ['inicio=2026-02-30', 'inicio'], ['inicio=ontem', 'inicio'], ['formato=xls', 'formato'], ['inicio=2999-01-01', 'inicio']] as const) {
+    const refused = await send(port, 'GET', `/relatorios?matricula=13456789&${query}`);
+    t.same([refused.status, refused.json.erro.detalhes?.[0]?.campo], [422, field], query);
+  }
+});
+
+t.test('the fleet report, and the reports written on schedule: listed, downloaded, pruned', async (t) => {
+  const dataDir = await tempDir(t);
+  const server = await startTestServer(t, { dataDir, env: { TZ_LEGADO: 'UTC', RELATORIOS_INTERVALO_H: '6', RELATORIOS_RETENCAO_DIAS: '1' } });
+  const port = server.http.port;
+  const a = yesterday('13456789');
+  const b = yesterday('09812389', 500n);
+  await server.store.append([...a.readings, ...b.readings]);
+  const fleet = (await send(port, 'GET', `/relatorios?periodo=diario&inicio=${a.day}`)).json;
+  t.same([fleet.consumo_kwh, fleet.leituras, fleet.medidores], [72, 192, 5], 'every registered customer');
+  t.same(fleet.maiores_consumidores.slice(0, 2).map((m: { matricula: string; consumo_kwh: number }) => [m.matricula, m.consumo_kwh]), [['09812389', 48], ['13456789', 24]]);
+  const csv = (await send(port, 'GET', `/relatorios?periodo=diario&inicio=${a.day}&formato=csv`)).bytes.toString('utf8');
+  t.match(csv, /^matricula,username,consumo_kwh,co2e_kg,leituras,sinalizadas,completude\r\n/);
+  t.match(csv, /\r\n09812389,dani,48,1\.848,96,0,1\r\n/);
+  const text = await pdfText(t, (await send(port, 'GET', `/relatorios?periodo=diario&inicio=${a.day}&formato=pdf`)).bytes, 'relatorio-frota');
+  t.match(text, /Relatório diário da frota/);
+  t.match(text, /Maiores consumidores/);
+
+  t.same((await send(port, 'GET', '/relatorios/arquivos')).json, { arquivos: [] });
+  await server.reportJob?.runOnce();
+  const listed = (await send(port, 'GET', '/relatorios/arquivos')).json.arquivos;
+  t.same(listed.map((f: { nome: string }) => f.nome.replace(/\d/g, '0')).sort(), ['frota-0000-00-00T00-00-00Z.json', 'frota-0000-00-00T00-00-00Z.pdf']);
+  const downloaded = await send(port, 'GET', listed.find((f: { nome: string }) => f.nome.endsWith('.json')).url);
+  t.equal(downloaded.json.periodo, 'diario');
+  t.equal((await send(port, 'GET', '/relatorios/arquivos/..%2Fclientes.txt')).status, 404, 'no path outside the reports');
+  t.equal((await send(port, 'GET', '/relatorios/arquivos/frota-2026-01-01T00-00-00Z.pdf')).status, 404);
+  // Two days old: pruned by the next run (retention 1 day).
+  const old = new Date(Date.now() - 2 * DAY);
+  for (const file of listed) await utimes(join(dataDir, 'relatorios', file.nome), old, old);
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await server.reportJob?.runOnce();
+  const after = (await send(port, 'GET', '/relatorios/arquivos')).json.arquivos;
+  t.equal(after.length, 2, 'the old pair pruned, the new pair written');
+  t.notOk(after.some((f: { nome: string }) => listed.some((o: { nome: string }) => o.nome === f.nome)));
+});
