@@ -9,7 +9,7 @@ import type { AppendResult, Reading } from '../database/store.js';
 import { stringifyJson, type JsonValue } from '../protocol/json.js';
 import { formatIsoTimestamp } from '../protocol/timestamp.js';
 import type { FleetSummary } from './fleet.js';
-import { consumoJson } from './routes/decimals.js';
+import { consumoJson, quantitiesJson } from './routes/decimals.js';
 
 /**
  * Event text a client may have waiting (beyond what its socket holds) before
@@ -42,7 +42,9 @@ export function sseEvent(event: string, data: JsonValue, id?: string): string {
 
 /** A stored reading as an `event: medicao`, its id the reading's timestamp in ms (what `Last-Event-ID` gives back). */
 export function readingEvent(reading: Reading): string {
-  return sseEvent('medicao', { matricula: reading.matricula, data_hora: formatIsoTimestamp(reading.timestamp), consumo: consumoJson(reading.consumo) }, String(reading.timestamp));
+  const base = { matricula: reading.matricula, data_hora: formatIsoTimestamp(reading.timestamp), consumo: consumoJson(reading.consumo) };
+  // The meter's electrical quantities, when it sent any: the dashboard's live KPIs.
+  return sseEvent('medicao', reading.quantities === undefined ? base : { ...base, ...quantitiesJson(reading.quantities) }, String(reading.timestamp));
 }
 
 export class Subscriber {

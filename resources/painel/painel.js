@@ -284,11 +284,27 @@ async function reload() {
   if (state.billingFor !== matricula || Date.now() - state.billingAt > BILLING_REFRESH_MS) {
     state.billingFor = matricula;
     state.billingAt = Date.now();
-    await loadBilling();
+    await Promise.all([loadBilling(), loadForecast(), loadAlerts()]);
   }
 }
 
+const QUANTITY_UNITS = { tensao_v: 'V', corrente_a: 'A', potencia_kw: 'kW', fator_potencia: '', frequencia_hz: 'Hz' };
+const QUALITY_LABELS = { valida: 'válida', pico: 'pico', regressiva: 'registro regressivo', lacuna_antes: 'lacuna antes', consumo_zero_prolongado: 'consumo zero prolongado' };
+
+/** The electrical quantities of the newest reading (from /medicoes/ultima-medicao or a live `medicao`), when the meter sends them. */
+function renderQuantities(reading) {
+  const present = reading !== undefined && Object.keys(QUANTITY_UNITS).some((name) => reading[name] !== undefined);
+  $('secao-grandezas').hidden = !present;
+  if (!present) return;
+  for (const [name, unit] of Object.entries(QUANTITY_UNITS)) {
+    const value = reading[name];
+    $(`g-${name}`).textContent = value === undefined ? '—' : `${kwh.format(value)}${unit === '' ? '' : ` ${unit}`}`;
+  }
+  if (reading.qualidade !== undefined) $('g-qualidade').textContent = `Qualidade da última medição: ${reading.qualidade.map((flag) => QUALITY_LABELS[flag] ?? flag).join(', ')}.`;
+}
+
 function renderLatest(latest) {
+  renderQuantities(latest);
   if (latest === undefined) delete $('ultima-data').dataset.instante;
   else $('ultima-data').dataset.instante = latest.data_hora;
   $('ultima-consumo').textContent = latest === undefined ? '—' : `${kwh.format(latest.consumo)} kWh`;
@@ -501,6 +517,133 @@ async function loadBilling() {
   );
 }
 
+/** The open cycle's forecast against the goal, and the recommendations. */
+async function loadForecast() {
+  const matricula = state.matricula;
+  if (matricula === undefined) return;
+  const [forecast, advice] = await Promise.all([api(`/previsao?matricula=${matricula}`), api(`/recomendacoes?matricula=${matricula}`)]);
+  if (matricula !== state.matricula) return;
+  if (forecast.status === 200) {
+    const f = forecast.body;
+    $('previsao-resumo').textContent =
+      `Até ${soDia.format(new Date(f.ciclo.fim))}: ${kwh.format(f.consumo_previsto_kwh)} kWh (entre ${kwh.format(f.faixa_kwh.min)} e ${kwh.format(f.faixa_kwh.max)}), ` +
+      `fatura de ${reais.format(f.valor_previsto)} (fixo ${reais.format(f.valor_fixo)}), ${kwh.format(f.co2e_kg)} kg de CO2e.`;
+    const goal = f.meta;
+    $('previsao-meta').dataset.estado = goal === null ? 'sem-meta' : goal.acima_da_meta ? 'acima' : 'dentro';
+    $('previsao-meta').textContent =
+      goal === null ? 'Sem meta definida.' : `Meta: ${goal.kwh_mes !== undefined ? `${kwh.format(goal.kwh_mes)} kWh` : reais.format(goal.valor_mes)}. ${goal.acima_da_meta ? 'A caminho de uma fatura acima da meta.' : 'Dentro da meta.'}`;
+  } else {
+    $('previsao-resumo').textContent = plainError(forecast);
+    $('previsao-meta').textContent = '';
+  }
+  const list = advice.status === 200 ? advice.body.recomendacoes : [];
+  $('recomendacoes-vazio').hidden = list.length > 0;
+  $('recomendacoes').replaceChildren(
+    ...list.map((r) => {
+      const li = document.createElement('li');
+      const saving = r.economia_mensal_reais > 0 ? ` Economia estimada: ${reais.format(r.economia_mensal_reais)} por mês${r.economia_mensal_kwh > 0 ? ` (${kwh.format(r.economia_mensal_kwh)} kWh)` : ''}.` : '';
+      li.textContent = `${r.titulo}${saving}`;
+      return li;
+    }),
+  );
+}
+
+async function setGoal(event) {
+  event.preventDefault();
+  const matricula = state.matricula;
+  const text = $('meta-kwh').value.trim().replace(',', '.');
+  if (matricula === undefined || !/^[0-9]{1,9}(\.[0-9]{1,3})?$/.test(text)) {
+    showError('Informe a meta em kWh, como 250 ou 180,5.');
+    return;
+  }
+  const answer = await api(`/clientes/${matricula}/meta`, { method: 'PUT', body: JSON.stringify({ kwh_mes: text }) });
+  if (answer.status !== 200) {
+    showError(plainError(answer));
+    return;
+  }
+  announce(`Meta definida: ${kwh.format(Number(text))} kWh por mês.`);
+  await loadForecast();
+}
+
+async function removeGoal() {
+  const matricula = state.matricula;
+  if (matricula === undefined) return;
+  const answer = await api(`/clientes/${matricula}/meta`, { method: 'DELETE' });
+  if (answer.status !== 200) showError(plainError(answer));
+  else announce('Meta removida.');
+  await loadForecast();
+}
+
+const ALERT_KIND_LABELS = {
+  consumo_elevado: 'Consumo elevado (regra 1,5x)',
+  meta_em_risco: 'Meta em risco',
+  leitura_sinalizada: 'Medição sinalizada',
+  falta_energia: 'Falta de energia',
+  violacao_tampa: 'Violação da tampa',
+  subtensao: 'Subtensão',
+  sobretensao: 'Sobretensão',
+  limite_excedido: 'Limite de demanda atingido',
+};
+const ALERT_STATE_LABELS = { ativo: 'ativo', reconhecido: 'reconhecido', encerrado: 'encerrado' };
+
+async function loadAlerts() {
+  const matricula = state.matricula;
+  if (matricula === undefined) return;
+  const answer = await api(`/alertas?matricula=${matricula}&limite=20`);
+  if (matricula !== state.matricula) return;
+  state.alerts = answer.status === 200 ? answer.body.alertas : [];
+  renderAlerts();
+}
+
+function renderAlerts() {
+  const list = state.alerts ?? [];
+  $('alertas-vazio').hidden = list.length > 0;
+  $('tabela-alertas').tBodies[0].replaceChildren(
+    ...list.map((alert) => {
+      const tr = document.createElement('tr');
+      tr.dataset.estado = alert.estado;
+      const who = alert.reconhecido_por === null ? '' : ` (por ${alert.reconhecido_por})`;
+      for (const text of [ALERT_KIND_LABELS[alert.tipo] ?? alert.tipo, `${ALERT_STATE_LABELS[alert.estado]}${who}`, quando.format(new Date(alert.criado_em)), alert.detalhe]) {
+        tr.append(Object.assign(document.createElement('td'), { textContent: text }));
+      }
+      const td = document.createElement('td');
+      if (alert.estado === 'ativo') {
+        const button = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Reconhecer', className: 'secundario' });
+        button.setAttribute('aria-label', `Reconhecer o alerta ${ALERT_KIND_LABELS[alert.tipo] ?? alert.tipo}`);
+        button.addEventListener('click', () => void acknowledge(alert));
+        td.append(button);
+      }
+      tr.append(td);
+      return tr;
+    }),
+  );
+}
+
+async function acknowledge(alert) {
+  const answer = await api(`/alertas/${alert.id}/reconhecimento`, { method: 'POST' });
+  if (answer.status !== 200) {
+    showError(plainError(answer));
+    return;
+  }
+  announce(`Alerta reconhecido: ${ALERT_KIND_LABELS[alert.tipo] ?? alert.tipo}.`);
+  state.alerts = (state.alerts ?? []).map((a) => (a.id === alert.id ? answer.body : a));
+  renderAlerts();
+}
+
+async function downloadReport(kind, format) {
+  const matricula = state.matricula;
+  if (matricula === undefined) {
+    showError('Escolha uma matrícula primeiro.');
+    return;
+  }
+  const today = new Date();
+  const start = new Date(today);
+  if (kind === 'semanal') start.setDate(start.getDate() - 6);
+  if (kind === 'mensal') start.setDate(1);
+  const query = new URLSearchParams({ matricula, periodo: kind, inicio: isoDate(start), fuso: FUSO, formato: format });
+  await download(`/relatorios?${query}`, `relatorio-${matricula}-${kind}-${isoDate(start)}.${format}`);
+}
+
 async function compareWhite() {
   const matricula = state.matricula;
   if (matricula === undefined) return;
@@ -604,6 +747,14 @@ function connect() {
     if (before?.estado !== command.estado && !OPEN_COMMANDS.has(command.estado)) announce(`${COMMAND_LABELS[command.tipo]}: ${command.estado}.`);
     if (command.estado === 'executado') scheduleMeterReload();
   });
+  source.addEventListener('alerta', (event) => {
+    const alert = JSON.parse(event.data);
+    if (alert.matricula !== state.matricula) return;
+    const known = (state.alerts ?? []).some((a) => a.id === alert.id);
+    state.alerts = known ? state.alerts.map((a) => (a.id === alert.id ? alert : a)) : [alert, ...(state.alerts ?? [])];
+    renderAlerts();
+    if (!known) announce(`Novo alerta: ${ALERT_KIND_LABELS[alert.tipo] ?? alert.tipo}.`);
+  });
   source.addEventListener('ocorrencia', (event) => {
     const reported = JSON.parse(event.data);
     if (reported.matricula !== state.matricula) return;
@@ -618,6 +769,7 @@ function connect() {
 function renderLatestIfNewer(reading) {
   const shown = $('ultima-data').dataset.instante;
   if (shown !== undefined && Date.parse(shown) >= Date.parse(reading.data_hora)) return;
+  if (Object.keys(QUANTITY_UNITS).some((name) => reading[name] !== undefined)) renderQuantities({ ...reading, qualidade: undefined });
   renderLatest(reading);
 }
 
@@ -885,6 +1037,11 @@ function route() {
 }
 
 function bind() {
+  $('meta-form').addEventListener('submit', (event) => void setGoal(event));
+  $('meta-remover').addEventListener('click', () => void removeGoal());
+  for (const button of document.querySelectorAll('[data-relatorio]')) {
+    button.addEventListener('click', () => void downloadReport(button.dataset.relatorio, button.dataset.formato));
+  }
   $('escolha').addEventListener('submit', (event) => {
     event.preventDefault();
     void watch($('matricula').value.trim());

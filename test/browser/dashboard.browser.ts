@@ -340,6 +340,54 @@ t.test('billing in the customer view: the open cycle\'s preview, issued invoices
   t.same(problems, []);
 });
 
+t.test('meter data management in the customer view: live quantities, the forecast against a goal set on the page, recommendations, the alert centre with acknowledgement, a report download', async (t) => {
+  const server = await serve(t, { CLIENTES_EXEMPLO: 'sim', DISTRIBUIDORA: 'TESTE-D' });
+  const port = server.http.port;
+  await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2020-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: '' }]);
+  await fetch(`http://127.0.0.1:${port}/faturamento/parametros`, {
+    method: 'PUT',
+    body: JSON.stringify({ vigencia_inicio: '2020-01-01', tributos: { icms: '0.18', pis: '0.0165', cofins: '0.076' }, cip: [{ ate_kwh: null, valor: '12.50' }], vencimento_dias: 10, postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['17:00-18:00', '21:00-22:00'] }, tarifa_social: [] }),
+  });
+  // Every 2 hours for 40 days, 0.6 kW round the clock (a baseload worth a recommendation), with quantities.
+  const now = Date.now();
+  const history: Reading[] = [];
+  for (let i = 480; i >= 1; i--) history.push({ matricula: '13456789', timestamp: now - i * 2 * HOUR, consumo: 1_000_000n + BigInt(480 - i) * 1200n, quantities: { voltage: 219_500, current: 3_100, activePower: 600, powerFactor: 920, frequency: 60_010 } });
+  await server.store.append(history);
+  const { page, problems } = await open(t, 1280, 1000);
+  await page.goto(`http://127.0.0.1:${port}/?matricula=13456789`);
+  await page.locator('#g-tensao_v', { hasText: '219,5 V' }).waitFor();
+  t.equal(await page.textContent('#g-fator_potencia'), '0,92');
+  t.match(await page.textContent('#g-qualidade'), /válida/);
+  const meter = await udpClient(t, server.udp.port);
+  t.teardown(() => meter.close());
+  await meter.sendForAck(`MEDICAO;13456789;${new Date(now).toISOString()};${1_000 + 480 * 1.2};V=221.3,A=3.2,kW=0.61,FP=0.93,Hz=59.98`);
+  await page.locator('#g-tensao_v', { hasText: '221,3 V' }).waitFor();
+  t.pass('a reading that arrives updates the quantities live');
+
+  await page.locator('#previsao-resumo', { hasText: 'kg de CO2e' }).waitFor();
+  await page.fill('#meta-kwh', '100');
+  await page.click('#meta-form button[type="submit"]');
+  await page.locator('#previsao-meta', { hasText: 'Meta: 100 kWh. A caminho de uma fatura acima da meta.' }).waitFor();
+  t.equal(await page.getAttribute('#previsao-meta', 'data-estado'), 'acima');
+  await page.locator('#recomendacoes li', { hasText: 'Consumo de madrugada de 600 W' }).waitFor();
+
+  const alert = await server.alertCenter.raise('13456789', 'violacao_tampa', 'violacao_tampa', 'O medidor avisou violação da tampa. (tampa aberta)');
+  const row = page.locator('#tabela-alertas tbody tr', { hasText: 'Violação da tampa' });
+  await row.waitFor();
+  t.ok(alert !== undefined);
+  await page.click('#tabela-alertas button[aria-label="Reconhecer o alerta Violação da tampa"]');
+  await page.locator('#tabela-alertas tbody tr[data-estado="reconhecido"]', { hasText: 'reconhecido (por anonimo)' }).waitFor();
+  t.equal((await server.alerts.get(alert?.id ?? ''))?.state, 'reconhecido', 'stored');
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-relatorio="semanal"][data-formato="pdf"]')]);
+  t.equal((await readFile(await download.path())).subarray(0, 5).toString('latin1'), '%PDF-', 'the weekly report\'s PDF');
+  await noAxeViolations(t, page, 'meter data management');
+  await page.locator('#secao-grandezas').screenshot({ path: `${OUTPUT_DIR}painel-grandezas.png` });
+  await page.locator('#secao-previsao').screenshot({ path: `${OUTPUT_DIR}painel-previsao.png` });
+  await page.locator('#secao-alertas').screenshot({ path: `${OUTPUT_DIR}painel-alertas.png` });
+  t.same(problems, []);
+});
+
 /** Opens `path` with a session already in the tab's sessionStorage, as the page keeps it after "Entrar". */
 async function openSignedIn(page: Page, port: number, session: Record<string, string>, path: string): Promise<void> {
   await page.goto(`http://127.0.0.1:${port}/`);

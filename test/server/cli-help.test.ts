@@ -11,7 +11,7 @@ import { SETTINGS } from '../../server/config.js';
 
 const built = (path: string): string => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const README = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
-const README_SETTINGS = [...README.matchAll(/^\| `([A-Z_]+)` \| `--[a-z-]+` \|/gm)].map((match) => match[1] as string);
+const README_SETTINGS = [...README.matchAll(/^\| `([A-Z0-9_]+)` \| `--[a-z0-9-]+` \|/gm)].map((match) => match[1] as string);
 
 const COMMANDS: ReadonlyArray<{ name: string; path: string; mentions: readonly string[] }> = [
   { name: 'npm start', path: 'server/main.js', mentions: [...README_SETTINGS, ...Object.values(SETTINGS).map((s) => `--${s.flag}`)] },

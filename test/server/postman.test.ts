@@ -36,7 +36,7 @@ for (const mode of ['aberta', 'obrigatoria'] as const) {
     ]);
     // The example customer's meter with enough readings for the invoice and the alert.
     const base = Date.now() - 10 * 60_000;
-    await server.store.append(Array.from({ length: 6 }, (_, i): Reading => ({ matricula: '13456789', timestamp: base + i * 60_000, consumo: BigInt(1000 + i * i * 500) })));
+    await server.store.append(Array.from({ length: 6 }, (_, i): Reading => ({ matricula: '13456789', timestamp: base + i * 60_000, consumo: BigInt(251_000 + i * i * 500) })));
     const summary = await new Promise<NewmanSummary>((resolve, reject) => {
       newman.run(
         {

@@ -11,7 +11,7 @@ export function udpIngestSuite(t: Test, backend: Backend): void {
     const ack = await meter.sendForAck([readingLine('13456789', times[0]!, 10), readingLine('13456789', times[1]!, 11.5), readingLine('09812389', times[2]!, 7)].join('\n') + '\n');
     t.same(ack.split('\n').sort(), [`ACK;09812389;${times[2]}`, `ACK;13456789;${times[1]}`]);
     const latest = await call(server.http.port, 'GET', '/medicoes/ultima-medicao?matricula=13456789');
-    t.same(latest.json(), { matricula: '13456789', data_hora: times[1], consumo: 11.5 });
+    t.same(latest.json(), { matricula: '13456789', data_hora: times[1], consumo: 11.5, qualidade: ['valida'] });
     t.same(server.ingest.counters.stored, 3);
   });
 
@@ -39,7 +39,7 @@ export function udpIngestSuite(t: Test, backend: Backend): void {
     const ack = await meter.sendForAck(`{"matricula": 13456789, "consumo_atual": 1302, "data_hora": "${local}"}`);
     t.equal(ack, `ACK;13456789;${utc}`, 'local time of TZ_LEGADO (America/Sao_Paulo, UTC-3)');
     const latest = await call(server.http.port, 'POST', '/medicoes/ultima-medicao', { matricula: 13456789 });
-    t.same(latest.json(), { matricula: '13456789', data_hora: utc, consumo: 1302 });
+    t.same(latest.json(), { matricula: '13456789', data_hora: utc, consumo: 1302, qualidade: ['valida'] });
     const old = await meter.send('{"matricula": 13456789, "consumo_atual": 1302, "data_hora": "05-03-2023 16:00:00"}');
     t.same(old, ['REJEITADA;13456789;2023-03-05T19:00:00.000Z;antiga'], 'older than MEDICAO_IDADE_MAXIMA_DIAS (400): refused, and told');
   });
