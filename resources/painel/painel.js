@@ -753,7 +753,8 @@ function connect() {
     const known = (state.alerts ?? []).some((a) => a.id === alert.id);
     state.alerts = known ? state.alerts.map((a) => (a.id === alert.id ? alert : a)) : [alert, ...(state.alerts ?? [])];
     renderAlerts();
-    if (!known) announce(`Novo alerta: ${ALERT_KIND_LABELS[alert.tipo] ?? alert.tipo}.`);
+    // The 1.5x rule is announced by its own card; the others are news only here.
+    if (!known && alert.tipo !== 'consumo_elevado') announce(`Novo alerta: ${ALERT_KIND_LABELS[alert.tipo] ?? alert.tipo}.`);
   });
   source.addEventListener('ocorrencia', (event) => {
     const reported = JSON.parse(event.data);

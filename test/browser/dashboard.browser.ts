@@ -132,21 +132,21 @@ t.test('customer view: ranges, gaps, tooltips, alert log, a reconnect that misse
   t.ok(year.withData >= 1 && year.withData <= 2, 'twelve months: the months with readings');
   await periodsWithData(page, () => page.click('label[for="int-24h"]'), (url) => url.includes('agrupar=hora'));
 
-  // The alert: five readings a minute apart, the last period 4x the mean.
+  // The alert: five readings a minute apart, the last period 4x the mean (10 Wh a minute, then 40: an ordinary surge, no spike to validation).
   const meter = await udpClient(t, server.udp.port);
   const base = Number(register);
   const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000).toISOString();
-  const steady = [0, 1, 2, 3].map((i) => readingLine('13456789', at(50 - i), String((base + 10_000 + i * 10_000) / 1000)));
+  const steady = [0, 1, 2, 3].map((i) => readingLine('13456789', at(50 - i), String((base + 10 + i * 10) / 1000)));
   await meter.sendForAck(steady.join('\n'));
-  await meter.sendForAck(readingLine('13456789', at(46), String((base + 80_000) / 1000)));
+  await meter.sendForAck(readingLine('13456789', at(46), String((base + 80) / 1000)));
   await page.waitForSelector('#alerta[data-alerta="sim"]');
   t.equal(await page.textContent('#alerta-estado'), 'ALERTA', 'said in words, not colour alone');
   await page.waitForSelector('#registro-alertas li');
-  t.match(await page.textContent('#registro-alertas li'), /ALERTA disparado .* · período .* · 40 kWh · 4× a média \(10 kWh\)/, 'time fired, period, factor');
+  t.match(await page.textContent('#registro-alertas li'), /ALERTA disparado .* · período .* · 0,04 kWh · 4× a média \(0,01 kWh\)/, 'time fired, period, factor');
   await page.locator('#anuncio', { hasText: 'Alerta de consumo' }).waitFor({ state: 'attached' });
   t.equal(await page.getAttribute('#anuncio', 'aria-live'), 'assertive', 'announced to screen readers');
   // Three more steady periods: the spike is part of the mean, the alert ends, the log stays.
-  for (let i = 1; i <= 4; i++) await meter.sendForAck(readingLine('13456789', at(46 - i), String((base + 80_000 + i * 40_000) / 1000)));
+  for (let i = 1; i <= 4; i++) await meter.sendForAck(readingLine('13456789', at(46 - i), String((base + 80 + i * 40) / 1000)));
   await page.waitForSelector('#alerta[data-alerta="nao"]');
   t.equal(await page.locator('#registro-alertas li').count(), 1, 'the alert log stays after the alert ends');
 
@@ -155,11 +155,11 @@ t.test('customer view: ranges, gaps, tooltips, alert log, a reconnect that misse
   await page.waitForSelector('#conexao[data-estado="reconectando"]');
   t.equal(await page.isVisible('#desatualizado'), true, 'data marked stale while disconnected');
   server = await serve(t, { CLIENTES_EXEMPLO: 'sim', HTTP_PORT: String(port) }, dataDir);
-  const missed = [readingLine('13456789', at(30), String((base + 300_000) / 1000)), readingLine('13456789', at(29), String((base + 310_000) / 1000))];
+  const missed = [readingLine('13456789', at(30), String((base + 300) / 1000)), readingLine('13456789', at(29), String((base + 310) / 1000))];
   const replayMeter = await udpClient(t, server.udp.port);
   await replayMeter.sendForAck(missed.join('\n'));
   const afterReconnect = periodsWithData(page, () => page.waitForSelector('#conexao[data-estado="conectado"]'));
-  await page.locator('#ultima-consumo', { hasText: new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 }).format((base + 310_000) / 1000) }).waitFor();
+  await page.locator('#ultima-consumo', { hasText: new Intl.NumberFormat('pt-BR', { maximumFractionDigits: 3 }).format((base + 310) / 1000) }).waitFor();
   const reloaded = await afterReconnect;
   await page.waitForSelector(`#grafico[data-barras="${reloaded.withData}"]`);
   const reconnect = requests.at(-1);
@@ -170,7 +170,7 @@ t.test('customer view: ranges, gaps, tooltips, alert log, a reconnect that misse
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#exportar')]);
   const csv = await readFile(await download.path(), 'utf8');
   const rows = csv.trim().split('\r\n');
-  t.equal(rows[0], 'data_hora,matricula,consumo', 'the CSV of the range shown');
+  t.equal(rows[0], 'data_hora,matricula,consumo,tensao_v,corrente_a,potencia_kw,fator_potencia,frequencia_hz,qualidade', 'the CSV of the range shown');
   t.ok(rows.length > 10, `with its readings (${rows.length - 1})`);
   t.match(download.suggestedFilename(), /^medicoes-13456789-.*\.csv$/);
 
@@ -348,19 +348,21 @@ t.test('meter data management in the customer view: live quantities, the forecas
     method: 'PUT',
     body: JSON.stringify({ vigencia_inicio: '2020-01-01', tributos: { icms: '0.18', pis: '0.0165', cofins: '0.076' }, cip: [{ ate_kwh: null, valor: '12.50' }], vencimento_dias: 10, postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['17:00-18:00', '21:00-22:00'] }, tarifa_social: [] }),
   });
-  // Every 2 hours for 40 days, 0.6 kW round the clock (a baseload worth a recommendation), with quantities.
+  // Every quarter of an hour for 16 days, 0.6 kW round the clock (a night-time baseload worth a recommendation), with quantities.
   const now = Date.now();
+  const quarter = HOUR / 4;
   const history: Reading[] = [];
-  for (let i = 480; i >= 1; i--) history.push({ matricula: '13456789', timestamp: now - i * 2 * HOUR, consumo: 1_000_000n + BigInt(480 - i) * 1200n, quantities: { voltage: 219_500, current: 3_100, activePower: 600, powerFactor: 920, frequency: 60_010 } });
+  for (let i = 16 * 96; i >= 1; i--) history.push({ matricula: '13456789', timestamp: Math.floor(now / quarter) * quarter - i * quarter, consumo: 1_000_000n + BigInt(16 * 96 - i) * 150n, quantities: { voltage: 219_500, current: 3_100, activePower: 600, powerFactor: 920, frequency: 60_010 } });
   await server.store.append(history);
   const { page, problems } = await open(t, 1280, 1000);
   await page.goto(`http://127.0.0.1:${port}/?matricula=13456789`);
   await page.locator('#g-tensao_v', { hasText: '219,5 V' }).waitFor();
   t.equal(await page.textContent('#g-fator_potencia'), '0,92');
   t.match(await page.textContent('#g-qualidade'), /válida/);
+  await page.locator('#conexao', { hasText: 'ao vivo: 13456789' }).waitFor();
   const meter = await udpClient(t, server.udp.port);
   t.teardown(() => meter.close());
-  await meter.sendForAck(`MEDICAO;13456789;${new Date(now).toISOString()};${1_000 + 480 * 1.2};V=221.3,A=3.2,kW=0.61,FP=0.93,Hz=59.98`);
+  await meter.sendForAck(`MEDICAO;13456789;${new Date(now).toISOString()};${(1_000_000 + 16 * 96 * 150) / 1000};V=221.3,A=3.2,kW=0.61,FP=0.93,Hz=59.98`);
   await page.locator('#g-tensao_v', { hasText: '221,3 V' }).waitFor();
   t.pass('a reading that arrives updates the quantities live');
 
