@@ -37,12 +37,13 @@ interface Boundary {
   situacao: string;
 }
 
-const A4 = { width: 595.28, height: 841.89 };
-const MARGIN = 40;
-const INK = '#1d2330';
-const SOFT = '#555e70';
-const LINE = '#d3d8e0';
-const ACCENT = '#1f62d0';
+/** The page and colours every PDF of the server is drawn with (the invoice's and the reports'). */
+export const A4 = { width: 595.28, height: 841.89 };
+export const MARGIN = 40;
+export const INK = '#1d2330';
+export const SOFT = '#555e70';
+export const LINE = '#d3d8e0';
+export const ACCENT = '#1f62d0';
 const CONNECTION_NAMES: Record<string, string> = { monofasica: 'monofásica', bifasica: 'bifásica', trifasica: 'trifásica' };
 const FLAG_NAMES: Record<string, string> = { verde: 'verde', amarela: 'amarela', vermelha_1: 'vermelha patamar 1', vermelha_2: 'vermelha patamar 2', escassez_hidrica: 'escassez hídrica' };
 

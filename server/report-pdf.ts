@@ -7,17 +7,13 @@
  */
 import PDFDocument from 'pdfkit';
 
-const A4 = { width: 595.28, height: 841.89 };
-const MARGIN = 40;
-const INK = '#1d2330';
-const SOFT = '#555e70';
-const LINE = '#d3d8e0';
-const ACCENT = '#1f62d0';
+import { A4, ACCENT, INK, LINE, MARGIN, SOFT } from './invoice-pdf.js';
+
 const SECOND = '#d9822b';
 const WIDTH = A4.width - 2 * MARGIN;
 
-export interface MeterReportJson {
-  matricula: string;
+/** What both reports' JSON start with. */
+interface ReportHead {
   periodo: string;
   inicio: string;
   fim: string;
@@ -27,20 +23,15 @@ export interface MeterReportJson {
   leituras: number;
   sinalizadas: number;
   completude: number | null;
+}
+
+export interface MeterReportJson extends ReportHead {
+  matricula: string;
   periodos: Array<{ inicio: string; consumo_kwh: number | null; tensao_v?: { media: number } | undefined; potencia_kw?: { media: number } | undefined }>;
   ocorrencias: Array<{ data_hora: string; tipo: string; detalhe: string }>;
 }
 
-export interface FleetReportJson {
-  periodo: string;
-  inicio: string;
-  fim: string;
-  fuso: string;
-  consumo_kwh: number;
-  co2e_kg: number;
-  leituras: number;
-  sinalizadas: number;
-  completude: number | null;
+export interface FleetReportJson extends ReportHead {
   medidores: number;
   medidores_silenciosos: number;
   medidores_sem_energia: number;

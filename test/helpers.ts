@@ -251,3 +251,14 @@ export function splitAt(bytes: Buffer, offsets: readonly number[]): Buffer[] {
   }
   return parts;
 }
+
+/** Polls `probe` every 50 ms until it gives a value; rejects naming `what` after `timeoutMs`. */
+export async function until<T>(what: string | (() => Promise<string>), probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : await what()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

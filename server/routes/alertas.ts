@@ -10,7 +10,7 @@ import { alertJson } from '../alert-center.js';
 import type { ApiAccess, Principal } from '../api-access.js';
 import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../router.js';
-import { matriculaSchema, positiveInteger, readFields } from './fields.js';
+import { authorizeMeterOrFleet, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
 
 export const ALERTS_PAGE_DEFAULT = 50;
 export const ALERTS_PAGE_MAX = 500;
@@ -32,19 +32,12 @@ function actor(principal: Principal | undefined): string {
 
 export function alertasRoutes(alerts: AlertStore, access: ApiAccess): Route[] {
   const list = async (input: RouteInput): Promise<Answer> => {
-    const token = input.query.get('access_token') ?? undefined;
-    const principal = await access.authenticate(input.request, token);
     const fields = readFields(input, listSchema);
-    if (principal?.papel === 'cliente' && fields.matricula === undefined) throw new HttpError('acesso_negado', 'Informe a matrícula do seu medidor (matricula=...).');
-    if (fields.matricula !== undefined) access.authorize(principal, fields.matricula);
-    else await access.authenticateOperator(input.request, token);
+    await authorizeMeterOrFleet(access, input, fields.matricula);
     const page = fields.pagina ?? 1;
     const limit = fields.limite ?? ALERTS_PAGE_DEFAULT;
     const found = await alerts.list({ matricula: fields.matricula, state: fields.estado, kind: fields.tipo }, (page - 1) * limit, limit + 1);
-    const next = new URLSearchParams(input.request.head.query);
-    next.set('pagina', String(page + 1));
-    next.delete('access_token');
-    return { status: 200, body: { alertas: found.slice(0, limit).map(alertJson), pagina: page, limite: limit, proxima: found.length > limit ? `/alertas?${next.toString()}` : null } };
+    return { status: 200, body: { alertas: found.slice(0, limit).map(alertJson), pagina: page, limite: limit, proxima: found.length > limit ? nextPageLink('/alertas', input, page) : null } };
   };
   const acknowledge = async (input: RouteInput): Promise<Answer> => {
     const principal = await access.authenticate(input.request);

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { isMatricula } from '../../protocol/meter-protocol.js';
-import type { ApiAccess } from '../api-access.js';
+import type { ApiAccess, Principal } from '../api-access.js';
 import { HttpError, type ErrorDetail } from '../http/http-error.js';
 import type { Answer, Handler, Route, RouteInput } from '../router.js';
 
@@ -128,3 +128,26 @@ export const positiveInteger = (max: number) =>
     .regex(/^\d{1,16}$/, 'deve ser um número inteiro')
     .transform(Number)
     .pipe(z.number().min(1, 'deve ser ao menos 1').max(max, `deve ser no máximo ${max}`));
+
+/**
+ * For a route that answers one meter or, without `matricula`, the whole
+ * fleet: a customer's token must name its own matricula (403 otherwise);
+ * the fleet is the operator's (or anyone's with the API open). The token
+ * may come as `access_token` (EventSource, downloads). Resolves the caller.
+ */
+export async function authorizeMeterOrFleet(access: ApiAccess, input: RouteInput, matricula: string | undefined): Promise<Principal | undefined> {
+  const token = input.query.get('access_token') ?? undefined;
+  const principal = await access.authenticate(input.request, token);
+  if (principal?.papel === 'cliente' && matricula === undefined) throw new HttpError('acesso_negado', 'Informe a matrícula do seu medidor (matricula=...).');
+  if (matricula !== undefined) access.authorize(principal, matricula);
+  else await access.authenticateOperator(input.request, token);
+  return principal;
+}
+
+/** The link to the next page: this request's query with `pagina` one more, never the token. */
+export function nextPageLink(path: string, input: RouteInput, page: number): string {
+  const next = new URLSearchParams(input.request.head.query);
+  next.set('pagina', String(page + 1));
+  next.delete('access_token');
+  return `${path}?${next.toString()}`;
+}

@@ -9,9 +9,8 @@ import type { EventStore, MeterEvent } from '../../database/event-store.js';
 import { EVENT_TYPES } from '../../protocol/meter-commands.js';
 import { formatIsoTimestamp, isValidTimeZone } from '../../protocol/timestamp.js';
 import type { ApiAccess } from '../api-access.js';
-import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../router.js';
-import { matriculaSchema, positiveInteger, readFields } from './fields.js';
+import { authorizeMeterOrFleet, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
 import { CSV_CONTENT_TYPE, END_OF_TIME, queryInstant, wantsCsv } from './medicoes.js';
 
 export const EVENTS_PAGE_DEFAULT = 50;
@@ -46,12 +45,9 @@ function csvLine(event: MeterEvent): string {
 
 export function ocorrenciasRoute(events: EventStore, defaultTimeZone: string, access: ApiAccess): Route {
   const handler = async (input: RouteInput): Promise<Answer> => {
-    const principal = await access.authenticate(input.request, input.query.get('access_token') ?? undefined);
     const fields = readFields(input, eventsSchema);
-    if (principal?.papel === 'cliente' && fields.matricula === undefined) throw new HttpError('acesso_negado', 'Informe a matrícula do seu medidor (matricula=...).');
-    if (fields.matricula !== undefined) access.authorize(principal, fields.matricula);
     // Every meter's events: the operator's (or anyone's with the API open, as the fleet is).
-    else await access.authenticateOperator(input.request, input.query.get('access_token') ?? undefined);
+    await authorizeMeterOrFleet(access, input, fields.matricula);
     const timeZone = fields.fuso ?? defaultTimeZone;
     const query = { matricula: fields.matricula, type: fields.tipo, from: queryInstant('inicio', fields.inicio, timeZone, 0), to: queryInstant('fim', fields.fim, timeZone, END_OF_TIME) };
     if (wantsCsv(fields.formato, input)) {
@@ -72,12 +68,9 @@ export function ocorrenciasRoute(events: EventStore, defaultTimeZone: string, ac
     const page = fields.pagina ?? 1;
     const limit = fields.limite ?? EVENTS_PAGE_DEFAULT;
     const found = await events.list(query, (page - 1) * limit, limit + 1);
-    const next = new URLSearchParams(input.request.head.query);
-    next.set('pagina', String(page + 1));
-    next.delete('access_token');
     return {
       status: 200,
-      body: { matricula: fields.matricula ?? null, tipo: fields.tipo ?? null, inicio: formatIsoTimestamp(query.from), fim: formatIsoTimestamp(query.to), ocorrencias: found.slice(0, limit).map(eventJson), pagina: page, limite: limit, proxima: found.length > limit ? `/ocorrencias?${next.toString()}` : null },
+      body: { matricula: fields.matricula ?? null, tipo: fields.tipo ?? null, inicio: formatIsoTimestamp(query.from), fim: formatIsoTimestamp(query.to), ocorrencias: found.slice(0, limit).map(eventJson), pagina: page, limite: limit, proxima: found.length > limit ? nextPageLink('/ocorrencias', input, page) : null },
     };
   };
   return { path: '/ocorrencias', handlers: { GET: handler }, traits: { heavy: true } };

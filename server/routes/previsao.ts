@@ -15,7 +15,7 @@ import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../router.js';
 import { goalJson } from './clientes.js';
 import { consumoJson, decimalJson } from './decimals.js';
-import { matriculaHandler, matriculaSchema, positiveInteger, readFields } from './fields.js';
+import { authorizeMeterOrFleet, matriculaHandler, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
 
 export const FLEET_ACCURACY_PAGE_DEFAULT = 20;
 export const FLEET_ACCURACY_PAGE_MAX = 100;
@@ -64,16 +64,12 @@ export function previsaoRoutes(forecasting: Forecasting, store: Store, access: A
   });
   const accuracySchema = z.object({ matricula: matriculaSchema.optional(), ciclos: positiveInteger(ACCURACY_MAX_CYCLES).optional(), pagina: positiveInteger(1_000_000).optional(), limite: positiveInteger(FLEET_ACCURACY_PAGE_MAX).optional(), access_token: z.string().optional() });
   const accuracy = async (input: RouteInput): Promise<Answer> => {
-    const token = input.query.get('access_token') ?? undefined;
-    const principal = await access.authenticate(input.request, token);
     const fields = readFields(input, accuracySchema);
-    if (principal?.papel === 'cliente' && fields.matricula === undefined) throw new HttpError('acesso_negado', 'Informe a matrícula do seu medidor (matricula=...).');
+    await authorizeMeterOrFleet(access, input, fields.matricula);
     const count = fields.ciclos ?? ACCURACY_DEFAULT_CYCLES;
     if (fields.matricula !== undefined) {
-      access.authorize(principal, fields.matricula);
       return { status: 200, body: { matricula: fields.matricula, ...accuracyJson(await forecasting.accuracy(fields.matricula, count)) } };
     }
-    await access.authenticateOperator(input.request, token);
     const page = fields.pagina ?? 1;
     const limit = fields.limite ?? FLEET_ACCURACY_PAGE_DEFAULT;
     const customers = await store.findCustomers({ offset: (page - 1) * limit, limit: limit + 1 });
@@ -91,12 +87,9 @@ export function previsaoRoutes(forecasting: Forecasting, store: Store, access: A
       every.push(...cycles);
       meters.push({ matricula: customer.matricula, ciclos_avaliados: cycles.length, mape: percent(meanError(cycles.map((c) => c.error))) });
     }
-    const next = new URLSearchParams(input.request.head.query);
-    next.set('pagina', String(page + 1));
-    next.delete('access_token');
     return {
       status: 200,
-      body: { medidores: meters, ciclos_avaliados: every.length, mape: percent(meanError(every.map((c) => c.error))), pagina: page, limite: limit, proxima: customers.length > limit ? `/previsao/precisao?${next.toString()}` : null },
+      body: { medidores: meters, ciclos_avaliados: every.length, mape: percent(meanError(every.map((c) => c.error))), pagina: page, limite: limit, proxima: customers.length > limit ? nextPageLink('/previsao/precisao', input, page) : null },
     };
   };
   return [

@@ -11,10 +11,9 @@ import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp, isValidTimeZone } from '../../protocol/timestamp.js';
 import type { ApiAccess } from '../api-access.js';
 import { QualityAccumulator, completeness, type DayQuality, type FlagCounts, type QualityReport } from '../domain/data-quality.js';
-import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../router.js';
 import { decimalJson } from './decimals.js';
-import { invalidField, matriculaSchema, positiveInteger, readFields } from './fields.js';
+import { authorizeMeterOrFleet, invalidField, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
 import { queryInstant } from './medicoes.js';
 
 const DAY_MS = 86_400_000;
@@ -53,12 +52,8 @@ export function qualidadeRoute(store: Store, defaultTimeZone: string, access: Ap
     return accumulator.report();
   };
   const handler = async (input: RouteInput): Promise<Answer> => {
-    const token = input.query.get('access_token') ?? undefined;
-    const principal = await access.authenticate(input.request, token);
     const fields = readFields(input, qualitySchema);
-    if (principal?.papel === 'cliente' && fields.matricula === undefined) throw new HttpError('acesso_negado', 'Informe a matrícula do seu medidor (matricula=...).');
-    if (fields.matricula !== undefined) access.authorize(principal, fields.matricula);
-    else await access.authenticateOperator(input.request, token);
+    await authorizeMeterOrFleet(access, input, fields.matricula);
     const timeZone = fields.fuso ?? defaultTimeZone;
     const to = queryInstant('fim', fields.fim, timeZone, Date.now());
     const from = queryInstant('inicio', fields.inicio, timeZone, to - QUALITY_DEFAULT_DAYS * DAY_MS);
@@ -82,9 +77,6 @@ export function qualidadeRoute(store: Store, defaultTimeZone: string, access: Ap
       if (total.expected !== null && totals.expected !== null) totals.expected += total.expected;
       for (const flag of QUALITY_FLAGS) totals.flags[flag] += total.flags[flag];
     }
-    const next = new URLSearchParams(input.request.head.query);
-    next.set('pagina', String(page + 1));
-    next.delete('access_token');
     return {
       status: 200,
       body: {
@@ -93,7 +85,7 @@ export function qualidadeRoute(store: Store, defaultTimeZone: string, access: Ap
         total: figuresJson({ ...totals, completeness: completeness(totals.received, totals.expected) }),
         pagina: page,
         limite: limit,
-        proxima: customers.length > limit ? `/qualidade?${next.toString()}` : null,
+        proxima: customers.length > limit ? nextPageLink('/qualidade', input, page) : null,
       },
     };
   };

@@ -18,7 +18,7 @@ import type { ReportArchive } from '../report-job.js';
 import { REPORT_KINDS, reportSpan, type FleetReport, type MeterReport, type Reporting } from '../reporting.js';
 import type { Answer, Route, RouteInput } from '../router.js';
 import { consumoJson, decimalJson } from './decimals.js';
-import { invalidField, matriculaSchema, readFields } from './fields.js';
+import { authorizeMeterOrFleet, invalidField, matriculaSchema, readFields } from './fields.js';
 import { CSV_CONTENT_TYPE, wantsCsv } from './medicoes.js';
 import { PDF_TYPE } from './faturas.js';
 
@@ -121,12 +121,8 @@ const bytesAnswer = (contentType: string, filename: string, bytes: Buffer | stri
 
 export function relatoriosRoutes(reporting: Reporting, archive: ReportArchive, defaultTimeZone: string, access: ApiAccess): Route[] {
   const report = async (input: RouteInput): Promise<Answer> => {
-    const token = input.query.get('access_token') ?? undefined;
-    const principal = await access.authenticate(input.request, token);
     const fields = readFields(input, reportSchema);
-    if (principal?.papel === 'cliente' && fields.matricula === undefined) throw new HttpError('acesso_negado', 'Informe a matrícula do seu medidor (matricula=...).');
-    if (fields.matricula !== undefined) access.authorize(principal, fields.matricula);
-    else await access.authenticateOperator(input.request, token);
+    await authorizeMeterOrFleet(access, input, fields.matricula);
     const timeZone = fields.fuso ?? defaultTimeZone;
     const kind = fields.periodo ?? 'diario';
     const now = Date.now();

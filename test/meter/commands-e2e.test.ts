@@ -11,7 +11,7 @@ import t, { type Test } from 'tap';
 import { signLine } from '../../protocol/meter-auth.js';
 import { serializeCommand } from '../../protocol/meter-commands.js';
 import type { RunningServer } from '../../server/app.js';
-import { startTestServer, tempDir } from '../helpers.js';
+import { startTestServer, tempDir, until } from '../helpers.js';
 import { relay, startMeter } from './meter-processes.js';
 import { send } from '../server/billing-fixtures.js';
 
@@ -39,15 +39,6 @@ async function http(server: RunningServer, method: string, path: string, body?: 
   return { status: answer.status, body: answer.json ?? answer.bytes.toString('utf8'), headers: answer.headers };
 }
 
-async function until<T>(what: string | (() => Promise<string>), probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : await what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 async function command(server: RunningServer, matricula: string, tipo: string, parametros: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<any> {
   const answer = await http(server, 'POST', `/medidores/${matricula}/comandos`, { tipo, parametros, ...extra });

@@ -5,21 +5,12 @@
  * original format still works beside them.
  */
 import t from 'tap';
-import { startTestServer } from '../helpers.js';
+import { startTestServer, until } from '../helpers.js';
 import { send } from '../server/billing-fixtures.js';
 import { startMeter } from './meter-processes.js';
 
 const FAST = ['--intervalo-incremento', '0.02', '--intervalo-envio', '0.2', '--log-level', 'silent'];
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 t.test('a meter process measures around 127 V: quantities stored and answered, and a 20% sag is a subtensao event', async (t) => {
   const server = await startTestServer(t);

@@ -9,21 +9,12 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { hashPassword } from '../../server/domain/password.js';
-import { startTestServer, udpClient } from '../helpers.js';
-import { BILLING_PARAMETERS, send } from './billing-fixtures.js';
+import { startTestServer, udpClient, until } from '../helpers.js';
+import { billingReadyServer, send } from './billing-fixtures.js';
 
 const SECRET = 'segredo-do-webhook-de-teste';
 const iso = (ms: number) => new Date(ms).toISOString();
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 interface Received {
   readonly body: string;
@@ -107,10 +98,8 @@ t.test('alerts from readings and events, acknowledged and closed; every alert an
 });
 
 t.test('a goal on its way to be exceeded raises meta_em_risco once per cycle, and clears when the goal is raised', async (t) => {
-  const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D', TZ_LEGADO: 'UTC' } });
+  const server = await billingReadyServer(t, { TZ_LEGADO: 'UTC' });
   const port = server.http.port;
-  await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2020-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
-  await send(port, 'PUT', '/faturamento/parametros', { ...BILLING_PARAMETERS, vigencia_inicio: '2020-01-01' });
   const now = Date.now();
   const readings = Array.from({ length: 40 }, (_, i) => ({ matricula: '13456789', timestamp: now - (40 - i) * 21_600_000, consumo: BigInt(1_000_000 + i * 2500) }));
   await server.store.append(readings);

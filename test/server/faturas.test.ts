@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
 import { startTestServer, tempDir, testConfig } from '../helpers.js';
-import { BILLING_PARAMETERS, send as sendJson } from './billing-fixtures.js';
+import { BILLING_PARAMETERS, billingReadyServer, send as sendJson } from './billing-fixtures.js';
 
 const run = promisify(execFile);
 const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
@@ -272,9 +272,7 @@ t.test('a Tarifa Branca customer\'s invoice over HTTP: consumption per posto, an
 
 /** A billing-ready server: one convencional tariff, the parameters, and customer 13456789 reading on the 10th. */
 async function billingServer(t: Test) {
-  const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D' } });
-  await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
-  await send(server.http.port, 'PUT', '/faturamento/parametros', PARAMETERS);
+  const server = await billingReadyServer(t, {}, '2025-01-01');
   await send(server.http.port, 'PATCH', '/clientes/13456789', { dia_leitura: 10 });
   return server;
 }

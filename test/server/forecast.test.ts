@@ -3,8 +3,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { forecastCycle, meanError, percentageError } from '../../server/domain/forecast.js';
 import { cycleContaining, cycleEndingIn, cycleMonth } from '../../server/domain/billing/cycle.js';
-import { startTestServer } from '../helpers.js';
-import { BILLING_PARAMETERS, send } from './billing-fixtures.js';
+import { billingReadyServer, send } from './billing-fixtures.js';
 
 const DAY = 86_400_000;
 const kwh = (n: number): bigint => BigInt(Math.round(n * 1000));
@@ -50,10 +49,8 @@ t.test('forecast: whatever the series, the band holds the projection and never g
 });
 
 t.test('/previsao, goals and /previsao/precisao on a server with a steady meter and a cycle that doubled half-way', async (t) => {
-  const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D', TZ_LEGADO: 'UTC' } });
+  const server = await billingReadyServer(t, { TZ_LEGADO: 'UTC' });
   const port = server.http.port;
-  await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2020-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
-  await send(port, 'PUT', '/faturamento/parametros', { ...BILLING_PARAMETERS, vigencia_inicio: '2020-01-01' });
   const now = Date.now();
   const open = cycleContaining(now, 1, 'UTC');
   const month = cycleMonth(open);
