@@ -596,12 +596,26 @@ async function loadAlerts() {
 }
 
 function renderAlerts() {
-  const list = state.alerts ?? [];
-  $('alertas-vazio').hidden = list.length > 0;
-  $('tabela-alertas').tBodies[0].replaceChildren(
+  renderAlertTable('tabela-alertas', 'alertas-vazio', state.alerts ?? [], false);
+}
+
+/** Alerts as table rows (with their matricula as a link when `withMatricula`), each active one with its Reconhecer button. */
+function renderAlertTable(tableId, emptyId, list, withMatricula) {
+  $(emptyId).hidden = list.length > 0;
+  $(tableId).tBodies[0].replaceChildren(
     ...list.map((alert) => {
       const tr = document.createElement('tr');
       tr.dataset.estado = alert.estado;
+      if (withMatricula) {
+        const td = document.createElement('td');
+        const link = Object.assign(document.createElement('a'), { href: `?matricula=${alert.matricula}#consumo`, textContent: alert.matricula });
+        link.addEventListener('click', (event) => {
+          event.preventDefault();
+          openMeter(alert.matricula);
+        });
+        td.append(link);
+        tr.append(td);
+      }
       const who = alert.reconhecido_por === null ? '' : ` (por ${alert.reconhecido_por})`;
       for (const text of [ALERT_KIND_LABELS[alert.tipo] ?? alert.tipo, `${ALERT_STATE_LABELS[alert.estado]}${who}`, quando.format(new Date(alert.criado_em)), alert.detalhe]) {
         tr.append(Object.assign(document.createElement('td'), { textContent: text }));
@@ -609,7 +623,7 @@ function renderAlerts() {
       const td = document.createElement('td');
       if (alert.estado === 'ativo') {
         const button = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Reconhecer', className: 'secundario' });
-        button.setAttribute('aria-label', `Reconhecer o alerta ${ALERT_KIND_LABELS[alert.tipo] ?? alert.tipo}`);
+        button.setAttribute('aria-label', `Reconhecer o alerta ${ALERT_KIND_LABELS[alert.tipo] ?? alert.tipo}${withMatricula ? ` da matrícula ${alert.matricula}` : ''}`);
         button.addEventListener('click', () => void acknowledge(alert));
         td.append(button);
       }
@@ -617,6 +631,18 @@ function renderAlerts() {
       return tr;
     }),
   );
+}
+
+/** The fleet's active alerts (operator). */
+async function loadFleetAlerts() {
+  const answer = await api('/alertas?estado=ativo&limite=50');
+  state.fleetAlerts = answer.status === 200 ? answer.body.alertas : [];
+  renderAlertTable('tabela-alertas-frota', 'alertas-frota-vazio', state.fleetAlerts, true);
+}
+
+async function downloadFleetReport(format) {
+  const today = isoDate(new Date());
+  await download(`/relatorios?${new URLSearchParams({ periodo: 'diario', inicio: today, fuso: FUSO, formato: format })}`, `relatorio-frota-${today}.${format}`);
 }
 
 async function acknowledge(alert) {
@@ -628,6 +654,7 @@ async function acknowledge(alert) {
   announce(`Alerta reconhecido: ${ALERT_KIND_LABELS[alert.tipo] ?? alert.tipo}.`);
   state.alerts = (state.alerts ?? []).map((a) => (a.id === alert.id ? answer.body : a));
   renderAlerts();
+  if (state.view === 'frota') await loadFleetAlerts();
 }
 
 async function downloadReport(kind, format) {
@@ -957,6 +984,7 @@ async function loadFleet() {
   const query = new URLSearchParams({ pagina: String(fleet.page), limite: String(FLEET_PAGE), ordenar: fleet.sortBy, ordem: fleet.order });
   if (fleet.search !== '') query.set('busca', fleet.search);
   if (fleet.only !== '') query.set('somente', fleet.only);
+  void loadFleetAlerts();
   const answer = await api(`/frota/medidores?${query}`);
   if (answer.status !== 200) {
     showError(plainError(answer));
@@ -1040,6 +1068,7 @@ function route() {
 function bind() {
   $('meta-form').addEventListener('submit', (event) => void setGoal(event));
   $('meta-remover').addEventListener('click', () => void removeGoal());
+  for (const button of document.querySelectorAll('[data-relatorio-frota]')) button.addEventListener('click', () => void downloadFleetReport(button.dataset.relatorioFrota));
   for (const button of document.querySelectorAll('[data-relatorio]')) {
     button.addEventListener('click', () => void downloadReport(button.dataset.relatorio, button.dataset.formato));
   }

@@ -235,6 +235,16 @@ t.test('operator view: a fleet table of 1,000 meters, paged and sorted, linking 
   t.match(await page.inputValue('#matricula'), /^7000099\d$/, 'the meter opens in the customer view');
   await page.goto(`http://127.0.0.1:${server.http.port}/#frota`);
   await page.locator('#pagina-info', { hasText: '1.000 medidores' }).waitFor();
+  // The fleet's alert centre: a new alert appears, is acknowledged, and leaves the list of active ones.
+  await server.alertCenter.raise('70000042', 'violacao_tampa', 'violacao_tampa', 'O medidor avisou violação da tampa.');
+  const tamper = page.locator('#tabela-alertas-frota tbody tr', { hasText: '70000042' });
+  await tamper.waitFor({ timeout: 15_000 });
+  t.match(await tamper.textContent(), /Violação da tampa.*ativo/);
+  await page.click('#tabela-alertas-frota button[aria-label="Reconhecer o alerta Violação da tampa da matrícula 70000042"]');
+  await tamper.waitFor({ state: 'detached' });
+  t.equal((await server.alerts.list({ matricula: '70000042' }, 0, 1))[0]?.state, 'reconhecido');
+  const [report] = await Promise.all([page.waitForEvent('download'), page.click('[data-relatorio-frota="pdf"]')]);
+  t.equal((await readFile(await report.path())).subarray(0, 5).toString('latin1'), '%PDF-', 'the fleet report\'s PDF');
   await noAxeViolations(t, page, 'fleet table');
   await page.screenshot({ path: `${OUTPUT_DIR}painel-frota.png`, fullPage: true });
   t.same(problems, []);
