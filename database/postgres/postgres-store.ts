@@ -132,6 +132,8 @@ function quantityText(thousandths: number | undefined): string | null {
 }
 
 const QUANTITY_LIMITS = { scale: QUANTITY_SCALE, maxSignificantDigits: 13 };
+/** Meters whose admission window a store keeps between batches (about 1.5 KB each with 32 readings). */
+export const WINDOW_CACHE_METERS = 100_000;
 /** What the `consumo numeric(18, 3)` column can hold. */
 const NUMERIC_LIMITS = { scale: REGISTER_SCALE, maxSignificantDigits: 18 };
 const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
@@ -165,6 +167,8 @@ export class PostgresStore implements Store, CredentialStore {
   private closing: Promise<void> | undefined;
 
   private readonly admission: AdmissionRules;
+  /** Meters' windows kept between batches, least recently used first (at most WINDOW_CACHE_METERS). */
+  private readonly windowCache = new Map<string, MeterWindow>();
 
   private constructor(pool: pg.Pool, appliedMigrations: number[], admission: AdmissionRules) {
     this.pool = pool;
@@ -344,15 +348,40 @@ export class PostgresStore implements Store, CredentialStore {
   }
 
   /**
-   * Judges a batch against each meter's window (reading-admission.ts) and
-   * inserts what is admitted: two statements (each meter's newest rows, its
-   * window, then the insert). The whole window is read for every meter,
-   * not just its newest row: a reading's quality is judged against it
-   * (reading-quality.ts).
+   * Judges a batch against each meter's window (reading-admission.ts: copies,
+   * late readings; reading-quality.ts: the quality) and inserts what is
+   * admitted. Each meter's newest row is read every batch (another server
+   * may have stored one); its whole window (33 rows) only when the window
+   * kept from earlier batches is missing or behind that newest row: the
+   * usual case is two statements, as before windows were needed for quality.
    */
   private async insertBatch(items: readonly Pending[]): Promise<Map<string, number>> {
     const matriculas = [...new Set(items.map((item) => item.reading.matricula))];
-    const windows = await this.windows(matriculas, LATE_WINDOW_READINGS + 1);
+    const heads = await this.windows(matriculas, 1);
+    const windows = new Map<string, { window: MeterWindow; registered: boolean }>();
+    const stale: string[] = [];
+    for (const matricula of matriculas) {
+      const head = heads.get(matricula) as { window: MeterWindow; registered: boolean };
+      const cached = this.windowCache.get(matricula);
+      if (cached !== undefined && cached.newest === head.window.newest) windows.set(matricula, { window: cached, registered: head.registered });
+      else stale.push(matricula);
+    }
+    if (stale.length > 0) for (const [matricula, entry] of await this.windows(stale, LATE_WINDOW_READINGS + 1)) windows.set(matricula, entry);
+    for (const [matricula, { window }] of windows) {
+      this.windowCache.delete(matricula);
+      this.windowCache.set(matricula, window);
+    }
+    while (this.windowCache.size > WINDOW_CACHE_METERS) this.windowCache.delete(this.windowCache.keys().next().value as string);
+    try {
+      return await this.judgeAndInsert(items, windows);
+    } catch (error) {
+      // The windows now hold readings that may not be stored: read them again next time.
+      for (const matricula of matriculas) this.windowCache.delete(matricula);
+      throw error;
+    }
+  }
+
+  private async judgeAndInsert(items: readonly Pending[], windows: Map<string, { window: MeterWindow; registered: boolean }>): Promise<Map<string, number>> {
     const admitted: Pending[] = [];
     for (const item of items) {
       const { reading } = item;
