@@ -40,7 +40,8 @@ t.test('a meter process measures around 127 V: quantities stored and answered, a
   const sagged = history.json.medicoes.filter((reading: { tensao_v?: number }) => reading.tensao_v !== undefined && reading.tensao_v < 127 * 0.9);
   t.ok(sagged.length > 0, 'the sagged readings are in the history with their voltage');
   const csv = (await send(port, 'GET', '/medicoes?matricula=13456789&formato=csv')).bytes.toString('utf8').split('\r\n');
-  t.match(csv[1], /^[^,]+,13456789,[\d.]+,1\d\d(\.\d+)?,[\d.]+,[\d.]+,0\.\d+,(59|60)(\.\d+)?,valida$/, 'the CSV carries them in their columns');
+  // Voltage 99-130 V: around 127, or around 101.6 while the 20% sag lasts.
+  t.match(csv[1], /^[^,]+,13456789,[\d.]+,(99|1[0-3]\d)(\.\d+)?,[\d.]+,[\d.]+,0\.\d+,(59|60)(\.\d+)?,valida$/, 'the CSV carries them in their columns');
 
   const original = await until('a reading in the original format', async () => {
     const answer = await send(port, 'GET', '/medicoes/ultima-medicao?matricula=09812389');
