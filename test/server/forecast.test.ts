@@ -61,10 +61,15 @@ t.test('/previsao, goals and /previsao/precisao on a server with a steady meter 
   const doubledFrom = doubled.start + Math.floor((doubled.end - doubled.start) / 2);
   const readings = [];
   let register = 1_000_000n;
+  let last = third.start;
   for (let at = third.start; at <= now - 3_600_000; at += DAY / 4) {
     readings.push({ matricula: '13456789', timestamp: at, consumo: register });
     register += at >= doubledFrom && at < doubled.end ? kwh(5) : kwh(2.5);
+    last = at;
   }
+  // And one about a minute ago at the same rate (10 kWh a day is a thousandth every 8.64 s: exact), so the open cycle has a reading however little of it has passed.
+  const steps = Math.floor((now - 60_000 - last) / 8640);
+  readings.push({ matricula: '13456789', timestamp: last + steps * 8640, consumo: register - kwh(2.5) + BigInt(steps) });
   await server.store.append(readings);
 
   const answer = await send(port, 'GET', '/previsao?matricula=13456789');
