@@ -46,12 +46,7 @@ export class FileBillingRulesStore implements BillingRulesStore {
   }
 
   putParameters(parameters: BillingParameters): Promise<'created' | 'replaced'> {
-    return this.journal.serially(async () => {
-      await this.journal.append([{ tipo: 'parametros', ...parametersJson(parameters) }]);
-      const existed = this.parameters.has(parameters.vigenciaInicio);
-      this.parameters.set(parameters.vigenciaInicio, parameters);
-      return existed ? 'replaced' : 'created';
-    });
+    return this.put(this.parameters, parameters.vigenciaInicio, parameters, { tipo: 'parametros', ...parametersJson(parameters) });
   }
 
   async listParameters(): Promise<BillingParameters[]> {
@@ -59,12 +54,7 @@ export class FileBillingRulesStore implements BillingRulesStore {
   }
 
   putFlag(flag: MonthFlag): Promise<'created' | 'replaced'> {
-    return this.journal.serially(async () => {
-      await this.journal.append([{ tipo: 'bandeira', ...flagJson(flag) }]);
-      const existed = this.flags.has(flag.month);
-      this.flags.set(flag.month, flag);
-      return existed ? 'replaced' : 'created';
-    });
+    return this.put(this.flags, flag.month, flag, { tipo: 'bandeira', ...flagJson(flag) });
   }
 
   async listFlags(fromMonth: string, toMonth: string): Promise<MonthFlag[]> {
@@ -72,10 +62,15 @@ export class FileBillingRulesStore implements BillingRulesStore {
   }
 
   putEmissionFactor(factor: MonthEmissionFactor): Promise<'created' | 'replaced'> {
+    return this.put(this.factors, factor.month, factor, { tipo: 'fator_emissao', ...emissionFactorJson(factor) });
+  }
+
+  /** Journals `record` (durable), then keeps `value` under `key`, replacing what was there. */
+  private put<T>(map: Map<string, T>, key: string, value: T, record: Record<string, unknown>): Promise<'created' | 'replaced'> {
     return this.journal.serially(async () => {
-      await this.journal.append([{ tipo: 'fator_emissao', ...emissionFactorJson(factor) }]);
-      const existed = this.factors.has(factor.month);
-      this.factors.set(factor.month, factor);
+      await this.journal.append([record]);
+      const existed = map.has(key);
+      map.set(key, value);
       return existed ? 'replaced' : 'created';
     });
   }
