@@ -117,9 +117,9 @@ export class FleetTracker {
   /** Meters whose 1.5x alert started (true) or ended (false) since the last call: what the alert centre raises and closes. */
   takeAlertChanges(): Array<{ readonly matricula: string; readonly alert: boolean }> {
     this.decideAlerts();
-    const changes = [...this.alertChanges];
+    const changes = [...this.alertChanges].map(([matricula, alert]) => ({ matricula, alert }));
     this.alertChanges.clear();
-    return [...changes].map(([matricula, alert]) => ({ matricula, alert }));
+    return changes;
   }
 
   /** Decides the alert of every meter whose newest readings changed, noting those that flipped. */

@@ -27,6 +27,8 @@ export const REPORT_EVENTS = 100;
 export const FLEET_REPORT_MAX_METERS = 5000;
 /** Top consumers a fleet report names. */
 export const TOP_CONSUMERS = 10;
+/** Alerts read at a time when counting the open ones. */
+const OPEN_ALERTS_PAGE = 1000;
 
 export interface ReportSpan {
   readonly kind: ReportKind;
@@ -89,6 +91,17 @@ export class Reporting {
   ) {}
 
   async meter(matricula: string, span: ReportSpan): Promise<MeterReport> {
+    const measured = await this.measure(matricula, span, await this.factorsOf(span));
+    return { ...measured, events: await this.parts.events.list({ matricula, from: span.from, to: span.to - 1 }, 0, REPORT_EVENTS) };
+  }
+
+  /** The span's emission factors, read once per report (a fleet report measures thousands of meters with them). */
+  private factorsOf(span: ReportSpan): Promise<(month: string) => bigint> {
+    return this.parts.factors.between(localMonth(span.from, span.timeZone), localMonth(span.to - 1, span.timeZone));
+  }
+
+  /** A meter's periods and totals over the span, from one pass over its history (its events are the meter report's alone). */
+  private async measure(matricula: string, span: ReportSpan, factorOf: (month: string) => bigint): Promise<Omit<MeterReport, 'events'>> {
     const boundaries = [...boundariesOf(span.from, span.to, span.unit, span.timeZone)];
     const accumulator = new ReportAccumulator(boundaries, periodStart(span.from - 1, span.unit, span.timeZone));
     const quality = new QualityAccumulator(span.from, span.to, span.timeZone);
@@ -96,7 +109,6 @@ export class Reporting {
       accumulator.add(batch, usable);
       quality.add(batch.filter((reading) => reading.timestamp >= span.from));
     }
-    const factorOf = await this.parts.factors.between(localMonth(span.from, span.timeZone), localMonth(span.to - 1, span.timeZone));
     const periods = accumulator.periods().map((period) => ({ ...period, co2eGrams: period.consumption === undefined ? undefined : co2eGrams(period.consumption, factorOf(localMonth(period.start, span.timeZone))) }));
     const total = quality.report().total;
     return {
@@ -108,16 +120,16 @@ export class Reporting {
       readings: total.received,
       flagged: total.received - total.valid,
       completeness: total.completeness,
-      events: await this.parts.events.list({ matricula, from: span.from, to: span.to - 1 }, 0, REPORT_EVENTS),
     };
   }
 
   async fleet(span: ReportSpan, signal?: AbortSignal): Promise<FleetReport> {
     const customers = await this.parts.store.findCustomers({ limit: FLEET_REPORT_MAX_METERS + 1 });
+    const factorOf = await this.factorsOf(span);
     const meters: FleetMeterLine[] = [];
     for (const customer of customers.slice(0, FLEET_REPORT_MAX_METERS)) {
       if (signal?.aborted === true) break;
-      const report = await this.meter(customer.matricula, span);
+      const report = await this.measure(customer.matricula, span, factorOf);
       meters.push({ matricula: customer.matricula, username: customer.username, consumption: report.consumption, co2eGrams: report.co2eGrams, readings: report.readings, flagged: report.flagged, completeness: report.completeness });
     }
     // Silent as /frota's default tells it: nothing for three of the meters' default send intervals.
@@ -134,9 +146,22 @@ export class Reporting {
       silent: summary.medidores_silenciosos,
       withoutPower: summary.medidores_sem_energia,
       cut: summary.medidores_cortados,
-      openAlerts: (await this.parts.alerts.list({ state: 'ativo' }, 0, 100_000)).length + (await this.parts.alerts.list({ state: 'reconhecido' }, 0, 100_000)).length,
+      openAlerts: await this.openAlerts(),
       top: [...meters].sort((a, b) => (b.consumption > a.consumption ? 1 : b.consumption < a.consumption ? -1 : 0)).slice(0, TOP_CONSUMERS),
       truncated: customers.length > FLEET_REPORT_MAX_METERS,
     };
+  }
+
+  /** Alerts not yet closed (active or acknowledged), counted a page at a time. */
+  private async openAlerts(): Promise<number> {
+    let count = 0;
+    for (const state of ['ativo', 'reconhecido'] as const) {
+      for (let offset = 0; ; offset += OPEN_ALERTS_PAGE) {
+        const page = await this.parts.alerts.list({ state }, offset, OPEN_ALERTS_PAGE);
+        count += page.length;
+        if (page.length < OPEN_ALERTS_PAGE) break;
+      }
+    }
+    return count;
   }
 }
