@@ -24,6 +24,9 @@ import { PgAlertStore } from './postgres/alert-pg-store.js';
 import { FileAlertStore } from './file/alert-file-store.js';
 import type { AlertStore } from './alert-store.js';
 import type { EventStore } from './event-store.js';
+import type { ForecastRecordStore } from './forecast-record-store.js';
+import { FileForecastRecordStore } from './file/forecast-record-file-store.js';
+import { PgForecastRecordStore } from './postgres/forecast-record-pg-store.js';
 import { FileEventStore } from './file/event-file-store.js';
 import { PgEventStore } from './postgres/event-pg-store.js';
 
@@ -65,6 +68,7 @@ export interface OpenedStore {
   readonly commands: CommandStore;
   readonly alerts: AlertStore;
   readonly events: EventStore;
+  readonly forecasts: ForecastRecordStore;
   /** What start-up logs about the storage (never the password). */
   readonly description: Record<string, unknown>;
 }
@@ -82,7 +86,7 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
       admission: admissionRules(settings),
     });
     const url = new URL(settings.databaseUrl);
-    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), invoices: new PgInvoiceStore(store), commands: new PgCommandStore(store), alerts: new PgAlertStore(store), events: new PgEventStore(store), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
+    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), invoices: new PgInvoiceStore(store), commands: new PgCommandStore(store), alerts: new PgAlertStore(store), events: new PgEventStore(store), forecasts: new PgForecastRecordStore(store), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
   }
   const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile, maxMeters: settings.maxMeters, admission: admissionRules(settings) });
   let tariffs: TariffStore;
@@ -92,6 +96,7 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
   let commands: CommandStore;
   let alerts: AlertStore;
   let events: EventStore;
+  let forecasts: ForecastRecordStore;
   try {
     tariffs = await FileTariffStore.open(settings.dataDir, logger);
     billingRules = await FileBillingRulesStore.open(settings.dataDir, logger);
@@ -100,9 +105,10 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
     commands = await FileCommandStore.open(settings.dataDir, logger);
     alerts = await FileAlertStore.open(settings.dataDir, logger);
     events = await FileEventStore.open(settings.dataDir, logger);
+    forecasts = await FileForecastRecordStore.open(settings.dataDir, logger);
   } catch (error) {
     await store.close();
     throw error;
   }
-  return { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
+  return { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
 }

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { openStore } from '../database/open-store.js';
+import { ForecastJob } from './forecast-job.js';
+import type { ForecastRecordStore } from '../database/forecast-record-store.js';
 import type { Store } from '../database/store.js';
 import type { Config } from './config.js';
 import { DEFAULT_PARSER_LIMITS } from '../protocol/http/request-parser.js';
@@ -113,12 +115,15 @@ export interface RunningServer {
   readonly delivery: CommandDelivery;
   readonly eventIntake: EventIntake;
   readonly alerts: AlertStore;
+  readonly forecasts: ForecastRecordStore;
   readonly alertCenter: AlertCenter;
   readonly webhook: WebhookSender | undefined;
   /** The scheduled fleet reports (undefined with RELATORIOS_INTERVALO_H=0). */
   readonly reportJob: ReportJob | undefined;
   /** Runs a goal pass now (forecast every customer with a goal; alert or clear), as the ALERTAS_META_INTERVALO_S timer does. */
   checkGoals(): Promise<void>;
+  /** Records mid-cycle forecasts and settles closed cycles (PREVISOES_INTERVALO_S); `runOnce(now)` runs a pass as of `now`. */
+  readonly forecastJob: ForecastJob;
   /** HTTP connections open now. */
   httpConnections(): number;
   /** Meters with a key in the keys file. */
@@ -130,7 +135,7 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const authenticator = await loadMeterAuthenticator(config);
   const access = await loadApiAccess(config);
-  const { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
+  const { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   const httpMetrics = new HttpMetrics();
   const factors = new EmissionFactors(billingRules, config.defaultEmissionFactor);
   const billing = new BillingService({ store, tariffs, rules: billingRules, profiles, invoices }, config.distributor, config.legacyTimeZone, factors);
@@ -145,7 +150,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     throw error;
   }
   const live = new LiveEvents((silentAfterS) => fleet.summary(silentAfterS));
-  const forecasting = new Forecasting(billing, factors);
+  const forecasting = new Forecasting(billing, factors, forecasts);
   const reporting = new Reporting({ store, events, alerts, fleet, factors });
   const reportArchive = new ReportArchive(join(config.dataDir, REPORTS_DIR));
   const alertLogger = logger.child({ component: 'alertas' });
@@ -209,7 +214,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     medidorRoute({ store, commands, events, delivery, fleet, access, addressOf: (m) => ingest.addressOf(m), hasKey: (m) => authenticator.hasKey(m) }),
     ocorrenciasRoute(events, config.legacyTimeZone, access),
     qualidadeRoute(store, config.legacyTimeZone, access),
-    ...previsaoRoutes(forecasting, store, access),
+    ...previsaoRoutes(forecasting, access),
     ...alertasRoutes(alerts, access),
     recomendacoesRoute(new Recommending(billing, forecasting, store), access),
     ...relatoriosRoutes(reporting, reportArchive, config.legacyTimeZone, access),
@@ -280,6 +285,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       ? undefined
       : new ReportJob({ reporting, archive: reportArchive, intervalMs: config.reportIntervalH * 3_600_000, retentionDays: config.reportRetentionDays, timeZone: config.legacyTimeZone, logger: logger.child({ component: 'relatorios' }) });
   reportJob?.start();
+  const forecastJob = new ForecastJob({ store, profiles, records: forecasts, forecasting, timeZone: config.legacyTimeZone, intervalMs: config.forecastIntervalS * 1000, logger: logger.child({ component: 'previsoes' }) });
+  forecastJob.start();
   let closing: Promise<void> | undefined;
   return {
     http,
@@ -295,17 +302,19 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     delivery,
     eventIntake,
     alerts,
+    forecasts,
     alertCenter,
     webhook,
     checkGoals: () => alertCenter.checkGoals(profiles, forecasting),
     reportJob,
+    forecastJob,
     httpConnections: () => httpServer.openConnections,
     meterKeys: authenticator.keyCount,
     close() {
       closing ??= (async () => {
         // Events being stored when ingest stops are kept; their acknowledgement is not sent, and the meter's resend is recognised.
         clearInterval(goalTimer);
-        await reportJob?.close();
+        await Promise.all([reportJob?.close(), forecastJob.close()]);
         alertCenter.stop();
         webhook?.close();
         await Promise.all([httpServer.close(), delivery.close(), billingJob?.close(), ingest.close().then(() => eventIntake.settle())]);

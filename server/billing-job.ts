@@ -13,6 +13,7 @@ import type { BillingService } from './billing.js';
 import { cycleContaining, cycleMonth, previousMonth } from './domain/billing/cycle.js';
 import { HttpError } from './http/http-error.js';
 import { documentOf } from './routes/faturas.js';
+import { PeriodicPass } from './periodic.js';
 
 /** Customers read per page of a pass. */
 const PAGE = 500;
@@ -33,39 +34,33 @@ export interface BillingJobOptions {
 }
 
 export class BillingJob {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly periodic: PeriodicPass;
   /** Invoices this server issued (for /metricas and tests). */
   issued = 0;
-  passes = 0;
 
-  constructor(private readonly options: BillingJobOptions) {}
-
-  start(): void {
-    const tick = (): void => {
-      if (this.stopped || this.running !== undefined) return;
-      this.running = this.pass(Date.now())
-        .catch((error: unknown) => this.options.logger.warn({ err: error }, 'automatic billing pass failed; retried at the next'))
-        .finally(() => (this.running = undefined));
-    };
-    tick();
-    this.timer = setInterval(tick, this.options.intervalMs).unref();
+  constructor(private readonly options: BillingJobOptions) {
+    this.periodic = new PeriodicPass((now, stopped) => this.pass(now, stopped), options.intervalMs, options.logger, 'automatic billing pass');
   }
 
-  async close(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+  get passes(): number {
+    return this.periodic.passes;
+  }
+
+  start(): void {
+    this.periodic.start();
+  }
+
+  close(): Promise<void> {
+    return this.periodic.close();
   }
 
   /** One pass over every customer. */
-  async pass(now: number): Promise<void> {
+  private async pass(now: number, stopped: () => boolean): Promise<void> {
     const { store, profiles, invoices, billing, distributor, timeZone, logger } = this.options;
-    for (let offset = 0; !this.stopped; offset += PAGE) {
+    for (let offset = 0; !stopped(); offset += PAGE) {
       const customers = await store.findCustomers({ offset, limit: PAGE });
       for (const customer of customers) {
-        if (this.stopped) return;
+        if (stopped()) return;
         const profile = await profiles.profile(customer.matricula);
         // The newest closed cycles, oldest first: numbers follow the cycles' order.
         const months: string[] = [];
@@ -90,6 +85,5 @@ export class BillingJob {
       }
       if (customers.length < PAGE) break;
     }
-    this.passes++;
   }
 }

@@ -1,21 +1,27 @@
 /**
  * Forecasts of the open cycle (server/domain/forecast.ts) from what billing
  * knows — the cycle, its start register, the newest usable reading, the
- * same cycle last year — and their accuracy: for each closed cycle, the
- * forecast the readings stamped up to mid-cycle gave, against what the
- * cycle consumed.
+ * same cycle last year — and their record: each cycle's projection made at
+ * mid-cycle is written down while the cycle is open and settled against
+ * what it consumed once it closes (server/forecast-job.ts runs both).
  */
 import { co2eOverDays, daysByMonth } from './domain/co2e.js';
-import { cycleEndingIn, cycleMonth } from './domain/billing/cycle.js';
-import { forecastCycle, meanError, percentageError, type Forecast } from './domain/forecast.js';
+import { cycleContaining, cycleMonth } from './domain/billing/cycle.js';
+import { forecastCycle, percentageError, type Forecast } from './domain/forecast.js';
 import type { BillingService, CycleBill } from './billing.js';
 import type { EmissionFactors } from './emission-factors.js';
 import { HttpError } from './http/http-error.js';
+import { zoneOffset } from '../protocol/timestamp.js';
 import type { ConsumptionGoal } from '../database/profile-store.js';
+import type { ForecastRecord, ForecastRecordStore } from '../database/forecast-record-store.js';
 
 /** Closed cycles the accuracy looks back over by default, and at most. */
 export const ACCURACY_DEFAULT_CYCLES = 6;
 export const ACCURACY_MAX_CYCLES = 24;
+/** Months after which a recorded cycle that still cannot be billed is settled as not measured. */
+export const STALE_MONTHS = 3;
+/** Why a customer's cycle cannot be projected now (not a failure of the pass). */
+const NOTHING_TO_PROJECT = new Set(['sem_medicoes', 'medicoes_insuficientes', 'usuario_nao_cadastrado', 'leituras_inconsistentes']);
 
 export interface CycleForecast {
   readonly bill: CycleBill;
@@ -30,16 +36,10 @@ export interface CycleForecast {
   readonly goal: { readonly goal: ConsumptionGoal; readonly over: boolean } | null;
 }
 
-export interface CycleAccuracy {
-  readonly month: string;
-  /** Projected at mid-cycle and consumed, thousandths of a kWh. */
-  readonly projected: bigint;
-  readonly actual: bigint;
-  /** Thousandths of a percent; null when nothing was consumed. */
-  readonly error: bigint | null;
-}
+/** The month (`YYYY-MM`) `instant` falls in, in `timeZone`. */
+export const calendarMonth = (instant: number, timeZone: string): string => new Date(instant + zoneOffset(instant, timeZone)).toISOString().slice(0, 7);
 
-const monthsBefore = (month: string, count: number): string => {
+export const monthsBefore = (month: string, count: number): string => {
   const [year, m] = month.split('-').map(Number) as [number, number];
   return new Date(Date.UTC(year, m - 1 - count, 1)).toISOString().slice(0, 7);
 };
@@ -48,7 +48,12 @@ export class Forecasting {
   constructor(
     private readonly billing: BillingService,
     private readonly factors: EmissionFactors,
+    readonly records: ForecastRecordStore,
   ) {}
+
+  get timeZone(): string {
+    return this.billing.timeZone;
+  }
 
   /** The open cycle projected to its end, as the readings stamped up to `asOf` show it. */
   async forecast(matricula: string, now = Date.now(), asOf = now): Promise<CycleForecast> {
@@ -81,29 +86,49 @@ export class Forecasting {
     };
   }
 
-  /** The `count` closed cycles before now, newest first: each one's mid-cycle forecast against what it consumed. Cycles that cannot be measured are left out. */
-  async accuracy(matricula: string, count: number, now = Date.now()): Promise<CycleAccuracy[]> {
-    const { cycle: open, profile } = await this.billing.preview(matricula, now);
-    const { readingDay } = profile;
-    const results: CycleAccuracy[] = [];
-    for (let back = 1; back <= count; back++) {
-      const month = monthsBefore(cycleMonth(open), back);
-      const cycle = cycleEndingIn(month, readingDay, this.billing.timeZone);
-      const actual = await this.consumptionOf(matricula, month, now);
-      if (actual === undefined) continue;
-      const mid = cycle.start + Math.floor((cycle.end - cycle.start) / 2);
-      let projected: bigint;
-      try {
-        const made = await this.forecast(matricula, now, mid);
-        if (cycleMonth(made.bill.cycle) !== month) continue; // nothing read in the cycle's first half
-        projected = made.forecast.consumption;
-      } catch (error) {
-        if (error instanceof HttpError) continue;
-        throw error;
-      }
-      results.push({ month, projected, actual: actual.consumption, error: percentageError(projected, actual.consumption) });
+  /**
+   * Records `matricula`'s forecast of the cycle open at `now` once that
+   * cycle is half over and until it ends, if none is recorded: the
+   * projection the readings stamped up to mid-cycle give. Resolves the
+   * record written, or undefined (not yet, already, or nothing to project).
+   */
+  async recordMidCycle(matricula: string, readingDay: number, now: number): Promise<ForecastRecord | undefined> {
+    const cycle = cycleContaining(now, readingDay, this.billing.timeZone);
+    const month = cycleMonth(cycle);
+    const mid = cycle.start + Math.floor((cycle.end - cycle.start) / 2);
+    if (now < mid || (await this.records.get(matricula, month)) !== undefined) return undefined;
+    let made: CycleForecast;
+    try {
+      made = await this.forecast(matricula, now, mid);
+    } catch (error) {
+      if (error instanceof HttpError && NOTHING_TO_PROJECT.has(error.codigo)) return undefined;
+      throw error;
     }
-    return results;
+    if (cycleMonth(made.bill.cycle) !== month) return undefined; // nothing read in the cycle's first half
+    const { consumption, low, high } = made.forecast;
+    return this.records.record({ matricula, month, madeAt: now, measuredUpTo: made.bill.end.timestamp, projected: consumption, low, high, actual: null, error: null, settledAt: null });
+  }
+
+  /**
+   * Settles a record whose cycle is billable at `now` against what the
+   * cycle consumed. A cycle whose consumption was not measured (its start
+   * or end estimated by the mean of past cycles, or its first reading in
+   * the cycle), or still not billable STALE_MONTHS after its month, is
+   * settled without an actual. Resolves the settled record, or undefined
+   * (not yet).
+   */
+  async settle(record: ForecastRecord, now: number): Promise<ForecastRecord | undefined> {
+    const { matricula, month } = record;
+    let actual: bigint | null = null;
+    try {
+      const bill = await this.billing.bill(matricula, month, now, { history: false });
+      const measured = bill.start.flag !== 'primeira_leitura' && bill.start.flag !== 'media_ciclos' && bill.end.flag !== 'media_ciclos';
+      if (measured) actual = bill.invoice.consumption;
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      if (monthsBefore(calendarMonth(now, this.billing.timeZone), STALE_MONTHS) < month) return undefined;
+    }
+    return this.records.settle(matricula, month, actual, actual === null ? null : percentageError(record.projected, actual), now);
   }
 
   /** A closed cycle's consumption and length, or undefined when it cannot be measured. */

@@ -98,5 +98,8 @@ export function percentageError(projected: bigint, actual: bigint): bigint | nul
 /** Mean of percentage errors (thousandths of a percent), ignoring nulls; null when none. */
 export function meanError(errors: readonly (bigint | null)[]): bigint | null {
   const known = errors.filter((error): error is bigint => error !== null);
-  return known.length === 0 ? null : divideRoundHalfUp(known.reduce((sum, error) => sum + error, 0n), BigInt(known.length));
+  return meanOfSum(known.reduce((sum, error) => sum + error, 0n), known.length);
 }
+
+/** The mean of `count` errors that add up to `sum`, rounded half-up; null when none. */
+export const meanOfSum = (sum: bigint, count: number): bigint | null => (count === 0 ? null : divideRoundHalfUp(sum, BigInt(count)));

@@ -1,16 +1,16 @@
 /**
  * `GET /previsao`: the open cycle's consumption and invoice projected to its
  * end, with a range, CO2e and the customer's goal; `GET /previsao/precisao`:
- * how far the mid-cycle forecasts of the closed cycles were from what they
- * consumed (per meter, or the fleet's for the operator).
+ * how far the forecasts recorded at mid-cycle were from what the closed
+ * cycles consumed (per meter, or the fleet's for the operator).
  */
 import { z } from 'zod';
-import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import type { ApiAccess } from '../api-access.js';
-import { meanError, type Forecast } from '../domain/forecast.js';
+import { meanError, meanOfSum, type Forecast } from '../domain/forecast.js';
 import { cycleMonth } from '../domain/billing/cycle.js';
-import { ACCURACY_DEFAULT_CYCLES, ACCURACY_MAX_CYCLES, type CycleAccuracy, type Forecasting } from '../forecasting.js';
+import { ACCURACY_DEFAULT_CYCLES, ACCURACY_MAX_CYCLES, calendarMonth, monthsBefore, type Forecasting } from '../forecasting.js';
+import type { AccuracySummary, ForecastRecord } from '../../database/forecast-record-store.js';
 import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../router.js';
 import { goalJson } from './clientes.js';
@@ -34,14 +34,21 @@ function forecastJson(forecast: Forecast) {
   };
 }
 
-function accuracyJson(cycles: readonly CycleAccuracy[]) {
+function recordJson(record: ForecastRecord) {
   return {
-    ciclos: cycles.map((c) => ({ mes: c.month, previsto_meio_ciclo_kwh: consumoJson(c.projected), real_kwh: consumoJson(c.actual), erro_percentual: percent(c.error) })),
-    mape: percent(meanError(cycles.map((c) => c.error))),
+    mes: record.month,
+    previsto_em: formatIsoTimestamp(record.madeAt),
+    medido_ate: formatIsoTimestamp(record.measuredUpTo),
+    previsto_meio_ciclo_kwh: consumoJson(record.projected),
+    faixa_kwh: { min: consumoJson(record.low), max: consumoJson(record.high) },
+    real_kwh: record.actual === null ? null : consumoJson(record.actual),
+    erro_percentual: percent(record.error),
   };
 }
 
-export function previsaoRoutes(forecasting: Forecasting, store: Store, access: ApiAccess): Route[] {
+const mapeOf = (summary: AccuracySummary) => percent(meanOfSum(summary.errorSum, summary.errorCount));
+
+export function previsaoRoutes(forecasting: Forecasting, access: ApiAccess): Route[] {
   const forecast = matriculaHandler(z.object({ matricula: matriculaSchema }), access, async ({ matricula }) => {
     const made = await forecasting.forecast(matricula);
     const { bill } = made;
@@ -68,32 +75,28 @@ export function previsaoRoutes(forecasting: Forecasting, store: Store, access: A
     await authorizeMeterOrFleet(access, input, fields.matricula);
     const count = fields.ciclos ?? ACCURACY_DEFAULT_CYCLES;
     if (fields.matricula !== undefined) {
-      return { status: 200, body: { matricula: fields.matricula, ...accuracyJson(await forecasting.accuracy(fields.matricula, count)) } };
+      const records = await forecasting.records.settled(fields.matricula, count);
+      return { status: 200, body: { matricula: fields.matricula, ciclos: records.map(recordJson), mape: percent(meanError(records.map((r) => r.error))) } };
     }
     const page = fields.pagina ?? 1;
     const limit = fields.limite ?? FLEET_ACCURACY_PAGE_DEFAULT;
-    const customers = await store.findCustomers({ offset: (page - 1) * limit, limit: limit + 1 });
-    const meters = [];
-    const every: CycleAccuracy[] = [];
-    for (const customer of customers.slice(0, limit)) {
-      if (input.signal?.aborted === true) break;
-      let cycles: CycleAccuracy[];
-      try {
-        cycles = await forecasting.accuracy(customer.matricula, count);
-      } catch (error) {
-        if (!(error instanceof HttpError)) throw error;
-        cycles = [];
-      }
-      every.push(...cycles);
-      meters.push({ matricula: customer.matricula, ciclos_avaliados: cycles.length, mape: percent(meanError(cycles.map((c) => c.error))) });
-    }
+    const fromMonth = monthsBefore(calendarMonth(Date.now(), forecasting.timeZone), count);
+    const { meters, total } = await forecasting.records.summary(fromMonth, (page - 1) * limit, limit + 1);
     return {
       status: 200,
-      body: { medidores: meters, ciclos_avaliados: every.length, mape: percent(meanError(every.map((c) => c.error))), pagina: page, limite: limit, proxima: customers.length > limit ? nextPageLink('/previsao/precisao', input, page) : null },
+      body: {
+        desde: fromMonth,
+        medidores: meters.slice(0, limit).map((m) => ({ matricula: m.matricula, ciclos_avaliados: m.errorCount, mape: mapeOf(m) })),
+        ciclos_avaliados: total.errorCount,
+        mape: mapeOf(total),
+        pagina: page,
+        limite: limit,
+        proxima: meters.length > limit ? nextPageLink('/previsao/precisao', input, page) : null,
+      },
     };
   };
   return [
     { path: '/previsao', handlers: { GET: forecast }, traits: { heavy: true } },
-    { path: '/previsao/precisao', handlers: { GET: accuracy }, traits: { heavy: true } },
+    { path: '/previsao/precisao', handlers: { GET: accuracy } },
   ];
 }

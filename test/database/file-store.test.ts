@@ -19,6 +19,8 @@ import { eventContract } from './event-contract.js';
 import { FileEventStore } from '../../database/file/event-file-store.js';
 import { alertContract } from './alert-contract.js';
 import { FileAlertStore } from '../../database/file/alert-file-store.js';
+import { FileForecastRecordStore } from '../../database/file/forecast-record-file-store.js';
+import { forecastRecordContract } from './forecast-record-contract.js';
 import { FileCommandStore } from '../../database/file/command-file-store.js';
 
 const open = (dataDir: string, seedCustomersFile?: string) => FileStore.open({ dataDir, logger: silentLogger, seedCustomersFile });
@@ -78,6 +80,12 @@ alertContract(t, async (t) => {
   const dir = await tempDir(t);
   const openAlerts = async () => ({ alerts: await FileAlertStore.open(dir, silentLogger), close: async () => undefined });
   return { ...(await openAlerts()), reopen: openAlerts };
+});
+
+forecastRecordContract(t, async (t) => {
+  const dir = await tempDir(t);
+  const openForecasts = async () => ({ forecasts: await FileForecastRecordStore.open(dir, silentLogger), close: async () => undefined });
+  return { ...(await openForecasts()), reopen: openForecasts };
 });
 
 t.test('the readings log is text, oldest first, one reading per line', async (t) => {

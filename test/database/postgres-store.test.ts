@@ -18,6 +18,8 @@ import { eventContract } from './event-contract.js';
 import { PgEventStore } from '../../database/postgres/event-pg-store.js';
 import { alertContract } from './alert-contract.js';
 import { PgAlertStore } from '../../database/postgres/alert-pg-store.js';
+import { PgForecastRecordStore } from '../../database/postgres/forecast-record-pg-store.js';
+import { forecastRecordContract } from './forecast-record-contract.js';
 import { PgCommandStore } from '../../database/postgres/command-pg-store.js';
 
 const postgres = await testPostgres(t);
@@ -88,6 +90,15 @@ alertContract(t, async (t) => {
     return { alerts: new PgAlertStore(store), close: () => store.close() };
   };
   return { ...(await openAlerts()), reopen: openAlerts };
+});
+
+forecastRecordContract(t, async (t) => {
+  const schema = postgres.schema(t);
+  const openForecasts = async () => {
+    const store = await open(schema);
+    return { forecasts: new PgForecastRecordStore(store), close: () => store.close() };
+  };
+  return { ...(await openForecasts()), reopen: openForecasts };
 });
 
 eventContract(t, async (t) => {

@@ -94,6 +94,23 @@ t.test('/previsao, goals and /previsao/precisao on a server with a steady meter 
   t.same((await send(port, 'DELETE', '/clientes/13456789/meta')).json, { matricula: '13456789', meta: null });
   t.equal((await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 1 })).status, 200);
 
+  // The forecast record, as the job keeps it over time: a pass at each past cycle's middle, and after.
+  t.same((await send(port, 'GET', '/previsao/precisao?matricula=13456789')).json, { matricula: '13456789', ciclos: [], mape: null }, 'nothing recorded yet');
+  const job = server.forecastJob;
+  const recorded = (m: string) => server.forecasts.get('13456789', m);
+  for (const back of [3, 2, 1]) {
+    const cycle = cycleEndingIn(monthBefore(back), 1, 'UTC');
+    const mid = cycle.start + Math.floor((cycle.end - cycle.start) / 2);
+    await job.runOnce(mid - 60_000);
+    t.equal(await recorded(monthBefore(back)), undefined, `${monthBefore(back)}: nothing recorded before mid-cycle`);
+    await job.runOnce(mid + 60_000);
+    const record = await recorded(monthBefore(back));
+    t.same([record?.madeAt, record?.actual, record?.settledAt], [mid + 60_000, null, null], `${monthBefore(back)}: recorded just after mid-cycle, not settled while open`);
+    t.ok(record !== undefined && record.measuredUpTo <= mid, 'from the readings stamped up to mid-cycle');
+    await job.runOnce(mid + 3_600_000);
+    t.same(await recorded(monthBefore(back)), record, 'a later pass does not replace it');
+  }
+  await job.runOnce(Date.now());
   const accuracy = (await send(port, 'GET', '/previsao/precisao?matricula=13456789&ciclos=3')).json;
   t.same(accuracy.ciclos.map((c: { mes: string; erro_percentual: number }) => [c.mes, c.erro_percentual]), [
     [monthBefore(1), 0],
@@ -102,8 +119,18 @@ t.test('/previsao, goals and /previsao/precisao on a server with a steady meter 
   ], 'steady cycles forecast exactly; the one whose second half doubled: forecast 10/day x T, consumed 15/day x T, off by a third');
   const second = accuracy.ciclos[1];
   t.ok(Math.abs(second.erro_percentual - (100 * Math.abs(second.previsto_meio_ciclo_kwh - second.real_kwh)) / second.real_kwh) < 0.001, 'the error is |forecast - actual| / actual');
+  t.ok(second.faixa_kwh.min <= second.previsto_meio_ciclo_kwh && second.previsto_meio_ciclo_kwh <= second.faixa_kwh.max);
   t.equal(accuracy.mape, 11.111, 'the mean of 0, 33.333 and 0');
+  t.equal((await send(port, 'GET', '/previsao/precisao?matricula=13456789&ciclos=1')).json.ciclos.length, 1, 'the newest cycles, at most ciclos');
   const fleet = (await send(port, 'GET', '/previsao/precisao?ciclos=3&limite=1')).json;
-  t.same([fleet.medidores[0].matricula, fleet.medidores[0].ciclos_avaliados, fleet.ciclos_avaliados], ['13456789', 3, 3]);
-  t.match(fleet.proxima, /pagina=2/);
+  t.same([fleet.medidores[0].matricula, fleet.medidores[0].ciclos_avaliados, fleet.medidores[0].mape, fleet.ciclos_avaliados, fleet.mape], ['13456789', 3, 11.111, 3, 11.111]);
+  t.equal(fleet.proxima, null, 'one meter with records: one page');
+
+  // The open cycle, once it is over without a reading after it, is billed by the mean of past cycles: settled as not measured.
+  if ((await recorded(month)) === undefined) await server.forecasts.record({ matricula: '13456789', month, madeAt: now, measuredUpTo: now, projected: kwh(300), low: kwh(290), high: kwh(310), actual: null, error: null, settledAt: null });
+  await job.runOnce(open.end + 5 * DAY);
+  const unmeasured = await recorded(month);
+  t.same([unmeasured?.actual, unmeasured?.error, unmeasured?.settledAt], [null, null, open.end + 5 * DAY], 'settled without an actual');
+  const after = (await send(port, 'GET', '/previsao/precisao?matricula=13456789&ciclos=4')).json;
+  t.same([after.ciclos[0].mes, after.ciclos[0].real_kwh, after.ciclos[0].erro_percentual, after.mape], [month, null, null, 11.111], 'listed, and left out of the MAPE');
 });

@@ -1,0 +1,39 @@
+/** A pass run at start and every interval, never two at once, awaited on close: the shape of the server's background jobs. */
+import type { Logger } from 'pino';
+
+export class PeriodicPass {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  /** Passes finished (for /metricas and tests). */
+  passes = 0;
+
+  /** `pass` is told whether to stop early (the server is closing). */
+  constructor(
+    private readonly pass: (now: number, stopped: () => boolean) => Promise<void>,
+    private readonly intervalMs: number,
+    private readonly logger: Logger,
+    private readonly what: string,
+  ) {}
+
+  start(): void {
+    const tick = (): void => void this.runOnce().catch((error: unknown) => this.logger.warn({ err: error }, `${this.what} failed; retried at the next`));
+    tick();
+    this.timer = setInterval(tick, this.intervalMs).unref();
+  }
+
+  /** Runs a pass now (or joins the one running). */
+  runOnce(now = Date.now()): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.running ??= this.pass(now, () => this.stopped)
+      .then(() => void this.passes++)
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+}
