@@ -6,14 +6,14 @@
  * store's. Errors are HttpErrors with billing's wire codes.
  */
 import type { BillingRulesStore } from '../database/billing-rules-store.js';
-import { parametersOn } from '../database/billing-rules-store.js';
+import { parametersOn, type BillingParameters } from '../database/billing-rules-store.js';
 import type { BillingProfile, ProfileStore } from '../database/profile-store.js';
 import type { Customer, HistoryQuery, Reading, Store } from '../database/store.js';
 import type { InvoiceStore } from '../database/invoice-store.js';
 import { isUsable, VALID } from '../database/reading-quality.js';
 import { parseRegister } from '../protocol/decimal.js';
 import type { TariffStore } from '../database/tariff-store.js';
-import { averageEstimate, cycleContaining, cycleEndingIn, cycleMonth, previousMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle } from './domain/billing/cycle.js';
+import { AVERAGE_CYCLES, averageEstimate, averagePostoEstimate, cycleContaining, cycleEndingIn, cycleMonth, previousMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle } from './domain/billing/cycle.js';
 import { BillingError, computeInvoice, type ComputedInvoice, type PriceVersion, type TariffKey } from './domain/billing/invoice.js';
 import type { PostoAmounts, PostoHours } from './domain/billing/postos.js';
 import type { DocumentInput } from './domain/billing/document.js';
@@ -55,6 +55,13 @@ export interface CycleBill extends Omit<DocumentInput, 'distributor' | 'customer
   readonly profile: BillingProfile;
 }
 
+/** A past cycle's consumption, and the boundaries it was measured between, when known. */
+interface HistoryEntry {
+  readonly month: string;
+  readonly consumption: bigint | null;
+  readonly boundaries?: { readonly start: BoundaryRegister; readonly end: BoundaryRegister };
+}
+
 const dayBefore = (day: string): string => new Date(Date.parse(`${day}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
 
 export class BillingService {
@@ -82,12 +89,27 @@ export class BillingService {
     const start = (await this.estimatedEnd(matricula, previousMonth(month))) ?? (await this.boundary(matricula, cycle.start));
     if (start === undefined) throw new HttpError('medicoes_insuficientes', `Não há medições da matrícula ${matricula} em torno do início do ciclo (${cycle.startDay}).`);
     let end = await this.boundary(matricula, cycle.end);
-    // No reading after the end: after a grace, a Convencional cycle is billed as ANEEL bills one without a reading.
-    if (end === undefined && now >= cycle.end + MISSING_READING_GRACE_MS && profile.modality === 'convencional') {
-      end = averageEstimate(start, cycle.end, (await this.history(matricula, profile.readingDay, cycle)).map((entry) => entry.consumption));
+    let estimatedPostos: PostoAmounts | undefined;
+    // No reading after the end: after a grace, the cycle is billed as ANEEL bills one without a reading (Branca: each posto at its own mean).
+    if (end === undefined && now >= cycle.end + MISSING_READING_GRACE_MS) {
+      const past = await this.history(matricula, profile.readingDay, cycle);
+      if (profile.modality === 'convencional') end = averageEstimate(start, cycle.end, past.map((entry) => entry.consumption));
+      else {
+        const estimate = averagePostoEstimate(start, cycle.end, await this.postoHistory(matricula, cycle, past));
+        end = estimate?.end;
+        estimatedPostos = estimate?.byPosto;
+      }
     }
     if (end === undefined) throw new HttpError('ciclo_aberto', `Ainda não há medição da matrícula ${matricula} depois do fim do ciclo (${cycle.endDay}).`);
-    return this.compute(customer, profile, cycle, start, end, history);
+    return this.compute(customer, profile, cycle, start, end, history, estimatedPostos);
+  }
+
+  /** What each posto consumed in the AVERAGE_CYCLES cycles of `past` (null where unknown), by the posto hours in force at the end of `cycle`. */
+  private async postoHistory(matricula: string, cycle: Cycle, past: readonly HistoryEntry[]): Promise<(PostoAmounts | null)[]> {
+    const hours = (await this.parametersFor(cycle)).postoHours;
+    const amounts: (PostoAmounts | null)[] = [];
+    for (const entry of past.slice(0, AVERAGE_CYCLES)) amounts.push(entry.boundaries === undefined ? null : await this.byPosto(matricula, entry.boundaries.start, entry.boundaries.end, hours));
+    return amounts;
   }
 
   /**
@@ -114,14 +136,21 @@ export class BillingService {
     return { customer, profile: await this.stores.profiles.profile(matricula) };
   }
 
-  private async compute(customer: Customer, profile: BillingProfile, cycle: Cycle, start: BoundaryRegister, end: BoundaryRegister, withHistory = true): Promise<CycleBill> {
+  /** The billing parameters in force on the cycle's last day. */
+  private async parametersFor(cycle: Cycle): Promise<BillingParameters> {
     const lastDay = dayBefore(cycle.endDay);
     const parameters = parametersOn(await this.stores.rules.listParameters(), lastDay);
     if (parameters === undefined) throw new HttpError('faturamento_nao_configurado', `Não há parâmetros de faturamento em vigor em ${lastDay}: defina-os em PUT /faturamento/parametros.`);
+    return parameters;
+  }
+
+  private async compute(customer: Customer, profile: BillingProfile, cycle: Cycle, start: BoundaryRegister, end: BoundaryRegister, withHistory = true, estimatedPostos?: PostoAmounts): Promise<CycleBill> {
+    const lastDay = dayBefore(cycle.endDay);
+    const parameters = await this.parametersFor(cycle);
     const consumption = end.register - start.register;
     if (consumption < 0n) throw new HttpError('leituras_inconsistentes', `O registro da matrícula ${customer.matricula} diminuiu no ciclo.`);
     let byPosto: PostoAmounts | undefined;
-    if (profile.modality === 'branca') byPosto = await this.byPosto(customer.matricula, start, end, parameters.postoHours);
+    if (profile.modality === 'branca') byPosto = estimatedPostos ?? (await this.byPosto(customer.matricula, start, end, parameters.postoHours));
     const prices: Partial<Record<TariffKey, PriceVersion[]>> = {};
     for (const tariff of await this.stores.tariffs.tariffsBetween(this.distributor, cycle.startDay, lastDay)) {
       const key: TariffKey = tariff.posto === 'nao_se_aplica' ? 'convencional' : tariff.posto;
@@ -282,16 +311,16 @@ export class BillingService {
   }
 
   /** The consumption of the HISTORY_CYCLES cycles before `cycle`, newest first. */
-  private async history(matricula: string, readingDay: number, cycle: Cycle): Promise<Array<{ month: string; consumption: bigint | null }>> {
-    const history: Array<{ month: string; consumption: bigint | null }> = [];
+  private async history(matricula: string, readingDay: number, cycle: Cycle): Promise<HistoryEntry[]> {
+    const history: HistoryEntry[] = [];
     let end = await this.boundary(matricula, cycle.start);
     let month = cycleMonth(cycle);
     for (let i = 0; i < HISTORY_CYCLES; i++) {
       month = previousMonth(month);
       const previous = cycleEndingIn(month, readingDay, this.timeZone);
       const start = end === undefined ? undefined : await this.boundary(matricula, previous.start);
-      const consumption = start !== undefined && end !== undefined && end.register >= start.register && start.flag !== 'primeira_leitura' ? end.register - start.register : null;
-      history.push({ month, consumption });
+      if (start !== undefined && end !== undefined && end.register >= start.register && start.flag !== 'primeira_leitura') history.push({ month, consumption: end.register - start.register, boundaries: { start, end } });
+      else history.push({ month, consumption: null });
       end = start;
     }
     return history;

@@ -8,7 +8,7 @@ import t from 'tap';
 import { easter, isWorkingDay, nationalHolidays } from '../../server/domain/billing/calendar.js';
 import { allocateToPostos, parseSpan, POSTOS, postoHoursProblem, splitByWeights, timeInPostos, zeroPostos, type PostoHours, type MinuteSpan } from '../../server/domain/billing/postos.js';
 import { zoneOffset } from '../../protocol/timestamp.js';
-import { consumptionByPosto, cycleContaining, cycleEndingIn, registerAt } from '../../server/domain/billing/cycle.js';
+import { averageEstimate, averagePostoEstimate, consumptionByPosto, cycleContaining, cycleEndingIn, registerAt } from '../../server/domain/billing/cycle.js';
 
 t.test('Easter and the national holidays', async (t) => {
   t.same(easter(2024), [3, 31]);
@@ -168,4 +168,33 @@ t.test('cycles and boundary registers', async (t) => {
   t.same([estimated?.register, estimated?.flag], [3000n, 'estimada'], 'two hours before and one after: two thirds of the way');
   t.equal(registerAt(boundary, r(-120, 1000n), undefined), undefined, 'nothing after an old reading: open');
   t.same(registerAt(boundary, undefined, r(10, 5000n))?.flag, 'primeira_leitura');
+});
+
+t.test('a cycle without a reading: the mean of the known past cycles, in total (Convencional) and per posto (Branca)', async (t) => {
+  const start = { timestamp: 0, register: 5_000_000n, flag: 'medida' as const, readings: [] };
+  const amounts = fc.record({ ponta: fc.bigInt({ min: 0n, max: 10n ** 9n }), intermediario: fc.bigInt({ min: 0n, max: 10n ** 9n }), fora_ponta: fc.bigInt({ min: 0n, max: 10n ** 9n }) });
+  fc.assert(
+    fc.property(fc.array(fc.option(amounts, { nil: null }), { maxLength: 15 }), (previous) => {
+      const considered = previous.slice(0, 12).filter((p): p is NonNullable<typeof p> => p !== null);
+      const estimate = averagePostoEstimate(start, 99, previous);
+      const total = averageEstimate(start, 99, previous.map((p) => (p === null ? null : p.ponta + p.intermediario + p.fora_ponta)));
+      if (considered.length === 0) {
+        t.equal(estimate, undefined);
+        t.equal(total, undefined);
+        return;
+      }
+      const n = BigInt(considered.length);
+      for (const posto of POSTOS) {
+        const sum = considered.reduce((s, p) => s + p[posto], 0n);
+        const mean = (estimate as NonNullable<typeof estimate>).byPosto[posto];
+        t.ok(mean * n * 2n > sum * 2n - n && mean * n * 2n <= sum * 2n + n, 'each posto at its mean, rounded half-up');
+      }
+      const { byPosto, end } = estimate as NonNullable<typeof estimate>;
+      t.same([end.timestamp, end.flag, end.register], [99, 'media_ciclos', start.register + byPosto.ponta + byPosto.intermediario + byPosto.fora_ponta], 'the end register adds the postos up');
+      const difference = (end.register - (total as NonNullable<typeof total>).register);
+      t.ok(difference >= -1n && difference <= 1n, 'within the rounding of three postos of the total mean');
+    }),
+    { numRuns: 300 },
+  );
+  t.same(averagePostoEstimate(start, 1, [{ ponta: 5_000n, intermediario: 10_000n, fora_ponta: 15_000n }, null, { ponta: 7_000n, intermediario: 0n, fora_ponta: 20_000n }])?.byPosto, { ponta: 6_000n, intermediario: 5_000n, fora_ponta: 17_500n });
 });

@@ -270,6 +270,41 @@ t.test('a Tarifa Branca customer\'s invoice over HTTP: consumption per posto, an
   for (const expected of ['branca', 'ponta 5', 'interm. 10', 'fora 15', '(estimada)', 'Energia ponta (TE + TUSD)', 'R$ 65,04']) t.ok(text.includes(expected), `the PDF says ${expected}`);
 });
 
+t.test('a Tarifa Branca cycle without a reading is billed, after a grace, with each posto at its mean over the known past cycles', async (t) => {
+  const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D' } });
+  const port = server.http.port;
+  const tariff = (posto: 'ponta' | 'intermediario' | 'fora_ponta', te: bigint, tusd: bigint) => ({ distribuidora: 'TESTE-D', modalidade: 'branca' as const, posto, vigenciaInicio: '2025-07-01', vigenciaFim: null, te, tusd, resolucao: '' });
+  await server.tariffs.addTariffs([tariff('ponta', 48_000_000n, 140_000_000n), tariff('intermediario', 30_000_000n, 90_000_000n), tariff('fora_ponta', 27_000_000n, 35_000_000n)]);
+  await send(port, 'PUT', '/faturamento/parametros', PARAMETERS);
+  await send(port, 'PATCH', '/clientes/13456789', { modalidade: 'branca', dia_leitura: 20 });
+  const at = (day: string, hh: number, mm = 0) => Date.parse(`${day}T00:00:00Z`) + (hh + 3) * 3_600_000 + mm * 60_000;
+  // Cycle 2026-04 (the golden one: ponta 5, intermediário 10, fora 15 kWh), cycle 2026-05 (ponta 7 on a Monday evening, fora 20 on a Sunday night), then silence.
+  await server.store.append([
+    { matricula: '13456789', timestamp: at('2026-03-20', 0), consumo: 1_000_000n },
+    { matricula: '13456789', timestamp: at('2026-04-01', 17), consumo: 1_000_000n },
+    { matricula: '13456789', timestamp: at('2026-04-01', 19), consumo: 1_010_000n },
+    { matricula: '13456789', timestamp: at('2026-04-03', 18), consumo: 1_010_000n },
+    { matricula: '13456789', timestamp: at('2026-04-03', 20), consumo: 1_016_000n },
+    { matricula: '13456789', timestamp: at('2026-04-04', 18), consumo: 1_016_000n },
+    { matricula: '13456789', timestamp: at('2026-04-04', 19), consumo: 1_020_000n },
+    { matricula: '13456789', timestamp: at('2026-04-06', 21, 30), consumo: 1_020_000n },
+    { matricula: '13456789', timestamp: at('2026-04-06', 22, 30), consumo: 1_030_000n },
+    { matricula: '13456789', timestamp: at('2026-04-20', 0), consumo: 1_030_000n },
+    { matricula: '13456789', timestamp: at('2026-05-04', 18), consumo: 1_030_000n },
+    { matricula: '13456789', timestamp: at('2026-05-04', 20), consumo: 1_037_000n },
+    { matricula: '13456789', timestamp: at('2026-05-10', 2), consumo: 1_037_000n },
+    { matricula: '13456789', timestamp: at('2026-05-10', 4), consumo: 1_057_000n },
+    { matricula: '13456789', timestamp: at('2026-05-20', 0), consumo: 1_057_000n },
+  ]);
+  const april = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-04' })).json;
+  const may = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-05' })).json;
+  t.same([april.consumo_por_posto, may.consumo_por_posto], [{ ponta: 5, intermediario: 10, fora_ponta: 15 }, { ponta: 7, intermediario: 0, fora_ponta: 20 }], 'the two cycles as billed');
+  const june = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
+  t.equal(june.status, 201, JSON.stringify(june.json));
+  t.same(june.json.consumo_por_posto, { ponta: 6, intermediario: 5, fora_ponta: 17.5 }, 'each posto at the mean of the two');
+  t.same([june.json.consumo_kwh, june.json.leituras.final.situacao, june.json.leituras.final.registro, june.json.leituras.final.leituras], [28.5, 'media_ciclos', 1085.5, []], 'the end register: the start plus the postos');
+});
+
 /** A billing-ready server: one convencional tariff, the parameters, and customer 13456789 reading on the 10th. */
 async function billingServer(t: Test) {
   const server = await billingReadyServer(t, {}, '2025-01-01');

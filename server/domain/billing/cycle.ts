@@ -9,7 +9,7 @@ import { divideRoundHalfUp } from '../../../protocol/decimal.js';
 import { wallClockInstant, zoneOffset } from '../../../protocol/timestamp.js';
 import type { Reading } from '../../../database/store.js';
 import { BillingError } from './invoice.js';
-import { allocateToPostos, zeroPostos, type Posto, type PostoAmounts, type PostoHours } from './postos.js';
+import { allocateToPostos, POSTOS, zeroPostos, type Posto, type PostoAmounts, type PostoHours } from './postos.js';
 import { isWorkingDay } from './calendar.js';
 
 /** A boundary register older than this is estimated from the readings around the boundary. */
@@ -97,6 +97,22 @@ export function averageEstimate(start: BoundaryRegister, end: number, previous: 
   if (known.length === 0) return undefined;
   const mean = divideRoundHalfUp(known.reduce((sum, consumption) => sum + consumption, 0n), BigInt(known.length));
   return { timestamp: end, register: start.register + mean, flag: 'media_ciclos', readings: [] };
+}
+
+/**
+ * A Tarifa Branca cycle without a reading after its end: each posto at the
+ * mean (rounded half-up to the thousandth) of what it consumed in the
+ * AVERAGE_CYCLES cycles before that are known (`previous`, newest first;
+ * null where unknown), the end register at the start plus their sum.
+ * Undefined when none is known.
+ */
+export function averagePostoEstimate(start: BoundaryRegister, end: number, previous: readonly (PostoAmounts | null)[]): { readonly end: BoundaryRegister; readonly byPosto: PostoAmounts } | undefined {
+  const known = previous.slice(0, AVERAGE_CYCLES).filter((amounts): amounts is PostoAmounts => amounts !== null);
+  if (known.length === 0) return undefined;
+  const byPosto = zeroPostos();
+  for (const posto of POSTOS) byPosto[posto] = divideRoundHalfUp(known.reduce((sum, amounts) => sum + amounts[posto], 0n), BigInt(known.length));
+  const total = byPosto.ponta + byPosto.intermediario + byPosto.fora_ponta;
+  return { end: { timestamp: end, register: start.register + total, flag: 'media_ciclos', readings: [] }, byPosto };
 }
 
 export interface BoundaryRegister {
