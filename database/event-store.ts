@@ -6,6 +6,7 @@
  * specification both backends pass (test/database/event-contract.ts).
  */
 import type { MeterEventType } from '../protocol/meter-commands.js';
+import type { DeliveryState } from './alert-store.js';
 
 export interface MeterEvent {
   readonly matricula: string;
@@ -16,7 +17,13 @@ export interface MeterEvent {
   readonly detail: string;
   /** When this server stored it. */
   readonly receivedAt: number;
+  /** Its webhook delivery (`desativada`: no WEBHOOK_URL when it was stored), and the attempts made. */
+  readonly delivery: DeliveryState;
+  readonly deliveryAttempts: number;
 }
+
+/** What names an event: one fact per meter, instant and type. */
+export type EventId = Pick<MeterEvent, 'matricula' | 'timestamp' | 'type'>;
 
 export interface EventQuery {
   readonly matricula?: string | undefined;
@@ -38,6 +45,10 @@ export interface EventStore {
   list(query: EventQuery, offset: number, limit: number): Promise<MeterEvent[]>;
   /** For every meter with an event of one of `types`, its newest such event (what the fleet's supply and power state start from). */
   newestPerMeter(types: readonly MeterEventType[]): Promise<MeterEvent[]>;
+  /** Records a webhook delivery's state. Durable when it resolves; an unknown event is ignored. */
+  setDelivery(event: EventId, delivery: DeliveryState, attempts: number): Promise<void>;
+  /** Events whose delivery is `pendente` (to resume after a restart), oldest stored first. */
+  pendingDeliveries(): Promise<MeterEvent[]>;
 }
 
 /** The order `list` answers in. */
@@ -45,6 +56,6 @@ export function newestFirst(a: MeterEvent, b: MeterEvent): number {
   return b.timestamp - a.timestamp || (a.matricula < b.matricula ? -1 : a.matricula > b.matricula ? 1 : 0) || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0);
 }
 
-export function eventKey(event: Pick<MeterEvent, 'matricula' | 'timestamp' | 'type'>): string {
+export function eventKey(event: EventId): string {
   return `${event.matricula}|${event.timestamp}|${event.type}`;
 }

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Alert, AlertKind, AlertStore } from '../database/alert-store.js';
-import type { MeterEvent } from '../database/event-store.js';
+import type { EventStore, MeterEvent } from '../database/event-store.js';
 import type { ProfileStore } from '../database/profile-store.js';
 import { isUsable, qualityFlags, VALID } from '../database/reading-quality.js';
 import type { AppendResult, Reading } from '../database/store.js';
@@ -27,6 +27,9 @@ export const ALERT_CHECK_INTERVAL_MS = 2000;
 
 export interface AlertCenterOptions {
   readonly alerts: AlertStore;
+  readonly events: EventStore;
+  /** An event as the webhook sends it. */
+  readonly eventPayload: (event: MeterEvent) => unknown;
   readonly fleet: FleetTracker;
   readonly logger: Logger;
   readonly webhook?: WebhookSender | undefined;
@@ -68,8 +71,10 @@ export class AlertCenter {
   async start(): Promise<void> {
     for (const alert of await this.options.alerts.list({ kind: 'leitura_sinalizada', state: 'ativo' }, 0, Number.MAX_SAFE_INTEGER)) this.flaggedOpen.add(alert.matricula);
     for (const alert of await this.options.alerts.list({ kind: 'leitura_sinalizada', state: 'reconhecido' }, 0, Number.MAX_SAFE_INTEGER)) this.flaggedOpen.add(alert.matricula);
-    const webhook = this.options.webhook;
-    if (webhook !== undefined) for (const alert of await this.options.alerts.pendingDeliveries()) webhook.send('alerta', alertJson(alert), alert.id);
+    if (this.options.webhook !== undefined) {
+      for (const alert of await this.options.alerts.pendingDeliveries()) this.deliverAlert(alert);
+      for (const event of await this.options.events.pendingDeliveries()) this.deliverEvent(event);
+    }
     this.timer = setInterval(() => this.checkFleet(), ALERT_CHECK_INTERVAL_MS);
     this.timer.unref();
   }
@@ -98,7 +103,7 @@ export class AlertCenter {
     if (raised === undefined) return undefined;
     this.raised.set(kind, (this.raised.get(kind) ?? 0) + 1);
     if (kind === 'leitura_sinalizada') this.flaggedOpen.add(matricula);
-    this.options.webhook?.send('alerta', alertJson(raised), raised.id);
+    this.deliverAlert(raised);
     this.options.publish(raised);
     return raised;
   }
@@ -129,9 +134,9 @@ export class AlertCenter {
   }
 
   /** Meter events stored: each goes to the webhook; those a person must act on raise an alert, power back clears the failure. */
-  events(stored: readonly MeterEvent[], json: (event: MeterEvent) => unknown): void {
+  events(stored: readonly MeterEvent[]): void {
     for (const event of stored) {
-      this.options.webhook?.send('ocorrencia', json(event));
+      this.deliverEvent(event);
       const decision = decideForEvent(event.type, event.detail);
       if (decision === undefined) continue;
       if (decision.action === 'raise') this.background(this.raise(event.matricula, decision.kind, decision.key, decision.detail));
@@ -162,6 +167,16 @@ export class AlertCenter {
         if (!(error instanceof HttpError)) throw error;
       }
     }
+  }
+
+  /** To the webhook, if any; the outcome is recorded with the alert. */
+  private deliverAlert(alert: Alert): void {
+    this.options.webhook?.send('alerta', alertJson(alert), (outcome, attempts) => this.background(this.options.alerts.setDelivery(alert.id, outcome, attempts)));
+  }
+
+  /** To the webhook, if any; the outcome is recorded with the event. */
+  private deliverEvent(event: MeterEvent): void {
+    this.options.webhook?.send('ocorrencia', this.options.eventPayload(event), (outcome, attempts) => this.background(this.options.events.setDelivery(event, outcome, attempts)));
   }
 
   private background(work: Promise<unknown>): void {

@@ -161,11 +161,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           url: config.webhookUrl,
           secret: config.webhookSecret,
           logger: alertLogger,
-          onSettled: (id, outcome, attempts) => {
-            alerts.setDelivery(id, outcome, attempts).catch((error: unknown) => alertLogger.error({ err: error, alerta: id }, 'could not record a webhook delivery'));
-          },
         });
-  const alertCenter = new AlertCenter({ alerts, fleet, logger: alertLogger, webhook, publish: (alert) => live.meterNews(alert.matricula, 'alerta', alertJson(alert)) });
+  const alertCenter = new AlertCenter({ alerts, events, eventPayload: eventJson, fleet, logger: alertLogger, webhook, publish: (alert) => live.meterNews(alert.matricula, 'alerta', alertJson(alert)) });
   const meterLines = {
     authentic: (line: MeterLine) => authenticator.authentic(line),
     sign: (line: string, matricula: string) => authenticator.sign(line, matricula),
@@ -181,6 +178,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   const eventIntake = new EventIntake({
     events,
+    delivery: webhook === undefined ? 'desativada' : 'pendente',
     logger: logger.child({ component: 'ocorrencias' }),
     timestampRules: { maxAheadMs: MAX_CLOCK_AHEAD_MS, maxAgeMs: config.readingMaxAgeDays * 86_400_000 },
     known: (matricula) => fleet.heardAt(matricula) !== undefined,
@@ -188,7 +186,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     onStored: (stored) => {
       fleet.noted(stored);
       for (const event of stored) live.meterNews(event.matricula, 'ocorrencia', eventJson(event));
-      alertCenter.events(stored, eventJson);
+      alertCenter.events(stored);
     },
   });
   // The listeners are made below; the metrics route reads them only when scraped.

@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { EventStore, MeterEvent } from '../database/event-store.js';
+import type { DeliveryState } from '../database/alert-store.js';
 import { timestampRefusal, type TimestampRules } from '../database/reading-admission.js';
 import { parseEventLine, serializeEventAck, type EventLine } from '../protocol/meter-commands.js';
 import { ThrottledWarning } from './log-throttle.js';
@@ -19,6 +20,8 @@ const MINUTE_MS = 60_000;
 
 export interface EventIntakeOptions {
   readonly events: EventStore;
+  /** The webhook delivery state an event is stored with (`pendente` when there is a webhook). */
+  readonly delivery: DeliveryState;
   readonly logger: Logger;
   readonly timestampRules: TimestampRules;
   readonly authentic: (line: MeterLine) => boolean;
@@ -96,7 +99,7 @@ export class EventIntake {
       toStore.push(event);
     }
     if (toStore.length === 0) return this.acknowledge(acks, from);
-    const records: MeterEvent[] = toStore.map((e) => ({ matricula: e.matricula, timestamp: e.timestamp, type: e.type, detail: e.detail, receivedAt: now }));
+    const records: MeterEvent[] = toStore.map((e) => ({ matricula: e.matricula, timestamp: e.timestamp, type: e.type, detail: e.detail, receivedAt: now, delivery: this.options.delivery, deliveryAttempts: 0 }));
     const task = this.options.events.append(records).then(
       (fresh) => {
         const stored = records.filter((_, i) => fresh[i]);

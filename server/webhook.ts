@@ -3,8 +3,9 @@
  * JSON to WEBHOOK_URL, signed (`X-Consumo-Assinatura: sha256=<hex HMAC of
  * the body under WEBHOOK_SEGREDO>`), retried with exponential backoff, a
  * few at a time, from a bounded queue: enqueueing never waits, so ingest is
- * never held up by a slow or dead receiver. An alert's final delivery state
- * is recorded with it (`onSettled`); counters show the rest in /metricas.
+ * never held up by a slow or dead receiver. Each delivery's final state goes
+ * to the callback its sender gave (alerts and events record it, so pending
+ * ones are resent after a restart); counters show the rest in /metricas.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -28,11 +29,13 @@ interface Delivery {
   readonly id: string;
   readonly kind: DeliveryKind;
   readonly body: string;
-  /** The alert it delivers, whose state is recorded when it settles. */
-  readonly alertId: string | undefined;
+  /** Told the outcome when it is delivered or given up. */
+  readonly onSettled: Settled | undefined;
   attempts: number;
   notBefore: number;
 }
+
+export type Settled = (outcome: 'entregue' | 'falhou', attempts: number) => void;
 
 export interface WebhookCounters {
   delivered: number;
@@ -45,8 +48,6 @@ export interface WebhookOptions {
   readonly url: string;
   readonly secret: string;
   readonly logger: Logger;
-  /** Called when an alert's delivery is delivered or given up. */
-  readonly onSettled?: (alertId: string, outcome: 'entregue' | 'falhou', attempts: number) => void;
   /** Test hooks: the clock and the first backoff. */
   readonly now?: () => number;
   readonly firstBackoffMs?: number;
@@ -78,19 +79,19 @@ export class WebhookSender {
     return this.queue.length + this.inFlight;
   }
 
-  /** Queues a payload (returns at once); false when the queue is full and it was dropped. */
-  send(kind: DeliveryKind, payload: unknown, alertId?: string): boolean {
+  /** Queues a payload (returns at once); false when the queue is full and it was dropped (`onSettled` is then never called: what it records stays pending). */
+  send(kind: DeliveryKind, payload: unknown, onSettled?: Settled): boolean {
     if (this.closed) return false;
     if (this.queue.length >= WEBHOOK_MAX_QUEUED) {
       this.counters.dropped++;
       return false;
     }
-    this.queue.push({ id: randomUUID(), kind, body: JSON.stringify({ tipo: kind, dados: payload }), alertId, attempts: 0, notBefore: 0 });
+    this.queue.push({ id: randomUUID(), kind, body: JSON.stringify({ tipo: kind, dados: payload }), onSettled, attempts: 0, notBefore: 0 });
     this.pump();
     return true;
   }
 
-  /** Stops sending; what is waiting is not delivered (alerts stay `pendente` and are resent at the next start). */
+  /** Stops sending; what is waiting is not delivered (alerts and events stay `pendente` and are resent at the next start). */
   close(): void {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -132,7 +133,7 @@ export class WebhookSender {
       await response.arrayBuffer().catch(() => undefined);
       if (response.ok) {
         this.counters.delivered++;
-        if (delivery.alertId !== undefined) this.options.onSettled?.(delivery.alertId, 'entregue', delivery.attempts);
+        delivery.onSettled?.('entregue', delivery.attempts);
         return;
       }
       problem = `HTTP ${response.status}`;
@@ -143,7 +144,7 @@ export class WebhookSender {
     if (delivery.attempts >= WEBHOOK_MAX_ATTEMPTS) {
       this.counters.givenUp++;
       this.options.logger.warn({ entrega: delivery.id, tipo: delivery.kind, tentativas: delivery.attempts, problema: problem }, 'webhook delivery given up');
-      if (delivery.alertId !== undefined) this.options.onSettled?.(delivery.alertId, 'falhou', delivery.attempts);
+      delivery.onSettled?.('falhou', delivery.attempts);
       return;
     }
     this.failureLog.warn({ entrega: delivery.id, tentativas: delivery.attempts, problema: problem });

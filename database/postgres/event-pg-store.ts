@@ -1,9 +1,10 @@
 /** Meter events in PostgreSQL (migration 008), through the main store's pool. */
 import type { MeterEventType } from '../../protocol/meter-commands.js';
-import type { EventQuery, EventStore, MeterEvent } from '../event-store.js';
+import type { EventId, EventQuery, EventStore, MeterEvent } from '../event-store.js';
+import type { DeliveryState } from '../alert-store.js';
 import type { PostgresStore } from './postgres-store.js';
 
-const COLUMNS = 'matricula, data_hora, tipo, detalhe, recebido_em';
+const COLUMNS = 'matricula, data_hora, tipo, detalhe, recebido_em, entrega, tentativas_entrega';
 
 interface EventRow {
   matricula: string;
@@ -11,9 +12,19 @@ interface EventRow {
   tipo: string;
   detalhe: string;
   recebido_em: string;
+  entrega: string;
+  tentativas_entrega: number;
 }
 
-const fromRow = (row: EventRow): MeterEvent => ({ matricula: row.matricula, timestamp: Number(row.data_hora), type: row.tipo as MeterEventType, detail: row.detalhe, receivedAt: Number(row.recebido_em) });
+const fromRow = (row: EventRow): MeterEvent => ({
+  matricula: row.matricula,
+  timestamp: Number(row.data_hora),
+  type: row.tipo as MeterEventType,
+  detail: row.detalhe,
+  receivedAt: Number(row.recebido_em),
+  delivery: row.entrega as DeliveryState,
+  deliveryAttempts: row.tentativas_entrega,
+});
 
 export class PgEventStore implements EventStore {
   constructor(private readonly db: PostgresStore) {}
@@ -23,9 +34,9 @@ export class PgEventStore implements EventStore {
     // One statement for the batch; the rows it inserted come back, the others were there already.
     const { rows } = await this.db.run<{ matricula: string; data_hora: string; tipo: string }>(
       `INSERT INTO ocorrencias (${COLUMNS})
-       SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::text[], $4::text[], $5::bigint[])
+       SELECT * FROM unnest($1::varchar[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::integer[])
        ON CONFLICT DO NOTHING RETURNING matricula, data_hora, tipo`,
-      [events.map((e) => e.matricula), events.map((e) => e.timestamp), events.map((e) => e.type), events.map((e) => e.detail), events.map((e) => e.receivedAt)],
+      [events.map((e) => e.matricula), events.map((e) => e.timestamp), events.map((e) => e.type), events.map((e) => e.detail), events.map((e) => e.receivedAt), events.map((e) => e.delivery), events.map((e) => e.deliveryAttempts)],
     );
     const inserted = new Set(rows.map((r) => `${r.matricula}|${r.data_hora}|${r.tipo}`));
     return events.map((e) => {
@@ -47,6 +58,15 @@ export class PgEventStore implements EventStore {
 
   async newestPerMeter(types: readonly MeterEventType[]): Promise<MeterEvent[]> {
     const { rows } = await this.db.run<EventRow>(`SELECT DISTINCT ON (matricula) ${COLUMNS} FROM ocorrencias WHERE tipo = ANY($1) ORDER BY matricula, data_hora DESC, tipo COLLATE "C"`, [types]);
+    return rows.map(fromRow);
+  }
+
+  async setDelivery(event: EventId, delivery: DeliveryState, attempts: number): Promise<void> {
+    await this.db.run('UPDATE ocorrencias SET entrega = $4, tentativas_entrega = $5 WHERE matricula = $1 AND data_hora = $2 AND tipo = $3', [event.matricula, event.timestamp, event.type, delivery, attempts]);
+  }
+
+  async pendingDeliveries(): Promise<MeterEvent[]> {
+    const { rows } = await this.db.run<EventRow>(`SELECT ${COLUMNS} FROM ocorrencias WHERE entrega = 'pendente' ORDER BY recebido_em`);
     return rows.map(fromRow);
   }
 }

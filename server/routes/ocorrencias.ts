@@ -31,7 +31,14 @@ const eventsSchema = z.object({
 });
 
 export function eventJson(event: MeterEvent) {
-  return { data_hora: formatIsoTimestamp(event.timestamp), matricula: event.matricula, tipo: event.type, detalhe: event.detail, recebido_em: formatIsoTimestamp(event.receivedAt) };
+  return {
+    data_hora: formatIsoTimestamp(event.timestamp),
+    matricula: event.matricula,
+    tipo: event.type,
+    detalhe: event.detail,
+    recebido_em: formatIsoTimestamp(event.receivedAt),
+    entrega: { estado: event.delivery, tentativas: event.deliveryAttempts },
+  };
 }
 
 /** The detail is the meter's text (no `;`, printable ASCII): quoted when it holds a comma or a quote (RFC 4180 §2). */

@@ -16,7 +16,7 @@ export interface EventFixture {
 }
 
 const T0 = Date.UTC(2026, 10, 1);
-const event = (matricula: string, minute: number, type: MeterEvent['type'], detail = ''): MeterEvent => ({ matricula, timestamp: T0 + minute * 60_000, type, detail, receivedAt: T0 + minute * 60_000 + 5 });
+const event = (matricula: string, minute: number, type: MeterEvent['type'], detail = ''): MeterEvent => ({ matricula, timestamp: T0 + minute * 60_000, type, detail, receivedAt: T0 + minute * 60_000 + 5, delivery: 'pendente', deliveryAttempts: 0 });
 const ALL = { from: 0, to: Number.MAX_SAFE_INTEGER };
 
 export function eventContract(t: Test, makeStores: (t: Test) => Promise<EventFixture>): void {
@@ -46,6 +46,27 @@ export function eventContract(t: Test, makeStores: (t: Test) => Promise<EventFix
     const again = await fixture.reopen();
     t.equal((await again.events.list(ALL, 0, 10)).length, 4, 'durable');
     t.same(await again.events.append([first[1] as MeterEvent]), [false], 'still recognised after a reopen');
+    await again.close();
+  });
+
+  t.test('events: webhook delivery state recorded, pending ones listed oldest first, durable', async (t) => {
+    const fixture = await makeStores(t);
+    const { events } = fixture;
+    const off = { ...event('13456789', 1, 'violacao_tampa'), delivery: 'desativada' as const };
+    await events.append([event('13456789', 3, 'falta_energia'), event('09812389', 2, 'retorno_energia'), off]);
+    t.same((await events.pendingDeliveries()).map((e) => [e.matricula, e.type]), [['09812389', 'retorno_energia'], ['13456789', 'falta_energia']], 'pending ones, oldest stored first; none without a webhook');
+    await events.setDelivery({ matricula: '09812389', timestamp: T0 + 120_000, type: 'retorno_energia' }, 'entregue', 2);
+    await events.setDelivery({ matricula: '13456789', timestamp: T0 + 180_000, type: 'falta_energia' }, 'falhou', 8);
+    await events.setDelivery({ matricula: '13456789', timestamp: T0, type: 'falta_energia' }, 'entregue', 1);
+    t.same(await events.pendingDeliveries(), [], 'an unknown event is ignored');
+    const shown = async (store: EventStore) => (await store.list(ALL, 0, 10)).map((e) => [e.type, e.delivery, e.deliveryAttempts]);
+    const expected = [['falta_energia', 'falhou', 8], ['retorno_energia', 'entregue', 2], ['violacao_tampa', 'desativada', 0]];
+    t.same(await shown(events), expected, 'listed with their delivery');
+    t.same((await events.newestPerMeter(['falta_energia']))[0]?.delivery, 'falhou');
+    await fixture.close();
+    const again = await fixture.reopen();
+    t.same(await shown(again.events), expected, 'durable');
+    t.same(await again.events.append([event('13456789', 3, 'falta_energia')]), [false], 'a copy stays a copy, whatever its delivery');
     await again.close();
   });
 

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { hashPassword } from '../../server/domain/password.js';
-import { startTestServer, udpClient, until } from '../helpers.js';
+import { startTestServer, tempDir, udpClient, until } from '../helpers.js';
 import { billingReadyServer, send } from './billing-fixtures.js';
 
 const SECRET = 'segredo-do-webhook-de-teste';
@@ -89,12 +89,49 @@ t.test('alerts from readings and events, acknowledged and closed; every alert an
   const bodies = hook.received.map((d) => JSON.parse(d.body) as { tipo: string; dados: { tipo: string; id?: string } });
   t.same(bodies.filter((b) => b.tipo === 'alerta').map((b) => b.dados.tipo).sort(), ['consumo_elevado', 'falta_energia', 'leitura_sinalizada', 'violacao_tampa'], 'each alert once');
   t.same(bodies.filter((b) => b.tipo === 'ocorrencia').map((b) => b.dados.tipo).sort(), ['falta_energia', 'relogio_ajustado', 'retorno_energia', 'violacao_tampa'], 'each event once');
+  const delivered = await until('every event delivery recorded', async () => {
+    const events = (await send(port, 'GET', '/ocorrencias?matricula=13456789')).json.ocorrencias as { entrega: { estado: string } }[];
+    return events.length === 4 && events.every((e) => e.entrega.estado === 'entregue') ? events : undefined;
+  });
+  t.equal(delivered.length, 4, 'each event shows its delivery');
   const retried = (await send(port, 'GET', `/alertas?matricula=13456789&tipo=consumo_elevado`)).json.alertas[0];
   t.ok(retried.entrega.tentativas >= 1, 'attempts are recorded');
   const metrics = (await send(port, 'GET', '/metricas')).bytes.toString('utf8');
   t.match(metrics, /consumo_webhook_entregas_total\{resultado="entregue"\} 8/);
   t.match(metrics, /consumo_webhook_entregas_total\{resultado="tentativa_falhou"\} 2/);
   t.match(metrics, /consumo_alertas_total\{tipo="consumo_elevado"\} 1/);
+});
+
+t.test('alerts and events whose webhook delivery was pending when the server stopped are delivered after it restarts', async (t) => {
+  const down = await receiver(t, Number.MAX_SAFE_INTEGER);
+  const dataDir = await tempDir(t);
+  const first = await startTestServer(t, { dataDir, env: { WEBHOOK_URL: down.url, WEBHOOK_SEGREDO: SECRET } });
+  const meter = await udpClient(t, first.udp.port);
+  t.teardown(() => meter.close());
+  const at = iso(Date.now() - 60_000);
+  await meter.sendForAck(`MEDICAO;13456789;${at};100`);
+  await meter.sendForAck(`EVENTO;13456789;${at};violacao_tampa;tampa aberta`);
+  await until('the receiver to refuse both', async () => (down.refusedCount() >= 2 ? true : undefined));
+  const pending = (await send(first.http.port, 'GET', '/ocorrencias?matricula=13456789')).json.ocorrencias[0];
+  t.same(pending.entrega.estado, 'pendente', 'still pending while retried');
+  await first.close();
+
+  const up = await receiver(t, 0);
+  const second = await startTestServer(t, { dataDir, env: { WEBHOOK_URL: up.url, WEBHOOK_SEGREDO: SECRET } });
+  const port = second.http.port;
+  await until('both delivered after the restart', async () => (up.received.length >= 2 ? true : undefined));
+  const kinds = up.received.map((d) => JSON.parse(d.body) as { tipo: string; dados: { tipo: string } }).map((b) => `${b.tipo}:${b.dados.tipo}`).sort();
+  t.same(kinds, ['alerta:violacao_tampa', 'ocorrencia:violacao_tampa'], 'the alert and the event, once each');
+  const alert = await until('the alert delivered', async () => {
+    const found = (await send(port, 'GET', '/alertas?matricula=13456789')).json.alertas[0];
+    return found?.entrega.estado === 'entregue' ? found : undefined;
+  });
+  t.equal(alert.entrega.tentativas, 1, 'attempts count from the restart');
+  const event = await until('the event delivered', async () => {
+    const found = (await send(port, 'GET', '/ocorrencias?matricula=13456789')).json.ocorrencias[0];
+    return found?.entrega.estado === 'entregue' ? found : undefined;
+  });
+  t.equal(event.tipo, 'violacao_tampa');
 });
 
 t.test('a goal on its way to be exceeded raises meta_em_risco once per cycle, and clears when the goal is raised', async (t) => {

@@ -42,7 +42,7 @@ t.test('a meter\'s daily report: per hour, exact, with quantities and events; as
   const port = server.http.port;
   const { day, readings } = yesterday('13456789');
   await server.store.append(readings);
-  await server.events.append([{ matricula: '13456789', timestamp: (readings[40] as Reading).timestamp, type: 'subtensao', detail: 'tensao 190.0 V, nominal 220 V', receivedAt: Date.now() }]);
+  await server.events.append([{ matricula: '13456789', timestamp: (readings[40] as Reading).timestamp, type: 'subtensao', detail: 'tensao 190.0 V, nominal 220 V', receivedAt: Date.now(), delivery: 'desativada', deliveryAttempts: 0 }]);
   const answer = await send(port, 'GET', `/relatorios?matricula=13456789&periodo=diario&inicio=${day}`);
   t.equal(answer.status, 200, JSON.stringify(answer.json));
   const report = answer.json;
