@@ -25,6 +25,7 @@ import { FileAlertStore } from './file/alert-file-store.js';
 import type { AlertStore } from './alert-store.js';
 import type { EventStore } from './event-store.js';
 import type { ForecastRecordStore } from './forecast-record-store.js';
+import { LocalChangeFeed, type ChangeFeed } from './change-feed.js';
 import { FileForecastRecordStore } from './file/forecast-record-file-store.js';
 import { PgForecastRecordStore } from './postgres/forecast-record-pg-store.js';
 import { FileEventStore } from './file/event-file-store.js';
@@ -59,6 +60,13 @@ export function admissionRules(
   };
 }
 
+export interface PoolUsage {
+  readonly max: number;
+  readonly total: number;
+  readonly busy: number;
+  readonly waiting: number;
+}
+
 export interface OpenedStore {
   readonly store: Store & CredentialStore;
   readonly tariffs: TariffStore;
@@ -69,6 +77,10 @@ export interface OpenedStore {
   readonly alerts: AlertStore;
   readonly events: EventStore;
   readonly forecasts: ForecastRecordStore;
+  /** What this store writes, told to the other servers sharing it, and theirs to this one. */
+  readonly changes: ChangeFeed;
+  /** The connection pool's use now (PostgreSQL); undefined for the file store. */
+  readonly poolUsage: (() => PoolUsage) | undefined;
   /** What start-up logs about the storage (never the password). */
   readonly description: Record<string, unknown>;
 }
@@ -86,7 +98,7 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
       admission: admissionRules(settings),
     });
     const url = new URL(settings.databaseUrl);
-    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), invoices: new PgInvoiceStore(store), commands: new PgCommandStore(store), alerts: new PgAlertStore(store), events: new PgEventStore(store), forecasts: new PgForecastRecordStore(store), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
+    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), invoices: new PgInvoiceStore(store), commands: new PgCommandStore(store), alerts: new PgAlertStore(store), events: new PgEventStore(store), forecasts: new PgForecastRecordStore(store), changes: store.changes, poolUsage: () => store.poolUsage(), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
   }
   const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile, maxMeters: settings.maxMeters, admission: admissionRules(settings) });
   let tariffs: TariffStore;
@@ -110,5 +122,5 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
     await store.close();
     throw error;
   }
-  return { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
+  return { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, changes: new LocalChangeFeed(), poolUsage: undefined, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { openStore } from '../database/open-store.js';
+import { VALID } from '../database/reading-quality.js';
 import { ForecastJob } from './forecast-job.js';
 import type { ForecastRecordStore } from '../database/forecast-record-store.js';
 import type { Store } from '../database/store.js';
@@ -135,16 +136,19 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const authenticator = await loadMeterAuthenticator(config);
   const access = await loadApiAccess(config);
-  const { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
+  const { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, changes, poolUsage, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   const httpMetrics = new HttpMetrics();
   const factors = new EmissionFactors(billingRules, config.defaultEmissionFactor);
   const billing = new BillingService({ store, tariffs, rules: billingRules, profiles, invoices }, config.distributor, config.legacyTimeZone, factors);
   const fleet = new FleetTracker();
-  // The fleet as the store knows it, so silent meters and alerts survive a restart.
-  try {
-    for await (const meters of store.recentReadingsOfEveryMeter(ALERT_READINGS)) fleet.seed(meters);
+  // The fleet as the store knows it, so silent meters and alerts survive a restart (and, after a lost change feed, what other servers stored).
+  const loadFleet = async (refresh: boolean): Promise<void> => {
+    for await (const meters of store.recentReadingsOfEveryMeter(ALERT_READINGS)) fleet.seed(meters, refresh);
     fleet.noted(await events.newestPerMeter(SUPPLY_EVENTS));
     fleet.noted(await events.newestPerMeter(POWER_EVENTS));
+  };
+  try {
+    await loadFleet(false);
   } catch (error) {
     await store.close();
     throw error;
@@ -172,7 +176,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const delivery = new CommandDelivery({
     commands,
     logger: logger.child({ component: 'comandos' }),
-    addressOf: (matricula) => ingest.addressOf(matricula),
+    // Delivered by the server that last heard the meter: another one's address for it is out of date.
+    addressOf: (matricula) => (fleet.heardBy(matricula) === undefined ? ingest.addressOf(matricula) : undefined),
     ...meterLines,
     onChange: (command) => live.meterNews(command.matricula, 'comando', commandJson(command)),
   });
@@ -191,8 +196,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   // The listeners are made below; the metrics route reads them only when scraped.
   const operations = [
-    saudeRoute(store, Date.now()),
-    metricasRoute(() => renderMetrics(httpMetrics, httpServer, ingest, live, { delivery, events: eventIntake, alerts: alertCenter, webhook })),
+    saudeRoute({
+      store,
+      startedAt: Date.now(),
+      storage: config.storage,
+      httpConnections: () => httpServer.openConnections,
+      pendingReadings: () => ingest.pendingCount,
+      maxPendingReadings: config.udpMaxPending,
+      feed: changes,
+      poolUsage,
+    }),
+    metricasRoute(() => renderMetrics(httpMetrics, httpServer, ingest, live, { delivery, events: eventIntake, alerts: alertCenter, webhook, feed: changes, poolUsage })),
     eventosRoute(store, live, access),
     frotaRoute(fleet, access),
     frotaMedidoresRoute(fleet, store, access),
@@ -244,7 +258,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     authenticator,
     onStored: (readings, result) => {
       fleet.heard(readings, result.outcomes, result.qualities);
-      live.stored(readings, result);
+      live.stored(readings, result.outcomes);
       alertCenter.stored(readings, result);
     },
     onControl: (message, from) => {
@@ -273,6 +287,22 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     : undefined;
   billingJob?.start();
   await delivery.start();
+  const feedLogger = logger.child({ component: 'feed' });
+  await changes.listen({
+    changed(change, origin, sentAt) {
+      if (change.kind === 'leituras') {
+        const outcomes = change.readings.map(() => 'stored' as const);
+        fleet.heard(change.readings, outcomes, change.readings.map((reading) => reading.quality ?? VALID), { origin, atSeconds: Math.floor(sentAt / 1000) });
+        live.stored(change.readings, outcomes);
+      } else if (change.kind === 'ocorrencias') {
+        fleet.noted(change.events);
+        for (const event of change.events) live.meterNews(event.matricula, 'ocorrencia', eventJson(event));
+      } else void delivery.refresh(change.id);
+    },
+    resync() {
+      loadFleet(true).catch((error: unknown) => feedLogger.warn({ err: error }, 'could not reload the fleet after the change feed came back'));
+    },
+  });
   await alertCenter.start();
   const goalTimer = setInterval(() => {
     alertCenter.checkGoals(profiles, forecasting).catch((error: unknown) => alertLogger.error({ err: error }, 'goal check failed'));

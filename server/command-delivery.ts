@@ -85,6 +85,18 @@ export class CommandDelivery {
     void this.deliver(command.id);
   }
 
+  /** A command another server created or changed (the change feed): taken as the store has it now, and told to live listeners. */
+  refresh(id: string): Promise<StoredCommand | undefined> {
+    return this.serially(id, async () => {
+      const command = await this.options.commands.get(id);
+      if (command === undefined) return undefined;
+      if (FINAL_STATES.has(command.state)) this.open.delete(id);
+      else this.open.set(id, command);
+      this.told(command);
+      return command;
+    });
+  }
+
   /** Cancels a command not yet final; answers it as it is after (unchanged when already final). */
   cancel(command: StoredCommand): Promise<StoredCommand> {
     return this.apply(command.id, { kind: 'cancel', at: this.now() }, command);
@@ -166,14 +178,16 @@ export class CommandDelivery {
     const { command: stored, applied } = await this.options.commands.update(command, { ...command, ...next });
     if (FINAL_STATES.has(stored.state)) this.open.delete(stored.id);
     else this.open.set(stored.id, stored);
-    if (applied) {
-      try {
-        this.options.onChange(stored);
-      } catch (error) {
-        this.options.logger.error({ err: error }, 'bug: a listener of command changes failed');
-      }
-    }
+    if (applied) this.told(stored);
     return stored;
+  }
+
+  private told(command: StoredCommand): void {
+    try {
+      this.options.onChange(command);
+    } catch (error) {
+      this.options.logger.error({ err: error }, 'bug: a listener of command changes failed');
+    }
   }
 
   private serially(id: string, work: () => Promise<StoredCommand | undefined>): Promise<StoredCommand | undefined> {

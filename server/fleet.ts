@@ -34,6 +34,8 @@ export interface FleetSummary {
 interface MeterState {
   readonly matricula: string;
   heardAt: number;
+  /** The server that stored its newest reading (a change feed origin); undefined: this one, or not known since a restart. */
+  heardBy: string | undefined;
   recent: Reading[];
   alert: boolean | null;
 }
@@ -51,9 +53,16 @@ export class FleetTracker {
     this.nowSeconds = nowSeconds;
   }
 
-  /** Notes the readings a store call stored now (those whose outcome is `stored`); unusable ones (`qualities`) count as heard but drive no alert. */
-  heard(readings: readonly Reading[], outcomes: readonly ReadingOutcome[], qualities: readonly QualityMask[]): void {
-    const now = this.nowSeconds();
+  /**
+   * Notes the readings a store call stored (those whose outcome is
+   * `stored`): here and now, or on another server (`from`: its feed origin
+   * and when it stored them, whole seconds). Unusable ones (`qualities`)
+   * count as heard but drive no alert.
+   */
+  heard(readings: readonly Reading[], outcomes: readonly ReadingOutcome[], qualities: readonly QualityMask[], from?: { readonly origin: string; readonly atSeconds: number }): void {
+    const current = this.nowSeconds();
+    const now = from === undefined ? current : Math.min(from.atSeconds, current);
+    const by = from?.origin;
     let stored = 0;
     for (let i = 0; i < readings.length; i++) {
       if (outcomes[i] !== 'stored') continue;
@@ -61,31 +70,52 @@ export class FleetTracker {
       const reading = readings[i] as Reading;
       const state = this.lastHeard.get(reading.matricula);
       const counts = isUsable(qualities[i] ?? VALID);
-      if (state === undefined) this.lastHeard.set(reading.matricula, { matricula: reading.matricula, heardAt: now, recent: counts ? [reading] : [], alert: null });
+      if (state === undefined) this.lastHeard.set(reading.matricula, { matricula: reading.matricula, heardAt: now, heardBy: by, recent: counts ? [reading] : [], alert: null });
       else {
-        state.heardAt = now;
+        if (now >= state.heardAt) {
+          state.heardAt = now;
+          state.heardBy = by;
+        }
         if (!counts) continue;
         // The alert is decided when the fleet table asks, not here: ingest stays free of BigInt arithmetic.
         if (insertNewestFirst(state.recent, reading)) this.stale.add(state);
       }
     }
-    this.count(now, stored);
+    this.count(current, stored);
   }
 
   /**
-   * Meters known to the store before this server started (each meter's
-   * newest readings, newest first): last heard when their newest reading was
-   * taken. Meters heard since are left as they are.
+   * Meters as the store knows them (each meter's newest readings, newest
+   * first): last heard when their newest reading was taken. At start-up,
+   * and again when changes may have been missed (`refresh`): a meter then
+   * takes the store's newest readings, and a later time heard, from it.
    */
-  seed(meters: readonly (readonly Reading[])[]): void {
+  seed(meters: readonly (readonly Reading[])[], refresh = false): void {
     const now = this.nowSeconds();
     for (const recent of meters) {
       const newest = recent[0];
-      if (newest === undefined || this.lastHeard.has(newest.matricula)) continue;
+      if (newest === undefined) continue;
+      const known = this.lastHeard.get(newest.matricula);
+      if (known !== undefined && !refresh) continue;
       const kept = recent.filter(usable).slice(0, ALERT_READINGS);
-      this.lastHeard.set(newest.matricula, { matricula: newest.matricula, heardAt: Math.min(now, Math.floor(newest.timestamp / 1000)), recent: kept, alert: alertOf(kept) });
+      const heardAt = Math.min(now, Math.floor(newest.timestamp / 1000));
+      if (known === undefined) {
+        this.lastHeard.set(newest.matricula, { matricula: newest.matricula, heardAt, heardBy: undefined, recent: kept, alert: alertOf(kept) });
+        continue;
+      }
+      if (heardAt > known.heardAt) {
+        known.heardAt = heardAt;
+        known.heardBy = undefined;
+      }
+      known.recent = kept;
+      this.stale.add(known);
     }
     this.cached = undefined;
+  }
+
+  /** The feed origin of the server that stored the meter's newest reading; undefined: this server, or not known. */
+  heardBy(matricula: string): string | undefined {
+    return this.lastHeard.get(matricula)?.heardBy;
   }
 
   /** Applies meters' events to their supply and power state (in any order: older events change nothing). */

@@ -5,7 +5,7 @@
  * queues: a slow or dead client is dropped when its queue fills, never
  * waited for.
  */
-import type { AppendResult, Reading } from '../database/store.js';
+import type { Reading, ReadingOutcome } from '../database/store.js';
 import { stringifyJson, type JsonValue } from '../protocol/json.js';
 import { formatIsoTimestamp } from '../protocol/timestamp.js';
 import type { FleetSummary } from './fleet.js';
@@ -147,15 +147,15 @@ export class LiveEvents {
     if (set?.size === 0) this.byMatricula.delete(subscriber.matricula);
   }
 
-  /** Called by ingest after a batch is durable: pushes its stored readings to whoever watches their meter. */
-  stored(readings: readonly Reading[], result: AppendResult): void {
+  /** Called after a batch is durable (here, or on another server sharing the database): pushes its stored readings to whoever watches their meter. */
+  stored(readings: readonly Reading[], outcomes: readonly ReadingOutcome[]): void {
     if (this.byMatricula.size === 0) return;
     for (let i = 0; i < readings.length; i++) {
       const reading = readings[i] as Reading;
       const watchers = this.byMatricula.get(reading.matricula);
       if (watchers === undefined) continue;
       // Only what this batch stored (a copy, or a refused reading, is not news).
-      if (result.outcomes[i] !== 'stored') continue;
+      if (outcomes[i] !== 'stored') continue;
       let text: string | undefined;
       for (const watcher of watchers) {
         if (reading.timestamp <= watcher.lastSent) continue;

@@ -111,6 +111,11 @@ export class UdpIngest {
   private readonly addresses = new Map<string, MeterAddress>();
   /** Readings collected or handed to the store and not yet settled. */
   private pendingReadings = 0;
+
+  /** Readings received and not yet stored. */
+  get pendingCount(): number {
+    return this.pendingReadings;
+  }
   private closing = false;
   /**
    * Readings received in this turn of the event loop, stored together at its

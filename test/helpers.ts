@@ -262,3 +262,60 @@ export async function until<T>(what: string | (() => Promise<string>), probe: ()
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+export interface SseEvent {
+  event: string;
+  id?: string;
+  data: string;
+}
+
+/** Reads a text/event-stream with Node's fetch, parsing events as they arrive. */
+export async function openEvents(port: number, target: string, headers: Record<string, string> = {}): Promise<{ response: Response; events: SseEvent[]; waitFor(test: (events: SseEvent[]) => boolean, ms?: number): Promise<void>; close(): void }> {
+  const controller = new AbortController();
+  const response = await fetch(`http://127.0.0.1:${port}${target}`, { signal: controller.signal, headers });
+  const events: SseEvent[] = [];
+  let buffer = '';
+  const decoder = new TextDecoder();
+  let notify: (() => void) | undefined;
+  void (async () => {
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event: SseEvent = { event: 'message', data: '' };
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) continue;
+            const [field, ...rest] = line.split(': ');
+            const value = rest.join(': ');
+            if (field === 'event') event.event = value;
+            else if (field === 'id') event.id = value;
+            else if (field === 'data') event.data = value;
+            else if (field === 'retry') event.event = 'retry';
+          }
+          if (block.split('\n').every((line) => line.startsWith(':'))) continue;
+          events.push(event);
+        }
+        notify?.();
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  return {
+    response,
+    events,
+    async waitFor(test, ms = 5000) {
+      const deadline = Date.now() + ms;
+      while (!test(events)) {
+        if (Date.now() > deadline) throw new Error(`timed out; events: ${JSON.stringify(events.slice(-5))}`);
+        await new Promise<void>((resolve) => {
+          notify = resolve;
+          setTimeout(resolve, 50);
+        });
+      }
+    },
+    close: () => controller.abort(),
+  };
+}

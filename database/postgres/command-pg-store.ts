@@ -45,7 +45,10 @@ export class PgCommandStore implements CommandStore {
        ON CONFLICT (pedido_por, chave_idempotencia) DO NOTHING RETURNING ${COLUMNS}`,
       [command.id, command.matricula, command.type, JSON.stringify(command.parameters), command.state, command.createdAt, command.expiresAt, command.attempts, command.lastSentAt, command.finishedAt, command.outcome, command.requestedBy, command.idempotencyKey],
     );
-    if (inserted.rows[0] !== undefined) return { command: fromRow(inserted.rows[0]), created: true };
+    if (inserted.rows[0] !== undefined) {
+      this.db.changes.publish({ kind: 'comando', id: command.id });
+      return { command: fromRow(inserted.rows[0]), created: true };
+    }
     const { rows } = await this.db.run<CommandRow>(`SELECT ${COLUMNS} FROM comandos WHERE pedido_por = $1 AND chave_idempotencia = $2`, [command.requestedBy, command.idempotencyKey]);
     return { command: fromRow(rows[0] as CommandRow), created: false };
   }
@@ -66,7 +69,10 @@ export class PgCommandStore implements CommandStore {
        WHERE id = $1 AND estado = $2 AND tentativas = $3 RETURNING ${COLUMNS}`,
       [previous.id, previous.state, previous.attempts, next.state, next.attempts, next.lastSentAt, next.finishedAt, next.outcome],
     );
-    if (rows[0] !== undefined) return { command: fromRow(rows[0]), applied: true };
+    if (rows[0] !== undefined) {
+      this.db.changes.publish({ kind: 'comando', id: previous.id });
+      return { command: fromRow(rows[0]), applied: true };
+    }
     return { command: (await this.get(previous.id)) ?? previous, applied: false };
   }
 

@@ -39,11 +39,14 @@ export class PgEventStore implements EventStore {
       [events.map((e) => e.matricula), events.map((e) => e.timestamp), events.map((e) => e.type), events.map((e) => e.detail), events.map((e) => e.receivedAt), events.map((e) => e.delivery), events.map((e) => e.deliveryAttempts)],
     );
     const inserted = new Set(rows.map((r) => `${r.matricula}|${r.data_hora}|${r.tipo}`));
-    return events.map((e) => {
+    const fresh = events.map((e) => {
       const key = `${e.matricula}|${e.timestamp}|${e.type}`;
       // A batch that holds the same event twice stored it once: the first copy is the new one.
       return inserted.delete(key);
     });
+    const stored = events.filter((_, i) => fresh[i]);
+    if (stored.length > 0) this.db.changes.publish({ kind: 'ocorrencias', events: stored });
+    return fresh;
   }
 
   async list(query: EventQuery, offset: number, limit: number): Promise<MeterEvent[]> {

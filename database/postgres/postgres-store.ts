@@ -29,6 +29,8 @@ import {
   type StoredReading,
 } from '../store.js';
 import { migrate, quoteIdentifier } from './migrate.js';
+import { PgChangeFeed } from './pg-change-feed.js';
+import type { PoolUsage } from '../open-store.js';
 import type { CredentialStore } from '../credential-store.js';
 
 export interface PostgresStoreOptions {
@@ -165,13 +167,16 @@ export class PostgresStore implements Store, CredentialStore {
   private readonly pool: pg.Pool;
   private readonly writer: GroupCommit<Pending, Map<string, number>>;
   private closing: Promise<void> | undefined;
+  /** What this store writes, told to the other servers on the same schema (and theirs to this one). */
+  readonly changes: PgChangeFeed;
 
   private readonly admission: AdmissionRules;
   /** Meters' windows kept between batches, least recently used first (at most WINDOW_CACHE_METERS). */
   private readonly windowCache = new Map<string, MeterWindow>();
 
-  private constructor(pool: pg.Pool, appliedMigrations: number[], admission: AdmissionRules) {
+  private constructor(pool: pg.Pool, appliedMigrations: number[], admission: AdmissionRules, options: PostgresStoreOptions) {
     this.pool = pool;
+    this.changes = new PgChangeFeed({ url: options.url, schema: options.schema, connectTimeoutMs: options.connectTimeoutMs, logger: options.logger, run: (text, values) => this.run(text, values) });
     this.admission = admission;
     this.appliedMigrations = appliedMigrations;
     this.writer = new GroupCommit<Pending, Map<string, number>>({
@@ -197,7 +202,7 @@ export class PostgresStore implements Store, CredentialStore {
     for (;;) {
       try {
         const applied = await migrate(pool, options.schema);
-        const store = new PostgresStore(pool, applied, options.admission ?? OPEN_ADMISSION);
+        const store = new PostgresStore(pool, applied, options.admission ?? OPEN_ADMISSION, options);
         if (applied.includes(1) && options.seedCustomersFile !== undefined) {
           const seeded = await store.addCustomers(parseCustomerFile(await readFile(options.seedCustomersFile, 'utf8')).customers);
           options.logger.info({ customers: seeded.added, from: options.seedCustomersFile }, 'seeded customers table');
@@ -339,9 +344,15 @@ export class PostgresStore implements Store, CredentialStore {
     await this.query('SELECT 1');
   }
 
+  /** The pool's connections now: open, in use, and callers waiting for one. */
+  poolUsage(): PoolUsage {
+    return { max: this.pool.options.max ?? 10, total: this.pool.totalCount, busy: this.pool.totalCount - this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.writer.flushed().catch(() => undefined);
+      await this.changes.close();
       await this.pool.end();
     })();
     return this.closing;
@@ -410,6 +421,8 @@ export class PostgresStore implements Store, CredentialStore {
       const inserted = new Set(rows.map((row) => key(row.matricula, row.data_hora.getTime())));
       const lost = admitted.filter((item) => !inserted.has(key(item.reading.matricula, item.reading.timestamp)));
       for (const item of admitted) item.outcome = 'stored';
+      const stored = admitted.filter((item) => inserted.has(key(item.reading.matricula, item.reading.timestamp)));
+      if (stored.length > 0) this.changes.publish({ kind: 'leituras', readings: stored.map(({ reading, quality }) => (quality === undefined || quality === VALID ? reading : { ...reading, quality })) });
       if (lost.length > 0) {
         // Another server stored a reading at the same instant first: a copy, or a conflict.
         const { rows: existing } = await this.query<{ matricula: string; data_hora: Date; consumo: string }>(EXISTING_SQL, [

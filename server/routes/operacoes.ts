@@ -1,9 +1,12 @@
-/** Operations: `/saude` (liveness and storage readiness) and `/metricas` (Prometheus text format). */
+/** Operations: `/saude` (this server and its database, liveness and readiness) and `/metricas` (Prometheus text format). */
 import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import type { HttpServer } from '../http/http-server.js';
 import { ExpositionWriter, type HttpMetrics } from '../metrics.js';
-import type { Route } from '../router.js';
+import type { Route, RouteInput } from '../router.js';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import type { ChangeFeed } from '../../database/change-feed.js';
+import type { PoolUsage } from '../../database/open-store.js';
 import type { CommandDelivery } from '../command-delivery.js';
 import { ALERT_KINDS } from '../../database/alert-store.js';
 import type { AlertCenter } from '../alert-center.js';
@@ -12,15 +15,61 @@ import type { EventIntake } from '../meter-events.js';
 import type { UdpIngest } from '../udp-ingest.js';
 import type { LiveEvents } from '../live-events.js';
 
-/** 200 while the storage can take writes, 503 otherwise: what a load balancer or orchestrator polls. */
-export function saudeRoute(store: Store, startedAt: number): Route {
-  const handler = async () => {
-    const body = { status: 'ok', iniciado_em: formatIsoTimestamp(startedAt), tempo_atividade_s: Math.floor((Date.now() - startedAt) / 1000) };
+/** What `/saude` reads about this process and its database. */
+export interface HealthSources {
+  readonly store: Store;
+  readonly startedAt: number;
+  readonly storage: 'arquivos' | 'postgres';
+  readonly httpConnections: () => number;
+  readonly pendingReadings: () => number;
+  readonly maxPendingReadings: number;
+  readonly feed: ChangeFeed;
+  readonly poolUsage: (() => PoolUsage) | undefined;
+}
+
+/** Milliseconds, to a tenth. */
+const tenths = (ms: number): number => Math.round(ms * 10) / 10;
+
+/**
+ * `/saude` tells this server's state (`servidor`) apart from its
+ * database's (`banco`). Readiness (the default): 200 while both are fine,
+ * 503 with `Retry-After` when the database cannot take writes — what a load
+ * balancer polls. `escopo=servidor` (liveness, what an orchestrator restarts
+ * on): 200 while this process answers, whatever the database.
+ */
+export function saudeRoute(sources: HealthSources): Route {
+  const loop = monitorEventLoopDelay({ resolution: 20 });
+  loop.enable();
+  const handler = async (input: RouteInput) => {
+    const { startedAt, store } = sources;
+    const pending = sources.pendingReadings();
+    const servidor = {
+      estado: pending >= sources.maxPendingReadings ? 'sobrecarregado' : 'ok',
+      pid: process.pid,
+      conexoes_http: sources.httpConnections(),
+      leituras_aguardando_banco: pending,
+      atraso_laco_eventos_ms: tenths(loop.max / 1e6),
+    };
+    loop.reset();
+    const base = { iniciado_em: formatIsoTimestamp(startedAt), tempo_atividade_s: Math.floor((Date.now() - startedAt) / 1000) };
+    if (input.query.get('escopo') === 'servidor') return { status: 200, body: { status: 'ok', ...base, servidor } };
+    const feed = sources.feed.stats();
+    const pool = sources.poolUsage?.();
+    const banco = {
+      tipo: sources.storage,
+      ...(pool === undefined ? {} : { conexoes: { maximo: pool.max, abertas: pool.total, em_uso: pool.busy, aguardando: pool.waiting } }),
+      ...(sources.storage === 'postgres' ? { notificacoes: feed.listening ? 'ouvindo' : 'reconectando' } : {}),
+    };
+    const began = performance.now();
     try {
       await store.health();
-      return { status: 200, body: { ...body, armazenamento: 'ok' } };
+      return { status: 200, body: { status: 'ok', ...base, armazenamento: 'ok', servidor, banco: { estado: 'ok', latencia_ms: tenths(performance.now() - began), ...banco } } };
     } catch (error) {
-      return { status: 503, body: { ...body, status: 'degradado', armazenamento: 'indisponivel', motivo: (error as Error).message }, headers: [['Retry-After', '5']] as const };
+      return {
+        status: 503,
+        body: { status: 'degradado', ...base, armazenamento: 'indisponivel', motivo: (error as Error).message, servidor, banco: { estado: 'indisponivel', motivo: (error as Error).message, ...banco } },
+        headers: [['Retry-After', '5']] as const,
+      };
     }
   };
   return { path: '/saude', handlers: { GET: handler } };
@@ -38,6 +87,8 @@ export interface ChannelMetrics {
   readonly events: Pick<EventIntake, 'counters'>;
   readonly alerts?: Pick<AlertCenter, 'raised' | 'failures'>;
   readonly webhook?: Pick<WebhookSender, 'counters' | 'pending'> | undefined;
+  readonly feed?: ChangeFeed;
+  readonly poolUsage?: (() => PoolUsage) | undefined;
 }
 
 export function renderMetrics(http: HttpMetrics, httpServer: HttpServer, ingest: UdpIngest, live: LiveEvents, channel?: ChannelMetrics): string {
@@ -85,6 +136,19 @@ export function renderMetrics(http: HttpMetrics, httpServer: HttpServer, ingest:
     out.family('consumo_webhook_entregas_total', 'counter', 'Webhook deliveries, by outcome: entregue, tentativa_falhou (retried), desistida (after the last attempt), descartada (queue full).');
     for (const [resultado, count] of [['entregue', w.delivered], ['tentativa_falhou', w.failedAttempts], ['desistida', w.givenUp], ['descartada', w.dropped]] as const) out.sample('consumo_webhook_entregas_total', count, { resultado });
     out.family('consumo_webhook_pendentes', 'gauge', 'Webhook deliveries waiting or in flight.').sample('consumo_webhook_pendentes', webhook.pending);
+  }
+  const pool = channel?.poolUsage?.();
+  if (pool !== undefined) {
+    out.family('consumo_pg_conexoes', 'gauge', 'PostgreSQL pool connections: maximo (PG_POOL_MAX), abertas, em_uso; aguardando: callers waiting for one.');
+    for (const [estado, count] of [['maximo', pool.max], ['abertas', pool.total], ['em_uso', pool.busy], ['aguardando', pool.waiting]] as const) out.sample('consumo_pg_conexoes', count, { estado });
+  }
+  if (channel?.feed !== undefined && pool !== undefined) {
+    const f = channel.feed.stats();
+    out.family('consumo_notificacoes_total', 'counter', 'Change notifications (LISTEN/NOTIFY) between servers sharing the database: enviada, recebida (from another server), falhou (not sent).');
+    for (const [resultado, count] of [['enviada', f.published], ['recebida', f.received], ['falhou', f.failed]] as const) out.sample('consumo_notificacoes_total', count, { resultado });
+    counter('consumo_notificacoes_reconexoes_total', 'Times the change feed connection was lost and made again (each reloads the fleet from the store).', f.reconnects);
+    out.family('consumo_notificacoes_atraso_segundos', 'gauge', 'Delay of the newest change received from another server (its arrival minus its sending, by the two servers\' clocks).').sample('consumo_notificacoes_atraso_segundos', (f.lastLagMs ?? 0) / 1000);
+    out.family('consumo_notificacoes_ouvindo', 'gauge', '1 while the change feed is listening.').sample('consumo_notificacoes_ouvindo', f.listening ? 1 : 0);
   }
   http.write(out);
   return out.text();
