@@ -83,7 +83,13 @@ t.test('/saude: 200 with the storage ready, 503 once it is not', async (t) => {
   const head = await exchange(server.http.port, [request('HEAD', '/saude')], { count: 1, headOnly: [true] });
   t.equal(head.responses[0]?.status, 200, 'HEAD works for probes');
   await server.store.close();
+  t.has(healthy.json(), { servidor: { estado: 'ok', pid: process.pid, leituras_aguardando_banco: 0 }, banco: { estado: 'ok', tipo: 'arquivos' } }, 'the server and its storage, apart');
+  t.type(healthy.json().banco.latencia_ms, 'number');
   const closed = await call(server.http.port, 'GET', '/saude');
   t.equal(closed.status, 503);
-  t.has(closed.json(), { status: 'degradado', armazenamento: 'indisponivel' });
+  t.has(closed.json(), { status: 'degradado', armazenamento: 'indisponivel', servidor: { estado: 'ok' }, banco: { estado: 'indisponivel' } });
+  const alive = await call(server.http.port, 'GET', '/saude?escopo=servidor');
+  t.equal(alive.status, 200, 'liveness: this server is fine although its storage is not');
+  t.has(alive.json(), { status: 'ok', servidor: { estado: 'ok' } });
+  t.equal(alive.json().banco, undefined, 'and it does not ask the storage');
 });

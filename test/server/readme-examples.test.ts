@@ -65,7 +65,7 @@ function normalise(text: string): string {
     .replace(/\s{2,}\(.*\)$/gm, '')
     .replace(/"eyJ[^"]*"/g, '"<token>"')
     .replace(/\d{4}-\d\d-\d\dT\d\d(:|%3A)\d\d(:|%3A)\d\d\.\d{3}Z/g, '<instante>')
-    .replace(/"(tempo_atividade_s|id|silencio_s)":\d+/g, '"$1":0')
+    .replace(/"(tempo_atividade_s|id|silencio_s|pid|conexoes_http|latencia_ms|atraso_laco_eventos_ms)":\d+(\.\d+)?/g, '"$1":0')
     .replace(/^(\d{3}) (?=\{)/, '')
     .trim();
   try {
