@@ -19,6 +19,7 @@ const values = parseCli('load:http', 'Drives one route with keep-alive connectio
   leituras: { default: '100000', help: 'readings preloaded' },
   alvo: { default: 'projeto', help: 'projeto, or node-http (the baseline on node:http)' },
   storage: { default: 'arquivos', help: 'arquivos or postgres (DATABASE_URL)' },
+  processos: { default: '1', help: 'the server\'s PROCESSOS (more than 1 needs --storage postgres)' },
 });
 function whole(name: string, text: string, min: number): number {
   const n = Number(text);
@@ -42,7 +43,7 @@ const shape = { customers, readings, meters: customers };
 
 const dir = await mkdtemp(join(tmpdir(), 'consumo-load-'));
 try {
-  const env: Record<string, string> = { DATA_DIR: join(dir, 'data') };
+  const env: Record<string, string> = { DATA_DIR: join(dir, 'data'), PROCESSOS: String(whole('processos', values.processos, 1)) };
   if (values.storage === 'postgres') {
     const url = process.env.DATABASE_URL;
     if (url === undefined) throw new Error('--storage postgres needs DATABASE_URL');

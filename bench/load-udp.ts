@@ -21,6 +21,7 @@ const values = parseCli('load:udp', 'Sends readings from many simulated meters a
   storage: { default: 'arquivos', help: 'arquivos or postgres (DATABASE_URL)' },
   'udp-buffer-recepcao': { default: String(8 * 1024 * 1024), help: "the server's UDP receive buffer, bytes" },
   lixo: { default: '0', help: 'hostile datagrams per second sent meanwhile' },
+  processos: { default: '1', help: 'the server\'s PROCESSOS (more than 1 needs --storage postgres)' },
 });
 const number = (name: keyof typeof values, min: number): number => {
   const n = Number(values[name]);
@@ -47,6 +48,7 @@ try {
     senders: number('remetentes', 1),
     receiveBuffer: number('udp-buffer-recepcao', 4096),
     garbageRate: number('lixo', 0),
+    serverEnv: { PROCESSOS: String(number('processos', 1)) },
   });
   process.stdout.write(
     `load:udp ${result.meters} meters, target ${result.targetRate}/s for ${result.durationS} s (${result.storage}; receive buffer granted ${result.receiveBufferBytes} bytes)\n` +

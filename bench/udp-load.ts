@@ -28,6 +28,8 @@ export interface UdpLoadOptions {
   readonly serverNodeArgs?: readonly string[];
   /** Hostile datagrams per second sent meanwhile by another process (random bytes, malformed readings). */
   readonly garbageRate?: number;
+  /** More settings for the server, e.g. PROCESSOS. */
+  readonly serverEnv?: Readonly<Record<string, string>>;
 }
 
 export interface UdpLoadResult {
@@ -75,7 +77,7 @@ async function storedReadings(options: UdpLoadOptions, env: Record<string, strin
 }
 
 export async function runUdpLoad(options: UdpLoadOptions): Promise<UdpLoadResult> {
-  const env: Record<string, string> = { DATA_DIR: options.dataDir, UDP_BUFFER_RECEPCAO: String(options.receiveBuffer), LOG_LEVEL: 'warn' };
+  const env: Record<string, string> = { DATA_DIR: options.dataDir, UDP_BUFFER_RECEPCAO: String(options.receiveBuffer), LOG_LEVEL: 'warn', ...options.serverEnv };
   if (options.storage === 'postgres') {
     const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL;
     if (databaseUrl === undefined) throw new Error('--storage postgres needs DATABASE_URL');

@@ -25,7 +25,7 @@ const PLAIN_STATUS_INTERVAL_MS = 10_000;
 /** Children still running this long after SIGTERM are killed. */
 const STOP_GRACE_MS = 5000;
 const USAGE =
-  'usage: npm run meters -- --quantidade N [--por-processo K] [--matricula-inicial M | --clientes clientes.txt] [meter options: --host --porta --inicial --intervalo-incremento --incremento-minimo --intervalo-envio --semente --pico --pico-apos --max-pendentes --log-level]';
+  'usage: npm run meters -- --quantidade N [--por-processo K] [--matricula-inicial M | --clientes clientes.txt] [meter options: --host --porta | --servidores host:porta,host:porta --inicial --intervalo-incremento --incremento-minimo --intervalo-envio --semente --pico --pico-apos --max-pendentes --log-level]';
 
 function fail(message: string): never {
   process.stderr.write(`meters: ${message} (--help shows the usage)\n`);
@@ -96,7 +96,7 @@ try {
     matriculas = start === undefined ? randomMatriculas(count) : consecutiveMatriculas(start, count);
   }
   process.stdout.write(
-    `meters: ${matriculas.length} meters in ${Math.ceil(matriculas.length / perProcess)} processes -> ${meterOptions.host}:${meterOptions.port}, ` +
+    `meters: ${matriculas.length} meters in ${Math.ceil(matriculas.length / perProcess)} processes -> ${meterOptions.servers.map((server) => `${server.host}:${server.port}`).join(', then ')}, ` +
       `an increment every ${meterOptions.incrementIntervalMs / 1000} s, a reading sent every ${meterOptions.sendIntervalMs / 1000} s, seed ${meterOptions.seed}\n`,
   );
 } catch (error) {
@@ -117,7 +117,7 @@ function printLine(stream: NodeJS.WriteStream, line: string): void {
 }
 
 function summary(): string {
-  const totals = { meters: 0, produced: 0, sent: 0, acknowledged: 0, pending: 0, dropped: 0 };
+  const totals = { meters: 0, produced: 0, sent: 0, acknowledged: 0, pending: 0, dropped: 0, failovers: 0 };
   for (const child of children) {
     if (child.stats === undefined) continue;
     totals.meters += child.stats.meters;
@@ -126,11 +126,12 @@ function summary(): string {
     totals.acknowledged += child.stats.acknowledged;
     totals.pending += child.stats.pending;
     totals.dropped += child.stats.dropped;
+    totals.failovers += child.stats.failovers;
   }
   const alive = children.filter((child) => !child.exited).length;
   return (
     `processes alive ${alive}/${children.length} | meters reporting ${totals.meters}/${matriculas.length} | ` +
-    `readings: produced ${totals.produced}, sent ${totals.sent}, acknowledged ${totals.acknowledged}, pending ${totals.pending}, dropped ${totals.dropped}`
+    `readings: produced ${totals.produced}, sent ${totals.sent}, acknowledged ${totals.acknowledged}, pending ${totals.pending}, dropped ${totals.dropped}${totals.failovers > 0 ? ` | failovers ${totals.failovers}` : ''}`
   );
 }
 

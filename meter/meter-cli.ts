@@ -37,7 +37,7 @@ await runner.start();
 logger.info(
   {
     matriculas: options.matriculas.length <= 10 ? options.matriculas : `${options.matriculas.length} meters from ${options.matriculas[0]}`,
-    target: `${options.host}:${options.port}`,
+    servers: options.servers.map((server) => `${server.host}:${server.port}`),
     incrementIntervalS: options.incrementIntervalMs / 1000,
     sendIntervalS: options.sendIntervalMs / 1000,
     seed: options.seed,

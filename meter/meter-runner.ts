@@ -28,6 +28,8 @@ const UNDERSCORE = 0x5f;
  * timer, without pushing later stamps ahead of the clock.
  */
 const MIN_SPACING_MS = 100;
+/** Send intervals without any ACK, readings waiting, after which a meter with several servers moves to the next. */
+export const FAILOVER_AFTER_INTERVALS = 3;
 /** Dropped-reading warnings are logged at most this often. */
 const DROP_LOG_INTERVAL_MS = 10_000;
 
@@ -48,6 +50,9 @@ export interface RunnerStats {
   readonly commandsIgnored: number;
   /** Events not yet acknowledged. */
   readonly eventsPending: number;
+  /** Times the meter moved to the next server (`--servidores`), and the server it sends to now (`host:porta`). */
+  readonly failovers: number;
+  readonly server: string;
 }
 
 /** A meter with what it obeys. */
@@ -79,6 +84,10 @@ export class MeterRunner {
   private readonly scheduleOrigin = new Map<string, number>();
   private lastRejectLogAt = Number.NEGATIVE_INFINITY;
   private stopping: Promise<RunnerStats> | undefined;
+  /** The server sent to now (an index into options.servers); false while the socket is being pointed at another. */
+  private serverIndex = 0;
+  private connected = false;
+  private failovers = 0;
 
   constructor(options: MeterOptions, logger: Logger) {
     this.options = options;
@@ -118,8 +127,10 @@ export class MeterRunner {
     this.socket.bind(0);
     await once(this.socket, 'listening');
     // Connected: the kernel drops datagrams from any other address, so only the server can answer.
-    this.socket.connect(this.options.port, this.options.host);
+    const first = this.options.servers[0] as { host: string; port: number };
+    this.socket.connect(first.port, first.host);
     await once(this.socket, 'connect');
+    this.connected = true;
     this.scheduleFieldEvents();
     // Events left unacknowledged before a restart go out at once.
     for (const unit of this.units.values()) this.sendEvents(unit.meter);
@@ -202,10 +213,10 @@ export class MeterRunner {
 
   private sendEvents(meter: SimulatedMeter, lastGasp = false): void {
     if (!this.powered && !lastGasp) return;
+    if (!this.connected) return;
     const datagram = meter.eventDatagram();
     if (datagram === undefined) return;
-    this.socket.send(datagram);
-    this.datagramsSent++;
+    this.transmit(datagram);
   }
 
   private save(unit: Unit): void {
@@ -230,8 +241,8 @@ export class MeterRunner {
       return;
     }
     if (outcome.event !== undefined || outcome.readNow) this.save(unit);
-    this.socket.send(outcome.line);
-    this.datagramsSent++;
+    // Between servers the answer is not sent: the server sends the command again, and the same answer is given.
+    if (this.connected) this.transmit(outcome.line);
     if (outcome.event !== undefined) this.report(unit, outcome.event.type, outcome.event.detail);
     if (outcome.readNow) {
       const now = this.clock(unit);
@@ -266,7 +277,8 @@ export class MeterRunner {
       dropped += meter.counters.dropped;
       pending += meter.pending;
     }
-    return { meters: this.meters.size, produced, sent, acknowledged, pending, dropped, rejected, ignored, datagrams: this.datagramsSent, commandsExecuted, commandsIgnored, eventsPending };
+    const server = this.options.servers[this.serverIndex] as { host: string; port: number };
+    return { meters: this.meters.size, produced, sent, acknowledged, pending, dropped, rejected, ignored, datagrams: this.datagramsSent, commandsExecuted, commandsIgnored, eventsPending, failovers: this.failovers, server: `${server.host}:${server.port}` };
   }
 
   /** Stops ticking, makes one last send of what is pending, waits briefly for its ACK, closes. */
@@ -310,18 +322,50 @@ export class MeterRunner {
     // Measuring may have raised an event (a voltage sag or swell): report it now.
     if (meter.pendingEvents.length !== events) this.sendEvents(meter);
     this.sendEvents(meter);
+    if (this.options.servers.length > 1 && this.connected && this.stats().pending > 0 && now - this.lastAckAt > FAILOVER_AFTER_INTERVALS * interval) this.failOver(now);
     if (!this.stalled && now - this.lastAckAt > this.stallAfterMs) {
       this.stalled = true;
       this.logger.warn({ silentForMs: now - this.lastAckAt, pending: this.stats().pending }, 'server has not acknowledged anything for a while; keeping readings to resend');
     }
   }
 
-  /** One datagram per send (see SimulatedMeter.nextDatagram); a backlog drains as ACKs come back. */
-  private send(meter: SimulatedMeter): void {
-    const datagram = meter.nextDatagram();
-    if (datagram === undefined) return;
+  /**
+   * No ACK for FAILOVER_AFTER_INTERVALS send intervals with readings
+   * waiting: the socket is pointed at the next server. Nothing is forgotten:
+   * the next send starts again from the oldest unacknowledged reading (a
+   * reading the old server stored without its ACK arriving is a copy to the
+   * new one: acknowledged, not stored twice).
+   */
+  private failOver(now: number): void {
+    const from = this.options.servers[this.serverIndex] as { host: string; port: number };
+    this.serverIndex = (this.serverIndex + 1) % this.options.servers.length;
+    const to = this.options.servers[this.serverIndex] as { host: string; port: number };
+    this.failovers++;
+    this.lastAckAt = now;
+    this.connected = false;
+    this.socket.disconnect();
+    this.socket.connect(to.port, to.host, () => {
+      this.connected = true;
+      for (const unit of this.units.values()) {
+        this.send(unit.meter);
+        this.sendEvents(unit.meter);
+      }
+    });
+    this.logger.warn({ from: `${from.host}:${from.port}`, to: `${to.host}:${to.port}`, pending: this.stats().pending }, 'no acknowledgement for 3 send intervals; moving to the next server');
+  }
+
+  /** Puts a datagram on the wire (callers check `connected` first: between servers nothing is taken from a meter's buffer). */
+  private transmit(datagram: string): void {
     this.socket.send(datagram);
     this.datagramsSent++;
+  }
+
+  /** One datagram per send (see SimulatedMeter.nextDatagram); a backlog drains as ACKs come back. */
+  private send(meter: SimulatedMeter): void {
+    if (!this.connected) return;
+    const datagram = meter.nextDatagram();
+    if (datagram === undefined) return;
+    this.transmit(datagram);
     if (this.logger.isLevelEnabled('debug')) this.logger.debug({ matricula: meter.matricula, register: meter.register.toString(), pending: meter.pending }, 'sent');
   }
 

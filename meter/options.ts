@@ -34,10 +34,40 @@ const seconds = (what: string) =>
     .transform(Number)
     .pipe(z.number().positive(`${what} must be more than 0`).max(86_400, `${what} must be at most a day`));
 
+/** Servers a meter fails over between, at most. */
+export const MAX_SERVERS = 16;
+
+export interface ServerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `host:porta` (an IPv6 host in brackets: `[::1]:60000`); undefined when malformed. */
+export function parseServer(text: string): ServerAddress | undefined {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:\[\]]+)):(\d{1,5})$/.exec(text);
+  if (match === null) return undefined;
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: (match[1] ?? match[2]) as string, port };
+}
+
 /** Every meter option: flag name, schema over the text given, default text. */
 const METER_OPTION_SCHEMAS = {
   host: { schema: z.string().min(1, 'must not be empty'), default: '127.0.0.1' },
   porta: { schema: z.string().regex(/^\d{1,5}$/, 'must be a port number').transform(Number).pipe(z.number().min(1).max(65535, 'must be a port number')), default: '60000' },
+  servidores: {
+    schema: z
+      .string()
+      .transform((list, context) => {
+        const servers = list.split(',').map((entry) => parseServer(entry.trim()));
+        if (servers.length === 0 || servers.length > MAX_SERVERS || servers.some((server) => server === undefined)) {
+          context.addIssue({ code: 'custom', message: `must be 1 to ${MAX_SERVERS} host:porta, comma-separated` });
+          return z.NEVER;
+        }
+        return servers as ServerAddress[];
+      }),
+    default: undefined,
+  },
   matricula: { schema: z.string().refine(isMatricula, 'must be 1 to 20 digits'), default: undefined },
   matriculas: {
     schema: z
@@ -117,6 +147,8 @@ export function envName(option: string): string {
 export interface MeterOptions {
   readonly host: string;
   readonly port: number;
+  /** The servers to send to, the first first; a meter unacknowledged for 3 send intervals moves to the next (`--servidores`, else host:porta alone). */
+  readonly servers: readonly ServerAddress[];
   /** The meters this process simulates (one unless `--matriculas`). */
   readonly matriculas: readonly string[];
   /** Starting register, in thousandths. */
@@ -184,6 +216,7 @@ export function resolveMeterOptions(given: Partial<Record<MeterOptionName, strin
   return {
     host: value.host as string,
     port: value.porta as number,
+    servers: (value.servidores as ServerAddress[] | undefined) ?? [{ host: value.host as string, port: value.porta as number }],
     matriculas: (value.matriculas as string[] | undefined) ?? [(value.matricula as string | undefined) ?? randomMatricula()],
     initialRegister: value.inicial as bigint,
     incrementIntervalMs: (value['intervalo-incremento'] as number) * 1000,
@@ -222,6 +255,7 @@ export function parseMeterCommandLine(argv: readonly string[], env: NodeJS.Proce
 const METER_OPTION_HELP: Readonly<Record<MeterOptionName, string>> = {
   host: "the server's address",
   porta: "the server's UDP port",
+  servidores: 'host:porta,host:porta… servers to fail over between (replaces --host/--porta): a meter unacknowledged for 3 send intervals moves to the next, keeping its unacknowledged readings',
   matricula: 'the meter\'s matricula (a random one when neither this nor --matriculas is given)',
   matriculas: 'several meters in this one process, comma-separated',
   inicial: 'the register to start from',

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { openStore } from '../database/open-store.js';
 import { VALID } from '../database/reading-quality.js';
 import { ForecastJob } from './forecast-job.js';
+import { clusterMetrics } from './cluster.js';
 import type { ForecastRecordStore } from '../database/forecast-record-store.js';
 import type { Store } from '../database/store.js';
 import type { Config } from './config.js';
@@ -206,7 +207,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       feed: changes,
       poolUsage,
     }),
-    metricasRoute(() => renderMetrics(httpMetrics, httpServer, ingest, live, { delivery, events: eventIntake, alerts: alertCenter, webhook, feed: changes, poolUsage })),
+    metricasRoute(clusterMetrics(() => renderMetrics(httpMetrics, httpServer, ingest, live, { delivery, events: eventIntake, alerts: alertCenter, webhook, feed: changes, poolUsage }))),
     eventosRoute(store, live, access),
     frotaRoute(fleet, access),
     frotaMedidoresRoute(fleet, store, access),

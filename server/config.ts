@@ -65,6 +65,7 @@ export const SETTINGS = {
   reportIntervalH: { env: 'RELATORIOS_INTERVALO_H', flag: 'relatorios-intervalo-h', default: '6', help: 'hours between fleet reports written to DATA_DIR/relatorios (0: none)' },
   reportRetentionDays: { env: 'RELATORIOS_RETENCAO_DIAS', flag: 'relatorios-retencao-dias', default: '30', help: 'days the written fleet reports are kept' },
   goalCheckIntervalS: { env: 'ALERTAS_META_INTERVALO_S', flag: 'alertas-meta-intervalo-s', default: '3600', help: 'seconds between passes that forecast every customer with a goal and alert when one is on its way past it' },
+  processes: { env: 'PROCESSOS', flag: 'processos', default: '1', help: 'worker processes sharing the HTTP and UDP ports (node:cluster), each with its own pool; more than 1 needs STORAGE=postgres' },
   forecastIntervalS: { env: 'PREVISOES_INTERVALO_S', flag: 'previsoes-intervalo-s', default: '3600', help: 'seconds between passes that record each cycle\'s mid-cycle forecast and settle the closed ones against what they consumed (/previsao/precisao)' },
   apiAdminToken: { env: 'API_TOKEN_ADMIN', flag: 'api-token-admin', default: '', secret: true, help: 'the operator\'s Bearer token, 32 to 256 characters (secret)' },
 } as const;
@@ -166,6 +167,7 @@ export interface Config {
   /** Seconds between goal forecast passes. */
   readonly goalCheckIntervalS: number;
   readonly forecastIntervalS: number;
+  readonly processes: number;
   /** Hours between fleet reports written to DATA_DIR/relatorios; 0: none. */
   readonly reportIntervalH: number;
   readonly reportRetentionDays: number;
@@ -254,6 +256,7 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   webhookSecret: z.string().refine((text) => text === '' || (text.length >= 16 && text.length <= 256), 'must be 16 to 256 characters'),
   goalCheckIntervalS: wholeNumber(10, 86_400),
   forecastIntervalS: wholeNumber(10, 86_400),
+  processes: wholeNumber(1, 64),
   reportIntervalH: wholeNumber(0, 8760),
   reportRetentionDays: wholeNumber(1, 36_500),
   apiAdminToken: z.string().regex(/^(|[A-Za-z0-9._~+/-]{32,256})$/, 'must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / -'),
@@ -284,6 +287,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   }
   if (values.storage === 'postgres' && values.databaseUrl === '') {
     throw new ConfigError('DATABASE_URL', 'required with STORAGE=postgres, e.g. postgres://user:password@localhost:5432/consumo');
+  }
+  if ((values.processes as number) > 1 && values.storage === 'arquivos') {
+    throw new ConfigError('PROCESSOS', 'more than 1 needs STORAGE=postgres: the flat files in DATA_DIR are owned by one process');
   }
   if (values.automaticBilling === true && values.distributor === '') {
     throw new ConfigError('FATURAMENTO_AUTOMATICO', 'sim needs DISTRIBUIDORA (whose tariffs bill the customers)');

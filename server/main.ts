@@ -1,8 +1,11 @@
 /**
- * `npm start`: reads the configuration, starts the server, and stops it
- * gracefully on SIGINT/SIGTERM.
+ * `npm start`: reads the configuration, starts the server (or, with
+ * PROCESSOS > 1, a primary that runs that many server processes), and
+ * stops it gracefully on SIGINT/SIGTERM.
  */
+import cluster from 'node:cluster';
 import { pino } from 'pino';
+import { runPrimary, workerNumber } from './cluster.js';
 import { StoreError } from '../database/store.js';
 import { ConfigError, loadConfig, settingsHelp, wantsHelp, type Config } from './config.js';
 import { startServer } from './app.js';
@@ -34,7 +37,10 @@ try {
   throw error;
 }
 
-const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+const processo = workerNumber();
+const logger = pino({ level: config.logLevel, base: processo === undefined ? { pid: process.pid } : { pid: process.pid, processo } });
+
+if (config.processes > 1 && cluster.isPrimary) process.exit(await runPrimary(config.processes, logger));
 
 try {
   const server = await startServer(config, logger);

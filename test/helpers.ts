@@ -252,6 +252,13 @@ export function splitAt(bytes: Buffer, offsets: readonly number[]): Buffer[] {
   return parts;
 }
 
+/**
+ * Options for a child Node process that runs our built JavaScript as users
+ * do: without the test runner's loaders (tap's TypeScript import hook would
+ * make each child load a compiler: seconds and 150 MB apiece).
+ */
+export const PLAIN_NODE = { execArgv: [] as string[], env: { ...process.env, NODE_OPTIONS: '' } };
+
 /** Polls `probe` every 50 ms until it gives a value; rejects naming `what` after `timeoutMs`. */
 export async function until<T>(what: string | (() => Promise<string>), probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

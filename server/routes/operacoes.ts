@@ -77,8 +77,9 @@ export function saudeRoute(sources: HealthSources): Route {
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-export function metricasRoute(render: () => string): Route {
-  return { path: '/metricas', handlers: { GET: async () => ({ status: 200, text: render(), contentType: PROMETHEUS_CONTENT_TYPE }) } };
+/** `render` gives the exposition: this process's, or with PROCESSOS every worker's (server/cluster.ts). */
+export function metricasRoute(render: () => Promise<string>): Route {
+  return { path: '/metricas', handlers: { GET: async () => ({ status: 200, text: await render(), contentType: PROMETHEUS_CONTENT_TYPE }) } };
 }
 
 /** Everything `/metricas` reports, in the Prometheus text format. */

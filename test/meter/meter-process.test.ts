@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { lossyRelay, startMeter } from './meter-processes.js';
-import { startTestServer, tempDir } from '../helpers.js';
+import { PLAIN_NODE, startTestServer, tempDir } from '../helpers.js';
 
 const METER = fileURLToPath(new URL('../../meter/meter-cli.js', import.meta.url));
 const LAUNCHER = fileURLToPath(new URL('../../meter/launcher.js', import.meta.url));
@@ -196,7 +196,7 @@ t.test('a child that dies is reported, not restarted; kill -9 of the launcher le
 
 t.test('a meter whose launcher disconnects right after spawning it exits instead of running on', async (t) => {
   const server = await startTestServer(t);
-  const child = fork(METER, ['--matricula', '1', '--porta', String(server.udp.port), ...FAST], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  const child = fork(METER, ['--matricula', '1', '--porta', String(server.udp.port), ...FAST], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'], ...PLAIN_NODE });
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });

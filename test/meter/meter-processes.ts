@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import type { MeterReport } from '../../meter/meter-cli.js';
 import type { RunnerStats } from '../../meter/meter-runner.js';
+import { PLAIN_NODE } from '../helpers.js';
 
 export const METER = fileURLToPath(new URL('../../meter/meter-cli.js', import.meta.url));
 
@@ -19,7 +20,7 @@ export interface MeterProcess {
 }
 
 export function startMeter(t: Test, args: string[]): MeterProcess {
-  const child = fork(METER, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const child = fork(METER, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], ...PLAIN_NODE });
   t.teardown(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { MAX_DATAGRAM_BYTES, parseReadingDatagram, type Reading } from '../../protocol/meter-protocol.js';
 import { consecutiveMatriculas } from '../../meter/fleet.js';
-import { OptionError, parseMeterCommandLine } from '../../meter/options.js';
+import { OptionError, parseMeterCommandLine, parseServer } from '../../meter/options.js';
 import { MAX_INCREMENT_UNITS, meterSeed, SimulatedMeter } from '../../meter/simulated-meter.js';
 import { DEMO_INCREMENT_INTERVAL_S, DEMO_MIN_INCREMENT_UNITS, DEMO_PEAK_AFTER_S, DEMO_PEAK_FACTOR, DEMO_PEAK_SEND_INTERVAL_S, DEMO_SEND_INTERVAL_S } from '../../meter/demo-fleet.js';
 import { ALERT_READINGS, computeAlert } from '../../server/domain/consumption.js';
@@ -130,10 +130,35 @@ t.test('meter options: flags, MEDIDOR_* variables, one clear error per bad value
     [[], { MEDIDOR_SEMENTE: 'x' }, 'MEDIDOR_SEMENTE'],
     [['--matricula', '1', '--matriculas', '2'], {}, '--matriculas'],
     [['--nada', '1'], {}, 'command line'],
+    [['--servidores', 'localhost'], {}, '--servidores'],
+    [['--servidores', 'a:1,b:0'], {}, '--servidores'],
+    [['--servidores', 'a:1,,b:2'], {}, '--servidores'],
+    [['--servidores', Array.from({ length: 17 }, (_, i) => `h${i}:1`).join(',')], {}, '--servidores'],
   ] as const) {
     t.throws(() => parseMeterCommandLine(args, env), { name: 'OptionError', option }, option);
   }
   t.ok(new OptionError('--x', 'y').message.startsWith('invalid option --x'));
+});
+
+t.test('--servidores: host:porta lists, IPv6 in brackets; without it, --host and --porta', async (t) => {
+  t.same(parseMeterCommandLine(['--servidores', '10.0.0.1:60000, servidor-b:60001,[::1]:60002'], {}).servers, [
+    { host: '10.0.0.1', port: 60000 },
+    { host: 'servidor-b', port: 60001 },
+    { host: '::1', port: 60002 },
+  ]);
+  t.same(parseMeterCommandLine([], { MEDIDOR_HOST: 'h', MEDIDOR_PORTA: '5' }).servers, [{ host: 'h', port: 5 }]);
+  fc.assert(
+    fc.property(fc.oneof(fc.domain(), fc.ipV4(), fc.ipV6().map((ip) => `[${ip}]`)), fc.integer({ min: 1, max: 65535 }), (host, port) => {
+      const parsed = parseServer(`${host}:${port}`);
+      t.same(parsed, { host: host.startsWith('[') ? host.slice(1, -1) : host, port });
+    }),
+    { numRuns: 300 },
+  );
+  fc.assert(fc.property(fc.string(), (text) => {
+    const parsed = parseServer(text);
+    // Whatever it takes is a host without spaces and a port in range, and reads back as it was written.
+    if (parsed !== undefined) t.ok(parsed.port >= 1 && parsed.port <= 65535 && !/\s/.test(parsed.host) && (text === `${parsed.host}:${parsed.port}` || text === `[${parsed.host}]:${parsed.port}` || /^0\d/.test(text.split(':').pop() as string)));
+  }), { numRuns: 500 });
 });
 
 t.test('consecutive matriculas keep their width', async (t) => {

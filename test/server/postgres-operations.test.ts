@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { MeterReport } from '../../meter/meter-cli.js';
 import type { RunnerStats } from '../../meter/meter-runner.js';
-import { call, readingLine, recentTimestamps, startTestServer, udpClient } from '../helpers.js';
+import { call, PLAIN_NODE, readingLine, recentTimestamps, startTestServer, udpClient } from '../helpers.js';
 import { testPostgres } from '../postgres.js';
 
 const METER = fileURLToPath(new URL('../../meter/meter-cli.js', import.meta.url));
@@ -32,6 +32,7 @@ t.test('PostgreSQL stopped and restarted under meter load: 503 quickly, nothing 
   });
   const meter = fork(METER, ['--matricula', '13456789', '--porta', String(server.udp.port), '--intervalo-incremento', '0.02', '--intervalo-envio', '0.1', '--log-level', 'silent'], {
     stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    ...PLAIN_NODE,
   });
   t.teardown(() => meter.kill('SIGKILL'));
   let stats: RunnerStats | undefined;

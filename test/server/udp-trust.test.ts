@@ -84,6 +84,7 @@ t.test('forged ACK: a keyed meter gets only signed answers, and a meter process 
     {
       host: '127.0.0.1',
       port: fakeServer.address().port,
+      servers: [{ host: '127.0.0.1', port: fakeServer.address().port }],
       matriculas: ['13456789'],
       initialRegister: 0n,
       incrementIntervalMs: 50,
