@@ -76,7 +76,7 @@ try {
   }
   const one = results.get(1)!;
   const two = results.get(2)!;
-  const row = (what: string, a: number, b: number) => `| ${what} | ${Math.round(a)} | ${Math.round(b)} | ${(b / a).toFixed(2)} |`;
+  const row = (what: string, a: number, b: number) => `| ${what} | ${Math.round(a)} | ${Math.round(b)} | ${a === 0 ? (b === 0 ? 'equal' : '—') : (b / a).toFixed(2)} |`;
   process.stdout.write(
     [
       '',
