@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { openStore } from '../database/open-store.js';
 import { VALID } from '../database/reading-quality.js';
 import { ForecastJob } from './forecast-job.js';
+import { PartitionJob } from './partition-job.js';
 import { clusterMetrics } from './cluster.js';
 import type { ForecastRecordStore } from '../database/forecast-record-store.js';
 import type { Store } from '../database/store.js';
@@ -126,6 +127,8 @@ export interface RunningServer {
   checkGoals(): Promise<void>;
   /** Records mid-cycle forecasts and settles closed cycles (PREVISOES_INTERVALO_S); `runOnce(now)` runs a pass as of `now`. */
   readonly forecastJob: ForecastJob;
+  /** PostgreSQL's monthly partitions: made ahead, and past RETENCAO_MESES exported and dropped (undefined for the file store). */
+  readonly partitionJob: PartitionJob | undefined;
   /** HTTP connections open now. */
   httpConnections(): number;
   /** Meters with a key in the keys file. */
@@ -137,7 +140,7 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const authenticator = await loadMeterAuthenticator(config);
   const access = await loadApiAccess(config);
-  const { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, changes, poolUsage, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
+  const { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, changes, poolUsage, maintainPartitions, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   const httpMetrics = new HttpMetrics();
   const factors = new EmissionFactors(billingRules, config.defaultEmissionFactor);
   const billing = new BillingService({ store, tariffs, rules: billingRules, profiles, invoices }, config.distributor, config.legacyTimeZone, factors);
@@ -316,6 +319,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   reportJob?.start();
   const forecastJob = new ForecastJob({ store, profiles, records: forecasts, forecasting, timeZone: config.legacyTimeZone, intervalMs: config.forecastIntervalS * 1000, logger: logger.child({ component: 'previsoes' }) });
   forecastJob.start();
+  const partitionJob = maintainPartitions === undefined ? undefined : new PartitionJob(maintainPartitions, config.retentionMonths, config.retentionExportDir === '' ? undefined : config.retentionExportDir, logger.child({ component: 'particoes' }));
+  partitionJob?.start();
   let closing: Promise<void> | undefined;
   return {
     http,
@@ -337,13 +342,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     checkGoals: () => alertCenter.checkGoals(profiles, forecasting),
     reportJob,
     forecastJob,
+    partitionJob,
     httpConnections: () => httpServer.openConnections,
     meterKeys: authenticator.keyCount,
     close() {
       closing ??= (async () => {
         // Events being stored when ingest stops are kept; their acknowledgement is not sent, and the meter's resend is recognised.
         clearInterval(goalTimer);
-        await Promise.all([reportJob?.close(), forecastJob.close()]);
+        await Promise.all([reportJob?.close(), forecastJob.close(), partitionJob?.close()]);
         alertCenter.stop();
         webhook?.close();
         await Promise.all([httpServer.close(), delivery.close(), billingJob?.close(), ingest.close().then(() => eventIntake.settle())]);

@@ -65,6 +65,8 @@ export const SETTINGS = {
   reportIntervalH: { env: 'RELATORIOS_INTERVALO_H', flag: 'relatorios-intervalo-h', default: '6', help: 'hours between fleet reports written to DATA_DIR/relatorios (0: none)' },
   reportRetentionDays: { env: 'RELATORIOS_RETENCAO_DIAS', flag: 'relatorios-retencao-dias', default: '30', help: 'days the written fleet reports are kept' },
   goalCheckIntervalS: { env: 'ALERTAS_META_INTERVALO_S', flag: 'alertas-meta-intervalo-s', default: '3600', help: 'seconds between passes that forecast every customer with a goal and alert when one is on its way past it' },
+  retentionMonths: { env: 'RETENCAO_MESES', flag: 'retencao-meses', default: '0', help: 'months of readings and events kept (PostgreSQL): older monthly partitions are detached and dropped, hourly (0: keep everything)' },
+  retentionExportDir: { env: 'RETENCAO_EXPORTAR', flag: 'retencao-exportar', default: '', help: 'directory where each month past RETENCAO_MESES is written whole as CSV before it is dropped (none: dropped without a copy)' },
   processes: { env: 'PROCESSOS', flag: 'processos', default: '1', help: 'worker processes sharing the HTTP and UDP ports (node:cluster), each with its own pool; more than 1 needs STORAGE=postgres' },
   forecastIntervalS: { env: 'PREVISOES_INTERVALO_S', flag: 'previsoes-intervalo-s', default: '3600', help: 'seconds between passes that record each cycle\'s mid-cycle forecast and settle the closed ones against what they consumed (/previsao/precisao)' },
   apiAdminToken: { env: 'API_TOKEN_ADMIN', flag: 'api-token-admin', default: '', secret: true, help: 'the operator\'s Bearer token, 32 to 256 characters (secret)' },
@@ -168,6 +170,9 @@ export interface Config {
   readonly goalCheckIntervalS: number;
   readonly forecastIntervalS: number;
   readonly processes: number;
+  readonly retentionMonths: number;
+  /** Absolute, or '' for none. */
+  readonly retentionExportDir: string;
   /** Hours between fleet reports written to DATA_DIR/relatorios; 0: none. */
   readonly reportIntervalH: number;
   readonly reportRetentionDays: number;
@@ -257,6 +262,8 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   goalCheckIntervalS: wholeNumber(10, 86_400),
   forecastIntervalS: wholeNumber(10, 86_400),
   processes: wholeNumber(1, 64),
+  retentionMonths: wholeNumber(0, 1200),
+  retentionExportDir: z.string(),
   reportIntervalH: wholeNumber(0, 8760),
   reportRetentionDays: wholeNumber(1, 36_500),
   apiAdminToken: z.string().regex(/^(|[A-Za-z0-9._~+/-]{32,256})$/, 'must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / -'),
@@ -288,6 +295,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   if (values.storage === 'postgres' && values.databaseUrl === '') {
     throw new ConfigError('DATABASE_URL', 'required with STORAGE=postgres, e.g. postgres://user:password@localhost:5432/consumo');
   }
+  if ((values.retentionMonths as number) > 0 && values.storage === 'arquivos') {
+    throw new ConfigError('RETENCAO_MESES', 'needs STORAGE=postgres: the readings log is one file, with no months to drop');
+  }
+  if (values.retentionExportDir !== '' && values.retentionMonths === 0) throw new ConfigError('RETENCAO_EXPORTAR', 'needs RETENCAO_MESES above 0 (nothing is dropped, so nothing is exported)');
+  if (values.retentionExportDir !== '') values.retentionExportDir = resolve(values.retentionExportDir as string);
   if ((values.processes as number) > 1 && values.storage === 'arquivos') {
     throw new ConfigError('PROCESSOS', 'more than 1 needs STORAGE=postgres: the flat files in DATA_DIR are owned by one process');
   }

@@ -33,8 +33,8 @@ export function quoteIdentifier(name: string): string {
   return `"${name}"`;
 }
 
-/** Brings `schema` up to date; returns the versions applied now (empty when none were missing). */
-export async function migrate(pool: Pool, schema: string): Promise<number[]> {
+/** Brings `schema` up to date (or up to version `upTo`: tests of a migration); returns the versions applied now (empty when none were missing). */
+export async function migrate(pool: Pool, schema: string, upTo = Number.POSITIVE_INFINITY): Promise<number[]> {
   const migrations = await loadMigrations();
   const client = await pool.connect();
   let failed = false;
@@ -49,7 +49,7 @@ export async function migrate(pool: Pool, schema: string): Promise<number[]> {
     const done = new Set((await client.query<{ versao: number }>('SELECT versao FROM schema_migrations')).rows.map((row) => row.versao));
     const applied: number[] = [];
     for (const migration of migrations) {
-      if (done.has(migration.version)) continue;
+      if (done.has(migration.version) || migration.version > upTo) continue;
       await client.query(migration.sql);
       await client.query('INSERT INTO schema_migrations (versao, nome) VALUES ($1, $2)', [migration.version, migration.name]);
       applied.push(migration.version);

@@ -483,6 +483,26 @@ export class PostgresStore implements Store, CredentialStore {
     }
   }
 
+  /** Runs `work` on one connection of the pool, outside any transaction it does not open itself (errors mapped as in {@link transaction}). */
+  async withConnection<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw toStoreError(error);
+    }
+    let failed = false;
+    try {
+      return await work(client);
+    } catch (error) {
+      failed = true;
+      throw toStoreError(error);
+    } finally {
+      client.release(failed);
+    }
+  }
+
   /** One statement on this store's pool, with errors mapped as in {@link transaction}. */
   async run<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
     this.assertOpen();

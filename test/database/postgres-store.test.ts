@@ -1,5 +1,5 @@
 import t from 'tap';
-import { PostgresStore, RECENT_READINGS_SQL } from '../../database/postgres/postgres-store.js';
+import { PostgresStore } from '../../database/postgres/postgres-store.js';
 import { loadMigrations } from '../../database/postgres/migrate.js';
 import { silentLogger } from '../helpers.js';
 import { testPostgres } from '../postgres.js';
@@ -131,34 +131,6 @@ t.test('registers are exact numerics, to the column\'s 18 digits; timestamps kee
   const { rows } = await postgres.query(`SELECT consumo::text AS consumo FROM "${schema}".medicoes`);
   t.same(rows, [{ consumo: '999999999999999.999' }]);
   t.same(await store.recentReadings('09812389', 1), [{ matricula: '09812389', timestamp: Date.UTC(2026, 10, 20, 23, 40, 0, 123), consumo: 999_999_999_999_999_999n }]);
-  await store.close();
-});
-
-t.test('a route reads only the rows it needs: a backward scan of the primary key, however big the table', async (t) => {
-  const schema = postgres.schema(t);
-  const store = await open(schema);
-  // 2,000 meters x 250 readings = 500,000 rows.
-  await postgres.query(
-    `INSERT INTO "${schema}".medicoes (matricula, data_hora, consumo)
-     SELECT lpad(m::text, 8, '0'), timestamptz '2026-01-01' + make_interval(mins => r), r * 10
-     FROM generate_series(1, 2000) m, generate_series(1, 250) r`,
-  );
-  await postgres.query(`ANALYZE "${schema}".medicoes`);
-  const { rows } = await postgres.queryIn(schema, `EXPLAIN (ANALYZE, FORMAT JSON) ${RECENT_READINGS_SQL}`, ['00001234', 5]);
-  const nodes: Array<Record<string, unknown>> = [];
-  const walk = (node: Record<string, unknown>): void => {
-    nodes.push(node);
-    for (const child of (node.Plans as Array<Record<string, unknown>> | undefined) ?? []) walk(child);
-  };
-  walk((rows[0]['QUERY PLAN'] as Array<{ Plan: Record<string, unknown> }>)[0]!.Plan);
-  const scan = nodes.find((node) => node['Node Type'] === 'Index Scan');
-  t.same(
-    scan && { direction: scan['Scan Direction'], index: scan['Index Name'], rows: scan['Actual Rows'] },
-    { direction: 'Backward', index: 'medicoes_pkey', rows: 5 },
-    'a backward scan of the primary key that reads exactly the 5 rows it returns',
-  );
-  t.notOk(nodes.some((node) => ['Seq Scan', 'Sort', 'Bitmap Heap Scan'].includes(node['Node Type'] as string)), 'no table scan, no sort');
-  t.same((await store.recentReadings('00001234', 2)).map((r) => r.consumo), [2_500_000n, 2_490_000n]);
   await store.close();
 });
 

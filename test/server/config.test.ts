@@ -60,3 +60,18 @@ t.test('a bad limit is a ConfigError naming it, in one line', async (t) => {
     t.equal(configError({}, [flag, 'x'])?.setting, flag);
   }
 });
+
+t.test('settings that need PostgreSQL, or each other, say so in one line naming the setting', async (t) => {
+  for (const [env, setting] of [
+    [{ PROCESSOS: '2' }, 'PROCESSOS'],
+    [{ RETENCAO_MESES: '12' }, 'RETENCAO_MESES'],
+    [{ STORAGE: 'postgres', DATABASE_URL: 'postgres://u:p@h/d', RETENCAO_EXPORTAR: '/tmp/x' }, 'RETENCAO_EXPORTAR'],
+  ] as const) {
+    const error = configError(env, []);
+    t.equal(error?.setting, setting, JSON.stringify(env));
+    t.notMatch(error?.message ?? '', /\n/);
+  }
+  const fine = loadConfig({ STORAGE: 'postgres', DATABASE_URL: 'postgres://u:p@h/d', PROCESSOS: '2', RETENCAO_MESES: '24', RETENCAO_EXPORTAR: 'exportadas' }, []);
+  t.same([fine.processes, fine.retentionMonths], [2, 24]);
+  t.ok(fine.retentionExportDir.endsWith('/exportadas') && fine.retentionExportDir.startsWith('/'), 'an absolute directory');
+});
