@@ -1,0 +1,240 @@
+/**
+ * Backups (issue 18). The file store: a copy of every data file made while
+ * the server runs — each append-only file read up to its size at that
+ * moment and cut at its last complete line (what the server itself would
+ * load after a crash there), written under temporary names, synced, and
+ * listed with its SHA-256 in `copia.json`, written last: a directory with
+ * a manifest is a whole backup. PostgreSQL: `pg_dump` of the schema in its
+ * custom format, when a `pg_dump` at least as new as the server is
+ * installed. Restores check the manifest and refuse to overwrite data.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { lockDirectory } from './file/lock.js';
+import { LOCK_FILE } from './file/file-store.js';
+import { quoteIdentifier } from './postgres/migrate.js';
+
+export const MANIFEST_FILE = 'copia.json';
+export const DUMP_FILE = 'banco.dump';
+const FORMAT = 1;
+/** Files that hold lines: copied up to their last complete one. */
+const LINE_FILES = /\.(log|jsonl|txt)$/;
+/** Subdirectories of DATA_DIR that are copied too. */
+const SUBDIRECTORIES = ['relatorios'];
+const COPY_CHUNK_BYTES = 1 << 20;
+
+export type BackupErrorCode = 'DESTINO_NAO_VAZIO' | 'SEM_PG_DUMP' | 'VERSAO_PG_DUMP' | 'COPIA_INVALIDA' | 'FERRAMENTA_FALHOU';
+
+/** A backup or restore that cannot be made, with a reason a person acts on. */
+export class BackupError extends Error {
+  constructor(
+    readonly code: BackupErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BackupError';
+  }
+}
+
+export interface BackupManifest {
+  readonly formato: number;
+  readonly armazenamento: 'arquivos' | 'postgres';
+  readonly criada_em: string;
+  readonly schema?: string;
+  readonly arquivos: ReadonlyArray<{ readonly nome: string; readonly bytes: number; readonly sha256: string }>;
+}
+
+/** A directory that does not exist, or is empty, becomes the destination; anything else is refused. */
+async function emptyDirectory(dir: string, what: string): Promise<void> {
+  let entries: string[] = [];
+  try {
+    entries = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  if (entries.length > 0) throw new BackupError('DESTINO_NAO_VAZIO', `${what} ${dir} is not empty: give a new or empty directory (nothing is overwritten)`);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+}
+
+/** Copies `from` up to `size` bytes (cut after its last line feed when `lines`) to `to`, synced; returns the bytes and their SHA-256. */
+async function copyPrefix(from: string, to: string, lines: boolean): Promise<{ bytes: number; sha256: string }> {
+  const source = await open(from, 'r');
+  const target = await open(`${to}.tmp`, 'w', 0o600);
+  const hash = createHash('sha256');
+  let written = 0;
+  try {
+    const { size } = await source.stat();
+    let end = size;
+    if (lines && size > 0) {
+      // The last complete line: a line being appended right now is left for the next backup.
+      const tail = Buffer.alloc(Math.min(size, COPY_CHUNK_BYTES));
+      for (end = size; end > 0; ) {
+        const start = Math.max(0, end - tail.length);
+        const { bytesRead } = await source.read(tail, 0, end - start, start);
+        const at = tail.subarray(0, bytesRead).lastIndexOf(0x0a);
+        if (at !== -1) {
+          end = start + at + 1;
+          break;
+        }
+        end = start;
+      }
+    }
+    const buffer = Buffer.alloc(COPY_CHUNK_BYTES);
+    while (written < end) {
+      const { bytesRead } = await source.read(buffer, 0, Math.min(buffer.length, end - written), written);
+      if (bytesRead === 0) break;
+      const chunk = buffer.subarray(0, bytesRead);
+      hash.update(chunk);
+      await target.write(chunk);
+      written += bytesRead;
+    }
+    await target.sync();
+  } finally {
+    await source.close();
+    await target.close();
+  }
+  await rename(`${to}.tmp`, to);
+  return { bytes: written, sha256: hash.digest('hex') };
+}
+
+/** The data files of a DATA_DIR, relative names, the readings log last (the other aggregates' files are copied before it). */
+async function dataFiles(dataDir: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const entry of await readdir(dataDir, { withFileTypes: true })) {
+    if (entry.name === LOCK_FILE || entry.name.startsWith('.') || entry.name.endsWith('.tmp')) continue;
+    if (entry.isFile()) names.push(entry.name);
+    else if (entry.isDirectory() && SUBDIRECTORIES.includes(entry.name)) {
+      for (const inner of await readdir(join(dataDir, entry.name), { withFileTypes: true })) if (inner.isFile() && !inner.name.startsWith('.')) names.push(join(entry.name, inner.name));
+    }
+  }
+  return names.sort((a, b) => Number(a === 'medicoes.log') - Number(b === 'medicoes.log') || a.localeCompare(b));
+}
+
+/** Backs a file store's DATA_DIR up to `destination` (new or empty), its server running or not. */
+export async function backupFiles(dataDir: string, destination: string, now = new Date()): Promise<BackupManifest> {
+  await emptyDirectory(destination, 'the destination');
+  const arquivos: Array<BackupManifest['arquivos'][number]> = [];
+  for (const name of await dataFiles(dataDir)) {
+    if (name.includes('/')) await mkdir(join(destination, name.split('/')[0] as string), { recursive: true, mode: 0o700 });
+    const { bytes, sha256 } = await copyPrefix(join(dataDir, name), join(destination, name), LINE_FILES.test(name));
+    arquivos.push({ nome: name, bytes, sha256 });
+  }
+  const manifest: BackupManifest = { formato: FORMAT, armazenamento: 'arquivos', criada_em: now.toISOString(), arquivos };
+  await writeFile(join(destination, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+  return manifest;
+}
+
+/** Reads and checks a backup's manifest and every file it lists. */
+export async function readBackup(source: string): Promise<BackupManifest> {
+  let manifest: BackupManifest;
+  try {
+    manifest = JSON.parse(await readFile(join(source, MANIFEST_FILE), 'utf8')) as BackupManifest;
+  } catch (error) {
+    throw new BackupError('COPIA_INVALIDA', `${source} is not a whole backup: ${MANIFEST_FILE} is missing or unreadable (${(error as Error).message})`);
+  }
+  if (manifest.formato !== FORMAT || !Array.isArray(manifest.arquivos)) throw new BackupError('COPIA_INVALIDA', `${source}: ${MANIFEST_FILE} is not one this version reads`);
+  for (const file of manifest.arquivos) {
+    if (typeof file.nome !== 'string' || file.nome.includes('..') || file.nome.startsWith('/')) throw new BackupError('COPIA_INVALIDA', `${source}: a file name in ${MANIFEST_FILE} is not allowed`);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(join(source, file.nome));
+    } catch {
+      throw new BackupError('COPIA_INVALIDA', `${source}: ${file.nome} is missing`);
+    }
+    if (bytes.length !== file.bytes || createHash('sha256').update(bytes).digest('hex') !== file.sha256) throw new BackupError('COPIA_INVALIDA', `${source}: ${file.nome} does not match its checksum`);
+  }
+  return manifest;
+}
+
+/** Restores a file-store backup into `dataDir`, which must hold no data (and no server). */
+export async function restoreFiles(source: string, dataDir: string): Promise<BackupManifest> {
+  const manifest = await readBackup(source);
+  if (manifest.armazenamento !== 'arquivos') throw new BackupError('COPIA_INVALIDA', `${source} is a PostgreSQL backup: restore it with STORAGE=postgres`);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // Holding the directory's lock: a server cannot start on it while files arrive, and one already running makes this fail.
+  const lock = await lockDirectory(join(dataDir, LOCK_FILE));
+  try {
+    if ((await dataFiles(dataDir)).length > 0) throw new BackupError('DESTINO_NAO_VAZIO', `DATA_DIR ${dataDir} already holds data: restore into a new or empty directory (nothing is overwritten)`);
+    for (const file of manifest.arquivos) {
+      if (file.nome.includes('/')) await mkdir(join(dataDir, file.nome.split('/')[0] as string), { recursive: true, mode: 0o700 });
+      await copyPrefix(join(source, file.nome), join(dataDir, file.nome), false);
+    }
+  } finally {
+    await lock.release();
+  }
+  return manifest;
+}
+
+/** libpq's environment for a connection string: the password never goes on a command line. */
+function libpqEnvironment(url: string): NodeJS.ProcessEnv {
+  const parsed = new URL(url);
+  return {
+    ...process.env,
+    PGHOST: decodeURIComponent(parsed.hostname),
+    PGPORT: parsed.port || '5432',
+    PGUSER: decodeURIComponent(parsed.username),
+    PGPASSWORD: decodeURIComponent(parsed.password),
+    PGDATABASE: decodeURIComponent(parsed.pathname.slice(1)),
+  };
+}
+
+/** Runs a PostgreSQL client tool; resolves its stdout, or rejects with a BackupError naming what to do. */
+function runTool(tool: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tool, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'ENOENT' ? new BackupError('SEM_PG_DUMP', `${tool} was not found: install PostgreSQL's client tools (Debian: apt-get install postgresql-client) of the server's version or newer`) : error),
+    );
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new BackupError('FERRAMENTA_FALHOU', `${tool} failed: ${err.trim().split('\n').pop() ?? `exit ${code}`}`))));
+  });
+}
+
+/** The major version of the server and of a client tool (`pg_dump`, `pg_restore`); a tool older than the server is refused before it runs. */
+async function checkToolVersion(tool: string, url: string): Promise<void> {
+  const text = await runTool(tool, ['--version'], process.env);
+  const toolMajor = Number(/(\d+)(?:\.\d+)?/.exec(text)?.[1] ?? 0);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  let serverMajor: number;
+  try {
+    serverMajor = Math.floor(Number((await client.query<{ server_version_num: string }>('SHOW server_version_num')).rows[0]?.server_version_num) / 10_000);
+  } finally {
+    await client.end();
+  }
+  if (toolMajor < serverMajor) throw new BackupError('VERSAO_PG_DUMP', `${tool} ${toolMajor} cannot work with PostgreSQL ${serverMajor}: install postgresql-client ${serverMajor} or newer`);
+}
+
+/** Backs a PostgreSQL schema up to `destination` with pg_dump (custom format). */
+export async function backupPostgres(url: string, schema: string, destination: string, now = new Date()): Promise<BackupManifest> {
+  await checkToolVersion('pg_dump', url);
+  await emptyDirectory(destination, 'the destination');
+  await runTool('pg_dump', ['--format=custom', `--schema=${quoteIdentifier(schema)}`, `--file=${join(destination, DUMP_FILE)}`], libpqEnvironment(url));
+  const bytes = await readFile(join(destination, DUMP_FILE));
+  const manifest: BackupManifest = { formato: FORMAT, armazenamento: 'postgres', criada_em: now.toISOString(), schema, arquivos: [{ nome: DUMP_FILE, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }] };
+  await writeFile(join(destination, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+  return manifest;
+}
+
+/** Restores a PostgreSQL backup with pg_restore; the schema must not exist yet. */
+export async function restorePostgres(source: string, url: string): Promise<BackupManifest> {
+  const manifest = await readBackup(source);
+  if (manifest.armazenamento !== 'postgres' || manifest.schema === undefined) throw new BackupError('COPIA_INVALIDA', `${source} is a file-store backup: restore it with STORAGE=arquivos`);
+  await checkToolVersion('pg_restore', url);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [manifest.schema]);
+    if (rows.length > 0) throw new BackupError('DESTINO_NAO_VAZIO', `schema ${manifest.schema} already exists: drop or rename it first (nothing is overwritten)`);
+  } finally {
+    await client.end();
+  }
+  await runTool('pg_restore', ['--no-owner', '--exit-on-error', `--dbname=${libpqEnvironment(url).PGDATABASE ?? ''}`, join(source, DUMP_FILE)], libpqEnvironment(url));
+  return manifest;
+}

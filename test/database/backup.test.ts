@@ -1,0 +1,175 @@
+/**
+ * Backups (issue 18): the file store backed up while a meter keeps sending
+ * (a consistent prefix of every file), restored into a new DATA_DIR, and a
+ * server on it answers every route as the original does; restores refuse
+ * to overwrite or to take a damaged copy; PostgreSQL goes through pg_dump
+ * when one new enough is installed, with a clear message otherwise.
+ */
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import t from 'tap';
+import { run } from '../../database/backup-cli.js';
+import { parseLogLine } from '../../database/file/readings-log.js';
+import { startTestServer, tempDir, until } from '../helpers.js';
+import { testPostgres } from '../postgres.js';
+import { billingReadyServer, send } from '../server/billing-fixtures.js';
+
+const postgres = await testPostgres(t);
+
+async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await run(argv, { ...env }, { out: (text) => (out += text), err: (text) => (err += text) });
+  return { code, out, err };
+}
+
+/** The answers a reader compares: every route with data in this test, JSON and CSV. */
+async function answers(port: number, numero: string, commandId: string): Promise<Record<string, string>> {
+  const routes: Array<[string, string, unknown?]> = [
+    ['GET', '/clientes'],
+    ['GET', '/clientes/13456789'],
+    ['GET', '/medicoes?matricula=13456789&limite=1000'],
+    ['GET', '/medicoes?matricula=13456789&formato=csv'],
+    ['GET', '/medicoes/ultima-medicao?matricula=13456789'],
+    ['POST', '/alerta-consumo', { matricula: '13456789' }],
+    ['POST', '/gerar-fatura', { matricula: '13456789' }],
+    ['GET', '/consumo?matricula=13456789&periodo=dia&inicio=2026-01-01&fim=2030-01-01&fuso=UTC'],
+    ['GET', '/faturas?matricula=13456789'],
+    [`GET`, `/faturas/${numero}`],
+    ['GET', '/faturamento/parametros'],
+    ['GET', '/tarifas?data=2026-06-01'],
+    ['GET', '/ocorrencias?matricula=13456789'],
+    ['GET', '/alertas?matricula=13456789'],
+    ['GET', '/medidores/13456789/comandos'],
+    ['GET', `/comandos/${commandId}`],
+    ['GET', '/clientes/13456789/meta'],
+    ['GET', `/qualidade?matricula=13456789&inicio=${new Date(Date.now() - 45 * 86_400_000).toISOString().slice(0, 10)}&fim=${new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}&fuso=UTC`],
+  ];
+  const result: Record<string, string> = {};
+  for (const [method, path, body] of routes) {
+    const answer = await send(port, method, path, body);
+    result[`${method} ${path}`] = `${answer.status} ${answer.bytes.toString('utf8')}`;
+  }
+  return result;
+}
+
+t.test('the file store backed up while a meter sends, restored into a new DATA_DIR: every route answers as on the original', async (t) => {
+  const original = await billingReadyServer(t, { TZ_LEGADO: 'UTC' });
+  const dataDir = (original.storage as { dataDir: string }).dataDir;
+  const port = original.http.port;
+  // History a month back, an issued invoice, an event, a command, a goal, a flagged reading and its alert.
+  const start = Date.now() - 40 * 86_400_000;
+  await original.store.append(Array.from({ length: 160 }, (_, i) => ({ matricula: '13456789', timestamp: start + i * 6 * 3_600_000, consumo: 1_000_000n + BigInt(i) * 1500n })));
+  const month = new Date(Date.now() - 5 * 86_400_000).toISOString().slice(0, 7);
+  await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 1 });
+  const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: month });
+  const numero = (issued.json as { numero?: string }).numero ?? 'nenhuma';
+  await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 150 });
+  const command = await send(port, 'POST', '/medidores/13456789/comandos', { tipo: 'leitura' });
+  const commandId = (command.json as { id: string }).id;
+
+  // A meter keeps sending while the backup is taken.
+  const meter = createSocket('udp4');
+  meter.bind(0, '127.0.0.1');
+  await once(meter, 'listening');
+  t.teardown(() => meter.close());
+  let sending = true;
+  let at = Date.now() - 600_000;
+  let register = 1_300;
+  const sender = (async () => {
+    while (sending) {
+      at += 200;
+      register += 1;
+      meter.send(`MEDICAO;13456789;${new Date(at).toISOString()};${register}`, original.udp.port, '127.0.0.1');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+  await until('readings arriving', async () => (original.ingest.counters.stored > 20 ? true : undefined));
+  meter.send(`EVENTO;13456789;${new Date(Date.now() - 1000).toISOString()};violacao_tampa;tampa aberta`, original.udp.port, '127.0.0.1');
+  await until('the event stored', async () => (original.eventIntake.counters.stored === 1 ? true : undefined));
+  const during = join(await tempDir(t), 'durante');
+  const taken = await cli(['backup', '--destino', during, '--data-dir', dataDir]);
+  t.equal(taken.code, 0, taken.err);
+  t.match(taken.out, /backup written to .*durante: \d+ file\(s\)/);
+  sending = false;
+  await sender;
+
+  // What was copied while the meter sent is a prefix of the log, cut at a whole line.
+  const copied = await readFile(join(during, 'medicoes.log'), 'utf8');
+  const now = await readFile(join(dataDir, 'medicoes.log'), 'utf8');
+  t.ok(copied.endsWith('\n') && now.startsWith(copied), 'the copy of the readings log is a prefix of the log, whole lines only');
+  t.ok(copied.split('\n').filter((line) => line !== '').every((line) => parseLogLine(line) !== undefined), 'every copied line reads back');
+  const restoredDuring = await tempDir(t);
+  t.equal((await cli(['restore', '--origem', during, '--data-dir', restoredDuring])).code, 0);
+  const early = await startTestServer(t, { dataDir: restoredDuring, env: { DISTRIBUIDORA: 'TESTE-D', TZ_LEGADO: 'UTC' } });
+  t.equal((await early.store.stats()).readings, copied.split('\n').filter((line) => line !== '').length, 'a server on the restored copy loads every reading in it');
+  await early.close();
+
+  // Once the meter has stopped: a backup, restored, answers every route exactly as the original.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await until('the original to store what was sent', async () => (original.ingest.pendingCount === 0 ? true : undefined));
+  const quiet = join(await tempDir(t), 'quieta');
+  t.equal((await cli(['backup', '--destino', quiet, '--data-dir', dataDir])).code, 0);
+  const manifest = JSON.parse(await readFile(join(quiet, 'copia.json'), 'utf8')) as { arquivos: Array<{ nome: string }> };
+  for (const file of ['clientes.txt', 'medicoes.log', 'faturas.jsonl', 'comandos.jsonl', 'ocorrencias.jsonl', 'perfis.jsonl', 'tarifas.jsonl', 'faturamento.jsonl']) t.ok(manifest.arquivos.some((f) => f.nome === file), `${file} is in the backup`);
+  const restoredDir = await tempDir(t);
+  const restored = await cli(['restore', '--origem', quiet, '--data-dir', restoredDir]);
+  t.equal(restored.code, 0, restored.err);
+  const before = await answers(port, numero, commandId);
+  await original.close();
+  const copy = await startTestServer(t, { dataDir: restoredDir, env: { DISTRIBUIDORA: 'TESTE-D', TZ_LEGADO: 'UTC' } });
+  const after = await answers(copy.http.port, numero, commandId);
+  t.ok(Object.values(before).every((answer) => /^(200|201) /.test(answer)), `every route answered: ${Object.entries(before).filter(([, a]) => !/^(200|201) /.test(a)).map(([r, a]) => `${r} → ${a.slice(0, 80)}`).join('; ')}`);
+  for (const route of Object.keys(before)) t.equal(after[route], before[route], route);
+
+  // Refusals: no overwriting, no damaged copy, no DATA_DIR in use.
+  t.match((await cli(['restore', '--origem', quiet, '--data-dir', restoredDir])).err, /in use by a running server|already holds data/, 'a DATA_DIR with a server on it is refused');
+  await copy.close();
+  t.match((await cli(['restore', '--origem', quiet, '--data-dir', restoredDir])).err, /already holds data/);
+  t.match((await cli(['backup', '--destino', quiet, '--data-dir', dataDir])).err, /is not empty/);
+  await appendFile(join(quiet, 'medicoes.log'), '2026-01-01T00:00:00.000Z;13456789;999999\n');
+  t.match((await cli(['restore', '--origem', quiet, '--data-dir', join(await tempDir(t), 'novo')])).err, /medicoes\.log does not match its checksum/, 'a changed file is caught');
+  await writeFile(join(quiet, 'copia.json'), '{');
+  t.match((await cli(['restore', '--origem', quiet, '--data-dir', join(await tempDir(t), 'novo')])).err, /not a whole backup/);
+  t.match((await cli(['backup'])).err, /--destino DIR is required/);
+  t.equal((await cli(['copiar'])).code, 1);
+});
+
+t.test('PostgreSQL: pg_dump when one at least as new as the server is installed, a clear message otherwise', async (t) => {
+  const schema = postgres.schema(t);
+  const server = await startTestServer(t, { env: { STORAGE: 'postgres', DATABASE_URL: postgres.url, PG_SCHEMA: schema } });
+  await server.store.append([{ matricula: '13456789', timestamp: Date.now() - 60_000, consumo: 1234n }]);
+  const client = new pg.Client({ connectionString: postgres.url });
+  await client.connect();
+  const serverMajor = Math.floor(Number((await client.query('SHOW server_version_num')).rows[0].server_version_num) / 10_000);
+  await client.end();
+  const settings = ['--storage', 'postgres', '--database-url', postgres.url, '--pg-schema', schema];
+  const destination = join(await tempDir(t), 'pg');
+  const taken = await cli(['backup', '--destino', destination, ...settings]);
+  const { execFileSync } = await import('node:child_process');
+  let toolMajor = 0;
+  try {
+    toolMajor = Number(/(\d+)/.exec(execFileSync('pg_dump', ['--version'], { encoding: 'utf8' }))?.[1] ?? 0);
+  } catch {
+    toolMajor = 0;
+  }
+  if (toolMajor === 0) {
+    t.same([taken.code, /pg_dump was not found: install PostgreSQL's client tools/.test(taken.err)], [1, true], taken.err);
+  } else if (toolMajor < serverMajor) {
+    t.equal(taken.code, 1);
+    t.equal(taken.err, `backup: pg_dump ${toolMajor} cannot work with PostgreSQL ${serverMajor}: install postgresql-client ${serverMajor} or newer\n`, 'says which versions and what to install, in one line');
+    t.notMatch(taken.err, /consumo-local|password/, 'never the password');
+  } else {
+    t.equal(taken.code, 0, taken.err);
+    await server.close();
+    await postgres.query(`ALTER SCHEMA "${schema}" RENAME TO "${schema}_antes"`);
+    t.teardown(() => postgres.query(`DROP SCHEMA IF EXISTS "${schema}_antes" CASCADE`));
+    const restored = await cli(['restore', '--origem', destination, ...settings]);
+    t.equal(restored.code, 0, restored.err);
+    const again = await startTestServer(t, { env: { STORAGE: 'postgres', DATABASE_URL: postgres.url, PG_SCHEMA: schema } });
+    t.same((await send(again.http.port, 'GET', '/medicoes/ultima-medicao?matricula=13456789')).json, { matricula: '13456789', consumo: 1.234, data_hora: (await again.store.recentReadings('13456789', 1)).map((r) => new Date(r.timestamp).toISOString())[0] });
+  }
+});
