@@ -33,29 +33,16 @@ export interface BillingJobOptions {
   readonly logger: Logger;
 }
 
-export class BillingJob {
-  private readonly periodic: PeriodicPass;
+export class BillingJob extends PeriodicPass {
   /** Invoices this server issued (for /metricas and tests). */
   issued = 0;
 
   constructor(private readonly options: BillingJobOptions) {
-    this.periodic = new PeriodicPass((now, stopped) => this.pass(now, stopped), options.intervalMs, options.logger, 'automatic billing pass');
-  }
-
-  get passes(): number {
-    return this.periodic.passes;
-  }
-
-  start(): void {
-    this.periodic.start();
-  }
-
-  close(): Promise<void> {
-    return this.periodic.close();
+    super(options.intervalMs, options.logger, 'automatic billing pass');
   }
 
   /** One pass over every customer. */
-  private async pass(now: number, stopped: () => boolean): Promise<void> {
+  protected async pass(now: number, stopped: () => boolean): Promise<void> {
     const { store, profiles, invoices, billing, distributor, timeZone, logger } = this.options;
     for (let offset = 0; !stopped(); offset += PAGE) {
       const customers = await store.findCustomers({ offset, limit: PAGE });

@@ -27,30 +27,16 @@ export interface ForecastJobOptions {
   readonly logger: Logger;
 }
 
-export class ForecastJob {
-  private readonly periodic: PeriodicPass;
+export class ForecastJob extends PeriodicPass {
   /** Records written and settled by this server (for /metricas and tests). */
   recorded = 0;
   settled = 0;
 
   constructor(private readonly options: ForecastJobOptions) {
-    this.periodic = new PeriodicPass((now, stopped) => this.pass(now, stopped), options.intervalMs, options.logger, 'forecast record pass');
+    super(options.intervalMs, options.logger, 'forecast record pass');
   }
 
-  start(): void {
-    this.periodic.start();
-  }
-
-  /** Runs a pass as the clock says it is `now`. */
-  runOnce(now = Date.now()): Promise<void> {
-    return this.periodic.runOnce(now);
-  }
-
-  close(): Promise<void> {
-    return this.periodic.close();
-  }
-
-  private async pass(now: number, stopped: () => boolean): Promise<void> {
+  protected async pass(now: number, stopped: () => boolean): Promise<void> {
     const { store, profiles, records, forecasting, logger } = this.options;
     for (let offset = 0; !stopped(); offset += PAGE) {
       const customers = await store.findCustomers({ offset, limit: PAGE });

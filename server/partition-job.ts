@@ -11,35 +11,18 @@ import { PeriodicPass } from './periodic.js';
 
 export const PARTITION_PASS_INTERVAL_MS = 3_600_000;
 
-export class PartitionJob {
-  private readonly periodic: PeriodicPass;
-
+export class PartitionJob extends PeriodicPass {
   constructor(
-    maintain: NonNullable<OpenedStore['maintainPartitions']>,
-    retentionMonths: number,
-    exportDir: string | undefined,
+    private readonly maintain: NonNullable<OpenedStore['maintainPartitions']>,
+    private readonly retentionMonths: number,
+    private readonly exportDir: string | undefined,
     logger: Logger,
   ) {
-    this.periodic = new PeriodicPass(
-      async (now) => {
-        const result = await maintain(now, retentionMonths, exportDir);
-        if (result.created.length + result.dropped.length > 0) logger.info({ criadas: result.created, exportadas: result.exported, removidas: result.dropped }, 'monthly partitions maintained');
-      },
-      PARTITION_PASS_INTERVAL_MS,
-      logger,
-      'partition maintenance',
-    );
+    super(PARTITION_PASS_INTERVAL_MS, logger, 'partition maintenance');
   }
 
-  start(): void {
-    this.periodic.start();
-  }
-
-  runOnce(now = Date.now()): Promise<void> {
-    return this.periodic.runOnce(now);
-  }
-
-  close(): Promise<void> {
-    return this.periodic.close();
+  protected async pass(now: number): Promise<void> {
+    const result = await this.maintain(now, this.retentionMonths, this.exportDir);
+    if (result.created.length + result.dropped.length > 0) this.logger.info({ criadas: result.created, exportadas: result.exported, removidas: result.dropped }, 'monthly partitions maintained');
   }
 }

@@ -1,20 +1,21 @@
-/** A pass run at start and every interval, never two at once, awaited on close: the shape of the server's background jobs. */
+/** A pass run at start and every interval, never two at once, awaited on close: the shape of the server's background jobs, which extend it. */
 import type { Logger } from 'pino';
 
-export class PeriodicPass {
+export abstract class PeriodicPass {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
   /** Passes finished (for /metricas and tests). */
   passes = 0;
 
-  /** `pass` is told whether to stop early (the server is closing). */
   constructor(
-    private readonly pass: (now: number, stopped: () => boolean) => Promise<void>,
     private readonly intervalMs: number,
-    private readonly logger: Logger,
+    protected readonly logger: Logger,
     private readonly what: string,
   ) {}
+
+  /** One pass as the clock says it is `now`; `stopped` turns true when the server is closing (stop early). */
+  protected abstract pass(now: number, stopped: () => boolean): Promise<void>;
 
   start(): void {
     const tick = (): void => void this.runOnce().catch((error: unknown) => this.logger.warn({ err: error }, `${this.what} failed; retried at the next`));

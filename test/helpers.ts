@@ -3,6 +3,7 @@
  * real-socket clients (raw HTTP with pipelining, UDP with ACKs).
  */
 import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -325,4 +326,15 @@ export async function openEvents(port: number, target: string, headers: Record<s
     },
     close: () => controller.abort(),
   };
+}
+
+/** A meter's UDP socket on loopback, closed at the end of `t`: every line it received, and a way to send to a port. */
+export async function meterSocket(t: Test): Promise<{ readonly received: string[]; send(text: string, port: number): void }> {
+  const socket = createSocket('udp4');
+  t.teardown(() => socket.close());
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  const received: string[] = [];
+  socket.on('message', (message) => received.push(...message.toString('latin1').split('\n')));
+  return { received, send: (text, port) => void socket.send(text, port, '127.0.0.1') };
 }

@@ -462,6 +462,28 @@ export class PostgresStore implements Store, CredentialStore {
    * "the database cannot serve now" become StoreError UNAVAILABLE.
    */
   async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.withConnection(async (client) => {
+      await client.query('BEGIN');
+      try {
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        // A ROLLBACK that fails throws instead: the connection is then dropped (withConnection).
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Runs `work` on one connection of the pool, outside any transaction it
+   * does not open itself (errors mapped as in {@link transaction}). The
+   * connection goes back to the pool after an error PostgreSQL answered
+   * with (it has a SQLSTATE); after any other (a lost connection) it is
+   * dropped.
+   */
+  async withConnection<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     this.assertOpen();
     let client: pg.PoolClient;
     try {
@@ -471,35 +493,12 @@ export class PostgresStore implements Store, CredentialStore {
     }
     let broken = false;
     try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
+      return await work(client);
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => (broken = true));
+      broken = typeof (error as { code?: unknown }).code !== 'string' || !/^[0-9A-Z]{5}$/.test((error as { code: string }).code);
       throw toStoreError(error);
     } finally {
       client.release(broken);
-    }
-  }
-
-  /** Runs `work` on one connection of the pool, outside any transaction it does not open itself (errors mapped as in {@link transaction}). */
-  async withConnection<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    this.assertOpen();
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw toStoreError(error);
-    }
-    let failed = false;
-    try {
-      return await work(client);
-    } catch (error) {
-      failed = true;
-      throw toStoreError(error);
-    } finally {
-      client.release(failed);
     }
   }
 

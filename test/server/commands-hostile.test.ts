@@ -12,7 +12,7 @@ import t from 'tap';
 import { signLine } from '../../protocol/meter-auth.js';
 import { serializeAnswer, serializeEvent } from '../../protocol/meter-commands.js';
 import { EVENTS_PER_METER_PER_MINUTE } from '../../server/meter-events.js';
-import { readingLine, startTestServer, tempDir } from '../helpers.js';
+import { meterSocket, readingLine, startTestServer, tempDir } from '../helpers.js';
 import { send } from './billing-fixtures.js';
 
 const ADMIN = 'token-do-operador-de-teste-0123456789abcdef';
@@ -53,13 +53,8 @@ t.test('a forged answer does not finish a command; an event flood is rate-limite
   const keysFile = join(dataDir, 'chaves.txt');
   await writeFile(keysFile, `${KEYED};${KEY.toString('hex')}\n`);
   const server = await startTestServer(t, { dataDir, env: { CHAVES_MEDIDORES: keysFile } });
-  const meter = createSocket('udp4');
-  t.teardown(() => meter.close());
-  meter.bind(0, '127.0.0.1');
-  await once(meter, 'listening');
-  const received: string[] = [];
-  meter.on('message', (message) => received.push(...message.toString('latin1').split('\n')));
-  const sendUdp = (text: string) => meter.send(text, server.udp.port, '127.0.0.1');
+  const { received, send: toServer } = await meterSocket(t);
+  const sendUdp = (text: string) => toServer(text, server.udp.port);
   sendUdp(signLine(readingLine(KEYED, new Date(Date.now() - 1000).toISOString(), '10'), KEY));
   const created = await send(server.http.port, 'POST', `/medidores/${KEYED}/comandos`, { tipo: 'corte' });
   const id = (created.json as { id: string }).id;

@@ -227,27 +227,41 @@ t.test('billing needs DISTRIBUIDORA and parameters: 409 saying what to set', asy
   t.match(answer.json.erro.mensagem, 'DISTRIBUIDORA');
 });
 
-t.test('a Tarifa Branca customer\'s invoice over HTTP: consumption per posto, an estimated boundary, and a PDF that shows both', async (t) => {
+/** São Paulo's wall clock (UTC-3) on `day` at hh:mm, as an instant. */
+const at = (day: string, hh: number, mm = 0) => Date.parse(`${day}T00:00:00Z`) + (hh + 3) * 3_600_000 + mm * 60_000;
+const reading = (timestamp: number, consumo: bigint) => ({ matricula: '13456789', timestamp, consumo });
+
+/** The golden Tarifa Branca cycle's readings (billing-invoice.test.ts) from its start on 2026-03-20 to its last increment on 2026-04-06: ponta 5, intermediário 10, fora de ponta 15 kWh. */
+const goldenBrancaCycle = () => [
+  reading(at('2026-03-20', 0), 1_000_000n),
+  reading(at('2026-04-01', 17), 1_000_000n),
+  reading(at('2026-04-01', 19), 1_010_000n),
+  reading(at('2026-04-03', 18), 1_010_000n),
+  reading(at('2026-04-03', 20), 1_016_000n),
+  reading(at('2026-04-04', 18), 1_016_000n),
+  reading(at('2026-04-04', 19), 1_020_000n),
+  reading(at('2026-04-06', 21, 30), 1_020_000n),
+  reading(at('2026-04-06', 22, 30), 1_030_000n),
+];
+
+/** A server billing TESTE-D's Tarifa Branca, with customer 13456789 in it reading on the 20th. */
+async function brancaServer(t: Test, profile: Record<string, unknown> = {}) {
   const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D' } });
-  const port = server.http.port;
   const tariff = (posto: 'ponta' | 'intermediario' | 'fora_ponta', te: bigint, tusd: bigint) => ({ distribuidora: 'TESTE-D', modalidade: 'branca' as const, posto, vigenciaInicio: '2025-07-01', vigenciaFim: null, te, tusd, resolucao: '' });
   await server.tariffs.addTariffs([tariff('ponta', 48_000_000n, 140_000_000n), tariff('intermediario', 30_000_000n, 90_000_000n), tariff('fora_ponta', 27_000_000n, 35_000_000n)]);
-  await send(port, 'PUT', '/faturamento/parametros', PARAMETERS);
-  t.equal((await send(port, 'PATCH', '/clientes/13456789', { modalidade: 'branca', ligacao: 'bifasica', dia_leitura: 20 })).status, 200);
+  await send(server.http.port, 'PUT', '/faturamento/parametros', PARAMETERS);
+  t.equal((await send(server.http.port, 'PATCH', '/clientes/13456789', { modalidade: 'branca', dia_leitura: 20, ...profile })).status, 200);
+  return server;
+}
+
+t.test('a Tarifa Branca customer\'s invoice over HTTP: consumption per posto, an estimated boundary, and a PDF that shows both', async (t) => {
+  const server = await brancaServer(t, { ligacao: 'bifasica' });
+  const port = server.http.port;
   // The golden Tarifa Branca cycle (billing-invoice.test.ts), except that the end is read two hours late: estimated.
-  const at = (day: string, hh: number, mm = 0) => Date.parse(`${day}T00:00:00Z`) + (hh + 3) * 3_600_000 + mm * 60_000;
   await server.store.append([
-    { matricula: '13456789', timestamp: at('2026-03-20', 0), consumo: 1_000_000n },
-    { matricula: '13456789', timestamp: at('2026-04-01', 17), consumo: 1_000_000n },
-    { matricula: '13456789', timestamp: at('2026-04-01', 19), consumo: 1_010_000n },
-    { matricula: '13456789', timestamp: at('2026-04-03', 18), consumo: 1_010_000n },
-    { matricula: '13456789', timestamp: at('2026-04-03', 20), consumo: 1_016_000n },
-    { matricula: '13456789', timestamp: at('2026-04-04', 18), consumo: 1_016_000n },
-    { matricula: '13456789', timestamp: at('2026-04-04', 19), consumo: 1_020_000n },
-    { matricula: '13456789', timestamp: at('2026-04-06', 21, 30), consumo: 1_020_000n },
-    { matricula: '13456789', timestamp: at('2026-04-06', 22, 30), consumo: 1_030_000n },
-    { matricula: '13456789', timestamp: at('2026-04-19', 22), consumo: 1_030_000n },
-    { matricula: '13456789', timestamp: at('2026-04-20', 2), consumo: 1_030_000n },
+    ...goldenBrancaCycle(),
+    reading(at('2026-04-19', 22), 1_030_000n),
+    reading(at('2026-04-20', 2), 1_030_000n),
   ]);
   await send(port, 'PUT', '/faturamento/bandeiras/2026-04', { bandeira: 'amarela', adicional_kwh: '0.01885' });
   const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-04' });
@@ -271,30 +285,17 @@ t.test('a Tarifa Branca customer\'s invoice over HTTP: consumption per posto, an
 });
 
 t.test('a Tarifa Branca cycle without a reading is billed, after a grace, with each posto at its mean over the known past cycles', async (t) => {
-  const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D' } });
+  const server = await brancaServer(t);
   const port = server.http.port;
-  const tariff = (posto: 'ponta' | 'intermediario' | 'fora_ponta', te: bigint, tusd: bigint) => ({ distribuidora: 'TESTE-D', modalidade: 'branca' as const, posto, vigenciaInicio: '2025-07-01', vigenciaFim: null, te, tusd, resolucao: '' });
-  await server.tariffs.addTariffs([tariff('ponta', 48_000_000n, 140_000_000n), tariff('intermediario', 30_000_000n, 90_000_000n), tariff('fora_ponta', 27_000_000n, 35_000_000n)]);
-  await send(port, 'PUT', '/faturamento/parametros', PARAMETERS);
-  await send(port, 'PATCH', '/clientes/13456789', { modalidade: 'branca', dia_leitura: 20 });
-  const at = (day: string, hh: number, mm = 0) => Date.parse(`${day}T00:00:00Z`) + (hh + 3) * 3_600_000 + mm * 60_000;
   // Cycle 2026-04 (the golden one: ponta 5, intermediário 10, fora 15 kWh), cycle 2026-05 (ponta 7 on a Monday evening, fora 20 on a Sunday night), then silence.
   await server.store.append([
-    { matricula: '13456789', timestamp: at('2026-03-20', 0), consumo: 1_000_000n },
-    { matricula: '13456789', timestamp: at('2026-04-01', 17), consumo: 1_000_000n },
-    { matricula: '13456789', timestamp: at('2026-04-01', 19), consumo: 1_010_000n },
-    { matricula: '13456789', timestamp: at('2026-04-03', 18), consumo: 1_010_000n },
-    { matricula: '13456789', timestamp: at('2026-04-03', 20), consumo: 1_016_000n },
-    { matricula: '13456789', timestamp: at('2026-04-04', 18), consumo: 1_016_000n },
-    { matricula: '13456789', timestamp: at('2026-04-04', 19), consumo: 1_020_000n },
-    { matricula: '13456789', timestamp: at('2026-04-06', 21, 30), consumo: 1_020_000n },
-    { matricula: '13456789', timestamp: at('2026-04-06', 22, 30), consumo: 1_030_000n },
-    { matricula: '13456789', timestamp: at('2026-04-20', 0), consumo: 1_030_000n },
-    { matricula: '13456789', timestamp: at('2026-05-04', 18), consumo: 1_030_000n },
-    { matricula: '13456789', timestamp: at('2026-05-04', 20), consumo: 1_037_000n },
-    { matricula: '13456789', timestamp: at('2026-05-10', 2), consumo: 1_037_000n },
-    { matricula: '13456789', timestamp: at('2026-05-10', 4), consumo: 1_057_000n },
-    { matricula: '13456789', timestamp: at('2026-05-20', 0), consumo: 1_057_000n },
+    ...goldenBrancaCycle(),
+    reading(at('2026-04-20', 0), 1_030_000n),
+    reading(at('2026-05-04', 18), 1_030_000n),
+    reading(at('2026-05-04', 20), 1_037_000n),
+    reading(at('2026-05-10', 2), 1_037_000n),
+    reading(at('2026-05-10', 4), 1_057_000n),
+    reading(at('2026-05-20', 0), 1_057_000n),
   ]);
   const april = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-04' })).json;
   const may = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-05' })).json;

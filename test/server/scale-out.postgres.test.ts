@@ -4,12 +4,10 @@
  * fleet survives a restart, a command posted to any server is delivered by
  * the one the meter talks to, and a lost feed connection resyncs.
  */
-import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
 import t from 'tap';
 import { decodeChange, encodeChange, MAX_PAYLOAD_BYTES } from '../../database/postgres/pg-change-feed.js';
 import { serializeAnswer } from '../../protocol/meter-commands.js';
-import { call, openEvents, readingLine, recentTimestamps, startTestServer, until } from '../helpers.js';
+import { call, meterSocket, openEvents, readingLine, recentTimestamps, startTestServer, until } from '../helpers.js';
 import { testPostgres } from '../postgres.js';
 import fc from 'fast-check';
 import type { StoredReading } from '../../database/store.js';
@@ -49,19 +47,15 @@ t.test('change payloads: any batch of readings splits into notifications under t
 t.test('three servers on one database: live readings, events, the fleet, commands, restarts and a lost feed', async (t) => {
   const env = { STORAGE: 'postgres', DATABASE_URL: postgres.url, PG_SCHEMA: postgres.schema(t), PG_POOL_MAX: '4' };
   const [a, b, c] = await Promise.all([startTestServer(t, { env }), startTestServer(t, { env }), startTestServer(t, { env })]);
-  const meter = createSocket('udp4');
-  t.teardown(() => meter.close());
-  meter.bind(0, '127.0.0.1');
-  await once(meter, 'listening');
-  const received: string[] = [];
-  meter.on('message', (message) => received.push(...message.toString('latin1').split('\n')));
+  const meter = await meterSocket(t);
+  const { received } = meter;
 
   // A reading taken in by A appears on C's /eventos, and in B's and C's /frota, within a second.
   const stream = await openEvents(c!.http.port, '/eventos?matricula=13456789');
   t.teardown(() => stream.close());
   const [time] = recentTimestamps(1, 0);
   const sentAt = Date.now();
-  meter.send(readingLine('13456789', time as string, 100), a!.udp.port, '127.0.0.1');
+  meter.send(readingLine('13456789', time as string, 100), a!.udp.port);
   await stream.waitFor((events) => events.some((e) => e.event === 'medicao'), 1000);
   t.ok(Date.now() - sentAt < 1000, `on another server's /eventos in ${Date.now() - sentAt} ms`);
   t.same(JSON.parse(stream.events.find((e) => e.event === 'medicao')!.data), { matricula: '13456789', data_hora: time, consumo: 100 });
@@ -71,7 +65,7 @@ t.test('three servers on one database: live readings, events, the fleet, command
   }
 
   // An event taken in by A: C's fleet knows the meter is without power, and its stream says so.
-  meter.send(`EVENTO;13456789;${new Date(Date.now() - 500).toISOString()};falta_energia;ultimo suspiro`, a!.udp.port, '127.0.0.1');
+  meter.send(`EVENTO;13456789;${new Date(Date.now() - 500).toISOString()};falta_energia;ultimo suspiro`, a!.udp.port);
   await stream.waitFor((events) => events.some((e) => e.event === 'ocorrencia'), 1000);
   await until('C to count the meter without power', async () => ((await call(c!.http.port, 'GET', '/frota')).json().medidores_sem_energia === 1 ? true : undefined), 1000);
 
@@ -80,7 +74,7 @@ t.test('three servers on one database: live readings, events, the fleet, command
   t.equal(posted.status, 202, posted.body);
   const id = posted.json().id as string;
   await until('the command line', async () => (received.some((line) => line.startsWith(`COMANDO;${id};`)) ? true : undefined), 3000);
-  meter.send(serializeAnswer({ id, matricula: '13456789', outcome: 'executado', detail: 'registro 100' }), a!.udp.port, '127.0.0.1');
+  meter.send(serializeAnswer({ id, matricula: '13456789', outcome: 'executado', detail: 'registro 100' }), a!.udp.port);
   const done = await until('the command executed, seen from B', async () => {
     const command = (await call(b!.http.port, 'GET', `/comandos/${id}`)).json();
     return command.estado === 'executado' ? command : undefined;
@@ -99,7 +93,7 @@ t.test('three servers on one database: live readings, events, the fleet, command
 
   // C's feed connection is killed: it reconnects, and what A stored meanwhile is in C's fleet.
   await postgres.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'consumo-inteligente-feed' AND pid <> pg_backend_pid()");
-  meter.send(readingLine('55555', new Date(Date.now() - 100).toISOString(), 5), a!.udp.port, '127.0.0.1');
+  meter.send(readingLine('55555', new Date(Date.now() - 100).toISOString(), 5), a!.udp.port);
   await until('C to know the new meter', async () => ((await call(c!.http.port, 'GET', '/frota?silencio_s=60')).json().medidores_vistos === 2 ? true : undefined), 10_000);
   const metrics = await until('C to have reconnected', async () => {
     const text = (await call(c!.http.port, 'GET', '/metricas')).body;
