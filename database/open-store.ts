@@ -82,6 +82,8 @@ export interface OpenedStore {
   readonly changes: ChangeFeed;
   /** The connection pool's use now (PostgreSQL); undefined for the file store. */
   readonly poolUsage: (() => PoolUsage) | undefined;
+  /** Reads meters' admission windows ahead of their first readings (PostgreSQL); resolves how many. Undefined for the file store, which holds them all in memory. */
+  readonly warmUp: (() => Promise<number>) | undefined;
   /** One pass over the monthly partitions (PostgreSQL: postgres/partitions.ts); undefined for the file store. */
   readonly maintainPartitions: ((now: number, retentionMonths: number, exportDir: string | undefined) => Promise<MaintenanceResult>) | undefined;
   /** What start-up logs about the storage (never the password). */
@@ -101,7 +103,7 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
       admission: admissionRules(settings),
     });
     const url = new URL(settings.databaseUrl);
-    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), invoices: new PgInvoiceStore(store), commands: new PgCommandStore(store), alerts: new PgAlertStore(store), events: new PgEventStore(store), forecasts: new PgForecastRecordStore(store), changes: store.changes, poolUsage: () => store.poolUsage(), maintainPartitions: (now, months, dir) => maintainPartitions(store, now, months, dir), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
+    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), invoices: new PgInvoiceStore(store), commands: new PgCommandStore(store), alerts: new PgAlertStore(store), events: new PgEventStore(store), forecasts: new PgForecastRecordStore(store), changes: store.changes, poolUsage: () => store.poolUsage(), maintainPartitions: (now, months, dir) => maintainPartitions(store, now, months, dir), warmUp: () => store.warmWindows(), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
   }
   const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile, maxMeters: settings.maxMeters, admission: admissionRules(settings) });
   let tariffs: TariffStore;
@@ -125,5 +127,5 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
     await store.close();
     throw error;
   }
-  return { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, changes: new LocalChangeFeed(), poolUsage: undefined, maintainPartitions: undefined, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
+  return { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, changes: new LocalChangeFeed(), poolUsage: undefined, maintainPartitions: undefined, warmUp: undefined, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
 }

@@ -140,7 +140,7 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const authenticator = await loadMeterAuthenticator(config);
   const access = await loadApiAccess(config);
-  const { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, changes, poolUsage, maintainPartitions, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
+  const { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, changes, poolUsage, maintainPartitions, warmUp, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   const httpMetrics = new HttpMetrics();
   const factors = new EmissionFactors(billingRules, config.defaultEmissionFactor);
   const billing = new BillingService({ store, tariffs, rules: billingRules, profiles, invoices }, config.distributor, config.legacyTimeZone, factors);
@@ -321,6 +321,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   forecastJob.start();
   const partitionJob = maintainPartitions === undefined ? undefined : new PartitionJob(maintainPartitions, config.retentionMonths, config.retentionExportDir === '' ? undefined : config.retentionExportDir, logger.child({ component: 'particoes' }));
   partitionJob?.start();
+  if (warmUp !== undefined) {
+    const began = Date.now();
+    // In the background: the server takes readings meanwhile (a meter not warmed yet has its window read by its first batch, as before).
+    warmUp().then(
+      (meters) => logger.info({ medidores: meters, ms: Date.now() - began }, 'admission windows read ahead'),
+      (error: unknown) => logger.warn({ err: (error as Error).message }, 'could not read admission windows ahead; each is read with its meter\'s first batch'),
+    );
+  }
   let closing: Promise<void> | undefined;
   return {
     http,

@@ -162,6 +162,33 @@ export function toStoreError(error: unknown): unknown {
   return new StoreError('UNAVAILABLE', `PostgreSQL unavailable: ${(error as Error).message}`, { cause: error });
 }
 
+/** A row of a meter's newest readings: what its window is made of. */
+interface WindowRow {
+  matricula: string;
+  data_hora: Date | null;
+  consumo: string | null;
+  qualidade: string | null;
+}
+
+/** Windows from rows of several meters, each meter's newest first (complete when a meter has fewer than `limit` rows). */
+function windowsOfRows(rows: readonly WindowRow[], limit: number): Map<string, MeterWindow> {
+  const found = new Map<string, { window: MeterWindow; count: number }>();
+  for (const row of rows) {
+    let entry = found.get(row.matricula);
+    if (entry === undefined) found.set(row.matricula, (entry = { window: new MeterWindow(), count: 0 }));
+    if (row.data_hora === null || row.consumo === null) continue;
+    entry.count++;
+    // Newest first: each row goes in front of the window.
+    if (entry.count <= LATE_WINDOW_READINGS) entry.window.add(row.data_hora.getTime(), registerNumber(parseDecimal(row.consumo, NUMERIC_LIMITS) as bigint), row.qualidade === null ? VALID : (parseQuality(row.qualidade) ?? VALID));
+  }
+  const windows = new Map<string, MeterWindow>();
+  for (const [matricula, entry] of found) {
+    entry.window.complete = entry.count < limit;
+    windows.set(matricula, entry.window);
+  }
+  return windows;
+}
+
 export class PostgresStore implements Store, CredentialStore {
   readonly appliedMigrations: readonly number[];
   private readonly pool: pg.Pool;
@@ -440,20 +467,39 @@ export class PostgresStore implements Store, CredentialStore {
 
   /** Each meter's newest `limit` stored readings as a window (complete when it has fewer), and whether a customer has it. */
   private async windows(matriculas: readonly string[], limit: number): Promise<Map<string, { window: MeterWindow; registered: boolean }>> {
-    const { rows } = await this.query<{ matricula: string; data_hora: Date | null; consumo: string | null; qualidade: string | null; cadastrado: boolean }>(WINDOWS_SQL, [matriculas, limit]);
-    const found = new Map<string, { window: MeterWindow; registered: boolean; count: number }>();
-    // Newest first: each row goes in front of the window.
-    for (const row of rows) {
-      let entry = found.get(row.matricula);
-      if (entry === undefined) found.set(row.matricula, (entry = { window: new MeterWindow(), registered: row.cadastrado, count: 0 }));
-      if (row.data_hora === null || row.consumo === null) continue;
-      entry.count++;
-      if (entry.count <= LATE_WINDOW_READINGS) {
-        entry.window.add(row.data_hora.getTime(), registerNumber(parseDecimal(row.consumo, NUMERIC_LIMITS) as bigint), row.qualidade === null ? VALID : (parseQuality(row.qualidade) ?? VALID));
+    const { rows } = await this.query<WindowRow & { cadastrado: boolean }>(WINDOWS_SQL, [matriculas, limit]);
+    const registered = new Map(rows.map((row) => [row.matricula, row.cadastrado]));
+    return new Map([...windowsOfRows(rows, limit)].map(([matricula, window]) => [matricula, { window, registered: registered.get(matricula) === true }]));
+  }
+
+  /**
+   * Reads the windows of the meters with readings (at most
+   * WINDOW_CACHE_METERS), a page of meters at a time, ahead of their first
+   * batch: after a start, a fleet's first readings then cost what later ones
+   * do. A window a batch cached meanwhile is left as it is; a warmed window
+   * that a later row made stale is read again by that batch as always.
+   * Resolves the meters warmed; stops when the store closes.
+   */
+  async warmWindows(): Promise<number> {
+    let after = '';
+    let warmed = 0;
+    while (this.closing === undefined && this.windowCache.size < WINDOW_CACHE_METERS) {
+      let rows: WindowRow[];
+      try {
+        ({ rows } = await this.query<WindowRow>(EVERY_METER_RECENT_SQL, [after, FLEET_BATCH_METERS, LATE_WINDOW_READINGS + 1]));
+      } catch (error) {
+        if (this.closing !== undefined) break;
+        throw error;
       }
+      if (rows.length === 0) break;
+      for (const [matricula, window] of windowsOfRows(rows, LATE_WINDOW_READINGS + 1)) {
+        if (this.windowCache.has(matricula) || this.windowCache.size >= WINDOW_CACHE_METERS) continue;
+        this.windowCache.set(matricula, window);
+        warmed++;
+      }
+      after = (rows[rows.length - 1] as WindowRow).matricula;
     }
-    for (const entry of found.values()) entry.window.complete = entry.count < limit;
-    return found;
+    return warmed;
   }
 
   /**

@@ -1,4 +1,7 @@
 import t from 'tap';
+import fc from 'fast-check';
+import { admissionRules } from '../../database/open-store.js';
+import type { Reading } from '../../database/store.js';
 import { PostgresStore } from '../../database/postgres/postgres-store.js';
 import { loadMigrations } from '../../database/postgres/migrate.js';
 import { silentLogger } from '../helpers.js';
@@ -151,4 +154,42 @@ t.test('invoices: servers with pools of their own, racing to issue one cycle, is
   const results = await Promise.all(stores.flatMap((store) => [1, 2].map(() => store.issue('0101', '2026-05', async () => '{"total":1}', new Date('2026-06-11T00:00:00Z')))));
   t.equal(results.filter((r) => r.created).length, 1, 'six requests on three servers: one invoice');
   t.equal(new Set(results.map((r) => r.invoice.numero)).size, 1);
+});
+
+t.test('windows read ahead at start change no verdict: any history, then any batch, judged the same warmed or cold', async (t) => {
+  const rules = admissionRules({ readingMinIntervalMs: 0, unregisteredMeters: 'aceitar', spikeFactor: 10, spikeFloorW: 1000, gapFactor: 3, zeroHours: 6 });
+  const [warmSchema, coldSchema] = [postgres.schema(t), postgres.schema(t)];
+  const openWith = (schema: string) => PostgresStore.open({ url: postgres.url, schema, poolMax: 2, statementTimeoutMs: 5000, connectTimeoutMs: 2000, logger: silentLogger, admission: rules });
+  let run = 0;
+  const T0 = Date.UTC(2026, 10, 1);
+  const step = fc.record({ minutes: fc.integer({ min: 1, max: 600 }), wh: fc.oneof(fc.integer({ min: 0, max: 500 }), fc.integer({ min: -200, max: 100_000 })) });
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.array(step, { minLength: 1, maxLength: 45 }), { minLength: 1, maxLength: 3 }), fc.nat({ max: 44 }), async (meters, split) => {
+      run++;
+      const history: Reading[] = [];
+      const batch: Reading[] = [];
+      meters.forEach((steps, m) => {
+        let at = T0;
+        let register = 1_000_000n;
+        steps.forEach((s, i) => {
+          at += s.minutes * 60_000;
+          register = register + BigInt(s.wh) < 0n ? 0n : register + BigInt(s.wh);
+          (i < split ? history : batch).push({ matricula: `${run}0${m}`, timestamp: at, consumo: register });
+        });
+      });
+      const outcomes: string[] = [];
+      for (const [schema, warm] of [[warmSchema, true], [coldSchema, false]] as const) {
+        const first = await openWith(schema);
+        if (history.length > 0) await first.append(history);
+        await first.close();
+        const store = await openWith(schema);
+        if (warm) t.ok((await store.warmWindows()) >= (history.length > 0 ? 1 : 0));
+        const result = await store.append(batch);
+        outcomes.push(JSON.stringify([result.outcomes, result.qualities]));
+        await store.close();
+      }
+      return outcomes[0] === outcomes[1];
+    }),
+    { numRuns: 20 },
+  );
 });
