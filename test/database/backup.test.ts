@@ -10,7 +10,11 @@ import { once } from 'node:events';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { chmod } from 'node:fs/promises';
+import t, { type Test } from 'tap';
+import { startEmbeddedPostgres } from '../../bench/embedded-postgres.js';
+import type { RunningServer } from '../../server/app.js';
 import { run } from '../../database/backup-cli.js';
 import { parseLogLine } from '../../database/file/readings-log.js';
 import { startTestServer, tempDir, until } from '../helpers.js';
@@ -56,20 +60,29 @@ async function answers(port: number, numero: string, commandId: string): Promise
   return result;
 }
 
+/** History a month back, an issued invoice, a command and a goal, through the store and the API. */
+async function populate(server: RunningServer): Promise<{ numero: string; commandId: string }> {
+  const port = server.http.port;
+  const start = Date.now() - 40 * 86_400_000;
+  await server.store.append(Array.from({ length: 160 }, (_, i) => ({ matricula: '13456789', timestamp: start + i * 6 * 3_600_000, consumo: 1_000_000n + BigInt(i) * 1500n })));
+  const month = new Date(Date.now() - 5 * 86_400_000).toISOString().slice(0, 7);
+  await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 1 });
+  const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: month });
+  await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 150 });
+  const command = await send(port, 'POST', '/medidores/13456789/comandos', { tipo: 'leitura' });
+  return { numero: (issued.json as { numero?: string }).numero ?? 'nenhuma', commandId: (command.json as { id: string }).id };
+}
+
+/** Every answer with data, each route once: a failed route is named. */
+function everyRouteAnswered(t: Test, answered: Record<string, string>): void {
+  t.ok(Object.values(answered).every((answer) => /^(200|201) /.test(answer)), `every route answered: ${Object.entries(answered).filter(([, a]) => !/^(200|201) /.test(a)).map(([r, a]) => `${r} → ${a.slice(0, 80)}`).join('; ')}`);
+}
+
 t.test('the file store backed up while a meter sends, restored into a new DATA_DIR: every route answers as on the original', async (t) => {
   const original = await billingReadyServer(t, { TZ_LEGADO: 'UTC' });
   const dataDir = (original.storage as { dataDir: string }).dataDir;
   const port = original.http.port;
-  // History a month back, an issued invoice, an event, a command, a goal, a flagged reading and its alert.
-  const start = Date.now() - 40 * 86_400_000;
-  await original.store.append(Array.from({ length: 160 }, (_, i) => ({ matricula: '13456789', timestamp: start + i * 6 * 3_600_000, consumo: 1_000_000n + BigInt(i) * 1500n })));
-  const month = new Date(Date.now() - 5 * 86_400_000).toISOString().slice(0, 7);
-  await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 1 });
-  const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: month });
-  const numero = (issued.json as { numero?: string }).numero ?? 'nenhuma';
-  await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 150 });
-  const command = await send(port, 'POST', '/medidores/13456789/comandos', { tipo: 'leitura' });
-  const commandId = (command.json as { id: string }).id;
+  const { numero, commandId } = await populate(original);
 
   // A meter keeps sending while the backup is taken.
   const meter = createSocket('udp4');
@@ -122,7 +135,7 @@ t.test('the file store backed up while a meter sends, restored into a new DATA_D
   await original.close();
   const copy = await startTestServer(t, { dataDir: restoredDir, env: { DISTRIBUIDORA: 'TESTE-D', TZ_LEGADO: 'UTC' } });
   const after = await answers(copy.http.port, numero, commandId);
-  t.ok(Object.values(before).every((answer) => /^(200|201) /.test(answer)), `every route answered: ${Object.entries(before).filter(([, a]) => !/^(200|201) /.test(a)).map(([r, a]) => `${r} → ${a.slice(0, 80)}`).join('; ')}`);
+  everyRouteAnswered(t, before);
   for (const route of Object.keys(before)) t.equal(after[route], before[route], route);
 
   // Refusals: no overwriting, no damaged copy, no DATA_DIR in use.
@@ -138,38 +151,61 @@ t.test('the file store backed up while a meter sends, restored into a new DATA_D
   t.equal((await cli(['copiar'])).code, 1);
 });
 
-t.test('PostgreSQL: pg_dump when one at least as new as the server is installed, a clear message otherwise', async (t) => {
+t.test('PostgreSQL with no pg_dump new enough: the backup stops with one line saying what to install', async (t) => {
   const schema = postgres.schema(t);
-  const server = await startTestServer(t, { env: { STORAGE: 'postgres', DATABASE_URL: postgres.url, PG_SCHEMA: schema } });
-  await server.store.append([{ matricula: '13456789', timestamp: Date.now() - 60_000, consumo: 1234n }]);
-  const client = new pg.Client({ connectionString: postgres.url });
-  await client.connect();
-  const serverMajor = Math.floor(Number((await client.query('SHOW server_version_num')).rows[0].server_version_num) / 10_000);
-  await client.end();
-  const settings = ['--storage', 'postgres', '--database-url', postgres.url, '--pg-schema', schema];
-  const destination = join(await tempDir(t), 'pg');
-  const taken = await cli(['backup', '--destino', destination, ...settings]);
-  const { execFileSync } = await import('node:child_process');
-  let toolMajor = 0;
-  try {
-    toolMajor = Number(/(\d+)/.exec(execFileSync('pg_dump', ['--version'], { encoding: 'utf8' }))?.[1] ?? 0);
-  } catch {
-    toolMajor = 0;
-  }
-  if (toolMajor === 0) {
-    t.same([taken.code, /pg_dump was not found: install PostgreSQL's client tools/.test(taken.err)], [1, true], taken.err);
-  } else if (toolMajor < serverMajor) {
-    t.equal(taken.code, 1);
-    t.equal(taken.err, `backup: pg_dump ${toolMajor} cannot work with PostgreSQL ${serverMajor}: install postgresql-client ${serverMajor} or newer\n`, 'says which versions and what to install, in one line');
-    t.notMatch(taken.err, /consumo-local|password/, 'never the password');
-  } else {
-    t.equal(taken.code, 0, taken.err);
-    await server.close();
-    await postgres.query(`ALTER SCHEMA "${schema}" RENAME TO "${schema}_antes"`);
-    t.teardown(() => postgres.query(`DROP SCHEMA IF EXISTS "${schema}_antes" CASCADE`));
-    const restored = await cli(['restore', '--origem', destination, ...settings]);
-    t.equal(restored.code, 0, restored.err);
-    const again = await startTestServer(t, { env: { STORAGE: 'postgres', DATABASE_URL: postgres.url, PG_SCHEMA: schema } });
-    t.same((await send(again.http.port, 'GET', '/medicoes/ultima-medicao?matricula=13456789')).json, { matricula: '13456789', consumo: 1.234, data_hora: (await again.store.recentReadings('13456789', 1)).map((r) => new Date(r.timestamp).toISOString())[0] });
-  }
+  await startTestServer(t, { env: { STORAGE: 'postgres', DATABASE_URL: postgres.url, PG_SCHEMA: schema } });
+  const serverMajor = await majorOf(postgres.url);
+  const toolMajor = pgDumpMajor();
+  const taken = await cli(['backup', '--destino', join(await tempDir(t), 'pg'), '--storage', 'postgres', '--database-url', postgres.url, '--pg-schema', schema]);
+  t.notMatch(taken.err, /consumo-local/, 'never the password');
+  if (toolMajor === 0) t.same([taken.code, taken.err], [1, "backup: pg_dump was not found: install PostgreSQL's client tools (Debian: apt-get install postgresql-client) of the server's version or newer\n"]);
+  else if (toolMajor < serverMajor) t.same([taken.code, taken.err], [1, `backup: pg_dump ${toolMajor} cannot work with PostgreSQL ${serverMajor}: install postgresql-client ${serverMajor} or newer\n`], 'names both versions');
+  else t.equal(taken.code, 0, `pg_dump ${toolMajor} dumps PostgreSQL ${serverMajor}`);
 });
+
+t.test('PostgreSQL 15 (as old as Debian\'s pg_dump): backed up with pg_dump, restored with pg_restore, every route answers as before', { skip: pgDumpMajor() === 0 ? 'pg_dump is not installed (Debian: apt-get install postgresql-client)' : false }, async (t) => {
+  const dir = await tempDir(t);
+  await chmod(dir, 0o755);
+  const embedded = await startEmbeddedPostgres(join(dir, 'pg'), 15);
+  t.teardown(() => embedded.stop());
+  t.ok(pgDumpMajor() >= (await majorOf(embedded.url)), 'pg_dump is as new as the server');
+  const env = { STORAGE: 'postgres', DATABASE_URL: embedded.url, PG_SCHEMA: 'consumo_copia', TZ_LEGADO: 'UTC' };
+  const original = await billingReadyServer(t, env);
+  const { numero, commandId } = await populate(original);
+  const settings = ['--storage', 'postgres', '--database-url', embedded.url, '--pg-schema', 'consumo_copia'];
+  const destination = join(dir, 'copia');
+  const taken = await cli(['backup', '--destino', destination, ...settings]);
+  t.equal(taken.code, 0, taken.err);
+  t.match(taken.out, /1 file\(s\), \d+ bytes \(postgres/);
+  const before = await answers(original.http.port, numero, commandId);
+  everyRouteAnswered(t, before);
+  await original.close();
+  t.match((await cli(['restore', '--origem', destination, ...settings])).err, /schema consumo_copia already exists/, 'never over an existing schema');
+  const admin = new pg.Client({ connectionString: embedded.url });
+  await admin.connect();
+  await admin.query('ALTER SCHEMA consumo_copia RENAME TO consumo_antes');
+  await admin.end();
+  const restored = await cli(['restore', '--origem', destination, ...settings]);
+  t.equal(restored.code, 0, restored.err);
+  const copy = await startTestServer(t, { env: { ...env, DISTRIBUIDORA: 'TESTE-D' } });
+  const after = await answers(copy.http.port, numero, commandId);
+  for (const route of Object.keys(before)) t.equal(after[route], before[route], route);
+});
+
+async function majorOf(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return Math.floor(Number((await client.query('SHOW server_version_num')).rows[0].server_version_num) / 10_000);
+  } finally {
+    await client.end();
+  }
+}
+
+function pgDumpMajor(): number {
+  try {
+    return Number(/(\d+)/.exec(execFileSync('pg_dump', ['--version'], { encoding: 'utf8' }))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
