@@ -275,6 +275,8 @@ export interface SseEvent {
   event: string;
   id?: string;
   data: string;
+  /** When the test read it (ms since the epoch). */
+  receivedAt: number;
 }
 
 /** Reads a text/event-stream with Node's fetch, parsing events as they arrive. */
@@ -292,7 +294,7 @@ export async function openEvents(port: number, target: string, headers: Record<s
         for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const event: SseEvent = { event: 'message', data: '' };
+          const event: SseEvent = { event: 'message', data: '', receivedAt: Date.now() };
           for (const line of block.split('\n')) {
             if (line.startsWith(':')) continue;
             const [field, ...rest] = line.split(': ');

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { MeterReport } from '../../meter/meter-cli.js';
 import type { RunnerStats } from '../../meter/meter-runner.js';
-import { call, PLAIN_NODE, tempDir, until } from '../helpers.js';
+import { call, openEvents, PLAIN_NODE, tempDir, until } from '../helpers.js';
 import { testPostgres } from '../postgres.js';
 import { spawnServer } from './server-process.js';
 
@@ -42,6 +42,15 @@ t.test('a server killed mid-ingest: its meters fail over, and every reading prod
   }
   const progress = async () => `every meter acknowledged (reporting ${meters.filter((m) => m.stats !== undefined).length}, acknowledged ${meters.map((m) => m.stats?.acknowledged ?? '-').join(' ')})`;
   await until(progress, async () => (meters.every((m) => (m.stats?.acknowledged ?? 0) >= 3) ? true : undefined), 60_000);
+
+  // A reading taken in by one server reaches another's /eventos within a second of the meter stamping it.
+  const watched = meters[1]!.matricula; // starts on server 1
+  const stream = await openEvents(servers[2]!.httpPort, `/eventos?matricula=${watched}`);
+  t.teardown(() => stream.close());
+  await stream.waitFor((events) => events.filter((e) => e.event === 'medicao').length >= 3, 10_000);
+  const lags = stream.events.filter((e) => e.event === 'medicao').slice(-3).map((e) => e.receivedAt - Date.parse((JSON.parse(e.data) as { data_hora: string }).data_hora));
+  t.ok(lags.every((lag) => lag < 1000), `stamped by the meter, stored by server 1, on server 2's stream after ${lags.join(', ')} ms (a meter stamps on its schedule, up to half an interval ahead of sending)`);
+  stream.close();
 
   // SIGKILL: no graceful stop, readings in flight on that server are lost to it, not to the meters.
   const victim = servers[0]!;
