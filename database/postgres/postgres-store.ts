@@ -48,10 +48,27 @@ export interface PostgresStoreOptions {
   readonly startupTimeoutMs?: number;
 }
 
-/** The query behind every route: the newest rows of one meter, by backward scan of the primary key. */
 /** The columns of a reading as text (exact decimals), in the shape {@link readingOfRow} reads. */
 const READING_COLUMNS = readingColumns('');
-export const RECENT_READINGS_SQL = `SELECT data_hora, ${READING_COLUMNS} FROM medicoes WHERE matricula = $1 ORDER BY data_hora DESC LIMIT $2`;
+/**
+ * The query behind every route: the newest rows of one meter since `$3`, by
+ * backward scans of the primary key of the monthly partitions from `$3` on
+ * (the older ones are pruned, so the cost does not grow with the months
+ * kept); `RECENT_READINGS_ANY_SQL` when a meter has too few since then.
+ */
+export const RECENT_READINGS_SQL = `SELECT data_hora, ${READING_COLUMNS} FROM medicoes WHERE matricula = $1 AND data_hora >= $3 ORDER BY data_hora DESC LIMIT $2`;
+const RECENT_READINGS_ANY_SQL = `SELECT data_hora, ${READING_COLUMNS} FROM medicoes WHERE matricula = $1 ORDER BY data_hora DESC LIMIT $2`;
+
+/**
+ * Where the queries for a meter's newest rows look first: the start of the
+ * previous calendar month (UTC), so they read this month's and last month's
+ * partitions (and the ones ahead and the default, empty or nearly) whatever
+ * the months kept; a meter with fewer rows since then is read again over all.
+ */
+export function recentSince(now: number): Date {
+  const date = new Date(now);
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() - 1, 1));
+}
 
 /**
  * The next meters after $1 (in matricula order; at most $2) with their $3
@@ -88,7 +105,7 @@ export const HISTORY_PAGE_ROWS = 5000;
 const WINDOWS_SQL = `
 SELECT d.matricula, w.data_hora, w.consumo::text AS consumo, w.qualidade, EXISTS (SELECT 1 FROM clientes c WHERE c.matricula = d.matricula) AS cadastrado
 FROM unnest($1::varchar[]) AS d(matricula)
-LEFT JOIN LATERAL (SELECT data_hora, consumo, qualidade FROM medicoes m WHERE m.matricula = d.matricula ORDER BY data_hora DESC LIMIT $2) w ON true`;
+LEFT JOIN LATERAL (SELECT data_hora, consumo, qualidade FROM medicoes m WHERE m.matricula = d.matricula AND data_hora >= $3 ORDER BY data_hora DESC LIMIT $2) w ON true`;
 
 /** Inserts the admitted readings; the primary key stops a copy another server inserted meanwhile. */
 const INSERT_SQL = `
@@ -268,7 +285,8 @@ export class PostgresStore implements Store, CredentialStore {
   async recentReadings(matricula: string, count: number): Promise<StoredReading[]> {
     this.assertOpen();
     checkRecentCount(count);
-    const { rows } = await this.query<ReadingRow>(RECENT_READINGS_SQL, [matricula, count]);
+    let { rows } = await this.query<ReadingRow>(RECENT_READINGS_SQL, [matricula, count, recentSince(Date.now())]);
+    if (rows.length < count) ({ rows } = await this.query<ReadingRow>(RECENT_READINGS_ANY_SQL, [matricula, count]));
     return rows.map((row, index) => withoutOlderQuantities(readingOfRow(matricula, row), index));
   }
 
@@ -467,7 +485,14 @@ export class PostgresStore implements Store, CredentialStore {
 
   /** Each meter's newest `limit` stored readings as a window (complete when it has fewer), and whether a customer has it. */
   private async windows(matriculas: readonly string[], limit: number): Promise<Map<string, { window: MeterWindow; registered: boolean }>> {
-    const { rows } = await this.query<WindowRow & { cadastrado: boolean }>(WINDOWS_SQL, [matriculas, limit]);
+    const recent = await this.query<WindowRow & { cadastrado: boolean }>(WINDOWS_SQL, [matriculas, limit, recentSince(Date.now())]);
+    // Meters with fewer rows since then are read again over every month (the epoch as the bound).
+    const counts = new Map<string, number>();
+    for (const row of recent.rows) counts.set(row.matricula, (counts.get(row.matricula) ?? 0) + (row.data_hora === null ? 0 : 1));
+    const sparse = matriculas.filter((matricula) => (counts.get(matricula) ?? 0) < limit);
+    const reread = new Set(sparse);
+    const rows = recent.rows.filter((row) => !reread.has(row.matricula));
+    if (sparse.length > 0) rows.push(...(await this.query<WindowRow & { cadastrado: boolean }>(WINDOWS_SQL, [sparse, limit, new Date(0)])).rows);
     const registered = new Map(rows.map((row) => [row.matricula, row.cadastrado]));
     return new Map([...windowsOfRows(rows, limit)].map(([matricula, window]) => [matricula, { window, registered: registered.get(matricula) === true }]));
   }

@@ -11,8 +11,8 @@ import pg from 'pg';
 import pino from 'pino';
 import t from 'tap';
 import { migrate, quoteIdentifier } from '../../database/postgres/migrate.js';
-import { listPartitions, maintainPartitions, monthOf } from '../../database/postgres/partitions.js';
-import { PostgresStore, RECENT_READINGS_SQL } from '../../database/postgres/postgres-store.js';
+import { listPartitions, maintainPartitions, MONTHS_AHEAD, monthOf } from '../../database/postgres/partitions.js';
+import { PostgresStore, RECENT_READINGS_SQL, recentSince } from '../../database/postgres/postgres-store.js';
 import { tempDir } from '../helpers.js';
 import { testPostgres } from '../postgres.js';
 
@@ -88,13 +88,28 @@ t.test('routes read only the partitions and rows they need (EXPLAIN)', async (t)
     new Date('2026-03-15T00:00:00Z'),
   ]);
   t.same(relations(planNodes(history.rows)), ['medicoes_2026_03'], 'a range within March touches March only');
-  const recent = planNodes((await postgres.queryIn(schema, `EXPLAIN (ANALYZE, FORMAT JSON) ${RECENT_READINGS_SQL}`, ['00000042', 5])).rows);
+  // This month, meter 42 reads on: the newest-readings query touches this month's partitions and those near it, never the old months.
+  const now = Date.now();
+  await postgres.query(
+    `INSERT INTO ${quoteIdentifier(schema)}.medicoes (matricula, data_hora, consumo) SELECT lpad(m::text, 8, '0'), $1::timestamptz - make_interval(mins => 30 * r), 2000 - r FROM generate_series(1, 400) m, generate_series(0, 99) r`,
+    [new Date(now - 60_000)],
+  );
+  await postgres.query(`DELETE FROM ${quoteIdentifier(schema)}.medicoes WHERE matricula = '00000043' AND data_hora > '2026-06-01'`);
+  await postgres.query(`ANALYZE ${quoteIdentifier(schema)}.medicoes`);
+  const recent = planNodes((await postgres.queryIn(schema, `EXPLAIN (ANALYZE, FORMAT JSON) ${RECENT_READINGS_SQL}`, ['00000042', 5, recentSince(now)])).rows);
+  const touched = relations(recent);
+  t.notOk(touched.some((name) => /medicoes_2026_0[1-5]/.test(name)), `the old months are pruned: ${touched.join(', ')}`);
+  t.ok(touched.length <= 2 + MONTHS_AHEAD + 1, 'at most this month, the last, the ones ahead and the default');
   const scans = recent.filter((node) => node['Node Type'] === 'Index Scan' || node['Node Type'] === 'Index Only Scan');
   t.ok(scans.length > 0 && scans.every((node) => node['Scan Direction'] === 'Backward' && String(node['Index Name']).endsWith('_pkey')), 'backward scans of each partition\'s primary key');
   // A merge of the partitions in time order: the 5 rows returned, and at most the one row each other partition offers the merge.
   t.ok(scans.reduce((sum, node) => sum + Number(node['Actual Rows']), 0) <= 5 + scans.length - 1, 'reading the 5 rows returned and at most one more per partition');
   t.notOk(recent.some((node) => ['Seq Scan', 'Sort', 'Bitmap Heap Scan'].includes(node['Node Type'] as string)), 'no table scan, no sort');
-  t.same((await store.recentReadings('00000042', 2)).map((r) => r.consumo), [1_000_000n, 999_000n]);
+  t.same((await store.recentReadings('00000042', 2)).map((r) => r.consumo), [2_000_000n, 1_999_000n]);
+  t.same((await store.recentReadings('00000043', 2)).map((r) => r.consumo), [1_000_000n, 999_000n], 'a meter silent since May: read over every month');
+  // Admission judges a reading against the meter's window, found the same way.
+  const appended = await store.append([{ matricula: '00000043', timestamp: Date.parse('2026-01-01T00:00:00Z') + 3 * 3_600_000 * 1000, consumo: 1_000_000n }]);
+  t.same(appended.outcomes, ['duplicate'], 'a copy of the newest reading of a meter silent for months is still a copy');
 });
 
 t.test('partitions ahead, strays moved, and retention that exports whole months before dropping them', async (t) => {
