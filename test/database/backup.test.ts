@@ -124,6 +124,8 @@ t.test('the file store backed up while a meter sends, restored into a new DATA_D
   // Once the meter has stopped: a backup, restored, answers every route exactly as the original.
   await new Promise((resolve) => setTimeout(resolve, 300));
   await until('the original to store what was sent', async () => (original.ingest.pendingCount === 0 ? true : undefined));
+  // The command went to the meter, which never answers: cancelled, it stops changing (each resend is an attempt recorded).
+  t.equal((await send(port, 'DELETE', `/comandos/${commandId}`)).status, 200);
   const quiet = join(await tempDir(t), 'quieta');
   t.equal((await cli(['backup', '--destino', quiet, '--data-dir', dataDir])).code, 0);
   const manifest = JSON.parse(await readFile(join(quiet, 'copia.json'), 'utf8')) as { arquivos: Array<{ nome: string }> };
