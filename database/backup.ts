@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { lockDirectory } from './file/lock.js';
@@ -216,6 +216,8 @@ export async function backupPostgres(url: string, schema: string, destination: s
   await checkToolVersion('pg_dump', url);
   await emptyDirectory(destination, 'the destination');
   await runTool('pg_dump', ['--format=custom', `--schema=${quoteIdentifier(schema)}`, `--file=${join(destination, DUMP_FILE)}`], libpqEnvironment(url));
+  // pg_dump writes with the umask: the dump holds password hashes, so its owner alone reads it.
+  await chmod(join(destination, DUMP_FILE), 0o600);
   const bytes = await readFile(join(destination, DUMP_FILE));
   const manifest: BackupManifest = { formato: FORMAT, armazenamento: 'postgres', criada_em: now.toISOString(), schema, arquivos: [{ nome: DUMP_FILE, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }] };
   await writeFile(join(destination, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });

@@ -7,7 +7,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { execFileSync } from 'node:child_process';
@@ -129,6 +129,7 @@ t.test('the file store backed up while a meter sends, restored into a new DATA_D
   const quiet = join(await tempDir(t), 'quieta');
   t.equal((await cli(['backup', '--destino', quiet, '--data-dir', dataDir])).code, 0);
   const manifest = JSON.parse(await readFile(join(quiet, 'copia.json'), 'utf8')) as { arquivos: Array<{ nome: string }> };
+  for (const file of manifest.arquivos) t.equal((await stat(join(quiet, file.nome))).mode & 0o777, 0o600, `${file.nome} is its owner's alone`);
   for (const file of ['clientes.txt', 'medicoes.log', 'faturas.jsonl', 'comandos.jsonl', 'ocorrencias.jsonl', 'perfis.jsonl', 'tarifas.jsonl', 'faturamento.jsonl']) t.ok(manifest.arquivos.some((f) => f.nome === file), `${file} is in the backup`);
   const restoredDir = await tempDir(t);
   const restored = await cli(['restore', '--origem', quiet, '--data-dir', restoredDir]);
@@ -179,6 +180,7 @@ t.test('PostgreSQL 15 (as old as Debian\'s pg_dump): backed up with pg_dump, res
   const taken = await cli(['backup', '--destino', destination, ...settings]);
   t.equal(taken.code, 0, taken.err);
   t.match(taken.out, /1 file\(s\), \d+ bytes \(postgres/);
+  t.equal((await stat(join(destination, 'banco.dump'))).mode & 0o777, 0o600, 'the dump is its owner\'s alone');
   const before = await answers(original.http.port, numero, commandId);
   everyRouteAnswered(t, before);
   await original.close();
