@@ -5,6 +5,7 @@
  * binaries) is started in a temp directory and stopped at the end. The
  * PostgreSQL tests never skip.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +36,24 @@ export async function testPostgres(t: Test, options: { own?: boolean } = {}): Pr
     const server = await startEmbeddedPostgres(dir);
     embedded = server;
     url = server.url;
+    // The server outlives this process unless told: a test file stopped by its timeout (SIGTERM, no teardown) must not leave it running.
+    const stopNow = (): void => {
+      try {
+        const pid = Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+        if (pid > 0) process.kill(pid, 'SIGINT'); // PostgreSQL's fast shutdown
+      } catch {
+        // already stopped
+      }
+    };
+    const onSignal = (): void => {
+      stopNow();
+      process.exit(1);
+    };
+    process.once('exit', stopNow);
+    process.once('SIGTERM', onSignal);
     t.teardown(async () => {
+      process.off('exit', stopNow);
+      process.off('SIGTERM', onSignal);
       await server.stop().catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     });
