@@ -10,6 +10,7 @@
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
+import { csvField } from '../../protocol/csv.js';
 import type { PostgresStore } from './postgres-store.js';
 
 /** Months ahead of the current one that always have their partitions. */
@@ -81,12 +82,6 @@ export async function listPartitions(client: pg.ClientBase): Promise<Partition[]
     if (match !== null) partitions.push({ table: match[1] as PartitionedTable, name: nome, month: `${match[2]}-${match[3]}` });
   }
   return partitions.sort((a, b) => a.month.localeCompare(b.month) || a.table.localeCompare(b.table));
-}
-
-/** A CSV field (RFC 4180 §2): quoted when it holds a comma, a quote or a line break. */
-function csvField(value: string | null): string {
-  if (value === null) return '';
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
 /** Writes a partition whole to `dir/<name>.csv` (a temporary name until it is complete and synced); resolves the rows written. */

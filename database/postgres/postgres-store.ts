@@ -30,6 +30,7 @@ import {
 } from '../store.js';
 import { migrate, quoteIdentifier } from './migrate.js';
 import { PgChangeFeed } from './pg-change-feed.js';
+import { monthOf, monthSpan } from './partitions.js';
 import type { PoolUsage } from '../open-store.js';
 import type { CredentialStore } from '../credential-store.js';
 
@@ -66,8 +67,7 @@ const RECENT_READINGS_ANY_SQL = `SELECT data_hora, ${READING_COLUMNS} FROM medic
  * the months kept; a meter with fewer rows since then is read again over all.
  */
 export function recentSince(now: number): Date {
-  const date = new Date(now);
-  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() - 1, 1));
+  return new Date(monthSpan(monthOf(now, -1)).start);
 }
 
 /**

@@ -5,6 +5,7 @@
  * sees only its own meter's; the operator any, or all.
  */
 import { z } from 'zod';
+import { csvField } from '../../protocol/csv.js';
 import type { EventStore, MeterEvent } from '../../database/event-store.js';
 import { EVENT_TYPES } from '../../protocol/meter-commands.js';
 import { formatIsoTimestamp, isValidTimeZone } from '../../protocol/timestamp.js';
@@ -39,11 +40,6 @@ export function eventJson(event: MeterEvent) {
     recebido_em: formatIsoTimestamp(event.receivedAt),
     entrega: { estado: event.delivery, tentativas: event.deliveryAttempts },
   };
-}
-
-/** The detail is the meter's text (no `;`, printable ASCII): quoted when it holds a comma or a quote (RFC 4180 §2). */
-function csvField(text: string): string {
-  return /[",]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
 function csvLine(event: MeterEvent): string {
