@@ -14,9 +14,9 @@ import { isUsable, VALID } from '../database/reading-quality.js';
 import { parseRegister } from '../protocol/decimal.js';
 import type { TariffStore } from '../database/tariff-store.js';
 import { AVERAGE_CYCLES, averageEstimate, averagePostoEstimate, cycleContaining, cycleEndingIn, cycleMonth, previousMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle } from './domain/billing/cycle.js';
-import { BillingError, computeInvoice, type ComputedInvoice, type PriceVersion, type TariffKey } from './domain/billing/invoice.js';
+import { BillingError, computeInvoice, type ComputedInvoice, type TariffKey } from './domain/billing/invoice.js';
 import type { PostoAmounts, PostoHours } from './domain/billing/postos.js';
-import type { DocumentInput } from './domain/billing/document.js';
+import type { DocumentInput, RecordedPrice } from './domain/billing/document.js';
 import { HttpError } from './http/http-error.js';
 import { zoneOffset } from '../protocol/timestamp.js';
 import { co2eOverDays, daysByMonth } from './domain/co2e.js';
@@ -151,11 +151,11 @@ export class BillingService {
     if (consumption < 0n) throw new HttpError('leituras_inconsistentes', `O registro da matrícula ${customer.matricula} diminuiu no ciclo.`);
     let byPosto: PostoAmounts | undefined;
     if (profile.modality === 'branca') byPosto = estimatedPostos ?? (await this.byPosto(customer.matricula, start, end, parameters.postoHours));
-    const prices: Partial<Record<TariffKey, PriceVersion[]>> = {};
+    const prices: Partial<Record<TariffKey, RecordedPrice[]>> = {};
     for (const tariff of await this.stores.tariffs.tariffsBetween(this.distributor, cycle.startDay, lastDay)) {
       const key: TariffKey = tariff.posto === 'nao_se_aplica' ? 'convencional' : tariff.posto;
       if ((tariff.modalidade === 'convencional') !== (key === 'convencional')) continue;
-      (prices[key] ??= []).push({ from: tariff.vigenciaInicio, to: tariff.vigenciaFim, te: tariff.te, tusd: tariff.tusd });
+      (prices[key] ??= []).push({ from: tariff.vigenciaInicio, to: tariff.vigenciaFim, te: tariff.te, tusd: tariff.tusd, resolution: tariff.resolucao });
     }
     const flags = new Map((await this.stores.rules.listFlags(cycle.startDay.slice(0, 7), lastDay.slice(0, 7))).map((f) => [f.month, { flag: f.flag, additional: f.additional }]));
     let invoice: ComputedInvoice;

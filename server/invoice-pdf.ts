@@ -29,6 +29,8 @@ interface Document {
   total: number;
   vencimento: string;
   historico: Array<{ mes: string; consumo_kwh: number | null }>;
+  /** `resolucao` since the invoices issued with ANEEL's act recorded. */
+  tarifas: Array<{ resolucao?: string }>;
 }
 
 interface Boundary {
@@ -168,8 +170,9 @@ export function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string): Prom
     pdf.font('Helvetica').fontSize(6.5).fillColor(SOFT).text(monthLabel(m.mes), x, y + chartHeight + 3, { width: slot, align: 'center' });
   });
   y += chartHeight + 20;
+  const acts = [...new Set(doc.tarifas.map((x) => x.resolucao ?? '').filter((act) => act !== ''))];
   pdf.font('Helvetica').fontSize(7).fillColor(SOFT).text(
-    'Valores calculados com tarifas homologadas pela ANEEL (TE + TUSD) em vigor no ciclo, pro rata por dias; tributos por dentro: base = subtotal / (1 - (ICMS + PIS + COFINS)). ' +
+    `Valores calculados com tarifas homologadas pela ANEEL (TE + TUSD) em vigor no ciclo${acts.length > 0 ? ` (${acts.join('; ')})` : ''}, pro rata por dias; tributos por dentro: base = subtotal / (1 - (ICMS + PIS + COFINS)). ` +
       'Cada linha é arredondada ao centavo; o total é a soma das linhas.',
     MARGIN,
     Math.min(y, A4.height - MARGIN - 24),

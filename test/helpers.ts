@@ -9,6 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
 import { loadConfig, type Config } from '../server/config.js';
@@ -258,6 +259,9 @@ export function splitAt(bytes: Buffer, offsets: readonly number[]): Buffer[] {
  * do: without the test runner's loaders (tap's TypeScript import hook would
  * make each child load a compiler: seconds and 150 MB apiece).
  */
+/** The sample of ANEEL's tariff file shipped in resources/ (real rows of CEMIG-D; source beside it). */
+export const ANEEL_SAMPLE = fileURLToPath(new URL('../../resources/tarifas-homologadas-amostra-cemig-d.csv', import.meta.url));
+
 export const PLAIN_NODE = { execArgv: [] as string[], env: { ...process.env, NODE_OPTIONS: '' } };
 
 /** Polls `probe` every 50 ms until it gives a value; rejects naming `what` after `timeoutMs`. */

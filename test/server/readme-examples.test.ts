@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { startTestServer } from '../helpers.js';
+import { parseAneelTariffs } from '../../database/aneel-tariffs.js';
+import { ANEEL_SAMPLE, startTestServer } from '../helpers.js';
 
 const README = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
 const run = promisify(execFile);
@@ -111,13 +112,8 @@ t.test('the README examples reproduce on a fresh server', async (t) => {
         else if (arg === '-X') method = args[++i];
         else if (!arg.startsWith('-')) url = arg;
       }
-      // The tariffs example shows tariffs the reader imported from ANEEL's file first: store those it shows.
-      if (url.includes('/tarifas')) {
-        const shown = JSON.parse(example.expected).tarifas as Array<Record<string, string | number | null>>;
-        await server.tariffs.addTariffs(
-          shown.map((x) => ({ distribuidora: String(x.distribuidora), modalidade: x.modalidade as 'convencional', posto: x.posto as 'nao_se_aplica', vigenciaInicio: String(x.vigencia_inicio), vigenciaFim: x.vigencia_fim as string | null, te: BigInt(Math.round(Number(x.te) * 1e8)), tusd: BigInt(Math.round(Number(x.tusd) * 1e8)), resolucao: String(x.resolucao) })),
-        );
-      }
+      // The tariffs example follows the import of the ANEEL sample this repository ships: load it as `npm run import` does.
+      if (url.includes('/tarifas')) await server.tariffs.addTariffs(parseAneelTariffs(readFileSync(ANEEL_SAMPLE), 'CEMIG-D').tariffs);
       const response = await fetch(`http://${url.replace('localhost:50000', `127.0.0.1:${server.http.port}`)}`, body === undefined ? { method: method ?? 'GET' } : { method: method ?? 'POST', body });
       actual = await response.text();
     } else {

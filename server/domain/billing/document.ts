@@ -14,6 +14,11 @@ import type { ComputedInvoice, Connection, Modality, PriceVersion, TariffKey } f
 import { CENTS_SCALE, KWH_SCALE, PRICE_SCALE, RATE_SCALE } from './money.js';
 import type { PostoAmounts } from './postos.js';
 
+/** A tariff version as the invoice records it: with the act that approved it (ANEEL's `DscREH`). */
+export interface RecordedPrice extends PriceVersion {
+  readonly resolution: string;
+}
+
 export interface DocumentInput {
   readonly customer: { readonly matricula: string; readonly username: string };
   readonly profile: { readonly connection: Connection; readonly modality: Modality; readonly socialTariff: boolean };
@@ -22,7 +27,7 @@ export interface DocumentInput {
   readonly start: BoundaryRegister;
   readonly end: BoundaryRegister;
   readonly byPosto?: PostoAmounts | undefined;
-  readonly prices: Partial<Record<TariffKey, PriceVersion[]>>;
+  readonly prices: Partial<Record<TariffKey, RecordedPrice[]>>;
   readonly parametersFrom: string;
   readonly invoice: ComputedInvoice;
   readonly history: ReadonlyArray<{ readonly month: string; readonly consumption: bigint | null }>;
@@ -83,7 +88,7 @@ export function invoiceDocument(input: DocumentInput): { [key: string]: JsonValu
     total: money(invoice.total),
     vencimento: invoice.dueDay,
     tarifas: Object.entries(input.prices).flatMap(([key, versions]) =>
-      (versions ?? []).map((v) => ({ tarifa: key, vigencia_inicio: v.from, vigencia_fim: v.to, te: price(v.te), tusd: price(v.tusd) })),
+      (versions ?? []).map((v) => ({ tarifa: key, vigencia_inicio: v.from, vigencia_fim: v.to, te: price(v.te), tusd: price(v.tusd), resolucao: v.resolution })),
     ),
     parametros_vigencia: input.parametersFrom,
     historico: input.history.map((h) => ({ mes: h.month, consumo_kwh: h.consumption === null ? null : kwh(h.consumption) })),

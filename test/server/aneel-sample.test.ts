@@ -1,0 +1,103 @@
+/**
+ * The ANEEL sample shipped in resources/ (real rows of CEMIG-D from ANEEL's
+ * tariff file, source and date in the .md beside it): imported by the real
+ * CLI, listed by /tarifas, and billing a real cycle across CEMIG-D's
+ * 28/05/2026 revision (REH 3.589/2026) with the real bandeira amarela of May
+ * and June 2026. The figures are worked out by hand in the comments; the
+ * PDF is checked by its text (poppler's pdftotext) and rendered for review.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { ANEEL_SAMPLE, PLAIN_NODE, startTestServer, tempDir } from '../helpers.js';
+import { BILLING_PARAMETERS, send } from './billing-fixtures.js';
+
+const IMPORT = fileURLToPath(new URL('../../database/import-cli.js', import.meta.url));
+const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
+const run = promisify(execFile);
+
+t.test('the shipped ANEEL sample imports, lists and bills with CEMIG-D\'s real tariffs', async (t) => {
+  const dataDir = join(await tempDir(t), 'data');
+  const importSample = () => spawnSync(process.execPath, [IMPORT, '--tarifas', ANEEL_SAMPLE, '--distribuidora', 'CEMIG-D', '--data-dir', dataDir], { env: PLAIN_NODE.env, encoding: 'utf8', timeout: 30_000 });
+  const first = importSample();
+  t.equal(first.status, 0, first.stderr);
+  // 58 rows: 3 of B1 residential Tarifa de Aplicação kept; 28 Base Econômica; of the rest, 13 of B2/B3/A2,
+  // 13 of the baixa renda, tarifa social and desconto social subclasses, 1 SCEE (micro-generation) detail.
+  t.match(first.stdout, '(58 rows)');
+  t.match(first.stdout, '3 added, 0 already stored, 0 refused');
+  t.match(first.stdout, 'rows left out: 28 not of base "Tarifa de Aplicação", 13 not of subgroup B1, 13 not of subclass Residencial (e.g. baixa renda), 1 with a detail (not "Não se aplica")');
+  t.match(importSample().stdout, '0 added, 3 already stored, 0 refused', 'importing again changes nothing');
+
+  const server = await startTestServer(t, { dataDir, env: { DISTRIBUIDORA: 'CEMIG-D' } });
+  const port = server.http.port;
+  const inForce = async (day: string) =>
+    (await send(port, 'GET', `/tarifas?data=${day}`)).json.tarifas.map((x: Record<string, unknown>) => [x.distribuidora, x.modalidade, x.vigencia_inicio, x.vigencia_fim, x.te, x.tusd, x.total, x.resolucao]);
+  // R$/MWh ÷ 1000: TE 310,21 + TUSD 593,08 = 903,29 R$/MWh.
+  t.same(await inForce('2026-09-30'), [['CEMIG-D', 'convencional', '2026-05-28', '2027-05-27', 0.31021, 0.59308, 0.90329, 'RESOLUÇÃO HOMOLOGATÓRIA Nº 3.589, DE 26 DE MAIO DE 2026']]);
+  // TE 317,28 + TUSD 541,30 = 858,58 R$/MWh, REH 3.459/2025 split by ANEEL at 01/01/2026 with the same values.
+  t.same(await inForce('2026-03-01'), [['CEMIG-D', 'convencional', '2026-01-01', '2026-05-27', 0.31728, 0.5413, 0.85858, 'RESOLUÇÃO HOMOLOGATÓRIA Nº 3.459, DE 20 DE MAIO DE 2025']]);
+  t.same(await inForce('2025-05-27'), [], 'nothing before the sample\'s first validity');
+
+  t.equal((await send(port, 'PUT', '/faturamento/parametros', { ...BILLING_PARAMETERS, vigencia_inicio: '2025-01-01' })).status, 201);
+  // ANEEL's bandeira of May and June 2026: amarela, R$ 18,85/MWh.
+  for (const month of ['2026-05', '2026-06']) t.equal((await send(port, 'PUT', `/faturamento/bandeiras/${month}`, { bandeira: 'amarela', adicional_kwh: '0.01885' })).status, 201);
+  t.equal((await send(port, 'POST', '/clientes', { username: 'maria', matricula: '13456789', dia_leitura: 10, ligacao: 'bifasica' })).status, 201);
+  // São Paulo is UTC-3: 00:00 of 10 May is 03:00Z. 150 kWh in the cycle 10/05-10/06/2026.
+  await server.store.append([
+    { matricula: '13456789', timestamp: Date.parse('2026-05-10T03:00:00Z'), consumo: 5_000_000n },
+    { matricula: '13456789', timestamp: Date.parse('2026-05-28T03:00:00Z'), consumo: 5_090_000n },
+    { matricula: '13456789', timestamp: Date.parse('2026-06-10T03:00:00Z'), consumo: 5_150_000n },
+    { matricula: '13456789', timestamp: Date.parse('2026-06-11T12:00:00Z'), consumo: 5_153_000n },
+  ]);
+  const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
+  t.equal(issued.status, 201, JSON.stringify(issued.json));
+  const invoice = issued.json;
+  t.same([invoice.distribuidora, invoice.ciclo.dias, invoice.consumo_kwh, invoice.kwh_faturado], ['CEMIG-D', 31, 150, 150]);
+  // 31 days: 10/05-27/05 (18) under REH 3.459, 28/05-09/06 (13) under REH 3.589; 150 kWh pro rata by days, to the Wh
+  // (largest remainder): 150 × 18/31 = 87,0967… → 87,097; 150 × 13/31 = 62,9032… → 62,903.
+  //   87,097 × 0,85858 = 74,7797… → 74,78      62,903 × 0,90329 = 56,8196… → 56,82
+  // Bandeira amarela by the cycle's days in each month: 22 in May, 9 in June:
+  //   150 × 22/31 = 106,4516… → 106,452 × 0,01885 = 2,0066… → 2,01;   150 × 9/31 = 43,548 × 0,01885 = 0,8208… → 0,82
+  t.same(
+    invoice.itens.map((i: Record<string, unknown>) => [i.tipo, i.quantidade, i.preco_unitario, i.valor]),
+    [
+      ['energia', 87.097, 0.85858, 74.78],
+      ['energia', 62.903, 0.90329, 56.82],
+      ['bandeira', 106.452, 0.01885, 2.01],
+      ['bandeira', 43.548, 0.01885, 0.82],
+    ],
+  );
+  // Subtotal 134,43; base 134,43 ÷ (1 − 0,2725) = 184,7835… → 184,78; ICMS 33,26, PIS 3,05, COFINS 14,04;
+  // CIP above 100 kWh 12,50; total 134,43 + 33,26 + 3,05 + 14,04 + 12,50 = 197,28.
+  t.same(invoice.tributos.map((x: Record<string, unknown>) => [x.nome, x.base, x.valor]), [
+    ['ICMS', 184.78, 33.26],
+    ['PIS', 184.78, 3.05],
+    ['COFINS', 184.78, 14.04],
+  ]);
+  t.same([invoice.subtotal, invoice.cip, invoice.total, invoice.vencimento], [134.43, 12.5, 197.28, '2026-06-20']);
+  t.same(
+    invoice.tarifas.map((x: Record<string, unknown>) => x.resolucao),
+    ['RESOLUÇÃO HOMOLOGATÓRIA Nº 3.459, DE 20 DE MAIO DE 2025', 'RESOLUÇÃO HOMOLOGATÓRIA Nº 3.589, DE 26 DE MAIO DE 2026'],
+    'the invoice names both resolutions it applied',
+  );
+  const pdf = await send(port, 'GET', `/faturas/${invoice.numero}?formato=pdf`);
+  t.equal(pdf.headers.get('content-type'), 'application/pdf');
+  const file = join(dataDir, '..', 'fatura-cemig-d.pdf');
+  await writeFile(file, pdf.bytes);
+  const text = (await run('pdftotext', ['-layout', file, '-'])).stdout.replace(/\s+/g, ' ');
+  for (const expected of ['CEMIG-D', 'R$ 197,28', '74,78', '56,82', 'RESOLUÇÃO HOMOLOGATÓRIA Nº 3.459, DE 20 DE MAIO DE 2025; RESOLUÇÃO HOMOLOGATÓRIA Nº 3.589, DE 26 DE MAIO DE 2026']) {
+    t.ok(text.includes(expected), `the PDF says ${expected}`);
+  }
+  await mkdir(OUTPUT_DIR, { recursive: true });
+  await run('pdftoppm', ['-png', '-r', '80', '-singlefile', file, join(OUTPUT_DIR, 'fatura-cemig-d')]);
+  t.comment(`render: ${join(OUTPUT_DIR, 'fatura-cemig-d.png')}`);
+
+  // The sample has no Tarifa Branca rows (see the .md beside it): a Branca customer is refused, and told why.
+  t.equal((await send(port, 'PATCH', '/clientes/13456789', { modalidade: 'branca' })).status, 200);
+  const branca = await send(port, 'GET', '/faturas/previa?matricula=13456789');
+  t.same([branca.status, branca.json.erro.codigo], [409, 'tarifa_indisponivel']);
+  t.match(branca.json.erro.mensagem, 'branca');
+});
