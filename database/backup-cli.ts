@@ -5,14 +5,9 @@
  * goes into an empty DATA_DIR, or a schema that does not exist yet.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, SETTINGS, settingsHelp, wantsHelp } from '../server/config.js';
+import { ConfigError, isEntryPoint, loadConfig, SETTINGS, settingsHelp, wantsHelp, type CliIo } from '../server/config.js';
 import { BackupError, backupFiles, backupPostgres, restoreFiles, restorePostgres, type BackupManifest } from './backup.js';
 import { StoreError } from './store.js';
-
-export interface CliIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
 
 const USAGE = {
   backup: 'usage: npm run backup -- --destino DIR [server settings: --storage, --data-dir, --database-url, --pg-schema, ...]',
@@ -74,6 +69,6 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: C
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isEntryPoint(import.meta.url)) {
   process.exitCode = await run(process.argv.slice(2), process.env, { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) });
 }

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { formatLegacyTimestamp } from '../protocol/timestamp.js';
-import { ConfigError, loadConfig, SETTINGS, settingsHelp, wantsHelp } from '../server/config.js';
+import { ConfigError, loadConfig, SETTINGS, isEntryPoint, settingsHelp, wantsHelp, type CliIo, type Config } from '../server/config.js';
 import { copyDataDirectory, importLegacy, describeTotals } from './import.js';
 import { openStore } from './open-store.js';
 import { StoreError } from './store.js';
@@ -21,129 +21,139 @@ import type { Tariff } from './tariff-store.js';
 const USAGE =
   'usage: npm run import -- [--clientes dados_clientes.txt] [--medicoes medicoes.txt] [--dados DATA_DIR_TO_COPY] [--tarifas tarifas.csv --distribuidora SIGLA] [server settings: --storage, --data-dir, --database-url, --tz-legado, ...]';
 
-function fail(line: string): never {
-  process.stderr.write(`import: ${line.replace(/\s*\n\s*/g, ' ')}\n`);
-  process.exit(1);
-}
+const HELP = `${USAGE}
 
-const sources = { clientes: { type: 'string' }, medicoes: { type: 'string' }, dados: { type: 'string' }, tarifas: { type: 'string' }, distribuidora: { type: 'string' } } as const;
-const settingFlags = Object.fromEntries(Object.values(SETTINGS).map((setting) => [setting.flag, { type: 'string' as const }]));
-if (wantsHelp(process.argv.slice(2))) {
-  process.stdout.write(
-    `${USAGE}\n\n  --clientes FILE   the original's dados_clientes.txt (username;matricula)\n  --medicoes FILE   the original's medicoes.txt (dd-mm-yyyy HH:MM:SS;matricula;consumo, newest first)\n  --dados DIR       a flat-file DATA_DIR to copy into the configured storage (e.g. PostgreSQL)\n  --tarifas FILE    ANEEL's tarifas-homologadas-distribuidoras-energia-eletrica.csv (or an extract in its format)\n  --distribuidora S whose tariffs to load (ANEEL's SigAgente, e.g. CEMIG-D): B1 residential, Convencional and Branca\n\nserver settings (where to import to):\n${settingsHelp()}\n`,
-  );
-  process.exit(0);
-}
+  --clientes FILE   the original's dados_clientes.txt (username;matricula)
+  --medicoes FILE   the original's medicoes.txt (dd-mm-yyyy HH:MM:SS;matricula;consumo, newest first)
+  --dados DIR       a flat-file DATA_DIR to copy into the configured storage (e.g. PostgreSQL)
+  --tarifas FILE    ANEEL's tarifas-homologadas-distribuidoras-energia-eletrica.csv (or an extract in its format)
+  --distribuidora S whose tariffs to load (ANEEL's SigAgente, e.g. CEMIG-D): B1 residential, Convencional and Branca
 
-let values: Record<string, string | undefined>;
-try {
-  values = parseArgs({ options: { ...sources, ...settingFlags }, strict: true }).values as Record<string, string | undefined>;
-} catch (error) {
-  fail(`${(error as Error).message} (${USAGE})`);
-}
-if (values.clientes === undefined && values.medicoes === undefined && values.dados === undefined && values.tarifas === undefined) fail(`nothing to import (${USAGE})`);
-const kinds = [values.dados !== undefined, values.clientes !== undefined || values.medicoes !== undefined, values.tarifas !== undefined].filter(Boolean).length;
-if (kinds > 1) fail('give one of --dados, --clientes/--medicoes or --tarifas at a time');
-if ((values.tarifas === undefined) !== (values.distribuidora === undefined)) fail('--tarifas and --distribuidora go together: which distributor\'s tariffs to load');
+server settings (where to import to):
+`;
 
-const configArgs = Object.values(SETTINGS).flatMap((setting) => (values[setting.flag] === undefined ? [] : [`--${setting.flag}`, values[setting.flag] as string]));
-let config;
-try {
-  config = loadConfig(process.env, configArgs);
-} catch (error) {
-  if (error instanceof ConfigError) fail(error.message);
-  throw error;
-}
+const SOURCES = { clientes: { type: 'string' }, medicoes: { type: 'string' }, dados: { type: 'string' }, tarifas: { type: 'string' }, distribuidora: { type: 'string' } } as const;
 
-async function readInput(path: string | undefined): Promise<string | undefined> {
-  if (path === undefined) return undefined;
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    fail(`cannot read ${path}: ${(error as Error).message}`);
-  }
-}
+/** A failure the user caused (a flag, a file, a setting): its one line, and exit code 1. */
+class ImportFailure extends Error {}
 
-let tariffsFile: AneelTariffs | undefined;
-if (values.tarifas !== undefined) {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(values.tarifas);
-  } catch (error) {
-    fail(`cannot read ${values.tarifas}: ${(error as Error).message}`);
+/** Runs `npm run import` with argv (its flags); resolves the exit code. */
+export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  if (wantsHelp(argv)) {
+    io.out(`${HELP}${settingsHelp()}\n`);
+    return 0;
   }
   try {
-    tariffsFile = parseAneelTariffs(bytes, values.distribuidora as string);
+    await importFrom(argv, env, io);
+    return 0;
   } catch (error) {
-    if (error instanceof AneelFileError) fail(`${values.tarifas}: ${error.message}`);
+    if (error instanceof ImportFailure || error instanceof ConfigError || error instanceof StoreError) {
+      io.err(`import: ${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      return 1;
+    }
     throw error;
   }
 }
 
-const customersText = await readInput(values.clientes);
-const readingsText = await readInput(values.medicoes);
-const logger = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
-let opened;
-try {
-  opened = await openStore(config, logger);
-} catch (error) {
-  if (error instanceof StoreError) fail(error.message);
-  throw error;
-}
-const target = config.storage === 'postgres' ? `PostgreSQL (${opened.description.database}, schema ${config.pgSchema})` : config.dataDir;
-const lines = (list: readonly number[]): string => (list.length > 0 ? ` (${list.slice(0, 10).join(', ')}${list.length > 10 ? ', ...' : ''})` : '');
-try {
-  if (tariffsFile !== undefined) {
-    const result = await opened.tariffs.addTariffs(tariffsFile.tariffs);
-    const describe = (x: Tariff): string => `${x.modalidade}${x.posto === 'nao_se_aplica' ? '' : ` ${x.posto}`} ${x.vigenciaInicio} to ${x.vigenciaFim ?? 'open'}`;
-    const skipped = (Object.keys(SKIP_REASONS) as SkipReason[]).filter((reason) => tariffsFile.skipped[reason] > 0).map((reason) => `${tariffsFile.skipped[reason]} ${SKIP_REASONS[reason]}`);
-    process.stdout.write(
-      [
-        `tariffs of ${values.distribuidora} from ${values.tarifas} (${tariffsFile.rows} rows) into ${target}:`,
-        `  ${result.added.length} added, ${result.unchanged.length} already stored, ${result.refused.length} refused`,
-        ...result.refused.map(({ tariff, conflictsWith }) => `    refused ${describe(tariff)}: overlaps ${describe(conflictsWith)} (${conflictsWith.resolucao || 'no resolution'}) with other values`),
-        `  rows left out: ${skipped.length > 0 ? skipped.join(', ') : 'none'}`,
-        ...tariffsFile.malformed.slice(0, 20).map((m) => `    line ${m.line}: ${m.problem}`),
-        ...(tariffsFile.malformed.length > 20 ? [`    ... and ${tariffsFile.malformed.length - 20} more unreadable rows`] : []),
-        ...(tariffsFile.tariffs.length === 0 && tariffsFile.skipped.distribuidora === tariffsFile.rows ? [`  no row of ${values.distribuidora}: check the distributor's SigAgente in the file`] : []),
-        '',
-      ].join('\n'),
-    );
-  } else if (values.dados !== undefined) {
-    const copy = await copyDataDirectory(opened.store, values.dados);
-    process.stdout.write(
-      [
-        `copied ${values.dados} into ${target}:`,
-        `  customers: ${copy.customersAdded} added, ${copy.customersSkipped} already registered`,
-        `  readings: ${describeTotals(copy.readings)}, ${copy.unreadableLines} unreadable lines` +
-          (copy.tornBytes > 0 ? `, a torn last line of ${copy.tornBytes} bytes left out` : ''),
-        '',
-      ].join('\n'),
-    );
-  } else {
-    const summary = await importLegacy(opened.store, { customersText, readingsText, timeZone: config.legacyTimeZone });
-    process.stdout.write(
-      [
-        `imported into ${target} (legacy times read in ${config.legacyTimeZone}):`,
-        `  customers: ${summary.customersAdded} added, ${summary.customersSkipped.length} not added, ${summary.customerBadLines.length} unreadable lines${lines(summary.customerBadLines)}`,
-        ...summary.customerConflicts.map(({ customer, usernameHolder, matriculaHolder }) => {
-          const reasons = [
-            ...(matriculaHolder !== undefined && matriculaHolder.username !== customer.username ? [`matrícula ${customer.matricula} already belongs to ${matriculaHolder.username}`] : []),
-            ...(usernameHolder !== undefined && usernameHolder.matricula !== customer.matricula ? [`username already has matrícula ${usernameHolder.matricula}`] : []),
-          ];
-          return `    ${customer.username}: ${reasons.length > 0 ? reasons.join('; ') : `already registered with matrícula ${customer.matricula}`}`;
-        }),
-        `  readings: ${describeTotals(summary.readings)}, ${summary.readingBadLines.length} unreadable lines${lines(summary.readingBadLines)}`,
-        ...summary.registerDrops.map(
-          (drop) => `    the register of ${drop.matricula} goes down ${drop.drops === 1 ? 'once' : `${drop.drops} times`} in the file, first at ${formatLegacyTimestamp(drop.firstAt, config.legacyTimeZone)}: check the meter (reset or replaced?)`,
-        ),
-        '',
-      ].join('\n'),
-    );
+async function importFrom(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
+  const settingFlags = Object.fromEntries(Object.values(SETTINGS).map((setting) => [setting.flag, { type: 'string' as const }]));
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options: { ...SOURCES, ...settingFlags }, strict: true }).values as Record<string, string | undefined>;
+  } catch (error) {
+    throw new ImportFailure(`${(error as Error).message} (${USAGE})`);
   }
-} catch (error) {
-  if (error instanceof StoreError) fail(error.message);
-  throw error;
-} finally {
-  await opened.store.close();
+  if (values.clientes === undefined && values.medicoes === undefined && values.dados === undefined && values.tarifas === undefined) throw new ImportFailure(`nothing to import (${USAGE})`);
+  const kinds = [values.dados !== undefined, values.clientes !== undefined || values.medicoes !== undefined, values.tarifas !== undefined].filter(Boolean).length;
+  if (kinds > 1) throw new ImportFailure('give one of --dados, --clientes/--medicoes or --tarifas at a time');
+  if ((values.tarifas === undefined) !== (values.distribuidora === undefined)) throw new ImportFailure("--tarifas and --distribuidora go together: which distributor's tariffs to load");
+
+  const configArgs = Object.values(SETTINGS).flatMap((setting) => (values[setting.flag] === undefined ? [] : [`--${setting.flag}`, values[setting.flag] as string]));
+  const config = loadConfig(env, configArgs);
+  const tariffsFile = values.tarifas === undefined ? undefined : parseTariffsFile(await readInput(values.tarifas, null), values.tarifas, values.distribuidora as string);
+  const customersText = values.clientes === undefined ? undefined : await readInput(values.clientes, 'utf8');
+  const readingsText = values.medicoes === undefined ? undefined : await readInput(values.medicoes, 'utf8');
+
+  const logger = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  const opened = await openStore(config, logger);
+  const target = config.storage === 'postgres' ? `PostgreSQL (${opened.description.database}, schema ${config.pgSchema})` : config.dataDir;
+  try {
+    if (tariffsFile !== undefined) io.out(await importTariffs(opened, tariffsFile, values.distribuidora as string, values.tarifas as string, target));
+    else if (values.dados !== undefined) io.out(await copyData(opened, values.dados, target));
+    else io.out(await importLegacyFiles(opened, config, customersText, readingsText, target));
+  } finally {
+    await opened.store.close();
+  }
+}
+
+async function readInput(path: string, encoding: 'utf8'): Promise<string>;
+async function readInput(path: string, encoding: null): Promise<Buffer>;
+async function readInput(path: string, encoding: 'utf8' | null): Promise<string | Buffer> {
+  try {
+    return encoding === null ? await readFile(path) : await readFile(path, encoding);
+  } catch (error) {
+    throw new ImportFailure(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+function parseTariffsFile(bytes: Buffer, path: string, distribuidora: string): AneelTariffs {
+  try {
+    return parseAneelTariffs(bytes, distribuidora);
+  } catch (error) {
+    if (error instanceof AneelFileError) throw new ImportFailure(`${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+type Opened = Awaited<ReturnType<typeof openStore>>;
+
+async function importTariffs(opened: Opened, file: AneelTariffs, distribuidora: string, path: string, target: string): Promise<string> {
+  const result = await opened.tariffs.addTariffs(file.tariffs);
+  const describe = (x: Tariff): string => `${x.modalidade}${x.posto === 'nao_se_aplica' ? '' : ` ${x.posto}`} ${x.vigenciaInicio} to ${x.vigenciaFim ?? 'open'}`;
+  const skipped = (Object.keys(SKIP_REASONS) as SkipReason[]).filter((reason) => file.skipped[reason] > 0).map((reason) => `${file.skipped[reason]} ${SKIP_REASONS[reason]}`);
+  return [
+    `tariffs of ${distribuidora} from ${path} (${file.rows} rows) into ${target}:`,
+    `  ${result.added.length} added, ${result.unchanged.length} already stored, ${result.refused.length} refused`,
+    ...result.refused.map(({ tariff, conflictsWith }) => `    refused ${describe(tariff)}: overlaps ${describe(conflictsWith)} (${conflictsWith.resolucao || 'no resolution'}) with other values`),
+    `  rows left out: ${skipped.length > 0 ? skipped.join(', ') : 'none'}`,
+    ...file.malformed.slice(0, 20).map((m) => `    line ${m.line}: ${m.problem}`),
+    ...(file.malformed.length > 20 ? [`    ... and ${file.malformed.length - 20} more unreadable rows`] : []),
+    ...(file.tariffs.length === 0 && file.skipped.distribuidora === file.rows ? [`  no row of ${distribuidora}: check the distributor's SigAgente in the file`] : []),
+    '',
+  ].join('\n');
+}
+
+async function copyData(opened: Opened, from: string, target: string): Promise<string> {
+  const copy = await copyDataDirectory(opened.store, from);
+  return [
+    `copied ${from} into ${target}:`,
+    `  customers: ${copy.customersAdded} added, ${copy.customersSkipped} already registered`,
+    `  readings: ${describeTotals(copy.readings)}, ${copy.unreadableLines} unreadable lines` + (copy.tornBytes > 0 ? `, a torn last line of ${copy.tornBytes} bytes left out` : ''),
+    '',
+  ].join('\n');
+}
+
+async function importLegacyFiles(opened: Opened, config: Config, customersText: string | undefined, readingsText: string | undefined, target: string): Promise<string> {
+  const summary = await importLegacy(opened.store, { customersText, readingsText, timeZone: config.legacyTimeZone });
+  const lines = (list: readonly number[]): string => (list.length > 0 ? ` (${list.slice(0, 10).join(', ')}${list.length > 10 ? ', ...' : ''})` : '');
+  return [
+    `imported into ${target} (legacy times read in ${config.legacyTimeZone}):`,
+    `  customers: ${summary.customersAdded} added, ${summary.customersSkipped.length} not added, ${summary.customerBadLines.length} unreadable lines${lines(summary.customerBadLines)}`,
+    ...summary.customerConflicts.map(({ customer, usernameHolder, matriculaHolder }) => {
+      const reasons = [
+        ...(matriculaHolder !== undefined && matriculaHolder.username !== customer.username ? [`matrícula ${customer.matricula} already belongs to ${matriculaHolder.username}`] : []),
+        ...(usernameHolder !== undefined && usernameHolder.matricula !== customer.matricula ? [`username already has matrícula ${usernameHolder.matricula}`] : []),
+      ];
+      return `    ${customer.username}: ${reasons.length > 0 ? reasons.join('; ') : `already registered with matrícula ${customer.matricula}`}`;
+    }),
+    `  readings: ${describeTotals(summary.readings)}, ${summary.readingBadLines.length} unreadable lines${lines(summary.readingBadLines)}`,
+    ...summary.registerDrops.map(
+      (drop) => `    the register of ${drop.matricula} goes down ${drop.drops === 1 ? 'once' : `${drop.drops} times`} in the file, first at ${formatLegacyTimestamp(drop.firstAt, config.legacyTimeZone)}: check the meter (reset or replaced?)`,
+    ),
+    '',
+  ].join('\n');
+}
+
+if (isEntryPoint(import.meta.url)) {
+  process.exitCode = await run(process.argv.slice(2), process.env, { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) });
 }

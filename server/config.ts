@@ -3,8 +3,10 @@
  * same meaning (a flag wins). Parsed once with zod, frozen; a bad value is a
  * ConfigError naming the setting.
  */
+import { realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { isValidTimeZone } from '../protocol/timestamp.js';
 import { parseDecimal } from '../protocol/decimal.js';
@@ -82,6 +84,27 @@ export function settingsHelp(): string {
   });
   const widths = ([0, 1, 2] as const).map((column) => Math.max(...rows.map((row) => row[column].length)));
   return rows.map((row) => `  ${row[0].padEnd(widths[0] as number)}  ${row[1].padEnd(widths[1] as number)}  ${row[2].padEnd(widths[2] as number)}  ${row[3]}`).join('\n');
+}
+
+/** Where a command-line entry point writes (process.stdout/stderr when run, strings in tests). */
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+/**
+ * Whether the module at `moduleUrl` is the script node was started with
+ * (`node path/to/it.js`): compared as real paths, so a checkout under a path
+ * with spaces or reached through a symlink still runs its commands.
+ */
+export function isEntryPoint(moduleUrl: string): boolean {
+  const started = process.argv[1];
+  if (started === undefined) return false;
+  try {
+    return realpathSync(started) === fileURLToPath(moduleUrl);
+  } catch {
+    return false;
+  }
 }
 
 /** Whether the command line asks for help. */

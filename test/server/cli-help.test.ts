@@ -5,17 +5,22 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdir, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { SETTINGS } from '../../server/config.js';
+import { tempDir } from '../helpers.js';
 
 const built = (path: string): string => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const README = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
 const README_SETTINGS = [...README.matchAll(/^\| `([A-Z0-9_]+)` \| `--[a-z0-9-]+` \|/gm)].map((match) => match[1] as string);
 
-const COMMANDS: ReadonlyArray<{ name: string; path: string; mentions: readonly string[] }> = [
+const COMMANDS: ReadonlyArray<{ name: string; path: string; args?: readonly string[]; mentions: readonly string[] }> = [
   { name: 'npm start', path: 'server/main.js', mentions: [...README_SETTINGS, ...Object.values(SETTINGS).map((s) => `--${s.flag}`)] },
   { name: 'npm run import', path: 'database/import-cli.js', mentions: ['--clientes', '--medicoes', '--dados', ...README_SETTINGS] },
+  { name: 'npm run backup', path: 'database/backup-cli.js', args: ['backup'], mentions: ['--destino', '--data-dir', '--database-url'] },
+  { name: 'npm run restore', path: 'database/backup-cli.js', args: ['restore'], mentions: ['--origem', '--data-dir', '--database-url'] },
   { name: 'npm run meter', path: 'meter/meter-cli.js', mentions: ['--matricula', '--matriculas', '--porta', '--intervalo-envio', '--chaves', 'MEDIDOR_PORTA'] },
   { name: 'npm run meters', path: 'meter/launcher.js', mentions: ['--quantidade', '--por-processo', '--clientes', '--intervalo-envio'] },
   { name: 'npm run demo', path: 'meter/demo.js', mentions: ['DATA_DIR', 'HTTP_PORT', 'UDP_PORT'] },
@@ -32,13 +37,26 @@ t.test('the README documents every setting', async (t) => {
 
 for (const command of COMMANDS) {
   t.test(`${command.name} --help and a bad flag`, async (t) => {
-    const help = spawnSync(process.execPath, [built(command.path), '--help'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, HTTP_PORT: '0', UDP_PORT: '0' } });
+    const help = spawnSync(process.execPath, [built(command.path), ...(command.args ?? []), '--help'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, HTTP_PORT: '0', UDP_PORT: '0' } });
     t.equal(help.status, 0, 'exit 0');
     t.match(help.stdout, /^usage: /, 'starts with its usage');
     for (const mention of command.mentions) t.ok(help.stdout.includes(mention), `mentions ${mention}`);
-    const bad = spawnSync(process.execPath, [built(command.path), '--nao-existe'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, HTTP_PORT: '0', UDP_PORT: '0' } });
+    const bad = spawnSync(process.execPath, [built(command.path), ...(command.args ?? []), '--nao-existe'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, HTTP_PORT: '0', UDP_PORT: '0' } });
     t.equal(bad.status, 1, 'a bad flag: exit 1');
     t.equal(bad.stderr.trim().split('\n').length, 1, `one line: ${bad.stderr.trim()}`);
     t.notMatch(bad.stderr, /\n\s+at /, 'no stack trace');
   });
 }
+
+t.test('a command started through a path with a space, or a symlink, runs (import and backup once did nothing there)', async (t) => {
+  const dir = await tempDir(t);
+  const spaced = join(dir, 'minha pasta');
+  await mkdir(spaced);
+  for (const [path, args] of [['database/import-cli.js', []], ['database/backup-cli.js', ['backup']]] as const) {
+    const link = join(spaced, path.split('/').pop() as string);
+    await symlink(built(path), link);
+    const help = spawnSync(process.execPath, [link, ...args, '--help'], { encoding: 'utf8', timeout: 20_000 });
+    t.equal(help.status, 0, `${path}: exit 0`);
+    t.match(help.stdout, /^usage: /, `${path}: its usage, not silence`);
+  }
+});
