@@ -5,10 +5,12 @@
  * R$/MWh), read for one distributor: the rows of base "Tarifa de
  * Aplicação", subgroup B1, class and subclass Residencial, no detail, in
  * the Convencional and Branca modalities. Everything else is counted by the
- * reason it was left out; a row that cannot be read is named by its line.
+ * reason it was left out; a row that cannot be read is named by its line;
+ * rows whose validities overlap are settled by tariff-overlaps.ts.
  */
 import { perMwhToPerKwh, parseScaled } from '../server/domain/billing/money.js';
 import type { Tariff, TariffPosto } from './tariff-store.js';
+import { resolveOverlaps, type OverlapResolution } from './tariff-overlaps.js';
 
 /** R$/MWh are published with 2 places; up to 5 are read. */
 const MWH_SCALE = 5;
@@ -28,7 +30,10 @@ export const SKIP_REASONS = {
 export type SkipReason = keyof typeof SKIP_REASONS;
 
 export interface AneelTariffs {
+  /** The rows kept, with the file's own overlaps settled (tariff-overlaps.ts). */
   readonly tariffs: Tariff[];
+  /** The rows trimmed or dropped by that rule, and why. */
+  readonly resolutions: OverlapResolution[];
   readonly skipped: Record<SkipReason, number>;
   readonly malformed: Array<{ readonly line: number; readonly problem: string }>;
   readonly rows: number;
@@ -179,5 +184,6 @@ export function parseAneelTariffs(bytes: Uint8Array, distribuidora: string): Ane
       resolucao: get('DscREH'),
     });
   }
-  return { tariffs, skipped, malformed, rows };
+  const settled = resolveOverlaps(tariffs);
+  return { tariffs: settled.tariffs, resolutions: settled.resolutions, skipped, malformed, rows };
 }

@@ -115,6 +115,10 @@ async function importTariffs(opened: Opened, file: AneelTariffs, distribuidora: 
     `tariffs of ${distribuidora} from ${path} (${file.rows} rows) into ${target}:`,
     `  ${result.added.length} added, ${result.unchanged.length} already stored, ${result.refused.length} refused`,
     ...result.refused.map(({ tariff, conflictsWith }) => `    refused ${describe(tariff)}: overlaps ${describe(conflictsWith)} (${conflictsWith.resolucao || 'no resolution'}) with other values`),
+    ...(file.resolutions.length > 0 ? [`  ${file.resolutions.length} ${file.resolutions.length === 1 ? 'row' : 'rows'} trimmed or left out where the file's rows overlap (a later act, or a narrower validity of the same act, prevails over the days they share):`] : []),
+    ...file.resolutions.map(({ row, kept, over }) =>
+      `    ${describe(row)} (${row.resolucao}): ${kept.length === 0 ? 'left out' : `kept for ${kept.map((piece) => `${piece.vigenciaInicio} to ${piece.vigenciaFim ?? 'open'}`).join(' and ')}`}, under ${over.map((other) => `${other.vigenciaInicio} to ${other.vigenciaFim ?? 'open'} (${other.resolucao})`).join(', ')}`,
+    ),
     `  rows left out: ${skipped.length > 0 ? skipped.join(', ') : 'none'}`,
     ...file.malformed.slice(0, 20).map((m) => `    line ${m.line}: ${m.problem}`),
     ...(file.malformed.length > 20 ? [`    ... and ${file.malformed.length - 20} more unreadable rows`] : []),
