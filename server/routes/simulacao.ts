@@ -45,9 +45,12 @@ export function simulacaoRoute(billing: BillingService, profiles: ProfileStore, 
     );
     const saving = conventional - white;
     const reais = (cents: bigint): string => `R$ ${formatCents(cents < 0n ? -cents : cents).replace('.', ',')}`;
+    const withoutTariff = comparison.cycles.some((cycle) => 'error' in cycle && cycle.error === 'tarifa_indisponivel');
     const advice =
       compared === 0
-        ? 'Não há ciclos fechados com medições para comparar.'
+        ? withoutTariff
+          ? 'Não há tarifas em vigor para comparar as modalidades nesses ciclos: importe as tarifas da distribuidora, com as três da tarifa branca (ponta, intermediário e fora de ponta).'
+          : 'Não há ciclos fechados com medições para comparar.'
         : saving > 0n
           ? `Nos ${compared} ciclos comparados, a tarifa branca teria custado ${reais(saving)} a menos. Ela compensa enquanto o consumo nos horários de ponta e intermediário continuar baixo.`
           : `Nos ${compared} ciclos comparados, a tarifa branca teria custado ${reais(saving)} a mais: a convencional é melhor para este perfil de consumo.`;

@@ -14,6 +14,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import t, { type Test } from 'tap';
 import type { Reading } from '../../database/store.js';
 import { startServer, type RunningServer } from '../../server/app.js';
+import { cycleContaining, cycleMonth } from '../../server/domain/billing/cycle.js';
 import { call, readingLine, silentLogger, tempDir, testConfig, udpClient } from '../helpers.js';
 import { startMeter } from '../meter/meter-processes.js';
 
@@ -21,6 +22,7 @@ export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
 const ADMIN_TOKEN = 'token-do-operador-de-teste-0123456789abcdef';
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
 let browser: Browser;
 t.before(async () => {
@@ -321,16 +323,19 @@ t.test('billing in the customer view: the open cycle\'s preview, issued invoices
     postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['17:00-18:00', '21:00-22:00'] },
     tarifa_social: [],
   });
-  // Reading day 1; closed cycles October and November, and readings in the open one.
-  const local = (day: string, hour = 0) => Date.parse(`${day}T00:00:00Z`) + (hour + 3) * 3_600_000;
+  // Reading day 1: the cycle before the one open today, read at both ends, and readings in the open one (whatever day the test runs).
   const now = Date.now();
+  const openCycle = cycleContaining(now, 1, 'America/Sao_Paulo');
+  const closed = cycleContaining(openCycle.start - 1, 1, 'America/Sao_Paulo');
+  const inOpen = Math.max(openCycle.start + 1_000, Math.min(openCycle.start + 19 * DAY + 2 * HOUR, now - HOUR));
   await server.store.append([
-    { matricula: '13456789', timestamp: local('2026-10-01'), consumo: 1_000_000n },
-    { matricula: '13456789', timestamp: local('2026-11-01'), consumo: 1_180_000n },
-    { matricula: '13456789', timestamp: Math.min(local('2026-11-20', 2), now - 3_600_000), consumo: 1_300_000n },
-    { matricula: '13456789', timestamp: now - 60_000, consumo: 1_350_000n },
+    { matricula: '13456789', timestamp: closed.start, consumo: 1_000_000n },
+    { matricula: '13456789', timestamp: openCycle.start, consumo: 1_180_000n },
+    { matricula: '13456789', timestamp: inOpen, consumo: 1_300_000n },
+    { matricula: '13456789', timestamp: Math.max(inOpen + 1_000, now - 60_000), consumo: 1_350_000n },
   ]);
-  const issued = await fetch(`http://127.0.0.1:${port}/faturas`, { method: 'POST', body: JSON.stringify({ matricula: '13456789', ciclo: '2026-11' }) });
+  const [closedYear, closedMonth] = cycleMonth(closed).split('-');
+  const issued = await fetch(`http://127.0.0.1:${port}/faturas`, { method: 'POST', body: JSON.stringify({ matricula: '13456789', ciclo: cycleMonth(closed) }) });
   const invoice = (await issued.json()) as { numero: string; total: number };
   t.equal(issued.status, 201);
 
@@ -339,7 +344,7 @@ t.test('billing in the customer view: the open cycle\'s preview, issued invoices
   await page.locator('#previa-resumo', { hasText: 'total estimado R$' }).waitFor();
   t.ok((await page.locator('#previa-itens tbody tr').count()) >= 1, 'the preview\'s lines');
   await page.locator('#faturas-lista tbody tr', { hasText: invoice.numero }).waitFor();
-  t.match(await page.textContent('#faturas-lista tbody tr'), new RegExp(`${invoice.numero}.*11/2026.*180 kWh`));
+  t.match(await page.textContent('#faturas-lista tbody tr'), new RegExp(`${invoice.numero}.*${closedMonth}/${closedYear}.*180 kWh`));
   const [download] = await Promise.all([page.waitForEvent('download'), page.click(`#faturas-lista button[aria-label="Baixar o PDF da fatura ${invoice.numero}"]`)]);
   t.equal((await readFile(await download.path())).subarray(0, 5).toString('latin1'), '%PDF-', 'the invoice\'s PDF');
   t.equal(download.suggestedFilename(), `fatura-${invoice.numero}.pdf`);

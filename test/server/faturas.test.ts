@@ -13,11 +13,15 @@ import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
 import { startTestServer, tempDir, testConfig } from '../helpers.js';
 import { BILLING_PARAMETERS, billingReadyServer, send as sendJson } from './billing-fixtures.js';
+import { cycleContaining, cycleMonth, previousMonth, type Cycle } from '../../server/domain/billing/cycle.js';
 
 const run = promisify(execFile);
 const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
 const PARAMETERS = BILLING_PARAMETERS;
 const send = (port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => sendJson(port, method, path, body, { headers });
+
+/** A moment inside the cycle open now, after its start and not ahead of the clock (up to 4 days in). */
+const afterStart = (open: Cycle): number => Math.max(open.start + 1_000, Math.min(open.start + 4 * 86_400_000, Date.now() - 60_000));
 
 t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', async (t) => {
   const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D' } });
@@ -39,7 +43,8 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
   const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
   t.equal(issued.status, 201);
   const invoice = issued.json;
-  t.match(invoice.numero, /^2026-\d{6}$/);
+  t.match(invoice.numero, /^\d{4}-\d{6}$/);
+  t.equal(invoice.numero.slice(0, 4), invoice.emitida_em.slice(0, 4), 'numbered in the year of issue');
   t.equal(issued.headers.get('location'), `/faturas/${invoice.numero}`);
   t.same(
     [invoice.estado, invoice.ciclo.mes, invoice.ciclo.dias, invoice.consumo_kwh, invoice.kwh_faturado, invoice.subtotal, invoice.cip, invoice.total, invoice.vencimento],
@@ -81,7 +86,7 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
   t.not(reissued.json.numero, invoice.numero);
   t.equal((await send(port, 'GET', '/faturas/2026-999999')).json.erro.codigo, 'fatura_nao_encontrada');
 
-  const open = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2027-01' });
+  const open = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: cycleMonth(cycleContaining(Date.now(), 10, 'America/Sao_Paulo')) });
   t.same([open.status, open.json.erro.codigo], [409, 'ciclo_aberto']);
   const preview = await send(port, 'GET', '/faturas/previa?matricula=13456789');
   t.same([preview.status, preview.json.previa, preview.json.ciclo.mes, preview.json.consumo_kwh], [200, true, '2026-07', 5.5], 'the open cycle so far, from its start to the newest reading');
@@ -124,10 +129,13 @@ t.test('the Tarifa Branca simulation compares past cycles under both modalities 
   await send(port, 'PUT', '/faturamento/parametros', PARAMETERS);
   // Two closed cycles (reading day 1, 00:00 in São Paulo = 03:00Z): 200 kWh each, consumed only between 02:00 and 04:00 (fora de ponta),
   // 10 kWh a night for 20 nights (5 kW: no spike to validation).
+  // The months are the ones before the cycle open today, so the test means the same whatever day it runs.
   const local = (day: string, hour: number) => Date.parse(`${day}T00:00:00Z`) + (hour + 3) * 3_600_000;
+  const open = cycleContaining(Date.now(), 1, 'America/Sao_Paulo');
+  const [thisMonth, lastMonth, monthBefore] = [open.startDay.slice(0, 7), previousMonth(open.startDay.slice(0, 7)), previousMonth(previousMonth(open.startDay.slice(0, 7)))];
   const readings = [];
   let register = 0n;
-  for (const month of ['2026-09', '2026-10']) {
+  for (const month of [monthBefore, lastMonth]) {
     readings.push({ matricula: '13456789', timestamp: local(`${month}-01`, 0), consumo: register });
     for (let night = 2; night <= 21; night++) {
       const day = String(night).padStart(2, '0');
@@ -136,16 +144,16 @@ t.test('the Tarifa Branca simulation compares past cycles under both modalities 
       readings.push({ matricula: '13456789', timestamp: local(`${month}-${day}`, 4), consumo: register });
     }
   }
-  readings.push({ matricula: '13456789', timestamp: local('2026-11-01', 0), consumo: register });
-  readings.push({ matricula: '13456789', timestamp: local('2026-11-05', 0), consumo: register + 1000n });
+  readings.push({ matricula: '13456789', timestamp: local(`${thisMonth}-01`, 0), consumo: register });
+  readings.push({ matricula: '13456789', timestamp: afterStart(open), consumo: register + 1000n });
   await server.store.append(readings);
   const answer = await send(port, 'GET', '/simulacao-tarifa-branca?matricula=13456789&ciclos=3');
   t.equal(answer.status, 200);
   const body = answer.json;
   t.same(body.ciclos.map((c: { ciclo: string; consumo_kwh?: number; erro?: string }) => [c.ciclo, c.consumo_kwh ?? c.erro]), [
-    ['2026-11', 200],
-    ['2026-10', 200],
-    ['2026-09', 0],
+    [thisMonth, 200],
+    [lastMonth, 200],
+    [monthBefore, 0],
   ], 'the closed cycles before the open one, newest first (the oldest: the meter was first read at its end)');
   t.same(body.ciclos[0].consumo_por_posto, { ponta: 0, intermediario: 0, fora_ponta: 200 });
   t.ok(body.economia_branca > 0, 'all at night: the white tariff costs less');
@@ -155,24 +163,43 @@ t.test('the Tarifa Branca simulation compares past cycles under both modalities 
   t.equal((await send(port, 'GET', '/simulacao-tarifa-branca?matricula=13456789&ciclos=25')).status, 422);
 });
 
+t.test('the Tarifa Branca simulation without Branca tariffs says so, instead of blaming the readings', async (t) => {
+  const server = await billingReadyServer(t);
+  // The cycle before the open one (reading day 1), read at both ends: billable as convencional, not as branca.
+  const open = cycleContaining(Date.now(), 1, 'America/Sao_Paulo');
+  const closed = cycleContaining(open.start - 1, 1, 'America/Sao_Paulo');
+  await server.store.append([
+    { matricula: '13456789', timestamp: closed.start, consumo: 0n },
+    { matricula: '13456789', timestamp: open.start, consumo: 150_000n },
+    { matricula: '13456789', timestamp: open.start + 60_000, consumo: 150_010n },
+  ]);
+  const body = (await send(server.http.port, 'GET', '/simulacao-tarifa-branca?matricula=13456789&ciclos=1')).json;
+  t.same(body.ciclos, [{ ciclo: cycleMonth(closed), erro: 'tarifa_indisponivel' }]);
+  t.equal(body.ciclos_comparados, 0);
+  t.match(body.recomendacao, 'Não há tarifas em vigor para comparar');
+  t.equal((await send(server.http.port, 'POST', '/faturas', { matricula: '13456789', ciclo: cycleMonth(closed) })).status, 201, 'the same cycle bills as convencional');
+});
+
 t.test('FATURAMENTO_AUTOMATICO issues each closed cycle once, and a restart issues nothing twice', async (t) => {
   const dataDir = await tempDir(t);
   const env = { DISTRIBUIDORA: 'TESTE-D', FATURAMENTO_AUTOMATICO: 'sim', FATURAMENTO_INTERVALO_S: '1' };
   const first = await startTestServer(t, { dataDir, env: { DISTRIBUIDORA: 'TESTE-D' } });
   await first.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: '' }]);
   await send(first.http.port, 'PUT', '/faturamento/parametros', PARAMETERS);
-  // Readings at the boundaries of the last two closed cycles (reading day 1) for two customers.
-  const local = (day: string) => Date.parse(`${day}T03:00:00Z`);
+  // Readings at the boundaries of the last two closed cycles (reading day 1, before the one open today) for two customers.
+  const open = cycleContaining(Date.now(), 1, 'America/Sao_Paulo');
+  const last = cycleContaining(open.start - 1, 1, 'America/Sao_Paulo');
+  const before = cycleContaining(last.start - 1, 1, 'America/Sao_Paulo');
   for (const [matricula, step] of [['13456789', 50_000n], ['98765432', 120_000n]] as const) {
-    await first.store.append(['2026-09-01', '2026-10-01', '2026-11-01', '2026-11-20'].map((day, i) => ({ matricula, timestamp: local(day), consumo: BigInt(i) * step })));
+    await first.store.append([before.start, last.start, open.start, afterStart(open)].map((timestamp, i) => ({ matricula, timestamp, consumo: BigInt(i) * step })));
   }
   await first.close();
   const server = await startTestServer(t, { dataDir, env });
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline && (server.billingJob?.passes ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 50));
   const listed = async (matricula: string) => (await send(server.http.port, 'GET', `/faturas?matricula=${matricula}`)).json.faturas.map((f: { ciclo: string }) => f.ciclo);
-  t.same(await listed('13456789'), ['2026-10', '2026-11'].reverse(), 'the two newest closed cycles, issued');
-  t.same(await listed('98765432'), ['2026-11', '2026-10']);
+  t.same(await listed('13456789'), [cycleMonth(last), cycleMonth(before)], 'the two newest closed cycles, issued');
+  t.same(await listed('98765432'), [cycleMonth(last), cycleMonth(before)]);
   t.same(await listed('11223344'), [], 'a customer without readings: nothing');
   const issued = server.billingJob?.issued;
   while ((server.billingJob?.passes ?? 0) < 2) await new Promise((resolve) => setTimeout(resolve, 50));
