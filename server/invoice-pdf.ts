@@ -107,9 +107,10 @@ export function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string): Prom
 
   // Items.
   const cols = [MARGIN, MARGIN + width * 0.5, MARGIN + width * 0.66, MARGIN + width * 0.83];
+  const firstColumn = width * 0.5 - 6;
   const row = (cells: string[], yy: number, bold = false): void => {
     pdf.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(8.5).fillColor(INK);
-    pdf.text(cells[0] ?? '', cols[0], yy, { width: width * 0.5 - 6 });
+    pdf.text(cells[0] ?? '', cols[0], yy, { width: firstColumn });
     for (let i = 1; i < cells.length; i++) pdf.text(cells[i] ?? '', cols[i], yy, { width: width * (i === 3 ? 0.17 : 0.16) - 4, align: 'right' });
   };
   /** A table's title and column labels; returns where its rows start. */
@@ -123,7 +124,8 @@ export function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string): Prom
   y = tableHead('Itens da fatura', ['Descrição', 'Quantidade (kWh)', 'Preço (R$/kWh)', 'Valor (R$)'], y);
   for (const item of doc.itens) {
     row([item.descricao, number(item.quantidade), number(item.preco_unitario, 8), money(item.valor)], y);
-    y += item.descricao.length > 60 ? 20 : 12;
+    // As tall as its description wraps (a line is about 10 pt at 8.5 pt).
+    y += Math.max(12, Math.ceil(pdf.heightOfString(item.descricao, { width: firstColumn })) + 2);
   }
   pdf.moveTo(MARGIN, y).lineTo(A4.width - MARGIN, y).strokeColor(LINE).stroke();
   y += 4;

@@ -309,6 +309,9 @@ t.test('a Tarifa Branca customer\'s invoice over HTTP: consumption per posto, an
     return;
   }
   for (const expected of ['branca', 'ponta 5', 'interm. 10', 'fora 15', '(estimada)', 'Energia ponta (TE + TUSD)', 'R$ 65,04']) t.ok(text.includes(expected), `the PDF says ${expected}`);
+  await mkdir(OUTPUT_DIR, { recursive: true });
+  await run('pdftoppm', ['-png', '-r', '80', '-singlefile', join(dir, 'branca.pdf'), join(OUTPUT_DIR, 'fatura-branca')]);
+  t.comment(`render: ${join(OUTPUT_DIR, 'fatura-branca.png')}`);
 });
 
 t.test('a Tarifa Branca cycle without a reading is billed, after a grace, with each posto at its mean over the known past cycles', async (t) => {
