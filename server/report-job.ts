@@ -2,7 +2,8 @@
  * Fleet reports written on schedule (EMUSA's every 6 hours):
  * RELATORIOS_INTERVALO_H writes the day's fleet report as PDF and JSON to
  * DATA_DIR/relatorios/, each file written whole (temporary name, then
- * rename); files older than RELATORIOS_RETENCAO_DIAS are deleted.
+ * rename); files older than RELATORIOS_RETENCAO_DIAS (by the time in their
+ * name) are deleted.
  */
 import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,8 +22,12 @@ const DAY_MS = 86_400_000;
 export interface ArchivedReport {
   readonly name: string;
   readonly size: number;
+  /** When it was written, as its name says (not the file's mtime, which a copy or a restore renews). */
   readonly createdAt: number;
 }
+
+/** `frota-2026-11-30T12-00-00Z.pdf` was written at 2026-11-30T12:00:00Z. */
+const writtenAt = (name: string): number => Date.parse(`${name.slice(6, 16)}T${name.slice(17, 25).replaceAll('-', ':')}Z`);
 
 export class ReportArchive {
   constructor(readonly dir: string) {}
@@ -38,7 +43,7 @@ export class ReportArchive {
     const files: ArchivedReport[] = [];
     for (const name of names.filter((n) => FILE_NAME.test(n)).sort().reverse()) {
       const info = await stat(join(this.dir, name));
-      files.push({ name, size: info.size, createdAt: info.mtimeMs });
+      files.push({ name, size: info.size, createdAt: writtenAt(name) });
     }
     return files;
   }

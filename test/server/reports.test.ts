@@ -4,7 +4,7 @@
  * the fleet reports written on schedule, listed, downloaded and pruned.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -111,12 +111,19 @@ t.test('the fleet report, and the reports written on schedule: listed, downloade
   t.equal(downloaded.json.periodo, 'diario');
   t.equal((await send(port, 'GET', '/relatorios/arquivos/..%2Fclientes.txt')).status, 404, 'no path outside the reports');
   t.equal((await send(port, 'GET', '/relatorios/arquivos/frota-2026-01-01T00-00-00Z.pdf')).status, 404);
-  // Two days old: pruned by the next run (retention 1 day).
-  const old = new Date(Date.now() - 2 * DAY);
-  for (const file of listed) await utimes(join(dataDir, 'relatorios', file.nome), old, old);
+  // Reports are as old as their names say, whatever their files' mtime (a copy, a restore): a pair named two days ago is
+  // pruned by the next run (retention 1 day), the pair just written is kept even with an mtime of a week ago.
+  const twoDaysAgo = new Date(Date.now() - 2 * DAY).toISOString().slice(0, 19).replaceAll(':', '-') + 'Z';
+  const weekAgo = new Date(Date.now() - 7 * DAY);
+  const old = listed.map((file: { nome: string }) => file.nome.replace(/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z/, twoDaysAgo));
+  for (const [i, file] of listed.entries()) {
+    await copyFile(join(dataDir, 'relatorios', file.nome), join(dataDir, 'relatorios', old[i]));
+    await utimes(join(dataDir, 'relatorios', file.nome), weekAgo, weekAgo);
+  }
   await new Promise((resolve) => setTimeout(resolve, 1100));
   await server.reportJob?.runOnce();
-  const after = (await send(port, 'GET', '/relatorios/arquivos')).json.arquivos;
-  t.equal(after.length, 2, 'the old pair pruned, the new pair written');
-  t.notOk(after.some((f: { nome: string }) => listed.some((o: { nome: string }) => o.nome === f.nome)));
+  const after = (await send(port, 'GET', '/relatorios/arquivos')).json.arquivos.map((f: { nome: string }) => f.nome);
+  t.equal(after.length, 4, 'the pair named two days ago pruned; the first pair and a new one kept');
+  t.notOk(after.some((name: string) => old.includes(name)));
+  t.ok(listed.every((f: { nome: string }) => after.includes(f.nome)), 'an old mtime does not age a report');
 });
