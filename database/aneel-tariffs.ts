@@ -49,6 +49,20 @@ export class AneelFileError extends Error {
 /** Text for comparison: no accents, lower case, single spaces. */
 const plain = (text: string): string => text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/\s+/g, ' ').trim();
 
+const MONTHS = ['janeiro', 'fevereiro', 'marco', 'abril', 'maio', 'junho', 'julho', 'agosto', 'setembro', 'outubro', 'novembro', 'dezembro'];
+/** "RESOLUÇÃO HOMOLOGATÓRIA Nº 3.589, DE 26 DE MAIO DE 2026", "DESPACHO Nº 2.783, DE 27 DE NOVEMBRO DE 2018", as plain text. */
+const ACT_DATE = /\bde (\d{1,2})[ºo°]? de ([a-z]+) de (\d{4})$/;
+
+/** The date of the act named in ANEEL's `DscREH`, `YYYY-MM-DD`, or undefined when it names none. */
+export function actDate(act: string): string | undefined {
+  const match = ACT_DATE.exec(plain(act));
+  if (match === null) return undefined;
+  const month = MONTHS.indexOf(match[2] as string) + 1;
+  if (month === 0) return undefined;
+  const day = `${match[3]}-${String(month).padStart(2, '0')}-${(match[1] as string).padStart(2, '0')}`;
+  return parseDay(day);
+}
+
 /** The file's text: UTF-8 when it is valid UTF-8, else ISO-8859-1 (how ANEEL publishes it). */
 export function decodeAneelFile(bytes: Uint8Array): string {
   let text: string;
@@ -184,6 +198,6 @@ export function parseAneelTariffs(bytes: Uint8Array, distribuidora: string): Ane
       resolucao: get('DscREH'),
     });
   }
-  const settled = resolveOverlaps(tariffs);
+  const settled = resolveOverlaps(tariffs, (row) => actDate(row.resolucao));
   return { tariffs: settled.tariffs, resolutions: settled.resolutions, skipped, malformed, rows };
 }

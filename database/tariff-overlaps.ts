@@ -7,26 +7,12 @@
  * rule: over the days rows share, the row of the later act prevails, and
  * within one act the narrower validity. A row keeps the days it wins (its
  * validity trimmed to them) and is dropped when it wins none. Rows whose act
- * date cannot be read are left as they are (the store then refuses those
- * that clash). Pure: rows in, rows and a report out.
+ * date is unknown are left as they are (the store then refuses those that
+ * clash). Pure: rows and their acts' dates in, rows and a report out.
  */
 import { tariffKey, validitiesOverlap, type Tariff } from './tariff-store.js';
 
 const OPEN_END = '9999-12-31';
-const MONTHS = ['janeiro', 'fevereiro', 'marco', 'abril', 'maio', 'junho', 'julho', 'agosto', 'setembro', 'outubro', 'novembro', 'dezembro'];
-/** "RESOLUÇÃO HOMOLOGATÓRIA Nº 3.589, DE 26 DE MAIO DE 2026", "DESPACHO Nº 2.783, DE 27 DE NOVEMBRO DE 2018". */
-const ACT_DATE = /\bde\s+(\d{1,2})[ºo°]?\s+de\s+([a-z]+)\s+de\s+(\d{4})\s*$/;
-
-/** The date of the act named in ANEEL's `DscREH`, `YYYY-MM-DD`, or undefined when it names none. */
-export function actDate(act: string): string | undefined {
-  const match = ACT_DATE.exec(act.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().trim());
-  if (match === null) return undefined;
-  const month = MONTHS.indexOf(match[2] as string) + 1;
-  if (month === 0) return undefined;
-  const day = `${match[3]}-${String(month).padStart(2, '0')}-${(match[1] as string).padStart(2, '0')}`;
-  return new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day ? day : undefined;
-}
-
 export interface OverlapResolution {
   /** The row as the file has it. */
   readonly row: Tariff;
@@ -62,8 +48,12 @@ function prevails(a: { row: Tariff; date: string; index: number }, b: { row: Tar
   return a.index > b.index;
 }
 
-/** Settles the file's overlaps by the rule above; `resolutions` names every row trimmed or dropped. */
-export function resolveOverlaps(rows: readonly Tariff[]): { readonly tariffs: Tariff[]; readonly resolutions: OverlapResolution[] } {
+/**
+ * Settles the file's overlaps by the rule above, given each row's act date
+ * (`YYYY-MM-DD`, undefined when unknown); `resolutions` names every row
+ * trimmed or dropped.
+ */
+export function resolveOverlaps(rows: readonly Tariff[], actDateOf: (row: Tariff) => string | undefined): { readonly tariffs: Tariff[]; readonly resolutions: OverlapResolution[] } {
   // A row the file repeats exactly is one row.
   const seen = new Set<string>();
   const distinct = rows.filter((row) => {
@@ -76,7 +66,7 @@ export function resolveOverlaps(rows: readonly Tariff[]): { readonly tariffs: Ta
   const resolutions: OverlapResolution[] = [];
   for (const keyRows of byKey.values()) {
     for (const group of overlapGroups(keyRows)) {
-      const dated = group.map((row, index) => ({ row, date: actDate(row.resolucao), index }));
+      const dated = group.map((row, index) => ({ row, date: actDateOf(row), index }));
       if (group.length < 2 || dated.some((entry) => entry.date === undefined)) continue;
       const entries = dated as Array<{ row: Tariff; date: string; index: number }>;
       // Days where the winner may change: every row's first day and the day after its last.

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import t from 'tap';
-import { parseAneelTariffs } from '../../database/aneel-tariffs.js';
+import { actDate, parseAneelTariffs } from '../../database/aneel-tariffs.js';
 import { run } from '../../database/import-cli.js';
-import { actDate, resolveOverlaps } from '../../database/tariff-overlaps.js';
+import { resolveOverlaps } from '../../database/tariff-overlaps.js';
 import type { Tariff } from '../../database/tariff-store.js';
 
 const HEADER =
@@ -27,6 +27,7 @@ const REAL_ROWS = [
   '"2026-09-30";"RESOLUÇÃO HOMOLOGATÓRIA Nº 3.537, DE 23 DE SETEMBRO DE 2025";"Ceraçá";"09364804000144";"2026-01-01";"2026-09-29";"Tarifa de Aplicação";"B1";"Convencional";"Residencial";"Residencial";"Não se aplica";"Não se aplica";"MWh";"Não se aplica";"567,80";"227,70"',
 ];
 const FILE = Buffer.from([HEADER, ...REAL_ROWS, ''].join('\r\n'), 'utf8');
+const byAct = (row: Tariff): string | undefined => actDate(row.resolucao);
 const act = (x: Tariff): string | undefined => /Nº ([\d.]+)/.exec(x.resolucao)?.[1];
 const summary = (tariffs: readonly Tariff[]) => tariffs.map((x) => [x.vigenciaInicio, x.vigenciaFim, x.tusd, x.te, act(x)]);
 
@@ -76,8 +77,8 @@ t.test('the import command stores the settled rows and says which rows it set as
 t.test('rows without a readable act are left for the store to judge', async (t) => {
   const row = (from: string, to: string | null, te: bigint, resolucao: string): Tariff => ({ distribuidora: 'X', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: from, vigenciaFim: to, te, tusd: 1n, resolucao });
   const rows = [row('2026-01-01', '2026-12-31', 1n, ''), row('2026-06-01', null, 2n, 'RESOLUÇÃO HOMOLOGATÓRIA Nº 9, DE 1 DE MAIO DE 2026')];
-  t.same(resolveOverlaps(rows), { tariffs: rows, resolutions: [] });
-  t.same(resolveOverlaps([rows[1] as Tariff, rows[1] as Tariff]).tariffs, [rows[1]], 'a row the file repeats is one row');
+  t.same(resolveOverlaps(rows, byAct), { tariffs: rows, resolutions: [] });
+  t.same(resolveOverlaps([rows[1] as Tariff, rows[1] as Tariff], byAct).tariffs, [rows[1]], 'a row the file repeats is one row');
 });
 
 t.test('day by day, each day gets the row that prevails over it (brute-force reference)', async (t) => {
@@ -94,7 +95,7 @@ t.test('day by day, each day gets the row that prevails over it (brute-force ref
   fc.assert(
     fc.property(fc.array(rowArb, { maxLength: 8 }), (specs) => {
       const rows: Tariff[] = specs.map((s) => ({ distribuidora: 'X', modalidade: 'branca', posto: s.posto, vigenciaInicio: day(s.start), vigenciaFim: s.length === null ? null : day(s.start + s.length), te: BigInt(s.te), tusd: 1n, resolucao: ACTS[s.act] as string }));
-      const { tariffs } = resolveOverlaps(rows);
+      const { tariffs } = resolveOverlaps(rows, byAct);
       for (const posto of ['ponta', 'fora_ponta'] as const) {
         for (let n = 0; n <= 70; n++) {
           const d = day(n);
