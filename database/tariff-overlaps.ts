@@ -13,6 +13,7 @@
 import { tariffKey, validitiesOverlap, type Tariff } from './tariff-store.js';
 
 const OPEN_END = '9999-12-31';
+
 export interface OverlapResolution {
   /** The row as the file has it. */
   readonly row: Tariff;
