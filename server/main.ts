@@ -7,43 +7,53 @@ import cluster from 'node:cluster';
 import { pino } from 'pino';
 import { runPrimary, workerNumber } from './cluster.js';
 import { StoreError } from '../database/store.js';
-import { ConfigError, loadConfig, settingsHelp, wantsHelp, type Config } from './config.js';
+import { ConfigError, isEntryPoint, loadConfig, settingsHelp, wantsHelp, type CliIo, type Config } from './config.js';
 import { startServer } from './app.js';
 
-function fatal(line: string): never {
-  process.stderr.write(`consumo-inteligente: ${line}\n`);
-  process.exit(1);
-}
+const HELP = [
+  'usage: npm start [-- --setting value ...]',
+  "Starts the server: the REST API over HTTP and the meters' UDP channel. Every setting is an",
+  'environment variable or a flag of the same meaning (the flag wins):',
+  '',
+];
 
-if (wantsHelp(process.argv.slice(2))) {
-  process.stdout.write(
-    [
-      'usage: npm start [-- --setting value ...]',
-      'Starts the server: the REST API over HTTP and the meters\' UDP channel. Every setting is an',
-      'environment variable or a flag of the same meaning (the flag wins):',
-      '',
-      settingsHelp(),
-      '',
-    ].join('\n'),
-  );
-  process.exit(0);
-}
+/**
+ * Runs the server with argv (its flags) and env until SIGINT or SIGTERM has
+ * stopped it gracefully; resolves the exit code. A setting, the storage or
+ * the ports that cannot be used: one line on `io.err`, and 1.
+ */
+export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  if (wantsHelp(argv)) {
+    io.out([...HELP, settingsHelp(), ''].join('\n'));
+    return 0;
+  }
+  const fatal = (line: string): number => {
+    io.err(`consumo-inteligente: ${line}\n`);
+    return 1;
+  };
+  let config: Config;
+  try {
+    config = loadConfig(env, argv);
+  } catch (error) {
+    if (error instanceof ConfigError) return fatal(error.message);
+    throw error;
+  }
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) fatal(error.message);
-  throw error;
-}
+  const processo = workerNumber();
+  const logger = pino({ level: config.logLevel, base: processo === undefined ? { pid: process.pid } : { pid: process.pid, processo } });
+  if (config.processes > 1 && cluster.isPrimary) return runPrimary(config.processes, logger);
 
-const processo = workerNumber();
-const logger = pino({ level: config.logLevel, base: processo === undefined ? { pid: process.pid } : { pid: process.pid, processo } });
-
-if (config.processes > 1 && cluster.isPrimary) process.exit(await runPrimary(config.processes, logger));
-
-try {
-  const server = await startServer(config, logger);
+  let server;
+  try {
+    server = await startServer(config, logger);
+  } catch (error) {
+    if (error instanceof ConfigError) return fatal(error.message);
+    if (error instanceof StoreError) return fatal(`cannot open the storage (${config.storage === 'postgres' ? 'PostgreSQL' : `DATA_DIR ${config.dataDir}`}): ${error.message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') return fatal(`cannot listen: ${(error as Error).message}`);
+    if (code !== undefined) return fatal(`cannot start: ${(error as Error).message}`);
+    throw error;
+  }
   const stats = await server.store.stats();
   logger.info(
     {
@@ -60,29 +70,29 @@ try {
     },
     'consumo-inteligente started',
   );
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping: finishing requests and storing pending readings');
-    server.close().then(
-      () => {
-        logger.info({ ingest: server.ingest.counters }, 'stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'error while stopping');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-} catch (error) {
-  if (error instanceof ConfigError) fatal(error.message);
-  if (error instanceof StoreError) fatal(`cannot open the storage (${config.storage === 'postgres' ? 'PostgreSQL' : `DATA_DIR ${config.dataDir}`}): ${error.message}`);
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') fatal(`cannot listen: ${(error as Error).message}`);
-  if (code !== undefined) fatal(`cannot start: ${(error as Error).message}`);
-  throw error;
+  const running = server;
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping: finishing requests and storing pending readings');
+      running.close().then(
+        () => {
+          logger.info({ ingest: running.ingest.counters }, 'stopped');
+          resolve(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'error while stopping');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+if (isEntryPoint(import.meta.url)) {
+  process.exit(await run(process.argv.slice(2), process.env, { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) }));
 }
