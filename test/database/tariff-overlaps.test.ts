@@ -40,6 +40,24 @@ t.test('act dates as ANEEL writes them', async (t) => {
   for (const unread of ['', 'REH 1/2026', 'DE 31 DE FEVEREIRO DE 2026', 'DE 3 DE BRUMARIO DE 2026']) t.equal(actDate(unread), undefined, `"${unread}" names no date`);
 });
 
+t.test('act dates: any date written as ANEEL writes it reads back; any other text names none or a real date', async (t) => {
+  const MONTHS = ['JANEIRO', 'FEVEREIRO', 'MARÇO', 'ABRIL', 'MAIO', 'JUNHO', 'JULHO', 'AGOSTO', 'SETEMBRO', 'OUTUBRO', 'NOVEMBRO', 'DEZEMBRO'];
+  const kinds = fc.constantFrom('RESOLUÇÃO HOMOLOGATÓRIA Nº', 'RESOLUÇÃO HOMOLOGATÓRIA N°', 'DESPACHO Nº', 'Resolução Homologatória nº');
+  fc.assert(
+    fc.property(fc.date({ min: new Date('1990-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true }), kinds, fc.integer({ min: 1, max: 9999 }), fc.boolean(), (date, kind, number, ordinal) => {
+      const day = date.getUTCDate();
+      const text = `${kind} ${number.toLocaleString('pt-BR')}, DE ${day}${ordinal && day === 1 ? 'º' : ''} DE ${MONTHS[date.getUTCMonth()]} DE ${date.getUTCFullYear()}`;
+      return actDate(text) === date.toISOString().slice(0, 10);
+    }),
+  );
+  fc.assert(
+    fc.property(fc.string({ maxLength: 80 }), (text) => {
+      const read = actDate(text);
+      return read === undefined || (/^\d{4}-\d{2}-\d{2}$/.test(read) && new Date(`${read}T00:00:00Z`).toISOString().startsWith(read));
+    }),
+  );
+});
+
 t.test('CEA: of two acts for one period the later prevails', async (t) => {
   const { tariffs, resolutions } = parseAneelTariffs(FILE, 'CEA');
   t.same(summary(tariffs), [['2021-11-30', '2021-12-16', 36_245_000n, 14_280_000n, '3.001']]);
