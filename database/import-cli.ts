@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { formatLegacyTimestamp } from '../protocol/timestamp.js';
 import { ConfigError, loadConfig, SETTINGS, isEntryPoint, settingsHelp, wantsHelp, type CliIo, type Config } from '../server/config.js';
 import { copyDataDirectory, importLegacy, describeTotals } from './import.js';
-import { openStore } from './open-store.js';
+import { openStore, type OpenedStore } from './open-store.js';
 import { StoreError } from './store.js';
 import { AneelFileError, parseAneelTariffs, SKIP_REASONS, type AneelTariffs, type SkipReason } from './aneel-tariffs.js';
 import type { Tariff } from './tariff-store.js';
@@ -105,9 +105,7 @@ function parseTariffsFile(bytes: Buffer, path: string, distribuidora: string): A
   }
 }
 
-type Opened = Awaited<ReturnType<typeof openStore>>;
-
-async function importTariffs(opened: Opened, file: AneelTariffs, distribuidora: string, path: string, target: string): Promise<string> {
+async function importTariffs(opened: OpenedStore, file: AneelTariffs, distribuidora: string, path: string, target: string): Promise<string> {
   const result = await opened.tariffs.addTariffs(file.tariffs);
   const describe = (x: Tariff): string => `${x.modalidade}${x.posto === 'nao_se_aplica' ? '' : ` ${x.posto}`} ${x.vigenciaInicio} to ${x.vigenciaFim ?? 'open'}`;
   const skipped = (Object.keys(SKIP_REASONS) as SkipReason[]).filter((reason) => file.skipped[reason] > 0).map((reason) => `${file.skipped[reason]} ${SKIP_REASONS[reason]}`);
@@ -127,7 +125,7 @@ async function importTariffs(opened: Opened, file: AneelTariffs, distribuidora: 
   ].join('\n');
 }
 
-async function copyData(opened: Opened, from: string, target: string): Promise<string> {
+async function copyData(opened: OpenedStore, from: string, target: string): Promise<string> {
   const copy = await copyDataDirectory(opened.store, from);
   return [
     `copied ${from} into ${target}:`,
@@ -137,7 +135,7 @@ async function copyData(opened: Opened, from: string, target: string): Promise<s
   ].join('\n');
 }
 
-async function importLegacyFiles(opened: Opened, config: Config, customersText: string | undefined, readingsText: string | undefined, target: string): Promise<string> {
+async function importLegacyFiles(opened: OpenedStore, config: Config, customersText: string | undefined, readingsText: string | undefined, target: string): Promise<string> {
   const summary = await importLegacy(opened.store, { customersText, readingsText, timeZone: config.legacyTimeZone });
   const lines = (list: readonly number[]): string => (list.length > 0 ? ` (${list.slice(0, 10).join(', ')}${list.length > 10 ? ', ...' : ''})` : '');
   return [

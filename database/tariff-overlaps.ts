@@ -10,7 +10,7 @@
  * date is unknown are left as they are (the store then refuses those that
  * clash). Pure: rows and their acts' dates in, rows and a report out.
  */
-import { tariffKey, validitiesOverlap, type Tariff } from './tariff-store.js';
+import { sameTariff, tariffKey, validitiesOverlap, type Tariff } from './tariff-store.js';
 
 const OPEN_END = '9999-12-31';
 
@@ -56,11 +56,7 @@ function prevails(a: { row: Tariff; date: string; index: number }, b: { row: Tar
  */
 export function resolveOverlaps(rows: readonly Tariff[], actDateOf: (row: Tariff) => string | undefined): { readonly tariffs: Tariff[]; readonly resolutions: OverlapResolution[] } {
   // A row the file repeats exactly is one row.
-  const seen = new Set<string>();
-  const distinct = rows.filter((row) => {
-    const id = JSON.stringify([tariffKey(row), row.vigenciaInicio, row.vigenciaFim, String(row.te), String(row.tusd), row.resolucao]);
-    return seen.has(id) ? false : (seen.add(id), true);
-  });
+  const distinct = rows.filter((row, i) => rows.findIndex((earlier) => sameTariff(earlier, row)) === i);
   const byKey = new Map<string, Tariff[]>();
   for (const row of distinct) byKey.set(tariffKey(row), [...(byKey.get(tariffKey(row)) ?? []), row]);
   const replaced = new Map<Tariff, Tariff[]>();

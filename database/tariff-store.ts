@@ -35,7 +35,8 @@ export function validitiesOverlap(a: Tariff, b: Tariff): boolean {
   return a.vigenciaInicio <= bEnd && b.vigenciaInicio <= aEnd;
 }
 
-const sameTariff = (a: Tariff, b: Tariff): boolean =>
+/** Whether two tariffs are the same row: key, validity, prices and act. */
+export const sameTariff = (a: Tariff, b: Tariff): boolean =>
   tariffKey(a) === tariffKey(b) && a.vigenciaInicio === b.vigenciaInicio && a.vigenciaFim === b.vigenciaFim && a.te === b.te && a.tusd === b.tusd && a.resolucao === b.resolucao;
 
 export type TariffJudgement = { readonly outcome: 'added' } | { readonly outcome: 'unchanged' } | { readonly outcome: 'refused'; readonly conflictsWith: Tariff };
