@@ -42,8 +42,11 @@ export class ReportArchive {
     }
     const files: ArchivedReport[] = [];
     for (const name of names.filter((n) => FILE_NAME.test(n)).sort().reverse()) {
+      // A name of the right shape but no real instant (frota-2026-13-45T…) is no report of ours.
+      const createdAt = writtenAt(name);
+      if (Number.isNaN(createdAt)) continue;
       const info = await stat(join(this.dir, name));
-      files.push({ name, size: info.size, createdAt: writtenAt(name) });
+      files.push({ name, size: info.size, createdAt });
     }
     return files;
   }

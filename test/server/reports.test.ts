@@ -126,4 +126,11 @@ t.test('the fleet report, and the reports written on schedule: listed, downloade
   t.equal(after.length, 4, 'the pair named two days ago pruned; the first pair and a new one kept');
   t.notOk(after.some((name: string) => old.includes(name)));
   t.ok(listed.every((f: { nome: string }) => after.includes(f.nome)), 'an old mtime does not age a report');
+  // A file named like a report but with no real instant (put there by hand) is neither listed, nor pruned, nor a 500.
+  await writeFile(join(dataDir, 'relatorios', 'frota-2026-13-45T99-00-00Z.pdf'), 'x');
+  const withStranger = await send(port, 'GET', '/relatorios/arquivos');
+  t.equal(withStranger.status, 200);
+  t.notOk(withStranger.json.arquivos.some((f: { nome: string }) => f.nome.startsWith('frota-2026-13')));
+  await server.reportJob?.runOnce();
+  t.equal((await send(port, 'GET', '/relatorios/arquivos/frota-2026-13-45T99-00-00Z.pdf')).status, 200, 'and left alone by pruning');
 });
