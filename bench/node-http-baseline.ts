@@ -10,14 +10,14 @@ import { pino } from 'pino';
 import { openStore } from '../database/open-store.js';
 import type { Request, RequestHead } from '../protocol/http/request-parser.js';
 import { loadApiAccess } from '../server/api-access.js';
-import { buildRouter, CORS_ORIGIN } from '../server/app.js';
+import { buildRouter } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { Responder } from '../server/http/responder.js';
 
 const config = loadConfig();
 const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
 const { store, profiles, billingRules } = await openStore(config, logger);
-const responder = new Responder({ router: buildRouter({ store, profiles, billingRules }, config, await loadApiAccess(config)), logger, corsOrigin: CORS_ORIGIN });
+const responder = new Responder({ router: buildRouter({ store, profiles, billingRules }, config, (await loadApiAccess(config)).access), logger, corsOrigins: config.corsOrigins });
 
 function toRequest(message: IncomingMessage, body: Buffer): Request {
   const target = message.url ?? '/';

@@ -12,7 +12,7 @@ import { openStore } from '../database/open-store.js';
 import { RequestParser, DEFAULT_PARSER_LIMITS } from '../protocol/http/request-parser.js';
 import { serializeResponse } from '../protocol/http/response.js';
 import { loadApiAccess } from '../server/api-access.js';
-import { buildRouter, CORS_ORIGIN } from '../server/app.js';
+import { buildRouter } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { Responder } from '../server/http/responder.js';
 import { median, preloadFiles, routeTarget } from './lib.js';
@@ -27,7 +27,7 @@ try {
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }, []);
   const logger = pino({ level: 'silent' });
   const { store, profiles, billingRules } = await openStore(config, logger);
-  const responder = new Responder({ router: buildRouter({ store, profiles, billingRules }, config, await loadApiAccess(config)), logger, corsOrigin: CORS_ORIGIN });
+  const responder = new Responder({ router: buildRouter({ store, profiles, billingRules }, config, (await loadApiAccess(config)).access), logger, corsOrigins: config.corsOrigins });
   const date = new Date().toUTCString();
   for (const route of routes) {
     const bytes = Buffer.from(`GET ${routeTarget(route)} HTTP/1.1\r\nHost: 127.0.0.1:50000\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n`, 'latin1');

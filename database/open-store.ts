@@ -31,6 +31,9 @@ import { FileForecastRecordStore } from './file/forecast-record-file-store.js';
 import { PgForecastRecordStore } from './postgres/forecast-record-pg-store.js';
 import { FileEventStore } from './file/event-file-store.js';
 import { PgEventStore } from './postgres/event-pg-store.js';
+import type { MeterCounterStore } from './meter-counter-store.js';
+import { FileMeterCounterStore } from './file/meter-counter-file-store.js';
+import { PgMeterCounterStore } from './postgres/meter-counter-pg-store.js';
 
 export interface StoreSettings {
   readonly storage: 'arquivos' | 'postgres';
@@ -78,6 +81,7 @@ export interface OpenedStore {
   readonly alerts: AlertStore;
   readonly events: EventStore;
   readonly forecasts: ForecastRecordStore;
+  readonly meterCounters: MeterCounterStore;
   /** What this store writes, told to the other servers sharing it, and theirs to this one. */
   readonly changes: ChangeFeed;
   /** The connection pool's use now (PostgreSQL); undefined for the file store. */
@@ -103,7 +107,7 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
       admission: admissionRules(settings),
     });
     const url = new URL(settings.databaseUrl);
-    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), invoices: new PgInvoiceStore(store), commands: new PgCommandStore(store), alerts: new PgAlertStore(store), events: new PgEventStore(store), forecasts: new PgForecastRecordStore(store), changes: store.changes, poolUsage: () => store.poolUsage(), maintainPartitions: (now, months, dir) => maintainPartitions(store, now, months, dir), warmUp: () => store.warmWindows(), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
+    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), invoices: new PgInvoiceStore(store), commands: new PgCommandStore(store), alerts: new PgAlertStore(store), events: new PgEventStore(store), forecasts: new PgForecastRecordStore(store), meterCounters: new PgMeterCounterStore(store), changes: store.changes, poolUsage: () => store.poolUsage(), maintainPartitions: (now, months, dir) => maintainPartitions(store, now, months, dir), warmUp: () => store.warmWindows(), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
   }
   const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile, maxMeters: settings.maxMeters, admission: admissionRules(settings) });
   let tariffs: TariffStore;
@@ -114,6 +118,7 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
   let alerts: AlertStore;
   let events: EventStore;
   let forecasts: ForecastRecordStore;
+  let meterCounters: MeterCounterStore;
   try {
     tariffs = await FileTariffStore.open(settings.dataDir, logger);
     billingRules = await FileBillingRulesStore.open(settings.dataDir, logger);
@@ -123,9 +128,10 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
     alerts = await FileAlertStore.open(settings.dataDir, logger);
     events = await FileEventStore.open(settings.dataDir, logger);
     forecasts = await FileForecastRecordStore.open(settings.dataDir, logger);
+    meterCounters = await FileMeterCounterStore.open(settings.dataDir, logger);
   } catch (error) {
     await store.close();
     throw error;
   }
-  return { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, changes: new LocalChangeFeed(), poolUsage: undefined, maintainPartitions: undefined, warmUp: undefined, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
+  return { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, meterCounters, changes: new LocalChangeFeed(), poolUsage: undefined, maintainPartitions: undefined, warmUp: undefined, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
 }

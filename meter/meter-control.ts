@@ -4,8 +4,9 @@
  * and that the id was not executed before; then it executes it at most
  * once and says what to answer. Pure: the clock is an argument, no I/O.
  */
-import { signLine, verifyMac } from '../protocol/meter-auth.js';
-import { parseCommandLine, serializeAnswer, type CommandLine, type MeterEventType } from '../protocol/meter-commands.js';
+import { verifyMac } from '../protocol/meter-auth.js';
+import { parseAnswerLine, parseCommandLine, serializeAnswer, type CommandLine, type MeterEventType } from '../protocol/meter-commands.js';
+import { MeterSigner } from './meter-signer.js';
 
 /** Command ids remembered to execute each at most once (far more than can be in flight). */
 export const REMEMBERED_IDS = 1024;
@@ -45,18 +46,24 @@ interface Execution {
 export class MeterControl {
   readonly state: MeterControlState;
   readonly counters: ControlCounters = { executed: 0, ignoredUnsigned: 0, ignoredBadSignature: 0, ignoredExpired: 0, ignoredReplayed: 0, ignoredMalformed: 0, ignoredOtherMeter: 0 };
-  /** Answers already given, by id: a repeated command gets the same answer, never a second execution. */
+  /** Answers already given (unsigned), by id: a repeated command gets the same answer, never a second execution. */
   private readonly answered = new Map<string, string>();
+  private readonly key: Buffer | undefined;
 
+  /** `signer`: a keyed meter's (shared with its events, so one counter covers both); a bare key makes one of its own. */
   constructor(
     private readonly matricula: string,
-    private readonly key: Buffer | undefined,
+    signer: MeterSigner | Buffer | undefined,
     state: Partial<MeterControlState> = {},
     answered: Iterable<readonly [string, string]> = [],
   ) {
+    this.signer = signer instanceof MeterSigner ? signer : new MeterSigner(signer);
+    this.key = this.signer.key;
     this.state = { supply: 'ligado', limitW: null, clockOffsetMs: 0, ...state };
-    for (const [id, line] of answered) this.answered.set(id, line);
+    for (const [id, line] of answered) this.answered.set(id, unsigned(line));
   }
+
+  private readonly signer: MeterSigner;
 
   /** The answers remembered, oldest first: kept with the state so a restart never executes an id twice. */
   answeredEntries(): Array<[string, string]> {
@@ -73,20 +80,19 @@ export class MeterControl {
       if (!verifyMac(command.signature.content, command.signature.mac, this.key)) return this.ignore('ignoredBadSignature');
     }
     const repeated = this.answered.get(command.id);
-    // A repeat (the answer was lost) gets the same answer again, and nothing is executed twice.
+    // A repeat (the answer was lost) gets the same answer again, with a new counter, and nothing is executed twice.
     if (repeated !== undefined) {
       this.counters.ignoredReplayed++;
-      return { kind: 'answer', line: repeated, readNow: false };
+      return { kind: 'answer', line: this.signer.counted(repeated), readNow: false };
     }
     // Expiry by the meter's own clock (real time plus its offset), as a real meter can only judge it.
     if (now + this.state.clockOffsetMs >= command.expiresAt) return this.ignore('ignoredExpired');
     const { outcome, detail, readNow, event } = this.execute(command, now);
     const answer = serializeAnswer({ id: command.id, matricula: this.matricula, outcome, detail });
-    const signed = this.key === undefined ? answer : signLine(answer, this.key);
-    this.answered.set(command.id, signed);
+    this.answered.set(command.id, answer);
     if (this.answered.size > REMEMBERED_IDS) this.answered.delete(this.answered.keys().next().value as string);
     this.counters.executed++;
-    return { kind: 'answer', line: signed, readNow, event };
+    return { kind: 'answer', line: this.signer.counted(answer), readNow, event };
   }
 
   private execute(command: CommandLine, now: number): Execution {
@@ -125,4 +131,10 @@ export class MeterControl {
     this.counters[reason]++;
     return { kind: 'ignored', reason };
   }
+}
+
+/** An answer as remembered: without counter and MAC (a state saved before counters kept the signed line). */
+function unsigned(line: string): string {
+  const answer = parseAnswerLine(line);
+  return typeof answer === 'string' ? line : serializeAnswer(answer);
 }

@@ -94,6 +94,7 @@ export class MeterRunner {
     this.logger = logger;
     for (const matricula of options.matriculas) {
       const key = options.keys.get(matricula);
+      const saved = options.stateDir === undefined ? undefined : loadMeterState(options.stateDir, matricula);
       const meter = new SimulatedMeter({
         matricula,
         initialRegister: options.initialRegister,
@@ -103,13 +104,13 @@ export class MeterRunner {
         maxPending: options.maxPending,
         key,
         nominalVoltage: options.nominalVoltage,
+        counter: saved?.counter,
       });
-      const saved = options.stateDir === undefined ? undefined : loadMeterState(options.stateDir, matricula);
       if (saved !== undefined) {
         meter.restoreRegister(saved.register);
         for (const event of saved.events) meter.raise(event.type, event.timestamp, event.detail);
       }
-      const control = new MeterControl(matricula, key, saved?.control ?? { clockOffsetMs: options.clockDriftMs }, saved?.answered);
+      const control = new MeterControl(matricula, meter.signer, saved?.control ?? { clockOffsetMs: options.clockDriftMs }, saved?.answered);
       this.meters.set(matricula, meter);
       this.units.set(matricula, { meter, control, limitReportedAt: Number.NEGATIVE_INFINITY, cappedTicks: 0 });
     }
@@ -223,7 +224,7 @@ export class MeterRunner {
     const dir = this.options.stateDir;
     if (dir === undefined) return;
     try {
-      saveMeterState(dir, unit.meter.matricula, { register: unit.meter.register, control: unit.control.state, answered: unit.control.answeredEntries(), events: unit.meter.pendingEvents });
+      saveMeterState(dir, unit.meter.matricula, { register: unit.meter.register, counter: unit.meter.signer.counter, control: unit.control.state, answered: unit.control.answeredEntries(), events: unit.meter.pendingEvents });
     } catch (error) {
       this.logger.warn({ err: error, matricula: unit.meter.matricula }, 'could not save the meter state');
     }

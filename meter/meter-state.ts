@@ -1,6 +1,6 @@
 /**
  * A simulated meter's state kept across its own restart (`--estado DIR`):
- * register, supply, demand limit, clock offset, the answers of the
+ * register, invocation counter, supply, demand limit, clock offset, the answers of the
  * commands it executed (so a repeat after a restart is never executed
  * again) and the events not yet acknowledged. One JSON file per meter,
  * replaced atomically (written aside, then renamed).
@@ -12,6 +12,8 @@ import type { MeterControlState } from './meter-control.js';
 
 export interface SavedMeterState {
   readonly register: bigint;
+  /** The newest invocation counter the meter signed with (0 when none). */
+  readonly counter: bigint;
   readonly control: MeterControlState;
   readonly answered: ReadonlyArray<readonly [string, string]>;
   readonly events: readonly EventLine[];
@@ -22,7 +24,7 @@ const fileOf = (dir: string, matricula: string): string => join(dir, `${matricul
 export function saveMeterState(dir: string, matricula: string, state: SavedMeterState): void {
   mkdirSync(dir, { recursive: true });
   const path = fileOf(dir, matricula);
-  const json = JSON.stringify({ ...state, register: state.register.toString() });
+  const json = JSON.stringify({ ...state, register: state.register.toString(), counter: state.counter.toString() });
   writeFileSync(`${path}.tmp`, json);
   renameSync(`${path}.tmp`, path);
 }
@@ -35,7 +37,7 @@ export function loadMeterState(dir: string, matricula: string): SavedMeterState 
   } catch {
     return undefined;
   }
-  const r = raw as { register?: unknown; control?: Record<string, unknown>; answered?: unknown; events?: unknown };
+  const r = raw as { register?: unknown; counter?: unknown; control?: Record<string, unknown>; answered?: unknown; events?: unknown };
   if (typeof r.register !== 'string' || !/^\d{1,30}$/.test(r.register) || typeof r.control !== 'object' || r.control === null) return undefined;
   const { supply, limitW, clockOffsetMs } = r.control;
   if ((supply !== 'ligado' && supply !== 'cortado') || !(limitW === null || Number.isSafeInteger(limitW)) || !Number.isSafeInteger(clockOffsetMs)) return undefined;
@@ -43,5 +45,7 @@ export function loadMeterState(dir: string, matricula: string): SavedMeterState 
   const events = Array.isArray(r.events)
     ? r.events.filter((e): e is EventLine => typeof e === 'object' && e !== null && typeof e.matricula === 'string' && Number.isSafeInteger(e.timestamp) && EVENT_TYPES.includes(e.type) && typeof e.detail === 'string')
     : [];
-  return { register: BigInt(r.register), control: { supply, limitW: limitW as number | null, clockOffsetMs: clockOffsetMs as number }, answered, events };
+  // A state saved before counters has none: the clock floor (meter-signer.ts) still keeps the next one above what was sent.
+  const counter = typeof r.counter === 'string' && /^\d{1,19}$/.test(r.counter) ? BigInt(r.counter) : 0n;
+  return { register: BigInt(r.register), counter, control: { supply, limitW: limitW as number | null, clockOffsetMs: clockOffsetMs as number }, answered, events };
 }

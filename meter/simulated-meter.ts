@@ -4,7 +4,8 @@
  * yet acknowledged, sent oldest first until an ACK covers them.
  */
 import { REGISTER_SCALE, powerOfTen } from '../protocol/decimal.js';
-import { signLine, verifyMac } from '../protocol/meter-auth.js';
+import { verifyMac } from '../protocol/meter-auth.js';
+import { MeterSigner } from './meter-signer.js';
 import { MAX_DATAGRAM_BYTES, packLines, serializeReading, type Reading, type ServerLine } from '../protocol/meter-protocol.js';
 import { serializeEvent, type EventAck, type EventLine, type MeterEventType } from '../protocol/meter-commands.js';
 import type { Quantities } from '../protocol/quantities.js';
@@ -35,8 +36,10 @@ export interface MeterSettings {
   readonly peak?: Peak | undefined;
   /** Most readings kept while unacknowledged; past it the oldest is dropped. */
   readonly maxPending: number;
-  /** The meter's key: when given, every reading line carries its HMAC. */
+  /** The meter's key: when given, every reading line carries its HMAC, and events an invocation counter too. */
   readonly key?: Buffer | undefined;
+  /** The newest invocation counter the meter used before (its saved state); 0 when none. */
+  readonly counter?: bigint | undefined;
   /** Nominal voltage in V (127 or 220): when given, every reading carries electrical quantities measured around it. */
   readonly nominalVoltage?: number | undefined;
 }
@@ -89,6 +92,8 @@ export class SimulatedMeter {
   readonly matricula: string;
   readonly counters: MeterCounters = { produced: 0, sent: 0, acknowledged: 0, dropped: 0, rejected: 0, ignored: 0 };
   private readonly key: Buffer | undefined;
+  /** Signs readings, events and (shared with MeterControl) answers: one invocation counter per meter. */
+  readonly signer: MeterSigner;
   private registerValue: bigint;
   private readonly random: () => number;
   private readonly peak: Peak | undefined;
@@ -122,7 +127,8 @@ export class SimulatedMeter {
     this.maxPending = settings.maxPending;
     const key = settings.key;
     this.key = key;
-    this.serialize = key === undefined ? serializeReading : (reading) => signLine(serializeReading(reading), key);
+    this.signer = new MeterSigner(key, settings.counter ?? 0n);
+    this.serialize = key === undefined ? serializeReading : (reading) => this.signer.reading(serializeReading(reading));
     this.nominalVoltage = settings.nominalVoltage;
     this.noise = seededRandom(settings.seed ^ 0x9e3779b9);
   }
@@ -178,8 +184,8 @@ export class SimulatedMeter {
   /** The datagram of unacknowledged events (signed when keyed), oldest first; undefined when none. */
   eventDatagram(): string | undefined {
     if (this.pendingEventList.length === 0) return undefined;
-    const key = this.key;
-    const lines = this.pendingEventList.map((event) => (key === undefined ? serializeEvent(event) : signLine(serializeEvent(event), key)));
+    // Each sending signs again with a new counter: the server refuses a line it took before as a replay.
+    const lines = this.pendingEventList.map((event) => this.signer.counted(serializeEvent(event)));
     return packLines(lines)[0];
   }
 

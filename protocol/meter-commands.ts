@@ -4,8 +4,8 @@
  * lines are never mixed in one datagram):
  *
  * Server -> meter:  COMANDO;<id>;<matricula>;<tipo>;<expira_em>;<parametros>[;<hmac>]
- * Meter -> server:  RESPOSTA;<id>;<matricula>;<executado|falhou>;<detalhe>[;<hmac>]
- *                   EVENTO;<matricula>;<data_hora>;<tipo>;<detalhe>[;<hmac>]
+ * Meter -> server:  RESPOSTA;<id>;<matricula>;<executado|falhou>;<detalhe>[[;<contador>];<hmac>]
+ *                   EVENTO;<matricula>;<data_hora>;<tipo>;<detalhe>[[;<contador>];<hmac>]
  * Server -> meter:  ACK_EVENTO;<matricula>;<data_hora>;<tipo>[;<hmac>]   (the event is stored)
  *
  * `id`: 1 to 36 of [A-Za-z0-9-]; `expira_em` and `data_hora`: ISO-8601 UTC;
@@ -13,7 +13,12 @@
  * [0-9A-Za-z._:-]), empty when none; `detalhe`: up to 200 printable ASCII
  * characters without `;`. The HMAC (see meter-auth.ts) covers the whole
  * line before it, id and expiry included, so a command cannot be replayed
- * under another id or past its validity.
+ * under another id or past its validity. `contador` (signed lines of a
+ * meter only): the meter's invocation counter, 1 to 19 digits, that goes up
+ * with every line it signs (as DLMS's invocation counter does), covered by
+ * the HMAC: the server takes a keyed meter's answer or event only when its
+ * counter is above every one it took before, so a captured line replayed
+ * later is refused.
  */
 import { formatIsoTimestamp, parseIsoTimestamp } from './timestamp.js';
 import { isMac, MAX_DATAGRAM_BYTES } from './meter-protocol.js';
@@ -61,10 +66,20 @@ export interface EventAck {
   readonly type: MeterEventType;
 }
 
-/** A parsed line, with the text its MAC covers when it carried one. */
-export type Signed<T> = T & { readonly signature?: { readonly content: string; readonly mac: string } | undefined };
+/** A parsed line, with the text its MAC covers and its invocation counter when it carried them. */
+export type Signed<T> = T & { readonly signature?: { readonly content: string; readonly mac: string } | undefined; readonly counter?: bigint | undefined };
 
-export type CommandParseError = 'UNKNOWN_RECORD' | 'FIELD_COUNT' | 'INVALID_ID' | 'INVALID_MATRICULA' | 'INVALID_TYPE' | 'INVALID_TIMESTAMP' | 'INVALID_PARAMETERS' | 'INVALID_DETAIL' | 'INVALID_SIGNATURE';
+/** An invocation counter as written: 1 to 19 digits, no leading zero (below 2^63, a PostgreSQL bigint). */
+const COUNTER = /^[1-9]\d{0,18}$/;
+/** The largest counter a line may carry (2^63 - 1). */
+export const MAX_COUNTER = (1n << 63n) - 1n;
+
+/** `content` with its invocation counter: what a keyed meter then signs (signLine). */
+export function withCounter(content: string, counter: bigint): string {
+  return `${content};${counter}`;
+}
+
+export type CommandParseError = 'UNKNOWN_RECORD' | 'FIELD_COUNT' | 'INVALID_ID' | 'INVALID_MATRICULA' | 'INVALID_TYPE' | 'INVALID_TIMESTAMP' | 'INVALID_PARAMETERS' | 'INVALID_DETAIL' | 'INVALID_SIGNATURE' | 'INVALID_COUNTER';
 
 function parameters(text: string): Record<string, string> | undefined {
   // No prototype: a parameter named `__proto__` or `constructor` is just a name.
@@ -78,13 +93,21 @@ function parameters(text: string): Record<string, string> | undefined {
   return result;
 }
 
-/** Splits off a trailing MAC (a 6th or 7th field) and says what it covers. */
-function signed(line: string, fields: string[], unsigned: number): { fields: string[]; signature?: { content: string; mac: string } } | CommandParseError {
+/**
+ * Splits off a trailing MAC, and the invocation counter before it when
+ * `counted` lines may carry one, and says what the MAC covers.
+ */
+function signed(line: string, fields: string[], unsigned: number, counted = false): { fields: string[]; signature?: { content: string; mac: string }; counter?: bigint } | CommandParseError {
   if (fields.length === unsigned) return { fields };
-  if (fields.length !== unsigned + 1) return 'FIELD_COUNT';
-  const mac = fields[unsigned] as string;
+  const withCount = counted && fields.length === unsigned + 2;
+  if (fields.length !== unsigned + 1 && !withCount) return 'FIELD_COUNT';
+  const mac = fields[fields.length - 1] as string;
   if (!isMac(mac)) return 'INVALID_SIGNATURE';
-  return { fields: fields.slice(0, unsigned), signature: { content: line.slice(0, line.length - mac.length - 1), mac } };
+  const signature = { content: line.slice(0, line.length - mac.length - 1), mac };
+  if (!withCount) return { fields: fields.slice(0, unsigned), signature };
+  const counter = fields[unsigned] as string;
+  if (!COUNTER.test(counter) || BigInt(counter) > MAX_COUNTER) return 'INVALID_COUNTER';
+  return { fields: fields.slice(0, unsigned), signature, counter: BigInt(counter) };
 }
 
 export function serializeCommand(command: CommandLine): string {
@@ -117,14 +140,14 @@ export function serializeAnswer(answer: AnswerLine): string {
 export function parseAnswerLine(line: string): Signed<AnswerLine> | CommandParseError {
   const all = line.split(';');
   if (all[0] !== ANSWER_TAG) return 'UNKNOWN_RECORD';
-  const split = signed(line, all, 5);
+  const split = signed(line, all, 5, true);
   if (typeof split === 'string') return split;
   const [, id = '', matricula = '', outcome = '', detail = ''] = split.fields;
   if (!ID.test(id)) return 'INVALID_ID';
   if (!MATRICULA.test(matricula)) return 'INVALID_MATRICULA';
   if (outcome !== 'executado' && outcome !== 'falhou') return 'INVALID_TYPE';
   if (!DETAIL.test(detail)) return 'INVALID_DETAIL';
-  return { id, matricula, outcome, detail, signature: split.signature };
+  return { id, matricula, outcome, detail, signature: split.signature, counter: split.counter };
 }
 
 export function serializeEvent(event: EventLine): string {
@@ -134,7 +157,7 @@ export function serializeEvent(event: EventLine): string {
 export function parseEventLine(line: string): Signed<EventLine> | CommandParseError {
   const all = line.split(';');
   if (all[0] !== EVENT_TAG) return 'UNKNOWN_RECORD';
-  const split = signed(line, all, 5);
+  const split = signed(line, all, 5, true);
   if (typeof split === 'string') return split;
   const [, matricula = '', when = '', type = '', detail = ''] = split.fields;
   if (!MATRICULA.test(matricula)) return 'INVALID_MATRICULA';
@@ -142,7 +165,7 @@ export function parseEventLine(line: string): Signed<EventLine> | CommandParseEr
   if (timestamp === undefined) return 'INVALID_TIMESTAMP';
   if (!EVENT_TYPES.includes(type as MeterEventType)) return 'INVALID_TYPE';
   if (!DETAIL.test(detail)) return 'INVALID_DETAIL';
-  return { matricula, timestamp, type: type as MeterEventType, detail, signature: split.signature };
+  return { matricula, timestamp, type: type as MeterEventType, detail, signature: split.signature, counter: split.counter };
 }
 
 export function serializeEventAck(ack: EventAck): string {

@@ -1,8 +1,14 @@
 /**
- * Who may read what through the API: tokens issued by /validacao-usuario
- * and, with AUTENTICACAO_API=obrigatoria, checked on the other routes
- * (RFC 6750 Bearer tokens: 401 without a valid one, 403 for a matricula
- * the token does not belong to).
+ * Who may do what through the API (README "Trust model"): tokens issued by
+ * /validacao-usuario and the operator's token (RFC 6750 Bearer tokens: 401
+ * without a valid one, 403 for the wrong role or a matricula the token does
+ * not belong to).
+ *
+ * - Reading: with AUTENTICACAO_API=aberta anyone reads (as the original);
+ *   with `obrigatoria` a customer reads its own meter, the operator all.
+ * - Changing state, in every mode: the operator changes anything; a
+ *   customer, with its own token, only its own data (goal, password,
+ *   acknowledging its meter's alerts); nobody without a credential.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -10,7 +16,7 @@ import { join } from 'node:path';
 import { signToken, verifyToken } from '../protocol/api-token.js';
 import type { Request } from '../protocol/http/request-parser.js';
 import type { Customer } from '../database/store.js';
-import { ConfigError, SECRET_HEX_PATTERN, type Config } from './config.js';
+import { ConfigError, OPERATOR_TOKEN_PATTERN, SECRET_HEX_PATTERN, type Config } from './config.js';
 import { HttpError } from './http/http-error.js';
 
 /** Where the API key is kept when API_SEGREDO is not set. */
@@ -32,14 +38,14 @@ export class ApiAccess {
   private readonly key: Buffer;
   private readonly lifetimeS: number;
   private readonly nowSeconds: () => number;
+  private readonly adminToken: Buffer;
 
-  private readonly adminToken: Buffer | undefined;
-
-  constructor(options: { key: Buffer; required: boolean; lifetimeS: number; adminToken?: string; nowSeconds?: () => number }) {
+  constructor(options: { key: Buffer; required: boolean; lifetimeS: number; adminToken: string; nowSeconds?: () => number }) {
+    if (options.adminToken.length < MIN_OPERATOR_TOKEN_CHARS) throw new Error('the operator token is too short');
     this.key = options.key;
     this.required = options.required;
     this.lifetimeS = options.lifetimeS;
-    this.adminToken = options.adminToken === undefined || options.adminToken === '' ? undefined : Buffer.from(options.adminToken, 'latin1');
+    this.adminToken = Buffer.from(options.adminToken, 'latin1');
     this.nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
   }
 
@@ -51,10 +57,10 @@ export class ApiAccess {
   }
 
   /**
-   * Who the request acts for: the operator (API_TOKEN_ADMIN, or a token of
-   * role `operador`) or a customer (a token of role `cliente`). With the API
-   * open, a request acts for anyone (undefined) unless it sends the
-   * operator's token; with tokens required, one without a valid token gets 401.
+   * Who a read acts for: the operator (API_TOKEN_ADMIN, or a token of role
+   * `operador`) or a customer (a token of role `cliente`). With the API
+   * open, a read acts for anyone (undefined) unless it sends the operator's
+   * token; with tokens required, one without a valid token gets 401.
    * `queryToken`: an `access_token` query parameter (RFC 6750 §2.3), for clients that cannot send headers (EventSource).
    */
   async authenticate(request: Request, queryToken?: string): Promise<Principal | undefined> {
@@ -65,28 +71,41 @@ export class ApiAccess {
     }
     if (this.isAdminToken(token)) return { papel: 'operador' };
     if (!this.required) return undefined;
-    const result = await verifyToken(token, this.key, this.nowSeconds());
-    if ('problem' in result) {
-      const message = result.problem === 'EXPIRED' ? 'O token expirou; obtenha outro em /validacao-usuario.' : result.problem === 'NOT_YET_VALID' ? 'O token ainda não é válido.' : 'Token inválido.';
-      throw new HttpError('token_invalido', message, {
-        headers: [['WWW-Authenticate', `Bearer realm="${REALM}", error="invalid_token", error_description="${result.problem === 'EXPIRED' ? 'expired' : 'invalid'}"`]],
-      });
-    }
-    const { claims } = result;
-    return claims.papel === 'operador' ? { papel: 'operador' } : { papel: 'cliente', matricula: claims.sub };
+    return this.verified(token);
   }
 
   /**
-   * Operator routes (customer registry, the whole fleet): open when tokens
-   * are not required; otherwise 401 without credentials, 403 for a
-   * customer's token (valid, but the wrong role), and 403 when no operator
-   * token is configured at all.
+   * Who a change of state acts for, in every mode: a valid credential or
+   * 401. The operator may change anything; a customer only what belongs to
+   * `matricula` (its own data), else 403; without `matricula` (a change
+   * beyond any one customer's data) only the operator.
+   */
+  async authenticateChange(request: Request, matricula?: string): Promise<Principal> {
+    const token = bearerToken(request);
+    if (token === undefined) throw unauthenticated('Esta operação muda dados: envie o token de operador (ou, para os próprios dados, o do cliente) em Authorization: Bearer <token>.');
+    const principal = this.isAdminToken(token) ? OPERATOR : await this.verified(token);
+    if (principal.papel === 'operador') return principal;
+    if (matricula === undefined) throw new HttpError('acesso_negado', 'Esta operação é só do operador.');
+    this.authorize(principal, matricula);
+    return principal;
+  }
+
+  /**
+   * Operator reads (the customer registry, the whole fleet): open when
+   * tokens are not required; otherwise 401 without credentials and 403 for
+   * a customer's token (valid, but the wrong role).
    */
   async authenticateOperator(request: Request, queryToken?: string): Promise<void> {
     if (!this.required) return;
-    if (this.adminToken === undefined) throw new HttpError('acesso_negado', 'Com AUTENTICACAO_API=obrigatoria, as rotas de operador exigem API_TOKEN_ADMIN configurado no servidor.');
     const principal = await this.authenticate(request, queryToken);
-    if (principal?.papel !== 'operador') throw new HttpError('acesso_negado', 'Esta rota é só para o operador (API_TOKEN_ADMIN).');
+    if (principal?.papel !== 'operador') throw new HttpError('acesso_negado', 'Esta rota é só para o operador.');
+  }
+
+  /** The principal a valid credential names, in every mode; 401 without one (what `GET /sessao` answers). */
+  async whoIs(request: Request): Promise<Principal> {
+    const token = bearerToken(request);
+    if (token === undefined) throw unauthenticated('Envie um token em Authorization: Bearer <token>.');
+    return this.isAdminToken(token) ? OPERATOR : this.verified(token);
   }
 
   /** 403 unless the principal (from `authenticate`) may read `matricula`: the operator reads any, a customer its own. */
@@ -96,12 +115,25 @@ export class ApiAccess {
     }
   }
 
+  private async verified(token: string): Promise<Principal> {
+    const result = await verifyToken(token, this.key, this.nowSeconds());
+    if ('problem' in result) {
+      const message = result.problem === 'EXPIRED' ? 'O token expirou; obtenha outro em /validacao-usuario.' : result.problem === 'NOT_YET_VALID' ? 'O token ainda não é válido.' : 'Token inválido.';
+      throw new HttpError('token_invalido', message, {
+        headers: [['WWW-Authenticate', `Bearer realm="${REALM}", error="invalid_token", error_description="${result.problem === 'EXPIRED' ? 'expired' : 'invalid'}"`]],
+      });
+    }
+    const { claims } = result;
+    return claims.papel === 'operador' ? OPERATOR : { papel: 'cliente', matricula: claims.sub };
+  }
+
   private isAdminToken(token: string): boolean {
-    if (this.adminToken === undefined) return false;
     const given = Buffer.from(token, 'latin1');
     return given.length === this.adminToken.length && timingSafeEqual(given, this.adminToken);
   }
 }
+
+const OPERATOR: Principal = Object.freeze({ papel: 'operador' });
 
 /** 401 for a request without the credential it needs (RFC 6750 §3: with a Bearer challenge). */
 function unauthenticated(message: string): HttpError {
@@ -114,25 +146,59 @@ function bearerToken(request: Request): string | undefined {
   return authorization === undefined ? undefined : /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization)?.[1];
 }
 
+/** Where the operator's token is kept when API_TOKEN_ADMIN is not set. */
+export const OPERATOR_TOKEN_FILE = 'token-operador';
+/** The operator token's shortest accepted length (API_TOKEN_ADMIN's rule). */
+const MIN_OPERATOR_TOKEN_CHARS = 32;
+const OPERATOR_TOKEN_BYTES = 32;
+
+/** The API's access rules, and where the operator's token was made when this start made it. */
+export interface LoadedApiAccess {
+  readonly access: ApiAccess;
+  /** The file holding the operator's token, when this start created it (to tell the operator once). */
+  readonly createdOperatorTokenFile: string | undefined;
+}
+
 /**
  * The key that signs tokens: API_SEGREDO, else the one kept in
- * DATA_DIR/segredo-api (created on first start, readable by its owner only),
- * so tokens outlive restarts. An open API with no key configured gets a
- * fresh one per start and writes nothing.
+ * DATA_DIR/segredo-api; the operator's token: API_TOKEN_ADMIN, else the one
+ * kept in DATA_DIR/token-operador. Both are created on first start,
+ * readable by their owner only, so tokens outlive restarts and a fresh
+ * installation always has an operator (nobody else may change its state).
  */
-export async function loadApiAccess(config: Pick<Config, 'apiSecret' | 'apiAuthentication' | 'apiTokenLifetimeS' | 'apiAdminToken' | 'dataDir'>): Promise<ApiAccess> {
+export async function loadApiAccess(config: Pick<Config, 'apiSecret' | 'apiAuthentication' | 'apiTokenLifetimeS' | 'apiAdminToken' | 'dataDir'>): Promise<LoadedApiAccess> {
   const required = config.apiAuthentication === 'obrigatoria';
-  const options = { required, lifetimeS: config.apiTokenLifetimeS, adminToken: config.apiAdminToken };
-  if (config.apiSecret !== '') return new ApiAccess({ ...options, key: Buffer.from(config.apiSecret, 'hex') });
-  if (!required) return new ApiAccess({ ...options, key: randomBytes(SECRET_BYTES) });
-  const path = join(config.dataDir, API_SECRET_FILE);
-  try {
-    await mkdir(config.dataDir, { recursive: true });
-    await writeFile(path, `${randomBytes(SECRET_BYTES).toString('hex')}\n`, { flag: 'wx', mode: 0o600 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError('API_SEGREDO', `not set, and ${path} cannot be created: ${(error as Error).message}`);
+  const keyHex = config.apiSecret !== '' ? config.apiSecret : (await keptSecret(config.dataDir, API_SECRET_FILE, 'API_SEGREDO', () => randomBytes(SECRET_BYTES).toString('hex'))).value;
+  if (!SECRET_HEX_PATTERN.test(keyHex)) throw new ConfigError('API_SEGREDO', `not set, and ${join(config.dataDir, API_SECRET_FILE)} does not hold 32 to 64 bytes in hex`);
+  let adminToken = config.apiAdminToken;
+  let createdOperatorTokenFile: string | undefined;
+  if (adminToken === '') {
+    const kept = await keptSecret(config.dataDir, OPERATOR_TOKEN_FILE, 'API_TOKEN_ADMIN', () => randomBytes(OPERATOR_TOKEN_BYTES).toString('base64url'));
+    adminToken = kept.value;
+    if (!OPERATOR_TOKEN_PATTERN.test(adminToken)) throw new ConfigError('API_TOKEN_ADMIN', `not set, and ${join(config.dataDir, OPERATOR_TOKEN_FILE)} does not hold 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / -`);
+    if (kept.created) createdOperatorTokenFile = join(config.dataDir, OPERATOR_TOKEN_FILE);
   }
-  const hex = (await readFile(path, 'latin1')).trim();
-  if (!SECRET_HEX_PATTERN.test(hex)) throw new ConfigError('API_SEGREDO', `not set, and ${path} does not hold 32 to 64 bytes in hex`);
-  return new ApiAccess({ ...options, key: Buffer.from(hex, 'hex') });
+  return { access: new ApiAccess({ required, lifetimeS: config.apiTokenLifetimeS, adminToken, key: Buffer.from(keyHex, 'hex') }), createdOperatorTokenFile };
+}
+
+/**
+ * The secret kept in `dir/name`: created with `make()` when missing
+ * (exclusively, owner-only, never through a symlink: O_EXCL), then read.
+ * Several processes starting at once agree on the first one written.
+ */
+async function keptSecret(dir: string, name: string, setting: string, make: () => string): Promise<{ value: string; created: boolean }> {
+  const path = join(dir, name);
+  let created = false;
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(path, `${make()}\n`, { flag: 'wx', mode: 0o600 });
+    created = true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError(setting, `not set, and ${path} cannot be created: ${(error as Error).message}`);
+  }
+  try {
+    return { value: (await readFile(path, 'latin1')).trim(), created };
+  } catch (error) {
+    throw new ConfigError(setting, `not set, and ${path} cannot be read: ${(error as Error).message}`);
+  }
 }

@@ -30,9 +30,9 @@ import { metricasRoute, renderMetrics, saudeRoute } from './routes/operacoes.js'
 import { alertaConsumoRoute } from './routes/alerta-consumo.js';
 import { gerarFaturaRoute } from './routes/gerar-fatura.js';
 import { ultimaMedicaoRoute } from './routes/ultima-medicao.js';
-import { validacaoUsuarioRoute } from './routes/validacao-usuario.js';
+import { sessaoRoute, validacaoUsuarioRoute } from './routes/validacao-usuario.js';
 import { loadApiAccess, type ApiAccess } from './api-access.js';
-import { loadMeterAuthenticator, type MeterLine } from './meter-authentication.js';
+import { loadMeterAuthenticator, MeterLineGate, type MeterLine } from './meter-authentication.js';
 import { UdpIngest } from './udp-ingest.js';
 import { FleetTracker } from './fleet.js';
 import { LiveEvents } from './live-events.js';
@@ -75,7 +75,6 @@ import type { BillingRulesStore } from '../database/billing-rules-store.js';
 
 /** The example customers copied into a new DATA_DIR when CLIENTES_EXEMPLO=sim. */
 export const SEED_CUSTOMERS_FILE = fileURLToPath(new URL('../../resources/clientes-exemplo.txt', import.meta.url));
-export const CORS_ORIGIN = '*';
 
 /** Every route of the API over one store, and the operations routes when given. */
 export function buildRouter(
@@ -88,6 +87,7 @@ export function buildRouter(
   const factors = new EmissionFactors(billingRules, config.defaultEmissionFactor);
   return new Router([
     validacaoUsuarioRoute(store, access, passwords),
+    sessaoRoute(access),
     ultimaMedicaoRoute(store, access),
     gerarFaturaRoute(store, config.tariff, factors, config.legacyTimeZone, access),
     alertaConsumoRoute(store, access),
@@ -133,14 +133,16 @@ export interface RunningServer {
   httpConnections(): number;
   /** Meters with a key in the keys file. */
   readonly meterKeys: number;
+  /** DATA_DIR's operator token file, when this start created it (main.ts tells the operator how to use it, once). */
+  readonly createdOperatorTokenFile: string | undefined;
   /** Graceful stop: no new work, finish requests, store and acknowledge pending readings, release the data. */
   close(): Promise<void>;
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const authenticator = await loadMeterAuthenticator(config);
-  const access = await loadApiAccess(config);
-  const { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, changes, poolUsage, maintainPartitions, warmUp, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
+  const { access, createdOperatorTokenFile } = await loadApiAccess(config);
+  const { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, meterCounters, changes, poolUsage, maintainPartitions, warmUp, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   const httpMetrics = new HttpMetrics();
   const factors = new EmissionFactors(billingRules, config.defaultEmissionFactor);
   const billing = new BillingService({ store, tariffs, rules: billingRules, profiles, invoices }, config.distributor, config.legacyTimeZone, factors);
@@ -171,8 +173,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
           logger: alertLogger,
         });
   const alertCenter = new AlertCenter({ alerts, events, eventPayload: eventJson, fleet, logger: alertLogger, webhook, publish: (alert) => live.meterNews(alert.matricula, 'alerta', alertJson(alert)) });
+  const gate = new MeterLineGate(authenticator, meterCounters);
   const meterLines = {
-    authentic: (line: MeterLine) => authenticator.authentic(line),
+    admit: (lines: readonly MeterLine[]) => gate.admit(lines),
     sign: (line: string, matricula: string) => authenticator.sign(line, matricula),
     send: (lines: readonly string[], to: { address: string; port: number }) => ingest.send(lines, to),
     heardFrom: (matricula: string, from: { address: string; port: number }) => ingest.heardFrom(matricula, from),
@@ -239,7 +242,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const router = buildRouter({ store, profiles, billingRules }, config, access, operations);
   const httpLogger = logger.child({ component: 'http' });
   const httpServer: HttpServer = new HttpServer({
-    responder: new Responder({ router, logger: httpLogger, corsOrigin: CORS_ORIGIN, metrics: httpMetrics }),
+    responder: new Responder({ router, logger: httpLogger, corsOrigins: config.corsOrigins, metrics: httpMetrics }),
     logger: httpLogger,
     limits: {
       parser: DEFAULT_PARSER_LIMITS,
@@ -271,7 +274,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       const answers = groups.get(ANSWER_TAG) ?? [];
       const reported = groups.get(EVENT_TAG) ?? [];
       ingest.counters.malformed += lines - answers.length - reported.length;
-      if (answers.length > 0) delivery.answered(answers, from);
+      if (answers.length > 0) delivery.answered(answers, from).catch((error: unknown) => logger.warn({ err: error }, 'could not judge meter answers; the meter repeats them'));
       if (reported.length > 0) eventIntake.received(reported, from);
     },
   });
@@ -353,6 +356,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     partitionJob,
     httpConnections: () => httpServer.openConnections,
     meterKeys: authenticator.keyCount,
+    createdOperatorTokenFile,
     close() {
       closing ??= (async () => {
         // Events being stored when ingest stops are kept; their acknowledgement is not sent, and the meter's resend is recognised.

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import type { CommandStore, StoredCommand } from '../database/command-store.js';
 import { parseAnswerLine, serializeCommand } from '../protocol/meter-commands.js';
 import { FINAL_STATES, nextSendAt, transition, type CommandEvent } from './domain/commands.js';
-import type { MeterLine } from './meter-authentication.js';
+import type { MeterLine, MeterLineVerdict } from './meter-authentication.js';
 import type { MeterAddress } from './udp-ingest.js';
 
 /** How often due sends and expiries are looked for. */
@@ -26,9 +26,9 @@ export interface CommandDeliveryOptions {
   readonly send: (lines: readonly string[], to: MeterAddress) => void;
   /** The line signed with the meter's key when it has one. */
   readonly sign: (line: string, matricula: string) => string;
-  /** Whether a line of the meter's is authentic (signed with its key when it has one). */
-  readonly authentic: (line: MeterLine) => boolean;
-  /** Noted when an authentic answer arrives: where the meter speaks from. */
+  /** Whether lines of meters are authentic and fresh (MeterLineGate). */
+  readonly admit: (lines: readonly MeterLine[]) => Promise<MeterLineVerdict[]>;
+  /** Noted when a fresh, authentic answer arrives: where the meter speaks from. */
   readonly heardFrom: (matricula: string, from: MeterAddress) => void;
   /** Told of every stored change of a command (live events); must not throw. */
   readonly onChange: (command: StoredCommand) => void;
@@ -40,10 +40,12 @@ export interface DeliveryCounters {
   answers: number;
   /** Answers that were not authentic, malformed, or for no command of that meter. */
   answersIgnored: number;
+  /** Authentic answers of keyed meters refused as replays (no invocation counter above the newest accepted). */
+  answersReplayed: number;
 }
 
 export class CommandDelivery {
-  readonly counters: DeliveryCounters = { sent: 0, answers: 0, answersIgnored: 0 };
+  readonly counters: DeliveryCounters = { sent: 0, answers: 0, answersIgnored: 0, answersReplayed: 0 };
   private readonly open = new Map<string, StoredCommand>();
   /** Per command, the change under way: changes of one command never overlap. */
   private readonly chains = new Map<string, Promise<unknown>>();
@@ -102,14 +104,23 @@ export class CommandDelivery {
     return this.apply(command.id, { kind: 'cancel', at: this.now() }, command);
   }
 
-  /** Datagram of RESPOSTA lines from `from`. */
-  answered(lines: readonly string[], from: MeterAddress): void {
+  /** Datagram of RESPOSTA lines from `from`; resolves once each is judged and its change begun. */
+  async answered(lines: readonly string[], from: MeterAddress): Promise<void> {
+    const answers = [];
     for (const line of lines) {
       const answer = parseAnswerLine(line);
-      if (typeof answer === 'string' || !this.options.authentic(answer)) {
-        this.counters.answersIgnored++;
+      if (typeof answer === 'string') this.counters.answersIgnored++;
+      else answers.push(answer);
+    }
+    const verdicts = await this.options.admit(answers);
+    for (const [i, answer] of answers.entries()) {
+      const verdict = verdicts[i];
+      if (verdict !== 'fresh') {
+        if (verdict === 'replayed') this.counters.answersReplayed++;
+        else this.counters.answersIgnored++;
         continue;
       }
+      // Only a fresh, authentic line says where the meter is: a replayed one would steer its commands to the replayer.
       this.options.heardFrom(answer.matricula, from);
       const command = this.open.get(answer.id);
       // A late copy of an answer to a command already final, or an answer in another meter's name: nothing to do.

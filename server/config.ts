@@ -14,6 +14,11 @@ import { parseTariff, type Tariff } from './domain/consumption.js';
 
 /** A key that signs API tokens: 32 to 64 bytes in hex. */
 export const SECRET_HEX_PATTERN = /^(?:[0-9a-fA-F]{2}){32,64}$/;
+/** An operator token: 32 to 256 characters a Bearer header can carry (RFC 6750 §2.1's b64token). */
+export const OPERATOR_TOKEN_PATTERN = /^[A-Za-z0-9._~+/-]{32,256}$/;
+
+/** A web origin as browsers send it in `Origin` (RFC 6454 §6.1): scheme, host, optional port; no path. */
+export const WEB_ORIGIN_PATTERN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
 /** The meter keys file's name in DATA_DIR when CHAVES_MEDIDORES is not set. */
 export const METER_KEYS_FILE = 'chaves-medidores.txt';
@@ -59,7 +64,7 @@ export const SETTINGS = {
   udpMaxPending: { env: 'UDP_MAX_PENDENTES', flag: 'udp-max-pendentes', default: '200000', help: 'readings waiting for the store past which datagrams are dropped' },
   meterAuthentication: { env: 'AUTENTICACAO_MEDIDORES', flag: 'autenticacao-medidores', default: 'opcional', help: 'opcional (keyed meters sign) or obrigatoria (every reading signed)' },
   meterKeysFile: { env: 'CHAVES_MEDIDORES', flag: 'chaves-medidores', default: '', help: 'the meter keys file, matricula;<hex key> per line' },
-  apiAuthentication: { env: 'AUTENTICACAO_API', flag: 'autenticacao-api', default: 'aberta', help: 'aberta (no token, as the original) or obrigatoria (Bearer token)' },
+  apiAuthentication: { env: 'AUTENTICACAO_API', flag: 'autenticacao-api', default: 'aberta', help: 'who reads: aberta (anyone, as the original) or obrigatoria (Bearer token); changing state needs a token in both' },
   apiSecret: { env: 'API_SEGREDO', flag: 'api-segredo', default: '', secret: true, help: 'key that signs API tokens, 32 to 64 bytes in hex (secret)' },
   apiTokenLifetimeS: { env: 'API_TOKEN_VALIDADE_S', flag: 'api-token-validade-s', default: '3600', help: 'how long a token is valid, in seconds' },
   webhookUrl: { env: 'WEBHOOK_URL', flag: 'webhook-url', default: '', help: 'http(s) URL every new alert and meter event is POSTed to as signed JSON (none: no webhook)' },
@@ -71,7 +76,8 @@ export const SETTINGS = {
   retentionExportDir: { env: 'RETENCAO_EXPORTAR', flag: 'retencao-exportar', default: '', help: 'directory where each month past RETENCAO_MESES is written whole as CSV before it is dropped (none: dropped without a copy)' },
   processes: { env: 'PROCESSOS', flag: 'processos', default: '1', help: 'worker processes sharing the HTTP and UDP ports (node:cluster), each with its own pool; more than 1 needs STORAGE=postgres' },
   forecastIntervalS: { env: 'PREVISOES_INTERVALO_S', flag: 'previsoes-intervalo-s', default: '3600', help: 'seconds between passes that record each cycle\'s mid-cycle forecast and settle the closed ones against what they consumed (/previsao/precisao)' },
-  apiAdminToken: { env: 'API_TOKEN_ADMIN', flag: 'api-token-admin', default: '', secret: true, help: 'the operator\'s Bearer token, 32 to 256 characters (secret)' },
+  apiAdminToken: { env: 'API_TOKEN_ADMIN', flag: 'api-token-admin', default: '', secret: true, help: 'the operator\'s Bearer token, 32 to 256 characters (secret; unset: made on first start and kept in DATA_DIR/token-operador)' },
+  corsOrigins: { env: 'CORS_ORIGENS', flag: 'cors-origens', default: '', help: 'comma-separated web origins (scheme://host[:port]) whose pages may call the API from a browser (none: only the dashboard, same origin)' },
 } as const;
 
 type SettingName = keyof typeof SETTINGS;
@@ -183,8 +189,10 @@ export interface Config {
   readonly apiSecret: string;
   /** How long an API token is valid, in seconds. */
   readonly apiTokenLifetimeS: number;
-  /** Bearer token of the operator, for /clientes when tokens are required; empty: /clientes is closed then. */
+  /** Bearer token of the operator; empty: made on first start and kept in DATA_DIR/token-operador. */
   readonly apiAdminToken: string;
+  /** Web origins (lower case) given CORS headers and allowed to change state from a browser; the dashboard is same-origin. */
+  readonly corsOrigins: readonly string[];
   /** Where alerts and meter events are POSTed; empty: no webhook. */
   readonly webhookUrl: string;
   /** The webhook signature's key. */
@@ -289,7 +297,16 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   retentionExportDir: z.string(),
   reportIntervalH: wholeNumber(0, 8760),
   reportRetentionDays: wholeNumber(1, 36_500),
-  apiAdminToken: z.string().regex(/^(|[A-Za-z0-9._~+/-]{32,256})$/, 'must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / -'),
+  apiAdminToken: z.string().refine((text) => text === '' || OPERATOR_TOKEN_PATTERN.test(text), 'must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / -'),
+  corsOrigins: z.string().transform((text, context) => {
+    const origins = text.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+    const bad = origins.find((origin) => !WEB_ORIGIN_PATTERN.test(origin));
+    if (bad !== undefined) {
+      context.addIssue({ code: 'custom', message: `each origin must be scheme://host[:port] with no path, like https://painel.exemplo.com.br (got ${JSON.stringify(bad)})` });
+      return z.NEVER;
+    }
+    return Object.freeze(origins.map((origin) => origin.toLowerCase()));
+  }),
 };
 
 /** Reads the settings; throws ConfigError on the first bad one. */

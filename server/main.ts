@@ -70,6 +70,7 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: C
     },
     'consumo-inteligente started',
   );
+  if (server.createdOperatorTokenFile !== undefined) io.err(operatorTokenHowTo(server.createdOperatorTokenFile, server.http.port));
   const running = server;
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -91,6 +92,22 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: C
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
+}
+
+/**
+ * Said once, when a start made the operator's token (API_TOKEN_ADMIN unset):
+ * where it is and how to use it. The token itself is never printed.
+ */
+export function operatorTokenHowTo(file: string, httpPort: number): string {
+  return [
+    '',
+    `Token de operador criado em ${file} (só o dono do arquivo o lê).`,
+    'Ele é a credencial para tudo o que muda dados (comandos, clientes, faturamento). Para usá-lo:',
+    `  painel: http://127.0.0.1:${httpPort}/ → Entrar → Operador → cole o conteúdo do arquivo`,
+    `  curl:   curl -H "Authorization: Bearer $(cat '${file}')" http://127.0.0.1:${httpPort}/sessao`,
+    'Para usar outro, defina API_TOKEN_ADMIN.',
+    '',
+  ].join('\n');
 }
 
 if (isEntryPoint(import.meta.url)) {

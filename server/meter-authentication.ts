@@ -5,13 +5,24 @@
 import { readFile } from 'node:fs/promises';
 import { parseKeyFile, signLine, verifyMac } from '../protocol/meter-auth.js';
 import type { ReceivedReading } from '../protocol/meter-protocol.js';
+import type { MeterCounterStore } from '../database/meter-counter-store.js';
 import { ConfigError, type Config } from './config.js';
 
 /** Any line of a meter's that may carry its MAC: a reading, an answer to a command, an event. */
 export interface MeterLine {
   readonly matricula: string;
   readonly signature?: { readonly content: string; readonly mac: string } | undefined;
+  /** The meter's invocation counter, on signed answers and events (protocol/meter-commands.ts). */
+  readonly counter?: bigint | undefined;
 }
+
+/**
+ * What becomes of a meter's answer or event line: `fresh`, acted on (and
+ * only such a line moves where the meter is reached); `forged`, not
+ * authentic; `replayed`, authentic but a keyed meter's line without a
+ * counter above every one accepted before (a captured line sent again).
+ */
+export type MeterLineVerdict = 'fresh' | 'forged' | 'replayed';
 
 export class MeterAuthenticator {
   private readonly keys: ReadonlyMap<string, Buffer>;
@@ -53,6 +64,70 @@ export class MeterAuthenticator {
   /** Whether the meter has a key: can prove who it is, and be sent commands that change its supply. */
   hasKey(matricula: string): boolean {
     return this.keys.has(matricula);
+  }
+}
+
+/**
+ * Answers and events of meters: authentic (MeterAuthenticator), and for a
+ * keyed meter fresh, by its invocation counter, which must be above the
+ * newest accepted before (kept durably in the MeterCounterStore, shared by
+ * servers on one database). An unkeyed meter's lines cannot be told from a
+ * forger's (README, "Trust model") and have no counter to check.
+ */
+export class MeterLineGate {
+  /** Per keyed meter, the admission under way: one meter's lines are judged in the order their datagrams came. */
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly authenticator: MeterAuthenticator,
+    private readonly counters: MeterCounterStore,
+  ) {}
+
+  /**
+   * The verdict of each line, in order. A keyed meter's lines are fresh
+   * while their counters go up from the newest accepted before; the
+   * greatest is made durable (one write per meter and datagram) before any
+   * of them is called fresh.
+   */
+  async admit(lines: readonly MeterLine[]): Promise<MeterLineVerdict[]> {
+    const verdicts: MeterLineVerdict[] = [];
+    const keyed = new Map<string, number[]>();
+    for (const [i, line] of lines.entries()) {
+      if (!this.authenticator.authentic(line)) verdicts.push('forged');
+      else if (!this.authenticator.hasKey(line.matricula)) verdicts.push('fresh');
+      else {
+        verdicts.push('replayed');
+        const indexes = keyed.get(line.matricula);
+        if (indexes === undefined) keyed.set(line.matricula, [i]);
+        else indexes.push(i);
+      }
+    }
+    await Promise.all([...keyed].map(([matricula, indexes]) => this.inTurn(matricula, () => this.judge(matricula, indexes, lines, verdicts))));
+    return verdicts;
+  }
+
+  private async judge(matricula: string, indexes: readonly number[], lines: readonly MeterLine[], verdicts: MeterLineVerdict[]): Promise<void> {
+    let newest = (await this.counters.newest(matricula)) ?? 0n;
+    const fresh: number[] = [];
+    for (const i of indexes) {
+      const counter = lines[i]?.counter;
+      if (counter === undefined || counter <= newest) continue;
+      newest = counter;
+      fresh.push(i);
+    }
+    // Another server may have taken a greater counter meanwhile: then none of these is fresh (the meter sends them again).
+    if (fresh.length === 0 || !(await this.counters.advance(matricula, newest))) return;
+    for (const i of fresh) verdicts[i] = 'fresh';
+  }
+
+  private inTurn(matricula: string, work: () => Promise<void>): Promise<void> {
+    const result = (this.chains.get(matricula) ?? Promise.resolve()).then(work);
+    const settled = result.catch(() => undefined);
+    this.chains.set(matricula, settled);
+    void settled.then(() => {
+      if (this.chains.get(matricula) === settled) this.chains.delete(matricula);
+    });
+    return result;
   }
 }
 

@@ -11,7 +11,7 @@ import type { DeliveryState } from '../database/alert-store.js';
 import { timestampRefusal, type TimestampRules } from '../database/reading-admission.js';
 import { parseEventLine, serializeEventAck, type EventLine } from '../protocol/meter-commands.js';
 import { ThrottledWarning } from './log-throttle.js';
-import type { MeterLine } from './meter-authentication.js';
+import type { MeterLine, MeterLineVerdict } from './meter-authentication.js';
 import type { MeterAddress } from './udp-ingest.js';
 
 /** New events stored per meter per minute at most; more wait unacknowledged (the meter resends them). */
@@ -24,7 +24,8 @@ export interface EventIntakeOptions {
   readonly delivery: DeliveryState;
   readonly logger: Logger;
   readonly timestampRules: TimestampRules;
-  readonly authentic: (line: MeterLine) => boolean;
+  /** Whether lines of meters are authentic and fresh (MeterLineGate). */
+  readonly admit: (lines: readonly MeterLine[]) => Promise<MeterLineVerdict[]>;
   readonly sign: (line: string, matricula: string) => string;
   readonly send: (lines: readonly string[], to: MeterAddress) => void;
   readonly heardFrom: (matricula: string, from: MeterAddress) => void;
@@ -44,6 +45,8 @@ export interface EventCounters {
   stored: number;
   /** Lines that did not parse or were not authentic: not answered. */
   ignored: number;
+  /** Authentic events of keyed meters refused as replays (no invocation counter above the newest accepted): not answered. */
+  replayed: number;
   /** Events dated too far ahead or too long ago: acknowledged so the meter stops resending, not stored. */
   refused: number;
   /** Events over the per-meter rate, left unacknowledged. */
@@ -53,7 +56,7 @@ export interface EventCounters {
 }
 
 export class EventIntake {
-  readonly counters: EventCounters = { received: 0, stored: 0, ignored: 0, refused: 0, deferred: 0, unknown: 0 };
+  readonly counters: EventCounters = { received: 0, stored: 0, ignored: 0, replayed: 0, refused: 0, deferred: 0, unknown: 0 };
   private readonly now: () => number;
   private window = { start: 0, perMeter: new Map<string, number>() };
   private readonly storeWarning: ThrottledWarning;
@@ -66,23 +69,38 @@ export class EventIntake {
     this.refusedWarning = new ThrottledWarning(options.logger, 'acknowledged but did not store meter events dated too far ahead or too long ago');
   }
 
-  /** A datagram of EVENTO lines from `from`. */
+  /** A datagram of EVENTO lines from `from`: judged, then stored and acknowledged (settle() waits for it). */
   received(lines: readonly string[], from: MeterAddress): void {
+    const task = this.receive(lines, from).catch((error: unknown) => this.storeWarning.warn({ err: error }));
+    this.pending.add(task);
+    void task.finally(() => this.pending.delete(task));
+  }
+
+  private async receive(lines: readonly string[], from: MeterAddress): Promise<void> {
+    const parsed = [];
+    for (const line of lines) {
+      this.counters.received++;
+      const event = parseEventLine(line);
+      if (typeof event === 'string') this.counters.ignored++;
+      else parsed.push(event);
+    }
+    const verdicts = await this.options.admit(parsed);
     const now = this.now();
     if (now - this.window.start >= MINUTE_MS) this.window = { start: now, perMeter: new Map() };
     const toStore: EventLine[] = [];
     const acks: EventLine[] = [];
-    for (const line of lines) {
-      this.counters.received++;
-      const event = parseEventLine(line);
-      if (typeof event === 'string' || !this.options.authentic(event)) {
-        this.counters.ignored++;
+    for (const [i, event] of parsed.entries()) {
+      const verdict = verdicts[i];
+      if (verdict !== 'fresh') {
+        if (verdict === 'replayed') this.counters.replayed++;
+        else this.counters.ignored++;
         continue;
       }
       if (!this.options.known(event.matricula)) {
         this.counters.unknown++;
         continue;
       }
+      // Only a fresh, authentic line says where the meter is: a replayed one would steer its commands to the replayer.
       this.options.heardFrom(event.matricula, from);
       if (timestampRefusal(event.timestamp, now, this.options.timestampRules) !== undefined) {
         this.counters.refused++;
@@ -100,7 +118,7 @@ export class EventIntake {
     }
     if (toStore.length === 0) return this.acknowledge(acks, from);
     const records: MeterEvent[] = toStore.map((e) => ({ matricula: e.matricula, timestamp: e.timestamp, type: e.type, detail: e.detail, receivedAt: now, delivery: this.options.delivery, deliveryAttempts: 0 }));
-    const task = this.options.events.append(records).then(
+    await this.options.events.append(records).then(
       (fresh) => {
         const stored = records.filter((_, i) => fresh[i]);
         this.counters.stored += stored.length;
@@ -117,8 +135,6 @@ export class EventIntake {
         this.acknowledge(acks, from);
       },
     );
-    this.pending.add(task);
-    void task.finally(() => this.pending.delete(task));
   }
 
   /** Waits for events being stored (shutdown). */

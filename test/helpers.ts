@@ -23,8 +23,13 @@ export async function tempDir(t: Test, prefix = 'consumo-'): Promise<string> {
   return dir;
 }
 
+/** The operator's token of test servers (API_TOKEN_ADMIN), unless a test sets its own. */
+export const TEST_OPERATOR_TOKEN = 'operador-de-teste-0123456789abcdefghijklmnop';
+/** Headers that make a request the operator's. */
+export const AS_OPERATOR: Readonly<Record<string, string>> = Object.freeze({ Authorization: `Bearer ${TEST_OPERATOR_TOKEN}` });
+
 export function testConfig(dataDir: string, env: Record<string, string> = {}): Config {
-  return loadConfig({ HTTP_PORT: '0', UDP_PORT: '0', DATA_DIR: dataDir, TZ_LEGADO: 'America/Sao_Paulo', UDP_BUFFER_RECEPCAO: '1048576', CLIENTES_EXEMPLO: 'sim', ...env }, []);
+  return loadConfig({ HTTP_PORT: '0', UDP_PORT: '0', DATA_DIR: dataDir, TZ_LEGADO: 'America/Sao_Paulo', UDP_BUFFER_RECEPCAO: '1048576', CLIENTES_EXEMPLO: 'sim', API_TOKEN_ADMIN: TEST_OPERATOR_TOKEN, ...env }, []);
 }
 
 /** Starts a server on ephemeral ports in `dataDir` (a new temp dir by default), closed at teardown. */
@@ -167,10 +172,10 @@ export function request(method: string, target: string, options: { headers?: Rec
   return `${method} ${target} HTTP/1.1\r\n${head}\r\n${options.body ?? ''}`;
 }
 
-/** Sends one request and returns its response. */
-export async function call(port: number, method: string, target: string, body?: unknown): Promise<RawResponse> {
+/** Sends one request (with `extraHeaders`, e.g. AS_OPERATOR) and returns its response. */
+export async function call(port: number, method: string, target: string, body?: unknown, extraHeaders: Readonly<Record<string, string>> = {}): Promise<RawResponse> {
   const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  const headers: Record<string, string> = text === undefined ? {} : { 'Content-Type': 'application/json' };
+  const headers: Record<string, string> = { ...(text === undefined ? {} : { 'Content-Type': 'application/json' }), ...extraHeaders };
   const result = await exchange(port, [request(method, target, { headers, ...(text === undefined ? {} : { body: text }) })], { count: 1, headOnly: [method === 'HEAD'] });
   const [response] = result.responses;
   if (response === undefined) throw new Error(`no response to ${method} ${target}: ${result.raw.toString('latin1')}`);

@@ -142,6 +142,8 @@ function renderSession() {
     $('entrar').hidden = true;
   }
   const customer = session?.papel === 'cliente';
+  $('meta-form').hidden = session === undefined;
+  $('meta-entrar').hidden = session !== undefined;
   $('matricula').readOnly = customer;
   if (customer) $('matricula').value = session.matricula;
 }
@@ -174,8 +176,10 @@ async function signInOperator(event) {
   const token = $('token-operador').value.trim();
   $('token-operador').value = '';
   const erro = $('entrar-erro');
-  const answer = await fetch('/frota/medidores?limite=1', { headers: { Authorization: `Bearer ${token}` } });
-  if (answer.status !== 200) {
+  // /sessao checks the token in every mode (the fleet's routes are open to anyone with AUTENTICACAO_API=aberta).
+  const answer = await fetch('/sessao', { headers: { Authorization: `Bearer ${token}` } });
+  const papel = answer.status === 200 ? (await answer.json()).papel : undefined;
+  if (papel !== 'operador') {
     erro.textContent = 'Token de operador recusado.';
     erro.hidden = false;
     return;
@@ -621,7 +625,8 @@ function renderAlertTable(tableId, emptyId, list, withMatricula) {
         tr.append(Object.assign(document.createElement('td'), { textContent: text }));
       }
       const td = document.createElement('td');
-      if (alert.estado === 'ativo') {
+      // Acknowledging changes state: it needs a session (the meter's customer, or the operator).
+      if (alert.estado === 'ativo' && state.session !== undefined) {
         const button = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Reconhecer', className: 'secundario' });
         button.setAttribute('aria-label', `Reconhecer o alerta ${ALERT_KIND_LABELS[alert.tipo] ?? alert.tipo}${withMatricula ? ` da matrícula ${alert.matricula}` : ''}`);
         button.addEventListener('click', () => void acknowledge(alert));
@@ -862,8 +867,10 @@ function renderMeter() {
   $('med-contato').textContent = info.ultimo_contato === null ? 'nunca' : quando.format(new Date(info.ultimo_contato));
   $('med-endereco-linha').hidden = info.endereco === null;
   $('med-endereco').textContent = info.endereco ?? '';
-  const operator = state.fleetAllowed;
+  // Commands change state: only a signed-in operator sends them, whatever AUTENTICACAO_API says of reading.
+  const operator = state.session?.papel === 'operador';
   $('comandos-operador').hidden = !operator;
+  $('comandos-entrar').hidden = operator || !state.fleetAllowed;
   $('medidor-sem-chave').hidden = info.chave;
   for (const button of document.querySelectorAll('[data-comando]')) {
     const kind = button.dataset.comando;

@@ -11,6 +11,7 @@ export const WIRE_ERRORS = {
   nao_autenticado: 401,
   token_invalido: 401,
   acesso_negado: 403,
+  origem_nao_permitida: 403,
   rota_nao_encontrada: 404,
   sem_medicoes: 404,
   fatura_nao_encontrada: 404,

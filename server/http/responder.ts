@@ -13,14 +13,17 @@ import { WorkGate } from '../work-gate.js';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const NO_STORE = ['Cache-Control', 'no-store'] as const;
+const NO_HEADERS: HeaderList = Object.freeze([]) as HeaderList;
+/** Methods that change nothing (RFC 9110 §9.2.1): never refused for their origin. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** How long browsers may cache a CORS preflight answer, in seconds. */
 const PREFLIGHT_MAX_AGE_SECONDS = 86_400;
 
 export interface ResponderOptions {
   readonly router: Router;
   readonly logger: Logger;
-  /** Access-Control-Allow-Origin on every answer. */
-  readonly corsOrigin: string;
+  /** Web origins (lower case) whose pages may call the API (CORS_ORIGENS); the dashboard's own origin needs no listing. */
+  readonly corsOrigins: readonly string[];
   /** Where requests are counted and timed, if anywhere. */
   readonly metrics?: HttpMetrics | undefined;
 }
@@ -45,7 +48,7 @@ export const PROTOCOL_ROUTE = '(protocolo)';
 export class Responder {
   private readonly router: Router;
   private readonly logger: Logger;
-  private readonly corsHeaders: HeaderList;
+  private readonly corsOrigins: ReadonlySet<string>;
   private readonly metrics: HttpMetrics | undefined;
   /** Heavy requests in progress (running or waiting) now, per source address. */
   private readonly heavyRunning = new Map<string, number>();
@@ -54,18 +57,19 @@ export class Responder {
   constructor(options: ResponderOptions) {
     this.router = options.router;
     this.logger = options.logger;
-    this.corsHeaders = [['Access-Control-Allow-Origin', options.corsOrigin]];
+    this.corsOrigins = new Set(options.corsOrigins);
     this.metrics = options.metrics;
   }
 
   async respond(request: Request, remoteAddress = '', signal?: AbortSignal): Promise<ResponseParts> {
     const startedAt = performance.now();
     const routed = { label: UNKNOWN_ROUTE };
+    const cors = this.corsHeaders(request);
     let parts: ResponseParts;
     try {
-      parts = this.encode(await this.route(request, routed, remoteAddress, signal));
+      parts = this.encode(await this.route(request, routed, remoteAddress, signal, cors), cors);
     } catch (error) {
-      parts = this.encode(errorAnswer(error, this.logger));
+      parts = this.encode(errorAnswer(error, this.logger), cors);
     }
     this.metrics?.record(routed.label, parts.status, (performance.now() - startedAt) / 1000);
     return parts;
@@ -78,15 +82,15 @@ export class Responder {
 
   /** The answer to an error outside any route: a request that could not be read, or a connection refused. */
   protocolError(error: unknown): ResponseParts {
-    const parts = this.encode(errorAnswer(error, this.logger));
+    const parts = this.encode(errorAnswer(error, this.logger), NO_HEADERS);
     this.metrics?.count(PROTOCOL_ROUTE, parts.status);
     return parts;
   }
 
   /** Routes the request; `routed.label` is set to the route's path once one matches. */
-  private async route(request: Request, routed: { label: string }, remoteAddress: string, signal: AbortSignal | undefined): Promise<Answer> {
+  private async route(request: Request, routed: { label: string }, remoteAddress: string, signal: AbortSignal | undefined, cors: HeaderList): Promise<Answer> {
     const { method, path } = request.head;
-    if (path === '*') return this.options(this.router.allMethods);
+    if (path === '*') return this.options(this.router.allMethods, cors);
     let decodedPath: string;
     try {
       decodedPath = decodeURIComponent(path);
@@ -103,9 +107,12 @@ export class Responder {
           headers: [['Allow', match.allow]],
         });
       case 'options':
-        return this.options(match.allow);
+        return this.options(match.allow, cors);
       case 'handler': {
         routed.label = match.path;
+        if (!SAFE_METHODS.has(method) && this.fromForeignPage(request)) {
+          throw new HttpError('origem_nao_permitida', 'Esta origem não pode mudar dados neste servidor (CORS_ORIGENS).');
+        }
         const input = { request, query: new URLSearchParams(request.head.query), params: match.params, remoteAddress, signal };
         if (match.traits.heavy !== true) return match.handler(input);
         return this.runHeavy(remoteAddress, () =>
@@ -133,31 +140,59 @@ export class Responder {
     }
   }
 
-  private options(allow: string): Answer {
-    return {
-      status: 204,
-      body: null,
-      headers: [
-        ['Allow', allow],
-        ['Access-Control-Allow-Methods', allow],
-        ['Access-Control-Allow-Headers', 'Content-Type, Authorization'],
-        ['Access-Control-Max-Age', String(PREFLIGHT_MAX_AGE_SECONDS)],
-      ],
-    };
+  /** A preflight (Fetch §3.2.2) is answered for listed origins only; for the others the browser then refuses the request itself. */
+  private options(allow: string, cors: HeaderList): Answer {
+    const preflight: HeaderList =
+      cors === NO_HEADERS
+        ? []
+        : [
+            ['Access-Control-Allow-Methods', allow],
+            ['Access-Control-Allow-Headers', 'Content-Type, Authorization, Idempotency-Key, Last-Event-ID'],
+            ['Access-Control-Max-Age', String(PREFLIGHT_MAX_AGE_SECONDS)],
+          ];
+    return { status: 204, body: null, headers: [['Allow', allow], ...preflight] };
   }
 
-  private encode(answer: Answer): ResponseParts {
+  /** CORS headers for a request from a listed origin (Fetch §3.2.5; `Vary` so caches keep answers per origin); none otherwise. */
+  private corsHeaders(request: Request): HeaderList {
+    const origin = request.head.headers.get('origin')?.toLowerCase();
+    if (origin === undefined || !this.corsOrigins.has(origin)) return NO_HEADERS;
+    return [
+      ['Access-Control-Allow-Origin', origin],
+      ['Vary', 'Origin'],
+    ];
+  }
+
+  /**
+   * Whether a browser says the request comes from a page of another origin
+   * that CORS_ORIGENS does not list: `Sec-Fetch-Site` (Fetch Metadata) other
+   * than same-origin or none (typed by the user), or an `Origin` whose host
+   * is not the `Host` asked for. Clients that are not browsers send neither.
+   */
+  private fromForeignPage(request: Request): boolean {
+    const headers = request.head.headers;
+    const origin = headers.get('origin')?.toLowerCase();
+    if (origin !== undefined && this.corsOrigins.has(origin)) return false;
+    const site = headers.get('sec-fetch-site')?.toLowerCase();
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
+    if (origin === undefined) return false;
+    const host = headers.get('host')?.toLowerCase();
+    // RFC 6454 §7.3: `null` is an opaque origin (a sandboxed frame, a file), never this server.
+    return origin === 'null' || host === undefined || origin.replace(/^https?:\/\//, '') !== host;
+  }
+
+  private encode(answer: Answer, cors: HeaderList): ResponseParts {
     // API answers are about someone's data at a moment: never stored by caches (RFC 9111 §5.2.2.5), unless the route says otherwise.
     const own = answer.headers ?? [];
     const caching: HeaderList = own.some(([name]) => name === 'Cache-Control') ? own : [...own, NO_STORE];
-    if (answer.status === 204) return { status: 204, headers: [...this.corsHeaders, ...own], body: '' };
+    if (answer.status === 204) return { status: 204, headers: cors.length === 0 ? own : [...cors, ...own], body: '' };
     if ('stream' in answer || 'text' in answer) {
-      const headers: HeaderList = [['Content-Type', answer.contentType], ...this.corsHeaders, ...caching];
+      const headers: HeaderList = [['Content-Type', answer.contentType], ...cors, ...caching];
       return 'stream' in answer ? { status: answer.status, headers, body: '', stream: answer.stream } : { status: answer.status, headers, body: answer.text };
     }
     return {
       status: answer.status,
-      headers: [['Content-Type', JSON_CONTENT_TYPE], ...this.corsHeaders, ...caching],
+      headers: [['Content-Type', JSON_CONTENT_TYPE], ...cors, ...caching],
       body: stringifyJson(answer.body),
     };
   }

@@ -24,9 +24,8 @@ const listSchema = z.object({
   access_token: z.string().optional(),
 });
 
-/** Who acknowledged, as recorded: `operador`, or `cliente:<matricula>`; with the API open, whoever asked (`anonimo`). */
-function actor(principal: Principal | undefined): string {
-  if (principal === undefined) return 'anonimo';
+/** Who acknowledged, as recorded: `operador`, or `cliente:<matricula>`. */
+function actor(principal: Principal): string {
   return principal.papel === 'operador' ? 'operador' : `cliente:${principal.matricula}`;
 }
 
@@ -40,11 +39,12 @@ export function alertasRoutes(alerts: AlertStore, access: ApiAccess): Route[] {
     return { status: 200, body: { alertas: found.slice(0, limit).map(alertJson), pagina: page, limite: limit, proxima: found.length > limit ? nextPageLink('/alertas', input, page) : null } };
   };
   const acknowledge = async (input: RouteInput): Promise<Answer> => {
-    const principal = await access.authenticate(input.request);
+    // A change in every mode: the operator, or the meter's customer with its own token.
+    const principal = await access.whoIs(input.request);
     const id = input.params.id ?? '';
     const alert = id.length <= 64 ? await alerts.get(id) : undefined;
     // A customer is told nothing of other meters' alerts: not found, as if it did not exist.
-    if (alert === undefined || (principal?.papel === 'cliente' && principal.matricula !== alert.matricula)) throw new HttpError('alerta_nao_encontrado', 'Nenhum alerta com esse id.');
+    if (alert === undefined || (principal.papel === 'cliente' && principal.matricula !== alert.matricula)) throw new HttpError('alerta_nao_encontrado', 'Nenhum alerta com esse id.');
     const outcome = await alerts.acknowledge(id, actor(principal), Date.now());
     if (outcome === 'nao_encontrado') throw new HttpError('alerta_nao_encontrado', 'Nenhum alerta com esse id.');
     if (outcome === 'encerrado') throw new HttpError('alerta_encerrado', 'O alerta já foi encerrado: sua condição passou.');

@@ -94,7 +94,7 @@ export function clientesRoute(store: Store, profiles: ProfileStore, access: ApiA
     };
   };
   const register = async (input: RouteInput): Promise<Answer> => {
-    await access.authenticateOperator(input.request);
+    await access.authenticateChange(input.request);
     refusePasswordInUrl(input);
     const { senha, username: name, matricula, ...profileRequest } = readFields(input, registerSchema);
     const customer = { username: name, matricula };
@@ -138,7 +138,7 @@ export function clienteRoute(store: Store, profiles: ProfileStore, access: ApiAc
     return { status: 200, body: customerJson(customer, await profiles.profile(customer.matricula)) };
   };
   const patch = async (input: RouteInput): Promise<Answer> => {
-    await access.authenticateOperator(input.request);
+    await access.authenticateChange(input.request);
     const customer = await find(input);
     const profile = mergeProfile(await profiles.profile(customer.matricula), readFields(input, patchSchema));
     if (!(await profiles.setProfile(profile))) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
@@ -149,16 +149,15 @@ export function clienteRoute(store: Store, profiles: ProfileStore, access: ApiAc
 
 /**
  * `POST /clientes/{matricula}/senha`: sets or resets a customer's password.
- * The operator may set any; otherwise the current password (`senha_atual`)
- * is needed, with the customer's own token when tokens are required.
+ * The operator may set any; a customer, with its own token, its own, giving
+ * the current one (`senha_atual`) too.
  */
 export function senhaRoute(store: Store, access: ApiAccess, passwords: PasswordChecks): Route {
   const change = async (input: RouteInput): Promise<Answer> => {
-    const principal = await access.authenticate(input.request);
     refusePasswordInUrl(input);
     const matricula = matriculaSchema.safeParse(input.params.matricula);
     if (!matricula.success) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
-    access.authorize(principal, matricula.data);
+    const principal = await access.authenticateChange(input.request, matricula.data);
     const fields = readFields(input, passwordSchema);
     if (principal?.papel !== 'operador') {
       if (fields.senha_atual === undefined) {
@@ -195,18 +194,19 @@ function positiveDecimal(value: string | number, scale: number, context: z.Refin
  * The forecast warns when the cycle is on its way past it.
  */
 export function metaRoute(store: Store, profiles: ProfileStore, access: ApiAccess): Route {
-  const profileOf = async (input: RouteInput): Promise<BillingProfile> => {
-    const principal = await access.authenticate(input.request);
+  /** The profile the path names; reading it follows the read rules, changing it needs the customer's or the operator's credential. */
+  const profileOf = async (input: RouteInput, change: boolean): Promise<BillingProfile> => {
     const matricula = matriculaSchema.safeParse(input.params.matricula);
+    if (change) await access.authenticateChange(input.request, matricula.success ? matricula.data : undefined);
+    else access.authorize(await access.authenticate(input.request), input.params.matricula ?? '');
     if (!matricula.success) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
-    access.authorize(principal, matricula.data);
     if ((await store.findCustomers({ matricula: matricula.data, limit: 1 })).length === 0) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
     return profiles.profile(matricula.data);
   };
   const answer = (profile: BillingProfile): Answer => ({ status: 200, body: { matricula: profile.matricula, meta: profile.goal === undefined ? null : goalJson(profile.goal) } });
-  const show = async (input: RouteInput): Promise<Answer> => answer(await profileOf(input));
+  const show = async (input: RouteInput): Promise<Answer> => answer(await profileOf(input, false));
   const put = async (input: RouteInput): Promise<Answer> => {
-    const current = await profileOf(input);
+    const current = await profileOf(input, true);
     const fields = readFields(input, goalSchema);
     const goal: ConsumptionGoal = fields.kwh_mes !== undefined ? { kind: 'kwh', kwh: fields.kwh_mes } : { kind: 'valor', cents: fields.valor_mes as bigint };
     const profile = { ...current, goal };
@@ -214,7 +214,7 @@ export function metaRoute(store: Store, profiles: ProfileStore, access: ApiAcces
     return answer(profile);
   };
   const remove = async (input: RouteInput): Promise<Answer> => {
-    const { goal: _removed, ...profile } = await profileOf(input);
+    const { goal: _removed, ...profile } = await profileOf(input, true);
     if (!(await profiles.setProfile(profile))) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
     return answer(profile);
   };

@@ -105,7 +105,7 @@ export function pathMatricula(input: RouteInput): string {
 
 export function comandosRoutes({ commands, delivery, store, access, hasKey, now = Date.now }: CommandRoutesDeps): Route[] {
   const create = async (input: RouteInput): Promise<Answer> => {
-    await access.authenticateOperator(input.request);
+    await access.authenticateChange(input.request);
     const matricula = pathMatricula(input);
     const fields = readFields(input, createSchema);
     const parameters = parametersOf(fields.tipo, fields.parametros);
@@ -162,7 +162,7 @@ export function comandosRoutes({ commands, delivery, store, access, hasKey, now 
     return { status: 200, body: commandJson(command) };
   };
   const cancel = async (input: RouteInput): Promise<Answer> => {
-    await access.authenticateOperator(input.request);
+    await access.authenticateChange(input.request);
     const command = await find(input);
     // Cancelled by this request, or not at all: one already final (cancelled before, too) is a conflict.
     const after = FINAL_STATES.has(command.state) ? command : await delivery.cancel(command);

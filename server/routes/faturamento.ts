@@ -26,7 +26,7 @@ export function parametrosRoute(rules: BillingRulesStore, access: ApiAccess): Ro
     return { status: 200, body: { parametros: (await rules.listParameters()).map(parametersJson) } };
   };
   const put = async (input: RouteInput): Promise<Answer> => {
-    await access.authenticateOperator(input.request);
+    await access.authenticateChange(input.request);
     const parameters = readFields(input, parametersSchema);
     const outcome = await rules.putParameters(parameters);
     return { status: outcome === 'created' ? 201 : 200, body: parametersJson(parameters) };
@@ -57,7 +57,7 @@ export function fatoresEmissaoRoutes(rules: BillingRulesStore, defaultFactor: bi
     return { status: 200, body: { de: from, ate: to, padrao_kg_co2e_kwh: formatDecimal(defaultFactor, EMISSION_FACTOR_SCALE), fatores: (await rules.listEmissionFactors(from, to)).map(emissionFactorJson) } };
   };
   const put = async (input: RouteInput): Promise<Answer> => {
-    await access.authenticateOperator(input.request);
+    await access.authenticateChange(input.request);
     const month = monthParameter(input);
     const factor = { month, kgPerKwh: readFields(input, emissionFactorSchema).kg_co2e_kwh };
     const outcome = await rules.putEmissionFactor(factor);
@@ -76,7 +76,7 @@ export function bandeirasRoutes(rules: BillingRulesStore, access: ApiAccess): Ro
     return { status: 200, body: { de: from, ate: to, bandeiras: (await rules.listFlags(from, to)).map(flagJson) } };
   };
   const put = async (input: RouteInput): Promise<Answer> => {
-    await access.authenticateOperator(input.request);
+    await access.authenticateChange(input.request);
     const month = monthParameter(input);
     const fields = readFields(input, flagSchema);
     const flag = { month, flag: fields.bandeira, additional: fields.adicional_kwh };

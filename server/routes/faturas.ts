@@ -50,7 +50,7 @@ export interface InvoiceRoutesDeps {
 
 export function faturasRoutes({ invoices, billing, access, distributor, pdf }: InvoiceRoutesDeps): Route[] {
   const issue = async (input: RouteInput): Promise<Answer> => {
-    await access.authenticateOperator(input.request);
+    await access.authenticateChange(input.request);
     const { matricula, ciclo } = readFields(input, issueSchema);
     const { invoice, created } = await invoices.issue(matricula, ciclo, async () => documentOf(await billing.bill(matricula, ciclo), distributor), new Date());
     return { status: created ? 201 : 200, text: invoiceText(invoice), contentType: JSON_TYPE, headers: [['Location', `/faturas/${invoice.numero}`]] };
@@ -73,8 +73,8 @@ export function faturasRoutes({ invoices, billing, access, distributor, pdf }: I
     const principal = await access.authenticate(input.request, fields.access_token);
     const numero = input.params.numero ?? '';
     const invoice = INVOICE_NUMBER.test(numero) ? await invoices.get(numero) : undefined;
-    if (invoice === undefined) throw new HttpError('fatura_nao_encontrada', `Não há fatura ${numero}.`);
-    access.authorize(principal, invoice.matricula);
+    // Another customer's invoice does not exist for a customer: 404 as for none, never a 403 naming its owner.
+    if (invoice === undefined || (principal?.papel === 'cliente' && principal.matricula !== invoice.matricula)) throw new HttpError('fatura_nao_encontrada', `Não há fatura ${numero}.`);
     const accept = input.request.head.headers.get('accept') ?? '';
     if (fields.formato === 'pdf' || (fields.formato === undefined && accept.includes(PDF_TYPE) && !accept.includes('application/json'))) {
       const bytes = await pdf(invoice);
@@ -91,7 +91,7 @@ export function faturasRoutes({ invoices, billing, access, distributor, pdf }: I
     return { status: 200, text: invoiceText(invoice), contentType: JSON_TYPE };
   };
   const cancel = async (input: RouteInput): Promise<Answer> => {
-    await access.authenticateOperator(input.request);
+    await access.authenticateChange(input.request);
     const { motivo } = readFields(input, cancelSchema);
     const numero = input.params.numero ?? '';
     const outcome = INVOICE_NUMBER.test(numero) ? await invoices.cancel(numero, motivo, new Date()) : 'nao_encontrada';

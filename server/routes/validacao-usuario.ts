@@ -41,3 +41,16 @@ export function validacaoUsuarioRoute(store: Store, access: ApiAccess, passwords
   };
   return { path: '/validacao-usuario', handlers: { GET: handler, POST: handler } };
 }
+
+/**
+ * `GET /sessao`: whom the request's token names (`{"papel": "operador"}` or
+ * `{"papel": "cliente", "matricula": …}`), in every mode; 401 without a
+ * valid one. The dashboard checks an operator token with it.
+ */
+export function sessaoRoute(access: ApiAccess): Route {
+  const handler = async (input: RouteInput): Promise<Answer> => {
+    const principal = await access.whoIs(input.request);
+    return { status: 200, body: principal.papel === 'operador' ? { papel: 'operador' } : { papel: 'cliente', matricula: principal.matricula } };
+  };
+  return { path: '/sessao', handlers: { GET: handler } };
+}

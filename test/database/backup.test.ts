@@ -17,7 +17,7 @@ import { startEmbeddedPostgres } from '../../bench/embedded-postgres.js';
 import type { RunningServer } from '../../server/app.js';
 import { run } from '../../database/backup-cli.js';
 import { parseLogLine } from '../../database/file/readings-log.js';
-import { startTestServer, tempDir, until } from '../helpers.js';
+import { startTestServer, tempDir, until, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { testPostgres } from '../postgres.js';
 import { billingReadyServer, send } from '../server/billing-fixtures.js';
 
@@ -66,10 +66,10 @@ async function populate(server: RunningServer): Promise<{ numero: string; comman
   const start = Date.now() - 40 * 86_400_000;
   await server.store.append(Array.from({ length: 160 }, (_, i) => ({ matricula: '13456789', timestamp: start + i * 6 * 3_600_000, consumo: 1_000_000n + BigInt(i) * 1500n })));
   const month = new Date(Date.now() - 5 * 86_400_000).toISOString().slice(0, 7);
-  await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 1 });
-  const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: month });
-  await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 150 });
-  const command = await send(port, 'POST', '/medidores/13456789/comandos', { tipo: 'leitura' });
+  await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 1 }, { token: TEST_OPERATOR_TOKEN });
+  const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: month }, { token: TEST_OPERATOR_TOKEN });
+  await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 150 }, { token: TEST_OPERATOR_TOKEN });
+  const command = await send(port, 'POST', '/medidores/13456789/comandos', { tipo: 'leitura' }, { token: TEST_OPERATOR_TOKEN });
   return { numero: (issued.json as { numero?: string }).numero ?? 'nenhuma', commandId: (command.json as { id: string }).id };
 }
 
@@ -125,7 +125,7 @@ t.test('the file store backed up while a meter sends, restored into a new DATA_D
   await new Promise((resolve) => setTimeout(resolve, 300));
   await until('the original to store what was sent', async () => (original.ingest.pendingCount === 0 ? true : undefined));
   // The command went to the meter, which never answers: cancelled, it stops changing (each resend is an attempt recorded).
-  t.equal((await send(port, 'DELETE', `/comandos/${commandId}`)).status, 200);
+  t.equal((await send(port, 'DELETE', `/comandos/${commandId}`, undefined, { token: TEST_OPERATOR_TOKEN })).status, 200);
   const quiet = join(await tempDir(t), 'quieta');
   t.equal((await cli(['backup', '--destino', quiet, '--data-dir', dataDir])).code, 0);
   const manifest = JSON.parse(await readFile(join(quiet, 'copia.json'), 'utf8')) as { arquivos: Array<{ nome: string }> };

@@ -21,6 +21,8 @@ import { alertContract } from './alert-contract.js';
 import { FileAlertStore } from '../../database/file/alert-file-store.js';
 import { FileForecastRecordStore } from '../../database/file/forecast-record-file-store.js';
 import { forecastRecordContract } from './forecast-record-contract.js';
+import { meterCounterContract } from './meter-counter-contract.js';
+import { FileMeterCounterStore } from '../../database/file/meter-counter-file-store.js';
 import { FileCommandStore } from '../../database/file/command-file-store.js';
 
 const open = (dataDir: string, seedCustomersFile?: string) => FileStore.open({ dataDir, logger: silentLogger, seedCustomersFile });
@@ -86,6 +88,12 @@ forecastRecordContract(t, async (t) => {
   const dir = await tempDir(t);
   const openForecasts = async () => ({ forecasts: await FileForecastRecordStore.open(dir, silentLogger), close: async () => undefined });
   return { ...(await openForecasts()), reopen: openForecasts };
+});
+
+meterCounterContract(t, async (t) => {
+  const dir = await tempDir(t);
+  const openCounters = async () => ({ counters: await FileMeterCounterStore.open(dir, silentLogger), close: async () => undefined });
+  return { ...(await openCounters()), reopen: openCounters };
 });
 
 t.test('the readings log is text, oldest first, one reading per line', async (t) => {

@@ -23,6 +23,8 @@ import { alertContract } from './alert-contract.js';
 import { PgAlertStore } from '../../database/postgres/alert-pg-store.js';
 import { PgForecastRecordStore } from '../../database/postgres/forecast-record-pg-store.js';
 import { forecastRecordContract } from './forecast-record-contract.js';
+import { meterCounterContract } from './meter-counter-contract.js';
+import { PgMeterCounterStore } from '../../database/postgres/meter-counter-pg-store.js';
 import { PgCommandStore } from '../../database/postgres/command-pg-store.js';
 
 const postgres = await testPostgres(t);
@@ -102,6 +104,15 @@ forecastRecordContract(t, async (t) => {
     return { forecasts: new PgForecastRecordStore(store), close: () => store.close() };
   };
   return { ...(await openForecasts()), reopen: openForecasts };
+});
+
+meterCounterContract(t, async (t) => {
+  const schema = postgres.schema(t);
+  const openCounters = async () => {
+    const store = await open(schema);
+    return { counters: new PgMeterCounterStore(store), close: () => store.close() };
+  };
+  return { ...(await openCounters()), reopen: openCounters };
 });
 
 eventContract(t, async (t) => {

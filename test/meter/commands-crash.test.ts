@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { tempDir } from '../helpers.js';
+import { tempDir, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { send } from '../server/billing-fixtures.js';
 import { spawnServer } from '../server/server-process.js';
 import { relay, startMeter } from './meter-processes.js';
@@ -26,7 +26,7 @@ t.test('kill -9 after 202: the command completes after the restart', async (t) =
   const meter = startMeter(t, ['--matricula', KEYED, '--porta', String(path.port), '--chaves', keysFile, '--intervalo-incremento', '0.02', '--intervalo-envio', '0.2', '--estado', join(dataDir, 'medidor'), '--log-level', 'silent']);
   await meter.until((s) => s.acknowledged >= 3);
   down = true; // the command cannot reach the meter before the crash
-  const accepted = await send(server.httpPort, 'POST', `/medidores/${KEYED}/comandos`, { tipo: 'corte' });
+  const accepted = await send(server.httpPort, 'POST', `/medidores/${KEYED}/comandos`, { tipo: 'corte' }, { token: TEST_OPERATOR_TOKEN });
   t.equal(accepted.status, 202);
   const id = (accepted.json as { id: string }).id;
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -63,8 +63,8 @@ t.test("a meter keeps its supply, limit and executed commands across its own res
   const args = ['--matricula', KEYED, '--porta', String(server.udpPort), '--chaves', keysFile, '--intervalo-incremento', '0.02', '--intervalo-envio', '0.2', '--estado', join(dataDir, 'medidor'), '--log-level', 'silent'];
   const first = startMeter(t, args);
   await first.until((s) => s.acknowledged >= 2);
-  const limit = await send(server.httpPort, 'POST', `/medidores/${KEYED}/comandos`, { tipo: 'limite_demanda', parametros: { kw: '1.5' } });
-  const cut = await send(server.httpPort, 'POST', `/medidores/${KEYED}/comandos`, { tipo: 'corte' });
+  const limit = await send(server.httpPort, 'POST', `/medidores/${KEYED}/comandos`, { tipo: 'limite_demanda', parametros: { kw: '1.5' } }, { token: TEST_OPERATOR_TOKEN });
+  const cut = await send(server.httpPort, 'POST', `/medidores/${KEYED}/comandos`, { tipo: 'corte' }, { token: TEST_OPERATOR_TOKEN });
   await first.until((s) => s.commandsExecuted === 2);
   await first.stop();
   const second = startMeter(t, args);

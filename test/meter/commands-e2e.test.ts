@@ -11,7 +11,7 @@ import t, { type Test } from 'tap';
 import { signLine } from '../../protocol/meter-auth.js';
 import { serializeCommand } from '../../protocol/meter-commands.js';
 import type { RunningServer } from '../../server/app.js';
-import { startTestServer, tempDir, until } from '../helpers.js';
+import { startTestServer, tempDir, until, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { relay, startMeter } from './meter-processes.js';
 import { send } from '../server/billing-fixtures.js';
 
@@ -35,7 +35,8 @@ interface Json {
 }
 
 async function http(server: RunningServer, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Json> {
-  const answer = await send(server.http.port, method, path, body, { headers });
+  // Commands are the operator's to send.
+  const answer = await send(server.http.port, method, path, body, { headers, token: TEST_OPERATOR_TOKEN });
   return { status: answer.status, body: answer.json ?? answer.bytes.toString('utf8'), headers: answer.headers };
 }
 

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import t from 'tap';
 import { MAX_KEY_BYTES, MIN_KEY_BYTES, parseKeyFile, signLine, verifyMac } from '../../protocol/meter-auth.js';
+import { parseAnswerLine, parseEventLine } from '../../protocol/meter-commands.js';
 import { parseReadingDatagram, parseServerDatagram, serializeAck, serializeReading, serializeRejection } from '../../protocol/meter-protocol.js';
 import { instantArbitrary, registerArbitrary } from './arbitraries.js';
 
@@ -14,6 +17,19 @@ t.test('the MAC matches an independent HMAC-SHA256 (openssl dgst -mac HMAC), the
     signLine('MEDICAO;13456789;2026-11-20T23:40:00.000Z;1302', key),
     'MEDICAO;13456789;2026-11-20T23:40:00.000Z;1302;8b1fa99e17142aee1e8fd5cfbbc3468716f1c4971aca466111919a9c4cccf3a2',
   );
+});
+
+t.test('the signed answer and events of protocol/README.md, with their invocation counters, are what a meter with the example key signs (openssl dgst agrees)', async () => {
+  const key = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');
+  const readme = readFileSync(fileURLToPath(new URL('../../../protocol/README.md', import.meta.url)), 'utf8');
+  const examples = readme.split('\n').filter((line) => /^(EVENTO|RESPOSTA);.*;\d+;[0-9a-f]{64}$/.test(line));
+  t.equal(examples.length, 3);
+  for (const line of examples) {
+    const content = line.slice(0, -65);
+    t.equal(signLine(content, key), line, line.slice(0, 40));
+    const parsed = line.startsWith('EVENTO') ? parseEventLine(line) : parseAnswerLine(line);
+    t.ok(typeof parsed !== 'string' && parsed.counter !== undefined, 'with its counter');
+  }
 });
 
 t.test('a signed line parses to the same reading, and its MAC verifies under its key only', async () => {

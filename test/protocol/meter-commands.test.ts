@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { signLine, verifyMac } from '../../protocol/meter-auth.js';
-import { EVENT_TYPES, lineTag, linesByTag, parseAnswerLine, parseCommandLine, parseEventLine, serializeAnswer, serializeCommand, serializeEvent } from '../../protocol/meter-commands.js';
+import { EVENT_TYPES, lineTag, linesByTag, MAX_COUNTER, parseAnswerLine, parseCommandLine, parseEventLine, serializeAnswer, serializeCommand, serializeEvent, withCounter } from '../../protocol/meter-commands.js';
 
 const id = fc.stringMatching(/^[A-Za-z0-9-]{1,36}$/);
 const matricula = fc.stringMatching(/^\d{1,20}$/);
@@ -46,6 +46,35 @@ t.test('a signature covers the whole line before it: id and expiry included', as
   t.ok(typeof other !== 'string' && other.signature !== undefined && !verifyMac(other.signature.content, other.signature.mac, KEY), 'another id: the MAC no longer verifies');
   const extended = parseCommandLine(signed.replace('2026-12-01', '2027-12-01'));
   t.ok(typeof extended !== 'string' && extended.signature !== undefined && !verifyMac(extended.signature.content, extended.signature.mac, KEY), 'a later expiry: neither');
+});
+
+t.test('an answer or event signed with its invocation counter: the counter reads back, and the MAC covers it', async (t) => {
+  const counter = fc.bigInt({ min: 1n, max: MAX_COUNTER });
+  fc.assert(
+    fc.property(id, matricula, fc.constantFrom('executado' as const, 'falhou' as const), detail, counter, (i, m, outcome, d, c) => {
+      const line = signLine(withCounter(serializeAnswer({ id: i, matricula: m, outcome, detail: d }), c), KEY);
+      const parsed = parseAnswerLine(line);
+      return typeof parsed !== 'string' && parsed.counter === c && parsed.detail === d && parsed.signature !== undefined && verifyMac(parsed.signature.content, parsed.signature.mac, KEY);
+    }),
+  );
+  fc.assert(
+    fc.property(matricula, instant, fc.constantFrom(...EVENT_TYPES), detail, counter, counter, (m, timestamp, type, d, c, other) => {
+      const line = signLine(withCounter(serializeEvent({ matricula: m, timestamp, type, detail: d }), c), KEY);
+      const parsed = parseEventLine(line);
+      const ok = typeof parsed !== 'string' && parsed.counter === c && parsed.timestamp === timestamp && parsed.signature !== undefined && verifyMac(parsed.signature.content, parsed.signature.mac, KEY);
+      // A replayer who raises the counter breaks the MAC.
+      const raised = parseEventLine(line.replace(`;${c};`, `;${other};`));
+      const broken = other === c || (typeof raised !== 'string' && raised.signature !== undefined && !verifyMac(raised.signature.content, raised.signature.mac, KEY));
+      return ok && broken;
+    }),
+  );
+  const signedWithout = parseEventLine(signLine(serializeEvent({ matricula: '1', timestamp: Date.UTC(2026, 0, 1), type: 'falta_energia', detail: '' }), KEY));
+  t.ok(typeof signedWithout !== 'string' && signedWithout.signature !== undefined && signedWithout.counter === undefined, 'a signed line of the old form parses, without a counter');
+  for (const bad of ['0', '01', '9223372036854775808', '12a', '']) {
+    t.equal(parseEventLine(`EVENTO;1;2026-01-01T00:00:00.000Z;falta_energia;;${bad};${'a'.repeat(64)}`), 'INVALID_COUNTER', `counter ${JSON.stringify(bad)}`);
+  }
+  t.equal(parseEventLine(`EVENTO;1;2026-01-01T00:00:00.000Z;falta_energia;;5;nao-e-mac`), 'INVALID_SIGNATURE');
+  t.equal(parseEventLine(`EVENTO;1;2026-01-01T00:00:00.000Z;falta_energia;;5;6;${'a'.repeat(64)}`), 'FIELD_COUNT');
 });
 
 t.test('malformed lines are refused with a code', async (t) => {

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
 import { hashPassword } from '../../server/domain/password.js';
-import { startTestServer, tempDir, udpClient, until } from '../helpers.js';
+import { startTestServer, tempDir, udpClient, until, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { billingReadyServer, send } from './billing-fixtures.js';
 
 const SECRET = 'segredo-do-webhook-de-teste';
@@ -73,10 +73,10 @@ t.test('alerts from readings and events, acknowledged and closed; every alert an
   const listed = (await send(port, 'GET', '/alertas?matricula=13456789')).json.alertas;
   t.same(listed.map((a: { tipo: string }) => a.tipo).sort(), ['consumo_elevado', 'falta_energia', 'leitura_sinalizada', 'violacao_tampa']);
 
-  const acknowledged = await send(port, 'POST', `/alertas/${consumption.id}/reconhecimento`);
-  t.same([acknowledged.status, acknowledged.json.estado, acknowledged.json.reconhecido_por], [200, 'reconhecido', 'anonimo'], 'with the API open, whoever asked');
-  t.same((await send(port, 'POST', `/alertas/${flagged.id}/reconhecimento`)).json.erro.codigo, 'alerta_encerrado');
-  t.same((await send(port, 'POST', '/alertas/nao-existe/reconhecimento')).json.erro.codigo, 'alerta_nao_encontrado');
+  const acknowledged = await send(port, 'POST', `/alertas/${consumption.id}/reconhecimento`, undefined, { token: TEST_OPERATOR_TOKEN });
+  t.same([acknowledged.status, acknowledged.json.estado, acknowledged.json.reconhecido_por], [200, 'reconhecido', 'operador'], 'acknowledging changes state: the operator, even with the API open');
+  t.same((await send(port, 'POST', `/alertas/${flagged.id}/reconhecimento`, undefined, { token: TEST_OPERATOR_TOKEN })).json.erro.codigo, 'alerta_encerrado');
+  t.same((await send(port, 'POST', '/alertas/nao-existe/reconhecimento', undefined, { token: TEST_OPERATOR_TOKEN })).json.erro.codigo, 'alerta_nao_encontrado');
   t.same((await send(port, 'GET', '/alertas?estado=reconhecido')).json.alertas.map((a: { id: string }) => a.id), [consumption.id]);
 
   // Every alert and event reached the receiver, signed, although it refused the first two attempts.
@@ -140,7 +140,7 @@ t.test('a goal on its way to be exceeded raises meta_em_risco once per cycle, an
   const now = Date.now();
   const readings = Array.from({ length: 40 }, (_, i) => ({ matricula: '13456789', timestamp: now - (40 - i) * 21_600_000, consumo: BigInt(1_000_000 + i * 2500) }));
   await server.store.append(readings);
-  await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 50 });
+  await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 50 }, { token: TEST_OPERATOR_TOKEN });
   await server.checkGoals();
   await server.checkGoals();
   const alerts = (await send(port, 'GET', '/alertas?matricula=13456789&tipo=meta_em_risco')).json.alertas;
@@ -148,7 +148,7 @@ t.test('a goal on its way to be exceeded raises meta_em_risco once per cycle, an
   t.match(alerts[0].detalhe, /A caminho de uma fatura acima da meta/);
   t.match(alerts[0].chave, /^meta_em_risco:\d{4}-\d{2}$/);
   t.same(alerts[0].entrega, { estado: 'desativada', tentativas: 0 }, 'no webhook configured');
-  await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 100000 });
+  await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 100000 }, { token: TEST_OPERATOR_TOKEN });
   await server.checkGoals();
   t.equal((await send(port, 'GET', '/alertas?matricula=13456789&tipo=meta_em_risco')).json.alertas[0].estado, 'encerrado', 'back under the goal');
 });

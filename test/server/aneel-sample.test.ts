@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { ANEEL_SAMPLE, PLAIN_NODE, startTestServer, tempDir } from '../helpers.js';
+import { ANEEL_SAMPLE, PLAIN_NODE, startTestServer, tempDir, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { BILLING_PARAMETERS, send } from './billing-fixtures.js';
 
 const IMPORT = fileURLToPath(new URL('../../database/import-cli.js', import.meta.url));
@@ -41,10 +41,10 @@ t.test('the shipped ANEEL sample imports, lists and bills with CEMIG-D\'s real t
   t.same(await inForce('2026-03-01'), [['CEMIG-D', 'convencional', '2026-01-01', '2026-05-27', 0.31728, 0.5413, 0.85858, 'RESOLUÇÃO HOMOLOGATÓRIA Nº 3.459, DE 20 DE MAIO DE 2025']]);
   t.same(await inForce('2025-05-27'), [], 'nothing before the sample\'s first validity');
 
-  t.equal((await send(port, 'PUT', '/faturamento/parametros', { ...BILLING_PARAMETERS, vigencia_inicio: '2025-01-01' })).status, 201);
+  t.equal((await send(port, 'PUT', '/faturamento/parametros', { ...BILLING_PARAMETERS, vigencia_inicio: '2025-01-01' }, { token: TEST_OPERATOR_TOKEN })).status, 201);
   // ANEEL's bandeira of May and June 2026: amarela, R$ 18,85/MWh.
-  for (const month of ['2026-05', '2026-06']) t.equal((await send(port, 'PUT', `/faturamento/bandeiras/${month}`, { bandeira: 'amarela', adicional_kwh: '0.01885' })).status, 201);
-  t.equal((await send(port, 'POST', '/clientes', { username: 'maria', matricula: '13456789', dia_leitura: 10, ligacao: 'bifasica' })).status, 201);
+  for (const month of ['2026-05', '2026-06']) t.equal((await send(port, 'PUT', `/faturamento/bandeiras/${month}`, { bandeira: 'amarela', adicional_kwh: '0.01885' }, { token: TEST_OPERATOR_TOKEN })).status, 201);
+  t.equal((await send(port, 'POST', '/clientes', { username: 'maria', matricula: '13456789', dia_leitura: 10, ligacao: 'bifasica' }, { token: TEST_OPERATOR_TOKEN })).status, 201);
   // São Paulo is UTC-3: 00:00 of 10 May is 03:00Z. 150 kWh in the cycle 10/05-10/06/2026.
   await server.store.append([
     { matricula: '13456789', timestamp: Date.parse('2026-05-10T03:00:00Z'), consumo: 5_000_000n },
@@ -52,7 +52,7 @@ t.test('the shipped ANEEL sample imports, lists and bills with CEMIG-D\'s real t
     { matricula: '13456789', timestamp: Date.parse('2026-06-10T03:00:00Z'), consumo: 5_150_000n },
     { matricula: '13456789', timestamp: Date.parse('2026-06-11T12:00:00Z'), consumo: 5_153_000n },
   ]);
-  const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
+  const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, { token: TEST_OPERATOR_TOKEN });
   t.equal(issued.status, 201, JSON.stringify(issued.json));
   const invoice = issued.json;
   t.same([invoice.distribuidora, invoice.ciclo.dias, invoice.consumo_kwh, invoice.kwh_faturado], ['CEMIG-D', 31, 150, 150]);
@@ -96,7 +96,7 @@ t.test('the shipped ANEEL sample imports, lists and bills with CEMIG-D\'s real t
   t.comment(`render: ${join(OUTPUT_DIR, 'fatura-cemig-d.png')}`);
 
   // The sample has no Tarifa Branca rows (see the .md beside it): a Branca customer is refused, and told why.
-  t.equal((await send(port, 'PATCH', '/clientes/13456789', { modalidade: 'branca' })).status, 200);
+  t.equal((await send(port, 'PATCH', '/clientes/13456789', { modalidade: 'branca' }, { token: TEST_OPERATOR_TOKEN })).status, 200);
   const branca = await send(port, 'GET', '/faturas/previa?matricula=13456789');
   t.same([branca.status, branca.json.erro.codigo], [409, 'tarifa_indisponivel']);
   t.match(branca.json.erro.mensagem, 'branca');

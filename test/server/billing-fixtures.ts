@@ -1,7 +1,7 @@
 /** What the billing tests share: the parameters of the README's worked example, a JSON request helper, and a server ready to bill. */
 import type { Test } from 'tap';
 import type { RunningServer } from '../../server/app.js';
-import { startTestServer } from '../helpers.js';
+import { startTestServer, TEST_OPERATOR_TOKEN } from '../helpers.js';
 
 export const BILLING_PARAMETERS = {
   vigencia_inicio: '2026-01-01',
@@ -51,7 +51,7 @@ export async function send(port: number, method: string, path: string, body?: un
 export async function billingReadyServer(t: Test, env: Record<string, string> = {}, since = '2020-01-01'): Promise<RunningServer> {
   const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D', ...env } });
   await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: since, vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
-  const answer = await send(server.http.port, 'PUT', '/faturamento/parametros', { ...BILLING_PARAMETERS, vigencia_inicio: since });
+  const answer = await send(server.http.port, 'PUT', '/faturamento/parametros', { ...BILLING_PARAMETERS, vigencia_inicio: since }, { token: TEST_OPERATOR_TOKEN });
   if (answer.status !== 201) throw new Error(`parameters: ${answer.status}`);
   return server;
 }

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { co2eGrams, co2eOverDays, daysByMonth, DEFAULT_EMISSION_FACTOR } from '../../server/domain/co2e.js';
-import { startTestServer } from '../helpers.js';
+import { startTestServer, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { BILLING_PARAMETERS, send } from './billing-fixtures.js';
 
 t.test('co2eGrams is consumption x factor rounded half-up to the gram, exactly', async (t) => {
@@ -37,11 +37,11 @@ t.test('the operator sets monthly factors; /consumo, /gerar-fatura and issued in
   const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D', TZ_LEGADO: 'America/Sao_Paulo' } });
   const port = server.http.port;
   t.same((await send(port, 'GET', '/co2e/fatores?de=2026-01&ate=2026-12')).json, { de: '2026-01', ate: '2026-12', padrao_kg_co2e_kwh: '0.0385', fatores: [] });
-  t.equal((await send(port, 'PUT', '/co2e/fatores/2026-06', { kg_co2e_kwh: '0.1' })).status, 201);
-  t.equal((await send(port, 'PUT', '/co2e/fatores/2026-05', { kg_co2e_kwh: '0.05' })).status, 201);
-  t.equal((await send(port, 'PUT', '/co2e/fatores/2026-05', { kg_co2e_kwh: 0.05 })).status, 200, 'replaced');
+  t.equal((await send(port, 'PUT', '/co2e/fatores/2026-06', { kg_co2e_kwh: '0.1' }, { token: TEST_OPERATOR_TOKEN })).status, 201);
+  t.equal((await send(port, 'PUT', '/co2e/fatores/2026-05', { kg_co2e_kwh: '0.05' }, { token: TEST_OPERATOR_TOKEN })).status, 201);
+  t.equal((await send(port, 'PUT', '/co2e/fatores/2026-05', { kg_co2e_kwh: 0.05 }, { token: TEST_OPERATOR_TOKEN })).status, 200, 'replaced');
   for (const [month, body] of [['2026-13', { kg_co2e_kwh: '0.1' }], ['2026-07', { kg_co2e_kwh: '-1' }], ['2026-07', { kg_co2e_kwh: '11' }], ['2026-07', { kg_co2e_kwh: '0.1234567' }], ['2026-07', {}]] as const) {
-    const refused = await send(port, 'PUT', `/co2e/fatores/${month}`, body);
+    const refused = await send(port, 'PUT', `/co2e/fatores/${month}`, body, { token: TEST_OPERATOR_TOKEN });
     t.same([refused.status, refused.json.erro.codigo], [422, 'dados_invalidos'], `${month} ${JSON.stringify(body)}`);
   }
   t.same((await send(port, 'GET', '/co2e/fatores?de=2026-01&ate=2026-12')).json.fatores, [{ mes: '2026-05', kg_co2e_kwh: '0.05' }, { mes: '2026-06', kg_co2e_kwh: '0.1' }]);
@@ -66,8 +66,8 @@ t.test('the operator sets monthly factors; /consumo, /gerar-fatura and issued in
   t.equal(monthly.co2e_kg, Math.round(mayJune.reduce((sum: number, [start, consumption]: [string, number | null]) => sum + (consumption ?? 0) * (start.startsWith('2026-05') ? 0.05 : 0.1), 0) * 1000) / 1000, 'the total: each month\'s consumption at its factor');
 
   await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
-  await send(port, 'PUT', '/faturamento/parametros', BILLING_PARAMETERS);
-  await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 10 });
-  const invoice = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' })).json;
+  await send(port, 'PUT', '/faturamento/parametros', BILLING_PARAMETERS, { token: TEST_OPERATOR_TOKEN });
+  await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 10 }, { token: TEST_OPERATOR_TOKEN });
+  const invoice = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, { token: TEST_OPERATOR_TOKEN })).json;
   t.same([invoice.consumo_kwh, invoice.co2e_kg], [310, 20], '310 kWh: 22 days of May at 0.05 (11 kg) and 9 of June at 0.1 (9 kg)');
 });

@@ -12,8 +12,9 @@ import t from 'tap';
 import { signLine } from '../../protocol/meter-auth.js';
 import { serializeAnswer, serializeEvent } from '../../protocol/meter-commands.js';
 import { EVENTS_PER_METER_PER_MINUTE } from '../../server/meter-events.js';
-import { meterSocket, readingLine, startTestServer, tempDir } from '../helpers.js';
+import { meterSocket, readingLine, startTestServer, tempDir, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { send } from './billing-fixtures.js';
+import { MeterSigner } from '../../meter/meter-signer.js';
 
 const ADMIN = 'token-do-operador-de-teste-0123456789abcdef';
 const KEYED = '13456789';
@@ -55,8 +56,10 @@ t.test('a forged answer does not finish a command; an event flood is rate-limite
   const server = await startTestServer(t, { dataDir, env: { CHAVES_MEDIDORES: keysFile } });
   const { received, send: toServer } = await meterSocket(t);
   const sendUdp = (text: string) => toServer(text, server.udp.port);
+  // Signs as the keyed meter does: answers and events with its invocation counter.
+  const meter = new MeterSigner(KEY);
   sendUdp(signLine(readingLine(KEYED, new Date(Date.now() - 1000).toISOString(), '10'), KEY));
-  const created = await send(server.http.port, 'POST', `/medidores/${KEYED}/comandos`, { tipo: 'corte' });
+  const created = await send(server.http.port, 'POST', `/medidores/${KEYED}/comandos`, { tipo: 'corte' }, { token: TEST_OPERATOR_TOKEN });
   const id = (created.json as { id: string }).id;
   const until = async (check: () => boolean) => {
     for (let i = 0; i < 500 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -72,12 +75,12 @@ t.test('a forged answer does not finish a command; an event flood is rate-limite
   await until(() => server.delivery.counters.answersIgnored >= 3);
   t.equal(server.delivery.counters.answersIgnored, 3, 'forged answers ignored and counted');
   t.equal(((await send(server.http.port, 'GET', `/comandos/${id}`)).json as { estado: string }).estado, 'enviado', 'the command is still waiting for the meter');
-  sendUdp(signLine(serializeAnswer({ id, matricula: KEYED, outcome: 'executado', detail: 'fornecimento cortado' }), KEY));
+  sendUdp(meter.counted(serializeAnswer({ id, matricula: KEYED, outcome: 'executado', detail: 'fornecimento cortado' })));
   await until(() => server.delivery.openCount === 0);
   t.equal(((await send(server.http.port, 'GET', `/comandos/${id}`)).json as { estado: string; resultado: string }).resultado, 'fornecimento cortado', "the meter's own answer finishes it");
-  const sync = ((await send(server.http.port, 'POST', `/medidores/${KEYED}/comandos`, { tipo: 'sincronizar_relogio' })).json as { id: string }).id;
+  const sync = ((await send(server.http.port, 'POST', `/medidores/${KEYED}/comandos`, { tipo: 'sincronizar_relogio' }, { token: TEST_OPERATOR_TOKEN })).json as { id: string }).id;
   await until(() => received.some((line) => line.startsWith(`COMANDO;${sync};`)));
-  sendUdp(signLine(serializeAnswer({ id: sync, matricula: KEYED, outcome: 'falhou', detail: 'relogio sem bateria' }), KEY));
+  sendUdp(meter.counted(serializeAnswer({ id: sync, matricula: KEYED, outcome: 'falhou', detail: 'relogio sem bateria' })));
   await until(() => server.delivery.openCount === 0);
   const failed = (await send(server.http.port, 'GET', `/comandos/${sync}`)).json as { estado: string; motivo: string; resultado: null; concluido_em: string };
   t.same([failed.estado, failed.motivo, failed.resultado], ['falhou', 'relogio sem bateria', null], "a failure keeps the meter's reason");
@@ -85,11 +88,12 @@ t.test('a forged answer does not finish a command; an event flood is rate-limite
 
   // A flood of distinct, genuine events: the first EVENTS_PER_METER_PER_MINUTE are stored and acknowledged, the rest wait.
   const base = Date.now() - 60_000;
-  const lines = Array.from({ length: EVENTS_PER_METER_PER_MINUTE + 20 }, (_, i) => signLine(serializeEvent({ matricula: KEYED, timestamp: base + i, type: 'violacao_tampa', detail: `n ${i}` }), KEY));
-  for (let i = 0; i < lines.length; i += 10) sendUdp(lines.slice(i, i + 10).join('\n'));
+  const lines = Array.from({ length: EVENTS_PER_METER_PER_MINUTE + 20 }, (_, i) => meter.counted(serializeEvent({ matricula: KEYED, timestamp: base + i, type: 'violacao_tampa', detail: `n ${i}` })));
+  // Eight to a datagram: with the counter and the MAC, ten would pass MAX_DATAGRAM_BYTES.
+  for (let i = 0; i < lines.length; i += 8) sendUdp(lines.slice(i, i + 8).join('\n'));
   const acks = () => received.filter((line) => line.startsWith('ACK_EVENTO;')).length;
   await until(() => server.eventIntake.counters.deferred >= 20 && acks() >= EVENTS_PER_METER_PER_MINUTE);
-  t.equal(server.eventIntake.counters.stored, EVENTS_PER_METER_PER_MINUTE);
+  t.equal(server.eventIntake.counters.stored, EVENTS_PER_METER_PER_MINUTE, JSON.stringify(server.eventIntake.counters));
   t.equal(server.eventIntake.counters.deferred, 20, 'the rest left unacknowledged, for the meter to resend');
   t.equal(acks(), EVENTS_PER_METER_PER_MINUTE, 'only what was stored is acknowledged');
   sendUdp(serializeEvent({ matricula: KEYED, timestamp: base, type: 'falta_energia', detail: 'sem assinatura' }));
@@ -119,4 +123,66 @@ t.test('events in the names of invented meters are neither stored nor acknowledg
   t.equal(server.ingest.counters.malformed, 1, 'a datagram larger than the protocol allows is dropped whole');
   t.same(answers, [], 'nothing answered: no reflection towards whoever sent them');
   t.same(await server.events.list({ from: 0, to: Number.MAX_SAFE_INTEGER }, 0, 10), []);
+});
+
+t.test('replayed meter message steers commands (regression, issue 26): captured signed lines sent again move nothing and are counted', async (t) => {
+  const dataDir = await tempDir(t);
+  const keysFile = join(dataDir, 'chaves.txt');
+  await writeFile(keysFile, `${KEYED};${KEY.toString('hex')}\n`);
+  let server = await startTestServer(t, { dataDir, env: { CHAVES_MEDIDORES: keysFile } });
+  const genuine = await meterSocket(t);
+  const attacker = await meterSocket(t);
+  const meter = new MeterSigner(KEY);
+  const waitFor = async (what: string, check: () => boolean) => {
+    for (let i = 0; i < 500 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    t.ok(check(), what);
+  };
+  const commandTo = async (tipo: string): Promise<string> => ((await send(server.http.port, 'POST', `/medidores/${KEYED}/comandos`, { tipo }, { token: TEST_OPERATOR_TOKEN })).json as { id: string }).id;
+  const stateOf = async (id: string): Promise<string> => ((await send(server.http.port, 'GET', `/comandos/${id}`)).json as { estado: string }).estado;
+
+  // The genuine meter speaks: a reading, an event, and the answer to a command. A relay keeps copies.
+  genuine.send(signLine(readingLine(KEYED, new Date(Date.now() - 2000).toISOString(), '10'), KEY), server.udp.port);
+  const event = meter.counted(serializeEvent({ matricula: KEYED, timestamp: Date.now() - 1000, type: 'violacao_tampa', detail: 'tampa aberta' }));
+  genuine.send(event, server.udp.port);
+  await waitFor('the genuine event is acknowledged', () => genuine.received.some((line) => line.startsWith('ACK_EVENTO;')));
+  const read = await commandTo('leitura');
+  await waitFor('the command reaches the meter', () => genuine.received.some((line) => line.startsWith(`COMANDO;${read};`)));
+  const answer = meter.counted(serializeAnswer({ id: read, matricula: KEYED, outcome: 'executado', detail: 'leitura enviada' }));
+  genuine.send(answer, server.udp.port);
+  await waitFor('the answer finishes it', () => server.delivery.openCount === 0);
+
+  // The attacker replays the captured lines every 50 ms, and a signed line of the old form (no counter).
+  const oldForm = signLine(serializeEvent({ matricula: KEYED, timestamp: Date.now() - 500, type: 'falta_energia', detail: '' }), KEY);
+  const replay = setInterval(() => {
+    attacker.send(event, server.udp.port);
+    attacker.send(answer, server.udp.port);
+    attacker.send(oldForm, server.udp.port);
+  }, 50);
+  t.teardown(() => clearInterval(replay));
+  await waitFor('replays are refused and counted', () => server.eventIntake.counters.replayed >= 6 && server.delivery.counters.answersReplayed >= 3);
+  const reconnect = await commandTo('religacao');
+  await waitFor('the religacao goes to the genuine meter', () => genuine.received.some((line) => line.startsWith(`COMANDO;${reconnect};`)));
+  genuine.send(meter.counted(serializeAnswer({ id: reconnect, matricula: KEYED, outcome: 'executado', detail: 'fornecimento religado' })), server.udp.port);
+  await waitFor('and is executed', () => server.delivery.openCount === 0);
+  t.equal(await stateOf(reconnect), 'executado');
+  t.same(attacker.received.filter((line) => line !== ''), [], 'the replayer was never sent a command, nor an acknowledgement');
+  const metrics = (await send(server.http.port, 'GET', '/metricas')).bytes.toString('utf8');
+  t.match(metrics, /\nconsumo_mensagens_repetidas_total [1-9]\d*\n/, 'replays show in /metricas');
+  t.match(metrics, /\nconsumo_ocorrencias_total\{resultado="repetida"\} [1-9]\d*\n/);
+
+  // The newest accepted counter is durable: after a restart the same lines are still replays.
+  clearInterval(replay);
+  await server.close();
+  server = await startTestServer(t, { dataDir, env: { CHAVES_MEDIDORES: keysFile } });
+  attacker.send(event, server.udp.port);
+  attacker.send(answer, server.udp.port);
+  await waitFor('after a restart the replay is refused again', () => server.eventIntake.counters.replayed >= 1 && server.delivery.counters.answersReplayed >= 1);
+  t.equal(server.eventIntake.counters.stored, 0, 'nothing stored from it');
+  const fresh = meter.counted(serializeEvent({ matricula: KEYED, timestamp: Date.now() - 100, type: 'violacao_tampa', detail: 'de novo' }));
+  const readingAcks = () => genuine.received.filter((line) => line.startsWith(`ACK;${KEYED};`)).length;
+  const before = readingAcks();
+  genuine.send(signLine(readingLine(KEYED, new Date(Date.now() - 50).toISOString(), '11'), KEY), server.udp.port);
+  await waitFor('the meter\'s reading is taken after the restart', () => readingAcks() > before);
+  genuine.send(fresh, server.udp.port);
+  await waitFor('a fresh event from the meter is still taken', () => server.eventIntake.counters.stored === 1);
 });

@@ -4,7 +4,7 @@
  * to everyone else when tokens are required.
  */
 import t from 'tap';
-import { startTestServer } from '../helpers.js';
+import { startTestServer, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { BILLING_PARAMETERS, send as sendJson } from './billing-fixtures.js';
 
 const ADMIN = 'token-do-operador-de-teste-0123456789abcdef';
@@ -14,11 +14,11 @@ const send = (port: number, method: string, path: string, body?: unknown, token?
 t.test('parameters: created, replaced, listed exactly as sent; every bad field named', async (t) => {
   const server = await startTestServer(t);
   const port = server.http.port;
-  const first = await send(port, 'PUT', '/faturamento/parametros', PARAMETERS);
+  const first = await send(port, 'PUT', '/faturamento/parametros', PARAMETERS, TEST_OPERATOR_TOKEN);
   t.equal(first.status, 201);
   t.same(first.json, PARAMETERS, 'answered as stored, decimals as text');
-  t.equal((await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, vencimento_dias: 12 })).status, 200, 'the same start replaces');
-  await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, vigencia_inicio: '2026-07-01' });
+  t.equal((await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, vencimento_dias: 12 }, TEST_OPERATOR_TOKEN)).status, 200, 'the same start replaces');
+  await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, vigencia_inicio: '2026-07-01' }, TEST_OPERATOR_TOKEN);
   const listed = await send(port, 'GET', '/faturamento/parametros');
   t.same(listed.json.parametros.map((p: { vigencia_inicio: string; vencimento_dias: number }) => [p.vigencia_inicio, p.vencimento_dias]), [
     ['2026-01-01', 12],
@@ -30,27 +30,27 @@ t.test('parameters: created, replaced, listed exactly as sent; every bad field n
     tributos: { icms: '0.9', pis: '0.1', cofins: 'abc' },
     cip: [{ ate_kwh: null, valor: '5.00' }, { ate_kwh: 100, valor: '1.00' }],
     postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['20:00-22:00'] },
-  });
+  }, TEST_OPERATOR_TOKEN);
   t.equal(bad.status, 422);
   t.equal(bad.json.erro.codigo, 'dados_invalidos');
   const fields = bad.json.erro.detalhes.map((d: { campo: string }) => d.campo);
   t.ok(['vigencia_inicio', 'tributos.cofins'].every((f) => fields.includes(f)), `named: ${fields.join(', ')}`);
-  const bands = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, cip: [{ ate_kwh: null, valor: '5.00' }, { ate_kwh: 100, valor: '1.00' }] });
+  const bands = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, cip: [{ ate_kwh: null, valor: '5.00' }, { ate_kwh: 100, valor: '1.00' }] }, TEST_OPERATOR_TOKEN);
   t.same(bands.json.erro.detalhes.map((d: { campo: string }) => d.campo), ['cip.0.ate_kwh', 'cip.1.ate_kwh'], 'bands whose order makes no sense');
-  const sent = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, vigencia_inicio: '2027-01-01', tarifa_social: [{ ate_kwh: 30, desconto: '0.650' }], cip: [{ ate_kwh: null, valor: 7 }] });
+  const sent = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, vigencia_inicio: '2027-01-01', tarifa_social: [{ ate_kwh: 30, desconto: '0.650' }], cip: [{ ate_kwh: null, valor: 7 }] }, TEST_OPERATOR_TOKEN);
   t.same([sent.json.tarifa_social, sent.json.cip], [[{ ate_kwh: 30, desconto: '0.65' }], [{ ate_kwh: null, valor: '7.00' }]], 'decimals answered in one spelling: money with two places');
-  const overlap = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['20:00-22:00'] } });
+  const overlap = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['20:00-22:00'] } }, TEST_OPERATOR_TOKEN);
   t.same(overlap.json.erro.detalhes, [{ campo: 'postos_tarifa_branca', problema: 'os intervalos de ponta e intermediário não podem se sobrepor' }]);
-  const taxes = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, tributos: { icms: '0.5', pis: '0.3', cofins: '0.2' } });
+  const taxes = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, tributos: { icms: '0.5', pis: '0.3', cofins: '0.2' } }, TEST_OPERATOR_TOKEN);
   t.same(taxes.json.erro.detalhes, [{ campo: 'tributos', problema: 'a soma das alíquotas deve ser menor que 1' }]);
 });
 
 t.test('bandeiras: per month, replaced, listed by range; a bad month or flag named', async (t) => {
   const server = await startTestServer(t);
   const port = server.http.port;
-  t.equal((await send(port, 'PUT', '/faturamento/bandeiras/2026-05', { bandeira: 'amarela', adicional_kwh: '0.01885' })).status, 201);
-  t.equal((await send(port, 'PUT', '/faturamento/bandeiras/2026-06', { bandeira: 'vermelha_1', adicional_kwh: '0.04463' })).status, 201);
-  const replaced = await send(port, 'PUT', '/faturamento/bandeiras/2026-05', { bandeira: 'verde', adicional_kwh: '0' });
+  t.equal((await send(port, 'PUT', '/faturamento/bandeiras/2026-05', { bandeira: 'amarela', adicional_kwh: '0.01885' }, TEST_OPERATOR_TOKEN)).status, 201);
+  t.equal((await send(port, 'PUT', '/faturamento/bandeiras/2026-06', { bandeira: 'vermelha_1', adicional_kwh: '0.04463' }, TEST_OPERATOR_TOKEN)).status, 201);
+  const replaced = await send(port, 'PUT', '/faturamento/bandeiras/2026-05', { bandeira: 'verde', adicional_kwh: '0' }, TEST_OPERATOR_TOKEN);
   t.same([replaced.status, replaced.json], [200, { mes: '2026-05', bandeira: 'verde', adicional_kwh: '0' }]);
   const listed = await send(port, 'GET', '/faturamento/bandeiras?de=2026-01&ate=2026-12');
   t.same(listed.json, {
@@ -61,8 +61,8 @@ t.test('bandeiras: per month, replaced, listed by range; a bad month or flag nam
       { mes: '2026-06', bandeira: 'vermelha_1', adicional_kwh: '0.04463' },
     ],
   });
-  t.equal((await send(port, 'PUT', '/faturamento/bandeiras/2026-13', { bandeira: 'verde', adicional_kwh: '0' })).status, 422);
-  const badFlag = await send(port, 'PUT', '/faturamento/bandeiras/2026-07', { bandeira: 'roxa', adicional_kwh: '-1' });
+  t.equal((await send(port, 'PUT', '/faturamento/bandeiras/2026-13', { bandeira: 'verde', adicional_kwh: '0' }, TEST_OPERATOR_TOKEN)).status, 422);
+  const badFlag = await send(port, 'PUT', '/faturamento/bandeiras/2026-07', { bandeira: 'roxa', adicional_kwh: '-1' }, TEST_OPERATOR_TOKEN);
   t.same(badFlag.json.erro.detalhes.map((d: { campo: string }) => d.campo), ['bandeira', 'adicional_kwh']);
   t.equal((await send(port, 'GET', '/faturamento/bandeiras?de=2026-12&ate=2026-01')).status, 422);
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
-import { startTestServer, tempDir, testConfig } from '../helpers.js';
+import { AS_OPERATOR, startTestServer, tempDir, testConfig } from '../helpers.js';
 import { BILLING_PARAMETERS, billingReadyServer, send as sendJson } from './billing-fixtures.js';
 import { cycleContaining, cycleMonth, previousMonth, type Cycle } from '../../server/domain/billing/cycle.js';
 
@@ -27,10 +27,10 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
   const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D' } });
   const port = server.http.port;
   await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
-  t.equal((await send(port, 'PUT', '/faturamento/parametros', PARAMETERS)).status, 201);
-  await send(port, 'PUT', '/faturamento/bandeiras/2026-05', { bandeira: 'amarela', adicional_kwh: '0.01885' });
-  await send(port, 'PUT', '/faturamento/bandeiras/2026-06', { bandeira: 'vermelha_1', adicional_kwh: '0.04463' });
-  t.equal((await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 10 })).status, 200);
+  t.equal((await send(port, 'PUT', '/faturamento/parametros', PARAMETERS, AS_OPERATOR)).status, 201);
+  await send(port, 'PUT', '/faturamento/bandeiras/2026-05', { bandeira: 'amarela', adicional_kwh: '0.01885' }, AS_OPERATOR);
+  await send(port, 'PUT', '/faturamento/bandeiras/2026-06', { bandeira: 'vermelha_1', adicional_kwh: '0.04463' }, AS_OPERATOR);
+  t.equal((await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 10 }, AS_OPERATOR)).status, 200);
   // São Paulo is UTC-3: 00:00 of 10 May is 03:00Z. Readings at both boundaries, some between, one after.
   const at = (iso: string) => Date.parse(iso);
   await server.store.append([
@@ -40,7 +40,7 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
     { matricula: '13456789', timestamp: at('2026-06-12T12:00:00Z'), consumo: 1_030_000n },
   ]);
 
-  const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
+  const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, AS_OPERATOR);
   t.equal(issued.status, 201);
   const invoice = issued.json;
   t.match(invoice.numero, /^\d{4}-\d{6}$/);
@@ -65,12 +65,12 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
   t.same([invoice.leituras.inicial.situacao, invoice.leituras.final.registro], ['medida', 1024.5]);
   t.equal(invoice.historico.length, 13, 'the 13 previous cycles');
 
-  const again = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
+  const again = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, AS_OPERATOR);
   t.same([again.status, again.json.numero, again.json.total], [200, invoice.numero, 35.24], 'issuing again answers the same invoice');
   t.same((await send(port, 'GET', `/faturas/${invoice.numero}`)).json, invoice, 'GET answers it as issued');
 
   // Four at once: the most heavy requests one address may have in progress (a fifth would get 429).
-  const racing = await Promise.all(Array.from({ length: 4 }, () => send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-05' })));
+  const racing = await Promise.all(Array.from({ length: 4 }, () => send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-05' }, AS_OPERATOR)));
   t.same(racing.map((r) => r.status).sort(), [200, 200, 200, 201], 'four concurrent requests for one cycle: one invoice issued');
   t.equal(new Set(racing.map((r) => r.json.numero)).size, 1, 'all four answer its number');
   t.equal(racing[0]?.json.leituras.inicial.situacao, 'primeira_leitura', 'a meter first read within the cycle starts from its first reading');
@@ -78,15 +78,15 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
   const listed = await send(port, 'GET', '/faturas?matricula=13456789');
   t.same(listed.json.faturas.map((f: { numero: string; total: number }) => [f.numero, f.total]).slice(-1), [[invoice.numero, 35.24]]);
 
-  const cancelled = await send(port, 'POST', `/faturas/${invoice.numero}/cancelamento`, { motivo: 'leitura informada errada' });
+  const cancelled = await send(port, 'POST', `/faturas/${invoice.numero}/cancelamento`, { motivo: 'leitura informada errada' }, AS_OPERATOR);
   t.same([cancelled.status, cancelled.json.estado, cancelled.json.cancelamento.motivo], [200, 'cancelada', 'leitura informada errada']);
-  t.equal((await send(port, 'POST', `/faturas/${invoice.numero}/cancelamento`, { motivo: 'de novo' })).json.erro.codigo, 'fatura_cancelada');
-  const reissued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
+  t.equal((await send(port, 'POST', `/faturas/${invoice.numero}/cancelamento`, { motivo: 'de novo' }, AS_OPERATOR)).json.erro.codigo, 'fatura_cancelada');
+  const reissued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, AS_OPERATOR);
   t.same([reissued.status, reissued.json.substitui], [201, invoice.numero], 'a new number that references the cancelled one');
   t.not(reissued.json.numero, invoice.numero);
   t.equal((await send(port, 'GET', '/faturas/2026-999999')).json.erro.codigo, 'fatura_nao_encontrada');
 
-  const open = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: cycleMonth(cycleContaining(Date.now(), 10, 'America/Sao_Paulo')) });
+  const open = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: cycleMonth(cycleContaining(Date.now(), 10, 'America/Sao_Paulo')) }, AS_OPERATOR);
   t.same([open.status, open.json.erro.codigo], [409, 'ciclo_aberto']);
   const preview = await send(port, 'GET', '/faturas/previa?matricula=13456789');
   t.same([preview.status, preview.json.previa, preview.json.ciclo.mes, preview.json.consumo_kwh], [200, true, '2026-07', 5.5], 'the open cycle so far, from its start to the newest reading');
@@ -126,7 +126,7 @@ t.test('the Tarifa Branca simulation compares past cycles under both modalities 
     tariff('branca', 'intermediario', 30_000_000n, 90_000_000n),
     tariff('branca', 'fora_ponta', 27_000_000n, 35_000_000n),
   ]);
-  await send(port, 'PUT', '/faturamento/parametros', PARAMETERS);
+  await send(port, 'PUT', '/faturamento/parametros', PARAMETERS, AS_OPERATOR);
   // Two closed cycles (reading day 1, 00:00 in São Paulo = 03:00Z): 200 kWh each, consumed only between 02:00 and 04:00 (fora de ponta),
   // 10 kWh a night for 20 nights (5 kW: no spike to validation).
   // The months are the ones before the cycle open today, so the test means the same whatever day it runs.
@@ -177,7 +177,7 @@ t.test('the Tarifa Branca simulation without Branca tariffs says so, instead of 
   t.same(body.ciclos, [{ ciclo: cycleMonth(closed), erro: 'tarifa_indisponivel' }]);
   t.equal(body.ciclos_comparados, 0);
   t.match(body.recomendacao, 'Não há tarifas em vigor para comparar');
-  t.equal((await send(server.http.port, 'POST', '/faturas', { matricula: '13456789', ciclo: cycleMonth(closed) })).status, 201, 'the same cycle bills as convencional');
+  t.equal((await send(server.http.port, 'POST', '/faturas', { matricula: '13456789', ciclo: cycleMonth(closed) }, AS_OPERATOR)).status, 201, 'the same cycle bills as convencional');
 });
 
 t.test('FATURAMENTO_AUTOMATICO issues each closed cycle once, and a restart issues nothing twice', async (t) => {
@@ -185,7 +185,7 @@ t.test('FATURAMENTO_AUTOMATICO issues each closed cycle once, and a restart issu
   const env = { DISTRIBUIDORA: 'TESTE-D', FATURAMENTO_AUTOMATICO: 'sim', FATURAMENTO_INTERVALO_S: '1' };
   const first = await startTestServer(t, { dataDir, env: { DISTRIBUIDORA: 'TESTE-D' } });
   await first.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: '' }]);
-  await send(first.http.port, 'PUT', '/faturamento/parametros', PARAMETERS);
+  await send(first.http.port, 'PUT', '/faturamento/parametros', PARAMETERS, AS_OPERATOR);
   // Readings at the boundaries of the last two closed cycles (reading day 1, before the one open today) for two customers.
   const open = cycleContaining(Date.now(), 1, 'America/Sao_Paulo');
   const last = cycleContaining(open.start - 1, 1, 'America/Sao_Paulo');
@@ -232,8 +232,12 @@ t.test('invoices under hostile clients: a customer reads only their own, never i
   const other = (await send(port, 'POST', '/faturas', { matricula: '98765432', ciclo: '2026-06' }, asAdmin)).json;
   const login = await send(port, 'POST', '/validacao-usuario', { matricula: '13456789', senha: 'senha-de-teste-123' });
   const customer = { authorization: `Bearer ${login.json.token}` };
-  t.equal((await send(port, 'GET', `/faturas/${other.numero}`, undefined, customer)).status, 403, "another customer's invoice");
-  t.equal((await send(port, 'GET', `/faturas/${other.numero}?formato=pdf`, undefined, customer)).status, 403, 'nor its PDF');
+  // Regression (issue 26): another customer's invoice answered 403 naming its owner's matricula.
+  const theirs = await send(port, 'GET', `/faturas/${other.numero}`, undefined, customer);
+  t.same([theirs.status, theirs.json.erro.codigo], [404, 'fatura_nao_encontrada'], "another customer's invoice does not exist for a customer");
+  t.notMatch(theirs.bytes.toString('utf8'), /98765432/, 'nothing names its owner');
+  t.equal((await send(port, 'GET', `/faturas/${other.numero}?formato=pdf`, undefined, customer)).status, 404, 'nor its PDF');
+  t.equal((await send(port, 'GET', `/faturas/${other.numero}?formato=pdf&access_token=${login.json.token}`)).status, 404, 'nor with the token in the query');
   t.equal((await send(port, 'GET', '/faturas?matricula=98765432', undefined, customer)).status, 403, 'nor their list');
   t.equal((await send(port, 'GET', '/faturas/previa?matricula=98765432', undefined, customer)).status, 403, 'nor their preview');
   t.equal((await send(port, 'GET', '/simulacao-tarifa-branca?matricula=98765432', undefined, customer)).status, 403, 'nor their simulation');
@@ -249,7 +253,7 @@ t.test('invoices under hostile clients: a customer reads only their own, never i
 
 t.test('billing needs DISTRIBUIDORA and parameters: 409 saying what to set', async (t) => {
   const server = await startTestServer(t);
-  const answer = await send(server.http.port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
+  const answer = await send(server.http.port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, AS_OPERATOR);
   t.same([answer.status, answer.json.erro.codigo], [409, 'faturamento_nao_configurado']);
   t.match(answer.json.erro.mensagem, 'DISTRIBUIDORA');
 });
@@ -276,8 +280,8 @@ async function brancaServer(t: Test, profile: Record<string, unknown> = {}) {
   const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D' } });
   const tariff = (posto: 'ponta' | 'intermediario' | 'fora_ponta', te: bigint, tusd: bigint) => ({ distribuidora: 'TESTE-D', modalidade: 'branca' as const, posto, vigenciaInicio: '2025-07-01', vigenciaFim: null, te, tusd, resolucao: '' });
   await server.tariffs.addTariffs([tariff('ponta', 48_000_000n, 140_000_000n), tariff('intermediario', 30_000_000n, 90_000_000n), tariff('fora_ponta', 27_000_000n, 35_000_000n)]);
-  await send(server.http.port, 'PUT', '/faturamento/parametros', PARAMETERS);
-  t.equal((await send(server.http.port, 'PATCH', '/clientes/13456789', { modalidade: 'branca', dia_leitura: 20, ...profile })).status, 200);
+  await send(server.http.port, 'PUT', '/faturamento/parametros', PARAMETERS, AS_OPERATOR);
+  t.equal((await send(server.http.port, 'PATCH', '/clientes/13456789', { modalidade: 'branca', dia_leitura: 20, ...profile }, AS_OPERATOR)).status, 200);
   return server;
 }
 
@@ -290,8 +294,8 @@ t.test('a Tarifa Branca customer\'s invoice over HTTP: consumption per posto, an
     reading(at('2026-04-19', 22), 1_030_000n),
     reading(at('2026-04-20', 2), 1_030_000n),
   ]);
-  await send(port, 'PUT', '/faturamento/bandeiras/2026-04', { bandeira: 'amarela', adicional_kwh: '0.01885' });
-  const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-04' });
+  await send(port, 'PUT', '/faturamento/bandeiras/2026-04', { bandeira: 'amarela', adicional_kwh: '0.01885' }, AS_OPERATOR);
+  const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-04' }, AS_OPERATOR);
   t.equal(issued.status, 201);
   const invoice = issued.json;
   t.same(invoice.consumo_por_posto, { ponta: 5, intermediario: 10, fora_ponta: 15 });
@@ -327,10 +331,10 @@ t.test('a Tarifa Branca cycle without a reading is billed, after a grace, with e
     reading(at('2026-05-10', 4), 1_057_000n),
     reading(at('2026-05-20', 0), 1_057_000n),
   ]);
-  const april = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-04' })).json;
-  const may = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-05' })).json;
+  const april = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-04' }, AS_OPERATOR)).json;
+  const may = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-05' }, AS_OPERATOR)).json;
   t.same([april.consumo_por_posto, may.consumo_por_posto], [{ ponta: 5, intermediario: 10, fora_ponta: 15 }, { ponta: 7, intermediario: 0, fora_ponta: 20 }], 'the two cycles as billed');
-  const june = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
+  const june = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, AS_OPERATOR);
   t.equal(june.status, 201, JSON.stringify(june.json));
   t.same(june.json.consumo_por_posto, { ponta: 6, intermediario: 5, fora_ponta: 17.5 }, 'each posto at the mean of the two');
   t.same([june.json.consumo_kwh, june.json.leituras.final.situacao, june.json.leituras.final.registro, june.json.leituras.final.leituras], [28.5, 'media_ciclos', 1085.5, []], 'the end register: the start plus the postos');
@@ -339,7 +343,7 @@ t.test('a Tarifa Branca cycle without a reading is billed, after a grace, with e
 /** A billing-ready server: one convencional tariff, the parameters, and customer 13456789 reading on the 10th. */
 async function billingServer(t: Test) {
   const server = await billingReadyServer(t, {}, '2025-01-01');
-  await send(server.http.port, 'PATCH', '/clientes/13456789', { dia_leitura: 10 });
+  await send(server.http.port, 'PATCH', '/clientes/13456789', { dia_leitura: 10 }, AS_OPERATOR);
   return server;
 }
 
@@ -357,7 +361,7 @@ t.test('regression: a forged spike at the cycle boundary set the bill; flagged r
   t.same(result.qualities, [0, 0, 0, 0, 0, 1, 0], 'the forged reading is flagged pico when stored');
   const history = (await send(port, 'GET', '/medicoes?matricula=13456789&limite=3')).json.medicoes;
   t.same(history.map((m: { consumo: number; qualidade: string[] }) => [m.consumo, m.qualidade]), [[1406, ['valida']], [51400, ['pico']], [1400, ['valida']]], 'visible in the history with its flag');
-  const invoice = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' })).json;
+  const invoice = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, AS_OPERATOR)).json;
   t.equal(invoice.leituras.final.situacao, 'estimada', 'the boundary is interpolated between the genuine readings around it');
   t.notOk(invoice.leituras.final.leituras.some((r: { registro: number }) => r.registro === 51400), 'never from the forged reading');
   t.ok(invoice.consumo_kwh > 0 && invoice.consumo_kwh < 110, `about a month of 100 kWh, not 50,000 (${invoice.consumo_kwh})`);
@@ -369,11 +373,11 @@ t.test('a cycle without a reading is billed, after a grace, by the mean of its l
   // Cycles 2026-02 to 2026-05 consumed 100, 120, 140 and 160 kWh; then the meter went silent.
   const registers = [1_000_000n, 1_100_000n, 1_220_000n, 1_360_000n, 1_520_000n];
   await server.store.append(registers.map((consumo, i) => ({ matricula: '13456789', timestamp: tenth(i + 1), consumo })));
-  const june = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' });
+  const june = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, AS_OPERATOR);
   t.equal(june.status, 201, JSON.stringify(june.json));
   t.same([june.json.leituras.final.situacao, june.json.leituras.final.registro, june.json.consumo_kwh], ['media_ciclos', 1650, 130], 'start + the mean of 100, 120, 140, 160');
   t.same(june.json.leituras.final.leituras, [], 'no reading behind it');
   await server.store.append([{ matricula: '13456789', timestamp: tenth(7), consumo: 1_770_000n }]);
-  const july = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-07' })).json;
+  const july = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-07' }, AS_OPERATOR)).json;
   t.same([july.leituras.inicial.situacao, july.leituras.inicial.registro, july.consumo_kwh], ['media_ciclos', 1650, 120], 'July starts from the estimate: 130 + 120 = the 250 kWh really read');
 });

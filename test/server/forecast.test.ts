@@ -4,6 +4,7 @@ import t from 'tap';
 import { forecastCycle, meanError, percentageError } from '../../server/domain/forecast.js';
 import { cycleContaining, cycleEndingIn, cycleMonth } from '../../server/domain/billing/cycle.js';
 import { billingReadyServer, send } from './billing-fixtures.js';
+import { TEST_OPERATOR_TOKEN } from '../helpers.js';
 
 const DAY = 86_400_000;
 const kwh = (n: number): bigint => BigInt(Math.round(n * 1000));
@@ -83,16 +84,16 @@ t.test('/previsao, goals and /previsao/precisao on a server with a steady meter 
   t.equal(f.co2e_kg, Math.round(f.consumo_previsto_kwh * 0.0385 * 1000) / 1000);
   t.equal(f.meta, null);
 
-  t.same((await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 100 })).json, { matricula: '13456789', meta: { kwh_mes: 100 } });
+  t.same((await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 100 }, { token: TEST_OPERATOR_TOKEN })).json, { matricula: '13456789', meta: { kwh_mes: 100 } });
   t.same((await send(port, 'GET', '/previsao?matricula=13456789')).json.meta, { kwh_mes: 100, acima_da_meta: true }, 'on its way past 100 kWh');
-  await send(port, 'PUT', '/clientes/13456789/meta', { valor_mes: '100000' });
+  await send(port, 'PUT', '/clientes/13456789/meta', { valor_mes: '100000' }, { token: TEST_OPERATOR_TOKEN });
   t.same((await send(port, 'GET', '/previsao?matricula=13456789')).json.meta, { valor_mes: 100000, acima_da_meta: false });
   t.same((await send(port, 'GET', '/clientes/13456789')).json.meta, { valor_mes: 100000 }, 'the customer shows its goal');
   for (const bad of [{}, { kwh_mes: 100, valor_mes: 10 }, { kwh_mes: 0 }, { kwh_mes: -5 }, { valor_mes: '1.234' }, { kwh_mes: 'muito' }]) {
-    t.equal((await send(port, 'PUT', '/clientes/13456789/meta', bad)).status, 422, JSON.stringify(bad));
+    t.equal((await send(port, 'PUT', '/clientes/13456789/meta', bad, { token: TEST_OPERATOR_TOKEN })).status, 422, JSON.stringify(bad));
   }
-  t.same((await send(port, 'DELETE', '/clientes/13456789/meta')).json, { matricula: '13456789', meta: null });
-  t.equal((await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 1 })).status, 200);
+  t.same((await send(port, 'DELETE', '/clientes/13456789/meta', undefined, { token: TEST_OPERATOR_TOKEN })).json, { matricula: '13456789', meta: null });
+  t.equal((await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 1 }, { token: TEST_OPERATOR_TOKEN })).status, 200);
 
   // The forecast record, as the job keeps it over time: a pass at each past cycle's middle, and after.
   t.same((await send(port, 'GET', '/previsao/precisao?matricula=13456789')).json, { matricula: '13456789', ciclos: [], mape: null }, 'nothing recorded yet');

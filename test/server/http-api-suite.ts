@@ -1,6 +1,6 @@
 import type { Test } from 'tap';
 import type { Reading } from '../../protocol/meter-protocol.js';
-import { call, exchange, request, startTestServer, type RawResponse } from '../helpers.js';
+import { AS_OPERATOR, call, exchange, request, startTestServer, type RawResponse } from '../helpers.js';
 import type { Backend } from '../backends.js';
 
 const at = (minute: number): number => Date.UTC(2026, 10, 20, 23, minute);
@@ -11,7 +11,8 @@ const readings = (matricula: string, registers: readonly string[]): Reading[] =>
 /** Every answer is complete HTTP/1.1: Date, JSON content type, exact byte length. */
 function checkWellFormed(t: Test, response: RawResponse): void {
   t.ok(response.headers.has('date'), 'Date header');
-  t.equal(response.headers.get('access-control-allow-origin'), '*');
+  // Regression (issue 26): every answer carried Access-Control-Allow-Origin: *, so any page could read the API.
+  t.not(response.headers.get('access-control-allow-origin'), '*', 'never a wildcard origin');
   if (response.status !== 204) {
     t.equal(response.headers.get('content-type'), 'application/json; charset=utf-8');
     t.equal(Number(response.headers.get('content-length')), Buffer.byteLength(response.body), 'Content-Length counts bytes');
@@ -20,7 +21,7 @@ function checkWellFormed(t: Test, response: RawResponse): void {
 
 /** The API end to end over real sockets, on the backend given. */
 export async function httpApiSuite(t: Test, backend: Backend): Promise<void> {
-  const server = await startTestServer(t, { env: { ...(await backend.env(t)), TARIFA: '0.1' } });
+  const server = await startTestServer(t, { env: { ...(await backend.env(t)), TARIFA: '0.1', CORS_ORIGENS: 'http://app, https://painel.exemplo.com.br:8443' } });
   const port = server.http.port;
   await server.store.append([
     ...readings('13456789', ['100', '110', '120', '130', '160.3']), // last period 30.3 vs mean 10: alert
@@ -104,19 +105,19 @@ export async function httpApiSuite(t: Test, backend: Backend): Promise<void> {
 
   t.test('/clientes: register (201, 409 naming the taken field, 422), list a page at a time, find by field', async (t) => {
     const before = (await call(port, 'GET', '/clientes?limite=1000')).json().clientes as Array<{ username: string; matricula: string }>;
-    const created = await call(port, 'POST', '/clientes', { username: 'nova', matricula: '77777777' });
+    const created = await call(port, 'POST', '/clientes', { username: 'nova', matricula: '77777777' }, AS_OPERATOR);
     checkWellFormed(t, created);
     const defaults = { ligacao: 'monofasica', modalidade: 'convencional', dia_leitura: 1, tarifa_social: false };
     t.same([created.status, created.json()], [201, { username: 'nova', matricula: '77777777', ...defaults, senha_definida: false }]);
     t.equal(created.headers.get('location'), '/clientes/77777777');
     t.same((await call(port, 'GET', '/clientes/77777777')).json(), { username: 'nova', matricula: '77777777', ...defaults }, 'the Location answers');
     t.has((await call(port, 'GET', '/validacao-usuario?username=nova')).json(), { valido: true, matricula: '77777777' }, 'the new customer is valid at once');
-    const taken = await call(port, 'POST', '/clientes', { username: 'nova', matricula: '13456789' });
+    const taken = await call(port, 'POST', '/clientes', { username: 'nova', matricula: '13456789' }, AS_OPERATOR);
     t.same([taken.status, taken.json().erro.codigo], [409, 'cliente_existente']);
     t.same(taken.json().erro.detalhes.map((d: { campo: string }) => d.campo), ['username', 'matricula']);
-    const invalid = await call(port, 'POST', '/clientes', { username: 'a;b', matricula: 'x' });
+    const invalid = await call(port, 'POST', '/clientes', { username: 'a;b', matricula: 'x' }, AS_OPERATOR);
     t.same([invalid.status, invalid.json().erro.detalhes.map((d: { campo: string }) => d.campo)], [422, ['username', 'matricula']]);
-    t.same((await call(port, 'POST', '/clientes', { username: 'sem-matricula' })).status, 422);
+    t.same((await call(port, 'POST', '/clientes', { username: 'sem-matricula' }, AS_OPERATOR)).status, 422);
     const all = [...before, { username: 'nova', matricula: '77777777', ...defaults }];
     const first = await call(port, 'GET', '/clientes?limite=2');
     t.same(first.json(), { clientes: all.slice(0, 2), pagina: 1, limite: 2, proxima: '/clientes?limite=2&pagina=2' });
@@ -130,15 +131,15 @@ export async function httpApiSuite(t: Test, backend: Backend): Promise<void> {
   });
 
   t.test('/clientes: the billing profile at registration and by PATCH (operator); tarifa social is not for branca', async (t) => {
-    const created = await call(port, 'POST', '/clientes', { username: 'perfil', matricula: '66666666', ligacao: 'trifasica', modalidade: 'branca', dia_leitura: 20 });
+    const created = await call(port, 'POST', '/clientes', { username: 'perfil', matricula: '66666666', ligacao: 'trifasica', modalidade: 'branca', dia_leitura: 20 }, AS_OPERATOR);
     t.same(created.json(), { username: 'perfil', matricula: '66666666', ligacao: 'trifasica', modalidade: 'branca', dia_leitura: 20, tarifa_social: false, senha_definida: false });
-    const patched = await call(port, 'PATCH', '/clientes/66666666', { modalidade: 'convencional', tarifa_social: true });
+    const patched = await call(port, 'PATCH', '/clientes/66666666', { modalidade: 'convencional', tarifa_social: true }, AS_OPERATOR);
     t.same([patched.status, patched.json()], [200, { username: 'perfil', matricula: '66666666', ligacao: 'trifasica', modalidade: 'convencional', dia_leitura: 20, tarifa_social: true }], 'what is not sent keeps its value');
-    const branca = await call(port, 'PATCH', '/clientes/66666666', { modalidade: 'branca' });
+    const branca = await call(port, 'PATCH', '/clientes/66666666', { modalidade: 'branca' }, AS_OPERATOR);
     t.same([branca.status, branca.json().erro.detalhes], [422, [{ campo: 'tarifa_social', problema: 'a tarifa social não se aplica à modalidade branca' }]]);
-    const bad = await call(port, 'PATCH', '/clientes/66666666', { dia_leitura: 29, ligacao: 'quadrifasica' });
+    const bad = await call(port, 'PATCH', '/clientes/66666666', { dia_leitura: 29, ligacao: 'quadrifasica' }, AS_OPERATOR);
     t.same(bad.json().erro.detalhes.map((d: { campo: string }) => d.campo), ['ligacao', 'dia_leitura']);
-    t.equal((await call(port, 'PATCH', '/clientes/55555500', { dia_leitura: 5 })).status, 404);
+    t.equal((await call(port, 'PATCH', '/clientes/55555500', { dia_leitura: 5 }, AS_OPERATOR)).status, 404);
     t.equal((await call(port, 'GET', '/clientes/66666666')).json().tarifa_social, true);
   });
 
@@ -189,6 +190,12 @@ export async function httpApiSuite(t: Test, backend: Backend): Promise<void> {
     t.equal(options.headers.get('allow'), 'GET, HEAD, POST, OPTIONS');
     t.equal(options.headers.get('access-control-allow-methods'), 'GET, HEAD, POST, OPTIONS');
     t.match(options.headers.get('access-control-allow-headers') ?? '', /Content-Type/);
+    t.same([options.headers.get('access-control-allow-origin'), options.headers.get('vary')], ['http://app', 'Origin'], 'a listed origin, named back');
+    const listed = await exchange(port, [request('GET', '/alerta-consumo?matricula=13456789', { headers: { Origin: 'HTTPS://painel.exemplo.com.br:8443' } })], { count: 1 });
+    t.equal(listed.responses[0]?.headers.get('access-control-allow-origin'), 'https://painel.exemplo.com.br:8443', 'origins compare without case');
+    const foreign = await exchange(port, [request('OPTIONS', '/alerta-consumo', { headers: { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' } })], { count: 1 });
+    t.equal(foreign.responses[0]?.status, 204);
+    for (const name of ['access-control-allow-origin', 'access-control-allow-methods', 'access-control-allow-headers']) t.equal(foreign.responses[0]?.headers.get(name), undefined, `${name}: not for an unlisted origin`);
     t.notOk(options.headers.has('content-length'), 'no Content-Length on 204');
     const star = await call(port, 'OPTIONS', '*');
     t.same([star.status, star.headers.get('allow')], [204, 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS']);

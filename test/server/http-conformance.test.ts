@@ -4,7 +4,7 @@
  * revalidation, 414, and refused methods counted under their route.
  */
 import t from 'tap';
-import { call, exchange, request, startTestServer } from '../helpers.js';
+import { AS_OPERATOR, call, exchange, request, startTestServer } from '../helpers.js';
 
 t.test('an error answer to HEAD carries no body, from a route or from the parser (RFC 9110 §9.3.2)', async (t) => {
   const server = await startTestServer(t);
@@ -60,7 +60,7 @@ t.test('username lengths count characters, not UTF-16 units', async (t) => {
   const server = await startTestServer(t);
   const port = server.http.port;
   const emoji = '😀'.repeat(100);
-  t.equal((await call(port, 'POST', '/clientes', { username: emoji, matricula: '777' })).status, 201, '100 characters (200 UTF-16 units)');
-  t.equal((await call(port, 'POST', '/clientes', { username: `${emoji}x`, matricula: '778' })).status, 422, '101 characters');
-  t.equal((await call(port, 'POST', '/clientes', { username: '\ud800abc', matricula: '779' })).status, 422, 'a lone surrogate is no character');
+  t.equal((await call(port, 'POST', '/clientes', { username: emoji, matricula: '777' }, AS_OPERATOR)).status, 201, '100 characters (200 UTF-16 units)');
+  t.equal((await call(port, 'POST', '/clientes', { username: `${emoji}x`, matricula: '778' }, AS_OPERATOR)).status, 422, '101 characters');
+  t.equal((await call(port, 'POST', '/clientes', { username: '\ud800abc', matricula: '779' }, AS_OPERATOR)).status, 422, 'a lone surrogate is no character');
 });

@@ -79,7 +79,7 @@ t.test('more than 4 heavy requests at once from one address get 429 muitas_requi
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const router = new Router([{ path: '/pesada', handlers: { GET: async () => (await gate, { status: 200, body: { ok: true } }) }, traits: { heavy: true } }]);
-  const http = new HttpServer({ responder: new Responder({ router, logger: silentLogger, corsOrigin: '*' }), logger: silentLogger });
+  const http = new HttpServer({ responder: new Responder({ router, logger: silentLogger, corsOrigins: [] }), logger: silentLogger });
   const { port } = await http.listen(0, '127.0.0.1');
   t.teardown(() => http.close());
   const ask = async (localAddress: string): Promise<RawResponse> => {

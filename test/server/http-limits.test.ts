@@ -17,7 +17,7 @@ const router = new Router([
 const LIMITS: HttpLimits = { parser: DEFAULT_PARSER_LIMITS, maxPipelined: 4, headerTimeoutMs: 1500, bodyTimeoutMs: 3000, idleTimeoutMs: 2500, writeTimeoutMs: 30_000, maxConnections: 10_000, maxConnectionsPerSource: 10_000 };
 
 async function startHttp(t: Test, limits: Partial<HttpLimits> = {}): Promise<{ server: HttpServer; port: number }> {
-  const server = new HttpServer({ responder: new Responder({ router, logger: silentLogger, corsOrigin: '*' }), logger: silentLogger, limits: { ...LIMITS, ...limits } });
+  const server = new HttpServer({ responder: new Responder({ router, logger: silentLogger, corsOrigins: [] }), logger: silentLogger, limits: { ...LIMITS, ...limits } });
   const { port } = await server.listen(0, '127.0.0.1');
   t.teardown(() => server.close());
   return { server, port };
@@ -125,7 +125,7 @@ t.test('an idle keep-alive connection is closed quietly; a busy one is not', asy
 });
 
 t.test('close() lets connections finish, then stops', async (t) => {
-  const other = new HttpServer({ responder: new Responder({ router, logger: silentLogger, corsOrigin: '*' }), logger: silentLogger });
+  const other = new HttpServer({ responder: new Responder({ router, logger: silentLogger, corsOrigins: [] }), logger: silentLogger });
   const address = await other.listen(0, '127.0.0.1');
   const socket = await connectRaw(address.port);
   await new Promise<void>((resolve) => socket.write(request('GET', '/eco'), () => resolve()));
@@ -138,7 +138,7 @@ t.test('close() lets connections finish, then stops', async (t) => {
 });
 
 t.test('regression: close() resolved only if no client reset its connection during shutdown', async (t) => {
-  const server = new HttpServer({ responder: new Responder({ router, logger: silentLogger, corsOrigin: '*' }), logger: silentLogger, limits: LIMITS });
+  const server = new HttpServer({ responder: new Responder({ router, logger: silentLogger, corsOrigins: [] }), logger: silentLogger, limits: LIMITS });
   const address = await server.listen(0, '127.0.0.1');
   const socket = await connectRaw(address.port);
   socket.on('error', () => undefined);

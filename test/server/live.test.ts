@@ -284,5 +284,5 @@ t.test('the fleet table survives a restart: meters, customers, alerts and silenc
   t.equal(bad.status, 422);
 
   const closed = await startTestServer(t, { env: { AUTENTICACAO_API: 'obrigatoria' } });
-  t.equal((await call(closed.http.port, 'GET', '/frota/medidores')).status, 403, 'closed when tokens are required and no operator token is set');
+  t.equal((await call(closed.http.port, 'GET', '/frota/medidores')).status, 401, 'closed to anyone without the operator token when tokens are required');
 });

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { MAX_ATTEMPTS_PER_SOURCE, MAX_FAILURES_PER_CUSTOMER } from '../../server/domain/login-limits.js';
-import { call, exchange, request, startLoggedServer, startTestServer, tempDir, type RawResponse } from '../helpers.js';
+import { AS_OPERATOR, call, exchange, request, startLoggedServer, startTestServer, tempDir, type RawResponse } from '../helpers.js';
 
 const OPERATOR = 'operador-'.padEnd(40, 'k');
 const TOKENS_REQUIRED = { AUTENTICACAO_API: 'obrigatoria', API_TOKEN_ADMIN: OPERATOR };
@@ -59,7 +59,7 @@ t.test('a password set at registration logs in; a wrong one and an unknown custo
 t.test('an unknown customer costs the same work as a wrong password (no timing oracle)', async (t) => {
   const server = await startTestServer(t);
   const port = server.http.port;
-  await post(port, '/clientes', { username: 'tempo', matricula: '31', senha: 'correta-e-longa' });
+  await post(port, '/clientes', { username: 'tempo', matricula: '31', senha: 'correta-e-longa' }, AS_OPERATOR);
   const time = async (username: string): Promise<number> => {
     const started = performance.now();
     await post(port, '/validacao-usuario', { username, senha: 'errada-mas-longa' });
@@ -79,7 +79,7 @@ t.test('an unknown customer costs the same work as a wrong password (no timing o
 t.test('password guessing: the 6th failure for one customer within 15 minutes gets 429 with Retry-After', async (t) => {
   const server = await startTestServer(t);
   const port = server.http.port;
-  await post(port, '/clientes', { username: 'alvo', matricula: '41', senha: 'correta-e-longa' });
+  await post(port, '/clientes', { username: 'alvo', matricula: '41', senha: 'correta-e-longa' }, AS_OPERATOR);
   for (let i = 0; i < MAX_FAILURES_PER_CUSTOMER; i++) t.equal((await post(port, '/validacao-usuario', { username: 'alvo', senha: `chute-${i}-longo` })).status, 401);
   const limited = await post(port, '/validacao-usuario', { matricula: '41', senha: 'correta-e-longa' });
   t.same([limited.status, limited.json().erro.codigo], [429, 'muitas_tentativas'], 'even the right password, by the other identifier');
@@ -119,11 +119,13 @@ t.test('POST /clientes/{matricula}/senha: operator resets; a customer needs its 
   t.equal(get.status, 405, 'only POST');
 });
 
-t.test('an open API still needs the operator token or the current password to change a password', async (t) => {
+t.test('an open API still needs the operator token, or the customer\'s own token and current password, to change a password', async (t) => {
   const server = await startTestServer(t);
   const port = server.http.port;
   const takeover = await post(port, '/clientes/13456789/senha', { senha: 'senha-do-atacante' });
-  t.equal(takeover.status, 422, 'no senha_atual, no operator: refused');
+  t.same([takeover.status, takeover.json().erro.codigo], [401, 'nao_autenticado'], 'no credential: refused');
+  const withOld = await post(port, '/clientes/13456789/senha', { senha: 'senha-do-atacante', senha_atual: 'qualquer-uma-longa' });
+  t.equal(withOld.status, 401, 'a current password alone is no credential');
   t.equal(await server.store.passwordHash('13456789'), undefined, 'nothing was set');
 });
 
@@ -131,7 +133,7 @@ t.test('passwords are never logged or stored in the clear; the file is readable 
   const dataDir = await tempDir(t);
   const { server, lines } = await startLoggedServer(t, { dataDir, env: { LOG_LEVEL: 'debug' } });
   const port = server.http.port;
-  await post(port, '/clientes', { username: 'segredo', matricula: '51', senha: 'nunca-no-log-123' });
+  await post(port, '/clientes', { username: 'segredo', matricula: '51', senha: 'nunca-no-log-123' }, AS_OPERATOR);
   await post(port, '/validacao-usuario', { username: 'segredo', senha: 'tambem-nunca-no-log' });
   await server.close();
   t.notMatch(JSON.stringify(lines), /nunca-no-log|tambem-nunca/);

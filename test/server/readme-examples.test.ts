@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { parseAneelTariffs } from '../../database/aneel-tariffs.js';
-import { ANEEL_SAMPLE, startTestServer } from '../helpers.js';
+import { ANEEL_SAMPLE, startTestServer, TEST_OPERATOR_TOKEN } from '../helpers.js';
 
 const README = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
 const run = promisify(execFile);
@@ -91,6 +91,8 @@ t.test('the README examples reproduce on a fresh server', async (t) => {
     const { command } = example;
     // Examples that need the reader's operator token, a pipe, or an endless stream are shown, not replayed here.
     if (/\$(TOKEN|API_TOKEN_ADMIN)|\||^TOKEN=| -sN /.test(command)) continue;
+    // The operator's credential the README reads from DATA_DIR/token-operador: this server's is TEST_OPERATOR_TOKEN.
+    if (command.startsWith('OPERADOR="Authorization: Bearer $(cat data/token-operador)"')) continue;
     let actual: string;
     if (command.startsWith('node -e')) {
       const script = command.slice("node -e '".length, -1).replace(', 60000,', `, ${server.udp.port},`);
@@ -106,15 +108,20 @@ t.test('the README examples reproduce on a fresh server', async (t) => {
       let body: string | undefined;
       let method: string | undefined;
       let url = '';
+      const headers: Record<string, string> = {};
       for (let i = 0; i < args.length; i++) {
         const arg = args[i] as string;
         if (arg === '-d') body = args[++i];
         else if (arg === '-X') method = args[++i];
+        else if (arg === '-H') {
+          const header = (args[++i] as string).replace('$OPERADOR', `Authorization: Bearer ${TEST_OPERATOR_TOKEN}`);
+          headers[header.slice(0, header.indexOf(':'))] = header.slice(header.indexOf(':') + 1).trim();
+        }
         else if (!arg.startsWith('-')) url = arg;
       }
       // The tariffs example follows the import of the ANEEL sample this repository ships: load it as `npm run import` does.
       if (url.includes('/tarifas')) await server.tariffs.addTariffs(parseAneelTariffs(readFileSync(ANEEL_SAMPLE), 'CEMIG-D').tariffs);
-      const response = await fetch(`http://${url.replace('localhost:50000', `127.0.0.1:${server.http.port}`)}`, body === undefined ? { method: method ?? 'GET' } : { method: method ?? 'POST', body });
+      const response = await fetch(`http://${url.replace('localhost:50000', `127.0.0.1:${server.http.port}`)}`, body === undefined ? { method: method ?? 'GET', headers } : { method: method ?? 'POST', body, headers });
       actual = await response.text();
     } else {
       t.fail(`README line ${example.line}: an example this test cannot run: ${command}`);

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { decodeChange, encodeChange, MAX_PAYLOAD_BYTES } from '../../database/postgres/pg-change-feed.js';
 import { serializeAnswer } from '../../protocol/meter-commands.js';
-import { call, meterSocket, openEvents, readingLine, recentTimestamps, startTestServer, until } from '../helpers.js';
+import { AS_OPERATOR, call, meterSocket, openEvents, readingLine, recentTimestamps, startTestServer, until } from '../helpers.js';
 import { testPostgres } from '../postgres.js';
 import fc from 'fast-check';
 import type { StoredReading } from '../../database/store.js';
@@ -70,7 +70,7 @@ t.test('three servers on one database: live readings, events, the fleet, command
   await until('C to count the meter without power', async () => ((await call(c!.http.port, 'GET', '/frota')).json().medidores_sem_energia === 1 ? true : undefined), 1000);
 
   // A command posted to C is delivered by A, which the meter talks to, exactly once.
-  const posted = await call(c!.http.port, 'POST', '/medidores/13456789/comandos', { tipo: 'leitura' });
+  const posted = await call(c!.http.port, 'POST', '/medidores/13456789/comandos', { tipo: 'leitura' }, AS_OPERATOR);
   t.equal(posted.status, 202, posted.body);
   const id = posted.json().id as string;
   await until('the command line', async () => (received.some((line) => line.startsWith(`COMANDO;${id};`)) ? true : undefined), 3000);

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
+import { TEST_OPERATOR_TOKEN } from '../helpers.js';
 
 export const MAIN = fileURLToPath(new URL('../../server/main.js', import.meta.url));
 
@@ -14,7 +15,7 @@ export interface ServerProcess {
 
 export async function spawnServer(t: Test, dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, HTTP_PORT: '0', UDP_PORT: '0', DATA_DIR: dataDir, TZ_LEGADO: 'America/Sao_Paulo', ...env },
+    env: { ...process.env, HTTP_PORT: '0', UDP_PORT: '0', DATA_DIR: dataDir, TZ_LEGADO: 'America/Sao_Paulo', API_TOKEN_ADMIN: TEST_OPERATOR_TOKEN, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => {
