@@ -10,7 +10,8 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { link, lstat, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { lockDirectory } from './file/lock.js';
@@ -25,6 +26,15 @@ const LINE_FILES = /\.(log|jsonl|txt)$/;
 /** Subdirectories of DATA_DIR that are copied too. */
 const SUBDIRECTORIES = ['relatorios'];
 const COPY_CHUNK_BYTES = 1 << 20;
+/**
+ * How every file a backup or a restore writes is opened: created, never an
+ * existing file, never through a symlink (O_EXCL refuses one even when it
+ * dangles; O_NOFOLLOW says so twice). Whoever plants a name in the
+ * destination makes the copy fail; it never writes where the name points.
+ */
+const NEW_FILE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/** Data files are read without following a symlink either. */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 export type BackupErrorCode = 'DESTINO_NAO_VAZIO' | 'SEM_PG_DUMP' | 'VERSAO_PG_DUMP' | 'COPIA_INVALIDA' | 'FERRAMENTA_FALHOU';
 
@@ -47,7 +57,7 @@ export interface BackupManifest {
   readonly arquivos: ReadonlyArray<{ readonly nome: string; readonly bytes: number; readonly sha256: string }>;
 }
 
-/** A directory that does not exist, or is empty, becomes the destination; anything else is refused. */
+/** A directory that does not exist, or is empty, becomes the destination; anything else (a symlink too) is refused. */
 async function emptyDirectory(dir: string, what: string): Promise<void> {
   let entries: string[] = [];
   try {
@@ -56,13 +66,36 @@ async function emptyDirectory(dir: string, what: string): Promise<void> {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   if (entries.length > 0) throw new BackupError('DESTINO_NAO_VAZIO', `${what} ${dir} is not empty: give a new or empty directory (nothing is overwritten)`);
+  await realDirectory(dir);
+}
+
+/** Makes `dir` (and its parents) and checks it is a directory of its own, not a symlink to one elsewhere. */
+async function realDirectory(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (!(await lstat(dir)).isDirectory()) throw new BackupError('DESTINO_NAO_VAZIO', `${dir} is not a directory of its own (a symlink?): nothing is written through it`);
+}
+
+/** Writes a new file `path` (never an existing one, never through a symlink), synced. */
+async function writeNewFile(path: string, text: string): Promise<void> {
+  const handle = await open(path, NEW_FILE_FLAGS, 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Copies `from` up to `size` bytes (cut after its last line feed when `lines`) to `to`, synced; returns the bytes and their SHA-256. */
 async function copyPrefix(from: string, to: string, lines: boolean): Promise<{ bytes: number; sha256: string }> {
-  const source = await open(from, 'r');
-  const target = await open(`${to}.tmp`, 'w', 0o600);
+  const source = await open(from, READ_FLAGS);
+  let target;
+  try {
+    target = await open(`${to}.tmp`, NEW_FILE_FLAGS, 0o600);
+  } catch (error) {
+    await source.close();
+    throw error;
+  }
   const hash = createHash('sha256');
   let written = 0;
   try {
@@ -96,7 +129,9 @@ async function copyPrefix(from: string, to: string, lines: boolean): Promise<{ b
     await source.close();
     await target.close();
   }
-  await rename(`${to}.tmp`, to);
+  // A link, not a rename: it fails if `to` appeared meanwhile (rename would replace whatever is there).
+  await link(`${to}.tmp`, to);
+  await unlink(`${to}.tmp`);
   return { bytes: written, sha256: hash.digest('hex') };
 }
 
@@ -118,12 +153,12 @@ export async function backupFiles(dataDir: string, destination: string, now = ne
   await emptyDirectory(destination, 'the destination');
   const arquivos: Array<BackupManifest['arquivos'][number]> = [];
   for (const name of await dataFiles(dataDir)) {
-    if (name.includes('/')) await mkdir(join(destination, name.split('/')[0] as string), { recursive: true, mode: 0o700 });
+    if (name.includes('/')) await realDirectory(join(destination, name.split('/')[0] as string));
     const { bytes, sha256 } = await copyPrefix(join(dataDir, name), join(destination, name), LINE_FILES.test(name));
     arquivos.push({ nome: name, bytes, sha256 });
   }
   const manifest: BackupManifest = { formato: FORMAT, armazenamento: 'arquivos', criada_em: now.toISOString(), arquivos };
-  await writeFile(join(destination, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+  await writeNewFile(join(destination, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
 
@@ -153,13 +188,15 @@ export async function readBackup(source: string): Promise<BackupManifest> {
 export async function restoreFiles(source: string, dataDir: string): Promise<BackupManifest> {
   const manifest = await readBackup(source);
   if (manifest.armazenamento !== 'arquivos') throw new BackupError('COPIA_INVALIDA', `${source} is a PostgreSQL backup: restore it with STORAGE=postgres`);
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await realDirectory(dataDir);
   // Holding the directory's lock: a server cannot start on it while files arrive, and one already running makes this fail.
   const lock = await lockDirectory(join(dataDir, LOCK_FILE));
   try {
-    if ((await dataFiles(dataDir)).length > 0) throw new BackupError('DESTINO_NAO_VAZIO', `DATA_DIR ${dataDir} already holds data: restore into a new or empty directory (nothing is overwritten)`);
+    // Anything but the lock counts, temporary files and symlinks included: a restore writes only into an empty directory.
+    const held = (await readdir(dataDir)).filter((name) => name !== LOCK_FILE);
+    if (held.length > 0) throw new BackupError('DESTINO_NAO_VAZIO', `DATA_DIR ${dataDir} is not empty (${held.slice(0, 3).join(', ')}${held.length > 3 ? ', …' : ''}): restore into a new or empty directory (nothing is overwritten)`);
     for (const file of manifest.arquivos) {
-      if (file.nome.includes('/')) await mkdir(join(dataDir, file.nome.split('/')[0] as string), { recursive: true, mode: 0o700 });
+      if (file.nome.includes('/')) await realDirectory(join(dataDir, file.nome.split('/')[0] as string));
       await copyPrefix(join(source, file.nome), join(dataDir, file.nome), false);
     }
   } finally {
@@ -182,13 +219,13 @@ function libpqEnvironment(url: string): NodeJS.ProcessEnv {
 }
 
 /** Runs a PostgreSQL client tool; resolves its stdout, or rejects with a BackupError naming what to do. */
-function runTool(tool: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<string> {
+function runTool(tool: string, args: readonly string[], env: NodeJS.ProcessEnv, stdoutFd?: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tool, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(tool, args, { env, stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
     child.on('error', (error: NodeJS.ErrnoException) =>
       reject(error.code === 'ENOENT' ? new BackupError('SEM_PG_DUMP', `${tool} was not found: install PostgreSQL's client tools (Debian: apt-get install postgresql-client) of the server's version or newer`) : error),
     );
@@ -215,12 +252,17 @@ async function checkToolVersion(tool: string, url: string): Promise<void> {
 export async function backupPostgres(url: string, schema: string, destination: string, now = new Date()): Promise<BackupManifest> {
   await checkToolVersion('pg_dump', url);
   await emptyDirectory(destination, 'the destination');
-  await runTool('pg_dump', ['--format=custom', `--schema=${quoteIdentifier(schema)}`, `--file=${join(destination, DUMP_FILE)}`], libpqEnvironment(url));
-  // pg_dump writes with the umask: the dump holds password hashes, so its owner alone reads it.
-  await chmod(join(destination, DUMP_FILE), 0o600);
+  // pg_dump writes to a file we made (owner-only: the dump holds password hashes; new: never through a planted symlink).
+  const dump = await open(join(destination, DUMP_FILE), NEW_FILE_FLAGS, 0o600);
+  try {
+    await runTool('pg_dump', ['--format=custom', `--schema=${quoteIdentifier(schema)}`], libpqEnvironment(url), dump.fd);
+    await dump.sync();
+  } finally {
+    await dump.close();
+  }
   const bytes = await readFile(join(destination, DUMP_FILE));
   const manifest: BackupManifest = { formato: FORMAT, armazenamento: 'postgres', criada_em: now.toISOString(), schema, arquivos: [{ nome: DUMP_FILE, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }] };
-  await writeFile(join(destination, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+  await writeNewFile(join(destination, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
 

@@ -10,7 +10,7 @@
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { csvField } from '../../protocol/csv.js';
+import { csvText } from '../../protocol/csv.js';
 import type { PostgresStore } from './postgres-store.js';
 
 /** Months ahead of the current one that always have their partitions. */
@@ -102,7 +102,7 @@ async function exportPartition(client: pg.ClientBase, partition: Partition, dir:
         header = false;
       }
       if (page.rows.length === 0) break;
-      await file.write(page.rows.map((row) => `${page.fields.map((field) => csvField(row[field.name] ?? null)).join(',')}\r\n`).join(''));
+      await file.write(page.rows.map((row) => `${page.fields.map((field) => csvText(row[field.name] ?? null)).join(',')}\r\n`).join(''));
       rows += page.rows.length;
     }
     await client.query('COMMIT');

@@ -5,7 +5,7 @@
  * sees only its own meter's; the operator any, or all.
  */
 import { z } from 'zod';
-import { csvField } from '../../protocol/csv.js';
+import { csvText } from '../../protocol/csv.js';
 import type { EventStore, MeterEvent } from '../../database/event-store.js';
 import { EVENT_TYPES } from '../../protocol/meter-commands.js';
 import { formatIsoTimestamp, isValidTimeZone } from '../../protocol/timestamp.js';
@@ -43,7 +43,7 @@ export function eventJson(event: MeterEvent) {
 }
 
 function csvLine(event: MeterEvent): string {
-  return `${formatIsoTimestamp(event.timestamp)},${event.matricula},${event.type},${csvField(event.detail)},${formatIsoTimestamp(event.receivedAt)}\r\n`;
+  return `${formatIsoTimestamp(event.timestamp)},${event.matricula},${event.type},${csvText(event.detail)},${formatIsoTimestamp(event.receivedAt)}\r\n`;
 }
 
 export function ocorrenciasRoute(events: EventStore, defaultTimeZone: string, access: ApiAccess): Route {

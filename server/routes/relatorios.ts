@@ -20,6 +20,7 @@ import type { Answer, Route, RouteInput } from '../router.js';
 import { consumoJson, decimalJson } from './decimals.js';
 import { authorizeMeterOrFleet, invalidField, matriculaSchema, readFields } from './fields.js';
 import { CSV_CONTENT_TYPE, wantsCsv } from './medicoes.js';
+import { csvText } from '../../protocol/csv.js';
 import { PDF_TYPE } from './faturas.js';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -97,7 +98,7 @@ function meterCsv(report: MeterReport): string {
 }
 
 function fleetCsv(report: FleetReport): string {
-  const rows = report.meters.map((m) => [m.matricula, /[",\r\n]/.test(m.username) ? `"${m.username.replaceAll('"', '""')}"` : m.username, cell(m.consumption), cell(m.co2eGrams), String(m.readings), String(m.flagged), m.completeness === null ? '' : formatDecimal(BigInt(m.completeness), 3)].join(','));
+  const rows = report.meters.map((m) => [m.matricula, csvText(m.username), cell(m.consumption), cell(m.co2eGrams), String(m.readings), String(m.flagged), m.completeness === null ? '' : formatDecimal(BigInt(m.completeness), 3)].join(','));
   return ['matricula,username,consumo_kwh,co2e_kg,leituras,sinalizadas,completude', ...rows].join('\r\n') + '\r\n';
 }
 

@@ -8,6 +8,8 @@
  * screenshots in test-output/.
  */
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -32,7 +34,7 @@ t.before(async () => {
 t.teardown(() => browser?.close());
 
 async function serve(t: Test, env: Record<string, string> = {}, dataDir?: string): Promise<RunningServer> {
-  const server = await startServer(testConfig(dataDir ?? (await tempDir(t)), { MEDICAO_INTERVALO_MINIMO_MS: '0', ...env }), silentLogger);
+  const server = await startServer(testConfig(dataDir ?? (await tempDir(t)), { MEDICAO_INTERVALO_MINIMO_MS: '0', API_TOKEN_ADMIN: ADMIN_TOKEN, ...env }), silentLogger);
   t.teardown(() => server.close());
   return server;
 }
@@ -219,7 +221,8 @@ t.test('operator view: a fleet table of 1,000 meters, paged and sorted, linking 
   const server = await serve(t, {}, dataDir);
   // 409: this server bills nobody (no DISTRIBUIDORA), which the customer view asks about.
   const { page, problems } = await open(t, 1280, 900, [/status of 409/]);
-  await page.goto(`http://127.0.0.1:${server.http.port}/#frota`);
+  // The fleet is open to read with the default AUTENTICACAO_API=aberta; acknowledging its alerts needs the operator signed in.
+  await openSignedIn(page, server.http.port, { token: ADMIN_TOKEN, papel: 'operador' }, '/#frota');
   await page.locator('#pagina-info', { hasText: 'página 1 de 20 (1.000 medidores)' }).waitFor();
   t.equal(await page.locator('#tabela-frota tbody tr').count(), 50, 'a page of 50');
   t.equal(await page.textContent('#frota-alertas'), '10');
@@ -314,7 +317,8 @@ t.test('billing in the customer view: the open cycle\'s preview, issued invoices
       ] as const
     ).map(([modalidade, posto, te, tusd]) => ({ distribuidora: 'TESTE-D', modalidade, posto, vigenciaInicio: '2025-01-01', vigenciaFim: null, te, tusd, resolucao: '' })),
   );
-  const put = (path: string, body: unknown) => fetch(`http://127.0.0.1:${port}${path}`, { method: 'PUT', body: JSON.stringify(body) });
+  const asOperator = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+  const put = (path: string, body: unknown) => fetch(`http://127.0.0.1:${port}${path}`, { method: 'PUT', headers: asOperator, body: JSON.stringify(body) });
   await put('/faturamento/parametros', {
     vigencia_inicio: '2026-01-01',
     tributos: { icms: '0.18', pis: '0.0165', cofins: '0.076' },
@@ -335,7 +339,7 @@ t.test('billing in the customer view: the open cycle\'s preview, issued invoices
     { matricula: '13456789', timestamp: Math.max(inOpen + 1_000, now - 60_000), consumo: 1_350_000n },
   ]);
   const [closedYear, closedMonth] = cycleMonth(closed).split('-');
-  const issued = await fetch(`http://127.0.0.1:${port}/faturas`, { method: 'POST', body: JSON.stringify({ matricula: '13456789', ciclo: cycleMonth(closed) }) });
+  const issued = await fetch(`http://127.0.0.1:${port}/faturas`, { method: 'POST', headers: asOperator, body: JSON.stringify({ matricula: '13456789', ciclo: cycleMonth(closed) }) });
   const invoice = (await issued.json()) as { numero: string; total: number };
   t.equal(issued.status, 201);
 
@@ -361,6 +365,7 @@ t.test('meter data management in the customer view: live quantities, the forecas
   await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2020-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: '' }]);
   await fetch(`http://127.0.0.1:${port}/faturamento/parametros`, {
     method: 'PUT',
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
     body: JSON.stringify({ vigencia_inicio: '2020-01-01', tributos: { icms: '0.18', pis: '0.0165', cofins: '0.076' }, cip: [{ ate_kwh: null, valor: '12.50' }], vencimento_dias: 10, postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['17:00-18:00', '21:00-22:00'] }, tarifa_social: [] }),
   });
   // Every quarter of an hour for 16 days, 0.6 kW round the clock (a night-time baseload worth a recommendation), with quantities.
@@ -369,8 +374,11 @@ t.test('meter data management in the customer view: live quantities, the forecas
   const history: Reading[] = [];
   for (let i = 16 * 96; i >= 1; i--) history.push({ matricula: '13456789', timestamp: Math.floor(now / quarter) * quarter - i * quarter, consumo: 1_000_000n + BigInt(16 * 96 - i) * 150n, quantities: { voltage: 219_500, current: 3_100, activePower: 600, powerFactor: 920, frequency: 60_010 } });
   await server.store.append(history);
+  // The customer signed in: setting a goal and acknowledging an alert change state, which needs its token.
+  await fetch(`http://127.0.0.1:${port}/clientes/13456789/senha`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ senha: 'senha-de-exemplo-123' }) });
+  const login = (await (await fetch(`http://127.0.0.1:${port}/validacao-usuario`, { method: 'POST', body: JSON.stringify({ matricula: '13456789', senha: 'senha-de-exemplo-123' }) })).json()) as { token: string; username: string };
   const { page, problems } = await open(t, 1280, 1000);
-  await page.goto(`http://127.0.0.1:${port}/?matricula=13456789`);
+  await openSignedIn(page, port, { token: login.token, papel: 'cliente', username: login.username, matricula: '13456789' }, '/?matricula=13456789');
   await page.locator('#g-tensao_v', { hasText: '219,5 V' }).waitFor();
   t.equal(await page.textContent('#g-fator_potencia'), '0,92');
   t.match(await page.textContent('#g-qualidade'), /válida/);
@@ -393,7 +401,7 @@ t.test('meter data management in the customer view: live quantities, the forecas
   await row.waitFor();
   t.ok(alert !== undefined);
   await page.click('#tabela-alertas button[aria-label="Reconhecer o alerta Violação da tampa"]');
-  await page.locator('#tabela-alertas tbody tr[data-estado="reconhecido"]', { hasText: 'reconhecido (por anonimo)' }).waitFor();
+  await page.locator('#tabela-alertas tbody tr[data-estado="reconhecido"]', { hasText: 'reconhecido (por cliente:13456789)' }).waitFor();
   t.equal((await server.alerts.get(alert?.id ?? ''))?.state, 'reconhecido', 'stored');
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-relatorio="semanal"][data-formato="pdf"]')]);
@@ -476,4 +484,31 @@ t.test('the meter page: the operator sends commands after confirming and sees th
   await meter.stop();
   t.same(problems, []);
   t.same(customer.problems, []);
+});
+
+t.test('a page on another origin can neither read the API nor command a meter (regression, issue 26: wildcard CORS let it)', async (t) => {
+  const server = await serve(t, { CLIENTES_EXEMPLO: 'sim' });
+  const api = `http://127.0.0.1:${server.http.port}`;
+  // The attacker's page, served from another port: another origin, in the same browser as the operator's dashboard.
+  const evil = createHttpServer((_request, response) => {
+    response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    response.end('<!doctype html><title>ofertas</title><p>nada aqui</p>');
+  });
+  await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => evil.close(() => resolve())));
+  const { page } = await open(t, 800, 600, [/.*/]);
+  await page.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
+  const outcome = (await page.evaluate(`(async () => {
+    const api = ${JSON.stringify(api)};
+    const attempt = async (what, run) => { try { const r = await run(); return what + ': ' + r.status + ' ' + r.type; } catch (error) { return what + ': ' + error.name; } };
+    return [
+      await attempt('read', () => fetch(api + '/clientes')),
+      await attempt('simple', () => fetch(api + '/medidores/13456789/comandos', { method: 'POST', mode: 'no-cors', headers: { 'Content-Type': 'text/plain' }, body: '{"tipo":"leitura"}' })),
+      await attempt('token', () => fetch(api + '/medidores/13456789/comandos', { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ${ADMIN_TOKEN}' }, body: '{"tipo":"leitura"}' })),
+    ];
+  })()`)) as string[];
+  t.same(outcome, ['read: TypeError', 'simple: 0 opaque', 'token: TypeError'], 'the answer is unreadable, the simple POST opaque, the one with a token blocked at its preflight');
+  t.same(await server.commands.listByMeter('13456789', 0, 10), [], 'no command reached the store');
+  const metrics = await (await fetch(`${api}/metricas`)).text();
+  t.match(metrics, /consumo_http_requisicoes_total\{rota="\/medidores\/\{matricula\}\/comandos",status="403"\} 1\n/, 'the simple POST was refused: 403 origem_nao_permitida');
 });

@@ -7,7 +7,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, lstat, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { execFileSync } from 'node:child_process';
@@ -142,9 +142,9 @@ t.test('the file store backed up while a meter sends, restored into a new DATA_D
   for (const route of Object.keys(before)) t.equal(after[route], before[route], route);
 
   // Refusals: no overwriting, no damaged copy, no DATA_DIR in use.
-  t.match((await cli(['restore', '--origem', quiet, '--data-dir', restoredDir])).err, /in use by a running server|already holds data/, 'a DATA_DIR with a server on it is refused');
+  t.match((await cli(['restore', '--origem', quiet, '--data-dir', restoredDir])).err, /in use by a running server|is not empty/, 'a DATA_DIR with a server on it is refused');
   await copy.close();
-  t.match((await cli(['restore', '--origem', quiet, '--data-dir', restoredDir])).err, /already holds data/);
+  t.match((await cli(['restore', '--origem', quiet, '--data-dir', restoredDir])).err, /is not empty/);
   t.match((await cli(['backup', '--destino', quiet, '--data-dir', dataDir])).err, /is not empty/);
   await appendFile(join(quiet, 'medicoes.log'), '2026-01-01T00:00:00.000Z;13456789;999999\n');
   t.match((await cli(['restore', '--origem', quiet, '--data-dir', join(await tempDir(t), 'novo')])).err, /medicoes\.log does not match its checksum/, 'a changed file is caught');
@@ -152,6 +152,45 @@ t.test('the file store backed up while a meter sends, restored into a new DATA_D
   t.match((await cli(['restore', '--origem', quiet, '--data-dir', join(await tempDir(t), 'novo')])).err, /not a whole backup/);
   t.match((await cli(['backup'])).err, /--destino DIR is required/);
   t.equal((await cli(['copiar'])).code, 1);
+});
+
+t.test('backup and restore follow no symlink (regression, issue 26): a planted .tmp in the restore target, symlinks planted in the destination during a backup', async (t) => {
+  const dataDir = await tempDir(t);
+  const server = await startTestServer(t, { dataDir });
+  await server.store.append(Array.from({ length: 2000 }, (_, i) => ({ matricula: String(10_000 + (i % 50)), timestamp: Date.UTC(2026, 10, 1) + i * 60_000, consumo: BigInt(i * 100) })));
+  await server.close();
+  const victim = join(await tempDir(t), 'vitima.txt');
+  await writeFile(victim, 'intacto\n');
+  const copy = join(await tempDir(t), 'copia');
+  t.equal((await cli(['backup', '--destino', copy, '--data-dir', dataDir])).code, 0);
+
+  // Once, a restore whose target held only clientes.txt.tmp -> victim wrote the customers over the victim.
+  const target = await tempDir(t);
+  await symlink(victim, join(target, 'clientes.txt.tmp'));
+  const refused = await cli(['restore', '--origem', copy, '--data-dir', target]);
+  t.match(refused.err, /is not empty \(clientes\.txt\.tmp\)/, 'a temporary file counts: the target is not empty');
+  const linked = join(await tempDir(t), 'ligado');
+  await symlink(await tempDir(t), linked);
+  t.match((await cli(['backup', '--destino', linked, '--data-dir', dataDir])).err, /not a directory of its own/, 'a destination that is a symlink is refused');
+
+  // Once, a symlink planted in the destination during a backup received the readings log.
+  const destination = join(await tempDir(t), 'destino');
+  let planting = true;
+  const names = ['medicoes.log', 'medicoes.log.tmp', 'clientes.txt', 'clientes.txt.tmp', 'copia.json', 'senhas.txt.tmp'];
+  const planter = (async () => {
+    while (planting) {
+      for (const name of names) await symlink(victim, join(destination, name)).catch(() => undefined);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  })();
+  const raced = await cli(['backup', '--destino', destination, '--data-dir', dataDir]);
+  planting = false;
+  await planter;
+  t.equal(await readFile(victim, 'utf8'), 'intacto\n', `the victim is untouched (the backup ${raced.code === 0 ? 'finished' : `stopped: ${raced.err.trim()}`})`);
+  if (raced.code === 0) {
+    const manifest = JSON.parse(await readFile(join(destination, 'copia.json'), 'utf8')) as { arquivos: Array<{ nome: string }> };
+    for (const file of manifest.arquivos) t.ok((await lstat(join(destination, file.nome))).isFile(), `${file.nome} is a file of its own`);
+  }
 });
 
 t.test('PostgreSQL with no pg_dump new enough: the backup stops with one line saying what to install', async (t) => {
