@@ -20,6 +20,16 @@ export function isUsername(text: string): boolean {
   return USERNAME_PATTERN.test(text) && !LONE_SURROGATE.test(text);
 }
 
+/**
+ * A username as it is kept and looked up: without surrounding whitespace
+ * (the customers file is read trimmed, so "joana " would come back as
+ * "joana" after a restart) and in Unicode NFC (a composed "é" and "e" plus
+ * a combining accent are one name).
+ */
+export function normalizeUsername(text: string): string {
+  return text.trim().normalize('NFC');
+}
+
 export function formatCustomerLine(customer: Customer): string {
   return `${customer.username};${customer.matricula}\n`;
 }
@@ -28,7 +38,7 @@ export function formatCustomerLine(customer: Customer): string {
 export function parseCustomerLine(line: string): Customer | undefined {
   const fields = line.split(';');
   if (fields.length !== 2) return undefined;
-  const username = (fields[0] as string).trim();
+  const username = normalizeUsername(fields[0] as string);
   const matricula = (fields[1] as string).trim();
   if (!isUsername(username) || !isMatricula(matricula)) return undefined;
   return { username, matricula };

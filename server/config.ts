@@ -42,10 +42,10 @@ export const SETTINGS = {
   pgPoolMax: { env: 'PG_POOL_MAX', flag: 'pg-pool-max', default: '10', help: 'connections in the PostgreSQL pool' },
   pgStatementTimeoutMs: { env: 'PG_STATEMENT_TIMEOUT_MS', flag: 'pg-statement-timeout-ms', default: '5000', help: 'longest a statement may run, in ms' },
   pgConnectTimeoutMs: { env: 'PG_CONNECT_TIMEOUT_MS', flag: 'pg-connect-timeout-ms', default: '2000', help: 'longest to wait for a connection, in ms' },
-  httpHeaderTimeoutMs: { env: 'HTTP_TEMPO_CABECALHOS_MS', flag: 'http-tempo-cabecalhos-ms', default: '10000', help: 'a request\'s header section must arrive whole within this (ms)' },
+  httpHeaderTimeoutMs: { env: 'HTTP_TEMPO_CABECALHOS_MS', flag: 'http-tempo-cabecalhos-ms', default: '10000', help: 'a request\'s header section must arrive whole within this, and a new connection\'s first request (ms)' },
   httpBodyTimeoutMs: { env: 'HTTP_TEMPO_CORPO_MS', flag: 'http-tempo-corpo-ms', default: '10000', help: 'a request\'s body must arrive whole within this (ms)' },
   httpIdleTimeoutMs: { env: 'HTTP_TEMPO_OCIOSO_MS', flag: 'http-tempo-ocioso-ms', default: '30000', help: 'an idle keep-alive connection is closed after this (ms)' },
-  httpWriteTimeoutMs: { env: 'HTTP_TEMPO_ESCRITA_MS', flag: 'http-tempo-escrita-ms', default: '30000', help: 'a client that reads nothing for this long is closed (ms)' },
+  httpWriteTimeoutMs: { env: 'HTTP_TEMPO_ESCRITA_MS', flag: 'http-tempo-escrita-ms', default: '30000', help: 'a client that reads nothing for this long is reset (ms)' },
   httpMaxConnections: { env: 'HTTP_MAX_CONEXOES', flag: 'http-max-conexoes', default: '10000', help: 'open connections; past it new ones get 503' },
   httpMaxConnectionsPerSource: { env: 'HTTP_MAX_CONEXOES_POR_ORIGEM', flag: 'http-max-conexoes-por-origem', default: '1000', help: 'open connections from one address; past it new ones get 503' },
   httpMaxPipelined: { env: 'HTTP_MAX_PIPELINE', flag: 'http-max-pipeline', default: '32', help: 'requests read ahead of the one being answered on a connection' },
@@ -309,6 +309,11 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   }),
 };
 
+/** `text` with the user information of any URL in it (`scheme://user:password@`) hidden: what may be echoed. */
+export function withoutUserinfo(text: string): string {
+  return text.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#\s]*@/g, '$1***@');
+}
+
 /** Reads the settings; throws ConfigError on the first bad one. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = process.argv.slice(2)): Config {
   const options = Object.fromEntries(Object.values(SETTINGS).map((setting) => [setting.flag, { type: 'string' as const }]));
@@ -326,8 +331,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     const result = schemas[name].safeParse(raw.trim());
     if (!result.success) {
       const label = typeof fromFlag === 'string' ? `--${setting.flag}` : setting.env;
-      // Secrets (keys, tokens, a connection string's password) are never echoed.
-      const got = 'secret' in setting ? '' : ` (got ${JSON.stringify(raw)})`;
+      // Secrets (keys, tokens, a connection string's password) are never echoed, nor the user:password of any URL.
+      const got = 'secret' in setting ? '' : ` (got ${JSON.stringify(withoutUserinfo(raw))})`;
       throw new ConfigError(label, `${result.error.issues[0]?.message ?? 'invalid'}${got}`);
     }
     values[name] = result.data;

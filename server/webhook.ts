@@ -128,6 +128,8 @@ export class WebhookSender {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', [SIGNATURE_HEADER]: signBody(delivery.body, this.options.secret), 'X-Consumo-Entrega': delivery.id, 'X-Consumo-Tipo': delivery.kind },
         body: delivery.body,
+        // A 3xx is a failed delivery: the signed body never follows a redirect to somewhere else.
+        redirect: 'manual',
         signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
       });
       await response.arrayBuffer().catch(() => undefined);

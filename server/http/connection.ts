@@ -24,7 +24,11 @@ export interface ConnectionLimits {
   readonly parser: ParserLimits;
   /** Requests read ahead of the one being answered; past it the socket is not read. */
   readonly maxPipelined: number;
-  /** Time allowed for a request's header section to arrive whole, from its first byte (ms); 408 past it. */
+  /**
+   * Time allowed for a request's header section to arrive whole, from its
+   * first byte, and for a new connection's first request, from the connection
+   * (ms); 408 past it (a connection that never asks holds no slot for long).
+   */
   readonly headerTimeoutMs: number;
   /** Time allowed for a request's body to arrive whole, from the end of its head (ms); 408 past it. */
   readonly bodyTimeoutMs: number;
@@ -87,6 +91,8 @@ interface Slot {
   /** The whole answer, or the head of a streamed one, as text sent as UTF-8; undefined until the route answers. */
   text: string | undefined;
   close: boolean;
+  /** An endless stream (Server-Sent Events): the client ending its side means it left. */
+  exclusive?: boolean;
   /** A streamed body, sent after `text` once every earlier answer is out. */
   stream?: { readonly produce: (signal: AbortSignal) => AsyncIterable<string | Uint8Array>; readonly framing: StreamFraming } | undefined;
 }
@@ -135,6 +141,9 @@ export class HttpConnection {
     this.parser = new RequestParser(context.limits.parser);
     this.lastActivityAt = context.now();
     this.writeProgressAt = this.lastActivityAt;
+    // The first request's head is due from the moment the connection opens (HTTP_TEMPO_CABECALHOS_MS).
+    this.arriving = 'head';
+    this.arrivingSince = this.lastActivityAt;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => {
@@ -153,6 +162,8 @@ export class HttpConnection {
     });
     socket.on('end', () => {
       this.peerEnded = true;
+      // A client that ends its side of an endless stream has left: stop at once, so the socket does not linger in CLOSE-WAIT.
+      if (this.streaming !== undefined && this.queue[0]?.exclusive === true) this.streaming.abort();
       this.endIfDone();
     });
     socket.on('error', (error) => context.logger.debug({ err: error }, 'connection error'));
@@ -170,7 +181,8 @@ export class HttpConnection {
       this.ended = true;
       this.streaming?.abort();
       this.queue.length = 0;
-      this.socket.destroy();
+      // A reset, not a FIN (nginx's reset_timedout_connection): the kernel drops the unsent bytes at once instead of holding them in FIN-WAIT.
+      this.socket.resetAndDestroy();
       return;
     }
     const { headerTimeoutMs, bodyTimeoutMs } = this.context.limits;
@@ -265,7 +277,7 @@ export class HttpConnection {
     // (a HEAD or OPTIONS of it is no stream).
     const exclusive = traits.exclusive === true && head.method === 'GET';
     if (close || exclusive) this.stopReading = true;
-    const slot: Slot = { text: undefined, close };
+    const slot: Slot = { text: undefined, close, exclusive };
     this.queue.push(slot);
     const heavy = traits.heavy === true;
     this.unanswered++;
@@ -382,11 +394,16 @@ export class HttpConnection {
     }
     this.streaming = undefined;
     this.queue.shift();
-    if (!complete || framing === 'close' || slot.close) {
+    if (!complete || framing === 'close') {
       this.finish();
       return;
     }
+    // A whole chunked body always ends with its last chunk, also when the connection closes after it.
     this.socket.write(LAST_CHUNK);
+    if (slot.close) {
+      this.finish();
+      return;
+    }
     this.flush();
   }
 

@@ -29,6 +29,14 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxConnections: 10_000,
   maxConnectionsPerSource: 1000,
 };
+/**
+ * The share of HTTP_MAX_CONEXOES kept for addresses that hold few
+ * connections: past the rest, an address with SMALL_HOLDER or more open is
+ * refused, so a few addresses each under their own limit cannot take every
+ * slot from everyone else.
+ */
+const RESERVED_SHARE = 0.1;
+const SMALL_HOLDER = 8;
 /** How often timeouts are checked and the Date header refreshed. */
 const TICK_MS = 1000;
 /** Connections still busy this long after shutdown starts are cut. */
@@ -71,14 +79,16 @@ export class HttpServer {
       writes: new WriteRound(),
     };
     const refusedWarning = new ThrottledWarning(options.logger, 'connection limit reached: new connections answered 503');
+    const shared = limits.maxConnections - Math.max(1, Math.floor(limits.maxConnections * RESERVED_SHARE));
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       const source = socket.remoteAddress ?? '';
       const fromSource = this.perSource.get(source) ?? 0;
-      if (this.connections.size >= limits.maxConnections || fromSource >= limits.maxConnectionsPerSource) {
+      const bigHolder = fromSource >= SMALL_HOLDER && this.connections.size >= shared;
+      if (this.connections.size >= limits.maxConnections || fromSource >= limits.maxConnectionsPerSource || bigHolder) {
         this.refusedConnections++;
         refusedWarning.warn({ openConnections: this.connections.size, fromSource, refusedTotal: this.refusedConnections });
         socket.on('error', () => {});
-        socket.end(closingAnswer(options.responder, fromSource >= limits.maxConnectionsPerSource ? SOURCE_BUSY_ERROR : BUSY_ERROR, this.dateHeader));
+        socket.end(closingAnswer(options.responder, fromSource >= limits.maxConnectionsPerSource || bigHolder ? SOURCE_BUSY_ERROR : BUSY_ERROR, this.dateHeader));
         setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
         return;
       }

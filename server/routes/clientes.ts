@@ -10,7 +10,7 @@ import { parseDecimal } from '../../protocol/decimal.js';
 import { decimalJson } from './decimals.js';
 import { CONNECTIONS, MODALITIES } from '../domain/billing/invoice.js';
 import { MAX_READING_DAY, MIN_READING_DAY } from '../domain/billing/cycle.js';
-import { isUsername } from '../../protocol/customer-format.js';
+import { isUsername, normalizeUsername } from '../../protocol/customer-format.js';
 import type { ApiAccess } from '../api-access.js';
 import { isAcceptablePassword, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS } from '../domain/password.js';
 import { invalidCredentials, type PasswordChecks } from '../login.js';
@@ -21,7 +21,8 @@ import { givenPassword, matriculaSchema, positiveInteger, readFields, refusePass
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
-const username = z.string({ error: 'deve ser um texto' }).refine(isUsername, 'deve ter de 1 a 100 caracteres, sem ";"');
+// Trimmed and in NFC before anything else: the name kept is the name looked up, and "joana " collides with "joana" (409).
+const username = z.string({ error: 'deve ser um texto' }).transform(normalizeUsername).refine(isUsername, 'deve ter de 1 a 100 caracteres, sem ";"');
 
 const listSchema = z.object({
   username: username.optional(),

@@ -5,7 +5,7 @@
  * (the same answer, after the same work, whether the customer exists or not).
  */
 import { z } from 'zod';
-import { isUsername } from '../../protocol/customer-format.js';
+import { isUsername, normalizeUsername } from '../../protocol/customer-format.js';
 import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import type { ApiAccess } from '../api-access.js';
@@ -16,7 +16,7 @@ import { givenPassword, matriculaSchema, readFields, refusePasswordInUrl } from 
 
 const schema = z
   .object({
-    username: z.string({ error: 'deve ser um texto' }).refine(isUsername, 'deve ter de 1 a 100 caracteres, sem ";"').optional(),
+    username: z.string({ error: 'deve ser um texto' }).transform(normalizeUsername).refine(isUsername, 'deve ter de 1 a 100 caracteres, sem ";"').optional(),
     matricula: matriculaSchema.optional(),
     senha: givenPassword.optional(),
   })

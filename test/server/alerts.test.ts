@@ -168,3 +168,28 @@ t.test('with tokens: a customer lists and acknowledges its own meter\'s alerts o
   t.same([done.status, done.json.reconhecido_por], [200, 'cliente:13456789']);
   t.equal((await send(port, 'GET', '/alertas')).status, 401, 'no token');
 });
+
+t.test('the webhook followed a 307 to another path with the signed body (regression, issue 26): a 3xx is a failed delivery; WEBHOOK_URL userinfo is never echoed', async (t) => {
+  const hits: string[] = [];
+  const redirecting = createServer((request, response) => {
+    hits.push(request.url ?? '');
+    request.resume();
+    request.on('end', () => (request.url === '/ganchos' ? response.writeHead(307, { Location: '/roubado' }).end() : response.writeHead(204).end()));
+  });
+  await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', () => resolve()));
+  t.teardown(() => new Promise<void>((resolve) => redirecting.close(() => resolve())));
+  const server = await startTestServer(t, { env: { WEBHOOK_URL: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/ganchos`, WEBHOOK_SEGREDO: SECRET } });
+  await server.alertCenter.raise('13456789', 'violacao_tampa', 'violacao_tampa', 'O medidor avisou violação da tampa.');
+  await until('a failed attempt', async () => ((server.webhook?.counters.failedAttempts ?? 0) >= 1 ? true : undefined));
+  t.equal(server.webhook?.counters.delivered, 0, 'not delivered');
+  t.notOk(hits.includes('/roubado'), 'the signed body never went where the redirect pointed');
+  const { loadConfig } = await import('../../server/config.js');
+  let message = '';
+  try {
+    loadConfig({ WEBHOOK_URL: 'ftp://usuario:senha-secreta@gancho.exemplo/x', WEBHOOK_SEGREDO: SECRET }, []);
+  } catch (error) {
+    message = (error as Error).message;
+  }
+  t.match(message, /^invalid setting WEBHOOK_URL: .*ftp:\/\/\*\*\*@gancho\.exemplo\/x/, 'the setting is named, the URL shown without its userinfo');
+  t.notMatch(message, /senha-secreta|usuario/, 'neither the password nor the user');
+});

@@ -138,3 +138,22 @@ t.test('a bad CORS_ORIGENS stops start-up naming it', async (t) => {
     await t.rejects(startTestServer(t, { dataDir, env: { CORS_ORIGENS: bad } }), { name: 'ConfigError', message: /^invalid setting CORS_ORIGENS: / }, bad);
   }
 });
+
+t.test('a name registered with surrounding spaces vanished after a restart (regression, issue 26): names are trimmed and NFC, and a collision is refused', async (t) => {
+  const dataDir = await tempDir(t);
+  const first = await startTestServer(t, { dataDir, env: { CLIENTES_EXEMPLO: 'nao' } });
+  const port = first.http.port;
+  t.equal((await call(port, 'POST', '/clientes', { username: 'joana', matricula: '1001' }, AS_OPERATOR)).status, 201);
+  const spaced = await call(port, 'POST', '/clientes', { username: 'joana ', matricula: '1002' }, AS_OPERATOR);
+  t.same([spaced.status, spaced.json().erro.codigo, spaced.json().erro.detalhes], [409, 'cliente_existente', [{ campo: 'username', problema: 'já cadastrado' }]], '"joana " is joana');
+  const composed = 'Jos\u00e9';
+  const decomposed = 'Jose\u0301';
+  const made = await call(port, 'POST', '/clientes', { username: ` ${decomposed}\t`, matricula: '1003' }, AS_OPERATOR);
+  t.same([made.status, made.json().username], [201, composed], 'kept trimmed and composed (NFC)');
+  t.equal((await call(port, 'POST', '/clientes', { username: composed, matricula: '1004' }, AS_OPERATOR)).status, 409, 'the composed spelling is the same name');
+  t.equal((await call(port, 'POST', '/validacao-usuario', { username: `${decomposed} ` })).json().matricula, '1003', 'and found by either spelling');
+  await first.close();
+  const second = await startTestServer(t, { dataDir, env: { CLIENTES_EXEMPLO: 'nao' } });
+  const listed = (await call(second.http.port, 'GET', '/clientes')).json().clientes.map((c: { username: string; matricula: string }) => `${c.username};${c.matricula}`);
+  t.same(listed, ['joana;1001', `${composed};1003`], 'every customer is there after a restart, as registered');
+});

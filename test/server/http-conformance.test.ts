@@ -5,6 +5,8 @@
  */
 import t from 'tap';
 import { AS_OPERATOR, call, exchange, request, startTestServer } from '../helpers.js';
+import { STATUS_TEXT } from '../../protocol/http/response.js';
+import { WIRE_ERRORS } from '../../server/http/error-codes.js';
 
 t.test('an error answer to HEAD carries no body, from a route or from the parser (RFC 9110 §9.3.2)', async (t) => {
   const server = await startTestServer(t);
@@ -63,4 +65,15 @@ t.test('username lengths count characters, not UTF-16 units', async (t) => {
   t.equal((await call(port, 'POST', '/clientes', { username: emoji, matricula: '777' }, AS_OPERATOR)).status, 201, '100 characters (200 UTF-16 units)');
   t.equal((await call(port, 'POST', '/clientes', { username: `${emoji}x`, matricula: '778' }, AS_OPERATOR)).status, 422, '101 characters');
   t.equal((await call(port, 'POST', '/clientes', { username: '\ud800abc', matricula: '779' }, AS_OPERATOR)).status, 422, 'a lone surrogate is no character');
+});
+
+t.test('every status the server sends carries its RFC 9110 reason phrase (regression, issue 26: 202 Unknown)', async (t) => {
+  // RFC 9110 §15 (and RFC 6585 for 429, 431), as the RFC writes them.
+  const RFC_9110: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict', 413: 'Content Too Large', 414: 'URI Too Long', 417: 'Expectation Failed', 422: 'Unprocessable Content', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error', 501: 'Not Implemented', 503: 'Service Unavailable', 505: 'HTTP Version Not Supported' };
+  const sent = new Set<number>([200, 201, 202, 204, 304, 100, ...Object.values(WIRE_ERRORS).filter((status) => status !== 499)]);
+  for (const status of sent) t.equal(STATUS_TEXT[status], RFC_9110[status] ?? STATUS_TEXT[status], `${status} ${STATUS_TEXT[status] ?? '(none)'}`);
+  for (const status of sent) t.ok(STATUS_TEXT[status] !== undefined, `${status} has a phrase`);
+  const server = await startTestServer(t);
+  const accepted = await exchange(server.http.port, [request('POST', '/medidores/13456789/comandos', { headers: { ...AS_OPERATOR, 'Content-Type': 'application/json' }, body: '{"tipo":"leitura"}' })], { count: 1 });
+  t.match(accepted.raw.toString('latin1'), /^HTTP\/1\.1 202 Accepted\r\n/, 'a command accepted: 202 Accepted, on the wire');
 });

@@ -8,7 +8,7 @@ import type { Reading } from '../../database/store.js';
 import { HttpServer } from '../../server/http/http-server.js';
 import { MAX_HEAVY_PER_SOURCE, Responder } from '../../server/http/responder.js';
 import { Router } from '../../server/router.js';
-import { call, parseResponses, request, silentLogger, startTestServer, type RawResponse } from '../helpers.js';
+import { call, parseResponses, request, silentLogger, startTestServer, until, type RawResponse } from '../helpers.js';
 
 const READINGS = 2000;
 
@@ -128,6 +128,10 @@ t.test('a client that reads nothing for HTTP_TEMPO_ESCRITA_MS is closed, a stall
   t.equal(server.httpConnections(), 0, 'both stalled downloads were cut');
   t.ok(elapsed >= 1400 && elapsed < 6000, `after ${elapsed} ms`);
   // What the client finally reads is cut short: never the chunked body's end, so it cannot pass for complete.
+  // Regression (issue 26): the cut was a FIN after 3.8 MB of unsent answer, held by the kernel in FIN-WAIT-1 for 40 s; a reset drops them at once.
+  const { execFileSync } = await import('node:child_process');
+  const lingering = execFileSync('ss', ['-tan', 'state', 'fin-wait-1', `( sport = :${port} )`], { encoding: 'utf8' }).split('\n').slice(1).filter((line) => line.trim() !== '');
+  t.same(lingering, [], 'no socket of the server lingers in FIN-WAIT-1 holding unsent bytes (ss)');
   const reader = sockets[0] as Socket;
   let text = '';
   reader.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
@@ -181,4 +185,73 @@ t.test('a refused /eventos closes its connection after the answer; HEAD of it le
   t.ok(refused.closed);
   const head = await exchange(port, [request('HEAD', '/eventos?matricula=13456789') + request('GET', '/saude')], { count: 2, headOnly: [true, false] });
   t.same(head.responses.map((r) => r.status), [200, 200]);
+});
+
+/** Resolves the whole text a socket receives, when the server closes it. */
+const untilClosed = (socket: Socket): Promise<string> =>
+  new Promise((resolve) => {
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(text));
+  });
+
+t.test('idle connections from a few addresses, each under its own limit, took every slot (regression, issue 26): room is kept for small holders, and a silent connection is closed', async (t) => {
+  const server = await startTestServer(t, { env: { HTTP_MAX_CONEXOES: '40', HTTP_MAX_CONEXOES_POR_ORIGEM: '30', HTTP_TEMPO_CABECALHOS_MS: '1500' } });
+  const port = server.http.port;
+  // Two addresses open connections and send nothing, as 12 addresses under the 1,000-per-address limit once did to 10,000 slots.
+  const idle: Socket[] = [];
+  t.teardown(() => idle.forEach((socket) => socket.destroy()));
+  const refusedAnswers: Array<Promise<string>> = [];
+  for (const address of ['127.0.0.2', '127.0.0.3']) {
+    for (let i = 0; i < 30; i++) {
+      const socket = await openSocket(port, address);
+      idle.push(socket);
+      refusedAnswers.push(untilClosed(socket));
+    }
+  }
+  await until('the flood to be refused past the shared slots', async () => (server.httpConnections() <= 36 + 2 * 7 ? true : undefined));
+  const real = await openSocket(port, '127.0.0.9');
+  real.write(request('GET', '/saude'));
+  const answer = await new Promise<string>((resolve) => real.once('data', (chunk: Buffer) => resolve(chunk.toString('latin1'))));
+  real.destroy();
+  t.match(answer, /^HTTP\/1\.1 200 OK\r\n/, 'a client of an address with no connections still gets in');
+  // The silent ones are closed once their first request is overdue: 408 tempo_esgotado, then closed.
+  const texts = await Promise.all(refusedAnswers);
+  t.ok(texts.every((text) => /^HTTP\/1\.1 (408 Request Timeout|503 Service Unavailable)\r\n/.test(text)), 'each silent connection was refused (503) or timed out (408)');
+  t.ok(texts.some((text) => text.includes('"tempo_esgotado"')), 'the ones let in were closed when their first request was overdue');
+  t.ok(texts.some((text) => text.includes('"servidor_ocupado"')), 'and past the shared slots the big holders were refused');
+  await until('every slot to be free again', async () => (server.httpConnections() === 0 ? true : undefined));
+});
+
+t.test('/eventos streams the client has closed lingered in CLOSE-WAIT and counted against its address (regression, issue 26): noticed at once', async (t) => {
+  const server = await startTestServer(t);
+  const port = server.http.port;
+  const socket = await openSocket(port);
+  const closed = untilClosed(socket);
+  socket.write(request('GET', '/eventos?matricula=13456789'));
+  await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+  socket.end();
+  await until('the server to close the stream the client ended', async () => (server.httpConnections() === 0 ? true : undefined), 5000);
+  t.match(await closed, /^HTTP\/1\.1 200 OK\r\n/);
+});
+
+t.test('a streamed answer over Connection: close ended without its last chunk (regression, issue 27): curl and a raw socket get a whole body', async (t) => {
+  const server = await serverWithHistory(t);
+  const port = server.http.port;
+  const target = '/medicoes?matricula=13456789&formato=csv&limite=50';
+  const socket = await openSocket(port);
+  const text = untilClosed(socket);
+  socket.write(request('GET', target, { headers: { Connection: 'close' } }));
+  const raw = await text;
+  t.match(raw, /^HTTP\/1\.1 200 OK\r\n/);
+  t.match(raw, /\r\nTransfer-Encoding: chunked\r\n/);
+  t.match(raw, /\r\nConnection: close\r\n/);
+  t.ok(raw.endsWith('\r\n0\r\n\r\n'), 'the chunked body ends with its last chunk before the close');
+  const { execFile } = await import('node:child_process');
+  const curl = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    execFile('curl', ['-s', '--http1.1', '-H', 'Connection: close', `http://127.0.0.1:${port}${target}`], (error, stdout) => resolve({ code: error === null ? 0 : ((error as { code?: number }).code ?? null), out: stdout }));
+  });
+  t.equal(curl.code, 0, 'curl exits 0 (18 was a partial file)');
+  t.equal(curl.out.split('\r\n').filter((line) => line !== '').length, 51, 'the header and 50 readings');
 });
