@@ -107,7 +107,8 @@ export async function startTarget(kind: TargetKind, env: Record<string, string>,
     // info: the start-up line is how the port is learnt; nothing is logged per request at info.
     // The synthetic senders give each meter a reading every few tens of ms at the top rates (far denser than
     // any real meter): the minimum-interval rule is off so that what is measured is throughput, not refusals.
-    env: { ...process.env, HTTP_PORT: '0', UDP_PORT: '0', MEDICAO_INTERVALO_MINIMO_MS: '0', ...env, LOG_LEVEL: 'info' },
+    // The load generators are one address asking the same lookup at full speed: its per-address limit is off here.
+    env: { ...process.env, HTTP_PORT: '0', UDP_PORT: '0', MEDICAO_INTERVALO_MINIMO_MS: '0', VALIDACAO_CONSULTAS_POR_MINUTO: '0', ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   liveTargets.add(child);

@@ -108,6 +108,22 @@ export class ApiAccess {
     return this.isAdminToken(token) ? OPERATOR : this.verified(token);
   }
 
+  /**
+   * Whom a request's expensive work is counted for, never throwing: the
+   * principal a valid token names (`operador`, `cliente:<matricula>`), else
+   * the source address (`endereco:<address>`). Fair shares (FairGate) are per
+   * this key: one customer is one share, whatever its addresses.
+   */
+  async principalKey(request: Request, address: string): Promise<string> {
+    const token = bearerToken(request);
+    if (token !== undefined) {
+      if (this.isAdminToken(token)) return 'operador';
+      const result = await verifyToken(token, this.key, this.nowSeconds());
+      if (!('problem' in result)) return result.claims.papel === 'operador' ? 'operador' : `cliente:${result.claims.sub}`;
+    }
+    return `endereco:${address}`;
+  }
+
   /** 403 unless the principal (from `authenticate`) may read `matricula`: the operator reads any, a customer its own. */
   authorize(principal: Principal | undefined, matricula: string): void {
     if (principal?.papel === 'cliente' && principal.matricula !== matricula) {

@@ -79,14 +79,14 @@ export const SEED_CUSTOMERS_FILE = fileURLToPath(new URL('../../resources/client
 /** Every route of the API over one store, and the operations routes when given. */
 export function buildRouter(
   { store, profiles, billingRules }: { store: Store & CredentialStore; profiles: ProfileStore; billingRules: BillingRulesStore },
-  config: Pick<Config, 'tariff' | 'legacyTimeZone' | 'defaultEmissionFactor'>,
+  config: Pick<Config, 'tariff' | 'legacyTimeZone' | 'defaultEmissionFactor' | 'apiAuthentication'>,
   access: ApiAccess,
   operations: readonly Route[] = [],
+  passwords: PasswordChecks = new PasswordChecks(store),
 ): Router {
-  const passwords = new PasswordChecks(store);
   const factors = new EmissionFactors(billingRules, config.defaultEmissionFactor);
   return new Router([
-    validacaoUsuarioRoute(store, access, passwords),
+    validacaoUsuarioRoute(store, access, passwords, config.apiAuthentication === 'obrigatoria'),
     sessaoRoute(access),
     ultimaMedicaoRoute(store, access),
     gerarFaturaRoute(store, config.tariff, factors, config.legacyTimeZone, access),
@@ -239,10 +239,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ...relatoriosRoutes(reporting, reportArchive, config.legacyTimeZone, access),
     ...(await dashboardRoutes()),
   ];
-  const router = buildRouter({ store, profiles, billingRules }, config, access, operations);
+  const passwords = new PasswordChecks(store, { lookupsPerMinute: config.lookupsPerMinute });
+  const router = buildRouter({ store, profiles, billingRules }, config, access, operations, passwords);
   const httpLogger = logger.child({ component: 'http' });
   const httpServer: HttpServer = new HttpServer({
-    responder: new Responder({ router, logger: httpLogger, corsOrigins: config.corsOrigins, metrics: httpMetrics }),
+    responder: new Responder({ router, logger: httpLogger, corsOrigins: config.corsOrigins, metrics: httpMetrics, principalOf: (request, address) => access.principalKey(request, address) }),
     logger: httpLogger,
     limits: {
       parser: DEFAULT_PARSER_LIMITS,
@@ -284,7 +285,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     http = await httpServer.listen(config.httpPort, config.host);
     udp = await ingest.listen(config.udpPort, config.host);
   } catch (error) {
-    await Promise.allSettled([httpServer.close(), ingest.close()]);
+    await Promise.allSettled([httpServer.close(), ingest.close(), passwords.close()]);
     live.close();
     await store.close();
     throw error;
@@ -366,7 +367,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         webhook?.close();
         await Promise.all([httpServer.close(), delivery.close(), billingJob?.close(), ingest.close().then(() => eventIntake.settle())]);
         live.close();
-        await store.close();
+        await Promise.all([store.close(), passwords.close()]);
       })();
       return closing;
     },

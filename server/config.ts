@@ -77,6 +77,7 @@ export const SETTINGS = {
   processes: { env: 'PROCESSOS', flag: 'processos', default: '1', help: 'worker processes sharing the HTTP and UDP ports (node:cluster), each with its own pool; more than 1 needs STORAGE=postgres' },
   forecastIntervalS: { env: 'PREVISOES_INTERVALO_S', flag: 'previsoes-intervalo-s', default: '3600', help: 'seconds between passes that record each cycle\'s mid-cycle forecast and settle the closed ones against what they consumed (/previsao/precisao)' },
   apiAdminToken: { env: 'API_TOKEN_ADMIN', flag: 'api-token-admin', default: '', secret: true, help: 'the operator\'s Bearer token, 32 to 256 characters (secret; unset: made on first start and kept in DATA_DIR/token-operador)' },
+  lookupsPerMinute: { env: 'VALIDACAO_CONSULTAS_POR_MINUTO', flag: 'validacao-consultas-por-minuto', default: '600', help: 'lookups without a password (/validacao-usuario) one address may make a minute; past it 429 (0: no limit)' },
   corsOrigins: { env: 'CORS_ORIGENS', flag: 'cors-origens', default: '', help: 'comma-separated web origins (scheme://host[:port]) whose pages may call the API from a browser (none: only the dashboard, same origin)' },
 } as const;
 
@@ -191,6 +192,8 @@ export interface Config {
   readonly apiTokenLifetimeS: number;
   /** Bearer token of the operator; empty: made on first start and kept in DATA_DIR/token-operador. */
   readonly apiAdminToken: string;
+  /** Lookups without a password one address may make a minute (0: no limit). */
+  readonly lookupsPerMinute: number;
   /** Web origins (lower case) given CORS headers and allowed to change state from a browser; the dashboard is same-origin. */
   readonly corsOrigins: readonly string[];
   /** Where alerts and meter events are POSTed; empty: no webhook. */
@@ -298,6 +301,7 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   reportIntervalH: wholeNumber(0, 8760),
   reportRetentionDays: wholeNumber(1, 36_500),
   apiAdminToken: z.string().refine((text) => text === '' || OPERATOR_TOKEN_PATTERN.test(text), 'must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / -'),
+  lookupsPerMinute: wholeNumber(0, 1_000_000),
   corsOrigins: z.string().transform((text, context) => {
     const origins = text.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
     const bad = origins.find((origin) => !WEB_ORIGIN_PATTERN.test(origin));

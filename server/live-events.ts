@@ -5,6 +5,7 @@
  * queues: a slow or dead client is dropped when its queue fills, never
  * waited for.
  */
+import { ReplayWindows } from './replay-windows.js';
 import type { Reading, ReadingOutcome } from '../database/store.js';
 import { stringifyJson, type JsonValue } from '../protocol/json.js';
 import { formatIsoTimestamp } from '../protocol/timestamp.js';
@@ -120,11 +121,16 @@ export class LiveEvents {
   private readonly heartbeatTimer: NodeJS.Timeout;
   /** Clients dropped for falling behind. */
   dropped = 0;
+  /** The newest readings of meters watched lately, for reconnecting clients. */
+  readonly windows = new ReplayWindows();
 
   constructor(fleet: (silentAfterS: number) => FleetSummary) {
     this.fleet = fleet;
     this.fleetTimer = setInterval(() => this.pushFleet(), FLEET_INTERVAL_MS).unref();
-    this.heartbeatTimer = setInterval(() => this.broadcast(': ping\n\n'), HEARTBEAT_MS).unref();
+    this.heartbeatTimer = setInterval(() => {
+      this.broadcast(': ping\n\n');
+      this.windows.prune();
+    }, HEARTBEAT_MS).unref();
   }
 
   get clients(): number {
@@ -149,13 +155,14 @@ export class LiveEvents {
 
   /** Called after a batch is durable (here, or on another server sharing the database): pushes its stored readings to whoever watches their meter. */
   stored(readings: readonly Reading[], outcomes: readonly ReadingOutcome[]): void {
-    if (this.byMatricula.size === 0) return;
+    if (this.windows.size === 0) return;
     for (let i = 0; i < readings.length; i++) {
-      const reading = readings[i] as Reading;
-      const watchers = this.byMatricula.get(reading.matricula);
-      if (watchers === undefined) continue;
       // Only what this batch stored (a copy, or a refused reading, is not news).
       if (outcomes[i] !== 'stored') continue;
+      const reading = readings[i] as Reading;
+      this.windows.stored(reading);
+      const watchers = this.byMatricula.get(reading.matricula);
+      if (watchers === undefined) continue;
       let text: string | undefined;
       for (const watcher of watchers) {
         if (reading.timestamp <= watcher.lastSent) continue;

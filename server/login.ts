@@ -1,30 +1,52 @@
 /**
- * Password checks for the API: login limits (per customer and per source
- * address) and a gate that bounds how many scrypt computations run at once,
- * so logins can never take over libuv's thread pool, which the file store's
- * writes share.
+ * Password checks for the API: login limits (per customer and source, per
+ * source; login-limits.ts), the password rules (length, not a common one),
+ * and the hashing itself, on a thread of its own (password-hasher.ts) and
+ * shared in turn between source addresses (FairGate): a flood of logins
+ * neither delays the file store's writes on libuv's thread pool nor keeps a
+ * real customer's login waiting behind the flood's queue.
  */
 import type { CredentialStore } from '../database/credential-store.js';
 import type { Customer } from '../database/store.js';
-import { LoginLimits } from './domain/login-limits.js';
-import { hashPassword, verifyPassword } from './domain/password.js';
+import { LoginLimits, RateLimit } from './domain/login-limits.js';
+import { hashPassword, verifyPassword, DEFAULT_SCRYPT } from './domain/password.js';
 import { HttpError } from './http/http-error.js';
-import { WorkGate } from './work-gate.js';
+import { FairGate } from './fair-gate.js';
+import { PasswordHasher } from './password-hasher.js';
 
-/** scrypt computations at once (libuv has 4 threads by default). */
-export const MAX_CONCURRENT_HASHES = 2;
-/** Password checks waiting for the gate past which new ones get 429. */
+/** scrypt computations at once: one thread (password-hasher.ts). */
+export const MAX_CONCURRENT_HASHES = 1;
+/** Password checks one address may have waiting or running; past it 429. */
+export const MAX_HASHES_PER_SOURCE = 2;
+/** Password checks waiting in all past which new ones get 429. */
 export const MAX_WAITING_HASHES = 64;
+/** VALIDACAO_CONSULTAS_POR_MINUTO's default: the demo's 5 meters ask 100 a minute; enumerating 10^8 matriculas from one address would take 115 days. */
+export const DEFAULT_LOOKUPS_PER_MINUTE = 600;
 
 export class PasswordChecks {
   private readonly limits = new LoginLimits();
-  private readonly gate = new WorkGate(MAX_CONCURRENT_HASHES, MAX_WAITING_HASHES);
+  private readonly gate = new FairGate(MAX_CONCURRENT_HASHES, MAX_HASHES_PER_SOURCE, MAX_WAITING_HASHES);
+  private readonly hasher = new PasswordHasher();
   private readonly credentials: CredentialStore;
   private readonly now: () => number;
+  private readonly lookups: RateLimit;
 
-  constructor(credentials: CredentialStore, now: () => number = Date.now) {
+  /** `lookupsPerMinute`: lookups without a password one address may make a minute (VALIDACAO_CONSULTAS_POR_MINUTO; 0: no limit). */
+  constructor(credentials: CredentialStore, options: { lookupsPerMinute?: number; now?: () => number } = {}) {
     this.credentials = credentials;
-    this.now = now;
+    this.now = options.now ?? Date.now;
+    this.lookups = new RateLimit(options.lookupsPerMinute ?? DEFAULT_LOOKUPS_PER_MINUTE);
+  }
+
+  /**
+   * Counts a lookup without a password (`/validacao-usuario` with no
+   * `senha`) against its source: 429 `muitas_tentativas` past the per-address
+   * limit, as for guesses (matriculas are not secret, but a list of who is a
+   * customer is not to be scraped).
+   */
+  lookup(source: string): void {
+    const wait = this.lookups.take(source, this.now());
+    if (wait > 0) throw tooManyAttempts(wait);
   }
 
   /**
@@ -36,21 +58,27 @@ export class PasswordChecks {
   async check(source: string, customer: Customer | undefined, identifier: string, password: string): Promise<boolean> {
     const key = customer === undefined ? identifier : `matricula:${customer.matricula}`;
     const wait = this.limits.admit(source, key, this.now());
-    if (wait > 0) {
-      throw new HttpError('muitas_tentativas', 'Muitas tentativas de acesso; aguarde antes de tentar de novo.', { headers: [['Retry-After', String(wait)]] });
-    }
+    if (wait > 0) throw tooManyAttempts(wait);
     const stored = customer === undefined ? undefined : await this.credentials.passwordHash(customer.matricula);
-    const ok = await this.gate.run(() => verifyPassword(password, stored));
-    if (ok) this.limits.succeeded(key);
-    else this.limits.failed(key, this.now());
+    const ok = await this.gate.run(source, () => verifyPassword(password, stored, this.hasher.kdf));
+    if (ok) this.limits.succeeded(key, source);
+    else this.limits.failed(key, source, this.now());
     return ok;
   }
 
-  /** Hashes a new password (through the same gate) and stores it; false when no customer has the matricula. */
-  async set(matricula: string, password: string): Promise<boolean> {
-    const hash = await this.gate.run(() => hashPassword(password));
+  /** Hashes a new password (through the same gate, as `source`'s) and stores it; false when no customer has the matricula. */
+  async set(matricula: string, password: string, source = ''): Promise<boolean> {
+    const hash = await this.gate.run(source, () => hashPassword(password, DEFAULT_SCRYPT, this.hasher.kdf));
     return this.credentials.setPasswordHash(matricula, hash);
   }
+
+  close(): Promise<void> {
+    return this.hasher.close();
+  }
+}
+
+function tooManyAttempts(waitS: number): HttpError {
+  return new HttpError('muitas_tentativas', 'Muitas tentativas de acesso; aguarde antes de tentar de novo.', { headers: [['Retry-After', String(waitS)]] });
 }
 
 export function invalidCredentials(): HttpError {

@@ -3,9 +3,11 @@
  * self-describing text form `scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt>$<hash>`
  * (base64, no padding), so the cost can be raised later: a stored hash is
  * verified with the parameters it names, and new hashes use the current
- * ones. scrypt runs on libuv's thread pool, never on the event loop.
+ * ones. scrypt runs where the caller's KDF runs it (the server: a thread of
+ * its own, server/password-hasher.ts), never on the event loop.
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { dictionary } from '@zxcvbn-ts/language-common';
 
 /** 8 to 128 characters (counted as Unicode code points). */
 export const MIN_PASSWORD_CHARS = 8;
@@ -40,17 +42,38 @@ export function isAcceptablePassword(password: string): boolean {
   return length >= MIN_PASSWORD_CHARS && length <= MAX_PASSWORD_CHARS;
 }
 
-function derive(password: string, salt: Buffer, parameters: ScryptParameters, length: number): Promise<Buffer> {
+/** scrypt (RFC 7914) of a password: where it runs is the caller's choice. */
+export type Kdf = (password: string, salt: Buffer, options: { readonly N: number; readonly r: number; readonly p: number; readonly maxmem: number }, length: number) => Promise<Buffer>;
+
+/** scrypt on libuv's thread pool (tests, the import command). */
+export const LIBUV_SCRYPT: Kdf = (password, salt, options, length) =>
+  new Promise((resolve, reject) => scrypt(password, salt, length, options as ScryptOptions, (error, key) => (error === null ? resolve(key) : reject(error))));
+
+let common: ReadonlySet<string> | undefined;
+
+/**
+ * Whether `password` is one people commonly choose, or the account's own
+ * username or matricula (compared in lower case, NFC): the list is
+ * zxcvbn-ts's common passwords (@zxcvbn-ts/language-common, 49,233 from
+ * leaked-password corpora), read once, on first use.
+ */
+export function isCommonPassword(password: string, account: { readonly username?: string; readonly matricula?: string } = {}): boolean {
+  const plain = password.normalize('NFC').toLowerCase();
+  if (plain === account.username?.normalize('NFC').toLowerCase() || plain === account.matricula) return true;
+  common ??= new Set((dictionary['passwords-common'] as readonly string[]).map((word) => word.toLowerCase()));
+  return common.has(plain);
+}
+
+function derive(password: string, salt: Buffer, parameters: ScryptParameters, length: number, kdf: Kdf): Promise<Buffer> {
   const N = 2 ** parameters.ln;
-  const options: ScryptOptions = { N, r: parameters.r, p: parameters.p, maxmem: 2 * 128 * N * parameters.r + (1 << 20) };
-  return new Promise((resolve, reject) => scrypt(password.normalize('NFC'), salt, length, options, (error, key) => (error === null ? resolve(key) : reject(error))));
+  return kdf(password.normalize('NFC'), salt, { N, r: parameters.r, p: parameters.p, maxmem: 2 * 128 * N * parameters.r + (1 << 20) }, length);
 }
 
 const b64 = (bytes: Buffer): string => bytes.toString('base64').replace(/=+$/, '');
 
-export async function hashPassword(password: string, parameters: ScryptParameters = DEFAULT_SCRYPT): Promise<string> {
+export async function hashPassword(password: string, parameters: ScryptParameters = DEFAULT_SCRYPT, kdf: Kdf = LIBUV_SCRYPT): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
-  const hash = await derive(password, salt, parameters, HASH_BYTES);
+  const hash = await derive(password, salt, parameters, HASH_BYTES, kdf);
   return `scrypt$ln=${parameters.ln},r=${parameters.r},p=${parameters.p}$${b64(salt)}$${b64(hash)}`;
 }
 
@@ -75,15 +98,15 @@ let decoy: Promise<string> | undefined;
  * stored hash (unknown customer, or none set) a decoy hash is checked and
  * false returned: the answer takes as long either way.
  */
-export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
+export async function verifyPassword(password: string, stored: string | undefined, kdf: Kdf = LIBUV_SCRYPT): Promise<boolean> {
   const parsed = stored === undefined ? undefined : parseStoredHash(stored);
   if (parsed === undefined) {
-    decoy ??= hashPassword(randomBytes(12).toString('hex'));
+    decoy ??= hashPassword(randomBytes(12).toString('hex'), DEFAULT_SCRYPT, kdf);
     const fake = parseStoredHash(await decoy) as NonNullable<ReturnType<typeof parseStoredHash>>;
-    const derived = await derive(password, fake.salt, fake.parameters, fake.hash.length);
+    const derived = await derive(password, fake.salt, fake.parameters, fake.hash.length, kdf);
     timingSafeEqual(derived, fake.hash);
     return false;
   }
-  const derived = await derive(password, parsed.salt, parsed.parameters, parsed.hash.length);
+  const derived = await derive(password, parsed.salt, parsed.parameters, parsed.hash.length, kdf);
   return derived.length === parsed.hash.length && timingSafeEqual(derived, parsed.hash);
 }

@@ -35,6 +35,7 @@ export const WIRE_ERRORS = {
   url_muito_longa: 414,
   expectativa_nao_suportada: 417,
   dados_invalidos: 422,
+  senha_fraca: 422,
   muitas_requisicoes: 429,
   muitas_tentativas: 429,
   cabecalhos_muito_grandes: 431,

@@ -8,8 +8,8 @@ import type { HeaderList, ResponseParts } from '../../protocol/http/response.js'
 import { stringifyJson } from '../../protocol/json.js';
 import type { Answer, Router, RouteTraits } from '../router.js';
 import type { HttpMetrics } from '../metrics.js';
-import { ClientGoneError, errorAnswer, HttpError, tooManyRequests } from './http-error.js';
-import { WorkGate } from '../work-gate.js';
+import { ClientGoneError, errorAnswer, HttpError } from './http-error.js';
+import { FairGate } from '../fair-gate.js';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const NO_STORE = ['Cache-Control', 'no-store'] as const;
@@ -26,9 +26,15 @@ export interface ResponderOptions {
   readonly corsOrigins: readonly string[];
   /** Where requests are counted and timed, if anywhere. */
   readonly metrics?: HttpMetrics | undefined;
+  /**
+   * Whom a request's heavy work is counted for (FairGate): `cliente:<m>`,
+   * `operador`, or the source address for anyone else; the address alone when
+   * not given.
+   */
+  readonly principalOf?: ((request: Request, address: string) => Promise<string>) | undefined;
 }
 
-/** Heavy requests (RouteTraits) one address may have in progress at once, over all its connections; past it 429 `muitas_requisicoes`. */
+/** Heavy requests (RouteTraits) one principal may have in progress at once, over all its connections; past it 429 `muitas_requisicoes`. */
 export const MAX_HEAVY_PER_SOURCE = 4;
 /**
  * Heavy requests worked on at once in the whole server; the others wait
@@ -50,15 +56,16 @@ export class Responder {
   private readonly logger: Logger;
   private readonly corsOrigins: ReadonlySet<string>;
   private readonly metrics: HttpMetrics | undefined;
-  /** Heavy requests in progress (running or waiting) now, per source address. */
-  private readonly heavyRunning = new Map<string, number>();
-  private readonly heavyGate = new WorkGate(MAX_HEAVY_RUNNING, MAX_HEAVY_WAITING);
+  /** Heavy requests: MAX_HEAVY_RUNNING at once, shared in turn between principals, MAX_HEAVY_PER_SOURCE each. */
+  private readonly heavyGate = new FairGate(MAX_HEAVY_RUNNING, MAX_HEAVY_PER_SOURCE, MAX_HEAVY_WAITING);
+  private readonly principalOf: (request: Request, address: string) => Promise<string>;
 
   constructor(options: ResponderOptions) {
     this.router = options.router;
     this.logger = options.logger;
     this.corsOrigins = new Set(options.corsOrigins);
     this.metrics = options.metrics;
+    this.principalOf = options.principalOf ?? (async (_request, address) => address);
   }
 
   async respond(request: Request, remoteAddress = '', signal?: AbortSignal): Promise<ResponseParts> {
@@ -115,28 +122,12 @@ export class Responder {
         }
         const input = { request, query: new URLSearchParams(request.head.query), params: match.params, remoteAddress, signal };
         if (match.traits.heavy !== true) return match.handler(input);
-        return this.runHeavy(remoteAddress, () =>
-          this.heavyGate.run(async () => {
-            // Its turn may come after the client has gone: then there is nothing to do.
-            if (signal?.aborted === true) throw new ClientGoneError();
-            return match.handler(input);
-          }),
-        );
+        return this.heavyGate.run(await this.principalOf(request, remoteAddress), async () => {
+          // Its turn may come after the client has gone: then there is nothing to do.
+          if (signal?.aborted === true) throw new ClientGoneError();
+          return match.handler(input);
+        });
       }
-    }
-  }
-
-  /** Runs a heavy request unless its source already runs MAX_HEAVY_PER_SOURCE of them (then 429). */
-  private async runHeavy(source: string, work: () => Promise<Answer>): Promise<Answer> {
-    const running = this.heavyRunning.get(source) ?? 0;
-    if (running >= MAX_HEAVY_PER_SOURCE) throw tooManyRequests(1);
-    this.heavyRunning.set(source, running + 1);
-    try {
-      return await work();
-    } finally {
-      const left = (this.heavyRunning.get(source) ?? 1) - 1;
-      if (left === 0) this.heavyRunning.delete(source);
-      else this.heavyRunning.set(source, left);
     }
   }
 

@@ -12,7 +12,7 @@ import { CONNECTIONS, MODALITIES } from '../domain/billing/invoice.js';
 import { MAX_READING_DAY, MIN_READING_DAY } from '../domain/billing/cycle.js';
 import { isUsername, normalizeUsername } from '../../protocol/customer-format.js';
 import type { ApiAccess } from '../api-access.js';
-import { isAcceptablePassword, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS } from '../domain/password.js';
+import { isAcceptablePassword, isCommonPassword, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS } from '../domain/password.js';
 import { invalidCredentials, type PasswordChecks } from '../login.js';
 import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../router.js';
@@ -98,6 +98,7 @@ export function clientesRoute(store: Store, profiles: ProfileStore, access: ApiA
     await access.authenticateChange(input.request);
     refusePasswordInUrl(input);
     const { senha, username: name, matricula, ...profileRequest } = readFields(input, registerSchema);
+    if (senha !== undefined) refuseWeakPassword(senha, { username: name, matricula });
     const customer = { username: name, matricula };
     const profile = mergeProfile({ matricula, ...DEFAULT_PROFILE }, profileRequest);
     const { skipped } = await store.addCustomers([customer]);
@@ -109,7 +110,7 @@ export function clientesRoute(store: Store, profiles: ProfileStore, access: ApiA
       ];
       throw new HttpError('cliente_existente', 'Já existe cliente com esse username ou essa matrícula.', { detalhes });
     }
-    if (senha !== undefined) await passwords.set(customer.matricula, senha);
+    if (senha !== undefined) await passwords.set(customer.matricula, senha, input.remoteAddress);
     if (Object.values(profileRequest).some((value) => value !== undefined)) await profiles.setProfile(profile);
     return {
       status: 201,
@@ -160,6 +161,8 @@ export function senhaRoute(store: Store, access: ApiAccess, passwords: PasswordC
     if (!matricula.success) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
     const principal = await access.authenticateChange(input.request, matricula.data);
     const fields = readFields(input, passwordSchema);
+    const [owner] = await store.findCustomers({ matricula: matricula.data, limit: 1 });
+    refuseWeakPassword(fields.senha, { username: owner?.username, matricula: matricula.data });
     if (principal?.papel !== 'operador') {
       if (fields.senha_atual === undefined) {
         throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'senha_atual', problema: 'obrigatória sem o token de operador' }] });
@@ -167,10 +170,17 @@ export function senhaRoute(store: Store, access: ApiAccess, passwords: PasswordC
       const [customer] = await store.findCustomers({ matricula: matricula.data });
       if (!(await passwords.check(input.remoteAddress, customer, `matricula:${matricula.data}`, fields.senha_atual))) throw invalidCredentials();
     }
-    if (!(await passwords.set(matricula.data, fields.senha))) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
+    if (!(await passwords.set(matricula.data, fields.senha, input.remoteAddress))) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
     return { status: 200, body: { matricula: matricula.data, senha_definida: true } };
   };
   return { path: '/clientes/{matricula}/senha', handlers: { POST: change }, traits: { heavy: true } };
+}
+
+/** 422 `senha_fraca` for a password people commonly choose, or the account's own name or matricula. */
+function refuseWeakPassword(password: string, account: { readonly username?: string | undefined; readonly matricula: string }): void {
+  if (isCommonPassword(password, { matricula: account.matricula, ...(account.username === undefined ? {} : { username: account.username }) })) {
+    throw new HttpError('senha_fraca', 'Essa senha é comum demais (está entre as mais usadas em vazamentos) ou repete o usuário ou a matrícula; escolha outra.', { detalhes: [{ campo: 'senha', problema: 'senha comum ou igual ao usuário ou à matrícula' }] });
+  }
 }
 
 const goalSchema = z

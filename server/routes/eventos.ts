@@ -12,11 +12,6 @@ import type { Answer, Route, RouteInput } from '../router.js';
 import { matriculaSchema, readFields } from './fields.js';
 import { fleetFields, silentAfter } from './frota.js';
 
-/**
- * Most readings replayed to a client that reconnects with `Last-Event-ID`;
- * past it the client is told to reload (`event: recarregar`) instead.
- */
-export const REPLAY_MAX = 1000;
 /** An event id we send: a reading's timestamp in ms. */
 const EVENT_ID = /^\d{1,15}$/;
 
@@ -40,11 +35,20 @@ export function eventosRoute(store: Store, live: LiveEvents, access: ApiAccess):
     const lastEventId = fields.ultimo_id ?? (header !== undefined && EVENT_ID.test(header) ? Number(header) : undefined);
     const matricula = fields.matricula;
     const replayFrom = matricula === undefined ? undefined : lastEventId;
-    const [newest] = matricula === undefined || replayFrom !== undefined ? [] : await store.recentReadings(matricula, 1);
+    // The meter's window of newest readings starts before its newest reading is read: nothing stored in between is missed.
+    if (matricula !== undefined) live.windows.watch(matricula);
+    let newest: Reading | undefined;
+    try {
+      [newest] = matricula === undefined ? [] : await store.recentReadings(matricula, 1);
+    } catch (error) {
+      if (matricula !== undefined) live.windows.unwatch(matricula);
+      throw error;
+    }
+    if (matricula !== undefined) live.windows.settle(matricula, newest?.timestamp ?? Number.NEGATIVE_INFINITY);
     // The fleet names every meter: with tokens required, a customer's stream carries only its own meter.
     const fleetAllowed = principal?.papel !== 'cliente';
     const subscriber = new Subscriber(matricula, replayFrom ?? newest?.timestamp ?? Number.NEGATIVE_INFINITY, fleetAllowed ? silentAfter(fields) : undefined);
-    const replay = matricula === undefined || replayFrom === undefined ? undefined : (signal: AbortSignal) => missedReadings(store, matricula, replayFrom, signal);
+    const replay = matricula === undefined || replayFrom === undefined ? undefined : (): Missed => missedReadings(live, matricula, replayFrom, newest?.timestamp);
     return {
       status: 200,
       contentType: 'text/event-stream; charset=utf-8',
@@ -59,30 +63,31 @@ export function eventosRoute(store: Store, live: LiveEvents, access: ApiAccess):
   return { path: '/eventos', handlers: { GET: handler }, traits: { exclusive: true } };
 }
 
-/** What a reconnecting client missed: the readings stored after its last event, oldest first, or, past REPLAY_MAX, the newest's time. */
+/** What a reconnecting client missed: the readings stored after its last event, oldest first, or, when memory does not reach back that far, the newest's time. */
 type Missed = { readonly readings: Reading[] } | { readonly reloadThrough: number };
 
-async function missedReadings(store: Store, matricula: string, afterMs: number, signal: AbortSignal): Promise<Missed> {
-  const missed: Reading[] = [];
-  for await (const batch of store.history({ matricula, from: afterMs + 1, to: Number.MAX_SAFE_INTEGER })) {
-    missed.push(...batch);
-    if (missed.length > REPLAY_MAX) return { reloadThrough: (missed[0] as Reading).timestamp };
-    if (signal.aborted) break;
-  }
-  return { readings: missed.reverse() };
+/**
+ * From the meter's window in memory (replay-windows.ts), never a scan of
+ * the store: a replay costs what it sends. When the window does not reach
+ * back to the client's last event, the client reloads what it shows.
+ */
+function missedReadings(live: LiveEvents, matricula: string, afterMs: number, newest: number | undefined): Missed {
+  const readings = live.windows.after(matricula, afterMs);
+  if (readings !== undefined) return { readings };
+  return { reloadThrough: Math.max(afterMs, newest ?? afterMs, live.windows.newest(matricula) ?? afterMs) };
 }
 
-async function* events(live: LiveEvents, subscriber: Subscriber, signal: AbortSignal, replay?: (signal: AbortSignal) => Promise<Missed>): AsyncGenerator<string> {
+async function* events(live: LiveEvents, subscriber: Subscriber, signal: AbortSignal, replay?: () => Missed): AsyncGenerator<string> {
   // Subscribed before the replay is read: a reading stored meanwhile is in one or the other, and sent once.
   live.subscribe(subscriber);
   try {
     yield `retry: ${RECONNECT_MS}\n\n`;
     if (replay !== undefined) {
-      const missed = await replay(signal);
+      const missed = replay();
       if ('reloadThrough' in missed) {
-        // Too much to replay event by event: the client reloads what it shows, and the stream goes on from there.
+        // Not in memory: the client reloads what it shows (through the fairly shared routes), and the stream goes on from there.
         subscriber.replayedThrough(missed.reloadThrough);
-        yield sseEvent('recarregar', { motivo: `mais de ${REPLAY_MAX} medições desde o último evento` }, String(missed.reloadThrough));
+        yield sseEvent('recarregar', { motivo: 'as medições desde o último evento não estão mais na memória do servidor' }, String(missed.reloadThrough));
       } else {
         const { readings } = missed;
         if (readings.length > 0) yield readings.map(readingEvent).join('');
@@ -92,5 +97,6 @@ async function* events(live: LiveEvents, subscriber: Subscriber, signal: AbortSi
     yield* subscriber.stream(signal);
   } finally {
     live.unsubscribe(subscriber);
+    if (subscriber.matricula !== undefined) live.windows.unwatch(subscriber.matricula);
   }
 }

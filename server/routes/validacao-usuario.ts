@@ -22,10 +22,18 @@ const schema = z
   })
   .refine((fields) => fields.username !== undefined || fields.matricula !== undefined, 'informe username, matricula ou ambos');
 
-export function validacaoUsuarioRoute(store: Store, access: ApiAccess, passwords: PasswordChecks): Route {
+/**
+ * `tokensRequired` (AUTENTICACAO_API=obrigatoria): a lookup without `senha`
+ * tells nothing of who is a customer (422: the password is required).
+ */
+export function validacaoUsuarioRoute(store: Store, access: ApiAccess, passwords: PasswordChecks, tokensRequired = false): Route {
   const handler = async (input: RouteInput): Promise<Answer> => {
     refusePasswordInUrl(input, ['senha']);
     const fields = readFields(input, schema);
+    if (fields.senha === undefined) {
+      if (tokensRequired) throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'senha', problema: 'obrigatória com AUTENTICACAO_API=obrigatoria' }] });
+      passwords.lookup(input.remoteAddress);
+    }
     const [customer] = await store.findCustomers({ username: fields.username, matricula: fields.matricula });
     if (fields.senha === undefined) {
       if (customer === undefined) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com esses dados.');

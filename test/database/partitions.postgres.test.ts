@@ -52,7 +52,7 @@ t.test('migration 015 turns a table of a million readings into monthly partition
   const before = (await postgres.query(fingerprint)).rows[0];
   t.equal(before.n, 1_000_000);
   const started = Date.now();
-  t.same(await migrate(pool, schema), [15]);
+  t.same(await migrate(pool, schema, 15), [15]);
   t.comment(`migrated 1,000,000 readings in ${Date.now() - started} ms`);
   t.same((await postgres.query(fingerprint)).rows[0], before, 'the same rows: count, keys, sum of registers, flags, newest');
   t.equal((await postgres.query(`SELECT count(*)::int AS n FROM ${quoteIdentifier(schema)}.ocorrencias`)).rows[0].n, 2000, 'and every event');

@@ -9,7 +9,9 @@ import t from 'tap';
 import { packLines } from '../../protocol/meter-protocol.js';
 import { FleetTracker } from '../../server/fleet.js';
 import { MAX_QUEUED_BYTES, Subscriber, SlowClientError } from '../../server/live-events.js';
-import { REPLAY_MAX } from '../../server/routes/eventos.js';
+import { WINDOW_READINGS } from '../../server/replay-windows.js';
+
+const REPLAY_MAX = 1000;
 import { startServer } from '../../server/app.js';
 import { call, openEvents, readingLine, recentTimestamps, request, silentLogger, startTestServer, tempDir, testConfig, udpClient, type SseEvent } from '../helpers.js';
 
@@ -222,7 +224,7 @@ t.test('a reconnect with Last-Event-ID replays the readings missed, each once, i
   t.equal(bad.json().erro.codigo, 'dados_invalidos');
 });
 
-t.test(`a reconnect that missed more than ${REPLAY_MAX} readings is told to reload, and goes on live`, async (t) => {
+t.test('a reconnect whose missed readings are not in memory (nobody watched the meter) is told to reload, and goes on live', async (t) => {
   const server = await startTestServer(t, { env: { MEDICAO_INTERVALO_MINIMO_MS: '0' } });
   const port = server.http.port;
   const meter = await udpClient(t, server.udp.port);
@@ -241,6 +243,31 @@ t.test(`a reconnect that missed more than ${REPLAY_MAX} readings is told to relo
   t.same(stream.events.filter((e) => e.event === 'medicao').map((e) => JSON.parse(e.data).consumo), [REPLAY_MAX + 6], 'no flood of old readings; the next live one arrives');
   t.equal(stream.events.find((e) => e.event === 'recarregar')?.id, String(Date.parse(at(REPLAY_MAX + 5))), 'its id: the newest stored, where a later reconnect resumes');
   stream.close();
+});
+
+t.test(`replays come from memory (regression, issue 26: each cost a store scan of 150-300 ms): a client that missed more than the ${WINDOW_READINGS} readings kept is told to reload`, async (t) => {
+  const server = await startTestServer(t, { env: { MEDICAO_INTERVALO_MINIMO_MS: '0' } });
+  const port = server.http.port;
+  const meter = await udpClient(t, server.udp.port);
+  const start = Date.now() - 3_600_000;
+  const at = (i: number) => new Date(start + i * 1000).toISOString();
+  await meter.sendForAck(readingLine('4545', at(0), '0'));
+  const watching = await openEvents(port, '/eventos?matricula=4545');
+  await meter.sendForAck(readingLine('4545', at(1), '1'));
+  await watching.waitFor((events) => events.some((e) => e.event === 'medicao'));
+  const lastId = watching.events.filter((e) => e.event === 'medicao').at(-1)?.id as string;
+  watching.close();
+  const missed = WINDOW_READINGS + 10;
+  for (let i = 2; i < 2 + missed; i += 20) await meter.sendForAck(Array.from({ length: Math.min(20, 2 + missed - i) }, (_, k) => readingLine('4545', at(i + k), String(i + k))).join('\n'));
+  const again = await openEvents(port, '/eventos?matricula=4545', { 'Last-Event-ID': lastId });
+  await again.waitFor((events) => events.some((e) => e.event === 'recarregar'));
+  t.equal(again.events.filter((e) => e.event === 'medicao').length, 0, 'no partial replay');
+  t.equal(again.events.find((e) => e.event === 'recarregar')?.id, String(Date.parse(at(1 + missed))), 'from the newest stored on');
+  again.close();
+  const recent = await openEvents(port, '/eventos?matricula=4545', { 'Last-Event-ID': String(Date.parse(at(missed - 2))) });
+  await recent.waitFor((events) => events.filter((e) => e.event === 'medicao').length === 3);
+  t.same(recent.events.filter((e) => e.event === 'medicao').map((e) => JSON.parse(e.data).consumo), [missed - 1, missed, missed + 1], 'what the window still holds is replayed');
+  recent.close();
 });
 
 t.test('the fleet table survives a restart: meters, customers, alerts and silence come from the store', async (t) => {

@@ -5,8 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
+import { connect } from 'node:net';
 import { MAX_ATTEMPTS_PER_SOURCE, MAX_FAILURES_PER_CUSTOMER } from '../../server/domain/login-limits.js';
-import { AS_OPERATOR, call, exchange, request, startLoggedServer, startTestServer, tempDir, type RawResponse } from '../helpers.js';
+import { AS_OPERATOR, call, exchange, parseResponses, request, startLoggedServer, startTestServer, tempDir, type RawResponse } from '../helpers.js';
 
 const OPERATOR = 'operador-'.padEnd(40, 'k');
 const TOKENS_REQUIRED = { AUTENTICACAO_API: 'obrigatoria', API_TOKEN_ADMIN: OPERATOR };
@@ -23,7 +24,8 @@ t.test('free token: the matricula alone issues no token, with tokens required or
   for (const env of [TOKENS_REQUIRED, {}]) {
     const server = await startTestServer(t, { env });
     const answer = await post(server.http.port, '/validacao-usuario', { matricula: '13456789' });
-    t.same([answer.status, answer.json()], [200, { valido: true, username: 'amancio123', matricula: '13456789' }], 'the original meaning, no token');
+    if (env === TOKENS_REQUIRED) t.same([answer.status, answer.json().erro.codigo], [422, 'dados_invalidos'], 'with tokens required, a lookup without senha tells nothing');
+    else t.same([answer.status, answer.json()], [200, { valido: true, username: 'amancio123', matricula: '13456789' }], 'the original meaning, no token');
     const token = answer.json().token;
     t.equal(token, undefined);
     const read = await exchange(server.http.port, [request('GET', '/medicoes/ultima-medicao?matricula=13456789')], { count: 1 });
@@ -142,4 +144,65 @@ t.test('passwords are never logged or stored in the clear; the file is readable 
   t.notMatch(stored, /nunca-no-log/);
   const { stat } = await import('node:fs/promises');
   t.equal((await stat(join(dataDir, 'senhas.txt'))).mode & 0o777, 0o600);
+});
+
+t.test('nobody can lock the owner out (regression, issue 26: guesses from 10 addresses made 8 of 15 of a real customer\'s logins fail)', async (t) => {
+  const server = await startTestServer(t);
+  const port = server.http.port;
+  await post(port, '/clientes', { username: 'dona', matricula: '61', senha: 'correta-e-longa' }, AS_OPERATOR);
+  const from = async (address: string, fields: Record<string, unknown>): Promise<RawResponse> => {
+    const socket = await new Promise<import('node:net').Socket>((resolve, reject) => {
+      const s = connect({ port, host: '127.0.0.1', localAddress: address });
+      s.once('connect', () => resolve(s));
+      s.once('error', reject);
+    });
+    const body = JSON.stringify(fields);
+    socket.write(request('POST', '/validacao-usuario', { headers: { 'Content-Type': 'application/json', Connection: 'close' }, body }));
+    const text = await new Promise<string>((resolve) => {
+      let all = '';
+      socket.on('data', (chunk: Buffer) => (all += chunk.toString('latin1')));
+      socket.on('close', () => resolve(all));
+    });
+    return parseResponses(Buffer.from(text, 'latin1')).responses[0] as RawResponse;
+  };
+  // Six addresses, five guesses each: the account's cap of 30 guesses an hour is reached.
+  for (let a = 2; a < 8; a++) {
+    for (let i = 0; i < MAX_FAILURES_PER_CUSTOMER; i++) await from(`127.0.0.${a}`, { username: 'dona', senha: `chute-${a}-${i}-longo` });
+    t.equal((await from(`127.0.0.${a}`, { username: 'dona', senha: 'correta-e-longa' })).status, 429, `127.0.0.${a}, after its failures, waits`);
+  }
+  const owner = await from('127.0.0.50', { username: 'dona', senha: 'correta-e-longa' });
+  t.same([owner.status, owner.json().matricula], [200, '61'], 'the owner, from an address with no failures, logs in');
+  for (let a = 12; a < 15; a++) t.equal((await from(`127.0.0.${a}`, { username: 'dona', senha: `chute-novo-${a}` })).status, 401, `a fresh address gets its guess (${a})`);
+  t.equal((await from('127.0.0.12', { username: 'dona', senha: 'chute-de-novo-12' })).status, 429, 'and only one, past the cap');
+  const capped = await from('127.0.0.7', { username: 'dona', senha: 'outro-chute-longo' });
+  t.equal(capped.status, 429, 'past the account\'s cap, addresses that failed wait');
+  t.equal((await from('127.0.0.51', { username: 'dona', senha: 'correta-e-longa' })).status, 200, 'and the owner still logs in from a clean address');
+});
+
+t.test('lookups without a password are limited per address, and with obrigatoria tell nothing', async (t) => {
+  const open = await startTestServer(t, { env: { VALIDACAO_CONSULTAS_POR_MINUTO: '5' } });
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) statuses.push((await post(open.http.port, '/validacao-usuario', { matricula: String(13456780 + i) })).status);
+  t.same(statuses.slice(0, 5).every((status) => status === 200 || status === 404), true);
+  const limited = await post(open.http.port, '/validacao-usuario', { matricula: '13456789' });
+  t.same([limited.status, limited.json().erro.codigo], [429, 'muitas_tentativas'], 'past 5 a minute');
+  t.ok(Number(limited.headers.get('retry-after')) >= 1, 'with Retry-After');
+  const closed = await startTestServer(t, { env: { AUTENTICACAO_API: 'obrigatoria' } });
+  const known = await post(closed.http.port, '/validacao-usuario', { matricula: '13456789' });
+  const unknown = await post(closed.http.port, '/validacao-usuario', { matricula: '404404' });
+  t.same([known.status, known.body], [unknown.status, unknown.body], 'the same answer for a customer and for nobody');
+  t.same(known.json().erro.detalhes, [{ campo: 'senha', problema: 'obrigatória com AUTENTICACAO_API=obrigatoria' }]);
+});
+
+t.test('common passwords are refused: 422 senha_fraca (the list is @zxcvbn-ts/language-common\'s)', async (t) => {
+  const server = await startTestServer(t);
+  const port = server.http.port;
+  for (const weak of ['password123', 'iloveyou', '12345678', 'Qwertyuiop']) {
+    const answer = await post(port, '/clientes', { username: `fraca-${weak}`, matricula: String(700 + weak.length), senha: weak }, AS_OPERATOR);
+    t.same([answer.status, answer.json().erro.codigo], [422, 'senha_fraca'], weak);
+  }
+  t.same((await post(port, '/clientes', { username: 'nome-comprido', matricula: '801', senha: 'nome-comprido' }, AS_OPERATOR)).json().erro.codigo, 'senha_fraca', 'the username itself');
+  t.equal((await post(port, '/clientes', { username: 'boa', matricula: '802', senha: 'cavalo-bateria-grampo' }, AS_OPERATOR)).status, 201);
+  t.equal((await post(port, '/clientes/802/senha', { senha: 'password1' }, AS_OPERATOR)).json().erro.codigo, 'senha_fraca', 'nor as a new password');
+  t.same(await server.store.findCustomers({ matricula: '801' }), [], 'nothing registered with a weak one');
 });
