@@ -18,6 +18,7 @@ import type { Config } from './config.js';
 import { DEFAULT_PARSER_LIMITS } from '../protocol/http/request-parser.js';
 import { HttpServer } from './http/http-server.js';
 import { Responder } from './http/responder.js';
+import { trustedProxies } from './http/client-address.js';
 import { HttpMetrics } from './metrics.js';
 import { Router, type Route } from './router.js';
 import { clienteRoute, metaRoute, clientesRoute, senhaRoute } from './routes/clientes.js';
@@ -243,7 +244,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const router = buildRouter({ store, profiles, billingRules }, config, access, operations, passwords);
   const httpLogger = logger.child({ component: 'http' });
   const httpServer: HttpServer = new HttpServer({
-    responder: new Responder({ router, logger: httpLogger, corsOrigins: config.corsOrigins, metrics: httpMetrics, principalOf: (request, address) => access.principalKey(request, address) }),
+    responder: new Responder({ router, logger: httpLogger, corsOrigins: config.corsOrigins, metrics: httpMetrics, principalOf: (request, address) => access.principalKey(request, address), trustedProxies: config.trustedProxies.length === 0 ? undefined : trustedProxies(config.trustedProxies) }),
     logger: httpLogger,
     limits: {
       parser: DEFAULT_PARSER_LIMITS,

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { isValidTimeZone } from '../protocol/timestamp.js';
 import { parseDecimal } from '../protocol/decimal.js';
 import { parseTariff, type Tariff } from './domain/consumption.js';
+import { isProxyEntry } from './http/client-address.js';
 
 /** A key that signs API tokens: 32 to 64 bytes in hex. */
 export const SECRET_HEX_PATTERN = /^(?:[0-9a-fA-F]{2}){32,64}$/;
@@ -78,6 +79,7 @@ export const SETTINGS = {
   forecastIntervalS: { env: 'PREVISOES_INTERVALO_S', flag: 'previsoes-intervalo-s', default: '3600', help: 'seconds between passes that record each cycle\'s mid-cycle forecast and settle the closed ones against what they consumed (/previsao/precisao)' },
   apiAdminToken: { env: 'API_TOKEN_ADMIN', flag: 'api-token-admin', default: '', secret: true, help: 'the operator\'s Bearer token, 32 to 256 characters (secret; unset: made on first start and kept in DATA_DIR/token-operador)' },
   lookupsPerMinute: { env: 'VALIDACAO_CONSULTAS_POR_MINUTO', flag: 'validacao-consultas-por-minuto', default: '600', help: 'lookups without a password (/validacao-usuario) one address may make a minute; past it 429 (0: no limit)' },
+  trustedProxies: { env: 'PROXIES_CONFIAVEIS', flag: 'proxies-confiaveis', default: '', help: 'comma-separated addresses or CIDRs of reverse proxies whose Forwarded / X-Forwarded-For names the client (none: every peer is the client)' },
   corsOrigins: { env: 'CORS_ORIGENS', flag: 'cors-origens', default: '', help: 'comma-separated web origins (scheme://host[:port]) whose pages may call the API from a browser (none: only the dashboard, same origin)' },
 } as const;
 
@@ -194,6 +196,8 @@ export interface Config {
   readonly apiAdminToken: string;
   /** Lookups without a password one address may make a minute (0: no limit). */
   readonly lookupsPerMinute: number;
+  /** Reverse proxies (addresses or CIDRs) whose Forwarded / X-Forwarded-For is believed. */
+  readonly trustedProxies: readonly string[];
   /** Web origins (lower case) given CORS headers and allowed to change state from a browser; the dashboard is same-origin. */
   readonly corsOrigins: readonly string[];
   /** Where alerts and meter events are POSTed; empty: no webhook. */
@@ -302,6 +306,15 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   reportRetentionDays: wholeNumber(1, 36_500),
   apiAdminToken: z.string().refine((text) => text === '' || OPERATOR_TOKEN_PATTERN.test(text), 'must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / -'),
   lookupsPerMinute: wholeNumber(0, 1_000_000),
+  trustedProxies: z.string().transform((text, context) => {
+    const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+    const bad = entries.find((entry) => !isProxyEntry(entry));
+    if (bad !== undefined) {
+      context.addIssue({ code: 'custom', message: `each entry must be an IPv4 or IPv6 address or CIDR, like 10.0.0.1 or 10.0.0.0/8 (got ${JSON.stringify(bad)})` });
+      return z.NEVER;
+    }
+    return Object.freeze(entries);
+  }),
   corsOrigins: z.string().transform((text, context) => {
     const origins = text.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
     const bad = origins.find((origin) => !WEB_ORIGIN_PATTERN.test(origin));

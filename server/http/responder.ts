@@ -9,7 +9,9 @@ import { stringifyJson } from '../../protocol/json.js';
 import type { Answer, Router, RouteTraits } from '../router.js';
 import type { HttpMetrics } from '../metrics.js';
 import { ClientGoneError, errorAnswer, HttpError } from './http-error.js';
+import type { BlockList } from 'node:net';
 import { FairGate } from '../fair-gate.js';
+import { clientAddress } from './client-address.js';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const NO_STORE = ['Cache-Control', 'no-store'] as const;
@@ -32,6 +34,8 @@ export interface ResponderOptions {
    * not given.
    */
   readonly principalOf?: ((request: Request, address: string) => Promise<string>) | undefined;
+  /** Reverse proxies whose `Forwarded`/`X-Forwarded-For` is believed (PROXIES_CONFIAVEIS); none when not given. */
+  readonly trustedProxies?: BlockList | undefined;
 }
 
 /** Heavy requests (RouteTraits) one principal may have in progress at once, over all its connections; past it 429 `muitas_requisicoes`. */
@@ -59,6 +63,7 @@ export class Responder {
   /** Heavy requests: MAX_HEAVY_RUNNING at once, shared in turn between principals, MAX_HEAVY_PER_SOURCE each. */
   private readonly heavyGate = new FairGate(MAX_HEAVY_RUNNING, MAX_HEAVY_PER_SOURCE, MAX_HEAVY_WAITING);
   private readonly principalOf: (request: Request, address: string) => Promise<string>;
+  private readonly trustedProxies: BlockList | undefined;
 
   constructor(options: ResponderOptions) {
     this.router = options.router;
@@ -66,10 +71,13 @@ export class Responder {
     this.corsOrigins = new Set(options.corsOrigins);
     this.metrics = options.metrics;
     this.principalOf = options.principalOf ?? (async (_request, address) => address);
+    this.trustedProxies = options.trustedProxies;
   }
 
-  async respond(request: Request, remoteAddress = '', signal?: AbortSignal): Promise<ResponseParts> {
+  async respond(request: Request, peerAddress = '', signal?: AbortSignal): Promise<ResponseParts> {
     const startedAt = performance.now();
+    // Behind a trusted proxy, the client it names: per-address limits and fair shares count the user, not the proxy.
+    const remoteAddress = clientAddress(request.head.headers, peerAddress, this.trustedProxies);
     const routed = { label: UNKNOWN_ROUTE };
     const cors = this.corsHeaders(request);
     let parts: ResponseParts;
