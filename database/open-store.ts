@@ -32,6 +32,12 @@ import { PgForecastRecordStore } from './postgres/forecast-record-pg-store.js';
 import { FileEventStore } from './file/event-file-store.js';
 import { PgEventStore } from './postgres/event-pg-store.js';
 import type { MeterCounterStore } from './meter-counter-store.js';
+import type { AccessStore } from './access-store.js';
+import type { AuditStore } from './audit-store.js';
+import { FileAccessStore } from './file/access-file-store.js';
+import { FileAuditStore } from './file/audit-file-store.js';
+import { PgAccessStore } from './postgres/access-pg-store.js';
+import { PgAuditStore } from './postgres/audit-pg-store.js';
 import { FileMeterCounterStore } from './file/meter-counter-file-store.js';
 import { PgMeterCounterStore } from './postgres/meter-counter-pg-store.js';
 
@@ -82,6 +88,8 @@ export interface OpenedStore {
   readonly events: EventStore;
   readonly forecasts: ForecastRecordStore;
   readonly meterCounters: MeterCounterStore;
+  readonly accessStore: AccessStore;
+  readonly audit: AuditStore;
   /** What this store writes, told to the other servers sharing it, and theirs to this one. */
   readonly changes: ChangeFeed;
   /** The connection pool's use now (PostgreSQL); undefined for the file store. */
@@ -107,7 +115,7 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
       admission: admissionRules(settings),
     });
     const url = new URL(settings.databaseUrl);
-    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), invoices: new PgInvoiceStore(store), commands: new PgCommandStore(store), alerts: new PgAlertStore(store), events: new PgEventStore(store), forecasts: new PgForecastRecordStore(store), meterCounters: new PgMeterCounterStore(store), changes: store.changes, poolUsage: () => store.poolUsage(), maintainPartitions: (now, months, dir) => maintainPartitions(store, now, months, dir), warmUp: () => store.warmWindows(), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
+    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), invoices: new PgInvoiceStore(store), commands: new PgCommandStore(store), alerts: new PgAlertStore(store), events: new PgEventStore(store), forecasts: new PgForecastRecordStore(store), meterCounters: new PgMeterCounterStore(store), accessStore: new PgAccessStore(store), audit: new PgAuditStore(store), changes: store.changes, poolUsage: () => store.poolUsage(), maintainPartitions: (now, months, dir) => maintainPartitions(store, now, months, dir), warmUp: () => store.warmWindows(), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
   }
   const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile, maxMeters: settings.maxMeters, admission: admissionRules(settings) });
   let tariffs: TariffStore;
@@ -119,6 +127,8 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
   let events: EventStore;
   let forecasts: ForecastRecordStore;
   let meterCounters: MeterCounterStore;
+  let accessStore: AccessStore;
+  let audit: AuditStore;
   try {
     tariffs = await FileTariffStore.open(settings.dataDir, logger);
     billingRules = await FileBillingRulesStore.open(settings.dataDir, logger);
@@ -129,9 +139,11 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
     events = await FileEventStore.open(settings.dataDir, logger);
     forecasts = await FileForecastRecordStore.open(settings.dataDir, logger);
     meterCounters = await FileMeterCounterStore.open(settings.dataDir, logger);
+    accessStore = await FileAccessStore.open(settings.dataDir, logger);
+    audit = await FileAuditStore.open(settings.dataDir, logger);
   } catch (error) {
     await store.close();
     throw error;
   }
-  return { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, meterCounters, changes: new LocalChangeFeed(), poolUsage: undefined, maintainPartitions: undefined, warmUp: undefined, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
+  return { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, meterCounters, accessStore, audit, changes: new LocalChangeFeed(), poolUsage: undefined, maintainPartitions: undefined, warmUp: undefined, description: { storage: 'arquivos', dataDir: settings.dataDir, ...store.loadSummary } };
 }

@@ -20,6 +20,8 @@ export interface TokenClaims {
   readonly iat: number;
   /** Expires at, seconds since the epoch. */
   readonly exp: number;
+  /** The principal's token generation when issued (0 when absent): a token of an older generation was revoked. */
+  readonly ger?: number | undefined;
 }
 
 export type TokenProblem = 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'NOT_YET_VALID';
@@ -29,6 +31,7 @@ const ALGORITHM = 'HS256';
 export async function signToken(claims: TokenClaims, key: Buffer): Promise<string> {
   const payload: Record<string, unknown> = { papel: claims.papel };
   if (claims.username !== undefined) payload.username = claims.username;
+  if (claims.ger !== undefined && claims.ger > 0) payload.ger = claims.ger;
   return new SignJWT(payload).setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' }).setSubject(claims.sub).setIssuedAt(claims.iat).setExpirationTime(claims.exp).sign(key);
 }
 
@@ -52,9 +55,10 @@ export async function verifyToken(token: string, key: Buffer, nowSeconds: number
     if (error instanceof errors.JWSSignatureVerificationFailed) return { problem: 'BAD_SIGNATURE' };
     return { problem: 'MALFORMED' };
   }
-  const { sub, papel, username, iat, exp } = payload;
+  const { sub, papel, username, iat, exp, ger } = payload;
   if (typeof sub !== 'string' || !TOKEN_ROLES.includes(papel as TokenRole) || typeof iat !== 'number' || typeof exp !== 'number') return { problem: 'MALFORMED' };
   if (username !== undefined && typeof username !== 'string') return { problem: 'MALFORMED' };
+  if (ger !== undefined && !(Number.isSafeInteger(ger) && (ger as number) > 0)) return { problem: 'MALFORMED' };
   if (iat > nowSeconds) return { problem: 'NOT_YET_VALID' };
-  return { claims: { sub, papel: papel as TokenRole, username, iat, exp } };
+  return { claims: { sub, papel: papel as TokenRole, username, iat, exp, ger: (ger as number | undefined) ?? 0 } };
 }

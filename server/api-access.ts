@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { signToken, verifyToken } from '../protocol/api-token.js';
 import type { Request } from '../protocol/http/request-parser.js';
 import type { Customer } from '../database/store.js';
+import type { AccessStore, OperatorAccount } from '../database/access-store.js';
 import { ConfigError, OPERATOR_TOKEN_PATTERN, SECRET_HEX_PATTERN, type Config } from './config.js';
 import { HttpError } from './http/http-error.js';
 
@@ -30,8 +31,17 @@ export interface IssuedToken {
   readonly expiresAt: number;
 }
 
-/** Who a request acts for, once authenticated. */
-export type Principal = { readonly papel: 'operador' } | { readonly papel: 'cliente'; readonly matricula: string };
+/** Who a request acts for, once authenticated: the operator (a named account, or the bootstrap token's, without a name) or a customer. */
+export type Principal = { readonly papel: 'operador'; readonly nome?: string | undefined } | { readonly papel: 'cliente'; readonly matricula: string };
+
+/** How the audit log and `pedido_por` name a principal: `operador` (the bootstrap token), `operador:<nome>`, `cliente:<matricula>`. */
+export function actorOf(principal: Principal): string {
+  if (principal.papel === 'cliente') return `cliente:${principal.matricula}`;
+  return principal.nome === undefined ? 'operador' : `operador:${principal.nome}`;
+}
+
+/** How often a server reloads the token generations and operator accounts others may have changed (servers sharing a database). */
+export const ACCESS_REFRESH_MS = 5000;
 
 export class ApiAccess {
   readonly required: boolean;
@@ -39,21 +49,60 @@ export class ApiAccess {
   private readonly lifetimeS: number;
   private readonly nowSeconds: () => number;
   private readonly adminToken: Buffer;
+  private readonly store: AccessStore | undefined;
+  /** Token generations above 0, and operator accounts, as the store last said (refresh()). */
+  private generationOf: ReadonlyMap<string, number> = new Map();
+  private accounts = new Map<string, OperatorAccount>();
 
-  constructor(options: { key: Buffer; required: boolean; lifetimeS: number; adminToken: string; nowSeconds?: () => number }) {
+  constructor(options: { key: Buffer; required: boolean; lifetimeS: number; adminToken: string; nowSeconds?: () => number; store?: AccessStore | undefined }) {
     if (options.adminToken.length < MIN_OPERATOR_TOKEN_CHARS) throw new Error('the operator token is too short');
     this.key = options.key;
     this.required = options.required;
     this.lifetimeS = options.lifetimeS;
     this.adminToken = Buffer.from(options.adminToken, 'latin1');
     this.nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+    this.store = options.store;
+  }
+
+  /** Reads the token generations and operator accounts (at start, and every ACCESS_REFRESH_MS for changes made by other servers). */
+  async refresh(): Promise<void> {
+    if (this.store === undefined) return;
+    const [generations, accounts] = await Promise.all([this.store.generations(), this.store.operators()]);
+    this.generationOf = generations;
+    this.accounts = new Map(accounts.map((account) => [account.nome, account]));
   }
 
   /** A customer's token: role `cliente`, for its own matricula only. */
   async issue(customer: Customer): Promise<IssuedToken> {
     const iat = this.nowSeconds();
     const exp = iat + this.lifetimeS;
-    return { token: await signToken({ sub: customer.matricula, papel: 'cliente', username: customer.username, iat, exp }, this.key), expiresAt: exp };
+    const ger = this.generationOf.get(`cliente:${customer.matricula}`) ?? 0;
+    return { token: await signToken({ sub: customer.matricula, papel: 'cliente', username: customer.username, iat, exp, ger }, this.key), expiresAt: exp };
+  }
+
+  /** A named operator's token: role `operador`, naming the account. */
+  async issueOperator(nome: string): Promise<IssuedToken> {
+    const iat = this.nowSeconds();
+    const exp = iat + this.lifetimeS;
+    const ger = this.generationOf.get(`operador:${nome}`) ?? 0;
+    return { token: await signToken({ sub: nome, papel: 'operador', iat, exp, ger }, this.key), expiresAt: exp };
+  }
+
+  /**
+   * Makes every token of the principal issued so far invalid (a password
+   * change, a disabled account, a sign-out): its generation goes up, durably,
+   * before this resolves; other servers see it within ACCESS_REFRESH_MS.
+   */
+  async revoke(principal: Principal): Promise<void> {
+    if (this.store === undefined) return;
+    const key = actorOf(principal);
+    const generation = await this.store.bumpGeneration(key);
+    this.generationOf = new Map([...this.generationOf, [key, generation]]);
+  }
+
+  /** Tells the access rules an account changed (created, disabled, its password set), on this server at once. */
+  accountChanged(account: OperatorAccount): void {
+    this.accounts.set(account.nome, account);
   }
 
   /**
@@ -102,8 +151,8 @@ export class ApiAccess {
   }
 
   /** The principal a valid credential names, in every mode; 401 without one (what `GET /sessao` answers). */
-  async whoIs(request: Request): Promise<Principal> {
-    const token = bearerToken(request);
+  async whoIs(request: Request, queryToken?: string): Promise<Principal> {
+    const token = bearerToken(request) ?? queryToken;
     if (token === undefined) throw unauthenticated('Envie um token em Authorization: Bearer <token>.');
     return this.isAdminToken(token) ? OPERATOR : this.verified(token);
   }
@@ -119,7 +168,7 @@ export class ApiAccess {
     if (token !== undefined) {
       if (this.isAdminToken(token)) return 'operador';
       const result = await verifyToken(token, this.key, this.nowSeconds());
-      if (!('problem' in result)) return result.claims.papel === 'operador' ? 'operador' : `cliente:${result.claims.sub}`;
+      if (!('problem' in result)) return result.claims.papel === 'operador' ? `operador:${result.claims.sub}` : `cliente:${result.claims.sub}`;
     }
     return `endereco:${address}`;
   }
@@ -140,7 +189,15 @@ export class ApiAccess {
       });
     }
     const { claims } = result;
-    return claims.papel === 'operador' ? OPERATOR : { papel: 'cliente', matricula: claims.sub };
+    const principal: Principal = claims.papel === 'operador' ? { papel: 'operador', nome: claims.sub } : { papel: 'cliente', matricula: claims.sub };
+    // A named operator's account must still be active; and no token of an older generation than its principal's counts.
+    const disabled = principal.papel === 'operador' && this.accounts.get(principal.nome as string)?.active !== true;
+    if (disabled || (claims.ger ?? 0) !== (this.generationOf.get(actorOf(principal)) ?? 0)) {
+      throw new HttpError('token_invalido', disabled ? 'A conta de operador deste token não está ativa.' : 'O token foi revogado (senha trocada ou saída da sessão); obtenha outro.', {
+        headers: [['WWW-Authenticate', `Bearer realm="${REALM}", error="invalid_token", error_description="revoked"`]],
+      });
+    }
+    return principal;
   }
 
   private isAdminToken(token: string): boolean {
@@ -182,7 +239,7 @@ export interface LoadedApiAccess {
  * readable by their owner only, so tokens outlive restarts and a fresh
  * installation always has an operator (nobody else may change its state).
  */
-export async function loadApiAccess(config: Pick<Config, 'apiSecret' | 'apiAuthentication' | 'apiTokenLifetimeS' | 'apiAdminToken' | 'dataDir'>): Promise<LoadedApiAccess> {
+export async function loadApiAccess(config: Pick<Config, 'apiSecret' | 'apiAuthentication' | 'apiTokenLifetimeS' | 'apiAdminToken' | 'dataDir'>, store?: AccessStore): Promise<LoadedApiAccess> {
   const required = config.apiAuthentication === 'obrigatoria';
   const keyHex = config.apiSecret !== '' ? config.apiSecret : (await keptSecret(config.dataDir, API_SECRET_FILE, 'API_SEGREDO', () => randomBytes(SECRET_BYTES).toString('hex'))).value;
   if (!SECRET_HEX_PATTERN.test(keyHex)) throw new ConfigError('API_SEGREDO', `not set, and ${join(config.dataDir, API_SECRET_FILE)} does not hold 32 to 64 bytes in hex`);
@@ -194,7 +251,9 @@ export async function loadApiAccess(config: Pick<Config, 'apiSecret' | 'apiAuthe
     if (!OPERATOR_TOKEN_PATTERN.test(adminToken)) throw new ConfigError('API_TOKEN_ADMIN', `not set, and ${join(config.dataDir, OPERATOR_TOKEN_FILE)} does not hold 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / -`);
     if (kept.created) createdOperatorTokenFile = join(config.dataDir, OPERATOR_TOKEN_FILE);
   }
-  return { access: new ApiAccess({ required, lifetimeS: config.apiTokenLifetimeS, adminToken, key: Buffer.from(keyHex, 'hex') }), createdOperatorTokenFile };
+  const access = new ApiAccess({ required, lifetimeS: config.apiTokenLifetimeS, adminToken, key: Buffer.from(keyHex, 'hex'), store });
+  await access.refresh();
+  return { access, createdOperatorTokenFile };
 }
 
 /**

@@ -32,7 +32,7 @@ import { alertaConsumoRoute } from './routes/alerta-consumo.js';
 import { gerarFaturaRoute } from './routes/gerar-fatura.js';
 import { ultimaMedicaoRoute } from './routes/ultima-medicao.js';
 import { sessaoRoute, validacaoUsuarioRoute } from './routes/validacao-usuario.js';
-import { loadApiAccess, type ApiAccess } from './api-access.js';
+import { ACCESS_REFRESH_MS, loadApiAccess, type ApiAccess } from './api-access.js';
 import { loadMeterAuthenticator, MeterLineGate, type MeterLine } from './meter-authentication.js';
 import { UdpIngest } from './udp-ingest.js';
 import { FleetTracker } from './fleet.js';
@@ -61,6 +61,7 @@ import { alertasRoutes } from './routes/alertas.js';
 import { recomendacoesRoute } from './routes/recomendacoes.js';
 import { Recommending } from './recommending.js';
 import { relatoriosRoutes } from './routes/relatorios.js';
+import { operadoresRoutes } from './routes/operadores.js';
 import { Reporting } from './reporting.js';
 import { REPORTS_DIR, ReportArchive, ReportJob } from './report-job.js';
 import { AlertCenter, alertJson } from './alert-center.js';
@@ -142,8 +143,17 @@ export interface RunningServer {
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const authenticator = await loadMeterAuthenticator(config);
-  const { access, createdOperatorTokenFile } = await loadApiAccess(config);
-  const { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, meterCounters, changes, poolUsage, maintainPartitions, warmUp, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
+  const { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, meterCounters, accessStore, audit, changes, poolUsage, maintainPartitions, warmUp, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
+  let loaded;
+  try {
+    loaded = await loadApiAccess(config, accessStore);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const { access, createdOperatorTokenFile } = loaded;
+  // Another server sharing the database may revoke tokens or disable an account: read them again now and then.
+  const accessTimer = config.storage === 'postgres' ? setInterval(() => access.refresh().catch((error: unknown) => logger.warn({ err: error }, 'could not reload token generations')), ACCESS_REFRESH_MS).unref() : undefined;
   const httpMetrics = new HttpMetrics();
   const factors = new EmissionFactors(billingRules, config.defaultEmissionFactor);
   const billing = new BillingService({ store, tariffs, rules: billingRules, profiles, invoices }, config.distributor, config.legacyTimeZone, factors);
@@ -157,6 +167,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   try {
     await loadFleet(false);
   } catch (error) {
+    clearInterval(accessTimer);
     await store.close();
     throw error;
   }
@@ -202,6 +213,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       alertCenter.events(stored);
     },
   });
+  const passwords = new PasswordChecks(store, { lookupsPerMinute: config.lookupsPerMinute });
   // The listeners are made below; the metrics route reads them only when scraped.
   const operations = [
     saudeRoute({
@@ -238,13 +250,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ...alertasRoutes(alerts, access),
     recomendacoesRoute(new Recommending(billing, forecasting, store), access),
     ...relatoriosRoutes(reporting, reportArchive, config.legacyTimeZone, access),
+    ...operadoresRoutes({ accounts: accessStore, audit, access, passwords }),
     ...(await dashboardRoutes()),
   ];
-  const passwords = new PasswordChecks(store, { lookupsPerMinute: config.lookupsPerMinute });
   const router = buildRouter({ store, profiles, billingRules }, config, access, operations, passwords);
   const httpLogger = logger.child({ component: 'http' });
   const httpServer: HttpServer = new HttpServer({
-    responder: new Responder({ router, logger: httpLogger, corsOrigins: config.corsOrigins, metrics: httpMetrics, principalOf: (request, address) => access.principalKey(request, address), trustedProxies: config.trustedProxies.length === 0 ? undefined : trustedProxies(config.trustedProxies) }),
+    responder: new Responder({ router, logger: httpLogger, corsOrigins: config.corsOrigins, metrics: httpMetrics, principalOf: (request, address) => access.principalKey(request, address), trustedProxies: config.trustedProxies.length === 0 ? undefined : trustedProxies(config.trustedProxies), audit: (record) => audit.append(record) }),
     logger: httpLogger,
     limits: {
       parser: DEFAULT_PARSER_LIMITS,
@@ -287,6 +299,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     udp = await ingest.listen(config.udpPort, config.host);
   } catch (error) {
     await Promise.allSettled([httpServer.close(), ingest.close(), passwords.close()]);
+    clearInterval(accessTimer);
     live.close();
     await store.close();
     throw error;
@@ -363,6 +376,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       closing ??= (async () => {
         // Events being stored when ingest stops are kept; their acknowledgement is not sent, and the meter's resend is recognised.
         clearInterval(goalTimer);
+        clearInterval(accessTimer);
         await Promise.all([reportJob?.close(), forecastJob.close(), partitionJob?.close()]);
         alertCenter.stop();
         webhook?.close();

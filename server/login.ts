@@ -66,6 +66,25 @@ export class PasswordChecks {
     return ok;
   }
 
+  /**
+   * Whether `password` is the one of `storedHash` (undefined: no such
+   * account; the check costs the same), for the account `key` (e.g.
+   * `operador:<nome>`): the same limits and gate as customers' logins.
+   */
+  async checkHash(source: string, key: string, storedHash: string | undefined, password: string): Promise<boolean> {
+    const wait = this.limits.admit(source, key, this.now());
+    if (wait > 0) throw tooManyAttempts(wait);
+    const ok = await this.gate.run(source, () => verifyPassword(password, storedHash, this.hasher.kdf));
+    if (ok) this.limits.succeeded(key, source);
+    else this.limits.failed(key, source, this.now());
+    return ok;
+  }
+
+  /** A new password's hash, made through the same gate as `source`'s work. */
+  hash(password: string, source = ''): Promise<string> {
+    return this.gate.run(source, () => hashPassword(password, DEFAULT_SCRYPT, this.hasher.kdf));
+  }
+
   /** Hashes a new password (through the same gate, as `source`'s) and stores it; false when no customer has the matricula. */
   async set(matricula: string, password: string, source = ''): Promise<boolean> {
     const hash = await this.gate.run(source, () => hashPassword(password, DEFAULT_SCRYPT, this.hasher.kdf));

@@ -11,6 +11,7 @@ import type { HttpMetrics } from '../metrics.js';
 import { ClientGoneError, errorAnswer, HttpError } from './http-error.js';
 import type { BlockList } from 'node:net';
 import { FairGate } from '../fair-gate.js';
+import type { AuditRecord } from '../../database/audit-store.js';
 import { clientAddress } from './client-address.js';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
@@ -36,7 +37,13 @@ export interface ResponderOptions {
   readonly principalOf?: ((request: Request, address: string) => Promise<string>) | undefined;
   /** Reverse proxies whose `Forwarded`/`X-Forwarded-For` is believed (PROXIES_CONFIAVEIS); none when not given. */
   readonly trustedProxies?: BlockList | undefined;
+  /** Where every state-changing request of an authenticated principal is recorded, durably, before it is answered. */
+  readonly audit?: ((record: AuditRecord) => Promise<unknown>) | undefined;
 }
+
+/** Routes whose POST changes nothing (the original four, as the original) or signs in: not in the audit log. */
+const NOT_AUDITED: ReadonlySet<string> = new Set(['/validacao-usuario', '/medicoes/ultima-medicao', '/gerar-fatura', '/alerta-consumo', '/sessao/operador']);
+const MAX_AUDIT_TARGET = 300;
 
 /** Heavy requests (RouteTraits) one principal may have in progress at once, over all its connections; past it 429 `muitas_requisicoes`. */
 export const MAX_HEAVY_PER_SOURCE = 4;
@@ -64,6 +71,7 @@ export class Responder {
   private readonly heavyGate = new FairGate(MAX_HEAVY_RUNNING, MAX_HEAVY_PER_SOURCE, MAX_HEAVY_WAITING);
   private readonly principalOf: (request: Request, address: string) => Promise<string>;
   private readonly trustedProxies: BlockList | undefined;
+  private readonly audit: ((record: AuditRecord) => Promise<unknown>) | undefined;
 
   constructor(options: ResponderOptions) {
     this.router = options.router;
@@ -72,6 +80,7 @@ export class Responder {
     this.metrics = options.metrics;
     this.principalOf = options.principalOf ?? (async (_request, address) => address);
     this.trustedProxies = options.trustedProxies;
+    this.audit = options.audit;
   }
 
   async respond(request: Request, peerAddress = '', signal?: AbortSignal): Promise<ResponseParts> {
@@ -86,8 +95,32 @@ export class Responder {
     } catch (error) {
       parts = this.encode(errorAnswer(error, this.logger), cors);
     }
+    if (this.audit !== undefined && !SAFE_METHODS.has(request.head.method) && routed.label !== UNKNOWN_ROUTE && !NOT_AUDITED.has(routed.label) && parts.status !== 405) await this.record(request, routed.label, remoteAddress, parts.status);
     this.metrics?.record(routed.label, parts.status, (performance.now() - startedAt) / 1000);
     return parts;
+  }
+
+  /**
+   * The audit log's entry of a state-changing request, before its answer
+   * goes: who (only an authenticated principal: refusals of anonymous
+   * clients are not theirs to fill the log with), what, on what, from where,
+   * the outcome.
+   */
+  private async record(request: Request, route: string, address: string, status: number): Promise<void> {
+    const principal = await this.principalOf(request, address);
+    if (principal.startsWith('endereco:')) return;
+    const { method, path } = request.head;
+    let target: string;
+    try {
+      target = decodeURIComponent(path);
+    } catch {
+      target = path;
+    }
+    try {
+      await this.audit?.({ at: Date.now(), actor: principal, action: `${method} ${route}`, target: target.slice(0, MAX_AUDIT_TARGET), address, status });
+    } catch (error) {
+      this.logger.error({ err: error, acao: `${method} ${route}`, ator: principal }, 'could not write the audit log entry of an answered request');
+    }
   }
 
   /** What the connection must know of a request before dispatching it (router.ts, RouteTraits). */

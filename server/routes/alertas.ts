@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ALERT_KINDS, ALERT_STATES, type AlertStore } from '../../database/alert-store.js';
 import { alertJson } from '../alert-center.js';
-import type { ApiAccess, Principal } from '../api-access.js';
+import { actorOf, type ApiAccess, type Principal } from '../api-access.js';
 import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../router.js';
 import { authorizeMeterOrFleet, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
@@ -24,10 +24,8 @@ const listSchema = z.object({
   access_token: z.string().optional(),
 });
 
-/** Who acknowledged, as recorded: `operador`, or `cliente:<matricula>`. */
-function actor(principal: Principal): string {
-  return principal.papel === 'operador' ? 'operador' : `cliente:${principal.matricula}`;
-}
+/** Who acknowledged, as recorded: `operador`, `operador:<nome>`, or `cliente:<matricula>`. */
+const actor = (principal: Principal): string => actorOf(principal);
 
 export function alertasRoutes(alerts: AlertStore, access: ApiAccess): Route[] {
   const list = async (input: RouteInput): Promise<Answer> => {

@@ -171,6 +171,8 @@ export function senhaRoute(store: Store, access: ApiAccess, passwords: PasswordC
       if (!(await passwords.check(input.remoteAddress, customer, `matricula:${matricula.data}`, fields.senha_atual))) throw invalidCredentials();
     }
     if (!(await passwords.set(matricula.data, fields.senha, input.remoteAddress))) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
+    // Every token issued with the old password stops now.
+    await access.revoke({ papel: 'cliente', matricula: matricula.data });
     return { status: 200, body: { matricula: matricula.data, senha_definida: true } };
   };
   return { path: '/clientes/{matricula}/senha', handlers: { POST: change }, traits: { heavy: true } };

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { CommandStore, StoredCommand } from '../../database/command-store.js';
 import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
-import type { ApiAccess } from '../api-access.js';
+import { actorOf, type ApiAccess } from '../api-access.js';
 import type { CommandDelivery } from '../command-delivery.js';
 import { COMMAND_TYPES, FINAL_STATES, KEYED_ONLY } from '../domain/commands.js';
 import { HttpError } from '../http/http-error.js';
@@ -105,7 +105,7 @@ export function pathMatricula(input: RouteInput): string {
 
 export function comandosRoutes({ commands, delivery, store, access, hasKey, now = Date.now }: CommandRoutesDeps): Route[] {
   const create = async (input: RouteInput): Promise<Answer> => {
-    await access.authenticateChange(input.request);
+    const principal = await access.authenticateChange(input.request);
     const matricula = pathMatricula(input);
     const fields = readFields(input, createSchema);
     const parameters = parametersOf(fields.tipo, fields.parametros);
@@ -128,7 +128,8 @@ export function comandosRoutes({ commands, delivery, store, access, hasKey, now 
       lastSentAt: null,
       finishedAt: null,
       outcome: null,
-      requestedBy: 'operador',
+      // Who asked, as the audit log names them: `operador` (the bootstrap token) or `operador:<nome>`.
+      requestedBy: actorOf(principal),
       idempotencyKey: key ?? null,
     });
     // The same key for another meter or another command is a client's mistake, not a retry.

@@ -58,7 +58,8 @@ export function validacaoUsuarioRoute(store: Store, access: ApiAccess, passwords
 export function sessaoRoute(access: ApiAccess): Route {
   const handler = async (input: RouteInput): Promise<Answer> => {
     const principal = await access.whoIs(input.request);
-    return { status: 200, body: principal.papel === 'operador' ? { papel: 'operador' } : { papel: 'cliente', matricula: principal.matricula } };
+    if (principal.papel === 'cliente') return { status: 200, body: { papel: 'cliente', matricula: principal.matricula } };
+    return { status: 200, body: principal.nome === undefined ? { papel: 'operador' } : { papel: 'operador', nome: principal.nome } };
   };
   return { path: '/sessao', handlers: { GET: handler } };
 }

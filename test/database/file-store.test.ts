@@ -22,6 +22,9 @@ import { FileAlertStore } from '../../database/file/alert-file-store.js';
 import { FileForecastRecordStore } from '../../database/file/forecast-record-file-store.js';
 import { forecastRecordContract } from './forecast-record-contract.js';
 import { meterCounterContract } from './meter-counter-contract.js';
+import { accessContract } from './access-contract.js';
+import { FileAccessStore } from '../../database/file/access-file-store.js';
+import { FileAuditStore } from '../../database/file/audit-file-store.js';
 import { FileMeterCounterStore } from '../../database/file/meter-counter-file-store.js';
 import { FileCommandStore } from '../../database/file/command-file-store.js';
 
@@ -88,6 +91,12 @@ forecastRecordContract(t, async (t) => {
   const dir = await tempDir(t);
   const openForecasts = async () => ({ forecasts: await FileForecastRecordStore.open(dir, silentLogger), close: async () => undefined });
   return { ...(await openForecasts()), reopen: openForecasts };
+});
+
+accessContract(t, async (t) => {
+  const dir = await tempDir(t);
+  const openStores = async () => ({ access: await FileAccessStore.open(dir, silentLogger), audit: await FileAuditStore.open(dir, silentLogger), close: async () => undefined });
+  return { ...(await openStores()), reopen: openStores };
 });
 
 meterCounterContract(t, async (t) => {

@@ -24,6 +24,9 @@ import { PgAlertStore } from '../../database/postgres/alert-pg-store.js';
 import { PgForecastRecordStore } from '../../database/postgres/forecast-record-pg-store.js';
 import { forecastRecordContract } from './forecast-record-contract.js';
 import { meterCounterContract } from './meter-counter-contract.js';
+import { accessContract } from './access-contract.js';
+import { PgAccessStore } from '../../database/postgres/access-pg-store.js';
+import { PgAuditStore } from '../../database/postgres/audit-pg-store.js';
 import { PgMeterCounterStore } from '../../database/postgres/meter-counter-pg-store.js';
 import { PgCommandStore } from '../../database/postgres/command-pg-store.js';
 
@@ -104,6 +107,24 @@ forecastRecordContract(t, async (t) => {
     return { forecasts: new PgForecastRecordStore(store), close: () => store.close() };
   };
   return { ...(await openForecasts()), reopen: openForecasts };
+});
+
+accessContract(t, async (t) => {
+  const schema = postgres.schema(t);
+  const openStores = async () => {
+    const store = await open(schema);
+    return { access: new PgAccessStore(store), audit: new PgAuditStore(store), close: () => store.close() };
+  };
+  return { ...(await openStores()), reopen: openStores };
+});
+
+t.test('the audit log refuses changes in the database too (a trigger)', async (t) => {
+  const schema = postgres.schema(t);
+  const store = await open(schema);
+  t.teardown(() => store.close());
+  await new PgAuditStore(store).append({ at: 1, actor: 'operador', action: 'POST /x', target: '/x', address: '127.0.0.1', status: 200 });
+  await t.rejects(store.run('UPDATE auditoria SET ator = $1', ['outro']), /never changed or removed/);
+  await t.rejects(store.run('DELETE FROM auditoria'), /never changed or removed/);
 });
 
 meterCounterContract(t, async (t) => {
