@@ -138,7 +138,7 @@ function renderSession() {
   $('sair').hidden = session === undefined;
   $('abrir-entrar').hidden = session !== undefined;
   if (session !== undefined) {
-    $('sessao-quem').textContent = session.papel === 'operador' ? 'Operador' : `${session.username} · ${session.matricula}`;
+    $('sessao-quem').textContent = session.papel === 'operador' ? (session.nome === undefined ? 'Operador' : `Operador · ${session.nome}`) : `${session.username} · ${session.matricula}`;
     $('entrar').hidden = true;
   }
   const customer = session?.papel === 'cliente';
@@ -173,18 +173,32 @@ async function signIn(event) {
 
 async function signInOperator(event) {
   event.preventDefault();
-  const token = $('token-operador').value.trim();
+  let token = $('token-operador').value.trim();
   $('token-operador').value = '';
+  const nome = $('nome-operador').value.trim();
+  const senha = $('senha-operador').value;
+  $('senha-operador').value = '';
+  // A named account signs in with its password; the configuration's token is taken as it is.
+  if (token === '' && nome !== '' && senha !== '') {
+    const signedIn = await api('/sessao/operador', { method: 'POST', body: JSON.stringify({ nome, senha }), headers: { 'Content-Type': 'application/json' } });
+    if (signedIn.status !== 200) {
+      const erro = $('entrar-erro');
+      erro.textContent = signedIn.status === 429 ? `Muitas tentativas. Tente de novo em ${signedIn.headers.get('Retry-After') ?? 'alguns'} segundos.` : 'Nome ou senha de operador incorretos.';
+      erro.hidden = false;
+      return;
+    }
+    token = signedIn.body.token;
+  }
   const erro = $('entrar-erro');
   // /sessao checks the token in every mode (the fleet's routes are open to anyone with AUTENTICACAO_API=aberta).
   const answer = await fetch('/sessao', { headers: { Authorization: `Bearer ${token}` } });
-  const papel = answer.status === 200 ? (await answer.json()).papel : undefined;
-  if (papel !== 'operador') {
+  const who = answer.status === 200 ? await answer.json() : {};
+  if (who.papel !== 'operador') {
     erro.textContent = 'Token de operador recusado.';
     erro.hidden = false;
     return;
   }
-  saveSession({ token, papel: 'operador' });
+  saveSession({ token, papel: 'operador', nome: who.nome });
   await afterSessionChange(undefined);
 }
 
@@ -1128,7 +1142,12 @@ function bind() {
   });
   $('entrar-form').addEventListener('submit', (event) => void signIn(event));
   $('operador-form').addEventListener('submit', (event) => void signInOperator(event));
-  $('sair').addEventListener('click', () => {
+  $('sair').addEventListener('click', async () => {
+    // Signing out revokes the session's token on the server (a customer's, or a named operator's), not only here.
+    const session = state.session;
+    if (session !== undefined && !(session.papel === 'operador' && session.nome === undefined)) {
+      await fetch('/sessao/encerrar', { method: 'POST', headers: { Authorization: `Bearer ${session.token}` } }).catch(() => undefined);
+    }
     saveSession(undefined);
     state.matricula = undefined;
     location.reload();

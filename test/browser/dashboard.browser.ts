@@ -301,6 +301,23 @@ t.test('sign-in: plain errors, the token kept out of sight, a stream closed for 
   await page.locator('#pagina-info', { hasText: '(1 medidor)' }).waitFor();
   t.equal(await page.isVisible('#aba-frota'), true, 'the operator gets the fleet');
   t.equal((await call(port, 'GET', '/frota/medidores')).status, 401, 'which the API refuses without a token');
+
+  // A named operator (issue 26 §5): signs in with its name and password, and Sair revokes its token on the server.
+  t.equal((await call(port, 'POST', '/operadores', { nome: 'maria.souza', senha: 'cavalo-bateria-grampo' }, { Authorization: `Bearer ${ADMIN_TOKEN}` })).status, 201);
+  await page.click('#sair');
+  await page.waitForSelector('#abrir-entrar:not([hidden])');
+  await page.click('#abrir-entrar');
+  await page.click('summary');
+  await page.fill('#nome-operador', 'maria.souza');
+  await page.fill('#senha-operador', 'cavalo-bateria-grampo');
+  await page.click('#operador-form button[type="submit"]');
+  await page.locator('#sessao-quem', { hasText: 'Operador · maria.souza' }).waitFor();
+  const named = (await page.evaluate(`JSON.parse(sessionStorage.getItem('consumo.sessao') ?? '{}').token`)) as string;
+  t.equal((await call(port, 'GET', '/sessao', undefined, { Authorization: `Bearer ${named}` })).json().nome, 'maria.souza');
+  await noAxeViolations(t, page, 'a named operator signed in');
+  await page.click('#sair');
+  await page.waitForSelector('#abrir-entrar:not([hidden])');
+  t.equal((await call(port, 'GET', '/sessao', undefined, { Authorization: `Bearer ${named}` })).status, 401, 'Sair revoked the token on the server');
   t.same(problems, []);
 });
 

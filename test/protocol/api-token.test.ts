@@ -9,6 +9,8 @@ const claims: fc.Arbitrary<TokenClaims> = fc.record({
   username: fc.string({ minLength: 1, maxLength: 100 }),
   iat: fc.integer({ min: 0, max: 2 ** 40 }),
   exp: fc.integer({ min: 1, max: 2 ** 41 }),
+  // The principal's token generation (0: none written): it reads back as it was signed.
+  ger: fc.integer({ min: 0, max: 1_000_000 }),
 }).filter((c) => c.exp > c.iat);
 
 t.test('a token verifies under its key from iat until it expires, and never under another key', async (t) => {
@@ -40,7 +42,7 @@ t.test('changing any character of a token makes it invalid', async (t) => {
 
 t.test('free token: another spelling of the signature\'s last character is refused', async (t) => {
   const k = Buffer.alloc(32, 7);
-  const value: TokenClaims = { sub: '13456789', papel: 'cliente', username: 'amancio123', iat: 100, exp: 1000 };
+  const value: TokenClaims = { sub: '13456789', papel: 'cliente', username: 'amancio123', iat: 100, exp: 1000, ger: 0 };
   const token = await signToken(value, k);
   let accepted = 0;
   for (const char of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_') {
