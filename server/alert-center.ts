@@ -24,6 +24,13 @@ import { HttpError } from './http/http-error.js';
 
 /** How often the fleet's 1.5x alert flips are turned into alerts. */
 export const ALERT_CHECK_INTERVAL_MS = 2000;
+/**
+ * How often deliveries that found the webhook's queue full are read back
+ * from the store, once the queue has room again: the queue spills to the
+ * store (alerts and events stay `pendente` there), so no delivery is dropped
+ * because others filled the queue.
+ */
+export const WEBHOOK_REFILL_MS = 5000;
 
 export interface AlertCenterOptions {
   readonly alerts: AlertStore;
@@ -36,6 +43,8 @@ export interface AlertCenterOptions {
   /** Where new alerts are published live (`event: alerta` on /eventos). */
   readonly publish: (alert: Alert) => void;
   readonly now?: () => number;
+  /** WEBHOOK_REFILL_MS unless given (tests). */
+  readonly refillMs?: number;
 }
 
 export function alertJson(alert: Alert) {
@@ -61,7 +70,12 @@ export class AlertCenter {
   /** Meters with an open flagged-reading alert: only they need a close when a usable reading comes. */
   private readonly flaggedOpen = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private refillTimer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  /** Deliveries in the webhook's queue or in flight, by alert id or event identity: never queued twice. */
+  private readonly queued = new Set<string>();
+  /** Whether a delivery found the queue full since the last refill. */
+  private spilled = false;
 
   constructor(private readonly options: AlertCenterOptions) {
     this.now = options.now ?? Date.now;
@@ -72,8 +86,11 @@ export class AlertCenter {
     for (const alert of await this.options.alerts.list({ kind: 'leitura_sinalizada', state: 'ativo' }, 0, Number.MAX_SAFE_INTEGER)) this.flaggedOpen.add(alert.matricula);
     for (const alert of await this.options.alerts.list({ kind: 'leitura_sinalizada', state: 'reconhecido' }, 0, Number.MAX_SAFE_INTEGER)) this.flaggedOpen.add(alert.matricula);
     if (this.options.webhook !== undefined) {
-      for (const alert of await this.options.alerts.pendingDeliveries()) this.deliverAlert(alert);
-      for (const event of await this.options.events.pendingDeliveries()) this.deliverEvent(event);
+      await this.refill();
+      this.refillTimer = setInterval(() => {
+        if (this.spilled && (this.options.webhook?.hasRoom() ?? false)) this.refill().catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not read pending webhook deliveries back'));
+      }, this.options.refillMs ?? WEBHOOK_REFILL_MS);
+      this.refillTimer.unref();
     }
     this.timer = setInterval(() => this.checkFleet(), ALERT_CHECK_INTERVAL_MS);
     this.timer.unref();
@@ -81,6 +98,14 @@ export class AlertCenter {
 
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.refillTimer !== undefined) clearInterval(this.refillTimer);
+  }
+
+  /** Queues the deliveries still pending in the store (at start, and after the queue spilled), oldest first, while the queue has room. */
+  private async refill(): Promise<void> {
+    this.spilled = false;
+    for (const alert of await this.options.alerts.pendingDeliveries()) if (!this.deliverAlert(alert)) return;
+    for (const event of await this.options.events.pendingDeliveries()) if (!this.deliverEvent(event)) return;
   }
 
   /** Raises an alert unless one of the meter and key is open; resolves it when new. */
@@ -169,14 +194,26 @@ export class AlertCenter {
     }
   }
 
-  /** To the webhook, if any; the outcome is recorded with the alert. */
-  private deliverAlert(alert: Alert): void {
-    this.options.webhook?.send('alerta', alertJson(alert), (outcome, attempts) => this.background(this.options.alerts.setDelivery(alert.id, outcome, attempts)));
+  /** To the webhook, if any; the outcome is recorded with the alert. False when the queue is full (it stays pending in the store). */
+  private deliverAlert(alert: Alert): boolean {
+    return this.deliver(`alerta:${alert.id}`, 'alerta', alertJson(alert), (outcome, attempts) => this.options.alerts.setDelivery(alert.id, outcome, attempts));
   }
 
-  /** To the webhook, if any; the outcome is recorded with the event. */
-  private deliverEvent(event: MeterEvent): void {
-    this.options.webhook?.send('ocorrencia', this.options.eventPayload(event), (outcome, attempts) => this.background(this.options.events.setDelivery(event, outcome, attempts)));
+  /** To the webhook, if any; the outcome is recorded with the event. False when the queue is full (it stays pending in the store). */
+  private deliverEvent(event: MeterEvent): boolean {
+    return this.deliver(`ocorrencia:${event.matricula}|${event.timestamp}|${event.type}`, 'ocorrencia', this.options.eventPayload(event), (outcome, attempts) => this.options.events.setDelivery(event, outcome, attempts));
+  }
+
+  private deliver(key: string, kind: 'alerta' | 'ocorrencia', payload: unknown, record: (outcome: 'entregue' | 'falhou', attempts: number) => Promise<unknown>): boolean {
+    const webhook = this.options.webhook;
+    if (webhook === undefined || this.queued.has(key)) return true;
+    const queued = webhook.send(kind, payload, (outcome, attempts) => {
+      this.queued.delete(key);
+      this.background(record(outcome, attempts));
+    });
+    if (queued) this.queued.add(key);
+    else this.spilled = true;
+    return queued;
   }
 
   private background(work: Promise<unknown>): void {

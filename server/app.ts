@@ -206,6 +206,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     logger: logger.child({ component: 'ocorrencias' }),
     timestampRules: { maxAheadMs: MAX_CLOCK_AHEAD_MS, maxAgeMs: config.readingMaxAgeDays * 86_400_000 },
     known: (matricula) => fleet.heardAt(matricula) !== undefined,
+    isCustomer: async (matricula) => (await store.findCustomers({ matricula, limit: 1 })).length > 0,
+    strangersPerMinute: config.strangerEventsPerMinute,
     ...meterLines,
     onStored: (stored) => {
       fleet.noted(stored);

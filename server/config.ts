@@ -78,6 +78,7 @@ export const SETTINGS = {
   processes: { env: 'PROCESSOS', flag: 'processos', default: '1', help: 'worker processes sharing the HTTP and UDP ports (node:cluster), each with its own pool; more than 1 needs STORAGE=postgres' },
   forecastIntervalS: { env: 'PREVISOES_INTERVALO_S', flag: 'previsoes-intervalo-s', default: '3600', help: 'seconds between passes that record each cycle\'s mid-cycle forecast and settle the closed ones against what they consumed (/previsao/precisao)' },
   apiAdminToken: { env: 'API_TOKEN_ADMIN', flag: 'api-token-admin', default: '', secret: true, help: 'the operator\'s Bearer token, 32 to 256 characters (secret; unset: made on first start and kept in DATA_DIR/token-operador)' },
+  strangerEventsPerMinute: { env: 'OCORRENCIAS_SEM_CLIENTE_POR_MINUTO', flag: 'ocorrencias-sem-cliente-por-minuto', default: '600', help: 'new events of meters of no customer stored a minute, server-wide; more wait unacknowledged (0: no limit)' },
   lookupsPerMinute: { env: 'VALIDACAO_CONSULTAS_POR_MINUTO', flag: 'validacao-consultas-por-minuto', default: '600', help: 'lookups without a password (/validacao-usuario) one address may make a minute; past it 429 (0: no limit)' },
   trustedProxies: { env: 'PROXIES_CONFIAVEIS', flag: 'proxies-confiaveis', default: '', help: 'comma-separated addresses or CIDRs of reverse proxies whose Forwarded / X-Forwarded-For names the client (none: every peer is the client)' },
   corsOrigins: { env: 'CORS_ORIGENS', flag: 'cors-origens', default: '', help: 'comma-separated web origins (scheme://host[:port]) whose pages may call the API from a browser (none: only the dashboard, same origin)' },
@@ -194,6 +195,8 @@ export interface Config {
   readonly apiTokenLifetimeS: number;
   /** Bearer token of the operator; empty: made on first start and kept in DATA_DIR/token-operador. */
   readonly apiAdminToken: string;
+  /** New events of meters of no customer stored a minute, server-wide (0: no limit). */
+  readonly strangerEventsPerMinute: number;
   /** Lookups without a password one address may make a minute (0: no limit). */
   readonly lookupsPerMinute: number;
   /** Reverse proxies (addresses or CIDRs) whose Forwarded / X-Forwarded-For is believed. */
@@ -306,6 +309,7 @@ const schemas: { [K in SettingName]: z.ZodType<unknown, string> } = {
   reportRetentionDays: wholeNumber(1, 36_500),
   apiAdminToken: z.string().refine((text) => text === '' || OPERATOR_TOKEN_PATTERN.test(text), 'must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ + / -'),
   lookupsPerMinute: wholeNumber(0, 1_000_000),
+  strangerEventsPerMinute: wholeNumber(0, 1_000_000),
   trustedProxies: z.string().transform((text, context) => {
     const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
     const bad = entries.find((entry) => !isProxyEntry(entry));

@@ -17,6 +17,9 @@ import type { MeterAddress } from './udp-ingest.js';
 /** New events stored per meter per minute at most; more wait unacknowledged (the meter resends them). */
 export const EVENTS_PER_METER_PER_MINUTE = 60;
 const MINUTE_MS = 60_000;
+/** How long an answer to "is this meter a customer's?" is reused, and how many are kept. */
+const CUSTOMER_CACHE_MS = 60_000;
+const CUSTOMER_CACHE_MAX = 100_000;
 
 export interface EventIntakeOptions {
   readonly events: EventStore;
@@ -35,6 +38,10 @@ export interface EventIntakeOptions {
    * matriculas cannot fill the store with events.
    */
   readonly known: (matricula: string) => boolean;
+  /** Whether a registered customer has the meter: events of other meters share a server-wide budget. */
+  readonly isCustomer?: ((matricula: string) => Promise<boolean>) | undefined;
+  /** New events of meters of no customer stored a minute, server-wide (OCORRENCIAS_SEM_CLIENTE_POR_MINUTO); 0: no limit. */
+  readonly strangersPerMinute?: number | undefined;
   /** Told of the events this server stored (not copies); must not throw. */
   readonly onStored: (events: readonly MeterEvent[]) => void;
   readonly now?: () => number;
@@ -53,10 +60,15 @@ export interface EventCounters {
   deferred: number;
   /** Events of meters with no stored reading yet, left unacknowledged. */
   unknown: number;
+  /** Events of meters of no customer past the server-wide budget, left unacknowledged (a customer's are never counted in it). */
+  strangers: number;
 }
 
 export class EventIntake {
-  readonly counters: EventCounters = { received: 0, stored: 0, ignored: 0, replayed: 0, refused: 0, deferred: 0, unknown: 0 };
+  readonly counters: EventCounters = { received: 0, stored: 0, ignored: 0, replayed: 0, refused: 0, deferred: 0, unknown: 0, strangers: 0 };
+  /** Events of meters of no customer stored in the current minute, server-wide. */
+  private strangersThisMinute = 0;
+  private readonly customerCache = new Map<string, { readonly is: boolean; readonly at: number }>();
   private readonly now: () => number;
   private window = { start: 0, perMeter: new Map<string, number>() };
   private readonly storeWarning: ThrottledWarning;
@@ -85,8 +97,12 @@ export class EventIntake {
       else parsed.push(event);
     }
     const verdicts = await this.options.admit(parsed);
+    const customers = await this.customersAmong(parsed.filter((_, i) => verdicts[i] === 'fresh').map((event) => event.matricula));
     const now = this.now();
-    if (now - this.window.start >= MINUTE_MS) this.window = { start: now, perMeter: new Map() };
+    if (now - this.window.start >= MINUTE_MS) {
+      this.window = { start: now, perMeter: new Map() };
+      this.strangersThisMinute = 0;
+    }
     const toStore: EventLine[] = [];
     const acks: EventLine[] = [];
     for (const [i, event] of parsed.entries()) {
@@ -113,6 +129,15 @@ export class EventIntake {
         this.counters.deferred++;
         continue;
       }
+      // Meters of no customer (invented ones, in a flood) share one budget: they never crowd out a customer's events.
+      const budget = this.options.strangersPerMinute ?? 0;
+      if (budget > 0 && !customers.has(event.matricula)) {
+        if (this.strangersThisMinute >= budget) {
+          this.counters.strangers++;
+          continue;
+        }
+        this.strangersThisMinute++;
+      }
       this.window.perMeter.set(event.matricula, count + 1);
       toStore.push(event);
     }
@@ -135,6 +160,25 @@ export class EventIntake {
         this.acknowledge(acks, from);
       },
     );
+  }
+
+  /** Which of these meters are customers' (answers reused for a minute, a bounded number of them). */
+  private async customersAmong(matriculas: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const isCustomer = this.options.isCustomer;
+    if (isCustomer === undefined || (this.options.strangersPerMinute ?? 0) === 0) return new Set(matriculas);
+    const now = this.now();
+    for (const matricula of new Set(matriculas)) {
+      let cached = this.customerCache.get(matricula);
+      if (cached === undefined || now - cached.at > CUSTOMER_CACHE_MS) {
+        cached = { is: await isCustomer(matricula), at: now };
+        this.customerCache.delete(matricula);
+        this.customerCache.set(matricula, cached);
+        if (this.customerCache.size > CUSTOMER_CACHE_MAX) this.customerCache.delete(this.customerCache.keys().next().value as string);
+      }
+      if (cached.is) found.add(matricula);
+    }
+    return found;
   }
 
   /** Waits for events being stored (shutdown). */

@@ -51,6 +51,8 @@ export interface WebhookOptions {
   /** Test hooks: the clock and the first backoff. */
   readonly now?: () => number;
   readonly firstBackoffMs?: number;
+  /** Deliveries queued past which new ones spill (stay pending in the store); WEBHOOK_MAX_QUEUED. */
+  readonly maxQueued?: number;
 }
 
 /** The signature header's value for a body. */
@@ -66,11 +68,13 @@ export class WebhookSender {
   private closed = false;
   private readonly now: () => number;
   private readonly firstBackoffMs: number;
+  private readonly maxQueued: number;
   private readonly failureLog: ThrottledWarning;
 
   constructor(private readonly options: WebhookOptions) {
     this.now = options.now ?? Date.now;
     this.firstBackoffMs = options.firstBackoffMs ?? FIRST_BACKOFF_MS;
+    this.maxQueued = options.maxQueued ?? WEBHOOK_MAX_QUEUED;
     this.failureLog = new ThrottledWarning(options.logger, 'webhook delivery failed; retrying with backoff');
   }
 
@@ -79,10 +83,15 @@ export class WebhookSender {
     return this.queue.length + this.inFlight;
   }
 
+  /** Whether the queue is at most half full: pending deliveries read back from the store may go in. */
+  hasRoom(): boolean {
+    return !this.closed && this.queue.length <= this.maxQueued / 2;
+  }
+
   /** Queues a payload (returns at once); false when the queue is full and it was dropped (`onSettled` is then never called: what it records stays pending). */
   send(kind: DeliveryKind, payload: unknown, onSettled?: Settled): boolean {
     if (this.closed) return false;
-    if (this.queue.length >= WEBHOOK_MAX_QUEUED) {
+    if (this.queue.length >= this.maxQueued) {
       this.counters.dropped++;
       return false;
     }

@@ -125,7 +125,7 @@ export function renderMetrics(http: HttpMetrics, httpServer: HttpServer, ingest:
     const e = channel.events.counters;
     counter('consumo_mensagens_repetidas_total', 'Authentic answers and events of keyed meters refused as replays (invocation counter not above the newest accepted).', d.answersReplayed + e.replayed);
     out.family('consumo_ocorrencias_total', 'counter', 'EVENTO lines from meters, by what became of them.');
-    for (const [resultado, count] of [['armazenada', e.stored], ['ignorada', e.ignored], ['repetida', e.replayed], ['recusada', e.refused], ['adiada', e.deferred], ['medidor_desconhecido', e.unknown]] as const) out.sample('consumo_ocorrencias_total', count, { resultado });
+    for (const [resultado, count] of [['armazenada', e.stored], ['ignorada', e.ignored], ['repetida', e.replayed], ['recusada', e.refused], ['adiada', e.deferred], ['medidor_desconhecido', e.unknown], ['sem_cliente_limitada', e.strangers]] as const) out.sample('consumo_ocorrencias_total', count, { resultado });
   }
   if (channel?.alerts !== undefined) {
     out.family('consumo_alertas_total', 'counter', 'Alerts raised since start, by kind.');

@@ -193,3 +193,50 @@ t.test('the webhook followed a 307 to another path with the signed body (regress
   t.match(message, /^invalid setting WEBHOOK_URL: .*ftp:\/\/\*\*\*@gancho\.exemplo\/x/, 'the setting is named, the URL shown without its userinfo');
   t.notMatch(message, /senha-secreta|usuario/, 'neither the password nor the user');
 });
+
+t.test('floods in the names of invented meters (regression, issue 26: 120,000 events stored, a customer\'s falta_energia never delivered): they share a capped budget, and the customer\'s event is stored and delivered', async (t) => {
+  const hook = await receiver(t, 0);
+  const server = await startTestServer(t, { env: { WEBHOOK_URL: hook.url, WEBHOOK_SEGREDO: SECRET, OCORRENCIAS_SEM_CLIENTE_POR_MINUTO: '40', MEDICAO_INTERVALO_MINIMO_MS: '0' } });
+  const flood = await udpClient(t, server.udp.port);
+  t.teardown(() => flood.close());
+  const at = Date.now() - 60_000;
+  // 60 invented meters, one reading each, then 10 events each.
+  for (let m = 0; m < 60; m++) await flood.sendForAck(`MEDICAO;${900_000 + m};${iso(at)};1`);
+  for (let m = 0; m < 60; m++) flood.send(Array.from({ length: 10 }, (_, i) => `EVENTO;${900_000 + m};${iso(at + 1000 + i)};violacao_tampa;inventado`).join('\n'));
+  await until('the flood to be judged', async () => (server.eventIntake.counters.stored + server.eventIntake.counters.strangers >= 600 ? true : undefined));
+  t.equal(server.eventIntake.counters.stored, 40, 'meters of no customer: 40 events a minute, server-wide');
+  t.equal(server.eventIntake.counters.strangers, 560, 'the rest wait unacknowledged');
+  const customer = await udpClient(t, server.udp.port);
+  t.teardown(() => customer.close());
+  await customer.sendForAck(`MEDICAO;13456789;${iso(at)};100`);
+  customer.send(`EVENTO;13456789;${iso(at + 2000)};falta_energia;ultimo suspiro`);
+  await until('the customer\'s event to be delivered', async () => (hook.received.some((r) => r.body.includes('"falta_energia"')) ? true : undefined));
+  const listed = (await send(server.http.port, 'GET', '/ocorrencias?matricula=13456789')).json.ocorrencias as Array<{ tipo: string; entrega: { estado: string } }>;
+  t.same(listed.map((e) => [e.tipo, e.entrega.estado]), [['falta_energia', 'entregue']], 'stored, delivered, and marked so');
+});
+
+t.test('the webhook queue spills to the store: deliveries that found it full are read back and delivered, none dropped', async (t) => {
+  const { FileEventStore } = await import('../../database/file/event-file-store.js');
+  const { FileAlertStore } = await import('../../database/file/alert-file-store.js');
+  const { AlertCenter } = await import('../../server/alert-center.js');
+  const { WebhookSender } = await import('../../server/webhook.js');
+  const { FleetTracker } = await import('../../server/fleet.js');
+  const { silentLogger } = await import('../helpers.js');
+  const dir = await tempDir(t);
+  const hook = await receiver(t, 0);
+  const events = await FileEventStore.open(dir, silentLogger);
+  const alerts = await FileAlertStore.open(dir, silentLogger);
+  const webhook = new WebhookSender({ url: hook.url, secret: SECRET, logger: silentLogger, maxQueued: 3 });
+  t.teardown(() => webhook.close());
+  const center = new AlertCenter({ alerts, events, eventPayload: (e) => e, fleet: new FleetTracker(), logger: silentLogger, webhook, publish: () => undefined, refillMs: 100 });
+  await center.start();
+  t.teardown(() => center.stop());
+  const stored = Array.from({ length: 20 }, (_, i) => ({ matricula: '13456789', timestamp: Date.UTC(2026, 11, 1) + i, type: 'retorno_energia' as const, detail: `n ${i}`, receivedAt: Date.UTC(2026, 11, 1), delivery: 'pendente' as const, deliveryAttempts: 0 }));
+  await events.append(stored);
+  center.events(stored);
+  await until('every event delivered', async () => (hook.received.length >= 20 ? true : undefined));
+  t.equal(hook.received.length, 20, 'each once');
+  t.ok(webhook.counters.dropped > 0, `the queue was full ${webhook.counters.dropped} times: they spilled to the store and came back`);
+  t.equal(webhook.counters.delivered, 20);
+  await until('every delivery recorded', async () => ((await events.pendingDeliveries()).length === 0 ? true : undefined));
+});

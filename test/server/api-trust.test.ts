@@ -40,7 +40,7 @@ for (const mode of ['aberta', 'obrigatoria'] as const) {
     const server = await startTestServer(t, { env: { AUTENTICACAO_API: mode } });
     const port = server.http.port;
     const token = await customerToken(server, '13456789');
-    const own = { Authorization: `Bearer ${token}` };
+    let own = { Authorization: `Bearer ${token}` };
     const other = { Authorization: `Bearer ${await customerToken(server, '09812389')}` };
     for (const [method, path, body, ownData] of CHANGES) {
       const anonymous = await call(port, method, path, body);
@@ -55,6 +55,8 @@ for (const mode of ['aberta', 'obrigatoria'] as const) {
       else t.same([mine.status, mine.json().erro.codigo], [403, 'acesso_negado'], `${method} ${path}: the operator's alone`);
       const operator = await call(port, method, path, body, AS_OPERATOR);
       t.notOk(operator.status === 401 || operator.status === 403, `${method} ${path}: the operator (${operator.status})`);
+      // A password change revokes the customer's tokens (issue 26 §5): it signs in again with the new one.
+      if (path.endsWith('/senha')) own = { Authorization: `Bearer ${(await call(port, 'POST', '/validacao-usuario', { matricula: '13456789', senha: 'senha-nova-longa' })).json().token}` };
     }
     t.same((await server.commands.listByMeter('13456789', 0, 10)).map((command) => command.requestedBy), ['operador'], 'the one command stored is the operator\'s');
     const customers = (await call(port, 'GET', '/clientes?matricula=777', undefined, AS_OPERATOR)).json().clientes;
