@@ -211,7 +211,10 @@ t.test('floods in the names of invented meters (regression, issue 26: 120,000 ev
   await customer.sendForAck(`MEDICAO;13456789;${iso(at)};100`);
   customer.send(`EVENTO;13456789;${iso(at + 2000)};falta_energia;ultimo suspiro`);
   await until('the customer\'s event to be delivered', async () => (hook.received.some((r) => r.body.includes('"falta_energia"')) ? true : undefined));
-  const listed = (await send(server.http.port, 'GET', '/ocorrencias?matricula=13456789')).json.ocorrencias as Array<{ tipo: string; entrega: { estado: string } }>;
+  const listed = await until('the delivery to be recorded', async () => {
+    const events = (await send(server.http.port, 'GET', '/ocorrencias?matricula=13456789')).json.ocorrencias as Array<{ tipo: string; entrega: { estado: string } }>;
+    return events.every((e) => e.entrega.estado === 'entregue') ? events : undefined;
+  });
   t.same(listed.map((e) => [e.tipo, e.entrega.estado]), [['falta_energia', 'entregue']], 'stored, delivered, and marked so');
 });
 
