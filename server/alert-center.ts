@@ -208,8 +208,8 @@ export class AlertCenter {
     const webhook = this.options.webhook;
     if (webhook === undefined || this.queued.has(key)) return true;
     const queued = webhook.send(kind, payload, (outcome, attempts) => {
-      this.queued.delete(key);
-      this.background(record(outcome, attempts));
+      // Still "queued" until the outcome is stored: a refill meanwhile would read it as pending and send it twice.
+      this.background(record(outcome, attempts).finally(() => this.queued.delete(key)));
     });
     if (queued) this.queued.add(key);
     else this.spilled = true;

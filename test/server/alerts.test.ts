@@ -237,7 +237,7 @@ t.test('the webhook queue spills to the store: deliveries that found it full are
   const stored = Array.from({ length: 20 }, (_, i) => ({ matricula: '13456789', timestamp: Date.UTC(2026, 11, 1) + i, type: 'retorno_energia' as const, detail: `n ${i}`, receivedAt: Date.UTC(2026, 11, 1), delivery: 'pendente' as const, deliveryAttempts: 0 }));
   await events.append(stored);
   center.events(stored);
-  await until('every event delivered', async () => (hook.received.length >= 20 ? true : undefined));
+  await until('every event delivered', async () => (webhook.counters.delivered >= 20 ? true : undefined));
   t.equal(hook.received.length, 20, 'each once');
   t.ok(webhook.counters.dropped > 0, `the queue was full ${webhook.counters.dropped} times: they spilled to the store and came back`);
   t.equal(webhook.counters.delivered, 20);
