@@ -7,7 +7,9 @@
  * delays another's request by about one piece of work at most. Each
  * principal holds at most `maxPerKey` pieces (running and waiting); past it,
  * and past `maxWaiting` in all, work is refused at once with 429
- * `muitas_requisicoes` and `Retry-After`.
+ * `muitas_requisicoes` and `Retry-After`. Work asked as `urgent` (a login
+ * from an address that has not been failing) is served before the rest,
+ * in turn among the urgent principals.
  */
 import { tooManyRequests } from './http/http-error.js';
 
@@ -19,9 +21,10 @@ export class FairGate {
   private running = 0;
   private waitingCount = 0;
   /** Per principal: pieces in progress (running or waiting), and the ones waiting, oldest first. */
-  private readonly principals = new Map<string, { inProgress: number; readonly waiting: Waiting[] }>();
-  /** Principals with work waiting, in the order their turn comes. */
+  private readonly principals = new Map<string, { inProgress: number; readonly waiting: Waiting[]; readonly urgent: Waiting[] }>();
+  /** Principals with work waiting, in the order their turn comes: the urgent lane first. */
   private readonly turns: string[] = [];
+  private readonly urgentTurns: string[] = [];
 
   constructor(
     private readonly maxRunning: number,
@@ -29,17 +32,17 @@ export class FairGate {
     private readonly maxWaiting: number,
   ) {}
 
-  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+  async run<T>(key: string, work: () => Promise<T>, urgent = false): Promise<T> {
     let principal = this.principals.get(key);
-    if (principal === undefined) this.principals.set(key, (principal = { inProgress: 0, waiting: [] }));
+    if (principal === undefined) this.principals.set(key, (principal = { inProgress: 0, waiting: [], urgent: [] }));
     if (principal.inProgress >= this.maxPerKey) throw tooManyRequests(1);
     if (this.running >= this.maxRunning && this.waitingCount >= this.maxWaiting) throw tooManyRequests(1);
     principal.inProgress++;
     if (this.running < this.maxRunning) this.running++;
     else {
       this.waitingCount++;
-      if (principal.waiting.length === 0) this.turns.push(key);
-      const queue = principal.waiting;
+      const queue = urgent ? principal.urgent : principal.waiting;
+      if (queue.length === 0) (urgent ? this.urgentTurns : this.turns).push(key);
       // The slot is handed over already counted in `running` (release()).
       await new Promise<void>((resolve) => queue.push({ start: resolve }));
     }
@@ -56,17 +59,19 @@ export class FairGate {
   }
 
   private release(key: string): void {
-    const principal = this.principals.get(key);
-    if (principal !== undefined && --principal.inProgress === 0) this.principals.delete(key);
-    const next = this.turns.shift();
+    const finished = this.principals.get(key);
+    if (finished !== undefined && --finished.inProgress === 0) this.principals.delete(key);
+    const lane = this.urgentTurns.length > 0 ? this.urgentTurns : this.turns;
+    const next = lane.shift();
     if (next === undefined) {
       this.running--;
       return;
     }
-    const queue = this.principals.get(next)?.waiting as Waiting[];
+    const turn = this.principals.get(next);
+    const queue = (lane === this.urgentTurns ? turn?.urgent : turn?.waiting) as Waiting[];
     const waiter = queue.shift() as Waiting;
-    // Still waiting: its turn comes again after every other principal's.
-    if (queue.length > 0) this.turns.push(next);
+    // Still waiting: its turn comes again after every other principal's in its lane.
+    if (queue.length > 0) lane.push(next);
     this.waitingCount--;
     waiter.start();
   }

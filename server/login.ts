@@ -60,7 +60,8 @@ export class PasswordChecks {
     const wait = this.limits.admit(source, key, this.now());
     if (wait > 0) throw tooManyAttempts(wait);
     const stored = customer === undefined ? undefined : await this.credentials.passwordHash(customer.matricula);
-    const ok = await this.gate.run(source, () => verifyPassword(password, stored, this.hasher.kdf));
+    // An address that has not been failing (the owner, most likely) is checked before the guessers' queue.
+    const ok = await this.gate.run(source, () => verifyPassword(password, stored, this.hasher.kdf), !this.limits.failedRecently(source, this.now()));
     if (ok) this.limits.succeeded(key, source);
     else this.limits.failed(key, source, this.now());
     return ok;
@@ -74,7 +75,7 @@ export class PasswordChecks {
   async checkHash(source: string, key: string, storedHash: string | undefined, password: string): Promise<boolean> {
     const wait = this.limits.admit(source, key, this.now());
     if (wait > 0) throw tooManyAttempts(wait);
-    const ok = await this.gate.run(source, () => verifyPassword(password, storedHash, this.hasher.kdf));
+    const ok = await this.gate.run(source, () => verifyPassword(password, storedHash, this.hasher.kdf), !this.limits.failedRecently(source, this.now()));
     if (ok) this.limits.succeeded(key, source);
     else this.limits.failed(key, source, this.now());
     return ok;

@@ -112,6 +112,8 @@ export class LoginLimits {
   /** Whether a source failed for a customer within the account window (it is then not "clean"). */
   private readonly dirty: SlidingWindows;
   private readonly attempts: SlidingWindows;
+  /** Sources with a failure (for any customer) within the account window. */
+  private readonly failingSources: SlidingWindows;
 
   constructor(options: { maxTracked?: number } = {}) {
     const maxKeys = options.maxTracked ?? MAX_TRACKED;
@@ -119,6 +121,12 @@ export class LoginLimits {
     this.accountFailures = new SlidingWindows(MAX_FAILURES_PER_ACCOUNT, ACCOUNT_WINDOW_MS, maxKeys);
     this.dirty = new SlidingWindows(1, ACCOUNT_WINDOW_MS, maxKeys);
     this.attempts = new SlidingWindows(MAX_ATTEMPTS_PER_SOURCE, SOURCE_WINDOW_MS, maxKeys);
+    this.failingSources = new SlidingWindows(1, ACCOUNT_WINDOW_MS, maxKeys);
+  }
+
+  /** Whether `source` failed a login (any customer's) within the last hour: its checks wait behind those of addresses that did not. */
+  failedRecently(source: string, now: number): boolean {
+    return this.failingSources.waitMs(source, now) > 0;
   }
 
   /**
@@ -141,6 +149,7 @@ export class LoginLimits {
     this.failures.record(pair, now);
     this.accountFailures.record(customer, now);
     this.dirty.record(pair, now);
+    this.failingSources.record(source, now);
   }
 
   succeeded(customer: string, source: string): void {

@@ -310,6 +310,7 @@ t.test('sign-in: plain errors, the token kept out of sight, a stream closed for 
   await page.click('summary');
   await page.fill('#nome-operador', 'maria.souza');
   await page.fill('#senha-operador', 'cavalo-bateria-grampo');
+  await page.locator('#entrar').screenshot({ path: `${OUTPUT_DIR}painel-entrar-operador.png` });
   await page.click('#operador-form button[type="submit"]');
   await page.locator('#sessao-quem', { hasText: 'Operador · maria.souza' }).waitFor();
   const named = (await page.evaluate(`JSON.parse(sessionStorage.getItem('consumo.sessao') ?? '{}').token`)) as string;

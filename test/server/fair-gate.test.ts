@@ -69,3 +69,16 @@ t.test('each principal holds a bounded share; past it 429 with Retry-After, and 
   held.finish();
   await Promise.all([running, ...waiting]);
 });
+
+t.test('urgent work (a login from an address that has not been failing) goes before the queue of the rest', async (t) => {
+  const gate = new FairGate(1, 10, 1000);
+  const blocker = controllable();
+  const blocking = gate.run('guesser-0', () => blocker.promise);
+  const order: string[] = [];
+  const guesses = Array.from({ length: 20 }, (_, i) => gate.run(`guesser-${1 + (i % 10)}`, async () => void order.push(`guesser-${1 + (i % 10)}`)));
+  const owner = gate.run('owner', async () => void order.push('owner'), true);
+  blocker.finish();
+  await Promise.all([blocking, owner, ...guesses]);
+  t.equal(order[0], 'owner', 'the owner\'s check is next, whatever the guessers queued');
+  t.equal(order.length, 21);
+});
