@@ -36,7 +36,8 @@ export class FairGate {
     let principal = this.principals.get(key);
     if (principal === undefined) this.principals.set(key, (principal = { inProgress: 0, waiting: [], urgent: [] }));
     if (principal.inProgress >= this.maxPerKey) throw tooManyRequests(1);
-    if (this.running >= this.maxRunning && this.waitingCount >= this.maxWaiting) throw tooManyRequests(1);
+    // Urgent work has a bound of its own (four times the rest's): a full queue of the rest never refuses it.
+    if (this.running >= this.maxRunning && this.waitingCount >= (urgent ? 4 * this.maxWaiting : this.maxWaiting)) throw tooManyRequests(1);
     principal.inProgress++;
     if (this.running < this.maxRunning) this.running++;
     else {
