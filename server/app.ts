@@ -20,7 +20,8 @@ import { HttpServer } from './http/http-server.js';
 import { Responder } from './http/responder.js';
 import { trustedProxies } from './http/client-address.js';
 import { HttpMetrics } from './metrics.js';
-import { Router, type Route } from './router.js';
+import { Router, type Answer, type Route } from './router.js';
+import { AnswerVersions, MeterAnswers } from './result-cache.js';
 import { clienteRoute, metaRoute, clientesRoute, senhaRoute } from './routes/clientes.js';
 import type { ProfileStore } from '../database/profile-store.js';
 import { PasswordChecks } from './login.js';
@@ -216,6 +217,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     },
   });
   const passwords = new PasswordChecks(store, { lookupsPerMinute: config.lookupsPerMinute });
+  // The dear analytic answers, kept per meter until its newest reading or any change made through the API (result-cache.ts).
+  const versions = new AnswerVersions();
+  const answers = <T>() => new MeterAnswers<T>(async (matricula) => (await store.recentReadings(matricula, 1))[0]?.timestamp, versions);
   // The listeners are made below; the metrics route reads them only when scraped.
   const operations = [
     saudeRoute({
@@ -234,7 +238,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     frotaMedidoresRoute(fleet, store, access),
     tarifasRoute(tariffs, config.legacyTimeZone),
     parametrosRoute(billingRules, access),
-    simulacaoRoute(billing, profiles, access, config.legacyTimeZone),
+    simulacaoRoute(billing, profiles, access, config.legacyTimeZone, answers<Answer>()),
     ...faturasRoutes({
       invoices,
       billing,
@@ -248,9 +252,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     medidorRoute({ store, commands, events, delivery, fleet, access, addressOf: (m) => ingest.addressOf(m), hasKey: (m) => authenticator.hasKey(m) }),
     ocorrenciasRoute(events, config.legacyTimeZone, access),
     qualidadeRoute(store, config.legacyTimeZone, access),
-    ...previsaoRoutes(forecasting, access),
+    ...previsaoRoutes(forecasting, access, answers<Answer>()),
     ...alertasRoutes(alerts, access),
-    recomendacoesRoute(new Recommending(billing, forecasting, store), access),
+    recomendacoesRoute(new Recommending(billing, forecasting, store), access, answers<Answer>()),
     ...relatoriosRoutes(reporting, reportArchive, config.legacyTimeZone, access),
     ...operadoresRoutes({ accounts: accessStore, audit, access, passwords }),
     ...(await dashboardRoutes()),
@@ -258,7 +262,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const router = buildRouter({ store, profiles, billingRules }, config, access, operations, passwords);
   const httpLogger = logger.child({ component: 'http' });
   const httpServer: HttpServer = new HttpServer({
-    responder: new Responder({ router, logger: httpLogger, corsOrigins: config.corsOrigins, metrics: httpMetrics, principalOf: (request, address) => access.principalKey(request, address), trustedProxies: config.trustedProxies.length === 0 ? undefined : trustedProxies(config.trustedProxies), audit: (record) => audit.append(record) }),
+    responder: new Responder({ router, logger: httpLogger, corsOrigins: config.corsOrigins, metrics: httpMetrics, principalOf: (request, address) => access.principalKey(request, address), trustedProxies: config.trustedProxies.length === 0 ? undefined : trustedProxies(config.trustedProxies), audit: (record) => audit.append(record), onChange: () => versions.changed() }),
     logger: httpLogger,
     limits: {
       parser: DEFAULT_PARSER_LIMITS,

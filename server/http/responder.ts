@@ -39,6 +39,8 @@ export interface ResponderOptions {
   readonly trustedProxies?: BlockList | undefined;
   /** Where every state-changing request of an authenticated principal is recorded, durably, before it is answered. */
   readonly audit?: ((record: AuditRecord) => Promise<unknown>) | undefined;
+  /** Told, before the answer leaves, of every change of state a route made (a successful POST, PUT, PATCH or DELETE): kept answers are then stale. */
+  readonly onChange?: (() => void) | undefined;
 }
 
 /** Routes whose POST changes nothing (the original four, as the original) or signs in: not in the audit log. */
@@ -72,6 +74,7 @@ export class Responder {
   private readonly principalOf: (request: Request, address: string) => Promise<string>;
   private readonly trustedProxies: BlockList | undefined;
   private readonly audit: ((record: AuditRecord) => Promise<unknown>) | undefined;
+  private readonly onChange: (() => void) | undefined;
 
   constructor(options: ResponderOptions) {
     this.router = options.router;
@@ -81,6 +84,7 @@ export class Responder {
     this.principalOf = options.principalOf ?? (async (_request, address) => address);
     this.trustedProxies = options.trustedProxies;
     this.audit = options.audit;
+    this.onChange = options.onChange;
   }
 
   async respond(request: Request, peerAddress = '', signal?: AbortSignal): Promise<ResponseParts> {
@@ -95,6 +99,7 @@ export class Responder {
     } catch (error) {
       parts = this.encode(errorAnswer(error, this.logger), cors);
     }
+    if (parts.status < 400 && !SAFE_METHODS.has(request.head.method) && routed.label !== UNKNOWN_ROUTE && !NOT_AUDITED.has(routed.label)) this.onChange?.();
     if (this.audit !== undefined && !SAFE_METHODS.has(request.head.method) && routed.label !== UNKNOWN_ROUTE && !NOT_AUDITED.has(routed.label) && parts.status !== 405) await this.record(request, routed.label, remoteAddress, parts.status);
     this.metrics?.record(routed.label, parts.status, (performance.now() - startedAt) / 1000);
     return parts;

@@ -13,6 +13,7 @@ import { ACCURACY_DEFAULT_CYCLES, ACCURACY_MAX_CYCLES, calendarMonth, monthsBefo
 import type { AccuracySummary, ForecastRecord } from '../../database/forecast-record-store.js';
 import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../router.js';
+import type { MeterAnswers } from '../result-cache.js';
 import { goalJson } from './clientes.js';
 import { consumoJson, decimalJson } from './decimals.js';
 import { authorizeMeterOrFleet, matriculaHandler, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
@@ -48,8 +49,10 @@ function recordJson(record: ForecastRecord) {
 
 const mapeOf = (summary: AccuracySummary) => percent(meanOfSum(summary.errorSum, summary.errorCount));
 
-export function previsaoRoutes(forecasting: Forecasting, access: ApiAccess): Route[] {
-  const forecast = matriculaHandler(z.object({ matricula: matriculaSchema }), access, async ({ matricula }) => {
+export function previsaoRoutes(forecasting: Forecasting, access: ApiAccess, answers?: MeterAnswers<Answer>): Route[] {
+  // Kept until the meter's newest reading or the rules change (result-cache.ts): the same question twice costs once.
+  const forecast = matriculaHandler(z.object({ matricula: matriculaSchema }), access, ({ matricula }) => (answers === undefined ? forecastOf(matricula) : answers.get('previsao', matricula, () => forecastOf(matricula))));
+  const forecastOf = async (matricula: string): Promise<Answer> => {
     const made = await forecasting.forecast(matricula);
     const { bill } = made;
     return {
@@ -68,7 +71,7 @@ export function previsaoRoutes(forecasting: Forecasting, access: ApiAccess): Rou
         meta: made.goal === null ? null : { ...goalJson(made.goal.goal), acima_da_meta: made.goal.over },
       },
     };
-  });
+  };
   const accuracySchema = z.object({ matricula: matriculaSchema.optional(), ciclos: positiveInteger(ACCURACY_MAX_CYCLES).optional(), pagina: positiveInteger(1_000_000).optional(), limite: positiveInteger(FLEET_ACCURACY_PAGE_MAX).optional(), access_token: z.string().optional() });
   const accuracy = async (input: RouteInput): Promise<Answer> => {
     const fields = readFields(input, accuracySchema);

@@ -4,7 +4,8 @@ import type { ApiAccess } from '../api-access.js';
 import type { Recommending } from '../recommending.js';
 import type { Evidence } from '../domain/recommendations.js';
 import type { JsonValue } from '../../protocol/json.js';
-import type { Route } from '../router.js';
+import type { Answer, Route } from '../router.js';
+import type { MeterAnswers } from '../result-cache.js';
 import { consumoJson, decimalJson } from './decimals.js';
 import { matriculaHandler, matriculaSchema } from './fields.js';
 
@@ -16,8 +17,8 @@ function evidenceJson(name: string, value: Evidence): [string, JsonValue] {
   return [`${name}_w`, decimalJson(value.watts, 0)];
 }
 
-export function recomendacoesRoute(recommending: Recommending, access: ApiAccess): Route {
-  const handler = matriculaHandler(z.object({ matricula: matriculaSchema }), access, async ({ matricula }) => {
+export function recomendacoesRoute(recommending: Recommending, access: ApiAccess, answers?: MeterAnswers<Answer>): Route {
+  const compute = async (matricula: string): Promise<Answer> => {
     const { recommendations } = await recommending.recommendations(matricula);
     return {
       status: 200,
@@ -32,6 +33,8 @@ export function recomendacoesRoute(recommending: Recommending, access: ApiAccess
         })),
       },
     };
-  });
+  };
+  // Kept until the meter's newest reading or the rules change (result-cache.ts): the same question twice costs once.
+  const handler = matriculaHandler(z.object({ matricula: matriculaSchema }), access, ({ matricula }) => (answers === undefined ? compute(matricula) : answers.get('recomendacoes', matricula, () => compute(matricula))));
   return { path: '/recomendacoes', handlers: { GET: handler }, traits: { heavy: true } };
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import type { ApiAccess } from '../api-access.js';
 import type { BillingService } from '../billing.js';
+import type { MeterAnswers } from '../result-cache.js';
 import { cycleContaining, cycleMonth } from '../domain/billing/cycle.js';
 import { CENTS_SCALE, formatCents, KWH_SCALE } from '../domain/billing/money.js';
 import type { Answer, Route, RouteInput } from '../router.js';
@@ -20,11 +21,15 @@ export const MAX_SIMULATED_CYCLES = 24;
 const schema = z.object({ matricula: matriculaSchema, ciclos: positiveInteger(MAX_SIMULATED_CYCLES).optional() });
 
 
-export function simulacaoRoute(billing: BillingService, profiles: ProfileStore, access: ApiAccess, timeZone: string): Route {
+export function simulacaoRoute(billing: BillingService, profiles: ProfileStore, access: ApiAccess, timeZone: string, answers?: MeterAnswers<Answer>): Route {
   const handler = async (input: RouteInput): Promise<Answer> => {
     const principal = await access.authenticate(input.request);
     const { matricula, ciclos = 12 } = readFields(input, schema);
     access.authorize(principal, matricula);
+    // Kept until the meter's newest reading or the rules change (result-cache.ts): the same question twice costs once.
+    return answers === undefined ? simulate(matricula, ciclos) : answers.get(`simulacao|${ciclos}`, matricula, () => simulate(matricula, ciclos));
+  };
+  const simulate = async (matricula: string, ciclos: number): Promise<Answer> => {
     const profile = await profiles.profile(matricula);
     const now = Date.now();
     // The cycle open now is not compared: the newest compared is the one before it.
