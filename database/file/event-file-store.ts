@@ -1,9 +1,16 @@
 /**
- * Meter events in `ocorrencias.jsonl` (see journal.ts), all kept in memory:
- * events are rare next to readings. A line is an event, or a change of an
- * event's webhook delivery (`{"entrega": {matricula, timestamp, type,
- * delivery, attempts}}`); events of earlier versions (no delivery) read as
- * `desativada`.
+ * Meter events in `ocorrencias.jsonl` (see journal.ts). A line is an event,
+ * or a change of an event's webhook delivery (`{"entrega": {matricula,
+ * timestamp, type, delivery, attempts}}`); events of earlier versions (no
+ * delivery) read as `desativada`.
+ *
+ * Memory is bounded (issue 26: a flood once held 120,000 events and 71 MB):
+ * the newest WINDOW_EVENTS events are kept, and besides them only what is
+ * per meter (its newest event of each type, for the fleet's state) and the
+ * events still waiting for their webhook delivery. A list the window cannot
+ * answer whole (it reaches past the newest evicted event) reads the file.
+ * A copy of an event is recognised while the event is in the window or
+ * pending: meters resend within minutes, far inside it.
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -46,16 +53,27 @@ function parseLine(value: unknown): EventLine | undefined {
   return { event: { ...id, detail: r.detail, receivedAt: r.receivedAt, delivery: delivery as DeliveryState, deliveryAttempts: attempts } };
 }
 
+/** Events kept in memory, newest by arrival; older ones are read from the file when a list reaches them. */
+export const WINDOW_EVENTS = 50_000;
+
 export class FileEventStore implements EventStore {
-  /** Every event by its key (the latest delivery state of each). */
-  private readonly byKey = new Map<string, MeterEvent>();
-  /** Per meter, its events in arrival order. */
-  private readonly byMeter = new Map<string, MeterEvent[]>();
+  /** The newest events by arrival, by key (the latest delivery state of each). */
+  private readonly recent = new Map<string, MeterEvent>();
+  /** Events whose delivery is still `pendente`, wherever they are. */
+  private readonly pending = new Map<string, MeterEvent>();
+  /** Per meter, its newest event of each type. */
+  private readonly newest = new Map<string, Map<MeterEventType, MeterEvent>>();
+  /** The latest timestamp of an event that left the window (-Infinity: none did, memory holds every event). */
+  private evictedThrough = Number.NEGATIVE_INFINITY;
 
-  private constructor(private readonly journal: JournalWriter) {}
+  private constructor(
+    private readonly journal: JournalWriter,
+    private readonly logger: Logger,
+    private readonly window: number,
+  ) {}
 
-  static async open(dataDir: string, logger: Logger): Promise<FileEventStore> {
-    const store = new FileEventStore(new JournalWriter(join(dataDir, EVENTS_FILE), EVENTS_FILE));
+  static async open(dataDir: string, logger: Logger, window = WINDOW_EVENTS): Promise<FileEventStore> {
+    const store = new FileEventStore(new JournalWriter(join(dataDir, EVENTS_FILE), EVENTS_FILE), logger, window);
     for (const line of await readJournal(store.journal.path, parseLine, logger)) {
       if ('event' in line) store.remember(line.event);
       else store.changed(line.change);
@@ -68,7 +86,7 @@ export class FileEventStore implements EventStore {
       const seen = new Set<string>();
       const fresh = events.map((event) => {
         const key = eventKey(event);
-        const isNew = !this.byKey.has(key) && !seen.has(key);
+        const isNew = !this.recent.has(key) && !this.pending.has(key) && !seen.has(key);
         seen.add(key);
         return isNew;
       });
@@ -80,19 +98,22 @@ export class FileEventStore implements EventStore {
   }
 
   async list(query: EventQuery, offset: number, limit: number): Promise<MeterEvent[]> {
-    const pool = query.matricula === undefined ? [...this.byMeter.values()].flat() : (this.byMeter.get(query.matricula) ?? []);
-    return pool
-      .filter((e) => e.timestamp >= query.from && e.timestamp <= query.to && (query.type === undefined || e.type === query.type))
-      .sort(newestFirst)
-      .slice(offset, offset + limit);
+    const matches = (e: MeterEvent) => (query.matricula === undefined || e.matricula === query.matricula) && e.timestamp >= query.from && e.timestamp <= query.to && (query.type === undefined || e.type === query.type);
+    const inMemory = [...this.recent.values()].filter(matches).sort(newestFirst);
+    // Whole from memory when the page ends on an event newer than every one that left the window.
+    const last = inMemory[offset + limit - 1];
+    if (query.from > this.evictedThrough || (last !== undefined && last.timestamp > this.evictedThrough)) return inMemory.slice(offset, offset + limit);
+    return (await this.fromFile(matches)).sort(newestFirst).slice(offset, offset + limit);
   }
 
   async newestPerMeter(types: readonly MeterEventType[]): Promise<MeterEvent[]> {
-    const wanted = new Set(types);
     const result: MeterEvent[] = [];
-    for (const events of this.byMeter.values()) {
+    for (const byType of this.newest.values()) {
       let newest: MeterEvent | undefined;
-      for (const event of events) if (wanted.has(event.type) && (newest === undefined || newestFirst(event, newest) < 0)) newest = event;
+      for (const type of types) {
+        const event = byType.get(type);
+        if (event !== undefined && (newest === undefined || newestFirst(event, newest) < 0)) newest = event;
+      }
       if (newest !== undefined) result.push(newest);
     }
     return result;
@@ -100,7 +121,8 @@ export class FileEventStore implements EventStore {
 
   setDelivery(event: EventId, delivery: DeliveryState, attempts: number): Promise<void> {
     return this.journal.serially(async () => {
-      if (!this.byKey.has(eventKey(event))) return;
+      const key = eventKey(event);
+      if (!this.recent.has(key) && !this.pending.has(key)) return;
       const change: DeliveryChange = { matricula: event.matricula, timestamp: event.timestamp, type: event.type, delivery, attempts };
       await this.journal.append([{ entrega: change }]);
       this.changed(change);
@@ -108,26 +130,55 @@ export class FileEventStore implements EventStore {
   }
 
   async pendingDeliveries(): Promise<MeterEvent[]> {
-    return [...this.byKey.values()].filter((e) => e.delivery === 'pendente').sort((a, b) => a.receivedAt - b.receivedAt);
+    return [...this.pending.values()].sort((a, b) => a.receivedAt - b.receivedAt);
+  }
+
+  /** Events held in memory now (the window and the pending ones), for tests and metrics. */
+  get held(): number {
+    return this.recent.size + [...this.pending.keys()].filter((key) => !this.recent.has(key)).length;
   }
 
   private remember(event: MeterEvent): void {
     const key = eventKey(event);
-    if (this.byKey.has(key)) return;
-    this.byKey.set(key, event);
-    let events = this.byMeter.get(event.matricula);
-    if (events === undefined) this.byMeter.set(event.matricula, (events = []));
-    events.push(event);
+    if (this.recent.has(key) || this.pending.has(key)) return;
+    this.recent.set(key, event);
+    if (event.delivery === 'pendente') this.pending.set(key, event);
+    let byType = this.newest.get(event.matricula);
+    if (byType === undefined) this.newest.set(event.matricula, (byType = new Map()));
+    const before = byType.get(event.type);
+    if (before === undefined || newestFirst(event, before) < 0) byType.set(event.type, event);
+    if (this.recent.size > this.window) {
+      const [oldestKey, oldest] = this.recent.entries().next().value as [string, MeterEvent];
+      this.recent.delete(oldestKey);
+      this.evictedThrough = Math.max(this.evictedThrough, oldest.timestamp);
+    }
   }
 
-  /** A delivery change replaces the event in both indexes. */
+  /** A delivery change replaces the event wherever it is held. */
   private changed(change: DeliveryChange): void {
     const key = eventKey(change);
-    const event = this.byKey.get(key);
+    const event = this.recent.get(key) ?? this.pending.get(key);
     if (event === undefined) return;
     const updated: MeterEvent = { ...event, delivery: change.delivery, deliveryAttempts: change.attempts };
-    this.byKey.set(key, updated);
-    const events = this.byMeter.get(event.matricula) as MeterEvent[];
-    events[events.indexOf(event)] = updated;
+    if (this.recent.has(key)) this.recent.set(key, updated);
+    if (updated.delivery === 'pendente') this.pending.set(key, updated);
+    else this.pending.delete(key);
+    const byType = this.newest.get(event.matricula);
+    if (byType?.get(event.type) === event) byType.set(event.type, updated);
+  }
+
+  /** Every event of the file that `matches`, with its latest delivery state (a list that reaches past the window). */
+  private async fromFile(matches: (event: MeterEvent) => boolean): Promise<MeterEvent[]> {
+    const found = new Map<string, MeterEvent>();
+    for (const line of await readJournal(this.journal.path, parseLine, this.logger)) {
+      if ('event' in line) {
+        if (matches(line.event) && !found.has(eventKey(line.event))) found.set(eventKey(line.event), line.event);
+      } else {
+        const key = eventKey(line.change);
+        const event = found.get(key);
+        if (event !== undefined) found.set(key, { ...event, delivery: line.change.delivery, deliveryAttempts: line.change.attempts });
+      }
+    }
+    return [...found.values()];
   }
 }

@@ -81,6 +81,26 @@ eventContract(t, async (t) => {
   return { ...(await openEvents()), reopen: openEvents };
 });
 
+// The same contract with a window of 8 events in memory: lists that reach past it read the file (issue 26 §4).
+eventContract(t, async (t) => {
+  const dir = await tempDir(t);
+  const openEvents = async () => ({ events: await FileEventStore.open(dir, silentLogger, 8), close: async () => undefined });
+  return { ...(await openEvents()), reopen: openEvents };
+});
+
+t.test('events held in memory stay within the window however many arrive (regression, issue 26: a flood held 120,000)', async (t) => {
+  const dir = await tempDir(t);
+  const store = await FileEventStore.open(dir, silentLogger, 100);
+  const at = Date.UTC(2026, 11, 1);
+  for (let batch = 0; batch < 20; batch++) {
+    await store.append(Array.from({ length: 100 }, (_, i) => ({ matricula: String(1000 + ((batch * 100 + i) % 300)), timestamp: at + batch * 100 + i, type: 'violacao_tampa' as const, detail: '', receivedAt: at, delivery: 'desativada' as const, deliveryAttempts: 0 })));
+  }
+  t.equal(store.held, 100, 'the window, nothing more');
+  const oldest = await store.list({ matricula: '1000', from: 0, to: Number.MAX_SAFE_INTEGER }, 0, 100);
+  t.same(oldest.map((e) => e.timestamp - at), [1800, 1500, 1200, 900, 600, 300, 0], 'a list reaching past it reads the file: every event of the meter');
+  t.same((await store.newestPerMeter(['violacao_tampa'])).length, 300, 'each meter\'s newest, in memory');
+});
+
 alertContract(t, async (t) => {
   const dir = await tempDir(t);
   const openAlerts = async () => ({ alerts: await FileAlertStore.open(dir, silentLogger), close: async () => undefined });
