@@ -29,7 +29,7 @@ import { signLine } from '../protocol/meter-auth.js';
 import { parseCommandLine, serializeAnswer, serializeEvent } from '../protocol/meter-commands.js';
 import { MeterSigner } from '../meter/meter-signer.js';
 import { hashPassword } from '../server/domain/password.js';
-import { parseCli, startTarget, type RunningTarget } from './lib.js';
+import { ackRoundTrips, parseCli, percentile, startTarget, type RunningTarget } from './lib.js';
 
 const values = parseCli('bench:justica', 'Fairness and replay figures of issue 26, each against a baseline in the same run.', {
   segundos: { default: '10', help: 'seconds each measurement lasts' },
@@ -53,7 +53,6 @@ const DAY = 86_400_000;
 const HEAVY = `/consumo?matricula=${A}&agrupar=hora&fuso=UTC&inicio=${new Date(Date.now() - 364 * DAY).toISOString().slice(0, 10)}`;
 const LIGHT = `/consumo?matricula=${B}&agrupar=hora&fuso=UTC&inicio=${new Date(Date.now() - DAY).toISOString().slice(0, 10)}`;
 
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
@@ -120,35 +119,6 @@ async function logins(server: RunningTarget, guessers: number): Promise<string> 
   return `p50 ${ms(percentile(times, 50))}, p99 ${ms(percentile(times, 99))}, refused ${refused} of ${SECONDS}`;
 }
 
-/** One meter's reading-to-ACK round trips, every 20 ms for SECONDS. */
-async function ackRoundTrips(port: number, matricula: string, startAt: number): Promise<number[]> {
-  const socket = createSocket('udp4');
-  socket.bind(0, '127.0.0.1');
-  await once(socket, 'listening');
-  const sentAt = new Map<string, number>();
-  const rtts: number[] = [];
-  socket.on('message', (message) => {
-    for (const line of message.toString('latin1').split('\n')) {
-      const at = sentAt.get(line.split(';')[2] ?? '');
-      if (at !== undefined) {
-        rtts.push(performance.now() - at);
-        sentAt.delete(line.split(';')[2] as string);
-      }
-    }
-  });
-  const end = Date.now() + SECONDS * 1000;
-  for (let i = 0; Date.now() < end; i++) {
-    const timestamp = new Date(startAt + i * 200).toISOString();
-    sentAt.set(timestamp, performance.now());
-    socket.send(`MEDICAO;${matricula};${timestamp};${i}`, port, '127.0.0.1');
-    await sleep(20);
-  }
-  await sleep(500);
-  socket.close();
-  for (let i = 0; i < sentAt.size; i++) rtts.push(SECONDS * 1000);
-  return rtts.sort((a, b) => a - b);
-}
-
 /** 2 and 3: ACK p99, /saude p99 and B's /consumo, alone and under replay loops plus A's heavy requests. */
 async function loaded(server: RunningTarget, underLoad: boolean, startAt: number): Promise<string> {
   let stop = false;
@@ -193,7 +163,7 @@ async function loaded(server: RunningTarget, underLoad: boolean, startAt: number
       await sleep(100);
     }
   })();
-  const rtts = await ackRoundTrips(server.udpPort, '20000000', startAt);
+  const rtts = await ackRoundTrips(server.udpPort, '20000000', SECONDS, startAt);
   await probes;
   stop = true;
   await Promise.all(work);

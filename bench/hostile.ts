@@ -15,13 +15,12 @@
  *
  * Options: --conexoes 200 --segundos 10
  */
-import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, parseCli, startTarget, type RunningTarget } from './lib.js';
+import { ackRoundTrips, median, parseCli, percentile, startTarget, type RunningTarget } from './lib.js';
 
 const values = parseCli('bench:hostil', 'Memory held for clients that never read, and UDP ACK latency while clients loop on the heaviest request.', {
   conexoes: { default: '200', help: 'connections that pipeline 32 heavy requests and never read (1 to 250)' },
@@ -99,37 +98,6 @@ async function slowReaders(server: RunningTarget): Promise<void> {
   for (const socket of sockets) socket.destroy();
 }
 
-/** One meter's reading-to-ACK round trips, every 20 ms for `seconds`. */
-async function ackRoundTrips(port: number, seconds: number, startAt: number): Promise<number[]> {
-  const socket = createSocket('udp4');
-  socket.bind(0, '127.0.0.1');
-  await once(socket, 'listening');
-  const sentAt = new Map<string, number>();
-  const rtts: number[] = [];
-  socket.on('message', (message) => {
-    for (const line of message.toString('latin1').split('\n')) {
-      const timestamp = line.split(';')[2];
-      const at = timestamp === undefined ? undefined : sentAt.get(timestamp);
-      if (at !== undefined) {
-        rtts.push(performance.now() - at);
-        sentAt.delete(timestamp as string);
-      }
-    }
-  });
-  const end = Date.now() + seconds * 1000;
-  for (let i = 0; Date.now() < end; i++) {
-    const timestamp = new Date(startAt + i).toISOString();
-    sentAt.set(timestamp, performance.now());
-    socket.send(`MEDICAO;20000000;${timestamp};${i}`, port, '127.0.0.1');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  socket.close();
-  // A reading never acknowledged counts as the whole run long.
-  for (let i = 0; i < sentAt.size; i++) rtts.push(seconds * 1000);
-  return rtts.sort((a, b) => a - b);
-}
-
 /** Keep-alive clients that ask for HEAVY again as soon as each answer is in; returns a stop function and the statuses seen. */
 function heavyLoop(port: number, addresses: readonly string[]): { stop(): void; statuses: Map<number, number> } {
   const statuses = new Map<number, number>();
@@ -166,8 +134,6 @@ function heavyLoop(port: number, addresses: readonly string[]): { stop(): void; 
   };
 }
 
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-
 async function ackUnderLoad(server: RunningTarget): Promise<void> {
   const base = Date.now() - 3_600_000;
   const runs: Array<{ name: string; addresses: string[] }> = [
@@ -180,7 +146,7 @@ async function ackUnderLoad(server: RunningTarget): Promise<void> {
   for (const [i, run] of runs.entries()) {
     const load = heavyLoop(server.httpPort, run.addresses);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const rtts = await ackRoundTrips(server.udpPort, SECONDS, base + i * 10_000_000);
+    const rtts = await ackRoundTrips(server.udpPort, '20000000', SECONDS, base + i * 10_000_000);
     load.stop();
     const p99 = percentile(rtts, 99);
     if (i === 0) baselineP99 = p99;

@@ -286,3 +286,41 @@ export function parseCli<K extends string>(command: string, about: string, optio
     process.exit(1);
   }
 }
+
+/** The `p`-th percentile of sorted values. */
+export const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+/**
+ * One meter's reading-to-ACK round trips, a reading every 20 ms for
+ * `seconds`, timestamps from `startAt` a millisecond apart; a reading never
+ * acknowledged counts as the whole run long. Sorted.
+ */
+export async function ackRoundTrips(port: number, matricula: string, seconds: number, startAt: number): Promise<number[]> {
+  const { createSocket } = await import('node:dgram');
+  const socket = createSocket('udp4');
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  const sentAt = new Map<string, number>();
+  const rtts: number[] = [];
+  socket.on('message', (message) => {
+    for (const line of message.toString('latin1').split('\n')) {
+      const timestamp = line.split(';')[2];
+      const at = timestamp === undefined ? undefined : sentAt.get(timestamp);
+      if (at !== undefined) {
+        rtts.push(performance.now() - at);
+        sentAt.delete(timestamp as string);
+      }
+    }
+  });
+  const end = Date.now() + seconds * 1000;
+  for (let i = 0; Date.now() < end; i++) {
+    const timestamp = new Date(startAt + i).toISOString();
+    sentAt.set(timestamp, performance.now());
+    socket.send(`MEDICAO;${matricula};${timestamp};${i}`, port, '127.0.0.1');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  socket.close();
+  for (let i = 0; i < sentAt.size; i++) rtts.push(seconds * 1000);
+  return rtts.sort((a, b) => a - b);
+}
