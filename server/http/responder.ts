@@ -90,7 +90,7 @@ export class Responder {
   async respond(request: Request, peerAddress = '', signal?: AbortSignal): Promise<ResponseParts> {
     const startedAt = performance.now();
     // Behind a trusted proxy, the client it names: per-address limits and fair shares count the user, not the proxy.
-    const remoteAddress = clientAddress(request.head.headers, peerAddress, this.trustedProxies);
+    const remoteAddress = this.trustedProxies === undefined ? peerAddress : clientAddress(request.head.headers, peerAddress, this.trustedProxies);
     const routed = { label: UNKNOWN_ROUTE };
     const cors = this.corsHeaders(request);
     let parts: ResponseParts;
@@ -99,8 +99,11 @@ export class Responder {
     } catch (error) {
       parts = this.encode(errorAnswer(error, this.logger), cors);
     }
-    if (parts.status < 400 && !SAFE_METHODS.has(request.head.method) && routed.label !== UNKNOWN_ROUTE && !NOT_AUDITED.has(routed.label)) this.onChange?.();
-    if (this.audit !== undefined && !SAFE_METHODS.has(request.head.method) && routed.label !== UNKNOWN_ROUTE && !NOT_AUDITED.has(routed.label) && parts.status !== 405) await this.record(request, routed.label, remoteAddress, parts.status);
+    // A change of state (audited, and making kept answers stale): only unsafe methods on a route, the original four aside.
+    if (!SAFE_METHODS.has(request.head.method) && routed.label !== UNKNOWN_ROUTE && !NOT_AUDITED.has(routed.label)) {
+      if (parts.status < 400) this.onChange?.();
+      if (this.audit !== undefined && parts.status !== 405) await this.record(request, routed.label, remoteAddress, parts.status);
+    }
     this.metrics?.record(routed.label, parts.status, (performance.now() - startedAt) / 1000);
     return parts;
   }
@@ -192,6 +195,7 @@ export class Responder {
 
   /** CORS headers for a request from a listed origin (Fetch §3.2.5; `Vary` so caches keep answers per origin); none otherwise. */
   private corsHeaders(request: Request): HeaderList {
+    if (this.corsOrigins.size === 0) return NO_HEADERS;
     const origin = request.head.headers.get('origin')?.toLowerCase();
     if (origin === undefined || !this.corsOrigins.has(origin)) return NO_HEADERS;
     return [
