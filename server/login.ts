@@ -88,8 +88,7 @@ export class PasswordChecks {
 
   /** Hashes a new password (through the same gate, as `source`'s) and stores it; false when no customer has the matricula. */
   async set(matricula: string, password: string, source = ''): Promise<boolean> {
-    const hash = await this.gate.run(source, () => hashPassword(password, DEFAULT_SCRYPT, this.hasher.kdf));
-    return this.credentials.setPasswordHash(matricula, hash);
+    return this.credentials.setPasswordHash(matricula, await this.hash(password, source));
   }
 
   close(): Promise<void> {

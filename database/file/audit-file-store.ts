@@ -14,7 +14,7 @@ function parseEntry(value: unknown): AuditEntry | undefined {
   return { id: id as number, at: at as number, actor, action, target, address, status: status as number };
 }
 
-export const matchesAudit = (entry: AuditEntry, filter: AuditFilter): boolean =>
+const matchesAudit = (entry: AuditEntry, filter: AuditFilter): boolean =>
   (filter.actor === undefined || entry.actor === filter.actor) && (filter.action === undefined || entry.action === filter.action) && (filter.from === undefined || entry.at >= filter.from) && (filter.to === undefined || entry.at < filter.to);
 
 export class FileAuditStore implements AuditStore {

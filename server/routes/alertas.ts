@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { ALERT_KINDS, ALERT_STATES, type AlertStore } from '../../database/alert-store.js';
 import { alertJson } from '../alert-center.js';
-import { actorOf, type ApiAccess, type Principal } from '../api-access.js';
+import { actorOf, type ApiAccess } from '../api-access.js';
 import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../router.js';
 import { authorizeMeterOrFleet, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
@@ -24,8 +24,6 @@ const listSchema = z.object({
   access_token: z.string().optional(),
 });
 
-/** Who acknowledged, as recorded: `operador`, `operador:<nome>`, or `cliente:<matricula>`. */
-const actor = (principal: Principal): string => actorOf(principal);
 
 export function alertasRoutes(alerts: AlertStore, access: ApiAccess): Route[] {
   const list = async (input: RouteInput): Promise<Answer> => {
@@ -43,7 +41,7 @@ export function alertasRoutes(alerts: AlertStore, access: ApiAccess): Route[] {
     const alert = id.length <= 64 ? await alerts.get(id) : undefined;
     // A customer is told nothing of other meters' alerts: not found, as if it did not exist.
     if (alert === undefined || (principal.papel === 'cliente' && principal.matricula !== alert.matricula)) throw new HttpError('alerta_nao_encontrado', 'Nenhum alerta com esse id.');
-    const outcome = await alerts.acknowledge(id, actor(principal), Date.now());
+    const outcome = await alerts.acknowledge(id, actorOf(principal), Date.now());
     if (outcome === 'nao_encontrado') throw new HttpError('alerta_nao_encontrado', 'Nenhum alerta com esse id.');
     if (outcome === 'encerrado') throw new HttpError('alerta_encerrado', 'O alerta já foi encerrado: sua condição passou.');
     return { status: 200, body: alertJson(outcome) };
