@@ -56,6 +56,13 @@ export interface AlertStore {
   list(query: AlertQuery, offset: number, limit: number): Promise<Alert[]>;
   /** Alerts whose delivery is `pendente` (to resume after a restart), oldest first. */
   pendingDeliveries(): Promise<Alert[]>;
+  /**
+   * Stores an alert exactly as another store held it (state, dates,
+   * delivery): migration between backends. False, writing nothing, when its
+   * id is taken or it is open and its meter and key already have an open
+   * alert. Durable when it resolves.
+   */
+  restore(alert: Alert): Promise<boolean>;
 }
 
 export const isOpen = (alert: Alert): boolean => alert.state !== 'encerrado';

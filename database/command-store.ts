@@ -32,4 +32,6 @@ export interface CommandStore {
   update(previous: StoredCommand, next: StoredCommand): Promise<{ readonly command: StoredCommand; readonly applied: boolean }>;
   /** Every command not yet final, oldest first (ties by id): what delivery resumes after a restart. */
   open(): Promise<StoredCommand[]>;
+  /** Every command, oldest first (ties by id): migration between backends. */
+  all(): Promise<StoredCommand[]>;
 }

@@ -55,4 +55,6 @@ export interface ForecastRecordStore {
    * of them (`matricula` ''), counted whatever the page.
    */
   summary(fromMonth: string, offset: number, limit: number): Promise<{ readonly meters: AccuracySummary[]; readonly total: AccuracySummary }>;
+  /** Every record, by month then matricula (as text): migration between backends. */
+  all(): Promise<ForecastRecord[]>;
 }

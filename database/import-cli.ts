@@ -1,7 +1,10 @@
 /**
  * `npm run import -- --clientes dados_clientes.txt --medicoes medicoes.txt`
  *   imports the original system's files;
- * `npm run import -- --dados ./data` copies a flat-file DATA_DIR of ours;
+ * `npm run import -- --dados ./data` moves a flat-file installation of ours
+ *   (every aggregate, database/migration.ts) into the configured storage, and
+ *   `npm run import -- --de-postgres URL [--de-schema S] [--dados DIR]` a
+ *   PostgreSQL one (DIR: its DATA_DIR, with its keys and report archive);
  * `npm run import -- --tarifas tarifas.csv --distribuidora SIGLA` loads one
  * distributor's B1 residential tariffs from ANEEL's open data file.
  * The target is the configured storage (STORAGE, DATA_DIR, DATABASE_URL...,
@@ -12,7 +15,8 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { formatLegacyTimestamp } from '../protocol/timestamp.js';
 import { ConfigError, loadConfig, SETTINGS, isEntryPoint, settingsHelp, wantsHelp, type CliIo, type Config } from '../server/config.js';
-import { copyDataDirectory, importLegacy, describeTotals } from './import.js';
+import { importLegacy, describeTotals } from './import.js';
+import { installationSource, MoveIncomplete, MoveRefused, moveInstallation } from './move-installation.js';
 import { openStore, type OpenedStore } from './open-store.js';
 import { StoreError } from './store.js';
 import { AneelFileError, parseAneelTariffs, SKIP_REASONS, type AneelTariffs, type SkipReason } from './aneel-tariffs.js';
@@ -25,14 +29,29 @@ const HELP = `${USAGE}
 
   --clientes FILE   the original's dados_clientes.txt (username;matricula)
   --medicoes FILE   the original's medicoes.txt (dd-mm-yyyy HH:MM:SS;matricula;consumo, newest first)
-  --dados DIR       a flat-file DATA_DIR to copy into the configured storage (e.g. PostgreSQL)
+  --dados DIR       move the flat-file installation in DIR (every customer, password, profile, tariff,
+                    billing rule, invoice, command, alert, event, forecast, counter, operator, audit
+                    entry and reading) into the configured storage (e.g. STORAGE=postgres)
+  --de-postgres URL move the PostgreSQL installation at URL into the configured storage (e.g. files);
+                    with --dados DIR, DIR is that installation's DATA_DIR (meter keys, API secret, reports)
+  --de-schema S     the schema of --de-postgres (default public)
+  --mesclar         copy into a target that already holds data (what it holds is kept; clashes are reported)
   --tarifas FILE    ANEEL's tarifas-homologadas-distribuidoras-energia-eletrica.csv (or an extract in its format)
   --distribuidora S whose tariffs to load (ANEEL's SigAgente, e.g. CEMIG-D): B1 residential, Convencional and Branca
 
 server settings (where to import to):
 `;
 
-const SOURCES = { clientes: { type: 'string' }, medicoes: { type: 'string' }, dados: { type: 'string' }, tarifas: { type: 'string' }, distribuidora: { type: 'string' } } as const;
+const SOURCES = {
+  clientes: { type: 'string' },
+  medicoes: { type: 'string' },
+  dados: { type: 'string' },
+  'de-postgres': { type: 'string' },
+  'de-schema': { type: 'string' },
+  mesclar: { type: 'boolean' },
+  tarifas: { type: 'string' },
+  distribuidora: { type: 'string' },
+} as const;
 
 /** A failure the user caused (a flag, a file, a setting): its one line, and exit code 1. */
 class ImportFailure extends Error {}
@@ -47,7 +66,11 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: C
     await importFrom(argv, env, io);
     return 0;
   } catch (error) {
-    if (error instanceof ImportFailure || error instanceof ConfigError || error instanceof StoreError) {
+    if (error instanceof MoveIncomplete) {
+      io.out(error.message);
+      return 1;
+    }
+    if (error instanceof ImportFailure || error instanceof MoveRefused || error instanceof ConfigError || error instanceof StoreError) {
       io.err(`import: ${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
       return 1;
     }
@@ -58,18 +81,29 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: C
 async function importFrom(argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
   const settingFlags = Object.fromEntries(Object.values(SETTINGS).map((setting) => [setting.flag, { type: 'string' as const }]));
   let values: Record<string, string | undefined>;
+  let merge: boolean;
   try {
-    values = parseArgs({ args: [...argv], options: { ...SOURCES, ...settingFlags }, strict: true }).values as Record<string, string | undefined>;
+    const parsed = parseArgs({ args: [...argv], options: { ...SOURCES, ...settingFlags }, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    merge = parsed.mesclar === true;
+    values = Object.fromEntries(Object.entries(parsed).filter(([name]) => name !== 'mesclar')) as Record<string, string | undefined>;
   } catch (error) {
-    throw new ImportFailure(`${(error as Error).message} (${USAGE})`);
+    throw new ImportFailure(`${(error as Error).message.split('\n')[0]} (${USAGE})`);
   }
-  if (values.clientes === undefined && values.medicoes === undefined && values.dados === undefined && values.tarifas === undefined) throw new ImportFailure(`nothing to import (${USAGE})`);
-  const kinds = [values.dados !== undefined, values.clientes !== undefined || values.medicoes !== undefined, values.tarifas !== undefined].filter(Boolean).length;
-  if (kinds > 1) throw new ImportFailure('give one of --dados, --clientes/--medicoes or --tarifas at a time');
+  const installation = values.dados !== undefined || values['de-postgres'] !== undefined;
+  if (values.clientes === undefined && values.medicoes === undefined && !installation && values.tarifas === undefined) throw new ImportFailure(`nothing to import (${USAGE})`);
+  const kinds = [installation, values.clientes !== undefined || values.medicoes !== undefined, values.tarifas !== undefined].filter(Boolean).length;
+  if (kinds > 1) throw new ImportFailure('give one of --dados/--de-postgres, --clientes/--medicoes or --tarifas at a time');
+  if (values['de-schema'] !== undefined && values['de-postgres'] === undefined) throw new ImportFailure('--de-schema names the schema of --de-postgres');
+  if (merge && !installation) throw new ImportFailure('--mesclar goes with --dados or --de-postgres');
   if ((values.tarifas === undefined) !== (values.distribuidora === undefined)) throw new ImportFailure("--tarifas and --distribuidora go together: which distributor's tariffs to load");
 
   const configArgs = Object.values(SETTINGS).flatMap((setting) => (values[setting.flag] === undefined ? [] : [`--${setting.flag}`, values[setting.flag] as string]));
   const config = loadConfig(env, configArgs);
+  if (installation) {
+    const sourceSettings = installationSource(config, values);
+    io.out(await moveInstallation(sourceSettings, config, merge, io));
+    return;
+  }
   const tariffsFile = values.tarifas === undefined ? undefined : parseTariffsFile(await readInput(values.tarifas, null), values.tarifas, values.distribuidora as string);
   const customersText = values.clientes === undefined ? undefined : await readInput(values.clientes, 'utf8');
   const readingsText = values.medicoes === undefined ? undefined : await readInput(values.medicoes, 'utf8');
@@ -79,7 +113,6 @@ async function importFrom(argv: readonly string[], env: NodeJS.ProcessEnv, io: C
   const target = config.storage === 'postgres' ? `PostgreSQL (${opened.description.database}, schema ${config.pgSchema})` : config.dataDir;
   try {
     if (tariffsFile !== undefined) io.out(await importTariffs(opened, tariffsFile, values.distribuidora as string, values.tarifas as string, target));
-    else if (values.dados !== undefined) io.out(await copyData(opened, values.dados, target));
     else io.out(await importLegacyFiles(opened, config, customersText, readingsText, target));
   } finally {
     await opened.store.close();
@@ -121,16 +154,6 @@ async function importTariffs(opened: OpenedStore, file: AneelTariffs, distribuid
     ...file.malformed.slice(0, 20).map((m) => `    line ${m.line}: ${m.problem}`),
     ...(file.malformed.length > 20 ? [`    ... and ${file.malformed.length - 20} more unreadable rows`] : []),
     ...(file.tariffs.length === 0 && file.skipped.distribuidora === file.rows ? [`  no row of ${distribuidora}: check the distributor's SigAgente in the file`] : []),
-    '',
-  ].join('\n');
-}
-
-async function copyData(opened: OpenedStore, from: string, target: string): Promise<string> {
-  const copy = await copyDataDirectory(opened.store, from);
-  return [
-    `copied ${from} into ${target}:`,
-    `  customers: ${copy.customersAdded} added, ${copy.customersSkipped} already registered`,
-    `  readings: ${describeTotals(copy.readings)}, ${copy.unreadableLines} unreadable lines` + (copy.tornBytes > 0 ? `, a torn last line of ${copy.tornBytes} bytes left out` : ''),
     '',
   ].join('\n');
 }

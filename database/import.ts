@@ -1,6 +1,6 @@
 /**
- * Fills a Store from files: the original system's (`importLegacy`) or a
- * flat-file DATA_DIR of ours (`copyDataDirectory`, e.g. into PostgreSQL).
+ * Fills a Store from the original system's files (`importLegacy`). A
+ * whole installation of ours moves with migration.ts.
  *
  * The original system's files:
  * - `dados_clientes.txt`: `username;matricula` per line;
@@ -8,15 +8,10 @@
  *   times in the original's local time zone.
  */
 import type { ReadingOutcome } from './reading-admission.js';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseRegister } from '../protocol/decimal.js';
 import { isMatricula, type Reading } from '../protocol/meter-protocol.js';
 import { parseLegacyTimestamp } from '../protocol/timestamp.js';
 import { parseCustomerFile } from '../protocol/customer-format.js';
-import { CUSTOMERS_FILE, LOCK_FILE, READINGS_FILE } from './file/file-store.js';
-import { lockDirectory } from './file/lock.js';
-import { readLog } from './file/readings-log.js';
 import type { Customer, Store } from './store.js';
 
 /** Readings handed to the store per call, to bound memory and commit size. */
@@ -148,49 +143,4 @@ export async function importLegacy(
     readings: totals,
     readingBadLines: badLines,
   };
-}
-
-export interface CopySummary {
-  readonly customersAdded: number;
-  readonly customersSkipped: number;
-  readonly readings: ReadingTotals;
-  readonly unreadableLines: number;
-  readonly tornBytes: number;
-}
-
-/**
- * Copies a flat-file DATA_DIR (`clientes.txt`, `medicoes.log`) into another
- * store, e.g. PostgreSQL. The source is locked while it is read, so no server
- * writes to it meanwhile, and never modified.
- */
-export async function copyDataDirectory(store: Store, dataDir: string): Promise<CopySummary> {
-  const lock = await lockDirectory(join(dataDir, LOCK_FILE));
-  try {
-    const customersText = await readFile(join(dataDir, CUSTOMERS_FILE), 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return '';
-      throw error;
-    });
-    const customers = await store.addCustomers(parseCustomerFile(customersText).customers);
-    const totals = emptyTotals();
-    let unreadable = 0;
-    let tornBytes = 0;
-    for await (const entries of readLog(join(dataDir, READINGS_FILE))) {
-      const readings: Reading[] = [];
-      for (const entry of entries) {
-        if (entry.kind === 'reading') readings.push(entry.reading);
-        else if (entry.kind === 'unreadable') unreadable++;
-        else tornBytes = entry.bytes;
-      }
-      await appendInBatches(store, readings, totals);
-    }
-    return {
-      customersAdded: customers.added,
-      customersSkipped: customers.skipped.length,
-      readings: totals,
-      unreadableLines: unreadable,
-      tornBytes,
-    };
-  } finally {
-    await lock.release();
-  }
 }

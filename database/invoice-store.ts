@@ -42,6 +42,15 @@ export interface InvoiceStore {
   list(matricula: string, offset: number, limit: number): Promise<IssuedInvoice[]>;
   /** Cancels an invoice in force. Durable when it resolves. */
   cancel(numero: string, motivo: string, now: Date): Promise<CancelOutcome>;
+  /** Every invoice, by number (migration between backends). */
+  all(): Promise<IssuedInvoice[]>;
+  /**
+   * Stores an invoice exactly as another store held it (number, state,
+   * dates, document), and makes later numbers of its year follow it.
+   * False, writing nothing, when its number is taken or its cycle already
+   * has an invoice in force that is another. Durable when it resolves.
+   */
+  restore(invoice: IssuedInvoice): Promise<boolean>;
 }
 
 export const INVOICE_NUMBER = /^(\d{4})-(\d{6})$/;

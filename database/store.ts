@@ -121,6 +121,16 @@ export interface Store {
   append(readings: readonly Reading[]): Promise<AppendResult>;
 
   /**
+   * Stores readings as another store held them (migration between
+   * backends): each keeps the quality it carries, and no admission rule
+   * applies but the ones that keep history whole (a copy is a `duplicate`,
+   * another register at a stored instant a `conflito`, one older than its
+   * meter's late window `atrasada`: give each meter's readings oldest
+   * first). Durable as `append`.
+   */
+  restore(readings: readonly StoredReading[]): Promise<AppendResult>;
+
+  /**
    * The newest durable readings of one matricula, newest first, at most
    * `count` (1 to {@link RECENT_READINGS_LIMIT}), each with its quality.
    * Only the newest carries its electrical quantities (`history` has every

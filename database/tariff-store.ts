@@ -68,6 +68,9 @@ export interface TariffStore {
 
   /** One distributor's tariffs in force on any day from `from` to `to` (inclusive), oldest first within each key. */
   tariffsBetween(distribuidora: string, from: string, to: string): Promise<Tariff[]>;
+
+  /** Every tariff stored, in {@link compareTariffs} order (migration between backends). */
+  all(): Promise<Tariff[]>;
 }
 
 /** The order tariffs are listed in. */

@@ -75,6 +75,15 @@ export class FileAlertStore implements AlertStore {
     return [...this.byId.values()].filter((a) => a.delivery === 'pendente').sort((a, b) => a.raisedAt - b.raisedAt);
   }
 
+  restore(alert: Alert): Promise<boolean> {
+    return this.journal.serially(async () => {
+      if (this.byId.has(alert.id) || (isOpen(alert) && this.open.has(`${alert.matricula}|${alert.key}`))) return false;
+      await this.journal.append([alert]);
+      this.remember(alert);
+      return true;
+    });
+  }
+
   /** Applies `next` to the stored alert under the journal's lock; a string result is returned as is, with nothing written. */
   private change(id: string, next: (alert: Alert) => Alert | 'encerrado'): Promise<AcknowledgeOutcome> {
     return this.journal.serially(async () => {

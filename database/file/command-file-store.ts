@@ -60,6 +60,10 @@ export class FileCommandStore implements CommandStore {
     });
   }
 
+  async all(): Promise<StoredCommand[]> {
+    return [...this.byId.values()].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
   async open(): Promise<StoredCommand[]> {
     return [...this.byId.values()].filter((c) => !FINAL_STATES.has(c.state)).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   }

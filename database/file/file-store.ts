@@ -230,10 +230,18 @@ export class FileStore implements Store, CredentialStore {
     return new FileStore({ meters, blocks, customers, customersPath, passwords, passwordsPath, handle, size, lock, loadSummary: summary, maxMeters: options.maxMeters ?? DEFAULT_MAX_METERS, admission: options.admission ?? OPEN_ADMISSION });
   }
 
-  async append(readings: readonly Reading[]): Promise<AppendResult> {
+  append(readings: readonly Reading[]): Promise<AppendResult> {
+    return this.store(readings, false);
+  }
+
+  restore(readings: readonly StoredReading[]): Promise<AppendResult> {
+    return this.store(readings, true);
+  }
+
+  private async store(readings: readonly StoredReading[], restoring: boolean): Promise<AppendResult> {
     this.assertOpen();
     const qualities: QualityMask[] = new Array<QualityMask>(readings.length).fill(VALID);
-    const outcomes = readings.map((reading, index) => this.admit(reading, qualities, index));
+    const outcomes = readings.map((reading, index) => this.admit(reading, qualities, index, restoring));
     await this.writer.flushed();
     const newest = new Map<string, number>();
     for (const reading of readings) {
@@ -244,24 +252,24 @@ export class FileStore implements Store, CredentialStore {
     return { outcomes, qualities, ...tallyOutcomes(outcomes), newest };
   }
 
-  /** Judges one reading and queues it for the log when it is admitted. */
-  private admit(reading: Reading, qualities: QualityMask[], index: number): ReadingOutcome {
-    const rules = this.admission;
+  /** Judges one reading and queues it for the log when it is admitted; a restored one keeps its quality and meets only the rules that keep history whole. */
+  private admit(reading: StoredReading, qualities: QualityMask[], index: number, restoring: boolean): ReadingOutcome {
+    const rules = restoring ? OPEN_ADMISSION : this.admission;
     let state = this.meters.get(reading.matricula);
     const registered = (rules.refuseUnregistered || state === undefined) && this.customers.hasMatricula(reading.matricula);
     if (rules.refuseUnregistered && !registered) return 'nao_cadastrado';
     if (state === undefined) {
       // Meters of customers are always taken: invented matriculas cannot lock them out.
-      if (!registered && this.unregisteredMeters >= this.maxMeters) return 'capacity';
+      if (!registered && this.unregisteredMeters >= this.maxMeters && !restoring) return 'capacity';
       state = this.meterState(reading.matricula);
       if (!registered) this.unregisteredMeters++;
     }
     const verdict = state.window.judge(reading, rules);
     if (verdict !== 'new') return verdict;
-    const quality = state.window.assess(reading, rules.quality);
+    const quality = restoring ? (reading.quality ?? VALID) : state.window.assess(reading, rules.quality);
     state.window.add(reading.timestamp, registerNumber(reading.consumo), quality);
     qualities[index] = quality;
-    this.writer.enqueue(quality === VALID ? reading : { ...reading, quality });
+    this.writer.enqueue(quality === VALID ? (reading.quality === undefined ? reading : { ...reading, quality: undefined }) : { ...reading, quality });
     return 'stored';
   }
 

@@ -88,6 +88,10 @@ export class FileForecastRecordStore implements ForecastRecordStore {
       .slice(0, limit);
   }
 
+  async all(): Promise<ForecastRecord[]> {
+    return [...this.records.values()].sort(compareKeys);
+  }
+
   async summary(fromMonth: string, offset: number, limit: number): Promise<{ meters: AccuracySummary[]; total: AccuracySummary }> {
     const byMeter = new Map<string, { cycles: number; errorSum: bigint; errorCount: number }>();
     const total = { matricula: '', cycles: 0, errorSum: 0n, errorCount: 0 };

@@ -86,6 +86,24 @@ export class FileInvoiceStore implements InvoiceStore {
     });
   }
 
+  async all(): Promise<IssuedInvoice[]> {
+    return [...this.byNumber.values()].sort((a, b) => a.numero.localeCompare(b.numero));
+  }
+
+  restore(invoice: IssuedInvoice): Promise<boolean> {
+    return this.journal.serially(async () => {
+      if (this.byNumber.has(invoice.numero)) return false;
+      if (invoice.estado === 'emitida' && [...this.byNumber.values()].some((other) => other.matricula === invoice.matricula && other.ciclo === invoice.ciclo && other.estado === 'emitida')) return false;
+      const { numero, matricula, ciclo, emitidaEm, substitui, documento, cancelamento } = invoice;
+      await this.journal.append([
+        { tipo: 'emissao', numero, matricula, ciclo, emitida_em: emitidaEm, substitui, documento },
+        ...(cancelamento === null ? [] : [{ tipo: 'cancelamento', numero, motivo: cancelamento.motivo, em: cancelamento.em }]),
+      ]);
+      this.remember(invoice);
+      return true;
+    });
+  }
+
   private remember(invoice: IssuedInvoice): void {
     this.byNumber.set(invoice.numero, invoice);
     const [, year, sequence] = INVOICE_NUMBER.exec(invoice.numero) as RegExpExecArray;

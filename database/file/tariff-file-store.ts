@@ -84,6 +84,10 @@ export class FileTariffStore implements TariffStore {
     return [...this.byKey.values()].flat().filter((tariff) => validitiesOverlap(tariff, probe)).sort(compareTariffs);
   }
 
+  async all(): Promise<Tariff[]> {
+    return [...this.byKey.values()].flat().sort(compareTariffs);
+  }
+
   async tariffsBetween(distribuidora: string, from: string, to: string): Promise<Tariff[]> {
     const probe = { vigenciaInicio: from, vigenciaFim: to } as Tariff;
     return [...this.byKey.values()].flat().filter((tariff) => tariff.distribuidora === distribuidora && validitiesOverlap(tariff, probe)).sort(compareTariffs);

@@ -85,6 +85,14 @@ export class PgAlertStore implements AlertStore {
     return rows.map(fromRow);
   }
 
+  async restore(alert: Alert): Promise<boolean> {
+    const { rowCount } = await this.db.run(
+      `INSERT INTO alertas (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING`,
+      [alert.id, alert.matricula, alert.kind, alert.key, alert.state, alert.detail, alert.raisedAt, alert.acknowledgedBy, alert.acknowledgedAt, alert.closedAt, alert.delivery, alert.deliveryAttempts],
+    );
+    return rowCount === 1;
+  }
+
   async pendingDeliveries(): Promise<Alert[]> {
     const { rows } = await this.db.run<AlertRow>(`SELECT ${COLUMNS} FROM alertas WHERE entrega = 'pendente' ORDER BY criado_em`);
     return rows.map(fromRow);

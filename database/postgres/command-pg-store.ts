@@ -76,6 +76,11 @@ export class PgCommandStore implements CommandStore {
     return { command: (await this.get(previous.id)) ?? previous, applied: false };
   }
 
+  async all(): Promise<StoredCommand[]> {
+    const { rows } = await this.db.run<CommandRow>(`SELECT ${COLUMNS} FROM comandos ORDER BY criado_em, id COLLATE "C"`);
+    return rows.map(fromRow);
+  }
+
   async open(): Promise<StoredCommand[]> {
     const { rows } = await this.db.run<CommandRow>(`SELECT ${COLUMNS} FROM comandos WHERE estado IN ('pendente', 'enviado') ORDER BY criado_em, id`);
     return rows.map(fromRow);

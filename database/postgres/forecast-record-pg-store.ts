@@ -81,6 +81,11 @@ export class PgForecastRecordStore implements ForecastRecordStore {
     return rows.map(fromRow);
   }
 
+  async all(): Promise<ForecastRecord[]> {
+    const { rows } = await this.db.run<RecordRow>(`SELECT ${COLUMNS} FROM previsoes ORDER BY mes, matricula COLLATE "C"`);
+    return rows.map(fromRow);
+  }
+
   async summary(fromMonth: string, offset: number, limit: number): Promise<{ meters: AccuracySummary[]; total: AccuracySummary }> {
     const aggregate = `count(*) AS ciclos, sum(erro) AS soma, count(erro) AS com_erro`;
     const [page, all] = await Promise.all([

@@ -1,5 +1,5 @@
 /** Issued invoices in PostgreSQL (migration 006), through the main store's pool. */
-import { invoiceNumber, type CancelOutcome, type InvoiceStore, type IssuedInvoice } from '../invoice-store.js';
+import { INVOICE_NUMBER, invoiceNumber, type CancelOutcome, type InvoiceStore, type IssuedInvoice } from '../invoice-store.js';
 import type { PostgresStore } from './postgres-store.js';
 
 const COLUMNS = 'numero, matricula, ciclo, estado, emitida_em, cancelada_em, motivo_cancelamento, substitui, documento';
@@ -63,6 +63,29 @@ export class PgInvoiceStore implements InvoiceStore {
   async list(matricula: string, offset: number, limit: number): Promise<IssuedInvoice[]> {
     const { rows } = await this.db.run<InvoiceRow>(`SELECT ${COLUMNS} FROM faturas WHERE matricula = $1 ORDER BY emitida_em DESC, numero DESC OFFSET $2 LIMIT $3`, [matricula, offset, limit]);
     return rows.map(fromRow);
+  }
+
+  async all(): Promise<IssuedInvoice[]> {
+    const { rows } = await this.db.run<InvoiceRow>(`SELECT ${COLUMNS} FROM faturas ORDER BY numero`);
+    return rows.map(fromRow);
+  }
+
+  restore(invoice: IssuedInvoice): Promise<boolean> {
+    return this.db.transaction(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('consumo-inteligente fatura ' || $1 || ' ' || $2))", [invoice.matricula, invoice.ciclo]);
+      if (invoice.estado === 'emitida') {
+        const inForce = await client.query("SELECT 1 FROM faturas WHERE matricula = $1 AND ciclo = $2 AND estado = 'emitida'", [invoice.matricula, invoice.ciclo]);
+        if (inForce.rowCount !== 0) return false;
+      }
+      const inserted = await client.query(
+        `INSERT INTO faturas (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (numero) DO NOTHING`,
+        [invoice.numero, invoice.matricula, invoice.ciclo, invoice.estado, invoice.emitidaEm, invoice.cancelamento?.em ?? null, invoice.cancelamento?.motivo ?? null, invoice.substitui, invoice.documento],
+      );
+      if (inserted.rowCount !== 1) return false;
+      const [, year, sequence] = INVOICE_NUMBER.exec(invoice.numero) as RegExpExecArray;
+      await client.query('INSERT INTO contadores_fatura (ano, ultimo) VALUES ($1, $2) ON CONFLICT (ano) DO UPDATE SET ultimo = GREATEST(contadores_fatura.ultimo, EXCLUDED.ultimo)', [Number(year), Number(sequence)]);
+      return true;
+    });
   }
 
   cancel(numero: string, motivo: string, now: Date): Promise<CancelOutcome> {

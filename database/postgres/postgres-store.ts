@@ -166,6 +166,8 @@ interface Pending {
   outcome?: ReadingOutcome;
   /** The quality it was judged to have when admitted. */
   quality?: QualityMask;
+  /** Restored from another store (Store.restore): the quality it had there. */
+  readonly restored?: QualityMask;
 }
 
 const key = (matricula: string, timestamp: number): string => `${matricula}@${timestamp}`;
@@ -265,9 +267,16 @@ export class PostgresStore implements Store, CredentialStore {
     }
   }
 
-  async append(readings: readonly Reading[]): Promise<AppendResult> {
+  append(readings: readonly Reading[]): Promise<AppendResult> {
+    return this.store(readings.map((reading) => ({ reading })));
+  }
+
+  restore(readings: readonly StoredReading[]): Promise<AppendResult> {
+    return this.store(readings.map((reading) => ({ reading, restored: reading.quality ?? VALID })));
+  }
+
+  private async store(items: Pending[]): Promise<AppendResult> {
     this.assertOpen();
-    const items: Pending[] = readings.map((reading) => ({ reading }));
     for (const item of items) this.writer.enqueue(item);
     const newestOfBatch = items.length === 0 ? new Map<string, number>() : ((await this.writer.flushed()) as Map<string, number>);
     const outcomes: ReadingOutcome[] = [];
@@ -442,16 +451,17 @@ export class PostgresStore implements Store, CredentialStore {
     for (const item of items) {
       const { reading } = item;
       const { window, registered } = windows.get(reading.matricula) as { window: MeterWindow; registered: boolean };
-      if (this.admission.refuseUnregistered && !registered) {
+      const restored = item.restored !== undefined;
+      if (this.admission.refuseUnregistered && !registered && !restored) {
         item.outcome = 'nao_cadastrado';
         continue;
       }
-      const verdict = window.judge(reading, this.admission);
+      const verdict = window.judge(reading, restored ? OPEN_ADMISSION : this.admission);
       if (verdict !== 'new') {
         item.outcome = verdict;
         continue;
       }
-      item.quality = window.assess(reading, this.admission.quality);
+      item.quality = item.restored ?? window.assess(reading, this.admission.quality);
       window.add(reading.timestamp, registerNumber(reading.consumo), item.quality);
       admitted.push(item);
     }

@@ -75,6 +75,11 @@ export class PgTariffStore implements TariffStore {
     return rows.map(fromRow).sort(compareTariffs);
   }
 
+  async all(): Promise<Tariff[]> {
+    const { rows } = await this.db.run<TariffRow>(`SELECT ${COLUMNS} FROM tarifas`);
+    return rows.map(fromRow).sort(compareTariffs);
+  }
+
   async tariffsBetween(distribuidora: string, from: string, to: string): Promise<Tariff[]> {
     const { rows } = await this.db.run<TariffRow>(`SELECT ${COLUMNS} FROM tarifas WHERE distribuidora = $1 AND vigencia_inicio <= $3 AND (vigencia_fim IS NULL OR vigencia_fim >= $2)`, [distribuidora, from, to]);
     return rows.map(fromRow).sort(compareTariffs);

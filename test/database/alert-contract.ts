@@ -32,6 +32,23 @@ const alert = (matricula: string, kind: Alert['kind'], minute: number, key: stri
 });
 
 export function alertContract(t: Test, makeStores: (t: Test) => Promise<AlertFixture>): void {
+  t.test('alerts: restored as another store held them (migration); never over an id or an open alert of the same key', async (t) => {
+    const fixture = await makeStores(t);
+    const { alerts } = fixture;
+    const closed: Alert = { ...alert('0707', 'falta_energia', 1), state: 'encerrado', closedAt: T0 + 120_000, delivery: 'entregue', deliveryAttempts: 2 };
+    const acknowledged: Alert = { ...alert('0707', 'falta_energia', 3), state: 'reconhecido', acknowledgedBy: 'operador:ana', acknowledgedAt: T0 + 240_000, delivery: 'falhou', deliveryAttempts: 5 };
+    t.equal(await alerts.restore(closed), true);
+    t.equal(await alerts.restore(acknowledged), true, 'an open alert beside a closed one of the same key');
+    t.equal(await alerts.restore(acknowledged), false, 'the same id twice: nothing written');
+    t.equal(await alerts.restore({ ...acknowledged, id: 'other' }), false, 'a second open alert of the meter and key: refused');
+    t.same(await alerts.list({ matricula: '0707' }, 0, 10), [acknowledged, closed], 'kept field for field');
+    t.equal(await alerts.raise(alert('0707', 'falta_energia', 9)), undefined, 'the restored open alert holds its key');
+    await fixture.close();
+    const reopened = await fixture.reopen();
+    t.same(await reopened.alerts.get(acknowledged.id), acknowledged, 'durable');
+    await reopened.close();
+  });
+
   t.test('alerts: one open per meter and key; acknowledged, closed, delivered; listed newest first; durable', async (t) => {
     const fixture = await makeStores(t);
     const { alerts } = fixture;

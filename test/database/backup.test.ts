@@ -12,14 +12,14 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { execFileSync } from 'node:child_process';
 import { chmod } from 'node:fs/promises';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { startEmbeddedPostgres } from '../../bench/embedded-postgres.js';
-import type { RunningServer } from '../../server/app.js';
 import { run } from '../../database/backup-cli.js';
 import { parseLogLine } from '../../database/file/readings-log.js';
 import { startTestServer, tempDir, until, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { testPostgres } from '../postgres.js';
 import { billingReadyServer, send } from '../server/billing-fixtures.js';
+import { answers, everyRouteAnswered, populate } from './installation-fixture.js';
 
 const postgres = await testPostgres(t);
 
@@ -28,54 +28,6 @@ async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
   let err = '';
   const code = await run(argv, { ...env }, { out: (text) => (out += text), err: (text) => (err += text) });
   return { code, out, err };
-}
-
-/** The answers a reader compares: every route with data in this test, JSON and CSV. */
-async function answers(port: number, numero: string, commandId: string): Promise<Record<string, string>> {
-  const routes: Array<[string, string, unknown?]> = [
-    ['GET', '/clientes'],
-    ['GET', '/clientes/13456789'],
-    ['GET', '/medicoes?matricula=13456789&limite=1000'],
-    ['GET', '/medicoes?matricula=13456789&formato=csv'],
-    ['GET', '/medicoes/ultima-medicao?matricula=13456789'],
-    ['POST', '/alerta-consumo', { matricula: '13456789' }],
-    ['POST', '/gerar-fatura', { matricula: '13456789' }],
-    ['GET', '/consumo?matricula=13456789&periodo=dia&inicio=2026-01-01&fim=2030-01-01&fuso=UTC'],
-    ['GET', '/faturas?matricula=13456789'],
-    [`GET`, `/faturas/${numero}`],
-    ['GET', '/faturamento/parametros'],
-    ['GET', '/tarifas?data=2026-06-01'],
-    ['GET', '/ocorrencias?matricula=13456789'],
-    ['GET', '/alertas?matricula=13456789'],
-    ['GET', '/medidores/13456789/comandos'],
-    ['GET', `/comandos/${commandId}`],
-    ['GET', '/clientes/13456789/meta'],
-    ['GET', `/qualidade?matricula=13456789&inicio=${new Date(Date.now() - 45 * 86_400_000).toISOString().slice(0, 10)}&fim=${new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}&fuso=UTC`],
-  ];
-  const result: Record<string, string> = {};
-  for (const [method, path, body] of routes) {
-    const answer = await send(port, method, path, body);
-    result[`${method} ${path}`] = `${answer.status} ${answer.bytes.toString('utf8')}`;
-  }
-  return result;
-}
-
-/** History a month back, an issued invoice, a command and a goal, through the store and the API. */
-async function populate(server: RunningServer): Promise<{ numero: string; commandId: string }> {
-  const port = server.http.port;
-  const start = Date.now() - 40 * 86_400_000;
-  await server.store.append(Array.from({ length: 160 }, (_, i) => ({ matricula: '13456789', timestamp: start + i * 6 * 3_600_000, consumo: 1_000_000n + BigInt(i) * 1500n })));
-  const month = new Date(Date.now() - 5 * 86_400_000).toISOString().slice(0, 7);
-  await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 1 }, { token: TEST_OPERATOR_TOKEN });
-  const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: month }, { token: TEST_OPERATOR_TOKEN });
-  await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 150 }, { token: TEST_OPERATOR_TOKEN });
-  const command = await send(port, 'POST', '/medidores/13456789/comandos', { tipo: 'leitura' }, { token: TEST_OPERATOR_TOKEN });
-  return { numero: (issued.json as { numero?: string }).numero ?? 'nenhuma', commandId: (command.json as { id: string }).id };
-}
-
-/** Every answer with data, each route once: a failed route is named. */
-function everyRouteAnswered(t: Test, answered: Record<string, string>): void {
-  t.ok(Object.values(answered).every((answer) => /^(200|201) /.test(answer)), `every route answered: ${Object.entries(answered).filter(([, a]) => !/^(200|201) /.test(a)).map(([r, a]) => `${r} → ${a.slice(0, 80)}`).join('; ')}`);
 }
 
 t.test('the file store backed up while a meter sends, restored into a new DATA_DIR: every route answers as on the original', async (t) => {

@@ -44,6 +44,7 @@ export function commandContract(t: Test, makeStores: (t: Test) => Promise<Comman
     t.equal((await commands.create(command('c-4', { createdAt: 2_000_000 }))).created, true);
     t.equal((await commands.create(command('c-5', { matricula: '999', createdAt: 3_000_000 }))).created, true);
     t.same((await commands.listByMeter('13456789', 0, 10)).map((c) => c.id), ['c-4', 'c-3', 'c-1'], 'newest first (ties: the later id first)');
+    t.same((await commands.all()).map((c) => c.id), ['c-1', 'c-3', 'c-4', 'c-5'], 'all: oldest first, ties by id');
 
     const pending = (await commands.get('c-4')) as StoredCommand;
     const sent = step(pending, { kind: 'send', at: 2_000_100 });

@@ -53,6 +53,7 @@ export function forecastRecordContract(t: Test, makeStores: (t: Test) => Promise
     t.same((await forecasts.settled('13456789', 1)).map((r) => r.month), ['2026-11']);
     t.same((await forecasts.get('2', '2026-10'))?.actual, null, 'settled as not measured');
     t.same((await forecasts.unsettled('2026-12', undefined, 10)).map((r) => r.matricula), ['10']);
+    t.same((await forecasts.all()).map((r) => `${r.matricula}|${r.month}|${r.settledAt === null ? 'aberto' : 'apurado'}`), ['10|2026-10|aberto', '13456789|2026-10|apurado', '2|2026-10|apurado', '13456789|2026-11|apurado'], 'all: by month, then matricula as text, settled or not');
     t.same(await forecasts.summary('2026-10', 0, 10), {
       meters: [
         { matricula: '13456789', cycles: 2, errorSum: 9_091n, errorCount: 2 },

@@ -14,6 +14,24 @@ export interface InvoiceFixture {
 }
 
 export function invoiceContract(t: Test, makeStores: (t: Test) => Promise<InvoiceFixture>): void {
+  t.test('invoices: all, and restored as another store held them (migration): numbers go on after them', async (t) => {
+    const fixture = await makeStores(t);
+    const { invoices } = fixture;
+    const cancelled = { numero: '2026-000007', matricula: '0303', ciclo: '2026-04', estado: 'cancelada' as const, emitidaEm: '2026-05-11T10:00:00.000Z', cancelamento: { motivo: 'leitura errada', em: '2026-05-12T09:00:00.000Z' }, substitui: null, documento: '{"total":1.5}' };
+    const replacement = { ...cancelled, numero: '2026-000008', estado: 'emitida' as const, emitidaEm: '2026-05-12T09:30:00.000Z', cancelamento: null, substitui: '2026-000007', documento: '{"total":1.25}' };
+    t.equal(await invoices.restore(cancelled), true);
+    t.equal(await invoices.restore(replacement), true);
+    t.equal(await invoices.restore(replacement), false, 'a number taken: nothing written');
+    t.equal(await invoices.restore({ ...replacement, numero: '2026-000009' }), false, 'a second invoice in force for the cycle: refused');
+    t.same(await invoices.all(), [cancelled, replacement], 'kept field for field, by number');
+    const next = await invoices.issue('0404', '2026-05', async () => '{}', new Date('2026-06-01T00:00:00Z'));
+    t.equal(next.invoice.numero, '2026-000009', 'the next number of the year follows the restored ones');
+    await fixture.close();
+    const reopened = await fixture.reopen();
+    t.same((await reopened.invoices.all()).map((i) => i.numero), ['2026-000007', '2026-000008', '2026-000009'], 'durable');
+    await reopened.close();
+  });
+
   t.test('invoices: issued once per cycle, numbered per year, cancelled and replaced, durable', async (t) => {
     const fixture = await makeStores(t);
     const { invoices } = fixture;

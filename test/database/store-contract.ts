@@ -87,6 +87,32 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
     await store.close();
   });
 
+  t.test('restore keeps the quality each reading carries (migration), and still tells copies and conflicts apart', async (t) => {
+    const { store, reopen } = await makeStore(t);
+    const flagged: StoredReading[] = [
+      { ...reading('3', 1, 500n), quality: 4 },
+      { ...reading('3', 2, 100n), quality: 2 },
+      reading('3', 3, 100n),
+      { ...reading('3', 4, 900_000n), quality: 1, quantities: { voltage: 127_400 } },
+    ];
+    const restored = await store.restore(flagged);
+    t.same([restored.stored, restored.duplicates, restored.rejected], [4, 0, 0]);
+    t.same(restored.outcomes, ['stored', 'stored', 'stored', 'stored']);
+    const again = await store.restore([flagged[0] as StoredReading, { ...reading('3', 2, 101n), quality: 0 }]);
+    t.same(again.outcomes, ['duplicate', 'conflito'], 'a copy is a duplicate, another register at a stored instant a conflict');
+    const history = async (s: Store): Promise<StoredReading[]> => {
+      const all: StoredReading[] = [];
+      for await (const batch of s.history({ matricula: '3', from: 0, to: minute(10) })) all.push(...batch);
+      return all;
+    };
+    t.same((await history(store)).map((r) => [r.timestamp, r.consumo, r.quality ?? 0]), [...flagged].reverse().map((r) => [r.timestamp, r.consumo, r.quality ?? 0]), 'each keeps its quality, not one judged again');
+    t.same((await history(store))[0]?.quantities, { voltage: 127_400 }, 'and its quantities');
+    await store.close();
+    const again2 = await reopen();
+    t.same((await history(again2)).map((r) => r.quality ?? 0), [1, 0, 2, 4], 'durable');
+    await again2.close();
+  });
+
   t.test('an identical copy is a duplicate, another register at the same instant a conflict; a late reading is stored in order', async (t) => {
     const { store } = await makeStore(t);
     await store.append([reading('1', 5, 500n)]);

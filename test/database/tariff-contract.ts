@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import type { Test } from 'tap';
-import { judgeTariff, tariffKey, validitiesOverlap, type Tariff, type TariffStore } from '../../database/tariff-store.js';
+import { compareTariffs, judgeTariff, tariffKey, validitiesOverlap, type Tariff, type TariffStore } from '../../database/tariff-store.js';
 
 export interface TariffFixture {
   readonly tariffs: TariffStore;
@@ -37,6 +37,7 @@ export function tariffContract(t: Test, makeStores: (t: Test) => Promise<TariffF
     t.equal(first.added.length, 5);
     const again = await tariffs.addTariffs([current, next]);
     t.same([again.added.length, again.unchanged.length, again.refused.length], [0, 2, 0], 'importing twice adds nothing');
+    t.same(await tariffs.all(), [current, next, ...branca].sort(compareTariffs), 'all: every tariff, in compareTariffs order');
     const clash = tariff({ vigenciaInicio: '2026-01-01', vigenciaFim: '2026-06-30', te: 1n });
     const refused = await tariffs.addTariffs([clash, tariff({ distribuidora: 'OUTRA-D' })]);
     t.equal(refused.refused.length, 1, 'an overlapping validity of the same key is refused');
