@@ -15,8 +15,11 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { formatLegacyTimestamp } from '../protocol/timestamp.js';
 import { ConfigError, loadConfig, SETTINGS, isEntryPoint, settingsHelp, wantsHelp, type CliIo, type Config } from '../server/config.js';
-import { importLegacy, describeTotals } from './import.js';
+import { importLegacy, describeTotals, parseLegacyReadings } from './import.js';
+import { READINGS_CSV_HEADER } from '../protocol/readings-csv.js';
 import { installationSource, MoveIncomplete, MoveRefused, moveInstallation } from './move-installation.js';
+import { CsvFileError, importReadingsCsv, isReadingsCsvFile, type CsvImportSummary, type CsvOutcome } from './readings-csv-import.js';
+import { MAX_CLOCK_AHEAD_MS } from '../server/udp-ingest.js';
 import { openStore, type OpenedStore } from './open-store.js';
 import { StoreError } from './store.js';
 import { AneelFileError, parseAneelTariffs, SKIP_REASONS, type AneelTariffs, type SkipReason } from './aneel-tariffs.js';
@@ -28,7 +31,9 @@ const USAGE =
 const HELP = `${USAGE}
 
   --clientes FILE   the original's dados_clientes.txt (username;matricula)
-  --medicoes FILE   the original's medicoes.txt (dd-mm-yyyy HH:MM:SS;matricula;consumo, newest first)
+  --medicoes FILE   readings: a CSV as GET /medicoes?formato=csv exports it (header data_hora,matricula,consumo,...;
+                    streamed, any size; admitted as live readings are), or the original's medicoes.txt
+                    (dd-mm-yyyy HH:MM:SS;matricula;consumo, newest first)
   --dados DIR       move the flat-file installation in DIR (every customer, password, profile, tariff,
                     billing rule, invoice, command, alert, event, forecast, counter, operator, audit
                     entry and reading) into the configured storage (e.g. STORAGE=postgres)
@@ -106,17 +111,73 @@ async function importFrom(argv: readonly string[], env: NodeJS.ProcessEnv, io: C
   }
   const tariffsFile = values.tarifas === undefined ? undefined : parseTariffsFile(await readInput(values.tarifas, null), values.tarifas, values.distribuidora as string);
   const customersText = values.clientes === undefined ? undefined : await readInput(values.clientes, 'utf8');
-  const readingsText = values.medicoes === undefined ? undefined : await readInput(values.medicoes, 'utf8');
+  const csv = values.medicoes !== undefined && (await isCsv(values.medicoes));
+  const readingsText = values.medicoes === undefined || csv ? undefined : await readInput(values.medicoes, 'utf8');
+  if (readingsText !== undefined && readingsText.trim() !== '' && parseLegacyReadings(readingsText, config.legacyTimeZone).readings.length === 0) {
+    throw new ImportFailure(`${values.medicoes}: no line could be read: neither the readings CSV (header ${READINGS_CSV_HEADER.slice(0, 28)}...) nor the original's medicoes.txt (dd-mm-yyyy HH:MM:SS;matricula;consumo)`);
+  }
 
   const logger = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
   const opened = await openStore(config, logger);
   const target = config.storage === 'postgres' ? `PostgreSQL (${opened.description.database}, schema ${config.pgSchema})` : config.dataDir;
   try {
     if (tariffsFile !== undefined) io.out(await importTariffs(opened, tariffsFile, values.distribuidora as string, values.tarifas as string, target));
-    else io.out(await importLegacyFiles(opened, config, customersText, readingsText, target));
+    else {
+      if (customersText !== undefined || readingsText !== undefined) io.out(await importLegacyFiles(opened, config, customersText, readingsText, target));
+      if (csv) io.out(await importCsv(opened, config, values.medicoes as string, target, io));
+    }
   } finally {
     await opened.store.close();
   }
+}
+
+async function isCsv(path: string): Promise<boolean> {
+  try {
+    return await isReadingsCsvFile(path);
+  } catch (error) {
+    throw new ImportFailure(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+const OUTCOME_WORDS: Record<CsvOutcome, string> = {
+  stored: 'stored',
+  duplicate: 'already stored (same register)',
+  capacity: 'not stored: MAX_MEDIDORES meters of no customer already held',
+  futura: 'futura (ahead of the clock)',
+  antiga: 'antiga (older than MEDICAO_IDADE_MAXIMA_DIAS, or before 2000: raise --medicao-idade-maxima-dias to import older history)',
+  intervalo: 'intervalo (closer than MEDICAO_INTERVALO_MINIMO_MS to a neighbour)',
+  atrasada: "atrasada (older than its meter's newest readings: give each meter's readings in time order)",
+  conflito: 'conflito (another register stored at the same instant)',
+  nao_cadastrado: 'nao_cadastrado (no customer has the matricula, and MEDIDORES_NAO_CADASTRADOS=recusar)',
+};
+
+async function importCsv(opened: OpenedStore, config: Config, path: string, target: string, io: CliIo): Promise<string> {
+  const tty = process.stderr.isTTY === true;
+  let shown = 0;
+  let summary: CsvImportSummary;
+  try {
+    summary = await importReadingsCsv(opened.store, path, {
+      now: Date.now(),
+      timestampRules: { maxAheadMs: MAX_CLOCK_AHEAD_MS, maxAgeMs: config.readingMaxAgeDays * 86_400_000 },
+      progress: (done, total, lines) => {
+        if (!tty || Date.now() - shown < 500) return;
+        shown = Date.now();
+        io.err(`\r  ${total === 0 ? 100 : Math.floor((done / total) * 100)}% · ${lines} lines`);
+      },
+    });
+  } catch (error) {
+    if (error instanceof CsvFileError) throw new ImportFailure(`${path}: ${error.message}`);
+    throw error;
+  }
+  if (tty && shown > 0) io.err('\n');
+  const outcomes = (Object.keys(OUTCOME_WORDS) as CsvOutcome[]).filter((outcome) => (summary.outcomes[outcome] ?? 0) > 0);
+  return [
+    `readings from ${path} (${summary.lines} lines, ${summary.order === 'mais_recente_primeiro' ? 'newest first: read from the end' : 'oldest first'}) into ${target}:`,
+    ...outcomes.map((outcome) => `  ${summary.outcomes[outcome]} ${OUTCOME_WORDS[outcome]}`),
+    `  ${summary.unreadable} unreadable lines${summary.problems.length > 0 ? ` (${summary.problems.map((p) => `line ${p.line}: ${p.problem}`).join(', ')}${summary.unreadable > summary.problems.length ? ', ...' : ''})` : ''}`,
+    ...(summary.qualityDiffers > 0 ? [`  ${summary.qualityDiffers} stored readings were judged with other quality flags than the file's (the flags are judged here, by this installation's rules)`] : []),
+    '',
+  ].join('\n');
 }
 
 async function readInput(path: string, encoding: 'utf8'): Promise<string>;

@@ -3,6 +3,7 @@
  * at a time as JSON, or the whole range streamed as CSV (`formato=csv` or
  * `Accept: text/csv`) without holding it in memory.
  */
+import { READINGS_CSV_HEADER } from '../../protocol/readings-csv.js';
 import { z } from 'zod';
 import type { Store, StoredReading } from '../../database/store.js';
 import { formatDecimal, formatRegister } from '../../protocol/decimal.js';
@@ -19,7 +20,7 @@ export const MAX_HISTORY_PAGE = 1000;
 export const END_OF_TIME = 253_402_300_799_999;
 export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8';
 /** Quantities are empty cells when the reading has none; `qualidade` is `valida` or its flags joined by `+`. */
-export const CSV_HEADER = `data_hora,matricula,consumo,${QUANTITIES.map((spec) => spec.json).join(',')},qualidade\r\n`;
+export const CSV_HEADER = `${READINGS_CSV_HEADER}\r\n`;
 
 /** `inicio`, `fim` and `fuso`: the fields of a time range, shared with `/consumo`. */
 export const rangeFields = {
