@@ -25,6 +25,8 @@ const CUSTOMERS = file('../../resources/clientes-exemplo.txt');
 const HTTP_PORT = process.env.HTTP_PORT ?? '50000';
 const UDP_PORT = process.env.UDP_PORT ?? '60000';
 const PEAK_AFTER_S = DEMO_PEAK_AFTER_S;
+/** How long the server may take to start answering. */
+const SERVER_START_TIMEOUT_MS = 30_000;
 const PEAK_FACTOR = DEMO_PEAK_FACTOR;
 const QUERY_EVERY_MS = 3000;
 /** The demo's tariff, R$ per kWh (a realistic residential figure, taxes included). */
@@ -50,7 +52,8 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
       'usage: npm run demo',
       'Starts the server (data in ./data-demo, or DATA_DIR; the five example customers), four steady simulated meters and a',
       `fifth whose consumption jumps ${PEAK_FACTOR}x ${PEAK_AFTER_S} s after start; every ${QUERY_EVERY_MS / 1000} s it prints the four routes' answers for each meter.`,
-      'Ctrl-C stops everything. Variables: DATA_DIR, HTTP_PORT (50000), UDP_PORT (60000).',
+      'Run it again on the same directory and the meters continue from the registers the server holds (GET /medicoes/ultima-medicao).',
+      `Ctrl-C stops everything. Variables: DATA_DIR, HTTP_PORT (50000), UDP_PORT (60000).`,
       '',
     ].join('\n'),
   );
@@ -80,10 +83,21 @@ function start(path: string, args: string[], env: Record<string, string> = {}): 
 }
 
 const server = start(SERVER, [], { DATA_DIR: process.env.DATA_DIR ?? './data-demo', HTTP_PORT, UDP_PORT, CLIENTES_EXEMPLO: 'sim', TARIFA: DEMO_TARIFF, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
-await new Promise((resolve) => setTimeout(resolve, 1000));
-if (server.exitCode !== null) process.exit(1);
-start(LAUNCHER, ['--clientes', CUSTOMERS, '--quantidade', String(customers.length - 1), ...STEADY]);
-start(METER, ['--matricula', peakCustomer.matricula, '--pico', PEAK_FACTOR, '--pico-apos', String(PEAK_AFTER_S), '--log-level', 'warn', ...STEADY, '--intervalo-envio', String(PEAK_SEND_INTERVAL_S)]);
+// The meters ask the server for their registers as they start: it must be answering first.
+for (const deadline = Date.now() + SERVER_START_TIMEOUT_MS; ; ) {
+  if (server.exitCode !== null) process.exit(1);
+  const up = await fetch(`http://127.0.0.1:${HTTP_PORT}/saude`).then(() => true, () => false);
+  if (up) break;
+  if (Date.now() > deadline) {
+    process.stderr.write(`demo: the server did not answer on port ${HTTP_PORT} within ${SERVER_START_TIMEOUT_MS / 1000} s\n`);
+    server.kill('SIGTERM');
+    process.exit(1);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+const HTTP_ARGS = ['--porta-http', HTTP_PORT];
+start(LAUNCHER, ['--clientes', CUSTOMERS, '--quantidade', String(customers.length - 1), ...STEADY, ...HTTP_ARGS]);
+start(METER, ['--matricula', peakCustomer.matricula, ...HTTP_ARGS, '--pico', PEAK_FACTOR, '--pico-apos', String(PEAK_AFTER_S), '--log-level', 'warn', ...STEADY, '--intervalo-envio', String(PEAK_SEND_INTERVAL_S)]);
 
 process.stdout.write(
   [

@@ -7,6 +7,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
+import { parseRegister } from '../protocol/decimal.js';
 import { parseServerDatagram } from '../protocol/meter-protocol.js';
 import { COMMAND_TAG, EVENT_ACK_TAG, linesByTag, parseEventAckLine, type MeterEventType } from '../protocol/meter-commands.js';
 import { MeterControl } from './meter-control.js';
@@ -64,6 +65,10 @@ interface Unit {
   cappedTicks: number;
 }
 
+/** How long the server may take to tell one meter's register at start, and how many are asked at once. */
+const RESUME_TIMEOUT_MS = 3000;
+const RESUME_CONCURRENCY = 16;
+
 export class MeterRunner {
   private readonly options: MeterOptions;
   private readonly logger: Logger;
@@ -97,7 +102,7 @@ export class MeterRunner {
       const saved = options.stateDir === undefined ? undefined : loadMeterState(options.stateDir, matricula);
       const meter = new SimulatedMeter({
         matricula,
-        initialRegister: options.initialRegister,
+        initialRegister: options.initialRegister ?? 0n,
         seed: meterSeed(options.seed, matricula),
         minIncrementUnits: options.minIncrementUnits,
         peak: options.peak,
@@ -119,6 +124,43 @@ export class MeterRunner {
     this.socket.on('error', (error) => logger.warn({ err: error }, 'UDP socket error'));
   }
 
+  /**
+   * Meters with neither a saved state nor `--inicial` continue from the
+   * newest register the server holds for them (`GET
+   * /medicoes/ultima-medicao`), so a meter run again on an existing
+   * installation is not taken for one that went backwards. A server that
+   * cannot tell (not running yet, a token required) leaves them at 0, said
+   * once.
+   */
+  private async resumeFromServer(): Promise<void> {
+    const { httpPort, initialRegister, stateDir } = this.options;
+    if (httpPort === undefined || initialRegister !== undefined) return;
+    const host = (this.options.servers[0] as { host: string }).host;
+    const fresh = [...this.units.keys()].filter((matricula) => stateDir === undefined || loadMeterState(stateDir, matricula) === undefined);
+    let resumed = 0;
+    let failure: string | undefined;
+    const ask = async (matricula: string): Promise<void> => {
+      try {
+        const response = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${httpPort}/medicoes/ultima-medicao?matricula=${matricula}`, { signal: AbortSignal.timeout(RESUME_TIMEOUT_MS) });
+        const text = await response.text();
+        if (response.status === 404) return; // no reading yet: a new meter starts at 0
+        const register = response.status === 200 ? /"consumo":(\d{1,15}(?:\.\d{1,3})?)[,}]/.exec(text)?.[1] : undefined;
+        const value = register === undefined ? undefined : parseRegister(register);
+        if (value === undefined) {
+          failure ??= `HTTP ${response.status}`;
+          return;
+        }
+        this.units.get(matricula)?.meter.restoreRegister(value);
+        resumed++;
+      } catch (error) {
+        failure ??= (error as Error).name === 'TimeoutError' ? 'no answer' : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
+      }
+    };
+    for (let start = 0; start < fresh.length; start += RESUME_CONCURRENCY) await Promise.all(fresh.slice(start, start + RESUME_CONCURRENCY).map(ask));
+    if (resumed > 0) this.logger.info({ meters: resumed }, "continuing from the registers the server holds");
+    if (failure !== undefined) this.logger.warn(`could not ask the server at ${host}:${httpPort} for the meters' registers (${failure}): starting from 0 (give --inicial, or --porta-http 0 not to ask)`);
+  }
+
   /** After this long without any ACK while readings wait, the server is reported silent. */
   get stallAfterMs(): number {
     return Math.max(3 * this.options.sendIntervalMs, 5000);
@@ -132,6 +174,7 @@ export class MeterRunner {
     this.socket.connect(first.port, first.host);
     await once(this.socket, 'connect');
     this.connected = true;
+    await this.resumeFromServer();
     this.scheduleFieldEvents();
     // Events left unacknowledged before a restart go out at once.
     for (const unit of this.units.values()) this.sendEvents(unit.meter);

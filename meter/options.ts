@@ -76,7 +76,8 @@ const METER_OPTION_SCHEMAS = {
       .refine((list) => list.length > 0 && list.every(isMatricula), 'must be a comma-separated list of 1 to 20 digit matriculas'),
     default: undefined,
   },
-  inicial: { schema: z.string().transform((text, context) => parseOrFail(parseRegister(text), context, 'must be a non-negative register like 0 or 1302.5')), default: '0' },
+  inicial: { schema: z.string().transform((text, context) => parseOrFail(parseRegister(text), context, 'must be a non-negative register like 0 or 1302.5')), default: undefined },
+  'porta-http': { schema: z.string().regex(/^\d{1,5}$/, 'must be a port number, or 0').transform(Number).pipe(z.number().max(65535, 'must be a port number, or 0')), default: '50000' },
   'intervalo-incremento': { schema: seconds('the increment interval'), default: '1' },
   'incremento-minimo': {
     schema: z.string().regex(/^\d{1,2}$/, `must be a whole number of units from 0 to ${MAX_INCREMENT_UNITS}`).transform(Number).pipe(z.number().max(MAX_INCREMENT_UNITS, `must be a whole number of units from 0 to ${MAX_INCREMENT_UNITS}`)),
@@ -151,8 +152,10 @@ export interface MeterOptions {
   readonly servers: readonly ServerAddress[];
   /** The meters this process simulates (one unless `--matriculas`). */
   readonly matriculas: readonly string[];
-  /** Starting register, in thousandths. */
-  readonly initialRegister: bigint;
+  /** Starting register, in thousandths; undefined: the one the server holds for the meter (resumeFromServer), else 0. */
+  readonly initialRegister: bigint | undefined;
+  /** The server's HTTP port, asked for each meter's newest register at start (undefined: not asked). */
+  readonly httpPort: number | undefined;
   readonly incrementIntervalMs: number;
   /** Smallest increment, in whole units (each is uniform from this to MAX_INCREMENT_UNITS). */
   readonly minIncrementUnits: number;
@@ -218,7 +221,8 @@ export function resolveMeterOptions(given: Partial<Record<MeterOptionName, strin
     port: value.porta as number,
     servers: (value.servidores as ServerAddress[] | undefined) ?? [{ host: value.host as string, port: value.porta as number }],
     matriculas: (value.matriculas as string[] | undefined) ?? [(value.matricula as string | undefined) ?? randomMatricula()],
-    initialRegister: value.inicial as bigint,
+    initialRegister: value.inicial as bigint | undefined,
+    httpPort: value['porta-http'] === 0 ? undefined : (value['porta-http'] as number),
     incrementIntervalMs: (value['intervalo-incremento'] as number) * 1000,
     minIncrementUnits: value['incremento-minimo'] as number,
     sendIntervalMs: (value['intervalo-envio'] as number) * 1000,
@@ -258,7 +262,8 @@ const METER_OPTION_HELP: Readonly<Record<MeterOptionName, string>> = {
   servidores: 'host:porta,host:porta… servers to fail over between (replaces --host/--porta): a meter unacknowledged for 3 send intervals moves to the next, keeping its unacknowledged readings',
   matricula: 'the meter\'s matricula (a random one when neither this nor --matriculas is given)',
   matriculas: 'several meters in this one process, comma-separated',
-  inicial: 'the register to start from',
+  inicial: "the register to start from (default: the meter's saved --estado, else the newest register the server holds for it, else 0)",
+  'porta-http': "the server's HTTP port, asked at start for each meter's newest register (GET /medicoes/ultima-medicao), so a meter run again continues where it stopped; 0: not asked",
   'intervalo-incremento': `seconds between register increments (each a random whole number of units up to ${MAX_INCREMENT_UNITS})`,
   'incremento-minimo': `smallest increment in units, 0 to ${MAX_INCREMENT_UNITS} (higher: steadier consumption)`,
   'intervalo-envio': 'seconds between readings sent',

@@ -24,6 +24,13 @@ export async function tempDir(t: Test, prefix = 'consumo-'): Promise<string> {
 }
 
 /** The operator's token of test servers (API_TOKEN_ADMIN), unless a test sets its own. */
+/**
+ * Simulated meters a test starts do not ask port 50000 for their registers
+ * (some other server may listen there): a test that wants them to resume
+ * gives `--porta-http` its server's port.
+ */
+process.env.MEDIDOR_PORTA_HTTP ??= '0';
+
 export const TEST_OPERATOR_TOKEN = 'operador-de-teste-0123456789abcdefghijklmnop';
 /** Headers that make a request the operator's. */
 export const AS_OPERATOR: Readonly<Record<string, string>> = Object.freeze({ Authorization: `Bearer ${TEST_OPERATOR_TOKEN}` });

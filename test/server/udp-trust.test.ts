@@ -87,6 +87,7 @@ t.test('forged ACK: a keyed meter gets only signed answers, and a meter process 
       servers: [{ host: '127.0.0.1', port: fakeServer.address().port }],
       matriculas: ['13456789'],
       initialRegister: 0n,
+      httpPort: undefined,
       incrementIntervalMs: 50,
       minIncrementUnits: 0,
       sendIntervalMs: 100,
