@@ -65,6 +65,8 @@ interface Unit {
   cappedTicks: number;
 }
 
+/** Network errors a meter meets while its server is down or away: a state, not a fault. */
+const EXPECTED_NETWORK_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
 /** How long the server may take to tell one meter's register at start, and how many are asked at once. */
 const RESUME_TIMEOUT_MS = 3000;
 const RESUME_CONCURRENCY = 16;
@@ -92,6 +94,8 @@ export class MeterRunner {
   /** The server sent to now (an index into options.servers); false while the socket is being pointed at another. */
   private serverIndex = 0;
   private connected = false;
+  /** The expected network error last told (see onSocketError), until an ACK arrives. */
+  private unreachable: string | undefined;
   private failovers = 0;
 
   constructor(options: MeterOptions, logger: Logger) {
@@ -121,7 +125,7 @@ export class MeterRunner {
     }
     this.socket = createSocket('udp4');
     this.socket.on('message', (message) => this.onAck(message));
-    this.socket.on('error', (error) => logger.warn({ err: error }, 'UDP socket error'));
+    this.socket.on('error', (error) => this.onSocketError(error));
   }
 
   /**
@@ -159,6 +163,25 @@ export class MeterRunner {
     for (let start = 0; start < fresh.length; start += RESUME_CONCURRENCY) await Promise.all(fresh.slice(start, start + RESUME_CONCURRENCY).map(ask));
     if (resumed > 0) this.logger.info({ meters: resumed }, "continuing from the registers the server holds");
     if (failure !== undefined) this.logger.warn(`could not ask the server at ${host}:${httpPort} for the meters' registers (${failure}): starting from 0 (give --inicial, or --porta-http 0 not to ask)`);
+  }
+
+  /**
+   * A connected UDP socket hears the ICMP answers of a server that is not
+   * there (ECONNREFUSED, host or network unreachable): expected while it is
+   * down, so told in one line when it starts, not per datagram and without
+   * a stack; the readings stay pending, and an ACK ends it. Anything else is
+   * a fault of this process, logged whole.
+   */
+  private onSocketError(error: NodeJS.ErrnoException): void {
+    const code = error.code ?? '';
+    if (EXPECTED_NETWORK_ERRORS.has(code)) {
+      if (this.unreachable === code) return;
+      this.unreachable = code;
+      const server = this.options.servers[this.serverIndex] as { host: string; port: number };
+      this.logger.warn(`server ${server.host}:${server.port} unreachable (${code}); keeping readings to resend`);
+      return;
+    }
+    this.logger.warn({ err: error }, 'UDP socket error');
   }
 
   /** After this long without any ACK while readings wait, the server is reported silent. */
@@ -426,6 +449,7 @@ export class MeterRunner {
       const meter = this.meters.get(line.matricula);
       if (meter === undefined || !meter.trusts(line)) continue;
       this.lastAckAt = Date.now();
+      this.unreachable = undefined;
       if (this.stalled) {
         this.stalled = false;
         this.logger.info('server acknowledges again');

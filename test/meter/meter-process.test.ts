@@ -222,3 +222,25 @@ t.test('the launcher refuses bad options with one line before spawning anything'
     t.equal(stderr.trim().split('\n').length, 1, 'one line');
   }
 });
+
+t.test('regression (issue 27): a meter whose server is down says so in one line, not a stack trace per datagram', async (t) => {
+  const closed = createSocket('udp4');
+  closed.bind(0, '127.0.0.1');
+  await once(closed, 'listening');
+  const port = (closed.address() as { port: number }).port;
+  closed.close(); // nothing listens there now: every datagram draws ECONNREFUSED
+  const meter = spawn(process.execPath, [METER, '--matricula', '13456789', '--porta', String(port), '--intervalo-incremento', '0.02', '--intervalo-envio', '0.05', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'], ...PLAIN_NODE });
+  t.teardown(() => {
+    if (meter.exitCode === null) meter.kill('SIGKILL');
+  });
+  let stderr = '';
+  meter.stdout?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  meter.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  meter.kill('SIGTERM');
+  await once(meter, 'exit');
+  const lines = stderr.split('\n').filter((line) => line !== '');
+  t.ok(lines.some((line) => line.includes('unreachable (ECONNREFUSED)')), 'the outage is told');
+  t.equal(lines.filter((line) => line.includes('ECONNREFUSED')).length, 1, `once, for about 60 datagrams refused (${lines.length} lines in all)`);
+  t.notMatch(stderr, /"stack"|\n\s+at /, 'no stack trace');
+});
