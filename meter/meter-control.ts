@@ -107,21 +107,21 @@ export class MeterControl {
         return { outcome: 'executado', detail: 'fornecimento religado', readNow: true, event: { type: 'religacao_executada', detail: `comando ${command.id}` } };
       case 'limite_demanda': {
         const kw = command.parameters.kw;
-        if (kw === undefined) return { outcome: 'falhou', detail: 'parametro kw ausente', readNow: false };
+        if (kw === undefined) return { outcome: 'falhou', detail: 'parâmetro kw ausente', readNow: false };
         if (kw === 'null') {
           this.state.limitW = null;
           return { outcome: 'executado', detail: 'limite removido', readNow: false };
         }
-        if (!KW.test(kw)) return { outcome: 'falhou', detail: `kw invalido: ${kw.slice(0, 20)}`, readNow: false };
+        if (!KW.test(kw)) return { outcome: 'falhou', detail: `kw inválido: ${kw.slice(0, 20)}`, readNow: false };
         this.state.limitW = Math.round(Number(kw) * 1000);
         return { outcome: 'executado', detail: `limite ${kw} kW`, readNow: false };
       }
       case 'sincronizar_relogio': {
         const server = Number(command.parameters.servidor_ms);
-        if (!Number.isSafeInteger(server)) return { outcome: 'falhou', detail: 'parametro servidor_ms ausente', readNow: false };
+        if (!Number.isSafeInteger(server)) return { outcome: 'falhou', detail: 'parâmetro servidor_ms ausente', readNow: false };
         const before = this.state.clockOffsetMs;
         this.state.clockOffsetMs = server - now;
-        const detail = `relogio ajustado em ${this.state.clockOffsetMs - before} ms`;
+        const detail = `relógio ajustado em ${this.state.clockOffsetMs - before} ms`;
         return { outcome: 'executado', detail, readNow: false, event: { type: 'relogio_ajustado', detail } };
       }
     }

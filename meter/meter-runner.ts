@@ -243,7 +243,7 @@ export class MeterRunner {
       this.timers.push(
         setTimeout(() => {
           // The last gasp goes out as the power fails; then the meter is silent.
-          for (const unit of this.units.values()) this.report(unit, 'falta_energia', 'ultimo suspiro');
+          for (const unit of this.units.values()) this.report(unit, 'falta_energia', 'último suspiro');
           this.powered = false;
           this.logger.info({ forS: outage.durationMs / 1000 }, 'power failure');
         }, outage.afterMs),

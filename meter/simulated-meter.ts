@@ -50,6 +50,12 @@ export const VOLTAGE_EVENT_FRACTION = 0.1;
 const VOLTAGE_NOISE = 0.02;
 const FREQUENCY_NOISE_HZ = 0.05;
 const NOMINAL_FREQUENCY_HZ = 60;
+/**
+ * The hours of a home's use one tick of the simulation stands for, when
+ * power is derived from the register: time runs fast (a tick every second
+ * or less), and what a tick adds is a third of a day's consumption.
+ */
+const HOURS_PER_TICK = 8;
 /** Simulated power factor: uniform in 0.85-0.99. */
 const POWER_FACTOR_MIN = 0.85;
 const POWER_FACTOR_SPAN = 0.14;
@@ -225,15 +231,17 @@ export class SimulatedMeter {
 
   /**
    * The quantities at a reading, when the meter measures them: mean power
-   * since the last reading (a tick stands for an hour, so kWh per tick is
-   * kW), voltage around nominal (with any disturbance), power factor 0.85
-   * to 0.99, current from them, 60 Hz. Leaving nominal +/- 10% raises
+   * since the last reading (a tick stands for HOURS_PER_TICK hours of a
+   * home, so the 1 to 20 kWh a tick adds are 0.1 to 2.5 kW, and the demo's
+   * 4x spike about 9 kW), voltage around nominal (with any disturbance),
+   * power factor 0.85 to 0.99, current from them (a few A to some tens),
+   * 60 Hz. Leaving nominal +/- 10% raises
    * `subtensao` or `sobretensao`, once per excursion.
    */
   private measure(timestamp: number): Quantities | undefined {
     const nominal = this.nominalVoltage;
     if (nominal === undefined) return undefined;
-    const powerKw = this.ticksSinceReading === 0 ? 0 : Number(this.incrementSinceReading / BigInt(this.ticksSinceReading)) / 1000;
+    const powerKw = this.ticksSinceReading === 0 ? 0 : Number(this.incrementSinceReading / BigInt(this.ticksSinceReading)) / 1000 / HOURS_PER_TICK;
     this.incrementSinceReading = 0n;
     this.ticksSinceReading = 0;
     const voltage = nominal * (1 + this.voltageDeviation + (this.noise() * 2 - 1) * VOLTAGE_NOISE);
@@ -241,7 +249,7 @@ export class SimulatedMeter {
     const frequency = NOMINAL_FREQUENCY_HZ + (this.noise() * 2 - 1) * FREQUENCY_NOISE_HZ;
     const outside = Math.abs(voltage - nominal) > nominal * VOLTAGE_EVENT_FRACTION;
     if (outside && !this.voltageOutOfRange) {
-      this.raise(voltage < nominal ? 'subtensao' : 'sobretensao', timestamp, `tensao ${voltage.toFixed(1)} V, nominal ${nominal} V`);
+      this.raise(voltage < nominal ? 'subtensao' : 'sobretensao', timestamp, `tensão ${voltage.toFixed(1).replace('.', ',')} V, nominal ${nominal} V`);
     }
     this.voltageOutOfRange = outside;
     const thousandths = (value: number): number => Math.round(value * 1000);

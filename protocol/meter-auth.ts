@@ -16,9 +16,13 @@ export function macOf(content: string, key: Buffer): string {
   return createHmac('sha256', key).update(content, 'latin1').digest('hex');
 }
 
-/** `content` with its MAC appended: what a keyed meter sends. */
+/**
+ * `content` (text) with the MAC of its UTF-8 bytes appended: what a keyed
+ * meter sends. A receiver holds the line as bytes (one latin1 character
+ * each) and checks it with `verifyMac`: the same bytes, the same MAC.
+ */
 export function signLine(content: string, key: Buffer): string {
-  return `${content};${macOf(content, key)}`;
+  return `${content};${createHmac('sha256', key).update(content, 'utf8').digest('hex')}`;
 }
 
 /** Whether `mac` (already known to be 64 hex digits) is the MAC of `content` under `key`; constant time. */

@@ -10,8 +10,9 @@
  *
  * `id`: 1 to 36 of [A-Za-z0-9-]; `expira_em` and `data_hora`: ISO-8601 UTC;
  * `parametros`: `name=value` pairs joined by `,` (names [a-z_], values
- * [0-9A-Za-z._:-]), empty when none; `detalhe`: up to 200 printable ASCII
- * characters without `;`. The HMAC (see meter-auth.ts) covers the whole
+ * [0-9A-Za-z._:-]), empty when none; `detalhe`: up to 200 characters of
+ * UTF-8 text (Portuguese as written: `último suspiro`), without `;` or
+ * control characters. The HMAC (see meter-auth.ts) covers the whole
  * line before it, id and expiry included, so a command cannot be replayed
  * under another id or past its validity. `contador` (signed lines of a
  * meter only): the meter's invocation counter, 1 to 19 digits, that goes up
@@ -35,7 +36,25 @@ type CommandName = (typeof COMMAND_NAMES)[number];
 const ID = /^[A-Za-z0-9-]{1,36}$/;
 const MATRICULA = /^\d{1,20}$/;
 const PARAMETER = /^([a-z_]{1,32})=([0-9A-Za-z._:-]{0,64})$/;
-const DETAIL = /^[\x20-\x3a\x3c-\x7e]{0,200}$/;
+/** A detail as bytes (one latin1 character each): printable ASCII but `;`, or the bytes of UTF-8 sequences; decoded and checked by `detailText`. */
+const DETAIL_BYTES = /^[\x20-\x3a\x3c-\x7e\x80-\xff]{0,800}$/;
+const ASCII_DETAIL = /^[\x20-\x3a\x3c-\x7e]{0,200}$/;
+export const MAX_DETAIL_CHARACTERS = 200;
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}]/u;
+
+/** A detail's text from its bytes; undefined unless valid UTF-8 of at most MAX_DETAIL_CHARACTERS printable characters. */
+function detailText(bytes: string): string | undefined {
+  if (ASCII_DETAIL.test(bytes)) return bytes;
+  if (!DETAIL_BYTES.test(bytes)) return undefined;
+  let text: string;
+  try {
+    text = UTF8.decode(Buffer.from(bytes, 'latin1'));
+  } catch {
+    return undefined;
+  }
+  return [...text].length > MAX_DETAIL_CHARACTERS || CONTROL_OR_FORMAT.test(text) ? undefined : text;
+}
 
 export interface CommandLine {
   readonly id: string;
@@ -146,8 +165,9 @@ export function parseAnswerLine(line: string): Signed<AnswerLine> | CommandParse
   if (!ID.test(id)) return 'INVALID_ID';
   if (!MATRICULA.test(matricula)) return 'INVALID_MATRICULA';
   if (outcome !== 'executado' && outcome !== 'falhou') return 'INVALID_TYPE';
-  if (!DETAIL.test(detail)) return 'INVALID_DETAIL';
-  return { id, matricula, outcome, detail, signature: split.signature, counter: split.counter };
+  const text = detailText(detail);
+  if (text === undefined) return 'INVALID_DETAIL';
+  return { id, matricula, outcome, detail: text, signature: split.signature, counter: split.counter };
 }
 
 export function serializeEvent(event: EventLine): string {
@@ -164,8 +184,9 @@ export function parseEventLine(line: string): Signed<EventLine> | CommandParseEr
   const timestamp = parseIsoTimestamp(when);
   if (timestamp === undefined) return 'INVALID_TIMESTAMP';
   if (!EVENT_TYPES.includes(type as MeterEventType)) return 'INVALID_TYPE';
-  if (!DETAIL.test(detail)) return 'INVALID_DETAIL';
-  return { matricula, timestamp, type: type as MeterEventType, detail, signature: split.signature, counter: split.counter };
+  const text = detailText(detail);
+  if (text === undefined) return 'INVALID_DETAIL';
+  return { matricula, timestamp, type: type as MeterEventType, detail: text, signature: split.signature, counter: split.counter };
 }
 
 export function serializeEventAck(ack: EventAck): string {

@@ -137,7 +137,7 @@ t.test('a clock sync corrects a meter whose clock is an hour behind', async (t) 
   });
   t.ok(Math.abs(fresh[fresh.length - 1]!.t - Date.now()) < 5_000, 'readings now stamped within seconds of the server');
   const [adjusted] = (await http(server, 'GET', `/ocorrencias?matricula=${UNKEYED}&tipo=relogio_ajustado`)).body.ocorrencias;
-  t.match(adjusted.detalhe, /relogio ajustado em 3\d{6} ms/, 'relogio_ajustado reported with the correction');
+  t.match(adjusted.detalhe, /relógio ajustado em 3\d{6} ms/, 'relogio_ajustado reported with the correction');
   await meter.stop();
 });
 
@@ -196,7 +196,7 @@ t.test('field events: last gasp, silence, power back with the readings taken mea
     const { body } = await http(server, 'GET', `/ocorrencias?matricula=${KEYED}&tipo=falta_energia`);
     return body.ocorrencias[0];
   });
-  t.equal(lastGasp.detalhe, 'ultimo suspiro');
+  t.equal(lastGasp.detalhe, 'último suspiro', 'the detail arrives as written, accents and all');
   const outage = await until('the meter without power', async () => {
     const { body } = await http(server, 'GET', '/frota?intervalo_s=1&intervalos=1');
     return body.medidores_sem_energia === 1 ? body : undefined;

@@ -27,8 +27,11 @@ t.test('the signed answer and events of protocol/README.md, with their invocatio
   for (const line of examples) {
     const content = line.slice(0, -65);
     t.equal(signLine(content, key), line, line.slice(0, 40));
-    const parsed = line.startsWith('EVENTO') ? parseEventLine(line) : parseAnswerLine(line);
-    t.ok(typeof parsed !== 'string' && parsed.counter !== undefined, 'with its counter');
+    // What the server reads: the datagram's bytes, one latin1 character each.
+    const bytes = Buffer.from(line, 'utf8').toString('latin1');
+    const parsed = line.startsWith('EVENTO') ? parseEventLine(bytes) : parseAnswerLine(bytes);
+    t.ok(typeof parsed !== 'string' && parsed.counter !== undefined && verifyMac(parsed.signature?.content ?? '', line.slice(-64), key), 'with its counter, and its MAC verifies over the bytes received');
+    if (typeof parsed !== 'string') t.equal(parsed.detail, content.split(';')[line.startsWith('EVENTO') ? 4 : 4], 'the detail read back as text, accents and all');
   }
 });
 

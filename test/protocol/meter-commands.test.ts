@@ -116,3 +116,24 @@ t.test('a datagram groups into its lines by tag, in order; an oversized one give
   t.equal(linesByTag(Buffer.alloc(1401, 0x41)).groups.size, 0);
   t.equal(linesByTag(Buffer.from('EVENTO;1\n\nEVENTO;2\n')).groups.get('EVENTO')?.length, 2, 'empty lines dropped');
 });
+
+t.test('details are UTF-8 text: any printable text without ; reads back from the bytes a meter sends, signed or not; bad bytes are refused', async (t) => {
+  const text = fc.string({ unit: fc.constantFrom('a', 'ú', 'ç', 'ã', 'é', ' ', '1', ',', '€', '🙂', 'Ô'), maxLength: 200 }).filter((s) => [...s].length <= 200);
+  /** What the server holds: the datagram's bytes, one latin1 character each. */
+  const received = (line: string): string => Buffer.from(line, 'utf8').toString('latin1');
+  fc.assert(
+    fc.property(matricula, instant, text, fc.bigInt({ min: 1n, max: MAX_COUNTER }), (m, timestamp, d, c) => {
+      const plain = parseEventLine(received(serializeEvent({ matricula: m, timestamp, type: 'falta_energia', detail: d })));
+      const line = signLine(withCounter(serializeEvent({ matricula: m, timestamp, type: 'falta_energia', detail: d }), c), KEY);
+      const signed = parseEventLine(received(line));
+      return typeof plain !== 'string' && plain.detail === d && typeof signed !== 'string' && signed.detail === d && signed.signature !== undefined && verifyMac(signed.signature.content, signed.signature.mac, KEY);
+    }),
+  );
+  const event = (detailBytes: string): unknown => parseEventLine(`EVENTO;1;2026-11-30T10:01:00.000Z;falta_energia;${detailBytes}`);
+  t.equal(event('\xfaltimo'), 'INVALID_DETAIL', 'latin1 text (not UTF-8) is refused');
+  t.equal(event('\xc3'), 'INVALID_DETAIL', 'a cut UTF-8 sequence is refused');
+  t.equal(event(received('a\u0085b')), 'INVALID_DETAIL', 'a C1 control character is refused');
+  t.equal(event(received('a\u200bb')), 'INVALID_DETAIL', 'an invisible format character is refused');
+  t.equal(event(received('ú'.repeat(201))), 'INVALID_DETAIL', 'more than 200 characters is refused');
+  t.same((event(received('ú'.repeat(200))) as { detail: string }).detail, 'ú'.repeat(200));
+});
