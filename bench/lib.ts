@@ -265,7 +265,8 @@ export interface CliOption {
 }
 
 /**
- * Parses a bench command's flags: `--help` prints the usage and every
+ * Parses a bench command's flags (`command`: its npm script, or `node
+ * build/bench/<script>.js` for one without): `--help` prints the usage and every
  * option with its default and exits 0; an unknown or malformed flag is one
  * line on stderr and exit 1, never a stack trace.
  */
@@ -275,14 +276,15 @@ export function parseCli<K extends string>(command: string, about: string, optio
   if (argv.includes('--help') || argv.includes('-h')) {
     const width = Math.max(...names.map((name) => name.length)) + 2;
     const rows = names.map((name) => `  --${name.padEnd(width)} ${options[name].help} (default ${options[name].default})`);
-    process.stdout.write(`usage: npm run ${command} -- [options]\n${about}\n\n${rows.join('\n')}\n`);
+    const invocation = command.startsWith('node ') ? command : `npm run ${command} --`;
+    process.stdout.write(`usage: ${invocation} [options]\n${about}\n\n${rows.join('\n')}\n`);
     process.exit(0);
   }
   try {
     const spec = Object.fromEntries(names.map((name) => [name, { type: 'string' as const, default: options[name].default }]));
     return parseArgs({ args: argv, options: spec, strict: true, allowPositionals: false }).values as Record<K, string>;
   } catch (error) {
-    process.stderr.write(`${command}: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')} (--help shows the options)\n`);
+    process.stderr.write(`${command.replace(/^node build\/bench\/(.*)\.js$/, '$1')}: ${(error as Error).message.replace(/\s*\n\s*/g, ' ')} (--help shows the options)\n`);
     process.exit(1);
   }
 }

@@ -20,7 +20,7 @@ import { PostgresStore } from '../database/postgres/postgres-store.js';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { meterMatricula, parseCli, preloadPostgres } from './lib.js';
 
-const values = parseCli('pg-admission', 'Times store calls into a PostgreSQL schema whose meters already have history.', {
+const values = parseCli('node build/bench/pg-admission.js', 'Times store calls into a PostgreSQL schema whose meters already have history.', {
   leituras: { default: '500000', help: 'readings preloaded' },
   medidores: { default: '10000', help: 'meters (each gets one reading per round)' },
   rodadas: { default: '6', help: 'rounds' },

@@ -15,10 +15,18 @@ import { loadApiAccess } from '../server/api-access.js';
 import { buildRouter } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { Responder } from '../server/http/responder.js';
-import { median, preloadFiles, routeTarget } from './lib.js';
+import { median, parseCli, preloadFiles, routeTarget } from './lib.js';
 
-const REQUESTS = 200_000;
-const ROUNDS = 5;
+const values = parseCli('bench:caminho', 'Per-request CPU of the HTTP path without sockets (parse, route, store, JSON, serialize), in microseconds per request.', {
+  requisicoes: { default: '200000', help: 'requests per round and route' },
+  rodadas: { default: '5', help: 'rounds per route (the median is printed)' },
+});
+const REQUESTS = Number(values.requisicoes);
+const ROUNDS = Number(values.rodadas);
+if (!Number.isSafeInteger(REQUESTS) || REQUESTS < 1 || !Number.isSafeInteger(ROUNDS) || ROUNDS < 1) {
+  process.stderr.write('bench:caminho: --requisicoes and --rodadas must be whole numbers from 1 (--help shows the options)\n');
+  process.exit(1);
+}
 const routes = ['/medicoes/ultima-medicao', '/alerta-consumo'];
 
 const dataDir = await mkdtemp(join(tmpdir(), 'caminho-'));

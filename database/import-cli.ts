@@ -26,7 +26,7 @@ import { AneelFileError, parseAneelTariffs, SKIP_REASONS, type AneelTariffs, typ
 import type { Tariff } from './tariff-store.js';
 
 const USAGE =
-  'usage: npm run import -- [--clientes dados_clientes.txt] [--medicoes medicoes.txt] [--dados DATA_DIR_TO_COPY] [--tarifas tarifas.csv --distribuidora SIGLA] [server settings: --storage, --data-dir, --database-url, --tz-legado, ...]';
+  'usage: npm run import -- [--clientes dados_clientes.txt] [--medicoes medicoes.csv|medicoes.txt] [--dados DATA_DIR | --de-postgres URL [--de-schema S]] [--mesclar] [--tarifas tarifas.csv --distribuidora SIGLA] [server settings: --storage, --data-dir, --database-url, --tz-legado, ...]';
 
 const HELP = `${USAGE}
 

@@ -18,7 +18,7 @@ const README_SETTINGS = [...README.matchAll(/^\| `([A-Z0-9_]+)` \| `--[a-z0-9-]+
 
 const COMMANDS: ReadonlyArray<{ name: string; path: string; args?: readonly string[]; mentions: readonly string[] }> = [
   { name: 'npm start', path: 'server/main.js', mentions: [...README_SETTINGS, ...Object.values(SETTINGS).map((s) => `--${s.flag}`)] },
-  { name: 'npm run import', path: 'database/import-cli.js', mentions: ['--clientes', '--medicoes', '--dados', ...README_SETTINGS] },
+  { name: 'npm run import', path: 'database/import-cli.js', mentions: ['--clientes', '--medicoes', '--dados', '--de-postgres', '--de-schema', '--mesclar', ...README_SETTINGS] },
   { name: 'npm run backup', path: 'database/backup-cli.js', args: ['backup'], mentions: ['--destino', '--data-dir', '--database-url'] },
   { name: 'npm run restore', path: 'database/backup-cli.js', args: ['restore'], mentions: ['--origem', '--data-dir', '--database-url'] },
   { name: 'npm run meter', path: 'meter/meter-cli.js', mentions: ['--matricula', '--matriculas', '--porta', '--intervalo-envio', '--chaves', 'MEDIDOR_PORTA'] },
@@ -29,6 +29,10 @@ const COMMANDS: ReadonlyArray<{ name: string; path: string; args?: readonly stri
   { name: 'npm run bench', path: 'bench/run-suite.js', mentions: ['BENCH_QUICK'] },
   { name: 'npm run bench:hostil', path: 'bench/hostile.js', mentions: ['--conexoes', '--segundos'] },
   { name: 'npm run bench:frota', path: 'bench/fleet-table.js', mentions: ['--rodadas'] },
+  { name: 'npm run bench:caminho', path: 'bench/request-path.js', mentions: ['--requisicoes', '--rodadas'] },
+  { name: 'npm run bench:justica', path: 'bench/fairness.js', mentions: [] },
+  { name: 'npm run bench:processos', path: 'bench/processes.js', mentions: [] },
+  { name: 'node build/bench/pg-admission.js', path: 'bench/pg-admission.js', mentions: ['usage: node build/bench/pg-admission.js', '--leituras', '--medidores', '--rodadas'] },
 ];
 
 t.test('the README documents every setting', async (t) => {
