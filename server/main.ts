@@ -91,8 +91,21 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: C
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // Started by an npm script (npm start, npm run demo): stopping npm by its PID leaves this process to init; it stops too.
+    if (env.npm_lifecycle_event !== undefined) {
+      const parent = process.ppid;
+      const watch = setInterval(() => {
+        if (process.ppid === parent) return;
+        clearInterval(watch);
+        stop('npm');
+      }, PARENT_CHECK_MS);
+      watch.unref();
+    }
   });
 }
+
+/** How often a server started by npm checks that npm (its parent) is still there. */
+const PARENT_CHECK_MS = 500;
 
 /**
  * Said once, when a start made the operator's token (API_TOKEN_ADMIN unset):
