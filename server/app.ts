@@ -320,7 +320,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     changed(change, origin, sentAt) {
       if (change.kind === 'leituras') {
         const outcomes = change.readings.map(() => 'stored' as const);
-        fleet.heard(change.readings, outcomes, change.readings.map((reading) => reading.quality ?? VALID), { origin, atSeconds: Math.floor(sentAt / 1000) });
+        fleet.heard(change.readings, outcomes, change.readings.map((reading) => reading.quality ?? VALID), { origin });
         live.stored(change.readings, outcomes);
       } else if (change.kind === 'ocorrencias') {
         fleet.noted(change.events);

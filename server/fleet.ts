@@ -55,19 +55,21 @@ export class FleetTracker {
 
   /**
    * Notes the readings a store call stored (those whose outcome is
-   * `stored`): here and now, or on another server (`from`: its feed origin
-   * and when it stored them, whole seconds). Unusable ones (`qualities`)
-   * count as heard but drive no alert.
+   * `stored`): here, or on another server (`from`: its feed origin).
+   * A meter was last heard when its newest stored reading was taken (never
+   * later than now): what every server sharing the store reads alike,
+   * whichever of them took the reading, and whenever it learnt of it.
+   * Unusable ones (`qualities`) count as heard but drive no alert.
    */
-  heard(readings: readonly Reading[], outcomes: readonly ReadingOutcome[], qualities: readonly QualityMask[], from?: { readonly origin: string; readonly atSeconds: number }): void {
+  heard(readings: readonly Reading[], outcomes: readonly ReadingOutcome[], qualities: readonly QualityMask[], from?: { readonly origin: string }): void {
     const current = this.nowSeconds();
-    const now = from === undefined ? current : Math.min(from.atSeconds, current);
     const by = from?.origin;
     let stored = 0;
     for (let i = 0; i < readings.length; i++) {
       if (outcomes[i] !== 'stored') continue;
       stored++;
       const reading = readings[i] as Reading;
+      const now = Math.min(current, Math.floor(reading.timestamp / 1000));
       const state = this.lastHeard.get(reading.matricula);
       const counts = isUsable(qualities[i] ?? VALID);
       if (state === undefined) this.lastHeard.set(reading.matricula, { matricula: reading.matricula, heardAt: now, heardBy: by, recent: counts ? [reading] : [], alert: null });

@@ -91,10 +91,21 @@ t.test('three servers on one database: live readings, events, the fleet, command
   const after = (await call(again.http.port, 'GET', '/frota?silencio_s=3600')).json();
   for (const field of ['medidores_vistos', 'medidores_silenciosos', 'medidores_sem_energia', 'medidores_cortados']) t.equal(after[field], before[field], `${field} after a restart`);
 
+  // Regression (issue 27: a meter silent 76 s on one server, not on the other): silence is judged from the
+  // newest reading the servers share, the same on the one that took it, one that heard of it, one started after.
+  meter.send(readingLine('77777', new Date(Date.now() - 90_000).toISOString(), 7), a!.udp.port);
+  for (const [name, server] of [['A', a!], ['C', c!], ['B restarted', again]] as const) {
+    const silent = await until(`${name} to list 77777 as silent`, async () => {
+      const frota = (await call(server.http.port, 'GET', '/frota?silencio_s=60')).json() as { silenciosos: Array<{ matricula: string; silencio_s: number }> };
+      return frota.silenciosos.find((entry) => entry.matricula === '77777');
+    }, 5000);
+    t.ok(silent.silencio_s >= 89 && silent.silencio_s <= 96, `${name}: silent for ${silent.silencio_s} s, since its newest reading`);
+  }
+
   // C's feed connection is killed: it reconnects, and what A stored meanwhile is in C's fleet.
   await postgres.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'consumo-inteligente-feed' AND pid <> pg_backend_pid()");
   meter.send(readingLine('55555', new Date(Date.now() - 100).toISOString(), 5), a!.udp.port);
-  await until('C to know the new meter', async () => ((await call(c!.http.port, 'GET', '/frota?silencio_s=60')).json().medidores_vistos === 2 ? true : undefined), 10_000);
+  await until('C to know the new meter', async () => ((await call(c!.http.port, 'GET', '/frota?silencio_s=60')).json().medidores_vistos === 3 ? true : undefined), 10_000);
   const metrics = await until('C to have reconnected', async () => {
     const text = (await call(c!.http.port, 'GET', '/metricas')).body;
     return /consumo_notificacoes_reconexoes_total [1-9]/.test(text) && /consumo_notificacoes_ouvindo 1/.test(text) ? text : undefined;
