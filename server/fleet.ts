@@ -38,7 +38,21 @@ interface MeterState {
   heardBy: string | undefined;
   recent: Reading[];
   alert: boolean | null;
+  /** Whether the alert centre was told the alert fires (and not yet that it ended). */
+  raised?: boolean;
+  /** Decisions in a row, since it was raised, where the rule did not fire. */
+  clearing?: number;
 }
+
+/**
+ * Decisions in a row (each over newer readings) the 1.5x rule must not fire
+ * before its alert ends. A reading asked for on demand ("Ler agora") a
+ * second after the last makes a period too short to fire, then the next
+ * regular reading fires again: with one decision that closed the alert
+ * and opened another seconds later. Two keep one episode one alert (an
+ * off-delay, as alarm management calls it).
+ */
+const CLEAR_AFTER_DECISIONS = 2;
 
 export class FleetTracker {
   private readonly lastHeard = new Map<string, MeterState>();
@@ -102,7 +116,7 @@ export class FleetTracker {
       const kept = recent.filter(usable).slice(0, ALERT_READINGS);
       const heardAt = Math.min(now, Math.floor(newest.timestamp / 1000));
       if (known === undefined) {
-        this.lastHeard.set(newest.matricula, { matricula: newest.matricula, heardAt, heardBy: undefined, recent: kept, alert: alertOf(kept) });
+        this.lastHeard.set(newest.matricula, { matricula: newest.matricula, heardAt, heardBy: undefined, recent: kept, alert: alertOf(kept), raised: alertOf(kept) === true });
         continue;
       }
       if (heardAt > known.heardAt) {
@@ -154,13 +168,25 @@ export class FleetTracker {
     return changes;
   }
 
-  /** Decides the alert of every meter whose newest readings changed, noting those that flipped. */
+  /** Decides the alert of every meter whose newest readings changed, noting those whose alert starts or ends (see CLEAR_AFTER_DECISIONS). */
   private decideAlerts(): void {
     for (const state of this.stale) {
-      const before = state.alert === true;
       state.alert = alertOf(state.recent);
-      const after = state.alert === true;
-      if (before !== after) this.alertChanges.set(state.matricula, after);
+      const raised = state.raised ?? false;
+      if (state.alert === true) {
+        state.clearing = 0;
+        if (!raised) {
+          state.raised = true;
+          this.alertChanges.set(state.matricula, true);
+        }
+      } else if (raised) {
+        state.clearing = (state.clearing ?? 0) + 1;
+        if (state.clearing >= CLEAR_AFTER_DECISIONS) {
+          state.raised = false;
+          state.clearing = 0;
+          this.alertChanges.set(state.matricula, false);
+        }
+      }
     }
     this.stale.clear();
   }

@@ -122,3 +122,18 @@ t.test('the tracker keeps each meter\'s 5 newest readings in time order, late on
   t.equal(byMatricula.get('8')?.heardAt, 60_000_000, 'a seeded meter was last heard when its newest reading was taken');
   t.equal(fleet.summary(45).medidores_vistos, 2);
 });
+
+t.test('regression (issue 27: "Ler agora" closed a consumo_elevado alert and opened another 4 s later): an on-demand reading does not split an episode; the alert ends after two decisions without it', async (t) => {
+  const fleet = new FleetTracker(() => NOW_S);
+  const at = (seconds: number, consumo: bigint): Reading => ({ matricula: '7', timestamp: seconds * 1000, consumo });
+  const hear = (...readings: Reading[]): Array<{ matricula: string; alert: boolean }> => {
+    fleet.heard(readings, readings.map(() => 'stored' as const), readings.map(() => 0));
+    return fleet.takeAlertChanges();
+  };
+  // Every 5 s, 10 kWh a period, then 40: the 1.5x rule fires.
+  t.same(hear(at(0, 0n), at(5, 10n), at(10, 20n), at(15, 30n), at(20, 70n)), [{ matricula: '7', alert: true }], 'the alert starts');
+  t.same(hear(at(21, 78n)), [], '"Ler agora" a second later: a short period that does not fire, and the alert goes on');
+  t.same(hear(at(25, 110n)), [], 'the next regular reading fires again: still the same alert');
+  t.same(hear(at(30, 120n)), [], 'back to normal once: not yet over');
+  t.same(hear(at(35, 130n)), [{ matricula: '7', alert: false }], 'twice: over');
+});
