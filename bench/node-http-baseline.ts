@@ -16,8 +16,8 @@ import { Responder } from '../server/http/responder.js';
 
 const config = loadConfig();
 const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
-const { store, profiles, billingRules } = await openStore(config, logger);
-const responder = new Responder({ router: buildRouter({ store, profiles, billingRules }, config, (await loadApiAccess(config)).access), logger, corsOrigins: config.corsOrigins });
+const { store, profiles, billingRules, tariffs } = await openStore(config, logger);
+const responder = new Responder({ router: buildRouter({ store, profiles, billingRules, tariffs }, config, (await loadApiAccess(config)).access), logger, corsOrigins: config.corsOrigins });
 
 function toRequest(message: IncomingMessage, body: Buffer): Request {
   const target = message.url ?? '/';

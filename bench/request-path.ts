@@ -34,8 +34,8 @@ try {
   await preloadFiles(dataDir, { customers: 1000, readings: 10_000, meters: 100 });
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }, []);
   const logger = pino({ level: 'silent' });
-  const { store, profiles, billingRules } = await openStore(config, logger);
-  const responder = new Responder({ router: buildRouter({ store, profiles, billingRules }, config, (await loadApiAccess(config)).access), logger, corsOrigins: config.corsOrigins });
+  const { store, profiles, billingRules, tariffs } = await openStore(config, logger);
+  const responder = new Responder({ router: buildRouter({ store, profiles, billingRules, tariffs }, config, (await loadApiAccess(config)).access), logger, corsOrigins: config.corsOrigins });
   const date = new Date().toUTCString();
   for (const route of routes) {
     const bytes = Buffer.from(`GET ${routeTarget(route)} HTTP/1.1\r\nHost: 127.0.0.1:50000\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n`, 'latin1');

@@ -45,6 +45,7 @@ import { bandeirasRoutes, fatoresEmissaoRoutes, parametrosRoute } from './routes
 import { EmissionFactors } from './emission-factors.js';
 import { faturasRoutes } from './routes/faturas.js';
 import { simulacaoRoute } from './routes/simulacao.js';
+import { PriceEstimates } from './price-estimates.js';
 import { BillingService } from './billing.js';
 import { BillingJob } from './billing-job.js';
 import { renderInvoicePdf } from './invoice-pdf.js';
@@ -81,8 +82,8 @@ export const SEED_CUSTOMERS_FILE = fileURLToPath(new URL('../../resources/client
 
 /** Every route of the API over one store, and the operations routes when given. */
 export function buildRouter(
-  { store, profiles, billingRules }: { store: Store & CredentialStore; profiles: ProfileStore; billingRules: BillingRulesStore },
-  config: Pick<Config, 'tariff' | 'legacyTimeZone' | 'defaultEmissionFactor' | 'apiAuthentication'>,
+  { store, profiles, billingRules, tariffs }: { store: Store & CredentialStore; profiles: ProfileStore; billingRules: BillingRulesStore; tariffs: TariffStore },
+  config: Pick<Config, 'tariff' | 'legacyTimeZone' | 'defaultEmissionFactor' | 'apiAuthentication' | 'distributor'>,
   access: ApiAccess,
   operations: readonly Route[] = [],
   passwords: PasswordChecks = new PasswordChecks(store),
@@ -99,7 +100,7 @@ export function buildRouter(
     metaRoute(store, profiles, access),
     senhaRoute(store, access, passwords),
     medicoesRoute(store, config.legacyTimeZone, access),
-    consumoRoute(store, config.legacyTimeZone, config.tariff, factors, access),
+    consumoRoute(store, config.legacyTimeZone, config.tariff, factors, access, new PriceEstimates({ tariffs, rules: billingRules, profiles }, config.distributor, config.legacyTimeZone)),
     ...operations,
   ]);
 }
@@ -259,7 +260,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ...operadoresRoutes({ accounts: accessStore, audit, access, passwords }),
     ...(await dashboardRoutes()),
   ];
-  const router = buildRouter({ store, profiles, billingRules }, config, access, operations, passwords);
+  const router = buildRouter({ store, profiles, billingRules, tariffs }, config, access, operations, passwords);
   const httpLogger = logger.child({ component: 'http' });
   const httpServer: HttpServer = new HttpServer({
     responder: new Responder({ router, logger: httpLogger, corsOrigins: config.corsOrigins, metrics: httpMetrics, principalOf: (request, address) => access.principalKey(request, address), trustedProxies: config.trustedProxies.length === 0 ? undefined : trustedProxies(config.trustedProxies), audit: (record) => audit.append(record), onChange: () => versions.changed() }),

@@ -1,6 +1,9 @@
 /**
  * `GET /consumo`: a meter's consumption per hour, day or month of a time
- * zone, from register differences; periods without readings are gaps.
+ * zone, from register differences; periods without readings are gaps. Each
+ * period's `valor` is an estimate by the billing rules when billing is
+ * configured (domain/billing/estimate.ts: tariff in force, bandeira,
+ * taxes), else at the flat TARIFA; `precificacao` says which.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { z } from 'zod';
@@ -16,6 +19,9 @@ import { ClientGoneError, type HttpError } from '../http/http-error.js';
 import type { Route } from '../router.js';
 import { consumoJson, decimalJson } from './decimals.js';
 import { costCents, MONEY_SCALE, type Tariff } from '../domain/consumption.js';
+import { estimateCents, unitPriceOn } from '../domain/billing/estimate.js';
+import { PRICE_SCALE } from '../domain/billing/money.js';
+import { localDay, type PriceEstimates } from '../price-estimates.js';
 import { invalidField, matriculaHandler, matriculaSchema } from './fields.js';
 import { queryInstant, rangeFields } from './medicoes.js';
 
@@ -35,7 +41,7 @@ const SLICE = 500;
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const co2eOf = (grams: bigint | undefined) => (grams === undefined ? null : decimalJson(grams, 3));
 
-export function consumoRoute(store: Store, defaultTimeZone: string, tariff: Tariff, factors: EmissionFactors, access: ApiAccess): Route {
+export function consumoRoute(store: Store, defaultTimeZone: string, tariff: Tariff, factors: EmissionFactors, access: ApiAccess, prices?: PriceEstimates): Route {
   const handler = matriculaHandler(consumoSchema, access, async (fields, input) => {
     const unit = fields.agrupar ?? 'dia';
     const timeZone = fields.fuso ?? defaultTimeZone;
@@ -74,6 +80,15 @@ export function consumoRoute(store: Store, defaultTimeZone: string, tariff: Tari
       total += period.consumption ?? 0n;
       if (period.readings === 0) gaps++;
     }
+    // Priced by the billing rules when they are configured (an estimate: fixed items aside), else at the flat TARIFA.
+    const billingZone = prices?.timeZone ?? timeZone;
+    const lastInstant = (boundaries[boundaries.length - 1] as number) - 1;
+    const pricing = prices === undefined ? undefined : await prices.rulesFor(fields.matricula, localDay(boundaries[0] as number, billingZone), localDay(lastInstant, billingZone));
+    const valueOf = (period: { start: number; end: number; consumption: bigint | undefined }): bigint | undefined =>
+      period.consumption === undefined ? undefined : pricing === undefined ? costCents(period.consumption, tariff) : estimateCents({ start: period.start, end: period.end, day: localDay(period.start, billingZone), consumption: period.consumption }, pricing);
+    const values = periods.map(valueOf);
+    const totalValue = values.reduce<bigint>((sum, value) => sum + (value ?? 0n), 0n);
+    const unitPrice = pricing === undefined ? undefined : unitPriceOn(localDay(lastInstant, billingZone), pricing);
     const totalCo2e = co2eOfPeriods(periods.map((period) => ({ month: localMonth(period.start, timeZone), consumption: period.consumption })), factorOf);
     // The body is written a slice of periods at a time (a year of hours is ~1 MB of JSON).
     const head = stringifyJson({
@@ -83,8 +98,12 @@ export function consumoRoute(store: Store, defaultTimeZone: string, tariff: Tari
       inicio: formatIsoTimestamp(boundaries[0] as number),
       fim: formatIsoTimestamp(boundaries[boundaries.length - 1] as number),
       consumo_total: consumoJson(total),
-      tarifa: decimalJson(tariff.units, tariff.scale),
-      valor_total: decimalJson(costCents(total, tariff), MONEY_SCALE),
+      tarifa: pricing === undefined ? decimalJson(tariff.units, tariff.scale) : unitPrice === undefined ? null : decimalJson(unitPrice, PRICE_SCALE),
+      valor_total: decimalJson(pricing === undefined ? costCents(total, tariff) : totalValue, MONEY_SCALE),
+      precificacao:
+        pricing === undefined
+          ? { origem: 'tarifa_fixa', estimativa: false }
+          : { origem: 'faturamento', estimativa: true, distribuidora: pricing.distributor, modalidade: pricing.modality, inclui: ['energia', 'bandeira', 'tributos'] },
       co2e_kg: decimalJson(totalCo2e, 3),
       lacunas: gaps,
     });
@@ -103,7 +122,7 @@ export function consumoRoute(store: Store, defaultTimeZone: string, tariff: Tari
               fim: formatIsoTimestamp(period.end),
               leituras: period.readings,
               consumo: period.consumption === undefined ? null : consumoJson(period.consumption),
-              valor: period.consumption === undefined ? null : decimalJson(costCents(period.consumption, tariff), MONEY_SCALE),
+              valor: values[start + index] === undefined ? null : decimalJson(values[start + index] as bigint, MONEY_SCALE),
               co2e_kg: co2eOf(co2e[start + index]),
               completo: period.complete,
             }),

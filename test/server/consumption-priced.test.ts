@@ -1,0 +1,59 @@
+/**
+ * `/consumo` priced by the billing rules when they are configured (issue
+ * 27 §4: a card read "155 kWh · R$ 465,00 a R$ 3,00/kWh" while the invoice
+ * for 150 kWh was R$ 197,28): the tariff in force, the month's bandeira and
+ * the taxes, worked by hand below; the flat TARIFA only without billing,
+ * and said so. The estimate's arithmetic is a property test against a
+ * rational reference.
+ */
+import fc from 'fast-check';
+import t from 'tap';
+import { estimateCents, unitPriceOn, withTaxes, type EstimateRules } from '../../server/domain/billing/estimate.js';
+import { startTestServer, TEST_OPERATOR_TOKEN } from '../helpers.js';
+import { billingReadyServer, send } from './billing-fixtures.js';
+
+const DAY = 86_400_000;
+const op = { token: TEST_OPERATOR_TOKEN };
+
+t.test('a day of 10 kWh: R$ 9,72 at the tariff with taxes, R$ 9,98 with the bandeira amarela; the flat TARIFA without billing', async (t) => {
+  const server = await billingReadyServer(t, { TZ_LEGADO: 'UTC', TARIFA: '3' });
+  const port = server.http.port;
+  // 2.5 kWh every 6 h from 2 to 5 May 2026 (UTC): 10 kWh on the 3rd.
+  const readings = Array.from({ length: 13 }, (_, i) => ({ matricula: '13456789', timestamp: Date.UTC(2026, 4, 2) + i * 6 * 3_600_000, consumo: 1_000_000n + BigInt(i) * 2500n }));
+  await server.store.append(readings);
+  const query = '/consumo?matricula=13456789&agrupar=dia&inicio=2026-05-03&fim=2026-05-04&fuso=UTC';
+  let answer = (await send(port, 'GET', query, undefined, op)).json;
+  // 10 kWh x (0,29459 + 0,41238) = 7,0697 net; ÷ (1 − 0,2725) = 9,71779... → 9,72. R$/kWh with taxes: 0,70697 ÷ 0,7275 = 0,971780068... → 0,97178007.
+  t.same(answer.precificacao, { origem: 'faturamento', estimativa: true, distribuidora: 'TESTE-D', modalidade: 'convencional', inclui: ['energia', 'bandeira', 'tributos'] });
+  t.same([answer.consumo_total, answer.tarifa, answer.valor_total, answer.periodos[0].valor], [10, 0.97178007, 9.72, 9.72]);
+  t.equal((await send(port, 'PUT', '/faturamento/bandeiras/2026-05', { bandeira: 'amarela', adicional_kwh: '0.01885' }, op)).status, 201);
+  answer = (await send(port, 'GET', query, undefined, op)).json;
+  // 10 x (0,70697 + 0,01885) = 7,2582; ÷ 0,7275 = 9,97690... → 9,98; R$/kWh 0,72582 ÷ 0,7275 = 0,997690721... → 0,99769072.
+  t.same([answer.tarifa, answer.valor_total, answer.periodos[0].valor], [0.99769072, 9.98, 9.98]);
+
+  const flat = await startTestServer(t, { env: { TARIFA: '3' } });
+  await flat.store.append(readings);
+  answer = (await send(flat.http.port, 'GET', query, undefined, op)).json;
+  t.same([answer.precificacao, answer.tarifa, answer.valor_total], [{ origem: 'tarifa_fixa', estimativa: false }, 3, 30], 'no billing: the flat TARIFA, said so');
+});
+
+t.test('the estimate is the exact rational, rounded half-up at the two steps the invoice rounds', async () => {
+  const rules = (te: bigint, tusd: bigint, additional: bigint, rate: bigint): EstimateRules => ({
+    modality: 'convencional',
+    prices: { convencional: [{ from: '2000-01-01', to: null, te, tusd }] },
+    flagAdditional: () => additional,
+    taxRate: () => rate,
+    postoHours: undefined,
+    timeZone: 'UTC',
+  });
+  const roundHalfUp = (numerator: bigint, denominator: bigint): bigint => (numerator * 2n + denominator) / (2n * denominator);
+  fc.assert(
+    fc.property(fc.bigInt({ min: 0n, max: 10n ** 9n }), fc.bigInt({ min: 0n, max: 10n ** 8n }), fc.bigInt({ min: 0n, max: 10n ** 8n }), fc.bigInt({ min: 0n, max: 10n ** 7n }), fc.bigInt({ min: 0n, max: 500_000n }), (kwh, te, tusd, additional, rate) => {
+      const cents = estimateCents({ start: 0, end: DAY, day: '2026-05-03', consumption: kwh }, rules(te, tusd, additional, rate));
+      // kWh (10^-3) x price (10^-8) = 10^-11 R$; net to 10^-6 R$; grossed up by 10^6 / (10^6 − rate); to cents.
+      const net = roundHalfUp(kwh * (te + tusd + additional), 10n ** 5n);
+      const gross = roundHalfUp(net * 10n ** 6n, 10n ** 6n - rate);
+      return cents === roundHalfUp(gross, 10n ** 4n) && unitPriceOn('2026-05-03', rules(te, tusd, additional, rate)) === withTaxes(te + tusd + additional, rate);
+    }),
+  );
+});
