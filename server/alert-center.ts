@@ -186,7 +186,8 @@ export class AlertCenter {
         const key = goalKey(cycleMonth(made.bill.cycle));
         if (made.goal?.over === true) {
           const goal = profile.goal.kind === 'kwh' ? `${formatRegister(profile.goal.kwh)} kWh` : `R$ ${formatDecimal(profile.goal.cents, 2)}`;
-          await this.raise(profile.matricula, 'meta_em_risco', key, `A caminho de uma fatura acima da meta: previsão de ${formatRegister(made.forecast.consumption)} kWh, R$ ${formatDecimal(made.total, 2)}; meta ${goal}.`);
+          const value = made.total === null ? '' : `, R$ ${formatDecimal(made.total, 2)}`;
+          await this.raise(profile.matricula, 'meta_em_risco', key, `A caminho de uma fatura acima da meta: previsão de ${formatRegister(made.forecast.consumption)} kWh${value}; meta ${goal}.`);
         } else await this.close(profile.matricula, key);
       } catch (error) {
         if (!(error instanceof HttpError)) throw error;

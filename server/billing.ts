@@ -55,6 +55,15 @@ export interface CycleBill extends Omit<DocumentInput, 'distributor' | 'customer
   readonly profile: BillingProfile;
 }
 
+/** A cycle measured between two registers, not priced. */
+export interface MeasuredCycle {
+  readonly customer: Customer;
+  readonly profile: BillingProfile;
+  readonly cycle: Cycle;
+  readonly start: BoundaryRegister;
+  readonly end: BoundaryRegister;
+}
+
 /** A past cycle's consumption, and the boundaries it was measured between, when known. */
 interface HistoryEntry {
   readonly month: string;
@@ -118,7 +127,23 @@ export class BillingService {
    * stamped up to it): what a forecast made at that moment saw.
    */
   async preview(matricula: string, now = Date.now(), asOf = now): Promise<CycleBill> {
-    const { customer, profile } = await this.customer(matricula);
+    this.assertConfigured();
+    const { customer, profile, cycle, start, end } = await this.measureOpen(matricula, now, asOf);
+    return this.compute(customer, profile, cycle, start, end);
+  }
+
+  /** Whether a distributor is set: without one nothing can be priced (the other rules are checked per cycle). */
+  get configured(): boolean {
+    return this.distributor !== '';
+  }
+
+  /**
+   * The open cycle measured so far (the cycle of the newest usable reading,
+   * from its start register up to that reading), without pricing it: what
+   * a forecast in kWh needs, billing configured or not.
+   */
+  async measureOpen(matricula: string, now = Date.now(), asOf = now): Promise<MeasuredCycle> {
+    const { customer, profile } = await this.customerOf(matricula);
     const newest = await this.newestUsable(matricula, asOf);
     if (newest === undefined) throw new HttpError('sem_medicoes', `A matrícula ${matricula} não tem medições.`);
     // The cycle containing the newest reading, measured up to it.
@@ -126,11 +151,34 @@ export class BillingService {
     const start = await this.boundary(matricula, cycle.start);
     if (start === undefined) throw new HttpError('medicoes_insuficientes', `Não há medições da matrícula ${matricula} neste ciclo.`);
     const end: BoundaryRegister = { timestamp: newest.timestamp, register: newest.consumo, flag: 'medida', readings: [newest] };
-    return this.compute(customer, profile, cycle, start, end);
+    return { customer, profile, cycle, start, end };
+  }
+
+  /**
+   * A closed cycle's consumption measured between readings around its
+   * boundaries (no estimate by past cycles), and its length; undefined when
+   * the readings cannot tell. Needs no billing rules.
+   */
+  async measuredConsumption(matricula: string, month: string, now = Date.now()): Promise<{ consumption: bigint; durationMs: number } | undefined> {
+    const { profile } = await this.customerOf(matricula);
+    const cycle = cycleEndingIn(month, profile.readingDay, this.timeZone);
+    if (cycle.end > now) return undefined;
+    const start = (await this.estimatedEnd(matricula, previousMonth(month))) ?? (await this.boundary(matricula, cycle.start));
+    const end = await this.boundary(matricula, cycle.end);
+    if (start === undefined || end === undefined || start.flag === 'primeira_leitura' || end.register < start.register) return undefined;
+    return { consumption: end.register - start.register, durationMs: cycle.end - cycle.start };
+  }
+
+  private assertConfigured(): void {
+    if (this.distributor === '') throw new HttpError('faturamento_nao_configurado', 'O faturamento não está configurado: defina DISTRIBUIDORA (a distribuidora das tarifas importadas).');
   }
 
   private async customer(matricula: string): Promise<{ customer: Customer; profile: BillingProfile }> {
-    if (this.distributor === '') throw new HttpError('faturamento_nao_configurado', 'O faturamento não está configurado: defina DISTRIBUIDORA (a distribuidora das tarifas importadas).');
+    this.assertConfigured();
+    return this.customerOf(matricula);
+  }
+
+  private async customerOf(matricula: string): Promise<{ customer: Customer; profile: BillingProfile }> {
     const [customer] = await this.stores.store.findCustomers({ matricula, limit: 1 });
     if (customer === undefined) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
     return { customer, profile: await this.stores.profiles.profile(matricula) };
@@ -230,7 +278,8 @@ export class BillingService {
   }
 
   /** A cycle's invoice as if `consumption` were read at its end (a forecast's invoice; never issued). */
-  async projected(bill: CycleBill, consumption: bigint): Promise<CycleBill> {
+  async projected(bill: MeasuredCycle, consumption: bigint): Promise<CycleBill> {
+    this.assertConfigured();
     const end: BoundaryRegister = { timestamp: bill.cycle.end, register: bill.start.register + consumption, flag: 'estimada', readings: [] };
     return this.compute(bill.customer, bill.profile, bill.cycle, bill.start, end, false);
   }

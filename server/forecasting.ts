@@ -8,7 +8,7 @@
 import { co2eOverDays, daysByMonth } from './domain/co2e.js';
 import { cycleContaining, cycleMonth } from './domain/billing/cycle.js';
 import { forecastCycle, percentageError, type Forecast } from './domain/forecast.js';
-import type { BillingService, CycleBill } from './billing.js';
+import type { BillingService, CycleBill, MeasuredCycle } from './billing.js';
 import type { EmissionFactors } from './emission-factors.js';
 import { HttpError } from './http/http-error.js';
 import { zoneOffset } from '../protocol/timestamp.js';
@@ -24,17 +24,24 @@ export const STALE_MONTHS = 3;
 const NOTHING_TO_PROJECT = new Set(['sem_medicoes', 'medicoes_insuficientes', 'usuario_nao_cadastrado', 'leituras_inconsistentes']);
 
 export interface CycleForecast {
-  readonly bill: CycleBill;
+  /** The open cycle as measured so far. */
+  readonly bill: MeasuredCycle;
   readonly forecast: Forecast;
-  /** The invoice at the projection, and at the band's ends (cents). */
-  readonly total: bigint;
-  readonly totalLow: bigint;
-  readonly totalHigh: bigint;
-  /** CIP/COSIP: the part of the bill that does not follow the kWh (cents). */
-  readonly fixed: bigint;
+  /** The invoice at the projection, and at the band's ends (cents); null when billing cannot price the cycle (`unpriced` says why). */
+  readonly total: bigint | null;
+  readonly totalLow: bigint | null;
+  readonly totalHigh: bigint | null;
+  /** CIP/COSIP: the part of the bill that does not follow the kWh (cents); null as `total`. */
+  readonly fixed: bigint | null;
+  /** Why the R$ figures are null (billing's wire code and message); null when priced. */
+  readonly unpriced: { readonly code: string; readonly message: string } | null;
   readonly co2eGrams: bigint;
-  readonly goal: { readonly goal: ConsumptionGoal; readonly over: boolean } | null;
+  /** `over` null: a goal in R$ with no price to compare. */
+  readonly goal: { readonly goal: ConsumptionGoal; readonly over: boolean | null } | null;
 }
+
+/** Billing's answers that mean "this cycle cannot be priced now", not a fault: the forecast in kWh goes on without R$. */
+const CANNOT_PRICE = new Set(['faturamento_nao_configurado', 'tarifa_indisponivel']);
 
 /** The month (`YYYY-MM`) `instant` falls in, in `timeZone`. */
 export const calendarMonth = (instant: number, timeZone: string): string => new Date(instant + zoneOffset(instant, timeZone)).toISOString().slice(0, 7);
@@ -57,7 +64,7 @@ export class Forecasting {
 
   /** The open cycle projected to its end, as the readings stamped up to `asOf` show it. */
   async forecast(matricula: string, now = Date.now(), asOf = now): Promise<CycleForecast> {
-    const bill = await this.billing.preview(matricula, now, asOf);
+    const bill = await this.billing.measureOpen(matricula, now, asOf);
     const { cycle } = bill;
     const month = cycleMonth(cycle);
     const lastYear = await this.consumptionOf(matricula, monthsBefore(month, 12), now);
@@ -69,20 +76,28 @@ export class Forecasting {
       completeDays: await this.billing.completeDays(matricula, cycle.start, bill.end.timestamp + 1),
       lastYear,
     });
-    const [projected, low, high] = await Promise.all([forecast.consumption, forecast.low, forecast.high].map((kwh) => this.billing.projected(bill, kwh)));
+    let priced: [CycleBill, CycleBill, CycleBill] | undefined;
+    let unpriced: CycleForecast['unpriced'] = null;
+    try {
+      priced = (await Promise.all([forecast.consumption, forecast.low, forecast.high].map((kwh) => this.billing.projected(bill, kwh)))) as [CycleBill, CycleBill, CycleBill];
+    } catch (error) {
+      if (!(error instanceof HttpError) || !CANNOT_PRICE.has(error.codigo)) throw error;
+      unpriced = { code: error.codigo, message: error.message };
+    }
     const lastDay = new Date(Date.parse(`${cycle.endDay}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
     const factorOf = await this.factors.between(cycle.startDay.slice(0, 7), lastDay.slice(0, 7));
     const goal = bill.profile.goal;
-    const total = (projected as CycleBill).invoice.total;
+    const total = priced === undefined ? null : priced[0].invoice.total;
     return {
       bill,
       forecast,
       total,
-      totalLow: (low as CycleBill).invoice.total,
-      totalHigh: (high as CycleBill).invoice.total,
-      fixed: (projected as CycleBill).invoice.cip,
+      totalLow: priced === undefined ? null : priced[1].invoice.total,
+      totalHigh: priced === undefined ? null : priced[2].invoice.total,
+      fixed: priced === undefined ? null : priced[0].invoice.cip,
+      unpriced,
       co2eGrams: co2eOverDays(forecast.consumption, daysByMonth(cycle.startDay, cycle.endDay), factorOf),
-      goal: goal === undefined ? null : { goal, over: goal.kind === 'kwh' ? forecast.consumption > goal.kwh : total > goal.cents },
+      goal: goal === undefined ? null : { goal, over: goal.kind === 'kwh' ? forecast.consumption > goal.kwh : total === null ? null : total > goal.cents },
     };
   }
 
@@ -121,9 +136,15 @@ export class Forecasting {
     const { matricula, month } = record;
     let actual: bigint | null = null;
     try {
-      const bill = await this.billing.bill(matricula, month, now, { history: false });
-      const measured = bill.start.flag !== 'primeira_leitura' && bill.start.flag !== 'media_ciclos' && bill.end.flag !== 'media_ciclos';
-      if (measured) actual = bill.invoice.consumption;
+      if (!this.billing.configured) {
+        const measured = await this.billing.measuredConsumption(matricula, month, now);
+        if (measured === undefined) throw new HttpError('ciclo_aberto', 'not measurable yet');
+        actual = measured.consumption;
+      } else {
+        const bill = await this.billing.bill(matricula, month, now, { history: false });
+        const measured = bill.start.flag !== 'primeira_leitura' && bill.start.flag !== 'media_ciclos' && bill.end.flag !== 'media_ciclos';
+        if (measured) actual = bill.invoice.consumption;
+      }
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
       if (monthsBefore(calendarMonth(now, this.billing.timeZone), STALE_MONTHS) < month) return undefined;
@@ -134,6 +155,7 @@ export class Forecasting {
   /** A closed cycle's consumption and length, or undefined when it cannot be measured. */
   async consumptionOf(matricula: string, month: string, now: number): Promise<{ consumption: bigint; durationMs: number } | undefined> {
     try {
+      if (!this.billing.configured) return await this.billing.measuredConsumption(matricula, month, now);
       const bill = await this.billing.bill(matricula, month, now, { history: false });
       if (bill.start.flag === 'primeira_leitura') return undefined;
       return { consumption: bill.invoice.consumption, durationMs: bill.cycle.end - bill.cycle.start };

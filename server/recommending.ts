@@ -38,7 +38,7 @@ export class Recommending {
       if (!(error instanceof HttpError)) throw error;
     }
     const projected = made?.forecast.consumption;
-    const variable = made === undefined ? undefined : made.total - made.fixed;
+    const variable = made === undefined || made.total === null || made.fixed === null ? undefined : made.total - made.fixed;
     const facts: RecommendationFacts = {
       priceMilliCentsPerKwh: projected === undefined || variable === undefined || projected === 0n ? null : (variable * 1_000_000n) / projected,
       modality: made === undefined ? undefined : await this.modality(matricula, cycleMonth(made.bill.cycle), made.bill.profile.modality, now),
@@ -51,12 +51,21 @@ export class Recommending {
               previous: (await this.forecasting.consumptionOf(matricula, previousMonth(cycleMonth(made.bill.cycle)), now))?.consumption ?? null,
               lastYear: made.forecast.lastYearRatePerDay === null ? null : (made.forecast.lastYearRatePerDay * BigInt(made.bill.cycle.end - made.bill.cycle.start)) / BigInt(DAY_MS),
             },
-      goal: made?.goal === null || made?.goal === undefined ? undefined : made.goal.goal.kind === 'kwh' ? { kind: 'kwh', goal: made.goal.goal.kwh, projected: made.forecast.consumption } : { kind: 'valor', goal: made.goal.goal.cents, projected: made.total },
+      goal:
+        made?.goal === null || made?.goal === undefined
+          ? undefined
+          : made.goal.goal.kind === 'kwh'
+            ? { kind: 'kwh', goal: made.goal.goal.kwh, projected: made.forecast.consumption }
+            : made.total === null
+              ? undefined
+              : { kind: 'valor', goal: made.goal.goal.cents, projected: made.total },
     };
     return { facts, recommendations: recommend(facts) };
   }
 
   private async modality(matricula: string, openMonth: string, current: 'convencional' | 'branca', now: number): Promise<RecommendationFacts['modality']> {
+    // Comparing modalities prices cycles: not without billing.
+    if (!this.billing.configured) return undefined;
     const comparison = await this.billing.compareModalities(matricula, previousMonth(openMonth), COMPARED_CYCLES, now);
     return { current, compared: comparison.compared, conventional: comparison.conventional, white: comparison.white };
   }

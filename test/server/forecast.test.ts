@@ -4,7 +4,7 @@ import t from 'tap';
 import { forecastCycle, meanError, percentageError } from '../../server/domain/forecast.js';
 import { cycleContaining, cycleEndingIn, cycleMonth } from '../../server/domain/billing/cycle.js';
 import { billingReadyServer, send } from './billing-fixtures.js';
-import { TEST_OPERATOR_TOKEN } from '../helpers.js';
+import { startTestServer, TEST_OPERATOR_TOKEN } from '../helpers.js';
 
 const DAY = 86_400_000;
 const kwh = (n: number): bigint => BigInt(Math.round(n * 1000));
@@ -134,4 +134,32 @@ t.test('/previsao, goals and /previsao/precisao on a server with a steady meter 
   t.same([unmeasured?.actual, unmeasured?.error, unmeasured?.settledAt], [null, null, open.end + 5 * DAY], 'settled without an actual');
   const after = (await send(port, 'GET', '/previsao/precisao?matricula=13456789&ciclos=4')).json;
   t.same([after.ciclos[0].mes, after.ciclos[0].real_kwh, after.ciclos[0].erro_percentual, after.mape], [month, null, null, 11.111], 'listed, and left out of the MAPE');
+});
+
+t.test('without billing configured (issue 27 §4: /previsao answered 409): the forecast and goals in kWh work; the R$ figures are null and say why', async (t) => {
+  const server = await startTestServer(t, { env: { TZ_LEGADO: 'UTC' } });
+  const port = server.http.port;
+  const now = Date.now();
+  const open = cycleContaining(now, 1, 'UTC');
+  // 10 kWh a day from 40 days back, one reading every 6 hours, and one a minute ago.
+  const readings = [];
+  let register = 1_000_000n;
+  let last = open.start - 40 * DAY;
+  for (let at = last; at <= now - 3_600_000; at += DAY / 4) {
+    readings.push({ matricula: '13456789', timestamp: at, consumo: register });
+    register += kwh(2.5);
+    last = at;
+  }
+  const steps = Math.floor((now - 60_000 - last) / 8640);
+  readings.push({ matricula: '13456789', timestamp: last + steps * 8640, consumo: register - kwh(2.5) + BigInt(steps) });
+  await server.store.append(readings);
+  const f = (await send(port, 'GET', '/previsao?matricula=13456789')).json;
+  const days = (open.end - open.start) / DAY;
+  t.ok(Math.abs(f.consumo_previsto_kwh - 10 * days) <= 0.01, `10 kWh a day for ${days} days (${f.consumo_previsto_kwh})`);
+  t.same([f.valor_previsto, f.faixa_valor, f.valor_fixo, f.valor_variavel], [null, null, null, null]);
+  t.equal(f.valores_indisponiveis.codigo, 'faturamento_nao_configurado');
+  await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 100 }, { token: TEST_OPERATOR_TOKEN });
+  t.same((await send(port, 'GET', '/previsao?matricula=13456789')).json.meta, { kwh_mes: 100, acima_da_meta: true }, 'a goal in kWh is judged without billing');
+  await send(port, 'PUT', '/clientes/13456789/meta', { valor_mes: '100' }, { token: TEST_OPERATOR_TOKEN });
+  t.same((await send(port, 'GET', '/previsao?matricula=13456789')).json.meta, { valor_mes: 100, acima_da_meta: null }, 'a goal in R$ cannot be: null, not a guess');
 });
