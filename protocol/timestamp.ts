@@ -302,3 +302,8 @@ export function formatLegacyTimestamp(millis: number, timeZone: string): string 
 export function localMonth(millis: number, timeZone: string): string {
   return formatIsoTimestamp(millis + zoneOffset(millis, timeZone)).slice(0, 7);
 }
+
+/** The local calendar day (`YYYY-MM-DD`) of an instant in `timeZone`. */
+export function localDay(millis: number, timeZone: string): string {
+  return formatIsoTimestamp(millis + zoneOffset(millis, timeZone)).slice(0, 10);
+}

@@ -14,11 +14,11 @@ import { isUsable, VALID } from '../database/reading-quality.js';
 import { parseRegister } from '../protocol/decimal.js';
 import type { TariffStore } from '../database/tariff-store.js';
 import { AVERAGE_CYCLES, averageEstimate, averagePostoEstimate, cycleContaining, cycleEndingIn, cycleMonth, previousMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle } from './domain/billing/cycle.js';
-import { BillingError, computeInvoice, type ComputedInvoice, type TariffKey } from './domain/billing/invoice.js';
+import { BillingError, brDate, computeInvoice, type ComputedInvoice, type TariffKey } from './domain/billing/invoice.js';
 import type { PostoAmounts, PostoHours } from './domain/billing/postos.js';
 import type { DocumentInput, RecordedPrice } from './domain/billing/document.js';
 import { HttpError } from './http/http-error.js';
-import { zoneOffset } from '../protocol/timestamp.js';
+import { localDay, zoneOffset } from '../protocol/timestamp.js';
 import { co2eOverDays, daysByMonth } from './domain/co2e.js';
 import type { EmissionFactors } from './emission-factors.js';
 
@@ -146,8 +146,11 @@ export class BillingService {
     const { customer, profile } = await this.customerOf(matricula);
     const newest = await this.newestUsable(matricula, asOf);
     if (newest === undefined) throw new HttpError('sem_medicoes', `A matrícula ${matricula} não tem medições.`);
-    // The cycle containing the newest reading, measured up to it.
-    const cycle = cycleContaining(Math.min(now, newest.timestamp), profile.readingDay, this.timeZone);
+    // The cycle open at `asOf` (now, unless looking back), measured up to its newest reading; a meter not read since it began has none to show.
+    const cycle = cycleContaining(Math.min(now, asOf), profile.readingDay, this.timeZone);
+    if (newest.timestamp < cycle.start) {
+      throw new HttpError('medicoes_insuficientes', `Não há medições da matrícula ${matricula} no ciclo aberto, desde ${brDate(cycle.startDay)}: a mais recente é de ${brDate(localDay(newest.timestamp, this.timeZone))}.`);
+    }
     const start = await this.boundary(matricula, cycle.start);
     if (start === undefined) throw new HttpError('medicoes_insuficientes', `Não há medições da matrícula ${matricula} neste ciclo.`);
     const end: BoundaryRegister = { timestamp: newest.timestamp, register: newest.consumo, flag: 'medida', readings: [newest] };
@@ -374,8 +377,4 @@ export class BillingService {
     }
     return history;
   }
-}
-
-function localDay(instant: number, timeZone: string): string {
-  return new Date(instant + zoneOffset(instant, timeZone)).toISOString().slice(0, 10);
 }

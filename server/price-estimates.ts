@@ -11,7 +11,6 @@ import { parametersOn } from '../database/billing-rules-store.js';
 import type { BillingRulesStore } from '../database/billing-rules-store.js';
 import type { ProfileStore } from '../database/profile-store.js';
 import type { TariffStore } from '../database/tariff-store.js';
-import { zoneOffset } from '../protocol/timestamp.js';
 import type { EstimateRules } from './domain/billing/estimate.js';
 import type { PriceVersion, TariffKey } from './domain/billing/invoice.js';
 
@@ -23,11 +22,6 @@ export interface PriceEstimateStores {
 
 export interface MeterPricing extends EstimateRules {
   readonly distributor: string;
-}
-
-/** The local calendar day of an instant (`YYYY-MM-DD`). */
-export function localDay(instant: number, timeZone: string): string {
-  return new Date(instant + zoneOffset(instant, timeZone)).toISOString().slice(0, 10);
 }
 
 export class PriceEstimates {

@@ -8,7 +8,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Store } from '../../database/store.js';
-import { formatIsoTimestamp, localMonth } from '../../protocol/timestamp.js';
+import { formatIsoTimestamp, localDay, localMonth } from '../../protocol/timestamp.js';
 import { co2eGrams, co2eOfPeriods } from '../domain/co2e.js';
 import type { EmissionFactors } from '../emission-factors.js';
 import { usable } from '../../database/usable-readings.js';
@@ -21,7 +21,7 @@ import { consumoJson, decimalJson } from './decimals.js';
 import { costCents, MONEY_SCALE, type Tariff } from '../domain/consumption.js';
 import { estimateCents, unitPriceOn } from '../domain/billing/estimate.js';
 import { PRICE_SCALE } from '../domain/billing/money.js';
-import { localDay, type PriceEstimates } from '../price-estimates.js';
+import type { PriceEstimates } from '../price-estimates.js';
 import { invalidField, matriculaHandler, matriculaSchema } from './fields.js';
 import { queryInstant, rangeFields } from './medicoes.js';
 

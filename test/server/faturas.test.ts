@@ -88,8 +88,16 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
 
   const open = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: cycleMonth(cycleContaining(Date.now(), 10, 'America/Sao_Paulo')) }, AS_OPERATOR);
   t.same([open.status, open.json.erro.codigo], [409, 'ciclo_aberto']);
+  // Not read since June: no preview of a months-old cycle as if it were open (issue 27 §4), but the open cycle's lack of readings.
+  const stale = await send(port, 'GET', '/faturas/previa?matricula=13456789');
+  t.same([stale.status, stale.json.erro?.codigo], [409, 'medicoes_insuficientes'], 'the open cycle has no reading yet, and says so');
+  const current = cycleContaining(Date.now(), 10, 'America/Sao_Paulo');
+  await server.store.append([
+    { matricula: '13456789', timestamp: current.start - 30 * 60_000, consumo: 1_100_000n },
+    { matricula: '13456789', timestamp: afterStart(current), consumo: 1_105_500n },
+  ]);
   const preview = await send(port, 'GET', '/faturas/previa?matricula=13456789');
-  t.same([preview.status, preview.json.previa, preview.json.ciclo.mes, preview.json.consumo_kwh], [200, true, '2026-07', 5.5], 'the open cycle so far, from its start to the newest reading');
+  t.same([preview.status, preview.json.previa, preview.json.ciclo.mes, preview.json.consumo_kwh], [200, true, cycleMonth(current), 5.5], 'the open cycle so far, from its start to the newest reading');
 
   const pdf = await send(port, 'GET', `/faturas/${reissued.json.numero}?formato=pdf`);
   t.equal(pdf.status, 200);

@@ -163,3 +163,18 @@ t.test('without billing configured (issue 27 §4: /previsao answered 409): the f
   await send(port, 'PUT', '/clientes/13456789/meta', { valor_mes: '100' }, { token: TEST_OPERATOR_TOKEN });
   t.same((await send(port, 'GET', '/previsao?matricula=13456789')).json.meta, { valor_mes: 100, acima_da_meta: null }, 'a goal in R$ cannot be: null, not a guess');
 });
+
+t.test('regression (issue 27 §4: a months-old cycle was shown as open): a meter not read since the open cycle began has no preview or forecast of it, and says so', async (t) => {
+  const server = await billingReadyServer(t, { TZ_LEGADO: 'UTC' });
+  const port = server.http.port;
+  const open = cycleContaining(Date.now(), 1, 'UTC');
+  // Read daily until three cycles back, then never again.
+  const first = open.start - 100 * DAY;
+  await server.store.append(Array.from({ length: 30 }, (_, i) => ({ matricula: '13456789', timestamp: first + i * DAY, consumo: 1_000_000n + BigInt(i) * kwh(10) })));
+  for (const route of ['/faturas/previa?matricula=13456789', '/previsao?matricula=13456789']) {
+    const answer = await send(port, 'GET', route, undefined, { token: TEST_OPERATOR_TOKEN });
+    t.equal(answer.status, 409, route);
+    t.equal(answer.json.erro.codigo, 'medicoes_insuficientes');
+    t.match(answer.json.erro.mensagem, `no ciclo aberto, desde ${open.startDay.split('-').reverse().join('/')}`, 'names the open cycle, and the newest reading');
+  }
+});
