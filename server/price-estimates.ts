@@ -31,9 +31,9 @@ export class PriceEstimates {
     readonly timeZone: string,
   ) {}
 
-  /** Whether billing can price anything at all (what the dashboard asks before calling billing routes). */
-  get configured(): boolean {
-    return this.distributor !== '';
+  /** Whether billing is configured at all: a distributor and a parameter version (what the dashboard asks before calling billing's routes). */
+  async configured(): Promise<boolean> {
+    return this.distributor !== '' && (await this.stores.rules.listParameters()).length > 0;
   }
 
   /** The rules to price `matricula`'s consumption from `fromDay` to `toDay` (inclusive, local days); undefined when billing is not configured for them. */

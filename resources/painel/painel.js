@@ -298,11 +298,12 @@ async function reload() {
   renderChart();
   renderTable();
   await renderAlert(alerta);
-  // The preview reads the whole cycle: on live readings, at most every BILLING_REFRESH_MS.
+  // The preview reads the whole cycle: on live readings, at most every BILLING_REFRESH_MS. Billing's routes only when billing is configured.
   if (state.billingFor !== matricula || Date.now() - state.billingAt > BILLING_REFRESH_MS) {
     state.billingFor = matricula;
     state.billingAt = Date.now();
-    await Promise.all([loadBilling(), loadForecast(), loadAlerts()]);
+    const billing = consumo.body.precificacao?.faturamento_configurado === true;
+    await Promise.all([billing ? loadBilling() : showBillingOff(), loadForecast(), loadAlerts()]);
   }
 }
 
@@ -333,7 +334,11 @@ function renderTotals() {
   const data = state.data;
   $('total-consumo').textContent = `${kwh.format(data.consumo_total)} kWh`;
   const gaps = data.lacunas === 0 ? 'sem lacunas' : data.lacunas === 1 ? '1 período sem medições' : `${data.lacunas} períodos sem medições`;
-  $('total-detalhe').textContent = `${reais.format(data.valor_total)} a ${reais.format(data.tarifa)}/kWh · ${gaps}`;
+  const priced = data.precificacao?.origem === 'faturamento';
+  $('total-detalhe').textContent = priced
+    ? `${reais.format(data.valor_total)} estimados pelas tarifas de ${data.precificacao.distribuidora} (energia, bandeira e tributos; sem CIP) · ${gaps}`
+    : `${reais.format(data.valor_total)} a ${reais.format(data.tarifa)}/kWh (tarifa fixa: faturamento não configurado) · ${gaps}`;
+  $('custo-coluna').textContent = priced ? 'Custo estimado' : 'Custo (tarifa fixa)';
 }
 
 function periodsOf(data) {
@@ -392,7 +397,7 @@ function select(index) {
   const lines =
     period.value === null
       ? [label, 'sem medições']
-      : [label, `${kwh.format(period.value)} kWh · ${reais.format(period.cost)}`, `${period.readings} leituras${period.complete ? '' : ' · parcial'}`];
+      : [label, `${kwh.format(period.value)} kWh · ${period.cost === null ? 'sem preço' : `${reais.format(period.cost)}${state.data.precificacao?.origem === 'faturamento' ? ' estimados' : ''}`}`, `${period.readings} leituras${period.complete ? '' : ' · parcial'}`];
   lines.forEach((line, i) => {
     if (i > 0) tip.append(document.createElement('br'));
     tip.append(i === 0 ? Object.assign(document.createElement('strong'), { textContent: line }) : document.createTextNode(line));
@@ -487,6 +492,14 @@ const cycleLabel = (month) => {
   return `${m}/${year}`;
 };
 
+/** Billing is not configured on this server: said once, and none of its routes asked. */
+function showBillingOff() {
+  const notice = $('fatura-aviso');
+  notice.textContent = 'O faturamento ainda não está configurado neste servidor: os valores em R$ usam a tarifa fixa (TARIFA).';
+  notice.hidden = false;
+  $('fatura-conteudo').hidden = true;
+}
+
 async function loadBilling() {
   const matricula = state.matricula;
   if (matricula === undefined) return;
@@ -543,13 +556,16 @@ async function loadForecast() {
   if (matricula !== state.matricula) return;
   if (forecast.status === 200) {
     const f = forecast.body;
+    const bill = f.valor_previsto === null ? 'sem valor em R$ (faturamento não configurado)' : `fatura de ${reais.format(f.valor_previsto)} (fixo ${reais.format(f.valor_fixo)})`;
     $('previsao-resumo').textContent =
       `Até ${soDia.format(new Date(f.ciclo.fim))}: ${kwh.format(f.consumo_previsto_kwh)} kWh (entre ${kwh.format(f.faixa_kwh.min)} e ${kwh.format(f.faixa_kwh.max)}), ` +
-      `fatura de ${reais.format(f.valor_previsto)} (fixo ${reais.format(f.valor_fixo)}), ${kwh.format(f.co2e_kg)} kg de CO2e.`;
+      `${bill}, ${kwh.format(f.co2e_kg)} kg de CO2e.`;
     const goal = f.meta;
-    $('previsao-meta').dataset.estado = goal === null ? 'sem-meta' : goal.acima_da_meta ? 'acima' : 'dentro';
+    $('previsao-meta').dataset.estado = goal === null || goal.acima_da_meta === null ? 'sem-meta' : goal.acima_da_meta ? 'acima' : 'dentro';
     $('previsao-meta').textContent =
-      goal === null ? 'Sem meta definida.' : `Meta: ${goal.kwh_mes !== undefined ? `${kwh.format(goal.kwh_mes)} kWh` : reais.format(goal.valor_mes)}. ${goal.acima_da_meta ? 'A caminho de uma fatura acima da meta.' : 'Dentro da meta.'}`;
+      goal === null
+        ? 'Sem meta definida.'
+        : `Meta: ${goal.kwh_mes !== undefined ? `${kwh.format(goal.kwh_mes)} kWh` : reais.format(goal.valor_mes)}. ${goal.acima_da_meta === null ? 'Sem previsão em R$ para comparar (faturamento não configurado).' : goal.acima_da_meta ? 'A caminho de uma fatura acima da meta.' : 'Dentro da meta.'}`;
   } else {
     $('previsao-resumo').textContent = plainError(forecast);
     $('previsao-meta').textContent = '';
@@ -617,6 +633,10 @@ function renderAlerts() {
   renderAlertTable('tabela-alertas', 'alertas-vazio', state.alerts ?? [], false);
 }
 
+/** Column names, shown beside each cell when a phone stacks a row (painel.css). */
+const FLEET_COLUMNS = ['Matrícula', 'Cliente', 'Última leitura', 'Último contato', 'Alerta', 'Silencioso', 'Fornecimento'];
+const ALERT_COLUMNS = ['Alerta', 'Estado', 'Desde', 'Detalhe'];
+
 /** Alerts as table rows (with their matricula as a link when `withMatricula`), each active one with its Reconhecer button. */
 function renderAlertTable(tableId, emptyId, list, withMatricula) {
   $(emptyId).hidden = list.length > 0;
@@ -632,12 +652,16 @@ function renderAlertTable(tableId, emptyId, list, withMatricula) {
           openMeter(alert.matricula);
         });
         td.append(link);
+        td.dataset.rotulo = 'Matrícula';
         tr.append(td);
       }
       const who = alert.reconhecido_por === null ? '' : ` (por ${alert.reconhecido_por})`;
-      for (const text of [ALERT_KIND_LABELS[alert.tipo] ?? alert.tipo, `${ALERT_STATE_LABELS[alert.estado]}${who}`, quando.format(new Date(alert.criado_em)), alert.detalhe]) {
-        tr.append(Object.assign(document.createElement('td'), { textContent: text }));
-      }
+      [ALERT_KIND_LABELS[alert.tipo] ?? alert.tipo, `${ALERT_STATE_LABELS[alert.estado]}${who}`, quando.format(new Date(alert.criado_em)), alert.detalhe].forEach((text, i) => {
+        const td = Object.assign(document.createElement('td'), { textContent: text });
+        td.dataset.rotulo = ALERT_COLUMNS[i];
+        if (i === 3) td.className = 'detalhe-alerta';
+        tr.append(td);
+      });
       const td = document.createElement('td');
       // Acknowledging changes state: it needs a session (the meter's customer, or the operator).
       if (alert.estado === 'ativo' && state.session !== undefined) {
@@ -652,11 +676,26 @@ function renderAlertTable(tableId, emptyId, list, withMatricula) {
   );
 }
 
-/** The fleet's active alerts (operator). */
+/** Active alerts shown at a time above the fleet table: more go to the next page, so the table stays in sight. */
+const FLEET_ALERTS_PAGE = 5;
+
+/** The fleet's active alerts (operator), a page at a time. */
 async function loadFleetAlerts() {
-  const answer = await api('/alertas?estado=ativo&limite=50');
+  const page = state.fleetAlertsPage ?? 1;
+  const answer = await api(`/alertas?estado=ativo&limite=${FLEET_ALERTS_PAGE}&pagina=${page}`);
   state.fleetAlerts = answer.status === 200 ? answer.body.alertas : [];
+  if (state.fleetAlerts.length === 0 && page > 1) {
+    // The last alert of a page was acknowledged: show the page before.
+    state.fleetAlertsPage = page - 1;
+    await loadFleetAlerts();
+    return;
+  }
   renderAlertTable('tabela-alertas-frota', 'alertas-frota-vazio', state.fleetAlerts, true);
+  const more = answer.status === 200 && answer.body.proxima !== null;
+  $('alertas-frota-paginas').hidden = page === 1 && !more;
+  $('alertas-frota-info').textContent = state.fleetAlerts.length === 0 ? '' : `alertas ${(page - 1) * FLEET_ALERTS_PAGE + 1} a ${(page - 1) * FLEET_ALERTS_PAGE + state.fleetAlerts.length}${more ? ', há mais' : ''}`;
+  $('alertas-frota-anterior').disabled = page <= 1;
+  $('alertas-frota-seguinte').disabled = !more;
 }
 
 async function downloadFleetReport(format) {
@@ -1034,6 +1073,7 @@ async function loadFleet() {
     ];
     cells.forEach((cell, i) => {
       const td = document.createElement('td');
+      td.dataset.rotulo = FLEET_COLUMNS[i];
       if (typeof cell === 'string') td.textContent = cell;
       else td.append(cell);
       if (i === 4 && m.alerta === true) td.className = 'em-alerta';
@@ -1179,6 +1219,14 @@ function bind() {
   $('anterior').addEventListener('click', () => {
     state.fleet.page = Math.max(1, state.fleet.page - 1);
     void loadFleet();
+  });
+  $('alertas-frota-anterior').addEventListener('click', () => {
+    state.fleetAlertsPage = Math.max(1, (state.fleetAlertsPage ?? 1) - 1);
+    void loadFleetAlerts();
+  });
+  $('alertas-frota-seguinte').addEventListener('click', () => {
+    state.fleetAlertsPage = (state.fleetAlertsPage ?? 1) + 1;
+    void loadFleetAlerts();
   });
   $('seguinte').addEventListener('click', () => {
     state.fleet.page++;

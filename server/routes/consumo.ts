@@ -102,8 +102,8 @@ export function consumoRoute(store: Store, defaultTimeZone: string, tariff: Tari
       valor_total: decimalJson(pricing === undefined ? costCents(total, tariff) : totalValue, MONEY_SCALE),
       precificacao:
         pricing === undefined
-          ? { origem: 'tarifa_fixa', estimativa: false }
-          : { origem: 'faturamento', estimativa: true, distribuidora: pricing.distributor, modalidade: pricing.modality, inclui: ['energia', 'bandeira', 'tributos'] },
+          ? { origem: 'tarifa_fixa', estimativa: false, faturamento_configurado: prices === undefined ? false : await prices.configured() }
+          : { origem: 'faturamento', estimativa: true, distribuidora: pricing.distributor, modalidade: pricing.modality, inclui: ['energia', 'bandeira', 'tributos'], faturamento_configurado: true },
       co2e_kg: decimalJson(totalCo2e, 3),
       lacunas: gaps,
     });
