@@ -2,7 +2,8 @@
  * `npm run backup -- --destino DIR` and `npm run restore -- --origem DIR`,
  * for the configured storage (STORAGE, DATA_DIR, DATABASE_URL, PG_SCHEMA…,
  * as for the server). A backup is taken while the server runs; a restore
- * goes into an empty DATA_DIR, or a schema that does not exist yet.
+ * goes into an empty DATA_DIR, or the PG_SCHEMA of the target database when it
+ * holds nothing (a new database's empty `public` included).
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, isEntryPoint, loadConfig, SETTINGS, settingsHelp, wantsHelp, type CliIo } from '../server/config.js';
@@ -56,7 +57,7 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: C
       manifest = config.storage === 'postgres' ? await backupPostgres(config.databaseUrl, config.pgSchema, dir) : await backupFiles(config.dataDir, dir);
       io.out(`backup written to ${dir}: ${describe(manifest)}\n`);
     } else {
-      manifest = config.storage === 'postgres' ? await restorePostgres(dir, config.databaseUrl) : await restoreFiles(dir, config.dataDir);
+      manifest = config.storage === 'postgres' ? await restorePostgres(dir, config.databaseUrl, config.pgSchema) : await restoreFiles(dir, config.dataDir);
       io.out(`restored ${describe(manifest)} into ${config.storage === 'postgres' ? `schema ${manifest.schema ?? ''}` : config.dataDir}\n`);
     }
     return 0;

@@ -11,7 +11,8 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { link, lstat, mkdir, mkdtemp, open, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { lockDirectory } from './file/lock.js';
@@ -266,19 +267,60 @@ export async function backupPostgres(url: string, schema: string, destination: s
   return manifest;
 }
 
-/** Restores a PostgreSQL backup with pg_restore; the schema must not exist yet. */
-export async function restorePostgres(source: string, url: string): Promise<BackupManifest> {
+/** Whether a schema exists, and how many relations (tables, sequences, views…) it holds. */
+async function schemaState(client: pg.Client, schema: string): Promise<{ exists: boolean; relations: number }> {
+  const { rows } = await client.query<{ relations: string }>('SELECT count(c.oid) AS relations FROM pg_namespace n LEFT JOIN pg_class c ON c.relnamespace = n.oid WHERE n.nspname = $1 GROUP BY n.oid', [schema]);
+  return { exists: rows.length > 0, relations: Number(rows[0]?.relations ?? 0) };
+}
+
+/**
+ * Restores a PostgreSQL backup with pg_restore into `targetSchema` (the
+ * configured PG_SCHEMA), whatever schema it was taken from. The target must
+ * hold nothing: an existing empty schema — the `public` every new database
+ * has — is restored into, never over tables. A backup of another schema is
+ * restored under its own name (which must be free or empty too) and then
+ * renamed.
+ */
+export async function restorePostgres(source: string, url: string, targetSchema: string): Promise<BackupManifest> {
   const manifest = await readBackup(source);
   if (manifest.armazenamento !== 'postgres' || manifest.schema === undefined) throw new BackupError('COPIA_INVALIDA', `${source} is a file-store backup: restore it with STORAGE=arquivos`);
+  const from = manifest.schema;
   await checkToolVersion('pg_restore', url);
+  const env = libpqEnvironment(url);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [manifest.schema]);
-    if (rows.length > 0) throw new BackupError('DESTINO_NAO_VAZIO', `schema ${manifest.schema} already exists: drop or rename it first (nothing is overwritten)`);
+    const target = await schemaState(client, targetSchema);
+    if (target.relations > 0) throw new BackupError('DESTINO_NAO_VAZIO', `schema ${targetSchema} already holds ${target.relations} tables or other objects: restore into a new or empty schema (PG_SCHEMA), or drop or rename it first (nothing is overwritten)`);
+    const staging = from === targetSchema ? target : await schemaState(client, from);
+    if (staging.relations > 0) throw new BackupError('DESTINO_NAO_VAZIO', `the backup's schema ${from} already exists here with data: it is restored under that name before becoming ${targetSchema}; drop or rename it first (nothing is overwritten)`);
+    // An existing empty schema is kept: the dump's own CREATE SCHEMA is left out of what pg_restore runs.
+    const listing = await runTool('pg_restore', ['--list', join(source, DUMP_FILE)], env);
+    const schemaEntry = new RegExp(`^\\d+; \\d+ \\d+ SCHEMA - ${from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `);
+    const kept = staging.exists ? listing.split('\n').filter((line) => !schemaEntry.test(line)) : listing.split('\n');
+    const listDir = await mkdtemp(join(tmpdir(), 'restauracao-'));
+    const listFile = join(listDir, 'lista');
+    const handle = await open(listFile, NEW_FILE_FLAGS, 0o600);
+    try {
+      await handle.writeFile(kept.join('\n'));
+    } finally {
+      await handle.close();
+    }
+    try {
+      await runTool('pg_restore', ['--no-owner', '--exit-on-error', `--use-list=${listFile}`, `--dbname=${env.PGDATABASE ?? ''}`, join(source, DUMP_FILE)], env);
+    } finally {
+      await rm(listDir, { recursive: true, force: true });
+    }
+    if (from !== targetSchema) {
+      await client.query('BEGIN');
+      if (target.exists) await client.query(`DROP SCHEMA ${quoteIdentifier(targetSchema)}`);
+      await client.query(`ALTER SCHEMA ${quoteIdentifier(from)} RENAME TO ${quoteIdentifier(targetSchema)}`);
+      // The schema the backup came from was there, empty, before (a new database's public): it stays.
+      if (staging.exists) await client.query(`CREATE SCHEMA ${quoteIdentifier(from)}`);
+      await client.query('COMMIT');
+    }
   } finally {
     await client.end();
   }
-  await runTool('pg_restore', ['--no-owner', '--exit-on-error', `--dbname=${libpqEnvironment(url).PGDATABASE ?? ''}`, join(source, DUMP_FILE)], libpqEnvironment(url));
-  return manifest;
+  return { ...manifest, schema: targetSchema };
 }

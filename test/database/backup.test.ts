@@ -175,7 +175,7 @@ t.test('PostgreSQL 15 (as old as Debian\'s pg_dump): backed up with pg_dump, res
   const before = await answers(original.http.port, numero, commandId);
   everyRouteAnswered(t, before);
   await original.close();
-  t.match((await cli(['restore', '--origem', destination, ...settings])).err, /schema consumo_copia already exists/, 'never over an existing schema');
+  t.match((await cli(['restore', '--origem', destination, ...settings])).err, /schema consumo_copia already holds \d+ tables or other objects/, 'never over a schema with data');
   const admin = new pg.Client({ connectionString: embedded.url });
   await admin.connect();
   await admin.query('ALTER SCHEMA consumo_copia RENAME TO consumo_antes');
@@ -185,6 +185,26 @@ t.test('PostgreSQL 15 (as old as Debian\'s pg_dump): backed up with pg_dump, res
   const copy = await startTestServer(t, { env: { ...env, DISTRIBUIDORA: 'TESTE-D' } });
   const after = await answers(copy.http.port, numero, commandId);
   for (const route of Object.keys(before)) t.equal(after[route], before[route], route);
+  await copy.close();
+
+  // Into a new database, as documented (regression, issue 27): PG_SCHEMA is honoured, and the empty public schema every new database has is no obstacle.
+  const creator = new pg.Client({ connectionString: embedded.url });
+  await creator.connect();
+  await creator.query('CREATE DATABASE nova_publica');
+  await creator.query('CREATE DATABASE nova_outra');
+  await creator.end();
+  for (const [database, schema] of [['nova_publica', 'public'], ['nova_outra', 'consumo_outro']] as const) {
+    const url = embedded.url.replace(/\/[^/]*$/, `/${database}`);
+    const into = ['--storage', 'postgres', '--database-url', url, '--pg-schema', schema];
+    const restoredNew = await cli(['restore', '--origem', destination, ...into]);
+    t.equal(restoredNew.code, 0, `${database}, schema ${schema}: ${restoredNew.err}`);
+    t.match(restoredNew.out, `into schema ${schema}`);
+    const there = await startTestServer(t, { env: { ...env, DATABASE_URL: url, PG_SCHEMA: schema, DISTRIBUIDORA: 'TESTE-D' } });
+    const answered = await answers(there.http.port, numero, commandId);
+    for (const route of Object.keys(before)) t.equal(answered[route], before[route], `${database}.${schema}: ${route}`);
+    await there.close();
+    t.match((await cli(['restore', '--origem', destination, ...into])).err, new RegExp(`schema ${schema} already holds`), 'and never twice');
+  }
 });
 
 async function majorOf(url: string): Promise<number> {
