@@ -17,7 +17,7 @@ import pg from 'pg';
 import { quoteIdentifier } from '../database/postgres/migrate.js';
 import { maintainPartitions } from '../database/postgres/partitions.js';
 import { PostgresStore } from '../database/postgres/postgres-store.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { startEmbeddedPostgres } from '../database/postgres/embedded.js';
 import { meterMatricula, parseCli, preloadPostgres } from './lib.js';
 
 const values = parseCli('node build/bench/pg-admission.js', 'Times store calls into a PostgreSQL schema whose meters already have history.', {

@@ -9,7 +9,7 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { startEmbeddedPostgres } from '../database/postgres/embedded.js';
 import { median, parseCli, preloadPostgres, routeTarget, runAutocannon, startTarget } from './lib.js';
 import { runUdpLoad } from './udp-load.js';
 

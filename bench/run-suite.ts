@@ -13,7 +13,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { startEmbeddedPostgres } from '../database/postgres/embedded.js';
 import { existsSync } from 'node:fs';
 import { median, parseCli, preloadFiles, preloadPostgres, routeTarget, runAutocannon, runHttpLoad, spread, startTarget, WRK, type HttpLoadResult, type LoadGenerator, type TargetKind } from './lib.js';
 import { runUdpLoad, type UdpLoadResult } from './udp-load.js';

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../bench/embedded-postgres.js';
+import { startEmbeddedPostgres } from '../database/postgres/embedded.js';
 import type { Test } from 'tap';
 import { quoteIdentifier } from '../database/postgres/migrate.js';
 

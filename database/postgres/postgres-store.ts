@@ -243,7 +243,8 @@ export class PostgresStore implements Store, CredentialStore {
       application_name: 'consumo-inteligente',
     });
     // An idle client whose connection dies is dropped by the pool; without a listener it would crash the process.
-    pool.on('error', (error) => options.logger.warn({ err: error }, 'idle PostgreSQL connection lost'));
+    // Expected when the server restarts or shuts down (57P01): one line, the code and the message, no stack.
+    pool.on('error', (error) => options.logger.warn({ code: (error as { code?: string }).code, reason: error.message }, 'idle PostgreSQL connection lost'));
     const deadline = Date.now() + (options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
     for (;;) {
       try {

@@ -13,7 +13,7 @@ import pg from 'pg';
 import { execFileSync } from 'node:child_process';
 import { chmod } from 'node:fs/promises';
 import t from 'tap';
-import { startEmbeddedPostgres } from '../../bench/embedded-postgres.js';
+import { startEmbeddedPostgres } from '../../database/postgres/embedded.js';
 import { run } from '../../database/backup-cli.js';
 import { parseLogLine } from '../../database/file/readings-log.js';
 import { startTestServer, tempDir, until, TEST_OPERATOR_TOKEN } from '../helpers.js';

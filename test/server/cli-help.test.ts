@@ -18,6 +18,7 @@ const README_SETTINGS = [...README.matchAll(/^\| `([A-Z0-9_]+)` \| `--[a-z0-9-]+
 
 const COMMANDS: ReadonlyArray<{ name: string; path: string; args?: readonly string[]; mentions: readonly string[] }> = [
   { name: 'npm start', path: 'server/main.js', mentions: [...README_SETTINGS, ...Object.values(SETTINGS).map((s) => `--${s.flag}`)] },
+  { name: 'npm run start:postgres', path: 'server/postgres-main.js', mentions: ['DATA_DIR/postgres/url', '--data-dir', '--processos'] },
   { name: 'npm run import', path: 'database/import-cli.js', mentions: ['--clientes', '--medicoes', '--dados', '--de-postgres', '--de-schema', '--mesclar', ...README_SETTINGS] },
   { name: 'npm run backup', path: 'database/backup-cli.js', args: ['backup'], mentions: ['--destino', '--data-dir', '--database-url'] },
   { name: 'npm run restore', path: 'database/backup-cli.js', args: ['restore'], mentions: ['--origem', '--data-dir', '--database-url'] },
