@@ -46,6 +46,12 @@ async function start(t: Test, dataDir: string, httpPort: number): Promise<ChildP
   return child;
 }
 
+t.test('the README shows the commands this test runs', async (t) => {
+  const readme = await readFile(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+  t.match(readme, '```sh\nnpm run start:postgres\n```', 'the one command');
+  t.match(readme, 'STORAGE=postgres DATABASE_URL="$(cat data/postgres/url)" HTTP_PORT=50001 UDP_PORT=60001 npm start', 'and how another server joins (below, with the URL file)');
+});
+
 t.test('one command: PostgreSQL under DATA_DIR, data kept across restarts, another server joins by the URL, both stop together', { timeout: 240_000 }, async (t) => {
   const dataDir = await tempDir(t);
   const httpPort = await freePort();
