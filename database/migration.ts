@@ -3,8 +3,9 @@
  * PostgreSQL or back), aggregate by aggregate, keeping every record as the
  * source holds it: numbers, states, dates, hashes, qualities. Afterwards
  * each aggregate of both sides is read back whole and summed up as a count
- * and a SHA-256 over its records in a canonical form, so a copy that lost
- * or changed anything shows, and says where.
+ * and a SHA-256 over its records in a canonical form (the readings: a sum
+ * of their SHA-256s, so one pass in any order gives it), so a copy that
+ * lost or changed anything shows, and says where.
  *
  * Only the stores' ports are used: this module knows neither files nor SQL.
  */
@@ -149,24 +150,30 @@ async function readingsOf(opened: OpenedStore, matricula: string): Promise<Store
 
 const readingRecord = (reading: StoredReading): unknown => ({ ...reading, quality: reading.quality === undefined || reading.quality === 0 ? undefined : reading.quality });
 
-/** The readings' digest, meter by meter in matricula order (memory: one meter's history at a time). */
-async function readingsDigest(opened: OpenedStore, meters: readonly string[]): Promise<Digest> {
-  const hash = createHash('sha256');
+const HASH_MODULUS = 1n << 256n;
+
+/**
+ * The readings' digest in one pass over the store (`scan`), whatever order
+ * it gives them in: the sum, modulo 2^256, of each reading's SHA-256 (a
+ * multiset hash: the same readings give the same sum, however interleaved).
+ */
+async function readingsDigest(opened: OpenedStore): Promise<Digest> {
+  let sum = 0n;
   let count = 0;
-  for (const matricula of meters) {
-    for (const reading of await readingsOf(opened, matricula)) {
-      hash.update(`${canonical(readingRecord(reading))}\n`);
+  for await (const batch of opened.store.scan()) {
+    for (const reading of batch) {
+      sum = (sum + BigInt(`0x${createHash('sha256').update(canonical(readingRecord(reading))).digest('hex')}`)) % HASH_MODULUS;
       count++;
     }
   }
-  return { count, sha256: hash.digest('hex') };
+  return { count, sha256: sum.toString(16).padStart(64, '0') };
 }
 
 /** Count and checksum of every aggregate: what `migrate` compares, and what says whether a target is empty. */
 export async function digests(opened: OpenedStore): Promise<Map<Aggregate, Digest>> {
   const result = new Map<Aggregate, Digest>();
   for (const aggregate of AGGREGATES) {
-    if (aggregate === 'medicoes') result.set(aggregate, await readingsDigest(opened, await metersOf(opened)));
+    if (aggregate === 'medicoes') result.set(aggregate, await readingsDigest(opened));
     else result.set(aggregate, digestOf(await recordsOf(opened, aggregate)).digest);
   }
   return result;
@@ -270,25 +277,18 @@ async function copyAggregate(source: OpenedStore, target: OpenedStore, aggregate
   }
 }
 
-/** Copies the readings meter by meter, oldest first, keeping their qualities. */
-async function copyReadings(source: OpenedStore, target: OpenedStore, meters: readonly string[], progress: MigrationOptions['progress']): Promise<number> {
+/** Copies the readings in one pass over the source, each meter's in the order they were admitted, keeping their qualities. */
+async function copyReadings(source: OpenedStore, target: OpenedStore, progress: MigrationOptions['progress']): Promise<number> {
   let copied = 0;
   let done = 0;
-  let pending: StoredReading[] = [];
-  const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    copied += (await target.store.restore(pending)).stored;
-    done += pending.length;
-    pending = [];
-    progress?.('medicoes', done);
-  };
-  for (const matricula of meters) {
-    for (const reading of await readingsOf(source, matricula)) {
-      pending.push(reading);
-      if (pending.length >= PAGE) await flush();
+  for await (const batch of source.store.scan()) {
+    for (let start = 0; start < batch.length; start += PAGE) {
+      const slice = batch.slice(start, start + PAGE);
+      copied += (await target.store.restore(slice)).stored;
+      done += slice.length;
+      progress?.('medicoes', done);
     }
   }
-  await flush();
   return copied;
 }
 
@@ -305,11 +305,12 @@ export async function migrate(source: OpenedStore, target: OpenedStore, options:
   const reports: AggregateReport[] = [];
   for (const aggregate of AGGREGATES) {
     if (aggregate === 'medicoes') {
-      const meters = await metersOf(source);
-      const sourceDigest = await readingsDigest(source, meters);
-      const copied = await copyReadings(source, target, meters, options.progress);
-      const targetDigest = await readingsDigest(target, await metersOf(target));
-      const missing = await missingReadings(source, target, meters);
+      const sourceDigest = await readingsDigest(source);
+      const copied = await copyReadings(source, target, options.progress);
+      const targetDigest = await readingsDigest(target);
+      // Alike, nothing is missing; otherwise (a merge, or a copy that lost something) meter by meter, to say how many.
+      const alike = sourceDigest.count === targetDigest.count && sourceDigest.sha256 === targetDigest.sha256;
+      const missing = alike ? 0 : await missingReadings(source, target, await metersOf(source));
       reports.push({ aggregate, source: sourceDigest, target: targetDigest, copied, missing });
     } else {
       const records = await recordsOf(source, aggregate);

@@ -156,6 +156,16 @@ export interface Store {
    */
   history(query: HistoryQuery): AsyncIterable<StoredReading[]>;
 
+  /**
+   * Every durable reading, each with its quality and quantities, in batches
+   * of any size (never empty): each meter's readings in the order they were
+   * admitted (oldest first but for late ones), meters interleaved as the
+   * backend keeps them. One pass over the store, memory bounded by a batch:
+   * what migrations and whole-store checksums read. Readings stored while
+   * it runs may or may not be included.
+   */
+  scan(): AsyncIterable<StoredReading[]>;
+
   /** Customers that match every field given in the query, in registration order, from `offset`, at most `limit`. */
   findCustomers(query: CustomerQuery): Promise<Customer[]>;
 

@@ -41,6 +41,8 @@ import { lockDirectory, type DirectoryLock } from './lock.js';
 import { LogBlocks } from './log-blocks.js';
 import { appendToLog, forEachLine, formatLogLine, parseLogExtras, parseLogLine, readLogChunks } from './readings-log.js';
 
+/** Bytes of the log read per step of `scan`. */
+const SCAN_BLOCK_BYTES = 1 << 20;
 export const CUSTOMERS_FILE = 'clientes.txt';
 export const READINGS_FILE = 'medicoes.log';
 export const LOCK_FILE = '.lock';
@@ -375,6 +377,25 @@ export class FileStore implements Store, CredentialStore {
         if (start > 0) await yieldToEventLoop();
         yield batch.slice(start, start + HISTORY_SLICE_LINES);
       }
+    }
+  }
+
+  async *scan(): AsyncGenerator<StoredReading[]> {
+    this.assertOpen();
+    // Fixed now: the durable part of the log, front to back, a block at a time, each cut at its last line end.
+    const end = this.size;
+    for (let offset = 0; offset < end; ) {
+      this.assertOpen();
+      const text = await readBlock(this.handle, offset, Math.min(SCAN_BLOCK_BYTES, end - offset));
+      const last = text.lastIndexOf('\n');
+      if (last === -1) throw new StoreError('CORRUPT', `${READINGS_FILE} has a line longer than ${SCAN_BLOCK_BYTES} bytes at ${offset}`);
+      const readings: StoredReading[] = [];
+      forEachLine(text.slice(0, last + 1), (line) => {
+        const reading = parseLogLine(line);
+        if (reading !== undefined) readings.push(reading);
+      });
+      offset += last + 1;
+      if (readings.length > 0) yield readings;
     }
   }
 

@@ -92,6 +92,8 @@ ORDER BY page.matricula, recent.data_hora DESC`;
 
 /** One page of a meter's history, newest first, through the primary key; the next page starts below its oldest row. */
 const HISTORY_PAGE_SQL = `SELECT data_hora, ${READING_COLUMNS} FROM medicoes WHERE matricula = $1 AND data_hora >= $2 AND data_hora < $3 ORDER BY data_hora DESC LIMIT $4`;
+/** Every reading after a key, by meter then instant: `scan`'s pages (keyset pagination over the primary key). */
+const SCAN_PAGE_SQL = `SELECT matricula, data_hora, ${READING_COLUMNS} FROM medicoes WHERE (matricula, data_hora) > ($1::varchar, $2::timestamptz) ORDER BY matricula, data_hora LIMIT $3`;
 /** The latest instant a JavaScript Date holds. */
 const MAX_DATE_MILLIS = 8.64e15;
 /** Rows per history page: big enough to amortise a round trip, small enough to keep memory flat. */
@@ -332,6 +334,19 @@ export class PostgresStore implements Store, CredentialStore {
       yield page;
       if (rows.length < HISTORY_PAGE_ROWS) return;
       to = (page[page.length - 1] as Reading).timestamp;
+    }
+  }
+
+  async *scan(): AsyncGenerator<StoredReading[]> {
+    let after: [string, Date] = ['', new Date(0)];
+    for (;;) {
+      this.assertOpen();
+      const { rows } = await this.query<ReadingRow & { matricula: string }>(SCAN_PAGE_SQL, [...after, HISTORY_PAGE_ROWS]);
+      if (rows.length === 0) return;
+      yield rows.map((row) => readingOfRow(row.matricula, row));
+      const last = rows[rows.length - 1] as ReadingRow & { matricula: string };
+      after = [last.matricula, last.data_hora];
+      if (rows.length < HISTORY_PAGE_ROWS) return;
     }
   }
 

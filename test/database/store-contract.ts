@@ -23,6 +23,12 @@ export interface ContractOptions {
 const minute = (n: number): number => Date.UTC(2026, 0, 1) + n * 60_000;
 const reading = (matricula: string, n: number, consumo: bigint): Reading => ({ matricula, timestamp: minute(n), consumo });
 
+async function collect(batches: AsyncIterable<StoredReading[]>): Promise<StoredReading[]> {
+  const all: StoredReading[] = [];
+  for await (const batch of batches) all.push(...batch);
+  return all;
+}
+
 export function storeContract(t: Test, { makeStore }: ContractOptions): void {
   t.test('an empty store has nothing', async (t) => {
     const { store } = await makeStore(t);
@@ -85,6 +91,23 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
     await t.rejects(store.recentReadings('1', RECENT_READINGS_LIMIT + 1), RangeError);
     t.same(await store.stats(), { customers: 0, meters: 2, readings: 3 });
     await store.close();
+  });
+
+  t.test('scan: every durable reading once, with its quality and quantities, each meter\'s in the order admitted', async (t) => {
+    const { store, reopen } = await makeStore(t);
+    t.same(await collect(store.scan()), [], 'nothing in an empty store');
+    await store.append([reading('5', 1, 10n), reading('6', 1, 7n), { ...reading('5', 3, 30n), quantities: { voltage: 220_100 } }]);
+    await store.append([reading('5', 2, 20n), reading('6', 2, 5n)]);
+    const byMeter = (all: StoredReading[], matricula: string) => all.filter((r) => r.matricula === matricula).map((r) => [r.timestamp, r.consumo, r.quality ?? 0]);
+    const all = await collect(store.scan());
+    t.equal(all.length, 5, 'each reading once');
+    t.same(byMeter(all, '5').map(([time]) => time).sort(), [minute(1), minute(2), minute(3)]);
+    t.same(byMeter(all, '6'), [[minute(1), 7n, 0], [minute(2), 5n, 2]], 'oldest first, the register that went down flagged regressiva');
+    t.same(all.find((r) => r.matricula === '5' && r.timestamp === minute(3))?.quantities, { voltage: 220_100 }, 'with its quantities');
+    await store.close();
+    const again = await reopen();
+    t.equal((await collect(again.scan())).length, 5, 'durable');
+    await again.close();
   });
 
   t.test('restore keeps the quality each reading carries (migration), and still tells copies and conflicts apart', async (t) => {
