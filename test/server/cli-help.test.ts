@@ -30,6 +30,7 @@ const COMMANDS: ReadonlyArray<{ name: string; path: string; args?: readonly stri
   { name: 'npm run bench', path: 'bench/run-suite.js', mentions: ['BENCH_QUICK'] },
   { name: 'npm run bench:hostil', path: 'bench/hostile.js', mentions: ['--conexoes', '--segundos'] },
   { name: 'npm run bench:frota', path: 'bench/fleet-table.js', mentions: ['--rodadas'] },
+  { name: 'npm run bench:migracao', path: 'bench/migration.js', mentions: ['--clientes', '--leituras', '--linhas'] },
   { name: 'npm run bench:caminho', path: 'bench/request-path.js', mentions: ['--requisicoes', '--rodadas'] },
   { name: 'npm run bench:justica', path: 'bench/fairness.js', mentions: [] },
   { name: 'npm run bench:processos', path: 'bench/processes.js', mentions: [] },
