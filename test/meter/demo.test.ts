@@ -4,8 +4,8 @@
  * flagged `regressiva` and the spike raises its alert again.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../database/postgres/embedded.js';
 import t from 'tap';
 import { parseCustomerFile } from '../../protocol/customer-format.js';
 import { readFileSync } from 'node:fs';
@@ -18,13 +18,6 @@ const DEMO = fileURLToPath(new URL('../../meter/demo.js', import.meta.url));
 const CUSTOMERS = parseCustomerFile(readFileSync(fileURLToPath(new URL('../../../resources/clientes-exemplo.txt', import.meta.url)), 'utf8')).customers;
 const PEAK = CUSTOMERS[CUSTOMERS.length - 1] as { matricula: string; username: string };
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Runs the demo until its output shows the spiking meter in ALERT; stops it (as Ctrl-C does) and resolves its output. */
 async function runUntilAlert(t: Test, dataDir: string, httpPort: number): Promise<string> {

@@ -7,22 +7,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile, stat } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../database/postgres/embedded.js';
 import t, { type Test } from 'tap';
 import { PLAIN_NODE, startTestServer, tempDir, until } from '../helpers.js';
 import { send } from './billing-fixtures.js';
 
 const MAIN = fileURLToPath(new URL('../../server/postgres-main.js', import.meta.url));
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const accepting = (port: number): Promise<boolean> =>
   new Promise((resolve) => {

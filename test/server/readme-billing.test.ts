@@ -13,6 +13,7 @@ import { run as runImport } from '../../database/import-cli.js';
 import { startServer, type RunningServer } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import { silentLogger, tempDir } from '../helpers.js';
+import { curlRequest, sendCurl } from './readme-curl.js';
 
 const README = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
 const MARK = '<!-- exemplo-faturamento -->';
@@ -79,23 +80,8 @@ t.test('the billing worked examples reproduce to the cent', async (t) => {
           const [dir, name] = [file.slice(0, file.lastIndexOf('/')), file.slice(file.lastIndexOf('/') + 1)];
           vars.OPERADOR = `Authorization: Bearer ${(await readFile(`${await dataDir(`./${dir}`)}/${name}`, 'utf8')).trim()}`;
         } else if (line.startsWith('curl ')) {
-          const args = words(line, vars).slice(1);
-          let body: string | undefined;
-          let method: string | undefined;
-          let url = '';
-          const headers: Record<string, string> = {};
-          for (let i = 0; i < args.length; i++) {
-            const arg = args[i] as string;
-            if (arg === '-d') body = args[++i];
-            else if (arg === '-X') method = args[++i];
-            else if (arg === '-H') {
-              const header = args[++i] as string;
-              headers[header.slice(0, header.indexOf(':'))] = header.slice(header.indexOf(':') + 1).trim();
-            } else if (!arg.startsWith('-')) url = arg;
-          }
-          const port = (server as RunningServer).http.port;
-          const response = await fetch(`http://${url.replace('localhost:50000', `127.0.0.1:${port}`)}`, { method: method ?? (body === undefined ? 'GET' : 'POST'), headers, ...(body === undefined ? {} : { body }) });
-          answer = `${response.status} ${await response.text()}`;
+          const response = await sendCurl(curlRequest(words(line, vars).slice(1)), (server as RunningServer).http.port);
+          answer = `${response.status} ${response.text}`;
           t.ok(response.status < 300, `example ${index + 1}: ${line.slice(0, 90)} → ${answer.slice(0, 200)}`);
         } else if (line === 'kill %1') {
           await server?.close();

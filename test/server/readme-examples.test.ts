@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { parseAneelTariffs } from '../../database/aneel-tariffs.js';
+import { curlRequest, sendCurl } from './readme-curl.js';
 import { ANEEL_SAMPLE, startTestServer, TEST_OPERATOR_TOKEN } from '../helpers.js';
 
 const README = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
@@ -104,25 +105,10 @@ t.test('the README examples reproduce on a fresh server', async (t) => {
         t.test(`README line ${example.line}`, { skip: "the example's readings straddle midnight UTC right now" }, () => {});
         continue;
       }
-      const args = words(command, today).slice(1);
-      let body: string | undefined;
-      let method: string | undefined;
-      let url = '';
-      const headers: Record<string, string> = {};
-      for (let i = 0; i < args.length; i++) {
-        const arg = args[i] as string;
-        if (arg === '-d') body = args[++i];
-        else if (arg === '-X') method = args[++i];
-        else if (arg === '-H') {
-          const header = (args[++i] as string).replace('$OPERADOR', `Authorization: Bearer ${TEST_OPERATOR_TOKEN}`);
-          headers[header.slice(0, header.indexOf(':'))] = header.slice(header.indexOf(':') + 1).trim();
-        }
-        else if (!arg.startsWith('-')) url = arg;
-      }
+      const request = curlRequest(words(command, today).slice(1).map((word) => word.replace('$OPERADOR', `Authorization: Bearer ${TEST_OPERATOR_TOKEN}`)));
       // The tariffs example follows the import of the ANEEL sample this repository ships: load it as `npm run import` does.
-      if (url.includes('/tarifas')) await server.tariffs.addTariffs(parseAneelTariffs(readFileSync(ANEEL_SAMPLE), 'CEMIG-D').tariffs);
-      const response = await fetch(`http://${url.replace('localhost:50000', `127.0.0.1:${server.http.port}`)}`, body === undefined ? { method: method ?? 'GET', headers } : { method: method ?? 'POST', body, headers });
-      actual = await response.text();
+      if (request.url.includes('/tarifas')) await server.tariffs.addTariffs(parseAneelTariffs(readFileSync(ANEEL_SAMPLE), 'CEMIG-D').tariffs);
+      actual = (await sendCurl(request, server.http.port)).text;
     } else {
       t.fail(`README line ${example.line}: an example this test cannot run: ${command}`);
       continue;
