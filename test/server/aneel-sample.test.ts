@@ -97,7 +97,9 @@ t.test('the shipped ANEEL sample imports, lists and bills with CEMIG-D\'s real t
 
   // The sample has no Tarifa Branca rows (see the .md beside it): a Branca customer is refused, and told why.
   t.equal((await send(port, 'PATCH', '/clientes/13456789', { modalidade: 'branca' }, { token: TEST_OPERATOR_TOKEN })).status, 200);
-  const branca = await send(port, 'GET', '/faturas/previa?matricula=13456789');
+  // (Billed again: the cycle's invoice cancelled, then issued for a Branca customer.)
+  t.equal((await send(port, 'POST', `/faturas/${invoice.numero}/cancelamento`, { motivo: 'modalidade alterada' }, { token: TEST_OPERATOR_TOKEN })).status, 200);
+  const branca = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, { token: TEST_OPERATOR_TOKEN });
   t.same([branca.status, branca.json.erro.codigo], [409, 'tarifa_indisponivel']);
   t.match(branca.json.erro.mensagem, 'branca');
 });

@@ -24,7 +24,7 @@ t.test('a day of 10 kWh: R$ 9,72 at the tariff with taxes, R$ 9,98 with the band
   const query = '/consumo?matricula=13456789&agrupar=dia&inicio=2026-05-03&fim=2026-05-04&fuso=UTC';
   let answer = (await send(port, 'GET', query, undefined, op)).json;
   // 10 kWh x (0,29459 + 0,41238) = 7,0697 net; ÷ (1 − 0,2725) = 9,71779... → 9,72. R$/kWh with taxes: 0,70697 ÷ 0,7275 = 0,971780068... → 0,97178007.
-  t.same(answer.precificacao, { origem: 'faturamento', estimativa: true, distribuidora: 'TESTE-D', modalidade: 'convencional', inclui: ['energia', 'bandeira', 'tributos'] });
+  t.same(answer.precificacao, { origem: 'faturamento', estimativa: true, distribuidora: 'TESTE-D', modalidade: 'convencional', inclui: ['energia', 'bandeira', 'tributos'], faturamento_configurado: true });
   t.same([answer.consumo_total, answer.tarifa, answer.valor_total, answer.periodos[0].valor], [10, 0.97178007, 9.72, 9.72]);
   t.equal((await send(port, 'PUT', '/faturamento/bandeiras/2026-05', { bandeira: 'amarela', adicional_kwh: '0.01885' }, op)).status, 201);
   answer = (await send(port, 'GET', query, undefined, op)).json;
@@ -34,7 +34,7 @@ t.test('a day of 10 kWh: R$ 9,72 at the tariff with taxes, R$ 9,98 with the band
   const flat = await startTestServer(t, { env: { TARIFA: '3' } });
   await flat.store.append(readings);
   answer = (await send(flat.http.port, 'GET', query, undefined, op)).json;
-  t.same([answer.precificacao, answer.tarifa, answer.valor_total], [{ origem: 'tarifa_fixa', estimativa: false }, 3, 30], 'no billing: the flat TARIFA, said so');
+  t.same([answer.precificacao, answer.tarifa, answer.valor_total], [{ origem: 'tarifa_fixa', estimativa: false, faturamento_configurado: false }, 3, 30], 'no billing: the flat TARIFA, said so');
 });
 
 t.test('the estimate is the exact rational, rounded half-up at the two steps the invoice rounds', async () => {
