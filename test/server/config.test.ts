@@ -75,3 +75,12 @@ t.test('settings that need PostgreSQL, or each other, say so in one line naming 
   t.same([fine.processes, fine.retentionMonths], [2, 24]);
   t.ok(fine.retentionExportDir.endsWith('/exportadas') && fine.retentionExportDir.startsWith('/'), 'an absolute directory');
 });
+
+t.test('ports, the tariff, the time zone and the log level: a bad value is a ConfigError naming it, in one line (process.test checks what the process does with one)', async (t) => {
+  for (const [env, bad] of [['HTTP_PORT', 'abc'], ['UDP_PORT', '70000'], ['TARIFA', '-1'], ['TZ_LEGADO', 'Mars/Olympus'], ['LOG_LEVEL', 'loud']] as const) {
+    const error = configError({ [env]: bad }, []);
+    t.equal(error?.setting, env, `${env}=${bad}`);
+    t.match(error?.message ?? '', `invalid setting ${env}`);
+    t.notMatch(error?.message ?? '', /\n/);
+  }
+});

@@ -26,12 +26,9 @@ async function stop(server: ServerProcess, signal: NodeJS.Signals): Promise<numb
 }
 
 t.test('a bad setting stops start-up with one line naming it', async (t) => {
+  // What the process does with a bad setting: one variable, one flag, one unknown flag (config.test.ts checks every setting's rule in-process).
   const cases: Array<[Record<string, string>, string[], string]> = [
-    [{ HTTP_PORT: 'abc' }, [], 'HTTP_PORT'],
-    [{ UDP_PORT: '70000' }, [], 'UDP_PORT'],
-    [{ TARIFA: '-1' }, [], 'TARIFA'],
     [{ TZ_LEGADO: 'Mars/Olympus' }, [], 'TZ_LEGADO'],
-    [{ LOG_LEVEL: 'loud' }, [], 'LOG_LEVEL'],
     [{}, ['--http-port', '99999'], '--http-port'],
     [{}, ['--porta-errada', '1'], 'command line'],
   ];
@@ -66,8 +63,12 @@ t.test('SIGTERM stores pending readings, exits 0; a restart answers the same', a
   t.equal(await stop(second, 'SIGINT'), 0);
 });
 
-/** Rounds of the crash loops; more with CRASH_ROUNDS (e.g. 50 for a long soak). */
-const CRASH_ROUNDS = Number(process.env.CRASH_ROUNDS ?? 5);
+/**
+ * Rounds of the crash loops: two show the property (the second starts from
+ * what the first stop left, a torn line included); more with CRASH_ROUNDS
+ * (e.g. 50 for a long soak).
+ */
+const CRASH_ROUNDS = Number(process.env.CRASH_ROUNDS ?? 2);
 
 /** Sends GET requests back to back on one keep-alive connection until it closes; the statuses it got. */
 function httpLoad(port: number): Promise<number[]> {
