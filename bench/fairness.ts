@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { signLine } from '../protocol/meter-auth.js';
 import { parseCommandLine, serializeAnswer, serializeEvent } from '../protocol/meter-commands.js';
 import { MeterSigner } from '../meter/meter-signer.js';
-import { hashPassword } from '../server/domain/password.js';
+import { hashPassword } from '../domain/auth/password.js';
 import { ackRoundTrips, parseCli, percentile, startTarget, type RunningTarget } from './lib.js';
 
 const values = parseCli('bench:justica', 'Fairness and replay figures of issue 26, each against a baseline in the same run.', {

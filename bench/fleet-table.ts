@@ -4,8 +4,8 @@
  * fleets of 10,000 and 100,000 meters, against a baseline in the same run:
  * sorting the same number of plain numbers. `npm run bench:frota`.
  */
-import { fleetTable, FLEET_SORT_KEYS } from '../server/domain/fleet-table.js';
-import { FleetTracker } from '../server/fleet.js';
+import { fleetTable, FLEET_SORT_KEYS } from '../domain/fleet-table.js';
+import { FleetTracker } from '../app/fleet.js';
 import { median, parseCli } from './lib.js';
 
 const values = parseCli('bench:frota', 'What one page of the fleet table costs for 10,000 and 100,000 meters, against sorting as many numbers.', {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { openStore } from '../database/open-store.js';
 import type { Request, RequestHead } from '../protocol/http/request-parser.js';
-import { loadApiAccess } from '../server/api-access.js';
+import { loadApiAccess } from '../server/http/api-access.js';
 import { buildRouter } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { Responder } from '../server/http/responder.js';

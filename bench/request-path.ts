@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { openStore } from '../database/open-store.js';
 import { RequestParser, DEFAULT_PARSER_LIMITS } from '../protocol/http/request-parser.js';
 import { serializeResponse } from '../protocol/http/response.js';
-import { loadApiAccess } from '../server/api-access.js';
+import { loadApiAccess } from '../server/http/api-access.js';
 import { buildRouter } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { Responder } from '../server/http/responder.js';

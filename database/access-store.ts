@@ -10,7 +10,7 @@
 export interface OperatorAccount {
   /** 3 to 40 of a-z, 0-9, `.`, `_`, `-`. */
   readonly nome: string;
-  /** scrypt hash as server/domain/password.ts writes it. */
+  /** scrypt hash as domain/auth/password.ts writes it. */
   readonly passwordHash: string;
   readonly active: boolean;
   /** ms since the epoch. */

@@ -8,9 +8,9 @@
  * reason it was left out; a row that cannot be read is named by its line;
  * rows whose validities overlap are settled by tariff-overlaps.ts.
  */
-import { perMwhToPerKwh, parseScaled } from '../server/domain/billing/money.js';
+import { perMwhToPerKwh, parseScaled } from '../domain/billing/money.js';
 import type { Tariff, TariffPosto } from './tariff-store.js';
-import { resolveOverlaps, type OverlapResolution } from './tariff-overlaps.js';
+import { resolveOverlaps, type OverlapResolution } from '../domain/billing/tariff-overlaps.js';
 
 /** R$/MWh are published with 2 places; up to 5 are read. */
 const MWH_SCALE = 5;

@@ -7,9 +7,9 @@
  */
 import { z } from 'zod';
 import { formatDecimal, parseDecimal } from '../protocol/decimal.js';
-import { FLAGS } from '../server/domain/billing/invoice.js';
-import { CENTS_SCALE, formatCents, PRICE_SCALE, RATE_SCALE } from '../server/domain/billing/money.js';
-import { parseSpan, postoHoursProblem, type MinuteSpan } from '../server/domain/billing/postos.js';
+import { FLAGS } from '../domain/billing/invoice.js';
+import { CENTS_SCALE, formatCents, PRICE_SCALE, RATE_SCALE } from '../domain/billing/money.js';
+import { parseSpan, postoHoursProblem, type MinuteSpan } from '../domain/billing/postos.js';
 import type { BillingParameters, MonthEmissionFactor, MonthFlag } from './billing-rules-store.js';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;

@@ -6,8 +6,8 @@
  * month's grid emission factor (the CO2e every consumption carries). This file
  * is the specification both backends pass (test/database/billing-rules-contract.ts).
  */
-import type { Connection, Flag } from '../server/domain/billing/invoice.js';
-import type { MinuteSpan } from '../server/domain/billing/postos.js';
+import type { Connection, Flag } from '../domain/billing/invoice.js';
+import type { MinuteSpan } from '../domain/billing/postos.js';
 
 export interface BillingParameters {
   /** First day in force, `YYYY-MM-DD`. */

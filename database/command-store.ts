@@ -1,12 +1,12 @@
 /**
  * Commands to meters: the command aggregate (issue 16). A command is
  * created once per idempotency key of its requester, then changes only by
- * the transitions of server/domain/commands.ts, each stored with a
+ * the transitions of domain/commands.ts, each stored with a
  * compare-and-set on the state it came from, so two servers delivering the
  * same command cannot both move it. The specification both backends pass
  * (test/database/command-contract.ts).
  */
-import type { Command } from '../server/domain/commands.js';
+import type { Command } from '../domain/commands.js';
 
 export interface StoredCommand extends Command {
   readonly parameters: Readonly<Record<string, string>>;

@@ -1,6 +1,6 @@
 /**
  * Customers' password hashes: the credentials aggregate. Only hashes are
- * given to a store (see server/domain/password.ts); a store never sees a
+ * given to a store (see domain/auth/password.ts); a store never sees a
  * password.
  */
 

@@ -7,7 +7,7 @@
  * - `medicoes.txt`: `dd-mm-yyyy HH:MM:SS;matricula;consumo` per line, NEWEST first,
  *   times in the original's local time zone.
  */
-import type { ReadingOutcome } from './reading-admission.js';
+import type { ReadingOutcome } from '../domain/readings/admission.js';
 import { parseRegister } from '../protocol/decimal.js';
 import { isMatricula, type Reading } from '../protocol/meter-protocol.js';
 import { parseLegacyTimestamp } from '../protocol/timestamp.js';

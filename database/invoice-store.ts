@@ -21,7 +21,7 @@ export interface IssuedInvoice {
   readonly cancelamento: { readonly motivo: string; readonly em: string } | null;
   /** The number of the cancelled invoice this one replaces. */
   readonly substitui: string | null;
-  /** The invoice's JSON object, as issued (exact decimals; see server/domain/billing/document.ts). */
+  /** The invoice's JSON object, as issued (exact decimals; see domain/billing/document.ts). */
   readonly documento: string;
 }
 

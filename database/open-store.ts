@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { FileStore } from './file/file-store.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import type { Store } from './store.js';
-import type { AdmissionRules } from './reading-admission.js';
+import type { AdmissionRules } from '../domain/readings/admission.js';
 import type { CredentialStore } from './credential-store.js';
 import type { TariffStore } from './tariff-store.js';
 import { FileTariffStore } from './file/tariff-file-store.js';

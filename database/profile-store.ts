@@ -4,7 +4,7 @@
  * original system's format). The specification both backends pass
  * (test/database/profile-contract.ts).
  */
-import type { Connection, Modality } from '../server/domain/billing/invoice.js';
+import type { Connection, Modality } from '../domain/billing/invoice.js';
 
 export interface BillingProfile {
   readonly matricula: string;

@@ -13,8 +13,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { isReadingsCsvHeader, parseReadingsCsvLine, type CsvLineProblem } from '../protocol/readings-csv.js';
 import type { Reading } from '../protocol/meter-protocol.js';
-import { timestampRefusal, type ReadingOutcome, type TimestampRules } from './reading-admission.js';
-import { qualityFlags } from './reading-quality.js';
+import { timestampRefusal, type ReadingOutcome, type TimestampRules } from '../domain/readings/admission.js';
+import { qualityFlags } from '../domain/readings/quality.js';
 import type { Store } from './store.js';
 
 /** Bytes read per call. */

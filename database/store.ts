@@ -5,10 +5,10 @@
  */
 import type { Customer } from '../protocol/customer-format.js';
 import type { Reading } from '../protocol/meter-protocol.js';
-import type { ReadingOutcome } from './reading-admission.js';
-import type { QualityMask } from './reading-quality.js';
+import type { ReadingOutcome } from '../domain/readings/admission.js';
+import type { QualityMask } from '../domain/readings/quality.js';
 
-export type { AdmissionRules, ReadingOutcome, RefusalReason } from './reading-admission.js';
+export type { AdmissionRules, ReadingOutcome, RefusalReason } from '../domain/readings/admission.js';
 export type { Customer } from '../protocol/customer-format.js';
 export type { Reading } from '../protocol/meter-protocol.js';
 

@@ -4,7 +4,7 @@
  * posto over a validity; two of the same key never overlap. This file is the
  * specification both backends pass (test/database/tariff-contract.ts).
  */
-import type { Modality } from '../server/domain/billing/invoice.js';
+import type { Modality } from '../domain/billing/invoice.js';
 
 export const TARIFF_POSTOS = ['nao_se_aplica', 'ponta', 'intermediario', 'fora_ponta'] as const;
 export type TariffPosto = (typeof TARIFF_POSTOS)[number];

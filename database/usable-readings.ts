@@ -5,7 +5,7 @@
  * any Store: the usual case is one recentReadings call; only when a flagged
  * reading is among the newest does it look further back in the history.
  */
-import { isUsable, VALID } from './reading-quality.js';
+import { isUsable, VALID } from '../domain/readings/quality.js';
 import { RECENT_READINGS_LIMIT, type Store, type StoredReading } from './store.js';
 
 /** Readings looked through, newest first, for the usable ones: a bound on the work a run of flagged readings can cause. */

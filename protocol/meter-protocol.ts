@@ -18,7 +18,7 @@ export const MAX_DATAGRAM_BYTES = 1400;
 export const READING_TAG = 'MEDICAO';
 export const ACK_TAG = 'ACK';
 export const REJECTION_TAG = 'REJEITADA';
-/** A refusal's reason: lower-case letters and underscores (the list is in database/reading-admission.ts). */
+/** A refusal's reason: lower-case letters and underscores (the list is in domain/readings/admission.ts). */
 const REASON_PATTERN = /^[a-z_]{1,32}$/;
 const FIELD_SEPARATOR = ';';
 const LINE_SEPARATOR = '\n';

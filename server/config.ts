@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { isValidTimeZone } from '../protocol/timestamp.js';
 import { parseDecimal } from '../protocol/decimal.js';
-import { parseTariff, type Tariff } from './domain/consumption.js';
+import { parseTariff, type Tariff } from '../domain/readings/consumption.js';
 import { isProxyEntry } from './http/client-address.js';
 
 /** A key that signs API tokens: 32 to 64 bytes in hex. */
@@ -163,7 +163,7 @@ export interface Config {
   readonly readingMinIntervalMs: number;
   /** Readings older than this many days (or before 2000) are refused (`antiga`). */
   readonly readingMaxAgeDays: number;
-  /** Validation of readings (database/reading-quality.ts): spike factor, its floor (mean W), gap factor, hours of prolonged zero. */
+  /** Validation of readings (domain/readings/quality.ts): spike factor, its floor (mean W), gap factor, hours of prolonged zero. */
   readonly spikeFactor: number;
   readonly spikeFloorW: number;
   readonly gapFactor: number;

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { isMatricula } from '../../protocol/meter-protocol.js';
-import { COMMAND_STATES, COMMAND_TYPES, FINAL_STATES } from '../../server/domain/commands.js';
+import { COMMAND_STATES, COMMAND_TYPES, FINAL_STATES } from '../../domain/commands.js';
 import type { CommandStore, StoredCommand } from '../command-store.js';
 import { JournalWriter, readJournal } from './journal.js';
 

@@ -17,8 +17,8 @@ import { isMatricula, type Reading } from '../../protocol/meter-protocol.js';
 import type { Quantities } from '../../protocol/quantities.js';
 import { parseIsoTimestamp } from '../../protocol/timestamp.js';
 import { GroupCommit } from '../group-commit.js';
-import { MeterWindow, OPEN_ADMISSION, registerNumber, tallyOutcomes, type AdmissionRules, type ReadingOutcome } from '../reading-admission.js';
-import { VALID, type QualityMask } from '../reading-quality.js';
+import { MeterWindow, OPEN_ADMISSION, registerNumber, tallyOutcomes, type AdmissionRules, type ReadingOutcome } from '../../domain/readings/admission.js';
+import { VALID, type QualityMask } from '../../domain/readings/quality.js';
 import {
   RECENT_READINGS_LIMIT,
   checkRecentCount,

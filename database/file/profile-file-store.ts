@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { isMatricula } from '../../protocol/meter-protocol.js';
-import { CONNECTIONS, MODALITIES } from '../../server/domain/billing/invoice.js';
+import { CONNECTIONS, MODALITIES } from '../../domain/billing/invoice.js';
 import { DEFAULT_PROFILE, type BillingProfile, type ConsumptionGoal, type ProfileStore } from '../profile-store.js';
 import { formatDecimal, parseDecimal } from '../../protocol/decimal.js';
 import type { Store } from '../store.js';

@@ -3,7 +3,7 @@
  * line (`2026-11-20T23:40:00.000Z;13456789;1302`). A reading that carried
  * electrical quantities or is not `valida` has two more fields, either
  * empty: its quantities (protocol/quantities.ts) and its quality flags
- * (database/reading-quality.ts):
+ * (domain/readings/quality.ts):
  * `...;1302;V=219.8,A=5.12,kW=1.05,FP=0.93,Hz=60.01;` or `...;1302;;pico`.
  */
 import { createReadStream } from 'node:fs';
@@ -11,7 +11,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { formatRegister, parseRegister } from '../../protocol/decimal.js';
 import { isMatricula } from '../../protocol/meter-protocol.js';
 import { formatQuantities, parseQuantities, type Quantities } from '../../protocol/quantities.js';
-import { formatQuality, parseQuality, VALID, type QualityMask } from '../reading-quality.js';
+import { formatQuality, parseQuality, VALID, type QualityMask } from '../../domain/readings/quality.js';
 import type { StoredReading } from '../store.js';
 import { formatIsoTimestamp, parseIsoTimestamp } from '../../protocol/timestamp.js';
 

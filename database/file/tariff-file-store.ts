@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { formatDecimal, parseDecimal } from '../../protocol/decimal.js';
-import { PRICE_SCALE } from '../../server/domain/billing/money.js';
-import { MODALITIES } from '../../server/domain/billing/invoice.js';
+import { PRICE_SCALE } from '../../domain/billing/money.js';
+import { MODALITIES } from '../../domain/billing/invoice.js';
 import { compareTariffs, judgeTariff, TARIFF_POSTOS, tariffKey, validitiesOverlap, type AddTariffsResult, type Tariff, type TariffStore } from '../tariff-store.js';
 import { JournalWriter, readJournal } from './journal.js';
 

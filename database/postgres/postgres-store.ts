@@ -13,8 +13,8 @@ import { QUANTITIES, QUANTITY_SCALE } from '../../protocol/quantities.js';
 import type { Reading } from '../../protocol/meter-protocol.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import { GroupCommit } from '../group-commit.js';
-import { LATE_WINDOW_READINGS, MeterWindow, OPEN_ADMISSION, registerNumber, tallyOutcomes, type AdmissionRules, type ReadingOutcome } from '../reading-admission.js';
-import { formatQuality, parseQuality, VALID, type QualityMask } from '../reading-quality.js';
+import { LATE_WINDOW_READINGS, MeterWindow, OPEN_ADMISSION, registerNumber, tallyOutcomes, type AdmissionRules, type ReadingOutcome } from '../../domain/readings/admission.js';
+import { formatQuality, parseQuality, VALID, type QualityMask } from '../../domain/readings/quality.js';
 import {
   checkRecentCount,
   FLEET_BATCH_METERS,

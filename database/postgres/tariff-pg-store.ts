@@ -1,6 +1,6 @@
 /** Tariffs in the `tarifas` table (migration 003), through the main store's pool. */
 import { parseDecimal } from '../../protocol/decimal.js';
-import { formatPrice, PRICE_SCALE } from '../../server/domain/billing/money.js';
+import { formatPrice, PRICE_SCALE } from '../../domain/billing/money.js';
 import { compareTariffs, judgeTariff, tariffKey, type AddTariffsResult, type Tariff, type TariffStore } from '../tariff-store.js';
 import type { PostgresStore } from './postgres-store.js';
 

@@ -18,7 +18,7 @@ import {
 import { HttpError } from './http-error.js';
 import { ParseError } from '../../protocol/http/parse-error.js';
 import type { Responder } from './responder.js';
-import type { RouteTraits } from '../router.js';
+import type { RouteTraits } from './router.js';
 
 export interface ConnectionLimits {
   readonly parser: ParserLimits;

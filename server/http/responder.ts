@@ -6,11 +6,11 @@ import type { Logger } from 'pino';
 import type { Request } from '../../protocol/http/request-parser.js';
 import type { HeaderList, ResponseParts } from '../../protocol/http/response.js';
 import { stringifyJson } from '../../protocol/json.js';
-import type { Answer, Router, RouteTraits } from '../router.js';
+import type { Answer, Router, RouteTraits } from './router.js';
 import type { HttpMetrics } from '../metrics.js';
 import { ClientGoneError, errorAnswer, HttpError } from './http-error.js';
 import type { BlockList } from 'node:net';
-import { FairGate } from '../fair-gate.js';
+import { FairGate } from './fair-gate.js';
 import type { AuditRecord } from '../../database/audit-store.js';
 import { clientAddress } from './client-address.js';
 

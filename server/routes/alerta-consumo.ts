@@ -1,10 +1,10 @@
 /** `/alerta-consumo`: does the last period consume at least 1.5x the mean of the three before it? (Between usable readings: a flagged one drives no alert.) */
 import type { Store } from '../../database/store.js';
 import { recentUsableReadings } from '../../database/usable-readings.js';
-import { ALERT_READINGS, computeAlert, INCONSISTENT } from '../domain/consumption.js';
+import { ALERT_READINGS, computeAlert, INCONSISTENT } from '../../domain/readings/consumption.js';
 import { HttpError } from '../http/http-error.js';
-import type { ApiAccess } from '../api-access.js';
-import type { Route } from '../router.js';
+import type { ApiAccess } from '../http/api-access.js';
+import type { Route } from '../http/router.js';
 import { consumoJson } from './decimals.js';
 import { matriculaFields, matriculaRoute } from './fields.js';
 

@@ -6,10 +6,10 @@
  */
 import { z } from 'zod';
 import { ALERT_KINDS, ALERT_STATES, type AlertStore } from '../../database/alert-store.js';
-import { alertJson } from '../alert-center.js';
-import { actorOf, type ApiAccess } from '../api-access.js';
+import { alertJson } from '../../app/alert-center.js';
+import { actorOf, type ApiAccess } from '../http/api-access.js';
 import { HttpError } from '../http/http-error.js';
-import type { Answer, Route, RouteInput } from '../router.js';
+import type { Answer, Route, RouteInput } from '../http/router.js';
 import { authorizeMeterOrFleet, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
 
 export const ALERTS_PAGE_DEFAULT = 50;

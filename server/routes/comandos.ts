@@ -10,11 +10,11 @@ import { z } from 'zod';
 import type { CommandStore, StoredCommand } from '../../database/command-store.js';
 import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
-import { actorOf, type ApiAccess } from '../api-access.js';
-import type { CommandDelivery } from '../command-delivery.js';
-import { COMMAND_TYPES, FINAL_STATES, KEYED_ONLY } from '../domain/commands.js';
+import { actorOf, type ApiAccess } from '../http/api-access.js';
+import type { CommandDelivery } from '../udp/command-delivery.js';
+import { COMMAND_TYPES, FINAL_STATES, KEYED_ONLY } from '../../domain/commands.js';
 import { HttpError } from '../http/http-error.js';
-import type { Answer, Route, RouteInput } from '../router.js';
+import type { Answer, Route, RouteInput } from '../http/router.js';
 import { invalidField, matriculaSchema, positiveInteger, readFields } from './fields.js';
 
 export const DEFAULT_VALIDITY_S = 3600;

@@ -2,7 +2,7 @@
 import { formatDecimal, REGISTER_SCALE } from '../../protocol/decimal.js';
 import { JsonDecimal } from '../../protocol/json.js';
 import { QUANTITIES, QUANTITY_SCALE, type Quantities } from '../../protocol/quantities.js';
-import { qualityFlags, VALID, type QualityMask } from '../../database/reading-quality.js';
+import { qualityFlags, VALID, type QualityMask } from '../../domain/readings/quality.js';
 import type { StoredReading } from '../../database/store.js';
 
 /** A register or consumption held in thousandths, as an exact JSON number. */

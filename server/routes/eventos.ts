@@ -5,10 +5,10 @@
  */
 import { z } from 'zod';
 import type { Store } from '../../database/store.js';
-import type { ApiAccess, Principal } from '../api-access.js';
-import { readingEvent, RECONNECT_MS, sseEvent, Subscriber, type LiveEvents } from '../live-events.js';
+import type { ApiAccess, Principal } from '../http/api-access.js';
+import { readingEvent, RECONNECT_MS, sseEvent, Subscriber, type LiveEvents } from '../live/live-events.js';
 import type { Reading } from '../../database/store.js';
-import type { Answer, Route, RouteInput } from '../router.js';
+import type { Answer, Route, RouteInput } from '../http/router.js';
 import { matriculaSchema, readFields } from './fields.js';
 import { fleetFields, silentAfter } from './frota.js';
 

@@ -10,9 +10,9 @@ import { z } from 'zod';
 import { emissionFactorJson, emissionFactorSchema, EMISSION_FACTOR_SCALE, flagJson, flagSchema, MONTH, parametersJson, parametersSchema } from '../../database/billing-rules-json.js';
 import { formatDecimal } from '../../protocol/decimal.js';
 import type { BillingRulesStore } from '../../database/billing-rules-store.js';
-import type { ApiAccess } from '../api-access.js';
+import type { ApiAccess } from '../http/api-access.js';
 import { HttpError } from '../http/http-error.js';
-import type { Answer, Route, RouteInput } from '../router.js';
+import type { Answer, Route, RouteInput } from '../http/router.js';
 import { readFields } from './fields.js';
 
 const monthRange = z.object({

@@ -10,11 +10,11 @@ import { z } from 'zod';
 import type { InvoiceStore, IssuedInvoice } from '../../database/invoice-store.js';
 import { INVOICE_NUMBER } from '../../database/invoice-store.js';
 import { stringifyJson } from '../../protocol/json.js';
-import type { ApiAccess } from '../api-access.js';
-import type { BillingService, CycleBill } from '../billing.js';
-import { invoiceDocument } from '../domain/billing/document.js';
+import type { ApiAccess } from '../http/api-access.js';
+import type { BillingService, CycleBill } from '../../app/billing/billing.js';
+import { invoiceDocument } from '../../domain/billing/document.js';
 import { HttpError } from '../http/http-error.js';
-import type { Answer, Route, RouteInput } from '../router.js';
+import type { Answer, Route, RouteInput } from '../http/router.js';
 import { matriculaSchema, positiveInteger, readFields } from './fields.js';
 import { MONTH } from '../../database/billing-rules-json.js';
 

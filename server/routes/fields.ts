@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import { isMatricula } from '../../protocol/meter-protocol.js';
-import type { ApiAccess, Principal } from '../api-access.js';
+import type { ApiAccess, Principal } from '../http/api-access.js';
 import { HttpError, type ErrorDetail } from '../http/http-error.js';
-import type { Answer, Handler, Route, RouteInput } from '../router.js';
+import type { Answer, Handler, Route, RouteInput } from '../http/router.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

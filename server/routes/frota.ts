@@ -7,10 +7,10 @@
 import { z } from 'zod';
 import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
-import type { ApiAccess } from '../api-access.js';
-import { FLEET_SORT_KEYS, fleetTable, type FleetRow } from '../domain/fleet-table.js';
-import type { FleetTracker } from '../fleet.js';
-import type { Answer, Route, RouteInput } from '../router.js';
+import type { ApiAccess } from '../http/api-access.js';
+import { FLEET_SORT_KEYS, fleetTable, type FleetRow } from '../../domain/fleet-table.js';
+import type { FleetTracker } from '../../app/fleet.js';
+import type { Answer, Route, RouteInput } from '../http/router.js';
 import { consumoJson } from './decimals.js';
 import { positiveInteger, readFields } from './fields.js';
 

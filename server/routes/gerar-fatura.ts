@@ -2,12 +2,12 @@
 import type { Store } from '../../database/store.js';
 import { recentUsableReadings } from '../../database/usable-readings.js';
 import { formatIsoTimestamp, localMonth } from '../../protocol/timestamp.js';
-import { co2eGrams } from '../domain/co2e.js';
-import type { EmissionFactors } from '../emission-factors.js';
-import { computeInvoice, INCONSISTENT, MONEY_SCALE, type Tariff } from '../domain/consumption.js';
+import { co2eGrams } from '../../domain/co2e.js';
+import type { EmissionFactors } from '../../app/emission-factors.js';
+import { computeInvoice, INCONSISTENT, MONEY_SCALE, type Tariff } from '../../domain/readings/consumption.js';
 import { HttpError } from '../http/http-error.js';
-import type { ApiAccess } from '../api-access.js';
-import type { Route } from '../router.js';
+import type { ApiAccess } from '../http/api-access.js';
+import type { Route } from '../http/router.js';
 import { consumoJson, decimalJson } from './decimals.js';
 import { matriculaFields, matriculaRoute } from './fields.js';
 

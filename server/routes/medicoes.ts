@@ -9,8 +9,8 @@ import type { Store, StoredReading } from '../../database/store.js';
 import { formatDecimal, formatRegister } from '../../protocol/decimal.js';
 import { QUANTITIES, QUANTITY_SCALE } from '../../protocol/quantities.js';
 import { formatIsoTimestamp, isValidTimeZone, parseQueryTimestamp } from '../../protocol/timestamp.js';
-import type { ApiAccess } from '../api-access.js';
-import type { Answer, Route, RouteInput } from '../router.js';
+import type { ApiAccess } from '../http/api-access.js';
+import type { Answer, Route, RouteInput } from '../http/router.js';
 import { consumoJson, qualityJson, readingDetailsJson } from './decimals.js';
 import { invalidField, matriculaHandler, matriculaSchema, positiveInteger } from './fields.js';
 

@@ -9,8 +9,8 @@ import { csvText } from '../../protocol/csv.js';
 import type { EventStore, MeterEvent } from '../../database/event-store.js';
 import { EVENT_TYPES } from '../../protocol/meter-commands.js';
 import { formatIsoTimestamp, isValidTimeZone } from '../../protocol/timestamp.js';
-import type { ApiAccess } from '../api-access.js';
-import type { Answer, Route, RouteInput } from '../router.js';
+import type { ApiAccess } from '../http/api-access.js';
+import type { Answer, Route, RouteInput } from '../http/router.js';
 import { authorizeMeterOrFleet, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
 import { CSV_CONTENT_TYPE, END_OF_TIME, queryInstant, wantsCsv } from './medicoes.js';
 

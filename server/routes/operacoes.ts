@@ -3,17 +3,17 @@ import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import type { HttpServer } from '../http/http-server.js';
 import { ExpositionWriter, type HttpMetrics } from '../metrics.js';
-import type { Route, RouteInput } from '../router.js';
+import type { Route, RouteInput } from '../http/router.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { ChangeFeed } from '../../database/change-feed.js';
 import type { PoolUsage } from '../../database/open-store.js';
-import type { CommandDelivery } from '../command-delivery.js';
+import type { CommandDelivery } from '../udp/command-delivery.js';
 import { ALERT_KINDS } from '../../database/alert-store.js';
-import type { AlertCenter } from '../alert-center.js';
+import type { AlertCenter } from '../../app/alert-center.js';
 import type { WebhookSender } from '../webhook.js';
-import type { EventIntake } from '../meter-events.js';
-import type { UdpIngest } from '../udp-ingest.js';
-import type { LiveEvents } from '../live-events.js';
+import type { EventIntake } from '../udp/meter-events.js';
+import type { UdpIngest } from '../udp/ingest.js';
+import type { LiveEvents } from '../live/live-events.js';
 
 /** What `/saude` reads about this process and its database. */
 export interface HealthSources {

@@ -16,11 +16,11 @@ import { OPERATOR_NAME, type AccessStore, type OperatorAccount } from '../../dat
 import type { AuditEntry, AuditStore } from '../../database/audit-store.js';
 import { csvField, csvText } from '../../protocol/csv.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
-import { actorOf, type ApiAccess } from '../api-access.js';
-import { isAcceptablePassword, isCommonPassword, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS } from '../domain/password.js';
+import { actorOf, type ApiAccess } from '../http/api-access.js';
+import { isAcceptablePassword, isCommonPassword, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS } from '../../domain/auth/password.js';
 import { HttpError } from '../http/http-error.js';
-import { invalidCredentials, type PasswordChecks } from '../login.js';
-import type { Answer, Route, RouteInput } from '../router.js';
+import { invalidCredentials, type PasswordChecks } from '../../app/auth/login.js';
+import type { Answer, Route, RouteInput } from '../http/router.js';
 import { givenPassword, nextPageLink, positiveInteger, readFields, refusePasswordInUrl } from './fields.js';
 import { CSV_CONTENT_TYPE, wantsCsv } from './medicoes.js';
 

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { Route, RouteInput } from '../router.js';
+import type { Route, RouteInput } from '../http/router.js';
 
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../../resources/painel/', import.meta.url));
 

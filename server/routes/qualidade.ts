@@ -3,15 +3,15 @@
  * (`matricula=`), or the fleet view for the operator (no matricula): each
  * registered customer's meter over the range, a page of meters at a time,
  * and the page's totals. From the stored readings and their validation
- * flags (server/domain/data-quality.ts).
+ * flags (domain/readings/data-quality.ts).
  */
 import { z } from 'zod';
-import { QUALITY_FLAGS } from '../../database/reading-quality.js';
+import { QUALITY_FLAGS } from '../../domain/readings/quality.js';
 import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp, isValidTimeZone } from '../../protocol/timestamp.js';
-import type { ApiAccess } from '../api-access.js';
-import { QualityAccumulator, completeness, type DayQuality, type FlagCounts, type QualityReport } from '../domain/data-quality.js';
-import type { Answer, Route, RouteInput } from '../router.js';
+import type { ApiAccess } from '../http/api-access.js';
+import { QualityAccumulator, completeness, type DayQuality, type FlagCounts, type QualityReport } from '../../domain/readings/data-quality.js';
+import type { Answer, Route, RouteInput } from '../http/router.js';
 import { decimalJson } from './decimals.js';
 import { authorizeMeterOrFleet, invalidField, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
 import { queryInstant } from './medicoes.js';

@@ -1,11 +1,11 @@
 /** `GET /recomendacoes?matricula=`: rule-based savings suggestions, each with its evidence and estimated monthly saving. */
 import { z } from 'zod';
-import type { ApiAccess } from '../api-access.js';
-import type { Recommending } from '../recommending.js';
-import type { Evidence } from '../domain/recommendations.js';
+import type { ApiAccess } from '../http/api-access.js';
+import type { Recommending } from '../../app/recommending.js';
+import type { Evidence } from '../../domain/recommendations.js';
 import type { JsonValue } from '../../protocol/json.js';
-import type { Answer, Route } from '../router.js';
-import type { MeterAnswers } from '../result-cache.js';
+import type { Answer, Route } from '../http/router.js';
+import type { MeterAnswers } from '../http/result-cache.js';
 import { consumoJson, decimalJson } from './decimals.js';
 import { matriculaHandler, matriculaSchema } from './fields.js';
 

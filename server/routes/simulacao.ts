@@ -6,16 +6,16 @@
  */
 import { z } from 'zod';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
-import type { ApiAccess } from '../api-access.js';
-import type { BillingService } from '../billing.js';
-import type { MeterAnswers } from '../result-cache.js';
-import { cycleContaining, cycleMonth } from '../domain/billing/cycle.js';
-import { CENTS_SCALE, formatCents, KWH_SCALE } from '../domain/billing/money.js';
-import type { Answer, Route, RouteInput } from '../router.js';
+import type { ApiAccess } from '../http/api-access.js';
+import type { BillingService } from '../../app/billing/billing.js';
+import type { MeterAnswers } from '../http/result-cache.js';
+import { cycleContaining, cycleMonth } from '../../domain/billing/cycle.js';
+import { CENTS_SCALE, formatCents, KWH_SCALE } from '../../domain/billing/money.js';
+import type { Answer, Route, RouteInput } from '../http/router.js';
 import { decimalJson } from './decimals.js';
 import { matriculaSchema, positiveInteger, readFields } from './fields.js';
 import type { ProfileStore } from '../../database/profile-store.js';
-import { previousMonth } from '../domain/billing/cycle.js';
+import { previousMonth } from '../../domain/billing/cycle.js';
 
 export const MAX_SIMULATED_CYCLES = 24;
 const schema = z.object({ matricula: matriculaSchema, ciclos: positiveInteger(MAX_SIMULATED_CYCLES).optional() });

@@ -2,8 +2,8 @@
 import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import { HttpError } from '../http/http-error.js';
-import type { ApiAccess } from '../api-access.js';
-import type { Route } from '../router.js';
+import type { ApiAccess } from '../http/api-access.js';
+import type { Route } from '../http/router.js';
 import { consumoJson, readingDetailsJson } from './decimals.js';
 import { matriculaFields, matriculaRoute } from './fields.js';
 

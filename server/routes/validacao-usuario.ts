@@ -8,10 +8,10 @@ import { z } from 'zod';
 import { isUsername, normalizeUsername } from '../../protocol/customer-format.js';
 import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
-import type { ApiAccess } from '../api-access.js';
+import type { ApiAccess } from '../http/api-access.js';
 import { HttpError } from '../http/http-error.js';
-import { invalidCredentials, type PasswordChecks } from '../login.js';
-import type { Answer, Route, RouteInput } from '../router.js';
+import { invalidCredentials, type PasswordChecks } from '../../app/auth/login.js';
+import type { Answer, Route, RouteInput } from '../http/router.js';
 import { givenPassword, matriculaSchema, readFields, refusePasswordInUrl } from './fields.js';
 
 const schema = z

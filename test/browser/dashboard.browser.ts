@@ -16,7 +16,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import t, { type Test } from 'tap';
 import type { Reading } from '../../database/store.js';
 import { startServer, type RunningServer } from '../../server/app.js';
-import { cycleContaining, cycleMonth } from '../../server/domain/billing/cycle.js';
+import { cycleContaining, cycleMonth } from '../../domain/billing/cycle.js';
 import { call, readingLine, silentLogger, tempDir, testConfig, udpClient } from '../helpers.js';
 import { startMeter } from '../meter/meter-processes.js';
 

@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod } from 'node:fs/promises';
 import t from 'tap';
 import { startEmbeddedPostgres } from '../../database/postgres/embedded.js';
-import { run } from '../../database/backup-cli.js';
+import { run } from '../../cli/backup.js';
 import { parseLogLine } from '../../database/file/readings-log.js';
 import { startTestServer, tempDir, until, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { testPostgres } from '../postgres.js';

@@ -5,7 +5,7 @@
  */
 import type { Test } from 'tap';
 import type { CommandStore, StoredCommand } from '../../database/command-store.js';
-import { transition, type Command } from '../../server/domain/commands.js';
+import { transition, type Command } from '../../domain/commands.js';
 
 export interface CommandFixture {
   readonly commands: CommandStore;

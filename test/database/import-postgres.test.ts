@@ -8,7 +8,7 @@ import { FileStore } from '../../database/file/file-store.js';
 import { call, comparableBody, silentLogger, startTestServer, tempDir } from '../helpers.js';
 import { testPostgres } from '../postgres.js';
 
-const IMPORT = fileURLToPath(new URL('../../database/import-cli.js', import.meta.url));
+const IMPORT = fileURLToPath(new URL('../../cli/import.js', import.meta.url));
 const postgres = await testPostgres(t);
 
 t.test('a flat-file DATA_DIR moves into PostgreSQL, once, and answers the same', async (t) => {

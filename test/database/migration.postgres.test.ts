@@ -8,7 +8,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { run } from '../../database/import-cli.js';
+import { run } from '../../cli/import.js';
 import { AGGREGATES, canonical, digests } from '../../database/migration.js';
 import { openStore } from '../../database/open-store.js';
 import { loadConfig } from '../../server/config.js';

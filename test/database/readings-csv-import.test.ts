@@ -10,12 +10,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { run } from '../../database/import-cli.js';
+import { run } from '../../cli/import.js';
 import { READINGS_CSV_HEADER } from '../../protocol/readings-csv.js';
 import { startTestServer, tempDir, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { send } from '../server/billing-fixtures.js';
 
-const IMPORT = fileURLToPath(new URL('../../database/import-cli.js', import.meta.url));
+const IMPORT = fileURLToPath(new URL('../../cli/import.js', import.meta.url));
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import type { Test } from 'tap';
-import { LATE_WINDOW_READINGS } from '../../database/reading-admission.js';
-import { DEFAULT_QUALITY_RULES, SPIKE, VALID, assessReading } from '../../database/reading-quality.js';
+import { LATE_WINDOW_READINGS } from '../../domain/readings/admission.js';
+import { DEFAULT_QUALITY_RULES, SPIKE, VALID, assessReading } from '../../domain/readings/quality.js';
 import { FLEET_BATCH_METERS, RECENT_READINGS_LIMIT, type Reading, type Store, type StoredReading } from '../../database/store.js';
 
 export interface StoreFixture {

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import t from 'tap';
 import { actDate, parseAneelTariffs } from '../../database/aneel-tariffs.js';
-import { run } from '../../database/import-cli.js';
-import { resolveOverlaps } from '../../database/tariff-overlaps.js';
+import { run } from '../../cli/import.js';
+import { resolveOverlaps } from '../../domain/billing/tariff-overlaps.js';
 import type { Tariff } from '../../database/tariff-store.js';
 
 const HEADER =

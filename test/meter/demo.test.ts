@@ -11,10 +11,10 @@ import { parseCustomerFile } from '../../protocol/customer-format.js';
 import { readFileSync } from 'node:fs';
 import { silentLogger, tempDir } from '../helpers.js';
 import { FileStore } from '../../database/file/file-store.js';
-import { REGRESSIVE } from '../../database/reading-quality.js';
+import { REGRESSIVE } from '../../domain/readings/quality.js';
 import type { Test } from 'tap';
 
-const DEMO = fileURLToPath(new URL('../../meter/demo.js', import.meta.url));
+const DEMO = fileURLToPath(new URL('../../cli/demo.js', import.meta.url));
 const CUSTOMERS = parseCustomerFile(readFileSync(fileURLToPath(new URL('../../../resources/clientes-exemplo.txt', import.meta.url)), 'utf8')).customers;
 const PEAK = CUSTOMERS[CUSTOMERS.length - 1] as { matricula: string; username: string };
 

@@ -13,8 +13,8 @@ import t, { type Test } from 'tap';
 import { lossyRelay, startMeter } from './meter-processes.js';
 import { PLAIN_NODE, startTestServer, tempDir } from '../helpers.js';
 
-const METER = fileURLToPath(new URL('../../meter/meter-cli.js', import.meta.url));
-const LAUNCHER = fileURLToPath(new URL('../../meter/launcher.js', import.meta.url));
+const METER = fileURLToPath(new URL('../../cli/meter.js', import.meta.url));
+const LAUNCHER = fileURLToPath(new URL('../../cli/launcher.js', import.meta.url));
 const FAST = ['--intervalo-incremento', '0.02', '--intervalo-envio', '0.1', '--log-level', 'silent'];
 
 /** The readings of one matricula in the server's log, in log order. */

@@ -4,11 +4,11 @@ import { createSocket, type RemoteInfo } from 'node:dgram';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import type { MeterReport } from '../../meter/meter-cli.js';
+import type { MeterReport } from '../../cli/meter.js';
 import type { RunnerStats } from '../../meter/meter-runner.js';
 import { PLAIN_NODE } from '../helpers.js';
 
-export const METER = fileURLToPath(new URL('../../meter/meter-cli.js', import.meta.url));
+export const METER = fileURLToPath(new URL('../../cli/meter.js', import.meta.url));
 
 export interface MeterProcess {
   readonly child: ChildProcess;

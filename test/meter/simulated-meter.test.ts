@@ -5,9 +5,9 @@ import { consecutiveMatriculas } from '../../meter/fleet.js';
 import { OptionError, parseMeterCommandLine, parseServer } from '../../meter/options.js';
 import { MAX_INCREMENT_UNITS, meterSeed, SimulatedMeter } from '../../meter/simulated-meter.js';
 import { DEMO_INCREMENT_INTERVAL_S, DEMO_MIN_INCREMENT_UNITS, DEMO_PEAK_AFTER_S, DEMO_PEAK_FACTOR, DEMO_PEAK_SEND_INTERVAL_S, DEMO_SEND_INTERVAL_S } from '../../meter/demo-fleet.js';
-import { ALERT_READINGS, computeAlert } from '../../server/domain/consumption.js';
-import { MeterWindow } from '../../database/reading-admission.js';
-import { DEFAULT_QUALITY_RULES, formatQuality } from '../../database/reading-quality.js';
+import { ALERT_READINGS, computeAlert } from '../../domain/readings/consumption.js';
+import { MeterWindow } from '../../domain/readings/admission.js';
+import { DEFAULT_QUALITY_RULES, formatQuality } from '../../domain/readings/quality.js';
 
 const settings = (overrides: Partial<ConstructorParameters<typeof SimulatedMeter>[0]> = {}) => ({
   matricula: '13456789',

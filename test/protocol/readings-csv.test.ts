@@ -9,7 +9,7 @@ import { isReadingsCsvHeader, parseReadingsCsvLine, READINGS_CSV_HEADER } from '
 import { QUANTITIES } from '../../protocol/quantities.js';
 import { CSV_HEADER, csvLine } from '../../server/routes/medicoes.js';
 import { instantArbitrary, registerArbitrary } from './arbitraries.js';
-import { qualityFlags } from '../../database/reading-quality.js';
+import { qualityFlags } from '../../domain/readings/quality.js';
 
 const quantities = fc.record(Object.fromEntries(QUANTITIES.map((spec) => [spec.name, fc.integer({ min: 0, max: spec.max })])), { requiredKeys: [] });
 const stored = fc.record({

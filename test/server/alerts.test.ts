@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
-import { hashPassword } from '../../server/domain/password.js';
+import { hashPassword } from '../../domain/auth/password.js';
 import { startTestServer, tempDir, udpClient, until, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { billingReadyServer, send } from './billing-fixtures.js';
 
@@ -221,9 +221,9 @@ t.test('floods in the names of invented meters (regression, issue 26: 120,000 ev
 t.test('the webhook queue spills to the store: deliveries that found it full are read back and delivered, none dropped', async (t) => {
   const { FileEventStore } = await import('../../database/file/event-file-store.js');
   const { FileAlertStore } = await import('../../database/file/alert-file-store.js');
-  const { AlertCenter } = await import('../../server/alert-center.js');
+  const { AlertCenter } = await import('../../app/alert-center.js');
   const { WebhookSender } = await import('../../server/webhook.js');
-  const { FleetTracker } = await import('../../server/fleet.js');
+  const { FleetTracker } = await import('../../app/fleet.js');
   const { silentLogger } = await import('../helpers.js');
   const dir = await tempDir(t);
   const hook = await receiver(t, 0);

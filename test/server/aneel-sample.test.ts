@@ -15,7 +15,7 @@ import t from 'tap';
 import { ANEEL_SAMPLE, PLAIN_NODE, startTestServer, tempDir, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { BILLING_PARAMETERS, send } from './billing-fixtures.js';
 
-const IMPORT = fileURLToPath(new URL('../../database/import-cli.js', import.meta.url));
+const IMPORT = fileURLToPath(new URL('../../cli/import.js', import.meta.url));
 const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
 const run = promisify(execFile);
 

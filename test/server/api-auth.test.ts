@@ -7,8 +7,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { signToken } from '../../protocol/api-token.js';
-import { API_SECRET_FILE } from '../../server/api-access.js';
-import { hashPassword } from '../../server/domain/password.js';
+import { API_SECRET_FILE } from '../../server/http/api-access.js';
+import { hashPassword } from '../../domain/auth/password.js';
 import type { RunningServer } from '../../server/app.js';
 import { exchange, request, startTestServer, tempDir, type RawResponse } from '../helpers.js';
 

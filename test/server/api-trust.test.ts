@@ -7,7 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { hashPassword } from '../../server/domain/password.js';
+import { hashPassword } from '../../domain/auth/password.js';
 import { operatorTokenHowTo } from '../../server/main.js';
 import type { RunningServer } from '../../server/app.js';
 import { AS_OPERATOR, call, exchange, request, startTestServer, tempDir, TEST_OPERATOR_TOKEN, type RawResponse } from '../helpers.js';

@@ -5,7 +5,7 @@
  * sign out — across a restart too.
  */
 import t from 'tap';
-import { hashPassword } from '../../server/domain/password.js';
+import { hashPassword } from '../../domain/auth/password.js';
 import { AS_OPERATOR, call, startTestServer, tempDir } from '../helpers.js';
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });

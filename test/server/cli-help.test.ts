@@ -19,12 +19,12 @@ const README_SETTINGS = [...README.matchAll(/^\| `([A-Z0-9_]+)` \| `--[a-z0-9-]+
 const COMMANDS: ReadonlyArray<{ name: string; path: string; args?: readonly string[]; mentions: readonly string[] }> = [
   { name: 'npm start', path: 'server/main.js', mentions: [...README_SETTINGS, ...Object.values(SETTINGS).map((s) => `--${s.flag}`)] },
   { name: 'npm run start:postgres', path: 'server/postgres-main.js', mentions: ['DATA_DIR/postgres/url', '--data-dir', '--processos'] },
-  { name: 'npm run import', path: 'database/import-cli.js', mentions: ['--clientes', '--medicoes', '--dados', '--de-postgres', '--de-schema', '--mesclar', ...README_SETTINGS] },
-  { name: 'npm run backup', path: 'database/backup-cli.js', args: ['backup'], mentions: ['--destino', '--data-dir', '--database-url'] },
-  { name: 'npm run restore', path: 'database/backup-cli.js', args: ['restore'], mentions: ['--origem', '--data-dir', '--database-url'] },
-  { name: 'npm run meter', path: 'meter/meter-cli.js', mentions: ['--matricula', '--matriculas', '--porta', '--intervalo-envio', '--chaves', 'MEDIDOR_PORTA'] },
-  { name: 'npm run meters', path: 'meter/launcher.js', mentions: ['--quantidade', '--por-processo', '--clientes', '--intervalo-envio'] },
-  { name: 'npm run demo', path: 'meter/demo.js', mentions: ['DATA_DIR', 'HTTP_PORT', 'UDP_PORT'] },
+  { name: 'npm run import', path: 'cli/import.js', mentions: ['--clientes', '--medicoes', '--dados', '--de-postgres', '--de-schema', '--mesclar', ...README_SETTINGS] },
+  { name: 'npm run backup', path: 'cli/backup.js', args: ['backup'], mentions: ['--destino', '--data-dir', '--database-url'] },
+  { name: 'npm run restore', path: 'cli/backup.js', args: ['restore'], mentions: ['--origem', '--data-dir', '--database-url'] },
+  { name: 'npm run meter', path: 'cli/meter.js', mentions: ['--matricula', '--matriculas', '--porta', '--intervalo-envio', '--chaves', 'MEDIDOR_PORTA'] },
+  { name: 'npm run meters', path: 'cli/launcher.js', mentions: ['--quantidade', '--por-processo', '--clientes', '--intervalo-envio'] },
+  { name: 'npm run demo', path: 'cli/demo.js', mentions: ['DATA_DIR', 'HTTP_PORT', 'UDP_PORT'] },
   { name: 'npm run load:http', path: 'bench/load-http.js', mentions: ['--rota', '--conexoes', '--duracao', '--pipelining', '--storage'] },
   { name: 'npm run load:udp', path: 'bench/load-udp.js', mentions: ['--medidores', '--taxa', '--duracao', '--lixo'] },
   { name: 'npm run bench', path: 'bench/run-suite.js', mentions: ['BENCH_QUICK'] },
@@ -58,7 +58,7 @@ t.test('a command started through a path with a space, or a symlink, runs (impor
   const dir = await tempDir(t);
   const spaced = join(dir, 'minha pasta');
   await mkdir(spaced);
-  for (const [path, args] of [['database/import-cli.js', []], ['database/backup-cli.js', ['backup']]] as const) {
+  for (const [path, args] of [['cli/import.js', []], ['cli/backup.js', ['backup']]] as const) {
     const link = join(spaced, path.split('/').pop() as string);
     await symlink(built(path), link);
     const help = spawnSync(process.execPath, [link, ...args, '--help'], { encoding: 'utf8', timeout: 20_000 });

@@ -1,7 +1,7 @@
 /** CO2e: exact arithmetic (property tests), the operator's monthly factors, and the co2e_kg every consumption and invoice answer carries. */
 import fc from 'fast-check';
 import t from 'tap';
-import { co2eGrams, co2eOverDays, daysByMonth, DEFAULT_EMISSION_FACTOR } from '../../server/domain/co2e.js';
+import { co2eGrams, co2eOverDays, daysByMonth, DEFAULT_EMISSION_FACTOR } from '../../domain/co2e.js';
 import { startTestServer, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { BILLING_PARAMETERS, send } from './billing-fixtures.js';
 

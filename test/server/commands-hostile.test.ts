@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { signLine } from '../../protocol/meter-auth.js';
 import { serializeAnswer, serializeEvent } from '../../protocol/meter-commands.js';
-import { EVENTS_PER_METER_PER_MINUTE } from '../../server/meter-events.js';
+import { EVENTS_PER_METER_PER_MINUTE } from '../../server/udp/meter-events.js';
 import { meterSocket, readingLine, startTestServer, tempDir, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { send } from './billing-fixtures.js';
 import { MeterSigner } from '../../meter/meter-signer.js';

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { COMMAND_STATES, FINAL_STATES, nextSendAt, retryDelay, transition, type Command, type CommandEvent, type CommandState } from '../../server/domain/commands.js';
+import { COMMAND_STATES, FINAL_STATES, nextSendAt, retryDelay, transition, type Command, type CommandEvent, type CommandState } from '../../domain/commands.js';
 
 const base: Command = { id: 'c1', matricula: '13456789', type: 'corte', state: 'pendente', createdAt: 1000, expiresAt: 61_000, attempts: 0, lastSentAt: null, finishedAt: null, outcome: null };
 const inState = (state: CommandState): Command => ({ ...base, state, attempts: state === 'pendente' ? 0 : 1, lastSentAt: state === 'pendente' ? null : 1000 });

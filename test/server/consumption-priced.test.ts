@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { estimateCents, unitPriceOn, withTaxes, type EstimateRules } from '../../server/domain/billing/estimate.js';
+import { estimateCents, unitPriceOn, withTaxes, type EstimateRules } from '../../domain/billing/estimate.js';
 import { startTestServer, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { billingReadyServer, send } from './billing-fixtures.js';
 

@@ -8,13 +8,13 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import type { MeterReport } from '../../meter/meter-cli.js';
+import type { MeterReport } from '../../cli/meter.js';
 import type { RunnerStats } from '../../meter/meter-runner.js';
 import { call, openEvents, PLAIN_NODE, tempDir, until } from '../helpers.js';
 import { testPostgres } from '../postgres.js';
 import { spawnServer } from './server-process.js';
 
-const METER = fileURLToPath(new URL('../../meter/meter-cli.js', import.meta.url));
+const METER = fileURLToPath(new URL('../../cli/meter.js', import.meta.url));
 const METERS = 50;
 const postgres = await testPostgres(t);
 

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { FairGate } from '../../server/fair-gate.js';
+import { FairGate } from '../../server/http/fair-gate.js';
 
 /** Work that finishes when the test says so. */
 function controllable(): { promise: Promise<void>; finish: () => void } {

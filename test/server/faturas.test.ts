@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
 import { AS_OPERATOR, startTestServer, tempDir, testConfig } from '../helpers.js';
 import { BILLING_PARAMETERS, billingReadyServer, send as sendJson } from './billing-fixtures.js';
-import { cycleContaining, cycleMonth, previousMonth, type Cycle } from '../../server/domain/billing/cycle.js';
+import { cycleContaining, cycleMonth, previousMonth, type Cycle } from '../../domain/billing/cycle.js';
 
 const run = promisify(execFile);
 const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));

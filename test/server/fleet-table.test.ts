@@ -5,11 +5,11 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { SPIKE } from '../../database/reading-quality.js';
+import { SPIKE } from '../../domain/readings/quality.js';
 import type { Reading } from '../../database/store.js';
-import { alertOf } from '../../server/domain/consumption.js';
-import { FLEET_SORT_KEYS, fleetTable, type FleetMeter, type FleetRow, type FleetSortKey } from '../../server/domain/fleet-table.js';
-import { FleetTracker } from '../../server/fleet.js';
+import { alertOf } from '../../domain/readings/consumption.js';
+import { FLEET_SORT_KEYS, fleetTable, type FleetMeter, type FleetRow, type FleetSortKey } from '../../domain/fleet-table.js';
+import { FleetTracker } from '../../app/fleet.js';
 
 const NOW_S = 2_000_000_000;
 

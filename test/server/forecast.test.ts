@@ -1,8 +1,8 @@
 /** Forecasts: the method on synthetic series with a known answer (pure), then /previsao, goals and /previsao/precisao through a server. */
 import fc from 'fast-check';
 import t from 'tap';
-import { forecastCycle, meanError, percentageError } from '../../server/domain/forecast.js';
-import { cycleContaining, cycleEndingIn, cycleMonth } from '../../server/domain/billing/cycle.js';
+import { forecastCycle, meanError, percentageError } from '../../domain/forecast.js';
+import { cycleContaining, cycleEndingIn, cycleMonth } from '../../domain/billing/cycle.js';
 import { billingReadyServer, send } from './billing-fixtures.js';
 import { startTestServer, TEST_OPERATOR_TOKEN } from '../helpers.js';
 

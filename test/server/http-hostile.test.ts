@@ -7,7 +7,7 @@ import t from 'tap';
 import type { Reading } from '../../database/store.js';
 import { HttpServer } from '../../server/http/http-server.js';
 import { MAX_HEAVY_PER_SOURCE, Responder } from '../../server/http/responder.js';
-import { Router } from '../../server/router.js';
+import { Router } from '../../server/http/router.js';
 import { call, parseResponses, request, silentLogger, startTestServer, until, type RawResponse } from '../helpers.js';
 
 const READINGS = 2000;

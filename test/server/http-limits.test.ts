@@ -3,7 +3,7 @@ import t, { type Test } from 'tap';
 import { DEFAULT_PARSER_LIMITS } from '../../protocol/http/request-parser.js';
 import { HttpServer, type HttpLimits } from '../../server/http/http-server.js';
 import { Responder } from '../../server/http/responder.js';
-import { Router } from '../../server/router.js';
+import { Router } from '../../server/http/router.js';
 import { connectRaw, exchange, parseResponses, request, silentLogger } from '../helpers.js';
 
 /**

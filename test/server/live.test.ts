@@ -7,9 +7,9 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import t from 'tap';
 import { packLines } from '../../protocol/meter-protocol.js';
-import { FleetTracker } from '../../server/fleet.js';
-import { MAX_QUEUED_BYTES, Subscriber, SlowClientError } from '../../server/live-events.js';
-import { WINDOW_READINGS } from '../../server/replay-windows.js';
+import { FleetTracker } from '../../app/fleet.js';
+import { MAX_QUEUED_BYTES, Subscriber, SlowClientError } from '../../server/live/live-events.js';
+import { WINDOW_READINGS } from '../../server/live/replay-windows.js';
 
 const REPLAY_MAX = 1000;
 import { startServer } from '../../server/app.js';

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { connect } from 'node:net';
-import { MAX_ATTEMPTS_PER_SOURCE, MAX_FAILURES_PER_CUSTOMER } from '../../server/domain/login-limits.js';
+import { MAX_ATTEMPTS_PER_SOURCE, MAX_FAILURES_PER_CUSTOMER } from '../../domain/auth/login-limits.js';
 import { AS_OPERATOR, call, exchange, parseResponses, request, startLoggedServer, startTestServer, tempDir, type RawResponse } from '../helpers.js';
 
 const OPERATOR = 'operador-'.padEnd(40, 'k');

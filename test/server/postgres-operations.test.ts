@@ -6,12 +6,12 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import type { MeterReport } from '../../meter/meter-cli.js';
+import type { MeterReport } from '../../cli/meter.js';
 import type { RunnerStats } from '../../meter/meter-runner.js';
 import { call, PLAIN_NODE, readingLine, recentTimestamps, startTestServer, udpClient } from '../helpers.js';
 import { testPostgres } from '../postgres.js';
 
-const METER = fileURLToPath(new URL('../../meter/meter-cli.js', import.meta.url));
+const METER = fileURLToPath(new URL('../../cli/meter.js', import.meta.url));
 // A server of our own even when DATABASE_URL is set: this test stops and starts it.
 const postgres = await testPostgres(t, { own: true });
 

@@ -16,7 +16,7 @@ import { call, comparableBody, parseResponses, readingLine, tempDir } from '../h
 import { spawnServer, type ServerProcess } from './server-process.js';
 
 const MAIN = fileURLToPath(new URL('../../server/main.js', import.meta.url));
-const IMPORT = fileURLToPath(new URL('../../database/import-cli.js', import.meta.url));
+const IMPORT = fileURLToPath(new URL('../../cli/import.js', import.meta.url));
 
 async function stop(server: ServerProcess, signal: NodeJS.Signals): Promise<number | null> {
   const exited = once(server.child, 'exit');

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { run as runImport } from '../../database/import-cli.js';
+import { run as runImport } from '../../cli/import.js';
 import { startServer, type RunningServer } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import { silentLogger, tempDir } from '../helpers.js';

@@ -1,6 +1,6 @@
 /** Recommendations: each rule fires and stays quiet on hand-made facts (pure), then one end to end from a meter's night-time readings. */
 import t from 'tap';
-import { recommend, type RecommendationFacts } from '../../server/domain/recommendations.js';
+import { recommend, type RecommendationFacts } from '../../domain/recommendations.js';
 import { startTestServer } from '../helpers.js';
 import { send } from './billing-fixtures.js';
 

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { AnswerVersions, MeterAnswers, ResultCache, CACHE_TTL_MS } from '../../server/result-cache.js';
+import { AnswerVersions, MeterAnswers, ResultCache, CACHE_TTL_MS } from '../../server/http/result-cache.js';
 
 t.test('four parallel asks of one meter\'s recommendations cost one computation (regression, issue 26: 4 x 3.6 s of CPU)', async (t) => {
   let now = 0;

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import type { Reading } from '../../database/store.js';
-import { hashPassword } from '../../server/domain/password.js';
+import { hashPassword } from '../../domain/auth/password.js';
 import { startTestServer } from '../helpers.js';
 import { send } from './billing-fixtures.js';
 

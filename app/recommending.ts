@@ -1,0 +1,118 @@
+/**
+ * Gathers the facts recommendations are made from (server/domain/
+ * recommendations.ts): the forecast and its prices, the Tarifa Branca
+ * comparison, the night-time baseload of the last two weeks, the previous
+ * cycle and the same cycle last year, the goal.
+ */
+import type { Store } from '../database/store.js';
+import { usable } from '../database/usable-readings.js';
+import { wallClockInstant, zoneOffset } from '../protocol/timestamp.js';
+import type { BillingService } from './billing/billing.js';
+import { cycleMonth, previousMonth } from '../domain/billing/cycle.js';
+import { recommend, type Recommendation, type RecommendationFacts } from '../domain/recommendations.js';
+import type { CycleForecast, Forecasting } from './forecast/forecasting.js';
+import { HttpError } from '../server/http/http-error.js';
+
+/** Nights looked at for the baseload, and the hours of a night (local). */
+export const BASELOAD_NIGHTS = 14;
+const NIGHT_FROM_HOUR = 0;
+const NIGHT_TO_HOUR = 5;
+/** Closed cycles the Tarifa Branca comparison looks at. */
+export const COMPARED_CYCLES = 6;
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+export class Recommending {
+  constructor(
+    private readonly billing: BillingService,
+    private readonly forecasting: Forecasting,
+    private readonly store: Store,
+  ) {}
+
+  async recommendations(matricula: string, now = Date.now()): Promise<{ facts: RecommendationFacts; recommendations: Recommendation[] }> {
+    let made: CycleForecast | undefined;
+    try {
+      made = await this.forecasting.forecast(matricula, now);
+    } catch (error) {
+      // Without billing (DISTRIBUIDORA unset, no parameters or tariffs) or a cycle to forecast, the rules that need only readings still run.
+      if (!(error instanceof HttpError)) throw error;
+    }
+    const projected = made?.forecast.consumption;
+    const variable = made === undefined || made.total === null || made.fixed === null ? undefined : made.total - made.fixed;
+    const facts: RecommendationFacts = {
+      priceMilliCentsPerKwh: projected === undefined || variable === undefined || projected === 0n ? null : (variable * 1_000_000n) / projected,
+      modality: made === undefined ? undefined : await this.modality(matricula, cycleMonth(made.bill.cycle), made.bill.profile.modality, now),
+      baseload: await this.baseload(matricula, now),
+      forecast:
+        made === undefined
+          ? undefined
+          : {
+              projected: made.forecast.consumption,
+              previous: (await this.forecasting.consumptionOf(matricula, previousMonth(cycleMonth(made.bill.cycle)), now))?.consumption ?? null,
+              lastYear: made.forecast.lastYearRatePerDay === null ? null : (made.forecast.lastYearRatePerDay * BigInt(made.bill.cycle.end - made.bill.cycle.start)) / BigInt(DAY_MS),
+            },
+      goal:
+        made?.goal === null || made?.goal === undefined
+          ? undefined
+          : made.goal.goal.kind === 'kwh'
+            ? { kind: 'kwh', goal: made.goal.goal.kwh, projected: made.forecast.consumption }
+            : made.total === null
+              ? undefined
+              : { kind: 'valor', goal: made.goal.goal.cents, projected: made.total },
+    };
+    return { facts, recommendations: recommend(facts) };
+  }
+
+  private async modality(matricula: string, openMonth: string, current: 'convencional' | 'branca', now: number): Promise<RecommendationFacts['modality']> {
+    // Comparing modalities prices cycles: not without billing.
+    if (!this.billing.configured) return undefined;
+    const comparison = await this.billing.compareModalities(matricula, previousMonth(openMonth), COMPARED_CYCLES, now);
+    return { current, compared: comparison.compared, conventional: comparison.conventional, white: comparison.white };
+  }
+
+  /** The lowest mean power (W) of the last nights' 00:00-05:00, from the registers at those hours. */
+  private async baseload(matricula: string, now: number): Promise<RecommendationFacts['baseload']> {
+    const timeZone = this.billing.timeZone;
+    const today = Math.floor((now + zoneOffset(now, timeZone)) / DAY_MS) * DAY_MS;
+    const boundaries: Array<{ from: number; to: number }> = [];
+    for (let night = BASELOAD_NIGHTS; night >= 0; night--) {
+      const wallDay = today - night * DAY_MS;
+      boundaries.push({ from: wallClockInstant(wallDay + NIGHT_FROM_HOUR * HOUR_MS, timeZone), to: wallClockInstant(wallDay + NIGHT_TO_HOUR * HOUR_MS, timeZone) });
+    }
+    const first = boundaries[0] as { from: number };
+    const timestamps: number[] = [];
+    const registers: bigint[] = [];
+    for await (const batch of this.store.history({ matricula, from: first.from - HOUR_MS, to: now + 1 })) {
+      for (const reading of batch) {
+        if (!usable(reading)) continue;
+        timestamps.push(reading.timestamp);
+        registers.push(reading.consumo);
+      }
+    }
+    timestamps.reverse();
+    registers.reverse();
+    // The register at an instant: the newest reading at most a quarter of an hour before it.
+    const at = (instant: number): bigint | undefined => {
+      let low = 0;
+      let high = timestamps.length;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if ((timestamps[mid] as number) <= instant) low = mid + 1;
+        else high = mid;
+      }
+      return low > 0 && instant - (timestamps[low - 1] as number) <= HOUR_MS / 4 ? registers[low - 1] : undefined;
+    };
+    let lowest: bigint | undefined;
+    let nights = 0;
+    for (const { from, to } of boundaries) {
+      const start = at(from);
+      const end = at(to);
+      if (start === undefined || end === undefined || end < start || to > now) continue;
+      nights++;
+      // thousandths of a kWh over the night's hours = W x hours: W = thousandths / hours.
+      const watts = ((end - start) * BigInt(HOUR_MS)) / BigInt(to - from);
+      if (lowest === undefined || watts < lowest) lowest = watts;
+    }
+    return lowest === undefined ? undefined : { watts: lowest, nights };
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Data quality of a meter over a range, per local day (pure): readings
+ * received against readings expected, and how many carry each validation
+ * flag — the "taxa de sucesso de coleta" and "qualidade dos dados" of a
+ * meter data system.
+ *
+ * Expected readings come from the meter's own cadence: the typical interval
+ * is the median of the intervals between its consecutive readings in the
+ * range (whole seconds), and a day expects its span in the range divided by
+ * it. A meter silent for half a day keeps its cadence and so shows 50%.
+ * Completeness is received / expected, at most 1, in thousandths rounded
+ * half-up.
+ */
+import { divideRoundHalfUp } from '../../protocol/decimal.js';
+import { QUALITY_FLAGS, qualityFlags, VALID, type QualityFlag } from './quality.js';
+import type { StoredReading } from '../../database/store.js';
+import { nextPeriodStart, periodStart } from './periods.js';
+import { zoneOffset } from '../../protocol/timestamp.js';
+
+export type FlagCounts = Record<QualityFlag, number>;
+
+export interface DayQuality {
+  /** The local date, `YYYY-MM-DD`. */
+  readonly day: string;
+  readonly received: number;
+  /** Readings expected in the day's span of the range; null while the cadence is unknown (fewer than two readings in the range). */
+  readonly expected: number | null;
+  /** received / expected in thousandths, at most 1000; null when expected is. */
+  readonly completeness: number | null;
+  /** Readings with no flag. */
+  readonly valid: number;
+  readonly flags: FlagCounts;
+}
+
+export interface QualityReport {
+  /** Median interval between consecutive readings, in seconds; null with fewer than two readings. */
+  readonly typicalIntervalS: number | null;
+  readonly days: readonly DayQuality[];
+  readonly total: Omit<DayQuality, 'day'>;
+}
+
+const noFlags = (): FlagCounts => Object.fromEntries(QUALITY_FLAGS.map((flag) => [flag, 0])) as FlagCounts;
+
+/** Completeness in thousandths, capped at 1000. */
+export function completeness(received: number, expected: number | null): number | null {
+  if (expected === null) return null;
+  if (expected === 0) return received > 0 ? 1000 : null;
+  return Math.min(1000, Number(divideRoundHalfUp(BigInt(received) * 1000n, BigInt(expected))));
+}
+
+interface DayTally {
+  received: number;
+  valid: number;
+  flags: FlagCounts;
+}
+
+/** Takes a range's readings in any batches and order (history gives them newest first) and reports per day. */
+export class QualityAccumulator {
+  private readonly days = new Map<number, DayTally>();
+  /** Interval (whole seconds) -> how many: the cadence's median without keeping every interval. */
+  private readonly intervals = new Map<number, number>();
+  private previous: number | undefined;
+
+  constructor(
+    private readonly from: number,
+    private readonly to: number,
+    private readonly timeZone: string,
+  ) {}
+
+  add(readings: readonly StoredReading[]): void {
+    for (const reading of readings) {
+      if (this.previous !== undefined) {
+        const seconds = Math.round(Math.abs(this.previous - reading.timestamp) / 1000);
+        this.intervals.set(seconds, (this.intervals.get(seconds) ?? 0) + 1);
+      }
+      this.previous = reading.timestamp;
+      const start = periodStart(reading.timestamp, 'dia', this.timeZone);
+      let tally = this.days.get(start);
+      if (tally === undefined) this.days.set(start, (tally = { received: 0, valid: 0, flags: noFlags() }));
+      tally.received++;
+      const flags = qualityFlags(reading.quality ?? VALID);
+      if (flags.length === 0) tally.valid++;
+      for (const flag of flags) tally.flags[flag]++;
+    }
+  }
+
+  /** The median interval in whole seconds (at least 1); null with no interval. */
+  typicalIntervalS(): number | null {
+    let count = 0;
+    for (const n of this.intervals.values()) count += n;
+    if (count === 0) return null;
+    const middle = Math.floor((count - 1) / 2);
+    let seen = 0;
+    for (const seconds of [...this.intervals.keys()].sort((a, b) => a - b)) {
+      seen += this.intervals.get(seconds) as number;
+      if (seen > middle) return Math.max(1, seconds);
+    }
+    return null;
+  }
+
+  /** Every local day the range touches, oldest first, with its figures (days without a reading too). */
+  report(): QualityReport {
+    const typical = this.typicalIntervalS();
+    const days: DayQuality[] = [];
+    const total = { received: 0, expected: typical === null ? null : 0, valid: 0, flags: noFlags() } as { received: number; expected: number | null; valid: number; flags: FlagCounts };
+    for (let start = periodStart(this.from, 'dia', this.timeZone); start < this.to; start = nextPeriodStart(start, 'dia', this.timeZone)) {
+      const end = nextPeriodStart(start, 'dia', this.timeZone);
+      const span = Math.min(end, this.to) - Math.max(start, this.from);
+      const tally = this.days.get(start) ?? { received: 0, valid: 0, flags: noFlags() };
+      const expected = typical === null ? null : Math.floor(span / (typical * 1000));
+      days.push({ day: localDate(start, this.timeZone), received: tally.received, expected, completeness: completeness(tally.received, expected), valid: tally.valid, flags: tally.flags });
+      total.received += tally.received;
+      total.valid += tally.valid;
+      if (total.expected !== null && expected !== null) total.expected += expected;
+      for (const flag of QUALITY_FLAGS) total.flags[flag] += tally.flags[flag];
+    }
+    return { typicalIntervalS: typical, days, total: { ...total, completeness: completeness(total.received, total.expected) } };
+  }
+}
+
+function localDate(instant: number, timeZone: string): string {
+  return new Date(instant + zoneOffset(instant, timeZone)).toISOString().slice(0, 10);
+}
