@@ -19,8 +19,7 @@ import { CONSUMPTION_KEY, decideForEvent, FLAGGED_KEY, goalKey } from '../domain
 import { cycleMonth } from '../domain/billing/cycle.js';
 import type { FleetTracker } from './fleet.js';
 import type { Forecasting } from './forecast/forecasting.js';
-import type { WebhookSender } from '../server/webhook.js';
-import { HttpError } from '../server/http/http-error.js';
+import { DomainError } from '../domain/errors.js';
 
 /** How often the fleet's 1.5x alert flips are turned into alerts. */
 export const ALERT_CHECK_INTERVAL_MS = 2000;
@@ -32,6 +31,19 @@ export const ALERT_CHECK_INTERVAL_MS = 2000;
  */
 export const WEBHOOK_REFILL_MS = 5000;
 
+/** What a delivery kind is called on the wire: an alert or a meter event. */
+export type DeliveryKind = 'alerta' | 'ocorrencia';
+/** Told the outcome of one delivery when it is delivered or given up. */
+export type Settled = (outcome: 'entregue' | 'falhou', attempts: number) => void;
+
+/** Where alerts and events are sent to be told to someone (the webhook, server/webhook.ts). */
+export interface Notifier {
+  /** Whether a delivery sent now would be queued. */
+  hasRoom(): boolean;
+  /** Queues a delivery; false when the queue is full (it stays pending in the store). */
+  send(kind: DeliveryKind, payload: unknown, onSettled?: Settled): boolean;
+}
+
 export interface AlertCenterOptions {
   readonly alerts: AlertStore;
   readonly events: EventStore;
@@ -39,7 +51,7 @@ export interface AlertCenterOptions {
   readonly eventPayload: (event: MeterEvent) => unknown;
   readonly fleet: FleetTracker;
   readonly logger: Logger;
-  readonly webhook?: WebhookSender | undefined;
+  readonly webhook?: Notifier | undefined;
   /** Where new alerts are published live (`event: alerta` on /eventos). */
   readonly publish: (alert: Alert) => void;
   readonly now?: () => number;
@@ -190,7 +202,7 @@ export class AlertCenter {
           await this.raise(profile.matricula, 'meta_em_risco', key, `A caminho de uma fatura acima da meta: previsão de ${formatRegister(made.forecast.consumption)} kWh${value}; meta ${goal}.`);
         } else await this.close(profile.matricula, key);
       } catch (error) {
-        if (!(error instanceof HttpError)) throw error;
+        if (!(error instanceof DomainError)) throw error;
       }
     }
   }

@@ -12,6 +12,15 @@ import type { FleetMeter } from '../domain/fleet-table.js';
 import { afterEvent, isNormal, NORMAL_CONDITION, type MeterCondition } from '../domain/meter-condition.js';
 import type { MeterEvent } from '../database/event-store.js';
 
+/** The simulated meters' default send interval, in seconds. */
+export const DEFAULT_SEND_INTERVAL_S = 15;
+/** Send intervals without a reading after which a meter counts as silent. */
+export const DEFAULT_SILENT_INTERVALS = 3;
+/** Seconds without a reading after which a meter counts as silent: `intervalos` send intervals of `intervalo_s`. */
+export function silentAfter(fields: { intervalo_s?: number | undefined; intervalos?: number | undefined }): number {
+  return (fields.intervalo_s ?? DEFAULT_SEND_INTERVAL_S) * (fields.intervalos ?? DEFAULT_SILENT_INTERVALS);
+}
+
 /** Seconds of history behind the readings-per-second figure. */
 export const RATE_WINDOW_S = 10;
 /** Silent meters listed by name in a summary (the count covers them all). */

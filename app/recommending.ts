@@ -11,7 +11,7 @@ import type { BillingService } from './billing/billing.js';
 import { cycleMonth, previousMonth } from '../domain/billing/cycle.js';
 import { recommend, type Recommendation, type RecommendationFacts } from '../domain/recommendations.js';
 import type { CycleForecast, Forecasting } from './forecast/forecasting.js';
-import { HttpError } from '../server/http/http-error.js';
+import { DomainError } from '../domain/errors.js';
 
 /** Nights looked at for the baseload, and the hours of a night (local). */
 export const BASELOAD_NIGHTS = 14;
@@ -35,7 +35,7 @@ export class Recommending {
       made = await this.forecasting.forecast(matricula, now);
     } catch (error) {
       // Without billing (DISTRIBUIDORA unset, no parameters or tariffs) or a cycle to forecast, the rules that need only readings still run.
-      if (!(error instanceof HttpError)) throw error;
+      if (!(error instanceof DomainError)) throw error;
     }
     const projected = made?.forecast.consumption;
     const variable = made === undefined || made.total === null || made.fixed === null ? undefined : made.total - made.fixed;

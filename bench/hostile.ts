@@ -15,7 +15,6 @@
  *
  * Options: --conexoes 200 --segundos 10
  */
-import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';

@@ -51,7 +51,7 @@ try {
     await client.end();
   }
   const store = await PostgresStore.open({ url, schema, poolMax: 10, statementTimeoutMs: 60_000, connectTimeoutMs: 5000, logger: pino({ level: 'silent' }) });
-  const { created } = await maintainPartitions(store, Date.now(), 0, undefined);
+  const { created } = await maintainPartitions(store.db, Date.now(), 0, undefined);
   process.stdout.write(`partitions made by the maintenance pass: ${created.length}\n`);
   if (values.aquecer === 'sim') {
     const began = performance.now();

@@ -2,6 +2,9 @@
 import type { Logger } from 'pino';
 import { FileStore } from './file/file-store.js';
 import { PostgresStore } from './postgres/postgres-store.js';
+import type { PoolUsage } from './postgres/pg-database.js';
+
+export type { PoolUsage } from './postgres/pg-database.js';
 import type { Store } from './store.js';
 import type { AdmissionRules } from '../domain/readings/admission.js';
 import type { CredentialStore } from './credential-store.js';
@@ -70,13 +73,6 @@ export function admissionRules(
   };
 }
 
-export interface PoolUsage {
-  readonly max: number;
-  readonly total: number;
-  readonly busy: number;
-  readonly waiting: number;
-}
-
 export interface OpenedStore {
   readonly store: Store & CredentialStore;
   readonly tariffs: TariffStore;
@@ -115,7 +111,8 @@ export async function openStore(settings: StoreSettings, logger: Logger, seedCus
       admission: admissionRules(settings),
     });
     const url = new URL(settings.databaseUrl);
-    return { store, tariffs: new PgTariffStore(store), billingRules: new PgBillingRulesStore(store), profiles: new PgProfileStore(store), invoices: new PgInvoiceStore(store), commands: new PgCommandStore(store), alerts: new PgAlertStore(store), events: new PgEventStore(store), forecasts: new PgForecastRecordStore(store), meterCounters: new PgMeterCounterStore(store), accessStore: new PgAccessStore(store), audit: new PgAuditStore(store), changes: store.changes, poolUsage: () => store.poolUsage(), maintainPartitions: (now, months, dir) => maintainPartitions(store, now, months, dir), warmUp: () => store.warmWindows(), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
+    const { db } = store;
+    return { store, tariffs: new PgTariffStore(db), billingRules: new PgBillingRulesStore(db), profiles: new PgProfileStore(db), invoices: new PgInvoiceStore(db), commands: new PgCommandStore(db), alerts: new PgAlertStore(db), events: new PgEventStore(db), forecasts: new PgForecastRecordStore(db), meterCounters: new PgMeterCounterStore(db), accessStore: new PgAccessStore(db), audit: new PgAuditStore(db), changes: db.changes, poolUsage: () => db.poolUsage(), maintainPartitions: (now, months, dir) => maintainPartitions(db, now, months, dir), warmUp: () => store.warmWindows(), description: { storage: 'postgres', database: `${url.hostname}:${url.port || 5432}${url.pathname}`, schema: settings.pgSchema } };
   }
   const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile, maxMeters: settings.maxMeters, admission: admissionRules(settings) });
   let tariffs: TariffStore;

@@ -6,17 +6,13 @@
 import type { Customer } from '../protocol/customer-format.js';
 import type { Reading } from '../protocol/meter-protocol.js';
 import type { ReadingOutcome } from '../domain/readings/admission.js';
+import type { StoredReading } from '../domain/readings/reading.js';
 import type { QualityMask } from '../domain/readings/quality.js';
 
 export type { AdmissionRules, ReadingOutcome, RefusalReason } from '../domain/readings/admission.js';
 export type { Customer } from '../protocol/customer-format.js';
 export type { Reading } from '../protocol/meter-protocol.js';
-
-/** A reading as a store holds it: with the quality judged when it was admitted (reading-quality.ts). */
-export interface StoredReading extends Reading {
-  /** Absent or 0 when `valida`. */
-  readonly quality?: QualityMask | undefined;
-}
+export type { StoredReading } from '../domain/readings/reading.js';
 
 /** How many of a meter's newest readings `recentReadings` can return (the alert needs 5). */
 export const RECENT_READINGS_LIMIT = 5;

@@ -4,8 +4,36 @@
  * seen: the 1.5x rule while it fires, a goal per cycle, flagged readings
  * until a usable one follows, and the meter events a person must act on.
  */
-import type { AlertKind } from '../database/alert-store.js';
 import type { MeterEventType } from '../protocol/meter-commands.js';
+
+/** The alert entity (its store: database/alert-store.ts). */
+export const ALERT_KINDS = ['consumo_elevado', 'meta_em_risco', 'leitura_sinalizada', 'falta_energia', 'violacao_tampa', 'subtensao', 'sobretensao', 'limite_excedido'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+export const ALERT_STATES = ['ativo', 'reconhecido', 'encerrado'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+/** `desativada`: no WEBHOOK_URL when it was raised. */
+export const DELIVERY_STATES = ['pendente', 'entregue', 'falhou', 'desativada'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+export interface Alert {
+  readonly id: string;
+  readonly matricula: string;
+  readonly kind: AlertKind;
+  /** What one open alert per meter stands for: the kind, or the kind and its occasion (`meta_em_risco:2026-11`). */
+  readonly key: string;
+  readonly state: AlertState;
+  /** Why, in words a person reads (Portuguese, as the API). */
+  readonly detail: string;
+  /** ms since the epoch. */
+  readonly raisedAt: number;
+  readonly acknowledgedBy: string | null;
+  readonly acknowledgedAt: number | null;
+  readonly closedAt: number | null;
+  readonly delivery: DeliveryState;
+  readonly deliveryAttempts: number;
+}
+
+export const isOpen = (alert: Alert): boolean => alert.state !== 'encerrado';
 
 export type AlertDecision =
   | { readonly action: 'raise'; readonly kind: AlertKind; readonly key: string; readonly detail: string }

@@ -3,7 +3,7 @@
  * reading, last contact, alert and silence, filtered, sorted and paged.
  * Pure: values in, values out.
  */
-import type { Reading } from '../database/store.js';
+import type { Reading } from './readings/reading.js';
 import { NORMAL_CONDITION, type MeterCondition } from './meter-condition.js';
 
 /** Customers' names in Portuguese order (a collator: far cheaper per comparison than localeCompare). */

@@ -7,7 +7,7 @@
 import { divideRoundHalfUp } from '../protocol/decimal.js';
 import { QUANTITIES, type QuantityName } from '../protocol/quantities.js';
 import { qualityFlags, VALID } from './readings/quality.js';
-import type { StoredReading } from '../database/store.js';
+import type { StoredReading } from './readings/reading.js';
 import { PeriodAccumulator, type PeriodConsumption } from './readings/periods.js';
 
 export interface QuantityStats {

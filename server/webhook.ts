@@ -10,6 +10,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ThrottledWarning } from './log-throttle.js';
+import type { DeliveryKind, Notifier, Settled } from '../app/alert-center.js';
 
 /** Attempts before a delivery is given up (1 s, 2 s, 4 s... apart, at most MAX_BACKOFF_MS). */
 export const WEBHOOK_MAX_ATTEMPTS = 8;
@@ -23,8 +24,6 @@ const CONCURRENCY = 4;
 export const WEBHOOK_MAX_QUEUED = 10_000;
 export const SIGNATURE_HEADER = 'X-Consumo-Assinatura';
 
-export type DeliveryKind = 'alerta' | 'ocorrencia';
-
 interface Delivery {
   readonly id: string;
   readonly kind: DeliveryKind;
@@ -35,7 +34,6 @@ interface Delivery {
   notBefore: number;
 }
 
-export type Settled = (outcome: 'entregue' | 'falhou', attempts: number) => void;
 
 export interface WebhookCounters {
   delivered: number;
@@ -60,7 +58,7 @@ export function signBody(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-export class WebhookSender {
+export class WebhookSender implements Notifier {
   readonly counters: WebhookCounters = { delivered: 0, failedAttempts: 0, givenUp: 0, dropped: 0 };
   private readonly queue: Delivery[] = [];
   private inFlight = 0;

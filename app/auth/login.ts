@@ -10,8 +10,8 @@ import type { CredentialStore } from '../../database/credential-store.js';
 import type { Customer } from '../../database/store.js';
 import { LoginLimits, RateLimit } from '../../domain/auth/login-limits.js';
 import { hashPassword, verifyPassword, DEFAULT_SCRYPT } from '../../domain/auth/password.js';
-import { HttpError } from '../../server/http/http-error.js';
-import { FairGate } from '../../server/http/fair-gate.js';
+import { DomainError } from '../../domain/errors.js';
+import { FairGate } from '../fair-gate.js';
 import { PasswordHasher } from './password-hasher.js';
 
 /** scrypt computations at once: one thread (password-hasher.ts). */
@@ -96,10 +96,10 @@ export class PasswordChecks {
   }
 }
 
-function tooManyAttempts(waitS: number): HttpError {
-  return new HttpError('muitas_tentativas', 'Muitas tentativas de acesso; aguarde antes de tentar de novo.', { headers: [['Retry-After', String(waitS)]] });
+function tooManyAttempts(waitS: number): DomainError {
+  return new DomainError('muitas_tentativas', 'Muitas tentativas de acesso; aguarde antes de tentar de novo.', { retryAfterS: waitS });
 }
 
-export function invalidCredentials(): HttpError {
-  return new HttpError('credenciais_invalidas', 'Usuário ou senha incorretos.');
+export function invalidCredentials(): DomainError {
+  return new DomainError('credenciais_invalidas', 'Usuário ou senha incorretos.');
 }

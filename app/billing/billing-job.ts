@@ -11,8 +11,8 @@ import type { ProfileStore } from '../../database/profile-store.js';
 import type { Store } from '../../database/store.js';
 import type { BillingService } from './billing.js';
 import { cycleContaining, cycleMonth, previousMonth } from '../../domain/billing/cycle.js';
-import { HttpError } from '../../server/http/http-error.js';
-import { documentOf } from '../../server/routes/faturas.js';
+import { DomainError, type DomainErrorCode } from '../../domain/errors.js';
+import { documentOf } from '../views/invoice.js';
 import { PeriodicPass } from '../periodic.js';
 
 /** Customers read per page of a pass. */
@@ -20,7 +20,7 @@ const PAGE = 500;
 /** Closed cycles looked at per customer: the newest, and the one before in case the server was down over a whole cycle. */
 const CYCLES_BACK = 2;
 /** Refusals that only mean "not billable yet (or ever)": not worth more than a debug line. */
-const NOT_BILLABLE = new Set(['ciclo_aberto', 'medicoes_insuficientes', 'sem_medicoes']);
+const NOT_BILLABLE = new Set<DomainErrorCode>(['ciclo_aberto', 'medicoes_insuficientes', 'sem_medicoes']);
 
 export interface BillingJobOptions {
   readonly store: Store;
@@ -64,8 +64,8 @@ export class BillingJob extends PeriodicPass {
               logger.info({ matricula: customer.matricula, ciclo: month, numero: invoice.numero }, 'invoice issued automatically');
             }
           } catch (error) {
-            if (error instanceof HttpError && NOT_BILLABLE.has(error.codigo)) logger.debug({ matricula: customer.matricula, ciclo: month, codigo: error.codigo }, 'cycle not billable yet');
-            else if (error instanceof HttpError) logger.warn({ matricula: customer.matricula, ciclo: month, codigo: error.codigo, err: error.message }, 'automatic billing refused a cycle');
+            if (error instanceof DomainError && NOT_BILLABLE.has(error.code)) logger.debug({ matricula: customer.matricula, ciclo: month, codigo: error.code }, 'cycle not billable yet');
+            else if (error instanceof DomainError) logger.warn({ matricula: customer.matricula, ciclo: month, codigo: error.code, err: error.message }, 'automatic billing refused a cycle');
             else throw error;
           }
         }

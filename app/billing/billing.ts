@@ -3,7 +3,7 @@
  * its profile, the registers at the cycle's boundaries, the readings for
  * Tarifa Branca, tariffs, parameters, bandeiras, the 13 previous cycles) and
  * has the billing domain compute it. Reads only; issuing is the invoice
- * store's. Errors are HttpErrors with billing's wire codes.
+ * store's. Errors are DomainErrors (domain/errors.ts).
  */
 import type { BillingRulesStore } from '../../database/billing-rules-store.js';
 import { parametersOn, type BillingParameters } from '../../database/billing-rules-store.js';
@@ -14,11 +14,11 @@ import { isUsable, VALID } from '../../domain/readings/quality.js';
 import { parseRegister } from '../../protocol/decimal.js';
 import type { TariffStore } from '../../database/tariff-store.js';
 import { AVERAGE_CYCLES, averageEstimate, averagePostoEstimate, cycleContaining, cycleEndingIn, cycleMonth, previousMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle } from '../../domain/billing/cycle.js';
-import { BillingError, brDate, computeInvoice, type ComputedInvoice, type TariffKey } from '../../domain/billing/invoice.js';
+import { brDate, computeInvoice, type TariffKey } from '../../domain/billing/invoice.js';
 import type { PostoAmounts, PostoHours } from '../../domain/billing/postos.js';
 import type { DocumentInput, RecordedPrice } from '../../domain/billing/document.js';
-import { HttpError } from '../../server/http/http-error.js';
-import { localDay, zoneOffset } from '../../protocol/timestamp.js';
+import { DomainError } from '../../domain/errors.js';
+import { localDay } from '../../protocol/timestamp.js';
 import { co2eOverDays, daysByMonth } from '../../domain/co2e.js';
 import type { EmissionFactors } from '../emission-factors.js';
 
@@ -94,9 +94,9 @@ export class BillingService {
     const customer = found.customer;
     const profile = modality === undefined ? found.profile : { ...found.profile, modality, socialTariff: modality === 'branca' ? false : found.profile.socialTariff };
     const cycle = cycleEndingIn(month, profile.readingDay, this.timeZone);
-    if (cycle.end > now) throw new HttpError('ciclo_aberto', `O ciclo ${month} da matrícula ${matricula} termina em ${cycle.endDay}: ainda está aberto.`);
+    if (cycle.end > now) throw new DomainError('ciclo_aberto', `O ciclo ${month} da matrícula ${matricula} termina em ${cycle.endDay}: ainda está aberto.`);
     const start = (await this.estimatedEnd(matricula, previousMonth(month))) ?? (await this.boundary(matricula, cycle.start));
-    if (start === undefined) throw new HttpError('medicoes_insuficientes', `Não há medições da matrícula ${matricula} em torno do início do ciclo (${cycle.startDay}).`);
+    if (start === undefined) throw new DomainError('medicoes_insuficientes', `Não há medições da matrícula ${matricula} em torno do início do ciclo (${cycle.startDay}).`);
     let end = await this.boundary(matricula, cycle.end);
     let estimatedPostos: PostoAmounts | undefined;
     // No reading after the end: after a grace, the cycle is billed as ANEEL bills one without a reading (Branca: each posto at its own mean).
@@ -109,7 +109,7 @@ export class BillingService {
         estimatedPostos = estimate?.byPosto;
       }
     }
-    if (end === undefined) throw new HttpError('ciclo_aberto', `Ainda não há medição da matrícula ${matricula} depois do fim do ciclo (${cycle.endDay}).`);
+    if (end === undefined) throw new DomainError('ciclo_aberto', `Ainda não há medição da matrícula ${matricula} depois do fim do ciclo (${cycle.endDay}).`);
     return this.compute(customer, profile, cycle, start, end, history, estimatedPostos);
   }
 
@@ -145,14 +145,14 @@ export class BillingService {
   async measureOpen(matricula: string, now = Date.now(), asOf = now): Promise<MeasuredCycle> {
     const { customer, profile } = await this.customerOf(matricula);
     const newest = await this.newestUsable(matricula, asOf);
-    if (newest === undefined) throw new HttpError('sem_medicoes', `A matrícula ${matricula} não tem medições.`);
+    if (newest === undefined) throw new DomainError('sem_medicoes', `A matrícula ${matricula} não tem medições.`);
     // The cycle open at `asOf` (now, unless looking back), measured up to its newest reading; a meter not read since it began has none to show.
     const cycle = cycleContaining(Math.min(now, asOf), profile.readingDay, this.timeZone);
     if (newest.timestamp < cycle.start) {
-      throw new HttpError('medicoes_insuficientes', `Não há medições da matrícula ${matricula} no ciclo aberto, desde ${brDate(cycle.startDay)}: a mais recente é de ${brDate(localDay(newest.timestamp, this.timeZone))}.`);
+      throw new DomainError('medicoes_insuficientes', `Não há medições da matrícula ${matricula} no ciclo aberto, desde ${brDate(cycle.startDay)}: a mais recente é de ${brDate(localDay(newest.timestamp, this.timeZone))}.`);
     }
     const start = await this.boundary(matricula, cycle.start);
-    if (start === undefined) throw new HttpError('medicoes_insuficientes', `Não há medições da matrícula ${matricula} neste ciclo.`);
+    if (start === undefined) throw new DomainError('medicoes_insuficientes', `Não há medições da matrícula ${matricula} neste ciclo.`);
     const end: BoundaryRegister = { timestamp: newest.timestamp, register: newest.consumo, flag: 'medida', readings: [newest] };
     return { customer, profile, cycle, start, end };
   }
@@ -173,7 +173,7 @@ export class BillingService {
   }
 
   private assertConfigured(): void {
-    if (this.distributor === '') throw new HttpError('faturamento_nao_configurado', 'O faturamento não está configurado: defina DISTRIBUIDORA (a distribuidora das tarifas importadas).');
+    if (this.distributor === '') throw new DomainError('faturamento_nao_configurado', 'O faturamento não está configurado: defina DISTRIBUIDORA (a distribuidora das tarifas importadas).');
   }
 
   private async customer(matricula: string): Promise<{ customer: Customer; profile: BillingProfile }> {
@@ -183,7 +183,7 @@ export class BillingService {
 
   private async customerOf(matricula: string): Promise<{ customer: Customer; profile: BillingProfile }> {
     const [customer] = await this.stores.store.findCustomers({ matricula, limit: 1 });
-    if (customer === undefined) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
+    if (customer === undefined) throw new DomainError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
     return { customer, profile: await this.stores.profiles.profile(matricula) };
   }
 
@@ -191,7 +191,7 @@ export class BillingService {
   private async parametersFor(cycle: Cycle): Promise<BillingParameters> {
     const lastDay = dayBefore(cycle.endDay);
     const parameters = parametersOn(await this.stores.rules.listParameters(), lastDay);
-    if (parameters === undefined) throw new HttpError('faturamento_nao_configurado', `Não há parâmetros de faturamento em vigor em ${lastDay}: defina-os em PUT /faturamento/parametros.`);
+    if (parameters === undefined) throw new DomainError('faturamento_nao_configurado', `Não há parâmetros de faturamento em vigor em ${lastDay}: defina-os em PUT /faturamento/parametros.`);
     return parameters;
   }
 
@@ -199,7 +199,7 @@ export class BillingService {
     const lastDay = dayBefore(cycle.endDay);
     const parameters = await this.parametersFor(cycle);
     const consumption = end.register - start.register;
-    if (consumption < 0n) throw new HttpError('leituras_inconsistentes', `O registro da matrícula ${customer.matricula} diminuiu no ciclo.`);
+    if (consumption < 0n) throw new DomainError('leituras_inconsistentes', `O registro da matrícula ${customer.matricula} diminuiu no ciclo.`);
     let byPosto: PostoAmounts | undefined;
     if (profile.modality === 'branca') byPosto = estimatedPostos ?? (await this.byPosto(customer.matricula, start, end, parameters.postoHours));
     const prices: Partial<Record<TariffKey, RecordedPrice[]>> = {};
@@ -209,24 +209,18 @@ export class BillingService {
       (prices[key] ??= []).push({ from: tariff.vigenciaInicio, to: tariff.vigenciaFim, te: tariff.te, tusd: tariff.tusd, resolution: tariff.resolucao });
     }
     const flags = new Map((await this.stores.rules.listFlags(cycle.startDay.slice(0, 7), lastDay.slice(0, 7))).map((f) => [f.month, { flag: f.flag, additional: f.additional }]));
-    let invoice: ComputedInvoice;
-    try {
-      invoice = computeInvoice({
-        startDay: cycle.startDay,
-        endDay: cycle.endDay,
-        consumption,
-        byPosto,
-        modality: profile.modality,
-        connection: profile.connection,
-        socialTariff: profile.socialTariff,
-        prices,
-        flags,
-        rules: parameters,
-      });
-    } catch (error) {
-      if (error instanceof BillingError) throw new HttpError(error.code === 'tarifa_indisponivel' ? 'tarifa_indisponivel' : error.code === 'leituras_inconsistentes' ? 'leituras_inconsistentes' : 'dados_invalidos', error.message);
-      throw error;
-    }
+    const invoice = computeInvoice({
+      startDay: cycle.startDay,
+      endDay: cycle.endDay,
+      consumption,
+      byPosto,
+      modality: profile.modality,
+      connection: profile.connection,
+      socialTariff: profile.socialTariff,
+      prices,
+      flags,
+      rules: parameters,
+    });
     const months = daysByMonth(cycle.startDay, cycle.endDay);
     const factorOf = await this.factors.between(cycle.startDay.slice(0, 7), lastDay.slice(0, 7));
     const co2e = co2eOverDays(consumption, months, factorOf);
@@ -273,8 +267,8 @@ export class BillingService {
         compared++;
         cycles.push({ month, conventional: a, white: b });
       } catch (error) {
-        if (!(error instanceof HttpError) || error.codigo === 'faturamento_nao_configurado' || error.codigo === 'usuario_nao_cadastrado') throw error;
-        cycles.push({ month, error: error.codigo });
+        if (!(error instanceof DomainError) || error.code === 'faturamento_nao_configurado' || error.code === 'usuario_nao_cadastrado') throw error;
+        cycles.push({ month, error: error.code });
       }
     }
     return { cycles, conventional, white, compared };

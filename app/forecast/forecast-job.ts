@@ -11,7 +11,7 @@ import type { ForecastRecordStore, RecordKey } from '../../database/forecast-rec
 import type { ProfileStore } from '../../database/profile-store.js';
 import type { Store } from '../../database/store.js';
 import { calendarMonth, type Forecasting } from './forecasting.js';
-import { HttpError } from '../../server/http/http-error.js';
+import { DomainError } from '../../domain/errors.js';
 import { PeriodicPass } from '../periodic.js';
 
 /** Customers, and unsettled records, read per page of a pass. */
@@ -46,9 +46,9 @@ export class ForecastJob extends PeriodicPass {
           if ((await forecasting.recordMidCycle(matricula, (await profiles.profile(matricula)).readingDay, now)) !== undefined) this.recorded++;
         } catch (error) {
           // Billing not configured holds for every customer: nothing to record this pass.
-          if (error instanceof HttpError && error.codigo === 'faturamento_nao_configurado') return;
-          if (!(error instanceof HttpError)) throw error;
-          logger.warn({ matricula, codigo: error.codigo, err: error.message }, 'could not record a forecast');
+          if (error instanceof DomainError && error.code === 'faturamento_nao_configurado') return;
+          if (!(error instanceof DomainError)) throw error;
+          logger.warn({ matricula, codigo: error.code, err: error.message }, 'could not record a forecast');
         }
       }
       if (customers.length < PAGE) break;
@@ -61,8 +61,8 @@ export class ForecastJob extends PeriodicPass {
         try {
           if ((await forecasting.settle(record, now)) !== undefined) this.settled++;
         } catch (error) {
-          if (!(error instanceof HttpError)) throw error;
-          logger.warn({ matricula: record.matricula, ciclo: record.month, codigo: error.codigo, err: error.message }, 'could not settle a forecast');
+          if (!(error instanceof DomainError)) throw error;
+          logger.warn({ matricula: record.matricula, ciclo: record.month, codigo: error.code, err: error.message }, 'could not settle a forecast');
         }
       }
       if (page.length < PAGE) break;

@@ -10,7 +10,7 @@ import { cycleContaining, cycleMonth } from '../../domain/billing/cycle.js';
 import { forecastCycle, percentageError, type Forecast } from '../../domain/forecast.js';
 import type { BillingService, CycleBill, MeasuredCycle } from '../billing/billing.js';
 import type { EmissionFactors } from '../emission-factors.js';
-import { HttpError } from '../../server/http/http-error.js';
+import { DomainError, type DomainErrorCode } from '../../domain/errors.js';
 import { zoneOffset } from '../../protocol/timestamp.js';
 import type { ConsumptionGoal } from '../../database/profile-store.js';
 import type { ForecastRecord, ForecastRecordStore } from '../../database/forecast-record-store.js';
@@ -21,7 +21,7 @@ export const ACCURACY_MAX_CYCLES = 24;
 /** Months after which a recorded cycle that still cannot be billed is settled as not measured. */
 export const STALE_MONTHS = 3;
 /** Why a customer's cycle cannot be projected now (not a failure of the pass). */
-const NOTHING_TO_PROJECT = new Set(['sem_medicoes', 'medicoes_insuficientes', 'usuario_nao_cadastrado', 'leituras_inconsistentes']);
+const NOTHING_TO_PROJECT = new Set<DomainErrorCode>(['sem_medicoes', 'medicoes_insuficientes', 'usuario_nao_cadastrado', 'leituras_inconsistentes']);
 
 export interface CycleForecast {
   /** The open cycle as measured so far. */
@@ -41,7 +41,7 @@ export interface CycleForecast {
 }
 
 /** Billing's answers that mean "this cycle cannot be priced now", not a fault: the forecast in kWh goes on without R$. */
-const CANNOT_PRICE = new Set(['faturamento_nao_configurado', 'tarifa_indisponivel']);
+const CANNOT_PRICE = new Set<DomainErrorCode>(['faturamento_nao_configurado', 'tarifa_indisponivel']);
 
 /** The month (`YYYY-MM`) `instant` falls in, in `timeZone`. */
 export const calendarMonth = (instant: number, timeZone: string): string => new Date(instant + zoneOffset(instant, timeZone)).toISOString().slice(0, 7);
@@ -81,8 +81,8 @@ export class Forecasting {
     try {
       priced = (await Promise.all([forecast.consumption, forecast.low, forecast.high].map((kwh) => this.billing.projected(bill, kwh)))) as [CycleBill, CycleBill, CycleBill];
     } catch (error) {
-      if (!(error instanceof HttpError) || !CANNOT_PRICE.has(error.codigo)) throw error;
-      unpriced = { code: error.codigo, message: error.message };
+      if (!(error instanceof DomainError) || !CANNOT_PRICE.has(error.code)) throw error;
+      unpriced = { code: error.code, message: error.message };
     }
     const lastDay = new Date(Date.parse(`${cycle.endDay}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
     const factorOf = await this.factors.between(cycle.startDay.slice(0, 7), lastDay.slice(0, 7));
@@ -116,7 +116,7 @@ export class Forecasting {
     try {
       made = await this.forecast(matricula, now, mid);
     } catch (error) {
-      if (error instanceof HttpError && NOTHING_TO_PROJECT.has(error.codigo)) return undefined;
+      if (error instanceof DomainError && NOTHING_TO_PROJECT.has(error.code)) return undefined;
       throw error;
     }
     if (cycleMonth(made.bill.cycle) !== month) return undefined; // nothing read in the cycle's first half
@@ -138,7 +138,7 @@ export class Forecasting {
     try {
       if (!this.billing.configured) {
         const measured = await this.billing.measuredConsumption(matricula, month, now);
-        if (measured === undefined) throw new HttpError('ciclo_aberto', 'not measurable yet');
+        if (measured === undefined) throw new DomainError('ciclo_aberto', 'not measurable yet');
         actual = measured.consumption;
       } else {
         const bill = await this.billing.bill(matricula, month, now, { history: false });
@@ -146,7 +146,7 @@ export class Forecasting {
         if (measured) actual = bill.invoice.consumption;
       }
     } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
+      if (!(error instanceof DomainError)) throw error;
       if (monthsBefore(calendarMonth(now, this.billing.timeZone), STALE_MONTHS) < month) return undefined;
     }
     return this.records.settle(matricula, month, actual, actual === null ? null : percentageError(record.projected, actual), now);
@@ -160,7 +160,7 @@ export class Forecasting {
       if (bill.start.flag === 'primeira_leitura') return undefined;
       return { consumption: bill.invoice.consumption, durationMs: bill.cycle.end - bill.cycle.start };
     } catch (error) {
-      if (error instanceof HttpError) return undefined;
+      if (error instanceof DomainError) return undefined;
       throw error;
     }
   }

@@ -12,7 +12,7 @@ import { stringifyJson } from '../../protocol/json.js';
 import { zoneOffset } from '../../protocol/timestamp.js';
 import { renderFleetReportPdf, type FleetReportJson } from '../views/report-pdf.js';
 import { reportSpan, type Reporting } from './reporting.js';
-import { fleetReportJson } from '../../server/routes/relatorios.js';
+import { fleetReportJson } from '../views/reports.js';
 
 export const REPORTS_DIR = 'relatorios';
 /** The only names the archive writes, and the only ones it reads back: no path can be named. */

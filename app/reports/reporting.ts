@@ -17,7 +17,7 @@ import { ReportAccumulator, type ReportPeriod } from '../../domain/report.js';
 import type { EmissionFactors } from '../emission-factors.js';
 import type { FleetTracker } from '../fleet.js';
 import { localMonth } from '../../protocol/timestamp.js';
-import { silentAfter } from '../../server/routes/frota.js';
+import { silentAfter } from '../fleet.js';
 
 export const REPORT_KINDS = ['diario', 'semanal', 'mensal'] as const;
 export type ReportKind = (typeof REPORT_KINDS)[number];

@@ -188,7 +188,7 @@ export class FileStore implements Store, CredentialStore {
   }
 
   static async open(options: FileStoreOptions): Promise<FileStore> {
-    const { dataDir, logger } = options;
+    const { dataDir } = options;
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     const lock = await lockDirectory(join(dataDir, LOCK_FILE));
     try {

@@ -1,6 +1,6 @@
 /** Operator accounts and token generations in PostgreSQL (migration 017). */
 import type { AccessStore, OperatorAccount } from '../access-store.js';
-import type { PostgresStore } from './postgres-store.js';
+import type { PgDatabase } from './pg-database.js';
 
 interface AccountRow {
   nome: string;
@@ -14,7 +14,7 @@ const COLUMNS = 'nome, senha_hash, ativo, criado_em, criado_por';
 const fromRow = (row: AccountRow): OperatorAccount => ({ nome: row.nome, passwordHash: row.senha_hash, active: row.ativo, createdAt: Number(row.criado_em), createdBy: row.criado_por });
 
 export class PgAccessStore implements AccessStore {
-  constructor(private readonly db: PostgresStore) {}
+  constructor(private readonly db: PgDatabase) {}
 
   async createOperator(account: OperatorAccount): Promise<boolean> {
     const { rowCount } = await this.db.run(`INSERT INTO operadores (${COLUMNS}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (nome) DO NOTHING`, [account.nome, account.passwordHash, account.active, account.createdAt, account.createdBy]);

@@ -1,6 +1,6 @@
 /** Alerts in PostgreSQL (migration 012), through the main store's pool; a partial unique index keeps one open alert per meter and key. */
 import type { AcknowledgeOutcome, Alert, AlertQuery, AlertStore, DeliveryState } from '../alert-store.js';
-import type { PostgresStore } from './postgres-store.js';
+import type { PgDatabase } from './pg-database.js';
 
 const COLUMNS = 'id, matricula, tipo, chave, estado, detalhe, criado_em, reconhecido_por, reconhecido_em, encerrado_em, entrega, tentativas_entrega';
 
@@ -37,7 +37,7 @@ const fromRow = (row: AlertRow): Alert => ({
 });
 
 export class PgAlertStore implements AlertStore {
-  constructor(private readonly db: PostgresStore) {}
+  constructor(private readonly db: PgDatabase) {}
 
   async raise(alert: Alert): Promise<Alert | undefined> {
     const { rows } = await this.db.run<AlertRow>(

@@ -1,6 +1,6 @@
 /** The audit log in PostgreSQL (migration 017): a trigger refuses any UPDATE or DELETE of an entry. */
 import type { AuditEntry, AuditFilter, AuditRecord, AuditStore } from '../audit-store.js';
-import type { PostgresStore } from './postgres-store.js';
+import type { PgDatabase } from './pg-database.js';
 
 interface EntryRow {
   id: string;
@@ -16,7 +16,7 @@ const COLUMNS = 'id, em, ator, acao, alvo, endereco, status';
 const fromRow = (row: EntryRow): AuditEntry => ({ id: Number(row.id), at: Number(row.em), actor: row.ator, action: row.acao, target: row.alvo, address: row.endereco, status: row.status });
 
 export class PgAuditStore implements AuditStore {
-  constructor(private readonly db: PostgresStore) {}
+  constructor(private readonly db: PgDatabase) {}
 
   async append(record: AuditRecord): Promise<AuditEntry> {
     const { rows } = await this.db.run<EntryRow>(`INSERT INTO auditoria (em, ator, acao, alvo, endereco, status) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`, [

@@ -2,10 +2,10 @@
 import { emissionFactorJson, flagJson, parametersJson, parametersSchema, parseEmissionFactorJson, parseFlagJson } from '../billing-rules-json.js';
 import type { BillingParameters, BillingRulesStore, MonthEmissionFactor, MonthFlag } from '../billing-rules-store.js';
 import { StoreError } from '../store.js';
-import type { PostgresStore } from './postgres-store.js';
+import type { PgDatabase } from './pg-database.js';
 
 export class PgBillingRulesStore implements BillingRulesStore {
-  constructor(private readonly db: PostgresStore) {}
+  constructor(private readonly db: PgDatabase) {}
 
   async putParameters(parameters: BillingParameters): Promise<'created' | 'replaced'> {
     const { rows } = await this.db.run<{ inserted: boolean }>(

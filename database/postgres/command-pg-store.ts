@@ -1,6 +1,6 @@
 /** Commands in PostgreSQL (migration 007), through the main store's pool. */
 import type { CommandStore, StoredCommand } from '../command-store.js';
-import type { PostgresStore } from './postgres-store.js';
+import type { PgDatabase } from './pg-database.js';
 
 const COLUMNS = 'id, matricula, tipo, parametros, estado, criado_em, expira_em, tentativas, ultimo_envio, concluido_em, resultado, pedido_por, chave_idempotencia';
 
@@ -37,7 +37,7 @@ const fromRow = (row: CommandRow): StoredCommand => ({
 });
 
 export class PgCommandStore implements CommandStore {
-  constructor(private readonly db: PostgresStore) {}
+  constructor(private readonly db: PgDatabase) {}
 
   async create(command: StoredCommand): Promise<{ command: StoredCommand; created: boolean }> {
     const inserted = await this.db.run<CommandRow>(

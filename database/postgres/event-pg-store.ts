@@ -2,7 +2,7 @@
 import type { MeterEventType } from '../../protocol/meter-commands.js';
 import type { EventId, EventQuery, EventStore, MeterEvent } from '../event-store.js';
 import type { DeliveryState } from '../alert-store.js';
-import type { PostgresStore } from './postgres-store.js';
+import type { PgDatabase } from './pg-database.js';
 
 const COLUMNS = 'matricula, data_hora, tipo, detalhe, recebido_em, entrega, tentativas_entrega';
 
@@ -27,7 +27,7 @@ const fromRow = (row: EventRow): MeterEvent => ({
 });
 
 export class PgEventStore implements EventStore {
-  constructor(private readonly db: PostgresStore) {}
+  constructor(private readonly db: PgDatabase) {}
 
   async append(events: readonly MeterEvent[]): Promise<boolean[]> {
     if (events.length === 0) return [];

@@ -1,6 +1,6 @@
 /** Forecast records in PostgreSQL (migration 013), through the main store's pool; the primary key keeps one per meter and cycle. */
 import type { AccuracySummary, ForecastRecord, ForecastRecordStore, RecordKey } from '../forecast-record-store.js';
-import type { PostgresStore } from './postgres-store.js';
+import type { PgDatabase } from './pg-database.js';
 
 const COLUMNS = 'matricula, mes, feita_em, medido_ate, previsto, minimo, maximo, real, erro, apurada_em';
 
@@ -42,7 +42,7 @@ interface SummaryRow {
 const summaryOf = (row: SummaryRow): AccuracySummary => ({ matricula: row.matricula, cycles: Number(row.ciclos), errorSum: BigInt(row.soma ?? 0), errorCount: Number(row.com_erro) });
 
 export class PgForecastRecordStore implements ForecastRecordStore {
-  constructor(private readonly db: PostgresStore) {}
+  constructor(private readonly db: PgDatabase) {}
 
   async record(record: ForecastRecord): Promise<ForecastRecord | undefined> {
     const { rows } = await this.db.run<RecordRow>(

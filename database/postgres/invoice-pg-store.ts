@@ -1,6 +1,6 @@
 /** Issued invoices in PostgreSQL (migration 006), through the main store's pool. */
 import { INVOICE_NUMBER, invoiceNumber, type CancelOutcome, type InvoiceStore, type IssuedInvoice } from '../invoice-store.js';
-import type { PostgresStore } from './postgres-store.js';
+import type { PgDatabase } from './pg-database.js';
 
 const COLUMNS = 'numero, matricula, ciclo, estado, emitida_em, cancelada_em, motivo_cancelamento, substitui, documento';
 
@@ -28,7 +28,7 @@ const fromRow = (row: InvoiceRow): IssuedInvoice => ({
 });
 
 export class PgInvoiceStore implements InvoiceStore {
-  constructor(private readonly db: PostgresStore) {}
+  constructor(private readonly db: PgDatabase) {}
 
   async issue(matricula: string, ciclo: string, make: () => Promise<string>, now: Date): Promise<{ invoice: IssuedInvoice; created: boolean }> {
     const existing = await this.db.run<InvoiceRow>(`SELECT ${COLUMNS} FROM faturas WHERE matricula = $1 AND ciclo = $2 AND estado = 'emitida'`, [matricula, ciclo]);

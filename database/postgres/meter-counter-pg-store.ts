@@ -1,9 +1,9 @@
 /** Invocation counters in PostgreSQL (migration 016): one row per keyed meter, moved only upwards by a conditional upsert. */
 import type { MeterCounterStore } from '../meter-counter-store.js';
-import type { PostgresStore } from './postgres-store.js';
+import type { PgDatabase } from './pg-database.js';
 
 export class PgMeterCounterStore implements MeterCounterStore {
-  constructor(private readonly db: PostgresStore) {}
+  constructor(private readonly db: PgDatabase) {}
 
   async newest(matricula: string): Promise<bigint | undefined> {
     const { rows } = await this.db.run<{ contador: string }>('SELECT contador FROM contadores_medidores WHERE matricula = $1', [matricula]);

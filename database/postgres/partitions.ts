@@ -11,7 +11,7 @@ import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { csvText } from '../../protocol/csv.js';
-import type { PostgresStore } from './postgres-store.js';
+import type { PgDatabase } from './pg-database.js';
 
 /** Months ahead of the current one that always have their partitions. */
 export const MONTHS_AHEAD = 3;
@@ -125,7 +125,7 @@ async function exportPartition(client: pg.ClientBase, partition: Partition, dir:
  * partitions of months before the current one minus that many are
  * exported (when `exportDir` is given) and then detached and dropped.
  */
-export async function maintainPartitions(db: PostgresStore, now: number, retentionMonths: number, exportDir: string | undefined): Promise<MaintenanceResult> {
+export async function maintainPartitions(db: PgDatabase, now: number, retentionMonths: number, exportDir: string | undefined): Promise<MaintenanceResult> {
   return db.withConnection(async (client) => {
     const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock(hashtext('consumo-inteligente partitions ' || current_schema())) AS locked");
     if (rows[0]?.locked !== true) return { ran: false, created: [], exported: [], dropped: [] };

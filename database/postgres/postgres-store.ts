@@ -6,7 +6,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
-import type { Logger } from 'pino';
 import { parseCustomerFile } from '../../protocol/customer-format.js';
 import { formatDecimal, formatRegister, parseDecimal, REGISTER_SCALE } from '../../protocol/decimal.js';
 import { QUANTITIES, QUANTITY_SCALE } from '../../protocol/quantities.js';
@@ -28,25 +27,15 @@ import {
   type StoreStats,
   type StoredReading,
 } from '../store.js';
-import { migrate, quoteIdentifier } from './migrate.js';
-import { PgChangeFeed } from './pg-change-feed.js';
+import { PgDatabase, toStoreError, type PgDatabaseOptions } from './pg-database.js';
 import { monthOf, monthSpan } from './partitions.js';
-import type { PoolUsage } from '../open-store.js';
 import type { CredentialStore } from '../credential-store.js';
 
-export interface PostgresStoreOptions {
-  readonly url: string;
-  readonly schema: string;
-  readonly poolMax: number;
-  readonly statementTimeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly logger: Logger;
+export interface PostgresStoreOptions extends PgDatabaseOptions {
   /** Copied into `clientes` when this start created the schema. */
   readonly seedCustomersFile?: string | undefined;
   /** Which readings are admitted (reading-admission.ts); all but copies and too-late ones when absent. */
   readonly admission?: AdmissionRules | undefined;
-  /** How long start-up keeps trying to reach the database. */
-  readonly startupTimeoutMs?: number;
 }
 
 /** The columns of a reading as text (exact decimals), in the shape {@link readingOfRow} reads. */
@@ -157,10 +146,6 @@ const QUANTITY_LIMITS = { scale: QUANTITY_SCALE, maxSignificantDigits: 13 };
 export const WINDOW_CACHE_METERS = 100_000;
 /** What the `consumo numeric(18, 3)` column can hold. */
 const NUMERIC_LIMITS = { scale: REGISTER_SCALE, maxSignificantDigits: 18 };
-const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
-const STARTUP_RETRY_MS = 1000;
-/** SQLSTATE classes that mean "the database cannot serve now", not "this query is wrong". */
-const UNAVAILABLE_SQLSTATE_CLASSES = ['08', '53', '57'];
 
 /** A reading waiting in the group commit, and what became of it once its batch ran. */
 interface Pending {
@@ -173,15 +158,6 @@ interface Pending {
 }
 
 const key = (matricula: string, timestamp: number): string => `${matricula}@${timestamp}`;
-
-/** Errors from the network, the pool or an overloaded/restarting server become StoreError UNAVAILABLE; others are bugs. */
-export function toStoreError(error: unknown): unknown {
-  if (error instanceof StoreError) return error;
-  const code = (error as { code?: unknown }).code;
-  const sqlstate = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-  if (sqlstate !== undefined && !UNAVAILABLE_SQLSTATE_CLASSES.includes(sqlstate.slice(0, 2))) return error;
-  return new StoreError('UNAVAILABLE', `PostgreSQL unavailable: ${(error as Error).message}`, { cause: error });
-}
 
 /** A row of a meter's newest readings: what its window is made of. */
 interface WindowRow {
@@ -211,63 +187,37 @@ function windowsOfRows(rows: readonly WindowRow[], limit: number): Map<string, M
 }
 
 export class PostgresStore implements Store, CredentialStore {
-  readonly appliedMigrations: readonly number[];
-  private readonly pool: pg.Pool;
+  /** The database this store and the other aggregates' PostgreSQL stores share (pool, migrations, change feed). */
+  readonly db: PgDatabase;
   private readonly writer: GroupCommit<Pending, Map<string, number>>;
   private closing: Promise<void> | undefined;
-  /** What this store writes, told to the other servers on the same schema (and theirs to this one). */
-  readonly changes: PgChangeFeed;
-
   private readonly admission: AdmissionRules;
   /** Meters' windows kept between batches, least recently used first (at most WINDOW_CACHE_METERS). */
   private readonly windowCache = new Map<string, MeterWindow>();
 
-  private constructor(pool: pg.Pool, appliedMigrations: number[], admission: AdmissionRules, options: PostgresStoreOptions) {
-    this.pool = pool;
-    this.changes = new PgChangeFeed({ url: options.url, schema: options.schema, connectTimeoutMs: options.connectTimeoutMs, logger: options.logger, run: (text, values) => this.run(text, values) });
+  constructor(db: PgDatabase, admission: AdmissionRules = OPEN_ADMISSION) {
+    this.db = db;
     this.admission = admission;
-    this.appliedMigrations = appliedMigrations;
     this.writer = new GroupCommit<Pending, Map<string, number>>({
       commit: (items) => this.insertBatch(items),
       onFailure: (_readings, error) => toStoreError(error),
     });
   }
 
+  /** Opens a database of its own (closed with this store) and, when this start created the schema, seeds its customers. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
-    const pool = new pg.Pool({
-      connectionString: options.url,
-      max: options.poolMax,
-      connectionTimeoutMillis: options.connectTimeoutMs,
-      statement_timeout: options.statementTimeoutMs,
-      // Bounds a query on a connection whose server froze (statement_timeout cannot fire there).
-      query_timeout: options.statementTimeoutMs + options.connectTimeoutMs,
-      options: `-c search_path=${quoteIdentifier(options.schema)}`,
-      application_name: 'consumo-inteligente',
-    });
-    // An idle client whose connection dies is dropped by the pool; without a listener it would crash the process.
-    // Expected when the server restarts or shuts down (57P01): one line, the code and the message, no stack.
-    pool.on('error', (error) => options.logger.warn({ code: (error as { code?: string }).code, reason: error.message }, 'idle PostgreSQL connection lost'));
-    const deadline = Date.now() + (options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
-    for (;;) {
-      try {
-        const applied = await migrate(pool, options.schema);
-        const store = new PostgresStore(pool, applied, options.admission ?? OPEN_ADMISSION, options);
-        if (applied.includes(1) && options.seedCustomersFile !== undefined) {
-          const seeded = await store.addCustomers(parseCustomerFile(await readFile(options.seedCustomersFile, 'utf8')).customers);
-          options.logger.info({ customers: seeded.added, from: options.seedCustomersFile }, 'seeded customers table');
-        }
-        if (applied.length > 0) options.logger.info({ schema: options.schema, versions: applied }, 'applied database migrations');
-        return store;
-      } catch (error) {
-        const mapped = toStoreError(error);
-        if (!(mapped instanceof StoreError) || Date.now() + STARTUP_RETRY_MS > deadline) {
-          await pool.end().catch(() => undefined);
-          throw mapped;
-        }
-        options.logger.warn({ err: (error as Error).message }, 'PostgreSQL not reachable yet; retrying');
-        await new Promise((resolve) => setTimeout(resolve, STARTUP_RETRY_MS));
+    const db = await PgDatabase.open(options);
+    const store = new PostgresStore(db, options.admission ?? OPEN_ADMISSION);
+    try {
+      if (db.appliedMigrations.includes(1) && options.seedCustomersFile !== undefined) {
+        const seeded = await store.addCustomers(parseCustomerFile(await readFile(options.seedCustomersFile, 'utf8')).customers);
+        options.logger.info({ customers: seeded.added, from: options.seedCustomersFile }, 'seeded customers table');
       }
+    } catch (error) {
+      await store.close();
+      throw error;
     }
+    return store;
   }
 
   append(readings: readonly Reading[]): Promise<AppendResult> {
@@ -414,16 +364,11 @@ export class PostgresStore implements Store, CredentialStore {
     await this.query('SELECT 1');
   }
 
-  /** The pool's connections now: open, in use, and callers waiting for one. */
-  poolUsage(): PoolUsage {
-    return { max: this.pool.options.max ?? 10, total: this.pool.totalCount, busy: this.pool.totalCount - this.pool.idleCount, waiting: this.pool.waitingCount };
-  }
-
+  /** Stores what is queued, then closes the database. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.writer.flushed().catch(() => undefined);
-      await this.changes.close();
-      await this.pool.end();
+      await this.db.close();
     })();
     return this.closing;
   }
@@ -493,7 +438,7 @@ export class PostgresStore implements Store, CredentialStore {
       const lost = admitted.filter((item) => !inserted.has(key(item.reading.matricula, item.reading.timestamp)));
       for (const item of admitted) item.outcome = 'stored';
       const stored = admitted.filter((item) => inserted.has(key(item.reading.matricula, item.reading.timestamp)));
-      if (stored.length > 0) this.changes.publish({ kind: 'leituras', readings: stored.map(({ reading, quality }) => (quality === undefined || quality === VALID ? reading : { ...reading, quality })) });
+      if (stored.length > 0) this.db.changes.publish({ kind: 'leituras', readings: stored.map(({ reading, quality }) => (quality === undefined || quality === VALID ? reading : { ...reading, quality })) });
       if (lost.length > 0) {
         // Another server stored a reading at the same instant first: a copy, or a conflict.
         const { rows: existing } = await this.query<{ matricula: string; data_hora: Date; consumo: string }>(EXISTING_SQL, [
@@ -553,64 +498,8 @@ export class PostgresStore implements Store, CredentialStore {
     return warmed;
   }
 
-  /**
-   * Runs `work` in one transaction on one connection of this store's pool
-   * (the other aggregates' PostgreSQL stores share it); errors that mean
-   * "the database cannot serve now" become StoreError UNAVAILABLE.
-   */
-  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return this.withConnection(async (client) => {
-      await client.query('BEGIN');
-      try {
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        // A ROLLBACK that fails throws instead: the connection is then dropped (withConnection).
-        await client.query('ROLLBACK');
-        throw error;
-      }
-    });
-  }
-
-  /**
-   * Runs `work` on one connection of the pool, outside any transaction it
-   * does not open itself (errors mapped as in {@link transaction}). The
-   * connection goes back to the pool after an error PostgreSQL answered
-   * with (it has a SQLSTATE); after any other (a lost connection) it is
-   * dropped.
-   */
-  async withConnection<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    this.assertOpen();
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw toStoreError(error);
-    }
-    let broken = false;
-    try {
-      return await work(client);
-    } catch (error) {
-      broken = typeof (error as { code?: unknown }).code !== 'string' || !/^[0-9A-Z]{5}$/.test((error as { code: string }).code);
-      throw toStoreError(error);
-    } finally {
-      client.release(broken);
-    }
-  }
-
-  /** One statement on this store's pool, with errors mapped as in {@link transaction}. */
-  async run<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    this.assertOpen();
-    return this.query<R>(text, values);
-  }
-
-  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    try {
-      return await this.pool.query<R>(text, values);
-    } catch (error) {
-      throw toStoreError(error);
-    }
+  private query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    return this.db.run<R>(text, values);
   }
 
   private assertOpen(): void {

@@ -1,7 +1,7 @@
 /** Billing profiles in `perfis_faturamento` (migration 005; goals: 011), through the main store's pool. */
 import { DEFAULT_PROFILE, type BillingProfile, type ProfileStore } from '../profile-store.js';
 import { formatDecimal, parseDecimal } from '../../protocol/decimal.js';
-import type { PostgresStore } from './postgres-store.js';
+import type { PgDatabase } from './pg-database.js';
 
 interface ProfileRow {
   matricula: string;
@@ -29,7 +29,7 @@ function fromRow(row: ProfileRow): BillingProfile {
 }
 
 export class PgProfileStore implements ProfileStore {
-  constructor(private readonly db: PostgresStore) {}
+  constructor(private readonly db: PgDatabase) {}
 
   async profile(matricula: string): Promise<BillingProfile> {
     const { rows } = await this.db.run<ProfileRow>(`SELECT ${COLUMNS} FROM perfis_faturamento WHERE matricula = $1`, [matricula]);

@@ -2,7 +2,7 @@
 import { parseDecimal } from '../../protocol/decimal.js';
 import { formatPrice, PRICE_SCALE } from '../../domain/billing/money.js';
 import { compareTariffs, judgeTariff, tariffKey, type AddTariffsResult, type Tariff, type TariffStore } from '../tariff-store.js';
-import type { PostgresStore } from './postgres-store.js';
+import type { PgDatabase } from './pg-database.js';
 
 const PRICE_LIMITS = { scale: PRICE_SCALE, maxSignificantDigits: 20 };
 const COLUMNS = "distribuidora, modalidade, posto, to_char(vigencia_inicio, 'YYYY-MM-DD') AS vigencia_inicio, to_char(vigencia_fim, 'YYYY-MM-DD') AS vigencia_fim, te::text AS te, tusd::text AS tusd, resolucao";
@@ -30,7 +30,7 @@ const fromRow = (row: TariffRow): Tariff => ({
 });
 
 export class PgTariffStore implements TariffStore {
-  constructor(private readonly db: PostgresStore) {}
+  constructor(private readonly db: PgDatabase) {}
 
   addTariffs(tariffs: readonly Tariff[]): Promise<AddTariffsResult> {
     return this.db.transaction(async (client) => {

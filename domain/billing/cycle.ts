@@ -7,8 +7,8 @@
  */
 import { divideRoundHalfUp } from '../../protocol/decimal.js';
 import { wallClockInstant, zoneOffset } from '../../protocol/timestamp.js';
-import type { Reading } from '../../database/store.js';
-import { BillingError } from './invoice.js';
+import type { Reading } from '../readings/reading.js';
+import { DomainError } from '../errors.js';
 import { allocateToPostos, POSTOS, zeroPostos, type Posto, type PostoAmounts, type PostoHours } from './postos.js';
 import { isWorkingDay } from './calendar.js';
 
@@ -218,7 +218,7 @@ export class PostoAccumulator {
   /** The interval from `a` to `b` (a before b). */
   add(a: RegisterPoint, b: RegisterPoint): void {
     const consumed = b.register - a.register;
-    if (consumed < 0n) throw new BillingError('leituras_inconsistentes', `O registro diminuiu entre ${new Date(a.timestamp).toISOString()} e ${new Date(b.timestamp).toISOString()}.`);
+    if (consumed < 0n) throw new DomainError('leituras_inconsistentes', `O registro diminuiu entre ${new Date(a.timestamp).toISOString()} e ${new Date(b.timestamp).toISOString()}.`);
     if (consumed === 0n || b.timestamp <= a.timestamp) return;
     const segment = this.clock.segment(a.timestamp);
     if (b.timestamp <= segment.end) {

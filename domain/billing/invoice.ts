@@ -9,6 +9,7 @@
 import { POSTOS, type Posto, type PostoAmounts } from './postos.js';
 import { energyCents, grossUp, KWH_SCALE, rateOf, splitExact } from './money.js';
 import { divideRoundHalfUp, formatDecimal, powerOfTen } from '../../protocol/decimal.js';
+import { DomainError } from '../errors.js';
 
 export const MODALITIES = ['convencional', 'branca'] as const;
 export type Modality = (typeof MODALITIES)[number];
@@ -118,17 +119,6 @@ export interface ComputedInvoice {
   readonly dueDay: string;
 }
 
-export type BillingErrorCode = 'tarifa_indisponivel' | 'tarifa_social_branca' | 'ciclo_invalido' | 'leituras_inconsistentes';
-
-export class BillingError extends Error {
-  readonly code: BillingErrorCode;
-  constructor(code: BillingErrorCode, message: string) {
-    super(message);
-    this.name = 'BillingError';
-    this.code = code;
-  }
-}
-
 const DAY_MS = 86_400_000;
 const dayNumber = (day: string): number => Date.parse(`${day}T00:00:00Z`) / DAY_MS;
 const dayText = (n: number): string => new Date(n * DAY_MS).toISOString().slice(0, 10);
@@ -142,7 +132,7 @@ function priceSegments(versions: readonly PriceVersion[] | undefined, key: Tarif
   for (let day = first; day < first + count; day++) {
     const text = dayText(day);
     const version = versions?.find((v) => v.from <= text && (v.to === null || text <= v.to));
-    if (version === undefined) throw new BillingError('tarifa_indisponivel', `Não há tarifa ${key === 'convencional' ? 'convencional' : `branca (${POSTO_NAMES[key]})`} em vigor em ${brDate(text)}.`);
+    if (version === undefined) throw new DomainError('tarifa_indisponivel', `Não há tarifa ${key === 'convencional' ? 'convencional' : `branca (${POSTO_NAMES[key]})`} em vigor em ${brDate(text)}.`);
     const last = segments[segments.length - 1];
     if (last !== undefined && last.version === version) last.days++;
     else segments.push({ version, from: day, days: 1 });
@@ -192,8 +182,8 @@ const kwhUnits = (kwh: number): bigint => BigInt(kwh) * powerOfTen(KWH_SCALE);
 export function computeInvoice(cycle: CycleToBill): ComputedInvoice {
   const first = dayNumber(cycle.startDay);
   const days = dayNumber(cycle.endDay) - first;
-  if (!Number.isInteger(days) || days < 1) throw new BillingError('ciclo_invalido', `O ciclo de ${cycle.startDay} a ${cycle.endDay} não tem dias.`);
-  if (cycle.modality === 'branca' && cycle.socialTariff) throw new BillingError('tarifa_social_branca', 'A tarifa social não se aplica à modalidade branca.');
+  if (!Number.isInteger(days) || days < 1) throw new DomainError('ciclo_invalido', `O ciclo de ${cycle.startDay} a ${cycle.endDay} não tem dias.`);
+  if (cycle.modality === 'branca' && cycle.socialTariff) throw new DomainError('tarifa_social_branca', 'A tarifa social não se aplica à modalidade branca.');
   const { rules, consumption } = cycle;
   const minimumKwh = rules.minimumKwh[cycle.connection];
   const minimum = kwhUnits(minimumKwh);
@@ -206,7 +196,7 @@ export function computeInvoice(cycle: CycleToBill): ComputedInvoice {
   } else {
     const byPosto = cycle.byPosto;
     if (byPosto === undefined || byPosto.ponta + byPosto.intermediario + byPosto.fora_ponta !== consumption) {
-      throw new BillingError('ciclo_invalido', 'O consumo por posto não soma o consumo do ciclo.');
+      throw new DomainError('ciclo_invalido', 'O consumo por posto não soma o consumo do ciclo.');
     }
     for (const posto of POSTOS) items.push(...energyLines('energia', `Energia ${POSTO_NAMES[posto]} (TE + TUSD)`, byPosto[posto], cycle.prices[posto], posto, first, days, posto));
   }

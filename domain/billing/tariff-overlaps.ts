@@ -10,7 +10,7 @@
  * date is unknown are left as they are (the store then refuses those that
  * clash). Pure: rows and their acts' dates in, rows and a report out.
  */
-import { sameTariff, tariffKey, validitiesOverlap, type Tariff } from '../../database/tariff-store.js';
+import { sameTariff, tariffKey, validitiesOverlap, type Tariff } from './tariff.js';
 
 const OPEN_END = '9999-12-31';
 

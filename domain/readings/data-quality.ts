@@ -13,7 +13,7 @@
  */
 import { divideRoundHalfUp } from '../../protocol/decimal.js';
 import { QUALITY_FLAGS, qualityFlags, VALID, type QualityFlag } from './quality.js';
-import type { StoredReading } from '../../database/store.js';
+import type { StoredReading } from './reading.js';
 import { nextPeriodStart, periodStart } from './periods.js';
 import { zoneOffset } from '../../protocol/timestamp.js';
 

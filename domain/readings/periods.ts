@@ -4,7 +4,7 @@
  * of a period and the newest of the period before it. Periods without
  * readings are gaps, reported as gaps; nothing is interpolated.
  */
-import type { Reading } from '../../database/store.js';
+import type { Reading } from './reading.js';
 import { wallClockInstant, zoneOffset } from '../../protocol/timestamp.js';
 
 export type PeriodUnit = 'hora' | 'dia' | 'mes';

@@ -7,6 +7,7 @@ import { ParseError } from '../../protocol/http/parse-error.js';
 import type { HeaderList } from '../../protocol/http/response.js';
 import type { JsonValue } from '../../protocol/json.js';
 import { StoreError } from '../../database/store.js';
+import { DomainError, type DomainErrorCode } from '../../domain/errors.js';
 import { WIRE_ERRORS, type WireErrorCode } from './error-codes.js';
 
 export interface ErrorDetail {
@@ -41,11 +42,6 @@ export class ClientGoneError extends Error {
   }
 }
 
-/** 429 `muitas_requisicoes`: too much heavy work asked at once (by one address, or of the password checks). */
-export function tooManyRequests(retryAfterS: number): HttpError {
-  return new HttpError('muitas_requisicoes', 'Muitas requisições pesadas ao mesmo tempo; tente novamente em instantes.', { headers: [['Retry-After', String(retryAfterS)]] });
-}
-
 /** Wire codes for the statuses a request parse error can produce. */
 const PARSE_ERROR_CODES: Readonly<Record<number, WireErrorCode>> = {
   400: 'requisicao_invalida',
@@ -55,6 +51,22 @@ const PARSE_ERROR_CODES: Readonly<Record<number, WireErrorCode>> = {
   431: 'cabecalhos_muito_grandes',
   501: 'nao_implementado',
   505: 'versao_http_nao_suportada',
+};
+
+/** The wire code of each domain error code: most are the same word; the billing rules' own refusals of a cycle's data are `dados_invalidos`. */
+const DOMAIN_ERROR_WIRE_CODES: Readonly<Record<DomainErrorCode, WireErrorCode>> = {
+  usuario_nao_cadastrado: 'usuario_nao_cadastrado',
+  sem_medicoes: 'sem_medicoes',
+  medicoes_insuficientes: 'medicoes_insuficientes',
+  ciclo_aberto: 'ciclo_aberto',
+  ciclo_invalido: 'dados_invalidos',
+  leituras_inconsistentes: 'leituras_inconsistentes',
+  faturamento_nao_configurado: 'faturamento_nao_configurado',
+  tarifa_indisponivel: 'tarifa_indisponivel',
+  tarifa_social_branca: 'dados_invalidos',
+  credenciais_invalidas: 'credenciais_invalidas',
+  muitas_tentativas: 'muitas_tentativas',
+  muitas_requisicoes: 'muitas_requisicoes',
 };
 
 export interface ErrorAnswer {
@@ -68,6 +80,9 @@ export function errorAnswer(error: unknown, logger: Logger): ErrorAnswer {
   let httpError: HttpError;
   if (error instanceof HttpError) {
     httpError = error;
+  } else if (error instanceof DomainError) {
+    const headers: HeaderList = error.retryAfterS === undefined ? [] : [['Retry-After', String(error.retryAfterS)]];
+    httpError = new HttpError(DOMAIN_ERROR_WIRE_CODES[error.code], error.message, { headers });
   } else if (error instanceof ParseError) {
     httpError = new HttpError(PARSE_ERROR_CODES[error.status] ?? 'requisicao_invalida', error.message);
   } else if (error instanceof ClientGoneError) {

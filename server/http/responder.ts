@@ -10,7 +10,7 @@ import type { Answer, Router, RouteTraits } from './router.js';
 import type { HttpMetrics } from '../metrics.js';
 import { ClientGoneError, errorAnswer, HttpError } from './http-error.js';
 import type { BlockList } from 'node:net';
-import { FairGate } from './fair-gate.js';
+import { FairGate } from '../../app/fair-gate.js';
 import type { AuditRecord } from '../../database/audit-store.js';
 import { clientAddress } from './client-address.js';
 

@@ -10,7 +10,7 @@ import type { Reading, ReadingOutcome } from '../../database/store.js';
 import { stringifyJson, type JsonValue } from '../../protocol/json.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import type { FleetSummary } from '../../app/fleet.js';
-import { consumoJson, quantitiesJson } from '../routes/decimals.js';
+import { consumoJson, quantitiesJson } from '../../app/views/decimals.js';
 
 /**
  * Event text a client may have waiting (beyond what its socket holds) before

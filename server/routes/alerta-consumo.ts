@@ -5,7 +5,7 @@ import { ALERT_READINGS, computeAlert, INCONSISTENT } from '../../domain/reading
 import { HttpError } from '../http/http-error.js';
 import type { ApiAccess } from '../http/api-access.js';
 import type { Route } from '../http/router.js';
-import { consumoJson } from './decimals.js';
+import { consumoJson } from '../../app/views/decimals.js';
 import { matriculaFields, matriculaRoute } from './fields.js';
 
 export function alertaConsumoRoute(store: Store, access: ApiAccess): Route {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Customer, Store } from '../../database/store.js';
 import { DEFAULT_PROFILE, type BillingProfile, type ConsumptionGoal, type ProfileStore } from '../../database/profile-store.js';
 import { parseDecimal } from '../../protocol/decimal.js';
-import { decimalJson } from './decimals.js';
+import { decimalJson } from '../../app/views/decimals.js';
 import { CONNECTIONS, MODALITIES } from '../../domain/billing/invoice.js';
 import { MAX_READING_DAY, MIN_READING_DAY } from '../../domain/billing/cycle.js';
 import { isUsername, normalizeUsername } from '../../protocol/customer-format.js';

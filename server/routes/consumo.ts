@@ -17,7 +17,7 @@ import { boundariesOf, certainlyTooManyPeriods, PeriodAccumulator, periodStart, 
 import { stringifyJson } from '../../protocol/json.js';
 import { ClientGoneError, type HttpError } from '../http/http-error.js';
 import type { Route } from '../http/router.js';
-import { consumoJson, decimalJson } from './decimals.js';
+import { consumoJson, decimalJson } from '../../app/views/decimals.js';
 import { costCents, MONEY_SCALE, type Tariff } from '../../domain/readings/consumption.js';
 import { estimateCents, unitPriceOn } from '../../domain/billing/estimate.js';
 import { PRICE_SCALE } from '../../domain/billing/money.js';

@@ -10,7 +10,8 @@ import { readingEvent, RECONNECT_MS, sseEvent, Subscriber, type LiveEvents } fro
 import type { Reading } from '../../database/store.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
 import { matriculaSchema, readFields } from './fields.js';
-import { fleetFields, silentAfter } from './frota.js';
+import { silentAfter } from '../../app/fleet.js';
+import { fleetFields } from './frota.js';
 
 /** An event id we send: a reading's timestamp in ms. */
 const EVENT_ID = /^\d{1,15}$/;

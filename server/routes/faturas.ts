@@ -9,11 +9,10 @@
 import { z } from 'zod';
 import type { InvoiceStore, IssuedInvoice } from '../../database/invoice-store.js';
 import { INVOICE_NUMBER } from '../../database/invoice-store.js';
-import { stringifyJson } from '../../protocol/json.js';
 import type { ApiAccess } from '../http/api-access.js';
-import type { BillingService, CycleBill } from '../../app/billing/billing.js';
-import { invoiceDocument } from '../../domain/billing/document.js';
+import type { BillingService } from '../../app/billing/billing.js';
 import { HttpError } from '../http/http-error.js';
+import { documentOf, invoiceText } from '../../app/views/invoice.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
 import { matriculaSchema, positiveInteger, readFields } from './fields.js';
 import { MONTH } from '../../database/billing-rules-json.js';
@@ -28,16 +27,6 @@ const listSchema = z.object({ matricula: matriculaSchema, pagina: positiveIntege
 const showSchema = z.object({ formato: z.enum(['json', 'pdf'], { error: 'deve ser json ou pdf' }).optional(), access_token: z.string().optional() });
 const cancelSchema = z.object({ motivo: z.string({ error: 'deve ser um texto' }).trim().min(3, 'diga o motivo (ao menos 3 caracteres)').max(500, 'deve ter no máximo 500 caracteres') });
 const previewSchema = z.object({ matricula: matriculaSchema });
-
-/** An invoice's JSON: its record fields, then its document (exact as issued). */
-export function invoiceText(invoice: IssuedInvoice): string {
-  const head = stringifyJson({ numero: invoice.numero, estado: invoice.estado, emitida_em: invoice.emitidaEm, cancelamento: invoice.cancelamento, substitui: invoice.substitui });
-  return `${head.slice(0, -1)},${invoice.documento.slice(1)}`;
-}
-
-export function documentOf(bill: CycleBill, distributor: string): string {
-  return stringifyJson(invoiceDocument({ ...bill, distributor }));
-}
 
 export interface InvoiceRoutesDeps {
   readonly invoices: InvoiceStore;

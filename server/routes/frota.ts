@@ -11,13 +11,10 @@ import type { ApiAccess } from '../http/api-access.js';
 import { FLEET_SORT_KEYS, fleetTable, type FleetRow } from '../../domain/fleet-table.js';
 import type { FleetTracker } from '../../app/fleet.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
-import { consumoJson } from './decimals.js';
+import { consumoJson } from '../../app/views/decimals.js';
 import { positiveInteger, readFields } from './fields.js';
+import { silentAfter } from '../../app/fleet.js';
 
-/** The simulated meters' default send interval, in seconds. */
-export const DEFAULT_SEND_INTERVAL_S = 15;
-/** Send intervals without a reading after which a meter counts as silent. */
-export const DEFAULT_SILENT_INTERVALS = 3;
 export const FLEET_PAGE_DEFAULT = 50;
 export const FLEET_PAGE_MAX = 1000;
 /** The customers' names are read again at most this often (ms) for the table. */
@@ -38,10 +35,6 @@ const tableSchema = z.object({
   busca: z.string().max(100, 'deve ter no máximo 100 caracteres').optional(),
   somente: z.enum(['alertas', 'silenciosos', 'cortados', 'sem_energia'], { error: 'deve ser alertas, silenciosos, cortados ou sem_energia' }).optional(),
 });
-
-export function silentAfter(fields: { intervalo_s?: number | undefined; intervalos?: number | undefined }): number {
-  return (fields.intervalo_s ?? DEFAULT_SEND_INTERVAL_S) * (fields.intervalos ?? DEFAULT_SILENT_INTERVALS);
-}
 
 export function frotaRoute(fleet: FleetTracker, access: ApiAccess): Route {
   const handler = async (input: RouteInput): Promise<Answer> => {

@@ -8,7 +8,7 @@ import { computeInvoice, INCONSISTENT, MONEY_SCALE, type Tariff } from '../../do
 import { HttpError } from '../http/http-error.js';
 import type { ApiAccess } from '../http/api-access.js';
 import type { Route } from '../http/router.js';
-import { consumoJson, decimalJson } from './decimals.js';
+import { consumoJson, decimalJson } from '../../app/views/decimals.js';
 import { matriculaFields, matriculaRoute } from './fields.js';
 
 export function gerarFaturaRoute(store: Store, tariff: Tariff, factors: EmissionFactors, timeZone: string, access: ApiAccess): Route {

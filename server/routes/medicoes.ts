@@ -11,7 +11,7 @@ import { QUANTITIES, QUANTITY_SCALE } from '../../protocol/quantities.js';
 import { formatIsoTimestamp, isValidTimeZone, parseQueryTimestamp } from '../../protocol/timestamp.js';
 import type { ApiAccess } from '../http/api-access.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
-import { consumoJson, qualityJson, readingDetailsJson } from './decimals.js';
+import { consumoJson, qualityJson, readingDetailsJson } from '../../app/views/decimals.js';
 import { invalidField, matriculaHandler, matriculaSchema, positiveInteger } from './fields.js';
 
 export const DEFAULT_HISTORY_PAGE = 100;

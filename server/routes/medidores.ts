@@ -15,7 +15,7 @@ import type { FleetTracker } from '../../app/fleet.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
 import type { MeterAddress } from '../udp/ingest.js';
 import { commandJson, pathMatricula, unknownMeter } from './comandos.js';
-import { consumoJson } from './decimals.js';
+import { consumoJson } from '../../app/views/decimals.js';
 import { eventJson } from './ocorrencias.js';
 
 /** Recent events shown. */

@@ -11,11 +11,10 @@ import { meanError, meanOfSum, type Forecast } from '../../domain/forecast.js';
 import { cycleMonth } from '../../domain/billing/cycle.js';
 import { ACCURACY_DEFAULT_CYCLES, ACCURACY_MAX_CYCLES, calendarMonth, monthsBefore, type Forecasting } from '../../app/forecast/forecasting.js';
 import type { AccuracySummary, ForecastRecord } from '../../database/forecast-record-store.js';
-import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
 import type { MeterAnswers } from '../http/result-cache.js';
 import { goalJson } from './clientes.js';
-import { consumoJson, decimalJson } from './decimals.js';
+import { consumoJson, decimalJson } from '../../app/views/decimals.js';
 import { authorizeMeterOrFleet, matriculaHandler, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
 
 export const FLEET_ACCURACY_PAGE_DEFAULT = 20;

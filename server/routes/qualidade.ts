@@ -12,7 +12,7 @@ import { formatIsoTimestamp, isValidTimeZone } from '../../protocol/timestamp.js
 import type { ApiAccess } from '../http/api-access.js';
 import { QualityAccumulator, completeness, type DayQuality, type FlagCounts, type QualityReport } from '../../domain/readings/data-quality.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
-import { decimalJson } from './decimals.js';
+import { decimalJson } from '../../app/views/decimals.js';
 import { authorizeMeterOrFleet, invalidField, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
 import { queryInstant } from './medicoes.js';
 

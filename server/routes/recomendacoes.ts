@@ -6,7 +6,7 @@ import type { Evidence } from '../../domain/recommendations.js';
 import type { JsonValue } from '../../protocol/json.js';
 import type { Answer, Route } from '../http/router.js';
 import type { MeterAnswers } from '../http/result-cache.js';
-import { consumoJson, decimalJson } from './decimals.js';
+import { consumoJson, decimalJson } from '../../app/views/decimals.js';
 import { matriculaHandler, matriculaSchema } from './fields.js';
 
 /** `{kwh}` -> `<name>_kwh`, `{cents}` -> `<name>_reais`, `{watts}` -> `<name>_w`, as exact decimals; others as they are. */

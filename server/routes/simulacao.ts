@@ -12,7 +12,7 @@ import type { MeterAnswers } from '../http/result-cache.js';
 import { cycleContaining, cycleMonth } from '../../domain/billing/cycle.js';
 import { CENTS_SCALE, formatCents, KWH_SCALE } from '../../domain/billing/money.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
-import { decimalJson } from './decimals.js';
+import { decimalJson } from '../../app/views/decimals.js';
 import { matriculaSchema, positiveInteger, readFields } from './fields.js';
 import type { ProfileStore } from '../../database/profile-store.js';
 import { previousMonth } from '../../domain/billing/cycle.js';

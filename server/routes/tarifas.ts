@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { TariffStore } from '../../database/tariff-store.js';
 import { formatIsoTimestamp, zoneOffset } from '../../protocol/timestamp.js';
-import { decimalJson } from './decimals.js';
+import { decimalJson } from '../../app/views/decimals.js';
 import { PRICE_SCALE } from '../../domain/billing/money.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
 import { readFields } from './fields.js';

@@ -4,7 +4,7 @@ import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import { HttpError } from '../http/http-error.js';
 import type { ApiAccess } from '../http/api-access.js';
 import type { Route } from '../http/router.js';
-import { consumoJson, readingDetailsJson } from './decimals.js';
+import { consumoJson, readingDetailsJson } from '../../app/views/decimals.js';
 import { matriculaFields, matriculaRoute } from './fields.js';
 
 export function ultimaMedicaoRoute(store: Store, access: ApiAccess): Route {

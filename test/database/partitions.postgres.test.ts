@@ -59,7 +59,7 @@ t.test('migration 015 turns a table of a million readings into monthly partition
 
   const store = await open(schema);
   t.teardown(() => store.close());
-  const months = await store.withConnection((client) => listPartitions(client));
+  const months = await store.db.withConnection((client) => listPartitions(client));
   const readingMonths = months.filter((p) => p.table === 'medicoes').map((p) => p.month);
   for (const month of ['2026-07', '2026-08', '2026-09', monthOf(Date.now()), monthOf(Date.now(), 3)]) t.ok(readingMonths.includes(month), `a partition for ${month}`);
   t.equal((await postgres.query(`SELECT count(*)::int AS n FROM ${quoteIdentifier(schema)}.medicoes_padrao`)).rows[0].n, 0, 'nothing left in the default partition');
@@ -79,7 +79,7 @@ t.test('routes read only the partitions and rows they need (EXPLAIN)', async (t)
      FROM generate_series(1, 500) m, generate_series(1, 1000) r`,
   );
   // The rows of months the schema had no partition for waited in the default partition; the maintenance pass gives them theirs.
-  const result = await maintainPartitions(store, Date.now(), 0, undefined);
+  const result = await maintainPartitions(store.db, Date.now(), 0, undefined);
   t.ok(result.ran && result.created.includes('medicoes_2026_01') && result.created.includes('medicoes_2026_05'), `created ${result.created.join(', ')}`);
   await postgres.query(`ANALYZE ${quoteIdentifier(schema)}.medicoes`);
   const history = await postgres.queryIn(schema, 'EXPLAIN (ANALYZE, FORMAT JSON) SELECT data_hora, consumo FROM medicoes WHERE matricula = $1 AND data_hora >= $2 AND data_hora < $3 ORDER BY data_hora DESC LIMIT 1000', [
@@ -118,9 +118,9 @@ t.test('partitions ahead, strays moved, and retention that exports whole months 
   t.teardown(() => store.close());
   const now = Date.now();
   const later = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth() + 5, 10);
-  const ahead = await maintainPartitions(store, later, 0, undefined);
+  const ahead = await maintainPartitions(store.db, later, 0, undefined);
   t.ok(ahead.created.includes(`medicoes_${monthOf(later, 3).replace('-', '_')}`) && ahead.created.includes(`ocorrencias_${monthOf(later, 3).replace('-', '_')}`), 'three months ahead of the pass, for both tables');
-  t.same((await maintainPartitions(store, later, 0, undefined)).created, [], 'a second pass creates nothing');
+  t.same((await maintainPartitions(store.db, later, 0, undefined)).created, [], 'a second pass creates nothing');
 
   // Readings of the last four months (one per meter per day) and an event in each month.
   const months = [monthOf(now, -3), monthOf(now, -2), monthOf(now, -1), monthOf(now)];
@@ -131,9 +131,9 @@ t.test('partitions ahead, strays moved, and retention that exports whole months 
     );
     await postgres.query(`INSERT INTO ${quoteIdentifier(schema)}.ocorrencias (matricula, data_hora, tipo, detalhe, recebido_em) VALUES ('0001', $1, 'violacao_tampa', 'tampa, "aberta"', $1)`, [Date.parse(`${month}-02T00:00:00Z`)]);
   }
-  await maintainPartitions(store, now, 0, undefined);
+  await maintainPartitions(store.db, now, 0, undefined);
   const dir = await tempDir(t);
-  const retention = await maintainPartitions(store, now, 2, join(dir, 'exportadas'));
+  const retention = await maintainPartitions(store.db, now, 2, join(dir, 'exportadas'));
   const gone = [monthOf(now, -3)].flatMap((month) => [`medicoes_${month.replace('-', '_')}`, `ocorrencias_${month.replace('-', '_')}`]);
   t.ok(gone.every((name) => retention.dropped.includes(name) && retention.exported.includes(name)), `exported and dropped: ${retention.dropped.join(', ')}`);
   t.notOk(retention.dropped.some((name) => name.endsWith(monthOf(now, -2).replace('-', '_'))), 'the months kept are kept');

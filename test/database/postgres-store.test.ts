@@ -50,7 +50,7 @@ tariffContract(t, async (t) => {
   const schema = postgres.schema(t);
   const openTariffs = async () => {
     const store = await open(schema);
-    return { tariffs: new PgTariffStore(store), close: () => store.close() };
+    return { tariffs: new PgTariffStore(store.db), close: () => store.close() };
   };
   return { ...(await openTariffs()), reopen: openTariffs };
 });
@@ -59,7 +59,7 @@ billingRulesContract(t, async (t) => {
   const schema = postgres.schema(t);
   const openRules = async () => {
     const store = await open(schema);
-    return { rules: new PgBillingRulesStore(store), close: () => store.close() };
+    return { rules: new PgBillingRulesStore(store.db), close: () => store.close() };
   };
   return { ...(await openRules()), reopen: openRules };
 });
@@ -68,7 +68,7 @@ profileContract(t, async (t) => {
   const schema = postgres.schema(t);
   const openBoth = async () => {
     const store = await open(schema);
-    return { store, profiles: new PgProfileStore(store) };
+    return { store, profiles: new PgProfileStore(store.db) };
   };
   return { ...(await openBoth()), reopen: openBoth };
 });
@@ -77,7 +77,7 @@ invoiceContract(t, async (t) => {
   const schema = postgres.schema(t);
   const openInvoices = async () => {
     const store = await open(schema);
-    return { invoices: new PgInvoiceStore(store), close: () => store.close() };
+    return { invoices: new PgInvoiceStore(store.db), close: () => store.close() };
   };
   return { ...(await openInvoices()), reopen: openInvoices };
 });
@@ -86,7 +86,7 @@ commandContract(t, async (t) => {
   const schema = postgres.schema(t);
   const openCommands = async () => {
     const store = await open(schema);
-    return { commands: new PgCommandStore(store), close: () => store.close() };
+    return { commands: new PgCommandStore(store.db), close: () => store.close() };
   };
   return { ...(await openCommands()), reopen: openCommands };
 });
@@ -95,7 +95,7 @@ alertContract(t, async (t) => {
   const schema = postgres.schema(t);
   const openAlerts = async () => {
     const store = await open(schema);
-    return { alerts: new PgAlertStore(store), close: () => store.close() };
+    return { alerts: new PgAlertStore(store.db), close: () => store.close() };
   };
   return { ...(await openAlerts()), reopen: openAlerts };
 });
@@ -104,7 +104,7 @@ forecastRecordContract(t, async (t) => {
   const schema = postgres.schema(t);
   const openForecasts = async () => {
     const store = await open(schema);
-    return { forecasts: new PgForecastRecordStore(store), close: () => store.close() };
+    return { forecasts: new PgForecastRecordStore(store.db), close: () => store.close() };
   };
   return { ...(await openForecasts()), reopen: openForecasts };
 });
@@ -113,7 +113,7 @@ accessContract(t, async (t) => {
   const schema = postgres.schema(t);
   const openStores = async () => {
     const store = await open(schema);
-    return { access: new PgAccessStore(store), audit: new PgAuditStore(store), close: () => store.close() };
+    return { access: new PgAccessStore(store.db), audit: new PgAuditStore(store.db), close: () => store.close() };
   };
   return { ...(await openStores()), reopen: openStores };
 });
@@ -122,16 +122,16 @@ t.test('the audit log refuses changes in the database too (a trigger)', async (t
   const schema = postgres.schema(t);
   const store = await open(schema);
   t.teardown(() => store.close());
-  await new PgAuditStore(store).append({ at: 1, actor: 'operador', action: 'POST /x', target: '/x', address: '127.0.0.1', status: 200 });
-  await t.rejects(store.run('UPDATE auditoria SET ator = $1', ['outro']), /never changed or removed/);
-  await t.rejects(store.run('DELETE FROM auditoria'), /never changed or removed/);
+  await new PgAuditStore(store.db).append({ at: 1, actor: 'operador', action: 'POST /x', target: '/x', address: '127.0.0.1', status: 200 });
+  await t.rejects(store.db.run('UPDATE auditoria SET ator = $1', ['outro']), /never changed or removed/);
+  await t.rejects(store.db.run('DELETE FROM auditoria'), /never changed or removed/);
 });
 
 meterCounterContract(t, async (t) => {
   const schema = postgres.schema(t);
   const openCounters = async () => {
     const store = await open(schema);
-    return { counters: new PgMeterCounterStore(store), close: () => store.close() };
+    return { counters: new PgMeterCounterStore(store.db), close: () => store.close() };
   };
   return { ...(await openCounters()), reopen: openCounters };
 });
@@ -140,7 +140,7 @@ eventContract(t, async (t) => {
   const schema = postgres.schema(t);
   const openEvents = async () => {
     const store = await open(schema);
-    return { events: new PgEventStore(store), close: () => store.close() };
+    return { events: new PgEventStore(store.db), close: () => store.close() };
   };
   return { ...(await openEvents()), reopen: openEvents };
 });
@@ -150,12 +150,12 @@ t.test('migrations: applied once, recorded, safe when servers start together', a
   const stores = await Promise.all([open(schema), open(schema), open(schema)]);
   const files = await loadMigrations();
   t.ok(files.length >= 11, `the migrations in resources/migrations (${files.length})`);
-  t.same(stores.map((s) => s.appliedMigrations.length).sort(), [0, 0, files.length], 'exactly one start applied the schema');
+  t.same(stores.map((s) => s.db.appliedMigrations.length).sort(), [0, 0, files.length], 'exactly one start applied the schema');
   const { rows } = await postgres.query(`SELECT versao, nome FROM "${schema}".schema_migrations ORDER BY versao`);
   t.same(rows, files.map((file) => ({ versao: file.version, nome: file.name })), 'each recorded by version and name');
   t.same(files.slice(0, 3).map((file) => file.name), ['esquema_inicial', 'credenciais', 'tarifas'], 'numbered from 001, in order');
   const again = await open(schema);
-  t.same(again.appliedMigrations, [], 'nothing to apply on a later start');
+  t.same(again.db.appliedMigrations, [], 'nothing to apply on a later start');
   await Promise.all([...stores, again].map((s) => s.close()));
 });
 
@@ -180,7 +180,7 @@ t.test('invoices: servers with pools of their own, racing to issue one cycle, is
   const schema = postgres.schema(t);
   const servers = await Promise.all([open(schema), open(schema), open(schema)]);
   t.teardown(() => Promise.all(servers.map((s) => s.close())));
-  const stores = servers.map((s) => new PgInvoiceStore(s));
+  const stores = servers.map((s) => new PgInvoiceStore(s.db));
   const results = await Promise.all(stores.flatMap((store) => [1, 2].map(() => store.issue('0101', '2026-05', async () => '{"total":1}', new Date('2026-06-11T00:00:00Z')))));
   t.equal(results.filter((r) => r.created).length, 1, 'six requests on three servers: one invoice');
   t.equal(new Set(results.map((r) => r.invoice.numero)).size, 1);

@@ -2,8 +2,8 @@
  * Simulated meters as users run them: real processes, a real server, and a
  * lossy UDP relay of the test's own in between.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createSocket, type RemoteInfo } from 'node:dgram';
+import { fork, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';

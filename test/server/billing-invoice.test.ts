@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { BillingError, computeInvoice, type BillingRules, type CycleToBill, type PriceVersion } from '../../domain/billing/invoice.js';
+import { DomainError } from '../../domain/errors.js';
+import { computeInvoice, type BillingRules, type CycleToBill, type PriceVersion } from '../../domain/billing/invoice.js';
 import { grossUp, splitExact } from '../../domain/billing/money.js';
 import { consumptionByPosto, cycleEndingIn } from '../../domain/billing/cycle.js';
 
@@ -119,12 +120,12 @@ t.test('golden: tarifa social by bands, before taxes; the CIP of a larger consum
 
 t.test('refusals: no tariff in force, tarifa social with branca, a cycle of no days', async (t) => {
   const base: CycleToBill = { startDay: '2024-12-20', endDay: '2025-01-20', consumption: kwh(100), modality: 'convencional', connection: 'trifasica', socialTariff: false, prices: { convencional: CONVENCIONAL }, flags: new Map(), rules: RULES };
-  const refusal = (cycle: CycleToBill): BillingError | undefined => {
+  const refusal = (cycle: CycleToBill): DomainError | undefined => {
     try {
       computeInvoice(cycle);
       return undefined;
     } catch (error) {
-      return error instanceof BillingError ? error : undefined;
+      return error instanceof DomainError ? error : undefined;
     }
   };
   t.equal(refusal(base)?.code, 'tarifa_indisponivel');

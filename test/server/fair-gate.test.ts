@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { FairGate } from '../../server/http/fair-gate.js';
+import { FairGate } from '../../app/fair-gate.js';
 
 /** Work that finishes when the test says so. */
 function controllable(): { promise: Promise<void>; finish: () => void } {
@@ -56,7 +56,7 @@ t.test('each principal holds a bounded share; past it 429 with Retry-After, and 
   const gate = new FairGate(2, 4, 1000);
   const work = controllable();
   const mine = Array.from({ length: 4 }, () => gate.run('cliente:1', () => work.promise));
-  await t.rejects(gate.run('cliente:1', async () => undefined), { name: 'HttpError', message: /Muitas requisições/ }, 'a fifth piece of one principal: 429 muitas_requisicoes');
+  await t.rejects(gate.run('cliente:1', async () => undefined), { name: 'DomainError', code: 'muitas_requisicoes', retryAfterS: 1 }, 'a fifth piece of one principal: 429 muitas_requisicoes');
   const other = gate.run('cliente:2', async () => 'served');
   work.finish();
   t.equal(await other, 'served', 'another principal is served in its turn');
@@ -65,7 +65,7 @@ t.test('each principal holds a bounded share; past it 429 with Retry-After, and 
   const held = controllable();
   const running = small.run('x', () => held.promise);
   const waiting = [small.run('y', async () => 1), small.run('z', async () => 2)];
-  await t.rejects(small.run('w', async () => 3), { name: 'HttpError', message: /Muitas requisições/ }, 'past the total waiting bound');
+  await t.rejects(small.run('w', async () => 3), { name: 'DomainError', code: 'muitas_requisicoes', retryAfterS: 1 }, 'past the total waiting bound');
   held.finish();
   await Promise.all([running, ...waiting]);
 });

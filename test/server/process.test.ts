@@ -2,7 +2,7 @@
  * The server as users run it: a separate OS process, started, signalled,
  * killed and restarted over the same DATA_DIR.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';

@@ -11,7 +11,10 @@
  * from an address that has not been failing) is served before the rest,
  * in turn among the urgent principals.
  */
-import { tooManyRequests } from './http-error.js';
+import { DomainError } from '../domain/errors.js';
+
+/** The refusal when the bound is full: 429 `muitas_requisicoes`, try again in a second. */
+const full = (): DomainError => new DomainError('muitas_requisicoes', 'Muitas requisições pesadas ao mesmo tempo; tente novamente em instantes.', { retryAfterS: 1 });
 
 interface Waiting {
   readonly start: () => void;
@@ -35,9 +38,9 @@ export class FairGate {
   async run<T>(key: string, work: () => Promise<T>, urgent = false): Promise<T> {
     let principal = this.principals.get(key);
     if (principal === undefined) this.principals.set(key, (principal = { inProgress: 0, waiting: [], urgent: [] }));
-    if (principal.inProgress >= this.maxPerKey) throw tooManyRequests(1);
+    if (principal.inProgress >= this.maxPerKey) throw full();
     // Urgent work has a bound of its own (four times the rest's): a full queue of the rest never refuses it.
-    if (this.running >= this.maxRunning && this.waitingCount >= (urgent ? 4 * this.maxWaiting : this.maxWaiting)) throw tooManyRequests(1);
+    if (this.running >= this.maxRunning && this.waitingCount >= (urgent ? 4 * this.maxWaiting : this.maxWaiting)) throw full();
     principal.inProgress++;
     if (this.running < this.maxRunning) this.running++;
     else {
