@@ -6,7 +6,7 @@
  */
 import type { Store } from '../database/store.js';
 import { usable } from '../database/usable-readings.js';
-import { wallClockInstant, zoneOffset } from '../protocol/timestamp.js';
+import { DAY_MS, wallClockInstant, zoneOffset } from '../protocol/timestamp.js';
 import type { BillingService } from './billing/billing.js';
 import { cycleMonth, previousMonth } from '../domain/billing/cycle.js';
 import { recommend, type Recommendation, type RecommendationFacts } from '../domain/recommendations.js';
@@ -19,7 +19,6 @@ const NIGHT_FROM_HOUR = 0;
 const NIGHT_TO_HOUR = 5;
 /** Closed cycles the Tarifa Branca comparison looks at. */
 export const COMPARED_CYCLES = 6;
-const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
 export class Recommending {

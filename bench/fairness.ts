@@ -31,6 +31,7 @@ import { parseCommandLine, serializeAnswer, serializeEvent } from '../protocol/m
 import { MeterSigner } from '../meter/meter-signer.js';
 import { hashPassword } from '../domain/auth/password.js';
 import { ackRoundTrips, parseCli, percentile, startTarget, type RunningTarget } from './lib.js';
+import { DAY_MS } from '../protocol/timestamp.js';
 
 const values = parseCli('bench:justica', 'Fairness and replay figures of issue 26, each against a baseline in the same run.', {
   segundos: { default: '10', help: 'seconds each measurement lasts' },
@@ -50,19 +51,18 @@ const DONA = '10000002';
 const KEYED = '10000003';
 const KEY = Buffer.from('5a'.repeat(32), 'hex');
 const PASSWORD = 'senha-do-bench-longa';
-const DAY = 86_400_000;
-const HEAVY = `/consumo?matricula=${A}&agrupar=hora&fuso=UTC&inicio=${new Date(Date.now() - 364 * DAY).toISOString().slice(0, 10)}`;
-const LIGHT = `/consumo?matricula=${B}&agrupar=hora&fuso=UTC&inicio=${new Date(Date.now() - DAY).toISOString().slice(0, 10)}`;
+const HEAVY = `/consumo?matricula=${A}&agrupar=hora&fuso=UTC&inicio=${new Date(Date.now() - 364 * DAY_MS).toISOString().slice(0, 10)}`;
+const LIGHT = `/consumo?matricula=${B}&agrupar=hora&fuso=UTC&inicio=${new Date(Date.now() - DAY_MS).toISOString().slice(0, 10)}`;
 
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
 const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 async function preload(dataDir: string): Promise<void> {
   await mkdir(dataDir, { recursive: true });
-  const start = Date.now() - 365 * DAY;
+  const start = Date.now() - 365 * DAY_MS;
   const lines: string[] = [];
   for (let i = 0; i < 2 * 24 * 365; i++) lines.push(`${new Date(start + i * 1_800_000).toISOString()};${A};${i * 2}\n`);
-  for (let i = 0; i < 96; i++) lines.push(`${new Date(Date.now() - DAY + i * 900_000).toISOString()};${B};${i}\n`);
+  for (let i = 0; i < 96; i++) lines.push(`${new Date(Date.now() - DAY_MS + i * 900_000).toISOString()};${B};${i}\n`);
   lines.sort();
   await writeFile(join(dataDir, 'medicoes.log'), lines.join(''));
   await writeFile(join(dataDir, 'clientes.txt'), `a;${A}\nb;${B}\ndona;${DONA}\nchaveado;${KEYED}\n`);
@@ -130,7 +130,7 @@ async function loaded(server: RunningTarget, underLoad: boolean, startAt: number
   if (underLoad) {
     const token = await tokenOf(server.httpPort, A);
     const auth = { Authorization: `Bearer ${token}` };
-    const lastId = String(Date.now() - 300 * DAY);
+    const lastId = String(Date.now() - 300 * DAY_MS);
     // 50 loops reconnecting to /eventos from an old Last-Event-ID, as a reconnect storm does.
     for (let l = 0; l < 50; l++) {
       work.push(

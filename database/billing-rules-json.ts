@@ -11,10 +11,10 @@ import { FLAGS } from '../domain/billing/invoice.js';
 import { CENTS_SCALE, formatCents, PRICE_SCALE, RATE_SCALE } from '../domain/billing/money.js';
 import { parseSpan, postoHoursProblem, type MinuteSpan } from '../domain/billing/postos.js';
 import type { BillingParameters, MonthEmissionFactor, MonthFlag } from './billing-rules-store.js';
+import { ISO_DAY } from '../protocol/timestamp.js';
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 export const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
-const isDay = (text: string): boolean => DAY.test(text) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
+const isDay = (text: string): boolean => ISO_DAY.test(text) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
 
 /** A decimal written as text (or a JSON number, read by its digits) at `scale`, within [min, max]. */
 const decimalText = (scale: number, max: bigint, what: string) =>

@@ -10,6 +10,7 @@
  * grams (kg with 3 decimals), each month's share rounded half-up once.
  */
 import { divideRoundHalfUp } from '../protocol/decimal.js';
+import { DAY_MS } from '../protocol/timestamp.js';
 
 /** 0.0385 kg CO2e/kWh (MCTI, SIN average of 2023) at 10^-6. */
 export const DEFAULT_EMISSION_FACTOR = 38_500n;
@@ -38,7 +39,7 @@ export function co2eOverDays(consumption: bigint, daysByMonth: ReadonlyArray<{ r
 export function daysByMonth(startDay: string, endDay: string): Array<{ month: string; days: number }> {
   const result: Array<{ month: string; days: number }> = [];
   const end = Date.parse(`${endDay}T00:00:00Z`);
-  for (let day = Date.parse(`${startDay}T00:00:00Z`); day < end; day += 86_400_000) {
+  for (let day = Date.parse(`${startDay}T00:00:00Z`); day < end; day += DAY_MS) {
     const month = new Date(day).toISOString().slice(0, 7);
     const last = result[result.length - 1];
     if (last !== undefined && last.month === month) last.days++;

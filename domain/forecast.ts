@@ -19,6 +19,7 @@
  * Wh; the projection itself is exact.
  */
 import { divideRoundHalfUp } from '../protocol/decimal.js';
+import { DAY_MS } from '../protocol/timestamp.js';
 
 export const FORECAST_METHOD = 'taxa_do_ciclo_combinada_com_ano_anterior';
 /** Complete days the spread needs before it replaces the flat band. */
@@ -27,7 +28,6 @@ export const MIN_DAYS_FOR_SPREAD = 3;
 const FLAT_BAND_NUMERATOR = 1n;
 const FLAT_BAND_DENOMINATOR = 4n;
 const Z_95 = 1.96;
-const DAY_MS = 86_400_000;
 
 export interface ForecastInput {
   /** The cycle's boundaries, ms. */

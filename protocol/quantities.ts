@@ -75,8 +75,3 @@ export function formatQuantities(quantities: Quantities | undefined): string | u
   }
   return parts.length === 0 ? undefined : parts.join(',');
 }
-
-/** Whether two readings' quantities are the same (a resend). */
-export function sameQuantities(a: Quantities | undefined, b: Quantities | undefined): boolean {
-  return formatQuantities(a) === formatQuantities(b);
-}

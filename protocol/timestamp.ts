@@ -5,6 +5,11 @@
  * Unix epoch.
  */
 
+/** Milliseconds in a day of UTC (a civil day in a zone with daylight saving can differ: use the zone's functions). */
+export const DAY_MS = 86_400_000;
+/** A calendar day as ISO 8601 writes it, `YYYY-MM-DD` (the shape; whether the day exists is another check). */
+export const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
 /** Earliest and latest years accepted, so every value formats back the same. */
 export const MIN_YEAR = 1970;
 export const MAX_YEAR = 9999;
@@ -33,7 +38,6 @@ function utcMillis(c: WallClock): number | undefined {
   return millis;
 }
 
-const MILLIS_PER_DAY = 86_400_000;
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
 function daysFromCivil(year: number, month: number, day: number): number {
@@ -79,7 +83,7 @@ function parseCanonicalIso(text: string): number {
   const millisecond = digitsAt(text, 20, 3);
   if (year < MIN_YEAR || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || millisecond < 0) return -1;
   if (day > daysInMonth(year, month)) return -1;
-  return daysFromCivil(year, month, day) * MILLIS_PER_DAY + hour * 3_600_000 + minute * 60_000 + second * 1000 + millisecond;
+  return daysFromCivil(year, month, day) * DAY_MS + hour * 3_600_000 + minute * 60_000 + second * 1000 + millisecond;
 }
 
 /** Parses ISO-8601 UTC with a `Z`; undefined when malformed or not a real instant. */
@@ -103,9 +107,9 @@ export function parseIsoTimestamp(text: string): number | undefined {
 export function formatIsoTimestamp(millis: number): string {
   if (!Number.isInteger(millis) || millis < 0 || millis > MAX_FOUR_DIGIT_YEAR_MILLIS) return new Date(millis).toISOString();
   // By arithmetic rather than through a Date: every answer and ACK formats one, and this is several times cheaper.
-  const days = Math.floor(millis / MILLIS_PER_DAY);
+  const days = Math.floor(millis / DAY_MS);
   const { year, month, day } = civilFromDays(days);
-  const time = millis - days * MILLIS_PER_DAY;
+  const time = millis - days * DAY_MS;
   const millisecond = time % 1000;
   const seconds = (time - millisecond) / 1000;
   return `${year}-${PADDED[month]}-${PADDED[day]}T${PADDED[Math.floor(seconds / 3600)]}:${PADDED[Math.floor(seconds / 60) % 60]}:${PADDED[seconds % 60]}.${millisecond < 10 ? '00' : millisecond < 100 ? '0' : ''}${millisecond}Z`;
@@ -167,7 +171,6 @@ function intlZoneOffset(millis: number, timeZone: string): number {
   return asUtc - (millis - (((millis % 1000) + 1000) % 1000));
 }
 
-const DAY_MS = 86_400_000;
 /** Days remembered per time zone before its cache starts over (about 270 years of days). */
 const MAX_CACHED_DAYS = 100_000;
 
@@ -237,8 +240,7 @@ export function zoneOffset(millis: number, timeZone: string): number {
 export function wallClockInstant(wall: number, timeZone: string): number {
   // Two candidate offsets: the one in force a day before and a day after.
   // The earliest candidate whose offset agrees with itself wins.
-  const day = 86_400_000;
-  const candidates = [wall - zoneOffset(wall - day, timeZone), wall - zoneOffset(wall + day, timeZone)].sort((a, b) => a - b);
+  const candidates = [wall - zoneOffset(wall - DAY_MS, timeZone), wall - zoneOffset(wall + DAY_MS, timeZone)].sort((a, b) => a - b);
   for (const instant of candidates) {
     if (instant + zoneOffset(instant, timeZone) === wall) return instant;
   }

@@ -76,6 +76,7 @@ import { MAX_CLOCK_AHEAD_MS } from './udp/ingest.js';
 import type { CommandStore } from '../database/command-store.js';
 import type { EventStore } from '../database/event-store.js';
 import type { BillingRulesStore } from '../database/billing-rules-store.js';
+import { DAY_MS } from '../protocol/timestamp.js';
 
 /** The example customers copied into a new DATA_DIR when CLIENTES_EXEMPLO=sim. */
 export const SEED_CUSTOMERS_FILE = fileURLToPath(new URL('../../resources/clientes-exemplo.txt', import.meta.url));
@@ -206,7 +207,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     events,
     delivery: webhook === undefined ? 'desativada' : 'pendente',
     logger: logger.child({ component: 'ocorrencias' }),
-    timestampRules: { maxAheadMs: MAX_CLOCK_AHEAD_MS, maxAgeMs: config.readingMaxAgeDays * 86_400_000 },
+    timestampRules: { maxAheadMs: MAX_CLOCK_AHEAD_MS, maxAgeMs: config.readingMaxAgeDays * DAY_MS },
     known: (matricula) => fleet.heardAt(matricula) !== undefined,
     isCustomer: async (matricula) => (await store.findCustomers({ matricula, limit: 1 })).length > 0,
     strangersPerMinute: config.strangerEventsPerMinute,

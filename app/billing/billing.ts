@@ -18,12 +18,11 @@ import { brDate, computeInvoice, type TariffKey } from '../../domain/billing/inv
 import type { PostoAmounts, PostoHours } from '../../domain/billing/postos.js';
 import type { DocumentInput, RecordedPrice } from '../../domain/billing/document.js';
 import { DomainError } from '../../domain/errors.js';
-import { localDay } from '../../protocol/timestamp.js';
+import { DAY_MS, localDay } from '../../protocol/timestamp.js';
 import { co2eOverDays, daysByMonth } from '../../domain/co2e.js';
 import type { EmissionFactors } from '../emission-factors.js';
 
 const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 /** How far from a boundary readings are looked for: beyond, a register would be a guess, not an estimate. */
 const BOUNDARY_SEARCH_MS = 35 * DAY_MS;
 /** Cycles of consumption history an invoice shows (PRODIST Módulo 11: the 12 before the current, and one more for the same month of last year). */

@@ -11,7 +11,7 @@ import { forecastCycle, percentageError, type Forecast } from '../../domain/fore
 import type { BillingService, CycleBill, MeasuredCycle } from '../billing/billing.js';
 import type { EmissionFactors } from '../emission-factors.js';
 import { DomainError, type DomainErrorCode } from '../../domain/errors.js';
-import { zoneOffset } from '../../protocol/timestamp.js';
+import { DAY_MS, zoneOffset } from '../../protocol/timestamp.js';
 import type { ConsumptionGoal } from '../../database/profile-store.js';
 import type { ForecastRecord, ForecastRecordStore } from '../../database/forecast-record-store.js';
 
@@ -84,7 +84,7 @@ export class Forecasting {
       if (!(error instanceof DomainError) || !CANNOT_PRICE.has(error.code)) throw error;
       unpriced = { code: error.code, message: error.message };
     }
-    const lastDay = new Date(Date.parse(`${cycle.endDay}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+    const lastDay = new Date(Date.parse(`${cycle.endDay}T00:00:00Z`) - DAY_MS).toISOString().slice(0, 10);
     const factorOf = await this.factors.between(cycle.startDay.slice(0, 7), lastDay.slice(0, 7));
     const goal = bill.profile.goal;
     const total = priced === undefined ? null : priced[0].invoice.total;

@@ -9,7 +9,7 @@ import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { stringifyJson } from '../../protocol/json.js';
-import { zoneOffset } from '../../protocol/timestamp.js';
+import { DAY_MS, zoneOffset } from '../../protocol/timestamp.js';
 import { renderFleetReportPdf, type FleetReportJson } from '../views/report-pdf.js';
 import { reportSpan, type Reporting } from './reporting.js';
 import { fleetReportJson } from '../views/reports.js';
@@ -17,7 +17,6 @@ import { fleetReportJson } from '../views/reports.js';
 export const REPORTS_DIR = 'relatorios';
 /** The only names the archive writes, and the only ones it reads back: no path can be named. */
 const FILE_NAME = /^frota-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z\.(pdf|json)$/;
-const DAY_MS = 86_400_000;
 
 export interface ArchivedReport {
   readonly name: string;

@@ -9,9 +9,9 @@ import { PRICE_SCALE } from '../../domain/billing/money.js';
 import { MODALITIES } from '../../domain/billing/invoice.js';
 import { compareTariffs, judgeTariff, TARIFF_POSTOS, tariffKey, validitiesOverlap, type AddTariffsResult, type Tariff, type TariffStore } from '../tariff-store.js';
 import { JournalWriter, readJournal } from './journal.js';
+import { ISO_DAY } from '../../protocol/timestamp.js';
 
 export const TARIFFS_FILE = 'tarifas.jsonl';
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const PRICE_LIMITS = { scale: PRICE_SCALE, maxSignificantDigits: 20 };
 
 /** A tariff as one journal line: prices as decimal text (R$/kWh), so the file reads as it means. */
@@ -26,8 +26,8 @@ export function parseTariffRecord(value: unknown): Tariff | undefined {
   const tusd = typeof r.tusd === 'string' ? parseDecimal(r.tusd, PRICE_LIMITS) : undefined;
   if (typeof r.distribuidora !== 'string' || r.distribuidora === '' || te === undefined || tusd === undefined) return undefined;
   if (!MODALITIES.includes(r.modalidade as never) || !TARIFF_POSTOS.includes(r.posto as never)) return undefined;
-  if (typeof r.vigenciaInicio !== 'string' || !DAY.test(r.vigenciaInicio)) return undefined;
-  if (r.vigenciaFim !== null && (typeof r.vigenciaFim !== 'string' || !DAY.test(r.vigenciaFim))) return undefined;
+  if (typeof r.vigenciaInicio !== 'string' || !ISO_DAY.test(r.vigenciaInicio)) return undefined;
+  if (r.vigenciaFim !== null && (typeof r.vigenciaFim !== 'string' || !ISO_DAY.test(r.vigenciaFim))) return undefined;
   return {
     distribuidora: r.distribuidora,
     modalidade: r.modalidade as Tariff['modalidade'],

@@ -86,10 +86,6 @@ export function parseStoredHash(stored: string): { parameters: ScryptParameters;
   return { parameters: { ln, r, p }, salt: Buffer.from(match[4] as string, 'base64'), hash: Buffer.from(match[5] as string, 'base64') };
 }
 
-export function isStoredHash(stored: string): boolean {
-  return parseStoredHash(stored) !== undefined;
-}
-
 /** A hash of no password, checked when a customer has none or does not exist, so both cost what a real check costs. */
 let decoy: Promise<string> | undefined;
 

@@ -6,6 +6,7 @@
  * Easter), and 1 Jan, 21 Apr, 1 May, 7 Sep, 12 Oct, 2 Nov, 15 Nov and 25 Dec;
  * plus 20 Nov from 2024 (Lei 14.759/2023 made it a national holiday).
  */
+import { DAY_MS } from '../../protocol/timestamp.js';
 
 /** Easter Sunday of a Gregorian year as [month 1-12, day] (the anonymous Gregorian algorithm, Meeus/Jones/Butcher). */
 export function easter(year: number): [number, number] {
@@ -26,7 +27,6 @@ export function easter(year: number): [number, number] {
   return [month, day];
 }
 
-const DAY_MS = 86_400_000;
 const FIXED: ReadonlyArray<readonly [number, number, string]> = [
   [1, 1, 'Confraternização Universal'],
   [4, 21, 'Tiradentes'],

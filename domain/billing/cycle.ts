@@ -6,7 +6,7 @@
  * consumption per Tarifa Branca posto, from its readings.
  */
 import { divideRoundHalfUp } from '../../protocol/decimal.js';
-import { wallClockInstant, zoneOffset } from '../../protocol/timestamp.js';
+import { DAY_MS, wallClockInstant, zoneOffset } from '../../protocol/timestamp.js';
 import type { Reading } from '../readings/reading.js';
 import { DomainError } from '../errors.js';
 import { allocateToPostos, POSTOS, zeroPostos, type Posto, type PostoAmounts, type PostoHours } from './postos.js';
@@ -17,7 +17,6 @@ export const ESTIMATE_AFTER_MS = 3_600_000;
 export const MIN_READING_DAY = 1;
 /** Reading days stop at 28, so every month has one. */
 export const MAX_READING_DAY = 28;
-const DAY_MS = 86_400_000;
 
 export interface Cycle {
   /** Local dates: the first day, and the day after the last (the next reading day). */

@@ -10,6 +10,7 @@ import { POSTOS, type Posto, type PostoAmounts } from './postos.js';
 import { energyCents, grossUp, KWH_SCALE, rateOf, splitExact } from './money.js';
 import { divideRoundHalfUp, formatDecimal, powerOfTen } from '../../protocol/decimal.js';
 import { DomainError } from '../errors.js';
+import { DAY_MS } from '../../protocol/timestamp.js';
 
 export const MODALITIES = ['convencional', 'branca'] as const;
 export type Modality = (typeof MODALITIES)[number];
@@ -26,8 +27,6 @@ export const FLAG_NAMES: Readonly<Record<Flag, string>> = {
 };
 /** The tariff keys of a B1 residential customer: the conventional one and Tarifa Branca's three postos. */
 export type TariffKey = 'convencional' | Posto;
-export const TARIFF_KEYS: readonly TariffKey[] = ['convencional', ...POSTOS];
-
 /** TE and TUSD, in 10^-8 R$ per kWh, without taxes. */
 export interface EnergyPrice {
   readonly te: bigint;
@@ -119,7 +118,6 @@ export interface ComputedInvoice {
   readonly dueDay: string;
 }
 
-const DAY_MS = 86_400_000;
 const dayNumber = (day: string): number => Date.parse(`${day}T00:00:00Z`) / DAY_MS;
 const dayText = (n: number): string => new Date(n * DAY_MS).toISOString().slice(0, 10);
 /** `dd/mm/aaaa`, as the invoice shows dates. */

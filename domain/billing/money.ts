@@ -61,6 +61,4 @@ export function formatCents(cents: bigint): string {
   const digits = (negative ? -cents : cents).toString().padStart(3, '0');
   return `${negative ? '-' : ''}${digits.slice(0, -2)}.${digits.slice(-2)}`;
 }
-export const formatKwh = (kwh: bigint): string => formatDecimal(kwh, KWH_SCALE);
 export const formatPrice = (price: bigint): string => formatDecimal(price, PRICE_SCALE);
-export const formatRate = (rate: bigint): string => formatDecimal(rate, RATE_SCALE);

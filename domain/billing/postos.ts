@@ -5,7 +5,7 @@
  * allocated to them: in proportion to the interval's time in each posto,
  * exactly (largest remainder, so the parts add up to the whole).
  */
-import { wallClockInstant, zoneOffset } from '../../protocol/timestamp.js';
+import { DAY_MS, wallClockInstant, zoneOffset } from '../../protocol/timestamp.js';
 import { isWorkingDay } from './calendar.js';
 import { splitExact } from './money.js';
 
@@ -20,7 +20,6 @@ export interface PostoHours {
   readonly intermediario: readonly MinuteSpan[];
 }
 
-const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
 const SPAN = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/;
 

@@ -11,6 +11,7 @@
  * clash). Pure: rows and their acts' dates in, rows and a report out.
  */
 import { sameTariff, tariffKey, validitiesOverlap, type Tariff } from './tariff.js';
+import { DAY_MS } from '../../protocol/timestamp.js';
 
 const OPEN_END = '9999-12-31';
 
@@ -23,9 +24,9 @@ export interface OverlapResolution {
   readonly over: readonly Tariff[];
 }
 
-const shiftDay = (day: string, days: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+const shiftDay = (day: string, days: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
 const lastDay = (row: Tariff): string => row.vigenciaFim ?? OPEN_END;
-const width = (row: Tariff): number => (Date.parse(`${lastDay(row)}T00:00:00Z`) - Date.parse(`${row.vigenciaInicio}T00:00:00Z`)) / 86_400_000;
+const width = (row: Tariff): number => (Date.parse(`${lastDay(row)}T00:00:00Z`) - Date.parse(`${row.vigenciaInicio}T00:00:00Z`)) / DAY_MS;
 
 /** Rows of one key that share days with each other, transitively; in file order within each. */
 function overlapGroups(rows: readonly Tariff[]): Tariff[][] {

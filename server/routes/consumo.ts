@@ -8,7 +8,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Store } from '../../database/store.js';
-import { formatIsoTimestamp, localDay, localMonth } from '../../protocol/timestamp.js';
+import { DAY_MS, formatIsoTimestamp, localDay, localMonth } from '../../protocol/timestamp.js';
 import { co2eGrams, co2eOfPeriods } from '../../domain/co2e.js';
 import type { EmissionFactors } from '../../app/emission-factors.js';
 import { usable } from '../../database/usable-readings.js';
@@ -28,7 +28,7 @@ import { queryInstant, rangeFields } from './medicoes.js';
 /** Most periods one answer holds (a year of hours). */
 export const MAX_PERIODS = 9000;
 /** The range asked for when none is given, by unit: the last day of hours, month of days, year of months. */
-const DEFAULT_SPAN_MS: Readonly<Record<PeriodUnit, number>> = { hora: 86_400_000, dia: 30 * 86_400_000, mes: 365 * 86_400_000 };
+const DEFAULT_SPAN_MS: Readonly<Record<PeriodUnit, number>> = { hora: DAY_MS, dia: 30 * DAY_MS, mes: 365 * DAY_MS };
 
 const consumoSchema = z.object({
   matricula: matriculaSchema,

@@ -81,12 +81,6 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
-/** A route answered by POST (fields in the body) and GET (fields in the query string) alike. */
-export function fieldsRoute<T>(path: string, schema: z.ZodType<T>, answer: (fields: T) => Promise<Answer>): Route {
-  const handler = (input: RouteInput): Promise<Answer> => answer(readFields(input, schema));
-  return { path, handlers: { GET: handler, POST: handler } };
-}
-
 /**
  * A handler for fields about one matricula that, when the API requires
  * tokens, answers only a token for that matricula: 401 is decided before

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { QUALITY_FLAGS } from '../../domain/readings/quality.js';
 import type { Store } from '../../database/store.js';
-import { formatIsoTimestamp, isValidTimeZone } from '../../protocol/timestamp.js';
+import { DAY_MS, formatIsoTimestamp, isValidTimeZone } from '../../protocol/timestamp.js';
 import type { ApiAccess } from '../http/api-access.js';
 import { QualityAccumulator, completeness, type DayQuality, type FlagCounts, type QualityReport } from '../../domain/readings/data-quality.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
@@ -16,7 +16,6 @@ import { decimalJson } from '../../app/views/decimals.js';
 import { authorizeMeterOrFleet, invalidField, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
 import { queryInstant } from './medicoes.js';
 
-const DAY_MS = 86_400_000;
 /** The range when none is given: the last 7 days. */
 export const QUALITY_DEFAULT_DAYS = 7;
 /** The longest range one answer covers. */

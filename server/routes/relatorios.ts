@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { stringifyJson, type JsonValue } from '../../protocol/json.js';
-import { formatIsoTimestamp, isValidTimeZone, zoneOffset } from '../../protocol/timestamp.js';
+import { formatIsoTimestamp, ISO_DAY, isValidTimeZone, zoneOffset } from '../../protocol/timestamp.js';
 import type { ApiAccess } from '../http/api-access.js';
 import { HttpError } from '../http/http-error.js';
 import { fleetCsv, fleetReportJson, meterCsv, meterReportJson } from '../../app/views/reports.js';
@@ -20,11 +20,10 @@ import { authorizeMeterOrFleet, invalidField, matriculaSchema, readFields } from
 import { CSV_CONTENT_TYPE, wantsCsv } from './medicoes.js';
 import { PDF_TYPE } from './faturas.js';
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const reportSchema = z.object({
   matricula: matriculaSchema.optional(),
   periodo: z.enum(REPORT_KINDS, { error: `deve ser ${REPORT_KINDS.join(', ')}` }).optional(),
-  inicio: z.string().regex(DAY, 'deve ser uma data AAAA-MM-DD').refine((day) => !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && new Date(`${day}T00:00:00Z`).toISOString().startsWith(day), 'deve ser uma data que existe').optional(),
+  inicio: z.string().regex(ISO_DAY, 'deve ser uma data AAAA-MM-DD').refine((day) => !Number.isNaN(Date.parse(`${day}T00:00:00Z`)) && new Date(`${day}T00:00:00Z`).toISOString().startsWith(day), 'deve ser uma data que existe').optional(),
   fuso: z.string().refine(isValidTimeZone, 'deve ser um fuso IANA, como America/Sao_Paulo ou UTC').optional(),
   formato: z.enum(['json', 'csv', 'pdf'], { error: 'deve ser json, csv ou pdf' }).optional(),
   access_token: z.string().optional(),

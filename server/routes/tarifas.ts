@@ -5,17 +5,16 @@
  */
 import { z } from 'zod';
 import type { TariffStore } from '../../database/tariff-store.js';
-import { formatIsoTimestamp, zoneOffset } from '../../protocol/timestamp.js';
+import { formatIsoTimestamp, ISO_DAY, zoneOffset } from '../../protocol/timestamp.js';
 import { decimalJson } from '../../app/views/decimals.js';
 import { PRICE_SCALE } from '../../domain/billing/money.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
 import { readFields } from './fields.js';
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const schema = z.object({
   data: z
     .string()
-    .refine((text) => DAY.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text), 'deve ser uma data AAAA-MM-DD')
+    .refine((text) => ISO_DAY.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text), 'deve ser uma data AAAA-MM-DD')
     .optional(),
   distribuidora: z.string().min(1).max(100).optional(),
 });

@@ -15,10 +15,10 @@ import { replyTo, type SentReading } from '../../domain/readings/acknowledgement
 import { ThrottledWarning } from '../log-throttle.js';
 import { BATCH_BUCKETS, Histogram, LATENCY_BUCKETS } from '../metrics.js';
 import type { MeterAuthenticator } from './meter-authentication.js';
+import { DAY_MS } from '../../protocol/timestamp.js';
 
 /** A reading further ahead of the server clock than this is refused (`futura`). */
 export const MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000;
-const DAY_MS = 86_400_000;
 export const DEFAULT_MAX_AGE_DAYS = 400;
 
 export interface UdpIngestOptions {

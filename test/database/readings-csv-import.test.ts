@@ -14,6 +14,7 @@ import { run } from '../../cli/import.js';
 import { READINGS_CSV_HEADER } from '../../protocol/readings-csv.js';
 import { startTestServer, tempDir, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { send } from '../server/billing-fixtures.js';
+import { DAY_MS } from '../../protocol/timestamp.js';
 
 const IMPORT = fileURLToPath(new URL('../../cli/import.js', import.meta.url));
 
@@ -25,11 +26,10 @@ async function cli(argv: string[]): Promise<{ code: number; out: string; err: st
 }
 
 const METERS = ['13456789', '555', '0042'];
-const DAY = 86_400_000;
 
 t.test('export → import into an empty installation → the same history, flags and quantities included, in either order', async (t) => {
   const original = await startTestServer(t);
-  const start = Date.now() - 30 * DAY;
+  const start = Date.now() - 30 * DAY_MS;
   for (const [m, matricula] of METERS.entries()) {
     const readings = Array.from({ length: 400 }, (_, i) => ({ matricula, timestamp: start + i * 3_600_000, consumo: 1000n * BigInt(m + 1) + BigInt(i) * 700n, ...(i % 3 === 0 ? { quantities: { voltage: 127_100 + i, current: 4_250 } } : {}) }));
     // A spike, a register that goes down, and a gap: flagged at admission.
@@ -83,15 +83,15 @@ t.test('what is not imported is counted by outcome, and unreadable lines are nam
   const file = join(dir, 'misto.csv');
   await writeFile(file, [
     READINGS_CSV_HEADER,
-    `${at(now - 3 * DAY)},7,10,,,,,,valida`,
-    `${at(now - 2 * DAY)},7,11,,,,,,valida`,
-    `${at(now - 2 * DAY)},7,99,,,,,,valida`,
+    `${at(now - 3 * DAY_MS)},7,10,,,,,,valida`,
+    `${at(now - 2 * DAY_MS)},7,11,,,,,,valida`,
+    `${at(now - 2 * DAY_MS)},7,99,,,,,,valida`,
     'isto não é uma leitura',
-    `${at(now + DAY)},7,12,,,,,,valida`,
+    `${at(now + DAY_MS)},7,12,,,,,,valida`,
     `${at(Date.UTC(2001, 0, 1))},8,1,,,,,,valida`,
-    `${at(now - DAY)},7,12,,,,,,valida`,
-    `${at(now - DAY)},7,12,,,,,,valida`,
-    `${at(now - DAY / 2)},7,abc,,,,,,valida`,
+    `${at(now - DAY_MS)},7,12,,,,,,valida`,
+    `${at(now - DAY_MS)},7,12,,,,,,valida`,
+    `${at(now - DAY_MS / 2)},7,abc,,,,,,valida`,
     '',
   ].join('\r\n'));
   const imported = await cli(['--medicoes', file, '--data-dir', dir]);
@@ -112,7 +112,7 @@ t.test('a large file imports in bounded memory (a heap far smaller than the file
   const out = createWriteStream(file);
   out.write(`${READINGS_CSV_HEADER}\r\n`);
   const count = 480_000;
-  const start = Date.now() - 200 * DAY;
+  const start = Date.now() - 200 * DAY_MS;
   // Newest first, as the export writes: read from the end.
   for (let m = 0; m < 48; m++) {
     const rows: string[] = [];

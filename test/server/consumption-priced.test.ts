@@ -11,8 +11,8 @@ import t from 'tap';
 import { estimateCents, unitPriceOn, withTaxes, type EstimateRules } from '../../domain/billing/estimate.js';
 import { startTestServer, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { billingReadyServer, send } from './billing-fixtures.js';
+import { DAY_MS } from '../../protocol/timestamp.js';
 
-const DAY = 86_400_000;
 const op = { token: TEST_OPERATOR_TOKEN };
 
 t.test('a day of 10 kWh: R$ 9,72 at the tariff with taxes, R$ 9,98 with the bandeira amarela; the flat TARIFA without billing', async (t) => {
@@ -49,7 +49,7 @@ t.test('the estimate is the exact rational, rounded half-up at the two steps the
   const roundHalfUp = (numerator: bigint, denominator: bigint): bigint => (numerator * 2n + denominator) / (2n * denominator);
   fc.assert(
     fc.property(fc.bigInt({ min: 0n, max: 10n ** 9n }), fc.bigInt({ min: 0n, max: 10n ** 8n }), fc.bigInt({ min: 0n, max: 10n ** 8n }), fc.bigInt({ min: 0n, max: 10n ** 7n }), fc.bigInt({ min: 0n, max: 500_000n }), (kwh, te, tusd, additional, rate) => {
-      const cents = estimateCents({ start: 0, end: DAY, day: '2026-05-03', consumption: kwh }, rules(te, tusd, additional, rate));
+      const cents = estimateCents({ start: 0, end: DAY_MS, day: '2026-05-03', consumption: kwh }, rules(te, tusd, additional, rate));
       // kWh (10^-3) x price (10^-8) = 10^-11 R$; net to 10^-6 R$; grossed up by 10^6 / (10^6 − rate); to cents.
       const net = roundHalfUp(kwh * (te + tusd + additional), 10n ** 5n);
       const gross = roundHalfUp(net * 10n ** 6n, 10n ** 6n - rate);

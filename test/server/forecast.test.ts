@@ -1,53 +1,11 @@
-/** Forecasts: the method on synthetic series with a known answer (pure), then /previsao, goals and /previsao/precisao through a server. */
-import fc from 'fast-check';
+/** Forecasts through a server: /previsao, goals and /previsao/precisao (the method: test/domain/forecast.test.ts). */
 import t from 'tap';
-import { forecastCycle, meanError, percentageError } from '../../domain/forecast.js';
 import { cycleContaining, cycleEndingIn, cycleMonth } from '../../domain/billing/cycle.js';
 import { billingReadyServer, send } from './billing-fixtures.js';
 import { startTestServer, TEST_OPERATOR_TOKEN } from '../helpers.js';
+import { DAY_MS } from '../../protocol/timestamp.js';
 
-const DAY = 86_400_000;
 const kwh = (n: number): bigint => BigInt(Math.round(n * 1000));
-
-t.test('forecast: the cycle\'s own rate alone, then blended with last year by the share elapsed', async (t) => {
-  const base = { cycleStart: 0, cycleEnd: 30 * DAY, asOf: 15 * DAY, consumedSoFar: kwh(150), completeDays: Array(14).fill(kwh(10)) };
-  const own = forecastCycle(base);
-  t.same([own.consumption, own.ownRatePerDay, own.lastYearRatePerDay, own.ownWeight], [kwh(300), kwh(10), null, 500n], '10 kWh a day for 30 days');
-  t.same([own.low, own.high], [kwh(300), kwh(300)], 'days all alike: no spread');
-  const blended = forecastCycle({ ...base, lastYear: { consumption: kwh(620), durationMs: 31 * DAY } });
-  t.equal(blended.consumption, kwh(150 + 15 * (0.5 * 10 + 0.5 * 20)), 'half elapsed: the rest at the mean of 10 and 20 a day');
-  t.equal(blended.lastYearRatePerDay, kwh(20));
-  const late = forecastCycle({ ...base, asOf: 27 * DAY, consumedSoFar: kwh(270), lastYear: { consumption: kwh(620), durationMs: 31 * DAY } });
-  t.equal(late.consumption, kwh(270 + 3 * (0.9 * 10 + 0.1 * 20)), 'nine tenths elapsed: the own rate weighs nine tenths');
-  const few = forecastCycle({ ...base, asOf: 2 * DAY, consumedSoFar: kwh(20), completeDays: [kwh(10)] });
-  t.same([few.consumption, few.low, few.high], [kwh(300), kwh(300 - 70), kwh(300 + 70)], 'under 3 complete days: a quarter of the remaining 280 kWh either way');
-});
-
-t.test('forecast: whatever the series, the band holds the projection and never goes below what was consumed', async (t) => {
-  fc.assert(
-    fc.property(
-      fc.integer({ min: 1, max: 31 * DAY }),
-      fc.bigInt({ min: 0n, max: 10n ** 9n }),
-      fc.array(fc.bigInt({ min: 0n, max: 10n ** 6n }), { maxLength: 31 }),
-      fc.option(fc.record({ consumption: fc.bigInt({ min: 0n, max: 10n ** 9n }), durationMs: fc.integer({ min: DAY, max: 33 * DAY }) }), { nil: undefined }),
-      (asOf, consumed, days, lastYear) => {
-        const f = forecastCycle({ cycleStart: 0, cycleEnd: 31 * DAY, asOf, consumedSoFar: consumed, completeDays: days, lastYear });
-        t.ok(f.low <= f.consumption && f.consumption <= f.high && f.low >= consumed && f.consumption >= consumed);
-        if (asOf === 31 * DAY) t.equal(f.consumption, consumed, 'at the end nothing is left to project');
-      },
-    ),
-    { numRuns: 300 },
-  );
-  t.equal(percentageError(kwh(110), kwh(100)), 10_000n, '10% in thousandths of a percent');
-  t.equal(percentageError(kwh(90), kwh(100)), 10_000n);
-  t.equal(percentageError(1n, 0n), null);
-  t.equal(meanError([10_000n, null, 20_000n]), 15_000n);
-  fc.assert(fc.property(fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.bigInt({ min: 1n, max: 10n ** 12n }), (p, a) => {
-    const e = percentageError(p, a) as bigint;
-    const diff = p > a ? p - a : a - p;
-    t.ok(e * a * 2n >= diff * 200_000n - a && e * a * 2n <= diff * 200_000n + a, 'rounded half-up');
-  }));
-});
 
 t.test('/previsao, goals and /previsao/precisao on a server with a steady meter and a cycle that doubled half-way', async (t) => {
   const server = await billingReadyServer(t, { TZ_LEGADO: 'UTC' });
@@ -63,7 +21,7 @@ t.test('/previsao, goals and /previsao/precisao on a server with a steady meter 
   const readings = [];
   let register = 1_000_000n;
   let last = third.start;
-  for (let at = third.start; at <= now - 3_600_000; at += DAY / 4) {
+  for (let at = third.start; at <= now - 3_600_000; at += DAY_MS / 4) {
     readings.push({ matricula: '13456789', timestamp: at, consumo: register });
     register += at >= doubledFrom && at < doubled.end ? kwh(5) : kwh(2.5);
     last = at;
@@ -76,7 +34,7 @@ t.test('/previsao, goals and /previsao/precisao on a server with a steady meter 
   const answer = await send(port, 'GET', '/previsao?matricula=13456789');
   t.equal(answer.status, 200, JSON.stringify(answer.json));
   const f = answer.json;
-  const days = (open.end - open.start) / DAY;
+  const days = (open.end - open.start) / DAY_MS;
   t.same([f.ciclo.mes, f.metodo, f.taxa_ciclo_kwh_dia, f.taxa_ano_anterior_kwh_dia], [month, 'taxa_do_ciclo_combinada_com_ano_anterior', 10, null]);
   t.ok(Math.abs(f.consumo_previsto_kwh - 10 * days) <= 0.01, `10 kWh a day for ${days} days (${f.consumo_previsto_kwh})`);
   t.ok(f.faixa_kwh.min <= f.consumo_previsto_kwh && f.consumo_previsto_kwh <= f.faixa_kwh.max);
@@ -129,9 +87,9 @@ t.test('/previsao, goals and /previsao/precisao on a server with a steady meter 
 
   // The open cycle, once it is over without a reading after it, is billed by the mean of past cycles: settled as not measured.
   if ((await recorded(month)) === undefined) await server.forecasts.record({ matricula: '13456789', month, madeAt: now, measuredUpTo: now, projected: kwh(300), low: kwh(290), high: kwh(310), actual: null, error: null, settledAt: null });
-  await job.runOnce(open.end + 5 * DAY);
+  await job.runOnce(open.end + 5 * DAY_MS);
   const unmeasured = await recorded(month);
-  t.same([unmeasured?.actual, unmeasured?.error, unmeasured?.settledAt], [null, null, open.end + 5 * DAY], 'settled without an actual');
+  t.same([unmeasured?.actual, unmeasured?.error, unmeasured?.settledAt], [null, null, open.end + 5 * DAY_MS], 'settled without an actual');
   const after = (await send(port, 'GET', '/previsao/precisao?matricula=13456789&ciclos=4')).json;
   t.same([after.ciclos[0].mes, after.ciclos[0].real_kwh, after.ciclos[0].erro_percentual, after.mape], [month, null, null, 11.111], 'listed, and left out of the MAPE');
 });
@@ -144,8 +102,8 @@ t.test('without billing configured (issue 27 §4: /previsao answered 409): the f
   // 10 kWh a day from 40 days back, one reading every 6 hours, and one a minute ago.
   const readings = [];
   let register = 1_000_000n;
-  let last = open.start - 40 * DAY;
-  for (let at = last; at <= now - 3_600_000; at += DAY / 4) {
+  let last = open.start - 40 * DAY_MS;
+  for (let at = last; at <= now - 3_600_000; at += DAY_MS / 4) {
     readings.push({ matricula: '13456789', timestamp: at, consumo: register });
     register += kwh(2.5);
     last = at;
@@ -154,7 +112,7 @@ t.test('without billing configured (issue 27 §4: /previsao answered 409): the f
   readings.push({ matricula: '13456789', timestamp: last + steps * 8640, consumo: register - kwh(2.5) + BigInt(steps) });
   await server.store.append(readings);
   const f = (await send(port, 'GET', '/previsao?matricula=13456789')).json;
-  const days = (open.end - open.start) / DAY;
+  const days = (open.end - open.start) / DAY_MS;
   t.ok(Math.abs(f.consumo_previsto_kwh - 10 * days) <= 0.01, `10 kWh a day for ${days} days (${f.consumo_previsto_kwh})`);
   t.same([f.valor_previsto, f.faixa_valor, f.valor_fixo, f.valor_variavel], [null, null, null, null]);
   t.equal(f.valores_indisponiveis.codigo, 'faturamento_nao_configurado');
@@ -169,8 +127,8 @@ t.test('regression (issue 27 §4: a months-old cycle was shown as open): a meter
   const port = server.http.port;
   const open = cycleContaining(Date.now(), 1, 'UTC');
   // Read daily until three cycles back, then never again.
-  const first = open.start - 100 * DAY;
-  await server.store.append(Array.from({ length: 30 }, (_, i) => ({ matricula: '13456789', timestamp: first + i * DAY, consumo: 1_000_000n + BigInt(i) * kwh(10) })));
+  const first = open.start - 100 * DAY_MS;
+  await server.store.append(Array.from({ length: 30 }, (_, i) => ({ matricula: '13456789', timestamp: first + i * DAY_MS, consumo: 1_000_000n + BigInt(i) * kwh(10) })));
   for (const route of ['/faturas/previa?matricula=13456789', '/previsao?matricula=13456789']) {
     const answer = await send(port, 'GET', route, undefined, { token: TEST_OPERATOR_TOKEN });
     t.equal(answer.status, 409, route);

@@ -12,14 +12,14 @@ import t, { type Test } from 'tap';
 import type { Reading } from '../../database/store.js';
 import { startTestServer, tempDir } from '../helpers.js';
 import { send } from './billing-fixtures.js';
+import { DAY_MS } from '../../protocol/timestamp.js';
 
 const run = promisify(execFile);
 const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
-const DAY = 86_400_000;
 
 /** Yesterday (UTC), every 15 minutes: 0.25 kWh each (1 kWh an hour), 220 V +/- 2 V alternating, 1 kW, PF 0.9, 60 Hz. */
 function yesterday(matricula: string, kwhPerQuarter = 250n): { day: string; readings: Reading[] } {
-  const start = Math.floor(Date.now() / DAY) * DAY - DAY;
+  const start = Math.floor(Date.now() / DAY_MS) * DAY_MS - DAY_MS;
   const readings: Reading[] = [];
   // From a quarter before the day: its first hour has a reading before it, so nothing of it is missing.
   for (let i = -1; i <= 96; i++) {
@@ -113,8 +113,8 @@ t.test('the fleet report, and the reports written on schedule: listed, downloade
   t.equal((await send(port, 'GET', '/relatorios/arquivos/frota-2026-01-01T00-00-00Z.pdf')).status, 404);
   // Reports are as old as their names say, whatever their files' mtime (a copy, a restore): a pair named two days ago is
   // pruned by the next run (retention 1 day), the pair just written is kept even with an mtime of a week ago.
-  const twoDaysAgo = new Date(Date.now() - 2 * DAY).toISOString().slice(0, 19).replaceAll(':', '-') + 'Z';
-  const weekAgo = new Date(Date.now() - 7 * DAY);
+  const twoDaysAgo = new Date(Date.now() - 2 * DAY_MS).toISOString().slice(0, 19).replaceAll(':', '-') + 'Z';
+  const weekAgo = new Date(Date.now() - 7 * DAY_MS);
   const old = listed.map((file: { nome: string }) => file.nome.replace(/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z/, twoDaysAgo));
   for (const [i, file] of listed.entries()) {
     await copyFile(join(dataDir, 'relatorios', file.nome), join(dataDir, 'relatorios', old[i]));

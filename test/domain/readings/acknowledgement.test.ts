@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { LATE_WINDOW_READINGS, MeterWindow, OPEN_ADMISSION, REFUSAL_REASONS, type ReadingOutcome } from '../../domain/readings/admission.js';
-import { VALID } from '../../domain/readings/quality.js';
-import { replyTo } from '../../domain/readings/acknowledgement.js';
+import { LATE_WINDOW_READINGS, MeterWindow, OPEN_ADMISSION, REFUSAL_REASONS, type ReadingOutcome } from '../../../domain/readings/admission.js';
+import { VALID } from '../../../domain/readings/quality.js';
+import { replyTo } from '../../../domain/readings/acknowledgement.js';
 
 const outcome = fc.constantFrom<ReadingOutcome>('stored', 'duplicate', 'capacity', ...REFUSAL_REASONS);
 const sent = fc.array(fc.record({ reading: fc.record({ matricula: fc.constantFrom('1', '2'), timestamp: fc.integer({ min: 0, max: 50 }), consumo: fc.constant(0n) }), outcome }), { maxLength: 30 });

@@ -1,8 +1,8 @@
 /** The validation rules against hand-made series: each rule fires where it should and stays quiet where it should not. */
 import fc from 'fast-check';
 import t from 'tap';
-import { MeterWindow } from '../../domain/readings/admission.js';
-import { DEFAULT_QUALITY_RULES, formatQuality, parseQuality, QUALITY_FLAGS, qualityFlags, type QualityRules } from '../../domain/readings/quality.js';
+import { MeterWindow } from '../../../domain/readings/admission.js';
+import { DEFAULT_QUALITY_RULES, formatQuality, parseQuality, QUALITY_FLAGS, qualityFlags, type QualityRules } from '../../../domain/readings/quality.js';
 
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 10, 1);

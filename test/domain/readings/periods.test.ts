@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import type { Reading } from '../../database/store.js';
-import { PeriodAccumulator, periodBoundaries, periodStart, nextPeriodStart, PERIOD_UNITS, type PeriodUnit } from '../../domain/readings/periods.js';
+import type { Reading } from '../../../domain/readings/reading.js';
+import { PeriodAccumulator, periodBoundaries, periodStart, nextPeriodStart, PERIOD_UNITS, type PeriodUnit } from '../../../domain/readings/periods.js';
 
 const zones = ['UTC', 'America/Sao_Paulo', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe'];
 const instant = fc.integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2040, 0, 1) });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
-import type { Reading } from '../../protocol/meter-protocol.js';
-import { computeAlert, computeInvoice, costCents, INCONSISTENT, parseTariff, TARIFF_MAX_SCALE } from '../../domain/readings/consumption.js';
+import type { Reading } from '../../../protocol/meter-protocol.js';
+import { computeAlert, computeInvoice, costCents, INCONSISTENT, parseTariff, TARIFF_MAX_SCALE } from '../../../domain/readings/consumption.js';
 
 const reading = (consumo: bigint, minute = 0): Reading => ({ matricula: '1', timestamp: minute * 60_000, consumo });
 const register = fc.bigInt({ min: 0n, max: 10n ** 15n - 1n });

@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { easter, isWorkingDay, nationalHolidays } from '../../domain/billing/calendar.js';
-import { allocateToPostos, parseSpan, POSTOS, postoHoursProblem, splitByWeights, timeInPostos, zeroPostos, type PostoHours, type MinuteSpan } from '../../domain/billing/postos.js';
-import { zoneOffset } from '../../protocol/timestamp.js';
-import { averageEstimate, averagePostoEstimate, consumptionByPosto, cycleContaining, cycleEndingIn, registerAt } from '../../domain/billing/cycle.js';
+import { easter, isWorkingDay, nationalHolidays } from '../../../domain/billing/calendar.js';
+import { allocateToPostos, parseSpan, POSTOS, postoHoursProblem, splitByWeights, timeInPostos, zeroPostos, type PostoHours, type MinuteSpan } from '../../../domain/billing/postos.js';
+import { zoneOffset } from '../../../protocol/timestamp.js';
+import { averageEstimate, averagePostoEstimate, consumptionByPosto, cycleContaining, cycleEndingIn, registerAt } from '../../../domain/billing/cycle.js';
 
 t.test('Easter and the national holidays', async (t) => {
   t.same(easter(2024), [3, 31]);

@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check';
 import t from 'tap';
-import { DomainError } from '../../domain/errors.js';
-import { computeInvoice, type BillingRules, type CycleToBill, type PriceVersion } from '../../domain/billing/invoice.js';
-import { grossUp, splitExact } from '../../domain/billing/money.js';
-import { consumptionByPosto, cycleEndingIn } from '../../domain/billing/cycle.js';
+import { DomainError } from '../../../domain/errors.js';
+import { computeInvoice, type BillingRules, type CycleToBill, type PriceVersion } from '../../../domain/billing/invoice.js';
+import { grossUp, splitExact } from '../../../domain/billing/money.js';
+import { consumptionByPosto, cycleEndingIn } from '../../../domain/billing/cycle.js';
 
 /** R$/kWh with up to 8 places as 10^-8 units, written as a reader writes it. */
 const price = (text: string): bigint => BigInt(Math.round(Number(text) * 1e8));

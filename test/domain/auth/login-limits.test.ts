@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
-import { CUSTOMER_WINDOW_MS, LoginLimits, MAX_ATTEMPTS_PER_SOURCE, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_CUSTOMER, SOURCE_WINDOW_MS } from '../../domain/auth/login-limits.js';
-import { hashPassword, isAcceptablePassword, parseStoredHash, verifyPassword } from '../../domain/auth/password.js';
+import { CUSTOMER_WINDOW_MS, LoginLimits, MAX_ATTEMPTS_PER_SOURCE, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_CUSTOMER, SOURCE_WINDOW_MS } from '../../../domain/auth/login-limits.js';
+import { hashPassword, isAcceptablePassword, parseStoredHash, verifyPassword } from '../../../domain/auth/password.js';
 
 t.test('a customer and source are refused after 5 failures in 15 minutes, until the oldest ages out; other sources are not', async (t) => {
   const limits = new LoginLimits();
