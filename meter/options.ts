@@ -51,10 +51,10 @@ export function parseServer(text: string): ServerAddress | undefined {
   return { host: (match[1] ?? match[2]) as string, port };
 }
 
-/** Every meter option: flag name, schema over the text given, default text. */
-const METER_OPTION_SCHEMAS = {
-  host: { schema: z.string().min(1, 'must not be empty'), default: '127.0.0.1' },
-  porta: { schema: z.string().regex(/^\d{1,5}$/, 'must be a port number').transform(Number).pipe(z.number().min(1).max(65535, 'must be a port number')), default: '60000' },
+/** Every meter option, declared once: its flag name, the schema over the text given, its default text, and what it means (`--help`, checked against the README's table). */
+const METER_OPTIONS = {
+  host: { schema: z.string().min(1, 'must not be empty'), default: '127.0.0.1', help: "the server's address" },
+  porta: { schema: z.string().regex(/^\d{1,5}$/, 'must be a port number').transform(Number).pipe(z.number().min(1).max(65535, 'must be a port number')), default: '60000', help: "the server's UDP port" },
   servidores: {
     schema: z
       .string()
@@ -67,24 +67,27 @@ const METER_OPTION_SCHEMAS = {
         return servers as ServerAddress[];
       }),
     default: undefined,
+    help: 'host:porta,host:porta… servers to fail over between (replaces --host/--porta): a meter unacknowledged for 3 send intervals moves to the next, keeping its unacknowledged readings',
   },
-  matricula: { schema: z.string().refine(isMatricula, 'must be 1 to 20 digits'), default: undefined },
+  matricula: { schema: z.string().refine(isMatricula, 'must be 1 to 20 digits'), default: undefined, help: 'the meter\'s matricula (a random one when neither this nor --matriculas is given)' },
   matriculas: {
     schema: z
       .string()
       .transform((list) => list.split(',').map((m) => m.trim()))
       .refine((list) => list.length > 0 && list.every(isMatricula), 'must be a comma-separated list of 1 to 20 digit matriculas'),
     default: undefined,
+    help: 'several meters in this one process, comma-separated',
   },
-  inicial: { schema: z.string().transform((text, context) => parseOrFail(parseRegister(text), context, 'must be a non-negative register like 0 or 1302.5')), default: undefined },
-  'porta-http': { schema: z.string().regex(/^\d{1,5}$/, 'must be a port number, or 0').transform(Number).pipe(z.number().max(65535, 'must be a port number, or 0')), default: '50000' },
-  'intervalo-incremento': { schema: seconds('the increment interval'), default: '1' },
+  inicial: { schema: z.string().transform((text, context) => parseOrFail(parseRegister(text), context, 'must be a non-negative register like 0 or 1302.5')), default: undefined, help: "the register to start from (default: the meter's saved --estado, else the newest register the server holds for it, else 0)" },
+  'porta-http': { schema: z.string().regex(/^\d{1,5}$/, 'must be a port number, or 0').transform(Number).pipe(z.number().max(65535, 'must be a port number, or 0')), default: '50000', help: "the server's HTTP port, asked at start for each meter's newest register (GET /medicoes/ultima-medicao), so a meter run again continues where it stopped; 0: not asked" },
+  'intervalo-incremento': { schema: seconds('the increment interval'), default: '1', help: `seconds between register increments (each a random whole number of units up to ${MAX_INCREMENT_UNITS})` },
   'incremento-minimo': {
     schema: z.string().regex(/^\d{1,2}$/, `must be a whole number of units from 0 to ${MAX_INCREMENT_UNITS}`).transform(Number).pipe(z.number().max(MAX_INCREMENT_UNITS, `must be a whole number of units from 0 to ${MAX_INCREMENT_UNITS}`)),
     default: '0',
+    help: `smallest increment in units, 0 to ${MAX_INCREMENT_UNITS} (higher: steadier consumption)`,
   },
-  'intervalo-envio': { schema: seconds('the send interval'), default: '15' },
-  semente: { schema: z.string().regex(/^\d{1,10}$/, 'must be a whole number').transform(Number).pipe(z.number().max(0xffffffff, 'must fit in 32 bits')), default: undefined },
+  'intervalo-envio': { schema: seconds('the send interval'), default: '15', help: 'seconds between readings sent' },
+  semente: { schema: z.string().regex(/^\d{1,10}$/, 'must be a whole number').transform(Number).pipe(z.number().max(0xffffffff, 'must fit in 32 bits')), default: undefined, help: 'seed of the consumption, to repeat a run (random when not given)' },
   pico: {
     schema: z.string().transform((text, context) => {
       const factor = parseOrFail(parseDecimal(text, { scale: 3, maxSignificantDigits: 9 }), context, 'must be a factor like 3 or 2.5');
@@ -92,23 +95,25 @@ const METER_OPTION_SCHEMAS = {
       return factor;
     }),
     default: undefined,
+    help: 'factor the consumption jumps by (the demo uses 4)',
   },
-  'pico-apos': { schema: z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of seconds').transform(Number), default: '0' },
-  'max-pendentes': { schema: z.string().regex(/^\d{1,9}$/, 'must be a whole number').transform(Number).pipe(z.number().min(1, 'must be at least 1')), default: String(DEFAULT_MAX_PENDING) },
-  'log-level': { schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), default: 'info' },
-  chaves: { schema: z.string().min(1, 'must be a file path').transform((path, context) => readKeys(path, context)), default: undefined },
-  'desvio-relogio-s': { schema: z.string().regex(/^-?\d{1,7}$/, 'must be a whole number of seconds, like -600 or 90').transform(Number), default: '0' },
-  'falta-energia-apos': { schema: seconds('the time before the power failure'), default: undefined },
-  'duracao-falta': { schema: seconds('the power failure'), default: '30' },
-  'violacao-apos': { schema: seconds('the time before the tamper event'), default: undefined },
-  estado: { schema: z.string().min(1, 'must be a directory path'), default: undefined },
-  'tensao-nominal': { schema: z.enum(['127', '220', '0'], { error: 'must be 127 or 220 (V), or 0 to send no electrical quantities' }).transform(Number), default: '220' },
-  'variacao-tensao-apos': { schema: seconds('the time before the voltage disturbance'), default: undefined },
+  'pico-apos': { schema: z.string().regex(/^\d+(\.\d+)?$/, 'must be a number of seconds').transform(Number), default: '0', help: 'seconds after start when the jump begins' },
+  'max-pendentes': { schema: z.string().regex(/^\d{1,9}$/, 'must be a whole number').transform(Number).pipe(z.number().min(1, 'must be at least 1')), default: String(DEFAULT_MAX_PENDING), help: 'unacknowledged readings kept; past it the oldest is dropped' },
+  'log-level': { schema: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }), default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
+  chaves: { schema: z.string().min(1, 'must be a file path').transform((path, context) => readKeys(path, context)), default: undefined, help: 'keys file (matricula;<hex key>): listed meters sign their readings' },
+  'desvio-relogio-s': { schema: z.string().regex(/^-?\d{1,7}$/, 'must be a whole number of seconds, like -600 or 90').transform(Number), default: '0', help: "seconds the meter's clock is off at start (negative: behind); a sincronizar_relogio command corrects it" },
+  'falta-energia-apos': { schema: seconds('the time before the power failure'), default: undefined, help: 'seconds after start when the power fails: last gasp (falta_energia), silence, then retorno_energia' },
+  'duracao-falta': { schema: seconds('the power failure'), default: '30', help: 'seconds the power failure lasts' },
+  'violacao-apos': { schema: seconds('the time before the tamper event'), default: undefined, help: 'seconds after start when the cover is opened (violacao_tampa)' },
+  estado: { schema: z.string().min(1, 'must be a directory path'), default: undefined, help: 'directory where each meter keeps its state across restarts (supply, limit, clock, commands executed, events not yet acknowledged)' },
+  'tensao-nominal': { schema: z.enum(['127', '220', '0'], { error: 'must be 127 or 220 (V), or 0 to send no electrical quantities' }).transform(Number), default: '220', help: 'nominal voltage, 127 or 220 V: readings carry voltage, current, power, power factor and frequency around it (0: no quantities, as the original)' },
+  'variacao-tensao-apos': { schema: seconds('the time before the voltage disturbance'), default: undefined, help: 'seconds after start when the voltage sags or swells (beyond 10% of nominal: a subtensao or sobretensao event)' },
   'variacao-tensao-pct': {
     schema: z.string().regex(/^[-+]?\d{1,2}$/, 'must be a whole percentage of nominal, like -20 (a sag) or 15 (a swell)').transform(Number).pipe(z.number().refine((n) => n !== 0, 'must not be 0')),
     default: '-20',
+    help: 'the disturbance, in % of nominal: -20 is a sag, 15 a swell',
   },
-  'duracao-variacao': { schema: seconds('the voltage disturbance'), default: '10' },
+  'duracao-variacao': { schema: seconds('the voltage disturbance'), default: '10', help: 'seconds the voltage disturbance lasts' },
 } as const;
 
 /** A keys file as the server reads it: each meter listed signs its readings with its key. */
@@ -129,8 +134,10 @@ function readKeys(path: string, context: z.RefinementCtx): Map<string, Buffer> {
   return keys;
 }
 
-export type MeterOptionName = keyof typeof METER_OPTION_SCHEMAS;
-export const METER_OPTION_NAMES = Object.keys(METER_OPTION_SCHEMAS) as MeterOptionName[];
+export type MeterOptionName = keyof typeof METER_OPTIONS;
+/** Each option's default text (none: undefined) and meaning. */
+export const meterOptionSpec = (name: MeterOptionName): { readonly default: string | undefined; readonly help: string } => METER_OPTIONS[name];
+export const METER_OPTION_NAMES = Object.keys(METER_OPTIONS) as MeterOptionName[];
 
 function parseOrFail<T>(value: T | undefined, context: z.RefinementCtx, message: string): T {
   if (value === undefined) {
@@ -195,7 +202,7 @@ export function meterArgOptions(): Record<string, { type: 'string' }> {
 export function resolveMeterOptions(given: Partial<Record<MeterOptionName, string>>, env: NodeJS.ProcessEnv): MeterOptions {
   const value: Partial<Record<MeterOptionName, unknown>> = {};
   for (const name of METER_OPTION_NAMES) {
-    const entry = METER_OPTION_SCHEMAS[name];
+    const entry = METER_OPTIONS[name];
     const fromFlag = given[name];
     const text = fromFlag ?? env[envName(name)] ?? entry.default;
     if (text === undefined) continue;
@@ -255,38 +262,10 @@ export function parseMeterCommandLine(argv: readonly string[], env: NodeJS.Proce
   return resolveMeterOptions(values, env);
 }
 
-/** What each meter option means, for `--help`. */
-const METER_OPTION_HELP: Readonly<Record<MeterOptionName, string>> = {
-  host: "the server's address",
-  porta: "the server's UDP port",
-  servidores: 'host:porta,host:porta… servers to fail over between (replaces --host/--porta): a meter unacknowledged for 3 send intervals moves to the next, keeping its unacknowledged readings',
-  matricula: 'the meter\'s matricula (a random one when neither this nor --matriculas is given)',
-  matriculas: 'several meters in this one process, comma-separated',
-  inicial: "the register to start from (default: the meter's saved --estado, else the newest register the server holds for it, else 0)",
-  'porta-http': "the server's HTTP port, asked at start for each meter's newest register (GET /medicoes/ultima-medicao), so a meter run again continues where it stopped; 0: not asked",
-  'intervalo-incremento': `seconds between register increments (each a random whole number of units up to ${MAX_INCREMENT_UNITS})`,
-  'incremento-minimo': `smallest increment in units, 0 to ${MAX_INCREMENT_UNITS} (higher: steadier consumption)`,
-  'intervalo-envio': 'seconds between readings sent',
-  semente: 'seed of the consumption, to repeat a run (random when not given)',
-  pico: 'factor the consumption jumps by (the demo uses 4)',
-  'pico-apos': 'seconds after start when the jump begins',
-  'max-pendentes': 'unacknowledged readings kept; past it the oldest is dropped',
-  'log-level': 'fatal, error, warn, info, debug, trace or silent',
-  chaves: 'keys file (matricula;<hex key>): listed meters sign their readings',
-  'desvio-relogio-s': "seconds the meter's clock is off at start (negative: behind); a sincronizar_relogio command corrects it",
-  'falta-energia-apos': 'seconds after start when the power fails: last gasp (falta_energia), silence, then retorno_energia',
-  'duracao-falta': 'seconds the power failure lasts',
-  'violacao-apos': 'seconds after start when the cover is opened (violacao_tampa)',
-  estado: 'directory where each meter keeps its state across restarts (supply, limit, clock, commands executed, events not yet acknowledged)',
-  'tensao-nominal': 'nominal voltage, 127 or 220 V: readings carry voltage, current, power, power factor and frequency around it (0: no quantities, as the original)',
-  'variacao-tensao-apos': 'seconds after start when the voltage sags or swells (beyond 10% of nominal: a subtensao or sobretensao event)',
-  'variacao-tensao-pct': 'the disturbance, in % of nominal: -20 is a sag, 15 a swell',
-  'duracao-variacao': 'seconds the voltage disturbance lasts',
-};
 
 /** Every meter option with its variable, default and meaning: what `--help` prints. */
 export function meterOptionsHelp(): string {
-  const rows = METER_OPTION_NAMES.map((name) => [`--${name}`, envName(name), METER_OPTION_SCHEMAS[name].default ?? 'none', METER_OPTION_HELP[name]] as const);
+  const rows = METER_OPTION_NAMES.map((name) => [`--${name}`, envName(name), METER_OPTIONS[name].default ?? 'none', METER_OPTIONS[name].help] as const);
   const widths = ([0, 1, 2] as const).map((column) => Math.max(...rows.map((row) => row[column].length)));
   return rows.map((row) => `  ${row[0].padEnd(widths[0] as number)}  ${row[1].padEnd(widths[1] as number)}  ${row[2].padEnd(widths[2] as number)}  ${row[3]}`).join('\n');
 }
