@@ -1,7 +1,7 @@
 /**
  * The alert centre: turns what the server learns (stored readings and their
  * quality, the fleet's 1.5x alert flips, meter events, goal forecasts) into
- * alerts in the AlertStore, by the rules of domain/alert-rules.ts, and
+ * alerts in the AlertStore, by the rules of domain/alerts.ts, and
  * sends every new alert and every meter event to the webhook and to
  * /eventos. Nothing here is awaited by ingest: store calls run in the
  * background, a failure is logged and counted.

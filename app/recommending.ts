@@ -1,5 +1,5 @@
 /**
- * Gathers the facts recommendations are made from (server/domain/
+ * Gathers the facts recommendations are made from (domain/
  * recommendations.ts): the forecast and its prices, the Tarifa Branca
  * comparison, the night-time baseload of the last two weeks, the previous
  * cycle and the same cycle last year, the goal.

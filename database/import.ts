@@ -22,7 +22,7 @@ export interface ReadingTotals {
   stored: number;
   /** Already stored, identical. */
   duplicates: number;
-  /** Older than the meter's newest stored readings (reading-admission.ts: `atrasada`). */
+  /** Older than the meter's newest stored readings (domain/readings/admission.ts: `atrasada`). */
   older: number;
   /** Refused by another rule, by reason. */
   refused: Partial<Record<ReadingOutcome, number>>;

@@ -98,9 +98,9 @@ export class StoreError extends Error {
 
 export interface Store {
   /**
-   * Stores readings by the store's admission rules (reading-admission.ts),
+   * Stores readings by the store's admission rules (domain/readings/admission.ts),
    * each with its quality judged against its meter's newest readings
-   * (reading-quality.ts), and says what became of each. A reading whose matricula and timestamp
+   * (domain/readings/quality.ts), and says what became of each. A reading whose matricula and timestamp
    * are already stored or queued is a `duplicate` when its register is the
    * same, `conflito` otherwise; nothing is stored twice. A reading older
    * than its meter's newest is stored (late) unless it is older than the

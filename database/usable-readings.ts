@@ -1,5 +1,5 @@
 /**
- * A meter's newest readings that validation left usable (reading-quality.ts:
+ * A meter's newest readings that validation left usable (domain/readings/quality.ts:
  * not `pico`, not `regressiva`): what the alert and the original's bill are
  * computed from, so a forged or faulty reading drives neither. A query over
  * any Store: the usual case is one recentReadings call; only when a flagged

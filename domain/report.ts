@@ -1,6 +1,6 @@
 /**
  * A meter's report over periods (pure): each period's consumption (from
- * register differences, consumption-periods.ts), CO2e, readings, validation
+ * register differences, domain/readings/periods.ts), CO2e, readings, validation
  * flags and the electrical quantities' mean, minimum and maximum. Exact:
  * quantities in thousandths, means rounded half-up once.
  */

@@ -54,7 +54,7 @@ export interface FileStoreOptions {
   readonly seedCustomersFile?: string | undefined;
   /** Meters of no registered customer kept in memory; readings of further such new meters are refused. */
   readonly maxMeters?: number | undefined;
-  /** Which readings are admitted (reading-admission.ts); all but copies and too-late ones when absent. */
+  /** Which readings are admitted (domain/readings/admission.ts); all but copies and too-late ones when absent. */
   readonly admission?: AdmissionRules | undefined;
 }
 

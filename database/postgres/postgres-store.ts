@@ -34,7 +34,7 @@ import type { CredentialStore } from '../credential-store.js';
 export interface PostgresStoreOptions extends PgDatabaseOptions {
   /** Copied into `clientes` when this start created the schema. */
   readonly seedCustomersFile?: string | undefined;
-  /** Which readings are admitted (reading-admission.ts); all but copies and too-late ones when absent. */
+  /** Which readings are admitted (domain/readings/admission.ts); all but copies and too-late ones when absent. */
   readonly admission?: AdmissionRules | undefined;
 }
 
@@ -374,8 +374,8 @@ export class PostgresStore implements Store, CredentialStore {
   }
 
   /**
-   * Judges a batch against each meter's window (reading-admission.ts: copies,
-   * late readings; reading-quality.ts: the quality) and inserts what is
+   * Judges a batch against each meter's window (domain/readings/admission.ts: copies,
+   * late readings; domain/readings/quality.ts: the quality) and inserts what is
    * admitted. Each meter's newest row is read every batch (another server
    * may have stored one); its whole window (33 rows) only when the window
    * kept from earlier batches is missing or behind that newest row: the

@@ -34,7 +34,7 @@ export interface AdmissionRules {
   readonly minIntervalMs: number;
   /** Refuse readings of matriculas no customer has (`nao_cadastrado`). */
   readonly refuseUnregistered: boolean;
-  /** How an admitted reading's quality is judged (reading-quality.ts). */
+  /** How an admitted reading's quality is judged (domain/readings/quality.ts). */
   readonly quality: QualityRules;
 }
 
@@ -87,7 +87,7 @@ export function registerNumber(consumo: bigint): number {
 export class MeterWindow {
   readonly timestamps: number[] = [];
   readonly registers: number[] = [];
-  /** Each reading's quality (reading-quality.ts). */
+  /** Each reading's quality (domain/readings/quality.ts). */
   readonly masks: QualityMask[] = [];
   complete = true;
 

@@ -1,7 +1,7 @@
 /**
  * Validation of readings (the first V of an MDM's VEE), pure: every stored
  * reading gets its quality when it is admitted, judged against its meter's
- * newest readings (the admission window, reading-admission.ts), and keeps
+ * newest readings (the admission window, domain/readings/admission.ts), and keeps
  * it in the history. A reading with no flag is `valida`.
  *
  * - `pico`: the consumption since the last usable reading runs at more than
