@@ -19,6 +19,7 @@ import { HttpError } from './http-error.js';
 import { ParseError } from '../../protocol/http/parse-error.js';
 import type { Responder } from './responder.js';
 import type { RouteTraits } from './router.js';
+import * as life from './connection-life.js';
 
 export interface ConnectionLimits {
   readonly parser: ParserLimits;
@@ -109,18 +110,12 @@ export class HttpConnection {
   private readonly context: ConnectionContext;
   private readonly parser: RequestParser;
   private readonly queue: Slot[] = [];
-  /** No more requests are read: the last one asked to close, or framing was lost. */
-  private stopReading = false;
+  /** Reading, finishing, draining or closed, and what the timeouts measure (connection-life.ts). */
+  private life: life.ConnectionLife;
   private paused = false;
   private waitingForDrain = false;
   private flushScheduled = false;
-  private draining = false;
   private peerEnded = false;
-  private ended = false;
-  /** Which part of a request is arriving, and since when: what the timeouts measure. */
-  private arriving: 'head' | 'body' | undefined;
-  private arrivingSince = 0;
-  private lastActivityAt: number;
   /** Aborts the body being streamed, if any: the client left or the server is stopping. */
   private streaming: AbortController | undefined;
   private drainWaiters: Array<() => void> = [];
@@ -131,23 +126,17 @@ export class HttpConnection {
   /** Requests dispatched whose route has not answered yet, and how many of those are heavy. */
   private unanswered = 0;
   private unansweredHeavy = 0;
-  /** When the client last took bytes (or had none waiting), and how many were waiting then. */
-  private writeProgressAt: number;
-  private lastWritableLength = 0;
 
   constructor(socket: Socket, context: ConnectionContext) {
     this.socket = socket;
     this.context = context;
     this.parser = new RequestParser(context.limits.parser);
-    this.lastActivityAt = context.now();
-    this.writeProgressAt = this.lastActivityAt;
     // The first request's head is due from the moment the connection opens (HTTP_TEMPO_CABECALHOS_MS).
-    this.arriving = 'head';
-    this.arrivingSince = this.lastActivityAt;
+    this.life = life.opened(context.now());
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => {
-      this.writeProgressAt = this.context.now();
+      this.life = life.clientRead(this.life, this.context.now());
       this.waitingForDrain = false;
       this.wakeDrainWaiters();
       // The client read: a request held back for it may go now.
@@ -155,7 +144,7 @@ export class HttpConnection {
       else this.updateFlow();
     });
     socket.on('close', () => {
-      this.ended = true;
+      this.life = life.close();
       this.gone.abort();
       this.streaming?.abort();
       this.wakeDrainWaiters();
@@ -171,41 +160,32 @@ export class HttpConnection {
 
   /** Called about once a second: enforces the header, body, write and idle timeouts. */
   checkTimeouts(now: number): void {
-    if (this.ended) return;
-    const waiting = this.socket.writableLength;
-    if (waiting === 0 || waiting < this.lastWritableLength) this.writeProgressAt = now;
-    this.lastWritableLength = waiting;
-    if (now - this.writeProgressAt > this.context.limits.writeTimeoutMs) {
+    const waitingBytes = this.socket.writableLength;
+    const { life: next, timeout } = life.tick(this.life, now, this.context.limits, { waitingBytes, idle: this.queue.length === 0 && this.parser.idle });
+    this.life = next;
+    if (timeout === 'escrita') {
       // It reads nothing: nothing more can be said to it, and what waits for it is dropped.
-      this.context.logger.debug({ waitingBytes: waiting }, 'client read nothing for too long; closing');
-      this.ended = true;
+      this.context.logger.debug({ waitingBytes }, 'client read nothing for too long; closing');
+      this.life = life.close();
       this.streaming?.abort();
       this.queue.length = 0;
       // A reset, not a FIN (nginx's reset_timedout_connection): the kernel drops the unsent bytes at once instead of holding them in FIN-WAIT.
       this.socket.resetAndDestroy();
-      return;
-    }
-    const { headerTimeoutMs, bodyTimeoutMs } = this.context.limits;
-    if (this.arriving !== undefined && now - this.arrivingSince > (this.arriving === 'head' ? headerTimeoutMs : bodyTimeoutMs)) {
-      const message = this.arriving === 'head' ? 'Os cabeçalhos da requisição não chegaram completos a tempo.' : 'O corpo da requisição não chegou completo a tempo.';
-      this.arriving = undefined;
-      this.fail(new HttpError('tempo_esgotado', message));
-    } else if (this.queue.length === 0 && this.parser.idle && now - this.lastActivityAt > this.context.limits.idleTimeoutMs) {
-      this.finish();
-    }
+    } else if (timeout === 'cabecalhos') this.fail(new HttpError('tempo_esgotado', 'Os cabeçalhos da requisição não chegaram completos a tempo.'));
+    else if (timeout === 'corpo') this.fail(new HttpError('tempo_esgotado', 'O corpo da requisição não chegou completo a tempo.'));
+    else if (timeout === 'ocioso') this.finish();
   }
 
   /** Graceful shutdown: answer what has been read, then close. */
   shutdown(): void {
-    this.draining = true;
-    this.stopReading = true;
+    this.life = life.drain(this.life);
     this.streaming?.abort();
     this.endIfDone();
   }
 
   private onData(chunk: Buffer): void {
-    this.lastActivityAt = this.context.now();
-    if (this.stopReading) return;
+    this.life = life.bytesArrived(this.life, this.context.now());
+    if (this.life.state !== 'reading') return;
     this.parser.feed(chunk);
     this.pump();
   }
@@ -238,19 +218,19 @@ export class HttpConnection {
       this.held = undefined;
       this.dispatch(request, traits);
     }
-    while (!this.stopReading && this.queue.length < this.context.limits.maxPipelined) {
+    while (this.life.state === 'reading' && this.queue.length < this.context.limits.maxPipelined) {
       const step = this.parser.next();
       if (step.kind === 'incomplete') {
-        if (!this.parser.idle && this.arriving === undefined) this.startArriving('head');
+        if (!this.parser.idle && this.life.arriving === undefined) this.life = life.arriving(this.life, 'head', this.context.now());
         break;
       }
       if (step.kind === 'head') {
-        this.startArriving('body');
+        this.life = life.arriving(this.life, 'body', this.context.now());
         // RFC 9110 §10.1.1: interim answer only when no earlier answer is still owed.
         if (step.head.expectContinue && this.queue.length === 0) this.socket.write(CONTINUE_RESPONSE);
         continue;
       }
-      this.arriving = undefined;
+      this.life = life.arrived(this.life);
       if (step.kind === 'error') {
         this.fail(step.error);
         break;
@@ -265,18 +245,13 @@ export class HttpConnection {
     this.updateFlow();
   }
 
-  private startArriving(part: 'head' | 'body'): void {
-    this.arriving = part;
-    this.arrivingSince = this.context.now();
-  }
-
   private dispatch(request: Request, traits: RouteTraits): void {
     const { head } = request;
     const close = !head.keepAlive;
     // An endless stream holds the connection: nothing after it is read, let alone dispatched
     // (a HEAD or OPTIONS of it is no stream).
     const exclusive = traits.exclusive === true && head.method === 'GET';
-    if (close || exclusive) this.stopReading = true;
+    if (close || exclusive) this.life = life.stopReading(this.life);
     const slot: Slot = { text: undefined, close, exclusive };
     this.queue.push(slot);
     const heavy = traits.heavy === true;
@@ -295,7 +270,7 @@ export class HttpConnection {
         const framing: StreamFraming = head.httpMinor === 0 ? 'close' : 'chunked';
         if (framing === 'close' && !close) {
           slot.close = true;
-          this.stopReading = true;
+          this.life = life.stopReading(this.life);
         }
         const headers = slot.close ? [...parts.headers, ['Connection', 'close'] as const] : parts.headers;
         slot.text = serializeStreamHead({ ...parts, headers }, this.context.date(), framing);
@@ -315,7 +290,7 @@ export class HttpConnection {
 
   /** Answers an error that leaves the framing unknown, then closes (RFC 9112 §9.6). */
   private fail(error: unknown): void {
-    this.stopReading = true;
+    this.life = life.stopReading(this.life);
     this.queue.push({ text: closingAnswer(this.context.responder, error, this.context.date()), close: true });
     this.flush();
   }
@@ -334,7 +309,7 @@ export class HttpConnection {
 
   /** Writes finished answers in request order, all that are ready in one write. */
   private flush(): void {
-    if (this.ended || this.streaming !== undefined) return;
+    if (this.life.state === 'closed' || this.streaming !== undefined) return;
     let ready = '';
     let close = false;
     let streamed: Slot | undefined;
@@ -379,7 +354,7 @@ export class HttpConnection {
     let complete = false;
     try {
       for await (const text of produce(controller.signal)) {
-        if (this.ended || controller.signal.aborted) break;
+        if (this.life.state === 'closed' || controller.signal.aborted) break;
         const chunk = encodeChunk(text, framing);
         if (chunk.length > 0 && !this.socket.write(chunk)) {
           this.waitingForDrain = true;
@@ -387,7 +362,7 @@ export class HttpConnection {
           await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
         }
       }
-      complete = !this.ended && !controller.signal.aborted;
+      complete = this.life.state !== 'closed' && !controller.signal.aborted;
     } catch (error) {
       const expected = (error as { expected?: unknown }).expected === true;
       this.context.logger[expected ? 'debug' : 'warn']({ err: error }, 'streamed response ended early; closing the connection');
@@ -414,7 +389,7 @@ export class HttpConnection {
   }
 
   private updateFlow(): void {
-    if (this.ended) return;
+    if (this.life.state === 'closed') return;
     const shouldPause = this.waitingForDrain || this.held !== undefined || this.queue.length >= this.context.limits.maxPipelined;
     if (shouldPause && !this.paused) {
       this.paused = true;
@@ -428,12 +403,12 @@ export class HttpConnection {
 
   private endIfDone(): void {
     if (this.queue.length > 0) return;
-    if (this.draining || this.peerEnded) this.finish();
+    if (this.life.state === 'draining' || this.peerEnded) this.finish();
   }
 
   private finish(): void {
-    if (this.ended) return;
-    this.ended = true;
+    if (this.life.state === 'closed') return;
+    this.life = life.close();
     this.queue.length = 0;
     this.socket.end();
   }
