@@ -17,7 +17,7 @@ import type { Store } from '../database/store.js';
 import type { Config } from './config.js';
 import { DEFAULT_PARSER_LIMITS } from '../protocol/http/request-parser.js';
 import { HttpServer } from './http/http-server.js';
-import { Responder } from './http/responder.js';
+import { Responder, type ResponderOptions } from './http/responder.js';
 import { trustedProxies } from './http/client-address.js';
 import { HttpMetrics } from './metrics.js';
 import { Router, type Answer, type Route } from './http/router.js';
@@ -144,7 +144,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+/** What a caller may watch of a running server besides its answers on the wire (tests). */
+export interface ServerHooks {
+  /** Shown every answer of the API as it leaves (the tests check each against the OpenAPI document). */
+  readonly observe?: ResponderOptions['observe'];
+}
+
+export async function startServer(config: Config, logger: Logger, hooks: ServerHooks = {}): Promise<RunningServer> {
   const authenticator = await loadMeterAuthenticator(config);
   const { store, tariffs, billingRules, profiles, invoices, commands, alerts, events, forecasts, meterCounters, accessStore, audit, changes, poolUsage, maintainPartitions, warmUp, description } = await openStore(config, logger.child({ component: 'store' }), config.exampleCustomers ? SEED_CUSTOMERS_FILE : undefined);
   let loaded;
@@ -264,7 +270,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const router = buildRouter({ store, profiles, billingRules, tariffs }, config, access, operations, passwords);
   const httpLogger = logger.child({ component: 'http' });
   const httpServer: HttpServer = new HttpServer({
-    responder: new Responder({ router, logger: httpLogger, corsOrigins: config.corsOrigins, metrics: httpMetrics, principalOf: (request, address) => access.principalKey(request, address), trustedProxies: config.trustedProxies.length === 0 ? undefined : trustedProxies(config.trustedProxies), audit: (record) => audit.append(record), onChange: () => versions.changed() }),
+    responder: new Responder({ router, logger: httpLogger, corsOrigins: config.corsOrigins, metrics: httpMetrics, principalOf: (request, address) => access.principalKey(request, address), trustedProxies: config.trustedProxies.length === 0 ? undefined : trustedProxies(config.trustedProxies), audit: (record) => audit.append(record), onChange: () => versions.changed(), observe: hooks.observe }),
     logger: httpLogger,
     limits: {
       parser: DEFAULT_PARSER_LIMITS,

@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import type { Test } from 'tap';
 import { loadConfig, type Config } from '../server/config.js';
-import { startServer, type RunningServer } from '../server/app.js';
+import { startServer, type RunningServer, type ServerHooks } from '../server/app.js';
+import { openApiCheck } from './openapi-check.js';
 
 export const silentLogger: Logger = pino({ level: 'silent' });
 
@@ -42,9 +43,33 @@ export function testConfig(dataDir: string, env: Record<string, string> = {}): C
 /** Starts a server on ephemeral ports in `dataDir` (a new temp dir by default), closed at teardown. */
 export async function startTestServer(t: Test, options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<RunningServer> {
   const dataDir = options.dataDir ?? (await tempDir(t));
-  const server = await startServer(testConfig(dataDir, options.env), silentLogger);
-  t.teardown(() => server.close());
+  const { hooks, verify } = documentedAnswers();
+  const server = await startServer(testConfig(dataDir, options.env), silentLogger, hooks);
+  t.teardown(async () => {
+    await server.close();
+    verify();
+  });
   return server;
+}
+
+/**
+ * Hooks that check every answer against resources/openapi.json
+ * (openapi-check.ts), and what throws, at the test's end, when one was not
+ * as the document says.
+ */
+export function documentedAnswers(): { hooks: ServerHooks; verify: () => void } {
+  const problems: string[] = [];
+  const check = openApiCheck();
+  const hooks: ServerHooks = {
+    observe: (exchange) => {
+      const problem = check.problem(exchange);
+      if (problem !== undefined && problems.length < 20) problems.push(problem);
+    },
+  };
+  const verify = (): void => {
+    if (problems.length > 0) throw new Error(`answers not as resources/openapi.json says:\n${[...new Set(problems)].join('\n')}`);
+  };
+  return { hooks, verify };
 }
 
 export interface LogLine {
@@ -62,8 +87,12 @@ export async function startLoggedServer(t: Test, options: { dataDir?: string; en
       done();
     },
   });
-  const server = await startServer(testConfig(options.dataDir ?? (await tempDir(t)), options.env), pino({ level: 'info' }, sink));
-  t.teardown(() => server.close());
+  const { hooks, verify } = documentedAnswers();
+  const server = await startServer(testConfig(options.dataDir ?? (await tempDir(t)), options.env), pino({ level: 'info' }, sink), hooks);
+  t.teardown(async () => {
+    await server.close();
+    verify();
+  });
   return { server, lines };
 }
 

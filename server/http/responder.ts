@@ -41,6 +41,17 @@ export interface ResponderOptions {
   readonly audit?: ((record: AuditRecord) => Promise<unknown>) | undefined;
   /** Told, before the answer leaves, of every change of state a route made (a successful POST, PUT, PATCH or DELETE): kept answers are then stale. */
   readonly onChange?: (() => void) | undefined;
+  /** Shown every answer a route (or the router) gave, as it leaves: the tests check each against the OpenAPI document. */
+  readonly observe?: ((exchange: Exchange) => void) | undefined;
+}
+
+/** One request and its answer, as `observe` sees them. */
+export interface Exchange {
+  readonly method: string;
+  /** The route's path pattern (`/faturas/{numero}`), or UNKNOWN_ROUTE. */
+  readonly route: string;
+  readonly path: string;
+  readonly answer: ResponseParts;
 }
 
 /** Routes whose POST changes nothing (the original four, as the original) or signs in: not in the audit log. */
@@ -75,6 +86,7 @@ export class Responder {
   private readonly trustedProxies: BlockList | undefined;
   private readonly audit: ((record: AuditRecord) => Promise<unknown>) | undefined;
   private readonly onChange: (() => void) | undefined;
+  private readonly observe: ((exchange: Exchange) => void) | undefined;
 
   constructor(options: ResponderOptions) {
     this.router = options.router;
@@ -85,6 +97,7 @@ export class Responder {
     this.trustedProxies = options.trustedProxies;
     this.audit = options.audit;
     this.onChange = options.onChange;
+    this.observe = options.observe;
   }
 
   async respond(request: Request, peerAddress = '', signal?: AbortSignal): Promise<ResponseParts> {
@@ -105,6 +118,7 @@ export class Responder {
       if (this.audit !== undefined && parts.status !== 405) await this.record(request, routed.label, remoteAddress, parts.status);
     }
     this.metrics?.record(routed.label, parts.status, (performance.now() - startedAt) / 1000);
+    this.observe?.({ method: request.head.method, route: routed.label, path: request.head.path, answer: parts });
     return parts;
   }
 

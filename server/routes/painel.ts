@@ -17,6 +17,9 @@ const FILES: ReadonlyArray<{ readonly path: string; readonly file: string; reado
   { path: '/painel.css', file: 'painel.css', contentType: 'text/css; charset=utf-8' },
 ];
 
+/** The dashboard's script and style files: served as they are, not part of the API (nor of its OpenAPI document). */
+export const DASHBOARD_ASSET_PATHS: ReadonlySet<string> = new Set(FILES.map((file) => file.path).filter((path) => path !== '/'));
+
 const HEADERS = [
   // Revalidated on every load: a new server version shows at once.
   ['Cache-Control', 'no-cache'],
