@@ -8,7 +8,6 @@ import { pino } from 'pino';
 import { runPrimary, workerNumber } from './cluster.js';
 import { StoreError } from '../database/store.js';
 import { ConfigError, isEntryPoint, loadConfig, settingsHelp, wantsHelp, type CliIo, type Config } from './config.js';
-import { startServer } from './app.js';
 
 const HELP = [
   'usage: npm start [-- --setting value ...]',
@@ -45,6 +44,8 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: C
 
   let server;
   try {
+    // Loaded once the settings are good: --help and a bad setting answer without loading the whole server.
+    const { startServer } = await import('./app.js');
     server = await startServer(config, logger);
   } catch (error) {
     if (error instanceof ConfigError) return fatal(error.message);

@@ -5,7 +5,7 @@
  * and the total with its due date. Drawn with pdfkit (its standard
  * Helvetica, which covers Portuguese), from the invoice's own JSON.
  */
-import PDFDocument from 'pdfkit';
+import type PDFDocumentClass from 'pdfkit';
 import type { IssuedInvoice } from '../../database/invoice-store.js';
 
 interface Document {
@@ -58,7 +58,12 @@ const monthLabel = (month: string): string => {
   return `${['jan', 'fev', 'mar', 'abr', 'mai', 'jun', 'jul', 'ago', 'set', 'out', 'nov', 'dez'][Number(m) - 1]}/${year?.slice(2)}`;
 };
 
-export function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string): Promise<Buffer> {
+/** pdfkit, loaded when the first PDF is drawn: a process that draws none (every meter, most servers) does not pay for loading it. */
+let pdfkit: Promise<typeof PDFDocumentClass> | undefined;
+export const loadPdfKit = (): Promise<typeof PDFDocumentClass> => (pdfkit ??= import('pdfkit').then((module) => module.default));
+
+export async function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string): Promise<Buffer> {
+  const PDFDocument = await loadPdfKit();
   const doc = JSON.parse(invoice.documento) as Document;
   const pdf = new PDFDocument({ size: 'A4', margin: MARGIN, info: { Title: `Fatura ${invoice.numero}`, Author: doc.distribuidora, Subject: `Fatura de energia elétrica, ciclo ${doc.ciclo.mes}` } });
   const chunks: Buffer[] = [];

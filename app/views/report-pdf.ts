@@ -5,9 +5,8 @@
  * of the top consumers. Drawn from the report's JSON (the numbers as the
  * API answers them, for display only).
  */
-import PDFDocument from 'pdfkit';
 
-import { A4, ACCENT, INK, LINE, MARGIN, SOFT } from './invoice-pdf.js';
+import { A4, ACCENT, INK, LINE, loadPdfKit, MARGIN, SOFT } from './invoice-pdf.js';
 
 const SECOND = '#d9822b';
 const WIDTH = A4.width - 2 * MARGIN;
@@ -44,7 +43,8 @@ const number = (value: number, places = 3): string => value.toLocaleString('pt-B
 const percent = (value: number | null): string => (value === null ? '—' : `${number(value * 100, 1)}%`);
 const PERIOD_NAMES: Record<string, string> = { diario: 'diário', semanal: 'semanal', mensal: 'mensal' };
 
-function open(title: string, subject: string): { pdf: PDFKit.PDFDocument; done: Promise<Buffer> } {
+async function open(title: string, subject: string): Promise<{ pdf: PDFKit.PDFDocument; done: Promise<Buffer> }> {
+  const PDFDocument = await loadPdfKit();
   const pdf = new PDFDocument({ size: 'A4', margin: MARGIN, info: { Title: title, Author: 'consumo-inteligente', Subject: subject } });
   const chunks: Buffer[] = [];
   pdf.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -127,8 +127,8 @@ function lineChart(pdf: PDFKit.PDFDocument, y: number, title: string, series: Ar
 
 const label = (iso: string, kind: string): string => (kind === 'diario' ? iso.slice(11, 16) : iso.slice(8, 10) + '/' + iso.slice(5, 7));
 
-export function renderMeterReportPdf(report: MeterReportJson): Promise<Buffer> {
-  const { pdf, done } = open(`Relatório ${PERIOD_NAMES[report.periodo]} ${report.matricula}`, `Consumo e grandezas da matrícula ${report.matricula}`);
+export async function renderMeterReportPdf(report: MeterReportJson): Promise<Buffer> {
+  const { pdf, done } = await open(`Relatório ${PERIOD_NAMES[report.periodo]} ${report.matricula}`, `Consumo e grandezas da matrícula ${report.matricula}`);
   let y = header(pdf, `Relatório ${PERIOD_NAMES[report.periodo] ?? report.periodo} · matrícula ${report.matricula}`, [
     `De ${report.inicio} a ${report.fim} (fuso ${report.fuso})`,
     `Gerado em ${new Date().toISOString()}`,
@@ -158,8 +158,8 @@ export function renderMeterReportPdf(report: MeterReportJson): Promise<Buffer> {
   return done;
 }
 
-export function renderFleetReportPdf(report: FleetReportJson): Promise<Buffer> {
-  const { pdf, done } = open(`Relatório ${PERIOD_NAMES[report.periodo]} da frota`, 'Qualidade, situação e consumo da frota');
+export async function renderFleetReportPdf(report: FleetReportJson): Promise<Buffer> {
+  const { pdf, done } = await open(`Relatório ${PERIOD_NAMES[report.periodo]} da frota`, 'Qualidade, situação e consumo da frota');
   let y = header(pdf, `Relatório ${PERIOD_NAMES[report.periodo] ?? report.periodo} da frota`, [`De ${report.inicio} a ${report.fim} (fuso ${report.fuso})`, `Gerado em ${new Date().toISOString()}`]);
   y = kpis(pdf, y, [
     ['Medidores', number(report.medidores, 0)],

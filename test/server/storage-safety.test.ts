@@ -12,7 +12,7 @@ import { FileStore, LOCK_FILE, READINGS_FILE, CUSTOMERS_FILE } from '../../datab
 import { silentLogger, tempDir } from '../helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../server/main.js', import.meta.url));
-const ROUNDS = Number(process.env.LOCK_ROUNDS ?? 12);
+const ROUNDS = Number(process.env.LOCK_ROUNDS ?? 4);
 
 /** Starts a server process; resolves with how it ended (or 'running' once it logged its start). */
 function startServer(dataDir: string): { result: Promise<{ state: 'running' | 'exited'; stderr: string }>; kill(): void } {
