@@ -19,7 +19,7 @@ import { DEFAULT_PARSER_LIMITS } from '../protocol/http/request-parser.js';
 import { HttpServer } from './http/http-server.js';
 import { Responder, type ResponderOptions } from './http/responder.js';
 import { trustedProxies } from './http/client-address.js';
-import { HttpMetrics } from './metrics.js';
+import { HttpMetrics, MetricsRegistry } from './metrics.js';
 import { Router, type Answer, type Route } from './http/router.js';
 import { AnswerVersions, MeterAnswers } from './http/result-cache.js';
 import { clienteRoute, metaRoute, clientesRoute, senhaRoute } from './routes/clientes.js';
@@ -28,13 +28,14 @@ import { PasswordChecks } from '../app/auth/login.js';
 import type { CredentialStore } from '../database/credential-store.js';
 import { consumoRoute } from './routes/consumo.js';
 import { medicoesRoute } from './routes/medicoes.js';
-import { metricasRoute, renderMetrics, saudeRoute } from './routes/operacoes.js';
+import { metricasRoute, saudeRoute } from './routes/operacoes.js';
+import { alertMetrics, storageMetrics } from './component-metrics.js';
 import { alertaConsumoRoute } from './routes/alerta-consumo.js';
 import { gerarFaturaRoute } from './routes/gerar-fatura.js';
 import { ultimaMedicaoRoute } from './routes/ultima-medicao.js';
 import { sessaoRoute, validacaoUsuarioRoute } from './routes/validacao-usuario.js';
 import { ACCESS_REFRESH_MS, loadApiAccess, type ApiAccess } from './http/api-access.js';
-import { loadMeterAuthenticator, MeterLineGate, type MeterLine } from './udp/meter-authentication.js';
+import { loadMeterAuthenticator, MeterLineGate, replayMetrics, type MeterLine } from './udp/meter-authentication.js';
 import { UdpIngest } from './udp/ingest.js';
 import { FleetTracker } from '../app/fleet.js';
 import { LiveEvents } from './live/live-events.js';
@@ -164,6 +165,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   // Another server sharing the database may revoke tokens or disable an account: read them again now and then.
   const accessTimer = config.storage === 'postgres' ? setInterval(() => access.refresh().catch((error: unknown) => logger.warn({ err: error }, 'could not reload token generations')), ACCESS_REFRESH_MS).unref() : undefined;
   const httpMetrics = new HttpMetrics();
+  const metrics = new MetricsRegistry();
   const factors = new EmissionFactors(billingRules, config.defaultEmissionFactor);
   const billing = new BillingService({ store, tariffs, rules: billingRules, profiles, invoices }, config.distributor, config.legacyTimeZone, factors);
   const fleet = new FleetTracker();
@@ -240,7 +242,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
       feed: changes,
       poolUsage,
     }),
-    metricasRoute(clusterMetrics(() => renderMetrics(httpMetrics, httpServer, ingest, live, { delivery, events: eventIntake, alerts: alertCenter, webhook, feed: changes, poolUsage }))),
+    metricasRoute(clusterMetrics(() => metrics.render())),
     eventosRoute(store, live, access),
     frotaRoute(fleet, access),
     frotaMedidoresRoute(fleet, store, access),
@@ -306,6 +308,17 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
       if (reported.length > 0) eventIntake.received(reported, from);
     },
   });
+  // What /metricas shows, each component's families in turn (the listeners' first, the requests' last).
+  metrics.register((out) => ingest.writeMetrics(out));
+  metrics.register((out) => httpServer.writeMetrics(out));
+  metrics.register((out) => live.writeMetrics(out));
+  metrics.register((out) => delivery.writeMetrics(out));
+  metrics.register(replayMetrics(() => delivery.counters.answersReplayed + eventIntake.counters.replayed));
+  metrics.register((out) => eventIntake.writeMetrics(out));
+  metrics.register(alertMetrics(alertCenter));
+  if (webhook !== undefined) metrics.register((out) => webhook.writeMetrics(out));
+  metrics.register(storageMetrics(changes, poolUsage));
+  metrics.register((out) => httpMetrics.write(out));
   let http: AddressInfo;
   let udp: AddressInfo & { receiveBufferBytes: number };
   try {

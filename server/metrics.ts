@@ -110,3 +110,31 @@ export class HttpMetrics {
     return entry;
   }
 }
+
+/** Writes one component's families into the exposition. */
+export type Collector = (out: ExpositionWriter) => void;
+
+/**
+ * What `/metricas` shows: each component registers the families it owns
+ * (its counters beside its code), in the order they are shown; the route
+ * only renders the registry.
+ */
+export class MetricsRegistry {
+  private readonly collectors: Collector[] = [];
+
+  register(collect: Collector): void {
+    this.collectors.push(collect);
+  }
+
+  /** The Prometheus text exposition of every registered family. */
+  render(): string {
+    const out = new ExpositionWriter();
+    for (const collect of this.collectors) collect(out);
+    return out.text();
+  }
+}
+
+/** A counter family of one sample. */
+export function counter(out: ExpositionWriter, name: string, help: string, value: number): void {
+  out.family(name, 'counter', help).sample(name, value);
+}

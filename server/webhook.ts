@@ -11,6 +11,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ThrottledWarning } from './log-throttle.js';
 import type { DeliveryKind, Notifier, Settled } from '../app/alert-center.js';
+import type { ExpositionWriter } from './metrics.js';
 
 /** Attempts before a delivery is given up (1 s, 2 s, 4 s... apart, at most MAX_BACKOFF_MS). */
 export const WEBHOOK_MAX_ATTEMPTS = 8;
@@ -159,5 +160,13 @@ export class WebhookSender implements Notifier {
     this.failureLog.warn({ entrega: delivery.id, tentativas: delivery.attempts, problema: problem });
     delivery.notBefore = this.now() + Math.min(this.firstBackoffMs * 2 ** (delivery.attempts - 1), MAX_BACKOFF_MS);
     if (!this.closed) this.queue.push(delivery);
+  }
+
+  /** Its families in /metricas: deliveries by outcome, and those pending. */
+  writeMetrics(out: ExpositionWriter): void {
+    const w = this.counters;
+    out.family('consumo_webhook_entregas_total', 'counter', 'Webhook deliveries, by outcome: entregue, tentativa_falhou (retried), desistida (after the last attempt), descartada (queue full).');
+    for (const [resultado, count] of [['entregue', w.delivered], ['tentativa_falhou', w.failedAttempts], ['desistida', w.givenUp], ['descartada', w.dropped]] as const) out.sample('consumo_webhook_entregas_total', count, { resultado });
+    out.family('consumo_webhook_pendentes', 'gauge', 'Webhook deliveries waiting or in flight.').sample('consumo_webhook_pendentes', this.pending);
   }
 }

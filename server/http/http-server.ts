@@ -11,6 +11,7 @@ import { closingAnswer, HttpConnection, WriteRound, type ConnectionLimits } from
 import { HttpError } from './http-error.js';
 import { ThrottledWarning } from '../log-throttle.js';
 import type { Responder } from './responder.js';
+import { counter, type ExpositionWriter } from '../metrics.js';
 
 export interface HttpLimits extends ConnectionLimits {
   /** Open connections past which a new one is answered 503 and closed. */
@@ -138,5 +139,12 @@ export class HttpServer {
     }, SHUTDOWN_GRACE_MS);
     await Promise.all([listenerClosed, ...socketsClosed]);
     clearTimeout(grace);
+  }
+
+  /** Its families in /metricas: open connections, bytes held for clients, connections refused. */
+  writeMetrics(out: ExpositionWriter): void {
+    out.family('consumo_http_conexoes_abertas', 'gauge', 'Open HTTP connections.').sample('consumo_http_conexoes_abertas', this.openConnections);
+    out.family('consumo_http_bytes_aguardando_clientes', 'gauge', 'Answer bytes held for clients that have not read them yet.').sample('consumo_http_bytes_aguardando_clientes', this.bufferedAnswerBytes());
+    counter(out, 'consumo_http_conexoes_recusadas_total', 'Connections answered 503 at HTTP_MAX_CONEXOES.', this.refusedConnections);
   }
 }

@@ -11,6 +11,7 @@ import { stringifyJson, type JsonValue } from '../../protocol/json.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import type { FleetSummary } from '../../app/fleet.js';
 import { consumoJson, quantitiesJson } from '../../app/views/decimals.js';
+import { counter, type ExpositionWriter } from '../metrics.js';
 
 /**
  * Event text a client may have waiting (beyond what its socket holds) before
@@ -211,5 +212,11 @@ export class LiveEvents {
   private drop(subscriber: Subscriber): void {
     this.dropped++;
     this.unsubscribe(subscriber);
+  }
+
+  /** Its families in /metricas: clients of /eventos, and those dropped for falling behind. */
+  writeMetrics(out: ExpositionWriter): void {
+    out.family('consumo_sse_clientes', 'gauge', 'Clients connected to /eventos.').sample('consumo_sse_clientes', this.clients);
+    counter(out, 'consumo_sse_clientes_descartados_total', 'Clients of /eventos dropped for falling too far behind.', this.dropped);
   }
 }

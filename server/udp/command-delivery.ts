@@ -14,6 +14,7 @@ import { parseAnswerLine, serializeCommand } from '../../protocol/meter-commands
 import { FINAL_STATES, nextSendAt, transition, type CommandEvent } from '../../domain/commands.js';
 import type { MeterLine, MeterLineVerdict } from './meter-authentication.js';
 import type { MeterAddress } from './ingest.js';
+import { counter, type ExpositionWriter } from '../metrics.js';
 
 /** How often due sends and expiries are looked for. */
 export const DELIVERY_TICK_MS = 200;
@@ -213,5 +214,14 @@ export class CommandDelivery {
       if (this.chains.get(id) === settled) this.chains.delete(id);
     });
     return next;
+  }
+
+  /** Its families in /metricas: COMANDO lines sent, answers, and commands open. */
+  writeMetrics(out: ExpositionWriter): void {
+    const d = this.counters;
+    counter(out, 'consumo_comandos_enviados_total', 'COMANDO lines sent to meters (each retry counts).', d.sent);
+    counter(out, 'consumo_comandos_respostas_total', 'Authentic answers of meters to commands not yet finished.', d.answers);
+    counter(out, 'consumo_comandos_respostas_ignoradas_total', 'Answers malformed, not authentic, or naming another meter.', d.answersIgnored);
+    out.family('consumo_comandos_abertos', 'gauge', 'Commands pendente or enviado.').sample('consumo_comandos_abertos', this.openCount);
   }
 }

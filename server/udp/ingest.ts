@@ -16,6 +16,7 @@ import { ThrottledWarning } from '../log-throttle.js';
 import { BATCH_BUCKETS, Histogram, LATENCY_BUCKETS } from '../metrics.js';
 import type { MeterAuthenticator } from './meter-authentication.js';
 import { DAY_MS } from '../../protocol/timestamp.js';
+import { counter, type ExpositionWriter } from '../metrics.js';
 
 /** A reading further ahead of the server clock than this is refused (`futura`). */
 export const MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000;
@@ -295,5 +296,25 @@ export class UdpIngest {
       this.pending.delete(task);
       this.pendingReadings -= batch.readings.length;
     });
+  }
+
+  /** Its families in /metricas: datagrams, readings by outcome, ACKs, batches and commit times. */
+  writeMetrics(out: ExpositionWriter): void {
+    const c = this.counters;
+    counter(out, 'consumo_datagramas_recebidos_total', 'UDP datagrams received from meters.', c.datagrams);
+    counter(out, 'consumo_datagramas_descartados_total', 'Datagrams dropped unread because too many readings were waiting for the store (UDP_MAX_PENDENTES).', c.shed);
+    counter(out, 'consumo_leituras_recebidas_total', 'Well-formed, authentic, not-future readings handed to the store.', c.readings);
+    counter(out, 'consumo_leituras_armazenadas_total', 'Readings newly stored.', c.stored);
+    counter(out, 'consumo_leituras_duplicadas_total', 'Readings already stored, identical (resends, replays).', c.duplicates);
+    out.family('consumo_leituras_rejeitadas_total', 'counter', 'Readings refused, by reason: the rules answered with REJEITADA, and assinatura and limite_medidores, which are not answered.');
+    for (const [motivo, count] of Object.entries(c.rejected)) out.sample('consumo_leituras_rejeitadas_total', count, { motivo });
+    out.sample('consumo_leituras_rejeitadas_total', c.unauthenticated, { motivo: 'assinatura' });
+    out.sample('consumo_leituras_rejeitadas_total', c.refused, { motivo: 'limite_medidores' });
+    counter(out, 'consumo_rejeicoes_enviadas_total', 'REJEITADA lines sent to meters.', c.rejectionsSent);
+    counter(out, 'consumo_linhas_malformadas_total', 'Datagram lines (or whole datagrams) that did not parse.', c.malformed);
+    counter(out, 'consumo_acks_enviados_total', 'ACK lines sent to meters.', c.acksSent);
+    counter(out, 'consumo_falhas_armazenamento_total', 'Store calls that failed (not acknowledged; meters resend).', c.storeFailures);
+    out.family('consumo_lote_leituras', 'histogram', 'Readings per store call (group commit).').histogram('consumo_lote_leituras', this.batchSizes);
+    out.family('consumo_commit_segundos', 'histogram', 'Time for a batch of readings to become durable.').histogram('consumo_commit_segundos', this.commitSeconds);
   }
 }

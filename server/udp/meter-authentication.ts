@@ -7,6 +7,7 @@ import { parseKeyFile, signLine, verifyMac } from '../../protocol/meter-auth.js'
 import type { ReceivedReading } from '../../protocol/meter-protocol.js';
 import type { MeterCounterStore } from '../../database/meter-counter-store.js';
 import { ConfigError, type Config } from '../config.js';
+import { counter, type Collector } from '../metrics.js';
 
 /** Any line of a meter's that may carry its MAC: a reading, an answer to a command, an event. */
 export interface MeterLine {
@@ -147,4 +148,9 @@ export async function loadMeterAuthenticator(config: Pick<Config, 'meterKeysFile
   const [first] = problems;
   if (first !== undefined) throw new ConfigError('CHAVES_MEDIDORES', `${config.meterKeysFile} line ${first.line}: ${first.problem}`);
   return new MeterAuthenticator(keys, config.meterAuthentication);
+}
+
+/** Replays refused among authentic answers and events of keyed meters, wherever they were counted. */
+export function replayMetrics(replayed: () => number): Collector {
+  return (out) => counter(out, 'consumo_mensagens_repetidas_total', 'Authentic answers and events of keyed meters refused as replays (invocation counter not above the newest accepted).', replayed());
 }

@@ -13,6 +13,7 @@ import { parseEventLine, serializeEventAck, type EventLine } from '../../protoco
 import { ThrottledWarning } from '../log-throttle.js';
 import type { MeterLine, MeterLineVerdict } from './meter-authentication.js';
 import type { MeterAddress } from './ingest.js';
+import type { ExpositionWriter } from '../metrics.js';
 
 /** New events stored per meter per minute at most; more wait unacknowledged (the meter resends them). */
 export const EVENTS_PER_METER_PER_MINUTE = 60;
@@ -192,5 +193,12 @@ export class EventIntake {
       events.map((e) => this.options.sign(serializeEventAck({ matricula: e.matricula, timestamp: e.timestamp, type: e.type }), e.matricula)),
       to,
     );
+  }
+
+  /** Its family in /metricas: EVENTO lines by what became of them. */
+  writeMetrics(out: ExpositionWriter): void {
+    const e = this.counters;
+    out.family('consumo_ocorrencias_total', 'counter', 'EVENTO lines from meters, by what became of them.');
+    for (const [resultado, count] of [['armazenada', e.stored], ['ignorada', e.ignored], ['repetida', e.replayed], ['recusada', e.refused], ['adiada', e.deferred], ['medidor_desconhecido', e.unknown], ['sem_cliente_limitada', e.strangers]] as const) out.sample('consumo_ocorrencias_total', count, { resultado });
   }
 }
