@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 /**
  * Wires store, routes, HTTP server and UDP ingest into one running server.
  * main.ts calls it with the process's config; tests call it with ports 0
@@ -9,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { openStore } from '../database/open-store.js';
 import { VALID } from '../domain/readings/quality.js';
-import { ForecastJob } from '../app/forecast/forecast-job.js';
+import type { ForecastJob } from '../app/forecast/forecast-job.js';
 import { PartitionJob } from '../app/partition-job.js';
 import { clusterMetrics } from './cluster.js';
 import type { ForecastRecordStore } from '../database/forecast-record-store.js';
@@ -41,15 +40,9 @@ import { FleetTracker } from '../app/fleet.js';
 import { LiveEvents } from './live/live-events.js';
 import { eventosRoute } from './routes/eventos.js';
 import { frotaMedidoresRoute, frotaRoute } from './routes/frota.js';
-import { tarifasRoute } from './routes/tarifas.js';
-import { bandeirasRoutes, fatoresEmissaoRoutes, parametrosRoute } from './routes/faturamento.js';
 import { EmissionFactors } from '../app/emission-factors.js';
-import { faturasRoutes } from './routes/faturas.js';
-import { simulacaoRoute } from './routes/simulacao.js';
 import { PriceEstimates } from '../app/billing/price-estimates.js';
-import { BillingService } from '../app/billing/billing.js';
-import { BillingJob } from '../app/billing/billing-job.js';
-import { renderInvoicePdf } from '../app/views/invoice-pdf.js';
+import type { BillingJob } from '../app/billing/billing-job.js';
 import type { TariffStore } from '../database/tariff-store.js';
 import { ALERT_READINGS } from '../domain/readings/consumption.js';
 import { dashboardRoutes } from './routes/painel.js';
@@ -59,18 +52,12 @@ import { comandosRoutes, commandJson } from './routes/comandos.js';
 import { medidorRoute } from './routes/medidores.js';
 import { eventJson, ocorrenciasRoute } from './routes/ocorrencias.js';
 import { qualidadeRoute } from './routes/qualidade.js';
-import { previsaoRoutes } from './routes/previsao.js';
 import { alertasRoutes } from './routes/alertas.js';
-import { recomendacoesRoute } from './routes/recomendacoes.js';
-import { Recommending } from '../app/recommending.js';
-import { relatoriosRoutes } from './routes/relatorios.js';
 import { operadoresRoutes } from './routes/operadores.js';
-import { Reporting } from '../app/reports/reporting.js';
-import { REPORTS_DIR, ReportArchive, ReportJob } from '../app/reports/report-job.js';
+import type { ReportJob } from '../app/reports/report-job.js';
 import { AlertCenter, alertJson } from '../app/alert-center.js';
 import { WebhookSender } from './webhook.js';
 import type { AlertStore } from '../database/alert-store.js';
-import { Forecasting } from '../app/forecast/forecasting.js';
 import { POWER_EVENTS, SUPPLY_EVENTS } from '../domain/meter-condition.js';
 import { linesByTag, ANSWER_TAG, EVENT_TAG } from '../protocol/meter-commands.js';
 import { MAX_CLOCK_AHEAD_MS } from './udp/ingest.js';
@@ -78,6 +65,10 @@ import type { CommandStore } from '../database/command-store.js';
 import type { EventStore } from '../database/event-store.js';
 import type { BillingRulesStore } from '../database/billing-rules-store.js';
 import { DAY_MS } from '../protocol/timestamp.js';
+import type { Capability } from './capabilities/capability.js';
+import { analyticsCapability } from './capabilities/analytics.js';
+import { billingCapability } from './capabilities/billing.js';
+import { reportsCapability } from './capabilities/reports.js';
 
 /** The example customers copied into a new DATA_DIR when CLIENTES_EXEMPLO=sim. */
 export const SEED_CUSTOMERS_FILE = fileURLToPath(new URL('../../resources/clientes-exemplo.txt', import.meta.url));
@@ -166,8 +157,10 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   const accessTimer = config.storage === 'postgres' ? setInterval(() => access.refresh().catch((error: unknown) => logger.warn({ err: error }, 'could not reload token generations')), ACCESS_REFRESH_MS).unref() : undefined;
   const httpMetrics = new HttpMetrics();
   const metrics = new MetricsRegistry();
-  const factors = new EmissionFactors(billingRules, config.defaultEmissionFactor);
-  const billing = new BillingService({ store, tariffs, rules: billingRules, profiles, invoices }, config.distributor, config.legacyTimeZone, factors);
+  // The dear analytic answers, kept per meter until its newest reading or any change made through the API (result-cache.ts).
+  const versions = new AnswerVersions();
+  const answers = <T>() => new MeterAnswers<T>(async (matricula) => (await store.recentReadings(matricula, 1))[0]?.timestamp, versions);
+  const billingCap = billingCapability({ stores: { store, tariffs, billingRules, profiles, invoices }, config, access, logger, answers: () => answers<Answer>() });
   const fleet = new FleetTracker();
   // The fleet as the store knows it, so silent meters and alerts survive a restart (and, after a lost change feed, what other servers stored).
   const loadFleet = async (refresh: boolean): Promise<void> => {
@@ -183,9 +176,9 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     throw error;
   }
   const live = new LiveEvents((silentAfterS) => fleet.summary(silentAfterS));
-  const forecasting = new Forecasting(billing, factors, forecasts);
-  const reporting = new Reporting({ store, events, alerts, fleet, factors });
-  const reportArchive = new ReportArchive(join(config.dataDir, REPORTS_DIR));
+  const analyticsCap = analyticsCapability({ stores: { store, profiles, forecasts }, billing: billingCap.billing, factors: billingCap.factors, config, access, logger, answers: () => answers<Answer>() });
+  const reportsCap = reportsCapability({ stores: { store, events, alerts }, fleet, factors: billingCap.factors, config, access, logger });
+  const capabilities: readonly Capability[] = [billingCap, analyticsCap, reportsCap];
   const alertLogger = logger.child({ component: 'alertas' });
   const webhook =
     config.webhookUrl === ''
@@ -227,9 +220,6 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     },
   });
   const passwords = new PasswordChecks(store, { lookupsPerMinute: config.lookupsPerMinute });
-  // The dear analytic answers, kept per meter until its newest reading or any change made through the API (result-cache.ts).
-  const versions = new AnswerVersions();
-  const answers = <T>() => new MeterAnswers<T>(async (matricula) => (await store.recentReadings(matricula, 1))[0]?.timestamp, versions);
   // The listeners are made below; the metrics route reads them only when scraped.
   const operations = [
     saudeRoute({
@@ -246,27 +236,13 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     eventosRoute(store, live, access),
     frotaRoute(fleet, access),
     frotaMedidoresRoute(fleet, store, access),
-    tarifasRoute(tariffs, config.legacyTimeZone),
-    parametrosRoute(billingRules, access),
-    simulacaoRoute(billing, profiles, access, config.legacyTimeZone, answers<Answer>()),
-    ...faturasRoutes({
-      invoices,
-      billing,
-      access,
-      distributor: config.distributor,
-      pdf: (invoice) => renderInvoicePdf(invoice, config.legacyTimeZone),
-    }),
-    ...bandeirasRoutes(billingRules, access),
-    ...fatoresEmissaoRoutes(billingRules, config.defaultEmissionFactor, access),
     ...comandosRoutes({ commands, delivery, store, access, hasKey: (m) => authenticator.hasKey(m) }),
     medidorRoute({ store, commands, events, delivery, fleet, access, addressOf: (m) => ingest.addressOf(m), hasKey: (m) => authenticator.hasKey(m) }),
     ocorrenciasRoute(events, config.legacyTimeZone, access),
     qualidadeRoute(store, config.legacyTimeZone, access),
-    ...previsaoRoutes(forecasting, access, answers<Answer>()),
     ...alertasRoutes(alerts, access),
-    recomendacoesRoute(new Recommending(billing, forecasting, store), access, answers<Answer>()),
-    ...relatoriosRoutes(reporting, reportArchive, config.legacyTimeZone, access),
     ...operadoresRoutes({ accounts: accessStore, audit, access, passwords }),
+    ...capabilities.flatMap((capability) => capability.routes),
     ...(await dashboardRoutes()),
   ];
   const router = buildRouter({ store, profiles, billingRules, tariffs }, config, access, operations, passwords);
@@ -331,10 +307,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     await store.close();
     throw error;
   }
-  const billingJob = config.automaticBilling
-    ? new BillingJob({ store, profiles, invoices, billing, distributor: config.distributor, timeZone: config.legacyTimeZone, intervalMs: config.automaticBillingIntervalS * 1000, logger: logger.child({ component: 'faturamento' }) })
-    : undefined;
-  billingJob?.start();
+  for (const capability of capabilities) capability.start?.();
   await delivery.start();
   const feedLogger = logger.child({ component: 'feed' });
   await changes.listen({
@@ -354,16 +327,9 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   });
   await alertCenter.start();
   const goalTimer = setInterval(() => {
-    alertCenter.checkGoals(profiles, forecasting).catch((error: unknown) => alertLogger.error({ err: error }, 'goal check failed'));
+    alertCenter.checkGoals(profiles, analyticsCap.forecasting).catch((error: unknown) => alertLogger.error({ err: error }, 'goal check failed'));
   }, config.goalCheckIntervalS * 1000);
   goalTimer.unref();
-  const reportJob =
-    config.reportIntervalH === 0
-      ? undefined
-      : new ReportJob({ reporting, archive: reportArchive, intervalMs: config.reportIntervalH * 3_600_000, retentionDays: config.reportRetentionDays, timeZone: config.legacyTimeZone, logger: logger.child({ component: 'relatorios' }) });
-  reportJob?.start();
-  const forecastJob = new ForecastJob({ store, profiles, records: forecasts, forecasting, timeZone: config.legacyTimeZone, intervalMs: config.forecastIntervalS * 1000, logger: logger.child({ component: 'previsoes' }) });
-  forecastJob.start();
   const partitionJob = maintainPartitions === undefined ? undefined : new PartitionJob(maintainPartitions, config.retentionMonths, config.retentionExportDir === '' ? undefined : config.retentionExportDir, logger.child({ component: 'particoes' }));
   partitionJob?.start();
   if (warmUp !== undefined) {
@@ -381,7 +347,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     store,
     tariffs,
     routePaths: router.paths,
-    billingJob,
+    billingJob: billingCap.job,
     storage: description,
     ingest,
     commands,
@@ -392,9 +358,9 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     forecasts,
     alertCenter,
     webhook,
-    checkGoals: () => alertCenter.checkGoals(profiles, forecasting),
-    reportJob,
-    forecastJob,
+    checkGoals: () => alertCenter.checkGoals(profiles, analyticsCap.forecasting),
+    reportJob: reportsCap.job,
+    forecastJob: analyticsCap.forecastJob,
     partitionJob,
     httpConnections: () => httpServer.openConnections,
     meterKeys: authenticator.keyCount,
@@ -404,10 +370,10 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
         // Events being stored when ingest stops are kept; their acknowledgement is not sent, and the meter's resend is recognised.
         clearInterval(goalTimer);
         clearInterval(accessTimer);
-        await Promise.all([reportJob?.close(), forecastJob.close(), partitionJob?.close()]);
+        await Promise.all([...capabilities.map((capability) => capability.close()), partitionJob?.close()]);
         alertCenter.stop();
         webhook?.close();
-        await Promise.all([httpServer.close(), delivery.close(), billingJob?.close(), ingest.close().then(() => eventIntake.settle())]);
+        await Promise.all([httpServer.close(), delivery.close(), ingest.close().then(() => eventIntake.settle())]);
         live.close();
         await Promise.all([store.close(), passwords.close()]);
       })();
