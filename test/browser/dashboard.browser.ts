@@ -17,7 +17,7 @@ import t, { type Test } from 'tap';
 import type { Reading } from '../../database/store.js';
 import { startServer, type RunningServer } from '../../server/app.js';
 import { cycleContaining, cycleMonth } from '../../domain/billing/cycle.js';
-import { call, readingLine, silentLogger, tempDir, testConfig, udpClient } from '../helpers.js';
+import { call, documentedAnswers, readingLine, silentLogger, tempDir, testConfig, udpClient } from '../helpers.js';
 import { startMeter } from '../meter/meter-processes.js';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -34,8 +34,13 @@ t.before(async () => {
 t.teardown(() => browser?.close());
 
 async function serve(t: Test, env: Record<string, string> = {}, dataDir?: string): Promise<RunningServer> {
-  const server = await startServer(testConfig(dataDir ?? (await tempDir(t)), { MEDICAO_INTERVALO_MINIMO_MS: '0', API_TOKEN_ADMIN: ADMIN_TOKEN, ...env }), silentLogger);
-  t.teardown(() => server.close());
+  // Every answer the dashboard receives is checked against the OpenAPI document too (test/openapi-check.ts).
+  const { hooks, verify } = documentedAnswers();
+  const server = await startServer(testConfig(dataDir ?? (await tempDir(t)), { MEDICAO_INTERVALO_MINIMO_MS: '0', API_TOKEN_ADMIN: ADMIN_TOKEN, ...env }), silentLogger, hooks);
+  t.teardown(async () => {
+    await server.close();
+    verify();
+  });
   return server;
 }
 
