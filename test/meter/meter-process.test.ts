@@ -236,7 +236,10 @@ t.test('regression (issue 27): a meter whose server is down says so in one line,
   let stderr = '';
   meter.stdout?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   meter.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  await new Promise((resolve) => setTimeout(resolve, 3000));
+  // The outage is told once the first datagram is refused (however long a loaded machine takes to start the meter);
+  // then about 40 more are sent and refused before the meter is stopped.
+  for (const deadline = Date.now() + 30_000; !stderr.includes('ECONNREFUSED') && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setTimeout(resolve, 2000));
   meter.kill('SIGTERM');
   await once(meter, 'exit');
   const lines = stderr.split('\n').filter((line) => line !== '');
