@@ -217,20 +217,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     throw new ConfigError('command line', (error as Error).message);
   }
   const values: Record<string, unknown> = {};
-  let tariffText = '';
+  /** A setting's text as given: its flag, else its variable, else its default. */
+  const given = (setting: SettingSpec): { readonly raw: string; readonly fromFlag: boolean } => {
+    const fromFlag = flags[setting.flag];
+    return typeof fromFlag === 'string' ? { raw: fromFlag, fromFlag: true } : { raw: env[setting.env] ?? setting.default, fromFlag: false };
+  };
   for (const name of Object.keys(SETTINGS) as SettingName[]) {
     const setting = SETTINGS[name];
-    const fromFlag = flags[setting.flag];
-    const raw = typeof fromFlag === 'string' ? fromFlag : (env[setting.env] ?? setting.default);
+    const { raw, fromFlag } = given(setting);
     const result = setting.schema.safeParse(raw.trim());
     if (!result.success) {
-      const label = typeof fromFlag === 'string' ? `--${setting.flag}` : setting.env;
+      const label = fromFlag ? `--${setting.flag}` : setting.env;
       // Secrets (keys, tokens, a connection string's password) are never echoed, nor the user:password of any URL.
       const got = setting.secret === true ? '' : ` (got ${JSON.stringify(withoutUserinfo(raw))})`;
       throw new ConfigError(label, `${result.error.issues[0]?.message ?? 'invalid'}${got}`);
     }
     values[name] = result.data;
-    if (name === 'tariff') tariffText = raw.trim();
   }
   if (values.storage === 'postgres' && values.databaseUrl === '') {
     throw new ConfigError('DATABASE_URL', 'required with STORAGE=postgres, e.g. postgres://user:password@localhost:5432/consumo');
@@ -249,5 +251,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   if (values.webhookUrl !== '' && values.webhookSecret === '') throw new ConfigError('WEBHOOK_SEGREDO', 'required with WEBHOOK_URL (the key that signs each delivery)');
   if (values.meterKeysFile === '') values.meterKeysFile = join(values.dataDir as string, METER_KEYS_FILE);
   else values.meterKeysFile = resolve(values.meterKeysFile as string);
-  return Object.freeze({ ...(values as Omit<Config, 'tariffText'>), tariffText });
+  // The tariff as the operator wrote it, for display (its schema turns it into a Tariff).
+  return Object.freeze({ ...(values as Omit<Config, 'tariffText'>), tariffText: given(SETTINGS.tariff).raw.trim() });
 }

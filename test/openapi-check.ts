@@ -61,17 +61,14 @@ export class OpenApiCheck {
     const operationKey = method === 'HEAD' ? 'get' : method.toLowerCase();
     const operation = item[operationKey];
     if (operation === undefined) return `${where}: the method is not documented for the route`;
-    let response = operation.responses[String(answer.status)] ?? operation.responses.default;
-    let refPath = [operationKey, 'responses', operation.responses[String(answer.status)] === undefined ? 'default' : String(answer.status)];
-    let base = ['paths', route];
-    if (response === undefined) return `${where}: the status is not documented`;
-    if (response.$ref !== undefined) {
-      const name = response.$ref.replace('#/components/responses/', '');
-      response = this.document.components.responses?.[name];
-      if (response === undefined) return `${where}: ${operation.responses[String(answer.status)]?.$ref} does not exist`;
-      base = ['components', 'responses'];
-      refPath = [name];
-    }
+    const status = String(answer.status) in operation.responses ? String(answer.status) : 'default';
+    const declared = operation.responses[status];
+    if (declared === undefined) return `${where}: the status is not documented`;
+    // Where the response object lives, as a JSON pointer: in the operation, or shared under components.responses.
+    const shared = declared.$ref?.replace('#/components/responses/', '');
+    const response = shared === undefined ? declared : this.document.components.responses?.[shared];
+    if (response === undefined) return `${where}: ${declared.$ref} does not exist`;
+    const location = shared === undefined ? ['paths', route, operationKey, 'responses', status] : ['components', 'responses', shared];
     const contentType = answer.headers.find(([name]) => name.toLowerCase() === 'content-type')?.[1].split(';')[0]?.trim().toLowerCase();
     const hasBody = answer.stream !== undefined || answer.body.length > 0;
     if (response.content === undefined) return hasBody && method !== 'HEAD' ? `${where}: a body (${contentType}) where the document says none` : undefined;
@@ -79,7 +76,7 @@ export class OpenApiCheck {
     const media = response.content[contentType];
     if (media === undefined) return `${where}: content type ${contentType}, the document names ${Object.keys(response.content).join(', ')}`;
     if (contentType !== 'application/json' || method === 'HEAD' || answer.stream !== undefined || media.schema === undefined) return undefined;
-    const ref = `openapi#/${pointer([...base, ...refPath, 'content', 'application/json', 'schema'])}`;
+    const ref = `openapi#/${pointer([...location, 'content', 'application/json', 'schema'])}`;
     let validate = this.validators.get(ref);
     if (validate === undefined) {
       validate = this.ajv.getSchema(ref);
