@@ -10,14 +10,17 @@ import { pino } from 'pino';
 import { openStore } from '../database/open-store.js';
 import type { Request, RequestHead } from '../protocol/http/request-parser.js';
 import { loadApiAccess } from '../server/http/api-access.js';
-import { buildRouter } from '../server/app.js';
+import { EmissionFactors } from '../app/emission-factors.js';
+import { readingRoutes } from '../server/capabilities/readings.js';
+import { Router } from '../server/http/router.js';
 import { loadConfig } from '../server/config.js';
 import { Responder } from '../server/http/responder.js';
 
 const config = loadConfig();
 const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
-const { store, profiles, billingRules, tariffs } = await openStore(config, logger);
-const responder = new Responder({ router: buildRouter({ store, profiles, billingRules, tariffs }, config, (await loadApiAccess(config)).access), logger, corsOrigins: config.corsOrigins });
+const stores = await openStore(config, logger);
+const { store } = stores;
+const responder = new Responder({ router: new Router(readingRoutes({ stores, config, access: (await loadApiAccess(config)).access, factors: new EmissionFactors(stores.billingRules, config.defaultEmissionFactor) })), logger, corsOrigins: config.corsOrigins });
 
 function toRequest(message: IncomingMessage, body: Buffer): Request {
   const target = message.url ?? '/';

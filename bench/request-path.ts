@@ -12,7 +12,9 @@ import { openStore } from '../database/open-store.js';
 import { RequestParser, DEFAULT_PARSER_LIMITS } from '../protocol/http/request-parser.js';
 import { serializeResponse } from '../protocol/http/response.js';
 import { loadApiAccess } from '../server/http/api-access.js';
-import { buildRouter } from '../server/app.js';
+import { EmissionFactors } from '../app/emission-factors.js';
+import { readingRoutes } from '../server/capabilities/readings.js';
+import { Router } from '../server/http/router.js';
 import { loadConfig } from '../server/config.js';
 import { Responder } from '../server/http/responder.js';
 import { median, parseCli, preloadFiles, routeTarget } from './lib.js';
@@ -34,8 +36,9 @@ try {
   await preloadFiles(dataDir, { customers: 1000, readings: 10_000, meters: 100 });
   const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }, []);
   const logger = pino({ level: 'silent' });
-  const { store, profiles, billingRules, tariffs } = await openStore(config, logger);
-  const responder = new Responder({ router: buildRouter({ store, profiles, billingRules, tariffs }, config, (await loadApiAccess(config)).access), logger, corsOrigins: config.corsOrigins });
+  const stores = await openStore(config, logger);
+  const { store } = stores;
+  const responder = new Responder({ router: new Router(readingRoutes({ stores, config, access: (await loadApiAccess(config)).access, factors: new EmissionFactors(stores.billingRules, config.defaultEmissionFactor) })), logger, corsOrigins: config.corsOrigins });
   const date = new Date().toUTCString();
   for (const route of routes) {
     const bytes = Buffer.from(`GET ${routeTarget(route)} HTTP/1.1\r\nHost: 127.0.0.1:50000\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n`, 'latin1');

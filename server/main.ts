@@ -55,13 +55,13 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: C
     if (code !== undefined) return fatal(`cannot start: ${(error as Error).message}`);
     throw error;
   }
-  const stats = await server.store.stats();
+  const stats = await server.stores.store.stats();
   logger.info(
     {
       http: `${server.http.address}:${server.http.port}`,
       udp: `${server.udp.address}:${server.udp.port}`,
       udpReceiveBufferBytes: server.udp.receiveBufferBytes,
-      ...server.storage,
+      ...server.stores.description,
       tarifa: config.tariffText,
       tzLegado: config.legacyTimeZone,
       autenticacaoMedidores: config.meterAuthentication,
@@ -71,7 +71,7 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: C
     },
     'consumo-inteligente started',
   );
-  if (server.createdOperatorTokenFile !== undefined) io.err(operatorTokenHowTo(server.createdOperatorTokenFile, server.http.port));
+  if (server.auth.createdOperatorTokenFile !== undefined) io.err(operatorTokenHowTo(server.auth.createdOperatorTokenFile, server.http.port));
   const running = server;
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -81,7 +81,7 @@ export async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: C
       logger.info({ signal }, 'stopping: finishing requests and storing pending readings');
       running.close().then(
         () => {
-          logger.info({ ingest: running.ingest.counters }, 'stopped');
+          logger.info({ ingest: running.readings.ingest.counters }, 'stopped');
           resolve(0);
         },
         (error: unknown) => {

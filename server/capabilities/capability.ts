@@ -1,9 +1,11 @@
 /**
- * What each capability of the server (readings, billing, commands and
- * events, analytics, reports, fleet, auth) gives the composition root
- * (server/app.ts): its routes, its background jobs, its metrics, and how to
- * stop. The root only lists them.
+ * What each capability of the server (auth, fleet, commands and events,
+ * readings, alerts, billing, analytics, reports, operations) gives the
+ * composition root (server/app.ts): its routes, its metrics, its background
+ * jobs and how it stops. The root only lists them; their order is the
+ * order they start in, and the reverse of the order they close in.
  */
+import type { Change } from '../../database/change-feed.js';
 import type { Route } from '../http/router.js';
 import type { Collector } from '../metrics.js';
 
@@ -13,7 +15,13 @@ export interface Capability {
   /** Its metrics families, shown by /metricas in the order given. */
   readonly metrics?: readonly Collector[];
   /** Starts its background jobs, once the listeners are up. */
-  start?(): void;
-  /** Stops its jobs and waits for the passes running; releases what it holds. */
-  close(): Promise<void>;
+  start?(): Promise<void> | void;
+  /** What another server sharing the database stored (the change feed): must not throw. */
+  changed?(change: Change, origin: string): void;
+  /** The change feed may have missed changes: reload what it keeps from the store. Must not throw. */
+  resync?(): void;
+  /** Stops its jobs and timers and waits for the passes running; called first, while requests and datagrams are still served. */
+  stop?(): Promise<void> | void;
+  /** Releases what it holds once the HTTP listener has closed and every capability listed after it has closed. */
+  close?(): Promise<void> | void;
 }

@@ -125,7 +125,7 @@ t.test('customer view: ranges, gaps, tooltips, alert log, a reconnect that misse
     if (daysAgo > 8 && daysAgo < 9.5) continue;
     history.push({ matricula: '13456789', timestamp: at, consumo: register });
   }
-  await server.store.append(history);
+  await server.stores.store.append(history);
 
   // 409: not enough readings yet for the alert. The test stops the server: the stream ends incomplete, and a
   // reconnect attempt while it is down is refused.
@@ -218,7 +218,7 @@ t.test('customer view: ranges, gaps, tooltips, alert log, a reconnect that misse
 t.test('on a phone: no horizontal scroll, chart text at least 11 px, nothing clipped', async (t) => {
   const server = await serve(t, { CLIENTES_EXEMPLO: 'sim' });
   const now = Date.now();
-  await server.store.append(Array.from({ length: 40 }, (_, i) => ({ matricula: '98765432', timestamp: now - (40 - i) * 30 * 60_000, consumo: BigInt(25_699_750 + i * 1250) })));
+  await server.stores.store.append(Array.from({ length: 40 }, (_, i) => ({ matricula: '98765432', timestamp: now - (40 - i) * 30 * 60_000, consumo: BigInt(25_699_750 + i * 1250) })));
   const { page, problems } = await open(t, 390, 844, [/status of 409/]);
   await page.goto(`http://127.0.0.1:${server.http.port}/?matricula=98765432`);
   await page.waitForSelector('#grafico[data-barras]:not([data-barras="0"])');
@@ -247,7 +247,7 @@ t.test('operator view: a fleet table of 1,000 meters, paged and sorted, linking 
     // Every 100th meter's last period is 3x the mean.
     for (let i = 0; i < 5; i++) readings.push({ matricula, timestamp: now - (5 - i) * 60_000, consumo: BigInt(i * 10_000 + (m % 100 === 0 && i === 4 ? 20_000 : 0)) });
   }
-  await loading.store.append(readings);
+  await loading.stores.store.append(readings);
   await loading.close();
   // Started again: the fleet comes from the store.
   const server = await serve(t, {}, dataDir);
@@ -273,7 +273,7 @@ t.test('operator view: a fleet table of 1,000 meters, paged and sorted, linking 
   await page.goto(`http://127.0.0.1:${server.http.port}/#frota`);
   await page.locator('#pagina-info', { hasText: '1.000 medidores' }).waitFor();
   // Sixteen active alerts (regression, issue 27: they pushed the table below the fold, "Reconhecer" clipped at 1280 px): paged, five at a time.
-  for (let m = 1; m <= 16; m++) await server.alertCenter.raise(String(70_000_000 + m), 'falta_energia', 'falta_energia', `O medidor avisou falta de energia (último suspiro) às ${m} h, numa linha de detalhe longa como as que os medidores mandam.`);
+  for (let m = 1; m <= 16; m++) await server.alerts.center.raise(String(70_000_000 + m), 'falta_energia', 'falta_energia', `O medidor avisou falta de energia (último suspiro) às ${m} h, numa linha de detalhe longa como as que os medidores mandam.`);
   await page.goto(`http://127.0.0.1:${server.http.port}/#frota`);
   await page.locator('#alertas-frota-info', { hasText: 'alertas 1 a 5, há mais' }).waitFor({ timeout: 15_000 });
   t.equal(await page.locator('#tabela-alertas-frota tbody tr').count(), 5, 'five alerts a page');
@@ -299,13 +299,13 @@ t.test('operator view: a fleet table of 1,000 meters, paged and sorted, linking 
   await page.locator('#alertas-frota-info', { hasText: 'alertas 1 a 5' }).waitFor();
 
   // The fleet's alert centre: a new alert appears, is acknowledged, and leaves the list of active ones.
-  await server.alertCenter.raise('70000042', 'violacao_tampa', 'violacao_tampa', 'O medidor avisou violação da tampa.');
+  await server.alerts.center.raise('70000042', 'violacao_tampa', 'violacao_tampa', 'O medidor avisou violação da tampa.');
   const tamper = page.locator('#tabela-alertas-frota tbody tr', { hasText: '70000042' });
   await tamper.waitFor({ timeout: 15_000 });
   t.match(await tamper.textContent(), /Violação da tampa.*ativo/);
   await page.click('#tabela-alertas-frota button[aria-label="Reconhecer o alerta Violação da tampa da matrícula 70000042"]');
   await tamper.waitFor({ state: 'detached' });
-  t.equal((await server.alerts.list({ matricula: '70000042' }, 0, 1))[0]?.state, 'reconhecido');
+  t.equal((await server.stores.alerts.list({ matricula: '70000042' }, 0, 1))[0]?.state, 'reconhecido');
   const [report] = await Promise.all([page.waitForEvent('download'), page.click('[data-relatorio-frota="pdf"]')]);
   t.equal((await readFile(await report.path())).subarray(0, 5).toString('latin1'), '%PDF-', 'the fleet report\'s PDF');
   await noAxeViolations(t, page, 'fleet table');
@@ -383,7 +383,7 @@ t.test('sign-in: plain errors, the token kept out of sight, a stream closed for 
 t.test('billing in the customer view: the open cycle\'s preview, issued invoices with their PDF, the Tarifa Branca comparison', async (t) => {
   const server = await serve(t, { CLIENTES_EXEMPLO: 'sim', DISTRIBUIDORA: 'TESTE-D' });
   const port = server.http.port;
-  await server.tariffs.addTariffs(
+  await server.stores.tariffs.addTariffs(
     (
       [
         ['convencional', 'nao_se_aplica', 29_459_000n, 41_238_000n],
@@ -408,7 +408,7 @@ t.test('billing in the customer view: the open cycle\'s preview, issued invoices
   const openCycle = cycleContaining(now, 1, 'America/Sao_Paulo');
   const closed = cycleContaining(openCycle.start - 1, 1, 'America/Sao_Paulo');
   const inOpen = Math.max(openCycle.start + 1_000, Math.min(openCycle.start + 19 * DAY + 2 * HOUR, now - HOUR));
-  await server.store.append([
+  await server.stores.store.append([
     { matricula: '13456789', timestamp: closed.start, consumo: 1_000_000n },
     { matricula: '13456789', timestamp: openCycle.start, consumo: 1_180_000n },
     { matricula: '13456789', timestamp: inOpen, consumo: 1_300_000n },
@@ -440,7 +440,7 @@ t.test('billing in the customer view: the open cycle\'s preview, issued invoices
 t.test('meter data management in the customer view: live quantities, the forecast against a goal set on the page, recommendations, the alert centre with acknowledgement, a report download', async (t) => {
   const server = await serve(t, { CLIENTES_EXEMPLO: 'sim', DISTRIBUIDORA: 'TESTE-D' });
   const port = server.http.port;
-  await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2020-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: '' }]);
+  await server.stores.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2020-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: '' }]);
   await fetch(`http://127.0.0.1:${port}/faturamento/parametros`, {
     method: 'PUT',
     headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
@@ -451,7 +451,7 @@ t.test('meter data management in the customer view: live quantities, the forecas
   const quarter = HOUR / 4;
   const history: Reading[] = [];
   for (let i = 16 * 96; i >= 1; i--) history.push({ matricula: '13456789', timestamp: Math.floor(now / quarter) * quarter - i * quarter, consumo: 1_000_000n + BigInt(16 * 96 - i) * 150n, quantities: { voltage: 219_500, current: 3_100, activePower: 600, powerFactor: 920, frequency: 60_010 } });
-  await server.store.append(history);
+  await server.stores.store.append(history);
   // The customer signed in: setting a goal and acknowledging an alert change state, which needs its token.
   await fetch(`http://127.0.0.1:${port}/clientes/13456789/senha`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ senha: 'senha-de-exemplo-123' }) });
   const login = (await (await fetch(`http://127.0.0.1:${port}/validacao-usuario`, { method: 'POST', body: JSON.stringify({ matricula: '13456789', senha: 'senha-de-exemplo-123' }) })).json()) as { token: string; username: string };
@@ -474,13 +474,13 @@ t.test('meter data management in the customer view: live quantities, the forecas
   t.equal(await page.getAttribute('#previsao-meta', 'data-estado'), 'acima');
   await page.locator('#recomendacoes li', { hasText: 'Consumo de madrugada de 600 W' }).waitFor();
 
-  const alert = await server.alertCenter.raise('13456789', 'violacao_tampa', 'violacao_tampa', 'O medidor avisou violação da tampa. (tampa aberta)');
+  const alert = await server.alerts.center.raise('13456789', 'violacao_tampa', 'violacao_tampa', 'O medidor avisou violação da tampa. (tampa aberta)');
   const row = page.locator('#tabela-alertas tbody tr', { hasText: 'Violação da tampa' });
   await row.waitFor();
   t.ok(alert !== undefined);
   await page.click('#tabela-alertas button[aria-label="Reconhecer o alerta Violação da tampa"]');
   await page.locator('#tabela-alertas tbody tr[data-estado="reconhecido"]', { hasText: 'reconhecido (por cliente:13456789)' }).waitFor();
-  t.equal((await server.alerts.get(alert?.id ?? ''))?.state, 'reconhecido', 'stored');
+  t.equal((await server.stores.alerts.get(alert?.id ?? ''))?.state, 'reconhecido', 'stored');
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-relatorio="semanal"][data-formato="pdf"]')]);
   t.equal((await readFile(await download.path())).subarray(0, 5).toString('latin1'), '%PDF-', 'the weekly report\'s PDF');
@@ -586,7 +586,7 @@ t.test('a page on another origin can neither read the API nor command a meter (r
     ];
   })()`)) as string[];
   t.same(outcome, ['read: TypeError', 'simple: 0 opaque', 'token: TypeError'], 'the answer is unreadable, the simple POST opaque, the one with a token blocked at its preflight');
-  t.same(await server.commands.listByMeter('13456789', 0, 10), [], 'no command reached the store');
+  t.same(await server.stores.commands.listByMeter('13456789', 0, 10), [], 'no command reached the store');
   const metrics = await (await fetch(`${api}/metricas`)).text();
   t.match(metrics, /consumo_http_requisicoes_total\{rota="\/medidores\/\{matricula\}\/comandos",status="403"\} 1\n/, 'the simple POST was refused: 403 origem_nao_permitida');
 });

@@ -32,7 +32,7 @@ async function cli(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
 
 t.test('the file store backed up while a meter sends, restored into a new DATA_DIR: every route answers as on the original', async (t) => {
   const original = await billingReadyServer(t, { TZ_LEGADO: 'UTC' });
-  const dataDir = (original.storage as { dataDir: string }).dataDir;
+  const dataDir = (original.stores.description as { dataDir: string }).dataDir;
   const port = original.http.port;
   const { numero, commandId } = await populate(original);
 
@@ -52,9 +52,9 @@ t.test('the file store backed up while a meter sends, restored into a new DATA_D
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   })();
-  await until('readings arriving', async () => (original.ingest.counters.stored > 20 ? true : undefined));
+  await until('readings arriving', async () => (original.readings.ingest.counters.stored > 20 ? true : undefined));
   meter.send(`EVENTO;13456789;${new Date(Date.now() - 1000).toISOString()};violacao_tampa;tampa aberta`, original.udp.port, '127.0.0.1');
-  await until('the event stored', async () => (original.eventIntake.counters.stored === 1 ? true : undefined));
+  await until('the event stored', async () => (original.commands.eventIntake.counters.stored === 1 ? true : undefined));
   const during = join(await tempDir(t), 'durante');
   const taken = await cli(['backup', '--destino', during, '--data-dir', dataDir]);
   t.equal(taken.code, 0, taken.err);
@@ -70,12 +70,12 @@ t.test('the file store backed up while a meter sends, restored into a new DATA_D
   const restoredDuring = await tempDir(t);
   t.equal((await cli(['restore', '--origem', during, '--data-dir', restoredDuring])).code, 0);
   const early = await startTestServer(t, { dataDir: restoredDuring, env: { DISTRIBUIDORA: 'TESTE-D', TZ_LEGADO: 'UTC' } });
-  t.equal((await early.store.stats()).readings, copied.split('\n').filter((line) => line !== '').length, 'a server on the restored copy loads every reading in it');
+  t.equal((await early.stores.store.stats()).readings, copied.split('\n').filter((line) => line !== '').length, 'a server on the restored copy loads every reading in it');
   await early.close();
 
   // Once the meter has stopped: a backup, restored, answers every route exactly as the original.
   await new Promise((resolve) => setTimeout(resolve, 300));
-  await until('the original to store what was sent', async () => (original.ingest.pendingCount === 0 ? true : undefined));
+  await until('the original to store what was sent', async () => (original.readings.ingest.pendingCount === 0 ? true : undefined));
   // The command went to the meter, which never answers: cancelled, it stops changing (each resend is an attempt recorded).
   t.equal((await send(port, 'DELETE', `/comandos/${commandId}`, undefined, { token: TEST_OPERATOR_TOKEN })).status, 200);
   const quiet = join(await tempDir(t), 'quieta');
@@ -109,7 +109,7 @@ t.test('the file store backed up while a meter sends, restored into a new DATA_D
 t.test('backup and restore follow no symlink (regression, issue 26): a planted .tmp in the restore target, symlinks planted in the destination during a backup', async (t) => {
   const dataDir = await tempDir(t);
   const server = await startTestServer(t, { dataDir });
-  await server.store.append(Array.from({ length: 2000 }, (_, i) => ({ matricula: String(10_000 + (i % 50)), timestamp: Date.UTC(2026, 10, 1) + i * 60_000, consumo: BigInt(i * 100) })));
+  await server.stores.store.append(Array.from({ length: 2000 }, (_, i) => ({ matricula: String(10_000 + (i % 50)), timestamp: Date.UTC(2026, 10, 1) + i * 60_000, consumo: BigInt(i * 100) })));
   await server.close();
   const victim = join(await tempDir(t), 'vitima.txt');
   await writeFile(victim, 'intacto\n');

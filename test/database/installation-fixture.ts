@@ -39,7 +39,7 @@ export async function answers(port: number, numero: string, commandId: string, e
 export async function populate(server: RunningServer): Promise<{ numero: string; commandId: string }> {
   const port = server.http.port;
   const start = Date.now() - 40 * 86_400_000;
-  await server.store.append(Array.from({ length: 160 }, (_, i) => ({ matricula: '13456789', timestamp: start + i * 6 * 3_600_000, consumo: 1_000_000n + BigInt(i) * 1500n })));
+  await server.stores.store.append(Array.from({ length: 160 }, (_, i) => ({ matricula: '13456789', timestamp: start + i * 6 * 3_600_000, consumo: 1_000_000n + BigInt(i) * 1500n })));
   const month = new Date(Date.now() - 5 * 86_400_000).toISOString().slice(0, 7);
   await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 1 }, { token: TEST_OPERATOR_TOKEN });
   const issued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: month }, { token: TEST_OPERATOR_TOKEN });

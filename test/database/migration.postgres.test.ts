@@ -41,7 +41,7 @@ t.test('canonical: the same text for the same record whatever the key order; big
 
 t.test('files → PostgreSQL → files: every aggregate moves, and every route answers as on the original', async (t) => {
   const original = await billingReadyServer(t, { TZ_LEGADO: 'UTC' });
-  const dataDir = (original.storage as { dataDir: string }).dataDir;
+  const dataDir = (original.stores.description as { dataDir: string }).dataDir;
   const port = original.http.port;
   const { numero, commandId } = await populate(original);
   const op = { token: TEST_OPERATOR_TOKEN };
@@ -55,20 +55,20 @@ t.test('files → PostgreSQL → files: every aggregate moves, and every route a
   t.equal((await send(port, 'PUT', '/co2e/fatores/2026-06', { kg_co2e_kwh: '0.0412' }, op)).status, 201);
   // Events, alerts (one acknowledged, one closed), a forecast record settled and one not.
   const at = Date.now() - 3 * 86_400_000;
-  await original.events.append([
+  await original.stores.events.append([
     { matricula: '13456789', timestamp: at, type: 'violacao_tampa', detail: 'tampa aberta', receivedAt: at + 5, delivery: 'desativada', deliveryAttempts: 0 },
     { matricula: '13456789', timestamp: at + 60_000, type: 'falta_energia', detail: 'último suspiro', receivedAt: at + 60_010, delivery: 'falhou', deliveryAttempts: 3 },
   ]);
   const alert = { matricula: '13456789', kind: 'violacao_tampa' as const, key: 'violacao_tampa', detail: 'Tampa aberta', acknowledgedBy: null, acknowledgedAt: null, closedAt: null, delivery: 'entregue' as const, deliveryAttempts: 1, state: 'ativo' as const };
-  await original.alerts.raise({ ...alert, id: 'a-1', raisedAt: at });
-  await original.alerts.acknowledge('a-1', 'operador:maria.souza', at + 1000);
-  await original.alerts.raise({ ...alert, id: 'a-2', kind: 'falta_energia', key: 'falta_energia', raisedAt: at + 2000 });
-  await original.alerts.close('13456789', 'falta_energia', at + 3000);
-  await original.forecasts.record({ matricula: '13456789', month: '2026-10', madeAt: at, measuredUpTo: at - 1, projected: 150_000n, low: 140_000n, high: 160_000n, actual: null, error: null, settledAt: null });
-  await original.forecasts.settle('13456789', '2026-10', 155_000n, 3_225n, at + 10);
-  await original.forecasts.record({ matricula: '13456789', month: openCycle(), madeAt: at + 20, measuredUpTo: at + 19, projected: 151_500n, low: 141_000n, high: 162_000n, actual: null, error: null, settledAt: null });
+  await original.stores.alerts.raise({ ...alert, id: 'a-1', raisedAt: at });
+  await original.stores.alerts.acknowledge('a-1', 'operador:maria.souza', at + 1000);
+  await original.stores.alerts.raise({ ...alert, id: 'a-2', kind: 'falta_energia', key: 'falta_energia', raisedAt: at + 2000 });
+  await original.stores.alerts.close('13456789', 'falta_energia', at + 3000);
+  await original.stores.forecasts.record({ matricula: '13456789', month: '2026-10', madeAt: at, measuredUpTo: at - 1, projected: 150_000n, low: 140_000n, high: 160_000n, actual: null, error: null, settledAt: null });
+  await original.stores.forecasts.settle('13456789', '2026-10', 155_000n, 3_225n, at + 10);
+  await original.stores.forecasts.record({ matricula: '13456789', month: openCycle(), madeAt: at + 20, measuredUpTo: at + 19, projected: 151_500n, low: 141_000n, high: 162_000n, actual: null, error: null, settledAt: null });
   // A reading flagged at admission keeps its flag: a register that goes down.
-  await original.store.append([{ matricula: '13456789', timestamp: Date.now() - 60_000, consumo: 1_000n }]);
+  await original.stores.store.append([{ matricula: '13456789', timestamp: Date.now() - 60_000, consumo: 1_000n }]);
   t.equal((await send(port, 'DELETE', `/comandos/${commandId}`, undefined, op)).status, 200, 'the command cancelled: it stops changing');
 
   const extra: Array<[string, string, unknown?]> = [
@@ -149,11 +149,11 @@ t.test('files → PostgreSQL → files: every aggregate moves, and every route a
 t.test('a copy that cannot be whole says what differs and exits 1; bad flags are one line', async (t) => {
   const source = await tempDir(t);
   const server = await startTestServer(t, { dataDir: source });
-  await server.store.addCustomers([{ username: 'zeca', matricula: '77777777' }]);
+  await server.stores.store.addCustomers([{ username: 'zeca', matricula: '77777777' }]);
   await server.close();
   const target = await tempDir(t);
   const other = await startTestServer(t, { dataDir: target });
-  await other.store.addCustomers([{ username: 'zeca', matricula: '88888888' }]);
+  await other.stores.store.addCustomers([{ username: 'zeca', matricula: '88888888' }]);
   await other.close();
   const merged = await cli(['--dados', source, '--data-dir', target, '--mesclar']);
   t.equal(merged.code, 1);

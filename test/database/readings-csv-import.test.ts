@@ -36,7 +36,7 @@ t.test('export → import into an empty installation → the same history, flags
     readings[100] = { ...(readings[100] as (typeof readings)[number]), consumo: (readings[100] as (typeof readings)[number]).consumo + 900_000n };
     readings.splice(200, 30);
     readings[300] = { ...(readings[300] as (typeof readings)[number]), consumo: 10n };
-    await original.store.append(readings);
+    await original.stores.store.append(readings);
   }
   const exported: string[] = [];
   const before = new Map<string, string>();

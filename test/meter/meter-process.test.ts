@@ -58,7 +58,7 @@ t.test('a meter given its key signs every reading: a server that requires signat
   await meter.until((stats) => stats.acknowledged >= 10);
   const { final } = await meter.stop();
   t.equal(final?.pending, 0);
-  t.equal(server.ingest.counters.unauthenticated, 0, 'no reading was refused');
+  t.equal(server.readings.ingest.counters.unauthenticated, 0, 'no reading was refused');
   checkStoredOnceInOrder(t, await loggedReadings(dataDir, '09812389'), final!.produced);
 });
 
@@ -161,8 +161,8 @@ t.test('the launcher: N processes report; Ctrl-C stops them all, no orphan left'
   launcher.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   await waitFor(async () => (await childrenOf(launcher.pid!)).length === 3, 10_000, '3 meter processes');
   const pids = await childrenOf(launcher.pid!);
-  await waitFor(async () => (await server.store.stats()).meters === 6, 10_000, 'readings from all 6 meters');
-  for (const matricula of ['00000100', '00000103', '00000105']) t.ok((await server.store.recentReadings(matricula, 1)).length === 1, matricula);
+  await waitFor(async () => (await server.stores.store.stats()).meters === 6, 10_000, 'readings from all 6 meters');
+  for (const matricula of ['00000100', '00000103', '00000105']) t.ok((await server.stores.store.recentReadings(matricula, 1)).length === 1, matricula);
   const exited = once(launcher, 'exit');
   launcher.kill('SIGINT');
   const [code] = await exited;

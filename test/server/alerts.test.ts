@@ -139,27 +139,27 @@ t.test('a goal on its way to be exceeded raises meta_em_risco once per cycle, an
   const port = server.http.port;
   const now = Date.now();
   const readings = Array.from({ length: 40 }, (_, i) => ({ matricula: '13456789', timestamp: now - (40 - i) * 21_600_000, consumo: BigInt(1_000_000 + i * 2500) }));
-  await server.store.append(readings);
+  await server.stores.store.append(readings);
   await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 50 }, { token: TEST_OPERATOR_TOKEN });
-  await server.checkGoals();
-  await server.checkGoals();
+  await server.alerts.checkGoals();
+  await server.alerts.checkGoals();
   const alerts = (await send(port, 'GET', '/alertas?matricula=13456789&tipo=meta_em_risco')).json.alertas;
   t.equal(alerts.length, 1, 'two passes, one alert');
   t.match(alerts[0].detalhe, /A caminho de uma fatura acima da meta/);
   t.match(alerts[0].chave, /^meta_em_risco:\d{4}-\d{2}$/);
   t.same(alerts[0].entrega, { estado: 'desativada', tentativas: 0 }, 'no webhook configured');
   await send(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 100000 }, { token: TEST_OPERATOR_TOKEN });
-  await server.checkGoals();
+  await server.alerts.checkGoals();
   t.equal((await send(port, 'GET', '/alertas?matricula=13456789&tipo=meta_em_risco')).json.alertas[0].estado, 'encerrado', 'back under the goal');
 });
 
 t.test('with tokens: a customer lists and acknowledges its own meter\'s alerts only', async (t) => {
   const server = await startTestServer(t, { env: { AUTENTICACAO_API: 'obrigatoria' } });
   const port = server.http.port;
-  await server.store.setPasswordHash('13456789', await hashPassword('uma senha longa'));
+  await server.stores.store.setPasswordHash('13456789', await hashPassword('uma senha longa'));
   const token = (await send(port, 'POST', '/validacao-usuario', { username: 'amancio123', senha: 'uma senha longa' })).json.token as string;
-  const mine = await server.alertCenter.raise('13456789', 'violacao_tampa', 'violacao_tampa', 'teste');
-  const theirs = await server.alertCenter.raise('09812389', 'violacao_tampa', 'violacao_tampa', 'teste');
+  const mine = await server.alerts.center.raise('13456789', 'violacao_tampa', 'violacao_tampa', 'teste');
+  const theirs = await server.alerts.center.raise('09812389', 'violacao_tampa', 'violacao_tampa', 'teste');
   t.equal((await send(port, 'GET', '/alertas', undefined, { token })).status, 403, 'not the fleet');
   t.equal((await send(port, 'GET', '/alertas?matricula=09812389', undefined, { token })).status, 403);
   t.same((await send(port, 'GET', '/alertas?matricula=13456789', undefined, { token })).json.alertas.map((a: { id: string }) => a.id), [mine?.id]);
@@ -179,9 +179,9 @@ t.test('the webhook followed a 307 to another path with the signed body (regress
   await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', () => resolve()));
   t.teardown(() => new Promise<void>((resolve) => redirecting.close(() => resolve())));
   const server = await startTestServer(t, { env: { WEBHOOK_URL: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/ganchos`, WEBHOOK_SEGREDO: SECRET } });
-  await server.alertCenter.raise('13456789', 'violacao_tampa', 'violacao_tampa', 'O medidor avisou violação da tampa.');
-  await until('a failed attempt', async () => ((server.webhook?.counters.failedAttempts ?? 0) >= 1 ? true : undefined));
-  t.equal(server.webhook?.counters.delivered, 0, 'not delivered');
+  await server.alerts.center.raise('13456789', 'violacao_tampa', 'violacao_tampa', 'O medidor avisou violação da tampa.');
+  await until('a failed attempt', async () => ((server.alerts.webhook?.counters.failedAttempts ?? 0) >= 1 ? true : undefined));
+  t.equal(server.alerts.webhook?.counters.delivered, 0, 'not delivered');
   t.notOk(hits.includes('/roubado'), 'the signed body never went where the redirect pointed');
   const { loadConfig } = await import('../../server/config.js');
   let message = '';
@@ -203,9 +203,9 @@ t.test('floods in the names of invented meters (regression, issue 26: 120,000 ev
   // 60 invented meters, one reading each, then 10 events each.
   for (let m = 0; m < 60; m++) await flood.sendForAck(`MEDICAO;${900_000 + m};${iso(at)};1`);
   for (let m = 0; m < 60; m++) flood.send(Array.from({ length: 10 }, (_, i) => `EVENTO;${900_000 + m};${iso(at + 1000 + i)};violacao_tampa;inventado`).join('\n'));
-  await until('the flood to be judged', async () => (server.eventIntake.counters.stored + server.eventIntake.counters.strangers >= 600 ? true : undefined));
-  t.equal(server.eventIntake.counters.stored, 40, 'meters of no customer: 40 events a minute, server-wide');
-  t.equal(server.eventIntake.counters.strangers, 560, 'the rest wait unacknowledged');
+  await until('the flood to be judged', async () => (server.commands.eventIntake.counters.stored + server.commands.eventIntake.counters.strangers >= 600 ? true : undefined));
+  t.equal(server.commands.eventIntake.counters.stored, 40, 'meters of no customer: 40 events a minute, server-wide');
+  t.equal(server.commands.eventIntake.counters.strangers, 560, 'the rest wait unacknowledged');
   const customer = await udpClient(t, server.udp.port);
   t.teardown(() => customer.close());
   await customer.sendForAck(`MEDICAO;13456789;${iso(at)};100`);

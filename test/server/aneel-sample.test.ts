@@ -46,7 +46,7 @@ t.test('the shipped ANEEL sample imports, lists and bills with CEMIG-D\'s real t
   for (const month of ['2026-05', '2026-06']) t.equal((await send(port, 'PUT', `/faturamento/bandeiras/${month}`, { bandeira: 'amarela', adicional_kwh: '0.01885' }, { token: TEST_OPERATOR_TOKEN })).status, 201);
   t.equal((await send(port, 'POST', '/clientes', { username: 'maria', matricula: '13456789', dia_leitura: 10, ligacao: 'bifasica' }, { token: TEST_OPERATOR_TOKEN })).status, 201);
   // São Paulo is UTC-3: 00:00 of 10 May is 03:00Z. 150 kWh in the cycle 10/05-10/06/2026.
-  await server.store.append([
+  await server.stores.store.append([
     { matricula: '13456789', timestamp: Date.parse('2026-05-10T03:00:00Z'), consumo: 5_000_000n },
     { matricula: '13456789', timestamp: Date.parse('2026-05-28T03:00:00Z'), consumo: 5_090_000n },
     { matricula: '13456789', timestamp: Date.parse('2026-06-10T03:00:00Z'), consumo: 5_150_000n },

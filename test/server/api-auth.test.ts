@@ -24,8 +24,8 @@ const PASSWORD = 'uma senha longa';
 
 /** Gives the customer a password (through the store, as the operator would) and logs in with it. */
 async function tokenFor(server: RunningServer, username: string): Promise<string> {
-  const [customer] = await server.store.findCustomers({ username });
-  await server.store.setPasswordHash(customer?.matricula ?? '', await hashPassword(PASSWORD));
+  const [customer] = await server.stores.store.findCustomers({ username });
+  await server.stores.store.setPasswordHash(customer?.matricula ?? '', await hashPassword(PASSWORD));
   const body = JSON.stringify({ username, senha: PASSWORD });
   return (await ask(server.http.port, 'POST', '/validacao-usuario', { 'Content-Type': 'application/json' }, body)).json().token as string;
 }
@@ -33,7 +33,7 @@ async function tokenFor(server: RunningServer, username: string): Promise<string
 t.test('obrigatoria: 401 without a valid token, 403 for another matricula, 200 with the right one', async (t) => {
   const dataDir = await tempDir(t);
   const server = await startTestServer(t, { dataDir, env: { AUTENTICACAO_API: 'obrigatoria' } });
-  await server.store.append([0, 1, 2, 3, 4].map((n) => ({ matricula: '13456789', timestamp: minute(n), consumo: BigInt(n * 1000) })));
+  await server.stores.store.append([0, 1, 2, 3, 4].map((n) => ({ matricula: '13456789', timestamp: minute(n), consumo: BigInt(n * 1000) })));
   const port = server.http.port;
   const token = await tokenFor(server, 'amancio123');
   for (const route of ROUTES) {
@@ -63,7 +63,7 @@ t.test('obrigatoria: 401 without a valid token, 403 for another matricula, 200 w
 t.test('an expired token is refused; the key outlives a restart in DATA_DIR, readable by its owner only', async (t) => {
   const dataDir = await tempDir(t);
   const first = await startTestServer(t, { dataDir, env: { AUTENTICACAO_API: 'obrigatoria' } });
-  await first.store.append([{ matricula: '13456789', timestamp: minute(0), consumo: 1000n }]);
+  await first.stores.store.append([{ matricula: '13456789', timestamp: minute(0), consumo: 1000n }]);
   const token = await tokenFor(first, 'amancio123');
   await first.close();
   const secretFile = join(dataDir, API_SECRET_FILE);
@@ -104,7 +104,7 @@ t.test('obrigatoria: /clientes is for the operator token only; without API_TOKEN
 
 t.test('aberta (the default): no token needed, tokens still issued for a right password', async (t) => {
   const server = await startTestServer(t);
-  await server.store.append([{ matricula: '13456789', timestamp: minute(0), consumo: 1000n }]);
+  await server.stores.store.append([{ matricula: '13456789', timestamp: minute(0), consumo: 1000n }]);
   t.equal((await ask(server.http.port, 'GET', '/medicoes/ultima-medicao?matricula=13456789')).status, 200);
   t.match(await tokenFor(server, 'amancio123'), /^eyJ/);
 });

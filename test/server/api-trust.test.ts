@@ -30,7 +30,7 @@ const CHANGES: ReadonlyArray<readonly [method: string, path: string, body: unkno
 ];
 
 async function customerToken(server: RunningServer, matricula: string): Promise<string> {
-  await server.store.setPasswordHash(matricula, await hashPassword('senha-antiga-longa'));
+  await server.stores.store.setPasswordHash(matricula, await hashPassword('senha-antiga-longa'));
   const login = await call(server.http.port, 'POST', '/validacao-usuario', { matricula, senha: 'senha-antiga-longa' });
   return login.json().token as string;
 }
@@ -58,7 +58,7 @@ for (const mode of ['aberta', 'obrigatoria'] as const) {
       // A password change revokes the customer's tokens (issue 26 §5): it signs in again with the new one.
       if (path.endsWith('/senha')) own = { Authorization: `Bearer ${(await call(port, 'POST', '/validacao-usuario', { matricula: '13456789', senha: 'senha-nova-longa' })).json().token}` };
     }
-    t.same((await server.commands.listByMeter('13456789', 0, 10)).map((command) => command.requestedBy), ['operador'], 'the one command stored is the operator\'s');
+    t.same((await server.stores.commands.listByMeter('13456789', 0, 10)).map((command) => command.requestedBy), ['operador'], 'the one command stored is the operator\'s');
     const customers = (await call(port, 'GET', '/clientes?matricula=777', undefined, AS_OPERATOR)).json().clientes;
     t.equal(customers.length, 1, 'the one customer registered is the operator\'s');
   });
@@ -67,7 +67,7 @@ for (const mode of ['aberta', 'obrigatoria'] as const) {
 t.test('the original four and reads stay open with AUTENTICACAO_API=aberta', async (t) => {
   const server = await startTestServer(t);
   const port = server.http.port;
-  await server.store.append([0, 1, 2, 3, 4].map((n) => ({ matricula: '13456789', timestamp: Date.now() - (5 - n) * 60_000, consumo: BigInt(n * 1000) })));
+  await server.stores.store.append([0, 1, 2, 3, 4].map((n) => ({ matricula: '13456789', timestamp: Date.now() - (5 - n) * 60_000, consumo: BigInt(n * 1000) })));
   for (const route of ['/validacao-usuario', '/medicoes/ultima-medicao', '/gerar-fatura', '/alerta-consumo']) {
     t.equal((await call(port, 'POST', route, { matricula: '13456789' })).status, 200, `POST ${route}`);
   }
@@ -80,7 +80,7 @@ t.test('a fresh installation is never operator-less: the first start makes a tok
   const dataDir = await tempDir(t);
   const first = await startTestServer(t, { dataDir, env: { API_TOKEN_ADMIN: '' } });
   const file = join(dataDir, 'token-operador');
-  t.equal(first.createdOperatorTokenFile, file, 'made by this start');
+  t.equal(first.auth.createdOperatorTokenFile, file, 'made by this start');
   t.equal((await stat(file)).mode & 0o777, 0o600, 'readable by its owner only');
   const token = (await readFile(file, 'latin1')).trim();
   t.match(token, /^[A-Za-z0-9_-]{43}$/, '32 random bytes');
@@ -90,14 +90,14 @@ t.test('a fresh installation is never operator-less: the first start makes a tok
   t.equal((await call(first.http.port, 'POST', '/clientes', { username: 'nova', matricula: '123' }, { Authorization: `Bearer ${token}` })).status, 201);
   await first.close();
   const second = await startTestServer(t, { dataDir, env: { API_TOKEN_ADMIN: '' } });
-  t.equal(second.createdOperatorTokenFile, undefined, 'told once: a restart makes nothing');
+  t.equal(second.auth.createdOperatorTokenFile, undefined, 'told once: a restart makes nothing');
   t.equal((await call(second.http.port, 'GET', '/sessao', undefined, { Authorization: `Bearer ${token}` })).status, 200, 'the same token after a restart');
   const howTo = operatorTokenHowTo(file, 50000);
   t.match(howTo, /Token de operador criado em .*token-operador/);
   t.match(howTo, /curl -H "Authorization: Bearer \$\(cat '.*token-operador'\)"/);
   t.notMatch(howTo, token, 'the token itself is never printed');
   const configured = await startTestServer(t, { env: { API_TOKEN_ADMIN: TEST_OPERATOR_TOKEN } });
-  t.equal(configured.createdOperatorTokenFile, undefined, 'API_TOKEN_ADMIN set: nothing made');
+  t.equal(configured.auth.createdOperatorTokenFile, undefined, 'API_TOKEN_ADMIN set: nothing made');
 });
 
 async function raw(port: number, method: string, target: string, headers: Record<string, string>, body?: string): Promise<RawResponse> {
@@ -123,7 +123,7 @@ t.test('wildcard CORS: no page of another origin reads the API or changes state,
     const refused = await raw(port, 'POST', '/medidores/13456789/comandos', { ...AS_OPERATOR, ...headers }, command);
     t.same([refused.status, refused.json().erro.codigo], [403, 'origem_nao_permitida'], what);
   }
-  t.same(await server.commands.listByMeter('13456789', 0, 10), [], 'no command was stored');
+  t.same(await server.stores.commands.listByMeter('13456789', 0, 10), [], 'no command was stored');
   const sameOrigin = await raw(port, 'POST', '/medidores/13456789/comandos', { ...AS_OPERATOR, Origin: `http://127.0.0.1:${port}`, 'Sec-Fetch-Site': 'same-origin', 'Content-Type': 'application/json' }, command);
   t.equal(sameOrigin.status, 202, 'the dashboard (same origin) commands');
   const listed = await raw(port, 'POST', '/medidores/13456789/comandos', { ...AS_OPERATOR, Origin: 'https://painel.distribuidora.com.br', 'Sec-Fetch-Site': 'cross-site', 'Content-Type': 'application/json' }, JSON.stringify({ tipo: 'leitura' }));

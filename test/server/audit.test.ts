@@ -58,7 +58,7 @@ t.test('tokens stop at once: a password change, a disabled account, a sign-out; 
   const dataDir = await tempDir(t);
   let server = await startTestServer(t, { dataDir });
   let port = server.http.port;
-  await server.store.setPasswordHash('13456789', await hashPassword('senha-antiga-longa'));
+  await server.stores.store.setPasswordHash('13456789', await hashPassword('senha-antiga-longa'));
   const login = async (senha: string) => (await call(port, 'POST', '/validacao-usuario', { matricula: '13456789', senha })).json().token as string;
   const before = bearer(await login('senha-antiga-longa'));
   t.equal((await call(port, 'PUT', '/clientes/13456789/meta', { kwh_mes: 100 }, before)).status, 200);

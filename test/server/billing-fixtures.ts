@@ -50,7 +50,7 @@ export async function send(port: number, method: string, path: string, body?: un
  */
 export async function billingReadyServer(t: Test, env: Record<string, string> = {}, since = '2020-01-01'): Promise<RunningServer> {
   const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D', ...env } });
-  await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: since, vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
+  await server.stores.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: since, vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
   const answer = await send(server.http.port, 'PUT', '/faturamento/parametros', { ...BILLING_PARAMETERS, vigencia_inicio: since }, { token: TEST_OPERATOR_TOKEN });
   if (answer.status !== 201) throw new Error(`parameters: ${answer.status}`);
   return server;

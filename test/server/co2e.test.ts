@@ -17,7 +17,7 @@ t.test('the operator sets monthly factors; /consumo, /gerar-fatura and issued in
   t.same((await send(port, 'GET', '/co2e/fatores?de=2026-01&ate=2026-12')).json.fatores, [{ mes: '2026-05', kg_co2e_kwh: '0.05' }, { mes: '2026-06', kg_co2e_kwh: '0.1' }]);
 
   // 00:00 of 10 May and 10 June in São Paulo; 310 kWh between them, 10 more on 20 June.
-  await server.store.append([
+  await server.stores.store.append([
     { matricula: '13456789', timestamp: Date.parse('2026-05-10T03:00:00Z'), consumo: 1_000_000n },
     { matricula: '13456789', timestamp: Date.parse('2026-06-10T03:00:00Z'), consumo: 1_310_000n },
     { matricula: '13456789', timestamp: Date.parse('2026-06-20T03:00:00Z'), consumo: 1_320_000n },
@@ -35,7 +35,7 @@ t.test('the operator sets monthly factors; /consumo, /gerar-fatura and issued in
   }
   t.equal(monthly.co2e_kg, Math.round(mayJune.reduce((sum: number, [start, consumption]: [string, number | null]) => sum + (consumption ?? 0) * (start.startsWith('2026-05') ? 0.05 : 0.1), 0) * 1000) / 1000, 'the total: each month\'s consumption at its factor');
 
-  await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
+  await server.stores.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
   await send(port, 'PUT', '/faturamento/parametros', BILLING_PARAMETERS, { token: TEST_OPERATOR_TOKEN });
   await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 10 }, { token: TEST_OPERATOR_TOKEN });
   const invoice = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, { token: TEST_OPERATOR_TOKEN })).json;

@@ -72,16 +72,16 @@ t.test('a forged answer does not finish a command; an event flood is rate-limite
   sendUdp(answer);
   sendUdp(`${answer};${'0'.repeat(64)}`);
   sendUdp(signLine(serializeAnswer({ id, matricula: KEYED, outcome: 'executado', detail: 'outra chave' }), Buffer.alloc(32, 1)));
-  await until(() => server.delivery.counters.answersIgnored >= 3);
-  t.equal(server.delivery.counters.answersIgnored, 3, 'forged answers ignored and counted');
+  await until(() => server.commands.delivery.counters.answersIgnored >= 3);
+  t.equal(server.commands.delivery.counters.answersIgnored, 3, 'forged answers ignored and counted');
   t.equal(((await send(server.http.port, 'GET', `/comandos/${id}`)).json as { estado: string }).estado, 'enviado', 'the command is still waiting for the meter');
   sendUdp(meter.counted(serializeAnswer({ id, matricula: KEYED, outcome: 'executado', detail: 'fornecimento cortado' })));
-  await until(() => server.delivery.openCount === 0);
+  await until(() => server.commands.delivery.openCount === 0);
   t.equal(((await send(server.http.port, 'GET', `/comandos/${id}`)).json as { estado: string; resultado: string }).resultado, 'fornecimento cortado', "the meter's own answer finishes it");
   const sync = ((await send(server.http.port, 'POST', `/medidores/${KEYED}/comandos`, { tipo: 'sincronizar_relogio' }, { token: TEST_OPERATOR_TOKEN })).json as { id: string }).id;
   await until(() => received.some((line) => line.startsWith(`COMANDO;${sync};`)));
   sendUdp(meter.counted(serializeAnswer({ id: sync, matricula: KEYED, outcome: 'falhou', detail: 'relogio sem bateria' })));
-  await until(() => server.delivery.openCount === 0);
+  await until(() => server.commands.delivery.openCount === 0);
   const failed = (await send(server.http.port, 'GET', `/comandos/${sync}`)).json as { estado: string; motivo: string; resultado: null; concluido_em: string };
   t.same([failed.estado, failed.motivo, failed.resultado], ['falhou', 'relogio sem bateria', null], "a failure keeps the meter's reason");
   t.ok(failed.concluido_em !== null);
@@ -92,13 +92,13 @@ t.test('a forged answer does not finish a command; an event flood is rate-limite
   // Eight to a datagram: with the counter and the MAC, ten would pass MAX_DATAGRAM_BYTES.
   for (let i = 0; i < lines.length; i += 8) sendUdp(lines.slice(i, i + 8).join('\n'));
   const acks = () => received.filter((line) => line.startsWith('ACK_EVENTO;')).length;
-  await until(() => server.eventIntake.counters.deferred >= 20 && acks() >= EVENTS_PER_METER_PER_MINUTE);
-  t.equal(server.eventIntake.counters.stored, EVENTS_PER_METER_PER_MINUTE, JSON.stringify(server.eventIntake.counters));
-  t.equal(server.eventIntake.counters.deferred, 20, 'the rest left unacknowledged, for the meter to resend');
+  await until(() => server.commands.eventIntake.counters.deferred >= 20 && acks() >= EVENTS_PER_METER_PER_MINUTE);
+  t.equal(server.commands.eventIntake.counters.stored, EVENTS_PER_METER_PER_MINUTE, JSON.stringify(server.commands.eventIntake.counters));
+  t.equal(server.commands.eventIntake.counters.deferred, 20, 'the rest left unacknowledged, for the meter to resend');
   t.equal(acks(), EVENTS_PER_METER_PER_MINUTE, 'only what was stored is acknowledged');
   sendUdp(serializeEvent({ matricula: KEYED, timestamp: base, type: 'falta_energia', detail: 'sem assinatura' }));
-  await until(() => server.eventIntake.counters.ignored >= 1);
-  t.equal(server.eventIntake.counters.ignored, 1, 'an unsigned event of a keyed meter is ignored');
+  await until(() => server.commands.eventIntake.counters.ignored >= 1);
+  t.equal(server.commands.eventIntake.counters.ignored, 1, 'an unsigned event of a keyed meter is ignored');
   const metrics = (await send(server.http.port, 'GET', '/metricas')).bytes.toString('utf8');
   t.match(metrics, /\nconsumo_comandos_respostas_ignoradas_total 3\n/, 'the forged answers show in /metricas');
   t.match(metrics, /\nconsumo_comandos_abertos 0\n/);
@@ -117,12 +117,12 @@ t.test('events in the names of invented meters are neither stored nor acknowledg
   const at = Date.now() - 1000;
   for (let m = 0; m < 50; m++) sender.send(Array.from({ length: 10 }, (_, i) => serializeEvent({ matricula: String(700_000 + m), timestamp: at + i, type: 'violacao_tampa', detail: '' })).join('\n'), server.udp.port, '127.0.0.1');
   sender.send(`EVENTO;1;${new Date(at).toISOString()};violacao_tampa;${'x'.repeat(60)}\n`.repeat(30), server.udp.port, '127.0.0.1');
-  for (let i = 0; i < 200 && server.eventIntake.counters.unknown < 500; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  t.equal(server.eventIntake.counters.unknown, 500, 'every one of them waits');
-  t.equal(server.eventIntake.counters.stored, 0);
-  t.equal(server.ingest.counters.malformed, 1, 'a datagram larger than the protocol allows is dropped whole');
+  for (let i = 0; i < 200 && server.commands.eventIntake.counters.unknown < 500; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  t.equal(server.commands.eventIntake.counters.unknown, 500, 'every one of them waits');
+  t.equal(server.commands.eventIntake.counters.stored, 0);
+  t.equal(server.readings.ingest.counters.malformed, 1, 'a datagram larger than the protocol allows is dropped whole');
   t.same(answers, [], 'nothing answered: no reflection towards whoever sent them');
-  t.same(await server.events.list({ from: 0, to: Number.MAX_SAFE_INTEGER }, 0, 10), []);
+  t.same(await server.stores.events.list({ from: 0, to: Number.MAX_SAFE_INTEGER }, 0, 10), []);
 });
 
 t.test('replayed meter message steers commands (regression, issue 26): captured signed lines sent again move nothing and are counted', async (t) => {
@@ -156,7 +156,7 @@ t.test('replayed meter message steers commands (regression, issue 26): captured 
   await waitFor('the command reaches the meter', () => genuine.received.some((line) => line.startsWith(`COMANDO;${read};`)));
   const answer = meter.counted(serializeAnswer({ id: read, matricula: KEYED, outcome: 'executado', detail: 'leitura enviada' }));
   genuine.send(answer, server.udp.port);
-  await waitFor('the answer finishes it', () => server.delivery.openCount === 0);
+  await waitFor('the answer finishes it', () => server.commands.delivery.openCount === 0);
 
   // The attacker replays the captured lines every 50 ms, and a signed line of the old form (no counter).
   const oldForm = signLine(serializeEvent({ matricula: KEYED, timestamp: Date.now() - 500, type: 'falta_energia', detail: '' }), KEY);
@@ -166,11 +166,11 @@ t.test('replayed meter message steers commands (regression, issue 26): captured 
     attacker.send(oldForm, server.udp.port);
   }, 50);
   t.teardown(() => clearInterval(replay));
-  await waitFor('replays are refused and counted', () => server.eventIntake.counters.replayed >= 6 && server.delivery.counters.answersReplayed >= 3);
+  await waitFor('replays are refused and counted', () => server.commands.eventIntake.counters.replayed >= 6 && server.commands.delivery.counters.answersReplayed >= 3);
   const reconnect = await commandTo('religacao');
   await waitFor('the religacao goes to the genuine meter', () => genuine.received.some((line) => line.startsWith(`COMANDO;${reconnect};`)));
   genuine.send(meter.counted(serializeAnswer({ id: reconnect, matricula: KEYED, outcome: 'executado', detail: 'fornecimento religado' })), server.udp.port);
-  await waitFor('and is executed', () => server.delivery.openCount === 0);
+  await waitFor('and is executed', () => server.commands.delivery.openCount === 0);
   t.equal(await stateOf(reconnect), 'executado');
   t.same(attacker.received.filter((line) => line !== ''), [], 'the replayer was never sent a command, nor an acknowledgement');
   const metrics = (await send(server.http.port, 'GET', '/metricas')).bytes.toString('utf8');
@@ -183,13 +183,13 @@ t.test('replayed meter message steers commands (regression, issue 26): captured 
   server = await startTestServer(t, { dataDir, env: { CHAVES_MEDIDORES: keysFile } });
   attacker.send(event, server.udp.port);
   attacker.send(answer, server.udp.port);
-  await waitFor('after a restart the replay is refused again', () => server.eventIntake.counters.replayed >= 1 && server.delivery.counters.answersReplayed >= 1);
-  t.equal(server.eventIntake.counters.stored, 0, 'nothing stored from it');
+  await waitFor('after a restart the replay is refused again', () => server.commands.eventIntake.counters.replayed >= 1 && server.commands.delivery.counters.answersReplayed >= 1);
+  t.equal(server.commands.eventIntake.counters.stored, 0, 'nothing stored from it');
   const fresh = meter.counted(serializeEvent({ matricula: KEYED, timestamp: Date.now() - 100, type: 'violacao_tampa', detail: 'de novo' }));
   const readingAcks = () => genuine.received.filter((line) => line.startsWith(`ACK;${KEYED};`)).length;
   const before = readingAcks();
   genuine.send(signLine(readingLine(KEYED, new Date(Date.now() - 50).toISOString(), '11'), KEY), server.udp.port);
   await waitFor('the meter\'s reading is taken after the restart', () => readingAcks() > before);
   genuine.send(fresh, server.udp.port);
-  await waitFor('a fresh event from the meter is still taken', () => server.eventIntake.counters.stored === 1);
+  await waitFor('a fresh event from the meter is still taken', () => server.commands.eventIntake.counters.stored === 1);
 });

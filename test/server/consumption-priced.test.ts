@@ -20,7 +20,7 @@ t.test('a day of 10 kWh: R$ 9,72 at the tariff with taxes, R$ 9,98 with the band
   const port = server.http.port;
   // 2.5 kWh every 6 h from 2 to 5 May 2026 (UTC): 10 kWh on the 3rd.
   const readings = Array.from({ length: 13 }, (_, i) => ({ matricula: '13456789', timestamp: Date.UTC(2026, 4, 2) + i * 6 * 3_600_000, consumo: 1_000_000n + BigInt(i) * 2500n }));
-  await server.store.append(readings);
+  await server.stores.store.append(readings);
   const query = '/consumo?matricula=13456789&agrupar=dia&inicio=2026-05-03&fim=2026-05-04&fuso=UTC';
   let answer = (await send(port, 'GET', query, undefined, op)).json;
   // 10 kWh x (0,29459 + 0,41238) = 7,0697 net; ÷ (1 − 0,2725) = 9,71779... → 9,72. R$/kWh with taxes: 0,70697 ÷ 0,7275 = 0,971780068... → 0,97178007.
@@ -32,7 +32,7 @@ t.test('a day of 10 kWh: R$ 9,72 at the tariff with taxes, R$ 9,98 with the band
   t.same([answer.tarifa, answer.valor_total, answer.periodos[0].valor], [0.99769072, 9.98, 9.98]);
 
   const flat = await startTestServer(t, { env: { TARIFA: '3' } });
-  await flat.store.append(readings);
+  await flat.stores.store.append(readings);
   answer = (await send(flat.http.port, 'GET', query, undefined, op)).json;
   t.same([answer.precificacao, answer.tarifa, answer.valor_total], [{ origem: 'tarifa_fixa', estimativa: false, faturamento_configurado: false }, 3, 30], 'no billing: the flat TARIFA, said so');
 });

@@ -20,11 +20,11 @@ t.test('CSV formula injection: a forged event detail and a customer name open as
   const now = Date.now();
   meter.send(readingLine('31415926', new Date(now - 120_000).toISOString(), '10'), server.udp.port);
   meter.send(readingLine('31415926', new Date(now - 60_000).toISOString(), '12'), server.udp.port);
-  await until('the readings', async () => (server.ingest.counters.stored >= 2 ? true : undefined));
+  await until('the readings', async () => (server.readings.ingest.counters.stored >= 2 ? true : undefined));
   for (const [i, detail] of ['=HYPERLINK("http://evil.example","clique")', '+1+1', '-2+3', '@SUM(A1)'].entries()) {
     meter.send(serializeEvent({ matricula: '31415926', timestamp: now - 30_000 + i, type: 'violacao_tampa', detail }), server.udp.port);
   }
-  await until('the events', async () => (server.eventIntake.counters.stored >= 4 ? true : undefined));
+  await until('the events', async () => (server.commands.eventIntake.counters.stored >= 4 ? true : undefined));
 
   const get = async (path: string): Promise<{ status: number; body: string }> => {
     const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers: AS_OPERATOR });

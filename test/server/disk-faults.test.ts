@@ -59,7 +59,7 @@ t.test('disk full: no ACK while it lasts, routes still answer, every resent read
   while (unacknowledged < count && (await acknowledged(unacknowledged))) unacknowledged++;
   t.ok(unacknowledged < count, `the disk filled after ${unacknowledged} readings`);
   t.same(await meter.send(line(unacknowledged), 300), [], 'no ACK while the disk is full (the meter keeps the reading)');
-  t.ok(server.ingest.counters.storeFailures >= 2, `${server.ingest.counters.storeFailures} store failures counted`);
+  t.ok(server.readings.ingest.counters.storeFailures >= 2, `${server.readings.ingest.counters.storeFailures} store failures counted`);
   const latest = await call(server.http.port, 'GET', '/medicoes/ultima-medicao?matricula=13456789');
   t.same([latest.status, latest.json().consumo], [200, 100 + unacknowledged - 1], 'routes answer from what is stored');
   t.ok(

@@ -26,14 +26,14 @@ const afterStart = (open: Cycle): number => Math.max(open.start + 1_000, Math.mi
 t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', async (t) => {
   const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D' } });
   const port = server.http.port;
-  await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
+  await server.stores.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
   t.equal((await send(port, 'PUT', '/faturamento/parametros', PARAMETERS, AS_OPERATOR)).status, 201);
   await send(port, 'PUT', '/faturamento/bandeiras/2026-05', { bandeira: 'amarela', adicional_kwh: '0.01885' }, AS_OPERATOR);
   await send(port, 'PUT', '/faturamento/bandeiras/2026-06', { bandeira: 'vermelha_1', adicional_kwh: '0.04463' }, AS_OPERATOR);
   t.equal((await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 10 }, AS_OPERATOR)).status, 200);
   // São Paulo is UTC-3: 00:00 of 10 May is 03:00Z. Readings at both boundaries, some between, one after.
   const at = (iso: string) => Date.parse(iso);
-  await server.store.append([
+  await server.stores.store.append([
     { matricula: '13456789', timestamp: at('2026-05-10T03:00:00Z'), consumo: 1_000_000n },
     { matricula: '13456789', timestamp: at('2026-05-20T15:00:00Z'), consumo: 1_010_000n },
     { matricula: '13456789', timestamp: at('2026-06-10T03:00:00Z'), consumo: 1_024_500n },
@@ -92,7 +92,7 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
   const stale = await send(port, 'GET', '/faturas/previa?matricula=13456789');
   t.same([stale.status, stale.json.erro?.codigo], [409, 'medicoes_insuficientes'], 'the open cycle has no reading yet, and says so');
   const current = cycleContaining(Date.now(), 10, 'America/Sao_Paulo');
-  await server.store.append([
+  await server.stores.store.append([
     { matricula: '13456789', timestamp: current.start - 30 * 60_000, consumo: 1_100_000n },
     { matricula: '13456789', timestamp: afterStart(current), consumo: 1_105_500n },
   ]);
@@ -128,7 +128,7 @@ t.test('the Tarifa Branca simulation compares past cycles under both modalities 
   const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D' } });
   const port = server.http.port;
   const tariff = (modalidade: 'convencional' | 'branca', posto: 'nao_se_aplica' | 'ponta' | 'intermediario' | 'fora_ponta', te: bigint, tusd: bigint) => ({ distribuidora: 'TESTE-D', modalidade, posto, vigenciaInicio: '2025-01-01', vigenciaFim: null, te, tusd, resolucao: '' });
-  await server.tariffs.addTariffs([
+  await server.stores.tariffs.addTariffs([
     tariff('convencional', 'nao_se_aplica', 29_459_000n, 41_238_000n),
     tariff('branca', 'ponta', 48_000_000n, 140_000_000n),
     tariff('branca', 'intermediario', 30_000_000n, 90_000_000n),
@@ -154,7 +154,7 @@ t.test('the Tarifa Branca simulation compares past cycles under both modalities 
   }
   readings.push({ matricula: '13456789', timestamp: local(`${thisMonth}-01`, 0), consumo: register });
   readings.push({ matricula: '13456789', timestamp: afterStart(open), consumo: register + 1000n });
-  await server.store.append(readings);
+  await server.stores.store.append(readings);
   const answer = await send(port, 'GET', '/simulacao-tarifa-branca?matricula=13456789&ciclos=3');
   t.equal(answer.status, 200);
   const body = answer.json;
@@ -176,7 +176,7 @@ t.test('the Tarifa Branca simulation without Branca tariffs says so, instead of 
   // The cycle before the open one (reading day 1), read at both ends: billable as convencional, not as branca.
   const open = cycleContaining(Date.now(), 1, 'America/Sao_Paulo');
   const closed = cycleContaining(open.start - 1, 1, 'America/Sao_Paulo');
-  await server.store.append([
+  await server.stores.store.append([
     { matricula: '13456789', timestamp: closed.start, consumo: 0n },
     { matricula: '13456789', timestamp: open.start, consumo: 150_000n },
     { matricula: '13456789', timestamp: open.start + 60_000, consumo: 150_010n },
@@ -192,30 +192,30 @@ t.test('FATURAMENTO_AUTOMATICO issues each closed cycle once, and a restart issu
   const dataDir = await tempDir(t);
   const env = { DISTRIBUIDORA: 'TESTE-D', FATURAMENTO_AUTOMATICO: 'sim', FATURAMENTO_INTERVALO_S: '1' };
   const first = await startTestServer(t, { dataDir, env: { DISTRIBUIDORA: 'TESTE-D' } });
-  await first.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: '' }]);
+  await first.stores.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: '' }]);
   await send(first.http.port, 'PUT', '/faturamento/parametros', PARAMETERS, AS_OPERATOR);
   // Readings at the boundaries of the last two closed cycles (reading day 1, before the one open today) for two customers.
   const open = cycleContaining(Date.now(), 1, 'America/Sao_Paulo');
   const last = cycleContaining(open.start - 1, 1, 'America/Sao_Paulo');
   const before = cycleContaining(last.start - 1, 1, 'America/Sao_Paulo');
   for (const [matricula, step] of [['13456789', 50_000n], ['98765432', 120_000n]] as const) {
-    await first.store.append([before.start, last.start, open.start, afterStart(open)].map((timestamp, i) => ({ matricula, timestamp, consumo: BigInt(i) * step })));
+    await first.stores.store.append([before.start, last.start, open.start, afterStart(open)].map((timestamp, i) => ({ matricula, timestamp, consumo: BigInt(i) * step })));
   }
   await first.close();
   const server = await startTestServer(t, { dataDir, env });
   const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline && (server.billingJob?.passes ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (Date.now() < deadline && (server.billing.job?.passes ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 50));
   const listed = async (matricula: string) => (await send(server.http.port, 'GET', `/faturas?matricula=${matricula}`)).json.faturas.map((f: { ciclo: string }) => f.ciclo);
   t.same(await listed('13456789'), [cycleMonth(last), cycleMonth(before)], 'the two newest closed cycles, issued');
   t.same(await listed('98765432'), [cycleMonth(last), cycleMonth(before)]);
   t.same(await listed('11223344'), [], 'a customer without readings: nothing');
-  const issued = server.billingJob?.issued;
-  while ((server.billingJob?.passes ?? 0) < 2) await new Promise((resolve) => setTimeout(resolve, 50));
-  t.equal(server.billingJob?.issued, issued, 'a second pass issues nothing');
+  const issued = server.billing.job?.issued;
+  while ((server.billing.job?.passes ?? 0) < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(server.billing.job?.issued, issued, 'a second pass issues nothing');
   await server.close();
   const again = await startTestServer(t, { dataDir, env });
-  while ((again.billingJob?.passes ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 50));
-  t.equal(again.billingJob?.issued, 0, 'nor does a pass after a restart');
+  while ((again.billing.job?.passes ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal(again.billing.job?.issued, 0, 'nor does a pass after a restart');
   t.same(await (async () => (await send(again.http.port, 'GET', '/faturas?matricula=13456789')).json.faturas.length)(), 2);
 });
 
@@ -228,10 +228,10 @@ t.test('invoices under hostile clients: a customer reads only their own, never i
   const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D', AUTENTICACAO_API: 'obrigatoria', API_TOKEN_ADMIN: ADMIN } });
   const port = server.http.port;
   const asAdmin = { authorization: `Bearer ${ADMIN}` };
-  await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: '' }]);
+  await server.stores.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: '' }]);
   await sendJson(port, 'PUT', '/faturamento/parametros', PARAMETERS, { token: ADMIN });
   for (const matricula of ['13456789', '98765432']) {
-    await server.store.append([
+    await server.stores.store.append([
       { matricula, timestamp: Date.parse('2026-05-01T03:00:00Z'), consumo: 0n },
       { matricula, timestamp: Date.parse('2026-06-01T03:00:00Z'), consumo: 100_000n },
     ]);
@@ -287,7 +287,7 @@ const goldenBrancaCycle = () => [
 async function brancaServer(t: Test, profile: Record<string, unknown> = {}) {
   const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D' } });
   const tariff = (posto: 'ponta' | 'intermediario' | 'fora_ponta', te: bigint, tusd: bigint) => ({ distribuidora: 'TESTE-D', modalidade: 'branca' as const, posto, vigenciaInicio: '2025-07-01', vigenciaFim: null, te, tusd, resolucao: '' });
-  await server.tariffs.addTariffs([tariff('ponta', 48_000_000n, 140_000_000n), tariff('intermediario', 30_000_000n, 90_000_000n), tariff('fora_ponta', 27_000_000n, 35_000_000n)]);
+  await server.stores.tariffs.addTariffs([tariff('ponta', 48_000_000n, 140_000_000n), tariff('intermediario', 30_000_000n, 90_000_000n), tariff('fora_ponta', 27_000_000n, 35_000_000n)]);
   await send(server.http.port, 'PUT', '/faturamento/parametros', PARAMETERS, AS_OPERATOR);
   t.equal((await send(server.http.port, 'PATCH', '/clientes/13456789', { modalidade: 'branca', dia_leitura: 20, ...profile }, AS_OPERATOR)).status, 200);
   return server;
@@ -297,7 +297,7 @@ t.test('a Tarifa Branca customer\'s invoice over HTTP: consumption per posto, an
   const server = await brancaServer(t, { ligacao: 'bifasica' });
   const port = server.http.port;
   // The golden Tarifa Branca cycle (billing-invoice.test.ts), except that the end is read two hours late: estimated.
-  await server.store.append([
+  await server.stores.store.append([
     ...goldenBrancaCycle(),
     reading(at('2026-04-19', 22), 1_030_000n),
     reading(at('2026-04-20', 2), 1_030_000n),
@@ -330,7 +330,7 @@ t.test('a Tarifa Branca cycle without a reading is billed, after a grace, with e
   const server = await brancaServer(t);
   const port = server.http.port;
   // Cycle 2026-04 (the golden one: ponta 5, intermediário 10, fora 15 kWh), cycle 2026-05 (ponta 7 on a Monday evening, fora 20 on a Sunday night), then silence.
-  await server.store.append([
+  await server.stores.store.append([
     ...goldenBrancaCycle(),
     reading(at('2026-04-20', 0), 1_030_000n),
     reading(at('2026-05-04', 18), 1_030_000n),
@@ -365,7 +365,7 @@ t.test('regression: a forged spike at the cycle boundary set the bill; flagged r
   const monthly = [1, 2, 3, 4, 5].map((month, i) => ({ matricula: '13456789', timestamp: tenth(month), consumo: 1_000_000n + BigInt(i) * 100_000n }));
   const forged = { matricula: '13456789', timestamp: tenth(6) - 1_800_000, consumo: 51_400_000n };
   const after = { matricula: '13456789', timestamp: tenth(6) + 2 * 86_400_000, consumo: 1_406_000n };
-  const result = await server.store.append([...monthly, forged, after]);
+  const result = await server.stores.store.append([...monthly, forged, after]);
   t.same(result.qualities, [0, 0, 0, 0, 0, 1, 0], 'the forged reading is flagged pico when stored');
   const history = (await send(port, 'GET', '/medicoes?matricula=13456789&limite=3')).json.medicoes;
   t.same(history.map((m: { consumo: number; qualidade: string[] }) => [m.consumo, m.qualidade]), [[1406, ['valida']], [51400, ['pico']], [1400, ['valida']]], 'visible in the history with its flag');
@@ -380,12 +380,12 @@ t.test('a cycle without a reading is billed, after a grace, by the mean of its l
   const port = server.http.port;
   // Cycles 2026-02 to 2026-05 consumed 100, 120, 140 and 160 kWh; then the meter went silent.
   const registers = [1_000_000n, 1_100_000n, 1_220_000n, 1_360_000n, 1_520_000n];
-  await server.store.append(registers.map((consumo, i) => ({ matricula: '13456789', timestamp: tenth(i + 1), consumo })));
+  await server.stores.store.append(registers.map((consumo, i) => ({ matricula: '13456789', timestamp: tenth(i + 1), consumo })));
   const june = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, AS_OPERATOR);
   t.equal(june.status, 201, JSON.stringify(june.json));
   t.same([june.json.leituras.final.situacao, june.json.leituras.final.registro, june.json.consumo_kwh], ['media_ciclos', 1650, 130], 'start + the mean of 100, 120, 140, 160');
   t.same(june.json.leituras.final.leituras, [], 'no reading behind it');
-  await server.store.append([{ matricula: '13456789', timestamp: tenth(7), consumo: 1_770_000n }]);
+  await server.stores.store.append([{ matricula: '13456789', timestamp: tenth(7), consumo: 1_770_000n }]);
   const july = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-07' }, AS_OPERATOR)).json;
   t.same([july.leituras.inicial.situacao, july.leituras.inicial.registro, july.consumo_kwh], ['media_ciclos', 1650, 120], 'July starts from the estimate: 130 + 120 = the 250 kWh really read');
 });

@@ -29,7 +29,7 @@ t.test('/previsao, goals and /previsao/precisao on a server with a steady meter 
   // And one about a minute ago at the same rate (10 kWh a day is a thousandth every 8.64 s: exact), so the open cycle has a reading however little of it has passed.
   const steps = Math.floor((now - 60_000 - last) / 8640);
   readings.push({ matricula: '13456789', timestamp: last + steps * 8640, consumo: register - kwh(2.5) + BigInt(steps) });
-  await server.store.append(readings);
+  await server.stores.store.append(readings);
 
   const answer = await send(port, 'GET', '/previsao?matricula=13456789');
   t.equal(answer.status, 200, JSON.stringify(answer.json));
@@ -55,8 +55,8 @@ t.test('/previsao, goals and /previsao/precisao on a server with a steady meter 
 
   // The forecast record, as the job keeps it over time: a pass at each past cycle's middle, and after.
   t.same((await send(port, 'GET', '/previsao/precisao?matricula=13456789')).json, { matricula: '13456789', ciclos: [], mape: null }, 'nothing recorded yet');
-  const job = server.forecastJob;
-  const recorded = (m: string) => server.forecasts.get('13456789', m);
+  const job = server.analytics.forecastJob;
+  const recorded = (m: string) => server.stores.forecasts.get('13456789', m);
   for (const back of [3, 2, 1]) {
     const cycle = cycleEndingIn(monthBefore(back), 1, 'UTC');
     const mid = cycle.start + Math.floor((cycle.end - cycle.start) / 2);
@@ -86,7 +86,7 @@ t.test('/previsao, goals and /previsao/precisao on a server with a steady meter 
   t.equal(fleet.proxima, null, 'one meter with records: one page');
 
   // The open cycle, once it is over without a reading after it, is billed by the mean of past cycles: settled as not measured.
-  if ((await recorded(month)) === undefined) await server.forecasts.record({ matricula: '13456789', month, madeAt: now, measuredUpTo: now, projected: kwh(300), low: kwh(290), high: kwh(310), actual: null, error: null, settledAt: null });
+  if ((await recorded(month)) === undefined) await server.stores.forecasts.record({ matricula: '13456789', month, madeAt: now, measuredUpTo: now, projected: kwh(300), low: kwh(290), high: kwh(310), actual: null, error: null, settledAt: null });
   await job.runOnce(open.end + 5 * DAY_MS);
   const unmeasured = await recorded(month);
   t.same([unmeasured?.actual, unmeasured?.error, unmeasured?.settledAt], [null, null, open.end + 5 * DAY_MS], 'settled without an actual');
@@ -110,7 +110,7 @@ t.test('without billing configured (issue 27 §4: /previsao answered 409): the f
   }
   const steps = Math.floor((now - 60_000 - last) / 8640);
   readings.push({ matricula: '13456789', timestamp: last + steps * 8640, consumo: register - kwh(2.5) + BigInt(steps) });
-  await server.store.append(readings);
+  await server.stores.store.append(readings);
   const f = (await send(port, 'GET', '/previsao?matricula=13456789')).json;
   const days = (open.end - open.start) / DAY_MS;
   t.ok(Math.abs(f.consumo_previsto_kwh - 10 * days) <= 0.01, `10 kWh a day for ${days} days (${f.consumo_previsto_kwh})`);
@@ -128,7 +128,7 @@ t.test('regression (issue 27 §4: a months-old cycle was shown as open): a meter
   const open = cycleContaining(Date.now(), 1, 'UTC');
   // Read daily until three cycles back, then never again.
   const first = open.start - 100 * DAY_MS;
-  await server.store.append(Array.from({ length: 30 }, (_, i) => ({ matricula: '13456789', timestamp: first + i * DAY_MS, consumo: 1_000_000n + BigInt(i) * kwh(10) })));
+  await server.stores.store.append(Array.from({ length: 30 }, (_, i) => ({ matricula: '13456789', timestamp: first + i * DAY_MS, consumo: 1_000_000n + BigInt(i) * kwh(10) })));
   for (const route of ['/faturas/previa?matricula=13456789', '/previsao?matricula=13456789']) {
     const answer = await send(port, 'GET', route, undefined, { token: TEST_OPERATOR_TOKEN });
     t.equal(answer.status, 409, route);

@@ -23,7 +23,7 @@ t.test('/medicoes pages newest first; following `proxima` walks the whole range 
   const server = await startTestServer(t);
   const port = server.http.port;
   const mine = Array.from({ length: 250 }, (_, i): Reading => ({ matricula: '555', timestamp: BASE + i * MINUTE, consumo: BigInt(i) * 1500n }));
-  await server.store.append([...mine, { matricula: '556', timestamp: BASE, consumo: 1n }]);
+  await server.stores.store.append([...mine, { matricula: '556', timestamp: BASE, consumo: 1n }]);
   const seen: string[] = [];
   let target: string | null = '/medicoes?matricula=555';
   let pages = 0;
@@ -73,7 +73,7 @@ t.test('/medicoes as CSV: chunked, a download name, the whole range; by formato 
   const server = await startTestServer(t);
   const port = server.http.port;
   const mine = Array.from({ length: 3000 }, (_, i): Reading => ({ matricula: '42', timestamp: BASE + i * MINUTE, consumo: 1_000_000n + BigInt(i) * 7n }));
-  await server.store.append(mine);
+  await server.stores.store.append(mine);
   const expected = `data_hora,matricula,consumo,tensao_v,corrente_a,potencia_kw,fator_potencia,frequencia_hz,qualidade\r\n${[...mine]
     .reverse()
     .map((r) => `${formatIsoTimestamp(r.timestamp)},42,${(Number(r.consumo) / 1000).toFixed(3).replace(/\.?0+$/, '')},,,,,,valida\r\n`)
@@ -123,7 +123,7 @@ t.test('a million-row CSV streams with flat memory, waits for a client that stop
   const port = server.http.port;
   const rows = 1_000_000;
   for (let i = 0; i < rows; i += 100_000) {
-    await server.store.append(Array.from({ length: 100_000 }, (_, j): Reading => ({ matricula: '7', timestamp: BASE + (i + j) * 1000, consumo: BigInt(i + j) })));
+    await server.stores.store.append(Array.from({ length: 100_000 }, (_, j): Reading => ({ matricula: '7', timestamp: BASE + (i + j) * 1000, consumo: BigInt(i + j) })));
   }
   // Retained memory after a full collection: what the server holds, not garbage not yet collected.
   setFlagsFromString('--expose-gc');
@@ -186,7 +186,7 @@ t.test('/consumo: per hour, day or month in a zone; gaps are gaps; the first per
     register += 1000n;
     if (Math.floor(q / 4) !== 2) readings.push({ matricula: '31', timestamp: BASE + q * 15 * MINUTE, consumo: register });
   }
-  await server.store.append(readings);
+  await server.stores.store.append(readings);
   const { status, body } = await getJson(port, '/consumo?matricula=31&inicio=2026-11-20T00:00&fim=2026-11-20T06:00&agrupar=hora');
   t.equal(status, 200);
   t.equal(body.fuso, 'America/Sao_Paulo');

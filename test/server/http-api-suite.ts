@@ -23,7 +23,7 @@ function checkWellFormed(t: Test, response: RawResponse): void {
 export async function httpApiSuite(t: Test, backend: Backend): Promise<void> {
   const server = await startTestServer(t, { env: { ...(await backend.env(t)), TARIFA: '0.1', CORS_ORIGENS: 'http://app, https://painel.exemplo.com.br:8443' } });
   const port = server.http.port;
-  await server.store.append([
+  await server.stores.store.append([
     ...readings('13456789', ['100', '110', '120', '130', '160.3']), // last period 30.3 vs mean 10: alert
     ...readings('55667788', ['0', '10', '20', '30', '40']), // flat: no alert
     ...readings('98765432', ['100', '90']), // register went down

@@ -21,7 +21,7 @@ const CLOSE_DEADLINE_MS = 5000;
 const server = await startTestServer(t);
 const port = server.http.port;
 const minute = (n: number): number => Date.UTC(2026, 0, 1, 0, n);
-await server.store.append([0, 1, 2, 3, 4].map((n) => ({ matricula: '13456789', timestamp: minute(n), consumo: BigInt(n * n * 1000) })));
+await server.stores.store.append([0, 1, 2, 3, 4].map((n) => ({ matricula: '13456789', timestamp: minute(n), consumo: BigInt(n * n * 1000) })));
 
 const routes = ['/validacao-usuario', '/medicoes/ultima-medicao', '/gerar-fatura', '/alerta-consumo', '/nada', '*'];
 /** Requests a client might send (no HEAD: a response to HEAD cannot be framed without knowing its request). */

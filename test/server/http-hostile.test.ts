@@ -16,7 +16,7 @@ async function serverWithHistory(t: Parameters<typeof startTestServer>[0], env: 
   const server = await startTestServer(t, { env: { MEDICAO_INTERVALO_MINIMO_MS: '0', ...env } });
   // Readings every 4 hours through 2026 (2,000 of them), then the rest of the history a minute apart up to now.
   const start = Date.UTC(2026, 0, 1);
-  await server.store.append(Array.from({ length: READINGS }, (_, i): Reading => ({ matricula: '13456789', timestamp: Math.min(start + i * 4 * 3_600_000, Date.now() - (READINGS - i) * 60_000), consumo: BigInt(i * 1000) })));
+  await server.stores.store.append(Array.from({ length: READINGS }, (_, i): Reading => ({ matricula: '13456789', timestamp: Math.min(start + i * 4 * 3_600_000, Date.now() - (READINGS - i) * 60_000), consumo: BigInt(i * 1000) })));
   return server;
 }
 
@@ -108,7 +108,7 @@ t.test('a client that reads nothing for HTTP_TEMPO_ESCRITA_MS is closed, a stall
   // 300,000 readings: a CSV of ~13 MB, more than the kernel's socket buffers hold for a client that reads nothing.
   const start = Date.now() - 300_000 * 1000;
   for (let batch = 0; batch < 30; batch++) {
-    await server.store.append(Array.from({ length: 10_000 }, (_, i): Reading => ({ matricula: '13456789', timestamp: start + (batch * 10_000 + i) * 1000, consumo: BigInt(batch * 10_000 + i) })));
+    await server.stores.store.append(Array.from({ length: 10_000 }, (_, i): Reading => ({ matricula: '13456789', timestamp: start + (batch * 10_000 + i) * 1000, consumo: BigInt(batch * 10_000 + i) })));
   }
   const sockets: Socket[] = [];
   for (const target of ['/medicoes?matricula=13456789&formato=csv', `/medicoes?matricula=13456789&formato=csv&inicio=2000-01-01`]) {
@@ -148,7 +148,7 @@ t.test('a request after /eventos on the same connection is never dispatched', as
   await new Promise((resolve) => setTimeout(resolve, 800));
   t.match(received, /^HTTP\/1\.1 200 OK\r\n/);
   t.notMatch(received, /HTTP\/1\.1 201/, 'no answer to the request behind the stream');
-  t.same(await server.store.findCustomers({ matricula: '424242' }), [], 'and it was never run');
+  t.same(await server.stores.store.findCustomers({ matricula: '424242' }), [], 'and it was never run');
 });
 
 t.test('one address cannot take every connection slot (HTTP_MAX_CONEXOES_POR_ORIGEM)', async (t) => {

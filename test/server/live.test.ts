@@ -75,8 +75,8 @@ t.test('a client that stops reading is dropped once its queue fills; ingest and 
     await new Promise((resolve) => setTimeout(resolve, 60));
   }
   const deadline = Date.now() + 30_000;
-  while ((await server.store.stats()).readings < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  t.equal((await server.store.stats()).readings, total, 'every reading stored');
+  while ((await server.stores.store.stats()).readings < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  t.equal((await server.stores.store.stats()).readings, total, 'every reading stored');
   await reader.waitFor((events) => events.filter((e) => e.event === 'medicao').length === total, 30_000);
   t.pass('the client that reads got every reading');
   const metrics = (await call(port, 'GET', '/metricas')).body as unknown as string;

@@ -128,7 +128,7 @@ t.test('an open API still needs the operator token, or the customer\'s own token
   t.same([takeover.status, takeover.json().erro.codigo], [401, 'nao_autenticado'], 'no credential: refused');
   const withOld = await post(port, '/clientes/13456789/senha', { senha: 'senha-do-atacante', senha_atual: 'qualquer-uma-longa' });
   t.equal(withOld.status, 401, 'a current password alone is no credential');
-  t.equal(await server.store.passwordHash('13456789'), undefined, 'nothing was set');
+  t.equal(await server.stores.store.passwordHash('13456789'), undefined, 'nothing was set');
 });
 
 t.test('passwords are never logged or stored in the clear; the file is readable by its owner only', async (t) => {
@@ -204,5 +204,5 @@ t.test('common passwords are refused: 422 senha_fraca (the list is @zxcvbn-ts/la
   t.same((await post(port, '/clientes', { username: 'nome-comprido', matricula: '801', senha: 'nome-comprido' }, AS_OPERATOR)).json().erro.codigo, 'senha_fraca', 'the username itself');
   t.equal((await post(port, '/clientes', { username: 'boa', matricula: '802', senha: 'cavalo-bateria-grampo' }, AS_OPERATOR)).status, 201);
   t.equal((await post(port, '/clientes/802/senha', { senha: 'password1' }, AS_OPERATOR)).json().erro.codigo, 'senha_fraca', 'nor as a new password');
-  t.same(await server.store.findCustomers({ matricula: '801' }), [], 'nothing registered with a weak one');
+  t.same(await server.stores.store.findCustomers({ matricula: '801' }), [], 'nothing registered with a weak one');
 });

@@ -82,7 +82,7 @@ t.test('/saude: 200 with the storage ready, 503 once it is not', async (t) => {
   t.type(healthy.json().tempo_atividade_s, 'number');
   const head = await exchange(server.http.port, [request('HEAD', '/saude')], { count: 1, headOnly: [true] });
   t.equal(head.responses[0]?.status, 200, 'HEAD works for probes');
-  await server.store.close();
+  await server.stores.store.close();
   t.has(healthy.json(), { servidor: { estado: 'ok', pid: process.pid, leituras_aguardando_banco: 0 }, banco: { estado: 'ok', tipo: 'arquivos' } }, 'the server and its storage, apart');
   t.type(healthy.json().banco.latencia_ms, 'number');
   const closed = await call(server.http.port, 'GET', '/saude');

@@ -82,8 +82,8 @@ t.test('two servers on one database serve the same data and never store a readin
   const [ackFirst, ackSecond] = await Promise.all([toFirst.sendForAck(lines.join('\n')), toSecond.sendForAck(lines.join('\n'))]);
   t.equal(ackFirst, `ACK;13456789;${times[4]}`);
   t.equal(ackSecond, `ACK;13456789;${times[4]}`);
-  t.equal((await first!.store.stats()).readings, 5);
-  t.equal(first!.ingest.counters.stored + second!.ingest.counters.stored, 5, 'each reading stored by exactly one server');
+  t.equal((await first!.stores.store.stats()).readings, 5);
+  t.equal(first!.readings.ingest.counters.stored + second!.readings.ingest.counters.stored, 5, 'each reading stored by exactly one server');
   const fromSecond = await call(second!.http.port, 'POST', '/alerta-consumo', { matricula: '13456789' });
   const fromFirst = await call(first!.http.port, 'POST', '/alerta-consumo', { matricula: '13456789' });
   t.equal(fromSecond.body, fromFirst.body);

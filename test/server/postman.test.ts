@@ -30,14 +30,14 @@ for (const mode of ['aberta', 'obrigatoria'] as const) {
     const server = await startTestServer(t, { env: { AUTENTICACAO_API: mode, API_TOKEN_ADMIN: OPERATOR_TOKEN, DISTRIBUIDORA: 'TESTE-D' } });
     // What billing needs beyond the API: the distributor's tariffs (imported from ANEEL's file) and a closed cycle's readings
     // (the collection's ciclo 2026-06: 1 May to 1 June in São Paulo, 03:00Z).
-    await server.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
-    await server.store.append([
+    await server.stores.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
+    await server.stores.store.append([
       { matricula: '13456789', timestamp: Date.parse('2026-05-01T03:00:00Z'), consumo: 100_000n },
       { matricula: '13456789', timestamp: Date.parse('2026-06-01T03:00:00Z'), consumo: 250_000n },
     ]);
     // The example customer's meter with enough readings for the invoice and the alert.
     const base = Date.now() - 10 * 60_000;
-    await server.store.append(Array.from({ length: 6 }, (_, i): Reading => ({ matricula: '13456789', timestamp: base + i * 60_000, consumo: BigInt(251_000 + i * i * 500) })));
+    await server.stores.store.append(Array.from({ length: 6 }, (_, i): Reading => ({ matricula: '13456789', timestamp: base + i * 60_000, consumo: BigInt(251_000 + i * i * 500) })));
     const summary = await new Promise<NewmanSummary>((resolve, reject) => {
       newman.run(
         {

@@ -107,7 +107,7 @@ t.test('the README examples reproduce on a fresh server', async (t) => {
       }
       const request = curlRequest(words(command, today).slice(1).map((word) => word.replace('$OPERADOR', `Authorization: Bearer ${TEST_OPERATOR_TOKEN}`)));
       // The tariffs example follows the import of the ANEEL sample this repository ships: load it as `npm run import` does.
-      if (request.url.includes('/tarifas')) await server.tariffs.addTariffs(parseAneelTariffs(readFileSync(ANEEL_SAMPLE), 'CEMIG-D').tariffs);
+      if (request.url.includes('/tarifas')) await server.stores.tariffs.addTariffs(parseAneelTariffs(readFileSync(ANEEL_SAMPLE), 'CEMIG-D').tariffs);
       actual = (await sendCurl(request, server.http.port)).text;
     } else {
       t.fail(`README line ${example.line}: an example this test cannot run: ${command}`);

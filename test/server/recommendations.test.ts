@@ -14,7 +14,7 @@ t.test('/recomendacoes finds a 300 W night-time baseload in a meter\'s readings'
     readings.push({ matricula: '13456789', timestamp: at, consumo: register });
     register += new Date(at).getUTCHours() < 6 ? 75n : 300n;
   }
-  await server.store.append(readings);
+  await server.stores.store.append(readings);
   const answer = await send(server.http.port, 'GET', '/recomendacoes?matricula=13456789');
   t.equal(answer.status, 200, JSON.stringify(answer.json));
   const night = answer.json.recomendacoes.find((r: { codigo: string }) => r.codigo === 'consumo_base_noturno');

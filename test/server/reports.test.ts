@@ -41,8 +41,8 @@ t.test('a meter\'s daily report: per hour, exact, with quantities and events; as
   const server = await startTestServer(t, { env: { TZ_LEGADO: 'UTC' } });
   const port = server.http.port;
   const { day, readings } = yesterday('13456789');
-  await server.store.append(readings);
-  await server.events.append([{ matricula: '13456789', timestamp: (readings[40] as Reading).timestamp, type: 'subtensao', detail: 'tensao 190.0 V, nominal 220 V', receivedAt: Date.now(), delivery: 'desativada', deliveryAttempts: 0 }]);
+  await server.stores.store.append(readings);
+  await server.stores.events.append([{ matricula: '13456789', timestamp: (readings[40] as Reading).timestamp, type: 'subtensao', detail: 'tensao 190.0 V, nominal 220 V', receivedAt: Date.now(), delivery: 'desativada', deliveryAttempts: 0 }]);
   const answer = await send(port, 'GET', `/relatorios?matricula=13456789&periodo=diario&inicio=${day}`);
   t.equal(answer.status, 200, JSON.stringify(answer.json));
   const report = answer.json;
@@ -92,7 +92,7 @@ t.test('the fleet report, and the reports written on schedule: listed, downloade
   const port = server.http.port;
   const a = yesterday('13456789');
   const b = yesterday('09812389', 500n);
-  await server.store.append([...a.readings, ...b.readings]);
+  await server.stores.store.append([...a.readings, ...b.readings]);
   const fleet = (await send(port, 'GET', `/relatorios?periodo=diario&inicio=${a.day}`)).json;
   t.same([fleet.consumo_kwh, fleet.leituras, fleet.medidores], [72, 192, 5], 'every registered customer');
   t.same(fleet.maiores_consumidores.slice(0, 2).map((m: { matricula: string; consumo_kwh: number }) => [m.matricula, m.consumo_kwh]), [['09812389', 48], ['13456789', 24]]);
@@ -104,7 +104,7 @@ t.test('the fleet report, and the reports written on schedule: listed, downloade
   t.match(text, /Maiores consumidores/);
 
   t.same((await send(port, 'GET', '/relatorios/arquivos')).json, { arquivos: [] });
-  await server.reportJob?.runOnce();
+  await server.reports.job?.runOnce();
   const listed = (await send(port, 'GET', '/relatorios/arquivos')).json.arquivos;
   t.same(listed.map((f: { nome: string }) => f.nome.replace(/\d/g, '0')).sort(), ['frota-0000-00-00T00-00-00Z.json', 'frota-0000-00-00T00-00-00Z.pdf']);
   const downloaded = await send(port, 'GET', listed.find((f: { nome: string }) => f.nome.endsWith('.json')).url);
@@ -121,7 +121,7 @@ t.test('the fleet report, and the reports written on schedule: listed, downloade
     await utimes(join(dataDir, 'relatorios', file.nome), weekAgo, weekAgo);
   }
   await new Promise((resolve) => setTimeout(resolve, 1100));
-  await server.reportJob?.runOnce();
+  await server.reports.job?.runOnce();
   const after = (await send(port, 'GET', '/relatorios/arquivos')).json.arquivos.map((f: { nome: string }) => f.nome);
   t.equal(after.length, 4, 'the pair named two days ago pruned; the first pair and a new one kept');
   t.notOk(after.some((name: string) => old.includes(name)));
@@ -131,6 +131,6 @@ t.test('the fleet report, and the reports written on schedule: listed, downloade
   const withStranger = await send(port, 'GET', '/relatorios/arquivos');
   t.equal(withStranger.status, 200);
   t.notOk(withStranger.json.arquivos.some((f: { nome: string }) => f.nome.startsWith('frota-2026-13')));
-  await server.reportJob?.runOnce();
+  await server.reports.job?.runOnce();
   t.equal((await send(port, 'GET', '/relatorios/arquivos/frota-2026-13-45T99-00-00Z.pdf')).status, 200, 'and left alone by pruning');
 });

@@ -79,7 +79,7 @@ t.test('three servers on one database: live readings, events, the fleet, command
   }, 3000);
   t.equal(done.tentativas, 1, 'sent once');
   t.equal(received.filter((line) => line.startsWith(`COMANDO;${id};`)).length, 1, 'one line reached the meter');
-  t.equal(a!.delivery.counters.sent + b!.delivery.counters.sent + c!.delivery.counters.sent, 1, 'by one server');
+  t.equal(a!.commands.delivery.counters.sent + b!.commands.delivery.counters.sent + c!.commands.delivery.counters.sent, 1, 'by one server');
   await stream.waitFor((events) => events.filter((e) => e.event === 'comando').length >= 2, 1000);
 
   // A restart keeps /frota as it was.

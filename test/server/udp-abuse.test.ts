@@ -46,12 +46,12 @@ t.test('hostile datagrams between a real meter\'s readings: every reading stored
     for (const datagram of samples.slice(i * 100, (i + 1) * 100)) attacker.send(datagram, server.udp.port, '127.0.0.1');
     t.equal(await meter.sendForAck(readingLine('13456789', times[i] as string, 100 + i)), `ACK;13456789;${times[i]}`);
   }
-  const stored = await server.store.recentReadings('13456789', 5);
+  const stored = await server.stores.store.recentReadings('13456789', 5);
   t.same(stored.map((r) => r.consumo), [129000n, 128000n, 127000n, 126000n, 125000n]);
-  t.equal(server.ingest.counters.stored, 30, 'only the real readings were stored');
-  t.ok(server.ingest.counters.malformed > 1000, `${server.ingest.counters.malformed} malformed lines counted`);
+  t.equal(server.readings.ingest.counters.stored, 30, 'only the real readings were stored');
+  t.ok(server.readings.ingest.counters.malformed > 1000, `${server.readings.ingest.counters.malformed} malformed lines counted`);
   const warnings = lines.filter((line) => line.level >= 40);
-  t.ok(warnings.length <= 3, `${warnings.length} warning lines for ${server.ingest.counters.malformed} malformed lines (bounded rate)`);
+  t.ok(warnings.length <= 3, `${warnings.length} warning lines for ${server.readings.ingest.counters.malformed} malformed lines (bounded rate)`);
 });
 
 t.test('20,000 invented matriculas: the meter limit bounds memory, real meters keep being served', async (t) => {
@@ -70,10 +70,10 @@ t.test('20,000 invented matriculas: the meter limit bounds memory, real meters k
   }
   await new Promise((resolve) => setTimeout(resolve, 500));
   t.equal(await meter.sendForAck(readingLine('13456789', after as string, 2)), `ACK;13456789;${after}`, 'a known meter is still stored and acknowledged');
-  const { meters } = await server.store.stats();
+  const { meters } = await server.stores.store.stats();
   // MAX_MEDIDORES counts meters of no customer: 1000 of those, and the customer's 13456789 besides.
   t.equal(meters, 1001, `${meters} meters held: the limit of 1000 invented ones was reached, the customer's meter besides`);
-  const { refused, stored, readings } = server.ingest.counters;
+  const { refused, stored, readings } = server.readings.ingest.counters;
   t.equal(refused, readings - stored, `${refused} readings of new meters refused, every other one stored`);
   t.ok(readings - 2 > 15_000, `${readings - 2} of the 20,000 invented readings arrived`);
   const [later] = recentTimestamps(1, 4);
@@ -89,7 +89,7 @@ t.test('invented matriculas lock out a customer\'s meter, even across a restart:
   const [time, customerTime] = recentTimestamps(2, 2);
   await flooder.send(Array.from({ length: 25 }, (_, i) => readingLine(String(70_000_000 + i), time as string, 1)).join('\n'));
   await flooder.send(Array.from({ length: 25 }, (_, i) => readingLine(String(70_000_100 + i), time as string, 1)).join('\n'));
-  t.equal((await first.server.store.stats()).meters, 50, 'the limit of invented meters is full');
+  t.equal((await first.server.stores.store.stats()).meters, 50, 'the limit of invented meters is full');
   await first.server.close();
   const second = await startLoggedServer(t, { dataDir, env });
   const customer = await udpClient(t, second.server.udp.port);
@@ -121,7 +121,7 @@ t.test('a flood past what the store takes is shed by dropping and counting; the 
     await new Promise((resolve) => setImmediate(resolve));
   }
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  const { shed, datagrams } = server.ingest.counters;
+  const { shed, datagrams } = server.readings.ingest.counters;
   t.ok(shed > 0, `${shed} of ${datagrams} datagrams received (${sent} sent) shed`);
   const meter = await udpClient(t, server.udp.port);
   const [time] = recentTimestamps(1);

@@ -33,12 +33,12 @@ t.test('obrigatoria: only readings signed with the meter\'s own key are stored a
   t.same(await meter.send(tampered), [], 'tampered after signing: no ACK');
   t.same(await meter.send(signLine(readingLine('99999999', t2, 1), KEY)), [], 'a meter without a key: no ACK');
   t.same(await meter.send('{"matricula": 13456789, "consumo_atual": 1, "data_hora": "01-01-2026 00:00:00"}'), [], 'the original JSON cannot be signed');
-  t.equal(server.ingest.counters.unauthenticated, 5);
+  t.equal(server.readings.ingest.counters.unauthenticated, 5);
   t.equal(await meter.sendForAck(signLine(readingLine('13456789', t3, 12), KEY)), signLine(`ACK;13456789;${t3}`, KEY));
-  const readings = (await server.store.stats()).readings;
+  const readings = (await server.stores.store.stats()).readings;
   t.equal(await meter.sendForAck(signed), signLine(`ACK;13456789;${t1}`, KEY), 'a replayed datagram is acknowledged as a copy of what is stored...');
-  t.equal((await server.store.stats()).readings, readings, '...and stores nothing new');
-  t.same((await server.store.recentReadings('13456789', 5)).map((r) => r.consumo), [12000n, 10000n]);
+  t.equal((await server.stores.store.stats()).readings, readings, '...and stores nothing new');
+  t.same((await server.stores.store.recentReadings('13456789', 5)).map((r) => r.consumo), [12000n, 10000n]);
 });
 
 t.test('opcional: a meter with a key must sign; a meter without one may not', async (t) => {
@@ -46,7 +46,7 @@ t.test('opcional: a meter with a key must sign; a meter without one may not', as
   const [t1] = recentTimestamps(1) as [string];
   t.same(await meter.send(readingLine('13456789', t1, 1)), [], 'keyed meter, unsigned: refused');
   t.equal(await meter.sendForAck(readingLine('55555555', t1, 1)), `ACK;55555555;${t1}`, 'unkeyed meter, unsigned: stored');
-  t.equal(server.ingest.counters.unauthenticated, 1);
+  t.equal(server.readings.ingest.counters.unauthenticated, 1);
 });
 
 t.test('start-up refuses obrigatoria without a keys file, and a keys file with a bad line, in one line', async (t) => {

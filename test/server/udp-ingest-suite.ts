@@ -12,7 +12,7 @@ export function udpIngestSuite(t: Test, backend: Backend): void {
     t.same(ack.split('\n').sort(), [`ACK;09812389;${times[2]}`, `ACK;13456789;${times[1]}`]);
     const latest = await call(server.http.port, 'GET', '/medicoes/ultima-medicao?matricula=13456789');
     t.same(latest.json(), { matricula: '13456789', data_hora: times[1], consumo: 11.5, qualidade: ['valida'] });
-    t.same(server.ingest.counters.stored, 3);
+    t.same(server.readings.ingest.counters.stored, 3);
   });
 
   t.test('a resent copy is acknowledged, not stored twice; a late reading is stored and acknowledged by its own timestamp', async (t) => {
@@ -21,11 +21,11 @@ export function udpIngestSuite(t: Test, backend: Backend): void {
     const [early, late] = recentTimestamps(2);
     await meter.sendForAck(readingLine('1', late!, 20));
     t.equal(await meter.sendForAck(readingLine('1', late!, 20)), `ACK;1;${late}`);
-    t.equal(server.ingest.counters.duplicates, 1);
+    t.equal(server.readings.ingest.counters.duplicates, 1);
     t.equal(await meter.sendForAck(readingLine('1', early!, 10)), `ACK;1;${early}`, 'never an ACK for a reading this sender did not send');
-    t.same((await server.store.stats()).readings, 2);
+    t.same((await server.stores.store.stats()).readings, 2);
     t.equal(await meter.sendForAck(readingLine('1', early!, 11)), `REJEITADA;1;${early};conflito`, 'another register at a stored instant');
-    t.same((await server.store.stats()).readings, 2);
+    t.same((await server.stores.store.stats()).readings, 2);
   });
 
   t.test('the original meters JSON datagram is stored and acknowledged', async (t) => {
@@ -54,8 +54,8 @@ export function udpIngestSuite(t: Test, backend: Backend): void {
     const [time] = recentTimestamps(1);
     const ack = await meter.sendForAck(['junk', readingLine('42', time!, '0.125'), 'MEDICAO;42;x;1'].join('\n'));
     t.equal(ack, `ACK;42;${time}`);
-    t.equal(server.ingest.counters.malformed, 6);
-    t.equal(server.ingest.counters.stored, 1);
+    t.equal(server.readings.ingest.counters.malformed, 6);
+    t.equal(server.readings.ingest.counters.stored, 1);
   });
 
   t.test('a reading more than 5 minutes ahead of the server clock is refused, not acknowledged', async (t) => {
@@ -64,9 +64,9 @@ export function udpIngestSuite(t: Test, backend: Backend): void {
     const future = new Date(Date.now() + 6 * 60_000).toISOString();
     const nearFuture = new Date(Date.now() + 4 * 60_000).toISOString();
     t.same(await meter.send(readingLine('7', future, 1)), [`REJEITADA;7;${future};futura`]);
-    t.equal(server.ingest.counters.rejected.futura, 1);
+    t.equal(server.readings.ingest.counters.rejected.futura, 1);
     t.equal(await meter.sendForAck(readingLine('7', nearFuture, 1)), `ACK;7;${nearFuture}`, 'within the tolerance');
-    t.same((await server.store.stats()).readings, 1);
+    t.same((await server.stores.store.stats()).readings, 1);
   });
 
   t.test('a burst from many meters is stored whole and every one acknowledged', async (t) => {
@@ -80,6 +80,6 @@ export function udpIngestSuite(t: Test, backend: Backend): void {
     const lines = acks.flatMap((datagram) => datagram.split('\n'));
     t.equal(lines.length, 30);
     t.ok(acks.every((datagram) => Buffer.byteLength(datagram) <= 1400), 'ACK datagrams stay within the size limit');
-    t.equal((await server.store.stats()).meters, 30);
+    t.equal((await server.stores.store.stats()).meters, 30);
   });
 }

@@ -26,7 +26,7 @@ t.test('forged future reading: a genuine meter\'s later readings are still store
     t.equal(await genuine.sendForAck(readingLine('13456789', at, 100 + i)), `ACK;13456789;${at}`, `genuine reading ${i}: its own ACK, never the forged timestamp`);
   }
   const history = [];
-  for await (const batch of server.store.history({ matricula: '13456789', from: 0, to: Date.now() + 600_000 })) history.push(...batch);
+  for await (const batch of server.stores.store.history({ matricula: '13456789', from: 0, to: Date.now() + 600_000 })) history.push(...batch);
   t.same(history.map((r) => r.consumo), [999999999999000n, 103000n, 102000n, 101000n, 100000n], 'every genuine reading stored, in timestamp order');
 });
 
@@ -38,7 +38,7 @@ t.test('ACK beyond a refused reading: the cumulative ACK stops before it, and th
   const reply = await meter.send(lines.join('\n'), 400);
   t.same(reply.join('\n').split('\n').sort(), [`ACK;7;${iso(base)}`, `REJEITADA;7;${iso(base + 500)};intervalo`], 'the third is stored but not acknowledged past the refused second');
   t.equal(await meter.sendForAck(lines[2] as string), `ACK;7;${iso(base + 5000)}`, 'resent, it is a copy: acknowledged');
-  t.equal(server.ingest.counters.rejected.intervalo, 1);
+  t.equal(server.readings.ingest.counters.rejected.intervalo, 1);
 });
 
 t.test('readings of 1970 filled the disk: timestamps before 2000 or older than MEDICAO_IDADE_MAXIMA_DIAS are refused', async (t) => {
@@ -48,8 +48,8 @@ t.test('readings of 1970 filled the disk: timestamps before 2000 or older than M
   t.same(await meter.send(readingLine('8', old, 1)), [`REJEITADA;8;${old};antiga`]);
   const monthsAgo = iso(Date.now() - 40 * 86_400_000);
   t.same(await meter.send(readingLine('8', monthsAgo, 1)), [`REJEITADA;8;${monthsAgo};antiga`]);
-  t.same((await server.store.stats()).readings, 0, 'nothing stored');
-  t.equal(server.ingest.counters.rejected.antiga, 2);
+  t.same((await server.stores.store.stats()).readings, 0, 'nothing stored');
+  t.equal(server.readings.ingest.counters.rejected.antiga, 2);
   const metrics = await (await fetch(`http://127.0.0.1:${server.http.port}/metricas`)).text();
   t.match(metrics, 'consumo_leituras_rejeitadas_total{motivo="antiga"} 2');
 });
@@ -59,7 +59,7 @@ t.test('MEDIDORES_NAO_CADASTRADOS=recusar: only registered customers\' meters ar
   const meter = await udpClient(t, server.udp.port);
   const [at] = recentTimestamps(1) as [string];
   t.same(await meter.send([readingLine('13456789', at, 1), readingLine('424242', at, 1)].join('\n')), [`REJEITADA;424242;${at};nao_cadastrado\nACK;13456789;${at}`]);
-  t.equal(server.ingest.counters.rejected.nao_cadastrado, 1);
+  t.equal(server.readings.ingest.counters.rejected.nao_cadastrado, 1);
 });
 
 t.test('forged ACK: a keyed meter gets only signed answers, and a meter process ignores answers from another address or beyond what it sent', async (t) => {

@@ -20,11 +20,11 @@ t.test('regression: a forged spike reading drove /alerta-consumo and /gerar-fatu
   const port = server.http.port;
   const steady = hourly('13456789', 10, 2_000n); // 2 kWh an hour
   const forged = { matricula: '13456789', timestamp: START + 9.5 * HOUR, consumo: 1_518_000n }; // +500 kWh in half an hour
-  await server.store.append([...steady, forged]);
+  await server.stores.store.append([...steady, forged]);
   let alert = await send(port, 'GET', '/alerta-consumo?matricula=13456789');
   t.same([alert.status, alert.json.alerta, alert.json.periodos], [200, false, [2, 2, 2, 2]], 'the spike is the newest reading: the alert looks past it, to the usable ones');
   const genuine = { matricula: '13456789', timestamp: START + 10 * HOUR, consumo: 1_020_000n };
-  await server.store.append([genuine]);
+  await server.stores.store.append([genuine]);
   alert = await send(port, 'GET', '/alerta-consumo?matricula=13456789');
   t.same([alert.status, alert.json.alerta, alert.json.periodos], [200, false, [2, 2, 2, 2]], 'and once a genuine reading follows, still none: there is no surge');
   const bill = await send(port, 'GET', '/gerar-fatura?matricula=13456789');
@@ -38,7 +38,7 @@ t.test("an ordinary surge is no spike: the original data's alert for 09812389 st
   const readings = hourly('09812389', 12, 10_000n);
   const last = readings[readings.length - 1] as Reading;
   readings.push({ matricula: '09812389', timestamp: last.timestamp + HOUR, consumo: last.consumo + 45_000n }); // 4.5x the hour before
-  await server.store.append(readings);
+  await server.stores.store.append(readings);
   const alert = await send(server.http.port, 'GET', '/alerta-consumo?matricula=09812389');
   t.same([alert.json.alerta, alert.json.periodos], [true, [10, 10, 10, 45]]);
   t.same((await send(server.http.port, 'GET', '/medicoes/ultima-medicao?matricula=09812389')).json.qualidade, ['valida']);
@@ -58,7 +58,7 @@ t.test('/qualidade: completeness per local day from the meter’s cadence, flags
     register += 500n;
     readings.push({ matricula: '13456789', timestamp, consumo: i === 150 ? register + 900_000n : register });
   }
-  const stored = await server.store.append(readings);
+  const stored = await server.stores.store.append(readings);
   t.equal(stored.stored, readings.length);
   const answer = await send(port, 'GET', '/qualidade?matricula=13456789&inicio=2026-11-01&fim=2026-11-03');
   t.equal(answer.status, 200, JSON.stringify(answer.json));
@@ -86,7 +86,7 @@ t.test('/qualidade: completeness per local day from the meter’s cadence, flags
 t.test('/qualidade with tokens: a customer sees its own meter only, never the fleet', async (t) => {
   const server = await startTestServer(t, { env: { AUTENTICACAO_API: 'obrigatoria' } });
   const port = server.http.port;
-  await server.store.setPasswordHash('13456789', await hashPassword('uma senha longa'));
+  await server.stores.store.setPasswordHash('13456789', await hashPassword('uma senha longa'));
   const token = (await send(port, 'POST', '/validacao-usuario', { username: 'amancio123', senha: 'uma senha longa' })).json.token as string;
   t.equal((await send(port, 'GET', '/qualidade?matricula=13456789')).status, 401);
   t.equal((await send(port, 'GET', '/qualidade?matricula=13456789', undefined, { token })).status, 200);
