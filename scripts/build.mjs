@@ -15,27 +15,34 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(process.argv[2] ?? join(fileURLToPath(import.meta.url), '..', '..'));
-const tsconfigPath = join(root, 'tsconfig.json');
-const tsconfig = JSON.parse(readFileSync(tsconfigPath, 'utf8'));
-const outDir = join(root, tsconfig.compilerOptions.outDir);
-const stampPath = join(outDir, '.fontes');
+/** The server's project, and the dashboard's (browser modules, DOM types) when the repository has one. */
+const projects = ['tsconfig.json', join('dashboard', 'tsconfig.json')]
+  .map((name) => join(root, name))
+  .filter(existsSync)
+  .map((tsconfigPath) => {
+    const dir = dirname(tsconfigPath);
+    const { compilerOptions, include } = JSON.parse(readFileSync(tsconfigPath, 'utf8'));
+    const outDir = join(dir, compilerOptions.outDir);
+    return { tsconfigPath, dir, include, outDir, buildInfo: join(outDir, '.tsbuildinfo') };
+  });
+const stampPath = join(projects[0].outDir, '.fontes');
 /** What tsc emits for one source file. */
 const OUTPUT_SUFFIXES = ['.js', '.js.map', '.d.ts', '.d.ts.map'];
 
-/** Sources, by path, under the directories tsconfig includes. */
-function* sources() {
-  for (const dir of tsconfig.include) {
-    const full = join(root, dir);
+/** A project's sources, by path, under the directories its tsconfig includes. */
+function* sources(project) {
+  for (const included of project.include) {
+    const full = join(project.dir, included);
     if (existsSync(full)) for (const path of files(full)) if (path.endsWith('.ts')) yield path;
   }
 }
 
 /** Where tsc writes a source's JavaScript. */
-const outputOf = (source) => join(outDir, relative(root, source)).replace(/\.ts$/, '.js');
+const outputOf = (project, source) => join(project.outDir, relative(project.dir, source)).replace(/\.ts$/, '.js');
 
 function* files(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -47,8 +54,8 @@ function* files(dir) {
 
 /** Every source (and the settings that shape the output), with size and modification time. */
 function fingerprint() {
-  const parts = [tsconfigPath, join(root, 'package.json')].filter(existsSync).map((path) => describe(path));
-  for (const path of sources()) parts.push(describe(path));
+  const parts = [join(root, 'package.json'), ...projects.map((project) => project.tsconfigPath)].filter(existsSync).map((path) => describe(path));
+  for (const project of projects) for (const path of sources(project)) parts.push(describe(path));
   return createHash('sha256').update(parts.sort().join('\n')).digest('hex');
 }
 
@@ -58,25 +65,26 @@ function describe(path) {
 }
 
 const before = fingerprint();
-const buildInfo = join(outDir, '.tsbuildinfo');
-const outputsComplete = [...sources()].every((source) => source.endsWith('.d.ts') || existsSync(outputOf(source)));
-if (outputsComplete && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === before) process.exit(0);
-// tsc's incremental state knows sources, not outputs: an output deleted by hand would never come back.
-if (!outputsComplete) rmSync(buildInfo, { force: true });
+const complete = (project) => [...sources(project)].every((source) => source.endsWith('.d.ts') || existsSync(outputOf(project, source)));
+if (projects.every(complete) && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === before) process.exit(0);
 
 const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
-const compiled = spawnSync(process.execPath, [tsc, '-p', tsconfigPath, '--incremental', '--tsBuildInfoFile', buildInfo], { stdio: 'inherit', cwd: root });
-if (compiled.status !== 0) process.exit(compiled.status ?? 1);
+for (const project of projects) {
+  // tsc's incremental state knows sources, not outputs: an output deleted by hand would never come back.
+  if (!complete(project)) rmSync(project.buildInfo, { force: true });
+  const compiled = spawnSync(process.execPath, [tsc, '-p', project.tsconfigPath, '--incremental', '--tsBuildInfoFile', project.buildInfo], { stdio: 'inherit', cwd: root });
+  if (compiled.status !== 0) process.exit(compiled.status ?? 1);
 
-// Outputs whose source is gone (a renamed or deleted module or test).
-for (const dir of tsconfig.include) {
-  const built = join(outDir, dir);
-  if (!existsSync(built)) continue;
-  for (const path of files(built)) {
-    const suffix = OUTPUT_SUFFIXES.find((end) => path.endsWith(end));
-    if (suffix === undefined) continue;
-    const source = join(root, relative(outDir, path.slice(0, -suffix.length))) + '.ts';
-    if (!existsSync(source)) rmSync(path);
+  // Outputs whose source is gone (a renamed or deleted module or test).
+  const built = project.dir === root ? project.include.map((included) => join(project.outDir, included)) : [project.outDir];
+  for (const dir of built) {
+    if (!existsSync(dir)) continue;
+    for (const path of files(dir)) {
+      const suffix = OUTPUT_SUFFIXES.find((end) => path.endsWith(end));
+      if (suffix === undefined) continue;
+      const source = join(project.dir, relative(project.outDir, path.slice(0, -suffix.length))) + '.ts';
+      if (!existsSync(source)) rmSync(path);
+    }
   }
 }
 // Stamped with what was compiled: a source saved during the compile is seen next time.

@@ -12,7 +12,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import type { Exchange } from '../server/http/responder.js';
 import { PROTOCOL_ROUTE, UNKNOWN_ROUTE } from '../server/http/responder.js';
-import { DASHBOARD_ASSET_PATHS } from '../server/routes/painel.js';
+import { isDashboardAsset } from '../server/routes/painel.js';
 
 export const OPENAPI_FILE = fileURLToPath(new URL('../../resources/openapi.json', import.meta.url));
 
@@ -52,7 +52,7 @@ export class OpenApiCheck {
 
   /** What is wrong with an answer, or undefined when the document describes it. */
   problem({ method, route, path, answer }: Exchange): string | undefined {
-    if (route === UNKNOWN_ROUTE || route === PROTOCOL_ROUTE || DASHBOARD_ASSET_PATHS.has(route)) return undefined;
+    if (route === UNKNOWN_ROUTE || route === PROTOCOL_ROUTE || isDashboardAsset(route)) return undefined;
     const where = `${method} ${path} (${route}) -> ${answer.status}`;
     const item = this.document.paths[route];
     if (item === undefined) return `${where}: the route is not in the document`;

@@ -1,24 +1,30 @@
 /**
- * The dashboard: static files from resources/painel, read once at start-up
- * and served from memory (`/` is its page). Nothing is fetched from
- * elsewhere at run time: the page's script and chart are our own.
+ * The dashboard: its page and style from resources/painel, and its modules
+ * as tsc compiled them from dashboard/ (build/dashboard), read once at
+ * start-up and served from memory (`/` is its page, `/painel/<module>.js`
+ * its modules). Nothing is fetched from elsewhere at run time.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Route, RouteInput } from '../http/router.js';
 
+/** The page and its style. */
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../../resources/painel/', import.meta.url));
+/** The compiled modules (scripts/build.mjs compiles dashboard/ there). */
+export const DASHBOARD_MODULES_DIR = fileURLToPath(new URL('../../dashboard/', import.meta.url));
 
-const FILES: ReadonlyArray<{ readonly path: string; readonly file: string; readonly contentType: string }> = [
-  { path: '/', file: 'index.html', contentType: 'text/html; charset=utf-8' },
-  { path: '/painel.js', file: 'painel.js', contentType: 'text/javascript; charset=utf-8' },
-  { path: '/grafico.js', file: 'grafico.js', contentType: 'text/javascript; charset=utf-8' },
-  { path: '/painel.css', file: 'painel.css', contentType: 'text/css; charset=utf-8' },
-];
+const HTML_TYPE = 'text/html; charset=utf-8';
+const CSS_TYPE = 'text/css; charset=utf-8';
+const JS_TYPE = 'text/javascript; charset=utf-8';
+/** Where the modules are served: index.html loads `/painel/main.js`, which imports the others beside it. */
+const MODULES_PATH = '/painel/';
+const STYLE_PATH = '/painel.css';
 
-/** The dashboard's script and style files: served as they are, not part of the API (nor of its OpenAPI document). */
-export const DASHBOARD_ASSET_PATHS: ReadonlySet<string> = new Set(FILES.map((file) => file.path).filter((path) => path !== '/'));
+/** Whether a route is one of the dashboard's script and style files: served as they are, not part of the API (nor of its OpenAPI document). */
+export function isDashboardAsset(path: string): boolean {
+  return path === STYLE_PATH || (path.startsWith(MODULES_PATH) && path.endsWith('.js'));
+}
 
 const HEADERS = [
   // Revalidated on every load: a new server version shows at once.
@@ -36,10 +42,26 @@ function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
   });
 }
 
-export async function dashboardRoutes(directory = DASHBOARD_DIR): Promise<Route[]> {
+interface DashboardFile {
+  readonly path: string;
+  readonly file: string;
+  readonly contentType: string;
+}
+
+async function dashboardFiles(pageDir: string, modulesDir: string): Promise<DashboardFile[]> {
+  const modules = (await readdir(modulesDir)).filter((name) => name.endsWith('.js')).sort();
+  if (!modules.includes('main.js')) throw new Error(`the dashboard's modules are not built in ${modulesDir} (npm run build compiles them)`);
+  return [
+    { path: '/', file: `${pageDir}index.html`, contentType: HTML_TYPE },
+    { path: STYLE_PATH, file: `${pageDir}painel.css`, contentType: CSS_TYPE },
+    ...modules.map((name) => ({ path: `${MODULES_PATH}${name}`, file: `${modulesDir}${name}`, contentType: JS_TYPE })),
+  ];
+}
+
+export async function dashboardRoutes(pageDir = DASHBOARD_DIR, modulesDir = DASHBOARD_MODULES_DIR): Promise<Route[]> {
   return Promise.all(
-    FILES.map(async ({ path, file, contentType }) => {
-      const text = await readFile(`${directory}${file}`, 'utf8');
+    (await dashboardFiles(pageDir, modulesDir)).map(async ({ path, file, contentType }) => {
+      const text = await readFile(file, 'utf8');
       const etag = `"${createHash('sha256').update(text).digest('base64url').slice(0, 22)}"`;
       const headers = [...HEADERS, ['ETag', etag] as const];
       return {

@@ -8,9 +8,11 @@ import { dirname, join, normalize, relative } from 'node:path';
 
 /** The layers, lowest first: a file may import its own layer and those below it. */
 export const LAYERS = ['protocol', 'domain', 'database', 'app', 'server', 'cli'] as const;
-export type Layer = (typeof LAYERS)[number] | 'meter';
-/** The simulated meter is a client of the wire formats only. */
-export const METER_MAY_IMPORT: readonly Layer[] = ['meter', 'protocol'];
+/** The clients beside the layers, and what each may import: the simulated meter the wire formats only, the dashboard (browser modules over the HTTP API) nothing but itself. */
+export const CLIENTS = { meter: ['meter', 'protocol'], dashboard: ['dashboard'] } as const satisfies Record<string, readonly string[]>;
+export type Client = keyof typeof CLIENTS;
+export type Layer = (typeof LAYERS)[number] | Client;
+const isClient = (layer: Layer): layer is Client => layer in CLIENTS;
 /** Packages and built-ins the pure layers may not use: sockets, files, processes, logging, SQL. */
 export const IMPURE_MODULES = ['node:net', 'node:dgram', 'node:http', 'node:https', 'node:fs', 'node:fs/promises', 'node:child_process', 'node:worker_threads', 'pino', 'pg'];
 
@@ -34,10 +36,10 @@ function* walk(dir: string): Generator<string> {
   }
 }
 
-/** Every source file under the layers' folders and meter/, with its imports. */
+/** Every source file under the layers' and the clients' folders, with its imports. */
 export function readSources(root: string): SourceFile[] {
   const files: SourceFile[] = [];
-  for (const top of [...LAYERS, 'meter'] as const) {
+  for (const top of [...LAYERS, ...(Object.keys(CLIENTS) as Client[])]) {
     for (const full of walk(join(root, top))) {
       const path = relative(root, full).split('\\').join('/');
       const text = readFileSync(full, 'utf8');
@@ -54,10 +56,10 @@ export function readSources(root: string): SourceFile[] {
   return files;
 }
 
-/** The imports that run against the arrows: up a layer, or from the meter to anything but the wire formats. */
+/** The imports that run against the arrows: up a layer, from a client to what it may not use, or into a client (only cli/ runs the meter). */
 export function importsAgainstTheArrows(files: readonly SourceFile[]): string[] {
   const layerOf = new Map(files.map((file) => [file.path, file.layer]));
-  const rank = (layer: Layer): number => (layer === 'meter' ? -1 : LAYERS.indexOf(layer));
+  const rank = (layer: Layer): number => (isClient(layer) ? -1 : LAYERS.indexOf(layer));
   const wrong: string[] = [];
   for (const file of files) {
     for (const target of file.imports) {
@@ -66,7 +68,7 @@ export function importsAgainstTheArrows(files: readonly SourceFile[]): string[] 
         wrong.push(`${file.path} imports ${target}, which is not a source of a layer`);
         continue;
       }
-      const allowed = file.layer === 'meter' ? METER_MAY_IMPORT.includes(layer) : layer === 'meter' ? file.layer === 'cli' : rank(layer) <= rank(file.layer);
+      const allowed = isClient(file.layer) ? (CLIENTS[file.layer] as readonly Layer[]).includes(layer) : isClient(layer) ? layer === 'meter' && file.layer === 'cli' : rank(layer) <= rank(file.layer);
       if (!allowed) wrong.push(`${file.path} (${file.layer}) imports ${target} (${layer})`);
     }
   }

@@ -44,7 +44,7 @@ t.test('API answers are not stored by caches; the dashboard carries an ETag and 
   t.equal(again.responses[0]?.headers.get('etag'), etag);
   t.equal(again.responses[0]?.headers.get('content-length'), undefined);
   t.equal(again.responses[0]?.body, '');
-  const changed = await exchange(port, [request('GET', '/painel.js', { headers: { 'If-None-Match': etag } })], { count: 1 });
+  const changed = await exchange(port, [request('GET', '/painel/main.js', { headers: { 'If-None-Match': etag } })], { count: 1 });
   t.equal(changed.responses[0]?.status, 200, 'another file\'s tag does not match');
 });
 
