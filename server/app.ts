@@ -15,7 +15,7 @@ import { trustedProxies } from './http/client-address.js';
 import { HttpServer } from './http/http-server.js';
 import { Responder, type ResponderOptions } from './http/responder.js';
 import { AnswerVersions, MeterAnswers } from './http/result-cache.js';
-import { Router, type Answer } from './http/router.js';
+import { Router, type Answer, type Route } from './http/router.js';
 import { HttpMetrics, MetricsRegistry } from './metrics.js';
 import { loadMeterAuthenticator } from './udp/meter-authentication.js';
 import { alertsCapability, type AlertsCapability } from './capabilities/alerts.js';
@@ -37,8 +37,8 @@ export interface RunningServer {
   readonly udp: AddressInfo & { receiveBufferBytes: number };
   /** Every aggregate's store, and what start-up logs about the storage (`description`). */
   readonly stores: OpenedStore;
-  /** Every route's path pattern. */
-  readonly routePaths: readonly string[];
+  /** Every route it serves (the OpenAPI document is generated from them). */
+  readonly routes: readonly Route[];
   /** HTTP connections open now. */
   httpConnections(): number;
   /** Meters with a key in the keys file. */
@@ -124,7 +124,8 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
   }
   // The order they start in, and the reverse of the order they close in: the socket's readings before the events they settle, accounts last.
   const listed: readonly Capability[] = [auth, fleet, commands, readings, alerts, billing, analytics, reports, operations];
-  const router = new Router(listed.flatMap((capability) => capability.routes));
+  const routes = listed.flatMap((capability) => capability.routes);
+  const router = new Router(routes);
   httpServer = new HttpServer({
     responder: new Responder({ router, logger: httpLogger, corsOrigins: config.corsOrigins, metrics: httpMetrics, principalOf: (request, address) => access.principalKey(request, address), trustedProxies: config.trustedProxies.length === 0 ? undefined : trustedProxies(config.trustedProxies), audit: (record) => stores.audit.append(record), onChange: () => versions.changed(), observe: hooks.observe }),
     logger: httpLogger,
@@ -168,7 +169,7 @@ export async function startServer(config: Config, logger: Logger, hooks: ServerH
     http,
     udp,
     stores,
-    routePaths: router.paths,
+    routes,
     httpConnections: () => transport.openConnections,
     meterKeys: authenticator.keyCount,
     auth,

@@ -44,7 +44,18 @@ export interface RouteInput {
   readonly signal?: AbortSignal | undefined;
 }
 
-export type Handler = (input: RouteInput) => Promise<Answer>;
+/**
+ * Answers a request. `fields`, when present, is the zod schema of what it
+ * reads from the query string (GET) or the body (POST, PUT, PATCH): the
+ * OpenAPI document's parameters and request bodies are generated from it
+ * (server/http/openapi.ts).
+ */
+export type Handler = ((input: RouteInput) => Promise<Answer>) & { readonly fields?: FieldsSchema };
+
+/** A zod schema, as the router sees it: only carried, never run here. */
+export interface FieldsSchema {
+  readonly '~standard': unknown;
+}
 
 export interface Route {
   /** Literal segments and `{name}` parameters, e.g. `/clientes/{matricula}/senha`. */

@@ -10,7 +10,7 @@ import { alertJson } from '../../app/alert-center.js';
 import { actorOf, type ApiAccess } from '../http/api-access.js';
 import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
-import { authorizeMeterOrFleet, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
+import { authorizeMeterOrFleet, matriculaSchema, nextPageLink, positiveInteger, withFields } from './fields.js';
 
 export const ALERTS_PAGE_DEFAULT = 50;
 export const ALERTS_PAGE_MAX = 500;
@@ -26,14 +26,14 @@ const listSchema = z.object({
 
 
 export function alertasRoutes(alerts: AlertStore, access: ApiAccess): Route[] {
-  const list = async (input: RouteInput): Promise<Answer> => {
-    const fields = readFields(input, listSchema);
+  const list = withFields(listSchema, async (input: RouteInput, read): Promise<Answer> => {
+    const fields = read();
     await authorizeMeterOrFleet(access, input, fields.matricula);
     const page = fields.pagina ?? 1;
     const limit = fields.limite ?? ALERTS_PAGE_DEFAULT;
     const found = await alerts.list({ matricula: fields.matricula, state: fields.estado, kind: fields.tipo }, (page - 1) * limit, limit + 1);
     return { status: 200, body: { alertas: found.slice(0, limit).map(alertJson), pagina: page, limite: limit, proxima: found.length > limit ? nextPageLink('/alertas', input, page) : null } };
-  };
+  });
   const acknowledge = async (input: RouteInput): Promise<Answer> => {
     // A change in every mode: the operator, or the meter's customer with its own token.
     const principal = await access.whoIs(input.request);

@@ -12,11 +12,11 @@ import { CONNECTIONS, MODALITIES } from '../../domain/billing/invoice.js';
 import { MAX_READING_DAY, MIN_READING_DAY } from '../../domain/billing/cycle.js';
 import { isUsername, normalizeUsername } from '../../protocol/customer-format.js';
 import type { ApiAccess } from '../http/api-access.js';
-import { isAcceptablePassword, isCommonPassword, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS } from '../../domain/auth/password.js';
+import { isCommonPassword } from '../../domain/auth/password.js';
 import { invalidCredentials, type PasswordChecks } from '../../app/auth/login.js';
 import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
-import { givenPassword, matriculaSchema, positiveInteger, readFields, refusePasswordInUrl } from './fields.js';
+import { givenPassword, matriculaSchema, positiveInteger, refusePasswordInUrl, withFields, newPassword } from './fields.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -30,7 +30,6 @@ const listSchema = z.object({
   limite: positiveInteger(MAX_PAGE_SIZE).optional(),
   pagina: positiveInteger(1_000_000_000).optional(),
 });
-const password = z.string({ error: 'deve ser um texto' }).refine(isAcceptablePassword, `deve ter de ${MIN_PASSWORD_CHARS} a ${MAX_PASSWORD_CHARS} caracteres`);
 /** A customer's billing profile fields, all optional (what is not given keeps its value, or the default). */
 const profileFields = {
   ligacao: z.enum(CONNECTIONS, { error: `deve ser ${CONNECTIONS.join(', ')}` }).optional(),
@@ -38,7 +37,7 @@ const profileFields = {
   dia_leitura: z.number({ error: 'deve ser um dia de 1 a 28' }).int('deve ser um dia de 1 a 28').min(MIN_READING_DAY, 'deve ser um dia de 1 a 28').max(MAX_READING_DAY, 'deve ser um dia de 1 a 28').optional(),
   tarifa_social: z.boolean({ error: 'deve ser true ou false' }).optional(),
 };
-const registerSchema = z.object({ username, matricula: matriculaSchema, senha: password.optional(), ...profileFields });
+const registerSchema = z.object({ username, matricula: matriculaSchema, senha: newPassword.optional(), ...profileFields });
 const patchSchema = z.object(profileFields);
 
 type ProfileFields = z.infer<typeof patchSchema>;
@@ -69,7 +68,7 @@ export function customerJson(customer: Customer, profile: BillingProfile) {
 export function goalJson(goal: ConsumptionGoal) {
   return goal.kind === 'kwh' ? { kwh_mes: decimalJson(goal.kwh, 3) } : { valor_mes: decimalJson(goal.cents, 2) };
 }
-const passwordSchema = z.object({ senha: password, senha_atual: givenPassword.optional() });
+const passwordSchema = z.object({ senha: newPassword, senha_atual: givenPassword.optional() });
 
 export function clientesRoute(store: Store, profiles: ProfileStore, access: ApiAccess, passwords: PasswordChecks): Route {
   // One read of the profiles for the whole page, not one per customer.
@@ -77,9 +76,9 @@ export function clientesRoute(store: Store, profiles: ProfileStore, access: ApiA
     const profileList = await profiles.profilesOf(customers.map((customer) => customer.matricula));
     return customers.map((customer, i) => customerJson(customer, profileList[i] as BillingProfile));
   };
-  const list = async (input: RouteInput): Promise<Answer> => {
+  const list = withFields(listSchema, async (input: RouteInput, read): Promise<Answer> => {
     await access.authenticateOperator(input.request);
-    const { username: name, matricula, limite = DEFAULT_PAGE_SIZE, pagina = 1 } = readFields(input, listSchema);
+    const { username: name, matricula, limite = DEFAULT_PAGE_SIZE, pagina = 1 } = read();
     // One more than a page tells whether another page follows.
     const found = await store.findCustomers({ username: name, matricula, offset: (pagina - 1) * limite, limit: limite + 1 });
     const next = new URLSearchParams(input.request.head.query);
@@ -93,11 +92,11 @@ export function clientesRoute(store: Store, profiles: ProfileStore, access: ApiA
         proxima: found.length > limite ? `/clientes?${next.toString()}` : null,
       },
     };
-  };
-  const register = async (input: RouteInput): Promise<Answer> => {
+  });
+  const register = withFields(registerSchema, async (input: RouteInput, read): Promise<Answer> => {
     await access.authenticateChange(input.request);
     refusePasswordInUrl(input);
-    const { senha, username: name, matricula, ...profileRequest } = readFields(input, registerSchema);
+    const { senha, username: name, matricula, ...profileRequest } = read();
     if (senha !== undefined) refuseWeakPassword(senha, { username: name, matricula });
     const customer = { username: name, matricula };
     const profile = mergeProfile({ matricula, ...DEFAULT_PROFILE }, profileRequest);
@@ -117,7 +116,7 @@ export function clientesRoute(store: Store, profiles: ProfileStore, access: ApiA
       body: { ...customerJson(customer, profile), senha_definida: senha !== undefined },
       headers: [['Location', `/clientes/${customer.matricula}`]],
     };
-  };
+  });
   return { path: '/clientes', handlers: { GET: list, POST: register }, traits: { heavy: true } };
 }
 
@@ -139,13 +138,13 @@ export function clienteRoute(store: Store, profiles: ProfileStore, access: ApiAc
     const customer = await find(input);
     return { status: 200, body: customerJson(customer, await profiles.profile(customer.matricula)) };
   };
-  const patch = async (input: RouteInput): Promise<Answer> => {
+  const patch = withFields(patchSchema, async (input: RouteInput, read): Promise<Answer> => {
     await access.authenticateChange(input.request);
     const customer = await find(input);
-    const profile = mergeProfile(await profiles.profile(customer.matricula), readFields(input, patchSchema));
+    const profile = mergeProfile(await profiles.profile(customer.matricula), read());
     if (!(await profiles.setProfile(profile))) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
     return { status: 200, body: customerJson(customer, profile) };
-  };
+  });
   return { path: '/clientes/{matricula}', handlers: { GET: show, PATCH: patch } };
 }
 
@@ -155,12 +154,12 @@ export function clienteRoute(store: Store, profiles: ProfileStore, access: ApiAc
  * the current one (`senha_atual`) too.
  */
 export function senhaRoute(store: Store, access: ApiAccess, passwords: PasswordChecks): Route {
-  const change = async (input: RouteInput): Promise<Answer> => {
+  const change = withFields(passwordSchema, async (input: RouteInput, read): Promise<Answer> => {
     refusePasswordInUrl(input);
     const matricula = matriculaSchema.safeParse(input.params.matricula);
     if (!matricula.success) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
     const principal = await access.authenticateChange(input.request, matricula.data);
-    const fields = readFields(input, passwordSchema);
+    const fields = read();
     const [owner] = await store.findCustomers({ matricula: matricula.data, limit: 1 });
     refuseWeakPassword(fields.senha, { username: owner?.username, matricula: matricula.data });
     if (principal?.papel !== 'operador') {
@@ -174,7 +173,7 @@ export function senhaRoute(store: Store, access: ApiAccess, passwords: PasswordC
     // Every token issued with the old password stops now.
     await access.revoke({ papel: 'cliente', matricula: matricula.data });
     return { status: 200, body: { matricula: matricula.data, senha_definida: true } };
-  };
+  });
   return { path: '/clientes/{matricula}/senha', handlers: { POST: change }, traits: { heavy: true } };
 }
 
@@ -187,8 +186,8 @@ function refuseWeakPassword(password: string, account: { readonly username?: str
 
 const goalSchema = z
   .object({
-    kwh_mes: z.union([z.string(), z.number()]).transform((value, context) => positiveDecimal(value, 3, context, 'um consumo mensal em kWh, maior que 0, com até 3 casas')).optional(),
-    valor_mes: z.union([z.string(), z.number()]).transform((value, context) => positiveDecimal(value, 2, context, 'um valor mensal em reais, maior que 0, com até 2 casas')).optional(),
+    kwh_mes: z.union([z.string(), z.number()]).transform((value, context) => positiveDecimal(value, 3, context, 'um consumo mensal em kWh, maior que 0, com até 3 casas')).meta({ description: 'kWh por mês: > 0, até 3 casas' }).optional(),
+    valor_mes: z.union([z.string(), z.number()]).transform((value, context) => positiveDecimal(value, 2, context, 'um valor mensal em reais, maior que 0, com até 2 casas')).meta({ description: 'R$ por mês: > 0, até 2 casas' }).optional(),
   })
   .refine((goal) => (goal.kwh_mes === undefined) !== (goal.valor_mes === undefined), { message: 'informe kwh_mes ou valor_mes (um dos dois)', path: ['meta'] });
 
@@ -218,14 +217,14 @@ export function metaRoute(store: Store, profiles: ProfileStore, access: ApiAcces
   };
   const answer = (profile: BillingProfile): Answer => ({ status: 200, body: { matricula: profile.matricula, meta: profile.goal === undefined ? null : goalJson(profile.goal) } });
   const show = async (input: RouteInput): Promise<Answer> => answer(await profileOf(input, false));
-  const put = async (input: RouteInput): Promise<Answer> => {
+  const put = withFields(goalSchema, async (input: RouteInput, read): Promise<Answer> => {
     const current = await profileOf(input, true);
-    const fields = readFields(input, goalSchema);
+    const fields = read();
     const goal: ConsumptionGoal = fields.kwh_mes !== undefined ? { kind: 'kwh', kwh: fields.kwh_mes } : { kind: 'valor', cents: fields.valor_mes as bigint };
     const profile = { ...current, goal };
     if (!(await profiles.setProfile(profile))) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');
     return answer(profile);
-  };
+  });
   const remove = async (input: RouteInput): Promise<Answer> => {
     const { goal: _removed, ...profile } = await profileOf(input, true);
     if (!(await profiles.setProfile(profile))) throw new HttpError('usuario_nao_cadastrado', 'Nenhum cliente cadastrado com essa matrícula.');

@@ -15,7 +15,7 @@ import type { CommandDelivery } from '../udp/command-delivery.js';
 import { COMMAND_TYPES, FINAL_STATES, KEYED_ONLY } from '../../domain/commands.js';
 import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
-import { invalidField, matriculaSchema, positiveInteger, readFields } from './fields.js';
+import { invalidField, matriculaSchema, positiveInteger, withFields } from './fields.js';
 
 export const DEFAULT_VALIDITY_S = 3600;
 /** Longest validity: a week. */
@@ -104,10 +104,10 @@ export function pathMatricula(input: RouteInput): string {
 }
 
 export function comandosRoutes({ commands, delivery, store, access, hasKey, now = Date.now }: CommandRoutesDeps): Route[] {
-  const create = async (input: RouteInput): Promise<Answer> => {
+  const create = withFields(createSchema, async (input: RouteInput, read): Promise<Answer> => {
     const principal = await access.authenticateChange(input.request);
     const matricula = pathMatricula(input);
-    const fields = readFields(input, createSchema);
+    const fields = read();
     const parameters = parametersOf(fields.tipo, fields.parametros);
     const key = input.request.head.headers.get('idempotency-key');
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw invalidField('Idempotency-Key', 'deve ter de 1 a 100 caracteres ASCII visíveis');
@@ -138,18 +138,18 @@ export function comandosRoutes({ commands, delivery, store, access, hasKey, now 
     }
     if (created) delivery.accepted(command);
     return { status: 202, body: commandJson(command), headers: [['Location', `/comandos/${command.id}`], ...(created ? [] : ([['Idempotent-Replayed', 'true']] as const))] };
-  };
-  const list = async (input: RouteInput): Promise<Answer> => {
+  });
+  const list = withFields(listSchema, async (input: RouteInput, read): Promise<Answer> => {
     const principal = await access.authenticate(input.request, input.query.get('access_token') ?? undefined);
     const matricula = pathMatricula(input);
     access.authorize(principal, matricula);
-    const { pagina = 1, limite = DEFAULT_PAGE } = readFields(input, listSchema);
+    const { pagina = 1, limite = DEFAULT_PAGE } = read();
     const found = await commands.listByMeter(matricula, (pagina - 1) * limite, limite + 1);
     const next = new URLSearchParams(input.request.head.query);
     next.set('pagina', String(pagina + 1));
     next.delete('access_token');
     return { status: 200, body: { matricula, comandos: found.slice(0, limite).map(commandJson), pagina, limite, proxima: found.length > limite ? `/medidores/${matricula}/comandos?${next.toString()}` : null } };
-  };
+  });
   const find = async (input: RouteInput): Promise<StoredCommand> => {
     const id = input.params.id ?? '';
     const command = COMMAND_ID.test(id) ? await commands.get(id) : undefined;

@@ -9,7 +9,7 @@ import type { ApiAccess, Principal } from '../http/api-access.js';
 import { readingEvent, RECONNECT_MS, sseEvent, Subscriber, type LiveEvents } from '../live/live-events.js';
 import type { Reading } from '../../database/store.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
-import { matriculaSchema, readFields } from './fields.js';
+import { matriculaSchema, withFields } from './fields.js';
 import { silentAfter } from '../../app/fleet.js';
 import { fleetFields } from './frota.js';
 
@@ -23,13 +23,13 @@ const eventsSchema = z.object({
   ...fleetFields,
 });
 export function eventosRoute(store: Store, live: LiveEvents, access: ApiAccess): Route {
-  const handler = async (input: RouteInput): Promise<Answer> => {
+  const handler = withFields(eventsSchema, async (input: RouteInput, read): Promise<Answer> => {
     const queryToken = input.query.get('access_token') ?? undefined;
     // A meter's events need a token for it; the fleet alone (every meter) needs the operator's.
     let principal: Principal | undefined;
     if (input.query.has('matricula')) principal = await access.authenticate(input.request, queryToken);
     else await access.authenticateOperator(input.request, queryToken);
-    const fields = readFields(input, eventsSchema);
+    const fields = read();
     if (fields.matricula !== undefined) access.authorize(principal, fields.matricula);
     // EventSource sends the id of the last event it got when it reconnects (HTML §9.2.4); anything else is not ours and is ignored.
     const header = input.request.head.headers.get('last-event-id');
@@ -60,7 +60,7 @@ export function eventosRoute(store: Store, live: LiveEvents, access: ApiAccess):
       ],
       stream: (signal) => events(live, subscriber, signal, replay),
     };
-  };
+  });
   return { path: '/eventos', handlers: { GET: handler }, traits: { exclusive: true } };
 }
 

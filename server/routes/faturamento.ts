@@ -13,7 +13,7 @@ import type { BillingRulesStore } from '../../database/billing-rules-store.js';
 import type { ApiAccess } from '../http/api-access.js';
 import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
-import { readFields } from './fields.js';
+import { withFields } from './fields.js';
 
 const monthRange = z.object({
   de: z.string().regex(MONTH, 'deve ser um mês AAAA-MM').optional(),
@@ -25,18 +25,17 @@ export function parametrosRoute(rules: BillingRulesStore, access: ApiAccess): Ro
     await access.authenticate(input.request);
     return { status: 200, body: { parametros: (await rules.listParameters()).map(parametersJson) } };
   };
-  const put = async (input: RouteInput): Promise<Answer> => {
+  const put = withFields(parametersSchema, async (input: RouteInput, read): Promise<Answer> => {
     await access.authenticateChange(input.request);
-    const parameters = readFields(input, parametersSchema);
+    const parameters = read();
     const outcome = await rules.putParameters(parameters);
     return { status: outcome === 'created' ? 201 : 200, body: parametersJson(parameters) };
-  };
+  });
   return { path: '/faturamento/parametros', handlers: { GET: list, PUT: put } };
 }
 
 /** The `de`/`ate` months of a list (default: this year), or 422. */
-function monthsAsked(input: RouteInput): { from: string; to: string } {
-  const fields = readFields(input, monthRange);
+function monthsAsked(fields: z.infer<typeof monthRange>): { from: string; to: string } {
   const year = new Date().getUTCFullYear();
   const from = fields.de ?? `${year}-01`;
   const to = fields.ate ?? `${year}-12`;
@@ -51,18 +50,18 @@ function monthParameter(input: RouteInput): string {
 }
 
 export function fatoresEmissaoRoutes(rules: BillingRulesStore, defaultFactor: bigint, access: ApiAccess): Route[] {
-  const list = async (input: RouteInput): Promise<Answer> => {
+  const list = withFields(monthRange, async (input: RouteInput, read): Promise<Answer> => {
     await access.authenticate(input.request);
-    const { from, to } = monthsAsked(input);
+    const { from, to } = monthsAsked(read());
     return { status: 200, body: { de: from, ate: to, padrao_kg_co2e_kwh: formatDecimal(defaultFactor, EMISSION_FACTOR_SCALE), fatores: (await rules.listEmissionFactors(from, to)).map(emissionFactorJson) } };
-  };
-  const put = async (input: RouteInput): Promise<Answer> => {
+  });
+  const put = withFields(emissionFactorSchema, async (input: RouteInput, read): Promise<Answer> => {
     await access.authenticateChange(input.request);
     const month = monthParameter(input);
-    const factor = { month, kgPerKwh: readFields(input, emissionFactorSchema).kg_co2e_kwh };
+    const factor = { month, kgPerKwh: read().kg_co2e_kwh };
     const outcome = await rules.putEmissionFactor(factor);
     return { status: outcome === 'created' ? 201 : 200, body: emissionFactorJson(factor) };
-  };
+  });
   return [
     { path: '/co2e/fatores', handlers: { GET: list } },
     { path: '/co2e/fatores/{mes}', handlers: { PUT: put } },
@@ -70,19 +69,19 @@ export function fatoresEmissaoRoutes(rules: BillingRulesStore, defaultFactor: bi
 }
 
 export function bandeirasRoutes(rules: BillingRulesStore, access: ApiAccess): Route[] {
-  const list = async (input: RouteInput): Promise<Answer> => {
+  const list = withFields(monthRange, async (input: RouteInput, read): Promise<Answer> => {
     await access.authenticate(input.request);
-    const { from, to } = monthsAsked(input);
+    const { from, to } = monthsAsked(read());
     return { status: 200, body: { de: from, ate: to, bandeiras: (await rules.listFlags(from, to)).map(flagJson) } };
-  };
-  const put = async (input: RouteInput): Promise<Answer> => {
+  });
+  const put = withFields(flagSchema, async (input: RouteInput, read): Promise<Answer> => {
     await access.authenticateChange(input.request);
     const month = monthParameter(input);
-    const fields = readFields(input, flagSchema);
+    const fields = read();
     const flag = { month, flag: fields.bandeira, additional: fields.adicional_kwh };
     const outcome = await rules.putFlag(flag);
     return { status: outcome === 'created' ? 201 : 200, body: flagJson(flag) };
-  };
+  });
   return [
     { path: '/faturamento/bandeiras', handlers: { GET: list } },
     { path: '/faturamento/bandeiras/{mes}', handlers: { PUT: put } },

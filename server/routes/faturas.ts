@@ -14,7 +14,7 @@ import type { BillingService } from '../../app/billing/billing.js';
 import { HttpError } from '../http/http-error.js';
 import { documentOf, invoiceText } from '../../app/views/invoice.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
-import { matriculaSchema, positiveInteger, readFields } from './fields.js';
+import { matriculaSchema, positiveInteger, withFields } from './fields.js';
 import { MONTH } from '../../database/billing-rules-json.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -38,15 +38,15 @@ export interface InvoiceRoutesDeps {
 }
 
 export function faturasRoutes({ invoices, billing, access, distributor, pdf }: InvoiceRoutesDeps): Route[] {
-  const issue = async (input: RouteInput): Promise<Answer> => {
+  const issue = withFields(issueSchema, async (input: RouteInput, read): Promise<Answer> => {
     await access.authenticateChange(input.request);
-    const { matricula, ciclo } = readFields(input, issueSchema);
+    const { matricula, ciclo } = read();
     const { invoice, created } = await invoices.issue(matricula, ciclo, async () => documentOf(await billing.bill(matricula, ciclo), distributor), new Date());
     return { status: created ? 201 : 200, text: invoiceText(invoice), contentType: JSON_TYPE, headers: [['Location', `/faturas/${invoice.numero}`]] };
-  };
-  const list = async (input: RouteInput): Promise<Answer> => {
+  });
+  const list = withFields(listSchema, async (input: RouteInput, read): Promise<Answer> => {
     const principal = await access.authenticate(input.request);
-    const { matricula, pagina = 1, limite = DEFAULT_PAGE } = readFields(input, listSchema);
+    const { matricula, pagina = 1, limite = DEFAULT_PAGE } = read();
     access.authorize(principal, matricula);
     const found = await invoices.list(matricula, (pagina - 1) * limite, limite + 1);
     const next = new URLSearchParams(input.request.head.query);
@@ -56,9 +56,9 @@ export function faturasRoutes({ invoices, billing, access, distributor, pdf }: I
       return { numero: invoice.numero, ciclo: invoice.ciclo, estado: invoice.estado, emitida_em: invoice.emitidaEm, consumo_kwh: document.consumo_kwh, total: document.total, vencimento: document.vencimento, substitui: invoice.substitui };
     });
     return { status: 200, body: { matricula, faturas: summaries, pagina, limite, proxima: found.length > limite ? `/faturas?${next.toString()}` : null } };
-  };
-  const show = async (input: RouteInput): Promise<Answer> => {
-    const fields = readFields(input, showSchema);
+  });
+  const show = withFields(showSchema, async (input: RouteInput, read): Promise<Answer> => {
+    const fields = read();
     const principal = await access.authenticate(input.request, fields.access_token);
     const numero = input.params.numero ?? '';
     const invoice = INVOICE_NUMBER.test(numero) ? await invoices.get(numero) : undefined;
@@ -78,24 +78,24 @@ export function faturasRoutes({ invoices, billing, access, distributor, pdf }: I
       };
     }
     return { status: 200, text: invoiceText(invoice), contentType: JSON_TYPE };
-  };
-  const cancel = async (input: RouteInput): Promise<Answer> => {
+  });
+  const cancel = withFields(cancelSchema, async (input: RouteInput, read): Promise<Answer> => {
     await access.authenticateChange(input.request);
-    const { motivo } = readFields(input, cancelSchema);
+    const { motivo } = read();
     const numero = input.params.numero ?? '';
     const outcome = INVOICE_NUMBER.test(numero) ? await invoices.cancel(numero, motivo, new Date()) : 'nao_encontrada';
     if (outcome === 'nao_encontrada') throw new HttpError('fatura_nao_encontrada', `Não há fatura ${numero}.`);
     if (outcome === 'ja_cancelada') throw new HttpError('fatura_cancelada', `A fatura ${numero} já está cancelada.`);
     return { status: 200, text: invoiceText(outcome), contentType: JSON_TYPE };
-  };
-  const preview = async (input: RouteInput): Promise<Answer> => {
+  });
+  const preview = withFields(previewSchema, async (input: RouteInput, read): Promise<Answer> => {
     const principal = await access.authenticate(input.request);
-    const { matricula } = readFields(input, previewSchema);
+    const { matricula } = read();
     access.authorize(principal, matricula);
     const bill = await billing.preview(matricula);
     const document = documentOf(bill, distributor);
     return { status: 200, text: `{"previa":true,${document.slice(1)}`, contentType: JSON_TYPE };
-  };
+  });
   return [
     { path: '/faturas', handlers: { GET: list, POST: issue }, traits: { heavy: true } },
     { path: '/faturas/previa', handlers: { GET: preview }, traits: { heavy: true } },

@@ -4,6 +4,7 @@
  * zod into typed values, or an HttpError: 400 `json_invalido`, 422 `dados_invalidos`.
  */
 import { z } from 'zod';
+import { isAcceptablePassword, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS } from '../../domain/auth/password.js';
 import { isMatricula } from '../../protocol/meter-protocol.js';
 import type { ApiAccess, Principal } from '../http/api-access.js';
 import { HttpError, type ErrorDetail } from '../http/http-error.js';
@@ -17,7 +18,7 @@ export const matriculaSchema = z.unknown().transform((value, context): string =>
   if (problem === undefined) return String(value);
   context.addIssue({ code: 'custom', message: problem });
   return z.NEVER;
-});
+}).meta({ anyOf: [{ type: 'string', pattern: '^[0-9]{1,20}$' }, { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }] });
 
 function matriculaProblem(value: unknown): string | undefined {
   if (typeof value === 'string') return isMatricula(value) ? undefined : 'deve ter de 1 a 20 dígitos';
@@ -82,17 +83,27 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /**
+ * A handler that reads the fields `schema` describes, when it chooses
+ * (after authenticating, so a caller without a token learns nothing from a
+ * 422): `read()` validates them. The schema is carried on the handler, for
+ * the OpenAPI document.
+ */
+export function withFields<T>(schema: z.ZodType<T>, handle: (input: RouteInput, read: () => T) => Promise<Answer>): Handler {
+  return Object.assign((input: RouteInput) => handle(input, () => readFields(input, schema)), { fields: schema });
+}
+
+/**
  * A handler for fields about one matricula that, when the API requires
  * tokens, answers only a token for that matricula: 401 is decided before
  * the fields are read (nothing is told to a caller without a token), 403 after.
  */
 export function matriculaHandler<T extends { matricula: string }>(schema: z.ZodType<T>, access: ApiAccess, answer: (fields: T, input: RouteInput) => Promise<Answer>): Handler {
-  return async (input: RouteInput): Promise<Answer> => {
+  return withFields(schema, async (input, read) => {
     const principal = await access.authenticate(input.request);
-    const fields = readFields(input, schema);
+    const fields = read();
     access.authorize(principal, fields.matricula);
     return answer(fields, input);
-  };
+  });
 }
 
 /** A matricula handler answered by POST (fields in the body) and GET (fields in the query string) alike. */
@@ -103,7 +114,16 @@ export function matriculaRoute<T extends { matricula: string }>(path: string, sc
 
 /** A password as given to be checked: never checked when longer than this (the accepted ones are at most 128 characters). */
 const MAX_GIVEN_PASSWORD_LENGTH = 1024;
-export const givenPassword = z.string({ error: 'deve ser um texto' }).max(MAX_GIVEN_PASSWORD_LENGTH, `deve ter no máximo ${MAX_GIVEN_PASSWORD_LENGTH} caracteres`);
+export const givenPassword = z
+  .string({ error: 'deve ser um texto' })
+  .max(MAX_GIVEN_PASSWORD_LENGTH, `deve ter no máximo ${MAX_GIVEN_PASSWORD_LENGTH} caracteres`)
+  .meta({ description: 'A senha, como digitada.' });
+
+/** A new password: its length, and not one of the common passwords (domain/auth/password.ts). */
+export const newPassword = z
+  .string({ error: 'deve ser um texto' })
+  .refine(isAcceptablePassword, `deve ter de ${MIN_PASSWORD_CHARS} a ${MAX_PASSWORD_CHARS} caracteres`)
+  .meta({ minLength: MIN_PASSWORD_CHARS, maxLength: MAX_PASSWORD_CHARS, description: `De ${MIN_PASSWORD_CHARS} a ${MAX_PASSWORD_CHARS} caracteres e fora da lista de senhas comuns; guardada só como hash scrypt, nunca ecoada.` });
 
 /** 400 `senha_na_url` for a password in the query string, where logs and browser history keep it. */
 export function refusePasswordInUrl(input: RouteInput, fields: readonly string[] = ['senha', 'senha_atual']): void {
@@ -121,7 +141,9 @@ export const positiveInteger = (max: number) =>
     .string()
     .regex(/^\d{1,16}$/, 'deve ser um número inteiro')
     .transform(Number)
-    .pipe(z.number().min(1, 'deve ser ao menos 1').max(max, `deve ser no máximo ${max}`));
+    .pipe(z.number().min(1, 'deve ser ao menos 1').max(max, `deve ser no máximo ${max}`))
+    // Documented as the number it is (a query string carries its digits).
+    .meta({ type: 'integer', minimum: 1, maximum: max, pattern: undefined });
 
 /**
  * For a route that answers one meter or, without `matricula`, the whole

@@ -12,7 +12,7 @@ import { FLEET_SORT_KEYS, fleetTable, type FleetRow } from '../../domain/fleet-t
 import type { FleetTracker } from '../../app/fleet.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
 import { consumoJson } from '../../app/views/decimals.js';
-import { positiveInteger, readFields } from './fields.js';
+import { positiveInteger, withFields } from './fields.js';
 import { silentAfter } from '../../app/fleet.js';
 
 export const FLEET_PAGE_DEFAULT = 50;
@@ -37,11 +37,11 @@ const tableSchema = z.object({
 });
 
 export function frotaRoute(fleet: FleetTracker, access: ApiAccess): Route {
-  const handler = async (input: RouteInput): Promise<Answer> => {
+  const handler = withFields(fleetSchema, async (input: RouteInput, read): Promise<Answer> => {
     await access.authenticateOperator(input.request, input.query.get('access_token') ?? undefined);
-    const fields = readFields(input, fleetSchema);
+    const fields = read();
     return { status: 200, body: { ...fleet.summary(silentAfter(fields)) } };
-  };
+  });
   return { path: '/frota', handlers: { GET: handler } };
 }
 
@@ -71,9 +71,9 @@ export function frotaMedidoresRoute(fleet: FleetTracker, customers: Pick<Store, 
     }
     return names.byMatricula;
   };
-  const handler = async (input: RouteInput): Promise<Answer> => {
+  const handler = withFields(tableSchema, async (input: RouteInput, read): Promise<Answer> => {
     await access.authenticateOperator(input.request, input.query.get('access_token') ?? undefined);
-    const fields = readFields(input, tableSchema);
+    const fields = read();
     const sortBy = fields.ordenar ?? 'matricula';
     const page = fields.pagina ?? 1;
     const pageSize = fields.limite ?? FLEET_PAGE_DEFAULT;
@@ -113,6 +113,6 @@ export function frotaMedidoresRoute(fleet: FleetTracker, customers: Pick<Store, 
         proxima: page * pageSize < table.total ? `/frota/medidores?${next.toString()}` : null,
       },
     };
-  };
+  });
   return { path: '/frota/medidores', handlers: { GET: handler }, traits: { heavy: true } };
 }

@@ -11,7 +11,7 @@ import { EVENT_TYPES } from '../../protocol/meter-commands.js';
 import { formatIsoTimestamp, isValidTimeZone } from '../../protocol/timestamp.js';
 import type { ApiAccess } from '../http/api-access.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
-import { authorizeMeterOrFleet, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
+import { authorizeMeterOrFleet, matriculaSchema, nextPageLink, positiveInteger, withFields } from './fields.js';
 import { CSV_CONTENT_TYPE, END_OF_TIME, queryInstant, wantsCsv } from './medicoes.js';
 
 export const EVENTS_PAGE_DEFAULT = 50;
@@ -47,8 +47,8 @@ function csvLine(event: MeterEvent): string {
 }
 
 export function ocorrenciasRoute(events: EventStore, defaultTimeZone: string, access: ApiAccess): Route {
-  const handler = async (input: RouteInput): Promise<Answer> => {
-    const fields = readFields(input, eventsSchema);
+  const handler = withFields(eventsSchema, async (input: RouteInput, read): Promise<Answer> => {
+    const fields = read();
     // Every meter's events: the operator's (or anyone's with the API open, as the fleet is).
     await authorizeMeterOrFleet(access, input, fields.matricula);
     const timeZone = fields.fuso ?? defaultTimeZone;
@@ -75,6 +75,6 @@ export function ocorrenciasRoute(events: EventStore, defaultTimeZone: string, ac
       status: 200,
       body: { matricula: fields.matricula ?? null, tipo: fields.tipo ?? null, inicio: formatIsoTimestamp(query.from), fim: formatIsoTimestamp(query.to), ocorrencias: found.slice(0, limit).map(eventJson), pagina: page, limite: limit, proxima: found.length > limit ? nextPageLink('/ocorrencias', input, page) : null },
     };
-  };
+  });
   return { path: '/ocorrencias', handlers: { GET: handler }, traits: { heavy: true } };
 }

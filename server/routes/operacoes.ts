@@ -1,10 +1,15 @@
 /** Operations: `/saude` (this server and its database, liveness and readiness) and `/metricas` (Prometheus text format). */
 import type { Store } from '../../database/store.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
-import type { Route, RouteInput } from '../http/router.js';
+import type { Route } from '../http/router.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { ChangeFeed } from '../../database/change-feed.js';
 import type { PoolUsage } from '../../database/open-store.js';
+import { z } from 'zod';
+import { withFields } from './fields.js';
+
+/** `escopo=servidor` asks for this process only; any other value (or none), the server and its database. */
+const healthSchema = z.object({ escopo: z.string().optional() });
 
 /** What `/saude` reads about this process and its database. */
 export interface HealthSources {
@@ -31,7 +36,7 @@ const tenths = (ms: number): number => Math.round(ms * 10) / 10;
 export function saudeRoute(sources: HealthSources): Route {
   const loop = monitorEventLoopDelay({ resolution: 20 });
   loop.enable();
-  const handler = async (input: RouteInput) => {
+  const handler = withFields(healthSchema, async (_input, read) => {
     const { startedAt, store } = sources;
     const pending = sources.pendingReadings();
     const servidor = {
@@ -43,7 +48,7 @@ export function saudeRoute(sources: HealthSources): Route {
     };
     loop.reset();
     const base = { iniciado_em: formatIsoTimestamp(startedAt), tempo_atividade_s: Math.floor((Date.now() - startedAt) / 1000) };
-    if (input.query.get('escopo') === 'servidor') return { status: 200, body: { status: 'ok', ...base, servidor } };
+    if (read().escopo === 'servidor') return { status: 200, body: { status: 'ok', ...base, servidor } };
     const feed = sources.feed.stats();
     const pool = sources.poolUsage?.();
     const banco = {
@@ -62,7 +67,7 @@ export function saudeRoute(sources: HealthSources): Route {
         headers: [['Retry-After', '5']] as const,
       };
     }
-  };
+  });
   return { path: '/saude', handlers: { GET: handler } };
 }
 

@@ -17,18 +17,17 @@ import type { AuditEntry, AuditStore } from '../../database/audit-store.js';
 import { csvField, csvText } from '../../protocol/csv.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import { actorOf, type ApiAccess } from '../http/api-access.js';
-import { isAcceptablePassword, isCommonPassword, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS } from '../../domain/auth/password.js';
+import { isCommonPassword } from '../../domain/auth/password.js';
 import { HttpError } from '../http/http-error.js';
 import { invalidCredentials, type PasswordChecks } from '../../app/auth/login.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
-import { givenPassword, nextPageLink, positiveInteger, readFields, refusePasswordInUrl } from './fields.js';
+import { givenPassword, nextPageLink, positiveInteger, refusePasswordInUrl, withFields, newPassword } from './fields.js';
 import { CSV_CONTENT_TYPE, wantsCsv } from './medicoes.js';
 
 export const AUDIT_PAGE_DEFAULT = 100;
 export const AUDIT_PAGE_MAX = 1000;
 
 const nome = z.string({ error: 'deve ser um texto' }).regex(OPERATOR_NAME, 'deve ter de 3 a 40 caracteres a-z, 0-9, ".", "_" ou "-"');
-const newPassword = z.string({ error: 'deve ser um texto' }).refine(isAcceptablePassword, `deve ter de ${MIN_PASSWORD_CHARS} a ${MAX_PASSWORD_CHARS} caracteres`);
 const signInSchema = z.object({ nome, senha: givenPassword });
 const createSchema = z.object({ nome, senha: newPassword });
 const patchSchema = z.object({ ativo: z.boolean({ error: 'deve ser true ou false' }) });
@@ -71,15 +70,15 @@ export interface OperatorRoutesDeps {
 }
 
 export function operadoresRoutes({ accounts, audit, access, passwords, now = Date.now }: OperatorRoutesDeps): Route[] {
-  const signIn = async (input: RouteInput): Promise<Answer> => {
+  const signIn = withFields(signInSchema, async (input: RouteInput, read): Promise<Answer> => {
     refusePasswordInUrl(input, ['senha']);
-    const fields = readFields(input, signInSchema);
+    const fields = read();
     const account = await accounts.operator(fields.nome);
     const ok = await passwords.checkHash(input.remoteAddress, `operador:${fields.nome}`, account?.passwordHash, fields.senha);
     if (!ok || account === undefined || !account.active) throw invalidCredentials();
     const { token, expiresAt } = await access.issueOperator(account.nome);
     return { status: 200, body: { papel: 'operador', nome: account.nome, token, tipo_token: 'Bearer', expira_em: formatIsoTimestamp(expiresAt * 1000) } };
-  };
+  });
   const signOut = async (input: RouteInput): Promise<Answer> => {
     const principal = await access.whoIs(input.request);
     if (principal.papel === 'operador' && principal.nome === undefined) {
@@ -92,46 +91,46 @@ export function operadoresRoutes({ accounts, audit, access, passwords, now = Dat
     await access.authenticateChange(input.request);
     return { status: 200, body: { operadores: (await accounts.operators()).map(accountJson) } };
   };
-  const create = async (input: RouteInput): Promise<Answer> => {
+  const create = withFields(createSchema, async (input: RouteInput, read): Promise<Answer> => {
     const principal = await access.authenticateChange(input.request);
     refusePasswordInUrl(input, ['senha']);
-    const fields = readFields(input, createSchema);
+    const fields = read();
     refuseWeak(fields.senha, fields.nome);
     const account: OperatorAccount = { nome: fields.nome, passwordHash: await passwords.hash(fields.senha, input.remoteAddress), active: true, createdAt: now(), createdBy: actorOf(principal) };
     if (!(await accounts.createOperator(account))) throw new HttpError('cliente_existente', `Já existe a conta de operador ${fields.nome}.`, { detalhes: [{ campo: 'nome', problema: 'já cadastrado' }] });
     access.accountChanged(account);
     return { status: 201, body: accountJson(account), headers: [['Location', `/operadores/${account.nome}`]] };
-  };
+  });
   const nameOf = (input: RouteInput): string => {
     const parsed = nome.safeParse(input.params.nome);
     if (!parsed.success) throw notFound(String(input.params.nome).slice(0, 40));
     return parsed.data;
   };
-  const patch = async (input: RouteInput): Promise<Answer> => {
+  const patch = withFields(patchSchema, async (input: RouteInput, read): Promise<Answer> => {
     await access.authenticateChange(input.request);
     const name = nameOf(input);
-    const { ativo } = readFields(input, patchSchema);
+    const { ativo } = read();
     const updated = await accounts.updateOperator(name, { active: ativo });
     if (updated === undefined) throw notFound(name);
     access.accountChanged(updated);
     // Disabled: every token it holds stops at once, and one enabled again signs in afresh.
     await access.revoke({ papel: 'operador', nome: name });
     return { status: 200, body: accountJson(updated) };
-  };
-  const setPassword = async (input: RouteInput): Promise<Answer> => {
+  });
+  const setPassword = withFields(passwordSchema, async (input: RouteInput, read): Promise<Answer> => {
     await access.authenticateChange(input.request);
     refusePasswordInUrl(input, ['senha']);
     const name = nameOf(input);
-    const { senha } = readFields(input, passwordSchema);
+    const { senha } = read();
     refuseWeak(senha, name);
     const updated = await accounts.updateOperator(name, { passwordHash: await passwords.hash(senha, input.remoteAddress) });
     if (updated === undefined) throw notFound(name);
     access.accountChanged(updated);
     await access.revoke({ papel: 'operador', nome: name });
     return { status: 200, body: { nome: name, senha_definida: true } };
-  };
-  const auditLog = async (input: RouteInput): Promise<Answer> => {
-    const fields = readFields(input, auditSchema);
+  });
+  const auditLog = withFields(auditSchema, async (input: RouteInput, read): Promise<Answer> => {
+    const fields = read();
     // The log names who did what to whom: the operator's alone, whatever AUTENTICACAO_API says of reading.
     const principal = await access.whoIs(input.request, fields.access_token);
     if (principal.papel !== 'operador') throw new HttpError('acesso_negado', 'O registro de auditoria é só para o operador.');
@@ -151,7 +150,7 @@ export function operadoresRoutes({ accounts, audit, access, passwords, now = Dat
       };
     }
     return { status: 200, body: { registros: entries.map(auditJson), pagina: page, limite: limit, proxima: found.length > limit ? nextPageLink('/auditoria', input, page) : null } };
-  };
+  });
   return [
     { path: '/operadores', handlers: { GET: list, POST: create }, traits: { heavy: true } },
     { path: '/operadores/{nome}', handlers: { PATCH: patch } },

@@ -15,7 +15,7 @@ import type { Answer, Route, RouteInput } from '../http/router.js';
 import type { MeterAnswers } from '../http/result-cache.js';
 import { goalJson } from './clientes.js';
 import { consumoJson, decimalJson } from '../../app/views/decimals.js';
-import { authorizeMeterOrFleet, matriculaHandler, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
+import { authorizeMeterOrFleet, matriculaHandler, matriculaSchema, nextPageLink, positiveInteger, withFields } from './fields.js';
 
 export const FLEET_ACCURACY_PAGE_DEFAULT = 20;
 export const FLEET_ACCURACY_PAGE_MAX = 100;
@@ -74,8 +74,8 @@ export function previsaoRoutes(forecasting: Forecasting, access: ApiAccess, answ
     };
   };
   const accuracySchema = z.object({ matricula: matriculaSchema.optional(), ciclos: positiveInteger(ACCURACY_MAX_CYCLES).optional(), pagina: positiveInteger(1_000_000).optional(), limite: positiveInteger(FLEET_ACCURACY_PAGE_MAX).optional(), access_token: z.string().optional() });
-  const accuracy = async (input: RouteInput): Promise<Answer> => {
-    const fields = readFields(input, accuracySchema);
+  const accuracy = withFields(accuracySchema, async (input: RouteInput, read): Promise<Answer> => {
+    const fields = read();
     await authorizeMeterOrFleet(access, input, fields.matricula);
     const count = fields.ciclos ?? ACCURACY_DEFAULT_CYCLES;
     if (fields.matricula !== undefined) {
@@ -98,7 +98,7 @@ export function previsaoRoutes(forecasting: Forecasting, access: ApiAccess, answ
         proxima: meters.length > limit ? nextPageLink('/previsao/precisao', input, page) : null,
       },
     };
-  };
+  });
   return [
     { path: '/previsao', handlers: { GET: forecast }, traits: { heavy: true } },
     { path: '/previsao/precisao', handlers: { GET: accuracy } },

@@ -13,7 +13,7 @@ import type { ApiAccess } from '../http/api-access.js';
 import { QualityAccumulator, completeness, type DayQuality, type FlagCounts, type QualityReport } from '../../domain/readings/data-quality.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
 import { decimalJson } from '../../app/views/decimals.js';
-import { authorizeMeterOrFleet, invalidField, matriculaSchema, nextPageLink, positiveInteger, readFields } from './fields.js';
+import { authorizeMeterOrFleet, invalidField, matriculaSchema, nextPageLink, positiveInteger, withFields } from './fields.js';
 import { queryInstant } from './medicoes.js';
 
 /** The range when none is given: the last 7 days. */
@@ -50,8 +50,8 @@ export function qualidadeRoute(store: Store, defaultTimeZone: string, access: Ap
     for await (const batch of store.history({ matricula, from, to })) accumulator.add(batch);
     return accumulator.report();
   };
-  const handler = async (input: RouteInput): Promise<Answer> => {
-    const fields = readFields(input, qualitySchema);
+  const handler = withFields(qualitySchema, async (input: RouteInput, read): Promise<Answer> => {
+    const fields = read();
     await authorizeMeterOrFleet(access, input, fields.matricula);
     const timeZone = fields.fuso ?? defaultTimeZone;
     const to = queryInstant('fim', fields.fim, timeZone, Date.now());
@@ -87,6 +87,6 @@ export function qualidadeRoute(store: Store, defaultTimeZone: string, access: Ap
         proxima: customers.length > limit ? nextPageLink('/qualidade', input, page) : null,
       },
     };
-  };
+  });
   return { path: '/qualidade', handlers: { GET: handler }, traits: { heavy: true } };
 }

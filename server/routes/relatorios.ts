@@ -16,7 +16,7 @@ import { renderFleetReportPdf, renderMeterReportPdf, type FleetReportJson, type 
 import type { ReportArchive } from '../../app/reports/report-job.js';
 import { REPORT_KINDS, reportSpan, type Reporting } from '../../app/reports/reporting.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
-import { authorizeMeterOrFleet, invalidField, matriculaSchema, readFields } from './fields.js';
+import { authorizeMeterOrFleet, invalidField, matriculaSchema, withFields } from './fields.js';
 import { CSV_CONTENT_TYPE, wantsCsv } from './medicoes.js';
 import { PDF_TYPE } from './faturas.js';
 
@@ -48,8 +48,8 @@ const bytesAnswer = (contentType: string, filename: string, bytes: Buffer | stri
 });
 
 export function relatoriosRoutes(reporting: Reporting, archive: ReportArchive, defaultTimeZone: string, access: ApiAccess): Route[] {
-  const report = async (input: RouteInput): Promise<Answer> => {
-    const fields = readFields(input, reportSchema);
+  const report = withFields(reportSchema, async (input: RouteInput, read): Promise<Answer> => {
+    const fields = read();
     await authorizeMeterOrFleet(access, input, fields.matricula);
     const timeZone = fields.fuso ?? defaultTimeZone;
     const kind = fields.periodo ?? 'diario';
@@ -70,7 +70,7 @@ export function relatoriosRoutes(reporting: Reporting, archive: ReportArchive, d
     if (wantsPdf(fields.formato, input)) return bytesAnswer(PDF_TYPE, `relatorio-${name}.pdf`, await renderFleetReportPdf(plain<FleetReportJson>(json)));
     if (wantsCsv(fields.formato === 'pdf' ? undefined : fields.formato, input)) return bytesAnswer(CSV_CONTENT_TYPE, `relatorio-${name}.csv`, fleetCsv(found));
     return { status: 200, body: json };
-  };
+  });
   const files = async (input: RouteInput): Promise<Answer> => {
     await access.authenticateOperator(input.request, input.query.get('access_token') ?? undefined);
     return { status: 200, body: { arquivos: (await archive.list()).map((file) => ({ nome: file.name, tamanho: file.size, criado_em: formatIsoTimestamp(file.createdAt), url: `/relatorios/arquivos/${file.name}` })) } };

@@ -13,7 +13,7 @@ import { cycleContaining, cycleMonth } from '../../domain/billing/cycle.js';
 import { CENTS_SCALE, formatCents, KWH_SCALE } from '../../domain/billing/money.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
 import { decimalJson } from '../../app/views/decimals.js';
-import { matriculaSchema, positiveInteger, readFields } from './fields.js';
+import { matriculaSchema, positiveInteger, withFields } from './fields.js';
 import type { ProfileStore } from '../../database/profile-store.js';
 import { previousMonth } from '../../domain/billing/cycle.js';
 
@@ -22,13 +22,13 @@ const schema = z.object({ matricula: matriculaSchema, ciclos: positiveInteger(MA
 
 
 export function simulacaoRoute(billing: BillingService, profiles: ProfileStore, access: ApiAccess, timeZone: string, answers?: MeterAnswers<Answer>): Route {
-  const handler = async (input: RouteInput): Promise<Answer> => {
+  const handler = withFields(schema, async (input: RouteInput, read): Promise<Answer> => {
     const principal = await access.authenticate(input.request);
-    const { matricula, ciclos = 12 } = readFields(input, schema);
+    const { matricula, ciclos = 12 } = read();
     access.authorize(principal, matricula);
     // Kept until the meter's newest reading or the rules change (result-cache.ts): the same question twice costs once.
     return answers === undefined ? simulate(matricula, ciclos) : answers.get(`simulacao|${ciclos}`, matricula, () => simulate(matricula, ciclos));
-  };
+  });
   const simulate = async (matricula: string, ciclos: number): Promise<Answer> => {
     const profile = await profiles.profile(matricula);
     const now = Date.now();

@@ -9,12 +9,13 @@ import { formatIsoTimestamp, ISO_DAY, zoneOffset } from '../../protocol/timestam
 import { decimalJson } from '../../app/views/decimals.js';
 import { PRICE_SCALE } from '../../domain/billing/money.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
-import { readFields } from './fields.js';
+import { withFields } from './fields.js';
 
 const schema = z.object({
   data: z
     .string()
     .refine((text) => ISO_DAY.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text), 'deve ser uma data AAAA-MM-DD')
+    .meta({ format: 'date' })
     .optional(),
   distribuidora: z.string().min(1).max(100).optional(),
 });
@@ -25,8 +26,8 @@ export function localToday(timeZone: string, now = Date.now()): string {
 }
 
 export function tarifasRoute(tariffs: TariffStore, timeZone: string): Route {
-  const handler = async (input: RouteInput): Promise<Answer> => {
-    const fields = readFields(input, schema);
+  const handler = withFields(schema, async (input: RouteInput, read): Promise<Answer> => {
+    const fields = read();
     const day = fields.data ?? localToday(timeZone);
     const wanted = fields.distribuidora?.toUpperCase();
     const list = (await tariffs.tariffsInForce(day)).filter((tariff) => wanted === undefined || tariff.distribuidora.toUpperCase() === wanted);
@@ -48,6 +49,6 @@ export function tarifasRoute(tariffs: TariffStore, timeZone: string): Route {
         })),
       },
     };
-  };
+  });
   return { path: '/tarifas', handlers: { GET: handler } };
 }

@@ -12,7 +12,7 @@ import type { ApiAccess } from '../http/api-access.js';
 import { HttpError } from '../http/http-error.js';
 import { invalidCredentials, type PasswordChecks } from '../../app/auth/login.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
-import { givenPassword, matriculaSchema, readFields, refusePasswordInUrl } from './fields.js';
+import { givenPassword, matriculaSchema, refusePasswordInUrl, withFields } from './fields.js';
 
 const schema = z
   .object({
@@ -27,9 +27,9 @@ const schema = z
  * tells nothing of who is a customer (422: the password is required).
  */
 export function validacaoUsuarioRoute(store: Store, access: ApiAccess, passwords: PasswordChecks, tokensRequired = false): Route {
-  const handler = async (input: RouteInput): Promise<Answer> => {
+  const handler = withFields(schema, async (input: RouteInput, read): Promise<Answer> => {
     refusePasswordInUrl(input, ['senha']);
-    const fields = readFields(input, schema);
+    const fields = read();
     if (fields.senha === undefined) {
       if (tokensRequired) throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'senha', problema: 'obrigatória com AUTENTICACAO_API=obrigatoria' }] });
       passwords.lookup(input.remoteAddress);
@@ -46,7 +46,7 @@ export function validacaoUsuarioRoute(store: Store, access: ApiAccess, passwords
       status: 200,
       body: { valido: true, username: customer.username, matricula: customer.matricula, token, tipo_token: 'Bearer', expira_em: formatIsoTimestamp(expiresAt * 1000) },
     };
-  };
+  });
   return { path: '/validacao-usuario', handlers: { GET: handler, POST: handler } };
 }
 

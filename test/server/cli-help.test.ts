@@ -19,6 +19,7 @@ import { run as backupCommand } from '../../cli/backup.js';
 import { run as meterCommand } from '../../cli/meter.js';
 import { run as launcherCommand } from '../../cli/launcher.js';
 import { run as demoCommand } from '../../cli/demo.js';
+import { run as contractsCommand } from '../../cli/contracts.js';
 import { tempDir } from '../helpers.js';
 
 const built = (path: string): string => fileURLToPath(new URL(`../../${path}`, import.meta.url));
@@ -36,6 +37,7 @@ const COMMANDS: ReadonlyArray<{ name: string; path: string; run?: Run; args?: re
   { name: 'npm run meter', path: 'cli/meter.js', run: meterCommand, mentions: ['--matricula', '--matriculas', '--porta', '--intervalo-envio', '--chaves', 'MEDIDOR_PORTA'] },
   { name: 'npm run meters', path: 'cli/launcher.js', run: launcherCommand, mentions: ['--quantidade', '--por-processo', '--clientes', '--intervalo-envio'] },
   { name: 'npm run demo', path: 'cli/demo.js', run: demoCommand, mentions: ['DATA_DIR', 'HTTP_PORT', 'UDP_PORT'] },
+  { name: 'npm run contratos', path: 'cli/contracts.js', run: contractsCommand, mentions: ['--verificar', 'openapi-prosa.json'] },
   { name: 'npm run load:http', path: 'bench/load-http.js', mentions: ['--rota', '--conexoes', '--duracao', '--pipelining', '--storage'] },
   { name: 'npm run load:udp', path: 'bench/load-udp.js', mentions: ['--medidores', '--taxa', '--duracao', '--lixo'] },
   { name: 'npm run bench', path: 'bench/run-suite.js', mentions: ['BENCH_QUICK'] },

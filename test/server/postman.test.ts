@@ -73,7 +73,7 @@ t.test('the OpenAPI document covers every route with the methods the server answ
     t.same(Object.keys(operations).map((method) => method.toUpperCase()).sort(), allowed.filter((method) => method !== 'HEAD' && method !== 'OPTIONS').sort(), `${path}: documented methods are the served ones`);
   }
   // And the other way round: every route the server has is documented (the dashboard's static files aside).
-  for (const path of server.routePaths) if (!isDashboardAsset(path)) t.ok(path in document.paths, `${path} is in the OpenAPI document`);
+  for (const { path } of server.routes) if (!isDashboardAsset(path)) t.ok(path in document.paths, `${path} is in the OpenAPI document`);
   const collection = JSON.parse(readFileSync(COLLECTION, 'utf8')) as { item: Array<{ item: Array<{ request: { url: { path: string[] } } }> }> };
   // Postman's {{variable}} segments stand for OpenAPI's {parameter} ones.
   const requested = new Set(collection.item.flatMap((folder) => folder.item.map((item) => `/${item.request.url.path.join('/')}`.replace(/\{\{\w+\}\}/g, (name) => name.slice(1, -1)))));
