@@ -295,14 +295,18 @@ export function splitAt(bytes: Buffer, offsets: readonly number[]): Buffer[] {
   return parts;
 }
 
-/**
- * Options for a child Node process that runs our built JavaScript as users
- * do: without the test runner's loaders (tap's TypeScript import hook would
- * make each child load a compiler: seconds and 150 MB apiece).
- */
 /** The sample of ANEEL's tariff file shipped in resources/ (real rows of CEMIG-D; source beside it). */
 export const ANEEL_SAMPLE = fileURLToPath(new URL('../../resources/tarifas-homologadas-amostra-cemig-d.csv', import.meta.url));
 
+// Child processes (servers, meters, launchers, npm) run our built JavaScript as users do: tap puts its
+// process-tracking hook in NODE_OPTIONS, which would cost every child node most of a second of CPU
+// (coverage, which needs it, is off). A test file that imports this module spawns plain children.
+delete process.env.NODE_OPTIONS;
+
+/**
+ * Options for a forked child Node process: without the test runner's
+ * loaders, which fork() passes on in execArgv.
+ */
 export const PLAIN_NODE = { execArgv: [] as string[], env: { ...process.env, NODE_OPTIONS: '' } };
 
 /** Polls `probe` every 50 ms until it gives a value; rejects naming `what` after `timeoutMs`. */

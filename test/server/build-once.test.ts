@@ -23,7 +23,8 @@ function build(project: string): { status: number | null; output: string } {
 t.test('compiles once, skips when nothing changed, restores a deleted output, prunes outputs of deleted sources, stops on a type error', async (t) => {
   const project = await tempDir(t);
   const tsconfig = JSON.parse(await readFile(join(REPOSITORY, 'tsconfig.json'), 'utf8'));
-  await writeFile(join(project, 'tsconfig.json'), JSON.stringify({ ...tsconfig, include: ['server', 'test'] }));
+  // The repository's settings, without Node's type declarations (these sources use none): each compile here takes half the time.
+  await writeFile(join(project, 'tsconfig.json'), JSON.stringify({ ...tsconfig, compilerOptions: { ...tsconfig.compilerOptions, types: [] }, include: ['server', 'test'] }));
   await writeFile(join(project, 'package.json'), '{"type": "module"}');
   await symlink(join(REPOSITORY, 'node_modules'), join(project, 'node_modules'));
   await mkdir(join(project, 'server'));
