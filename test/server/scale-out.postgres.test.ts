@@ -5,7 +5,7 @@
  * the one the meter talks to, and a lost feed connection resyncs.
  */
 import t from 'tap';
-import { decodeChange, encodeChange, MAX_PAYLOAD_BYTES } from '../../database/postgres/pg-change-feed.js';
+import { channelOf, decodeChange, encodeChange, MAX_PAYLOAD_BYTES } from '../../database/postgres/pg-change-feed.js';
 import { serializeAnswer } from '../../protocol/meter-commands.js';
 import { AS_OPERATOR, call, meterSocket, openEvents, readingLine, recentTimestamps, startTestServer, until } from '../helpers.js';
 import { testPostgres } from '../postgres.js';
@@ -101,7 +101,8 @@ t.test('three servers on one database: live readings, events, the fleet, command
   }
 
   // C's feed connection is killed: it reconnects, and what A stored meanwhile is in C's fleet.
-  await postgres.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'consumo-inteligente-feed' AND pid <> pg_backend_pid()");
+  // Only this schema's feed connections (the server may be shared with other test files): their last query LISTENs on its channel.
+  await postgres.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'consumo-inteligente-feed' AND pid <> pg_backend_pid() AND query LIKE '%' || $1 || '%'", [channelOf(env.PG_SCHEMA)]);
   meter.send(readingLine('55555', new Date(Date.now() - 100).toISOString(), 5), a!.udp.port);
   await until('C to know the new meter', async () => ((await call(c!.http.port, 'GET', '/frota?silencio_s=60')).json().medidores_vistos === 3 ? true : undefined), 10_000);
   const metrics = await until('C to have reconnected', async () => {
