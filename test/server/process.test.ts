@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { parseAckDatagram } from '../../protocol/meter-protocol.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
-import { call, comparableBody, parseResponses, readingLine, tempDir } from '../helpers.js';
+import { call, comparableBody, parseResponses, readingLine, tempDir, until } from '../helpers.js';
 import { spawnServer, type ServerProcess } from './server-process.js';
 
 const MAIN = fileURLToPath(new URL('../../server/main.js', import.meta.url));
@@ -70,8 +70,8 @@ t.test('SIGTERM stores pending readings, exits 0; a restart answers the same', a
  */
 const CRASH_ROUNDS = Number(process.env.CRASH_ROUNDS ?? 2);
 
-/** Sends GET requests back to back on one keep-alive connection until it closes; the statuses it got. */
-function httpLoad(port: number): Promise<number[]> {
+/** Sends GET requests back to back on one keep-alive connection until it closes: the statuses as they come, and when it closed. */
+function httpLoad(port: number): { readonly statuses: readonly number[]; readonly closed: Promise<number[]> } {
   const statuses: number[] = [];
   const socket = connect(port, '127.0.0.1');
   const ask = (): boolean => socket.write(`GET /alerta-consumo?matricula=${statuses.length % 50} HTTP/1.1\r\nHost: a\r\n\r\n`);
@@ -85,8 +85,11 @@ function httpLoad(port: number): Promise<number[]> {
     if (responses.length > 0 && !socket.destroyed) ask();
   });
   socket.on('error', () => undefined);
-  return new Promise((resolve) => socket.on('close', () => resolve(statuses)));
+  return { statuses, closed: new Promise((resolve) => socket.on('close', () => resolve(statuses))) };
 }
+
+/** HTTP answers each client has had before its server is stopped: the stop lands on a connection in use. */
+const HTTP_ANSWERS_BEFORE_STOP = 25;
 
 /**
  * Meters stream readings (stop-and-wait per meter) while the server is
@@ -109,6 +112,7 @@ async function stopLoop(t: Test, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
     if (signal === 'SIGTERM' && round > 0) t.match(server.logs(), '"tornBytes":0', `round ${round}: the last stop left no half-written line`);
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    const heardThisRound = new Set<string>();
     // Stop-and-wait per meter: the next reading goes once the previous is acked.
     const next = new Map<string, number>();
     const send = (matricula: string): void => {
@@ -122,6 +126,7 @@ async function stopLoop(t: Test, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
         let set = acked.get(matricula);
         if (set === undefined) acked.set(matricula, (set = new Set()));
         set.add(timestamp);
+        heardThisRound.add(matricula);
         next.set(matricula, start + ++sequence);
         send(matricula);
       }
@@ -131,16 +136,22 @@ async function stopLoop(t: Test, signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
       send(`${m}`);
     }
     const clients = signal === 'SIGTERM' ? [httpLoad(server.httpPort), httpLoad(server.httpPort)] : [];
-    await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 500));
+    // Stopped once the load is underway (every meter acknowledged, every HTTP client answered), however slow a loaded machine is, then at a random moment.
+    await until(
+      async () => `round ${round}: the load to be underway (${heardThisRound.size} of ${METERS} meters acknowledged; HTTP answers ${clients.map((client) => client.statuses.length).join(', ')})`,
+      async () => (heardThisRound.size === METERS && clients.every((client) => client.statuses.length >= HTTP_ANSWERS_BEFORE_STOP) ? true : undefined),
+      60_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 500));
     const code = await stop(server, signal);
     if (signal === 'SIGTERM') t.equal(code, 0, `round ${round}: SIGTERM under load exits 0`);
-    for (const statuses of await Promise.all(clients)) httpStatuses.push(...statuses);
+    for (const statuses of await Promise.all(clients.map((client) => client.closed))) httpStatuses.push(...statuses);
     socket.close();
   }
   const total = [...acked.values()].reduce((sum, set) => sum + set.size, 0);
-  t.ok(total > METERS * CRASH_ROUNDS, `acknowledged ${total} readings across ${CRASH_ROUNDS} stops by ${signal}`);
+  t.ok(total >= METERS * CRASH_ROUNDS, `acknowledged ${total} readings across ${CRASH_ROUNDS} stops by ${signal}`);
   if (signal === 'SIGTERM') {
-    t.ok(httpStatuses.length > 100, `${httpStatuses.length} HTTP answers meanwhile`);
+    t.ok(httpStatuses.length >= 2 * HTTP_ANSWERS_BEFORE_STOP * CRASH_ROUNDS, `${httpStatuses.length} HTTP answers meanwhile`);
     t.same(new Set(httpStatuses.filter((status) => status !== 200 && status !== 404 && status !== 409)), new Set(), 'every one a proper answer');
   }
   // A last start recovers the log (cutting a torn line if any) and must hold every ack.
