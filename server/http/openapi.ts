@@ -11,8 +11,9 @@
 import { z } from 'zod';
 import type { Method, Route } from './router.js';
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
+/** A JSON document as parsed: what the prose, the OpenAPI document and the Postman collection are. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
 
 /** A parameter as the prose writes it: for a query parameter, no schema (the handler's gives it). */
 interface ParameterProse extends JsonObject {
@@ -37,7 +38,7 @@ function inputSchema(fields: unknown): JsonObject {
   return schema;
 }
 
-function isObject(value: Json | undefined): value is JsonObject {
+export function isObject(value: Json | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -9,10 +9,8 @@
  * requests that belong to no operation (an unknown route, a refused method).
  */
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
+import { isObject, type Json, type JsonObject } from './openapi.js';
 
-const isObject = (value: Json | undefined): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 /** Where the requests of operations without examples go, after every other folder. */
 const DEFAULT_FOLDER = 'Demais rotas (geradas do documento)';

@@ -130,11 +130,6 @@ export class Router {
     }
   }
 
-  /** Every route's path pattern, in registration order (for documents that must list them all). */
-  get paths(): string[] {
-    return [...this.literal.values(), ...this.parameterised].map((entry) => entry.route.path);
-  }
-
   /** All methods any route answers, for `OPTIONS *`. */
   get allMethods(): string {
     const methods = new Set<string>();
