@@ -53,6 +53,7 @@ const LABELS: Record<Aggregate, string> = {
   tarifas: 'tariffs',
   parametros_faturamento: 'billing parameters',
   bandeiras: 'bandeiras',
+  pis_cofins: 'PIS/COFINS rates',
   fatores_emissao: 'emission factors',
   faturas: 'invoices',
   comandos: 'commands',

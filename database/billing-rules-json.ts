@@ -1,6 +1,7 @@
 /**
- * The JSON form of billing parameters and bandeiras: what the operator sends
- * (`PUT /faturamento/parametros`, `PUT /faturamento/bandeiras/AAAA-MM`),
+ * The JSON form of billing parameters, bandeiras and PIS/COFINS rates: what
+ * the operator sends (`PUT /faturamento/parametros`,
+ * `PUT /faturamento/bandeiras/AAAA-MM`, `PUT /faturamento/pis-cofins/AAAA-MM`),
  * what the API answers, and what the file store journals. One zod schema
  * each, so a value the API accepts is exactly a value the store can read
  * back. Decimals travel as text ("0.18"), never as binary floats.
@@ -10,7 +11,7 @@ import { formatDecimal, parseDecimal } from '../protocol/decimal.js';
 import { FLAGS } from '../domain/billing/invoice.js';
 import { CENTS_SCALE, formatCents, PRICE_SCALE, RATE_SCALE } from '../domain/billing/money.js';
 import { parseSpan, postoHoursProblem, type MinuteSpan } from '../domain/billing/postos.js';
-import type { BillingParameters, MonthEmissionFactor, MonthFlag } from './billing-rules-store.js';
+import type { BillingParameters, MonthEmissionFactor, MonthFlag, MonthPisCofins } from './billing-rules-store.js';
 import { ISO_DAY } from '../protocol/timestamp.js';
 
 export const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -29,6 +30,8 @@ const decimalText = (scale: number, max: bigint, what: string) =>
       return parsed;
     });
 const rate = decimalText(RATE_SCALE, 10n ** BigInt(RATE_SCALE) - 1n, 'uma fração decimal de 0 a menos de 1, como "0.18"');
+/** A discount: up to 100% (Lei 15.235/2025: the Tarifa Social's first 80 kWh are free). */
+const discount = decimalText(RATE_SCALE, 10n ** BigInt(RATE_SCALE), 'uma fração decimal de 0 a 1, como "0.65" ou "1"');
 const money = decimalText(CENTS_SCALE, 10n ** 9n, 'um valor em reais com até 2 casas, como "12.50"');
 const kwh = z.number({ error: 'deve ser um número inteiro de kWh' }).int('deve ser um número inteiro de kWh').min(0, 'não pode ser negativo').max(1_000_000, 'deve ser no máximo 1000000');
 const span = z.string().transform((text, context): MinuteSpan => {
@@ -40,37 +43,53 @@ const span = z.string().transform((text, context): MinuteSpan => {
   return parsed;
 });
 
+/**
+ * The state's ICMS on residential supply: bands by the cycle's consumption
+ * (the band that holds it sets the rate of the whole invoice) and the
+ * exemption of Tarifa Social households, if the state grants one.
+ */
+const icmsSchema = z
+  .object({
+    faixas: z.array(z.object({ ate_kwh: kwh.nullable(), aliquota: rate })).min(1, 'deve ter ao menos uma faixa').max(20),
+    isencao_tarifa_social: z.object({ media_diaria_ate_kwh: kwh.nullable() }).nullable().default(null),
+  })
+  .superRefine((value, context) => bandsProblems(value.faixas, ['faixas'], context));
+
+function bandsProblems(bands: ReadonlyArray<{ ate_kwh: number | null }>, path: Array<string | number>, context: z.RefinementCtx): void {
+  bands.forEach((band, i) => {
+    const last = i === bands.length - 1;
+    if (last !== (band.ate_kwh === null)) context.addIssue({ code: 'custom', path: [...path, i, 'ate_kwh'], message: 'só a última faixa tem ate_kwh null (o resto)' });
+    const previous = bands[i - 1]?.ate_kwh;
+    if (i > 0 && band.ate_kwh !== null && previous !== null && previous !== undefined && band.ate_kwh <= previous) context.addIssue({ code: 'custom', path: [...path, i, 'ate_kwh'], message: 'as faixas devem crescer' });
+  });
+}
+
 export const parametersSchema = z
   .object({
     vigencia_inicio: z.string().refine(isDay, 'deve ser uma data AAAA-MM-DD'),
-    tributos: z.object({ icms: rate, pis: rate, cofins: rate }),
+    tributos: z.object({ icms: icmsSchema }),
     custo_disponibilidade_kwh: z.object({ monofasica: kwh, bifasica: kwh, trifasica: kwh }).default({ monofasica: 30, bifasica: 50, trifasica: 100 }),
     cip: z.array(z.object({ ate_kwh: kwh.nullable(), valor: money })).min(1, 'deve ter ao menos uma faixa').max(50),
     vencimento_dias: z.number().int().min(0).max(90),
     postos_tarifa_branca: z.object({ ponta: z.array(span).max(4), intermediario: z.array(span).max(4) }),
-    tarifa_social: z.array(z.object({ ate_kwh: kwh, desconto: rate })).max(10),
+    tarifa_social: z.array(z.object({ ate_kwh: kwh, desconto: discount })).max(10),
   })
   .superRefine((value, context) => {
-    const bands = value.cip;
-    bands.forEach((band, i) => {
-      const last = i === bands.length - 1;
-      if (last !== (band.ate_kwh === null)) context.addIssue({ code: 'custom', path: ['cip', i, 'ate_kwh'], message: 'só a última faixa tem ate_kwh null (o resto)' });
-      const previous = bands[i - 1]?.ate_kwh;
-      if (i > 0 && band.ate_kwh !== null && previous !== null && previous !== undefined && band.ate_kwh <= previous) context.addIssue({ code: 'custom', path: ['cip', i, 'ate_kwh'], message: 'as faixas devem crescer' });
-    });
+    bandsProblems(value.cip, ['cip'], context);
     value.tarifa_social.forEach((band, i) => {
       const previous = value.tarifa_social[i - 1]?.ate_kwh;
       if (previous !== undefined && band.ate_kwh <= previous) context.addIssue({ code: 'custom', path: ['tarifa_social', i, 'ate_kwh'], message: 'as faixas devem crescer' });
     });
-    const total = value.tributos.icms + value.tributos.pis + value.tributos.cofins;
-    if (total >= 10n ** BigInt(RATE_SCALE)) context.addIssue({ code: 'custom', path: ['tributos'], message: 'a soma das alíquotas deve ser menor que 1' });
     const problem = postoHoursProblem(value.postos_tarifa_branca);
     if (problem !== undefined) context.addIssue({ code: 'custom', path: ['postos_tarifa_branca'], message: problem });
   })
   .transform(
     (value): BillingParameters => ({
       vigenciaInicio: value.vigencia_inicio,
-      taxes: value.tributos,
+      icms: {
+        bands: value.tributos.icms.faixas.map((band) => ({ upToKwh: band.ate_kwh, rate: band.aliquota })),
+        socialTariffExemption: value.tributos.icms.isencao_tarifa_social === null ? null : { maxDailyKwh: value.tributos.icms.isencao_tarifa_social.media_diaria_ate_kwh },
+      },
       minimumKwh: value.custo_disponibilidade_kwh,
       cip: value.cip.map((band) => ({ upToKwh: band.ate_kwh, cents: band.valor })),
       dueDays: value.vencimento_dias,
@@ -87,9 +106,10 @@ export function parametersJson(parameters: BillingParameters) {
   return {
     vigencia_inicio: parameters.vigenciaInicio,
     tributos: {
-      icms: formatDecimal(parameters.taxes.icms, RATE_SCALE),
-      pis: formatDecimal(parameters.taxes.pis, RATE_SCALE),
-      cofins: formatDecimal(parameters.taxes.cofins, RATE_SCALE),
+      icms: {
+        faixas: parameters.icms.bands.map((band) => ({ ate_kwh: band.upToKwh, aliquota: formatDecimal(band.rate, RATE_SCALE) })),
+        isencao_tarifa_social: parameters.icms.socialTariffExemption === null ? null : { media_diaria_ate_kwh: parameters.icms.socialTariffExemption.maxDailyKwh },
+      },
     },
     custo_disponibilidade_kwh: { ...parameters.minimumKwh },
     cip: parameters.cip.map((band) => ({ ate_kwh: band.upToKwh, valor: formatCents(band.cents) })),
@@ -97,6 +117,39 @@ export function parametersJson(parameters: BillingParameters) {
     postos_tarifa_branca: { ponta: parameters.postoHours.ponta.map(formatSpan), intermediario: parameters.postoHours.intermediario.map(formatSpan) },
     tarifa_social: parameters.social.map((band) => ({ ate_kwh: band.upToKwh, desconto: formatDecimal(band.discount, RATE_SCALE) })),
   };
+}
+
+/**
+ * A parameter version journalled or stored before the ICMS table (0.x:
+ * `tributos: {icms, pis, cofins}` as single rates) in today's form: its
+ * ICMS as a single band; its fixed PIS/COFINS are not carried over, since
+ * the invoice now takes each month's effective rates (PUT
+ * /faturamento/pis-cofins/AAAA-MM). The stored record itself is left as it is.
+ */
+export function upgradeParametersJson(value: unknown): unknown {
+  const record = value as { tributos?: { icms?: unknown } } | null;
+  const icms = record?.tributos?.icms;
+  if (typeof icms !== 'string' && typeof icms !== 'number') return value;
+  return { ...(value as object), tributos: { icms: { faixas: [{ ate_kwh: null, aliquota: icms }], isencao_tarifa_social: null } } };
+}
+
+/** Reads a journalled or stored parameter version, of any format this project wrote. */
+export const parseStoredParameters = (value: unknown) => parametersSchema.safeParse(upgradeParametersJson(value));
+
+export const pisCofinsSchema = z
+  .object({ pis: rate, cofins: rate })
+  .refine((value) => value.pis + value.cofins < 10n ** BigInt(RATE_SCALE), { message: 'a soma de pis e cofins deve ser menor que 1', path: ['cofins'] });
+
+export function pisCofinsJson(rates: MonthPisCofins) {
+  return { mes: rates.month, pis: formatDecimal(rates.pis, RATE_SCALE), cofins: formatDecimal(rates.cofins, RATE_SCALE) };
+}
+
+/** A journalled or stored month of PIS/COFINS (`{mes, pis, cofins}`) back, or undefined. */
+export function parsePisCofinsJson(value: unknown): MonthPisCofins | undefined {
+  const month = (value as { mes?: unknown } | null)?.mes;
+  if (typeof month !== 'string' || !MONTH.test(month)) return undefined;
+  const parsed = pisCofinsSchema.safeParse(value);
+  return parsed.success ? { month, pis: parsed.data.pis, cofins: parsed.data.cofins } : undefined;
 }
 
 export const flagSchema = z.object({

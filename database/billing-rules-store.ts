@@ -1,19 +1,20 @@
 /**
  * The distributor's billing rules, set by its operator: parameter versions
- * (taxes, custo de disponibilidade, CIP bands, due days, Tarifa Branca
- * posto hours, tarifa social bands), each in force from its start date
- * until the next one starts, each calendar month's bandeira, and each
- * month's grid emission factor (the CO2e every consumption carries). This file
+ * (the state's ICMS table, custo de disponibilidade, CIP bands, due days,
+ * Tarifa Branca posto hours, tarifa social bands), each in force from its
+ * start date until the next one starts, each calendar month's bandeira,
+ * each month's effective PIS/COFINS rates, and each month's grid emission
+ * factor (the CO2e every consumption carries). This file
  * is the specification both backends pass (test/database/billing-rules-contract.ts).
  */
-import type { Connection, Flag } from '../domain/billing/invoice.js';
+import type { Connection, Flag, IcmsRule, PisCofins } from '../domain/billing/invoice.js';
 import type { MinuteSpan } from '../domain/billing/postos.js';
 
 export interface BillingParameters {
   /** First day in force, `YYYY-MM-DD`. */
   readonly vigenciaInicio: string;
-  /** Rates in 10^-6. */
-  readonly taxes: { readonly icms: bigint; readonly pis: bigint; readonly cofins: bigint };
+  /** The state's ICMS on residential supply (rates in 10^-6). */
+  readonly icms: IcmsRule;
   readonly minimumKwh: Readonly<Record<Connection, number>>;
   /** Ascending; the last band's `upToKwh` is null (every consumption above). Amounts in cents. */
   readonly cip: ReadonlyArray<{ readonly upToKwh: number | null; readonly cents: bigint }>;
@@ -29,6 +30,12 @@ export interface MonthFlag {
   readonly flag: Flag;
   /** 10^-8 R$ per kWh, without taxes. */
   readonly additional: bigint;
+}
+
+/** A month's effective PIS/PASEP and COFINS rates, as the distributor publishes them (10^-6). */
+export interface MonthPisCofins extends PisCofins {
+  /** `YYYY-MM`. */
+  readonly month: string;
 }
 
 export interface MonthEmissionFactor {
@@ -47,6 +54,10 @@ export interface BillingRulesStore {
   putFlag(flag: MonthFlag): Promise<'created' | 'replaced'>;
   /** The bandeiras set from `fromMonth` to `toMonth` (inclusive, `YYYY-MM`), in month order. */
   listFlags(fromMonth: string, toMonth: string): Promise<MonthFlag[]>;
+  /** Sets a month's PIS/COFINS rates, replacing what was set. Resolves once durable. */
+  putPisCofins(rates: MonthPisCofins): Promise<'created' | 'replaced'>;
+  /** The PIS/COFINS rates set from `fromMonth` to `toMonth` (inclusive, `YYYY-MM`), in month order. */
+  listPisCofins(fromMonth: string, toMonth: string): Promise<MonthPisCofins[]>;
   /** Sets a month's emission factor, replacing what was set. Resolves once durable. */
   putEmissionFactor(factor: MonthEmissionFactor): Promise<'created' | 'replaced'>;
   /** The factors set from `fromMonth` to `toMonth` (inclusive, `YYYY-MM`), in month order. */

@@ -24,6 +24,7 @@ export const AGGREGATES = [
   'tarifas',
   'parametros_faturamento',
   'bandeiras',
+  'pis_cofins',
   'fatores_emissao',
   'faturas',
   'comandos',
@@ -114,6 +115,8 @@ async function recordsOf(opened: OpenedStore, aggregate: Exclude<Aggregate, 'med
       return opened.billingRules.listParameters();
     case 'bandeiras':
       return opened.billingRules.listFlags(...ALL_MONTHS);
+    case 'pis_cofins':
+      return opened.billingRules.listPisCofins(...ALL_MONTHS);
     case 'fatores_emissao':
       return opened.billingRules.listEmissionFactors(...ALL_MONTHS);
     case 'faturas':
@@ -229,6 +232,9 @@ async function copyAggregate(source: OpenedStore, target: OpenedStore, aggregate
       return copied;
     case 'bandeiras':
       for (const flag of records as Awaited<ReturnType<typeof source.billingRules.listFlags>>) count((await target.billingRules.putFlag(flag)) === 'created');
+      return copied;
+    case 'pis_cofins':
+      for (const rates of records as Awaited<ReturnType<typeof source.billingRules.listPisCofins>>) count((await target.billingRules.putPisCofins(rates)) === 'created');
       return copied;
     case 'fatores_emissao':
       for (const factor of records as Awaited<ReturnType<typeof source.billingRules.listEmissionFactors>>) count((await target.billingRules.putEmissionFactor(factor)) === 'created');

@@ -14,7 +14,7 @@ import { isUsable, VALID } from '../../domain/readings/quality.js';
 import { parseRegister } from '../../protocol/decimal.js';
 import type { TariffStore } from '../../database/tariff-store.js';
 import { AVERAGE_CYCLES, averageEstimate, averagePostoEstimate, cycleContaining, cycleEndingIn, cycleMonth, previousMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle } from '../../domain/billing/cycle.js';
-import { brDate, computeInvoice, type TariffKey } from '../../domain/billing/invoice.js';
+import { brDate, computeInvoice, type PisCofins, type TariffKey } from '../../domain/billing/invoice.js';
 import type { PostoAmounts, PostoHours } from '../../domain/billing/postos.js';
 import type { DocumentInput, RecordedPrice } from '../../domain/billing/document.js';
 import { DomainError } from '../../domain/errors.js';
@@ -194,6 +194,18 @@ export class BillingService {
     return parameters;
   }
 
+  /**
+   * The PIS/COFINS rates of the cycle's reference month (the month it ends
+   * in, the one the invoice is "referente a"): distributors publish their
+   * effective rates per billing month.
+   */
+  private async pisCofinsFor(cycle: Cycle): Promise<PisCofins> {
+    const month = cycleMonth(cycle);
+    const [rates] = await this.stores.rules.listPisCofins(month, month);
+    if (rates === undefined) throw new DomainError('faturamento_nao_configurado', `Não há alíquotas de PIS/COFINS de ${month}: defina-as em PUT /faturamento/pis-cofins/${month}.`);
+    return rates;
+  }
+
   private async compute(customer: Customer, profile: BillingProfile, cycle: Cycle, start: BoundaryRegister, end: BoundaryRegister, withHistory = true, estimatedPostos?: PostoAmounts): Promise<CycleBill> {
     const lastDay = dayBefore(cycle.endDay);
     const parameters = await this.parametersFor(cycle);
@@ -208,6 +220,7 @@ export class BillingService {
       (prices[key] ??= []).push({ from: tariff.vigenciaInicio, to: tariff.vigenciaFim, te: tariff.te, tusd: tariff.tusd, resolution: tariff.resolucao });
     }
     const flags = new Map((await this.stores.rules.listFlags(cycle.startDay.slice(0, 7), lastDay.slice(0, 7))).map((f) => [f.month, { flag: f.flag, additional: f.additional }]));
+    const pisCofins = await this.pisCofinsFor(cycle);
     const invoice = computeInvoice({
       startDay: cycle.startDay,
       endDay: cycle.endDay,
@@ -218,7 +231,7 @@ export class BillingService {
       socialTariff: profile.socialTariff,
       prices,
       flags,
-      rules: parameters,
+      rules: { ...parameters, pisCofins },
     });
     const months = daysByMonth(cycle.startDay, cycle.endDay);
     const factorOf = await this.factors.between(cycle.startDay.slice(0, 7), lastDay.slice(0, 7));

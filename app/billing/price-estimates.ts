@@ -51,14 +51,19 @@ export class PriceEstimates {
       (prices[key] ??= []).push({ from: tariff.vigenciaInicio, to: tariff.vigenciaFim, te: tariff.te, tusd: tariff.tusd });
     }
     const flags = new Map((await this.stores.rules.listFlags(fromDay.slice(0, 7), toDay.slice(0, 7))).map((flag) => [flag.month, flag.additional]));
+    // A day's month, or else the newest month before it that has rates: an estimate, not an invoice.
+    const pisCofins = await this.stores.rules.listPisCofins('0000-01', toDay.slice(0, 7));
     return {
       distributor: this.distributor,
       modality: profile.modality,
       prices,
       flagAdditional: (month) => flags.get(month) ?? 0n,
-      taxRate: (day) => {
+      taxes: (day) => {
         const parameters = parametersOn(versions, day);
-        return parameters === undefined ? undefined : parameters.taxes.icms + parameters.taxes.pis + parameters.taxes.cofins;
+        const month = day.slice(0, 7);
+        const rates = pisCofins.filter((r) => r.month <= month).pop();
+        const general = parameters?.icms.bands[parameters.icms.bands.length - 1];
+        return general === undefined || rates === undefined ? undefined : { icms: general.rate, pis: rates.pis, cofins: rates.cofins };
       },
       postoHours: parametersOn(versions, toDay)?.postoHours,
       timeZone: this.timeZone,

@@ -21,9 +21,11 @@ interface Document {
   kwh_faturado: number;
   custo_disponibilidade_kwh: number;
   consumo_por_posto?: { ponta: number; intermediario: number; fora_ponta: number };
-  itens: Array<{ descricao: string; quantidade: number; preco_unitario: number; valor: number }>;
+  /** The per-line taxes since invoices follow STF Tema 69 (absent on older ones). */
+  itens: Array<{ descricao: string; quantidade: number; preco_unitario: number; valor: number; preco_unitario_com_tributos?: number; valor_sem_tributos?: number; pis?: number; cofins?: number; base_icms?: number; aliquota_icms?: number; icms?: number }>;
   subtotal: number;
   tributos: Array<{ nome: string; aliquota: number; base: number; valor: number }>;
+  isencao_icms?: string;
   bandeiras: Array<{ mes: string; bandeira: string; dias: number; adicional_kwh: number }>;
   cip: number;
   total: number;
@@ -110,12 +112,43 @@ export async function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string)
   }
   y += 40;
 
-  // Items.
+  // Items, each with its taxes, as a Brazilian bill shows them (older invoices carry no per-line taxes: those cells stay empty).
+  const ITEM_COLUMNS = [0.25, 0.08, 0.1, 0.1, 0.09, 0.08, 0.09, 0.06, 0.07, 0.08].map((share) => share * width);
+  const tableRow = (texts: readonly string[], yy: number, bold: boolean, size: number, colour: string): number => {
+    let x = MARGIN;
+    let height = 0;
+    pdf.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(size).fillColor(colour);
+    texts.forEach((text, i) => {
+      const cellWidth = (ITEM_COLUMNS[i] ?? 0) - 3;
+      pdf.text(text, x, yy, { width: cellWidth, align: i === 0 ? 'left' : 'right' });
+      height = Math.max(height, pdf.heightOfString(text, { width: cellWidth }));
+      x += ITEM_COLUMNS[i] ?? 0;
+    });
+    return yy + Math.max(11, Math.ceil(height) + 2);
+  };
+  pdf.font('Helvetica-Bold').fontSize(10).fillColor(INK).text('Itens da fatura', MARGIN, y);
+  y = tableRow(['Descrição', 'Quant. (kWh)', 'Tarifa s/ trib. (R$/kWh)', 'Tarifa c/ trib. (R$/kWh)', 'Valor s/ trib. (R$)', 'PIS/COFINS (R$)', 'Base ICMS (R$)', 'Alíq. ICMS', 'ICMS (R$)', 'Valor (R$)'], y + 15, false, 6.5, SOFT);
+  const optional = (value: number | undefined, render: (v: number) => string): string => (value === undefined ? '' : render(value));
+  for (const item of doc.itens) {
+    const pisCofins = item.pis === undefined || item.cofins === undefined ? undefined : Math.round((item.pis + item.cofins) * 100) / 100;
+    y = tableRow(
+      [item.descricao, number(item.quantidade), number(item.preco_unitario, 8), optional(item.preco_unitario_com_tributos, (v) => number(v, 8)), optional(item.valor_sem_tributos, money), optional(pisCofins, money), optional(item.base_icms, money), optional(item.aliquota_icms, (v) => `${number(v * 100, 4)}%`), optional(item.icms, money), money(item.valor)],
+      y,
+      false,
+      7.5,
+      INK,
+    );
+  }
+  pdf.moveTo(MARGIN, y).lineTo(A4.width - MARGIN, y).strokeColor(LINE).stroke();
+  y += 4;
+  const linesTotal = doc.itens.reduce((sum, item) => sum + Math.round(item.valor * 100), 0) / 100;
+  y = tableRow(['Soma dos itens', '', '', '', money(doc.subtotal), '', '', '', '', money(linesTotal)], y, true, 7.5, INK) + 8;
+
+  // Taxes, CIP, bandeiras.
   const cols = [MARGIN, MARGIN + width * 0.5, MARGIN + width * 0.66, MARGIN + width * 0.83];
-  const firstColumn = width * 0.5 - 6;
   const row = (cells: string[], yy: number, bold = false): void => {
     pdf.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(8.5).fillColor(INK);
-    pdf.text(cells[0] ?? '', cols[0], yy, { width: firstColumn });
+    pdf.text(cells[0] ?? '', cols[0], yy, { width: width * 0.5 - 6 });
     for (let i = 1; i < cells.length; i++) pdf.text(cells[i] ?? '', cols[i], yy, { width: width * (i === 3 ? 0.17 : 0.16) - 4, align: 'right' });
   };
   /** A table's title and column labels; returns where its rows start. */
@@ -126,22 +159,14 @@ export async function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string)
     for (let i = 1; i < 4; i++) pdf.text(labels[i] ?? '', cols[i], yy + 15, { width: width * (i === 3 ? 0.17 : 0.16) - 4, align: 'right' });
     return yy + 26;
   };
-  y = tableHead('Itens da fatura', ['Descrição', 'Quantidade (kWh)', 'Preço (R$/kWh)', 'Valor (R$)'], y);
-  for (const item of doc.itens) {
-    row([item.descricao, number(item.quantidade), number(item.preco_unitario, 8), money(item.valor)], y);
-    // As tall as its description wraps (a line is about 10 pt at 8.5 pt).
-    y += Math.max(12, Math.ceil(pdf.heightOfString(item.descricao, { width: firstColumn })) + 2);
-  }
-  pdf.moveTo(MARGIN, y).lineTo(A4.width - MARGIN, y).strokeColor(LINE).stroke();
-  y += 4;
-  row(['Subtotal sem tributos', '', '', money(doc.subtotal)], y, true);
-  y += 18;
-
-  // Taxes, CIP, bandeiras.
-  y = tableHead('Tributos (incluídos "por dentro")', ['Tributo', 'Base (R$)', 'Alíquota', 'Valor (R$)'], y);
+  y = tableHead('Tributos (incluídos nos valores dos itens)', ['Tributo', 'Base (R$)', 'Alíquota', 'Valor (R$)'], y);
   for (const tax of doc.tributos) {
     row([tax.nome, money(tax.base), `${number(tax.aliquota * 100, 4)}%`, money(tax.valor)], y);
     y += 12;
+  }
+  if (doc.isencao_icms !== undefined) {
+    pdf.font('Helvetica').fontSize(7.5).fillColor(SOFT).text(doc.isencao_icms, MARGIN, y, { width });
+    y += 11;
   }
   row(['Contribuição de iluminação pública (CIP/COSIP)', '', '', money(doc.cip)], y);
   y += 16;
@@ -179,8 +204,9 @@ export async function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string)
   y += chartHeight + 20;
   const acts = [...new Set(doc.tarifas.map((x) => x.resolucao ?? '').filter((act) => act !== ''))];
   pdf.font('Helvetica').fontSize(7).fillColor(SOFT).text(
-    `Valores calculados com tarifas homologadas pela ANEEL (TE + TUSD) em vigor no ciclo${acts.length > 0 ? ` (${acts.join('; ')})` : ''}, pro rata por dias; tributos por dentro: base = subtotal / (1 - (ICMS + PIS + COFINS)). ` +
-      'Cada linha é arredondada ao centavo; o total é a soma das linhas.',
+    `Valores calculados com tarifas homologadas pela ANEEL (TE + TUSD) em vigor no ciclo${acts.length > 0 ? ` (${acts.join('; ')})` : ''}, pro rata por dias. ` +
+      'Tributos por dentro (STF, Tema 69): valor com PIS/COFINS = valor / (1 - PIS - COFINS); com ICMS = esse / (1 - ICMS); PIS e COFINS sobre o valor sem ICMS. ' +
+      'Cálculos sem arredondamento; cada valor impresso arredondado pela ABNT NBR 5891 (REN ANEEL 1.000/2021, art. 657); o total é a soma dos valores impressos dos itens e da CIP.',
     MARGIN,
     Math.min(y, A4.height - MARGIN - 24),
     { width },

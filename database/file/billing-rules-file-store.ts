@@ -1,8 +1,8 @@
-/** Billing parameters, bandeiras and emission factors in `faturamento.jsonl` (see journal.ts): the latest record of each key wins. */
+/** Billing parameters, bandeiras, PIS/COFINS rates and emission factors in `faturamento.jsonl` (see journal.ts): the latest record of each key wins. */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { emissionFactorJson, parametersJson, parametersSchema, flagJson, parseEmissionFactorJson, parseFlagJson } from '../billing-rules-json.js';
-import type { BillingParameters, BillingRulesStore, MonthEmissionFactor, MonthFlag } from '../billing-rules-store.js';
+import { emissionFactorJson, parametersJson, flagJson, parseEmissionFactorJson, parseFlagJson, parsePisCofinsJson, parseStoredParameters, pisCofinsJson } from '../billing-rules-json.js';
+import type { BillingParameters, BillingRulesStore, MonthEmissionFactor, MonthFlag, MonthPisCofins } from '../billing-rules-store.js';
 import { JournalWriter, readJournal } from './journal.js';
 
 export const BILLING_RULES_FILE = 'faturamento.jsonl';
@@ -10,17 +10,22 @@ export const BILLING_RULES_FILE = 'faturamento.jsonl';
 type Entry =
   | { readonly kind: 'parameters'; readonly value: BillingParameters }
   | { readonly kind: 'flag'; readonly value: MonthFlag }
-  | { readonly kind: 'factor'; readonly value: MonthEmissionFactor };
+  | { readonly kind: 'factor'; readonly value: MonthEmissionFactor }
+  | { readonly kind: 'pis_cofins'; readonly value: MonthPisCofins };
 
 function parseEntry(value: unknown): Entry | undefined {
   const record = value as { tipo?: unknown } | null;
   if (record?.tipo === 'parametros') {
-    const parsed = parametersSchema.safeParse(record);
+    const parsed = parseStoredParameters(record);
     return parsed.success ? { kind: 'parameters', value: parsed.data } : undefined;
   }
   if (record?.tipo === 'bandeira') {
     const flag = parseFlagJson(record);
     return flag === undefined ? undefined : { kind: 'flag', value: flag };
+  }
+  if (record?.tipo === 'pis_cofins') {
+    const rates = parsePisCofinsJson(record);
+    return rates === undefined ? undefined : { kind: 'pis_cofins', value: rates };
   }
   if (record?.tipo === 'fator_emissao') {
     const factor = parseEmissionFactorJson(record);
@@ -33,6 +38,7 @@ export class FileBillingRulesStore implements BillingRulesStore {
   private readonly parameters = new Map<string, BillingParameters>();
   private readonly flags = new Map<string, MonthFlag>();
   private readonly factors = new Map<string, MonthEmissionFactor>();
+  private readonly pisCofins = new Map<string, MonthPisCofins>();
   private constructor(private readonly journal: JournalWriter) {}
 
   static async open(dataDir: string, logger: Logger): Promise<FileBillingRulesStore> {
@@ -40,6 +46,7 @@ export class FileBillingRulesStore implements BillingRulesStore {
     for (const entry of await readJournal(store.journal.path, parseEntry, logger)) {
       if (entry.kind === 'parameters') store.parameters.set(entry.value.vigenciaInicio, entry.value);
       else if (entry.kind === 'flag') store.flags.set(entry.value.month, entry.value);
+      else if (entry.kind === 'pis_cofins') store.pisCofins.set(entry.value.month, entry.value);
       else store.factors.set(entry.value.month, entry.value);
     }
     return store;
@@ -58,7 +65,15 @@ export class FileBillingRulesStore implements BillingRulesStore {
   }
 
   async listFlags(fromMonth: string, toMonth: string): Promise<MonthFlag[]> {
-    return [...this.flags.values()].filter((flag) => flag.month >= fromMonth && flag.month <= toMonth).sort((a, b) => a.month.localeCompare(b.month));
+    return inMonths(this.flags, fromMonth, toMonth);
+  }
+
+  putPisCofins(rates: MonthPisCofins): Promise<'created' | 'replaced'> {
+    return this.put(this.pisCofins, rates.month, rates, { tipo: 'pis_cofins', ...pisCofinsJson(rates) });
+  }
+
+  async listPisCofins(fromMonth: string, toMonth: string): Promise<MonthPisCofins[]> {
+    return inMonths(this.pisCofins, fromMonth, toMonth);
   }
 
   putEmissionFactor(factor: MonthEmissionFactor): Promise<'created' | 'replaced'> {
@@ -76,6 +91,11 @@ export class FileBillingRulesStore implements BillingRulesStore {
   }
 
   async listEmissionFactors(fromMonth: string, toMonth: string): Promise<MonthEmissionFactor[]> {
-    return [...this.factors.values()].filter((factor) => factor.month >= fromMonth && factor.month <= toMonth).sort((a, b) => a.month.localeCompare(b.month));
+    return inMonths(this.factors, fromMonth, toMonth);
   }
+}
+
+/** The values of months from `fromMonth` to `toMonth` (inclusive), in month order. */
+function inMonths<T extends { readonly month: string }>(map: ReadonlyMap<string, T>, fromMonth: string, toMonth: string): T[] {
+  return [...map.values()].filter((value) => value.month >= fromMonth && value.month <= toMonth).sort((a, b) => a.month.localeCompare(b.month));
 }

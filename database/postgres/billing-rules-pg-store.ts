@@ -1,6 +1,6 @@
-/** Billing parameters, bandeiras (migration 004) and emission factors (migration 010) in PostgreSQL, through the main store's pool. */
-import { emissionFactorJson, flagJson, parametersJson, parametersSchema, parseEmissionFactorJson, parseFlagJson } from '../billing-rules-json.js';
-import type { BillingParameters, BillingRulesStore, MonthEmissionFactor, MonthFlag } from '../billing-rules-store.js';
+/** Billing parameters, bandeiras (migration 004), emission factors (migration 010) and PIS/COFINS rates (migration 018) in PostgreSQL, through the main store's pool. */
+import { emissionFactorJson, flagJson, parametersJson, parseEmissionFactorJson, parseFlagJson, parsePisCofinsJson, parseStoredParameters, pisCofinsJson } from '../billing-rules-json.js';
+import type { BillingParameters, BillingRulesStore, MonthEmissionFactor, MonthFlag, MonthPisCofins } from '../billing-rules-store.js';
 import { StoreError } from '../store.js';
 import type { PgDatabase } from './pg-database.js';
 
@@ -20,7 +20,7 @@ export class PgBillingRulesStore implements BillingRulesStore {
   async listParameters(): Promise<BillingParameters[]> {
     const { rows } = await this.db.run<{ parametros: unknown }>('SELECT parametros FROM parametros_faturamento ORDER BY vigencia_inicio');
     return rows.map((row) => {
-      const parsed = parametersSchema.safeParse(row.parametros);
+      const parsed = parseStoredParameters(row.parametros);
       if (!parsed.success) throw new StoreError('CORRUPT', 'a parametros_faturamento row does not hold billing parameters');
       return parsed.data;
     });
@@ -43,6 +43,26 @@ export class PgBillingRulesStore implements BillingRulesStore {
       const flag = parseFlagJson(row);
       if (flag === undefined) throw new StoreError('CORRUPT', `the bandeira of ${row.mes} is not readable`);
       return flag;
+    });
+  }
+
+  async putPisCofins(rates: MonthPisCofins): Promise<'created' | 'replaced'> {
+    const json = pisCofinsJson(rates);
+    const { rows } = await this.db.run<{ inserted: boolean }>(
+      `INSERT INTO pis_cofins (mes, pis, cofins) VALUES ($1, $2, $3)
+       ON CONFLICT (mes) DO UPDATE SET pis = EXCLUDED.pis, cofins = EXCLUDED.cofins, atualizado_em = now()
+       RETURNING (xmax = 0) AS inserted`,
+      [json.mes, json.pis, json.cofins],
+    );
+    return rows[0]?.inserted === true ? 'created' : 'replaced';
+  }
+
+  async listPisCofins(fromMonth: string, toMonth: string): Promise<MonthPisCofins[]> {
+    const { rows } = await this.db.run<{ mes: string; pis: string; cofins: string }>('SELECT mes, pis::text AS pis, cofins::text AS cofins FROM pis_cofins WHERE mes BETWEEN $1 AND $2 ORDER BY mes', [fromMonth, toMonth]);
+    return rows.map((row) => {
+      const rates = parsePisCofinsJson(row);
+      if (rates === undefined) throw new StoreError('CORRUPT', `the PIS/COFINS rates of ${row.mes} are not readable`);
+      return rates;
     });
   }
 

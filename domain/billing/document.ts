@@ -52,6 +52,7 @@ function boundaryJson(boundary: BoundaryRegister): JsonValue {
 /** The invoice's JSON: everything but its number, state and issue time (the invoice store adds those). */
 export function invoiceDocument(input: DocumentInput): { [key: string]: JsonValue } {
   const { invoice } = input;
+  const icmsRate = invoice.taxes.find((tax) => tax.name === 'ICMS')?.rate ?? 0n;
   return {
     matricula: input.customer.matricula,
     cliente: input.customer.username,
@@ -77,12 +78,21 @@ export function invoiceDocument(input: DocumentInput): { [key: string]: JsonValu
       quantidade: kwh(item.quantity),
       unidade: 'kWh',
       preco_unitario: price(item.unitPrice),
+      preco_unitario_com_tributos: price(item.unitPriceWithTaxes),
+      valor_sem_tributos: money(item.netCents),
+      base_pis_cofins: money(item.taxes.pisCofinsBase),
+      pis: money(item.taxes.pis),
+      cofins: money(item.taxes.cofins),
+      base_icms: money(item.taxes.icmsBase),
+      aliquota_icms: rate(icmsRate),
+      icms: money(item.taxes.icms),
       valor: money(item.cents),
       ...(item.posto === undefined ? {} : { posto: item.posto }),
       ...(item.from === undefined ? {} : { de: item.from, ate: item.to ?? null }),
     })),
     subtotal: money(invoice.subtotal),
     tributos: invoice.taxes.map((tax) => ({ nome: tax.name, aliquota: rate(tax.rate), base: money(tax.base), valor: money(tax.cents) })),
+    ...(invoice.icmsExemption === undefined ? {} : { isencao_icms: invoice.icmsExemption }),
     bandeiras: invoice.flags.map((flag) => ({ mes: flag.month, bandeira: flag.flag, dias: flag.days, kwh: kwh(flag.kwh), adicional_kwh: price(flag.additional), valor: money(flag.cents) })),
     cip: money(invoice.cip),
     total: money(invoice.total),

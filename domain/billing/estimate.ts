@@ -4,14 +4,15 @@
  * the energy tariff in force on its first day (Tarifa Branca: split among
  * the postos by its time in each, as an invoice allocates an interval
  * between readings), plus that month's bandeira additional, with the taxes
- * grossed up as the invoice does (invoice.ts, `grossUp`). The items that do
+ * grossed up as the invoice does (invoice.ts, `grossUp`: Tema 69), exactly,
+ * rounded once by NBR 5891. The items that do
  * not follow a period's kWh — custo de disponibilidade, CIP, the Tarifa
  * Social's bands over the cycle — are left to the invoice: this is an
  * estimate, and says so where it is shown. Pure: values in, cents out.
  */
-import { divideRoundHalfUp, powerOfTen } from '../../protocol/decimal.js';
-import type { Modality, PriceVersion, TariffKey } from './invoice.js';
-import { CENTS_SCALE, grossUp, KWH_SCALE, PRICE_SCALE, RATE_SCALE } from './money.js';
+import { grossUp, type Modality, type PisCofins, type PriceVersion, type TariffKey } from './invoice.js';
+import { CENTS_SCALE, KWH_SCALE, PRICE_SCALE } from './money.js';
+import { roundNbr5891, scaled } from './exact.js';
 import { allocateToPostos, POSTOS, type PostoHours } from './postos.js';
 
 export interface EstimateRules {
@@ -19,8 +20,12 @@ export interface EstimateRules {
   readonly prices: Readonly<Partial<Record<TariffKey, readonly PriceVersion[]>>>;
   /** Each month's bandeira additional (`YYYY-MM` -> 10^-8 R$/kWh); a month not set adds nothing. */
   readonly flagAdditional: (month: string) => bigint;
-  /** The sum of the tax rates (10^-6) in force on a day. */
-  readonly taxRate: (day: string) => bigint | undefined;
+  /**
+   * The taxes in force on a day (rates in 10^-6): ICMS at the general rate
+   * (the last band: a period's share of the cycle's consumption is not
+   * known), PIS/COFINS of the day's month (or the newest month set before).
+   */
+  readonly taxes: (day: string) => ({ readonly icms: bigint } & PisCofins) | undefined;
   readonly postoHours: PostoHours | undefined;
   readonly timeZone: string;
 }
@@ -37,16 +42,16 @@ export interface PricedPeriod {
 const versionOn = (versions: readonly PriceVersion[] | undefined, day: string): PriceVersion | undefined => versions?.find((v) => v.from <= day && (v.to === null || day <= v.to));
 
 /** A price without taxes (10^-8 R$/kWh) with them, grossed up as the invoice does, at the same scale. */
-export function withTaxes(price: bigint, rate: bigint): bigint {
-  return divideRoundHalfUp(price * powerOfTen(RATE_SCALE), powerOfTen(RATE_SCALE) - rate);
+export function withTaxes(price: bigint, taxes: { readonly icms: bigint } & PisCofins): bigint {
+  return roundNbr5891(grossUp(scaled(price, PRICE_SCALE), taxes.icms, taxes).gross, PRICE_SCALE);
 }
 
 /** The estimated cost of one period, in cents; undefined when a tariff or the parameters are not in force on its day. */
 export function estimateCents(period: PricedPeriod, rules: EstimateRules): bigint | undefined {
-  const rate = rules.taxRate(period.day);
-  if (rate === undefined) return undefined;
+  const taxes = rules.taxes(period.day);
+  if (taxes === undefined) return undefined;
   const additional = rules.flagAdditional(period.day.slice(0, 7));
-  // Sum of kWh x price, in 10^-(KWH_SCALE + PRICE_SCALE) R$, rounded once.
+  // Sum of kWh x price, in 10^-(KWH_SCALE + PRICE_SCALE) R$: exact.
   let amount = 0n;
   if (rules.modality === 'convencional') {
     const version = versionOn(rules.prices.convencional, period.day);
@@ -61,15 +66,13 @@ export function estimateCents(period: PricedPeriod, rules: EstimateRules): bigin
       amount += byPosto[posto] * (version.te + version.tusd + additional);
     }
   }
-  const net = divideRoundHalfUp(amount, powerOfTen(KWH_SCALE + PRICE_SCALE - CENTS_SCALE - 4));
-  // Net in 10^-6 R$ (four places beyond cents), grossed up, then to cents: one rounding of money per step the invoice also takes.
-  return divideRoundHalfUp(grossUp(net, rate), powerOfTen(4));
+  return roundNbr5891(grossUp(scaled(amount, KWH_SCALE + PRICE_SCALE), taxes.icms, taxes).gross, CENTS_SCALE);
 }
 
 /** The unit price with taxes on a day (10^-8 R$/kWh): the conventional tariff, or Tarifa Branca's fora de ponta; undefined when not in force. */
 export function unitPriceOn(day: string, rules: EstimateRules): bigint | undefined {
-  const rate = rules.taxRate(day);
+  const taxes = rules.taxes(day);
   const version = versionOn(rules.modality === 'convencional' ? rules.prices.convencional : rules.prices.fora_ponta, day);
-  if (rate === undefined || version === undefined) return undefined;
-  return withTaxes(version.te + version.tusd + rules.flagAdditional(day.slice(0, 7)), rate);
+  if (taxes === undefined || version === undefined) return undefined;
+  return withTaxes(version.te + version.tusd + rules.flagAdditional(day.slice(0, 7)), taxes);
 }

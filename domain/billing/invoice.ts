@@ -1,14 +1,18 @@
 /**
  * A Brazilian low-voltage (B1 residential) invoice, computed from what was
- * measured in a cycle and the rules in force: tariffs pro rata by days,
- * the custo de disponibilidade, bandeiras pro rata by days of each month,
- * the tarifa social bands, taxes "por dentro" and the CIP. Pure: values in,
- * values out; every rounding is half-up to the cent (away from zero for the
- * discount), each line on its own, and the total is the sum of the lines.
+ * measured in a cycle and the rules in force: tariffs pro rata by days, the
+ * custo de disponibilidade (REN 1.000/2021 arts. 290-291), bandeiras pro
+ * rata by days of each month (arts. 307-309), the tarifa social bands, and
+ * the taxes of each line "por dentro" after STF Tema 69 (PIS/COFINS on the
+ * amount without ICMS, ICMS on the amount with PIS/COFINS). Pure: values
+ * in, values out. Nothing is rounded while computing (art. 657, see
+ * exact.ts); each printed figure is rounded once by NBR 5891, and the total
+ * is the sum of the printed line values and the CIP.
  */
 import { POSTOS, type Posto, type PostoAmounts } from './postos.js';
-import { energyCents, grossUp, KWH_SCALE, rateOf, splitExact } from './money.js';
-import { divideRoundHalfUp, formatDecimal, powerOfTen } from '../../protocol/decimal.js';
+import { CENTS_SCALE, KWH_SCALE, PRICE_SCALE, RATE_SCALE } from './money.js';
+import { add, compare, div, max, min, mul, neg, ONE, ratio, roundNbr5891, scaled, sub, sum, ZERO, type Ratio } from './exact.js';
+import { formatDecimal, powerOfTen } from '../../protocol/decimal.js';
 import { DomainError } from '../errors.js';
 import { DAY_MS } from '../../protocol/timestamp.js';
 
@@ -39,14 +43,33 @@ export interface PriceVersion extends EnergyPrice {
   readonly to: string | null;
 }
 
+/**
+ * The state's ICMS on B1 residential supply, as a distributor applies it:
+ * the band that holds the cycle's consumption sets the rate of the whole
+ * invoice; a Tarifa Social household is exempt when its mean daily
+ * consumption in the cycle is at most `maxDailyKwh` (null: always).
+ */
+export interface IcmsRule {
+  /** Ascending; the last band's `upToKwh` is null (every consumption above). Rates in 10^-6. */
+  readonly bands: ReadonlyArray<{ readonly upToKwh: number | null; readonly rate: bigint }>;
+  readonly socialTariffExemption: { readonly maxDailyKwh: number | null } | null;
+}
+
+/** PIS/PASEP and COFINS: the distributor's effective rates of a month (10^-6). */
+export interface PisCofins {
+  readonly pis: bigint;
+  readonly cofins: bigint;
+}
+
 export interface BillingRules {
-  /** Rates in 10^-6. */
-  readonly taxes: { readonly icms: bigint; readonly pis: bigint; readonly cofins: bigint };
+  readonly icms: IcmsRule;
+  /** The rates of the cycle's reference month. */
+  readonly pisCofins: PisCofins;
   readonly minimumKwh: Readonly<Record<Connection, number>>;
   /** CIP/COSIP by consumption band, ascending; `upToKwh` null: every consumption above the others. */
   readonly cip: ReadonlyArray<{ readonly upToKwh: number | null; readonly cents: bigint }>;
   readonly dueDays: number;
-  /** Tarifa social bands, ascending; each band's kWh get `discount` (10^-6) off the energy price. */
+  /** Tarifa social bands, ascending; each band's kWh get `discount` (10^-6, up to 100%) off the energy price and the bandeira. */
   readonly social: ReadonlyArray<{ readonly upToKwh: number; readonly discount: bigint }>;
 }
 
@@ -69,13 +92,30 @@ export interface CycleToBill {
 
 export type ItemKind = 'energia' | 'disponibilidade' | 'bandeira' | 'tarifa_social';
 
+/** One line's taxes, as printed: each figure rounded on its own (NBR 5891). */
+export interface LineTaxes {
+  /** PIS/COFINS base: the line's value without ICMS. */
+  readonly pisCofinsBase: bigint;
+  readonly pis: bigint;
+  readonly cofins: bigint;
+  /** ICMS base: the line's value with every tax. */
+  readonly icmsBase: bigint;
+  readonly icms: bigint;
+}
+
 export interface InvoiceItem {
   readonly kind: ItemKind;
   readonly description: string;
-  /** kWh, in thousandths. */
+  /** kWh, in thousandths, as printed. */
   readonly quantity: bigint;
-  /** 10^-8 R$ per kWh (negative for a discount). */
+  /** 10^-8 R$ per kWh without taxes (negative for a discount), as printed. */
   readonly unitPrice: bigint;
+  /** 10^-8 R$ per kWh with taxes, as printed. */
+  readonly unitPriceWithTaxes: bigint;
+  /** The line's value without taxes, in cents, as printed. */
+  readonly netCents: bigint;
+  readonly taxes: LineTaxes;
+  /** The line's value with taxes, in cents, as printed: what the total adds up. */
   readonly cents: bigint;
   readonly posto?: Posto | undefined;
   /** The days this line covers (first, last inclusive), when not the whole cycle. */
@@ -86,7 +126,9 @@ export interface InvoiceItem {
 export interface TaxLine {
   readonly name: 'ICMS' | 'PIS' | 'COFINS';
   readonly rate: bigint;
+  /** The sum of the lines' printed bases. */
   readonly base: bigint;
+  /** The sum of the lines' printed amounts. */
   readonly cents: bigint;
 }
 
@@ -94,9 +136,10 @@ export interface FlagPeriod {
   readonly month: string;
   readonly flag: Flag;
   readonly days: number;
-  /** kWh billed under this month's flag, thousandths. */
+  /** kWh billed under this month's flag, thousandths, as printed. */
   readonly kwh: bigint;
   readonly additional: bigint;
+  /** Without taxes, as printed. */
   readonly cents: bigint;
 }
 
@@ -107,13 +150,14 @@ export interface ComputedInvoice {
   readonly billable: bigint;
   readonly minimumKwh: number;
   readonly items: readonly InvoiceItem[];
-  /** Sum of the items, without taxes. */
+  /** Sum of the lines' printed values without taxes. */
   readonly subtotal: bigint;
-  /** The amount with taxes: subtotal / (1 - (ICMS + PIS + COFINS)). */
-  readonly taxBase: bigint;
   readonly taxes: readonly TaxLine[];
+  /** Why ICMS is not charged, when it is not. */
+  readonly icmsExemption: string | undefined;
   readonly flags: readonly FlagPeriod[];
   readonly cip: bigint;
+  /** The sum of the lines' printed values with taxes, plus the CIP. */
   readonly total: bigint;
   readonly dueDay: string;
 }
@@ -124,9 +168,20 @@ const dayText = (n: number): string => new Date(n * DAY_MS).toISOString().slice(
 export const brDate = (day: string): string => day.split('-').reverse().join('/');
 const POSTO_NAMES: Readonly<Record<Posto, string>> = { ponta: 'ponta', intermediario: 'intermediário', fora_ponta: 'fora de ponta' };
 
+const kwhOf = (thousandths: bigint): Ratio => scaled(thousandths, KWH_SCALE);
+const priceOf = (units: bigint): Ratio => scaled(units, PRICE_SCALE);
+const rateOf = (units: bigint): Ratio => scaled(units, RATE_SCALE);
+const wholeKwh = (kwh: number): Ratio => ratio(BigInt(kwh));
+
+interface Segment {
+  readonly version: PriceVersion;
+  readonly from: number;
+  days: number;
+}
+
 /** Days from `from` for `count` days, grouped by the price version in force on each (consecutive days of one version). */
-function priceSegments(versions: readonly PriceVersion[] | undefined, key: TariffKey, first: number, count: number): Array<{ version: PriceVersion; from: number; days: number }> {
-  const segments: Array<{ version: PriceVersion; from: number; days: number }> = [];
+function priceSegments(versions: readonly PriceVersion[] | undefined, key: TariffKey, first: number, count: number): Segment[] {
+  const segments: Segment[] = [];
   for (let day = first; day < first + count; day++) {
     const text = dayText(day);
     const version = versions?.find((v) => v.from <= text && (v.to === null || text <= v.to));
@@ -138,24 +193,28 @@ function priceSegments(versions: readonly PriceVersion[] | undefined, key: Tarif
   return segments;
 }
 
-const priceOf = (version: EnergyPrice): bigint => version.te + version.tusd;
+/** A line before taxes: an exact quantity at an exact unit price. */
+interface Charge {
+  readonly kind: ItemKind;
+  readonly description: string;
+  readonly quantity: Ratio;
+  readonly unitPrice: Ratio;
+  readonly posto?: Posto | undefined;
+  readonly from?: string | undefined;
+  readonly to?: string | undefined;
+}
 
-/** Lines of one consumption at one tariff key, pro rata by days when the tariff changed within the cycle. */
-function energyLines(kind: ItemKind, label: string, kwh: bigint, versions: readonly PriceVersion[] | undefined, key: TariffKey, first: number, count: number, posto?: Posto): InvoiceItem[] {
-  const segments = priceSegments(versions, key, first, count);
-  const quantities = splitExact(kwh, segments.map((segment) => BigInt(segment.days)));
-  return segments.map((segment, i) => {
-    const quantity = quantities[i] as bigint;
-    const unitPrice = priceOf(segment.version);
+/** A quantity billed over the cycle's days, one line per tariff version in force (pro rata by days, exactly). */
+function proRataCharges(kind: ItemKind, label: string, quantity: Ratio, segments: readonly Segment[], days: number, posto?: Posto): Charge[] {
+  return segments.map((segment) => {
     const whole = segments.length === 1;
     const from = dayText(segment.from);
     const to = dayText(segment.from + segment.days - 1);
     return {
       kind,
       description: whole ? label : `${label}, ${brDate(from)} a ${brDate(to)} (${segment.days} dias)`,
-      quantity,
-      unitPrice,
-      cents: energyCents(quantity, unitPrice),
+      quantity: whole ? quantity : mul(quantity, ratio(BigInt(segment.days), BigInt(days))),
+      unitPrice: priceOf(segment.version.te + segment.version.tusd),
       posto,
       from: whole ? undefined : from,
       to: whole ? undefined : to,
@@ -175,85 +234,140 @@ function monthsOf(first: number, count: number): Array<{ month: string; days: nu
   return months;
 }
 
-const kwhUnits = (kwh: number): bigint => BigInt(kwh) * powerOfTen(KWH_SCALE);
+/** The ICMS rate of an invoice, and why it is zero when an exemption applies. */
+export function icmsFor(rule: IcmsRule, consumption: bigint, days: number, socialTariff: boolean): { rate: bigint; exemption: string | undefined } {
+  const exemption = rule.socialTariffExemption;
+  if (socialTariff && exemption !== null && (exemption.maxDailyKwh === null || consumption <= BigInt(exemption.maxDailyKwh * days) * powerOfTen(KWH_SCALE))) {
+    const limit = exemption.maxDailyKwh === null ? '' : ` com consumo médio de até ${exemption.maxDailyKwh} kWh por dia`;
+    return { rate: 0n, exemption: `Isenção de ICMS: unidade consumidora da subclasse residencial baixa renda beneficiária da Tarifa Social${limit}.` };
+  }
+  const band = rule.bands.find((b) => b.upToKwh === null || consumption <= BigInt(b.upToKwh) * powerOfTen(KWH_SCALE));
+  const rate = band?.rate ?? 0n;
+  return { rate, exemption: rate === 0n ? 'ICMS à alíquota zero para esta faixa de consumo.' : undefined };
+}
+
+/**
+ * The taxes of a value without them, "por dentro" after STF Tema 69 (RE
+ * 574.706): with PIS/COFINS, v / (1 - PIS - COFINS); with ICMS too,
+ * that / (1 - ICMS). ICMS is levied on the amount with every tax; PIS and
+ * COFINS on the amount without ICMS. Exact.
+ */
+export function grossUp(net: Ratio, icms: bigint, pisCofins: PisCofins): { gross: Ratio; pisCofinsBase: Ratio; pis: Ratio; cofins: Ratio; icms: Ratio } {
+  const pisCofinsBase = div(net, sub(ONE, rateOf(pisCofins.pis + pisCofins.cofins)));
+  const gross = div(pisCofinsBase, sub(ONE, rateOf(icms)));
+  return { gross, pisCofinsBase, pis: mul(pisCofinsBase, rateOf(pisCofins.pis)), cofins: mul(pisCofinsBase, rateOf(pisCofins.cofins)), icms: sub(gross, pisCofinsBase) };
+}
+
+const cents = (value: Ratio): bigint => roundNbr5891(value, CENTS_SCALE);
+
+function taxed(charge: Charge, icms: bigint, pisCofins: PisCofins): InvoiceItem {
+  const net = mul(charge.quantity, charge.unitPrice);
+  const taxes = grossUp(net, icms, pisCofins);
+  const gross = cents(taxes.gross);
+  return {
+    kind: charge.kind,
+    description: charge.description,
+    quantity: roundNbr5891(charge.quantity, KWH_SCALE),
+    unitPrice: roundNbr5891(charge.unitPrice, PRICE_SCALE),
+    unitPriceWithTaxes: roundNbr5891(grossUp(charge.unitPrice, icms, pisCofins).gross, PRICE_SCALE),
+    netCents: cents(net),
+    taxes: { pisCofinsBase: cents(taxes.pisCofinsBase), pis: cents(taxes.pis), cofins: cents(taxes.cofins), icmsBase: gross, icms: cents(taxes.icms) },
+    cents: gross,
+    posto: charge.posto,
+    from: charge.from,
+    to: charge.to,
+  };
+}
 
 export function computeInvoice(cycle: CycleToBill): ComputedInvoice {
   const first = dayNumber(cycle.startDay);
   const days = dayNumber(cycle.endDay) - first;
   if (!Number.isInteger(days) || days < 1) throw new DomainError('ciclo_invalido', `O ciclo de ${cycle.startDay} a ${cycle.endDay} não tem dias.`);
   if (cycle.modality === 'branca' && cycle.socialTariff) throw new DomainError('tarifa_social_branca', 'A tarifa social não se aplica à modalidade branca.');
-  const { rules, consumption } = cycle;
+  const { rules } = cycle;
+  const consumption = kwhOf(cycle.consumption);
   const minimumKwh = rules.minimumKwh[cycle.connection];
-  const minimum = kwhUnits(minimumKwh);
-  const billable = consumption > minimum ? consumption : minimum;
-  const lastDay = first + days - 1;
-  const items: InvoiceItem[] = [];
+  const minimum = wholeKwh(minimumKwh);
+  const billable = max(consumption, minimum);
+  const charges: Charge[] = [];
 
+  // The minimum's complement is priced at the conventional tariff (Branca: fora de ponta, the cheapest posto).
+  const baseKey: TariffKey = cycle.modality === 'convencional' ? 'convencional' : 'fora_ponta';
+  const baseSegments = priceSegments(cycle.prices[baseKey], baseKey, first, days);
   if (cycle.modality === 'convencional') {
-    items.push(...energyLines('energia', 'Energia elétrica (TE + TUSD)', consumption, cycle.prices.convencional, 'convencional', first, days));
+    charges.push(...proRataCharges('energia', 'Energia elétrica (TE + TUSD)', consumption, baseSegments, days));
   } else {
     const byPosto = cycle.byPosto;
-    if (byPosto === undefined || byPosto.ponta + byPosto.intermediario + byPosto.fora_ponta !== consumption) {
+    if (byPosto === undefined || byPosto.ponta + byPosto.intermediario + byPosto.fora_ponta !== cycle.consumption) {
       throw new DomainError('ciclo_invalido', 'O consumo por posto não soma o consumo do ciclo.');
     }
-    for (const posto of POSTOS) items.push(...energyLines('energia', `Energia ${POSTO_NAMES[posto]} (TE + TUSD)`, byPosto[posto], cycle.prices[posto], posto, first, days, posto));
+    for (const posto of POSTOS) {
+      const segments = posto === baseKey ? baseSegments : priceSegments(cycle.prices[posto], posto, first, days);
+      charges.push(...proRataCharges('energia', `Energia ${POSTO_NAMES[posto]} (TE + TUSD)`, kwhOf(byPosto[posto]), segments, days, posto));
+    }
   }
-  // The minimum applies to the total: what falls short is billed at the cheapest (or only) tariff of the cycle's last day.
-  if (consumption < minimum) {
-    const key: TariffKey = cycle.modality === 'convencional' ? 'convencional' : 'fora_ponta';
-    const [segment] = priceSegments(cycle.prices[key], key, lastDay, 1);
-    const quantity = minimum - consumption;
-    const unitPrice = priceOf((segment as { version: PriceVersion }).version);
-    items.push({ kind: 'disponibilidade', description: `Custo de disponibilidade (complemento até ${minimumKwh} kWh)`, quantity, unitPrice, cents: energyCents(quantity, unitPrice) });
+  // REN 1.000 art. 290: the greater of the consumption and the custo de disponibilidade; what falls short is billed pro rata by the tariffs of the cycle.
+  if (compare(consumption, minimum) < 0) {
+    charges.push(...proRataCharges('disponibilidade', `Custo de disponibilidade (complemento até ${minimumKwh} kWh)`, sub(minimum, consumption), baseSegments, days));
   }
 
+  // REN 1.000 art. 307: the bandeira of each month on the billed kWh of its days.
   const months = monthsOf(first, days);
-  const monthKwh = splitExact(billable, months.map((m) => BigInt(m.days)));
-  const flags: FlagPeriod[] = months.map((m, i) => {
+  const monthly = months.map((m) => {
     const set = cycle.flags.get(m.month);
-    const flag = set?.flag ?? 'verde';
-    const additional = set?.additional ?? 0n;
-    const kwh = monthKwh[i] as bigint;
-    return { month: m.month, flag, days: m.days, kwh, additional, cents: energyCents(kwh, additional) };
+    return { month: m.month, days: m.days, flag: set?.flag ?? 'verde', additional: set?.additional ?? 0n, kwh: mul(billable, ratio(BigInt(m.days), BigInt(days))) };
   });
-  for (const period of flags) {
+  for (const period of monthly) {
     if (period.additional === 0n) continue;
     const [year, month] = period.month.split('-');
-    items.push({ kind: 'bandeira', description: `Adicional bandeira ${FLAG_NAMES[period.flag]} (${month}/${year}, ${period.days} dias)`, quantity: period.kwh, unitPrice: period.additional, cents: period.cents });
+    charges.push({ kind: 'bandeira', description: `Adicional bandeira ${FLAG_NAMES[period.flag]} (${month}/${year}, ${period.days} dias)`, quantity: period.kwh, unitPrice: priceOf(period.additional) });
   }
 
   if (cycle.socialTariff) {
-    const [segment] = priceSegments(cycle.prices.convencional, 'convencional', lastDay, 1);
-    const price = priceOf((segment as { version: PriceVersion }).version);
+    // The discount applies to the custo de disponibilidade (art. 290 § 3º) and to the bandeira (art. 309 sole paragraph, I): on each band of the
+    // billed kWh, at the cycle's mean price by days (tariff versions and bandeiras pro rata, as their lines are).
+    const energyPrice = sum(baseSegments.map((s) => mul(priceOf(s.version.te + s.version.tusd), ratio(BigInt(s.days), BigInt(days)))));
+    const flagPrice = sum(monthly.map((m) => mul(priceOf(m.additional), ratio(BigInt(m.days), BigInt(days)))));
+    const meanPrice = add(energyPrice, flagPrice);
     let below = 0;
     for (const band of rules.social) {
-      const quantity = clamp(consumption - kwhUnits(below), 0n, kwhUnits(band.upToKwh - below));
-      if (quantity > 0n) {
-        const unitPrice = -divideRoundHalfUp(price * band.discount, powerOfTen(6));
+      const quantity = max(ZERO, min(sub(billable, wholeKwh(below)), wholeKwh(band.upToKwh - below)));
+      if (compare(quantity, ZERO) > 0 && band.discount > 0n) {
         const label = below === 0 ? `até ${band.upToKwh} kWh` : `de ${below + 1} a ${band.upToKwh} kWh`;
-        items.push({ kind: 'tarifa_social', description: `Desconto tarifa social (${label}, ${formatPercent(band.discount)})`, quantity, unitPrice, cents: energyCents(quantity, unitPrice) });
+        charges.push({ kind: 'tarifa_social', description: `Desconto tarifa social (${label}, ${formatPercent(band.discount)})`, quantity, unitPrice: neg(mul(meanPrice, rateOf(band.discount))) });
       }
       below = band.upToKwh;
     }
   }
 
-  const subtotal = items.reduce((sum, item) => sum + item.cents, 0n);
-  const { icms, pis, cofins } = rules.taxes;
-  const taxBase = grossUp(subtotal, icms + pis + cofins);
+  const icms = icmsFor(rules.icms, cycle.consumption, days, cycle.socialTariff);
+  const items = charges.map((charge) => taxed(charge, icms.rate, rules.pisCofins));
+  const total = (pick: (item: InvoiceItem) => bigint): bigint => items.reduce((s, item) => s + pick(item), 0n);
   const taxes: TaxLine[] = [
-    { name: 'ICMS', rate: icms, base: taxBase, cents: rateOf(taxBase, icms) },
-    { name: 'PIS', rate: pis, base: taxBase, cents: rateOf(taxBase, pis) },
-    { name: 'COFINS', rate: cofins, base: taxBase, cents: rateOf(taxBase, cofins) },
+    { name: 'ICMS', rate: icms.rate, base: total((i) => i.taxes.icmsBase), cents: total((i) => i.taxes.icms) },
+    { name: 'PIS', rate: rules.pisCofins.pis, base: total((i) => i.taxes.pisCofinsBase), cents: total((i) => i.taxes.pis) },
+    { name: 'COFINS', rate: rules.pisCofins.cofins, base: total((i) => i.taxes.pisCofinsBase), cents: total((i) => i.taxes.cofins) },
   ];
-  const band = rules.cip.find((b) => b.upToKwh === null || consumption <= kwhUnits(b.upToKwh));
-  const cip = band?.cents ?? 0n;
-  const total = subtotal + taxes.reduce((sum, tax) => sum + tax.cents, 0n) + cip;
-  return { days, consumption, billable, minimumKwh, items, subtotal, taxBase, taxes, flags, cip, total, dueDay: dayText(dayNumber(cycle.endDay) + rules.dueDays) };
+  const cipBand = rules.cip.find((b) => b.upToKwh === null || cycle.consumption <= BigInt(b.upToKwh) * powerOfTen(KWH_SCALE));
+  const cip = cipBand?.cents ?? 0n;
+  const flags: FlagPeriod[] = monthly.map((m) => ({ month: m.month, flag: m.flag, days: m.days, kwh: roundNbr5891(m.kwh, KWH_SCALE), additional: m.additional, cents: cents(mul(m.kwh, priceOf(m.additional))) }));
+  return {
+    days,
+    consumption: cycle.consumption,
+    billable: roundNbr5891(billable, KWH_SCALE),
+    minimumKwh,
+    items,
+    subtotal: total((i) => i.netCents),
+    taxes,
+    icmsExemption: icms.exemption,
+    flags,
+    cip,
+    total: total((i) => i.cents) + cip,
+    dueDay: dayText(dayNumber(cycle.endDay) + rules.dueDays),
+  };
 }
 
-const clamp = (value: bigint, low: bigint, high: bigint): bigint => (value < low ? low : value > high ? high : value);
-
 /** `650000` (10^-6) as `65%`, `16500` as `1,65%`. */
-function formatPercent(rate: bigint): string {
-  return `${formatDecimal(rate * 100n, 6).replace('.', ',')}%`;
+export function formatPercent(rate: bigint): string {
+  return `${formatDecimal(rate * 100n, RATE_SCALE).replace('.', ',')}%`;
 }

@@ -1,16 +1,14 @@
 /**
  * Exact billing arithmetic on scaled integers: energy in thousandths of a
  * kWh, prices in 10^-8 R$ per kWh (R$/MWh with up to 5 places), rates in
- * 10^-6, money in cents. Every rounding is half-up, in one named place.
+ * 10^-6, money in cents. Invoices compute with exact ratios (exact.ts) and round only what they print.
  */
-import { divideRoundHalfUp, formatDecimal, parseDecimal, powerOfTen } from '../../protocol/decimal.js';
+import { formatDecimal, parseDecimal, powerOfTen } from '../../protocol/decimal.js';
 
 export const KWH_SCALE = 3;
 export const PRICE_SCALE = 8;
 export const RATE_SCALE = 6;
 export const CENTS_SCALE = 2;
-
-const ONE_RATE = powerOfTen(RATE_SCALE);
 
 /** A decimal text (`"0.04463"`, `"294,59"` with a decimal comma) at `scale`, or undefined. */
 export function parseScaled(text: string, scale: number): bigint | undefined {
@@ -23,22 +21,6 @@ export function perMwhToPerKwh(perMwh: bigint, perMwhScale: number): bigint {
   const shift = PRICE_SCALE - perMwhScale - 3;
   if (shift < 0) throw new RangeError('R$/MWh with more places than PRICE_SCALE allows');
   return perMwh * powerOfTen(shift);
-}
-
-/** What `kwh` (thousandths) at `price` (10^-8 R$/kWh) costs, in cents. */
-export function energyCents(kwh: bigint, price: bigint): bigint {
-  return divideRoundHalfUp(kwh * price, powerOfTen(KWH_SCALE + PRICE_SCALE - CENTS_SCALE));
-}
-
-/** `cents` x `rate` (10^-6), in cents. */
-export function rateOf(cents: bigint, rate: bigint): bigint {
-  return divideRoundHalfUp(cents * rate, ONE_RATE);
-}
-
-/** Taxes "por dentro": the amount that, less `rate` of itself, leaves `cents`. */
-export function grossUp(cents: bigint, rate: bigint): bigint {
-  if (rate >= ONE_RATE) throw new RangeError('taxes of 100% or more');
-  return divideRoundHalfUp(cents * ONE_RATE, ONE_RATE - rate);
 }
 
 /**

@@ -17,7 +17,7 @@ import type { Config } from '../config.js';
 import type { ApiAccess } from '../http/api-access.js';
 import type { MeterAnswers } from '../http/result-cache.js';
 import type { Answer } from '../http/router.js';
-import { bandeirasRoutes, fatoresEmissaoRoutes, parametrosRoute } from '../routes/faturamento.js';
+import { bandeirasRoutes, fatoresEmissaoRoutes, parametrosRoute, pisCofinsRoutes } from '../routes/faturamento.js';
 import { faturasRoutes } from '../routes/faturas.js';
 import { simulacaoRoute } from '../routes/simulacao.js';
 import { tarifasRoute } from '../routes/tarifas.js';
@@ -56,6 +56,7 @@ export function billingCapability({ stores, config, access, logger, answers }: B
       simulacaoRoute(billing, profiles, access, config.legacyTimeZone, answers()),
       ...faturasRoutes({ invoices, billing, access, distributor: config.distributor, pdf: (invoice) => renderInvoicePdf(invoice, config.legacyTimeZone) }),
       ...bandeirasRoutes(billingRules, access),
+      ...pisCofinsRoutes(billingRules, access),
       ...fatoresEmissaoRoutes(billingRules, config.defaultEmissionFactor, access),
     ],
     start: () => job?.start(),

@@ -1,13 +1,15 @@
 /**
  * The billing rules the operator sets: `GET`/`PUT /faturamento/parametros`
  * (parameter versions by start date) and `GET /faturamento/bandeiras`,
- * `PUT /faturamento/bandeiras/{mes}` (each month's bandeira), and
+ * `PUT /faturamento/bandeiras/{mes}` (each month's bandeira),
+ * `GET /faturamento/pis-cofins`, `PUT /faturamento/pis-cofins/{mes}` (each
+ * month's effective PIS/COFINS rates), and
  * `GET /co2e/fatores`, `PUT /co2e/fatores/{mes}` (each month's grid emission
  * factor). Reading them needs only the credentials every route needs;
  * setting them, the operator.
  */
 import { z } from 'zod';
-import { emissionFactorJson, emissionFactorSchema, EMISSION_FACTOR_SCALE, flagJson, flagSchema, MONTH, parametersJson, parametersSchema } from '../../database/billing-rules-json.js';
+import { emissionFactorJson, emissionFactorSchema, EMISSION_FACTOR_SCALE, flagJson, flagSchema, MONTH, parametersJson, parametersSchema, pisCofinsJson, pisCofinsSchema } from '../../database/billing-rules-json.js';
 import { formatDecimal } from '../../protocol/decimal.js';
 import type { BillingRulesStore } from '../../database/billing-rules-store.js';
 import type { ApiAccess } from '../http/api-access.js';
@@ -85,5 +87,24 @@ export function bandeirasRoutes(rules: BillingRulesStore, access: ApiAccess): Ro
   return [
     { path: '/faturamento/bandeiras', handlers: { GET: list } },
     { path: '/faturamento/bandeiras/{mes}', handlers: { PUT: put } },
+  ];
+}
+
+export function pisCofinsRoutes(rules: BillingRulesStore, access: ApiAccess): Route[] {
+  const list = withFields(monthRange, async (input: RouteInput, read): Promise<Answer> => {
+    await access.authenticate(input.request);
+    const { from, to } = monthsAsked(read());
+    return { status: 200, body: { de: from, ate: to, aliquotas: (await rules.listPisCofins(from, to)).map(pisCofinsJson) } };
+  });
+  const put = withFields(pisCofinsSchema, async (input: RouteInput, read): Promise<Answer> => {
+    await access.authenticateChange(input.request);
+    const month = monthParameter(input);
+    const rates = { month, ...read() };
+    const outcome = await rules.putPisCofins(rates);
+    return { status: outcome === 'created' ? 201 : 200, body: pisCofinsJson(rates) };
+  });
+  return [
+    { path: '/faturamento/pis-cofins', handlers: { GET: list } },
+    { path: '/faturamento/pis-cofins/{mes}', handlers: { PUT: put } },
   ];
 }

@@ -14,7 +14,7 @@ export interface BillingRulesFixture {
 
 export const PARAMETERS: BillingParameters = {
   vigenciaInicio: '2026-01-01',
-  taxes: { icms: 180_000n, pis: 16_500n, cofins: 76_000n },
+  icms: { bands: [{ upToKwh: 90, rate: 0n }, { upToKwh: null, rate: 180_000n }], socialTariffExemption: { maxDailyKwh: 3 } },
   minimumKwh: { monofasica: 30, bifasica: 50, trifasica: 100 },
   cip: [
     { upToKwh: 100, cents: 500n },
@@ -34,7 +34,7 @@ export function billingRulesContract(t: Test, makeStores: (t: Test) => Promise<B
     const fixture = await makeStores(t);
     const { rules } = fixture;
     t.same(await rules.listParameters(), []);
-    const later = { ...PARAMETERS, vigenciaInicio: '2026-07-01', taxes: { ...PARAMETERS.taxes, icms: 200_000n } };
+    const later: BillingParameters = { ...PARAMETERS, vigenciaInicio: '2026-07-01', icms: { bands: [{ upToKwh: null, rate: 200_000n }], socialTariffExemption: null } };
     t.equal(await rules.putParameters(later), 'created');
     t.equal(await rules.putParameters(PARAMETERS), 'created');
     t.same(await rules.listParameters(), [PARAMETERS, later], 'oldest first, exactly as stored');
@@ -55,12 +55,33 @@ export function billingRulesContract(t: Test, makeStores: (t: Test) => Promise<B
     t.same(await rules.listFlags('2026-06', '2026-06'), [{ month: '2026-06', flag: 'vermelha_1', additional: 4_463_000n }], 'inclusive bounds');
     await fixture.close();
     const again = await fixture.reopen();
-    t.same((await again.rules.listParameters()).map((p) => [p.vigenciaInicio, p.dueDays, p.taxes.icms]), [
-      ['2026-01-01', 10, 180_000n],
-      ['2026-07-01', 15, 200_000n],
+    t.same((await again.rules.listParameters()).map((p) => [p.vigenciaInicio, p.dueDays, p.icms.bands.map((band) => band.rate)]), [
+      ['2026-01-01', 10, [0n, 180_000n]],
+      ['2026-07-01', 15, [200_000n]],
     ]);
     t.same((await again.rules.listParameters())[0], PARAMETERS, 'every field survives');
     t.equal((await again.rules.listFlags('2026-05', '2026-05'))[0]?.flag, 'verde');
+    await again.close();
+  });
+
+  t.test('PIS/COFINS: one pair of effective rates per month, replaced by key, listed in month order within inclusive bounds, durable', async (t) => {
+    const fixture = await makeStores(t);
+    const { rules } = fixture;
+    t.same(await rules.listPisCofins('0000-01', '9999-12'), []);
+    t.equal(await rules.putPisCofins({ month: '2026-06', pis: 10_774n, cofins: 49_627n }), 'created');
+    t.equal(await rules.putPisCofins({ month: '2026-05', pis: 11_200n, cofins: 51_600n }), 'created');
+    t.equal(await rules.putPisCofins({ month: '2026-06', pis: 9_900n, cofins: 45_600n }), 'replaced');
+    t.same(await rules.listPisCofins('2026-01', '2026-12'), [
+      { month: '2026-05', pis: 11_200n, cofins: 51_600n },
+      { month: '2026-06', pis: 9_900n, cofins: 45_600n },
+    ]);
+    t.same(await rules.listPisCofins('2026-06', '2026-06'), [{ month: '2026-06', pis: 9_900n, cofins: 45_600n }], 'inclusive bounds');
+    await fixture.close();
+    const again = await fixture.reopen();
+    t.same(await again.rules.listPisCofins('2026-01', '2026-12'), [
+      { month: '2026-05', pis: 11_200n, cofins: 51_600n },
+      { month: '2026-06', pis: 9_900n, cofins: 45_600n },
+    ], 'the same after a restart');
     await again.close();
   });
 

@@ -1,11 +1,12 @@
-/** What the billing tests share: the parameters of the README's worked example, a JSON request helper, and a server ready to bill. */
+/** What the billing tests share: the parameters and PIS/COFINS rates of the README's worked example, a JSON request helper, and a server ready to bill. */
 import type { Test } from 'tap';
 import type { RunningServer } from '../../server/app.js';
 import { startTestServer, TEST_OPERATOR_TOKEN } from '../helpers.js';
 
 export const BILLING_PARAMETERS = {
   vigencia_inicio: '2026-01-01',
-  tributos: { icms: '0.18', pis: '0.0165', cofins: '0.076' },
+  // Minas Gerais (CEMIG-D's state): 18% on residential supply, Tarifa Social households of at most 3 kWh a day exempt.
+  tributos: { icms: { faixas: [{ ate_kwh: null, aliquota: '0.18' }], isencao_tarifa_social: { media_diaria_ate_kwh: 3 } } },
   custo_disponibilidade_kwh: { monofasica: 30, bifasica: 50, trifasica: 100 },
   cip: [
     { ate_kwh: 100, valor: '5.00' },
@@ -19,6 +20,17 @@ export const BILLING_PARAMETERS = {
     { ate_kwh: 220, desconto: '0.1' },
   ],
 };
+
+/** The effective PIS/COFINS rates the tests set for every month they bill. */
+export const PIS_COFINS = { pis: '0.0112', cofins: '0.0516' };
+export const PIS_COFINS_UNITS = { pis: 11_200n, cofins: 51_600n };
+
+/** Sets PIS_COFINS for each month from `from` to `to` (`YYYY-MM`, inclusive), straight in the store. */
+export async function setPisCofins(server: RunningServer, from = '2019-01', to = '2028-12'): Promise<void> {
+  for (let month = from; month <= to; month = nextMonth(month)) await server.stores.billingRules.putPisCofins({ month, ...PIS_COFINS_UNITS });
+}
+
+const nextMonth = (month: string): string => new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 1)).toISOString().slice(0, 7);
 
 export interface JsonAnswer {
   readonly status: number;
@@ -46,12 +58,14 @@ export async function send(port: number, method: string, path: string, body?: un
 
 /**
  * A server that can bill: DISTRIBUIDORA TESTE-D, its convencional tariff in
- * force since `since`, and BILLING_PARAMETERS from the same day.
+ * force since `since`, BILLING_PARAMETERS from the same day, and PIS_COFINS
+ * for every month from that year to 2028.
  */
 export async function billingReadyServer(t: Test, env: Record<string, string> = {}, since = '2020-01-01'): Promise<RunningServer> {
   const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D', ...env } });
   await server.stores.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: since, vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
   const answer = await send(server.http.port, 'PUT', '/faturamento/parametros', { ...BILLING_PARAMETERS, vigencia_inicio: since }, { token: TEST_OPERATOR_TOKEN });
   if (answer.status !== 201) throw new Error(`parameters: ${answer.status}`);
+  await setPisCofins(server, `${since.slice(0, 4)}-01`);
   return server;
 }

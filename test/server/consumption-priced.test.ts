@@ -37,23 +37,30 @@ t.test('a day of 10 kWh: R$ 9,72 at the tariff with taxes, R$ 9,98 with the band
   t.same([answer.precificacao, answer.tarifa, answer.valor_total], [{ origem: 'tarifa_fixa', estimativa: false, faturamento_configurado: false }, 3, 30], 'no billing: the flat TARIFA, said so');
 });
 
-t.test('the estimate is the exact rational, rounded half-up at the two steps the invoice rounds', async () => {
-  const rules = (te: bigint, tusd: bigint, additional: bigint, rate: bigint): EstimateRules => ({
+t.test('the estimate is the exact rational of the Tema 69 gross-up, rounded once (NBR 5891, half to even)', async () => {
+  const rules = (te: bigint, tusd: bigint, additional: bigint, taxes: { icms: bigint; pis: bigint; cofins: bigint }): EstimateRules => ({
     modality: 'convencional',
     prices: { convencional: [{ from: '2000-01-01', to: null, te, tusd }] },
     flagAdditional: () => additional,
-    taxRate: () => rate,
+    taxes: () => taxes,
     postoHours: undefined,
     timeZone: 'UTC',
   });
-  const roundHalfUp = (numerator: bigint, denominator: bigint): bigint => (numerator * 2n + denominator) / (2n * denominator);
+  /** n / d rounded half to even, n >= 0, d > 0. */
+  const roundHalfEven = (n: bigint, d: bigint): bigint => {
+    const q = n / d;
+    const r2 = 2n * (n % d);
+    return r2 > d || (r2 === d && q % 2n === 1n) ? q + 1n : q;
+  };
   fc.assert(
-    fc.property(fc.bigInt({ min: 0n, max: 10n ** 9n }), fc.bigInt({ min: 0n, max: 10n ** 8n }), fc.bigInt({ min: 0n, max: 10n ** 8n }), fc.bigInt({ min: 0n, max: 10n ** 7n }), fc.bigInt({ min: 0n, max: 500_000n }), (kwh, te, tusd, additional, rate) => {
-      const cents = estimateCents({ start: 0, end: DAY_MS, day: '2026-05-03', consumption: kwh }, rules(te, tusd, additional, rate));
-      // kWh (10^-3) x price (10^-8) = 10^-11 R$; net to 10^-6 R$; grossed up by 10^6 / (10^6 − rate); to cents.
-      const net = roundHalfUp(kwh * (te + tusd + additional), 10n ** 5n);
-      const gross = roundHalfUp(net * 10n ** 6n, 10n ** 6n - rate);
-      return cents === roundHalfUp(gross, 10n ** 4n) && unitPriceOn('2026-05-03', rules(te, tusd, additional, rate)) === withTaxes(te + tusd + additional, rate);
+    fc.property(fc.bigInt({ min: 0n, max: 10n ** 9n }), fc.bigInt({ min: 0n, max: 10n ** 8n }), fc.bigInt({ min: 0n, max: 10n ** 8n }), fc.bigInt({ min: 0n, max: 10n ** 7n }), fc.bigInt({ min: 0n, max: 300_000n }), fc.bigInt({ min: 0n, max: 20_000n }), fc.bigInt({ min: 0n, max: 90_000n }), (kwh, te, tusd, additional, icms, pis, cofins) => {
+      const taxes = { icms, pis, cofins };
+      const cents = estimateCents({ start: 0, end: DAY_MS, day: '2026-05-03', consumption: kwh }, rules(te, tusd, additional, taxes));
+      // kWh (10^-3) x price (10^-8) = 10^-11 R$, x 10^6 / (10^6 - PIS - COFINS) x 10^6 / (10^6 - ICMS), to cents: one division.
+      const numerator = kwh * (te + tusd + additional) * 10n ** 12n;
+      const denominator = (10n ** 6n - pis - cofins) * (10n ** 6n - icms) * 10n ** 9n;
+      const unit = roundHalfEven((te + tusd + additional) * 10n ** 12n, (10n ** 6n - pis - cofins) * (10n ** 6n - icms));
+      return cents === roundHalfEven(numerator, denominator) && unitPriceOn('2026-05-03', rules(te, tusd, additional, taxes)) === unit && withTaxes(te + tusd + additional, taxes) === unit;
     }),
   );
 });

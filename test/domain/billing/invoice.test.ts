@@ -1,13 +1,16 @@
 /**
  * The invoice arithmetic: golden invoices worked out by hand here (each
- * figure's derivation in a comment), and properties against plain BigInt
- * references (pro rata by days, gross-up, the sum of the lines).
+ * figure's derivation in a comment) and rechecked by an independent
+ * computation in Python's Decimal (test/reference/faturas.py), and
+ * properties against plain references: pro rata by days, the Tema 69
+ * gross-up, NBR 5891 rounding, the total as the sum of the printed lines.
  */
 import fc from 'fast-check';
 import t from 'tap';
 import { DomainError } from '../../../domain/errors.js';
-import { computeInvoice, type BillingRules, type CycleToBill, type PriceVersion } from '../../../domain/billing/invoice.js';
-import { grossUp, splitExact } from '../../../domain/billing/money.js';
+import { computeInvoice, grossUp, icmsFor, type BillingRules, type CycleToBill, type PriceVersion } from '../../../domain/billing/invoice.js';
+import { splitExact } from '../../../domain/billing/money.js';
+import { ratio, roundNbr5891 } from '../../../domain/billing/exact.js';
 import { consumptionByPosto, cycleEndingIn } from '../../../domain/billing/cycle.js';
 
 /** R$/kWh with up to 8 places as 10^-8 units, written as a reader writes it. */
@@ -17,7 +20,10 @@ const cents = (text: string): bigint => BigInt(Math.round(Number(text) * 100));
 const kwh = (n: number): bigint => BigInt(Math.round(n * 1000));
 
 const RULES: BillingRules = {
-  taxes: { icms: rate('0.18'), pis: rate('0.0165'), cofins: rate('0.076') },
+  // Minas Gerais: 18% on residential supply (Decreto 48.456/2022); Tarifa Social households of at most 3 kWh a day exempt.
+  icms: { bands: [{ upToKwh: null, rate: rate('0.18') }], socialTariffExemption: { maxDailyKwh: 3 } },
+  // Effective rates of a month, as a distributor publishes them.
+  pisCofins: { pis: rate('0.0112'), cofins: rate('0.0516') },
   minimumKwh: { monofasica: 30, bifasica: 50, trifasica: 100 },
   cip: [
     { upToKwh: 100, cents: cents('5.00') },
@@ -33,11 +39,11 @@ const RULES: BillingRules = {
 // TE 294,59 + TUSD 412,38 R$/MWh = 0,70697 R$/kWh.
 const CONVENCIONAL: PriceVersion[] = [{ from: '2025-01-01', to: null, te: price('0.29459'), tusd: price('0.41238') }];
 
+/** Each line as [kind, kWh, unit price, value without taxes, PIS, COFINS, ICMS, value with taxes], and the totals. */
 const summary = (invoice: ReturnType<typeof computeInvoice>) => ({
-  items: invoice.items.map((item) => [item.kind, item.quantity, item.unitPrice, item.cents]),
+  items: invoice.items.map((item) => [item.kind, item.quantity, item.unitPrice, item.netCents, item.taxes.pis, item.taxes.cofins, item.taxes.icms, item.cents]),
   subtotal: invoice.subtotal,
-  taxBase: invoice.taxBase,
-  taxes: invoice.taxes.map((tax) => [tax.name, tax.cents]),
+  taxes: invoice.taxes.map((tax) => [tax.name, tax.base, tax.cents]),
   cip: invoice.cip,
   total: invoice.total,
 });
@@ -59,23 +65,26 @@ t.test('golden: convencional below the minimum, a bandeira change inside the cyc
   });
   t.equal(invoice.days, 31);
   t.equal(invoice.billable, kwh(30));
+  // PIS/COFINS base = value / (1 - 0,0112 - 0,0516) = value / 0,9372; ICMS base = that / 0,82; each figure rounded once (NBR 5891).
   t.same(summary(invoice), {
     items: [
-      ['energia', kwh(24.5), price('0.70697'), cents('17.32')], // 24,5 x 0,70697 = 17,320765
-      ['disponibilidade', kwh(5.5), price('0.70697'), cents('3.89')], // 5,5 x 0,70697 = 3,888335
-      // 30 kWh pro rata 22:31 and 9:31 = 21,290.32 and 8,709.68 Wh: floors 21,290 and 8,709, the spare Wh to the larger remainder (June).
-      ['bandeira', kwh(21.29), price('0.01885'), cents('0.40')], // 21,290 x 0,01885 = 0,4013165
-      ['bandeira', kwh(8.71), price('0.04463'), cents('0.39')], // 8,710 x 0,04463 = 0,3887273
+      // 24,5 x 0,70697 = 17,320765; / 0,9372 = 18,48139...; / 0,82 = 22,53828... -> 22,54; ICMS 4,0569 -> 4,06; PIS 0,20699 -> 0,21; COFINS 0,95364 -> 0,95
+      ['energia', kwh(24.5), price('0.70697'), cents('17.32'), cents('0.21'), cents('0.95'), cents('4.06'), cents('22.54')],
+      // 5,5 x 0,70697 = 3,888335; / 0,9372 = 4,14888; / 0,82 = 5,05961 -> 5,06
+      ['disponibilidade', kwh(5.5), price('0.70697'), cents('3.89'), cents('0.05'), cents('0.21'), cents('0.91'), cents('5.06')],
+      // 30 kWh x 22/31 = 21,29032... kWh (exact, printed 21,290) x 0,01885 = 0,40132...; taxed 0,52226 -> 0,52
+      ['bandeira', kwh(21.29), price('0.01885'), cents('0.40'), cents('0.00'), cents('0.02'), cents('0.09'), cents('0.52')],
+      // 30 x 9/31 = 8,70967... kWh (printed 8,710) x 0,04463 = 0,38872...; taxed 0,50584 -> 0,51
+      ['bandeira', kwh(8.71), price('0.04463'), cents('0.39'), cents('0.00'), cents('0.02'), cents('0.09'), cents('0.51')],
     ],
     subtotal: cents('22.00'),
-    taxBase: cents('30.24'), // 22,00 / (1 - 0,2725) = 30,2405...
     taxes: [
-      ['ICMS', cents('5.44')], // 30,24 x 0,18 = 5,4432
-      ['PIS', cents('0.50')], // 30,24 x 0,0165 = 0,49896
-      ['COFINS', cents('2.30')], // 30,24 x 0,076 = 2,29824
+      ['ICMS', cents('28.63'), cents('5.15')], // bases 22,54 + 5,06 + 0,52 + 0,51; amounts 4,06 + 0,91 + 0,09 + 0,09
+      ['PIS', cents('23.47'), cents('0.26')], // bases 18,48 + 4,15 + 0,43 + 0,41
+      ['COFINS', cents('23.47'), cents('1.20')],
     ],
     cip: cents('5.00'), // 24,5 kWh: the band up to 100 kWh
-    total: cents('35.24'), // 22,00 + 5,44 + 0,50 + 2,30 + 5,00
+    total: cents('33.63'), // 22,54 + 5,06 + 0,52 + 0,51 + 5,00 (the old formula gave 35,24)
   });
   t.equal(invoice.dueDay, '2026-06-20', 'ten days after the cycle ends');
   t.same(
@@ -101,21 +110,24 @@ t.test('golden: tarifa social by bands, before taxes; the CIP of a larger consum
   });
   t.same(summary(invoice), {
     items: [
-      ['energia', kwh(150), price('0.70697'), cents('106.05')], // 106,0455
-      ['tarifa_social', kwh(30), -price('0.4595305'), -cents('13.79')], // 0,70697 x 0,65 = 0,4595305; x 30 = 13,785915
-      ['tarifa_social', kwh(70), -price('0.282788'), -cents('19.80')], // 0,70697 x 0,40 = 0,282788; x 70 = 19,79516
-      ['tarifa_social', kwh(50), -price('0.070697'), -cents('3.53')], // 0,70697 x 0,10 = 0,070697; x 50 = 3,53485
+      ['energia', kwh(150), price('0.70697'), cents('106.05'), cents('1.27'), cents('5.84'), cents('24.84'), cents('137.99')], // 106,0455 / 0,9372 / 0,82 = 137,9866...
+      // 0,70697 x 0,65 = 0,4595305 off 30 kWh = 13,785915; taxed 17,9380 -> -17,94
+      ['tarifa_social', kwh(30), -price('0.4595305'), -cents('13.79'), -cents('0.16'), -cents('0.76'), -cents('3.23'), -cents('17.94')],
+      // 0,282788 x 70 = 19,79516; taxed 25,7573 -> -25,76
+      ['tarifa_social', kwh(70), -price('0.282788'), -cents('19.80'), -cents('0.24'), -cents('1.09'), -cents('4.64'), -cents('25.76')],
+      // 0,070697 x 50 = 3,53485; taxed 4,5996 -> -4,60
+      ['tarifa_social', kwh(50), -price('0.070697'), -cents('3.53'), -cents('0.04'), -cents('0.19'), -cents('0.83'), -cents('4.60')],
     ],
     subtotal: cents('68.93'),
-    taxBase: cents('94.75'), // 68,93 / 0,7275 = 94,7491...
     taxes: [
-      ['ICMS', cents('17.06')], // 94,75 x 0,18 = 17,055: half-up
-      ['PIS', cents('1.56')], // 1,563375
-      ['COFINS', cents('7.20')], // 7,201
+      ['ICMS', cents('89.69'), cents('16.14')], // 150 kWh in 31 days is more than 3 kWh a day: no exemption
+      ['PIS', cents('73.55'), cents('0.83')],
+      ['COFINS', cents('73.55'), cents('3.80')],
     ],
     cip: cents('12.50'),
-    total: cents('107.25'),
+    total: cents('102.19'), // 137,99 - 17,94 - 25,76 - 4,60 + 12,50
   });
+  t.equal(invoice.icmsExemption, undefined);
 });
 
 t.test('refusals: no tariff in force, tarifa social with branca, a cycle of no days', async (t) => {
@@ -134,7 +146,7 @@ t.test('refusals: no tariff in force, tarifa social with branca, a cycle of no d
   t.equal(refusal({ ...base, startDay: '2025-02-01', endDay: '2025-02-01' })?.code, 'ciclo_invalido');
 });
 
-t.test('pro rata by days when the tariff changes within the cycle: quantities add up, each within a Wh of its share', async (t) => {
+t.test('pro rata by days when the tariff changes within the cycle: each printed quantity within half a Wh of its exact share', async (t) => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 29 }), fc.bigInt({ min: 0n, max: 10n ** 9n }), fc.integer({ min: 100, max: 99_999 }), fc.integer({ min: 100, max: 99_999 }), (changeDay, consumption, p1, p2) => {
       const prices: PriceVersion[] = [
@@ -145,32 +157,125 @@ t.test('pro rata by days when the tariff changes within the cycle: quantities ad
       const energy = invoice.items.filter((item) => item.kind === 'energia');
       if (energy.length !== 2) return false;
       const [a, b] = energy as [(typeof energy)[0], (typeof energy)[0]];
-      if (a.quantity + b.quantity !== consumption) return false;
       // Days 1..changeDay at the first price, the rest (30 - changeDay) at the second: a's exact share is consumption x changeDay / 30.
-      const exact = consumption * BigInt(changeDay);
-      return a.quantity * 30n <= exact + 30n && exact < (a.quantity + 1n) * 30n + 30n && a.unitPrice === BigInt(p1) * 1000n && b.unitPrice === BigInt(p2) * 1000n;
+      const near = (printed: bigint, days: number): boolean => {
+        const diff = printed * 30n - consumption * BigInt(days);
+        return (diff < 0n ? -diff : diff) <= 15n;
+      };
+      return near(a.quantity, changeDay) && near(b.quantity, 30 - changeDay) && a.unitPrice === BigInt(p1) * 1000n && b.unitPrice === BigInt(p2) * 1000n;
     }),
   );
 });
 
-t.test('gross-up and the total: base x (1 - rates) is the subtotal to within half a cent; the total is the sum of the lines', async (t) => {
+t.test('NBR 5891 rounding: below half keeps, above half raises, exactly half leaves the last digit even; symmetric for negatives', async (t) => {
+  t.same([ratio(42345n, 1000n), ratio(42355n, 1000n), ratio(423451n, 10000n), ratio(42344999n, 1000000n), ratio(-42345n, 1000n), ratio(1n, 3n), ratio(2n, 3n)].map((r) => roundNbr5891(r, 2)), [4234n, 4236n, 4235n, 4234n, -4234n, 33n, 67n]);
+  // Against a reference on decimal text: the digits after the kept ones decide.
   fc.assert(
-    fc.property(fc.bigInt({ min: 0n, max: 10n ** 10n }), fc.integer({ min: 0, max: 900_000 }), (subtotal, rateMillionths) => {
-      const r = BigInt(rateMillionths);
-      const base = grossUp(subtotal, r);
-      // |base x (1e6 - r) - subtotal x 1e6| <= (1e6 - r) / 2
-      const diff = base * (1_000_000n - r) - subtotal * 1_000_000n;
-      return (diff < 0n ? -diff : diff) * 2n <= 1_000_000n - r;
+    fc.property(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), fc.integer({ min: 0, max: 6 }), (units, drop) => {
+      const value = ratio(units, 10n ** BigInt(drop + 2));
+      const magnitude = (units < 0n ? -units : units).toString().padStart(drop + 1, '0');
+      const kept = BigInt(magnitude.slice(0, magnitude.length - drop) || '0');
+      const rest = magnitude.slice(magnitude.length - drop);
+      const half = drop === 0 ? 'x' : `5${'0'.repeat(drop - 1)}`;
+      const up = drop > 0 && (rest > half || (rest === half && kept % 2n === 1n));
+      const expected = (kept + (up ? 1n : 0n)) * (units < 0n ? -1n : 1n);
+      return roundNbr5891(value, 2) === expected;
     }),
   );
+});
+
+t.test('the Tema 69 gross-up is exact: the line is its value plus PIS, COFINS and ICMS; ICMS on the whole, PIS/COFINS on the whole less ICMS', async (t) => {
   fc.assert(
-    fc.property(fc.bigInt({ min: 0n, max: 10n ** 7n }), fc.boolean(), (consumption, social) => {
-      const invoice = computeInvoice({ startDay: '2026-02-10', endDay: '2026-03-10', consumption, modality: 'convencional', connection: 'trifasica', socialTariff: social, prices: { convencional: CONVENCIONAL }, flags: new Map([['2026-02', { flag: 'vermelha_2', additional: price('0.07877') }]]), rules: RULES });
-      const lines = invoice.items.reduce((sum, item) => sum + item.cents, 0n);
-      return lines === invoice.subtotal && invoice.total === lines + invoice.taxes.reduce((sum, tax) => sum + tax.cents, 0n) + invoice.cip;
+    fc.property(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), fc.integer({ min: 0, max: 300_000 }), fc.integer({ min: 0, max: 30_000 }), fc.integer({ min: 0, max: 120_000 }), (units, icmsRate, pisRate, cofinsRate) => {
+      const net = ratio(units, 10n ** 11n);
+      const r = grossUp(net, BigInt(icmsRate), { pis: BigInt(pisRate), cofins: BigInt(cofinsRate) });
+      const eq = (a: { num: bigint; den: bigint }, b: { num: bigint; den: bigint }): boolean => a.num * b.den === b.num * a.den;
+      const plus = (...xs: Array<{ num: bigint; den: bigint }>) => xs.reduce((acc, x) => ratio(acc.num * x.den + x.num * acc.den, acc.den * x.den), ratio(0n));
+      const times = (x: { num: bigint; den: bigint }, millionths: number) => ratio(x.num * BigInt(millionths), x.den * 1_000_000n);
+      return eq(plus(net, r.pis, r.cofins, r.icms), r.gross) && eq(r.icms, times(r.gross, icmsRate)) && eq(r.pis, times(r.pisCofinsBase, pisRate)) && eq(r.cofins, times(r.pisCofinsBase, cofinsRate)) && eq(plus(r.pisCofinsBase, r.icms), r.gross);
     }),
+  );
+});
+
+t.test('random invoices: the total is the sum of the printed line values and the CIP; each line prints its own taxes; bases are the sums of the lines', async (t) => {
+  fc.assert(
+    fc.property(
+      fc.bigInt({ min: 0n, max: 10n ** 7n }),
+      fc.boolean(),
+      fc.constantFrom<'monofasica' | 'bifasica' | 'trifasica'>('monofasica', 'bifasica', 'trifasica'),
+      fc.integer({ min: 1, max: 27 }),
+      fc.integer({ min: 0, max: 250_000 }),
+      fc.integer({ min: 0, max: 20_000 }),
+      fc.integer({ min: 0, max: 90_000 }),
+      (consumption, social, connection, changeDay, icms, pis, cofins) => {
+        const prices: PriceVersion[] = [
+          { from: '2025-01-01', to: `2026-02-${String(changeDay).padStart(2, '0')}`, te: price('0.29459'), tusd: price('0.41238') },
+          { from: `2026-02-${String(changeDay + 1).padStart(2, '0')}`, to: null, te: price('0.31021'), tusd: price('0.44820') },
+        ];
+        const rules: BillingRules = { ...RULES, icms: { bands: [{ upToKwh: null, rate: BigInt(icms) }], socialTariffExemption: null }, pisCofins: { pis: BigInt(pis), cofins: BigInt(cofins) } };
+        const invoice = computeInvoice({ startDay: '2026-02-10', endDay: '2026-03-10', consumption, modality: 'convencional', connection, socialTariff: social, prices: { convencional: prices }, flags: new Map([['2026-02', { flag: 'vermelha_2', additional: price('0.07877') }]]), rules });
+        const sum = (pick: (item: (typeof invoice.items)[number]) => bigint): bigint => invoice.items.reduce((s, item) => s + pick(item), 0n);
+        const [icmsLine, pisLine, cofinsLine] = invoice.taxes;
+        return (
+          invoice.total === sum((i) => i.cents) + invoice.cip &&
+          invoice.subtotal === sum((i) => i.netCents) &&
+          icmsLine?.base === sum((i) => i.cents) &&
+          icmsLine.cents === sum((i) => i.taxes.icms) &&
+          pisLine?.base === sum((i) => i.taxes.pisCofinsBase) &&
+          pisLine.cents === sum((i) => i.taxes.pis) &&
+          cofinsLine?.cents === sum((i) => i.taxes.cofins) &&
+          invoice.items.every((i) => i.taxes.icmsBase === i.cents && (i.cents - i.netCents - i.taxes.pis - i.taxes.cofins - i.taxes.icms) ** 2n <= 4n)
+        );
+      },
+    ),
   );
   t.same(splitExact(10n, [1n, 1n, 1n]), [4n, 3n, 3n], 'ties go to the earlier weight');
+});
+
+t.test("golden: a tariff change inside the cycle prices the energy and the minimum's complement pro rata by days", async (t) => {
+  const invoice = computeInvoice({
+    startDay: '2026-05-13',
+    endDay: '2026-06-12', // 30 days: 15 at the old tariff (13-27/05), 15 at the new (28/05-11/06)
+    consumption: kwh(20),
+    modality: 'convencional',
+    connection: 'monofasica',
+    socialTariff: false,
+    prices: { convencional: [{ from: '2025-05-28', to: '2026-05-27', te: price('0.29459'), tusd: price('0.41238') }, { from: '2026-05-28', to: null, te: price('0.31021'), tusd: price('0.44820') }] },
+    flags: new Map(),
+    rules: RULES,
+  });
+  t.same(summary(invoice).items, [
+    ['energia', kwh(10), price('0.70697'), cents('7.07'), cents('0.08'), cents('0.39'), cents('1.66'), cents('9.20')], // 10 x 0,70697 = 7,0697 -> 9,1993
+    ['energia', kwh(10), price('0.75841'), cents('7.58'), cents('0.09'), cents('0.42'), cents('1.78'), cents('9.87')], // 7,5841 -> 9,8687
+    ['disponibilidade', kwh(5), price('0.70697'), cents('3.53'), cents('0.04'), cents('0.19'), cents('0.83'), cents('4.60')], // 3,53485 -> 4,5997
+    ['disponibilidade', kwh(5), price('0.75841'), cents('3.79'), cents('0.05'), cents('0.21'), cents('0.89'), cents('4.93')], // 3,79205 -> 4,9343
+  ]);
+  t.equal(invoice.total, cents('33.60'), '9,20 + 9,87 + 4,60 + 4,93 + CIP 5,00');
+});
+
+t.test('golden: a Tarifa Social household of at most 3 kWh a day pays no ICMS (MG), and says why', async (t) => {
+  const invoice = computeInvoice({ startDay: '2026-04-01', endDay: '2026-05-01', consumption: kwh(60), modality: 'convencional', connection: 'monofasica', socialTariff: true, prices: { convencional: CONVENCIONAL }, flags: new Map(), rules: RULES });
+  t.same(summary(invoice), {
+    items: [
+      ['energia', kwh(60), price('0.70697'), cents('42.42'), cents('0.51'), cents('2.34'), 0n, cents('45.26')], // 42,4182 / 0,9372 = 45,2605
+      ['tarifa_social', kwh(30), -price('0.4595305'), -cents('13.79'), -cents('0.16'), -cents('0.76'), 0n, -cents('14.71')],
+      ['tarifa_social', kwh(30), -price('0.282788'), -cents('8.48'), -cents('0.10'), -cents('0.47'), 0n, -cents('9.05')],
+    ],
+    subtotal: cents('20.15'),
+    taxes: [
+      ['ICMS', cents('21.50'), 0n],
+      ['PIS', cents('21.50'), cents('0.25')],
+      ['COFINS', cents('21.50'), cents('1.11')],
+    ],
+    cip: cents('5.00'),
+    total: cents('26.50'),
+  });
+  t.match(invoice.icmsExemption, /baixa renda/);
+  t.equal(icmsFor(RULES.icms, kwh(93), 31, true).rate, 0n, '93 kWh in 31 days is 3 kWh a day: exempt');
+  t.equal(icmsFor(RULES.icms, kwh(93.001), 31, true).rate, rate('0.18'), 'a Wh more is not');
+  t.equal(icmsFor(RULES.icms, kwh(10), 31, false).rate, rate('0.18'), 'without the Tarifa Social, never');
+  const bands = { bands: [{ upToKwh: 50, rate: 0n }, { upToKwh: 200, rate: rate('0.12') }, { upToKwh: null, rate: rate('0.18') }], socialTariffExemption: null };
+  t.same([kwh(50), kwh(51), kwh(200), kwh(200.001)].map((c) => icmsFor(bands, c, 30, false).rate), [0n, rate('0.12'), rate('0.12'), rate('0.18')], 'the band that holds the consumption sets the rate of the whole invoice');
 });
 
 t.test('golden: Tarifa Branca from readings across postos, a national holiday and a weekend; the minimum on the total', async (t) => {
@@ -208,22 +313,21 @@ t.test('golden: Tarifa Branca from readings across postos, a national holiday an
   });
   t.same(summary(invoice), {
     items: [
-      ['energia', kwh(5), price('1.88'), cents('9.40')],
-      ['energia', kwh(10), price('1.20'), cents('12.00')],
-      ['energia', kwh(15), price('0.62'), cents('9.30')],
-      ['disponibilidade', kwh(20), price('0.62'), cents('12.40')], // 50 - 30 kWh at fora de ponta
-      // 50 kWh pro rata 12:31 (March) and 19:31 (April): 19,354.8 and 30,645.2 Wh; the spare Wh to March's larger remainder.
-      ['bandeira', kwh(30.645), price('0.01885'), cents('0.58')], // 30,645 x 0,01885 = 0,57765825
+      ['energia', kwh(5), price('1.88'), cents('9.40'), cents('0.11'), cents('0.52'), cents('2.20'), cents('12.23')], // 9,40 / 0,9372 / 0,82 = 12,2311
+      ['energia', kwh(10), price('1.20'), cents('12.00'), cents('0.14'), cents('0.66'), cents('2.81'), cents('15.61')], // 15,6142
+      ['energia', kwh(15), price('0.62'), cents('9.30'), cents('0.11'), cents('0.51'), cents('2.18'), cents('12.10')], // 12,1010
+      ['disponibilidade', kwh(20), price('0.62'), cents('12.40'), cents('0.15'), cents('0.68'), cents('2.90'), cents('16.14')], // 50 - 30 kWh at fora de ponta: 16,1351
+      // 50 kWh x 19/31 (April) = 30,64516... kWh (printed 30,645) x 0,01885 = 0,57766; taxed 0,75164 -> 0,75
+      ['bandeira', kwh(30.645), price('0.01885'), cents('0.58'), cents('0.01'), cents('0.03'), cents('0.14'), cents('0.75')],
     ],
     subtotal: cents('43.68'),
-    taxBase: cents('60.04'), // 43,68 / 0,7275 = 60,0412...
     taxes: [
-      ['ICMS', cents('10.81')], // 10,8072
-      ['PIS', cents('0.99')], // 0,99066
-      ['COFINS', cents('4.56')], // 4,56304
+      ['ICMS', cents('56.83'), cents('10.23')],
+      ['PIS', cents('46.60'), cents('0.52')],
+      ['COFINS', cents('46.60'), cents('2.40')],
     ],
     cip: cents('5.00'),
-    total: cents('65.04'),
+    total: cents('61.83'),
   });
   t.same(invoice.flags.map((f) => [f.month, f.flag, f.days, f.kwh]), [
     ['2026-03', 'verde', 12, kwh(19.355)],
