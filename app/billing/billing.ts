@@ -109,7 +109,7 @@ export class BillingService {
       }
     }
     if (end === undefined) throw new DomainError('ciclo_aberto', `Ainda não há medição da matrícula ${matricula} depois do fim do ciclo (${cycle.endDay}).`);
-    return this.compute(customer, profile, cycle, start, end, history, estimatedPostos);
+    return this.compute(customer, profile, cycle, start, end, { closed: true, history, estimatedPostos });
   }
 
   /** What each posto consumed in the AVERAGE_CYCLES cycles of `past` (null where unknown), by the posto hours in force at the end of `cycle`. */
@@ -128,7 +128,7 @@ export class BillingService {
   async preview(matricula: string, now = Date.now(), asOf = now): Promise<CycleBill> {
     this.assertConfigured();
     const { customer, profile, cycle, start, end } = await this.measureOpen(matricula, now, asOf);
-    return this.compute(customer, profile, cycle, start, end);
+    return this.compute(customer, profile, cycle, start, end, { closed: false, history: true });
   }
 
   /** Whether a distributor is set: without one nothing can be priced (the other rules are checked per cycle). */
@@ -197,16 +197,20 @@ export class BillingService {
   /**
    * The PIS/COFINS rates of the cycle's reference month (the month it ends
    * in, the one the invoice is "referente a"): distributors publish their
-   * effective rates per billing month.
+   * effective rates per billing month. A closed cycle needs its month's; an
+   * open one (a preview, a forecast) takes the newest month set up to its
+   * own, since the month's rates may not be published yet.
    */
-  private async pisCofinsFor(cycle: Cycle): Promise<PisCofins> {
+  private async pisCofinsFor(cycle: Cycle, closed: boolean): Promise<PisCofins> {
     const month = cycleMonth(cycle);
-    const [rates] = await this.stores.rules.listPisCofins(month, month);
+    const rates = closed ? (await this.stores.rules.listPisCofins(month, month))[0] : (await this.stores.rules.listPisCofins(previousMonth(previousMonth(previousMonth(month))), month)).pop();
     if (rates === undefined) throw new DomainError('faturamento_nao_configurado', `Não há alíquotas de PIS/COFINS de ${month}: defina-as em PUT /faturamento/pis-cofins/${month}.`);
     return rates;
   }
 
-  private async compute(customer: Customer, profile: BillingProfile, cycle: Cycle, start: BoundaryRegister, end: BoundaryRegister, withHistory = true, estimatedPostos?: PostoAmounts): Promise<CycleBill> {
+  /** `closed`: a cycle billed for issue (its month's PIS/COFINS required), not a preview or forecast. */
+  private async compute(customer: Customer, profile: BillingProfile, cycle: Cycle, start: BoundaryRegister, end: BoundaryRegister, options: { closed: boolean; history: boolean; estimatedPostos?: PostoAmounts | undefined }): Promise<CycleBill> {
+    const { history: withHistory, estimatedPostos } = options;
     const lastDay = dayBefore(cycle.endDay);
     const parameters = await this.parametersFor(cycle);
     const consumption = end.register - start.register;
@@ -220,7 +224,7 @@ export class BillingService {
       (prices[key] ??= []).push({ from: tariff.vigenciaInicio, to: tariff.vigenciaFim, te: tariff.te, tusd: tariff.tusd, resolution: tariff.resolucao });
     }
     const flags = new Map((await this.stores.rules.listFlags(cycle.startDay.slice(0, 7), lastDay.slice(0, 7))).map((f) => [f.month, { flag: f.flag, additional: f.additional }]));
-    const pisCofins = await this.pisCofinsFor(cycle);
+    const pisCofins = await this.pisCofinsFor(cycle, options.closed);
     const invoice = computeInvoice({
       startDay: cycle.startDay,
       endDay: cycle.endDay,
@@ -290,7 +294,7 @@ export class BillingService {
   async projected(bill: MeasuredCycle, consumption: bigint): Promise<CycleBill> {
     this.assertConfigured();
     const end: BoundaryRegister = { timestamp: bill.cycle.end, register: bill.start.register + consumption, flag: 'estimada', readings: [] };
-    return this.compute(bill.customer, bill.profile, bill.cycle, bill.start, end, false);
+    return this.compute(bill.customer, bill.profile, bill.cycle, bill.start, end, { closed: false, history: false });
   }
 
   /**

@@ -95,3 +95,12 @@ show('tarifa branca, minimum, bandeira on part of the cycle', [
     ('complemento', D(20), D('0.62')),
     ('bandeira amarela 04/2026', D(50) * 19 / 31, D('0.01885')),
 ], D('0.18'), D('0.0112'), D('0.0516'), D('5.00'))
+
+# 6. The shipped ANEEL sample (CEMIG-D): 150 kWh from 10/05 to 10/06/2026, REH 3.459/2025 for 18 days and REH 3.589/2026 for 13;
+#    bandeira amarela in May (22 days) and June (9 days). PIS/COFINS of the test fixture.
+show('CEMIG-D sample, 150 kWh, two tariffs, amarela', [
+    ('energia REH 3.459', D(150) * 18 / 31, D('0.85858')),
+    ('energia REH 3.589', D(150) * 13 / 31, D('0.90329')),
+    ('bandeira 05/2026', D(150) * 22 / 31, D('0.01885')),
+    ('bandeira 06/2026', D(150) * 9 / 31, D('0.01885')),
+], D('0.18'), D('0.0112'), D('0.0516'), D('12.50'))

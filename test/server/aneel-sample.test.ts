@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { ANEEL_SAMPLE, PLAIN_NODE, startTestServer, tempDir, TEST_OPERATOR_TOKEN } from '../helpers.js';
-import { BILLING_PARAMETERS, send } from './billing-fixtures.js';
+import { BILLING_PARAMETERS, send, setPisCofins } from './billing-fixtures.js';
 
 const IMPORT = fileURLToPath(new URL('../../cli/import.js', import.meta.url));
 const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
@@ -42,6 +42,7 @@ t.test('the shipped ANEEL sample imports, lists and bills with CEMIG-D\'s real t
   t.same(await inForce('2025-05-27'), [], 'nothing before the sample\'s first validity');
 
   t.equal((await send(port, 'PUT', '/faturamento/parametros', { ...BILLING_PARAMETERS, vigencia_inicio: '2025-01-01' }, { token: TEST_OPERATOR_TOKEN })).status, 201);
+  await setPisCofins(server, '2026-01', '2026-12');
   // ANEEL's bandeira of May and June 2026: amarela, R$ 18,85/MWh.
   for (const month of ['2026-05', '2026-06']) t.equal((await send(port, 'PUT', `/faturamento/bandeiras/${month}`, { bandeira: 'amarela', adicional_kwh: '0.01885' }, { token: TEST_OPERATOR_TOKEN })).status, 201);
   t.equal((await send(port, 'POST', '/clientes', { username: 'maria', matricula: '13456789', dia_leitura: 10, ligacao: 'bifasica' }, { token: TEST_OPERATOR_TOKEN })).status, 201);
@@ -56,28 +57,29 @@ t.test('the shipped ANEEL sample imports, lists and bills with CEMIG-D\'s real t
   t.equal(issued.status, 201, JSON.stringify(issued.json));
   const invoice = issued.json;
   t.same([invoice.distribuidora, invoice.ciclo.dias, invoice.consumo_kwh, invoice.kwh_faturado], ['CEMIG-D', 31, 150, 150]);
-  // 31 days: 10/05-27/05 (18) under REH 3.459, 28/05-09/06 (13) under REH 3.589; 150 kWh pro rata by days, to the Wh
-  // (largest remainder): 150 × 18/31 = 87,0967… → 87,097; 150 × 13/31 = 62,9032… → 62,903.
-  //   87,097 × 0,85858 = 74,7797… → 74,78      62,903 × 0,90329 = 56,8196… → 56,82
+  // 31 days: 10/05-27/05 (18) under REH 3.459, 28/05-09/06 (13) under REH 3.589; 150 kWh pro rata by days, exactly
+  // (printed to the Wh): 150 × 18/31 = 87,0967… and 150 × 13/31 = 62,9032…; nothing rounded until printed (REN 1.000 art. 657):
+  //   87,0967… × 0,85858 = 74,7797… → 74,78      62,9032… × 0,90329 = 56,8197… → 56,82
   // Bandeira amarela by the cycle's days in each month: 22 in May, 9 in June:
-  //   150 × 22/31 = 106,4516… → 106,452 × 0,01885 = 2,0066… → 2,01;   150 × 9/31 = 43,548 × 0,01885 = 0,8208… → 0,82
+  //   150 × 22/31 = 106,4516… × 0,01885 = 2,0066… → 2,01;   150 × 9/31 = 43,5483… × 0,01885 = 0,8209… → 0,82
+  // Each line with its taxes (Tema 69): ÷ (1 − 0,0112 − 0,0516) ÷ (1 − 0,18): 97,31, 73,94, 2,61, 1,07 (test/reference/faturas.py, case 6).
   t.same(
-    invoice.itens.map((i: Record<string, unknown>) => [i.tipo, i.quantidade, i.preco_unitario, i.valor]),
+    invoice.itens.map((i: Record<string, unknown>) => [i.tipo, i.quantidade, i.preco_unitario, i.valor_sem_tributos, i.icms, i.valor]),
     [
-      ['energia', 87.097, 0.85858, 74.78],
-      ['energia', 62.903, 0.90329, 56.82],
-      ['bandeira', 106.452, 0.01885, 2.01],
-      ['bandeira', 43.548, 0.01885, 0.82],
+      ['energia', 87.097, 0.85858, 74.78, 17.51, 97.31],
+      ['energia', 62.903, 0.90329, 56.82, 13.31, 73.94],
+      ['bandeira', 106.452, 0.01885, 2.01, 0.47, 2.61],
+      ['bandeira', 43.548, 0.01885, 0.82, 0.19, 1.07],
     ],
   );
-  // Subtotal 134,43; base 134,43 ÷ (1 − 0,2725) = 184,7835… → 184,78; ICMS 33,26, PIS 3,05, COFINS 14,04;
-  // CIP above 100 kWh 12,50; total 134,43 + 33,26 + 3,05 + 14,04 + 12,50 = 197,28.
+  // ICMS base: the lines with every tax, 174,93; PIS/COFINS base: without ICMS, 143,44. CIP above 100 kWh 12,50;
+  // total 97,31 + 73,94 + 2,61 + 1,07 + 12,50 = 187,43 (197,28 by the pre-Tema 69 formula).
   t.same(invoice.tributos.map((x: Record<string, unknown>) => [x.nome, x.base, x.valor]), [
-    ['ICMS', 184.78, 33.26],
-    ['PIS', 184.78, 3.05],
-    ['COFINS', 184.78, 14.04],
+    ['ICMS', 174.93, 31.48],
+    ['PIS', 143.44, 1.6],
+    ['COFINS', 143.44, 7.41],
   ]);
-  t.same([invoice.subtotal, invoice.cip, invoice.total, invoice.vencimento], [134.43, 12.5, 197.28, '2026-06-20']);
+  t.same([invoice.subtotal, invoice.cip, invoice.total, invoice.vencimento], [134.43, 12.5, 187.43, '2026-06-20']);
   t.same(
     invoice.tarifas.map((x: Record<string, unknown>) => x.resolucao),
     ['RESOLUÇÃO HOMOLOGATÓRIA Nº 3.459, DE 20 DE MAIO DE 2025', 'RESOLUÇÃO HOMOLOGATÓRIA Nº 3.589, DE 26 DE MAIO DE 2026'],
@@ -88,7 +90,7 @@ t.test('the shipped ANEEL sample imports, lists and bills with CEMIG-D\'s real t
   const file = join(dataDir, '..', 'fatura-cemig-d.pdf');
   await writeFile(file, pdf.bytes);
   const text = (await run('pdftotext', ['-layout', file, '-'])).stdout.replace(/\s+/g, ' ');
-  for (const expected of ['CEMIG-D', 'R$ 197,28', '74,78', '56,82', 'RESOLUÇÃO HOMOLOGATÓRIA Nº 3.459, DE 20 DE MAIO DE 2025; RESOLUÇÃO HOMOLOGATÓRIA Nº 3.589, DE 26 DE MAIO DE 2026']) {
+  for (const expected of ['CEMIG-D', 'R$ 187,43', '74,78', '97,31', '56,82', '73,94', 'STF, Tema 69', 'NBR 5891', 'RESOLUÇÃO HOMOLOGATÓRIA Nº 3.459, DE 20 DE MAIO DE 2025; RESOLUÇÃO HOMOLOGATÓRIA Nº 3.589, DE 26 DE MAIO DE 2026']) {
     t.ok(text.includes(expected), `the PDF says ${expected}`);
   }
   await mkdir(OUTPUT_DIR, { recursive: true });

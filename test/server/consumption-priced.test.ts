@@ -15,7 +15,7 @@ import { DAY_MS } from '../../protocol/timestamp.js';
 
 const op = { token: TEST_OPERATOR_TOKEN };
 
-t.test('a day of 10 kWh: R$ 9,72 at the tariff with taxes, R$ 9,98 with the bandeira amarela; the flat TARIFA without billing', async (t) => {
+t.test('a day of 10 kWh: R$ 9,20 at the tariff with taxes, R$ 9,44 with the bandeira amarela; the flat TARIFA without billing', async (t) => {
   const server = await billingReadyServer(t, { TZ_LEGADO: 'UTC', TARIFA: '3' });
   const port = server.http.port;
   // 2.5 kWh every 6 h from 2 to 5 May 2026 (UTC): 10 kWh on the 3rd.
@@ -23,13 +23,13 @@ t.test('a day of 10 kWh: R$ 9,72 at the tariff with taxes, R$ 9,98 with the band
   await server.stores.store.append(readings);
   const query = '/consumo?matricula=13456789&agrupar=dia&inicio=2026-05-03&fim=2026-05-04&fuso=UTC';
   let answer = (await send(port, 'GET', query, undefined, op)).json;
-  // 10 kWh x (0,29459 + 0,41238) = 7,0697 net; ÷ (1 − 0,2725) = 9,71779... → 9,72. R$/kWh with taxes: 0,70697 ÷ 0,7275 = 0,971780068... → 0,97178007.
+  // 10 kWh x (0,29459 + 0,41238) = 7,0697 net; ÷ (1 − 0,0112 − 0,0516) ÷ (1 − 0,18) = 9,19930... → 9,20 (Tema 69). R$/kWh with taxes: 0,70697 ÷ 0,768504 = 0,919930150... → 0,91993015.
   t.same(answer.precificacao, { origem: 'faturamento', estimativa: true, distribuidora: 'TESTE-D', modalidade: 'convencional', inclui: ['energia', 'bandeira', 'tributos'], faturamento_configurado: true });
-  t.same([answer.consumo_total, answer.tarifa, answer.valor_total, answer.periodos[0].valor], [10, 0.97178007, 9.72, 9.72]);
+  t.same([answer.consumo_total, answer.tarifa, answer.valor_total, answer.periodos[0].valor], [10, 0.91993015, 9.2, 9.2]);
   t.equal((await send(port, 'PUT', '/faturamento/bandeiras/2026-05', { bandeira: 'amarela', adicional_kwh: '0.01885' }, op)).status, 201);
   answer = (await send(port, 'GET', query, undefined, op)).json;
-  // 10 x (0,70697 + 0,01885) = 7,2582; ÷ 0,7275 = 9,97690... → 9,98; R$/kWh 0,72582 ÷ 0,7275 = 0,997690721... → 0,99769072.
-  t.same([answer.tarifa, answer.valor_total, answer.periodos[0].valor], [0.99769072, 9.98, 9.98]);
+  // 10 x (0,70697 + 0,01885) = 7,2582; ÷ 0,768504 = 9,44458... → 9,44; R$/kWh 0,72582 ÷ 0,768504 = 0,944458324... → 0,94445832.
+  t.same([answer.tarifa, answer.valor_total, answer.periodos[0].valor], [0.94445832, 9.44, 9.44]);
 
   const flat = await startTestServer(t, { env: { TARIFA: '3' } });
   await flat.stores.store.append(readings);

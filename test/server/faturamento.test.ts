@@ -1,10 +1,13 @@
 /**
- * The billing rules over HTTP: parameter versions and bandeiras set by the
- * operator (PUT, 201 then 200), listed, validated field by field, and closed
- * to everyone else when tokens are required.
+ * The billing rules over HTTP: parameter versions, bandeiras and monthly
+ * PIS/COFINS set by the operator (PUT, 201 then 200), listed, validated
+ * field by field, and closed to everyone else when tokens are required; a
+ * parameter version stored before the ICMS table still read.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import t from 'tap';
-import { startTestServer, TEST_OPERATOR_TOKEN } from '../helpers.js';
+import { startTestServer, tempDir, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { BILLING_PARAMETERS, send as sendJson } from './billing-fixtures.js';
 
 const ADMIN = 'token-do-operador-de-teste-0123456789abcdef';
@@ -27,22 +30,49 @@ t.test('parameters: created, replaced, listed exactly as sent; every bad field n
   const bad = await send(port, 'PUT', '/faturamento/parametros', {
     ...PARAMETERS,
     vigencia_inicio: '2026-02-30',
-    tributos: { icms: '0.9', pis: '0.1', cofins: 'abc' },
+    tributos: { icms: { faixas: [{ ate_kwh: 90, aliquota: '1' }, { ate_kwh: null, aliquota: 'abc' }] } },
     cip: [{ ate_kwh: null, valor: '5.00' }, { ate_kwh: 100, valor: '1.00' }],
     postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['20:00-22:00'] },
   }, TEST_OPERATOR_TOKEN);
   t.equal(bad.status, 422);
   t.equal(bad.json.erro.codigo, 'dados_invalidos');
   const fields = bad.json.erro.detalhes.map((d: { campo: string }) => d.campo);
-  t.ok(['vigencia_inicio', 'tributos.cofins'].every((f) => fields.includes(f)), `named: ${fields.join(', ')}`);
+  t.ok(['vigencia_inicio', 'tributos.icms.faixas.0.aliquota', 'tributos.icms.faixas.1.aliquota'].every((f) => fields.includes(f)), `named: ${fields.join(', ')}`);
   const bands = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, cip: [{ ate_kwh: null, valor: '5.00' }, { ate_kwh: 100, valor: '1.00' }] }, TEST_OPERATOR_TOKEN);
   t.same(bands.json.erro.detalhes.map((d: { campo: string }) => d.campo), ['cip.0.ate_kwh', 'cip.1.ate_kwh'], 'bands whose order makes no sense');
   const sent = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, vigencia_inicio: '2027-01-01', tarifa_social: [{ ate_kwh: 30, desconto: '0.650' }], cip: [{ ate_kwh: null, valor: 7 }] }, TEST_OPERATOR_TOKEN);
   t.same([sent.json.tarifa_social, sent.json.cip], [[{ ate_kwh: 30, desconto: '0.65' }], [{ ate_kwh: null, valor: '7.00' }]], 'decimals answered in one spelling: money with two places');
   const overlap = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['20:00-22:00'] } }, TEST_OPERATOR_TOKEN);
   t.same(overlap.json.erro.detalhes, [{ campo: 'postos_tarifa_branca', problema: 'os intervalos de ponta e intermediário não podem se sobrepor' }]);
-  const taxes = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, tributos: { icms: '0.5', pis: '0.3', cofins: '0.2' } }, TEST_OPERATOR_TOKEN);
-  t.same(taxes.json.erro.detalhes, [{ campo: 'tributos', problema: 'a soma das alíquotas deve ser menor que 1' }]);
+  const unordered = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, tributos: { icms: { faixas: [{ ate_kwh: 200, aliquota: '0.12' }, { ate_kwh: 90, aliquota: '0' }, { ate_kwh: null, aliquota: '0.18' }], isencao_tarifa_social: null } } }, TEST_OPERATOR_TOKEN);
+  t.same(unordered.json.erro.detalhes, [{ campo: 'tributos.icms.faixas.1.ate_kwh', problema: 'as faixas devem crescer' }], 'ICMS bands in order');
+  const legacy = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, tributos: { icms: '0.18', pis: '0.0165', cofins: '0.076' } }, TEST_OPERATOR_TOKEN);
+  t.equal(legacy.status, 422, 'the old single rates are no longer accepted over the API');
+  const free = await send(port, 'PUT', '/faturamento/parametros', { ...PARAMETERS, vigencia_inicio: '2025-07-05', tarifa_social: [{ ate_kwh: 80, desconto: '1' }] }, TEST_OPERATOR_TOKEN);
+  t.same([free.status, free.json.tarifa_social], [201, [{ ate_kwh: 80, desconto: '1' }]], 'a 100% discount is a discount (Lei 15.235/2025)');
+});
+
+t.test('PIS/COFINS: one pair of effective rates per month, replaced, listed by range; bad rates named', async (t) => {
+  const server = await startTestServer(t);
+  const port = server.http.port;
+  t.equal((await send(port, 'PUT', '/faturamento/pis-cofins/2026-05', { pis: '0.0112', cofins: '0.0516' }, TEST_OPERATOR_TOKEN)).status, 201);
+  const replaced = await send(port, 'PUT', '/faturamento/pis-cofins/2026-05', { pis: '0.010774', cofins: 0.049627 }, TEST_OPERATOR_TOKEN);
+  t.same([replaced.status, replaced.json], [200, { mes: '2026-05', pis: '0.010774', cofins: '0.049627' }]);
+  t.same((await send(port, 'GET', '/faturamento/pis-cofins?de=2026-01&ate=2026-12')).json, { de: '2026-01', ate: '2026-12', aliquotas: [{ mes: '2026-05', pis: '0.010774', cofins: '0.049627' }] });
+  const bad = await send(port, 'PUT', '/faturamento/pis-cofins/2026-06', { pis: '-0.01', cofins: '1.5' }, TEST_OPERATOR_TOKEN);
+  t.same(bad.json.erro.detalhes.map((d: { campo: string }) => d.campo), ['pis', 'cofins']);
+  t.equal((await send(port, 'PUT', '/faturamento/pis-cofins/2026-13', { pis: '0.01', cofins: '0.05' }, TEST_OPERATOR_TOKEN)).status, 422);
+  t.equal((await send(port, 'PUT', '/faturamento/pis-cofins/2026-06', { pis: '0.6', cofins: '0.5' }, TEST_OPERATOR_TOKEN)).json.erro.detalhes[0].problema, 'a soma de pis e cofins deve ser menor que 1');
+  t.equal((await send(port, 'PUT', '/faturamento/pis-cofins/2026-06', { pis: '0.01', cofins: '0.05' })).status, 401, 'only the operator sets them');
+});
+
+t.test('a parameter version journalled before the ICMS table (single rates) is still read: its ICMS as one band', async (t) => {
+  const dataDir = await tempDir(t);
+  const old = { tipo: 'parametros', ...PARAMETERS, tributos: { icms: '0.18', pis: '0.0165', cofins: '0.076' } };
+  await writeFile(join(dataDir, 'faturamento.jsonl'), `${JSON.stringify(old)}\n`);
+  const server = await startTestServer(t, { dataDir });
+  const listed = (await send(server.http.port, 'GET', '/faturamento/parametros', undefined, TEST_OPERATOR_TOKEN)).json.parametros;
+  t.same(listed.map((p: { tributos: unknown }) => p.tributos), [{ icms: { faixas: [{ ate_kwh: null, aliquota: '0.18' }], isencao_tarifa_social: null } }]);
 });
 
 t.test('bandeiras: per month, replaced, listed by range; a bad month or flag named', async (t) => {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
 import { AS_OPERATOR, startTestServer, tempDir, testConfig } from '../helpers.js';
-import { BILLING_PARAMETERS, billingReadyServer, send as sendJson } from './billing-fixtures.js';
+import { BILLING_PARAMETERS, billingReadyServer, send as sendJson, setPisCofins } from './billing-fixtures.js';
 import { cycleContaining, cycleMonth, previousMonth, type Cycle } from '../../domain/billing/cycle.js';
 
 const run = promisify(execFile);
@@ -28,6 +28,7 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
   const port = server.http.port;
   await server.stores.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
   t.equal((await send(port, 'PUT', '/faturamento/parametros', PARAMETERS, AS_OPERATOR)).status, 201);
+  await setPisCofins(server);
   await send(port, 'PUT', '/faturamento/bandeiras/2026-05', { bandeira: 'amarela', adicional_kwh: '0.01885' }, AS_OPERATOR);
   await send(port, 'PUT', '/faturamento/bandeiras/2026-06', { bandeira: 'vermelha_1', adicional_kwh: '0.04463' }, AS_OPERATOR);
   t.equal((await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 10 }, AS_OPERATOR)).status, 200);
@@ -48,25 +49,25 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
   t.equal(issued.headers.get('location'), `/faturas/${invoice.numero}`);
   t.same(
     [invoice.estado, invoice.ciclo.mes, invoice.ciclo.dias, invoice.consumo_kwh, invoice.kwh_faturado, invoice.subtotal, invoice.cip, invoice.total, invoice.vencimento],
-    ['emitida', '2026-06', 31, 24.5, 30, 22, 5, 35.24, '2026-06-20'],
-    'the golden convencional invoice (billing-invoice.test.ts)',
+    ['emitida', '2026-06', 31, 24.5, 30, 22, 5, 33.63, '2026-06-20'],
+    'the golden convencional invoice (test/domain/billing/invoice.test.ts)',
   );
-  t.same(invoice.itens.map((i: { tipo: string; valor: number }) => [i.tipo, i.valor]), [
-    ['energia', 17.32],
-    ['disponibilidade', 3.89],
-    ['bandeira', 0.4],
-    ['bandeira', 0.39],
+  t.same(invoice.itens.map((i: { tipo: string; valor_sem_tributos: number; pis: number; cofins: number; base_icms: number; icms: number; valor: number }) => [i.tipo, i.valor_sem_tributos, i.pis, i.cofins, i.base_icms, i.icms, i.valor]), [
+    ['energia', 17.32, 0.21, 0.95, 22.54, 4.06, 22.54],
+    ['disponibilidade', 3.89, 0.05, 0.21, 5.06, 0.91, 5.06],
+    ['bandeira', 0.4, 0, 0.02, 0.52, 0.09, 0.52],
+    ['bandeira', 0.39, 0, 0.02, 0.51, 0.09, 0.51],
   ]);
   t.same(invoice.tributos.map((x: { nome: string; aliquota: number; base: number; valor: number }) => [x.nome, x.aliquota, x.base, x.valor]), [
-    ['ICMS', 0.18, 30.24, 5.44],
-    ['PIS', 0.0165, 30.24, 0.5],
-    ['COFINS', 0.076, 30.24, 2.3],
+    ['ICMS', 0.18, 28.63, 5.15],
+    ['PIS', 0.0112, 23.47, 0.26],
+    ['COFINS', 0.0516, 23.47, 1.2],
   ]);
   t.same([invoice.leituras.inicial.situacao, invoice.leituras.final.registro], ['medida', 1024.5]);
   t.equal(invoice.historico.length, 13, 'the 13 previous cycles');
 
   const again = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, AS_OPERATOR);
-  t.same([again.status, again.json.numero, again.json.total], [200, invoice.numero, 35.24], 'issuing again answers the same invoice');
+  t.same([again.status, again.json.numero, again.json.total], [200, invoice.numero, 33.63], 'issuing again answers the same invoice');
   t.same((await send(port, 'GET', `/faturas/${invoice.numero}`)).json, invoice, 'GET answers it as issued');
 
   // Four at once: the most heavy requests one address may have in progress (a fifth would get 429).
@@ -76,7 +77,7 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
   t.equal(racing[0]?.json.leituras.inicial.situacao, 'primeira_leitura', 'a meter first read within the cycle starts from its first reading');
 
   const listed = await send(port, 'GET', '/faturas?matricula=13456789');
-  t.same(listed.json.faturas.map((f: { numero: string; total: number }) => [f.numero, f.total]).slice(-1), [[invoice.numero, 35.24]]);
+  t.same(listed.json.faturas.map((f: { numero: string; total: number }) => [f.numero, f.total]).slice(-1), [[invoice.numero, 33.63]]);
 
   const cancelled = await send(port, 'POST', `/faturas/${invoice.numero}/cancelamento`, { motivo: 'leitura informada errada' }, AS_OPERATOR);
   t.same([cancelled.status, cancelled.json.estado, cancelled.json.cancelamento.motivo], [200, 'cancelada', 'leitura informada errada']);
@@ -115,7 +116,7 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
     t.comment(`pdftotext not available (${(error as Error).message}): install poppler-utils to check the PDF's text`);
     return;
   }
-  for (const expected of ['TESTE-D', 'Fatura de energia elétrica', reissued.json.numero, 'amancio123', '13456789', '10/05/2026 a 10/06/2026 (31 dias)', 'Energia elétrica (TE + TUSD)', '17,32', 'ICMS', '5,44', 'R$ 35,24', '20/06/2026', 'Histórico de consumo', `Substitui a fatura ${invoice.numero}`]) {
+  for (const expected of ['TESTE-D', 'Fatura de energia elétrica', reissued.json.numero, 'amancio123', '13456789', '10/05/2026 a 10/06/2026 (31 dias)', 'Energia elétrica (TE + TUSD)', '17,32', '22,54', 'ICMS', '5,15', 'R$ 33,63', '20/06/2026', 'Histórico de consumo', `Substitui a fatura ${invoice.numero}`]) {
     t.ok(text.includes(expected), `the PDF says ${expected}`);
   }
   t.equal((await run('pdfinfo', [file])).stdout.match(/Pages:\s+(\d+)/)?.[1], '1', 'one page');
@@ -135,6 +136,7 @@ t.test('the Tarifa Branca simulation compares past cycles under both modalities 
     tariff('branca', 'fora_ponta', 27_000_000n, 35_000_000n),
   ]);
   await send(port, 'PUT', '/faturamento/parametros', PARAMETERS, AS_OPERATOR);
+  await setPisCofins(server);
   // Two closed cycles (reading day 1, 00:00 in São Paulo = 03:00Z): 200 kWh each, consumed only between 02:00 and 04:00 (fora de ponta),
   // 10 kWh a night for 20 nights (5 kW: no spike to validation).
   // The months are the ones before the cycle open today, so the test means the same whatever day it runs.
@@ -194,6 +196,7 @@ t.test('FATURAMENTO_AUTOMATICO issues each closed cycle once, and a restart issu
   const first = await startTestServer(t, { dataDir, env: { DISTRIBUIDORA: 'TESTE-D' } });
   await first.stores.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: '' }]);
   await send(first.http.port, 'PUT', '/faturamento/parametros', PARAMETERS, AS_OPERATOR);
+  await setPisCofins(first);
   // Readings at the boundaries of the last two closed cycles (reading day 1, before the one open today) for two customers.
   const open = cycleContaining(Date.now(), 1, 'America/Sao_Paulo');
   const last = cycleContaining(open.start - 1, 1, 'America/Sao_Paulo');
@@ -230,6 +233,7 @@ t.test('invoices under hostile clients: a customer reads only their own, never i
   const asAdmin = { authorization: `Bearer ${ADMIN}` };
   await server.stores.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: '' }]);
   await sendJson(port, 'PUT', '/faturamento/parametros', PARAMETERS, { token: ADMIN });
+  await setPisCofins(server);
   for (const matricula of ['13456789', '98765432']) {
     await server.stores.store.append([
       { matricula, timestamp: Date.parse('2026-05-01T03:00:00Z'), consumo: 0n },
@@ -289,6 +293,7 @@ async function brancaServer(t: Test, profile: Record<string, unknown> = {}) {
   const tariff = (posto: 'ponta' | 'intermediario' | 'fora_ponta', te: bigint, tusd: bigint) => ({ distribuidora: 'TESTE-D', modalidade: 'branca' as const, posto, vigenciaInicio: '2025-07-01', vigenciaFim: null, te, tusd, resolucao: '' });
   await server.stores.tariffs.addTariffs([tariff('ponta', 48_000_000n, 140_000_000n), tariff('intermediario', 30_000_000n, 90_000_000n), tariff('fora_ponta', 27_000_000n, 35_000_000n)]);
   await send(server.http.port, 'PUT', '/faturamento/parametros', PARAMETERS, AS_OPERATOR);
+  await setPisCofins(server);
   t.equal((await send(server.http.port, 'PATCH', '/clientes/13456789', { modalidade: 'branca', dia_leitura: 20, ...profile }, AS_OPERATOR)).status, 200);
   return server;
 }
@@ -309,7 +314,7 @@ t.test('a Tarifa Branca customer\'s invoice over HTTP: consumption per posto, an
   t.same(invoice.consumo_por_posto, { ponta: 5, intermediario: 10, fora_ponta: 15 });
   t.same([invoice.leituras.inicial.situacao, invoice.leituras.final.situacao, invoice.leituras.final.registro], ['medida', 'estimada', 1030], 'the end read two hours late: interpolated between the readings around it');
   t.equal(invoice.leituras.final.leituras.length, 2, 'naming the two readings it comes from');
-  t.same([invoice.subtotal, invoice.total], [43.68, 65.04], 'the golden Tarifa Branca figures');
+  t.same([invoice.subtotal, invoice.total], [43.68, 61.83], 'the golden Tarifa Branca figures');
   const pdf = await send(port, 'GET', `/faturas/${invoice.numero}?formato=pdf`);
   const dir = await tempDir(t);
   await writeFile(join(dir, 'branca.pdf'), pdf.bytes);
@@ -320,7 +325,7 @@ t.test('a Tarifa Branca customer\'s invoice over HTTP: consumption per posto, an
     t.comment(`pdftotext not available (${(error as Error).message})`);
     return;
   }
-  for (const expected of ['branca', 'ponta 5', 'interm. 10', 'fora 15', '(estimada)', 'Energia ponta (TE + TUSD)', 'R$ 65,04']) t.ok(text.includes(expected), `the PDF says ${expected}`);
+  for (const expected of ['branca', 'ponta 5', 'interm. 10', 'fora 15', '(estimada)', 'Energia ponta (TE + TUSD)', 'R$ 61,83']) t.ok(text.includes(expected), `the PDF says ${expected}`);
   await mkdir(OUTPUT_DIR, { recursive: true });
   await run('pdftoppm', ['-png', '-r', '80', '-singlefile', join(dir, 'branca.pdf'), join(OUTPUT_DIR, 'fatura-branca')]);
   t.comment(`render: ${join(OUTPUT_DIR, 'fatura-branca.png')}`);
