@@ -14,7 +14,8 @@ interface Preview {
   readonly total: number;
   readonly cip: number;
   readonly tributos: readonly { readonly valor: number }[];
-  readonly itens: readonly { readonly descricao: string; readonly quantidade: number; readonly valor: number }[];
+  /** `valor` with taxes (what the total adds up), `valor_sem_tributos` without. */
+  readonly itens: readonly { readonly descricao: string; readonly quantidade: number; readonly valor_sem_tributos: number; readonly valor: number }[];
 }
 
 interface InvoiceSummary {
@@ -78,12 +79,12 @@ export async function loadBilling(): Promise<void> {
     const p = preview.body;
     byId('previa-resumo').textContent =
       `De ${soDia.format(new Date(p.ciclo.inicio))} até a última medição: ${kwh.format(p.consumo_kwh)} kWh; ` +
-      `total estimado ${reais.format(p.total)} (tributos ${reais.format(p.tributos.reduce((sum, t) => sum + t.valor, 0))}, CIP ${reais.format(p.cip)}).`;
+      `total estimado ${reais.format(p.total)} (tributos incluídos nos itens: ${reais.format(p.tributos.reduce((sum, t) => sum + t.valor, 0))}; CIP ${reais.format(p.cip)}).`;
     setRows(
       'previa-itens',
       p.itens.map((item) => {
         const tr = document.createElement('tr');
-        tr.append(cell(item.descricao), cell(`${kwh.format(item.quantidade)} kWh`), cell(reais.format(item.valor)));
+        tr.append(cell(item.descricao), cell(`${kwh.format(item.quantidade)} kWh`), cell(reais.format(item.valor_sem_tributos)), cell(reais.format(item.valor)));
         return tr;
       }),
     );

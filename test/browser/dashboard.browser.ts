@@ -19,6 +19,7 @@ import { startServer, type RunningServer } from '../../server/app.js';
 import { cycleContaining, cycleMonth } from '../../domain/billing/cycle.js';
 import { call, documentedAnswers, readingLine, silentLogger, tempDir, testConfig, udpClient } from '../helpers.js';
 import { startMeter } from '../meter/meter-processes.js';
+import { setPisCofins } from '../server/billing-fixtures.js';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
@@ -397,12 +398,13 @@ t.test('billing in the customer view: the open cycle\'s preview, issued invoices
   const put = (path: string, body: unknown) => fetch(`http://127.0.0.1:${port}${path}`, { method: 'PUT', headers: asOperator, body: JSON.stringify(body) });
   await put('/faturamento/parametros', {
     vigencia_inicio: '2026-01-01',
-    tributos: { icms: '0.18', pis: '0.0165', cofins: '0.076' },
+    tributos: { icms: { faixas: [{ ate_kwh: null, aliquota: '0.18' }], isencao_tarifa_social: null } },
     cip: [{ ate_kwh: null, valor: '12.50' }],
     vencimento_dias: 10,
     postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['17:00-18:00', '21:00-22:00'] },
     tarifa_social: [],
   });
+  await setPisCofins(server);
   // Reading day 1: the cycle before the one open today, read at both ends, and readings in the open one (whatever day the test runs).
   const now = Date.now();
   const openCycle = cycleContaining(now, 1, 'America/Sao_Paulo');
@@ -444,8 +446,9 @@ t.test('meter data management in the customer view: live quantities, the forecas
   await fetch(`http://127.0.0.1:${port}/faturamento/parametros`, {
     method: 'PUT',
     headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
-    body: JSON.stringify({ vigencia_inicio: '2020-01-01', tributos: { icms: '0.18', pis: '0.0165', cofins: '0.076' }, cip: [{ ate_kwh: null, valor: '12.50' }], vencimento_dias: 10, postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['17:00-18:00', '21:00-22:00'] }, tarifa_social: [] }),
+    body: JSON.stringify({ vigencia_inicio: '2020-01-01', tributos: { icms: { faixas: [{ ate_kwh: null, aliquota: '0.18' }], isencao_tarifa_social: null } }, cip: [{ ate_kwh: null, valor: '12.50' }], vencimento_dias: 10, postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['17:00-18:00', '21:00-22:00'] }, tarifa_social: [] }),
   });
+  await setPisCofins(server);
   // Every quarter of an hour for 16 days, 0.6 kW round the clock (a night-time baseload worth a recommendation), with quantities.
   const now = Date.now();
   const quarter = HOUR / 4;
