@@ -14,6 +14,7 @@ export const DOMAIN_ERROR_CODES = [
   'leituras_inconsistentes',
   'faturamento_nao_configurado',
   'tarifa_indisponivel',
+  'tributos_indisponiveis',
   'tarifa_social_branca',
   'credenciais_invalidas',
   'muitas_tentativas',

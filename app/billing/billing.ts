@@ -109,7 +109,7 @@ export class BillingService {
       }
     }
     if (end === undefined) throw new DomainError('ciclo_aberto', `Ainda não há medição da matrícula ${matricula} depois do fim do ciclo (${cycle.endDay}).`);
-    return this.compute(customer, profile, cycle, start, end, { closed: true, history, estimatedPostos });
+    return this.compute(customer, profile, cycle, start, end, { closed: true, history, now, estimatedPostos });
   }
 
   /** What each posto consumed in the AVERAGE_CYCLES cycles of `past` (null where unknown), by the posto hours in force at the end of `cycle`. */
@@ -128,7 +128,7 @@ export class BillingService {
   async preview(matricula: string, now = Date.now(), asOf = now): Promise<CycleBill> {
     this.assertConfigured();
     const { customer, profile, cycle, start, end } = await this.measureOpen(matricula, now, asOf);
-    return this.compute(customer, profile, cycle, start, end, { closed: false, history: true });
+    return this.compute(customer, profile, cycle, start, end, { closed: false, history: true, now });
   }
 
   /** Whether a distributor is set: without one nothing can be priced (the other rules are checked per cycle). */
@@ -199,17 +199,17 @@ export class BillingService {
    * in, the one the invoice is "referente a"): distributors publish their
    * effective rates per billing month. A closed cycle needs its month's; an
    * open one (a preview, a forecast) takes the newest month set up to its
-   * own, since the month's rates may not be published yet.
+   * own, since the month's rates may not be published yet (an estimate).
    */
   private async pisCofinsFor(cycle: Cycle, closed: boolean): Promise<PisCofins> {
     const month = cycleMonth(cycle);
-    const rates = closed ? (await this.stores.rules.listPisCofins(month, month))[0] : (await this.stores.rules.listPisCofins(previousMonth(previousMonth(previousMonth(month))), month)).pop();
-    if (rates === undefined) throw new DomainError('faturamento_nao_configurado', `Não há alíquotas de PIS/COFINS de ${month}: defina-as em PUT /faturamento/pis-cofins/${month}.`);
+    const rates = closed ? (await this.stores.rules.listPisCofins(month, month))[0] : (await this.stores.rules.listPisCofins('0000-01', month)).pop();
+    if (rates === undefined) throw new DomainError('tributos_indisponiveis', `Não há alíquotas de PIS/COFINS de ${month}: defina-as em PUT /faturamento/pis-cofins/${month}.`);
     return rates;
   }
 
   /** `closed`: a cycle billed for issue (its month's PIS/COFINS required), not a preview or forecast. */
-  private async compute(customer: Customer, profile: BillingProfile, cycle: Cycle, start: BoundaryRegister, end: BoundaryRegister, options: { closed: boolean; history: boolean; estimatedPostos?: PostoAmounts | undefined }): Promise<CycleBill> {
+  private async compute(customer: Customer, profile: BillingProfile, cycle: Cycle, start: BoundaryRegister, end: BoundaryRegister, options: { closed: boolean; history: boolean; now: number; estimatedPostos?: PostoAmounts | undefined }): Promise<CycleBill> {
     const { history: withHistory, estimatedPostos } = options;
     const lastDay = dayBefore(cycle.endDay);
     const parameters = await this.parametersFor(cycle);
@@ -236,6 +236,7 @@ export class BillingService {
       prices,
       flags,
       rules: { ...parameters, pisCofins },
+      presentationDay: localDay(options.now, this.timeZone),
     });
     const months = daysByMonth(cycle.startDay, cycle.endDay);
     const factorOf = await this.factors.between(cycle.startDay.slice(0, 7), lastDay.slice(0, 7));
@@ -294,7 +295,7 @@ export class BillingService {
   async projected(bill: MeasuredCycle, consumption: bigint): Promise<CycleBill> {
     this.assertConfigured();
     const end: BoundaryRegister = { timestamp: bill.cycle.end, register: bill.start.register + consumption, flag: 'estimada', readings: [] };
-    return this.compute(bill.customer, bill.profile, bill.cycle, bill.start, end, { closed: false, history: false });
+    return this.compute(bill.customer, bill.profile, bill.cycle, bill.start, end, { closed: false, history: false, now: Date.now() });
   }
 
   /**

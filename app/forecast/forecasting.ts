@@ -41,7 +41,7 @@ export interface CycleForecast {
 }
 
 /** Billing's answers that mean "this cycle cannot be priced now", not a fault: the forecast in kWh goes on without R$. */
-const CANNOT_PRICE = new Set<DomainErrorCode>(['faturamento_nao_configurado', 'tarifa_indisponivel']);
+const CANNOT_PRICE = new Set<DomainErrorCode>(['faturamento_nao_configurado', 'tarifa_indisponivel', 'tributos_indisponiveis']);
 
 /** The month (`YYYY-MM`) `instant` falls in, in `timeZone`. */
 export const calendarMonth = (instant: number, timeZone: string): string => new Date(instant + zoneOffset(instant, timeZone)).toISOString().slice(0, 7);

@@ -1,6 +1,7 @@
 /**
- * Brazil's national holidays, for the Tarifa Branca's postos: on weekends
- * and these days every hour is fora de ponta. The list is ANEEL's (REN
+ * Brazil's national holidays, for the Tarifa Branca's postos (on weekends
+ * and these days every hour is fora de ponta) and for the business days
+ * that count an invoice's due date (REN 1.000/2021 arts. 337, 339, 656). The list is ANEEL's (REN
  * 1.000/2021, definition of posto tarifário ponta, carried over from REN
  * 414/2010 art. 2): Carnival Tuesday, Good Friday and Corpus Christi (from
  * Easter), and 1 Jan, 21 Apr, 1 May, 7 Sep, 12 Oct, 2 Nov, 15 Nov and 25 Dec;
@@ -75,4 +76,28 @@ export function isWorkingDay(dayUtcMidnight: number): boolean {
   const weekday = date.getUTCDay();
   if (weekday === 0 || weekday === 6) return false;
   return !nationalHolidays(date.getUTCFullYear()).has(isoDay(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate()));
+}
+
+const dayNumber = (day: string): number => Date.parse(`${day}T00:00:00Z`);
+const dayText = (instant: number): string => new Date(instant).toISOString().slice(0, 10);
+
+/** `day` when it is a working day, else the next one (`YYYY-MM-DD`). */
+export function nextWorkingDay(day: string): string {
+  let instant = dayNumber(day);
+  while (!isWorkingDay(instant)) instant += DAY_MS;
+  return dayText(instant);
+}
+
+/**
+ * The day `count` working days after `day`: the day itself not counted, the
+ * last one counted (REN 1.000/2021 art. 656 § 2º: "excluindo o dia da
+ * cientificação e incluindo o do vencimento").
+ */
+export function addWorkingDays(day: string, count: number): string {
+  let instant = dayNumber(day);
+  for (let left = count; left > 0; ) {
+    instant += DAY_MS;
+    if (isWorkingDay(instant)) left--;
+  }
+  return dayText(instant);
 }

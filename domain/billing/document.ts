@@ -96,6 +96,7 @@ export function invoiceDocument(input: DocumentInput): { [key: string]: JsonValu
     bandeiras: invoice.flags.map((flag) => ({ mes: flag.month, bandeira: flag.flag, dias: flag.days, kwh: kwh(flag.kwh), adicional_kwh: price(flag.additional), valor: money(flag.cents) })),
     cip: money(invoice.cip),
     total: money(invoice.total),
+    apresentacao: invoice.presentationDay,
     vencimento: invoice.dueDay,
     tarifas: Object.entries(input.prices).flatMap(([key, versions]) =>
       (versions ?? []).map((v) => ({ tarifa: key, vigencia_inicio: v.from, vigencia_fim: v.to, te: price(v.te), tusd: price(v.tusd), resolucao: v.resolution })),

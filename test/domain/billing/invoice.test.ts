@@ -8,7 +8,8 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { DomainError } from '../../../domain/errors.js';
-import { computeInvoice, grossUp, icmsFor, type BillingRules, type CycleToBill, type PriceVersion } from '../../../domain/billing/invoice.js';
+import { computeInvoice, dueDayOf, grossUp, icmsFor, type BillingRules, type CycleToBill, type PriceVersion } from '../../../domain/billing/invoice.js';
+import { isWorkingDay } from '../../../domain/billing/calendar.js';
 import { splitExact } from '../../../domain/billing/money.js';
 import { ratio, roundNbr5891 } from '../../../domain/billing/exact.js';
 import { consumptionByPosto, cycleEndingIn } from '../../../domain/billing/cycle.js';
@@ -62,6 +63,7 @@ t.test('golden: convencional below the minimum, a bandeira change inside the cyc
       ['2026-06', { flag: 'vermelha_1', additional: price('0.04463') }],
     ]),
     rules: RULES,
+    presentationDay: '2026-06-10',
   });
   t.equal(invoice.days, 31);
   t.equal(invoice.billable, kwh(30));
@@ -86,7 +88,9 @@ t.test('golden: convencional below the minimum, a bandeira change inside the cyc
     cip: cents('5.00'), // 24,5 kWh: the band up to 100 kWh
     total: cents('33.63'), // 22,54 + 5,06 + 0,52 + 0,51 + 5,00 (the old formula gave 35,24)
   });
-  t.equal(invoice.dueDay, '2026-06-20', 'ten days after the cycle ends');
+  // Ten days after the cycle ends is Saturday 20/06/2026: the next working day (REN 1.000 art. 339); 5 working days after
+  // presentation on 10/06 (art. 337, II) would be 17/06, earlier.
+  t.equal(invoice.dueDay, '2026-06-22', 'the schedule, on a working day');
   t.same(
     invoice.flags.map((f) => [f.month, f.flag, f.days, f.kwh]),
     [
@@ -107,6 +111,7 @@ t.test('golden: tarifa social by bands, before taxes; the CIP of a larger consum
     prices: { convencional: CONVENCIONAL },
     flags: new Map(),
     rules: RULES,
+    presentationDay: '2026-06-10',
   });
   t.same(summary(invoice), {
     items: [
@@ -130,8 +135,29 @@ t.test('golden: tarifa social by bands, before taxes; the CIP of a larger consum
   t.equal(invoice.icmsExemption, undefined);
 });
 
+t.test('due dates: 5 working days after presentation at least (REN 1.000 art. 337, II), counted without the day itself (art. 656 § 2º), never on a weekend or holiday (art. 339)', async (t) => {
+  t.equal(dueDayOf('2026-06-10', 10, '2026-06-10'), '2026-06-22', 'the schedule (Saturday 20/06) moved to Monday');
+  t.equal(dueDayOf('2026-06-10', 10, '2026-12-06'), '2026-12-11', 'a reissue on Sunday 06/12/2026: its own due date, 5 working days later (7-11/12)');
+  t.equal(dueDayOf('2026-06-10', 10, '2026-12-04'), '2026-12-11', 'presented on Friday 04/12: 7, 8, 9, 10, 11/12');
+  t.equal(dueDayOf('2026-11-10', 0, '2026-11-13'), '2026-11-23', 'presented on Friday 13/11/2026: 16, 17, 18, 19 (20/11 is a national holiday since 2024), 23/11');
+  t.equal(dueDayOf('2026-04-01', 2, '2026-03-31'), '2026-04-08', 'across Good Friday (03/04/2026): 1, 2, 6, 7, 8/04');
+  t.equal(dueDayOf('2026-12-20', 5, '2026-12-21'), '2026-12-29', 'across Christmas: 22, 23, 24, 28, 29/12 (the schedule, 25/12, is earlier)');
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 3650 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 400 }), (offset, dueDays, late) => {
+      const day = (n: number): string => new Date(Date.UTC(2024, 0, 1) + n * 86_400_000).toISOString().slice(0, 10);
+      const end = day(offset);
+      const presented = day(offset + late);
+      const due = dueDayOf(end, dueDays, presented);
+      const working = (d: string): boolean => isWorkingDay(Date.parse(`${d}T00:00:00Z`));
+      let count = 0;
+      for (let d = day(offset + late + 1); d <= due; d = new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)) if (working(d)) count++;
+      return working(due) && count >= 5 && due >= day(offset + dueDays);
+    }),
+  );
+});
+
 t.test('refusals: no tariff in force, tarifa social with branca, a cycle of no days', async (t) => {
-  const base: CycleToBill = { startDay: '2024-12-20', endDay: '2025-01-20', consumption: kwh(100), modality: 'convencional', connection: 'trifasica', socialTariff: false, prices: { convencional: CONVENCIONAL }, flags: new Map(), rules: RULES };
+  const base: CycleToBill = { startDay: '2024-12-20', endDay: '2025-01-20', consumption: kwh(100), modality: 'convencional', connection: 'trifasica', socialTariff: false, prices: { convencional: CONVENCIONAL }, flags: new Map(), rules: RULES, presentationDay: '2025-01-20' };
   const refusal = (cycle: CycleToBill): DomainError | undefined => {
     try {
       computeInvoice(cycle);
@@ -153,7 +179,7 @@ t.test('pro rata by days when the tariff changes within the cycle: each printed 
         { from: '2025-01-01', to: `2026-03-${String(changeDay).padStart(2, '0')}`, te: BigInt(p1) * 1000n, tusd: 0n },
         { from: `2026-03-${String(changeDay + 1).padStart(2, '0')}`, to: null, te: BigInt(p2) * 1000n, tusd: 0n },
       ];
-      const invoice = computeInvoice({ startDay: '2026-03-01', endDay: '2026-03-31', consumption, modality: 'convencional', connection: 'monofasica', socialTariff: false, prices: { convencional: prices }, flags: new Map(), rules: { ...RULES, minimumKwh: { monofasica: 0, bifasica: 0, trifasica: 0 } } });
+      const invoice = computeInvoice({ startDay: '2026-03-01', endDay: '2026-03-31', consumption, modality: 'convencional', connection: 'monofasica', socialTariff: false, prices: { convencional: prices }, flags: new Map(), rules: { ...RULES, minimumKwh: { monofasica: 0, bifasica: 0, trifasica: 0 } }, presentationDay: '2026-03-31' });
       const energy = invoice.items.filter((item) => item.kind === 'energia');
       if (energy.length !== 2) return false;
       const [a, b] = energy as [(typeof energy)[0], (typeof energy)[0]];
@@ -213,7 +239,7 @@ t.test('random invoices: the total is the sum of the printed line values and the
           { from: `2026-02-${String(changeDay + 1).padStart(2, '0')}`, to: null, te: price('0.31021'), tusd: price('0.44820') },
         ];
         const rules: BillingRules = { ...RULES, icms: { bands: [{ upToKwh: null, rate: BigInt(icms) }], socialTariffExemption: null }, pisCofins: { pis: BigInt(pis), cofins: BigInt(cofins) } };
-        const invoice = computeInvoice({ startDay: '2026-02-10', endDay: '2026-03-10', consumption, modality: 'convencional', connection, socialTariff: social, prices: { convencional: prices }, flags: new Map([['2026-02', { flag: 'vermelha_2', additional: price('0.07877') }]]), rules });
+        const invoice = computeInvoice({ startDay: '2026-02-10', endDay: '2026-03-10', consumption, modality: 'convencional', connection, socialTariff: social, prices: { convencional: prices }, flags: new Map([['2026-02', { flag: 'vermelha_2', additional: price('0.07877') }]]), rules, presentationDay: '2026-03-10' });
         const sum = (pick: (item: (typeof invoice.items)[number]) => bigint): bigint => invoice.items.reduce((s, item) => s + pick(item), 0n);
         const [icmsLine, pisLine, cofinsLine] = invoice.taxes;
         return (
@@ -243,6 +269,7 @@ t.test("golden: a tariff change inside the cycle prices the energy and the minim
     prices: { convencional: [{ from: '2025-05-28', to: '2026-05-27', te: price('0.29459'), tusd: price('0.41238') }, { from: '2026-05-28', to: null, te: price('0.31021'), tusd: price('0.44820') }] },
     flags: new Map(),
     rules: RULES,
+    presentationDay: '2026-06-10',
   });
   t.same(summary(invoice).items, [
     ['energia', kwh(10), price('0.70697'), cents('7.07'), cents('0.08'), cents('0.39'), cents('1.66'), cents('9.20')], // 10 x 0,70697 = 7,0697 -> 9,1993
@@ -254,7 +281,7 @@ t.test("golden: a tariff change inside the cycle prices the energy and the minim
 });
 
 t.test('golden: a Tarifa Social household of at most 3 kWh a day pays no ICMS (MG), and says why', async (t) => {
-  const invoice = computeInvoice({ startDay: '2026-04-01', endDay: '2026-05-01', consumption: kwh(60), modality: 'convencional', connection: 'monofasica', socialTariff: true, prices: { convencional: CONVENCIONAL }, flags: new Map(), rules: RULES });
+  const invoice = computeInvoice({ startDay: '2026-04-01', endDay: '2026-05-01', consumption: kwh(60), modality: 'convencional', connection: 'monofasica', socialTariff: true, prices: { convencional: CONVENCIONAL }, flags: new Map(), rules: RULES, presentationDay: '2026-05-01' });
   t.same(summary(invoice), {
     items: [
       ['energia', kwh(60), price('0.70697'), cents('42.42'), cents('0.51'), cents('2.34'), 0n, cents('45.26')], // 42,4182 / 0,9372 = 45,2605
@@ -310,6 +337,7 @@ t.test('golden: Tarifa Branca from readings across postos, a national holiday an
     prices: { ponta: branca('0.48', '1.40'), intermediario: branca('0.30', '0.90'), fora_ponta: branca('0.27', '0.35') },
     flags: new Map([['2026-04', { flag: 'amarela', additional: price('0.01885') }]]), // March unset: verde
     rules: RULES,
+    presentationDay: '2026-06-10',
   });
   t.same(summary(invoice), {
     items: [
