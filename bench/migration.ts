@@ -64,7 +64,7 @@ try {
   const config = loadConfig({ DATA_DIR: filesDir, LOG_LEVEL: 'silent' }, []);
   const files = await openStore(config, logger);
   const now = Date.now();
-  for (let i = 0; i < invoices; i++) await files.invoices.issue(meterMatricula(i % customers), '2026-10', async () => `{"total":${(i % 500) + 10.25},"itens":[]}`, new Date(now - 1000 + i));
+  for (let i = 0; i < invoices; i++) await files.invoices.issue(meterMatricula(i % customers), '2026-10', async () => () => `{"total":${(i % 500) + 10.25},"itens":[]}`, new Date(now - 1000 + i));
   const eventTypes = ['falta_energia', 'retorno_energia', 'violacao_tampa'] as const;
   for (let start = 0; start < events; start += 1000) {
     await files.events.append(Array.from({ length: Math.min(1000, events - start) }, (_, k) => {

@@ -54,6 +54,7 @@ const LABELS: Record<Aggregate, string> = {
   parametros_faturamento: 'billing parameters',
   bandeiras: 'bandeiras',
   pis_cofins: 'PIS/COFINS rates',
+  distribuidoras: 'distributor records',
   fatores_emissao: 'emission factors',
   faturas: 'invoices',
   comandos: 'commands',

@@ -11,7 +11,9 @@ import { formatDecimal, parseDecimal } from '../protocol/decimal.js';
 import { FLAGS } from '../domain/billing/invoice.js';
 import { CENTS_SCALE, formatCents, PRICE_SCALE, RATE_SCALE } from '../domain/billing/money.js';
 import { parseSpan, postoHoursProblem, type MinuteSpan } from '../domain/billing/postos.js';
-import type { BillingParameters, MonthEmissionFactor, MonthFlag, MonthPisCofins } from './billing-rules-store.js';
+import type { BillingParameters, DistributorRecord, MonthEmissionFactor, MonthFlag, MonthPisCofins } from './billing-rules-store.js';
+import { isCnpj } from '../domain/identity.js';
+import { PIX_KEY_MAX } from '../domain/billing/payment.js';
 import { ISO_DAY } from '../protocol/timestamp.js';
 
 export const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -150,6 +152,35 @@ export function parsePisCofinsJson(value: unknown): MonthPisCofins | undefined {
   if (typeof month !== 'string' || !MONTH.test(month)) return undefined;
   const parsed = pisCofinsSchema.safeParse(value);
   return parsed.success ? { month, pis: parsed.data.pis, cofins: parsed.data.cofins } : undefined;
+}
+
+const text = (max: number) => z.string({ error: 'deve ser um texto' }).trim().min(1, 'não pode ser vazio').max(max, `deve ter no máximo ${max} caracteres`);
+
+/** What `PUT /faturamento/distribuidora` takes: the distributor as its invoices name it and as customers pay it. */
+export const distributorSchema = z.object({
+  nome: text(120),
+  cnpj: z
+    .string({ error: 'deve ser um texto' })
+    .transform((value) => value.replace(/[.\-/\s]/g, ''))
+    .refine(isCnpj, 'deve ser um CNPJ válido (14 dígitos com os dígitos verificadores)'),
+  endereco: text(200),
+  codigo_febraban: z.string({ error: 'deve ser um texto' }).regex(/^\d{4}$/, 'deve ser o código de 4 dígitos que a FEBRABAN atribuiu à distribuidora'),
+  chave_pix: text(PIX_KEY_MAX),
+  cidade: text(60),
+});
+
+export function distributorJson(record: DistributorRecord) {
+  return { sigla: record.sigla, nome: record.name, cnpj: record.cnpj, endereco: record.address, codigo_febraban: record.febrabanCode, chave_pix: record.pixKey, cidade: record.pixCity };
+}
+
+/** A journalled or stored record (`{sigla, nome, cnpj, ...}`) back, or undefined. */
+export function parseDistributorJson(value: unknown): DistributorRecord | undefined {
+  const sigla = (value as { sigla?: unknown } | null)?.sigla;
+  if (typeof sigla !== 'string' || sigla === '') return undefined;
+  const parsed = distributorSchema.safeParse(value);
+  if (!parsed.success) return undefined;
+  const r = parsed.data;
+  return { sigla, name: r.nome, cnpj: r.cnpj, address: r.endereco, febrabanCode: r.codigo_febraban, pixKey: r.chave_pix, pixCity: r.cidade };
 }
 
 export const flagSchema = z.object({

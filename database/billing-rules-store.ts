@@ -38,6 +38,23 @@ export interface MonthPisCofins extends PisCofins {
   readonly month: string;
 }
 
+/**
+ * The distributor as its invoices name it (PRODIST Módulo 11; REN 1.000 art.
+ * 327) and as customers pay it: FEBRABAN's 4-digit collection code and a PIX
+ * key with the payee's name and city as the BR Code carries them.
+ */
+export interface DistributorRecord {
+  /** ANEEL's SigAgente (the DISTRIBUIDORA setting). */
+  readonly sigla: string;
+  readonly name: string;
+  /** 14 digits. */
+  readonly cnpj: string;
+  readonly address: string;
+  readonly febrabanCode: string;
+  readonly pixKey: string;
+  readonly pixCity: string;
+}
+
 export interface MonthEmissionFactor {
   /** `YYYY-MM`. */
   readonly month: string;
@@ -54,6 +71,12 @@ export interface BillingRulesStore {
   putFlag(flag: MonthFlag): Promise<'created' | 'replaced'>;
   /** The bandeiras set from `fromMonth` to `toMonth` (inclusive, `YYYY-MM`), in month order. */
   listFlags(fromMonth: string, toMonth: string): Promise<MonthFlag[]>;
+  /** Sets a distributor's record, replacing what was set. Resolves once durable. */
+  putDistributor(record: DistributorRecord): Promise<'created' | 'replaced'>;
+  /** The record of the distributor `sigla`, if set. */
+  distributor(sigla: string): Promise<DistributorRecord | undefined>;
+  /** Every distributor record, by sigla (migration between backends). */
+  distributors(): Promise<DistributorRecord[]>;
   /** Sets a month's PIS/COFINS rates, replacing what was set. Resolves once durable. */
   putPisCofins(rates: MonthPisCofins): Promise<'created' | 'replaced'>;
   /** The PIS/COFINS rates set from `fromMonth` to `toMonth` (inclusive, `YYYY-MM`), in month order. */

@@ -30,13 +30,15 @@ export type CancelOutcome = IssuedInvoice | 'nao_encontrada' | 'ja_cancelada';
 export interface InvoiceStore {
   /**
    * The invoice in force for the customer's cycle: the one already issued
-   * (`created: false`), or a new one whose document `make` computes (it may
-   * be called and its result dropped when another call issued first), issued
-   * with the next number of the year of `now` (`created: true`). Calls for
-   * one cycle wait for each other, in one process or several: a cycle is
-   * never issued twice. Durable when it resolves.
+   * (`created: false`), or a new one issued with the next number of the year
+   * of `now` (`created: true`), whose document is made in two steps: `make`
+   * computes everything that reads (it may be called and its result dropped
+   * when another call issued first) and returns a pure function that writes
+   * the document once the number is known (the payment codes carry it).
+   * Calls for one cycle wait for each other, in one process or several: a
+   * cycle is never issued twice. Durable when it resolves.
    */
-  issue(matricula: string, ciclo: string, make: () => Promise<string>, now: Date): Promise<{ readonly invoice: IssuedInvoice; readonly created: boolean }>;
+  issue(matricula: string, ciclo: string, make: () => Promise<(numero: string) => string>, now: Date): Promise<{ readonly invoice: IssuedInvoice; readonly created: boolean }>;
   get(numero: string): Promise<IssuedInvoice | undefined>;
   /** A customer's invoices, newest issue first. */
   list(matricula: string, offset: number, limit: number): Promise<IssuedInvoice[]>;

@@ -25,6 +25,7 @@ export const AGGREGATES = [
   'parametros_faturamento',
   'bandeiras',
   'pis_cofins',
+  'distribuidoras',
   'fatores_emissao',
   'faturas',
   'comandos',
@@ -117,6 +118,8 @@ async function recordsOf(opened: OpenedStore, aggregate: Exclude<Aggregate, 'med
       return opened.billingRules.listFlags(...ALL_MONTHS);
     case 'pis_cofins':
       return opened.billingRules.listPisCofins(...ALL_MONTHS);
+    case 'distribuidoras':
+      return opened.billingRules.distributors();
     case 'fatores_emissao':
       return opened.billingRules.listEmissionFactors(...ALL_MONTHS);
     case 'faturas':
@@ -232,6 +235,9 @@ async function copyAggregate(source: OpenedStore, target: OpenedStore, aggregate
       return copied;
     case 'bandeiras':
       for (const flag of records as Awaited<ReturnType<typeof source.billingRules.listFlags>>) count((await target.billingRules.putFlag(flag)) === 'created');
+      return copied;
+    case 'distribuidoras':
+      for (const record of records as Awaited<ReturnType<typeof source.billingRules.distributors>>) count((await target.billingRules.putDistributor(record)) === 'created');
       return copied;
     case 'pis_cofins':
       for (const rates of records as Awaited<ReturnType<typeof source.billingRules.listPisCofins>>) count((await target.billingRules.putPisCofins(rates)) === 'created');

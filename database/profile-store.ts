@@ -13,8 +13,22 @@ export interface BillingProfile {
   /** The day of the month the cycle turns (1 to 28). */
   readonly readingDay: number;
   readonly socialTariff: boolean;
+  /** A bifásica connection's conductors: 2 bills the custo de disponibilidade of 30 kWh, 3 (the default) of 50 (REN 1.000/2021 art. 291). */
+  readonly conductors?: 2 | 3 | undefined;
+  /** Who the invoice is addressed to (PRODIST Módulo 11), when the operator recorded it. */
+  readonly holder?: AccountHolder | undefined;
   /** The customer's monthly goal, when one is set: consumption or bill. */
   readonly goal?: ConsumptionGoal | undefined;
+}
+
+export interface AccountHolder {
+  readonly name: string;
+  /** CPF (11) or CNPJ (14) digits, check digits valid. */
+  readonly taxpayer: string;
+  /** The installation's address. */
+  readonly address: string;
+  /** The distributor's customer number ("Nº do cliente"), when it differs from the installation's (the matricula). */
+  readonly customerNumber?: string | undefined;
 }
 
 /** A monthly goal: kWh (thousandths) or an invoice total (cents). */

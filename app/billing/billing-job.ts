@@ -12,7 +12,8 @@ import type { Store } from '../../database/store.js';
 import type { BillingService } from './billing.js';
 import { cycleContaining, cycleMonth, previousMonth } from '../../domain/billing/cycle.js';
 import { DomainError, type DomainErrorCode } from '../../domain/errors.js';
-import { documentOf } from '../views/invoice.js';
+import { issueInvoice } from './issuing.js';
+import type { BillingRulesStore } from '../../database/billing-rules-store.js';
 import { PeriodicPass } from '../periodic.js';
 
 /** Customers read per page of a pass. */
@@ -27,6 +28,7 @@ export interface BillingJobOptions {
   readonly profiles: ProfileStore;
   readonly invoices: InvoiceStore;
   readonly billing: BillingService;
+  readonly rules: BillingRulesStore;
   readonly distributor: string;
   readonly timeZone: string;
   readonly intervalMs: number;
@@ -43,7 +45,7 @@ export class BillingJob extends PeriodicPass {
 
   /** One pass over every customer. */
   protected async pass(now: number, stopped: () => boolean): Promise<void> {
-    const { store, profiles, invoices, billing, distributor, timeZone, logger } = this.options;
+    const { store, profiles, invoices, billing, rules, distributor, timeZone, logger } = this.options;
     for (let offset = 0; !stopped(); offset += PAGE) {
       const customers = await store.findCustomers({ offset, limit: PAGE });
       for (const customer of customers) {
@@ -58,7 +60,7 @@ export class BillingJob extends PeriodicPass {
         }
         for (const month of months) {
           try {
-            const { created, invoice } = await invoices.issue(customer.matricula, month, async () => documentOf(await billing.bill(customer.matricula, month, now), distributor), new Date(now));
+            const { created, invoice } = await issueInvoice({ invoices, billing, rules, distributor }, customer.matricula, month, new Date(now));
             if (created) {
               this.issued++;
               logger.info({ matricula: customer.matricula, ciclo: month, numero: invoice.numero }, 'invoice issued automatically');

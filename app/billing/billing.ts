@@ -232,6 +232,7 @@ export class BillingService {
       byPosto,
       modality: profile.modality,
       connection: profile.connection,
+      conductors: profile.conductors,
       socialTariff: profile.socialTariff,
       prices,
       flags,

@@ -1,17 +1,34 @@
 /**
- * An issued invoice as a one-page PDF a Brazilian customer recognises:
- * customer and meter, cycle and readings, the lines with quantity, unit
- * price and value, taxes, bandeiras, CIP, 13 months of consumption as bars,
- * and the total with its due date. Drawn with pdfkit (its standard
- * Helvetica, which covers Portuguese), from the invoice's own JSON.
+ * An issued invoice as a one-page PDF a Brazilian customer recognises and
+ * can pay, with what PRODIST Módulo 11 and REN 1.000/2021 art. 327 ask a
+ * bill to show: the distributor (name, CNPJ, address) and the customer
+ * (name, masked CPF/CNPJ, installation address, installation and customer
+ * numbers, class and subclass), the reference month, presentation date,
+ * previous, current and next reading dates, daily average, the lines with
+ * their taxes, bandeiras, CIP, 13 months of consumption as bars, the
+ * approving acts, the total with its due date, and how to pay it: the
+ * FEBRABAN barcode (Interleaved 2 of 5) under its linha digitável and the
+ * PIX QR code with its copia e cola. Drawn with pdfkit (its standard
+ * Helvetica, which covers Portuguese) and bwip-js (the codes), from the
+ * invoice's own JSON; invoices issued before a field existed draw without it.
  */
 import type PDFDocumentClass from 'pdfkit';
 import type { IssuedInvoice } from '../../database/invoice-store.js';
+import { maskedTaxpayer } from '../../domain/identity.js';
 
 interface Document {
   matricula: string;
   cliente: string;
   distribuidora: string;
+  distribuidora_dados?: { nome: string; cnpj: string; endereco: string };
+  titular?: { nome: string; cpf_cnpj: string; endereco: string; numero_cliente: string };
+  numero_instalacao?: string;
+  classe?: string;
+  condutores?: number;
+  apresentacao?: string;
+  proxima_leitura?: string;
+  consumo_medio_diario_kwh?: number;
+  pagamento?: { codigo_barras: string; linha_digitavel: string; pix_copia_e_cola: string; pix_txid: string } | null;
   ligacao: string;
   modalidade: string;
   tarifa_social: boolean;
@@ -76,41 +93,59 @@ export async function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string)
   });
   const width = A4.width - 2 * MARGIN;
 
-  // Header.
-  pdf.fillColor(ACCENT).font('Helvetica-Bold').fontSize(16).text(doc.distribuidora, MARGIN, MARGIN);
-  pdf.fillColor(INK).fontSize(11).text('Fatura de energia elétrica', MARGIN, MARGIN + 20);
-  pdf.font('Helvetica').fontSize(9).fillColor(SOFT);
+  // Header: the distributor, the invoice's number and dates.
+  const company = doc.distribuidora_dados;
+  pdf.fillColor(ACCENT).font('Helvetica-Bold').fontSize(15).text(company?.nome ?? doc.distribuidora, MARGIN, MARGIN, { width: width * 0.62 });
+  pdf.font('Helvetica').fontSize(7.5).fillColor(SOFT);
+  if (company !== undefined) pdf.text(`CNPJ ${maskedTaxpayer(company.cnpj)} · ${company.endereco}`, MARGIN, MARGIN + 19, { width: width * 0.62, height: 18, ellipsis: true });
+  pdf.fillColor(INK).font('Helvetica-Bold').fontSize(10).text(`Fatura de energia elétrica · Referente a ${referenceMonth(doc.ciclo.mes)}`, MARGIN, MARGIN + 38, { width: width * 0.62 });
+  pdf.font('Helvetica').fontSize(8.5).fillColor(SOFT);
   pdf.text(`Nº ${invoice.numero}`, MARGIN, MARGIN, { width, align: 'right' });
-  pdf.text(`Emitida em ${dateTime(invoice.emitidaEm, timeZone)}`, MARGIN, MARGIN + 12, { width, align: 'right' });
-  if (invoice.substitui !== null) pdf.text(`Substitui a fatura ${invoice.substitui}`, MARGIN, MARGIN + 24, { width, align: 'right' });
+  pdf.text(`Emitida em ${dateTime(invoice.emitidaEm, timeZone)}`, MARGIN, MARGIN + 11, { width, align: 'right' });
+  if (doc.apresentacao !== undefined) pdf.text(`Data de apresentação ${date(doc.apresentacao)}`, MARGIN, MARGIN + 22, { width, align: 'right' });
+  if (invoice.substitui !== null) pdf.text(`Substitui a fatura ${invoice.substitui}`, MARGIN, MARGIN + 33, { width, align: 'right' });
+  let y = MARGIN + 54;
   if (invoice.estado === 'cancelada') {
-    pdf.save().rotate(-30, { origin: [A4.width / 2, A4.height / 2] }).fillColor('#c11f2b').opacity(0.18).font('Helvetica-Bold').fontSize(90).text('CANCELADA', 60, A4.height / 2 - 45, { width: A4.width - 120, align: 'center' }).restore();
-    pdf.opacity(1);
+    const cancelled = invoice.cancelamento;
+    pdf.roundedRect(MARGIN, y, width, 20, 4).fillColor('#fbe9ea').fill();
+    pdf.fillColor('#a3141f').font('Helvetica-Bold').fontSize(8.5).text(`FATURA CANCELADA em ${cancelled === null ? '' : dateTime(cancelled.em, timeZone)}: ${cancelled?.motivo ?? ''}. Não a pague.`, MARGIN + 8, y + 6, { width: width - 16, lineBreak: false, ellipsis: true });
+    y += 26;
   }
-  let y = MARGIN + 44;
   pdf.moveTo(MARGIN, y).lineTo(A4.width - MARGIN, y).strokeColor(LINE).stroke();
-  y += 10;
+  y += 8;
 
-  // Customer and cycle.
+  // Customer, installation and cycle.
   const column = (x: number, label: string, value: string, yy: number): void => {
-    pdf.font('Helvetica').fontSize(8).fillColor(SOFT).text(label, x, yy);
-    pdf.font('Helvetica-Bold').fontSize(10).fillColor(INK).text(value, x, yy + 10, { width: width / 3 - 8 });
+    pdf.font('Helvetica').fontSize(7.5).fillColor(SOFT).text(label, x, yy);
+    pdf.font('Helvetica-Bold').fontSize(9).fillColor(INK).text(value, x, yy + 9, { width: width / 3 - 8, height: 22, ellipsis: true });
   };
-  column(MARGIN, 'Cliente', doc.cliente, y);
-  column(MARGIN + width / 3, 'Matrícula (unidade consumidora)', doc.matricula, y);
-  column(MARGIN + (2 * width) / 3, 'Ligação / modalidade', `${CONNECTION_NAMES[doc.ligacao] ?? doc.ligacao} / ${doc.modalidade}${doc.tarifa_social ? ' / tarifa social' : ''}`, y);
+  const holder = doc.titular;
+  column(MARGIN, 'Cliente', holder === undefined ? doc.cliente : `${holder.nome} · ${holder.cpf_cnpj}`, y);
+  column(MARGIN + width / 3, 'Nº da instalação / Nº do cliente', `${doc.numero_instalacao ?? doc.matricula} / ${holder?.numero_cliente ?? doc.matricula}`, y);
+  column(MARGIN + (2 * width) / 3, 'Classe / subclasse', doc.classe ?? 'B1 Residencial', y);
+  y += 30;
+  if (holder !== undefined) {
+    pdf.font('Helvetica').fontSize(7.5).fillColor(SOFT).text('Endereço da instalação', MARGIN, y);
+    pdf.font('Helvetica').fontSize(8.5).fillColor(INK).text(holder.endereco, MARGIN, y + 9, { width, lineBreak: false, ellipsis: true });
+    y += 24;
+  }
+  const connection = `${CONNECTION_NAMES[doc.ligacao] ?? doc.ligacao}${doc.condutores === undefined ? '' : ` (${doc.condutores} condutores)`}`;
+  column(MARGIN, 'Ligação / modalidade', `${connection} / ${doc.modalidade}${doc.tarifa_social ? ' / tarifa social' : ''}`, y);
+  column(MARGIN + width / 3, 'Leitura anterior', `${date(doc.leituras.inicial.data_hora)}: ${number(doc.leituras.inicial.registro)} kWh (${doc.leituras.inicial.situacao})`, y);
+  column(MARGIN + (2 * width) / 3, 'Leitura atual', `${date(doc.leituras.final.data_hora)}: ${number(doc.leituras.final.registro)} kWh (${doc.leituras.final.situacao})`, y);
   y += 34;
   column(MARGIN, 'Período de consumo', `${date(doc.ciclo.inicio)} a ${date(doc.ciclo.fim)} (${doc.ciclo.dias} dias)`, y);
-  column(MARGIN + width / 3, 'Leitura anterior', `${number(doc.leituras.inicial.registro)} kWh (${doc.leituras.inicial.situacao})`, y);
-  column(MARGIN + (2 * width) / 3, 'Leitura atual', `${number(doc.leituras.final.registro)} kWh (${doc.leituras.final.situacao})`, y);
-  y += 34;
-  const consumption = `${number(doc.consumo_kwh)} kWh` + (doc.kwh_faturado > doc.consumo_kwh ? ` (faturado: ${number(doc.kwh_faturado)} kWh, custo de disponibilidade)` : '');
-  column(MARGIN, 'Consumo medido', consumption, y);
+  column(MARGIN + width / 3, 'Próxima leitura prevista', doc.proxima_leitura === undefined ? '—' : date(doc.proxima_leitura), y);
+  const average = doc.consumo_medio_diario_kwh === undefined ? '' : ` · média ${number(doc.consumo_medio_diario_kwh)} kWh/dia`;
+  const consumption = `${number(doc.consumo_kwh)} kWh${average}` + (doc.kwh_faturado > doc.consumo_kwh ? ` (faturado: ${number(doc.kwh_faturado)} kWh, custo de disponibilidade)` : '');
+  column(MARGIN + (2 * width) / 3, 'Consumo medido', consumption, y);
+  y += 30;
   if (doc.consumo_por_posto !== undefined) {
     const p = doc.consumo_por_posto;
-    column(MARGIN + width / 3, 'Por posto (tarifa branca)', `ponta ${number(p.ponta)} · interm. ${number(p.intermediario)} · fora ${number(p.fora_ponta)} kWh`, y);
+    column(MARGIN, 'Por posto (tarifa branca)', `ponta ${number(p.ponta)} · interm. ${number(p.intermediario)} · fora ${number(p.fora_ponta)} kWh`, y);
+    y += 30;
   }
-  y += 40;
+  y += 4;
 
   // Items, each with its taxes, as a Brazilian bill shows them (older invoices carry no per-line taxes: those cells stay empty).
   const ITEM_COLUMNS = [0.25, 0.08, 0.1, 0.1, 0.09, 0.08, 0.09, 0.06, 0.07, 0.08].map((share) => share * width);
@@ -186,7 +221,7 @@ export async function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string)
   pdf.font('Helvetica-Bold').fontSize(10).fillColor(INK).text('Histórico de consumo (kWh)', MARGIN, y);
   y += 16;
   const months = [...doc.historico].reverse().concat([{ mes: doc.ciclo.mes, consumo_kwh: doc.consumo_kwh }]);
-  const chartHeight = 90;
+  const chartHeight = 48;
   const max = Math.max(1, ...months.map((m) => m.consumo_kwh ?? 0));
   const slot = width / months.length;
   months.forEach((m, i) => {
@@ -201,16 +236,69 @@ export async function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string)
     }
     pdf.font('Helvetica').fontSize(6.5).fillColor(SOFT).text(monthLabel(m.mes), x, y + chartHeight + 3, { width: slot, align: 'center' });
   });
-  y += chartHeight + 20;
+  y += chartHeight + 16;
   const acts = [...new Set(doc.tarifas.map((x) => x.resolucao ?? '').filter((act) => act !== ''))];
-  pdf.font('Helvetica').fontSize(7).fillColor(SOFT).text(
+  pdf.font('Helvetica').fontSize(6.5).fillColor(SOFT).text(
     `Valores calculados com tarifas homologadas pela ANEEL (TE + TUSD) em vigor no ciclo${acts.length > 0 ? ` (${acts.join('; ')})` : ''}, pro rata por dias. ` +
       'Tributos por dentro (STF, Tema 69): valor com PIS/COFINS = valor / (1 - PIS - COFINS); com ICMS = esse / (1 - ICMS); PIS e COFINS sobre o valor sem ICMS. ' +
-      'Cálculos sem arredondamento; cada valor impresso arredondado pela ABNT NBR 5891 (REN ANEEL 1.000/2021, art. 657); o total é a soma dos valores impressos dos itens e da CIP.',
+      'Cálculos sem arredondamento; cada valor impresso arredondado pela ABNT NBR 5891 (REN ANEEL 1.000/2021, art. 657); o total é a soma dos valores impressos dos itens e da CIP. ' +
+      'Vencimento: no mínimo 5 dias úteis após a apresentação (REN 1.000/2021, art. 337).',
     MARGIN,
-    Math.min(y, A4.height - MARGIN - 24),
+    y,
     { width },
   );
+
+  // How to pay: a stub at the foot of the page, cut along the dashed line.
+  await drawPayment(pdf, doc, invoice.estado === 'cancelada', width);
+  if (invoice.estado === 'cancelada') drawWatermark(pdf);
   pdf.end();
   return done;
+}
+
+/** Where the payment stub starts: the page's last 150 points. */
+const STUB_TOP = A4.height - MARGIN - 150;
+
+async function drawPayment(pdf: PDFKit.PDFDocument, doc: Document, cancelled: boolean, width: number): Promise<void> {
+  const top = STUB_TOP;
+  pdf.save().moveTo(MARGIN, top).lineTo(A4.width - MARGIN, top).dash(4, { space: 3 }).strokeColor(SOFT).stroke().restore();
+  pdf.font('Helvetica-Bold').fontSize(9).fillColor(INK).text(`${doc.distribuidora_dados?.nome ?? doc.distribuidora} · Nº da instalação ${doc.numero_instalacao ?? doc.matricula}`, MARGIN, top + 8, { width: width * 0.6, lineBreak: false, ellipsis: true });
+  pdf.font('Helvetica').fontSize(8.5).text(`Vencimento ${date(doc.vencimento)} · Total R$ ${money(doc.total)}`, MARGIN, top + 8, { width, align: 'right' });
+  const payment = doc.pagamento;
+  if (cancelled || payment === undefined || payment === null) {
+    const why = cancelled ? 'Fatura cancelada: não há valor a pagar por ela.' : payment === null ? 'Nada a pagar nesta fatura.' : 'Esta fatura foi emitida sem código de pagamento.';
+    pdf.font('Helvetica').fontSize(9).fillColor(SOFT).text(why, MARGIN, top + 30, { width });
+    return;
+  }
+  const { toBuffer } = await loadBwip();
+  const [bars, qr] = await Promise.all([
+    toBuffer({ bcid: 'interleaved2of5', text: payment.codigo_barras, scale: 2, height: 13, includetext: false, paddingwidth: 10, paddingheight: 4, backgroundcolor: 'FFFFFF' }),
+    toBuffer({ bcid: 'qrcode', text: payment.pix_copia_e_cola, scale: 3, paddingwidth: 4, paddingheight: 4, backgroundcolor: 'FFFFFF' }),
+  ]);
+  const barsWidth = width - 120;
+  pdf.font('Courier-Bold').fontSize(10).fillColor(INK).text(payment.linha_digitavel, MARGIN, top + 26, { width: barsWidth, lineBreak: false });
+  pdf.image(bars, MARGIN, top + 42, { width: barsWidth, height: 50 });
+  pdf.font('Helvetica').fontSize(6.5).fillColor(SOFT).text('Código de barras (FEBRABAN, arrecadação, segmento energia elétrica)', MARGIN, top + 95, { width: barsWidth });
+  pdf.image(qr, A4.width - MARGIN - 100, top + 24, { width: 100, height: 100 });
+  pdf.font('Helvetica').fontSize(6.5).fillColor(SOFT).text('Pague com PIX', A4.width - MARGIN - 100, top + 126, { width: 100, align: 'center' });
+  pdf.font('Helvetica').fontSize(5.5).fillColor(SOFT).text(`PIX copia e cola: ${payment.pix_copia_e_cola}`, MARGIN, top + 106, { width: barsWidth });
+}
+
+/** "CANCELADA" across the page, one piece: drawn without wrapping, centred on the page by its measured width. */
+function drawWatermark(pdf: PDFKit.PDFDocument): void {
+  const word = 'CANCELADA';
+  pdf.save().rotate(-35, { origin: [A4.width / 2, A4.height / 2] }).font('Helvetica-Bold').fontSize(84).fillColor('#c11f2b').opacity(0.16);
+  const wordWidth = pdf.widthOfString(word);
+  pdf.text(word, A4.width / 2 - wordWidth / 2, A4.height / 2 - 42, { lineBreak: false });
+  pdf.restore();
+  pdf.opacity(1);
+}
+
+/** bwip-js, loaded when the first invoice is drawn, as pdfkit is. */
+let bwip: Promise<typeof import('bwip-js')> | undefined;
+const loadBwip = (): Promise<typeof import('bwip-js')> => (bwip ??= import('bwip-js'));
+
+/** `2026-06` as `JUNHO/2026`. */
+function referenceMonth(month: string): string {
+  const names = ['JANEIRO', 'FEVEREIRO', 'MARÇO', 'ABRIL', 'MAIO', 'JUNHO', 'JULHO', 'AGOSTO', 'SETEMBRO', 'OUTUBRO', 'NOVEMBRO', 'DEZEMBRO'];
+  return `${names[Number(month.slice(5, 7)) - 1] ?? month}/${month.slice(0, 4)}`;
 }

@@ -1,8 +1,8 @@
 /** Billing parameters, bandeiras, PIS/COFINS rates and emission factors in `faturamento.jsonl` (see journal.ts): the latest record of each key wins. */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { emissionFactorJson, parametersJson, flagJson, parseEmissionFactorJson, parseFlagJson, parsePisCofinsJson, parseStoredParameters, pisCofinsJson } from '../billing-rules-json.js';
-import type { BillingParameters, BillingRulesStore, MonthEmissionFactor, MonthFlag, MonthPisCofins } from '../billing-rules-store.js';
+import { distributorJson, emissionFactorJson, parametersJson, flagJson, parseDistributorJson, parseEmissionFactorJson, parseFlagJson, parsePisCofinsJson, parseStoredParameters, pisCofinsJson } from '../billing-rules-json.js';
+import type { BillingParameters, BillingRulesStore, DistributorRecord, MonthEmissionFactor, MonthFlag, MonthPisCofins } from '../billing-rules-store.js';
 import { JournalWriter, readJournal } from './journal.js';
 
 export const BILLING_RULES_FILE = 'faturamento.jsonl';
@@ -11,7 +11,8 @@ type Entry =
   | { readonly kind: 'parameters'; readonly value: BillingParameters }
   | { readonly kind: 'flag'; readonly value: MonthFlag }
   | { readonly kind: 'factor'; readonly value: MonthEmissionFactor }
-  | { readonly kind: 'pis_cofins'; readonly value: MonthPisCofins };
+  | { readonly kind: 'pis_cofins'; readonly value: MonthPisCofins }
+  | { readonly kind: 'distributor'; readonly value: DistributorRecord };
 
 function parseEntry(value: unknown): Entry | undefined {
   const record = value as { tipo?: unknown } | null;
@@ -22,6 +23,10 @@ function parseEntry(value: unknown): Entry | undefined {
   if (record?.tipo === 'bandeira') {
     const flag = parseFlagJson(record);
     return flag === undefined ? undefined : { kind: 'flag', value: flag };
+  }
+  if (record?.tipo === 'distribuidora') {
+    const distributor = parseDistributorJson(record);
+    return distributor === undefined ? undefined : { kind: 'distributor', value: distributor };
   }
   if (record?.tipo === 'pis_cofins') {
     const rates = parsePisCofinsJson(record);
@@ -39,6 +44,7 @@ export class FileBillingRulesStore implements BillingRulesStore {
   private readonly flags = new Map<string, MonthFlag>();
   private readonly factors = new Map<string, MonthEmissionFactor>();
   private readonly pisCofins = new Map<string, MonthPisCofins>();
+  private readonly byDistributor = new Map<string, DistributorRecord>();
   private constructor(private readonly journal: JournalWriter) {}
 
   static async open(dataDir: string, logger: Logger): Promise<FileBillingRulesStore> {
@@ -47,6 +53,7 @@ export class FileBillingRulesStore implements BillingRulesStore {
       if (entry.kind === 'parameters') store.parameters.set(entry.value.vigenciaInicio, entry.value);
       else if (entry.kind === 'flag') store.flags.set(entry.value.month, entry.value);
       else if (entry.kind === 'pis_cofins') store.pisCofins.set(entry.value.month, entry.value);
+      else if (entry.kind === 'distributor') store.byDistributor.set(entry.value.sigla, entry.value);
       else store.factors.set(entry.value.month, entry.value);
     }
     return store;
@@ -66,6 +73,18 @@ export class FileBillingRulesStore implements BillingRulesStore {
 
   async listFlags(fromMonth: string, toMonth: string): Promise<MonthFlag[]> {
     return inMonths(this.flags, fromMonth, toMonth);
+  }
+
+  putDistributor(record: DistributorRecord): Promise<'created' | 'replaced'> {
+    return this.put(this.byDistributor, record.sigla, record, { tipo: 'distribuidora', ...distributorJson(record) });
+  }
+
+  async distributor(sigla: string): Promise<DistributorRecord | undefined> {
+    return this.byDistributor.get(sigla);
+  }
+
+  async distributors(): Promise<DistributorRecord[]> {
+    return [...this.byDistributor.values()].sort((a, b) => a.sigla.localeCompare(b.sigla));
   }
 
   putPisCofins(rates: MonthPisCofins): Promise<'created' | 'replaced'> {

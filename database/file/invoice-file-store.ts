@@ -39,16 +39,18 @@ export class FileInvoiceStore implements InvoiceStore {
     return store;
   }
 
-  issue(matricula: string, ciclo: string, make: () => Promise<string>, now: Date): Promise<{ invoice: IssuedInvoice; created: boolean }> {
+  issue(matricula: string, ciclo: string, make: () => Promise<(numero: string) => string>, now: Date): Promise<{ invoice: IssuedInvoice; created: boolean }> {
     return this.journal.serially(async () => {
       const ofCycle = [...this.byNumber.values()].filter((invoice) => invoice.matricula === matricula && invoice.ciclo === ciclo);
       const inForce = ofCycle.find((invoice) => invoice.estado === 'emitida');
       if (inForce !== undefined) return { invoice: inForce, created: false };
-      const documento = await make();
+      const write = await make();
       const year = now.getUTCFullYear();
       const replaced = ofCycle.sort((a, b) => b.numero.localeCompare(a.numero))[0];
+      const numero = invoiceNumber(year, (this.lastOfYear.get(year) ?? 0) + 1);
+      const documento = write(numero);
       const invoice: IssuedInvoice = {
-        numero: invoiceNumber(year, (this.lastOfYear.get(year) ?? 0) + 1),
+        numero,
         matricula,
         ciclo,
         estado: 'emitida',

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { isMatricula } from '../../protocol/meter-protocol.js';
 import { CONNECTIONS, MODALITIES } from '../../domain/billing/invoice.js';
 import { DEFAULT_PROFILE, type BillingProfile, type ConsumptionGoal, type ProfileStore } from '../profile-store.js';
+import { holderJson, parseHolder } from '../profile-json.js';
 import { formatDecimal, parseDecimal } from '../../protocol/decimal.js';
 import type { Store } from '../store.js';
 import { JournalWriter, readJournal } from './journal.js';
@@ -15,7 +16,18 @@ function parseProfile(value: unknown): BillingProfile | undefined {
   if (r === null || typeof r !== 'object' || typeof r.matricula !== 'string' || !isMatricula(r.matricula)) return undefined;
   if (!CONNECTIONS.includes(r.ligacao as never) || !MODALITIES.includes(r.modalidade as never)) return undefined;
   if (!Number.isInteger(r.dia_leitura) || (r.dia_leitura as number) < 1 || (r.dia_leitura as number) > 28 || typeof r.tarifa_social !== 'boolean') return undefined;
-  const profile: BillingProfile = { matricula: r.matricula, connection: r.ligacao as BillingProfile['connection'], modality: r.modalidade as BillingProfile['modality'], readingDay: r.dia_leitura as number, socialTariff: r.tarifa_social };
+  if (r.condutores !== undefined && r.condutores !== 2 && r.condutores !== 3) return undefined;
+  const holder = r.titular === undefined ? undefined : parseHolder(r.titular);
+  if (r.titular !== undefined && holder === undefined) return undefined;
+  const profile: BillingProfile = {
+    matricula: r.matricula,
+    connection: r.ligacao as BillingProfile['connection'],
+    modality: r.modalidade as BillingProfile['modality'],
+    readingDay: r.dia_leitura as number,
+    socialTariff: r.tarifa_social,
+    ...(r.condutores === undefined ? {} : { conductors: r.condutores }),
+    ...(holder === undefined ? {} : { holder }),
+  };
   if (r.meta_kwh === undefined && r.meta_valor === undefined) return profile;
   const goal = parseGoal(r.meta_kwh, r.meta_valor);
   return goal === undefined ? undefined : { ...profile, goal };
@@ -63,7 +75,18 @@ export class FileProfileStore implements ProfileStore {
   setProfile(profile: BillingProfile): Promise<boolean> {
     return this.journal.serially(async () => {
       if ((await this.customers.findCustomers({ matricula: profile.matricula, limit: 1 })).length === 0) return false;
-      await this.journal.append([{ matricula: profile.matricula, ligacao: profile.connection, modalidade: profile.modality, dia_leitura: profile.readingDay, tarifa_social: profile.socialTariff, ...goalJson(profile.goal) }]);
+      await this.journal.append([
+        {
+          matricula: profile.matricula,
+          ligacao: profile.connection,
+          modalidade: profile.modality,
+          dia_leitura: profile.readingDay,
+          tarifa_social: profile.socialTariff,
+          ...(profile.conductors === undefined ? {} : { condutores: profile.conductors }),
+          ...(profile.holder === undefined ? {} : { titular: holderJson(profile.holder) }),
+          ...goalJson(profile.goal),
+        },
+      ]);
       this.byMatricula.set(profile.matricula, profile);
       return true;
     });

@@ -1,6 +1,6 @@
-/** Billing parameters, bandeiras (migration 004), emission factors (migration 010) and PIS/COFINS rates (migration 018) in PostgreSQL, through the main store's pool. */
-import { emissionFactorJson, flagJson, parametersJson, parseEmissionFactorJson, parseFlagJson, parsePisCofinsJson, parseStoredParameters, pisCofinsJson } from '../billing-rules-json.js';
-import type { BillingParameters, BillingRulesStore, MonthEmissionFactor, MonthFlag, MonthPisCofins } from '../billing-rules-store.js';
+/** Billing parameters, bandeiras (migration 004), emission factors (migration 010), PIS/COFINS rates and distributor records (migration 018) in PostgreSQL, through the main store's pool. */
+import { distributorJson, emissionFactorJson, flagJson, parametersJson, parseDistributorJson, parseEmissionFactorJson, parseFlagJson, parsePisCofinsJson, parseStoredParameters, pisCofinsJson } from '../billing-rules-json.js';
+import type { BillingParameters, BillingRulesStore, DistributorRecord, MonthEmissionFactor, MonthFlag, MonthPisCofins } from '../billing-rules-store.js';
 import { StoreError } from '../store.js';
 import type { PgDatabase } from './pg-database.js';
 
@@ -43,6 +43,33 @@ export class PgBillingRulesStore implements BillingRulesStore {
       const flag = parseFlagJson(row);
       if (flag === undefined) throw new StoreError('CORRUPT', `the bandeira of ${row.mes} is not readable`);
       return flag;
+    });
+  }
+
+  async putDistributor(record: DistributorRecord): Promise<'created' | 'replaced'> {
+    const { rows } = await this.db.run<{ inserted: boolean }>(
+      `INSERT INTO distribuidoras (sigla, registro) VALUES ($1, $2)
+       ON CONFLICT (sigla) DO UPDATE SET registro = EXCLUDED.registro, atualizado_em = now()
+       RETURNING (xmax = 0) AS inserted`,
+      [record.sigla, JSON.stringify(distributorJson(record))],
+    );
+    return rows[0]?.inserted === true ? 'created' : 'replaced';
+  }
+
+  async distributor(sigla: string): Promise<DistributorRecord | undefined> {
+    const { rows } = await this.db.run<{ registro: unknown }>('SELECT registro FROM distribuidoras WHERE sigla = $1', [sigla]);
+    if (rows[0] === undefined) return undefined;
+    const record = parseDistributorJson(rows[0].registro);
+    if (record === undefined) throw new StoreError('CORRUPT', `the record of distributor ${sigla} is not readable`);
+    return record;
+  }
+
+  async distributors(): Promise<DistributorRecord[]> {
+    const { rows } = await this.db.run<{ sigla: string; registro: unknown }>('SELECT sigla, registro FROM distribuidoras ORDER BY sigla');
+    return rows.map((row) => {
+      const record = parseDistributorJson(row.registro);
+      if (record === undefined) throw new StoreError('CORRUPT', `the record of distributor ${row.sigla} is not readable`);
+      return record;
     });
   }
 

@@ -30,11 +30,11 @@ const fromRow = (row: InvoiceRow): IssuedInvoice => ({
 export class PgInvoiceStore implements InvoiceStore {
   constructor(private readonly db: PgDatabase) {}
 
-  async issue(matricula: string, ciclo: string, make: () => Promise<string>, now: Date): Promise<{ invoice: IssuedInvoice; created: boolean }> {
+  async issue(matricula: string, ciclo: string, make: () => Promise<(numero: string) => string>, now: Date): Promise<{ invoice: IssuedInvoice; created: boolean }> {
     const existing = await this.db.run<InvoiceRow>(`SELECT ${COLUMNS} FROM faturas WHERE matricula = $1 AND ciclo = $2 AND estado = 'emitida'`, [matricula, ciclo]);
     if (existing.rows[0] !== undefined) return { invoice: fromRow(existing.rows[0]), created: false };
     // Computed before the transaction: it reads through the same pool, which a waiting transaction must not starve.
-    const documento = await make();
+    const write = await make();
     return this.db.transaction(async (client) => {
       // Every server issuing this cycle waits here: the first issues, the others find its invoice.
       await client.query("SELECT pg_advisory_xact_lock(hashtext('consumo-inteligente fatura ' || $1 || ' ' || $2))", [matricula, ciclo]);
@@ -47,6 +47,7 @@ export class PgInvoiceStore implements InvoiceStore {
         [year],
       );
       const numero = invoiceNumber(year, (counter.rows[0] as { ultimo: number }).ultimo);
+      const documento = write(numero);
       const inserted = await client.query<InvoiceRow>(
         `INSERT INTO faturas (numero, matricula, ciclo, estado, emitida_em, substitui, documento) VALUES ($1, $2, $3, 'emitida', $4, $5, $6) RETURNING ${COLUMNS}`,
         [numero, matricula, ciclo, now, rows[0]?.numero ?? null, documento],

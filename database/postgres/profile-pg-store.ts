@@ -1,6 +1,8 @@
-/** Billing profiles in `perfis_faturamento` (migration 005; goals: 011), through the main store's pool. */
+/** Billing profiles in `perfis_faturamento` (migration 005; goals: 011; conductors and holder: 019), through the main store's pool. */
 import { DEFAULT_PROFILE, type BillingProfile, type ProfileStore } from '../profile-store.js';
 import { formatDecimal, parseDecimal } from '../../protocol/decimal.js';
+import { holderJson, parseHolder } from '../profile-json.js';
+import { StoreError } from '../store.js';
 import type { PgDatabase } from './pg-database.js';
 
 interface ProfileRow {
@@ -11,9 +13,11 @@ interface ProfileRow {
   tarifa_social: boolean;
   meta_kwh: string | null;
   meta_valor: string | null;
+  condutores: number | null;
+  titular: unknown;
 }
 
-const COLUMNS = 'matricula, ligacao, modalidade, dia_leitura, tarifa_social, meta_kwh::text AS meta_kwh, meta_valor::text AS meta_valor';
+const COLUMNS = 'matricula, ligacao, modalidade, dia_leitura, tarifa_social, meta_kwh::text AS meta_kwh, meta_valor::text AS meta_valor, condutores, titular';
 
 function fromRow(row: ProfileRow): BillingProfile {
   const profile: BillingProfile = {
@@ -23,6 +27,12 @@ function fromRow(row: ProfileRow): BillingProfile {
     readingDay: row.dia_leitura,
     socialTariff: row.tarifa_social,
   };
+  if (row.condutores === 2 || row.condutores === 3) Object.assign(profile, { conductors: row.condutores });
+  if (row.titular !== null) {
+    const holder = parseHolder(row.titular);
+    if (holder === undefined) throw new StoreError('CORRUPT', `the holder of ${row.matricula} is not readable`);
+    Object.assign(profile, { holder });
+  }
   if (row.meta_kwh !== null) return { ...profile, goal: { kind: 'kwh', kwh: parseDecimal(row.meta_kwh, { scale: 3, maxSignificantDigits: 18 }) as bigint } };
   if (row.meta_valor !== null) return { ...profile, goal: { kind: 'valor', cents: parseDecimal(row.meta_valor, { scale: 2, maxSignificantDigits: 18 }) as bigint } };
   return profile;
@@ -46,10 +56,11 @@ export class PgProfileStore implements ProfileStore {
   async setProfile(profile: BillingProfile): Promise<boolean> {
     // Only a registered customer gets a profile: the INSERT selects from clientes.
     const { rowCount } = await this.db.run(
-      `INSERT INTO perfis_faturamento (matricula, ligacao, modalidade, dia_leitura, tarifa_social, meta_kwh, meta_valor)
-       SELECT matricula, $2, $3, $4, $5, $6, $7 FROM clientes WHERE matricula = $1
+      `INSERT INTO perfis_faturamento (matricula, ligacao, modalidade, dia_leitura, tarifa_social, meta_kwh, meta_valor, condutores, titular)
+       SELECT matricula, $2, $3, $4, $5, $6, $7, $8, $9 FROM clientes WHERE matricula = $1
        ON CONFLICT (matricula) DO UPDATE SET ligacao = EXCLUDED.ligacao, modalidade = EXCLUDED.modalidade, dia_leitura = EXCLUDED.dia_leitura,
-         tarifa_social = EXCLUDED.tarifa_social, meta_kwh = EXCLUDED.meta_kwh, meta_valor = EXCLUDED.meta_valor, atualizado_em = now()`,
+         tarifa_social = EXCLUDED.tarifa_social, meta_kwh = EXCLUDED.meta_kwh, meta_valor = EXCLUDED.meta_valor,
+         condutores = EXCLUDED.condutores, titular = EXCLUDED.titular, atualizado_em = now()`,
       [
         profile.matricula,
         profile.connection,
@@ -58,6 +69,8 @@ export class PgProfileStore implements ProfileStore {
         profile.socialTariff,
         profile.goal?.kind === 'kwh' ? formatDecimal(profile.goal.kwh, 3) : null,
         profile.goal?.kind === 'valor' ? formatDecimal(profile.goal.cents, 2) : null,
+        profile.conductors ?? null,
+        profile.holder === undefined ? null : JSON.stringify(holderJson(profile.holder)),
       ],
     );
     return rowCount === 1;

@@ -13,16 +13,42 @@ import type { BoundaryRegister, Cycle } from './cycle.js';
 import type { ComputedInvoice, Connection, Modality, PriceVersion, TariffKey } from './invoice.js';
 import { CENTS_SCALE, KWH_SCALE, PRICE_SCALE, RATE_SCALE } from './money.js';
 import type { PostoAmounts } from './postos.js';
+import { collectionBarcode, formatDigitableLine, pixPayload } from './payment.js';
+import { maskedTaxpayer } from '../identity.js';
+import { ratio, roundNbr5891 } from './exact.js';
+
+/** The reading day a month after `day` (reading days stop at 28: every month has one). */
+const nextReadingDay = (day: string): string => new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)), Number(day.slice(8, 10)))).toISOString().slice(0, 10);
 
 /** A tariff version as the invoice records it: with the act that approved it (ANEEL's `DscREH`). */
 export interface RecordedPrice extends PriceVersion {
   readonly resolution: string;
 }
 
+/** The distributor as the invoice names it and as customers pay it. */
+export interface DocumentDistributor {
+  readonly sigla: string;
+  readonly name: string;
+  readonly cnpj: string;
+  readonly address: string;
+  readonly febrabanCode: string;
+  readonly pixKey: string;
+  readonly pixCity: string;
+}
+
 export interface DocumentInput {
   readonly customer: { readonly matricula: string; readonly username: string };
-  readonly profile: { readonly connection: Connection; readonly modality: Modality; readonly socialTariff: boolean };
-  readonly distributor: string;
+  readonly profile: {
+    readonly connection: Connection;
+    readonly modality: Modality;
+    readonly socialTariff: boolean;
+    readonly conductors?: 2 | 3 | undefined;
+    readonly holder?: { readonly name: string; readonly taxpayer: string; readonly address: string; readonly customerNumber?: string | undefined } | undefined;
+  };
+  /** The sigla alone (a preview), or the full record (an issued invoice). */
+  readonly distributor: string | DocumentDistributor;
+  /** The invoice's number, once issued: the payment codes carry it. */
+  readonly numero?: string | undefined;
   readonly cycle: Cycle;
   readonly start: BoundaryRegister;
   readonly end: BoundaryRegister;
@@ -49,15 +75,42 @@ function boundaryJson(boundary: BoundaryRegister): JsonValue {
   };
 }
 
+/** The free field of the barcode (25 digits, the distributor's): the due date first (FEBRABAN asks so), the invoice's number, the installation's last 7 digits. */
+export function barcodeFreeField(dueDay: string, numero: string, matricula: string): string {
+  return dueDay.replace(/-/g, '') + numero.replace('-', '') + matricula.slice(-7).padStart(7, '0');
+}
+
+/** How the invoice is paid: the barcode and its linha digitável, and the PIX BR Code; null when there is nothing to pay. */
+export function paymentJson(distributor: DocumentDistributor, numero: string, matricula: string, cents: bigint, dueDay: string): JsonValue {
+  if (cents <= 0n) return null;
+  const { barcode, digitableLine } = collectionBarcode(cents, distributor.febrabanCode, barcodeFreeField(dueDay, numero, matricula));
+  const txid = `FAT${numero.replace('-', '')}`;
+  return {
+    codigo_barras: barcode,
+    linha_digitavel: formatDigitableLine(digitableLine),
+    pix_copia_e_cola: pixPayload({ key: distributor.pixKey, merchantName: distributor.name, merchantCity: distributor.pixCity, cents, txid }),
+    pix_txid: txid,
+  };
+}
+
 /** The invoice's JSON: everything but its number, state and issue time (the invoice store adds those). */
 export function invoiceDocument(input: DocumentInput): { [key: string]: JsonValue } {
   const { invoice } = input;
   const icmsRate = invoice.taxes.find((tax) => tax.name === 'ICMS')?.rate ?? 0n;
+  const record = typeof input.distributor === 'string' ? undefined : input.distributor;
+  const holder = input.profile.holder;
   return {
     matricula: input.customer.matricula,
     cliente: input.customer.username,
-    distribuidora: input.distributor,
+    distribuidora: record?.sigla ?? (input.distributor as string),
+    ...(record === undefined ? {} : { distribuidora_dados: { nome: record.name, cnpj: record.cnpj, endereco: record.address } }),
+    ...(holder === undefined
+      ? {}
+      : { titular: { nome: holder.name, cpf_cnpj: maskedTaxpayer(holder.taxpayer), endereco: holder.address, numero_cliente: holder.customerNumber ?? input.customer.matricula } }),
+    numero_instalacao: input.customer.matricula,
+    classe: input.profile.socialTariff ? 'B1 Residencial, subclasse Residencial Baixa Renda' : 'B1 Residencial',
     ligacao: input.profile.connection,
+    ...(input.profile.connection === 'bifasica' ? { condutores: input.profile.conductors ?? 3 } : {}),
     modalidade: input.profile.modality,
     tarifa_social: input.profile.socialTariff,
     ciclo: {
@@ -98,6 +151,9 @@ export function invoiceDocument(input: DocumentInput): { [key: string]: JsonValu
     total: money(invoice.total),
     apresentacao: invoice.presentationDay,
     vencimento: invoice.dueDay,
+    consumo_medio_diario_kwh: kwh(roundNbr5891(ratio(invoice.consumption, BigInt(invoice.days)), 0)),
+    proxima_leitura: nextReadingDay(input.cycle.endDay),
+    ...(record === undefined || input.numero === undefined ? {} : { pagamento: paymentJson(record, input.numero, input.customer.matricula, invoice.total, invoice.dueDay) }),
     tarifas: Object.entries(input.prices).flatMap(([key, versions]) =>
       (versions ?? []).map((v) => ({ tarifa: key, vigencia_inicio: v.from, vigencia_fim: v.to, te: price(v.te), tusd: price(v.tusd), resolucao: v.resolution })),
     ),

@@ -91,6 +91,8 @@ export interface CycleToBill {
   readonly byPosto?: PostoAmounts | undefined;
   readonly modality: Modality;
   readonly connection: Connection;
+  /** A bifásica connection's conductors (default 3). */
+  readonly conductors?: 2 | 3 | undefined;
   readonly socialTariff: boolean;
   readonly prices: Readonly<Partial<Record<TariffKey, readonly PriceVersion[]>>>;
   /** Each calendar month's flag (`YYYY-MM`) and its additional in 10^-8 R$/kWh; a month not set counts as verde. */
@@ -257,6 +259,11 @@ function monthsOf(first: number, count: number): Array<{ month: string; days: nu
   return months;
 }
 
+/** REN 1.000/2021 art. 291: 30 kWh monofásico or bifásico a 2 condutores (I), 50 bifásico a 3 (II), 100 trifásico (III); the values are the parameters'. */
+export function minimumKwhOf(rules: Pick<BillingRules, 'minimumKwh'>, connection: Connection, conductors: 2 | 3 | undefined): number {
+  return connection === 'bifasica' && conductors === 2 ? rules.minimumKwh.monofasica : rules.minimumKwh[connection];
+}
+
 /** The ICMS rate of an invoice, and why it is zero when an exemption applies. */
 export function icmsFor(rule: IcmsRule, consumption: bigint, days: number, socialTariff: boolean): { rate: bigint; exemption: string | undefined } {
   const exemption = rule.socialTariffExemption;
@@ -309,7 +316,7 @@ export function computeInvoice(cycle: CycleToBill): ComputedInvoice {
   if (cycle.modality === 'branca' && cycle.socialTariff) throw new DomainError('tarifa_social_branca', 'A tarifa social não se aplica à modalidade branca.');
   const { rules } = cycle;
   const consumption = kwhOf(cycle.consumption);
-  const minimumKwh = rules.minimumKwh[cycle.connection];
+  const minimumKwh = minimumKwhOf(rules, cycle.connection, cycle.conductors);
   const minimum = wholeKwh(minimumKwh);
   const billable = max(consumption, minimum);
   const charges: Charge[] = [];

@@ -17,7 +17,7 @@ import type { Config } from '../config.js';
 import type { ApiAccess } from '../http/api-access.js';
 import type { MeterAnswers } from '../http/result-cache.js';
 import type { Answer } from '../http/router.js';
-import { bandeirasRoutes, fatoresEmissaoRoutes, parametrosRoute, pisCofinsRoutes } from '../routes/faturamento.js';
+import { bandeirasRoutes, distribuidoraRoute, fatoresEmissaoRoutes, parametrosRoute, pisCofinsRoutes } from '../routes/faturamento.js';
 import { faturasRoutes } from '../routes/faturas.js';
 import { simulacaoRoute } from '../routes/simulacao.js';
 import { tarifasRoute } from '../routes/tarifas.js';
@@ -44,7 +44,7 @@ export function billingCapability({ stores, config, access, logger, answers }: B
   const factors = new EmissionFactors(billingRules, config.defaultEmissionFactor);
   const billing = new BillingService({ store, tariffs, rules: billingRules, profiles, invoices }, config.distributor, config.legacyTimeZone, factors);
   const job = config.automaticBilling
-    ? new BillingJob({ store, profiles, invoices, billing, distributor: config.distributor, timeZone: config.legacyTimeZone, intervalMs: config.automaticBillingIntervalS * 1000, logger: logger.child({ component: 'faturamento' }) })
+    ? new BillingJob({ store, profiles, invoices, billing, rules: billingRules, distributor: config.distributor, timeZone: config.legacyTimeZone, intervalMs: config.automaticBillingIntervalS * 1000, logger: logger.child({ component: 'faturamento' }) })
     : undefined;
   return {
     billing,
@@ -54,9 +54,10 @@ export function billingCapability({ stores, config, access, logger, answers }: B
       tarifasRoute(tariffs, config.legacyTimeZone),
       parametrosRoute(billingRules, access),
       simulacaoRoute(billing, profiles, access, config.legacyTimeZone, answers()),
-      ...faturasRoutes({ invoices, billing, access, distributor: config.distributor, pdf: (invoice) => renderInvoicePdf(invoice, config.legacyTimeZone) }),
+      ...faturasRoutes({ invoices, billing, access, distributor: config.distributor, rules: billingRules, pdf: (invoice) => renderInvoicePdf(invoice, config.legacyTimeZone) }),
       ...bandeirasRoutes(billingRules, access),
       ...pisCofinsRoutes(billingRules, access),
+      distribuidoraRoute(billingRules, config.distributor, access),
       ...fatoresEmissaoRoutes(billingRules, config.defaultEmissionFactor, access),
     ],
     start: () => job?.start(),

@@ -17,6 +17,8 @@ import { invalidCredentials, type PasswordChecks } from '../../app/auth/login.js
 import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
 import { givenPassword, matriculaSchema, positiveInteger, refusePasswordInUrl, withFields, newPassword } from './fields.js';
+import { taxpayerDigits } from '../../domain/identity.js';
+import { holderJson } from '../../database/profile-json.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -36,6 +38,24 @@ const profileFields = {
   modalidade: z.enum(MODALITIES, { error: `deve ser ${MODALITIES.join(' ou ')}` }).optional(),
   dia_leitura: z.number({ error: 'deve ser um dia de 1 a 28' }).int('deve ser um dia de 1 a 28').min(MIN_READING_DAY, 'deve ser um dia de 1 a 28').max(MAX_READING_DAY, 'deve ser um dia de 1 a 28').optional(),
   tarifa_social: z.boolean({ error: 'deve ser true ou false' }).optional(),
+  condutores: z.union([z.literal(2), z.literal(3)], { error: 'deve ser 2 ou 3 (condutores de uma ligação bifásica)' }).optional(),
+  titular: z
+    .object({
+      nome: z.string({ error: 'deve ser um texto' }).trim().min(1, 'não pode ser vazio').max(120, 'deve ter no máximo 120 caracteres'),
+      cpf_cnpj: z
+        .string({ error: 'deve ser um texto' })
+        .transform((value, context) => {
+          const digits = taxpayerDigits(value);
+          if (digits === undefined) {
+            context.addIssue({ code: 'custom', message: 'deve ser um CPF ou CNPJ válido (com os dígitos verificadores)' });
+            return z.NEVER;
+          }
+          return digits;
+        }),
+      endereco: z.string({ error: 'deve ser um texto' }).trim().min(1, 'não pode ser vazio').max(200, 'deve ter no máximo 200 caracteres'),
+      numero_cliente: z.string({ error: 'deve ser um texto' }).regex(/^[0-9A-Za-z-]{1,20}$/, 'deve ter de 1 a 20 letras, dígitos ou hífens').optional(),
+    })
+    .optional(),
 };
 const registerSchema = z.object({ username, matricula: matriculaSchema, senha: newPassword.optional(), ...profileFields });
 const patchSchema = z.object(profileFields);
@@ -51,7 +71,13 @@ function mergeProfile(current: BillingProfile, fields: ProfileFields): BillingPr
     modality: fields.modalidade ?? current.modality,
     readingDay: fields.dia_leitura ?? current.readingDay,
     socialTariff: fields.tarifa_social ?? current.socialTariff,
+    conductors: fields.condutores ?? current.conductors,
+    holder: fields.titular === undefined ? current.holder : { name: fields.titular.nome, taxpayer: fields.titular.cpf_cnpj, address: fields.titular.endereco, customerNumber: fields.titular.numero_cliente },
   };
+  if (fields.condutores !== undefined && merged.connection !== 'bifasica') {
+    throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'condutores', problema: 'só uma ligação bifásica tem 2 ou 3 condutores' }] });
+  }
+  if (merged.connection !== 'bifasica') Object.assign(merged, { conductors: undefined });
   if (merged.modality === 'branca' && merged.socialTariff) {
     throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'tarifa_social', problema: 'a tarifa social não se aplica à modalidade branca' }] });
   }
@@ -60,7 +86,16 @@ function mergeProfile(current: BillingProfile, fields: ProfileFields): BillingPr
 
 /** A customer as the API shows it: registry and billing profile. */
 export function customerJson(customer: Customer, profile: BillingProfile) {
-  const base = { username: customer.username, matricula: customer.matricula, ligacao: profile.connection, modalidade: profile.modality, dia_leitura: profile.readingDay, tarifa_social: profile.socialTariff };
+  const base = {
+    username: customer.username,
+    matricula: customer.matricula,
+    ligacao: profile.connection,
+    ...(profile.connection === 'bifasica' ? { condutores: profile.conductors ?? 3 } : {}),
+    modalidade: profile.modality,
+    dia_leitura: profile.readingDay,
+    tarifa_social: profile.socialTariff,
+    ...(profile.holder === undefined ? {} : { titular: holderJson(profile.holder) }),
+  };
   return profile.goal === undefined ? base : { ...base, meta: goalJson(profile.goal) };
 }
 

@@ -3,13 +3,14 @@
  * (parameter versions by start date) and `GET /faturamento/bandeiras`,
  * `PUT /faturamento/bandeiras/{mes}` (each month's bandeira),
  * `GET /faturamento/pis-cofins`, `PUT /faturamento/pis-cofins/{mes}` (each
- * month's effective PIS/COFINS rates), and
+ * month's effective PIS/COFINS rates), `GET`/`PUT /faturamento/distribuidora`
+ * (the distributor's name, CNPJ, address and payment data), and
  * `GET /co2e/fatores`, `PUT /co2e/fatores/{mes}` (each month's grid emission
  * factor). Reading them needs only the credentials every route needs;
  * setting them, the operator.
  */
 import { z } from 'zod';
-import { emissionFactorJson, emissionFactorSchema, EMISSION_FACTOR_SCALE, flagJson, flagSchema, MONTH, parametersJson, parametersSchema, pisCofinsJson, pisCofinsSchema } from '../../database/billing-rules-json.js';
+import { distributorJson, distributorSchema, emissionFactorJson, emissionFactorSchema, EMISSION_FACTOR_SCALE, flagJson, flagSchema, MONTH, parametersJson, parametersSchema, pisCofinsJson, pisCofinsSchema } from '../../database/billing-rules-json.js';
 import { formatDecimal } from '../../protocol/decimal.js';
 import type { BillingRulesStore } from '../../database/billing-rules-store.js';
 import type { ApiAccess } from '../http/api-access.js';
@@ -107,4 +108,26 @@ export function pisCofinsRoutes(rules: BillingRulesStore, access: ApiAccess): Ro
     { path: '/faturamento/pis-cofins', handlers: { GET: list } },
     { path: '/faturamento/pis-cofins/{mes}', handlers: { PUT: put } },
   ];
+}
+
+/** The record of the distributor this server bills (DISTRIBUIDORA): what its invoices print and how they are paid. */
+export function distribuidoraRoute(rules: BillingRulesStore, distributor: string, access: ApiAccess): Route {
+  const configured = (): string => {
+    if (distributor === '') throw new HttpError('faturamento_nao_configurado', 'O faturamento não está configurado: defina DISTRIBUIDORA (a distribuidora das tarifas importadas).');
+    return distributor;
+  };
+  const get = async (input: RouteInput): Promise<Answer> => {
+    await access.authenticate(input.request);
+    const record = await rules.distributor(configured());
+    if (record === undefined) throw new HttpError('faturamento_nao_configurado', `Os dados da distribuidora ${distributor} não foram definidos: defina-os em PUT /faturamento/distribuidora.`);
+    return { status: 200, body: distributorJson(record) };
+  };
+  const put = withFields(distributorSchema, async (input: RouteInput, read): Promise<Answer> => {
+    await access.authenticateChange(input.request);
+    const r = read();
+    const record = { sigla: configured(), name: r.nome, cnpj: r.cnpj, address: r.endereco, febrabanCode: r.codigo_febraban, pixKey: r.chave_pix, pixCity: r.cidade };
+    const outcome = await rules.putDistributor(record);
+    return { status: outcome === 'created' ? 201 : 200, body: distributorJson(record) };
+  });
+  return { path: '/faturamento/distribuidora', handlers: { GET: get, PUT: put } };
 }

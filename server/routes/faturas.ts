@@ -13,6 +13,8 @@ import type { ApiAccess } from '../http/api-access.js';
 import type { BillingService } from '../../app/billing/billing.js';
 import { HttpError } from '../http/http-error.js';
 import { documentOf, invoiceText } from '../../app/views/invoice.js';
+import { issueInvoice } from '../../app/billing/issuing.js';
+import type { BillingRulesStore } from '../../database/billing-rules-store.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
 import { matriculaSchema, positiveInteger, withFields } from './fields.js';
 import { MONTH } from '../../database/billing-rules-json.js';
@@ -33,15 +35,16 @@ export interface InvoiceRoutesDeps {
   readonly billing: BillingService;
   readonly access: ApiAccess;
   readonly distributor: string;
+  readonly rules: BillingRulesStore;
   /** Renders an issued invoice as PDF. */
   readonly pdf: (invoice: IssuedInvoice) => Promise<Buffer>;
 }
 
-export function faturasRoutes({ invoices, billing, access, distributor, pdf }: InvoiceRoutesDeps): Route[] {
+export function faturasRoutes({ invoices, billing, access, distributor, rules, pdf }: InvoiceRoutesDeps): Route[] {
   const issue = withFields(issueSchema, async (input: RouteInput, read): Promise<Answer> => {
     await access.authenticateChange(input.request);
     const { matricula, ciclo } = read();
-    const { invoice, created } = await invoices.issue(matricula, ciclo, async () => documentOf(await billing.bill(matricula, ciclo), distributor), new Date());
+    const { invoice, created } = await issueInvoice({ invoices, billing, rules, distributor }, matricula, ciclo, new Date());
     return { status: created ? 201 : 200, text: invoiceText(invoice), contentType: JSON_TYPE, headers: [['Location', `/faturas/${invoice.numero}`]] };
   });
   const list = withFields(listSchema, async (input: RouteInput, read): Promise<Answer> => {

@@ -19,7 +19,7 @@ import { startServer, type RunningServer } from '../../server/app.js';
 import { cycleContaining, cycleMonth } from '../../domain/billing/cycle.js';
 import { call, documentedAnswers, readingLine, silentLogger, tempDir, testConfig, udpClient } from '../helpers.js';
 import { startMeter } from '../meter/meter-processes.js';
-import { setPisCofins } from '../server/billing-fixtures.js';
+import { setDistributor, setPisCofins } from '../server/billing-fixtures.js';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const OUTPUT_DIR = fileURLToPath(new URL('../../../test-output/', import.meta.url));
@@ -405,6 +405,7 @@ t.test('billing in the customer view: the open cycle\'s preview, issued invoices
     tarifa_social: [],
   });
   await setPisCofins(server);
+  await setDistributor(server);
   // Reading day 1: the cycle before the one open today, read at both ends, and readings in the open one (whatever day the test runs).
   const now = Date.now();
   const openCycle = cycleContaining(now, 1, 'America/Sao_Paulo');
@@ -449,6 +450,7 @@ t.test('meter data management in the customer view: live quantities, the forecas
     body: JSON.stringify({ vigencia_inicio: '2020-01-01', tributos: { icms: { faixas: [{ ate_kwh: null, aliquota: '0.18' }], isencao_tarifa_social: null } }, cip: [{ ate_kwh: null, valor: '12.50' }], vencimento_dias: 10, postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['17:00-18:00', '21:00-22:00'] }, tarifa_social: [] }),
   });
   await setPisCofins(server);
+  await setDistributor(server);
   // Every quarter of an hour for 16 days, 0.6 kW round the clock (a night-time baseload worth a recommendation), with quantities.
   const now = Date.now();
   const quarter = HOUR / 4;

@@ -24,7 +24,7 @@ export function invoiceContract(t: Test, makeStores: (t: Test) => Promise<Invoic
     t.equal(await invoices.restore(replacement), false, 'a number taken: nothing written');
     t.equal(await invoices.restore({ ...replacement, numero: '2026-000009' }), false, 'a second invoice in force for the cycle: refused');
     t.same(await invoices.all(), [cancelled, replacement], 'kept field for field, by number');
-    const next = await invoices.issue('0404', '2026-05', async () => '{}', new Date('2026-06-01T00:00:00Z'));
+    const next = await invoices.issue('0404', '2026-05', async () => () => '{}', new Date('2026-06-01T00:00:00Z'));
     t.equal(next.invoice.numero, '2026-000009', 'the next number of the year follows the restored ones');
     await fixture.close();
     const reopened = await fixture.reopen();
@@ -39,11 +39,11 @@ export function invoiceContract(t: Test, makeStores: (t: Test) => Promise<Invoic
     let made = 0;
     const document = (total: string) => async () => {
       made++;
-      return `{"total":${total},"itens":[{"valor":17.32}]}`;
+      return (numero: string) => `{"total":${total},"itens":[{"valor":17.32}],"txid":"FAT${numero.replace('-', '')}"}`;
     };
     const first = await invoices.issue('0101', '2026-05', document('35.24'), at('2026-06-11T10:00:00Z'));
     t.same([first.created, first.invoice.numero, first.invoice.estado, first.invoice.substitui], [true, '2026-000001', 'emitida', null]);
-    t.equal(first.invoice.documento, '{"total":35.24,"itens":[{"valor":17.32}]}', 'kept byte for byte');
+    t.equal(first.invoice.documento, '{"total":35.24,"itens":[{"valor":17.32}],"txid":"FAT2026000001"}', 'kept byte for byte, written with its own number');
     const madeBefore = made;
     const again = await invoices.issue('0101', '2026-05', document('99.99'), at('2026-06-12T10:00:00Z'));
     t.equal(made, madeBefore, 'a cycle in force is not computed again');

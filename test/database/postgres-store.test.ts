@@ -181,7 +181,7 @@ t.test('invoices: servers with pools of their own, racing to issue one cycle, is
   const servers = await Promise.all([open(schema), open(schema), open(schema)]);
   t.teardown(() => Promise.all(servers.map((s) => s.close())));
   const stores = servers.map((s) => new PgInvoiceStore(s.db));
-  const results = await Promise.all(stores.flatMap((store) => [1, 2].map(() => store.issue('0101', '2026-05', async () => '{"total":1}', new Date('2026-06-11T00:00:00Z')))));
+  const results = await Promise.all(stores.flatMap((store) => [1, 2].map(() => store.issue('0101', '2026-05', async () => () => '{"total":1}', new Date('2026-06-11T00:00:00Z')))));
   t.equal(results.filter((r) => r.created).length, 1, 'six requests on three servers: one invoice');
   t.equal(new Set(results.map((r) => r.invoice.numero)).size, 1);
 });

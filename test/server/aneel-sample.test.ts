@@ -44,9 +44,12 @@ t.test('the shipped ANEEL sample imports, lists and bills with CEMIG-D\'s real t
 
   t.equal((await send(port, 'PUT', '/faturamento/parametros', { ...BILLING_PARAMETERS, vigencia_inicio: '2025-01-01' }, { token: TEST_OPERATOR_TOKEN })).status, 201);
   await setPisCofins(server, '2026-01', '2026-12');
+  // CEMIG Distribuição S.A.'s name and CNPJ; its FEBRABAN code and PIX key here are illustrative.
+  const record = await send(port, 'PUT', '/faturamento/distribuidora', { nome: 'CEMIG Distribuição S.A.', cnpj: '06.981.180/0001-16', endereco: 'Av. Barbacena, 1200, Santo Agostinho, Belo Horizonte - MG, 30190-131', codigo_febraban: '0138', chave_pix: '06981180000116', cidade: 'Belo Horizonte' }, { token: TEST_OPERATOR_TOKEN });
+  t.same([record.status, record.json.cnpj, record.json.sigla], [201, '06981180000116', 'CEMIG-D']);
   // ANEEL's bandeira of May and June 2026: amarela, R$ 18,85/MWh.
   for (const month of ['2026-05', '2026-06']) t.equal((await send(port, 'PUT', `/faturamento/bandeiras/${month}`, { bandeira: 'amarela', adicional_kwh: '0.01885' }, { token: TEST_OPERATOR_TOKEN })).status, 201);
-  t.equal((await send(port, 'POST', '/clientes', { username: 'maria', matricula: '13456789', dia_leitura: 10, ligacao: 'bifasica' }, { token: TEST_OPERATOR_TOKEN })).status, 201);
+  t.equal((await send(port, 'POST', '/clientes', { username: 'maria', matricula: '13456789', dia_leitura: 10, ligacao: 'bifasica', titular: { nome: 'Maria das Graças Souza', cpf_cnpj: '123.456.789-09', endereco: 'Rua dos Timbiras, 1500, ap. 302, Lourdes, Belo Horizonte - MG, 30140-061' } }, { token: TEST_OPERATOR_TOKEN })).status, 201);
   // São Paulo is UTC-3: 00:00 of 10 May is 03:00Z. 150 kWh in the cycle 10/05-10/06/2026.
   await server.stores.store.append([
     { matricula: '13456789', timestamp: Date.parse('2026-05-10T03:00:00Z'), consumo: 5_000_000n },
@@ -91,7 +94,7 @@ t.test('the shipped ANEEL sample imports, lists and bills with CEMIG-D\'s real t
   const file = join(dataDir, '..', 'fatura-cemig-d.pdf');
   await writeFile(file, pdf.bytes);
   const text = (await run('pdftotext', ['-layout', file, '-'])).stdout.replace(/\s+/g, ' ');
-  for (const expected of ['CEMIG-D', 'R$ 187,43', '74,78', '97,31', '56,82', '73,94', 'STF, Tema 69', 'NBR 5891', 'RESOLUÇÃO HOMOLOGATÓRIA Nº 3.459, DE 20 DE MAIO DE 2025; RESOLUÇÃO HOMOLOGATÓRIA Nº 3.589, DE 26 DE MAIO DE 2026']) {
+  for (const expected of ['CEMIG Distribuição S.A.', 'CNPJ 06.981.180/0001-16', 'Maria das Graças Souza', '***.456.789-**', 'Rua dos Timbiras, 1500', 'Referente a JUNHO/2026', 'Próxima leitura prevista', '10/07/2026', 'média 4,839 kWh/dia', 'R$ 187,43', '74,78', '97,31', '56,82', '73,94', 'STF, Tema 69', 'NBR 5891', 'RESOLUÇÃO HOMOLOGATÓRIA Nº 3.459, DE 20 DE MAIO DE 2025; RESOLUÇÃO HOMOLOGATÓRIA Nº 3.589, DE 26 DE MAIO DE 2026']) {
     t.ok(text.includes(expected), `the PDF says ${expected}`);
   }
   await mkdir(OUTPUT_DIR, { recursive: true });

@@ -21,6 +21,14 @@ export const BILLING_PARAMETERS = {
   ],
 };
 
+/** The made-up distributor's record (PUT /faturamento/distribuidora): its CNPJ's check digits are valid, its FEBRABAN code and PIX key illustrative. */
+export const DISTRIBUTOR = { nome: 'Distribuidora Teste S.A.', cnpj: '11.222.333/0001-81', endereco: 'Av. das Linhas, 1000, Belo Horizonte - MG, 30000-000', codigo_febraban: '0123', chave_pix: '11222333000181', cidade: 'Belo Horizonte' };
+
+/** Sets DISTRIBUTOR as the record of `sigla`, straight in the store. */
+export async function setDistributor(server: RunningServer, sigla = 'TESTE-D'): Promise<void> {
+  await server.stores.billingRules.putDistributor({ sigla, name: DISTRIBUTOR.nome, cnpj: '11222333000181', address: DISTRIBUTOR.endereco, febrabanCode: DISTRIBUTOR.codigo_febraban, pixKey: DISTRIBUTOR.chave_pix, pixCity: DISTRIBUTOR.cidade });
+}
+
 /** The effective PIS/COFINS rates the tests set for every month they bill. */
 export const PIS_COFINS = { pis: '0.0112', cofins: '0.0516' };
 export const PIS_COFINS_UNITS = { pis: 11_200n, cofins: 51_600n };
@@ -58,8 +66,8 @@ export async function send(port: number, method: string, path: string, body?: un
 
 /**
  * A server that can bill: DISTRIBUIDORA TESTE-D, its convencional tariff in
- * force since `since`, BILLING_PARAMETERS from the same day, and PIS_COFINS
- * for every month from that year to 2028.
+ * force since `since`, BILLING_PARAMETERS from the same day, PIS_COFINS
+ * for every month from that year to 2028, and the distributor's record.
  */
 export async function billingReadyServer(t: Test, env: Record<string, string> = {}, since = '2020-01-01'): Promise<RunningServer> {
   const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D', ...env } });
@@ -67,5 +75,6 @@ export async function billingReadyServer(t: Test, env: Record<string, string> = 
   const answer = await send(server.http.port, 'PUT', '/faturamento/parametros', { ...BILLING_PARAMETERS, vigencia_inicio: since }, { token: TEST_OPERATOR_TOKEN });
   if (answer.status !== 201) throw new Error(`parameters: ${answer.status}`);
   await setPisCofins(server, `${since.slice(0, 4)}-01`);
+  await setDistributor(server);
   return server;
 }

@@ -1,7 +1,7 @@
 /** CO2e through a server: the operator's monthly factors, and the co2e_kg every consumption and invoice answer carries (the arithmetic: test/domain/co2e.test.ts). */
 import t from 'tap';
 import { startTestServer, TEST_OPERATOR_TOKEN } from '../helpers.js';
-import { BILLING_PARAMETERS, send, setPisCofins } from './billing-fixtures.js';
+import { BILLING_PARAMETERS, send, setDistributor, setPisCofins } from './billing-fixtures.js';
 
 t.test('the operator sets monthly factors; /consumo, /gerar-fatura and issued invoices carry co2e_kg at them', async (t) => {
   const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D', TZ_LEGADO: 'America/Sao_Paulo' } });
@@ -38,6 +38,7 @@ t.test('the operator sets monthly factors; /consumo, /gerar-fatura and issued in
   await server.stores.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
   await send(port, 'PUT', '/faturamento/parametros', BILLING_PARAMETERS, { token: TEST_OPERATOR_TOKEN });
   await setPisCofins(server, '2026-01', '2026-12');
+  await setDistributor(server);
   await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 10 }, { token: TEST_OPERATOR_TOKEN });
   const invoice = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, { token: TEST_OPERATOR_TOKEN })).json;
   t.same([invoice.consumo_kwh, invoice.co2e_kg], [310, 20], '310 kWh: 22 days of May at 0.05 (11 kg) and 9 of June at 0.1 (9 kg)');

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
 import { AS_OPERATOR, startTestServer, tempDir, testConfig } from '../helpers.js';
-import { BILLING_PARAMETERS, billingReadyServer, send as sendJson, setPisCofins } from './billing-fixtures.js';
+import { BILLING_PARAMETERS, billingReadyServer, send as sendJson, setDistributor, setPisCofins } from './billing-fixtures.js';
 import { cycleContaining, cycleMonth, previousMonth, type Cycle } from '../../domain/billing/cycle.js';
 import { dueDayOf } from '../../domain/billing/invoice.js';
 import { localDay } from '../../protocol/timestamp.js';
@@ -31,6 +31,7 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
   await server.stores.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: 'REH 1/2025' }]);
   t.equal((await send(port, 'PUT', '/faturamento/parametros', PARAMETERS, AS_OPERATOR)).status, 201);
   await setPisCofins(server);
+  await setDistributor(server);
   await send(port, 'PUT', '/faturamento/bandeiras/2026-05', { bandeira: 'amarela', adicional_kwh: '0.01885' }, AS_OPERATOR);
   await send(port, 'PUT', '/faturamento/bandeiras/2026-06', { bandeira: 'vermelha_1', adicional_kwh: '0.04463' }, AS_OPERATOR);
   t.equal((await send(port, 'PATCH', '/clientes/13456789', { dia_leitura: 10 }, AS_OPERATOR)).status, 200);
@@ -141,6 +142,7 @@ t.test('the Tarifa Branca simulation compares past cycles under both modalities 
   ]);
   await send(port, 'PUT', '/faturamento/parametros', PARAMETERS, AS_OPERATOR);
   await setPisCofins(server);
+  await setDistributor(server);
   // Two closed cycles (reading day 1, 00:00 in São Paulo = 03:00Z): 200 kWh each, consumed only between 02:00 and 04:00 (fora de ponta),
   // 10 kWh a night for 20 nights (5 kW: no spike to validation).
   // The months are the ones before the cycle open today, so the test means the same whatever day it runs.
@@ -201,6 +203,7 @@ t.test('FATURAMENTO_AUTOMATICO issues each closed cycle once, and a restart issu
   await first.stores.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: '' }]);
   await send(first.http.port, 'PUT', '/faturamento/parametros', PARAMETERS, AS_OPERATOR);
   await setPisCofins(first);
+  await setDistributor(first);
   // Readings at the boundaries of the last two closed cycles (reading day 1, before the one open today) for two customers.
   const open = cycleContaining(Date.now(), 1, 'America/Sao_Paulo');
   const last = cycleContaining(open.start - 1, 1, 'America/Sao_Paulo');
@@ -238,6 +241,7 @@ t.test('invoices under hostile clients: a customer reads only their own, never i
   await server.stores.tariffs.addTariffs([{ distribuidora: 'TESTE-D', modalidade: 'convencional', posto: 'nao_se_aplica', vigenciaInicio: '2025-01-01', vigenciaFim: null, te: 29_459_000n, tusd: 41_238_000n, resolucao: '' }]);
   await sendJson(port, 'PUT', '/faturamento/parametros', PARAMETERS, { token: ADMIN });
   await setPisCofins(server);
+  await setDistributor(server);
   for (const matricula of ['13456789', '98765432']) {
     await server.stores.store.append([
       { matricula, timestamp: Date.parse('2026-05-01T03:00:00Z'), consumo: 0n },
@@ -298,6 +302,7 @@ async function brancaServer(t: Test, profile: Record<string, unknown> = {}) {
   await server.stores.tariffs.addTariffs([tariff('ponta', 48_000_000n, 140_000_000n), tariff('intermediario', 30_000_000n, 90_000_000n), tariff('fora_ponta', 27_000_000n, 35_000_000n)]);
   await send(server.http.port, 'PUT', '/faturamento/parametros', PARAMETERS, AS_OPERATOR);
   await setPisCofins(server);
+  await setDistributor(server);
   t.equal((await send(server.http.port, 'PATCH', '/clientes/13456789', { modalidade: 'branca', dia_leitura: 20, ...profile }, AS_OPERATOR)).status, 200);
   return server;
 }

@@ -6,3 +6,10 @@ CREATE TABLE pis_cofins (
   CHECK (pis + cofins < 1),
   atualizado_em timestamptz NOT NULL DEFAULT now()
 );
+
+-- The distributor as its invoices name it and as customers pay it (name, CNPJ, address, FEBRABAN code, PIX key and city), by SigAgente.
+CREATE TABLE distribuidoras (
+  sigla text PRIMARY KEY,
+  registro jsonb NOT NULL,
+  atualizado_em timestamptz NOT NULL DEFAULT now()
+);
