@@ -120,13 +120,13 @@ export async function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string)
     pdf.font('Helvetica-Bold').fontSize(9).fillColor(INK).text(value, x, yy + 9, { width: width / 3 - 8, height: 22, ellipsis: true });
   };
   const holder = doc.titular;
-  column(MARGIN, 'Cliente', holder === undefined ? doc.cliente : `${holder.nome} · ${holder.cpf_cnpj}`, y);
+  column(MARGIN, 'Cliente', holder === undefined ? doc.cliente : holder.nome, y);
   column(MARGIN + width / 3, 'Nº da instalação / Nº do cliente', `${doc.numero_instalacao ?? doc.matricula} / ${holder?.numero_cliente ?? doc.matricula}`, y);
   column(MARGIN + (2 * width) / 3, 'Classe / subclasse', doc.classe ?? 'B1 Residencial', y);
   y += 30;
   if (holder !== undefined) {
-    pdf.font('Helvetica').fontSize(7.5).fillColor(SOFT).text('Endereço da instalação', MARGIN, y);
-    pdf.font('Helvetica').fontSize(8.5).fillColor(INK).text(holder.endereco, MARGIN, y + 9, { width, lineBreak: false, ellipsis: true });
+    pdf.font('Helvetica').fontSize(7.5).fillColor(SOFT).text('CPF/CNPJ · Endereço da instalação', MARGIN, y);
+    pdf.font('Helvetica').fontSize(8.5).fillColor(INK).text(`${holder.cpf_cnpj} · ${holder.endereco}`, MARGIN, y + 9, { width, lineBreak: false, ellipsis: true });
     y += 24;
   }
   const connection = `${CONNECTION_NAMES[doc.ligacao] ?? doc.ligacao}${doc.condutores === undefined ? '' : ` (${doc.condutores} condutores)`}`;

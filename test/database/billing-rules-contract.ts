@@ -64,6 +64,21 @@ export function billingRulesContract(t: Test, makeStores: (t: Test) => Promise<B
     await again.close();
   });
 
+  t.test('distributor records: one per sigla, replaced, durable', async (t) => {
+    const fixture = await makeStores(t);
+    const { rules } = fixture;
+    t.equal(await rules.distributor('CEMIG-D'), undefined);
+    const record = { sigla: 'CEMIG-D', name: 'CEMIG Distribuição S.A.', cnpj: '06981180000116', address: 'Av. Barbacena, 1200, Belo Horizonte - MG', febrabanCode: '0138', pixKey: '06981180000116', pixCity: 'Belo Horizonte' };
+    t.equal(await rules.putDistributor(record), 'created');
+    t.equal(await rules.putDistributor({ ...record, pixKey: 'pix@cemig.com.br' }), 'replaced');
+    t.equal(await rules.putDistributor({ ...record, sigla: 'TESTE-D', name: 'Distribuidora Teste S.A.' }), 'created');
+    t.same((await rules.distributors()).map((r) => [r.sigla, r.pixKey]), [['CEMIG-D', 'pix@cemig.com.br'], ['TESTE-D', '06981180000116']]);
+    await fixture.close();
+    const again = await fixture.reopen();
+    t.same(await again.rules.distributor('CEMIG-D'), { ...record, pixKey: 'pix@cemig.com.br' }, 'every field survives a restart');
+    await again.close();
+  });
+
   t.test('PIS/COFINS: one pair of effective rates per month, replaced by key, listed in month order within inclusive bounds, durable', async (t) => {
     const fixture = await makeStores(t);
     const { rules } = fixture;

@@ -33,6 +33,21 @@ export function profileContract(t: Test, makeStores: (t: Test) => Promise<Profil
     await again.store.close();
   });
 
+  t.test("the account holder and a bifásica connection's conductors: kept exactly, replaced, durable", async (t) => {
+    const fixture = await makeStores(t);
+    await fixture.store.addCustomers([{ username: 'ana', matricula: '0101' }]);
+    const holder = { name: 'Ana Maria Souza', taxpayer: '52998224725', address: 'Rua dos Timbiras, 1500, Belo Horizonte - MG', customerNumber: '7001234' };
+    const profile = { matricula: '0101', connection: 'bifasica' as const, modality: 'convencional' as const, readingDay: 10, socialTariff: false, conductors: 2 as const, holder };
+    t.equal(await fixture.profiles.setProfile(profile), true);
+    t.same(await fixture.profiles.profile('0101'), profile);
+    const company = { ...profile, conductors: 3 as const, holder: { name: 'Padaria Pão Quente Ltda.', taxpayer: '11444777000161', address: 'Av. Afonso Pena, 10' } };
+    t.equal(await fixture.profiles.setProfile(company), true, 'replaced: a CNPJ, no customer number');
+    await fixture.store.close();
+    const again = await fixture.reopen();
+    t.same(await again.profiles.profile('0101'), company, 'durable, every field');
+    await again.store.close();
+  });
+
   t.test('goals: kept with the profile, replaced, removed, durable', async (t) => {
     const fixture = await makeStores(t);
     await fixture.store.addCustomers([{ username: 'ana', matricula: '0101' }, { username: 'bia', matricula: '0202' }]);

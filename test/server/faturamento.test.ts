@@ -66,6 +66,38 @@ t.test('PIS/COFINS: one pair of effective rates per month, replaced, listed by r
   t.equal((await send(port, 'PUT', '/faturamento/pis-cofins/2026-06', { pis: '0.01', cofins: '0.05' })).status, 401, 'only the operator sets them');
 });
 
+t.test('the distributor record: set by the operator for DISTRIBUIDORA, validated, read back; refused without DISTRIBUIDORA', async (t) => {
+  const server = await startTestServer(t, { env: { DISTRIBUIDORA: 'TESTE-D' } });
+  const port = server.http.port;
+  const record = { nome: 'Distribuidora Teste S.A.', cnpj: '11.222.333/0001-81', endereco: 'Av. das Linhas, 1000', codigo_febraban: '0123', chave_pix: 'pix@teste.com.br', cidade: 'Belo Horizonte' };
+  t.equal((await send(port, 'GET', '/faturamento/distribuidora', undefined, TEST_OPERATOR_TOKEN)).json.erro.codigo, 'faturamento_nao_configurado', 'not set yet');
+  const put = await send(port, 'PUT', '/faturamento/distribuidora', record, TEST_OPERATOR_TOKEN);
+  t.same([put.status, put.json], [201, { sigla: 'TESTE-D', ...record, cnpj: '11222333000181' }]);
+  t.equal((await send(port, 'PUT', '/faturamento/distribuidora', { ...record, cidade: 'Contagem' }, TEST_OPERATOR_TOKEN)).status, 200, 'replaced');
+  t.equal((await send(port, 'GET', '/faturamento/distribuidora', undefined, TEST_OPERATOR_TOKEN)).json.cidade, 'Contagem');
+  const bad = await send(port, 'PUT', '/faturamento/distribuidora', { ...record, cnpj: '11.222.333/0001-82', codigo_febraban: '12', chave_pix: '' }, TEST_OPERATOR_TOKEN);
+  t.same(bad.json.erro.detalhes.map((d: { campo: string }) => d.campo), ['cnpj', 'codigo_febraban', 'chave_pix'], 'a CNPJ with a wrong check digit, a code not of 4 digits, an empty key');
+  t.equal((await send(port, 'PUT', '/faturamento/distribuidora', record)).status, 401, 'only the operator sets it');
+  const unset = await startTestServer(t);
+  t.equal((await send(unset.http.port, 'PUT', '/faturamento/distribuidora', record, TEST_OPERATOR_TOKEN)).json.erro.codigo, 'faturamento_nao_configurado', 'without DISTRIBUIDORA there is no distributor to describe');
+});
+
+t.test('the account holder and conductors on the profile: CPF/CNPJ check digits verified, conductors only on a bifásica connection', async (t) => {
+  const server = await startTestServer(t);
+  const port = server.http.port;
+  const titular = { nome: 'Ana Maria Souza', cpf_cnpj: '529.982.247-25', endereco: 'Rua dos Timbiras, 1500' };
+  const set = await send(port, 'PATCH', '/clientes/13456789', { ligacao: 'bifasica', condutores: 2, titular }, TEST_OPERATOR_TOKEN);
+  t.same([set.status, set.json.condutores, set.json.titular], [200, 2, { ...titular, cpf_cnpj: '52998224725' }]);
+  const badCpf = await send(port, 'PATCH', '/clientes/13456789', { titular: { ...titular, cpf_cnpj: '529.982.247-26' } }, TEST_OPERATOR_TOKEN);
+  t.same(badCpf.json.erro.detalhes.map((d: { campo: string }) => d.campo), ['titular.cpf_cnpj'], 'a wrong check digit');
+  t.equal((await send(port, 'PATCH', '/clientes/13456789', { titular: { ...titular, cpf_cnpj: '111.111.111-11' } }, TEST_OPERATOR_TOKEN)).status, 422, 'repeated digits are no CPF');
+  const mono = await send(port, 'PATCH', '/clientes/13456789', { ligacao: 'monofasica', condutores: 3 }, TEST_OPERATOR_TOKEN);
+  t.same(mono.json.erro.detalhes, [{ campo: 'condutores', problema: 'só uma ligação bifásica tem 2 ou 3 condutores' }]);
+  const back = await send(port, 'PATCH', '/clientes/13456789', { ligacao: 'monofasica' }, TEST_OPERATOR_TOKEN);
+  t.same([back.json.ligacao, 'condutores' in back.json], ['monofasica', false], 'leaving bifásica drops the conductors');
+  t.equal((await send(port, 'PATCH', '/clientes/13456789', { ligacao: 'bifasica' }, TEST_OPERATOR_TOKEN)).json.condutores, 3, 'bifásica without saying: 3 conductors');
+});
+
 t.test('a parameter version journalled before the ICMS table (single rates) is still read: its ICMS as one band', async (t) => {
   const dataDir = await tempDir(t);
   const old = { tipo: 'parametros', ...PARAMETERS, tributos: { icms: '0.18', pis: '0.0165', cofins: '0.076' } };

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
 import { AS_OPERATOR, startTestServer, tempDir, testConfig } from '../helpers.js';
-import { BILLING_PARAMETERS, billingReadyServer, send as sendJson, setDistributor, setPisCofins } from './billing-fixtures.js';
+import { BILLING_PARAMETERS, billingReadyServer, DISTRIBUTOR, send as sendJson, setDistributor, setPisCofins } from './billing-fixtures.js';
 import { cycleContaining, cycleMonth, previousMonth, type Cycle } from '../../domain/billing/cycle.js';
 import { dueDayOf } from '../../domain/billing/invoice.js';
 import { localDay } from '../../protocol/timestamp.js';
@@ -121,7 +121,7 @@ t.test('a cycle issued, idempotent, listed, cancelled and reissued; its PDF', as
     t.comment(`pdftotext not available (${(error as Error).message}): install poppler-utils to check the PDF's text`);
     return;
   }
-  for (const expected of ['TESTE-D', 'Fatura de energia elétrica', reissued.json.numero, 'amancio123', '13456789', '10/05/2026 a 10/06/2026 (31 dias)', 'Energia elétrica (TE + TUSD)', '17,32', '22,54', 'ICMS', '5,15', 'R$ 33,63', reissued.json.vencimento.split('-').reverse().join('/'), 'Histórico de consumo', `Substitui a fatura ${invoice.numero}`]) {
+  for (const expected of [DISTRIBUTOR.nome, 'Fatura de energia elétrica', reissued.json.numero, 'amancio123', '13456789', '10/05/2026 a 10/06/2026 (31 dias)', 'Energia elétrica (TE + TUSD)', '17,32', '22,54', 'ICMS', '5,15', 'R$ 33,63', reissued.json.vencimento.split('-').reverse().join('/'), 'Histórico de consumo', `Substitui a fatura ${invoice.numero}`]) {
     t.ok(text.includes(expected), `the PDF says ${expected}`);
   }
   t.equal((await run('pdfinfo', [file])).stdout.match(/Pages:\s+(\d+)/)?.[1], '1', 'one page');
