@@ -13,9 +13,9 @@ import type { InvoiceStore } from '../../database/invoice-store.js';
 import { isUsable, VALID } from '../../domain/readings/quality.js';
 import { parseRegister } from '../../protocol/decimal.js';
 import type { TariffStore } from '../../database/tariff-store.js';
-import { AVERAGE_CYCLES, averageEstimate, averagePostoEstimate, cycleContaining, cycleEndingIn, cycleMonth, previousMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle } from '../../domain/billing/cycle.js';
+import { availabilityOnly, AVERAGE_CYCLES, averageEstimate, averagePostoEstimate, cycleContaining, cycleEndingIn, cycleMonth, previousMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle } from '../../domain/billing/cycle.js';
 import { brDate, computeInvoice, type PisCofins, type TariffKey } from '../../domain/billing/invoice.js';
-import type { PostoAmounts, PostoHours } from '../../domain/billing/postos.js';
+import { zeroPostos, type PostoAmounts, type PostoHours } from '../../domain/billing/postos.js';
 import type { DocumentInput, RecordedPrice } from '../../domain/billing/document.js';
 import { DomainError } from '../../domain/errors.js';
 import { DAY_MS, localDay } from '../../protocol/timestamp.js';
@@ -106,6 +106,11 @@ export class BillingService {
         const estimate = averagePostoEstimate(start, cycle.end, await this.postoHistory(matricula, cycle, past));
         end = estimate?.end;
         estimatedPostos = estimate?.byPosto;
+      }
+      // No past cycle to average either: the custo de disponibilidade (REN 1.000/2021 art. 288 § 1º).
+      if (end === undefined) {
+        end = availabilityOnly(start, cycle.end);
+        if (profile.modality === 'branca') estimatedPostos = zeroPostos();
       }
     }
     if (end === undefined) throw new DomainError('ciclo_aberto', `Ainda não há medição da matrícula ${matricula} depois do fim do ciclo (${cycle.endDay}).`);

@@ -142,7 +142,7 @@ export class Forecasting {
         actual = measured.consumption;
       } else {
         const bill = await this.billing.bill(matricula, month, now, { history: false });
-        const measured = bill.start.flag !== 'primeira_leitura' && bill.start.flag !== 'media_ciclos' && bill.end.flag !== 'media_ciclos';
+        const measured = bill.start.flag !== 'primeira_leitura' && bill.start.flag !== 'media_ciclos' && bill.end.flag !== 'media_ciclos' && bill.end.flag !== 'custo_disponibilidade';
         if (measured) actual = bill.invoice.consumption;
       }
     } catch (error) {

@@ -28,6 +28,7 @@ interface Document {
   apresentacao?: string;
   proxima_leitura?: string;
   consumo_medio_diario_kwh?: number;
+  observacao?: string;
   pagamento?: { codigo_barras: string; linha_digitavel: string; pix_copia_e_cola: string; pix_txid: string } | null;
   ligacao: string;
   modalidade: string;
@@ -144,6 +145,10 @@ export async function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string)
     const p = doc.consumo_por_posto;
     column(MARGIN, 'Por posto (tarifa branca)', `ponta ${number(p.ponta)} · interm. ${number(p.intermediario)} · fora ${number(p.fora_ponta)} kWh`, y);
     y += 30;
+  }
+  if (doc.observacao !== undefined) {
+    pdf.font('Helvetica-Bold').fontSize(8).fillColor('#8a5a00').text(doc.observacao, MARGIN, y, { width });
+    y += 14;
   }
   y += 4;
 

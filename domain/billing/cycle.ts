@@ -77,10 +77,24 @@ export const cycleMonth = (cycle: Cycle): string => cycle.endDay.slice(0, 7);
 
 /**
  * How a boundary register was found: read, interpolated, the meter's first
- * reading, or (`media_ciclos`) estimated as ANEEL bills a cycle without a
- * reading: the previous boundary plus the mean of the last 12 cycles.
+ * reading, (`media_ciclos`) estimated as ANEEL bills a cycle without a
+ * reading: the previous boundary plus the mean of the last 12 cycles, or
+ * (`custo_disponibilidade`) a cycle without a reading and without a past
+ * cycle to average: nothing measured, billed at the custo de disponibilidade
+ * (REN 1.000/2021 art. 288 § 1º).
  */
-export type RegisterFlag = 'medida' | 'estimada' | 'primeira_leitura' | 'media_ciclos';
+export type RegisterFlag = 'medida' | 'estimada' | 'primeira_leitura' | 'media_ciclos' | 'custo_disponibilidade';
+
+/**
+ * The end of a cycle with no reading after it and no past cycle to average:
+ * the start register again (no consumption measured), so the invoice bills
+ * the custo de disponibilidade. The next cycle starts from the register at
+ * its own start, so what was consumed meanwhile is never charged later (art.
+ * 288 § 2º: "vedada futura compensação").
+ */
+export function availabilityOnly(start: BoundaryRegister, end: number): BoundaryRegister {
+  return { timestamp: end, register: start.register, flag: 'custo_disponibilidade', readings: [] };
+}
 
 /** Cycles averaged when a cycle has no reading (REN 1000/2021: the mean of the last 12 billed cycles). */
 export const AVERAGE_CYCLES = 12;

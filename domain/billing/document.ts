@@ -121,6 +121,7 @@ export function invoiceDocument(input: DocumentInput): { [key: string]: JsonValu
     },
     leituras: { inicial: boundaryJson(input.start), final: boundaryJson(input.end) },
     consumo_kwh: kwh(invoice.consumption),
+    ...(input.end.flag === 'custo_disponibilidade' ? { observacao: 'Sem leitura no ciclo e sem histórico para a média: faturado pelo custo de disponibilidade (REN ANEEL 1.000/2021, art. 288, § 1º).' } : input.end.flag === 'media_ciclos' ? { observacao: 'Sem leitura no ciclo: faturado pela média dos últimos ciclos (REN ANEEL 1.000/2021, art. 288).' } : {}),
     co2e_kg: kwh(input.co2eGrams),
     kwh_faturado: kwh(invoice.billable),
     custo_disponibilidade_kwh: invoice.minimumKwh,

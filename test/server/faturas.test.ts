@@ -403,3 +403,23 @@ t.test('a cycle without a reading is billed, after a grace, by the mean of its l
   const july = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-07' }, AS_OPERATOR)).json;
   t.same([july.leituras.inicial.situacao, july.leituras.inicial.registro, july.consumo_kwh], ['media_ciclos', 1650, 120], 'July starts from the estimate: 130 + 120 = the 250 kWh really read');
 });
+
+t.test('a cycle without a reading and without a past cycle to average is billed at the custo de disponibilidade, flagged, and its consumption is never charged later (REN 1.000 art. 288 §§ 1º-2º)', async (t) => {
+  const server = await billingServer(t);
+  const port = server.http.port;
+  // Read once, at the start of the 2026-06 cycle; then silent until well into July.
+  await server.stores.store.append([{ matricula: '13456789', timestamp: tenth(5), consumo: 2_000_000n }]);
+  const june = await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-06' }, AS_OPERATOR);
+  t.equal(june.status, 201, JSON.stringify(june.json));
+  t.same([june.json.leituras.final.situacao, june.json.consumo_kwh, june.json.kwh_faturado, june.json.custo_disponibilidade_kwh], ['custo_disponibilidade', 0, 30, 30], 'nothing measured: the minimum');
+  t.match(june.json.observacao, /custo de disponibilidade \(REN ANEEL 1\.000\/2021, art\. 288, § 1º\)/);
+  t.same(june.json.itens.map((i: { tipo: string; quantidade: number }) => [i.tipo, i.quantidade]), [['energia', 0], ['disponibilidade', 30]]);
+  // Readings resume: 1 kWh a day through July; July starts from the register at its own start, not from June's.
+  await server.stores.store.append([
+    { matricula: '13456789', timestamp: tenth(6) - 86_400_000, consumo: 2_300_000n },
+    { matricula: '13456789', timestamp: tenth(6) + 86_400_000, consumo: 2_302_000n },
+    { matricula: '13456789', timestamp: tenth(7), consumo: 2_330_000n },
+  ]);
+  const july = (await send(port, 'POST', '/faturas', { matricula: '13456789', ciclo: '2026-07' }, AS_OPERATOR)).json;
+  t.same([july.leituras.inicial.situacao, july.leituras.inicial.registro, july.consumo_kwh], ['estimada', 2301, 29], 'July bills only July: the 300 kWh of the silent month are not charged');
+});
