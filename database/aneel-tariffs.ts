@@ -3,13 +3,16 @@
  * (`tarifas-homologadas-distribuidoras-energia-eletrica.csv`: `;`-separated,
  * fields in double quotes, ISO-8859-1 or UTF-8, decimal comma, values in
  * R$/MWh), read for one distributor: the rows of base "Tarifa de
- * Aplicação", subgroup B1, class and subclass Residencial, no detail, in
- * the Convencional and Branca modalities. Everything else is counted by the
+ * Aplicação", subgroup B1, class Residencial, no detail, in the
+ * Convencional and Branca modalities, of the subclasses that bill a
+ * customer: Residencial, and (Lei 15.235/2025) the Tarifa Social's and the
+ * Desconto Social's rows by band ("Residencial Tarifa Social – faixa 01",
+ * "… – faixa 02", "Residencial Desconto Social – faixa 01", "… – faixa 02"). Everything else is counted by the
  * reason it was left out; a row that cannot be read is named by its line;
  * rows whose validities overlap are settled by tariff-overlaps.ts.
  */
 import { perMwhToPerKwh, parseScaled } from '../domain/billing/money.js';
-import type { Tariff, TariffPosto } from './tariff-store.js';
+import type { Tariff, TariffPosto, TariffSubclass } from './tariff-store.js';
 import { resolveOverlaps, type OverlapResolution } from '../domain/billing/tariff-overlaps.js';
 
 /** R$/MWh are published with 2 places; up to 5 are read. */
@@ -22,7 +25,7 @@ export const SKIP_REASONS = {
   base: 'not of base "Tarifa de Aplicação"',
   subgrupo: 'not of subgroup B1',
   classe: 'not of class Residencial',
-  subclasse: 'not of subclass Residencial (e.g. baixa renda)',
+  subclasse: 'of other subclasses (e.g. the legacy "Baixa Renda" row, rural)',
   detalhe: 'with a detail (not "Não se aplica")',
   modalidade: 'of other modalities than Convencional and Branca',
   unidade: 'not in R$/MWh',
@@ -121,6 +124,17 @@ function parseDay(text: string): string | undefined {
   return new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) === day ? day : undefined;
 }
 
+/** ANEEL's DscSubClasse (plain, dashes as "-") -> the subclass kept. */
+const SUBCLASSES_BY_NAME: ReadonlyMap<string, TariffSubclass> = new Map([
+  ['residencial', 'residencial'],
+  ['residencial tarifa social - faixa 01', 'tarifa_social_1'],
+  ['residencial tarifa social - faixa 02', 'tarifa_social_2'],
+  ['residencial desconto social - faixa 01', 'desconto_social_1'],
+  ['residencial desconto social - faixa 02', 'desconto_social_2'],
+]);
+/** ANEEL writes these names with an en dash; a re-saved file may have a hyphen or an em dash. */
+const subclassName = (text: string): string => plain(text).replace(/\s*[\u2013\u2014-]\s*/g, ' - ');
+
 const POSTOS_BY_NAME: ReadonlyMap<string, TariffPosto> = new Map([
   ['nao se aplica', 'nao_se_aplica'],
   ['ponta', 'ponta'],
@@ -159,7 +173,7 @@ export function parseAneelTariffs(bytes: Uint8Array, distribuidora: string): Ane
       ['base', plain(get('DscBaseTarifaria')) === 'tarifa de aplicacao'],
       ['subgrupo', plain(get('DscSubGrupo')) === 'b1'],
       ['classe', plain(get('DscClasse')) === 'residencial'],
-      ['subclasse', plain(get('DscSubClasse')) === 'residencial'],
+      ['subclasse', SUBCLASSES_BY_NAME.has(subclassName(get('DscSubClasse')))],
       ['detalhe', plain(get('DscDetalhe')) === 'nao se aplica'],
       ['modalidade', ['convencional', 'branca'].includes(plain(get('DscModalidadeTarifaria')))],
       ['unidade', plain(get('DscUnidadeTerciaria')) === 'mwh'],
@@ -170,6 +184,7 @@ export function parseAneelTariffs(bytes: Uint8Array, distribuidora: string): Ane
       continue;
     }
     const modalidade = plain(get('DscModalidadeTarifaria')) as Tariff['modalidade'];
+    const subclasse = SUBCLASSES_BY_NAME.get(subclassName(get('DscSubClasse'))) as TariffSubclass;
     const posto = POSTOS_BY_NAME.get(plain(get('NomPostoTarifario')));
     const problems: string[] = [];
     if (posto === undefined || (modalidade === 'convencional') !== (posto === 'nao_se_aplica')) problems.push(`NomPostoTarifario "${get('NomPostoTarifario')}" is not a posto of the ${modalidade} modality`);
@@ -191,6 +206,7 @@ export function parseAneelTariffs(bytes: Uint8Array, distribuidora: string): Ane
       distribuidora: get('SigAgente'),
       modalidade,
       posto: posto as TariffPosto,
+      ...(subclasse === 'residencial' ? {} : { subclasse }),
       vigenciaInicio: start as string,
       vigenciaFim: end as string | null,
       te: perMwhToPerKwh(te as bigint, MWH_SCALE),

@@ -4,7 +4,7 @@
  * original system's format). The specification both backends pass
  * (test/database/profile-contract.ts).
  */
-import type { Connection, Modality } from '../domain/billing/invoice.js';
+import type { BenefitPeriod, Connection, Modality } from '../domain/billing/invoice.js';
 
 export interface BillingProfile {
   readonly matricula: string;
@@ -15,6 +15,8 @@ export interface BillingProfile {
   readonly socialTariff: boolean;
   /** A bifásica connection's conductors: 2 bills the custo de disponibilidade of 30 kWh, 3 (the default) of 50 (REN 1.000/2021 art. 291). */
   readonly conductors?: 2 | 3 | undefined;
+  /** The household's social benefit and its validity, when recorded; it then decides alone (`socialTariff` is the older, undated flag). */
+  readonly benefit?: BenefitPeriod | undefined;
   /** Who the invoice is addressed to (PRODIST Módulo 11), when the operator recorded it. */
   readonly holder?: AccountHolder | undefined;
   /** The customer's monthly goal, when one is set: consumption or bill. */

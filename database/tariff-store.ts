@@ -6,7 +6,7 @@
  */
 import type { Tariff } from '../domain/billing/tariff.js';
 
-export { TARIFF_POSTOS, compareTariffs, judgeTariff, sameTariff, tariffKey, validitiesOverlap, type Tariff, type TariffJudgement, type TariffPosto } from '../domain/billing/tariff.js';
+export { TARIFF_POSTOS, TARIFF_SUBCLASSES, compareTariffs, judgeTariff, sameTariff, subclassOf, tariffKey, validitiesOverlap, type Tariff, type TariffJudgement, type TariffPosto, type TariffSubclass } from '../domain/billing/tariff.js';
 
 export interface AddTariffsResult {
   readonly added: readonly Tariff[];

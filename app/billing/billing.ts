@@ -14,7 +14,8 @@ import { isUsable, VALID } from '../../domain/readings/quality.js';
 import { parseRegister } from '../../protocol/decimal.js';
 import type { TariffStore } from '../../database/tariff-store.js';
 import { availabilityOnly, AVERAGE_CYCLES, averageEstimate, averagePostoEstimate, cycleContaining, cycleEndingIn, cycleMonth, previousMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle } from '../../domain/billing/cycle.js';
-import { brDate, computeInvoice, type PisCofins, type TariffKey } from '../../domain/billing/invoice.js';
+import { benefitOn, brDate, computeInvoice, type PisCofins, type TariffKey } from '../../domain/billing/invoice.js';
+import { subclassOf } from '../../domain/billing/tariff.js';
 import { zeroPostos, type PostoAmounts, type PostoHours } from '../../domain/billing/postos.js';
 import type { DocumentInput, RecordedPrice } from '../../domain/billing/document.js';
 import { DomainError } from '../../domain/errors.js';
@@ -91,7 +92,7 @@ export class BillingService {
     const { modality, history = true } = options;
     const found = await this.customer(matricula);
     const customer = found.customer;
-    const profile = modality === undefined ? found.profile : { ...found.profile, modality, socialTariff: modality === 'branca' ? false : found.profile.socialTariff };
+    const profile = modality === undefined ? found.profile : { ...found.profile, modality, socialTariff: modality === 'branca' ? false : found.profile.socialTariff, benefit: modality === 'branca' ? undefined : found.profile.benefit };
     const cycle = cycleEndingIn(month, profile.readingDay, this.timeZone);
     if (cycle.end > now) throw new DomainError('ciclo_aberto', `O ciclo ${month} da matrícula ${matricula} termina em ${cycle.endDay}: ainda está aberto.`);
     const start = (await this.estimatedEnd(matricula, previousMonth(month))) ?? (await this.boundary(matricula, cycle.start));
@@ -223,9 +224,13 @@ export class BillingService {
     let byPosto: PostoAmounts | undefined;
     if (profile.modality === 'branca') byPosto = estimatedPostos ?? (await this.byPosto(customer.matricula, start, end, parameters.postoHours));
     const prices: Partial<Record<TariffKey, RecordedPrice[]>> = {};
+    const benefit = benefitOn(profile.benefit, profile.socialTariff, lastDay);
     for (const tariff of await this.stores.tariffs.tariffsBetween(this.distributor, cycle.startDay, lastDay)) {
-      const key: TariffKey = tariff.posto === 'nao_se_aplica' ? 'convencional' : tariff.posto;
-      if ((tariff.modalidade === 'convencional') !== (key === 'convencional')) continue;
+      const subclass = subclassOf(tariff);
+      // A benefit's rows only for the household that holds it (the invoice lists the tariffs it applied).
+      if (subclass !== 'residencial' && (benefit === null || !subclass.startsWith(benefit) || tariff.modalidade !== 'convencional' || tariff.posto !== 'nao_se_aplica')) continue;
+      const key: TariffKey = subclass !== 'residencial' ? subclass : tariff.posto === 'nao_se_aplica' ? 'convencional' : tariff.posto;
+      if (subclass === 'residencial' && (tariff.modalidade === 'convencional') !== (key === 'convencional')) continue;
       (prices[key] ??= []).push({ from: tariff.vigenciaInicio, to: tariff.vigenciaFim, te: tariff.te, tusd: tariff.tusd, resolution: tariff.resolucao });
     }
     const flags = new Map((await this.stores.rules.listFlags(cycle.startDay.slice(0, 7), lastDay.slice(0, 7))).map((f) => [f.month, { flag: f.flag, additional: f.additional }]));
@@ -239,6 +244,7 @@ export class BillingService {
       connection: profile.connection,
       conductors: profile.conductors,
       socialTariff: profile.socialTariff,
+      benefit,
       prices,
       flags,
       rules: { ...parameters, pisCofins },

@@ -13,6 +13,7 @@ import type { ProfileStore } from '../../database/profile-store.js';
 import type { TariffStore } from '../../database/tariff-store.js';
 import type { EstimateRules } from '../../domain/billing/estimate.js';
 import type { PriceVersion, TariffKey } from '../../domain/billing/invoice.js';
+import { subclassOf } from '../../domain/billing/tariff.js';
 
 export interface PriceEstimateStores {
   readonly tariffs: TariffStore;
@@ -46,6 +47,8 @@ export class PriceEstimates {
     const profile = await this.stores.profiles.profile(matricula);
     const prices: Partial<Record<TariffKey, PriceVersion[]>> = {};
     for (const tariff of tariffs) {
+      // An estimate prices at the residential tariff: the benefits' rows bill invoices, by band over a cycle.
+      if (subclassOf(tariff) !== 'residencial') continue;
       const key: TariffKey = tariff.posto === 'nao_se_aplica' ? 'convencional' : tariff.posto;
       if ((tariff.modalidade === 'convencional') !== (key === 'convencional')) continue;
       (prices[key] ??= []).push({ from: tariff.vigenciaInicio, to: tariff.vigenciaFim, te: tariff.te, tusd: tariff.tusd });

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { isMatricula } from '../../protocol/meter-protocol.js';
 import { CONNECTIONS, MODALITIES } from '../../domain/billing/invoice.js';
 import { DEFAULT_PROFILE, type BillingProfile, type ConsumptionGoal, type ProfileStore } from '../profile-store.js';
-import { holderJson, parseHolder } from '../profile-json.js';
+import { benefitJson, holderJson, parseBenefit, parseHolder } from '../profile-json.js';
 import { formatDecimal, parseDecimal } from '../../protocol/decimal.js';
 import type { Store } from '../store.js';
 import { JournalWriter, readJournal } from './journal.js';
@@ -19,6 +19,8 @@ function parseProfile(value: unknown): BillingProfile | undefined {
   if (r.condutores !== undefined && r.condutores !== 2 && r.condutores !== 3) return undefined;
   const holder = r.titular === undefined ? undefined : parseHolder(r.titular);
   if (r.titular !== undefined && holder === undefined) return undefined;
+  const benefit = r.beneficio === undefined ? undefined : parseBenefit(r.beneficio);
+  if (r.beneficio !== undefined && benefit === undefined) return undefined;
   const profile: BillingProfile = {
     matricula: r.matricula,
     connection: r.ligacao as BillingProfile['connection'],
@@ -27,6 +29,7 @@ function parseProfile(value: unknown): BillingProfile | undefined {
     socialTariff: r.tarifa_social,
     ...(r.condutores === undefined ? {} : { conductors: r.condutores }),
     ...(holder === undefined ? {} : { holder }),
+    ...(benefit === undefined ? {} : { benefit }),
   };
   if (r.meta_kwh === undefined && r.meta_valor === undefined) return profile;
   const goal = parseGoal(r.meta_kwh, r.meta_valor);
@@ -84,6 +87,7 @@ export class FileProfileStore implements ProfileStore {
           tarifa_social: profile.socialTariff,
           ...(profile.conductors === undefined ? {} : { condutores: profile.conductors }),
           ...(profile.holder === undefined ? {} : { titular: holderJson(profile.holder) }),
+          ...(profile.benefit === undefined ? {} : { beneficio: benefitJson(profile.benefit) }),
           ...goalJson(profile.goal),
         },
       ]);

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { formatDecimal, parseDecimal } from '../../protocol/decimal.js';
 import { PRICE_SCALE } from '../../domain/billing/money.js';
 import { MODALITIES } from '../../domain/billing/invoice.js';
-import { compareTariffs, judgeTariff, TARIFF_POSTOS, tariffKey, validitiesOverlap, type AddTariffsResult, type Tariff, type TariffStore } from '../tariff-store.js';
+import { compareTariffs, judgeTariff, TARIFF_POSTOS, TARIFF_SUBCLASSES, tariffKey, validitiesOverlap, type AddTariffsResult, type Tariff, type TariffStore } from '../tariff-store.js';
 import { JournalWriter, readJournal } from './journal.js';
 import { ISO_DAY } from '../../protocol/timestamp.js';
 
@@ -28,10 +28,12 @@ export function parseTariffRecord(value: unknown): Tariff | undefined {
   if (!MODALITIES.includes(r.modalidade as never) || !TARIFF_POSTOS.includes(r.posto as never)) return undefined;
   if (typeof r.vigenciaInicio !== 'string' || !ISO_DAY.test(r.vigenciaInicio)) return undefined;
   if (r.vigenciaFim !== null && (typeof r.vigenciaFim !== 'string' || !ISO_DAY.test(r.vigenciaFim))) return undefined;
+  if (r.subclasse !== undefined && (!TARIFF_SUBCLASSES.includes(r.subclasse as never) || r.subclasse === 'residencial')) return undefined;
   return {
     distribuidora: r.distribuidora,
     modalidade: r.modalidade as Tariff['modalidade'],
     posto: r.posto as Tariff['posto'],
+    ...(r.subclasse === undefined ? {} : { subclasse: r.subclasse as Tariff['subclasse'] }),
     vigenciaInicio: r.vigenciaInicio,
     vigenciaFim: r.vigenciaFim as string | null,
     te,

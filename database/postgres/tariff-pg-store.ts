@@ -1,16 +1,17 @@
-/** Tariffs in the `tarifas` table (migration 003), through the main store's pool. */
+/** Tariffs in the `tarifas` table (migration 003; subclasses: 020), through the main store's pool. */
 import { parseDecimal } from '../../protocol/decimal.js';
 import { formatPrice, PRICE_SCALE } from '../../domain/billing/money.js';
-import { compareTariffs, judgeTariff, tariffKey, type AddTariffsResult, type Tariff, type TariffStore } from '../tariff-store.js';
+import { compareTariffs, judgeTariff, subclassOf, tariffKey, type AddTariffsResult, type Tariff, type TariffStore } from '../tariff-store.js';
 import type { PgDatabase } from './pg-database.js';
 
 const PRICE_LIMITS = { scale: PRICE_SCALE, maxSignificantDigits: 20 };
-const COLUMNS = "distribuidora, modalidade, posto, to_char(vigencia_inicio, 'YYYY-MM-DD') AS vigencia_inicio, to_char(vigencia_fim, 'YYYY-MM-DD') AS vigencia_fim, te::text AS te, tusd::text AS tusd, resolucao";
+const COLUMNS = "distribuidora, modalidade, posto, subclasse, to_char(vigencia_inicio, 'YYYY-MM-DD') AS vigencia_inicio, to_char(vigencia_fim, 'YYYY-MM-DD') AS vigencia_fim, te::text AS te, tusd::text AS tusd, resolucao";
 
 interface TariffRow {
   distribuidora: string;
   modalidade: string;
   posto: string;
+  subclasse: string;
   vigencia_inicio: string;
   vigencia_fim: string | null;
   te: string;
@@ -22,6 +23,7 @@ const fromRow = (row: TariffRow): Tariff => ({
   distribuidora: row.distribuidora,
   modalidade: row.modalidade as Tariff['modalidade'],
   posto: row.posto as Tariff['posto'],
+  ...(row.subclasse === 'residencial' ? {} : { subclasse: row.subclasse as Tariff['subclasse'] }),
   vigenciaInicio: row.vigencia_inicio,
   vigenciaFim: row.vigencia_fim,
   te: parseDecimal(row.te, PRICE_LIMITS) as bigint,
@@ -44,7 +46,7 @@ export class PgTariffStore implements TariffStore {
       for (const tariff of tariffs) {
         const key = tariffKey(tariff);
         if (!stored.has(key)) {
-          const { rows } = await client.query<TariffRow>(`SELECT ${COLUMNS} FROM tarifas WHERE distribuidora = $1 AND modalidade = $2 AND posto = $3`, [tariff.distribuidora, tariff.modalidade, tariff.posto]);
+          const { rows } = await client.query<TariffRow>(`SELECT ${COLUMNS} FROM tarifas WHERE distribuidora = $1 AND modalidade = $2 AND posto = $3 AND subclasse = $4`, [tariff.distribuidora, tariff.modalidade, tariff.posto, subclassOf(tariff)]);
           stored.set(key, rows.map(fromRow));
         }
         const same = stored.get(key) as Tariff[];
@@ -52,10 +54,11 @@ export class PgTariffStore implements TariffStore {
         if (judgement.outcome === 'unchanged') unchanged.push(tariff);
         else if (judgement.outcome === 'refused') refused.push({ tariff, conflictsWith: judgement.conflictsWith });
         else {
-          await client.query('INSERT INTO tarifas (distribuidora, modalidade, posto, vigencia_inicio, vigencia_fim, te, tusd, resolucao) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+          await client.query('INSERT INTO tarifas (distribuidora, modalidade, posto, subclasse, vigencia_inicio, vigencia_fim, te, tusd, resolucao) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
             tariff.distribuidora,
             tariff.modalidade,
             tariff.posto,
+            subclassOf(tariff),
             tariff.vigenciaInicio,
             tariff.vigenciaFim,
             formatPrice(tariff.te),

@@ -37,8 +37,45 @@ export const FLAG_NAMES: Readonly<Record<Flag, string>> = {
   vermelha_2: 'vermelha patamar 2',
   escassez_hidrica: 'escassez hídrica',
 };
-/** The tariff keys of a B1 residential customer: the conventional one and Tarifa Branca's three postos. */
-export type TariffKey = 'convencional' | Posto;
+/** A benefit the household holds over a validity (`YYYY-MM-DD`, inclusive; `to` null: until ended). */
+export interface BenefitPeriod {
+  readonly kind: Benefit;
+  readonly from: string;
+  readonly to: string | null;
+}
+
+/** The benefit that bills a cycle: the recorded one when in force on its last day; without one recorded, the Tarifa Social when `socialTariff`. */
+export function benefitOn(recorded: BenefitPeriod | undefined, socialTariff: boolean, lastDay: string): Benefit | null {
+  if (recorded !== undefined) return recorded.from <= lastDay && (recorded.to === null || lastDay <= recorded.to) ? recorded.kind : null;
+  return socialTariff ? 'tarifa_social' : null;
+}
+
+/** The rows of the Tarifa Social and the Desconto Social by band (ANEEL's subclasses "… – faixa 01" and "faixa 02"). */
+export type BenefitKey = 'tarifa_social_1' | 'tarifa_social_2' | 'desconto_social_1' | 'desconto_social_2';
+/** The tariff keys of a B1 residential customer: the conventional one, Tarifa Branca's three postos, and the benefits' rows. */
+export type TariffKey = 'convencional' | Posto | BenefitKey;
+
+/** A household's social benefit. */
+export const BENEFITS = ['tarifa_social', 'desconto_social'] as const;
+export type Benefit = (typeof BENEFITS)[number];
+
+/**
+ * Lei 15.235/2025 (from MP 1.300/2025), in force since 05/07/2025: a Tarifa
+ * Social household's consumption up to 80 kWh a month is free, the rest
+ * billed at the tariff (the rows "Residencial Tarifa Social – faixa 01/02");
+ * before, Lei 12.212/2010 art. 1º's bands (the parameters' `social`).
+ */
+export const FREE_TARIFA_SOCIAL_FROM = '2025-07-05';
+export const FREE_TARIFA_SOCIAL_KWH = 80;
+/** Lei 15.235/2025: from 01/01/2026, the Desconto Social bills up to 120 kWh a month without the CDE quota (the rows "Residencial Desconto Social – faixa 01/02"). */
+export const DESCONTO_SOCIAL_FROM = '2026-01-01';
+export const DESCONTO_SOCIAL_KWH = 120;
+const BENEFIT_NAMES: Readonly<Record<BenefitKey, string>> = {
+  tarifa_social_1: 'Tarifa Social, faixa 1',
+  tarifa_social_2: 'Tarifa Social, faixa 2',
+  desconto_social_1: 'Desconto Social, faixa 1',
+  desconto_social_2: 'Desconto Social, faixa 2',
+};
 /** TE and TUSD, in 10^-8 R$ per kWh, without taxes. */
 export interface EnergyPrice {
   readonly te: bigint;
@@ -94,6 +131,8 @@ export interface CycleToBill {
   /** A bifásica connection's conductors (default 3). */
   readonly conductors?: 2 | 3 | undefined;
   readonly socialTariff: boolean;
+  /** The household's benefit in force for the cycle; absent: the Tarifa Social when `socialTariff`, else none. */
+  readonly benefit?: Benefit | null | undefined;
   readonly prices: Readonly<Partial<Record<TariffKey, readonly PriceVersion[]>>>;
   /** Each calendar month's flag (`YYYY-MM`) and its additional in 10^-8 R$/kWh; a month not set counts as verde. */
   readonly flags: ReadonlyMap<string, { readonly flag: Flag; readonly additional: bigint }>;
@@ -210,12 +249,18 @@ function priceSegments(versions: readonly PriceVersion[] | undefined, key: Tarif
   for (let day = first; day < first + count; day++) {
     const text = dayText(day);
     const version = versions?.find((v) => v.from <= text && (v.to === null || text <= v.to));
-    if (version === undefined) throw new DomainError('tarifa_indisponivel', `Não há tarifa ${key === 'convencional' ? 'convencional' : `branca (${POSTO_NAMES[key]})`} em vigor em ${brDate(text)}.`);
+    if (version === undefined) throw new DomainError('tarifa_indisponivel', `Não há tarifa ${tariffName(key)} em vigor em ${brDate(text)}.`);
     const last = segments[segments.length - 1];
     if (last !== undefined && last.version === version) last.days++;
     else segments.push({ version, from: day, days: 1 });
   }
   return segments;
+}
+
+function tariffName(key: TariffKey): string {
+  if (key === 'convencional') return 'convencional';
+  if (key === 'ponta' || key === 'intermediario' || key === 'fora_ponta') return `branca (${POSTO_NAMES[key]})`;
+  return `da ${BENEFIT_NAMES[key]} (importe as linhas dessa subclasse do arquivo da ANEEL)`;
 }
 
 /** A line before taxes: an exact quantity at an exact unit price. */
@@ -313,7 +358,11 @@ export function computeInvoice(cycle: CycleToBill): ComputedInvoice {
   const first = dayNumber(cycle.startDay);
   const days = dayNumber(cycle.endDay) - first;
   if (!Number.isInteger(days) || days < 1) throw new DomainError('ciclo_invalido', `O ciclo de ${cycle.startDay} a ${cycle.endDay} não tem dias.`);
-  if (cycle.modality === 'branca' && cycle.socialTariff) throw new DomainError('tarifa_social_branca', 'A tarifa social não se aplica à modalidade branca.');
+  const benefit = cycle.benefit === undefined ? (cycle.socialTariff ? 'tarifa_social' : null) : cycle.benefit;
+  if (cycle.modality === 'branca' && benefit !== null) throw new DomainError('tarifa_social_branca', 'A tarifa social e o desconto social não se aplicam à modalidade branca.');
+  const lastDay = dayText(dayNumber(cycle.endDay) - 1);
+  // The rule in force on the cycle's last day bills the whole cycle (for the cycle that straddles a law's start, the newer, more favourable one).
+  const regime = benefit === 'tarifa_social' ? (lastDay >= FREE_TARIFA_SOCIAL_FROM ? 'tarifa_social_gratuita' : 'tarifa_social_faixas') : benefit === 'desconto_social' && lastDay >= DESCONTO_SOCIAL_FROM ? 'desconto_social' : 'nenhum';
   const { rules } = cycle;
   const consumption = kwhOf(cycle.consumption);
   const minimumKwh = minimumKwhOf(rules, cycle.connection, cycle.conductors);
@@ -324,7 +373,9 @@ export function computeInvoice(cycle: CycleToBill): ComputedInvoice {
   // The minimum's complement is priced at the conventional tariff (Branca: fora de ponta, the cheapest posto).
   const baseKey: TariffKey = cycle.modality === 'convencional' ? 'convencional' : 'fora_ponta';
   const baseSegments = priceSegments(cycle.prices[baseKey], baseKey, first, days);
-  if (cycle.modality === 'convencional') {
+  if (regime === 'tarifa_social_gratuita' || regime === 'desconto_social') {
+    charges.push(...bandedCharges(cycle, regime, consumption, minimum, minimumKwh, first, days));
+  } else if (cycle.modality === 'convencional') {
     charges.push(...proRataCharges('energia', 'Energia elétrica (TE + TUSD)', consumption, baseSegments, days));
   } else {
     const byPosto = cycle.byPosto;
@@ -337,7 +388,7 @@ export function computeInvoice(cycle: CycleToBill): ComputedInvoice {
     }
   }
   // REN 1.000 art. 290: the greater of the consumption and the custo de disponibilidade; what falls short is billed pro rata by the tariffs of the cycle.
-  if (compare(consumption, minimum) < 0) {
+  if (compare(consumption, minimum) < 0 && regime !== 'tarifa_social_gratuita' && regime !== 'desconto_social') {
     charges.push(...proRataCharges('disponibilidade', `Custo de disponibilidade (complemento até ${minimumKwh} kWh)`, sub(minimum, consumption), baseSegments, days));
   }
 
@@ -353,7 +404,14 @@ export function computeInvoice(cycle: CycleToBill): ComputedInvoice {
     charges.push({ kind: 'bandeira', description: `Adicional bandeira ${FLAG_NAMES[period.flag]} (${month}/${year}, ${period.days} dias)`, quantity: period.kwh, unitPrice: priceOf(period.additional) });
   }
 
-  if (cycle.socialTariff) {
+  if (regime === 'tarifa_social_gratuita') {
+    // Lei 15.235/2025: the first 80 kWh free, energy and bandeira alike (REN 1.000 art. 309 sole paragraph, I), at their mean price by days.
+    const free = min(billable, wholeKwh(FREE_TARIFA_SOCIAL_KWH));
+    const firstBand = priceSegments(cycle.prices.tarifa_social_1, 'tarifa_social_1', first, days);
+    const energyPrice = sum(firstBand.map((s) => mul(priceOf(s.version.te + s.version.tusd), ratio(BigInt(s.days), BigInt(days)))));
+    const flagPrice = sum(monthly.map((m) => mul(priceOf(m.additional), ratio(BigInt(m.days), BigInt(days)))));
+    charges.push({ kind: 'tarifa_social', description: `Benefício Tarifa Social: 100% até ${FREE_TARIFA_SOCIAL_KWH} kWh (Lei 15.235/2025)`, quantity: free, unitPrice: neg(add(energyPrice, flagPrice)) });
+  } else if (regime === 'tarifa_social_faixas') {
     // The discount applies to the custo de disponibilidade (art. 290 § 3º) and to the bandeira (art. 309 sole paragraph, I): on each band of the
     // billed kWh, at the cycle's mean price by days (tariff versions and bandeiras pro rata, as their lines are).
     const energyPrice = sum(baseSegments.map((s) => mul(priceOf(s.version.te + s.version.tusd), ratio(BigInt(s.days), BigInt(days)))));
@@ -370,7 +428,7 @@ export function computeInvoice(cycle: CycleToBill): ComputedInvoice {
     }
   }
 
-  const icms = icmsFor(rules.icms, cycle.consumption, days, cycle.socialTariff);
+  const icms = icmsFor(rules.icms, cycle.consumption, days, benefit === 'tarifa_social');
   const items = charges.map((charge) => taxed(charge, icms.rate, rules.pisCofins));
   const total = (pick: (item: InvoiceItem) => bigint): bigint => items.reduce((s, item) => s + pick(item), 0n);
   const taxes: TaxLine[] = [
@@ -396,6 +454,30 @@ export function computeInvoice(cycle: CycleToBill): ComputedInvoice {
     presentationDay: cycle.presentationDay,
     dueDay: dueDayOf(cycle.endDay, rules.dueDays, cycle.presentationDay),
   };
+}
+
+/**
+ * The energy of a household billed from its benefit's rows: the first band
+ * (80 kWh for the Tarifa Social, 120 for the Desconto Social) at the "faixa
+ * 01" row, the rest at "faixa 02"; the consumption fills the band first, then
+ * the minimum's complement (art. 290 § 3º: the benefit reaches it too).
+ * Each part pro rata by days over the rows' versions.
+ */
+function bandedCharges(cycle: CycleToBill, regime: 'tarifa_social_gratuita' | 'desconto_social', consumption: Ratio, minimum: Ratio, minimumKwh: number, first: number, days: number): Charge[] {
+  const [firstKey, secondKey, limitKwh] = regime === 'tarifa_social_gratuita' ? (['tarifa_social_1', 'tarifa_social_2', FREE_TARIFA_SOCIAL_KWH] as const) : (['desconto_social_1', 'desconto_social_2', DESCONTO_SOCIAL_KWH] as const);
+  const limit = wholeKwh(limitKwh);
+  const complement = max(ZERO, sub(minimum, consumption));
+  const inFirst = min(consumption, limit);
+  const complementInFirst = min(complement, sub(limit, inFirst));
+  const parts: Array<[ItemKind, string, Ratio, BenefitKey]> = [
+    ['energia', `Energia elétrica (TE + TUSD), ${BENEFIT_NAMES[firstKey]} (até ${limitKwh} kWh)`, inFirst, firstKey],
+    ['energia', `Energia elétrica (TE + TUSD), ${BENEFIT_NAMES[secondKey]} (acima de ${limitKwh} kWh)`, sub(consumption, inFirst), secondKey],
+    ['disponibilidade', `Custo de disponibilidade (complemento até ${minimumKwh} kWh), ${BENEFIT_NAMES[firstKey]}`, complementInFirst, firstKey],
+    ['disponibilidade', `Custo de disponibilidade (complemento até ${minimumKwh} kWh), ${BENEFIT_NAMES[secondKey]}`, sub(complement, complementInFirst), secondKey],
+  ];
+  return parts
+    .filter(([kind, , quantity]) => kind === 'energia' ? compare(quantity, ZERO) > 0 || quantity === inFirst : compare(quantity, ZERO) > 0)
+    .flatMap(([kind, label, quantity, key]) => proRataCharges(kind, label, quantity, priceSegments(cycle.prices[key], key, first, days), days));
 }
 
 /** `650000` (10^-6) as `65%`, `16500` as `1,65%`. */

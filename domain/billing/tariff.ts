@@ -7,12 +7,25 @@ import type { Modality } from './invoice.js';
 export const TARIFF_POSTOS = ['nao_se_aplica', 'ponta', 'intermediario', 'fora_ponta'] as const;
 export type TariffPosto = (typeof TARIFF_POSTOS)[number];
 
+/**
+ * The B1 residential subclasses whose rows bill a customer (ANEEL's
+ * `DscSubClasse`): the residential tariff, and since Lei 15.235/2025 the
+ * rows of the Tarifa Social ("Residencial Tarifa Social – faixa 01": up to
+ * 80 kWh, free; "faixa 02": above) and of the Desconto Social ("Residencial
+ * Desconto Social – faixa 01": up to 120 kWh, without the CDE quota;
+ * "faixa 02": above).
+ */
+export const TARIFF_SUBCLASSES = ['residencial', 'tarifa_social_1', 'tarifa_social_2', 'desconto_social_1', 'desconto_social_2'] as const;
+export type TariffSubclass = (typeof TARIFF_SUBCLASSES)[number];
+
 export interface Tariff {
   /** ANEEL's SigAgente, e.g. `CEMIG-D`. */
   readonly distribuidora: string;
   readonly modalidade: Modality;
   /** `nao_se_aplica` for the conventional modality. */
   readonly posto: TariffPosto;
+  /** Absent: `residencial`. */
+  readonly subclasse?: TariffSubclass | undefined;
   /** First day in force, `YYYY-MM-DD`. */
   readonly vigenciaInicio: string;
   /** Last day in force (inclusive), or null while open-ended. */
@@ -24,7 +37,8 @@ export interface Tariff {
   readonly resolucao: string;
 }
 
-export const tariffKey = (tariff: Pick<Tariff, 'distribuidora' | 'modalidade' | 'posto'>): string => `${tariff.distribuidora}|${tariff.modalidade}|${tariff.posto}`;
+export const subclassOf = (tariff: Pick<Tariff, 'subclasse'>): TariffSubclass => tariff.subclasse ?? 'residencial';
+export const tariffKey = (tariff: Pick<Tariff, 'distribuidora' | 'modalidade' | 'posto' | 'subclasse'>): string => `${tariff.distribuidora}|${tariff.modalidade}|${tariff.posto}|${subclassOf(tariff)}`;
 
 /** Whether two tariffs of one key share a day. */
 export function validitiesOverlap(a: Tariff, b: Tariff): boolean {

@@ -18,7 +18,9 @@ import { HttpError } from '../http/http-error.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
 import { givenPassword, matriculaSchema, positiveInteger, refusePasswordInUrl, withFields, newPassword } from './fields.js';
 import { taxpayerDigits } from '../../domain/identity.js';
-import { holderJson } from '../../database/profile-json.js';
+import { benefitJson, holderJson } from '../../database/profile-json.js';
+import { BENEFITS } from '../../domain/billing/invoice.js';
+import { ISO_DAY } from '../../protocol/timestamp.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -39,6 +41,15 @@ const profileFields = {
   dia_leitura: z.number({ error: 'deve ser um dia de 1 a 28' }).int('deve ser um dia de 1 a 28').min(MIN_READING_DAY, 'deve ser um dia de 1 a 28').max(MAX_READING_DAY, 'deve ser um dia de 1 a 28').optional(),
   tarifa_social: z.boolean({ error: 'deve ser true ou false' }).optional(),
   condutores: z.union([z.literal(2), z.literal(3)], { error: 'deve ser 2 ou 3 (condutores de uma ligação bifásica)' }).optional(),
+  beneficio: z
+    .object({
+      tipo: z.enum(BENEFITS, { error: `deve ser ${BENEFITS.join(' ou ')}` }),
+      inicio: z.string().regex(ISO_DAY, 'deve ser uma data AAAA-MM-DD'),
+      fim: z.string().regex(ISO_DAY, 'deve ser uma data AAAA-MM-DD').nullable().default(null),
+    })
+    .refine((b) => b.fim === null || b.fim >= b.inicio, { message: 'o fim deve ser no início ou depois', path: ['fim'] })
+    .nullable()
+    .optional(),
   titular: z
     .object({
       nome: z.string({ error: 'deve ser um texto' }).trim().min(1, 'não pode ser vazio').max(120, 'deve ter no máximo 120 caracteres'),
@@ -72,12 +83,16 @@ function mergeProfile(current: BillingProfile, fields: ProfileFields): BillingPr
     readingDay: fields.dia_leitura ?? current.readingDay,
     socialTariff: fields.tarifa_social ?? current.socialTariff,
     conductors: fields.condutores ?? current.conductors,
+    benefit: fields.beneficio === undefined ? current.benefit : fields.beneficio === null ? undefined : { kind: fields.beneficio.tipo, from: fields.beneficio.inicio, to: fields.beneficio.fim },
     holder: fields.titular === undefined ? current.holder : { name: fields.titular.nome, taxpayer: fields.titular.cpf_cnpj, address: fields.titular.endereco, customerNumber: fields.titular.numero_cliente },
   };
   if (fields.condutores !== undefined && merged.connection !== 'bifasica') {
     throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'condutores', problema: 'só uma ligação bifásica tem 2 ou 3 condutores' }] });
   }
   if (merged.connection !== 'bifasica') Object.assign(merged, { conductors: undefined });
+  if (merged.modality === 'branca' && merged.benefit !== undefined) {
+    throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'beneficio', problema: 'a tarifa social e o desconto social não se aplicam à modalidade branca' }] });
+  }
   if (merged.modality === 'branca' && merged.socialTariff) {
     throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'tarifa_social', problema: 'a tarifa social não se aplica à modalidade branca' }] });
   }
@@ -94,6 +109,7 @@ export function customerJson(customer: Customer, profile: BillingProfile) {
     modalidade: profile.modality,
     dia_leitura: profile.readingDay,
     tarifa_social: profile.socialTariff,
+    ...(profile.benefit === undefined ? {} : { beneficio: benefitJson(profile.benefit) }),
     ...(profile.holder === undefined ? {} : { titular: holderJson(profile.holder) }),
   };
   return profile.goal === undefined ? base : { ...base, meta: goalJson(profile.goal) };

@@ -10,6 +10,7 @@ import { decimalJson } from '../../app/views/decimals.js';
 import { PRICE_SCALE } from '../../domain/billing/money.js';
 import type { Answer, Route, RouteInput } from '../http/router.js';
 import { withFields } from './fields.js';
+import { subclassOf } from '../../domain/billing/tariff.js';
 
 const schema = z.object({
   data: z
@@ -40,6 +41,7 @@ export function tarifasRoute(tariffs: TariffStore, timeZone: string): Route {
           distribuidora: tariff.distribuidora,
           modalidade: tariff.modalidade,
           posto: tariff.posto,
+          subclasse: subclassOf(tariff),
           vigencia_inicio: tariff.vigenciaInicio,
           vigencia_fim: tariff.vigenciaFim,
           te: decimalJson(tariff.te, PRICE_SCALE),

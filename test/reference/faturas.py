@@ -104,3 +104,28 @@ show('CEMIG-D sample, 150 kWh, two tariffs, amarela', [
     ('bandeira 05/2026', D(150) * 22 / 31, D('0.01885')),
     ('bandeira 06/2026', D(150) * 9 / 31, D('0.01885')),
 ], D('0.18'), D('0.0112'), D('0.0516'), D('12.50'))
+
+# Lei 15.235/2025 (cycle 10/06-10/07/2026, 30 days, verde, monofásica): Tarifa Social rows TE 0,29702 + TUSD 0,41831 = 0,71533;
+# Desconto Social faixa 01 0,30876 + 0,42767 = 0,73643, faixa 02 0,31021 + 0,59308 = 0,90329 (CEMIG-D, REH 3.589/2026).
+TS = D('0.71533')
+show('7. Tarifa Social 60 kWh: free up to 80, ICMS exempt (2 kWh a day)', [
+    ('energia faixa 1', D(60), TS),
+    ('beneficio 100% ate 80', D(60), -TS),
+], D(0), D('0.0112'), D('0.0516'), D('5.00'))
+show('8. Tarifa Social 150 kWh: 80 free, 70 at the tariff, ICMS 18% (5 kWh a day)', [
+    ('energia faixa 1', D(80), TS),
+    ('energia faixa 2', D(70), TS),
+    ('beneficio 100% ate 80', D(80), -TS),
+], D('0.18'), D('0.0112'), D('0.0516'), D('12.50'))
+show('9. Desconto Social 100 kWh: all in faixa 1', [
+    ('energia faixa 1', D(100), D('0.73643')),
+], D('0.18'), D('0.0112'), D('0.0516'), D('5.00'))
+show('10. Desconto Social 150 kWh: 120 in faixa 1, 30 in faixa 2', [
+    ('energia faixa 1', D(120), D('0.73643')),
+    ('energia faixa 2', D(30), D('0.90329')),
+], D('0.18'), D('0.0112'), D('0.0516'), D('12.50'))
+show('11. Tarifa Social 20 kWh, monofásica: the complement to 30 kWh in faixa 1, all free', [
+    ('energia faixa 1', D(20), TS),
+    ('complemento faixa 1', D(10), TS),
+    ('beneficio', D(30), -TS),
+], D(0), D('0.0112'), D('0.0516'), D('5.00'))

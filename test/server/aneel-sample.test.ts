@@ -25,17 +25,25 @@ t.test('the shipped ANEEL sample imports, lists and bills with CEMIG-D\'s real t
   const importSample = () => spawnSync(process.execPath, [IMPORT, '--tarifas', ANEEL_SAMPLE, '--distribuidora', 'CEMIG-D', '--data-dir', dataDir], { env: PLAIN_NODE.env, encoding: 'utf8', timeout: 30_000 });
   const first = importSample();
   t.equal(first.status, 0, first.stderr);
-  // 58 rows: 3 of B1 residential Tarifa de Aplicação kept; 28 Base Econômica; of the rest, 13 of B2/B3/A2,
-  // 13 of the baixa renda, tarifa social and desconto social subclasses, 1 SCEE (micro-generation) detail.
+  // 58 rows: 13 of B1 residential Tarifa de Aplicação kept (3 Residencial, 6 Tarifa Social and 4 Desconto Social by band);
+  // 28 Base Econômica; of the rest, 13 of B2/B3/A2, 3 of the legacy "Baixa Renda" subclass, 1 SCEE (micro-generation) detail.
   t.match(first.stdout, '(58 rows)');
-  t.match(first.stdout, '3 added, 0 already stored, 0 refused');
-  t.match(first.stdout, 'rows left out: 28 not of base "Tarifa de Aplicação", 13 not of subgroup B1, 13 not of subclass Residencial (e.g. baixa renda), 1 with a detail (not "Não se aplica")');
-  t.match(importSample().stdout, '0 added, 3 already stored, 0 refused', 'importing again changes nothing');
+  t.match(first.stdout, '13 added, 0 already stored, 0 refused');
+  t.match(first.stdout, 'rows left out: 28 not of base "Tarifa de Aplicação", 13 not of subgroup B1, 3 of other subclasses (e.g. the legacy "Baixa Renda" row, rural), 1 with a detail (not "Não se aplica")');
+  t.match(importSample().stdout, '0 added, 13 already stored, 0 refused', 'importing again changes nothing');
 
   const server = await startTestServer(t, { dataDir, env: { DISTRIBUIDORA: 'CEMIG-D' } });
   const port = server.http.port;
   const inForce = async (day: string) =>
-    (await send(port, 'GET', `/tarifas?data=${day}`)).json.tarifas.map((x: Record<string, unknown>) => [x.distribuidora, x.modalidade, x.vigencia_inicio, x.vigencia_fim, x.te, x.tusd, x.total, x.resolucao]);
+    (await send(port, 'GET', `/tarifas?data=${day}`)).json.tarifas.filter((x: Record<string, unknown>) => x.subclasse === 'residencial').map((x: Record<string, unknown>) => [x.distribuidora, x.modalidade, x.vigencia_inicio, x.vigencia_fim, x.te, x.tusd, x.total, x.resolucao]);
+  const social = async (day: string) => (await send(port, 'GET', `/tarifas?data=${day}`)).json.tarifas.filter((x: Record<string, unknown>) => x.subclasse !== 'residencial').map((x: Record<string, unknown>) => [x.subclasse, x.te, x.tusd]);
+  // The benefits' rows kept by band (R$/MWh ÷ 1000): the Tarifa Social's TE 297,02 + TUSD 418,31 in both bands; the Desconto Social's first band without the CDE quota, its second the residential tariff.
+  t.same(await social('2026-09-30'), [
+    ['desconto_social_1', 0.30876, 0.42767],
+    ['desconto_social_2', 0.31021, 0.59308],
+    ['tarifa_social_1', 0.29702, 0.41831],
+    ['tarifa_social_2', 0.29702, 0.41831],
+  ]);
   // R$/MWh ÷ 1000: TE 310,21 + TUSD 593,08 = 903,29 R$/MWh.
   t.same(await inForce('2026-09-30'), [['CEMIG-D', 'convencional', '2026-05-28', '2027-05-27', 0.31021, 0.59308, 0.90329, 'RESOLUÇÃO HOMOLOGATÓRIA Nº 3.589, DE 26 DE MAIO DE 2026']]);
   // TE 317,28 + TUSD 541,30 = 858,58 R$/MWh, REH 3.459/2025 split by ANEEL at 01/01/2026 with the same values.

@@ -70,6 +70,9 @@ t.test('every kind of invoice renders, and its barcode and PIX code decode to wh
   const port = server.http.port;
   const tariff = (posto: 'ponta' | 'intermediario' | 'fora_ponta', te: bigint, tusd: bigint) => ({ distribuidora: 'TESTE-D', modalidade: 'branca' as const, posto, vigenciaInicio: '2025-01-01', vigenciaFim: null, te, tusd, resolucao: 'REH 1/2025' });
   await server.stores.tariffs.addTariffs([tariff('ponta', 48_000_000n, 140_000_000n), tariff('intermediario', 30_000_000n, 90_000_000n), tariff('fora_ponta', 27_000_000n, 35_000_000n)]);
+  // The Tarifa Social's rows (Lei 15.235/2025), both bands at CEMIG-D's 2026 values.
+  const social = (subclasse: 'tarifa_social_1' | 'tarifa_social_2') => ({ distribuidora: 'TESTE-D', modalidade: 'convencional' as const, posto: 'nao_se_aplica' as const, subclasse, vigenciaInicio: '2025-07-05', vigenciaFim: null, te: 29_702_000n, tusd: 41_831_000n, resolucao: 'REH 1/2025' });
+  await server.stores.tariffs.addTariffs([social('tarifa_social_1'), social('tarifa_social_2')]);
   // São Paulo is UTC-3: 00:00 of 10 May is 03:00Z. Each customer reads on the 10th; one reading at each boundary and one after.
   const kinds: Array<{ name: string; matricula: string; kwh: number; profile: Record<string, unknown> }> = [
     { name: 'convencional', matricula: '41000001', kwh: 250, profile: { ligacao: 'trifasica' } },
@@ -108,5 +111,8 @@ t.test('every kind of invoice renders, and its barcode and PIX code decode to wh
     }
     t.test(`${kind.name}: payable`, async (t) => checkPayable(t, invoice, codes));
     if (kind.name === 'minimo') t.same([invoice.condutores, invoice.custo_disponibilidade_kwh, invoice.kwh_faturado], [2, 30, 30], 'bifásica with 2 conductors: 30 kWh (REN 1.000 art. 291, I)');
+    // 60 kWh free and ICMS exempt (2 kWh a day): only the CIP; 150 kWh: 70 kWh at the tariff with taxes (65,16) and the CIP.
+    if (kind.name === 'tarifa-social-60') t.same([invoice.total, invoice.itens.at(-1).tipo], [5, 'tarifa_social'], 'Lei 15.235/2025: the first 80 kWh free');
+    if (kind.name === 'tarifa-social-150') t.equal(invoice.total, 77.66, '70 kWh billed: 65,16 + CIP 12,50 (test/reference/faturas.py, case 8)');
   }
 });

@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { DomainError } from '../../../domain/errors.js';
-import { computeInvoice, dueDayOf, grossUp, icmsFor, type BillingRules, type CycleToBill, type PriceVersion } from '../../../domain/billing/invoice.js';
+import { benefitOn, computeInvoice, dueDayOf, grossUp, icmsFor, type BillingRules, type CycleToBill, type PriceVersion } from '../../../domain/billing/invoice.js';
 import { isWorkingDay } from '../../../domain/billing/calendar.js';
 import { splitExact } from '../../../domain/billing/money.js';
 import { ratio, roundNbr5891 } from '../../../domain/billing/exact.js';
@@ -100,10 +100,10 @@ t.test('golden: convencional below the minimum, a bandeira change inside the cyc
   );
 });
 
-t.test('golden: tarifa social by bands, before taxes; the CIP of a larger consumption', async (t) => {
+t.test('golden: tarifa social by the bands of Lei 12.212/2010 (a cycle before 05/07/2025), before taxes; the CIP of a larger consumption', async (t) => {
   const invoice = computeInvoice({
-    startDay: '2026-01-05',
-    endDay: '2026-02-05',
+    startDay: '2025-01-05',
+    endDay: '2025-02-05',
     consumption: kwh(150),
     modality: 'convencional',
     connection: 'bifasica',
@@ -239,7 +239,7 @@ t.test('random invoices: the total is the sum of the printed line values and the
           { from: `2026-02-${String(changeDay + 1).padStart(2, '0')}`, to: null, te: price('0.31021'), tusd: price('0.44820') },
         ];
         const rules: BillingRules = { ...RULES, icms: { bands: [{ upToKwh: null, rate: BigInt(icms) }], socialTariffExemption: null }, pisCofins: { pis: BigInt(pis), cofins: BigInt(cofins) } };
-        const invoice = computeInvoice({ startDay: '2026-02-10', endDay: '2026-03-10', consumption, modality: 'convencional', connection, socialTariff: social, prices: { convencional: prices }, flags: new Map([['2026-02', { flag: 'vermelha_2', additional: price('0.07877') }]]), rules, presentationDay: '2026-03-10' });
+        const invoice = computeInvoice({ startDay: '2026-02-10', endDay: '2026-03-10', consumption, modality: 'convencional', connection, socialTariff: social, prices: { convencional: prices, tarifa_social_1: prices, tarifa_social_2: prices }, flags: new Map([['2026-02', { flag: 'vermelha_2', additional: price('0.07877') }]]), rules, presentationDay: '2026-03-10' });
         const sum = (pick: (item: (typeof invoice.items)[number]) => bigint): bigint => invoice.items.reduce((s, item) => s + pick(item), 0n);
         const [icmsLine, pisLine, cofinsLine] = invoice.taxes;
         return (
@@ -281,7 +281,8 @@ t.test("golden: a tariff change inside the cycle prices the energy and the minim
 });
 
 t.test('golden: a Tarifa Social household of at most 3 kWh a day pays no ICMS (MG), and says why', async (t) => {
-  const invoice = computeInvoice({ startDay: '2026-04-01', endDay: '2026-05-01', consumption: kwh(60), modality: 'convencional', connection: 'monofasica', socialTariff: true, prices: { convencional: CONVENCIONAL }, flags: new Map(), rules: RULES, presentationDay: '2026-05-01' });
+  // April 2025: the bands of Lei 12.212/2010 still.
+  const invoice = computeInvoice({ startDay: '2025-04-01', endDay: '2025-05-01', consumption: kwh(60), modality: 'convencional', connection: 'monofasica', socialTariff: true, prices: { convencional: CONVENCIONAL }, flags: new Map(), rules: RULES, presentationDay: '2025-05-01' });
   t.same(summary(invoice), {
     items: [
       ['energia', kwh(60), price('0.70697'), cents('42.42'), cents('0.51'), cents('2.34'), 0n, cents('45.26')], // 42,4182 / 0,9372 = 45,2605
@@ -361,4 +362,103 @@ t.test('golden: Tarifa Branca from readings across postos, a national holiday an
     ['2026-03', 'verde', 12, kwh(19.355)],
     ['2026-04', 'amarela', 19, kwh(30.645)],
   ]);
+});
+
+/** CEMIG-D's rows from 28/05/2026 (REH 3.589/2026), R$/MWh ÷ 1000: residential, Tarifa Social (both bands), Desconto Social by band. */
+const row = (te: string, tusd: string): PriceVersion[] => [{ from: '2026-05-28', to: '2027-05-27', te: price(te), tusd: price(tusd) }];
+const SOCIAL_PRICES = {
+  convencional: row('0.31021', '0.59308'),
+  tarifa_social_1: row('0.29702', '0.41831'),
+  tarifa_social_2: row('0.29702', '0.41831'),
+  desconto_social_1: row('0.30876', '0.42767'),
+  desconto_social_2: row('0.31021', '0.59308'),
+};
+const june = (consumption: number, benefit: 'tarifa_social' | 'desconto_social', connection: 'monofasica' | 'trifasica' = 'monofasica') =>
+  computeInvoice({ startDay: '2026-06-10', endDay: '2026-07-10', consumption: kwh(consumption), modality: 'convencional', connection, socialTariff: false, benefit, prices: SOCIAL_PRICES, flags: new Map(), rules: RULES, presentationDay: '2026-07-10' });
+
+t.test('golden: the Tarifa Social since Lei 15.235/2025 from the tariff file\'s rows: 60 kWh are free (ICMS exempt at 2 kWh a day): only the CIP', async (t) => {
+  const invoice = june(60, 'tarifa_social');
+  t.same(summary(invoice), {
+    items: [
+      // 60 x 0,71533 = 42,9198; / 0,9372 = 45,7958... (ICMS exempt) -> 45,80; the benefit takes it all back.
+      ['energia', kwh(60), price('0.71533'), cents('42.92'), cents('0.51'), cents('2.36'), 0n, cents('45.80')],
+      ['tarifa_social', kwh(60), -price('0.71533'), -cents('42.92'), -cents('0.51'), -cents('2.36'), 0n, -cents('45.80')],
+    ],
+    subtotal: 0n,
+    taxes: [
+      ['ICMS', 0n, 0n],
+      ['PIS', 0n, 0n],
+      ['COFINS', 0n, 0n],
+    ],
+    cip: cents('5.00'),
+    total: cents('5.00'),
+  });
+  t.match(invoice.items[1]?.description, 'Benefício Tarifa Social: 100% até 80 kWh (Lei 15.235/2025)');
+});
+
+t.test('golden: the Tarifa Social at 150 kWh: 80 free, 70 at the tariff; 5 kWh a day pays ICMS', async (t) => {
+  const invoice = june(150, 'tarifa_social');
+  t.same(summary(invoice), {
+    items: [
+      ['energia', kwh(80), price('0.71533'), cents('57.23'), cents('0.68'), cents('3.15'), cents('13.40'), cents('74.46')], // 57,2264 / 0,768504 = 74,4646...
+      ['energia', kwh(70), price('0.71533'), cents('50.07'), cents('0.60'), cents('2.76'), cents('11.73'), cents('65.16')], // 50,0731 -> 65,1566...
+      ['tarifa_social', kwh(80), -price('0.71533'), -cents('57.23'), -cents('0.68'), -cents('3.15'), -cents('13.40'), -cents('74.46')],
+    ],
+    subtotal: cents('50.07'),
+    taxes: [
+      ['ICMS', cents('65.16'), cents('11.73')],
+      ['PIS', cents('53.43'), cents('0.60')],
+      ['COFINS', cents('53.43'), cents('2.76')],
+    ],
+    cip: cents('12.50'),
+    total: cents('77.66'),
+  });
+});
+
+t.test('golden: the Desconto Social since 01/01/2026: up to 120 kWh at the faixa 01 row (no CDE quota), the rest at faixa 02', async (t) => {
+  t.same(summary(june(100, 'desconto_social')).items, [['energia', kwh(100), price('0.73643'), cents('73.64'), cents('0.88'), cents('4.05'), cents('17.25'), cents('95.83')]]);
+  const invoice = june(150, 'desconto_social');
+  t.same(summary(invoice), {
+    items: [
+      ['energia', kwh(120), price('0.73643'), cents('88.37'), cents('1.06'), cents('4.87'), cents('20.70'), cents('114.99')],
+      ['energia', kwh(30), price('0.90329'), cents('27.10'), cents('0.32'), cents('1.49'), cents('6.35'), cents('35.26')],
+    ],
+    subtotal: cents('115.47'),
+    taxes: [
+      ['ICMS', cents('150.25'), cents('27.05')],
+      ['PIS', cents('123.20'), cents('1.38')],
+      ['COFINS', cents('123.20'), cents('6.36')],
+    ],
+    cip: cents('12.50'),
+    total: cents('162.75'),
+  });
+});
+
+t.test('the benefits reach the minimum: a Tarifa Social household of 20 kWh pays nothing for energy; a trifásica one of 40 kWh pays for 20 of its 100', async (t) => {
+  const small = june(20, 'tarifa_social');
+  t.same(small.items.map((i) => [i.kind, i.quantity, i.cents]), [
+    ['energia', kwh(20), cents('15.27')], // 20 x 0,71533 / 0,9372 = 15,2654... (ICMS exempt)
+    ['disponibilidade', kwh(10), cents('7.63')], // 7,6327...
+    ['tarifa_social', kwh(30), -cents('22.90')], // 22,8981... one line over the 30 kWh billed
+  ]);
+  t.equal(small.total, cents('5.00'), 'only the CIP');
+  const tri = june(40, 'tarifa_social', 'trifasica');
+  t.same(tri.items.map((i) => [i.kind, i.quantity]), [
+    ['energia', kwh(40)],
+    ['disponibilidade', kwh(40)], // the complement up to 80 kWh in faixa 1
+    ['disponibilidade', kwh(20)], // the rest of the 100 in faixa 2
+    ['tarifa_social', kwh(80)],
+  ]);
+  t.equal(tri.billable, kwh(100));
+});
+
+t.test('the rule of its time: a Tarifa Social cycle ending before 05/07/2025 by the old bands, one ending after by the rows; the Desconto Social only from 2026', async (t) => {
+  const prices = { convencional: CONVENCIONAL, tarifa_social_1: CONVENCIONAL, tarifa_social_2: CONVENCIONAL, desconto_social_1: CONVENCIONAL, desconto_social_2: CONVENCIONAL };
+  const cycle = (startDay: string, endDay: string, benefit: 'tarifa_social' | 'desconto_social') => computeInvoice({ startDay, endDay, consumption: kwh(100), modality: 'convencional', connection: 'monofasica', socialTariff: false, benefit, prices, flags: new Map(), rules: RULES, presentationDay: endDay });
+  t.same(cycle('2025-06-05', '2025-07-05', 'tarifa_social').items.map((i) => i.kind), ['energia', 'tarifa_social', 'tarifa_social'], 'last day 04/07/2025: 65% and 40% bands');
+  t.match(cycle('2025-06-06', '2025-07-06', 'tarifa_social').items.at(-1)?.description, '100% até 80 kWh', 'last day 05/07/2025: the law in force');
+  t.same(cycle('2025-12-01', '2026-01-01', 'desconto_social').items.map((i) => i.description), ['Energia elétrica (TE + TUSD)'], 'December 2025: no Desconto Social yet');
+  t.match(cycle('2025-12-02', '2026-01-02', 'desconto_social').items[0]?.description, 'Desconto Social, faixa 1');
+  t.equal(benefitOn({ kind: 'desconto_social', from: '2026-01-01', to: '2026-06-30' }, true, '2026-07-01'), null, 'a recorded benefit decides alone, by its validity');
+  t.equal(benefitOn(undefined, true, '2026-07-01'), 'tarifa_social', 'the undated flag, when none is recorded');
 });
