@@ -33,14 +33,14 @@ export function profileContract(t: Test, makeStores: (t: Test) => Promise<Profil
     await again.store.close();
   });
 
-  t.test("the account holder and a bifásica connection's conductors: kept exactly, replaced, durable", async (t) => {
+  t.test("the account holder, a bifásica connection's conductors and the social benefit's validity: kept exactly, replaced, durable", async (t) => {
     const fixture = await makeStores(t);
     await fixture.store.addCustomers([{ username: 'ana', matricula: '0101' }]);
     const holder = { name: 'Ana Maria Souza', taxpayer: '52998224725', address: 'Rua dos Timbiras, 1500, Belo Horizonte - MG', customerNumber: '7001234' };
-    const profile = { matricula: '0101', connection: 'bifasica' as const, modality: 'convencional' as const, readingDay: 10, socialTariff: false, conductors: 2 as const, holder };
+    const profile = { matricula: '0101', connection: 'bifasica' as const, modality: 'convencional' as const, readingDay: 10, socialTariff: false, conductors: 2 as const, holder, benefit: { kind: 'tarifa_social' as const, from: '2025-07-05', to: null } };
     t.equal(await fixture.profiles.setProfile(profile), true);
     t.same(await fixture.profiles.profile('0101'), profile);
-    const company = { ...profile, conductors: 3 as const, holder: { name: 'Padaria Pão Quente Ltda.', taxpayer: '11444777000161', address: 'Av. Afonso Pena, 10' } };
+    const company = { ...profile, conductors: 3 as const, holder: { name: 'Padaria Pão Quente Ltda.', taxpayer: '11444777000161', address: 'Av. Afonso Pena, 10' }, benefit: { kind: 'desconto_social' as const, from: '2026-01-01', to: '2026-12-31' } };
     t.equal(await fixture.profiles.setProfile(company), true, 'replaced: a CNPJ, no customer number');
     await fixture.store.close();
     const again = await fixture.reopen();
