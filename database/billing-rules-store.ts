@@ -8,6 +8,7 @@
  * is the specification both backends pass (test/database/billing-rules-contract.ts).
  */
 import type { Connection, Flag, IcmsRule, PisCofins } from '../domain/billing/invoice.js';
+import type { DocumentDistributor } from '../domain/billing/document.js';
 import type { MinuteSpan } from '../domain/billing/postos.js';
 
 export interface BillingParameters {
@@ -41,19 +42,10 @@ export interface MonthPisCofins extends PisCofins {
 /**
  * The distributor as its invoices name it (PRODIST Módulo 11; REN 1.000 art.
  * 327) and as customers pay it: FEBRABAN's 4-digit collection code and a PIX
- * key with the payee's name and city as the BR Code carries them.
+ * key with the payee's city as the BR Code carries them (the entity is the
+ * billing domain's; `sigla` is ANEEL's SigAgente, the DISTRIBUIDORA setting).
  */
-export interface DistributorRecord {
-  /** ANEEL's SigAgente (the DISTRIBUIDORA setting). */
-  readonly sigla: string;
-  readonly name: string;
-  /** 14 digits. */
-  readonly cnpj: string;
-  readonly address: string;
-  readonly febrabanCode: string;
-  readonly pixKey: string;
-  readonly pixCity: string;
-}
+export type DistributorRecord = DocumentDistributor;
 
 export interface MonthEmissionFactor {
   /** `YYYY-MM`. */

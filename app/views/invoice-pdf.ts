@@ -143,8 +143,9 @@ export async function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string)
   y += 30;
   if (doc.consumo_por_posto !== undefined) {
     const p = doc.consumo_por_posto;
-    column(MARGIN, 'Por posto (tarifa branca)', `ponta ${number(p.ponta)} · interm. ${number(p.intermediario)} · fora ${number(p.fora_ponta)} kWh`, y);
-    y += 30;
+    pdf.font('Helvetica').fontSize(7.5).fillColor(SOFT).text('Consumo por posto (tarifa branca)', MARGIN, y);
+    pdf.font('Helvetica-Bold').fontSize(9).fillColor(INK).text(`ponta ${number(p.ponta)} · interm. ${number(p.intermediario)} · fora ${number(p.fora_ponta)} kWh`, MARGIN, y + 9, { width, lineBreak: false });
+    y += 26;
   }
   if (doc.observacao !== undefined) {
     pdf.font('Helvetica-Bold').fontSize(8).fillColor('#8a5a00').text(doc.observacao, MARGIN, y, { width });

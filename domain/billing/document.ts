@@ -27,6 +27,7 @@ export interface RecordedPrice extends PriceVersion {
 
 /** The distributor as the invoice names it and as customers pay it. */
 export interface DocumentDistributor {
+  /** ANEEL's SigAgente. */
   readonly sigla: string;
   readonly name: string;
   readonly cnpj: string;
