@@ -13,7 +13,7 @@ import { CENTS_SCALE, formatCents, PRICE_SCALE, RATE_SCALE } from '../domain/bil
 import { parseSpan, postoHoursProblem, type MinuteSpan } from '../domain/billing/postos.js';
 import type { BillingParameters, DistributorRecord, MonthEmissionFactor, MonthFlag, MonthPisCofins } from './billing-rules-store.js';
 import { isCnpj } from '../domain/identity.js';
-import { PIX_KEY_MAX } from '../domain/billing/payment.js';
+import { PIX_KEY_MAX, pixText } from '../domain/billing/payment.js';
 import { ISO_DAY } from '../protocol/timestamp.js';
 
 export const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -158,15 +158,17 @@ const text = (max: number) => z.string({ error: 'deve ser um texto' }).trim().mi
 
 /** What `PUT /faturamento/distribuidora` takes: the distributor as its invoices name it and as customers pay it. */
 export const distributorSchema = z.object({
-  nome: text(120),
+  // The BR Code carries the name and city as plain letters: a name of only symbols would leave its field empty.
+  nome: text(120).refine((value) => pixText(value, 25) !== '', 'deve ter letras ou dígitos'),
   cnpj: z
     .string({ error: 'deve ser um texto' })
     .transform((value) => value.replace(/[.\-/\s]/g, ''))
     .refine(isCnpj, 'deve ser um CNPJ válido (14 dígitos com os dígitos verificadores)'),
   endereco: text(200),
   codigo_febraban: z.string({ error: 'deve ser um texto' }).regex(/^\d{4}$/, 'deve ser o código de 4 dígitos que a FEBRABAN atribuiu à distribuidora'),
-  chave_pix: text(PIX_KEY_MAX),
-  cidade: text(60),
+  // A PIX key is a CPF/CNPJ, an e-mail, a +55 phone or a random key: printable ASCII, no spaces.
+  chave_pix: z.string({ error: 'deve ser um texto' }).regex(new RegExp(`^[\\x21-\\x7e]{1,${PIX_KEY_MAX}}$`), `deve ser uma chave PIX (CPF, CNPJ, e-mail, telefone +55 ou chave aleatória; até ${PIX_KEY_MAX} caracteres, sem espaços)`),
+  cidade: text(60).refine((value) => pixText(value, 15) !== '', 'deve ter letras ou dígitos'),
 });
 
 export function distributorJson(record: DistributorRecord) {

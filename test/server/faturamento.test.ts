@@ -77,6 +77,8 @@ t.test('the distributor record: set by the operator for DISTRIBUIDORA, validated
   t.equal((await send(port, 'GET', '/faturamento/distribuidora', undefined, TEST_OPERATOR_TOKEN)).json.cidade, 'Contagem');
   const bad = await send(port, 'PUT', '/faturamento/distribuidora', { ...record, cnpj: '11.222.333/0001-82', codigo_febraban: '12', chave_pix: '' }, TEST_OPERATOR_TOKEN);
   t.same(bad.json.erro.detalhes.map((d: { campo: string }) => d.campo), ['cnpj', 'codigo_febraban', 'chave_pix'], 'a CNPJ with a wrong check digit, a code not of 4 digits, an empty key');
+  const hostile = await send(port, 'PUT', '/faturamento/distribuidora', { ...record, nome: '★★★', chave_pix: 'chave com espaço é', cidade: '😀' }, TEST_OPERATOR_TOKEN);
+  t.same(hostile.json.erro.detalhes.map((d: { campo: string }) => d.campo), ['nome', 'chave_pix', 'cidade'], 'nothing that would make the PIX code unreadable: a name or city with no letter, a key with spaces or accents');
   t.equal((await send(port, 'PUT', '/faturamento/distribuidora', record)).status, 401, 'only the operator sets it');
   const unset = await startTestServer(t);
   t.equal((await send(unset.http.port, 'PUT', '/faturamento/distribuidora', record, TEST_OPERATOR_TOKEN)).json.erro.codigo, 'faturamento_nao_configurado', 'without DISTRIBUIDORA there is no distributor to describe');

@@ -81,7 +81,7 @@ async function missingTools(): Promise<string[]> {
 t.test('every kind of invoice renders, and its barcode and PIX code decode to what it charges', async (t) => {
   const missing = await missingTools();
   if (missing.length > 0) {
-    t.skip(`the codes are read off the page by third-party readers, not installed here: ${missing.join(', ')}`);
+    t.test('reading the codes off the page', { skip: `third-party readers not installed here: ${missing.join(', ')}` }, async () => {});
     return;
   }
   const server = await billingReadyServer(t, { TZ_LEGADO: 'America/Sao_Paulo' }, '2025-01-01');
