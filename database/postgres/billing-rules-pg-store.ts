@@ -8,13 +8,12 @@ export class PgBillingRulesStore implements BillingRulesStore {
   constructor(private readonly db: PgDatabase) {}
 
   async putParameters(parameters: BillingParameters): Promise<'created' | 'replaced'> {
-    const { rows } = await this.db.run<{ inserted: boolean }>(
+    return this.upsert(
       `INSERT INTO parametros_faturamento (vigencia_inicio, parametros) VALUES ($1, $2)
        ON CONFLICT (vigencia_inicio) DO UPDATE SET parametros = EXCLUDED.parametros, atualizado_em = now()
        RETURNING (xmax = 0) AS inserted`,
       [parameters.vigenciaInicio, JSON.stringify(parametersJson(parameters))],
     );
-    return rows[0]?.inserted === true ? 'created' : 'replaced';
   }
 
   async listParameters(): Promise<BillingParameters[]> {
@@ -28,13 +27,12 @@ export class PgBillingRulesStore implements BillingRulesStore {
 
   async putFlag(flag: MonthFlag): Promise<'created' | 'replaced'> {
     const json = flagJson(flag);
-    const { rows } = await this.db.run<{ inserted: boolean }>(
+    return this.upsert(
       `INSERT INTO bandeiras (mes, bandeira, adicional_kwh) VALUES ($1, $2, $3)
        ON CONFLICT (mes) DO UPDATE SET bandeira = EXCLUDED.bandeira, adicional_kwh = EXCLUDED.adicional_kwh, atualizado_em = now()
        RETURNING (xmax = 0) AS inserted`,
       [json.mes, json.bandeira, json.adicional_kwh],
     );
-    return rows[0]?.inserted === true ? 'created' : 'replaced';
   }
 
   async listFlags(fromMonth: string, toMonth: string): Promise<MonthFlag[]> {
@@ -47,13 +45,12 @@ export class PgBillingRulesStore implements BillingRulesStore {
   }
 
   async putDistributor(record: DistributorRecord): Promise<'created' | 'replaced'> {
-    const { rows } = await this.db.run<{ inserted: boolean }>(
+    return this.upsert(
       `INSERT INTO distribuidoras (sigla, registro) VALUES ($1, $2)
        ON CONFLICT (sigla) DO UPDATE SET registro = EXCLUDED.registro, atualizado_em = now()
        RETURNING (xmax = 0) AS inserted`,
       [record.sigla, JSON.stringify(distributorJson(record))],
     );
-    return rows[0]?.inserted === true ? 'created' : 'replaced';
   }
 
   async distributor(sigla: string): Promise<DistributorRecord | undefined> {
@@ -75,13 +72,12 @@ export class PgBillingRulesStore implements BillingRulesStore {
 
   async putPisCofins(rates: MonthPisCofins): Promise<'created' | 'replaced'> {
     const json = pisCofinsJson(rates);
-    const { rows } = await this.db.run<{ inserted: boolean }>(
+    return this.upsert(
       `INSERT INTO pis_cofins (mes, pis, cofins) VALUES ($1, $2, $3)
        ON CONFLICT (mes) DO UPDATE SET pis = EXCLUDED.pis, cofins = EXCLUDED.cofins, atualizado_em = now()
        RETURNING (xmax = 0) AS inserted`,
       [json.mes, json.pis, json.cofins],
     );
-    return rows[0]?.inserted === true ? 'created' : 'replaced';
   }
 
   async listPisCofins(fromMonth: string, toMonth: string): Promise<MonthPisCofins[]> {
@@ -95,13 +91,12 @@ export class PgBillingRulesStore implements BillingRulesStore {
 
   async putEmissionFactor(factor: MonthEmissionFactor): Promise<'created' | 'replaced'> {
     const json = emissionFactorJson(factor);
-    const { rows } = await this.db.run<{ inserted: boolean }>(
+    return this.upsert(
       `INSERT INTO fatores_emissao (mes, kg_co2e_kwh) VALUES ($1, $2)
        ON CONFLICT (mes) DO UPDATE SET kg_co2e_kwh = EXCLUDED.kg_co2e_kwh, atualizado_em = now()
        RETURNING (xmax = 0) AS inserted`,
       [json.mes, json.kg_co2e_kwh],
     );
-    return rows[0]?.inserted === true ? 'created' : 'replaced';
   }
 
   async listEmissionFactors(fromMonth: string, toMonth: string): Promise<MonthEmissionFactor[]> {
@@ -111,5 +106,11 @@ export class PgBillingRulesStore implements BillingRulesStore {
       if (factor === undefined) throw new StoreError('CORRUPT', `the emission factor of ${row.mes} is not readable`);
       return factor;
     });
+  }
+
+  /** Runs an INSERT ... ON CONFLICT DO UPDATE ... RETURNING (xmax = 0) AS inserted: whether the row was new. */
+  private async upsert(sql: string, values: unknown[]): Promise<'created' | 'replaced'> {
+    const { rows } = await this.db.run<{ inserted: boolean }>(sql, values);
+    return rows[0]?.inserted === true ? 'created' : 'replaced';
   }
 }
