@@ -12,7 +12,12 @@
  */
 import { grossUp, type Modality, type PisCofins, type PriceVersion, type TariffKey } from './invoice.js';
 import { CENTS_SCALE, KWH_SCALE, PRICE_SCALE } from './money.js';
-import { roundNbr5891, scaled } from './exact.js';
+import { divideNbr5891, roundNbr5891, scaled } from './exact.js';
+
+const ONE_RATE = 1_000_000n;
+const GROSS_UP_SCALE = ONE_RATE * ONE_RATE;
+/** 10^-(KWH_SCALE + PRICE_SCALE) R$ to cents. */
+const CENTS_DIVISOR = 10n ** BigInt(KWH_SCALE + PRICE_SCALE - CENTS_SCALE);
 import { allocateToPostos, POSTOS, type PostoHours } from './postos.js';
 
 export interface EstimateRules {
@@ -66,7 +71,8 @@ export function estimateCents(period: PricedPeriod, rules: EstimateRules): bigin
       amount += byPosto[posto] * (version.te + version.tusd + additional);
     }
   }
-  return roundNbr5891(grossUp(scaled(amount, KWH_SCALE + PRICE_SCALE), taxes.icms, taxes).gross, CENTS_SCALE);
+  // amount (10^-11 R$) x 10^12 / ((10^6 - PIS - COFINS) x (10^6 - ICMS)), in cents: the invoice's gross-up (grossUp) in one exact division.
+  return divideNbr5891(amount * GROSS_UP_SCALE, (ONE_RATE - taxes.pis - taxes.cofins) * (ONE_RATE - taxes.icms) * CENTS_DIVISOR);
 }
 
 /** The unit price with taxes on a day (10^-8 R$/kWh): the conventional tariff, or Tarifa Branca's fora de ponta; undefined when not in force. */

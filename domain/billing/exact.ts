@@ -58,10 +58,15 @@ export const max = (a: Ratio, b: Ratio): Ratio => (compare(a, b) >= 0 ? a : b);
  * discount rounds as its magnitude does).
  */
 export function roundNbr5891(value: Ratio, scale: number): bigint {
-  const numerator = abs(value.num) * 10n ** BigInt(scale);
-  const quotient = numerator / value.den;
-  const twiceRemainder = 2n * (numerator % value.den);
+  return divideNbr5891(value.num * 10n ** BigInt(scale), value.den);
+}
+
+/** `num / den` (den > 0) to an integer by NBR 5891, without reducing the fraction first: the hot paths' form. */
+export function divideNbr5891(num: bigint, den: bigint): bigint {
+  const magnitude = abs(num);
+  const quotient = magnitude / den;
+  const twiceRemainder = 2n * (magnitude % den);
   let rounded = quotient;
-  if (twiceRemainder > value.den || (twiceRemainder === value.den && quotient % 2n === 1n)) rounded += 1n;
-  return value.num < 0n ? -rounded : rounded;
+  if (twiceRemainder > den || (twiceRemainder === den && quotient % 2n === 1n)) rounded += 1n;
+  return num < 0n ? -rounded : rounded;
 }
