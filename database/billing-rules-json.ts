@@ -17,7 +17,7 @@ import { PIX_KEY_MAX, pixText } from '../domain/billing/payment.js';
 import { ISO_DAY } from '../protocol/timestamp.js';
 
 export const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
-const isDay = (text: string): boolean => ISO_DAY.test(text) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
+export const isDay = (text: string): boolean => ISO_DAY.test(text) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
 
 /** A decimal written as text (or a JSON number, read by its digits) at `scale`, within [min, max]. */
 const decimalText = (scale: number, max: bigint, what: string) =>

@@ -171,7 +171,7 @@ export async function renderInvoicePdf(invoice: IssuedInvoice, timeZone: string)
   y = tableRow(['Descrição', 'Quant. (kWh)', 'Tarifa s/ trib. (R$/kWh)', 'Tarifa c/ trib. (R$/kWh)', 'Valor s/ trib. (R$)', 'PIS/COFINS (R$)', 'Base ICMS (R$)', 'Alíq. ICMS', 'ICMS (R$)', 'Valor (R$)'], y + 15, false, 6.5, SOFT);
   const optional = (value: number | undefined, render: (v: number) => string): string => (value === undefined ? '' : render(value));
   for (const item of doc.itens) {
-    const pisCofins = item.pis === undefined || item.cofins === undefined ? undefined : Math.round((item.pis + item.cofins) * 100) / 100;
+    const pisCofins = item.pis === undefined || item.cofins === undefined ? undefined : (Math.round(item.pis * 100) + Math.round(item.cofins * 100)) / 100;
     y = tableRow(
       [item.descricao, number(item.quantidade), number(item.preco_unitario, 8), optional(item.preco_unitario_com_tributos, (v) => number(v, 8)), optional(item.valor_sem_tributos, money), optional(pisCofins, money), optional(item.base_icms, money), optional(item.aliquota_icms, (v) => `${number(v * 100, 4)}%`), optional(item.icms, money), money(item.valor)],
       y,

@@ -36,12 +36,7 @@ export class PgBillingRulesStore implements BillingRulesStore {
   }
 
   async listFlags(fromMonth: string, toMonth: string): Promise<MonthFlag[]> {
-    const { rows } = await this.db.run<{ mes: string; bandeira: string; adicional_kwh: string }>('SELECT mes, bandeira, adicional_kwh::text AS adicional_kwh FROM bandeiras WHERE mes BETWEEN $1 AND $2 ORDER BY mes', [fromMonth, toMonth]);
-    return rows.map((row) => {
-      const flag = parseFlagJson(row);
-      if (flag === undefined) throw new StoreError('CORRUPT', `the bandeira of ${row.mes} is not readable`);
-      return flag;
-    });
+    return this.listMonths('SELECT mes, bandeira, adicional_kwh::text AS adicional_kwh', 'bandeiras', fromMonth, toMonth, parseFlagJson, 'the bandeira of');
   }
 
   async putDistributor(record: DistributorRecord): Promise<'created' | 'replaced'> {
@@ -81,12 +76,7 @@ export class PgBillingRulesStore implements BillingRulesStore {
   }
 
   async listPisCofins(fromMonth: string, toMonth: string): Promise<MonthPisCofins[]> {
-    const { rows } = await this.db.run<{ mes: string; pis: string; cofins: string }>('SELECT mes, pis::text AS pis, cofins::text AS cofins FROM pis_cofins WHERE mes BETWEEN $1 AND $2 ORDER BY mes', [fromMonth, toMonth]);
-    return rows.map((row) => {
-      const rates = parsePisCofinsJson(row);
-      if (rates === undefined) throw new StoreError('CORRUPT', `the PIS/COFINS rates of ${row.mes} are not readable`);
-      return rates;
-    });
+    return this.listMonths('SELECT mes, pis::text AS pis, cofins::text AS cofins', 'pis_cofins', fromMonth, toMonth, parsePisCofinsJson, 'the PIS/COFINS of');
   }
 
   async putEmissionFactor(factor: MonthEmissionFactor): Promise<'created' | 'replaced'> {
@@ -100,17 +90,22 @@ export class PgBillingRulesStore implements BillingRulesStore {
   }
 
   async listEmissionFactors(fromMonth: string, toMonth: string): Promise<MonthEmissionFactor[]> {
-    const { rows } = await this.db.run<{ mes: string; kg_co2e_kwh: string }>('SELECT mes, kg_co2e_kwh::text AS kg_co2e_kwh FROM fatores_emissao WHERE mes BETWEEN $1 AND $2 ORDER BY mes', [fromMonth, toMonth]);
-    return rows.map((row) => {
-      const factor = parseEmissionFactorJson(row);
-      if (factor === undefined) throw new StoreError('CORRUPT', `the emission factor of ${row.mes} is not readable`);
-      return factor;
-    });
+    return this.listMonths('SELECT mes, kg_co2e_kwh::text AS kg_co2e_kwh', 'fatores_emissao', fromMonth, toMonth, parseEmissionFactorJson, 'the emission factor of');
   }
 
   /** Runs an INSERT ... ON CONFLICT DO UPDATE ... RETURNING (xmax = 0) AS inserted: whether the row was new. */
   private async upsert(sql: string, values: unknown[]): Promise<'created' | 'replaced'> {
     const { rows } = await this.db.run<{ inserted: boolean }>(sql, values);
     return rows[0]?.inserted === true ? 'created' : 'replaced';
+  }
+
+  /** One month table's rows from `fromMonth` to `toMonth` (inclusive), in month order, each read back by `parse`; an unreadable one is CORRUPT. */
+  private async listMonths<T>(columns: string, table: string, fromMonth: string, toMonth: string, parse: (row: unknown) => T | undefined, what: string): Promise<T[]> {
+    const { rows } = await this.db.run<{ mes: string }>(`${columns} FROM ${table} WHERE mes BETWEEN $1 AND $2 ORDER BY mes`, [fromMonth, toMonth]);
+    return rows.map((row) => {
+      const value = parse(row);
+      if (value === undefined) throw new StoreError('CORRUPT', `${what} ${row.mes} is not readable`);
+      return value;
+    });
   }
 }

@@ -292,6 +292,12 @@ function proRataCharges(kind: ItemKind, label: string, quantity: Ratio, segments
   });
 }
 
+/** The cycle's mean price of energy and bandeira, each weighted by its days: what a benefit takes back per kWh. */
+function meanPrice(segments: readonly Segment[], months: ReadonlyArray<{ readonly days: number; readonly additional: bigint }>, days: number): Ratio {
+  const byDays = (units: bigint, n: number): Ratio => mul(priceOf(units), ratio(BigInt(n), BigInt(days)));
+  return add(sum(segments.map((s) => byDays(s.version.te + s.version.tusd, s.days))), sum(months.map((m) => byDays(m.additional, m.days))));
+}
+
 /** The days of the cycle in each calendar month, in order. */
 function monthsOf(first: number, count: number): Array<{ month: string; days: number }> {
   const months: Array<{ month: string; days: number }> = [];
@@ -408,21 +414,17 @@ export function computeInvoice(cycle: CycleToBill): ComputedInvoice {
     // Lei 15.235/2025: the first 80 kWh free, energy and bandeira alike (REN 1.000 art. 309 sole paragraph, I), at their mean price by days.
     const free = min(billable, wholeKwh(FREE_TARIFA_SOCIAL_KWH));
     const firstBand = priceSegments(cycle.prices.tarifa_social_1, 'tarifa_social_1', first, days);
-    const energyPrice = sum(firstBand.map((s) => mul(priceOf(s.version.te + s.version.tusd), ratio(BigInt(s.days), BigInt(days)))));
-    const flagPrice = sum(monthly.map((m) => mul(priceOf(m.additional), ratio(BigInt(m.days), BigInt(days)))));
-    charges.push({ kind: 'tarifa_social', description: `Benefício Tarifa Social: 100% até ${FREE_TARIFA_SOCIAL_KWH} kWh (Lei 15.235/2025)`, quantity: free, unitPrice: neg(add(energyPrice, flagPrice)) });
+    charges.push({ kind: 'tarifa_social', description: `Benefício Tarifa Social: 100% até ${FREE_TARIFA_SOCIAL_KWH} kWh (Lei 15.235/2025)`, quantity: free, unitPrice: neg(meanPrice(firstBand, monthly, days)) });
   } else if (regime === 'tarifa_social_faixas') {
     // The discount applies to the custo de disponibilidade (art. 290 § 3º) and to the bandeira (art. 309 sole paragraph, I): on each band of the
     // billed kWh, at the cycle's mean price by days (tariff versions and bandeiras pro rata, as their lines are).
-    const energyPrice = sum(baseSegments.map((s) => mul(priceOf(s.version.te + s.version.tusd), ratio(BigInt(s.days), BigInt(days)))));
-    const flagPrice = sum(monthly.map((m) => mul(priceOf(m.additional), ratio(BigInt(m.days), BigInt(days)))));
-    const meanPrice = add(energyPrice, flagPrice);
+    const mean = meanPrice(baseSegments, monthly, days);
     let below = 0;
     for (const band of rules.social) {
       const quantity = max(ZERO, min(sub(billable, wholeKwh(below)), wholeKwh(band.upToKwh - below)));
       if (compare(quantity, ZERO) > 0 && band.discount > 0n) {
         const label = below === 0 ? `até ${band.upToKwh} kWh` : `de ${below + 1} a ${band.upToKwh} kWh`;
-        charges.push({ kind: 'tarifa_social', description: `Desconto tarifa social (${label}, ${formatPercent(band.discount)})`, quantity, unitPrice: neg(mul(meanPrice, rateOf(band.discount))) });
+        charges.push({ kind: 'tarifa_social', description: `Desconto tarifa social (${label}, ${formatPercent(band.discount)})`, quantity, unitPrice: neg(mul(mean, rateOf(band.discount))) });
       }
       below = band.upToKwh;
     }
@@ -475,8 +477,9 @@ function bandedCharges(cycle: CycleToBill, regime: 'tarifa_social_gratuita' | 'd
     ['disponibilidade', `Custo de disponibilidade (complemento até ${minimumKwh} kWh), ${BENEFIT_NAMES[firstKey]}`, complementInFirst, firstKey],
     ['disponibilidade', `Custo de disponibilidade (complemento até ${minimumKwh} kWh), ${BENEFIT_NAMES[secondKey]}`, sub(complement, complementInFirst), secondKey],
   ];
+  // The first band's energy line always (as every invoice has its energy line), the others when they bill something.
   return parts
-    .filter(([kind, , quantity]) => kind === 'energia' ? compare(quantity, ZERO) > 0 || quantity === inFirst : compare(quantity, ZERO) > 0)
+    .filter(([, , quantity], i) => i === 0 || compare(quantity, ZERO) > 0)
     .flatMap(([kind, label, quantity, key]) => proRataCharges(kind, label, quantity, priceSegments(cycle.prices[key], key, first, days), days));
 }
 

@@ -20,7 +20,7 @@ import { givenPassword, matriculaSchema, positiveInteger, refusePasswordInUrl, w
 import { taxpayerDigits } from '../../domain/identity.js';
 import { benefitJson, holderJson } from '../../database/profile-json.js';
 import { BENEFITS } from '../../domain/billing/invoice.js';
-import { ISO_DAY } from '../../protocol/timestamp.js';
+import { isDay } from '../../database/billing-rules-json.js';
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
@@ -44,8 +44,8 @@ const profileFields = {
   beneficio: z
     .object({
       tipo: z.enum(BENEFITS, { error: `deve ser ${BENEFITS.join(' ou ')}` }),
-      inicio: z.string().regex(ISO_DAY, 'deve ser uma data AAAA-MM-DD'),
-      fim: z.string().regex(ISO_DAY, 'deve ser uma data AAAA-MM-DD').nullable().default(null),
+      inicio: z.string().refine(isDay, 'deve ser uma data AAAA-MM-DD'),
+      fim: z.string().refine(isDay, 'deve ser uma data AAAA-MM-DD').nullable().default(null),
     })
     .refine((b) => b.fim === null || b.fim >= b.inicio, { message: 'o fim deve ser no início ou depois', path: ['fim'] })
     .nullable()
@@ -82,14 +82,13 @@ function mergeProfile(current: BillingProfile, fields: ProfileFields): BillingPr
     modality: fields.modalidade ?? current.modality,
     readingDay: fields.dia_leitura ?? current.readingDay,
     socialTariff: fields.tarifa_social ?? current.socialTariff,
-    conductors: fields.condutores ?? current.conductors,
+    conductors: (fields.ligacao ?? current.connection) === 'bifasica' ? (fields.condutores ?? current.conductors) : undefined,
     benefit: fields.beneficio === undefined ? current.benefit : fields.beneficio === null ? undefined : { kind: fields.beneficio.tipo, from: fields.beneficio.inicio, to: fields.beneficio.fim },
     holder: fields.titular === undefined ? current.holder : { name: fields.titular.nome, taxpayer: fields.titular.cpf_cnpj, address: fields.titular.endereco, customerNumber: fields.titular.numero_cliente },
   };
   if (fields.condutores !== undefined && merged.connection !== 'bifasica') {
     throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'condutores', problema: 'só uma ligação bifásica tem 2 ou 3 condutores' }] });
   }
-  if (merged.connection !== 'bifasica') Object.assign(merged, { conductors: undefined });
   if (merged.modality === 'branca' && merged.benefit !== undefined) {
     throw new HttpError('dados_invalidos', 'Dados inválidos na requisição.', { detalhes: [{ campo: 'beneficio', problema: 'a tarifa social e o desconto social não se aplicam à modalidade branca' }] });
   }
