@@ -17,6 +17,13 @@ import { collectionBarcode, formatDigitableLine, pixPayload } from './payment.js
 import { maskedTaxpayer } from '../identity.js';
 import { ratio, roundNbr5891 } from './exact.js';
 
+/** Class and subclass as the bill names them, by the benefit that billed the cycle. */
+const CLASS_LABELS = {
+  nenhum: 'B1 Residencial',
+  tarifa_social: 'B1 Residencial, subclasse Residencial Baixa Renda (Tarifa Social)',
+  desconto_social: 'B1 Residencial, Desconto Social',
+} as const;
+
 /** The reading day a month after `day` (reading days stop at 28: every month has one). */
 const nextReadingDay = (day: string): string => new Date(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)), Number(day.slice(8, 10)))).toISOString().slice(0, 10);
 
@@ -109,11 +116,12 @@ export function invoiceDocument(input: DocumentInput): { [key: string]: JsonValu
       ? {}
       : { titular: { nome: holder.name, cpf_cnpj: maskedTaxpayer(holder.taxpayer), endereco: holder.address, numero_cliente: holder.customerNumber ?? input.customer.matricula } }),
     numero_instalacao: input.customer.matricula,
-    classe: input.profile.socialTariff ? 'B1 Residencial, subclasse Residencial Baixa Renda' : 'B1 Residencial',
+    classe: CLASS_LABELS[invoice.benefit ?? 'nenhum'],
     ligacao: input.profile.connection,
     ...(input.profile.connection === 'bifasica' ? { condutores: input.profile.conductors ?? 3 } : {}),
     modalidade: input.profile.modality,
-    tarifa_social: input.profile.socialTariff,
+    tarifa_social: invoice.benefit === 'tarifa_social',
+    beneficio: invoice.benefit,
     ciclo: {
       mes: input.cycle.endDay.slice(0, 7),
       inicio: formatIsoTimestamp(input.cycle.start),

@@ -196,6 +196,8 @@ export interface FlagPeriod {
 
 export interface ComputedInvoice {
   readonly days: number;
+  /** The social benefit that billed the cycle, if any. */
+  readonly benefit: Benefit | null;
   readonly consumption: bigint;
   /** max(consumption, custo de disponibilidade). */
   readonly billable: bigint;
@@ -443,6 +445,7 @@ export function computeInvoice(cycle: CycleToBill): ComputedInvoice {
   const flags: FlagPeriod[] = monthly.map((m) => ({ month: m.month, flag: m.flag, days: m.days, kwh: roundNbr5891(m.kwh, KWH_SCALE), additional: m.additional, cents: cents(mul(m.kwh, priceOf(m.additional))) }));
   return {
     days,
+    benefit,
     consumption: cycle.consumption,
     billable: roundNbr5891(billable, KWH_SCALE),
     minimumKwh,

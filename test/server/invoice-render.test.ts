@@ -91,6 +91,9 @@ t.test('every kind of invoice renders, and its barcode and PIX code decode to wh
   // The Tarifa Social's rows (Lei 15.235/2025), both bands at CEMIG-D's 2026 values.
   const social = (subclasse: 'tarifa_social_1' | 'tarifa_social_2') => ({ distribuidora: 'TESTE-D', modalidade: 'convencional' as const, posto: 'nao_se_aplica' as const, subclasse, vigenciaInicio: '2025-07-05', vigenciaFim: null, te: 29_702_000n, tusd: 41_831_000n, resolucao: 'REH 1/2025' });
   await server.stores.tariffs.addTariffs([social('tarifa_social_1'), social('tarifa_social_2')]);
+  // The Desconto Social's rows: faixa 01 without the CDE quota, faixa 02 the residential tariff (CEMIG-D's 2026 values).
+  const desconto = (subclasse: 'desconto_social_1' | 'desconto_social_2', te: bigint, tusd: bigint) => ({ distribuidora: 'TESTE-D', modalidade: 'convencional' as const, posto: 'nao_se_aplica' as const, subclasse, vigenciaInicio: '2026-01-01', vigenciaFim: null, te, tusd, resolucao: 'REH 1/2025' });
+  await server.stores.tariffs.addTariffs([desconto('desconto_social_1', 30_876_000n, 42_767_000n), desconto('desconto_social_2', 31_021_000n, 59_308_000n)]);
   // São Paulo is UTC-3: 00:00 of 10 May is 03:00Z. Each customer reads on the 10th; one reading at each boundary and one after.
   const kinds: Array<{ name: string; matricula: string; kwh: number; profile: Record<string, unknown> }> = [
     { name: 'convencional', matricula: '41000001', kwh: 250, profile: { ligacao: 'trifasica' } },
@@ -99,8 +102,10 @@ t.test('every kind of invoice renders, and its barcode and PIX code decode to wh
     { name: 'tarifa-social-60', matricula: '41000004', kwh: 60, profile: { tarifa_social: true } },
     { name: 'tarifa-social-150', matricula: '41000005', kwh: 150, profile: { tarifa_social: true } },
     { name: 'cancelada', matricula: '41000006', kwh: 100, profile: {} },
+    // Recorded only by its dated benefit (the undated tarifa_social flag off): its class, rows and bill follow the benefit.
+    { name: 'desconto-social', matricula: '41000007', kwh: 150, profile: { beneficio: { tipo: 'desconto_social', inicio: '2026-01-01' } } },
   ];
-  const holder = (i: number) => ({ nome: `Titular de Teste ${i}`, cpf_cnpj: ['529.982.247-25', '111.444.777-35', '123.456.789-09', '935.411.347-80', '390.533.447-05', '11.444.777/0001-61'][i], endereco: `Rua de Teste, ${100 + i}, Belo Horizonte - MG` });
+  const holder = (i: number) => ({ nome: `Titular de Teste ${i}`, cpf_cnpj: ['529.982.247-25', '111.444.777-35', '123.456.789-09', '935.411.347-80', '390.533.447-05', '11.444.777/0001-61', '529.982.247-25'][i], endereco: `Rua de Teste, ${100 + i}, Belo Horizonte - MG` });
   for (const [i, kind] of kinds.entries()) {
     t.equal((await send(port, 'POST', '/clientes', { username: `titular${i}`, matricula: kind.matricula, dia_leitura: 10, titular: holder(i), ...kind.profile })).status, 201, kind.name);
     const start = 1_000_000n * BigInt(i + 1);
@@ -132,5 +137,11 @@ t.test('every kind of invoice renders, and its barcode and PIX code decode to wh
     // 60 kWh free and ICMS exempt (2 kWh a day): only the CIP; 150 kWh: 70 kWh at the tariff with taxes (65,16) and the CIP.
     if (kind.name === 'tarifa-social-60') t.same([invoice.total, invoice.itens.at(-1).tipo], [5, 'tarifa_social'], 'Lei 15.235/2025: the first 80 kWh free');
     if (kind.name === 'tarifa-social-150') t.equal(invoice.total, 77.66, '70 kWh billed: 65,16 + CIP 12,50 (test/reference/faturas.py, case 8)');
+    if (kind.name === 'tarifa-social-60') t.same([invoice.beneficio, invoice.classe], ['tarifa_social', 'B1 Residencial, subclasse Residencial Baixa Renda (Tarifa Social)']);
+    if (kind.name === 'desconto-social') {
+      // 31 days in May-June 2026: 120 kWh at faixa 01 (114,99 with taxes) and 30 at faixa 02 (35,26), CIP 12,50 (test/reference/faturas.py, case 10).
+      t.same([invoice.beneficio, invoice.tarifa_social, invoice.classe, invoice.total], ['desconto_social', false, 'B1 Residencial, Desconto Social', 162.75], 'the bill names the benefit that billed it');
+      t.ok(codes.text.includes('B1 Residencial, Desconto Social'), 'and prints it');
+    }
   }
 });
