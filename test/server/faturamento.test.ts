@@ -102,6 +102,7 @@ t.test('the account holder and conductors on the profile: CPF/CNPJ check digits 
   t.same([benefit.status, benefit.json.beneficio], [200, { tipo: 'desconto_social', inicio: '2026-01-01', fim: null }], 'a benefit with its validity, open-ended by default');
   const backwards = await send(port, 'PATCH', '/clientes/13456789', { beneficio: { tipo: 'tarifa_social', inicio: '2026-06-01', fim: '2026-05-31' } }, TEST_OPERATOR_TOKEN);
   t.same(backwards.json.erro.detalhes, [{ campo: 'beneficio.fim', problema: 'o fim deve ser no início ou depois' }]);
+  t.same((await send(port, 'PATCH', '/clientes/13456789', { beneficio: { tipo: 'tarifa_social', inicio: '2026-02-30' } }, TEST_OPERATOR_TOKEN)).json.erro.detalhes, [{ campo: 'beneficio.inicio', problema: 'deve ser uma data AAAA-MM-DD' }], 'a day that does not exist');
   t.same((await send(port, 'PATCH', '/clientes/13456789', { beneficio: { tipo: 'bolsa', inicio: '2026-01-01' } }, TEST_OPERATOR_TOKEN)).json.erro.detalhes.map((d: { campo: string }) => d.campo), ['beneficio.tipo']);
   t.same((await send(port, 'PATCH', '/clientes/13456789', { modalidade: 'branca' }, TEST_OPERATOR_TOKEN)).json.erro.detalhes, [{ campo: 'beneficio', problema: 'a tarifa social e o desconto social não se aplicam à modalidade branca' }]);
   const cleared = await send(port, 'PATCH', '/clientes/13456789', { beneficio: null }, TEST_OPERATOR_TOKEN);
