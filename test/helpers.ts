@@ -208,11 +208,21 @@ export function request(method: string, target: string, options: { headers?: Rec
   return `${method} ${target} HTTP/1.1\r\n${head}\r\n${options.body ?? ''}`;
 }
 
+/**
+ * How long `call` waits for its one response: a bound on a hung test, not a
+ * timing assertion. Requests that hash a password (scrypt, on a worker) can
+ * queue behind the other test files' on a loaded 2-core machine: the 3 s
+ * `exchange` default once cut a login off in CI ("no response to POST
+ * /sessao/operador"), so `call` waits longer; it returns as soon as the
+ * response arrives.
+ */
+const CALL_TIMEOUT_MS = 20_000;
+
 /** Sends one request (with `extraHeaders`, e.g. AS_OPERATOR) and returns its response. */
 export async function call(port: number, method: string, target: string, body?: unknown, extraHeaders: Readonly<Record<string, string>> = {}): Promise<RawResponse> {
   const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   const headers: Record<string, string> = { ...(text === undefined ? {} : { 'Content-Type': 'application/json' }), ...extraHeaders };
-  const result = await exchange(port, [request(method, target, { headers, ...(text === undefined ? {} : { body: text }) })], { count: 1, headOnly: [method === 'HEAD'] });
+  const result = await exchange(port, [request(method, target, { headers, ...(text === undefined ? {} : { body: text }) })], { count: 1, headOnly: [method === 'HEAD'], timeoutMs: CALL_TIMEOUT_MS });
   const [response] = result.responses;
   if (response === undefined) throw new Error(`no response to ${method} ${target}: ${result.raw.toString('latin1')}`);
   return response;
