@@ -23,6 +23,15 @@ export interface TestPostgres {
   readonly url: string;
   /** A fresh schema name, dropped at the teardown of `t`. */
   schema(t: Test): string;
+  /**
+   * A schema with every table empty: one an earlier test of this file
+   * finished with, its rows truncated (identities restarted, migrations
+   * kept), or a fresh name when none is free. Creating and migrating a
+   * schema is most of a contract test's work in PostgreSQL; suites that
+   * open a store per case use this. Tests of migrations, partitions or
+   * anything that changes a schema's shape use `schema`.
+   */
+  emptySchema(t: Test): Promise<string>;
   /** Stops and starts the server again on the same port, data kept (only for a server of our own). */
   readonly embedded: { stop(): Promise<void>; start(): Promise<void> } | undefined;
   query(text: string, values?: unknown[]): Promise<pg.QueryResult>;
@@ -33,6 +42,8 @@ export interface TestPostgres {
 let schemaCounter = 0;
 
 const KEEPER = fileURLToPath(new URL('./postgres-keeper.js', import.meta.url));
+/** How long emptying a finished test's schema waits for a lock before it is dropped instead. */
+const EMPTY_LOCK_TIMEOUT_MS = 2000;
 /** How long a file waits for the run's PostgreSQL to answer (another file may be starting it) before starting one of its own. */
 const SHARED_START_LIMIT_MS = 60_000;
 
@@ -106,8 +117,30 @@ export async function testPostgres(t: Test, options: { own?: boolean } = {}): Pr
   const admin = new pg.Pool({ connectionString: url, max: 2 });
   admin.on('error', () => undefined);
   const schemas: string[] = [];
+  /** Schemas handed out by emptySchema whose tests have finished. */
+  const finished: string[] = [];
+  const drop = (schema: string): Promise<void> => admin.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`).then(() => undefined, () => undefined);
+  /** Truncates every table of `schema` but schema_migrations; false when it cannot (then it is dropped instead). */
+  const empty = async (schema: string): Promise<boolean> => {
+    const { rows } = await admin.query<{ name: string }>(
+      `SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables WHERE schemaname = $1 AND tablename <> 'schema_migrations'`,
+      [schema],
+    );
+    if (rows.length === 0) return true; // never opened: nothing was created
+    // A store the test left open must not hold a lock that stalls the next test: give up quickly and use a fresh schema.
+    const client = await admin.connect();
+    try {
+      await client.query(`BEGIN; SET LOCAL lock_timeout = '${EMPTY_LOCK_TIMEOUT_MS}ms'; TRUNCATE ${rows.map((row) => row.name).join(', ')} RESTART IDENTITY CASCADE; COMMIT`);
+      return true;
+    } catch {
+      await client.query('ROLLBACK').catch(() => undefined);
+      return false;
+    } finally {
+      client.release();
+    }
+  };
   t.teardown(async () => {
-    for (const schema of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`).catch(() => undefined);
+    for (const schema of schemas) await drop(schema);
     await admin.end();
   });
   return {
@@ -116,7 +149,20 @@ export async function testPostgres(t: Test, options: { own?: boolean } = {}): Pr
     schema(testT) {
       const schema = `teste_${process.pid}_${++schemaCounter}`;
       schemas.push(schema);
-      testT.teardown(() => admin.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`).then(() => undefined, () => undefined));
+      testT.teardown(() => drop(schema));
+      return schema;
+    },
+    async emptySchema(testT) {
+      for (let reused = finished.pop(); reused !== undefined; reused = finished.pop()) {
+        if (await empty(reused)) {
+          testT.teardown(() => void finished.push(reused));
+          return reused;
+        }
+        await drop(reused);
+      }
+      const schema = `teste_${process.pid}_${++schemaCounter}`;
+      schemas.push(schema);
+      testT.teardown(() => void finished.push(schema));
       return schema;
     },
     query: (text, values) => admin.query(text, values),

@@ -36,18 +36,18 @@ const open = (schema: string) =>
 
 storeContract(t, {
   async makeStore(t) {
-    const schema = postgres.schema(t);
+    const schema = await postgres.emptySchema(t);
     return { store: await open(schema), reopen: () => open(schema) };
   },
 });
 
 credentialContract(t, async (t) => {
-  const schema = postgres.schema(t);
+  const schema = await postgres.emptySchema(t);
   return { store: await open(schema), reopen: () => open(schema) };
 });
 
 tariffContract(t, async (t) => {
-  const schema = postgres.schema(t);
+  const schema = await postgres.emptySchema(t);
   const openTariffs = async () => {
     const store = await open(schema);
     return { tariffs: new PgTariffStore(store.db), close: () => store.close() };
@@ -56,7 +56,7 @@ tariffContract(t, async (t) => {
 });
 
 billingRulesContract(t, async (t) => {
-  const schema = postgres.schema(t);
+  const schema = await postgres.emptySchema(t);
   const openRules = async () => {
     const store = await open(schema);
     return { rules: new PgBillingRulesStore(store.db), close: () => store.close() };
@@ -65,7 +65,7 @@ billingRulesContract(t, async (t) => {
 });
 
 profileContract(t, async (t) => {
-  const schema = postgres.schema(t);
+  const schema = await postgres.emptySchema(t);
   const openBoth = async () => {
     const store = await open(schema);
     return { store, profiles: new PgProfileStore(store.db) };
@@ -74,7 +74,7 @@ profileContract(t, async (t) => {
 });
 
 invoiceContract(t, async (t) => {
-  const schema = postgres.schema(t);
+  const schema = await postgres.emptySchema(t);
   const openInvoices = async () => {
     const store = await open(schema);
     return { invoices: new PgInvoiceStore(store.db), close: () => store.close() };
@@ -83,7 +83,7 @@ invoiceContract(t, async (t) => {
 });
 
 commandContract(t, async (t) => {
-  const schema = postgres.schema(t);
+  const schema = await postgres.emptySchema(t);
   const openCommands = async () => {
     const store = await open(schema);
     return { commands: new PgCommandStore(store.db), close: () => store.close() };
@@ -92,7 +92,7 @@ commandContract(t, async (t) => {
 });
 
 alertContract(t, async (t) => {
-  const schema = postgres.schema(t);
+  const schema = await postgres.emptySchema(t);
   const openAlerts = async () => {
     const store = await open(schema);
     return { alerts: new PgAlertStore(store.db), close: () => store.close() };
@@ -101,7 +101,7 @@ alertContract(t, async (t) => {
 });
 
 forecastRecordContract(t, async (t) => {
-  const schema = postgres.schema(t);
+  const schema = await postgres.emptySchema(t);
   const openForecasts = async () => {
     const store = await open(schema);
     return { forecasts: new PgForecastRecordStore(store.db), close: () => store.close() };
@@ -110,7 +110,7 @@ forecastRecordContract(t, async (t) => {
 });
 
 accessContract(t, async (t) => {
-  const schema = postgres.schema(t);
+  const schema = await postgres.emptySchema(t);
   const openStores = async () => {
     const store = await open(schema);
     return { access: new PgAccessStore(store.db), audit: new PgAuditStore(store.db), close: () => store.close() };
@@ -119,7 +119,7 @@ accessContract(t, async (t) => {
 });
 
 t.test('the audit log refuses changes in the database too (a trigger)', async (t) => {
-  const schema = postgres.schema(t);
+  const schema = await postgres.emptySchema(t);
   const store = await open(schema);
   t.teardown(() => store.close());
   await new PgAuditStore(store.db).append({ at: 1, actor: 'operador', action: 'POST /x', target: '/x', address: '127.0.0.1', status: 200 });
@@ -128,7 +128,7 @@ t.test('the audit log refuses changes in the database too (a trigger)', async (t
 });
 
 meterCounterContract(t, async (t) => {
-  const schema = postgres.schema(t);
+  const schema = await postgres.emptySchema(t);
   const openCounters = async () => {
     const store = await open(schema);
     return { counters: new PgMeterCounterStore(store.db), close: () => store.close() };
@@ -137,7 +137,7 @@ meterCounterContract(t, async (t) => {
 });
 
 eventContract(t, async (t) => {
-  const schema = postgres.schema(t);
+  const schema = await postgres.emptySchema(t);
   const openEvents = async () => {
     const store = await open(schema);
     return { events: new PgEventStore(store.db), close: () => store.close() };
@@ -160,7 +160,7 @@ t.test('migrations: applied once, recorded, safe when servers start together', a
 });
 
 t.test('registers are exact numerics, to the column\'s 18 digits; timestamps keep their milliseconds', async (t) => {
-  const schema = postgres.schema(t);
+  const schema = await postgres.emptySchema(t);
   const store = await open(schema);
   await store.append([{ matricula: '09812389', timestamp: Date.UTC(2026, 10, 20, 23, 40, 0, 123), consumo: 999_999_999_999_999_999n }]);
   const { rows } = await postgres.query(`SELECT consumo::text AS consumo FROM "${schema}".medicoes`);
@@ -177,7 +177,7 @@ t.test('an unreachable database is StoreError UNAVAILABLE (no retries with start
 });
 
 t.test('invoices: servers with pools of their own, racing to issue one cycle, issue it once', async (t) => {
-  const schema = postgres.schema(t);
+  const schema = await postgres.emptySchema(t);
   const servers = await Promise.all([open(schema), open(schema), open(schema)]);
   t.teardown(() => Promise.all(servers.map((s) => s.close())));
   const stores = servers.map((s) => new PgInvoiceStore(s.db));

@@ -403,12 +403,21 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
     ];
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 30 }), async (cmds) => {
-        const fixture = await makeStore(t);
-        try {
-          await fc.asyncModelRun(() => ({ model: { readings: new Map() }, real: { store: fixture.store } }), cmds);
-        } finally {
-          await fixture.store.close();
-        }
+        // Each run a subtest of its own, so its store's data is released when the run ends (a backend may hand it to the next run emptied).
+        let failure: unknown;
+        await t.test('a run on a new store', async (t) => {
+          const fixture = await makeStore(t);
+          try {
+            await fc.asyncModelRun(() => ({ model: { readings: new Map() }, real: { store: fixture.store } }), cmds);
+          } catch (error) {
+            failure = error;
+          } finally {
+            await fixture.store.close();
+          }
+          t.pass('ran');
+        });
+        // Thrown out here, so fast-check sees it and shrinks.
+        if (failure !== undefined) throw failure;
       }),
       { numRuns: 40 },
     );
