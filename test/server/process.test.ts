@@ -1,6 +1,7 @@
 /**
  * The server as users run it: a separate OS process, started, signalled,
- * killed and restarted over the same DATA_DIR.
+ * killed and restarted over the same DATA_DIR. The import command runs as
+ * the function its bin calls (its own process adds nothing under test here).
  */
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -14,9 +15,17 @@ import { parseAckDatagram } from '../../protocol/meter-protocol.js';
 import { formatIsoTimestamp } from '../../protocol/timestamp.js';
 import { call, comparableBody, parseResponses, readingLine, tempDir, until } from '../helpers.js';
 import { spawnServer, type ServerProcess } from './server-process.js';
+import { run as importCommand } from '../../cli/import.js';
 
 const MAIN = fileURLToPath(new URL('../../server/main.js', import.meta.url));
-const IMPORT = fileURLToPath(new URL('../../cli/import.js', import.meta.url));
+
+/** `npm run import` as a function (cli/import.ts's run): the command's contract, without a Node start per run. */
+async function runImport(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const status = await importCommand(args, env, { out: (text) => (stdout += text), err: (text) => (stderr += text) });
+  return { status, stdout, stderr };
+}
 
 async function stop(server: ServerProcess, signal: NodeJS.Signals): Promise<number | null> {
   const exited = once(server.child, 'exit');
@@ -210,10 +219,7 @@ t.test('the original system’s files import and answer', async (t) => {
       '05-03-2023 12:00:00;13456789;1270',
     ].join('\n'),
   );
-  const result = spawnSync(process.execPath, [IMPORT, '--clientes', join(dir, 'dados_clientes.txt'), '--medicoes', join(dir, 'medicoes.txt'), '--data-dir', dataDir], {
-    env: { ...process.env, TZ_LEGADO: 'America/Sao_Paulo' },
-    encoding: 'utf8',
-  });
+  const result = await runImport(['--clientes', join(dir, 'dados_clientes.txt'), '--medicoes', join(dir, 'medicoes.txt'), '--data-dir', dataDir], { ...process.env, TZ_LEGADO: 'America/Sao_Paulo' });
   t.equal(result.status, 0, result.stderr);
   t.match(result.stdout, 'customers: 2 added');
   t.match(result.stdout, 'readings: 6 stored, 0 already stored, 0 older than what is stored, 1 unreadable lines (5)');
@@ -230,7 +236,7 @@ t.test('the original system’s files import and answer', async (t) => {
     ].join('\n'),
     'oldest first, UTC',
   );
-  const again = spawnSync(process.execPath, [IMPORT, '--medicoes', join(dir, 'medicoes.txt'), '--data-dir', dataDir, '--tz-legado', 'America/Sao_Paulo'], { encoding: 'utf8' });
+  const again = await runImport(['--medicoes', join(dir, 'medicoes.txt'), '--data-dir', dataDir, '--tz-legado', 'America/Sao_Paulo']);
   t.match(again.stdout, 'readings: 0 stored, 6 already stored, 0 older than what is stored', 'importing twice stores nothing twice');
 
   const server = await spawnServer(t, dataDir);
@@ -238,7 +244,7 @@ t.test('the original system’s files import and answer', async (t) => {
   t.same((await call(server.httpPort, 'POST', '/gerar-fatura', { matricula: '13456789' })).json().valor_pagamento, 144);
   t.same((await call(server.httpPort, 'POST', '/alerta-consumo', { matricula: '13456789' })).json().periodos, [10, 10, 12, 48]);
   t.equal((await call(server.httpPort, 'POST', '/validacao-usuario', { username: 'bia.souza' })).status, 404, 'no example customers seeded into an imported directory');
-  const locked = spawnSync(process.execPath, [IMPORT, '--medicoes', join(dir, 'medicoes.txt'), '--data-dir', dataDir], { encoding: 'utf8' });
+  const locked = await runImport(['--medicoes', join(dir, 'medicoes.txt'), '--data-dir', dataDir]);
   t.equal(locked.status, 1, 'the import refuses a directory a running server owns');
   t.match(locked.stderr, 'belongs to running process');
   await stop(server, 'SIGTERM');
@@ -255,7 +261,7 @@ t.test('import tells the truth: it names every customer conflict and every meter
     join(dir, 'medicoes.txt'),
     ['05-03-2023 16:00:00;03241897;90', '05-03-2023 15:00:00;03241897;1500', '05-03-2023 14:00:00;03241897;1400', '05-03-2023 14:00:00;77777777;5'].join('\n'),
   );
-  const result = spawnSync(process.execPath, [IMPORT, '--clientes', join(dir, 'dados_clientes.txt'), '--medicoes', join(dir, 'medicoes.txt'), '--data-dir', dataDir, '--tz-legado', 'America/Sao_Paulo'], { encoding: 'utf8' });
+  const result = await runImport(['--clientes', join(dir, 'dados_clientes.txt'), '--medicoes', join(dir, 'medicoes.txt'), '--data-dir', dataDir, '--tz-legado', 'America/Sao_Paulo']);
   t.equal(result.status, 0, result.stderr);
   t.match(result.stdout, 'customers: 1 added, 2 not added');
   t.match(result.stdout, '    otavio02: matrícula 09812389 already belongs to dani');
@@ -282,18 +288,18 @@ t.test('tariffs import from ANEEL\'s file idempotently, report what they leave o
   ].join('\r\n');
   const file = join(dir, 'tarifas.csv');
   await writeFile(file, Buffer.from(csv, 'latin1'));
-  const run = () => spawnSync(process.execPath, [IMPORT, '--tarifas', file, '--distribuidora', 'TESTE-D', '--data-dir', dataDir], { encoding: 'utf8' });
-  const first = run();
+  const run = () => runImport(['--tarifas', file, '--distribuidora', 'TESTE-D', '--data-dir', dataDir]);
+  const first = await run();
   t.equal(first.status, 0, first.stderr);
   t.match(first.stdout, '5 added, 0 already stored, 0 refused');
   t.match(first.stdout, 'rows left out: 1 of other distributors, 1 of other subclasses (e.g. the legacy "Baixa Renda" row, rural)');
-  const again = run();
+  const again = await run();
   t.match(again.stdout, '0 added, 5 already stored, 0 refused', 'idempotent');
   await writeFile(file, Buffer.from([header, row('TESTE-D', '2027-01-01', '', 'Convencional', 'Não se aplica', '1,00', '1,00')].join('\n'), 'latin1'));
-  const clash = run();
+  const clash = await run();
   t.match(clash.stdout, '1 refused');
   t.match(clash.stdout, 'refused convencional 2027-01-01 to open: overlaps convencional 2026-04-22 to 2027-04-21');
-  const missingFlag = spawnSync(process.execPath, [IMPORT, '--tarifas', file, '--data-dir', dataDir], { encoding: 'utf8' });
+  const missingFlag = await runImport(['--tarifas', file, '--data-dir', dataDir]);
   t.equal(missingFlag.status, 1);
   t.match(missingFlag.stderr, '--tarifas and --distribuidora go together');
 
