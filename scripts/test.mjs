@@ -34,9 +34,9 @@ const TIMEOUT_S = Number(process.env.TEST_TIMEOUT_S ?? 120);
 /** After tap's own timeout has had its chance to report, the process is killed. */
 const KILL_GRACE_MS = 15_000;
 /** A file that took less than this shares a process with other short ones... */
-const SHORT_FILE_MS = 4_000;
+const SHORT_FILE_MS = 8_000;
 /** ...up to about this much work per process. */
-const SHARED_PROCESS_MS = 15_000;
+const SHARED_PROCESS_MS = 24_000;
 const BATCH = fileURLToPath(new URL('./test-batch.mjs', import.meta.url));
 /** How long each file took: this machine's last run (build/), else the durations kept in the repository. */
 const TIMES = join(ROOT, 'build', '.test-times.json');
