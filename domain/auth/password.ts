@@ -7,7 +7,7 @@
  * its own, app/auth/password-hasher.ts), never on the event loop.
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
 
 /** 8 to 128 characters (counted as Unicode code points). */
 export const MIN_PASSWORD_CHARS = 8;
@@ -51,6 +51,12 @@ export const LIBUV_SCRYPT: Kdf = (password, salt, options, length) =>
 
 let common: ReadonlySet<string> | undefined;
 
+/** The package decompresses its dictionaries when loaded (~60 ms of CPU with the collection it leaves): loaded on first use, not with every process that imports this module. */
+function loadCommonPasswords(): ReadonlySet<string> {
+  const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as { dictionary: Record<string, readonly string[]> };
+  return new Set((dictionary['passwords-common'] as readonly string[]).map((word) => word.toLowerCase()));
+}
+
 /**
  * Whether `password` is one people commonly choose, or the account's own
  * username or matricula (compared in lower case, NFC): the list is
@@ -60,7 +66,7 @@ let common: ReadonlySet<string> | undefined;
 export function isCommonPassword(password: string, account: { readonly username?: string; readonly matricula?: string } = {}): boolean {
   const plain = password.normalize('NFC').toLowerCase();
   if (plain === account.username?.normalize('NFC').toLowerCase() || plain === account.matricula) return true;
-  common ??= new Set((dictionary['passwords-common'] as readonly string[]).map((word) => word.toLowerCase()));
+  common ??= loadCommonPasswords();
   return common.has(plain);
 }
 
