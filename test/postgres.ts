@@ -117,6 +117,12 @@ export async function testPostgres(t: Test, options: { own?: boolean } = {}): Pr
   const admin = new pg.Pool({ connectionString: url, max: 2 });
   admin.on('error', () => undefined);
   const schemas: string[] = [];
+  /** A new schema's name, dropped at the end of the file at the latest. */
+  const freshSchema = (): string => {
+    const schema = `teste_${process.pid}_${++schemaCounter}`;
+    schemas.push(schema);
+    return schema;
+  };
   /** Schemas handed out by emptySchema whose tests have finished. */
   const finished: string[] = [];
   const drop = (schema: string): Promise<void> => admin.query(`DROP SCHEMA IF EXISTS ${quoteIdentifier(schema)} CASCADE`).then(() => undefined, () => undefined);
@@ -147,23 +153,20 @@ export async function testPostgres(t: Test, options: { own?: boolean } = {}): Pr
     url,
     embedded,
     schema(testT) {
-      const schema = `teste_${process.pid}_${++schemaCounter}`;
-      schemas.push(schema);
+      const schema = freshSchema();
       testT.teardown(() => drop(schema));
       return schema;
     },
     async emptySchema(testT) {
-      for (let reused = finished.pop(); reused !== undefined; reused = finished.pop()) {
-        if (await empty(reused)) {
-          testT.teardown(() => void finished.push(reused));
-          return reused;
-        }
-        await drop(reused);
+      let schema: string | undefined;
+      while (schema === undefined && finished.length > 0) {
+        const reused = finished.pop() as string;
+        if (await empty(reused)) schema = reused;
+        else await drop(reused);
       }
-      const schema = `teste_${process.pid}_${++schemaCounter}`;
-      schemas.push(schema);
-      testT.teardown(() => void finished.push(schema));
-      return schema;
+      const handedOut = schema ?? freshSchema();
+      testT.teardown(() => void finished.push(handedOut));
+      return handedOut;
     },
     query: (text, values) => admin.query(text, values),
     async queryIn(schema, text, values) {
