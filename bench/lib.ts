@@ -5,10 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -91,6 +91,16 @@ export interface RunningTarget {
   stop(): Promise<void>;
 }
 
+/**
+ * The Node flags `npm start` gives the server of the build `main` belongs to
+ * (its package.json's start script, e.g. `--max-semi-space-size=32`): a bench
+ * measures the server as users run it.
+ */
+export function startFlags(main: string): string[] {
+  const start = (JSON.parse(readFileSync(resolve(dirname(main), '../../package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  return /^node((?: --\S+)*) build\/server\/main\.js$/.exec(start)?.[1]?.trim().split(' ').filter((flag) => flag !== '') ?? [];
+}
+
 /** Servers started by this process: killed if it exits early, so no run leaves one behind. */
 const liveTargets = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -100,10 +110,11 @@ process.on('exit', () => {
 export type TargetKind = 'projeto' | 'node-http' | 'sketch';
 const TARGET_MAIN: Readonly<Record<TargetKind, string>> = { projeto: SERVER_MAIN, 'node-http': BASELINE_MAIN, sketch: SKETCH_MAIN };
 
-/** Starts the project's server, the node:http baseline or the bare sketch in its own process and waits for its start-up line. */
-export async function startTarget(kind: TargetKind, env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<RunningTarget> {
+/** Starts the project's server (this build's, or `main`: another build's), the node:http baseline or the bare sketch in its own process and waits for its start-up line. */
+export async function startTarget(kind: TargetKind, env: Record<string, string>, nodeArgs: readonly string[] = [], main = TARGET_MAIN[kind]): Promise<RunningTarget> {
   const started = Date.now();
-  const child = spawn(process.execPath, [...nodeArgs, TARGET_MAIN[kind]], {
+  const flags = kind === 'projeto' ? startFlags(main) : [];
+  const child = spawn(process.execPath, [...flags, ...nodeArgs, main], {
     // info: the start-up line is how the port is learnt; nothing is logged per request at info.
     // The synthetic senders give each meter a reading every few tens of ms at the top rates (far denser than
     // any real meter): the minimum-interval rule is off so that what is measured is throughput, not refusals.

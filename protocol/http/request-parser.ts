@@ -93,12 +93,6 @@ const VERSION = /^HTTP\/(\d)\.(\d)$/;
 const CHUNK_TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
 const CHUNK_QUOTED = '"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t \\x21-\\x7e\\x80-\\xff])*"';
 const CHUNK_LINE = new RegExp(`^([0-9A-Fa-f]+)(?:[\\t ]*;[\\t ]*${CHUNK_TOKEN}(?:[\\t ]*=[\\t ]*(?:${CHUNK_TOKEN}|${CHUNK_QUOTED}))?)*$`);
-/**
- * Host = uri-host [ ":" port ] (RFC 9112 §3.2, RFC 3986 §3.2.2): an IP
- * literal in brackets, or a reg-name / IPv4 address of unreserved,
- * percent-encoded and sub-delim characters; the port all digits.
- */
-const HOST_VALUE = /^(?:\[[0-9A-Za-z:._~!$&'()*+,;=-]+\]|[0-9A-Za-z._~!$&'()*+,;=%-]*)(?::[0-9]*)?$/;
 const DIGITS = /^\d+$/;
 const SP = 0x20;
 const HTAB = 0x09;
@@ -112,10 +106,18 @@ type State =
   | { readonly name: 'trailers'; readonly head: RequestHead; trailerBytes: number }
   | { readonly name: 'failed'; readonly error: ParseError };
 
+const EMPTY = Buffer.alloc(0);
+
 export class RequestParser {
   private readonly limits: ParserLimits;
-  private buffer: Buffer = Buffer.alloc(0);
-  /** Bytes of `buffer` already scanned for line ends while waiting for more. */
+  /**
+   * Bytes received: those from `start` on are not consumed yet. An offset
+   * rather than a new view per request: making a Buffer view cost more than
+   * reading the request it held (bench/RESULTS.md, section 17).
+   */
+  private buffer: Buffer = EMPTY;
+  private start = 0;
+  /** Bytes after `start` already scanned for line ends while waiting for more. */
   private scanned = 0;
   private state: State = { name: 'head' };
   private bodyParts: Buffer[] = [];
@@ -128,17 +130,19 @@ export class RequestParser {
 
   /** Bytes received and not yet returned as part of a request. */
   get bufferedBytes(): number {
-    return this.buffer.length + this.bodyBytes;
+    return this.buffer.length - this.start + this.bodyBytes;
   }
 
   /** True between requests: no byte of a next request has arrived. */
   get idle(): boolean {
-    return this.state.name === 'head' && this.buffer.length === 0;
+    return this.state.name === 'head' && this.buffer.length === this.start;
   }
 
   feed(chunk: Buffer): void {
     if (this.state.name === 'failed' || chunk.length === 0) return;
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    if (this.buffer.length === this.start) this.buffer = chunk;
+    else this.buffer = Buffer.concat([this.buffer.subarray(this.start), chunk]);
+    this.start = 0;
   }
 
   next(): ParseStep {
@@ -147,7 +151,8 @@ export class RequestParser {
     } catch (error) {
       if (!(error instanceof ParseError)) throw error;
       this.state = { name: 'failed', error };
-      this.buffer = Buffer.alloc(0);
+      this.buffer = EMPTY;
+      this.start = 0;
       this.bodyParts = [];
       return { kind: 'error', error };
     }
@@ -192,9 +197,9 @@ export class RequestParser {
           break;
         }
         case 'chunk-end': {
-          if (this.buffer.length < 2) return this.announce(state.head);
-          if (this.buffer[0] !== CR || this.buffer[1] !== LF) throw new ParseError('INVALID_CHUNK', 'Bloco (chunk) sem CRLF ao final.');
-          this.buffer = this.buffer.subarray(2);
+          if (this.buffer.length - this.start < 2) return this.announce(state.head);
+          if (this.buffer[this.start] !== CR || this.buffer[this.start + 1] !== LF) throw new ParseError('INVALID_CHUNK', 'Bloco (chunk) sem CRLF ao final.');
+          this.start += 2;
           this.state = { name: 'chunk-size', head: state.head };
           break;
         }
@@ -204,8 +209,8 @@ export class RequestParser {
           if (line === undefined) return this.announce(state.head);
           if (line.length === 0) return this.complete(state.head);
           state.trailerBytes += line.length + 2;
-          const name = parseFieldName(line, 0, line.length);
-          parseFieldValue(line, name.length + 1, line.length, name);
+          const colon = fieldNameEnd(line, 0, line.length);
+          parseFieldValue(line, colon + 1, line.length, fieldName(line, 0, colon));
           break;
         }
       }
@@ -220,85 +225,80 @@ export class RequestParser {
   }
 
   private complete(head: RequestHead): ParseStep {
-    const body = this.bodyParts.length === 1 ? (this.bodyParts[0] as Buffer) : Buffer.concat(this.bodyParts, this.bodyBytes);
-    this.bodyParts = [];
+    const parts = this.bodyParts;
+    const body = parts.length === 0 ? EMPTY : parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, this.bodyBytes);
+    if (parts.length > 0) this.bodyParts = [];
     this.bodyBytes = 0;
     this.state = { name: 'head' };
     return { kind: 'request', request: { head, body } };
   }
 
   private takeBody(wanted: number): number {
-    const taken = Math.min(wanted, this.buffer.length);
+    const taken = Math.min(wanted, this.buffer.length - this.start);
     if (taken > 0) {
-      this.bodyParts.push(this.buffer.subarray(0, taken));
+      this.bodyParts.push(this.buffer.subarray(this.start, this.start + taken));
       this.bodyBytes += taken;
-      this.buffer = this.buffer.subarray(taken);
+      this.start += taken;
     }
     return taken;
   }
 
   /** Takes one CRLF-terminated line (without CRLF), or undefined if it has not all arrived. */
   private takeLine(maxBytes: number, tooLong: ParseErrorCode): string | undefined {
-    const lf = this.buffer.indexOf(LF);
-    if (lf === -1 ? this.buffer.length > maxBytes : lf - 1 > maxBytes) {
+    const { buffer, start } = this;
+    const lf = buffer.indexOf(LF, start);
+    if (lf === -1 ? buffer.length - start > maxBytes : lf - start - 1 > maxBytes) {
       throw new ParseError(tooLong, 'Linha de bloco (chunk) ou de trailer longa demais.');
     }
     if (lf === -1) return undefined;
-    if (lf === 0 || this.buffer[lf - 1] !== CR) throw new ParseError('INVALID_LINE_ENDING', 'Linha terminada sem CRLF.');
-    const line = this.buffer.toString('latin1', 0, lf - 1);
-    this.buffer = this.buffer.subarray(lf + 1);
+    if (lf === start || buffer[lf - 1] !== CR) throw new ParseError('INVALID_LINE_ENDING', 'Linha terminada sem CRLF.');
+    const line = buffer.toString('latin1', start, lf - 1);
+    this.start = lf + 1;
     return line;
   }
 
   /** Parses a complete header section from the buffer, or returns undefined to wait for more. */
   private parseHead(): RequestHead | undefined {
     const buffer = this.buffer;
-    let lineStart = 0;
-    const from = this.scanned;
     // Skip empty lines before the request line (RFC 9112 §2.2).
-    while (buffer.length - lineStart >= 2 && buffer[lineStart] === CR && buffer[lineStart + 1] === LF) lineStart += 2;
-    if (lineStart > 0) {
-      this.buffer = buffer.subarray(lineStart);
+    while (buffer.length - this.start >= 2 && buffer[this.start] === CR && buffer[this.start + 1] === LF) {
+      this.start += 2;
       this.scanned = 0;
-      return this.parseHead();
     }
+    const start = this.start;
+    const limit = start + this.limits.maxHeaderBytes;
     // Find the empty line that ends the section, checking every line end on the way.
-    let previousLineEnd = from - 1;
-    for (let lf = buffer.indexOf(LF, from); lf !== -1; lf = buffer.indexOf(LF, lf + 1)) {
-      if (lf === 0 || buffer[lf - 1] !== CR) throw new ParseError('INVALID_LINE_ENDING', 'Linha terminada sem CRLF.');
-      if (lf > this.limits.maxHeaderBytes) break;
+    let previousLineEnd = start + this.scanned - 1;
+    for (let lf = buffer.indexOf(LF, start + this.scanned); lf !== -1; lf = buffer.indexOf(LF, lf + 1)) {
+      if (lf === start || buffer[lf - 1] !== CR) throw new ParseError('INVALID_LINE_ENDING', 'Linha terminada sem CRLF.');
+      if (lf > limit) break;
       previousLineEnd = lf;
-      if (lf >= 3 && buffer[lf - 2] === LF) {
-        const end = lf + 1;
-        this.buffer = buffer.subarray(end);
+      if (lf >= start + 3 && buffer[lf - 2] === LF) {
+        this.start = lf + 1;
         this.scanned = 0;
-        return this.interpretHead(buffer.toString('latin1', 0, lf - 3));
+        return this.interpretHead(buffer.toString('latin1', start, lf - 3));
       }
     }
-    if (buffer.length > this.limits.maxHeaderBytes) {
-      const firstLf = buffer.indexOf(LF);
+    if (buffer.length > limit) {
+      const firstLf = buffer.indexOf(LF, start);
       // The request line alone past the limit: its target is what is too long (RFC 9112 §3).
-      if (firstLf === -1 || firstLf > this.limits.maxHeaderBytes) throw new ParseError('URI_TOO_LONG', `O alvo da requisição (URL) excede ${MAX_TARGET_BYTES} bytes.`);
+      if (firstLf === -1 || firstLf > limit) throw new ParseError('URI_TOO_LONG', `O alvo da requisição (URL) excede ${MAX_TARGET_BYTES} bytes.`);
       throw new ParseError('HEADER_OVERFLOW', `A seção de cabeçalhos excede ${this.limits.maxHeaderBytes} bytes.`);
     }
     // Resume the scan at the last complete line next time (its CR check is done).
-    this.scanned = previousLineEnd + 1;
+    this.scanned = previousLineEnd + 1 - start;
     return undefined;
   }
 
   /**
    * Reads a header section (without its final CRLF CRLF) into a head.
    * Walks it by index: splitting it into arrays of lines and words cost
-   * more than the rest of the parse together.
+   * more than the rest of the parse together. Every LF in it follows a CR
+   * (parseHead checked), and a CR anywhere else is refused below.
    */
   private interpretHead(text: string): RequestHead {
-    const firstCrlf = text.indexOf('\r\n');
-    let fieldLines = 0;
-    for (let crlf = firstCrlf; crlf !== -1; crlf = text.indexOf('\r\n', crlf + 2)) fieldLines++;
-    if (fieldLines > this.limits.maxHeaderCount) {
-      throw new ParseError('HEADER_OVERFLOW', `Mais de ${this.limits.maxHeaderCount} cabeçalhos.`);
-    }
-    const requestLineEnd = firstCrlf === -1 ? text.length : firstCrlf;
+    const firstLf = text.indexOf('\n');
+    const requestLineEnd = firstLf === -1 ? text.length : firstLf - 1;
     const firstCr = text.indexOf('\r');
     if (firstCr !== -1 && firstCr < requestLineEnd) throw new ParseError('INVALID_LINE_ENDING', 'CR isolado na linha de requisição.');
     // Exactly two spaces: method SP request-target SP HTTP-version (RFC 9112 §3).
@@ -309,7 +309,7 @@ export class RequestParser {
       throw new ParseError('INVALID_METHOD', 'Linha de requisição malformada: esperado "MÉTODO alvo HTTP/1.1".');
     }
     if (!isToken(text, 0, firstSpace)) throw new ParseError('INVALID_METHOD', 'Método HTTP inválido.');
-    const method = text.slice(0, firstSpace);
+    const method = knownMethod(text, firstSpace);
     const target = text.slice(firstSpace + 1, secondSpace);
     if (target.length > MAX_TARGET_BYTES) throw new ParseError('URI_TOO_LONG', `O alvo da requisição (URL) excede ${MAX_TARGET_BYTES} bytes.`, method);
     if (!isVisible(target)) throw new ParseError('INVALID_URL', 'Alvo da requisição (URL) inválido.', method);
@@ -323,19 +323,23 @@ export class RequestParser {
   }
 
   private interpretFields(text: string, method: string, target: string, requestLineEnd: number, secondSpace: number): RequestHead {
-    const version = text.slice(secondSpace + 1, requestLineEnd);
-    const httpMinor = version === 'HTTP/1.1' ? 1 : parseOtherVersion(version);
+    const httpMinor = text.startsWith('HTTP/1.1', secondSpace + 1) && secondSpace + 9 === requestLineEnd ? 1 : parseOtherVersion(text.slice(secondSpace + 1, requestLineEnd));
 
     const headers = new Map<string, string>();
+    let fieldLines = 0;
     let hostCount = 0;
     let contentLengthCount = 0;
+    let transferEncoding = false;
     for (let lineStart = requestLineEnd + 2; lineStart < text.length + 2; ) {
-      const crlf = text.indexOf('\r\n', lineStart);
-      const lineEnd = crlf === -1 ? text.length : crlf;
-      const name = parseFieldName(text, lineStart, lineEnd);
-      const value = parseFieldValue(text, lineStart + name.length + 1, lineEnd, name);
+      if (++fieldLines > this.limits.maxHeaderCount) throw new ParseError('HEADER_OVERFLOW', `Mais de ${this.limits.maxHeaderCount} cabeçalhos.`);
+      const lf = text.indexOf('\n', lineStart);
+      const lineEnd = lf === -1 ? text.length : lf - 1;
+      const colon = fieldNameEnd(text, lineStart, lineEnd);
+      const name = fieldName(text, lineStart, colon);
+      const value = parseFieldValue(text, colon + 1, lineEnd, name);
       if (name === 'host') hostCount++;
-      if (name === 'content-length') contentLengthCount++;
+      else if (name === 'content-length') contentLengthCount++;
+      else if (name === 'transfer-encoding') transferEncoding = true;
       const existing = headers.get(name);
       headers.set(name, existing === undefined ? value : `${existing}, ${value}`);
       lineStart = lineEnd + 2;
@@ -344,11 +348,12 @@ export class RequestParser {
     if (httpMinor === 1 && hostCount === 0) throw new ParseError('MISSING_HOST', 'Requisição HTTP/1.1 sem cabeçalho Host.');
     if (hostCount > 1) throw new ParseError('DUPLICATE_HOST', 'Mais de um cabeçalho Host.');
     const host = headers.get('host');
-    if (host !== undefined && !HOST_VALUE.test(host)) throw new ParseError('INVALID_HOST', 'Cabeçalho Host inválido.');
+    if (host !== undefined && !isHostValue(host)) throw new ParseError('INVALID_HOST', 'Cabeçalho Host inválido.');
 
     const { path, query } = splitTarget(method, target);
-    const connection = tokenList(headers.get('connection'));
-    const keepAlive = httpMinor === 1 ? !connection.includes('close') : connection.includes('keep-alive') && !connection.includes('close');
+    const connection = headers.get('connection');
+    const keepAlive = connection === undefined ? httpMinor === 1 : keepsAlive(tokenList(connection), httpMinor);
+    const expect = headers.get('expect');
     return {
       method,
       target,
@@ -357,8 +362,8 @@ export class RequestParser {
       httpMinor,
       headers,
       keepAlive,
-      expectContinue: parseExpect(headers.get('expect'), httpMinor),
-      bodyLength: this.bodyLength(headers, httpMinor, contentLengthCount),
+      expectContinue: expect === undefined ? false : parseExpect(expect, httpMinor),
+      bodyLength: contentLengthCount === 0 && !transferEncoding ? 0 : this.bodyLength(headers, httpMinor, contentLengthCount),
     };
   }
 
@@ -396,13 +401,51 @@ export class RequestParser {
   }
 }
 
-/** The lower-case name of the field line from `start` to `end` (RFC 9112 §5). */
-function parseFieldName(text: string, start: number, end: number): string {
+/** Where the name of the field line from `start` to `end` ends (its colon), checking it is a token (RFC 9112 §5). */
+function fieldNameEnd(text: string, start: number, end: number): number {
   const first = text.charCodeAt(start);
   if (first === SP || first === HTAB) throw new ParseError('OBSOLETE_LINE_FOLDING', 'Dobra de linha obsoleta (obs-fold) não é aceita.');
   const colon = text.indexOf(':', start);
   if (colon === -1 || colon > end || !isToken(text, start, colon)) throw new ParseError('INVALID_HEADER_TOKEN', 'Nome de cabeçalho inválido.');
+  return colon;
+}
+
+/**
+ * Field names the server reads or clients commonly send, by length: a name
+ * among them is returned as this very string (no new string to lower-case,
+ * and its hash already known to the map it goes into).
+ */
+const KNOWN_NAMES: ReadonlyArray<readonly string[]> = (() => {
+  const names = [
+    'host', 'accept', 'user-agent', 'connection', 'content-length', 'content-type', 'transfer-encoding', 'expect',
+    'authorization', 'origin', 'referer', 'cookie', 'accept-encoding', 'accept-language', 'cache-control', 'pragma',
+    'sec-fetch-site', 'sec-fetch-mode', 'sec-fetch-dest', 'idempotency-key', 'last-event-id', 'if-none-match',
+    'forwarded', 'x-forwarded-for', 'upgrade-insecure-requests', 'postman-token', 'dnt', 'priority', 'te',
+  ];
+  const byLength: string[][] = [];
+  for (const name of names) (byLength[name.length] ??= []).push(name);
+  return byLength;
+})();
+
+/** The lower-case name of a field whose name runs from `start` to `colon`. */
+function fieldName(text: string, start: number, colon: number): string {
+  const candidates = KNOWN_NAMES[colon - start];
+  if (candidates !== undefined) {
+    for (const known of candidates) {
+      let i = 0;
+      // Token characters: `| 0x20` lower-cases letters and maps no other token character onto a letter or '-'.
+      while (i < known.length && (text.charCodeAt(start + i) | 0x20) === known.charCodeAt(i)) i++;
+      if (i === known.length) return known;
+    }
+  }
   return text.slice(start, colon).toLowerCase();
+}
+
+const METHODS = ['GET', 'POST', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+/** The method from the start of `text` to `end`: one of the common ones as a constant string, else a slice. */
+function knownMethod(text: string, end: number): string {
+  for (const method of METHODS) if (method.length === end && text.startsWith(method)) return method;
+  return text.slice(0, end);
 }
 
 /** The value of a field line, from just after its colon to `end`, without surrounding whitespace (RFC 9112 §5.1). */
@@ -441,13 +484,51 @@ function parseOtherVersion(version: string): 0 {
   return 0;
 }
 
-function tokenList(value: string | undefined): string[] {
-  if (value === undefined) return [];
+function tokenList(value: string): string[] {
   return value.split(',').map((token) => token.trim().toLowerCase());
 }
 
-function parseExpect(value: string | undefined, httpMinor: 0 | 1): boolean {
-  if (value === undefined) return false;
+/** Whether the connection persists, given the Connection field's tokens (RFC 9112 §9.3). */
+function keepsAlive(connection: readonly string[], httpMinor: 0 | 1): boolean {
+  return httpMinor === 1 ? !connection.includes('close') : connection.includes('keep-alive') && !connection.includes('close');
+}
+
+/** Host characters by char code: 1 in a reg-name or IPv4 address, 2 inside an IP literal's brackets, 3 both (RFC 3986 §3.2.2). */
+const HOST_CHAR = new Uint8Array(128);
+for (const char of "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._~!$&'()*+,;=-") HOST_CHAR[char.charCodeAt(0)] = 3;
+HOST_CHAR['%'.charCodeAt(0)] = 1;
+HOST_CHAR[':'.charCodeAt(0)] = 2;
+
+/**
+ * Host = uri-host [ ":" port ] (RFC 9112 §3.2, RFC 3986 §3.2.2): an IP
+ * literal in brackets, or a reg-name / IPv4 address of unreserved,
+ * percent-encoded and sub-delim characters; the port all digits.
+ */
+function isHostValue(value: string): boolean {
+  let i = 0;
+  if (value.charCodeAt(0) === 0x5b) {
+    for (i = 1; i < value.length && value.charCodeAt(i) !== 0x5d; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 128 || ((HOST_CHAR[code] as number) & 2) === 0) return false;
+    }
+    if (i === 1 || i === value.length) return false;
+    i++;
+  } else {
+    for (; i < value.length && value.charCodeAt(i) !== 0x3a; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 128 || ((HOST_CHAR[code] as number) & 1) === 0) return false;
+    }
+  }
+  if (i === value.length) return true;
+  if (value.charCodeAt(i) !== 0x3a) return false;
+  for (i++; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x30 || code > 0x39) return false;
+  }
+  return true;
+}
+
+function parseExpect(value: string, httpMinor: 0 | 1): boolean {
   // RFC 9110 §10.1.1: an HTTP/1.0 client cannot wait for 100 Continue; ignore it there.
   if (value.toLowerCase() === '100-continue') return httpMinor === 1;
   throw new ParseError('UNSUPPORTED_EXPECTATION', `Expectativa não suportada: ${value}.`);

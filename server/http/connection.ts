@@ -12,12 +12,13 @@ import {
   LAST_CHUNK,
   serializeResponse,
   serializeStreamHead,
+  type HeaderList,
   type ResponseParts,
   type StreamFraming,
 } from '../../protocol/http/response.js';
 import { HttpError } from './http-error.js';
 import { ParseError } from '../../protocol/http/parse-error.js';
-import type { Responder } from './responder.js';
+import type { Resolution, Responder } from './responder.js';
 import type { RouteTraits } from './router.js';
 import * as life from './connection-life.js';
 
@@ -46,6 +47,10 @@ export interface ConnectionLimits {
  * time, a connection holds at most this plus one heavy answer.
  */
 export const MAX_BUFFERED_ANSWER_BYTES = 256 * 1024;
+
+const CONNECTION_CLOSE: HeaderList = [['Connection', 'close']];
+const CONNECTION_KEEP_ALIVE: HeaderList = [['Connection', 'keep-alive']];
+const NO_CONNECTION_HEADER: HeaderList = [];
 
 export interface ConnectionContext {
   readonly responder: Responder;
@@ -122,7 +127,7 @@ export class HttpConnection {
   /** Aborted when the socket closes: routes stop long work for a client that left. */
   private readonly gone = new AbortController();
   /** A request read but not dispatched yet: it waits for the client to read, or for a heavy one to finish. */
-  private held: { readonly request: Request; readonly traits: RouteTraits } | undefined;
+  private held: { readonly request: Request; readonly resolution: Resolution } | undefined;
   /** Requests dispatched whose route has not answered yet, and how many of those are heavy. */
   private unanswered = 0;
   private unansweredHeavy = 0;
@@ -213,10 +218,10 @@ export class HttpConnection {
   /** Pulls complete requests from the parser while the pipeline has room. */
   private pump(): void {
     if (this.held !== undefined) {
-      const { request, traits } = this.held;
-      if (!this.mayDispatch(traits)) return this.updateFlow();
+      const { request, resolution } = this.held;
+      if (!this.mayDispatch(resolution.traits)) return this.updateFlow();
       this.held = undefined;
-      this.dispatch(request, traits);
+      this.dispatch(request, resolution);
     }
     while (this.life.state === 'reading' && this.queue.length < this.context.limits.maxPipelined) {
       const step = this.parser.next();
@@ -235,17 +240,18 @@ export class HttpConnection {
         this.fail(step.error);
         break;
       }
-      const traits = this.context.responder.traits(step.request);
-      if (!this.mayDispatch(traits)) {
-        this.held = { request: step.request, traits };
+      const resolution = this.context.responder.resolve(step.request);
+      if (!this.mayDispatch(resolution.traits)) {
+        this.held = { request: step.request, resolution };
         break;
       }
-      this.dispatch(step.request, traits);
+      this.dispatch(step.request, resolution);
     }
     this.updateFlow();
   }
 
-  private dispatch(request: Request, traits: RouteTraits): void {
+  private dispatch(request: Request, resolution: Resolution): void {
+    const traits = resolution.traits;
     const { head } = request;
     const close = !head.keepAlive;
     // An endless stream holds the connection: nothing after it is read, let alone dispatched
@@ -257,12 +263,8 @@ export class HttpConnection {
     const heavy = traits.heavy === true;
     this.unanswered++;
     if (heavy) this.unansweredHeavy++;
-    const connectionHeader: ReadonlyArray<readonly [string, string]> = close
-      ? [['Connection', 'close']]
-      : head.httpMinor === 0
-        ? [['Connection', 'keep-alive']]
-        : [];
-    void this.context.responder.respond(request, this.socket.remoteAddress ?? '', this.gone.signal).then((parts) => {
+    const connectionHeader = close ? CONNECTION_CLOSE : head.httpMinor === 0 ? CONNECTION_KEEP_ALIVE : NO_CONNECTION_HEADER;
+    void this.context.responder.respond(request, this.socket.remoteAddress ?? '', this.gone.signal, resolution).then((parts) => {
       this.unanswered--;
       if (heavy) this.unansweredHeavy--;
       if (parts.stream !== undefined) {
@@ -278,7 +280,7 @@ export class HttpConnection {
       } else {
         // The stream was refused (an error): nothing more is read on this connection, so it closes after the answer.
         if (exclusive && !close) slot.close = true;
-        const closing: ReadonlyArray<readonly [string, string]> = exclusive && !close ? [['Connection', 'close']] : connectionHeader;
+        const closing = exclusive && !close ? CONNECTION_CLOSE : connectionHeader;
         const response: ResponseParts = closing.length === 0 ? parts : { ...parts, headers: [...parts.headers, ...closing] };
         slot.text = serializeResponse(response, this.context.date(), head.method === 'HEAD');
       }

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Request } from '../../protocol/http/request-parser.js';
 import type { HeaderList, ResponseParts } from '../../protocol/http/response.js';
 import { stringifyJson } from '../../protocol/json.js';
-import type { Answer, Router, RouteTraits } from './router.js';
+import type { Answer, Match, Router, RouteTraits } from './router.js';
 import type { HttpMetrics } from '../metrics.js';
 import { ClientGoneError, errorAnswer, HttpError } from './http-error.js';
 import type { BlockList } from 'node:net';
@@ -17,6 +17,7 @@ import { clientAddress } from './client-address.js';
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const NO_STORE = ['Cache-Control', 'no-store'] as const;
 const NO_HEADERS: HeaderList = Object.freeze([]) as HeaderList;
+const JSON_NO_STORE: HeaderList = Object.freeze([Object.freeze(['Content-Type', JSON_CONTENT_TYPE] as const), NO_STORE]);
 /** Methods that change nothing (RFC 9110 §9.2.1): never refused for their origin. */
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** How long browsers may cache a CORS preflight answer, in seconds. */
@@ -72,6 +73,19 @@ export const MAX_HEAVY_WAITING = 1000;
 
 /** The route label of requests for paths no route serves (a fixed label: paths are unbounded). */
 export const UNKNOWN_ROUTE = '(desconhecida)';
+
+/** Where a request goes (Responder.resolve). */
+export interface Resolution {
+  /** The router's answer; `asterisk` for `OPTIONS *`, `bad-encoding` for a path whose percent-encoding is broken. */
+  readonly match: Match | 'asterisk' | 'bad-encoding';
+  readonly decodedPath: string;
+  readonly traits: RouteTraits;
+  /** The route's pattern for metrics and the audit log, or UNKNOWN_ROUTE. */
+  readonly label: string;
+}
+const NO_TRAITS: RouteTraits = Object.freeze({});
+const ASTERISK: Resolution = Object.freeze({ match: 'asterisk', decodedPath: '*', traits: NO_TRAITS, label: UNKNOWN_ROUTE });
+const BAD_ENCODING: Resolution = Object.freeze({ match: 'bad-encoding', decodedPath: '', traits: NO_TRAITS, label: UNKNOWN_ROUTE });
 /** The route label of requests refused before routing (malformed, too slow, too many connections). */
 export const PROTOCOL_ROUTE = '(protocolo)';
 
@@ -100,25 +114,45 @@ export class Responder {
     this.observe = options.observe;
   }
 
-  async respond(request: Request, peerAddress = '', signal?: AbortSignal): Promise<ResponseParts> {
+  /**
+   * Where a request goes: its route (looked up once, on the decoded path)
+   * and the route's traits, which the connection needs before dispatching
+   * (router.ts, RouteTraits). Pass it on to `respond`.
+   */
+  resolve(request: Request): Resolution {
+    const { method, path } = request.head;
+    if (path === '*') return ASTERISK;
+    let decodedPath = path;
+    if (path.includes('%')) {
+      try {
+        decodedPath = decodeURIComponent(path);
+      } catch {
+        return BAD_ENCODING;
+      }
+    }
+    const match = this.router.match(method, decodedPath);
+    return { match, decodedPath, traits: match.traits, label: match.kind === 'handler' || match.kind === 'method-not-allowed' ? match.path : UNKNOWN_ROUTE };
+  }
+
+  async respond(request: Request, peerAddress = '', signal?: AbortSignal, resolution: Resolution = this.resolve(request)): Promise<ResponseParts> {
     const startedAt = performance.now();
     // Behind a trusted proxy, the client it names: per-address limits and fair shares count the user, not the proxy.
     const remoteAddress = this.trustedProxies === undefined ? peerAddress : clientAddress(request.head.headers, peerAddress, this.trustedProxies);
-    const routed = { label: UNKNOWN_ROUTE };
+    const label = resolution.label;
     const cors = this.corsHeaders(request);
     let parts: ResponseParts;
     try {
-      parts = this.encode(await this.route(request, routed, remoteAddress, signal, cors), cors);
+      parts = this.encode(await this.route(request, resolution, remoteAddress, signal, cors), cors);
     } catch (error) {
       parts = this.encode(errorAnswer(error, this.logger), cors);
     }
     // A change of state (audited, and making kept answers stale): only unsafe methods on a route, the original four aside.
-    if (!SAFE_METHODS.has(request.head.method) && routed.label !== UNKNOWN_ROUTE && !NOT_AUDITED.has(routed.label)) {
+    if (!SAFE_METHODS.has(request.head.method) && label !== UNKNOWN_ROUTE && !NOT_AUDITED.has(label)) {
       if (parts.status < 400) this.onChange?.();
-      if (this.audit !== undefined && parts.status !== 405) await this.record(request, routed.label, remoteAddress, parts.status);
+      if (this.audit !== undefined && parts.status !== 405) await this.record(request, label, remoteAddress, parts.status);
     }
-    this.metrics?.record(routed.label, parts.status, (performance.now() - startedAt) / 1000);
-    this.observe?.({ method: request.head.method, route: routed.label, path: request.head.path, answer: parts });
+    this.metrics?.record(label, parts.status, (performance.now() - startedAt) / 1000);
+    this.observe?.({ method: request.head.method, route: label, path: request.head.path, answer: parts });
     return parts;
   }
 
@@ -145,11 +179,6 @@ export class Responder {
     }
   }
 
-  /** What the connection must know of a request before dispatching it (router.ts, RouteTraits). */
-  traits(request: Request): RouteTraits {
-    return this.router.traits(request.head.path);
-  }
-
   /** The answer to an error outside any route: a request that could not be read, or a connection refused. */
   protocolError(error: unknown): ResponseParts {
     const parts = this.encode(errorAnswer(error, this.logger), NO_HEADERS);
@@ -157,29 +186,22 @@ export class Responder {
     return parts;
   }
 
-  /** Routes the request; `routed.label` is set to the route's path once one matches. */
-  private async route(request: Request, routed: { label: string }, remoteAddress: string, signal: AbortSignal | undefined, cors: HeaderList): Promise<Answer> {
-    const { method, path } = request.head;
-    if (path === '*') return this.options(this.router.allMethods, cors);
-    let decodedPath: string;
-    try {
-      decodedPath = decodeURIComponent(path);
-    } catch {
-      throw new HttpError('requisicao_invalida', 'Caminho com codificação percentual inválida.');
-    }
-    const match = this.router.match(method, decodedPath);
+  /** Answers the request at the route `resolution` found. */
+  private async route(request: Request, resolution: Resolution, remoteAddress: string, signal: AbortSignal | undefined, cors: HeaderList): Promise<Answer> {
+    const { method } = request.head;
+    const { match, decodedPath } = resolution;
+    if (match === 'asterisk') return this.options(this.router.allMethods, cors);
+    if (match === 'bad-encoding') throw new HttpError('requisicao_invalida', 'Caminho com codificação percentual inválida.');
     switch (match.kind) {
       case 'not-found':
         throw new HttpError('rota_nao_encontrada', `A rota ${decodedPath} não existe.`);
       case 'method-not-allowed':
-        routed.label = this.router.routeOf(decodedPath) ?? UNKNOWN_ROUTE;
         throw new HttpError('metodo_nao_permitido', `O método ${method} não é aceito em ${decodedPath}; use ${match.allow}.`, {
           headers: [['Allow', match.allow]],
         });
       case 'options':
         return this.options(match.allow, cors);
       case 'handler': {
-        routed.label = match.path;
         if (!SAFE_METHODS.has(method) && this.fromForeignPage(request)) {
           throw new HttpError('origem_nao_permitida', 'Esta origem não pode mudar dados neste servidor (CORS_ORIGENS).');
         }
@@ -237,6 +259,10 @@ export class Responder {
   }
 
   private encode(answer: Answer, cors: HeaderList): ResponseParts {
+    // The common answer (JSON, no headers of its own, no CORS) shares one header list.
+    if (answer.headers === undefined && cors === NO_HEADERS && 'body' in answer && answer.status !== 204) {
+      return { status: answer.status, headers: JSON_NO_STORE, body: stringifyJson(answer.body) };
+    }
     // API answers are about someone's data at a moment: never stored by caches (RFC 9111 §5.2.2.5), unless the route says otherwise.
     const own = answer.headers ?? [];
     const caching: HeaderList = own.some(([name]) => name === 'Cache-Control') ? own : [...own, NO_STORE];

@@ -77,14 +77,16 @@ export interface RouteTraits {
 }
 
 const NO_TRAITS: RouteTraits = Object.freeze({});
+const NOT_FOUND: Match = Object.freeze({ kind: 'not-found', traits: NO_TRAITS });
 /** The order methods are listed in `Allow`. */
 const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 export type Match =
   | { readonly kind: 'handler'; readonly handler: Handler; readonly path: string; readonly params: Readonly<Record<string, string>>; readonly traits: RouteTraits }
-  | { readonly kind: 'options'; readonly allow: string }
-  | { readonly kind: 'method-not-allowed'; readonly allow: string }
-  | { readonly kind: 'not-found' };
+  | { readonly kind: 'options'; readonly allow: string; readonly traits: RouteTraits }
+  /** `path`: the pattern of the route whose methods do not include the one asked. */
+  | { readonly kind: 'method-not-allowed'; readonly allow: string; readonly path: string; readonly traits: RouteTraits }
+  | { readonly kind: 'not-found'; readonly traits: RouteTraits };
 
 const PARAMETER = /^\{([a-z_]+)\}$/;
 
@@ -137,25 +139,17 @@ export class Router {
     return METHOD_ORDER.filter((method) => methods.has(method)).join(', ');
   }
 
-  /** The traits of the route a request path (as sent, still percent-encoded) belongs to. */
-  traits(path: string): RouteTraits {
-    return this.find(path)?.entry.route.traits ?? NO_TRAITS;
-  }
-
-  /** The route path (its pattern) a request path belongs to, whatever the method: for metrics of refused methods. */
-  routeOf(path: string): string | undefined {
-    return this.find(path)?.entry.route.path;
-  }
-
+  /** The handler of a method and a (decoded) path, with the route's traits: looked up once per request. */
   match(method: string, path: string): Match {
     const found = this.find(path);
-    if (found === undefined) return { kind: 'not-found' };
+    if (found === undefined) return NOT_FOUND;
     const { entry, params } = found;
-    if (method === 'OPTIONS') return { kind: 'options', allow: entry.allow };
+    const traits = entry.route.traits ?? NO_TRAITS;
+    if (method === 'OPTIONS') return { kind: 'options', allow: entry.allow, traits };
     const key = method === 'HEAD' ? 'GET' : method;
     const handler = Object.hasOwn(entry.route.handlers, key) ? entry.route.handlers[key as Method] : undefined;
-    if (handler === undefined) return { kind: 'method-not-allowed', allow: entry.allow };
-    return { kind: 'handler', handler, path: entry.route.path, params, traits: entry.route.traits ?? NO_TRAITS };
+    if (handler === undefined) return { kind: 'method-not-allowed', allow: entry.allow, path: entry.route.path, traits };
+    return { kind: 'handler', handler, path: entry.route.path, params, traits };
   }
 
   private find(path: string): { entry: Entry; params: Readonly<Record<string, string>> } | undefined {

@@ -72,6 +72,29 @@ t.test('non-reading pipelined clients: heavy requests run one at a time, only wh
   t.ok(bytes >= 32 * answerBytes, `the client that started reading got all 32 answers (${bytes} bytes)`);
 });
 
+t.test('percent-encoded path of a heavy route: still run one at a time for a client that does not read (traits once came from the raw path)', async (t) => {
+  const server = await serverWithHistory(t);
+  const port = server.http.port;
+  // `/%63onsumo` is `/consumo`: the route is found on the decoded path, and so must its traits be.
+  const heavy = request('GET', '/%63onsumo?matricula=13456789&agrupar=hora&inicio=2026-01-01&fim=2026-12-31&fuso=UTC');
+  const socket = await openSocket(port);
+  socket.on('error', () => undefined);
+  t.teardown(() => socket.destroy());
+  socket.pause();
+  socket.write(heavy.repeat(8));
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  const metrics = (await call(port, 'GET', '/metricas')).body;
+  const count = (status: number): number => Number(new RegExp(`consumo_http_requisicoes_total\\{rota="/consumo",status="${status}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+  t.equal(count(429), 0, 'none refused: they were never run at once (raw-path traits let all 8 in, and the 5th to 8th got 429)');
+  t.ok(count(200) >= 1 && count(200) < 8, `${count(200)} of 8 answered while the client reads nothing (what the kernel's socket buffers took): the rest wait for the client`);
+  let bytes = '';
+  socket.on('data', (chunk: Buffer) => (bytes += chunk.toString('latin1')));
+  socket.resume();
+  const answers = (): number => (bytes.match(/HTTP\/1\.1 200 /g) ?? []).length;
+  await until(async () => `8 answers (got ${answers()})`, async () => (answers() === 8 ? true : undefined), 30_000);
+  t.pass('all 8 answered, in turn, once the client reads');
+});
+
 t.test('more than 4 heavy requests at once from one address get 429 muitas_requisicoes; another address is not refused', async (t) => {
   // A heavy route that holds each request until released: how many run at once is then exact.
   let release!: () => void;
