@@ -22,6 +22,7 @@ const values = parseCli('load:udp', 'Sends readings from many simulated meters a
   'udp-buffer-recepcao': { default: String(8 * 1024 * 1024), help: "the server's UDP receive buffer, bytes" },
   lixo: { default: '0', help: 'hostile datagrams per second sent meanwhile' },
   processos: { default: '1', help: 'the server\'s PROCESSOS (more than 1 needs --storage postgres)' },
+  remetente: { default: 'c', help: 'the meters\' sender: c (bench/udp-sender.c, compiled on first use with cc; Node if there is no compiler) or node' },
 });
 const number = (name: keyof typeof values, min: number): number => {
   const n = Number(values[name]);
@@ -31,6 +32,10 @@ const number = (name: keyof typeof values, min: number): number => {
   }
   return n;
 };
+if (values.remetente !== 'c' && values.remetente !== 'node') {
+  process.stderr.write('load:udp: invalid option --remetente: c or node\n');
+  process.exit(1);
+}
 if (values.storage !== 'arquivos' && values.storage !== 'postgres') {
   process.stderr.write('load:udp: invalid option --storage: arquivos or postgres\n');
   process.exit(1);
@@ -49,9 +54,10 @@ try {
     receiveBuffer: number('udp-buffer-recepcao', 4096),
     garbageRate: number('lixo', 0),
     serverEnv: { PROCESSOS: String(number('processos', 1)) },
+    sender: values.remetente,
   });
   process.stdout.write(
-    `load:udp ${result.meters} meters, target ${result.targetRate}/s for ${result.durationS} s (${result.storage}; receive buffer granted ${result.receiveBufferBytes} bytes)\n` +
+    `load:udp ${result.meters} meters, target ${result.targetRate}/s for ${result.durationS} s (${result.storage}; ${result.sender} sender; receive buffer granted ${result.receiveBufferBytes} bytes)\n` +
       `sent ${result.sent} (${Math.round(result.sentRate)}/s) | acknowledged ${result.acknowledged} | stored ${result.stored} | ` +
       `lost ${result.lost} | acknowledged but missing ${result.acknowledgedMissing} | acknowledged while sending ${result.acknowledgedWhileSending} (${Math.round(result.keptUpRate)}/s)\n`,
   );

@@ -1,5 +1,6 @@
 /** The UDP ingest load run shared by `load:udp` and the benchmark suite. */
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import { cSender } from './c-sender.js';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -30,6 +31,8 @@ export interface UdpLoadOptions {
   readonly garbageRate?: number;
   /** More settings for the server, e.g. PROCESSOS. */
   readonly serverEnv?: Readonly<Record<string, string>>;
+  /** The meters' sender: `c` (bench/udp-sender.c, compiled on first use; the default when a C compiler is installed) or `node`. */
+  readonly sender?: 'c' | 'node';
 }
 
 export interface UdpLoadResult {
@@ -52,6 +55,23 @@ export interface UdpLoadResult {
   readonly garbageSent: number;
   /** The server's ingest counters as it logged them when stopped. */
   readonly serverCounters: Record<string, number> | undefined;
+  /** Which sender ran: `c` or `node`. */
+  readonly sender: 'c' | 'node';
+}
+
+/** Runs one sender of meters (C or Node) and resolves with its report. */
+function runSender(binary: string | undefined, args: readonly string[]): Promise<SenderReport> {
+  if (binary === undefined) {
+    const child = fork(SENDER, [...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return once(child, 'message').then(([report]) => report as SenderReport);
+  }
+  const child = spawn(binary, [...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  return once(child, 'exit').then(([code]) => {
+    if (code !== 0) throw new Error(`the C sender exited with ${String(code)}`);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as SenderReport;
+  });
 }
 
 /** Timestamps stored per matricula. */
@@ -83,6 +103,7 @@ export async function runUdpLoad(options: UdpLoadOptions): Promise<UdpLoadResult
     if (databaseUrl === undefined) throw new Error('--storage postgres needs DATABASE_URL');
     Object.assign(env, { STORAGE: 'postgres', DATABASE_URL: databaseUrl, PG_SCHEMA: options.schema ?? `carga_udp_${process.pid}_${Date.now()}` });
   }
+  const binary = options.sender === 'node' ? undefined : cSender();
   const target = await startTarget('projeto', env, options.serverNodeArgs);
   const granted = Number(/"udpReceiveBufferBytes":(\d+)/.exec(target.output())?.[1] ?? 0);
   let reports: SenderReport[];
@@ -92,24 +113,17 @@ export async function runUdpLoad(options: UdpLoadOptions): Promise<UdpLoadResult
     const senders = Array.from({ length: options.senders }, (_, s) => {
       const first = s * perSender;
       const count = Math.min(perSender, options.meters - first);
-      return fork(SENDER, ['127.0.0.1', String(target.udpPort), String(first), String(count), String(options.rate / options.senders), String(options.durationS), String(options.drainS)], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
+      return runSender(binary, ['127.0.0.1', String(target.udpPort), String(first), String(count), String(options.rate / options.senders), String(options.durationS), String(options.drainS)]);
     });
     const garbageRate = options.garbageRate ?? 0;
-    if (garbageRate > 0) {
-      senders.push(
-        fork(SENDER, ['127.0.0.1', String(target.udpPort), '0', '1', String(garbageRate), String(options.durationS), '0', 'garbage'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
-      );
-    }
+    // Hostile datagrams come from the Node sender (its garbage mode) either way.
+    if (garbageRate > 0) senders.push(runSender(undefined, ['127.0.0.1', String(target.udpPort), '0', '1', String(garbageRate), String(options.durationS), '0', 'garbage']));
     const sampler = setInterval(() => void target.rssBytes().then((bytes) => (rss = Math.max(rss, bytes))), 500);
-    reports = await Promise.all(
-      senders.map(async (sender) => {
-        const [report] = (await once(sender, 'message')) as [SenderReport];
-        return report;
-      }),
-    );
-    clearInterval(sampler);
+    try {
+      reports = await Promise.all(senders);
+    } finally {
+      clearInterval(sampler);
+    }
   } finally {
     await target.stop();
   }
@@ -151,5 +165,6 @@ export async function runUdpLoad(options: UdpLoadOptions): Promise<UdpLoadResult
     serverRssBytes: rss,
     garbageSent: garbageReport?.sent ?? 0,
     serverCounters,
+    sender: binary === undefined ? 'node' : 'c',
   };
 }

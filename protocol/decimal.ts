@@ -50,9 +50,38 @@ function decimalParts(text: string, limits: DecimalLimits): { integer: string; f
 
 const REGISTER_LIMITS: DecimalLimits = { scale: REGISTER_SCALE, maxSignificantDigits: REGISTER_MAX_SIGNIFICANT_DIGITS };
 
-/** Parses a register value as the protocol defines it (scale 3, 15 digits). */
+/** Integer digits of a register read as a Number on the fast path: with 3 decimals, under 2^53 and within 15 significant digits. */
+const FAST_INTEGER_DIGITS = 12;
+
+/**
+ * Parses a register value as the protocol defines it (scale 3, 15 digits).
+ * The common form (up to 12 integer digits, up to 3 decimals) is read digit
+ * by digit as an exact Number: it runs for every reading received. Anything
+ * else goes through parseDecimal, which decides.
+ */
 export function parseRegister(text: string): bigint | undefined {
-  return parseDecimal(text, REGISTER_LIMITS);
+  const length = text.length;
+  let units = 0;
+  let i = 0;
+  for (; i < length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) break;
+    units = units * 10 + digit;
+  }
+  if (i === 0 || i > FAST_INTEGER_DIGITS) return parseDecimal(text, REGISTER_LIMITS);
+  units *= 1000;
+  if (i < length) {
+    const decimals = length - i - 1;
+    if (text.charCodeAt(i) !== 46 || decimals < 1 || decimals > REGISTER_SCALE) return parseDecimal(text, REGISTER_LIMITS);
+    let fraction = 0;
+    for (let j = i + 1; j < length; j++) {
+      const digit = text.charCodeAt(j) - 48;
+      if (digit < 0 || digit > 9) return undefined;
+      fraction = fraction * 10 + digit;
+    }
+    units += fraction * (POWERS_OF_TEN[REGISTER_SCALE - decimals] as number);
+  }
+  return BigInt(units);
 }
 
 /** Whether `text` is a register as the protocol defines it. */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import t from 'tap';
 import { registerArbitrary } from './arbitraries.js';
-import { divideRoundHalfUp, formatDecimal, formatRegister, isRegister, parseDecimal, parseRegister } from '../../protocol/decimal.js';
+import { divideRoundHalfUp, formatDecimal, formatRegister, isRegister, parseDecimal, parseRegister, REGISTER_MAX_SIGNIFICANT_DIGITS, REGISTER_SCALE } from '../../protocol/decimal.js';
 
 
 t.test('formatting then parsing a register is the identity', async () => {
@@ -83,4 +83,14 @@ t.test('isRegister says exactly when parseRegister succeeds', async () => {
     }),
     { numRuns: 2000 },
   );
+});
+
+t.test('parseRegister (its digit-by-digit fast path included) answers exactly as parseDecimal at the register limits', async () => {
+  const limits = { scale: REGISTER_SCALE, maxSignificantDigits: REGISTER_MAX_SIGNIFICANT_DIGITS };
+  const text = fc.oneof(
+    fc.stringMatching(/^[0-9.]{0,20}$/),
+    fc.tuple(fc.stringMatching(/^\d{0,16}$/), fc.stringMatching(/^\d{0,5}$/)).map(([integer, fraction]) => `${integer}.${fraction}`),
+    fc.stringMatching(/^[0-9.a -]{0,8}$/),
+  );
+  fc.assert(fc.property(text, (value) => parseRegister(value) === parseDecimal(value, limits)), { numRuns: 5000 });
 });

@@ -9,7 +9,9 @@ import {
   serializeReading,
   type Reading,
 } from '../../protocol/meter-protocol.js';
-import { formatQuantities, parseQuantities, QUANTITIES, type Quantities } from '../../protocol/quantities.js';
+import { formatQuantities, looksLikeQuantities, parseQuantities, QUANTITIES, type Quantities } from '../../protocol/quantities.js';
+import { parseIsoTimestamp } from '../../protocol/timestamp.js';
+import { formatRegister, parseRegister } from '../../protocol/decimal.js';
 import { signLine } from '../../protocol/meter-auth.js';
 
 const options = { legacyTimeZone: 'America/Sao_Paulo' };
@@ -178,5 +180,58 @@ t.test('packLines keeps every datagram within the limit and loses no line', asyn
       t.same(datagrams.flatMap((d) => d.split('\n')), lines);
     }),
     { numRuns: 100 },
+  );
+});
+
+/** The split-based reading of a line that parseReadingLine replaced (for speed): the reference its answers are checked against. */
+function referenceReadingLine(line: string): unknown {
+  if (line.length === 0) return 'EMPTY_LINE';
+  const fields = line.split(';');
+  if (fields[0] !== 'MEDICAO') return 'UNKNOWN_RECORD';
+  if (fields.length < 4 || fields.length > 6) return 'FIELD_COUNT';
+  const [, matricula, timestampText, consumoText] = fields as [string, string, string, string];
+  let next = 4;
+  const quantitiesText = fields.length > next && looksLikeQuantities(fields[next] as string) ? (fields[next++] as string) : undefined;
+  const mac = fields[next++];
+  if (next < fields.length) return 'FIELD_COUNT';
+  if (!/^\d{1,20}$/.test(matricula)) return 'INVALID_MATRICULA';
+  const timestamp = parseIsoTimestamp(timestampText);
+  if (timestamp === undefined) return 'INVALID_TIMESTAMP';
+  const consumo = parseRegister(consumoText);
+  if (consumo === undefined) return 'INVALID_CONSUMO';
+  let quantities: Quantities | undefined;
+  if (quantitiesText !== undefined && (quantities = parseQuantities(quantitiesText)) === undefined) return 'INVALID_QUANTITIES';
+  if (mac === undefined) return quantities === undefined ? { matricula, timestamp, consumo } : { matricula, timestamp, consumo, quantities };
+  if (!/^[0-9a-f]{64}$/.test(mac)) return 'INVALID_SIGNATURE';
+  const signature = { content: line.slice(0, line.length - mac.length - 1), mac };
+  return quantities === undefined ? { matricula, timestamp, consumo, signature } : { matricula, timestamp, consumo, quantities, signature };
+}
+
+t.test('a reading line is read exactly as the split-based reference reads it, valid or not (any fields, any count)', async () => {
+  const field = fc.oneof(
+    fc.constantFrom('MEDICAO', 'MEDICA', 'MEDICAOX', 'medicao', '', 'ACK', 'V=220', 'V=x', 'A=5.12,kW=1.05', '=', 'a'.repeat(64), 'f'.repeat(64), '0'.repeat(21), '2026-11-20T23:40:00Z', '2026-02-30T00:00:00Z', '1302.5', '1302.5000', '-1', '1e3'),
+    matriculaArbitrary,
+    timestampArbitrary.map((ms) => new Date(ms).toISOString()),
+    fc.bigInt({ min: 0n, max: 10n ** 16n }).map(String),
+    fc.string({ maxLength: 12 }),
+  );
+  const line = fc.oneof(
+    fc.array(field, { minLength: 0, maxLength: 8 }).map((fields) => fields.join(';')),
+    fc.tuple(matriculaArbitrary, timestampArbitrary, fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.array(field, { maxLength: 3 })).map(
+      ([m, ts, c, rest]) => ['MEDICAO', m, new Date(ts).toISOString(), formatRegister(c), ...rest].join(';'),
+    ),
+  );
+  fc.assert(
+    fc.property(line, (text) => {
+      const single = text.replace(/\n/g, '');
+      // A datagram opening with `{` is the original meters' JSON, read elsewhere.
+      fc.pre(!/^[ \t\r]*\{/.test(single));
+      const { values, errors } = parseReadingDatagram(bytes(single), options);
+      const expected = referenceReadingLine(single);
+      if (typeof expected === 'string') return values.length === 0 && errors.length === 1 && errors[0]?.code === expected;
+      const json = (value: unknown): string => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+      return errors.length === 0 && json(values) === json([expected]);
+    }),
+    { numRuns: 3000 },
   );
 });
