@@ -20,7 +20,6 @@ import { GroupCommit } from '../group-commit.js';
 import { MeterWindow, OPEN_ADMISSION, registerNumber, tallyOutcomes, type AdmissionRules, type ReadingOutcome } from '../../domain/readings/admission.js';
 import { VALID, type QualityMask } from '../../domain/readings/quality.js';
 import {
-  RECENT_READINGS_LIMIT,
   checkRecentCount,
   FLEET_BATCH_METERS,
   StoreError,
@@ -67,19 +66,22 @@ export interface LoadSummary {
   readonly tornBytes: number;
 }
 
+/**
+ * What the store keeps in memory of a meter: a few hundred bytes, a
+ * kilobyte with a full window (bench/RESULTS.md section 17).
+ */
 interface MeterState {
   /**
-   * Newest durable readings, oldest first, at most RECENT_READINGS_LIMIT, as
-   * parallel arrays rather than reading objects: a fleet of 100,000 meters
-   * keeps half a million of them.
+   * Newest readings, durable or queued (marked pending until their write is
+   * durable): what copies and late readings are judged against, and where
+   * the newest durable readings are read from. While more than
+   * LATE_WINDOW_READINGS - RECENT_READINGS_LIMIT of one meter's readings are
+   * queued at once, fewer than RECENT_READINGS_LIMIT durable ones may be
+   * here, for the few milliseconds until they are written.
    */
-  readonly timestamps: number[];
-  readonly registers: bigint[];
-  readonly masks: QualityMask[];
-  /** The quantities of the newest durable reading (the last of `timestamps`), if it carried any: only the newest, to keep memory flat. */
-  newestQuantities: Quantities | undefined;
-  /** Newest readings durable or queued: what copies and late readings are judged against. */
   readonly window: MeterWindow;
+  /** The quantities of the newest durable reading, if it carried any: only the newest, to keep memory flat. */
+  newestQuantities: Quantities | undefined;
   /** Oldest durable timestamp: where a history scan can stop. */
   oldest: number;
 }
@@ -95,26 +97,19 @@ async function syncDirectory(path: string): Promise<void> {
 }
 
 /** Keeps a durable reading among the meter's newest, in timestamp order (a late one may land in the middle, or nowhere). */
+/** A queued reading of the meter is now durable. */
 function remember(state: MeterState, reading: StoredReading): void {
   const { timestamp } = reading;
   if (timestamp < state.oldest) state.oldest = timestamp;
-  const { timestamps, registers, masks } = state;
-  let at = timestamps.length;
-  while (at > 0 && (timestamps[at - 1] as number) > timestamp) at--;
-  if (at === 0 && timestamps.length >= RECENT_READINGS_LIMIT) return;
-  if (at === timestamps.length) state.newestQuantities = reading.quantities;
-  timestamps.splice(at, 0, timestamp);
-  registers.splice(at, 0, reading.consumo);
-  masks.splice(at, 0, reading.quality ?? VALID);
-  if (timestamps.length > RECENT_READINGS_LIMIT) {
-    timestamps.shift();
-    registers.shift();
-    masks.shift();
-  }
+  const newest = newestDurable(state);
+  if (state.window.settle(timestamp) && timestamp > newest) state.newestQuantities = reading.quantities;
 }
 
+/** The newest durable reading's timestamp, or -Infinity. */
 function newestDurable(state: MeterState): number {
-  return state.timestamps[state.timestamps.length - 1] ?? Number.NEGATIVE_INFINITY;
+  const { window } = state;
+  for (let i = window.length - 1; i >= 0; i--) if (!window.isPending(i)) return window.timestampAt(i);
+  return Number.NEGATIVE_INFINITY;
 }
 
 export class FileStore implements Store, CredentialStore {
@@ -269,7 +264,7 @@ export class FileStore implements Store, CredentialStore {
     const verdict = state.window.judge(reading, rules);
     if (verdict !== 'new') return verdict;
     const quality = restoring ? (reading.quality ?? VALID) : state.window.assess(reading, rules.quality);
-    state.window.add(reading.timestamp, registerNumber(reading.consumo), quality);
+    state.window.add(reading.timestamp, registerNumber(reading.consumo), quality, true);
     qualities[index] = quality;
     this.writer.enqueue(quality === VALID ? (reading.quality === undefined ? reading : { ...reading, quality: undefined }) : { ...reading, quality });
     return 'stored';
@@ -281,12 +276,13 @@ export class FileStore implements Store, CredentialStore {
     const state = this.meters.get(matricula);
     const readings: StoredReading[] = [];
     if (state === undefined) return readings;
-    const newest = state.timestamps.length - 1;
-    for (let i = newest; i >= 0 && readings.length < count; i--) {
-      let reading: StoredReading = { matricula, timestamp: state.timestamps[i] as number, consumo: state.registers[i] as bigint };
-      const quality = state.masks[i] as QualityMask;
+    const { window } = state;
+    for (let i = window.length - 1; i >= 0 && readings.length < count; i--) {
+      if (window.isPending(i)) continue;
+      let reading: StoredReading = { matricula, timestamp: window.timestampAt(i), consumo: BigInt(window.registerAt(i)) };
+      const quality = window.maskAt(i);
       if (quality !== VALID) reading = { ...reading, quality };
-      if (i === newest && state.newestQuantities !== undefined) reading = { ...reading, quantities: state.newestQuantities };
+      if (readings.length === 0 && state.newestQuantities !== undefined) reading = { ...reading, quantities: state.newestQuantities };
       readings.push(reading);
     }
     return readings;
@@ -319,7 +315,7 @@ export class FileStore implements Store, CredentialStore {
     this.assertOpen();
     const { matricula } = query;
     const state = this.meters.get(matricula);
-    if (state === undefined || state.timestamps.length === 0) return;
+    if (state === undefined || newestDurable(state) === Number.NEGATIVE_INFINITY) return;
     const from = Math.max(query.from, state.oldest);
     // Fixed now: readings stored while the scan runs are not part of it.
     const to = Math.min(query.to, newestDurable(state) + 1);
@@ -438,7 +434,7 @@ export class FileStore implements Store, CredentialStore {
 
   async stats(): Promise<StoreStats> {
     let meters = 0;
-    for (const state of this.meters.values()) if (state.timestamps.length > 0) meters++;
+    for (const state of this.meters.values()) if (newestDurable(state) !== Number.NEGATIVE_INFINITY) meters++;
     return { customers: this.customers.size, meters, readings: this.readingCount };
   }
 
@@ -483,7 +479,7 @@ async function loadIndex(
 ): Promise<{ meters: Map<string, MeterState>; blocks: LogBlocks; summary: LoadSummary; size: number }> {
   // The hot loop of start-up: per line only slices, a char-code timestamp parse and
   // syntax checks; registers stay text until the few kept per meter are known.
-  const loading = new Map<string, { window: MeterWindow; oldest: number; recent: RecentLine[] }>();
+  const meters = new Map<string, MeterState>();
   const blocks = new LogBlocks();
   let lines = 0;
   let skipped = 0;
@@ -514,59 +510,35 @@ async function loadIndex(
         if (skipped <= MAX_SKIPPED_LINES_LOGGED) logger.warn({ path, offset }, 'skipping unreadable line in readings log');
       } else {
         lines++;
-        let state = loading.get(matricula);
-        if (state === undefined) loading.set(matricula, (state = { window: new MeterWindow(), oldest: timestamp, recent: [] }));
+        let state = meters.get(matricula);
+        if (state === undefined) meters.set(matricula, (state = { window: new MeterWindow(), oldest: timestamp, newestQuantities: undefined }));
         if (timestamp < oldest) oldest = timestamp;
         if (timestamp > newest) newest = timestamp;
         if (timestamp < state.oldest) state.oldest = timestamp;
-        keepNewest(state, { timestamp, consumo, quantities: extras.quantities, quality: extras.quality });
+        keepNewest(state, timestamp, consumo, extras);
       }
       offset += line.length + 1;
     });
     if (newest >= oldest) blocks.add(chunk.offset, chunk.text.length, oldest, newest);
   }
   if (skipped > MAX_SKIPPED_LINES_LOGGED) logger.warn({ path, skipped }, 'unreadable lines in readings log were skipped');
-  const meters = new Map<string, MeterState>();
-  for (const [matricula, state] of loading) {
-    meters.set(matricula, {
-      window: state.window,
-      oldest: state.oldest,
-      timestamps: state.recent.map((reading) => reading.timestamp),
-      registers: state.recent.map((reading) => parseRegister(reading.consumo) as bigint),
-      masks: state.recent.map((reading) => reading.quality),
-      newestQuantities: state.recent[state.recent.length - 1]?.quantities,
-    });
-  }
   return { meters, blocks, summary: { lines, skipped, tornBytes }, size };
-}
-
-/** A line kept at start-up among its meter's newest: the register stays text until the few kept are known. */
-interface RecentLine {
-  readonly timestamp: number;
-  readonly consumo: string;
-  readonly quantities: Quantities | undefined;
-  readonly quality: QualityMask;
 }
 
 const NO_EXTRAS = { quantities: undefined, quality: VALID };
 
 /**
- * Start-up's per-line bookkeeping: the meter's window and newest readings.
- * Lines are mostly in timestamp order (late readings are the exception); a
- * line repeating an instant already kept (a hand-merged log) is skipped.
+ * Start-up's per-line bookkeeping: the meter's window (durable: it comes
+ * from the log) and its newest reading's quantities. Lines are mostly in
+ * timestamp order (late readings are the exception); a line repeating an
+ * instant already kept (a hand-merged log) is skipped.
  */
-function keepNewest(state: { window: MeterWindow; recent: RecentLine[] }, line: RecentLine): void {
-  const { window, recent } = state;
-  const { timestamp, consumo } = line;
-  if (timestamp > window.newest || window.judge({ matricula: '', timestamp, consumo: 0n }, OPEN_ADMISSION) === 'new') {
-    window.add(timestamp, registerNumber(parseRegister(consumo) as bigint), line.quality);
-  }
-  else return;
-  let at = recent.length;
-  while (at > 0 && (recent[at - 1] as { timestamp: number }).timestamp > timestamp) at--;
-  if (at === 0 && recent.length >= RECENT_READINGS_LIMIT) return;
-  recent.splice(at, 0, line);
-  if (recent.length > RECENT_READINGS_LIMIT) recent.shift();
+function keepNewest(state: MeterState, timestamp: number, consumo: string, extras: { quantities: Quantities | undefined; quality: QualityMask }): void {
+  const { window } = state;
+  const newest = timestamp > window.newest;
+  if (!newest && window.judge({ matricula: '', timestamp, consumo: 0n }, OPEN_ADMISSION) !== 'new') return;
+  window.add(timestamp, registerNumber(parseRegister(consumo) as bigint), extras.quality);
+  if (newest) state.newestQuantities = extras.quantities;
 }
 
 async function readBlock(handle: FileHandle, offset: number, length: number): Promise<string> {
@@ -583,7 +555,7 @@ async function readBlock(handle: FileHandle, offset: number, length: number): Pr
 function meterState(meters: Map<string, MeterState>, matricula: string): MeterState {
   let state = meters.get(matricula);
   if (state === undefined) {
-    state = { timestamps: [], registers: [], masks: [], newestQuantities: undefined, window: new MeterWindow(), oldest: Number.POSITIVE_INFINITY };
+    state = { window: new MeterWindow(), newestQuantities: undefined, oldest: Number.POSITIVE_INFINITY };
     meters.set(matricula, state);
   }
   return state;

@@ -11,7 +11,7 @@
  * `atrasada`, never dropped silently.
  */
 import type { Reading } from '../../protocol/meter-protocol.js';
-import { assessReading, DEFAULT_QUALITY_RULES, type QualityMask, type QualityRules } from './quality.js';
+import { assessReading, DEFAULT_QUALITY_RULES, type QualityMask, type QualityRules, type QualityWindow } from './quality.js';
 
 /** A meter's newest readings a store keeps at hand to recognise copies and late readings. */
 export const LATE_WINDOW_READINGS = 32;
@@ -83,28 +83,53 @@ export function registerNumber(consumo: bigint): number {
  * A meter's newest admitted readings, ascending, at most
  * LATE_WINDOW_READINGS: every admitted reading at or after the first one
  * here is here. `complete` when nothing older was ever admitted.
+ *
+ * Held in one array (timestamp, register, flags for each reading) whose
+ * capacity doubles up to the window's size: a server keeps one per meter (a
+ * million by default), and three arrays grown by Node's rule (half again
+ * plus 16 slots) cost about a kilobyte for a meter that sent one reading
+ * (bench/RESULTS.md section 17). A store may add a reading `pending`
+ * (queued, not yet durable) and settle it once written; its quality is the
+ * same either way.
  */
-export class MeterWindow {
-  readonly timestamps: number[] = [];
-  readonly registers: number[] = [];
-  /** Each reading's quality (domain/readings/quality.ts). */
-  readonly masks: QualityMask[] = [];
+export class MeterWindow implements QualityWindow {
+  /** Reading i at [STRIDE * i]: timestamp, register (thousandths, registerNumber), quality mask with PENDING_BIT. */
+  private data: number[] = [];
+  /** Readings held. */
+  length = 0;
   complete = true;
 
+  timestampAt(i: number): number {
+    return this.data[STRIDE * i] as number;
+  }
+
+  registerAt(i: number): number {
+    return this.data[STRIDE * i + 1] as number;
+  }
+
+  maskAt(i: number): QualityMask {
+    return (this.data[STRIDE * i + 2] as number) & ~PENDING_BIT;
+  }
+
+  /** Whether reading `i` (0 the oldest) is queued and not yet durable. */
+  isPending(i: number): boolean {
+    return ((this.data[STRIDE * i + 2] as number) & PENDING_BIT) !== 0;
+  }
+
   get newest(): number {
-    return this.timestamps[this.timestamps.length - 1] ?? Number.NEGATIVE_INFINITY;
+    return this.length === 0 ? Number.NEGATIVE_INFINITY : this.timestampAt(this.length - 1);
   }
 
   /** The index of the first timestamp >= `timestamp`. */
   private position(timestamp: number): number {
-    const times = this.timestamps;
+    const length = this.length;
     // Readings mostly arrive newest: check the end before searching.
-    if (times.length === 0 || timestamp > (times[times.length - 1] as number)) return times.length;
+    if (length === 0 || timestamp > this.timestampAt(length - 1)) return length;
     let low = 0;
-    let high = times.length;
+    let high = length;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if ((times[mid] as number) < timestamp) low = mid + 1;
+      if (this.timestampAt(mid) < timestamp) low = mid + 1;
       else high = mid;
     }
     return low;
@@ -112,14 +137,12 @@ export class MeterWindow {
 
   /** The verdict on `reading` given what this window holds; `'new'` when it may be stored. */
   judge(reading: Reading, rules: AdmissionRules): 'new' | 'duplicate' | 'conflito' | 'intervalo' | 'atrasada' {
-    const at = this.position(reading.timestamp);
-    const times = this.timestamps;
-    if (times[at] === reading.timestamp) return this.registers[at] === registerNumber(reading.consumo) ? 'duplicate' : 'conflito';
+    const { timestamp } = reading;
+    const at = this.position(timestamp);
+    if (at < this.length && this.timestampAt(at) === timestamp) return this.registerAt(at) === registerNumber(reading.consumo) ? 'duplicate' : 'conflito';
     if (at === 0 && !this.complete) return 'atrasada';
-    const before = times[at - 1];
-    const after = times[at];
-    if (before !== undefined && reading.timestamp - before < rules.minIntervalMs) return 'intervalo';
-    if (after !== undefined && after - reading.timestamp < rules.minIntervalMs) return 'intervalo';
+    if (at > 0 && timestamp - this.timestampAt(at - 1) < rules.minIntervalMs) return 'intervalo';
+    if (at < this.length && this.timestampAt(at) - timestamp < rules.minIntervalMs) return 'intervalo';
     return 'new';
   }
 
@@ -128,26 +151,58 @@ export class MeterWindow {
     return assessReading(this, this.position(reading.timestamp), reading.timestamp, registerNumber(reading.consumo), rules);
   }
 
-  /** Records an admitted reading (judged `'new'`) with its quality, forgetting the oldest past the window's size. */
-  add(timestamp: number, register: number, mask: QualityMask): void {
+  /** Records an admitted reading (judged `'new'`) with its quality, forgetting the oldest past the window's size; `pending` until settled. */
+  add(timestamp: number, register: number, mask: QualityMask, pending = false): void {
     const at = this.position(timestamp);
-    this.timestamps.splice(at, 0, timestamp);
-    this.registers.splice(at, 0, register);
-    this.masks.splice(at, 0, mask);
-    if (this.timestamps.length > LATE_WINDOW_READINGS) {
-      this.timestamps.shift();
-      this.registers.shift();
-      this.masks.shift();
+    const flags = pending ? mask | PENDING_BIT : mask;
+    const data = this.data;
+    if (this.length === LATE_WINDOW_READINGS) {
+      // Full: the oldest goes; a reading older than all kept is itself the one past the size.
       this.complete = false;
+      if (at === 0) return;
+      data.copyWithin(0, STRIDE, STRIDE * at);
+      this.put(at - 1, timestamp, register, flags);
+      return;
     }
+    if (STRIDE * this.length === data.length) this.grow();
+    if (at < this.length) this.data.copyWithin(STRIDE * (at + 1), STRIDE * at, STRIDE * this.length);
+    this.put(at, timestamp, register, flags);
+    this.length++;
+  }
+
+  /** Marks the reading at `timestamp` durable; false when it is no longer here. */
+  settle(timestamp: number): boolean {
+    const at = this.position(timestamp);
+    if (at === this.length || this.timestampAt(at) !== timestamp) return false;
+    this.data[STRIDE * at + 2] = this.maskAt(at);
+    return true;
   }
 
   /** Forgets an admitted reading whose write failed. */
   remove(timestamp: number): void {
     const at = this.position(timestamp);
-    if (this.timestamps[at] !== timestamp) return;
-    this.timestamps.splice(at, 1);
-    this.registers.splice(at, 1);
-    this.masks.splice(at, 1);
+    if (at === this.length || this.timestampAt(at) !== timestamp) return;
+    this.data.copyWithin(STRIDE * at, STRIDE * (at + 1), STRIDE * this.length);
+    this.length--;
+  }
+
+  private put(at: number, timestamp: number, register: number, flags: number): void {
+    const data = this.data;
+    data[STRIDE * at] = timestamp;
+    data[STRIDE * at + 1] = register;
+    data[STRIDE * at + 2] = flags;
+  }
+
+  /** Doubles the capacity (a new array of exactly that many slots, so nothing is allocated beyond it). */
+  private grow(): void {
+    const capacity = Math.min(LATE_WINDOW_READINGS, Math.max(1, 2 * this.length));
+    const data = new Array<number>(STRIDE * capacity).fill(0);
+    for (let i = 0; i < STRIDE * this.length; i++) data[i] = this.data[i] as number;
+    this.data = data;
   }
 }
+
+/** Slots per reading in MeterWindow's array. */
+const STRIDE = 3;
+/** Marks a reading queued in a window and not yet durable; outside the quality bits (domain/readings/quality.ts). */
+const PENDING_BIT = 0x80;

@@ -90,9 +90,15 @@ export function parseQuality(text: string): QualityMask | undefined {
 
 /** A meter's newest readings, ascending by timestamp: registers in thousandths (exact as Numbers: 15 digits at most). */
 export interface QualityWindow {
-  readonly timestamps: readonly number[];
-  readonly registers: readonly number[];
-  readonly masks: readonly QualityMask[];
+  /** The timestamp of reading `i` (0 the oldest). */
+  timestampAt(i: number): number;
+  registerAt(i: number): number;
+  maskAt(i: number): QualityMask;
+}
+
+/** A QualityWindow over parallel arrays (a model's, a test's). */
+export function arraysWindow(timestamps: readonly number[], registers: readonly number[], masks: readonly QualityMask[]): QualityWindow {
+  return { timestampAt: (i) => timestamps[i] as number, registerAt: (i) => registers[i] as number, maskAt: (i) => masks[i] as QualityMask };
 }
 
 /**
@@ -124,12 +130,11 @@ let gaps = new Float64Array(64);
  * `at`, where it would be inserted).
  */
 export function assessReading(window: QualityWindow, at: number, timestamp: number, register: number, rules: QualityRules): QualityMask {
-  const { timestamps, registers, masks } = window;
   if (at === 0) return VALID;
   let mask = VALID;
   const previous = at - 1;
   let baseline = previous;
-  while (baseline >= 0 && !isUsable(masks[baseline] as number)) baseline--;
+  while (baseline >= 0 && !isUsable(window.maskAt(baseline))) baseline--;
 
   // Typical rate and interval, between consecutive usable readings before this one.
   if (rates.length < at) {
@@ -139,10 +144,10 @@ export function assessReading(window: QualityWindow, at: number, timestamp: numb
   let intervals = 0;
   let later = -1;
   for (let i = baseline; i >= 0; i--) {
-    if (!isUsable(masks[i] as number)) continue;
+    if (!isUsable(window.maskAt(i))) continue;
     if (later !== -1) {
-      const span = (timestamps[later] as number) - (timestamps[i] as number);
-      rates[intervals] = ((registers[later] as number) - (registers[i] as number)) / span;
+      const span = window.timestampAt(later) - window.timestampAt(i);
+      rates[intervals] = (window.registerAt(later) - window.registerAt(i)) / span;
       gaps[intervals++] = span;
     }
     later = i;
@@ -151,21 +156,21 @@ export function assessReading(window: QualityWindow, at: number, timestamp: numb
 
   const floor = (rules.spikeFloorKwhPerHour / MS_PER_HOUR) * 1000; // thousandths per ms
   const limit = judged ? rules.spikeFactor * Math.max(median(rates, intervals), floor) : Number.POSITIVE_INFINITY;
-  const spikeFrom = (from: number): boolean => register > (registers[from] as number) && (register - (registers[from] as number)) / (timestamp - (timestamps[from] as number)) > limit;
+  const spikeFrom = (from: number): boolean => register > window.registerAt(from) && (register - window.registerAt(from)) / (timestamp - window.timestampAt(from)) > limit;
   // A step that persists: right after a spike, a reading that carries on from it at an ordinary rate confirms it.
-  if (previous !== baseline && ((masks[previous] as number) & SPIKE) !== 0 && register >= (registers[previous] as number) && !spikeFrom(previous)) baseline = previous;
+  if (previous !== baseline && (window.maskAt(previous) & SPIKE) !== 0 && register >= window.registerAt(previous) && !spikeFrom(previous)) baseline = previous;
   if (baseline >= 0) {
-    if (register < (registers[baseline] as number)) mask |= REGRESSIVE;
+    if (register < window.registerAt(baseline)) mask |= REGRESSIVE;
     else if (spikeFrom(baseline)) mask |= SPIKE;
   }
-  if (judged && timestamp - (timestamps[previous] as number) > rules.gapFactor * median(gaps, intervals)) mask |= GAP_BEFORE;
+  if (judged && timestamp - window.timestampAt(previous) > rules.gapFactor * median(gaps, intervals)) mask |= GAP_BEFORE;
 
-  if (register === registers[previous]) {
-    if (((masks[previous] as number) & PROLONGED_ZERO) !== 0) mask |= PROLONGED_ZERO;
+  if (register === window.registerAt(previous)) {
+    if ((window.maskAt(previous) & PROLONGED_ZERO) !== 0) mask |= PROLONGED_ZERO;
     else {
       let start = previous;
-      while (start > 0 && registers[start - 1] === register) start--;
-      if (timestamp - (timestamps[start] as number) >= rules.zeroMs) mask |= PROLONGED_ZERO;
+      while (start > 0 && window.registerAt(start - 1) === register) start--;
+      if (timestamp - window.timestampAt(start) >= rules.zeroMs) mask |= PROLONGED_ZERO;
     }
   }
   return mask;

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { Test } from 'tap';
 import { LATE_WINDOW_READINGS } from '../../domain/readings/admission.js';
-import { DEFAULT_QUALITY_RULES, SPIKE, VALID, assessReading } from '../../domain/readings/quality.js';
+import { DEFAULT_QUALITY_RULES, SPIKE, VALID, arraysWindow, assessReading } from '../../domain/readings/quality.js';
 import { FLEET_BATCH_METERS, RECENT_READINGS_LIMIT, type Reading, type Store, type StoredReading } from '../../database/store.js';
 
 export interface StoreFixture {
@@ -343,7 +343,7 @@ export function storeContract(t: Test, { makeStore }: ContractOptions): void {
           // Its quality, judged against the meter's newest LATE_WINDOW_READINGS readings older than it.
           const window = list.slice(-LATE_WINDOW_READINGS);
           const at = window.filter((stored) => stored.timestamp < r.timestamp).length;
-          const view = { timestamps: window.map((w) => w.timestamp), registers: window.map((w) => Number(w.consumo)), masks: window.map((w) => w.quality ?? VALID) };
+          const view = arraysWindow(window.map((w) => w.timestamp), window.map((w) => Number(w.consumo)), window.map((w) => w.quality ?? VALID));
           const quality = assessReading(view, at, r.timestamp, Number(r.consumo), DEFAULT_QUALITY_RULES);
           list.push(quality === VALID ? { matricula: r.matricula, timestamp: r.timestamp, consumo: r.consumo } : { matricula: r.matricula, timestamp: r.timestamp, consumo: r.consumo, quality });
           list.sort((a, b) => a.timestamp - b.timestamp);
