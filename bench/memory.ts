@@ -1,5 +1,5 @@
 /**
- * `node --expose-gc build/bench/memory.js`: the file store's in-memory
+ * `npm run bench:memoria`: the file store's in-memory
  * indexes per meter, after a full GC: meters of no customer with one reading
  * each (what invented matriculas cost), and registered meters with a full
  * admission window (heap and array buffers). The memory before the readings
@@ -13,13 +13,13 @@ import { FileStore } from '../database/file/file-store.js';
 import type { Reading } from '../database/store.js';
 import { parseCli } from './lib.js';
 
-const values = parseCli('node --expose-gc build/bench/memory.js', "The file store's in-memory indexes per meter (heap after a full GC), for meters of no customer with one reading and registered meters with 40.", {
+const values = parseCli('bench:memoria', "The file store's in-memory indexes per meter (heap after a full GC), for meters of no customer with one reading and registered meters with 40.", {
   medidores: { default: '100000,1000000', help: 'fleet sizes, comma-separated' },
   leituras: { default: '40', help: 'readings per registered meter' },
 });
 const collect = (globalThis as { gc?: () => void }).gc;
 if (collect === undefined) {
-  process.stderr.write('memory: run with node --expose-gc\n');
+  process.stderr.write('bench:memoria: run with node --expose-gc (npm run bench:memoria does)\n');
   process.exit(1);
 }
 const heap = (): number => {

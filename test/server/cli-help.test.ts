@@ -46,6 +46,7 @@ const COMMANDS: ReadonlyArray<{ name: string; path: string; run?: Run; args?: re
   { name: 'npm run bench:migracao', path: 'bench/migration.js', mentions: ['--clientes', '--leituras', '--linhas'] },
   { name: 'npm run bench:caminho', path: 'bench/request-path.js', mentions: ['--requisicoes', '--rodadas'] },
   { name: 'npm run bench:http', path: 'bench/http-ratio.js', mentions: ['--rodadas', '--duracao', '--antes'] },
+  { name: 'npm run bench:memoria', path: 'bench/memory.js', mentions: ['--medidores', '--leituras'] },
   { name: 'npm run bench:justica', path: 'bench/fairness.js', mentions: [] },
   { name: 'npm run bench:processos', path: 'bench/processes.js', mentions: [] },
   { name: 'node build/bench/pg-admission.js', path: 'bench/pg-admission.js', mentions: ['usage: node build/bench/pg-admission.js', '--leituras', '--medidores', '--rodadas'] },
