@@ -8,7 +8,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseCli } from './lib.js';
 import { runUdpLoad } from './udp-load.js';
 
@@ -22,6 +22,7 @@ const values = parseCli('load:udp', 'Sends readings from many simulated meters a
   'udp-buffer-recepcao': { default: String(8 * 1024 * 1024), help: "the server's UDP receive buffer, bytes" },
   lixo: { default: '0', help: 'hostile datagrams per second sent meanwhile' },
   processos: { default: '1', help: 'the server\'s PROCESSOS (more than 1 needs --storage postgres)' },
+  antes: { default: '', help: "another build directory (e.g. ../antes/build): its server is loaded instead of this build's (before-and-after runs)" },
   remetente: { default: 'c', help: 'the meters\' sender: c (bench/udp-sender.c, compiled on first use with cc; Node if there is no compiler) or node' },
 });
 const number = (name: keyof typeof values, min: number): number => {
@@ -55,6 +56,7 @@ try {
     garbageRate: number('lixo', 0),
     serverEnv: { PROCESSOS: String(number('processos', 1)) },
     sender: values.remetente,
+    ...(values.antes === '' ? {} : { serverMain: resolve(values.antes, 'server/main.js') }),
   });
   process.stdout.write(
     `load:udp ${result.meters} meters, target ${result.targetRate}/s for ${result.durationS} s (${result.storage}; ${result.sender} sender; receive buffer granted ${result.receiveBufferBytes} bytes)\n` +

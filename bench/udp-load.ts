@@ -31,6 +31,8 @@ export interface UdpLoadOptions {
   readonly garbageRate?: number;
   /** More settings for the server, e.g. PROCESSOS. */
   readonly serverEnv?: Readonly<Record<string, string>>;
+  /** Another build's server (its `server/main.js`), for before-and-after runs; this build's when absent. */
+  readonly serverMain?: string;
   /** The meters' sender: `c` (bench/udp-sender.c, compiled on first use; the default when a C compiler is installed) or `node`. */
   readonly sender?: 'c' | 'node';
 }
@@ -104,7 +106,7 @@ export async function runUdpLoad(options: UdpLoadOptions): Promise<UdpLoadResult
     Object.assign(env, { STORAGE: 'postgres', DATABASE_URL: databaseUrl, PG_SCHEMA: options.schema ?? `carga_udp_${process.pid}_${Date.now()}` });
   }
   const binary = options.sender === 'node' ? undefined : cSender();
-  const target = await startTarget('projeto', env, options.serverNodeArgs);
+  const target = await startTarget('projeto', env, options.serverNodeArgs, options.serverMain);
   const granted = Number(/"udpReceiveBufferBytes":(\d+)/.exec(target.output())?.[1] ?? 0);
   let reports: SenderReport[];
   let rss = 0;
