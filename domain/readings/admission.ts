@@ -13,7 +13,7 @@
 import type { Reading } from '../../protocol/meter-protocol.js';
 import { assessReading, DEFAULT_QUALITY_RULES, type QualityMask, type QualityRules, type QualityWindow } from './quality.js';
 
-/** A meter's newest readings a store keeps at hand to recognise copies and late readings. */
+/** A meter's newest readings a store keeps at hand to recognise copies and late readings; a power of two (MeterWindow's ring doubles its capacity up to it). */
 export const LATE_WINDOW_READINGS = 32;
 
 /** Why a reading was refused: the `motivo` of a REJEITADA line (protocol/README.md). */
@@ -84,8 +84,8 @@ export function registerNumber(consumo: bigint): number {
  * LATE_WINDOW_READINGS: every admitted reading at or after the first one
  * here is here. `complete` when nothing older was ever admitted.
  *
- * Held in one array (timestamp, register, flags for each reading) whose
- * capacity doubles up to the window's size: a server keeps one per meter (a
+ * Held in one array used as a ring (timestamp, register, flags for each
+ * reading) whose capacity doubles up to the window's size: a server keeps one per meter (a
  * million by default), and three arrays grown by Node's rule (half again
  * plus 16 slots) cost about a kilobyte for a meter that sent one reading
  * (bench/RESULTS.md section 17). A store may add a reading `pending`
@@ -93,27 +93,37 @@ export function registerNumber(consumo: bigint): number {
  * same either way.
  */
 export class MeterWindow implements QualityWindow {
-  /** Reading i at [STRIDE * i]: timestamp, register (thousandths, registerNumber), quality mask with PENDING_BIT. */
+  /**
+   * A ring: reading i (0 the oldest) in slot (head + i) mod capacity, slot k
+   * at [STRIDE * k]: timestamp, register (thousandths, registerNumber),
+   * quality mask with PENDING_BIT. The capacity is a power of two.
+   */
   private data: number[] = [];
+  private capacity = 0;
+  private head = 0;
   /** Readings held. */
   length = 0;
   complete = true;
 
+  private slot(i: number): number {
+    return STRIDE * ((this.head + i) & (this.capacity - 1));
+  }
+
   timestampAt(i: number): number {
-    return this.data[STRIDE * i] as number;
+    return this.data[this.slot(i)] as number;
   }
 
   registerAt(i: number): number {
-    return this.data[STRIDE * i + 1] as number;
+    return this.data[this.slot(i) + 1] as number;
   }
 
   maskAt(i: number): QualityMask {
-    return (this.data[STRIDE * i + 2] as number) & ~PENDING_BIT;
+    return (this.data[this.slot(i) + 2] as number) & ~PENDING_BIT;
   }
 
   /** Whether reading `i` (0 the oldest) is queued and not yet durable. */
   isPending(i: number): boolean {
-    return ((this.data[STRIDE * i + 2] as number) & PENDING_BIT) !== 0;
+    return ((this.data[this.slot(i) + 2] as number) & PENDING_BIT) !== 0;
   }
 
   get newest(): number {
@@ -153,28 +163,26 @@ export class MeterWindow implements QualityWindow {
 
   /** Records an admitted reading (judged `'new'`) with its quality, forgetting the oldest past the window's size; `pending` until settled. */
   add(timestamp: number, register: number, mask: QualityMask, pending = false): void {
-    const at = this.position(timestamp);
-    const flags = pending ? mask | PENDING_BIT : mask;
-    const data = this.data;
+    let at = this.position(timestamp);
     if (this.length === LATE_WINDOW_READINGS) {
       // Full: the oldest goes; a reading older than all kept is itself the one past the size.
       this.complete = false;
       if (at === 0) return;
-      data.copyWithin(0, STRIDE, STRIDE * at);
-      this.put(at - 1, timestamp, register, flags);
-      return;
-    }
-    if (STRIDE * this.length === data.length) this.grow();
-    if (at < this.length) this.data.copyWithin(STRIDE * (at + 1), STRIDE * at, STRIDE * this.length);
-    this.put(at, timestamp, register, flags);
+      this.head = (this.head + 1) & (this.capacity - 1);
+      this.length--;
+      at--;
+    } else if (this.length === this.capacity) this.grow();
+    // Readings after `at` move up one slot (none in the usual case: the new reading is the newest).
+    for (let i = this.length; i > at; i--) this.copySlot(i - 1, i);
     this.length++;
+    this.put(at, timestamp, register, pending ? mask | PENDING_BIT : mask);
   }
 
   /** Marks the reading at `timestamp` durable; false when it is no longer here. */
   settle(timestamp: number): boolean {
     const at = this.position(timestamp);
     if (at === this.length || this.timestampAt(at) !== timestamp) return false;
-    this.data[STRIDE * at + 2] = this.maskAt(at);
+    this.data[this.slot(at) + 2] = this.maskAt(at);
     return true;
   }
 
@@ -182,23 +190,40 @@ export class MeterWindow implements QualityWindow {
   remove(timestamp: number): void {
     const at = this.position(timestamp);
     if (at === this.length || this.timestampAt(at) !== timestamp) return;
-    this.data.copyWithin(STRIDE * at, STRIDE * (at + 1), STRIDE * this.length);
+    for (let i = at; i < this.length - 1; i++) this.copySlot(i + 1, i);
     this.length--;
   }
 
-  private put(at: number, timestamp: number, register: number, flags: number): void {
+  private put(i: number, timestamp: number, register: number, flags: number): void {
     const data = this.data;
-    data[STRIDE * at] = timestamp;
-    data[STRIDE * at + 1] = register;
-    data[STRIDE * at + 2] = flags;
+    const at = this.slot(i);
+    data[at] = timestamp;
+    data[at + 1] = register;
+    data[at + 2] = flags;
   }
 
-  /** Doubles the capacity (a new array of exactly that many slots, so nothing is allocated beyond it). */
+  private copySlot(from: number, to: number): void {
+    const data = this.data;
+    const source = this.slot(from);
+    const target = this.slot(to);
+    data[target] = data[source] as number;
+    data[target + 1] = data[source + 1] as number;
+    data[target + 2] = data[source + 2] as number;
+  }
+
+  /** Doubles the capacity: a new array of exactly that many slots (nothing allocated beyond it), readings from slot 0. */
   private grow(): void {
-    const capacity = Math.min(LATE_WINDOW_READINGS, Math.max(1, 2 * this.length));
+    const capacity = Math.min(LATE_WINDOW_READINGS, Math.max(1, 2 * this.capacity));
     const data = new Array<number>(STRIDE * capacity).fill(0);
-    for (let i = 0; i < STRIDE * this.length; i++) data[i] = this.data[i] as number;
+    for (let i = 0; i < this.length; i++) {
+      const source = this.slot(i);
+      data[STRIDE * i] = this.data[source] as number;
+      data[STRIDE * i + 1] = this.data[source + 1] as number;
+      data[STRIDE * i + 2] = this.data[source + 2] as number;
+    }
     this.data = data;
+    this.capacity = capacity;
+    this.head = 0;
   }
 }
 
