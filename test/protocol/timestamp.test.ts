@@ -144,3 +144,16 @@ t.test('the cached zone offset agrees with Intl at every instant, across dayligh
   // Around the 2018 São Paulo change (2018-11-04 00:00 local, 03:00 UTC), second by second.
   for (let millis = Date.UTC(2018, 10, 4, 2, 59, 0); millis < Date.UTC(2018, 10, 4, 3, 1, 0); millis += 500) t.equal(zoneOffset(millis, 'America/Sao_Paulo'), intl(millis, 'America/Sao_Paulo'));
 });
+
+t.test('formatIsoTimestamp agrees with toISOString for runs of instants in the same few seconds (its per-second cache)', async () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 253_402_300_000_000 }), fc.array(fc.integer({ min: -2500, max: 2500 }), { minLength: 1, maxLength: 40 }), (base, offsets) => {
+      for (const offset of offsets) {
+        const millis = Math.max(0, base + offset);
+        if (formatIsoTimestamp(millis) !== new Date(millis).toISOString()) return false;
+      }
+      return true;
+    }),
+    { numRuns: 2000 },
+  );
+});
