@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +33,8 @@ const RECEIVE_BUFFER = 8 * 1024 * 1024;
 /** The bare receiver's load: well past any rate the server is tried at, so the ceiling is the receiver's (or the sender's, if it is the lower). */
 const CEILING_BLAST_RATE = QUICK ? 40_000 : 300_000;
 const RESULTS = fileURLToPath(new URL('../../bench/RESULTS.md', import.meta.url));
+/** Where bench/RESULTS.md's hand-written sections start: `npm run bench` rewrites what is above it and keeps the rest. */
+const KEPT_MARKER = '<!-- npm run bench rewrites the sections above this line and keeps the ones below -->';
 const SENDER = fileURLToPath(new URL('./udp-sender.js', import.meta.url));
 const BARE = fileURLToPath(new URL('./bare-receiver.js', import.meta.url));
 
@@ -344,7 +346,10 @@ say();
 say();
 if (failures > 0) say(`**${failures} failure(s): lost data or wrong answers (see above).**`);
 
-await writeFile(RESULTS, `${lines.join('\n')}\n`);
+// Sections after the generated ones (measurements of particular changes, written by hand) are kept.
+const previous = await readFile(RESULTS, 'utf8').catch(() => '');
+const kept = previous.indexOf(KEPT_MARKER);
+await writeFile(RESULTS, `${lines.join('\n')}\n${kept === -1 ? `\n${KEPT_MARKER}\n` : `\n${previous.slice(kept)}`}`);
 await rm(workDir, { recursive: true, force: true });
 process.stdout.write(`wrote ${RESULTS}\n`);
 // Explicit: the embedded PostgreSQL's exit hooks would otherwise decide the code.
