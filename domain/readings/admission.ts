@@ -172,8 +172,14 @@ export class MeterWindow implements QualityWindow {
       this.length--;
       at--;
     } else if (this.length === this.capacity) this.grow();
-    // Readings after `at` move up one slot (none in the usual case: the new reading is the newest).
-    for (let i = this.length; i > at; i--) this.copySlot(i - 1, i);
+    if (at < this.length - at) {
+      // Fewer readings before `at` than after it (a window filled newest first): those move down one slot, the ring's head back.
+      this.head = (this.head - 1) & (this.capacity - 1);
+      for (let i = 0; i < at; i++) this.copySlot(i + 1, i);
+    } else {
+      // Readings after `at` move up one slot (none in the usual case: the new reading is the newest).
+      for (let i = this.length; i > at; i--) this.copySlot(i - 1, i);
+    }
     this.length++;
     this.put(at, timestamp, register, pending ? mask | PENDING_BIT : mask);
   }
