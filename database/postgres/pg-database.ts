@@ -45,6 +45,26 @@ export function toStoreError(error: unknown): unknown {
   return new StoreError('UNAVAILABLE', `PostgreSQL unavailable: ${(error as Error).message}`, { cause: error });
 }
 
+/**
+ * A statement of constant text run on the hot paths (a meter's newest rows,
+ * a batch's insert): each pool connection parses and plans it once, then
+ * only binds values (`pg`'s named statements). Planning a query over the
+ * partitioned `medicoes` cost more CPU than running it (bench/RESULTS.md
+ * section 17). Only for constant text: a connection keeps every statement
+ * it prepared for as long as it lives.
+ */
+export interface PreparedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+let preparedCount = 0;
+
+/** Names a statement of constant text for preparation (see PreparedStatement). */
+export function prepared(text: string): PreparedStatement {
+  return Object.freeze({ name: `consumo_${++preparedCount}`, text });
+}
+
 export class PgDatabase {
   /** What this database's stores write, told to the other servers on the same schema (and theirs to them). */
   readonly changes: PgChangeFeed;
@@ -138,15 +158,15 @@ export class PgDatabase {
     }
   }
 
-  /** One statement on the pool, with errors mapped as in {@link transaction}. */
-  async run<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+  /** One statement on the pool, with errors mapped as in {@link transaction}; a {@link PreparedStatement} is parsed and planned once per connection. */
+  async run<R extends pg.QueryResultRow>(statement: string | PreparedStatement, values: unknown[] = []): Promise<pg.QueryResult<R>> {
     this.assertOpen();
-    return this.query<R>(text, values);
+    return this.query<R>(statement, values);
   }
 
-  private async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+  private async query<R extends pg.QueryResultRow>(statement: string | PreparedStatement, values: unknown[] = []): Promise<pg.QueryResult<R>> {
     try {
-      return await this.pool.query<R>(text, values);
+      return await (typeof statement === 'string' ? this.pool.query<R>(statement, values) : this.pool.query<R>({ name: statement.name, text: statement.text, values }));
     } catch (error) {
       throw toStoreError(error);
     }

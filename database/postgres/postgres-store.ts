@@ -27,7 +27,7 @@ import {
   type StoreStats,
   type StoredReading,
 } from '../store.js';
-import { PgDatabase, toStoreError, type PgDatabaseOptions } from './pg-database.js';
+import { PgDatabase, prepared, toStoreError, type PgDatabaseOptions, type PreparedStatement } from './pg-database.js';
 import { monthOf, monthSpan } from './partitions.js';
 import type { CredentialStore } from '../credential-store.js';
 
@@ -47,7 +47,9 @@ const READING_COLUMNS = readingColumns('');
  * kept); `RECENT_READINGS_ANY_SQL` when a meter has too few since then.
  */
 export const RECENT_READINGS_SQL = `SELECT data_hora, ${READING_COLUMNS} FROM medicoes WHERE matricula = $1 AND data_hora >= $3 ORDER BY data_hora DESC LIMIT $2`;
-const RECENT_READINGS_ANY_SQL = `SELECT data_hora, ${READING_COLUMNS} FROM medicoes WHERE matricula = $1 ORDER BY data_hora DESC LIMIT $2`;
+const RECENT_READINGS_ANY_SQL = prepared(`SELECT data_hora, ${READING_COLUMNS} FROM medicoes WHERE matricula = $1 ORDER BY data_hora DESC LIMIT $2`);
+/** A route's question about one meter, asked per request: prepared (planning it over the partitions cost more than running it); the batch statements below are planned per batch, for the batch's size. */
+const RECENT_READINGS = prepared(RECENT_READINGS_SQL);
 
 /**
  * Where the queries for a meter's newest rows look first: the start of the
@@ -247,7 +249,7 @@ export class PostgresStore implements Store, CredentialStore {
   async recentReadings(matricula: string, count: number): Promise<StoredReading[]> {
     this.assertOpen();
     checkRecentCount(count);
-    let { rows } = await this.query<ReadingRow>(RECENT_READINGS_SQL, [matricula, count, recentSince(Date.now())]);
+    let { rows } = await this.query<ReadingRow>(RECENT_READINGS, [matricula, count, recentSince(Date.now())]);
     if (rows.length < count) ({ rows } = await this.query<ReadingRow>(RECENT_READINGS_ANY_SQL, [matricula, count]));
     return rows.map((row, index) => withoutOlderQuantities(readingOfRow(matricula, row), index));
   }
@@ -498,8 +500,8 @@ export class PostgresStore implements Store, CredentialStore {
     return warmed;
   }
 
-  private query<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    return this.db.run<R>(text, values);
+  private query<R extends pg.QueryResultRow>(statement: string | PreparedStatement, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    return this.db.run<R>(statement, values);
   }
 
   private assertOpen(): void {
