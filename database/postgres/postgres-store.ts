@@ -144,7 +144,7 @@ function quantityText(thousandths: number | undefined): string | null {
 }
 
 const QUANTITY_LIMITS = { scale: QUANTITY_SCALE, maxSignificantDigits: 13 };
-/** Meters whose admission window a store keeps between batches (about 1.5 KB each with 32 readings). */
+/** Meters whose admission window a store keeps between batches (about 0.9 KB each with 32 readings). */
 export const WINDOW_CACHE_METERS = 100_000;
 /** What the `consumo numeric(18, 3)` column can hold. */
 const NUMERIC_LIMITS = { scale: REGISTER_SCALE, maxSignificantDigits: 18 };
