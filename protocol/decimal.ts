@@ -69,7 +69,7 @@ export function parseRegister(text: string): bigint | undefined {
     units = units * 10 + digit;
   }
   if (i === 0 || i > FAST_INTEGER_DIGITS) return parseDecimal(text, REGISTER_LIMITS);
-  units *= 1000;
+  units *= POWERS_OF_TEN[REGISTER_SCALE] as number;
   if (i < length) {
     const decimals = length - i - 1;
     if (text.charCodeAt(i) !== 46 || decimals < 1 || decimals > REGISTER_SCALE) return parseDecimal(text, REGISTER_LIMITS);

@@ -94,15 +94,11 @@ export interface DatagramOptions {
   readonly legacyTimeZone: string;
 }
 
-export function isMatricula(text: string): boolean {
-  return isDigits(text, MAX_MATRICULA_DIGITS);
-}
-
 const MAX_MATRICULA_DIGITS = 20;
 
-/** Whether `text` is 1 to `max` ASCII digits. */
-function isDigits(text: string, max: number): boolean {
-  if (text.length === 0 || text.length > max) return false;
+/** Whether `text` is a matricula: 1 to 20 ASCII digits (checked by char code: it runs for every line received). */
+export function isMatricula(text: string): boolean {
+  if (text.length === 0 || text.length > MAX_MATRICULA_DIGITS) return false;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code < 48 || code > 57) return false;
@@ -195,7 +191,7 @@ function parseReadingLine(line: string): LineResult<ReceivedReading> {
       mac = fifth;
     }
   }
-  if (!isDigits(matricula, MAX_MATRICULA_DIGITS)) return 'INVALID_MATRICULA';
+  if (!isMatricula(matricula)) return 'INVALID_MATRICULA';
   const timestamp = parseIsoTimestamp(timestampText);
   if (timestamp === undefined) return 'INVALID_TIMESTAMP';
   const consumo = parseRegister(consumoText);

@@ -96,7 +96,6 @@ async function syncDirectory(path: string): Promise<void> {
   }
 }
 
-/** Keeps a durable reading among the meter's newest, in timestamp order (a late one may land in the middle, or nowhere). */
 /** A queued reading of the meter is now durable. */
 function remember(state: MeterState, reading: StoredReading): void {
   const { timestamp } = reading;
@@ -315,10 +314,11 @@ export class FileStore implements Store, CredentialStore {
     this.assertOpen();
     const { matricula } = query;
     const state = this.meters.get(matricula);
-    if (state === undefined || newestDurable(state) === Number.NEGATIVE_INFINITY) return;
+    const newest = state === undefined ? Number.NEGATIVE_INFINITY : newestDurable(state);
+    if (state === undefined || newest === Number.NEGATIVE_INFINITY) return;
     const from = Math.max(query.from, state.oldest);
     // Fixed now: readings stored while the scan runs are not part of it.
-    const to = Math.min(query.to, newestDurable(state) + 1);
+    const to = Math.min(query.to, newest + 1);
     if (from >= to) return;
     const blocks = [...this.blocks.overlapping(from, to)];
     // horizon[i]: the newest timestamp any block after the i-th (older in the log) may hold.
@@ -477,8 +477,8 @@ async function loadIndex(
   path: string,
   logger: Logger,
 ): Promise<{ meters: Map<string, MeterState>; blocks: LogBlocks; summary: LoadSummary; size: number }> {
-  // The hot loop of start-up: per line only slices, a char-code timestamp parse and
-  // syntax checks; registers stay text until the few kept per meter are known.
+  // The hot loop of start-up: per line only slices, a char-code timestamp parse,
+  // syntax checks, and the register of a line that enters its meter's window.
   const meters = new Map<string, MeterState>();
   const blocks = new LogBlocks();
   let lines = 0;
