@@ -8,11 +8,13 @@ import type { Reading } from '../protocol/meter-protocol.js';
 import type { ReadingOutcome } from '../domain/readings/admission.js';
 import type { StoredReading } from '../domain/readings/reading.js';
 import type { QualityMask } from '../domain/readings/quality.js';
+import type { HourRollup } from '../domain/readings/rollups.js';
 
 export type { AdmissionRules, ReadingOutcome, RefusalReason } from '../domain/readings/admission.js';
 export type { Customer } from '../protocol/customer-format.js';
 export type { Reading } from '../protocol/meter-protocol.js';
 export type { StoredReading } from '../domain/readings/reading.js';
+export type { HourRollup } from '../domain/readings/rollups.js';
 
 /** How many of a meter's newest readings `recentReadings` can return (the alert needs 5). */
 export const RECENT_READINGS_LIMIT = 5;
@@ -151,6 +153,16 @@ export interface Store {
    * Readings stored after the call are not included.
    */
   history(query: HistoryQuery): AsyncIterable<StoredReading[]>;
+
+  /**
+   * The hourly rollups of one matricula's durable readings
+   * (domain/readings/rollups.ts) for the UTC hours that start in
+   * `from <= hour < to`, oldest hour first, hours without a reading left
+   * out: exactly `rollUp` of the readings `history` gives for those hours,
+   * late readings included. Kept up to date as readings are stored, so the
+   * cost follows the hours asked for, not the readings under them.
+   */
+  hourly(query: HistoryQuery): Promise<HourRollup[]>;
 
   /**
    * Every durable reading, each with its quality and quantities, in batches

@@ -7,6 +7,7 @@
  * Start-up reads the log once and keeps, per matricula, its newest
  * readings in memory, so no route ever scans the log.
  */
+import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { chmod, copyFile, mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -38,8 +39,12 @@ import { appendPassword, PASSWORDS_FILE, readPasswordFile } from './passwords-fi
 import type { CredentialStore } from '../credential-store.js';
 import { lockDirectory, type DirectoryLock } from './lock.js';
 import { LogBlocks } from './log-blocks.js';
+import { HourRollupFiles, ROLLUP_FLUSH_MS, type LogAccess } from './hour-rollups.js';
+import { rollupOf, type HourRollup } from '../../domain/readings/rollups.js';
 import { appendToLog, forEachLine, formatLogLine, parseLogExtras, parseLogLine, readLogChunks } from './readings-log.js';
 
+/** Log lines replayed into the rollups at start-up before they are written out (a bound on memory when rebuilding). */
+const REPLAY_BATCH_LINES = 500_000;
 /** Bytes of the log read per step of `scan`. */
 const SCAN_BLOCK_BYTES = 1 << 20;
 export const CUSTOMERS_FILE = 'clientes.txt';
@@ -55,6 +60,8 @@ export interface FileStoreOptions {
   readonly maxMeters?: number | undefined;
   /** Which readings are admitted (domain/readings/admission.ts); all but copies and too-late ones when absent. */
   readonly admission?: AdmissionRules | undefined;
+  /** How often the hourly rollups held in memory are written (ROLLUP_FLUSH_MS when absent; tests make it short). */
+  readonly rollupFlushMs?: number | undefined;
 }
 
 /** About 240-270 bytes a meter with one reading, 800-850 with its window of 32 full (npm run bench:memoria, 100,000 and 1,000,000 meters): a million is 0.25 to 0.85 GB. */
@@ -132,6 +139,11 @@ export class FileStore implements Store, CredentialStore {
   /** Why the last write failed, until a write succeeds again. */
   private lastWriteError: StoreError | undefined;
   private closing: Promise<void> | undefined;
+  private readonly rollups: HourRollupFiles;
+  private readonly logger: Logger;
+  private readonly flushTimer: NodeJS.Timeout;
+  /** The rollups' flush running now. */
+  private rollupFlush: Promise<void> | undefined;
 
   private constructor(parts: {
     meters: Map<string, MeterState>;
@@ -146,8 +158,14 @@ export class FileStore implements Store, CredentialStore {
     loadSummary: LoadSummary;
     maxMeters: number;
     admission: AdmissionRules;
+    rollups: HourRollupFiles;
+    logger: Logger;
+    rollupFlushMs: number;
   }) {
     this.meters = parts.meters;
+    this.rollups = parts.rollups;
+    this.logger = parts.logger;
+    this.flushTimer = setInterval(() => void this.flushRollups(), parts.rollupFlushMs).unref();
     this.blocks = parts.blocks;
     this.maxMeters = parts.maxMeters;
     this.admission = parts.admission;
@@ -167,9 +185,13 @@ export class FileStore implements Store, CredentialStore {
         const written = await appendToLog(this.handle, this.size, lines);
         this.blocks.addLines(this.size, lines, readings);
         this.size += written;
-        for (const reading of readings) remember(this.meterState(reading.matricula), reading);
+        for (const reading of readings) {
+          remember(this.meterState(reading.matricula), reading);
+          this.rollups.add(reading.matricula, reading.timestamp, reading.consumo, reading.quality ?? VALID);
+        }
         this.readingCount += readings.length;
         this.lastWriteError = undefined;
+        if (this.rollups.full) void this.flushRollups();
       },
       onFailure: async (readings, error) => {
         // Cut a partial write back off, and forget the readings: when meters resend them they are new again.
@@ -222,8 +244,15 @@ export class FileStore implements Store, CredentialStore {
     const handle = await open(readingsPath, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW, DATA_FILE_MODE);
     await handle.chmod(DATA_FILE_MODE);
     await syncDirectory(dataDir);
-    const { meters, blocks, summary, size } = await loadIndex(handle, readingsPath, logger);
-    return new FileStore({ meters, blocks, customers, customersPath, passwords, passwordsPath, handle, size, lock, loadSummary: summary, maxMeters: options.maxMeters ?? DEFAULT_MAX_METERS, admission: options.admission ?? OPEN_ADMISSION });
+    const { rollups, rebuilt } = await HourRollupFiles.open(dataDir, (await handle.stat()).size, logAccess(handle));
+    try {
+      if (rebuilt) logger.info({ path: readingsPath }, 'building hourly rollups from the readings log');
+      const { meters, blocks, summary, size } = await loadIndex(handle, readingsPath, logger, rollups);
+      return new FileStore({ meters, blocks, customers, customersPath, passwords, passwordsPath, handle, size, lock, loadSummary: summary, maxMeters: options.maxMeters ?? DEFAULT_MAX_METERS, admission: options.admission ?? OPEN_ADMISSION, rollups, logger, rollupFlushMs: options.rollupFlushMs ?? ROLLUP_FLUSH_MS });
+    } catch (error) {
+      await rollups.close();
+      throw error;
+    }
   }
 
   append(readings: readonly Reading[]): Promise<AppendResult> {
@@ -376,6 +405,22 @@ export class FileStore implements Store, CredentialStore {
     }
   }
 
+  async hourly(query: HistoryQuery): Promise<HourRollup[]> {
+    this.assertOpen();
+    return this.rollups.hourly(query.matricula, query.from, query.to);
+  }
+
+  /** Merges the rollups held in memory into their files; one flush at a time, a failure logged (the next one repairs it). */
+  private flushRollups(): Promise<void> {
+    this.rollupFlush ??= this.rollups
+      .flush(this.size)
+      .catch((error: unknown) => this.logger.error({ err: error }, 'could not write the hourly rollups; the next flush reads them from the log again'))
+      .finally(() => {
+        this.rollupFlush = undefined;
+      });
+    return this.rollupFlush;
+  }
+
   async *scan(): AsyncGenerator<StoredReading[]> {
     this.assertOpen();
     // Fixed now: the durable part of the log, front to back, a block at a time, each cut at its last line end.
@@ -445,7 +490,11 @@ export class FileStore implements Store, CredentialStore {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      clearInterval(this.flushTimer);
       await this.writer.flushed().catch(() => undefined);
+      await this.rollupFlush;
+      await this.flushRollups();
+      await this.rollups.close();
       await this.handle.close();
       await this.lock.release();
     })();
@@ -476,6 +525,7 @@ async function loadIndex(
   handle: FileHandle,
   path: string,
   logger: Logger,
+  rollups: HourRollupFiles,
 ): Promise<{ meters: Map<string, MeterState>; blocks: LogBlocks; summary: LoadSummary; size: number }> {
   // The hot loop of start-up: per line only slices, a char-code timestamp parse,
   // syntax checks, and the register of a line that enters its meter's window.
@@ -485,6 +535,7 @@ async function loadIndex(
   let skipped = 0;
   let tornBytes = 0;
   let size = (await handle.stat()).size;
+  const replayFrom = rollups.checkpoint;
   for await (const chunk of readLogChunks(path)) {
     if (chunk.kind === 'torn') {
       tornBytes = chunk.bytes;
@@ -515,11 +566,21 @@ async function loadIndex(
         if (timestamp < oldest) oldest = timestamp;
         if (timestamp > newest) newest = timestamp;
         if (timestamp < state.oldest) state.oldest = timestamp;
-        keepNewest(state, timestamp, consumo, extras);
+        // Lines the rollups may not hold yet (past their checkpoint), but a repeated instant (a hand-merged log).
+        if (keepNewest(state, timestamp, consumo, extras) && offset >= replayFrom) rollups.replay(matricula, timestamp, parseRegister(consumo) as bigint, extras.quality, offset);
       }
       offset += line.length + 1;
     });
     if (newest >= oldest) blocks.add(chunk.offset, chunk.text.length, oldest, newest);
+    if (rollups.replayBacklog >= REPLAY_BATCH_LINES) {
+      await rollups.settleReplay();
+      await rollups.flush(offset);
+    }
+  }
+  // Every record then holds every line before `size`: what later reads and flushes count on.
+  if (rollups.replayBacklog > 0 || rollups.checkpoint < size) {
+    await rollups.settleReplay();
+    await rollups.flush(size);
   }
   if (skipped > MAX_SKIPPED_LINES_LOGGED) logger.warn({ path, skipped }, 'unreadable lines in readings log were skipped');
   return { meters, blocks, summary: { lines, skipped, tornBytes }, size };
@@ -533,12 +594,46 @@ const NO_EXTRAS = { quantities: undefined, quality: VALID };
  * timestamp order (late readings are the exception); a line repeating an
  * instant already kept (a hand-merged log) is skipped.
  */
-function keepNewest(state: MeterState, timestamp: number, consumo: string, extras: { quantities: Quantities | undefined; quality: QualityMask }): void {
+function keepNewest(state: MeterState, timestamp: number, consumo: string, extras: { quantities: Quantities | undefined; quality: QualityMask }): boolean {
   const { window } = state;
   const newest = timestamp > window.newest;
-  if (!newest && window.judge({ matricula: '', timestamp, consumo: 0n }, OPEN_ADMISSION) !== 'new') return;
+  if (!newest) {
+    const verdict = window.judge({ matricula: '', timestamp, consumo: 0n }, OPEN_ADMISSION);
+    // Older than the window: history has it, the window does not take it.
+    if (verdict !== 'new') return verdict === 'atrasada';
+  }
   window.add(timestamp, registerNumber(parseRegister(consumo) as bigint), extras.quality);
   if (newest) state.newestQuantities = extras.quantities;
+  return true;
+}
+
+/** Bytes before an offset of the log that its fingerprint covers. */
+const FINGERPRINT_BYTES = 4096;
+
+/** The log as the rollups read it: lines in [from, to) (line boundaries) for a repair, fingerprints for the checkpoint. */
+function logAccess(handle: FileHandle): LogAccess {
+  const lines = async function* (from: number, to: number) {
+    let offset = from;
+    while (offset < to) {
+      const text = await readBlock(handle, offset, Math.min(SCAN_BLOCK_BYTES, to - offset));
+      const last = text.lastIndexOf('\n');
+      if (last === -1) throw new StoreError('CORRUPT', `${READINGS_FILE} has a line longer than ${SCAN_BLOCK_BYTES} bytes at ${offset}`);
+      const lines: Array<{ matricula: string; rollup: HourRollup; offset: number }> = [];
+      let at = offset;
+      forEachLine(text.slice(0, last + 1), (line) => {
+        const reading = parseLogLine(line);
+        if (reading !== undefined) lines.push({ matricula: reading.matricula, rollup: rollupOf(reading.timestamp, reading.consumo, reading.quality ?? VALID), offset: at });
+        at += line.length + 1;
+      });
+      offset += last + 1;
+      yield lines;
+    }
+  };
+  const fingerprint = async (offset: number): Promise<string> => {
+    const from = Math.max(0, offset - FINGERPRINT_BYTES);
+    return createHash('sha256').update(await readBlock(handle, from, offset - from), 'latin1').digest('hex');
+  };
+  return { lines, fingerprint };
 }
 
 async function readBlock(handle: FileHandle, offset: number, length: number): Promise<string> {

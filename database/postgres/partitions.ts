@@ -158,6 +158,11 @@ export async function maintainPartitions(db: PgDatabase, now: number, retentionM
           }
           await client.query(`ALTER TABLE ${partition.table} DETACH PARTITION ${partition.name}`);
           await client.query(`DROP TABLE ${partition.name}`);
+          // The month's hourly rollups (migration 021) go with its readings.
+          if (partition.table === 'medicoes') {
+            const { start, end } = monthSpan(partition.month);
+            await client.query('DELETE FROM consumo_horas WHERE hora >= $1 AND hora < $2', [new Date(start), new Date(end)]);
+          }
           dropped.push(partition.name);
         }
       }

@@ -23,6 +23,7 @@ import {
   type Customer,
   type CustomerQuery,
   type HistoryQuery,
+  type HourRollup,
   type Store,
   type StoreStats,
   type StoredReading,
@@ -100,12 +101,55 @@ SELECT d.matricula, w.data_hora, w.consumo::text AS consumo, w.qualidade, EXISTS
 FROM unnest($1::varchar[]) AS d(matricula)
 LEFT JOIN LATERAL (SELECT data_hora, consumo, qualidade FROM medicoes m WHERE m.matricula = d.matricula AND data_hora >= $3 ORDER BY data_hora DESC LIMIT $2) w ON true`;
 
-/** Inserts the admitted readings; the primary key stops a copy another server inserted meanwhile. */
+/** A row of medicoes is usable (domain/readings/quality.ts isUsable): not `pico`, not `regressiva`. */
+const USABLE_SQL = "(qualidade IS NULL OR NOT string_to_array(qualidade, ',') && '{pico,regressiva}'::text[])";
+
+/**
+ * Inserts the admitted readings (the primary key stops a copy another
+ * server inserted meanwhile) and, in the same statement, adds the rows
+ * inserted to their hours' rollups (migration 021): both or neither. Hours
+ * are upserted in key order, so concurrent servers lock them in one order.
+ */
 const INSERT_SQL = `
-INSERT INTO medicoes (matricula, data_hora, consumo, tensao_v, corrente_a, potencia_kw, fator_potencia, frequencia_hz, qualidade)
-SELECT * FROM unnest($1::varchar[], $2::timestamptz[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::text[])
-ON CONFLICT DO NOTHING
-RETURNING matricula, data_hora`;
+WITH inseridas AS (
+  INSERT INTO medicoes (matricula, data_hora, consumo, tensao_v, corrente_a, potencia_kw, fator_potencia, frequencia_hz, qualidade)
+  SELECT * FROM unnest($1::varchar[], $2::timestamptz[], $3::numeric[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[], $9::text[])
+  ON CONFLICT DO NOTHING
+  RETURNING matricula, data_hora, consumo, qualidade
+), horas AS (
+  INSERT INTO consumo_horas AS h
+  SELECT matricula, date_trunc('hour', data_hora, 'UTC'), count(*), count(qualidade), count(*) FILTER (WHERE util),
+    min(data_hora) FILTER (WHERE util), (array_agg(consumo ORDER BY data_hora) FILTER (WHERE util))[1],
+    max(data_hora) FILTER (WHERE util), (array_agg(consumo ORDER BY data_hora DESC) FILTER (WHERE util))[1]
+  FROM (SELECT *, ${USABLE_SQL} AS util FROM inseridas) r
+  GROUP BY 1, 2
+  ORDER BY 1, 2
+  ON CONFLICT (matricula, hora) DO UPDATE SET
+    leituras = h.leituras + EXCLUDED.leituras,
+    sinalizadas = h.sinalizadas + EXCLUDED.sinalizadas,
+    utilizaveis = h.utilizaveis + EXCLUDED.utilizaveis,
+    primeira_em = CASE WHEN h.primeira_em IS NULL OR EXCLUDED.primeira_em < h.primeira_em THEN EXCLUDED.primeira_em ELSE h.primeira_em END,
+    primeira_consumo = CASE WHEN h.primeira_em IS NULL OR EXCLUDED.primeira_em < h.primeira_em THEN EXCLUDED.primeira_consumo ELSE h.primeira_consumo END,
+    ultima_em = CASE WHEN h.ultima_em IS NULL OR EXCLUDED.ultima_em > h.ultima_em THEN EXCLUDED.ultima_em ELSE h.ultima_em END,
+    ultima_consumo = CASE WHEN h.ultima_em IS NULL OR EXCLUDED.ultima_em > h.ultima_em THEN EXCLUDED.ultima_consumo ELSE h.ultima_consumo END
+)
+SELECT matricula, data_hora FROM inseridas`;
+
+/** A meter's hourly rollups in a range of hours, oldest first (primary key). */
+const HOURLY_SQL = prepared(`
+SELECT hora, leituras, sinalizadas, utilizaveis, primeira_em, primeira_consumo::text AS primeira_consumo, ultima_em, ultima_consumo::text AS ultima_consumo
+FROM consumo_horas WHERE matricula = $1 AND hora >= $2 AND hora < $3 ORDER BY hora`);
+
+interface HourRow {
+  hora: Date;
+  leituras: number;
+  sinalizadas: number;
+  utilizaveis: number;
+  primeira_em: Date | null;
+  primeira_consumo: string | null;
+  ultima_em: Date | null;
+  ultima_consumo: string | null;
+}
 
 /** The stored registers at given instants: what readings that lost a race to another server met. */
 const EXISTING_SQL = `
@@ -287,6 +331,16 @@ export class PostgresStore implements Store, CredentialStore {
       if (rows.length < HISTORY_PAGE_ROWS) return;
       to = (page[page.length - 1] as Reading).timestamp;
     }
+  }
+
+  async hourly(query: HistoryQuery): Promise<HourRollup[]> {
+    this.assertOpen();
+    const from = Math.max(query.from, 0);
+    const to = Math.min(query.to, MAX_DATE_MILLIS);
+    if (from >= to) return [];
+    const { rows } = await this.query<HourRow>(HOURLY_SQL, [query.matricula, new Date(from), new Date(to)]);
+    const point = (at: Date | null, register: string | null) => (at === null || register === null ? undefined : { timestamp: at.getTime(), register: parseDecimal(register, NUMERIC_LIMITS) as bigint });
+    return rows.map((row) => ({ hour: row.hora.getTime(), readings: row.leituras, flagged: row.sinalizadas, usable: row.utilizaveis, oldest: point(row.primeira_em, row.primeira_consumo), newest: point(row.ultima_em, row.ultima_consumo) }));
   }
 
   async *scan(): AsyncGenerator<StoredReading[]> {

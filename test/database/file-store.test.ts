@@ -1,10 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import t from 'tap';
 import { CUSTOMERS_FILE, FileStore, LOCK_FILE, READINGS_FILE } from '../../database/file/file-store.js';
 import { silentLogger, tempDir } from '../helpers.js';
+import { ROLLUPS_DIR } from '../../database/file/hour-rollups.js';
+import { rollUp } from '../../domain/readings/rollups.js';
+import type { StoredReading } from '../../database/store.js';
 import { storeContract } from './store-contract.js';
+import { rollupContract } from './rollup-contract.js';
 import { credentialContract } from './credential-contract.js';
 import { tariffContract } from './tariff-contract.js';
 import { FileTariffStore } from '../../database/file/tariff-file-store.js';
@@ -31,6 +36,13 @@ import { FileCommandStore } from '../../database/file/command-file-store.js';
 const open = (dataDir: string, seedCustomersFile?: string) => FileStore.open({ dataDir, logger: silentLogger, seedCustomersFile });
 
 storeContract(t, {
+  async makeStore(t) {
+    const dir = await tempDir(t);
+    return { store: await open(dir), reopen: () => open(dir) };
+  },
+});
+
+rollupContract(t, {
   async makeStore(t) {
     const dir = await tempDir(t);
     return { store: await open(dir), reopen: () => open(dir) };
@@ -248,4 +260,74 @@ t.test('late readings spread over many log blocks come out of history in timesta
     if (reopened) await current.close();
     else await store.close();
   }
+});
+
+/** Whether every meter's rollups equal rollUp of its history, over everything stored. */
+async function rollupsAgree(store: FileStore, matriculas: readonly string[]): Promise<string[]> {
+  const differing: string[] = [];
+  for (const matricula of matriculas) {
+    const readings: StoredReading[] = [];
+    for await (const batch of store.history({ matricula, from: 0, to: Number.MAX_SAFE_INTEGER })) readings.push(...batch);
+    const text = (value: unknown) => JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? `${v}n` : v));
+    if (text(await store.hourly({ matricula, from: 0, to: Number.MAX_SAFE_INTEGER })) !== text(rollUp(readings))) differing.push(matricula);
+  }
+  return differing;
+}
+
+t.test('hourly rollups: a crash at any moment of their writing (a copy of the data taken while readings arrive and rollups are flushed every few ms) reopens to rollups equal to the log', async (t) => {
+  const dataDir = await tempDir(t);
+  const store = await FileStore.open({ dataDir, logger: silentLogger, rollupFlushMs: 2 });
+  const matriculas = ['11', '12', '13', '14'];
+  const random = fc.sample(fc.array(fc.record({ matricula: fc.constantFrom(...matriculas), minute: fc.integer({ min: 0, max: 600 }), consumo: fc.bigInt({ min: 0n, max: 10_000n }) }), { minLength: 5, maxLength: 40 }), { numRuns: 60, seed: 30 });
+  const base = Date.UTC(2026, 10, 30, 18);
+  let crashes = 0;
+  for (const [round, batch] of random.entries()) {
+    // Late readings and copies among them: history decides what is stored, the rollups must follow.
+    await store.append(batch.map((r) => ({ matricula: r.matricula, timestamp: base + (r.minute + round * 5) * 60_000, consumo: r.consumo })));
+    if (round % 6 !== 5) continue;
+    // Each file copied no earlier than what it depends on was, as a crash leaves them: the checkpoint (written after
+    // the records it vouches for), the month files (written after the slots they use), the slots, the log.
+    const copy = await tempDir(t);
+    await mkdir(join(copy, ROLLUPS_DIR));
+    const order = (name: string) => (name === 'ponto' ? 0 : name.endsWith('.bin') ? 1 : 2);
+    for (const name of (await readdir(join(dataDir, ROLLUPS_DIR))).sort((a, b) => order(a) - order(b))) {
+      // A checkpoint being replaced may vanish between the listing and the copy.
+      await copyFile(join(dataDir, ROLLUPS_DIR, name), join(copy, ROLLUPS_DIR, name)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+    }
+    await copyFile(join(dataDir, READINGS_FILE), join(copy, READINGS_FILE));
+    const crashed = await FileStore.open({ dataDir: copy, logger: silentLogger });
+    t.same(await rollupsAgree(crashed, matriculas), [], `crash ${++crashes}: every meter's rollups equal its history`);
+    await crashed.close();
+  }
+  t.same(await rollupsAgree(store, matriculas), [], 'and the running store agrees too');
+  await store.close();
+});
+
+t.test('hourly rollups are rebuilt from the log when their directory is missing, unreadable or belongs to another log', async (t) => {
+  const dataDir = await tempDir(t);
+  const base = Date.UTC(2026, 10, 30, 23);
+  const first = await open(dataDir);
+  await first.append(Array.from({ length: 90 }, (_, i) => ({ matricula: String(1 + (i % 3)), timestamp: base + i * 60_000, consumo: BigInt(i) })));
+  const expected = await first.hourly({ matricula: '2', from: 0, to: Number.MAX_SAFE_INTEGER });
+  t.equal(expected.length, 2, 'two hours of readings (across a month)');
+  await first.close();
+  const reopenWith = async (what: string, damage: () => Promise<void>, sameLog = true) => {
+    await damage();
+    const store = await open(dataDir);
+    t.same(await rollupsAgree(store, ['1', '2', '3', '9']), [], `${what}: rebuilt`);
+    if (sameLog) t.same(await store.hourly({ matricula: '2', from: 0, to: Number.MAX_SAFE_INTEGER }), expected, `${what}: the same rollups`);
+    await store.close();
+  };
+  await reopenWith('a data directory from before rollups', () => rm(join(dataDir, ROLLUPS_DIR), { recursive: true }));
+  await reopenWith('an unreadable meters file', () => writeFile(join(dataDir, ROLLUPS_DIR, 'medidores.txt'), 'não é matrícula\n'));
+  await reopenWith('a checkpoint past the log', () => writeFile(join(dataDir, ROLLUPS_DIR, 'ponto'), `999999999 ${'0'.repeat(64)}\n`));
+  // The log replaced by another one as long (a restore by hand): the fingerprint differs.
+  const log = await readFile(join(dataDir, READINGS_FILE), 'latin1');
+  await reopenWith('another log of the same length', () => writeFile(join(dataDir, READINGS_FILE), log.replaceAll(';2;', ';9;'), 'latin1'), false);
+  const store = await open(dataDir);
+  t.same(await store.hourly({ matricula: '2', from: 0, to: Number.MAX_SAFE_INTEGER }), [], 'the replaced log\'s meter 2 has none');
+  t.equal((await store.hourly({ matricula: '9', from: 0, to: Number.MAX_SAFE_INTEGER })).length, 2, 'its meter 9 has them');
+  await store.close();
 });

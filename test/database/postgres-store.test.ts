@@ -7,6 +7,7 @@ import { loadMigrations } from '../../database/postgres/migrate.js';
 import { silentLogger } from '../helpers.js';
 import { testPostgres } from '../postgres.js';
 import { storeContract } from './store-contract.js';
+import { rollupContract } from './rollup-contract.js';
 import { credentialContract } from './credential-contract.js';
 import { tariffContract } from './tariff-contract.js';
 import { PgTariffStore } from '../../database/postgres/tariff-pg-store.js';
@@ -35,6 +36,13 @@ const open = (schema: string) =>
   PostgresStore.open({ url: postgres.url, schema, poolMax: 4, statementTimeoutMs: 5000, connectTimeoutMs: 2000, logger: silentLogger });
 
 storeContract(t, {
+  async makeStore(t) {
+    const schema = await postgres.emptySchema(t);
+    return { store: await open(schema), reopen: () => open(schema) };
+  },
+});
+
+rollupContract(t, {
   async makeStore(t) {
     const schema = await postgres.emptySchema(t);
     return { store: await open(schema), reopen: () => open(schema) };

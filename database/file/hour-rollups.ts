@@ -1,0 +1,474 @@
+/**
+ * The file store's hourly rollups (domain/readings/rollups.ts), on disk in
+ * DATA_DIR/consumo-horas/:
+ * - `medidores.txt`: one matricula per line; a meter's line number (from 0)
+ *   is its slot in every month file;
+ * - `AAAA-MM.bin`: per UTC month, a region of MONTH_HOURS fixed records per
+ *   slot (sparse: a meter's region costs disk only for the pages it uses), so
+ *   a meter's month is one read;
+ * - `ponto`: the log offset from which start-up replays the readings log,
+ *   with a fingerprint of the log's bytes before it (a log replaced or cut
+ *   by hand makes the rollups be rebuilt, never silently disagree).
+ *
+ * Rollups of readings stored since the last flush are held in memory (and
+ * read through); every ROLLUP_FLUSH_MS they are merged into the records.
+ * Each record carries `through`, the log offset up to which it holds every
+ * line of its hour, so a crash in the middle of a flush is repaired by
+ * replaying the log from `ponto` with each record skipping the lines it
+ * already holds: replaying is exact, never counted twice. A missing or
+ * unreadable directory is rebuilt from the log at start-up.
+ */
+import { constants as fsConstants } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isMatricula } from '../../protocol/meter-protocol.js';
+import { emptyRollup, HOUR_MS, hourOf, mergeRollups, rollupOf, type HourRollup } from '../../domain/readings/rollups.js';
+import type { QualityMask } from '../../domain/readings/quality.js';
+import { DATA_FILE_MODE } from './customers-file.js';
+
+export const ROLLUPS_DIR = 'consumo-horas';
+const METERS_FILE = 'medidores.txt';
+const CHECKPOINT_FILE = 'ponto';
+const MONTH_FILE = /^(\d{4})-(\d{2})\.bin$/;
+/** Hours of the longest month: a slot's region in a month file. */
+export const MONTH_HOURS = 31 * 24;
+/** Bytes of a record (a power of two: a record never straddles a disk sector). */
+export const RECORD_BYTES = 64;
+const REGION_BYTES = MONTH_HOURS * RECORD_BYTES;
+/** How often rollups held in memory are merged into the month files. */
+export const ROLLUP_FLUSH_MS = 5000;
+/** Meter-hours held in memory past which a flush starts at once (a bound on memory under a flood). */
+export const MAX_HELD_HOURS = 200_000;
+/** Month regions read or written at once during a flush. */
+const FLUSH_CONCURRENCY = 32;
+
+/*
+ * Record layout (little-endian): 0 through (u48) · 8 readings (u32) · 12 flagged (u32) · 16 usable (u32) ·
+ * 20 oldest's ms into the hour (u32) · 24 newest's ms into the hour (u32) · 32 oldest register (i64) ·
+ * 40 newest register (i64) · 48-63 zero. A record of zeros is an hour without readings.
+ */
+
+/** The UTC month of an instant as `AAAA-MM` and its first instant. */
+function monthOf(instant: number): { name: string; start: number } {
+  const date = new Date(instant);
+  const start = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+  return { name: new Date(start).toISOString().slice(0, 7), start };
+}
+
+function nextMonth(start: number): number {
+  const date = new Date(start);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+}
+
+interface StoredRecord {
+  readonly through: number;
+  readonly rollup: HourRollup;
+}
+
+function decode(buffer: Buffer, at: number, hour: number): StoredRecord {
+  const through = buffer.readUIntLE(at, 6);
+  const readings = buffer.readUInt32LE(at + 8);
+  if (readings === 0) return { through, rollup: emptyRollup(hour) };
+  const usable = buffer.readUInt32LE(at + 16);
+  return {
+    through,
+    rollup: {
+      hour,
+      readings,
+      flagged: buffer.readUInt32LE(at + 12),
+      usable,
+      oldest: usable === 0 ? undefined : { timestamp: hour + buffer.readUInt32LE(at + 20), register: buffer.readBigInt64LE(at + 32) },
+      newest: usable === 0 ? undefined : { timestamp: hour + buffer.readUInt32LE(at + 24), register: buffer.readBigInt64LE(at + 40) },
+    },
+  };
+}
+
+function encode(buffer: Buffer, at: number, through: number, rollup: HourRollup): void {
+  buffer.fill(0, at, at + RECORD_BYTES);
+  buffer.writeUIntLE(through, at, 6);
+  buffer.writeUInt32LE(rollup.readings, at + 8);
+  buffer.writeUInt32LE(rollup.flagged, at + 12);
+  buffer.writeUInt32LE(rollup.usable, at + 16);
+  if (rollup.oldest !== undefined && rollup.newest !== undefined) {
+    buffer.writeUInt32LE(rollup.oldest.timestamp - rollup.hour, at + 20);
+    buffer.writeUInt32LE(rollup.newest.timestamp - rollup.hour, at + 24);
+    buffer.writeBigInt64LE(rollup.oldest.register, at + 32);
+    buffer.writeBigInt64LE(rollup.newest.register, at + 40);
+  }
+}
+
+/** Meter -> hour -> rollup of lines not yet in the records. */
+type Held = Map<string, Map<number, HourRollup>>;
+
+export interface LogAccess {
+  /** The log's lines in [from, to) with their offsets, as rollups of one reading. */
+  lines(from: number, to: number): AsyncIterable<ReadonlyArray<{ readonly matricula: string; readonly rollup: HourRollup; readonly offset: number }>>;
+  /** A digest of the log's bytes just before `offset`. */
+  fingerprint(offset: number): Promise<string>;
+}
+
+/** A line of the log replayed at start-up: applied to its hour unless the record already holds it. */
+interface Replayed {
+  readonly matricula: string;
+  readonly rollup: HourRollup;
+  readonly offset: number;
+}
+
+export class HourRollupFiles {
+  private readonly dir: string;
+  private readonly slots: Map<string, number>;
+  /** Meters given a slot not yet written to medidores.txt. */
+  private newSlots: string[] = [];
+  private readonly metersHandle: FileHandle;
+  private readonly months = new Map<string, FileHandle>();
+  /** The first instants of the months that have a file, oldest first: what a range is read from. */
+  private monthStarts: number[];
+  /** A month file was created since the directory was last synced. */
+  private newMonthFiles = false;
+  private held: Held = new Map();
+  private heldHours = 0;
+  /**
+   * What a flush is writing (or failed to write), the log offset its records
+   * will say they hold, and the one the records said before it.
+   */
+  private inflight: { held: Held; through: number; previous: number } | undefined;
+  /** The `through` of the last flush started: every line held now is at or past it. */
+  private lastThrough: number;
+  /** The last flush failed: its lines are read from the log again before the next one. */
+  private failed = false;
+  private readonly log: LogAccess;
+  private replayed: Replayed[] = [];
+  /** The log offset start-up replays from. */
+  checkpoint: number;
+
+  private constructor(dir: string, slots: Map<string, number>, metersHandle: FileHandle, checkpoint: number, log: LogAccess, monthStarts: number[]) {
+    this.dir = dir;
+    this.monthStarts = monthStarts;
+    this.slots = slots;
+    this.metersHandle = metersHandle;
+    this.checkpoint = checkpoint;
+    this.lastThrough = checkpoint;
+    this.log = log;
+  }
+
+  /** Opens (or creates) the directory; an unreadable one is removed and rebuilt from the log (checkpoint 0). */
+  static async open(dataDir: string, logSize: number, log: LogAccess): Promise<{ rollups: HourRollupFiles; rebuilt: boolean }> {
+    const dir = join(dataDir, ROLLUPS_DIR);
+    const saved = await readCheckpoint(dir);
+    let checkpoint = saved?.offset;
+    const slots = new Map<string, number>();
+    if (saved !== undefined && saved.offset <= logSize && saved.fingerprint === (await log.fingerprint(saved.offset))) {
+      const text = await readFile(join(dir, METERS_FILE), 'latin1').catch(() => undefined);
+      const lines = text?.split('\n') ?? [];
+      // A torn last line (a crash while appending) names no slot yet: its meter gets one again.
+      lines.pop();
+      if (text !== undefined && lines.every(isMatricula)) lines.forEach((matricula, slot) => slots.set(matricula, slot));
+      else checkpoint = undefined;
+    } else checkpoint = undefined;
+    if (checkpoint === undefined) await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const metersPath = join(dir, METERS_FILE);
+    const handle = await open(metersPath, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW, DATA_FILE_MODE);
+    // Cut a torn line off, so that appends start on a line.
+    let length = 0;
+    for (const matricula of slots.keys()) length += matricula.length + 1;
+    await handle.truncate(length);
+    const monthStarts: number[] = [];
+    for (const name of await readdir(dir)) {
+      const match = MONTH_FILE.exec(name);
+      if (match !== null) monthStarts.push(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1));
+    }
+    monthStarts.sort((a, b) => a - b);
+    return { rollups: new HourRollupFiles(dir, slots, handle, checkpoint ?? 0, log, monthStarts), rebuilt: checkpoint === undefined };
+  }
+
+  /** A reading just made durable. */
+  add(matricula: string, timestamp: number, register: bigint, quality: QualityMask): void {
+    this.hold(this.held, matricula, rollupOf(timestamp, register, quality));
+  }
+
+  /** A line of the log at `offset` (at or past the checkpoint) seen at start-up; applied by {@link settleReplay}. */
+  replay(matricula: string, timestamp: number, register: bigint, quality: QualityMask, offset: number): void {
+    this.replayed.push({ matricula, rollup: rollupOf(timestamp, register, quality), offset });
+  }
+
+  /** Lines replayed and not yet settled. */
+  get replayBacklog(): number {
+    return this.replayed.length;
+  }
+
+  /** Whether so much is held in memory that a flush should start now. */
+  get full(): boolean {
+    return this.heldHours >= MAX_HELD_HOURS;
+  }
+
+  /** Applies the replayed lines each record does not hold yet. */
+  async settleReplay(): Promise<void> {
+    const replayed = this.replayed;
+    this.replayed = [];
+    const held: Held = new Map();
+    await this.settle(replayed, held);
+    for (const [matricula, hours] of held) for (const rollup of hours.values()) this.hold(this.held, matricula, rollup);
+  }
+
+  /** Holds in `into` the lines each record does not hold yet. */
+  private async settle(replayed: readonly Replayed[], into: Held): Promise<void> {
+    const byRegion = new Map<string, Replayed[]>();
+    for (const line of replayed) {
+      const key = `${line.matricula}\n${monthOf(line.rollup.hour).start}`;
+      let lines = byRegion.get(key);
+      if (lines === undefined) byRegion.set(key, (lines = []));
+      lines.push(line);
+    }
+    await forEachLimited([...byRegion.values()], FLUSH_CONCURRENCY, async (lines) => {
+      const first = lines[0] as Replayed;
+      const records = await this.readRegion(first.matricula, monthOf(first.rollup.hour).start);
+      for (const line of lines) {
+        const held = records?.get(line.rollup.hour);
+        if (held === undefined || line.offset >= held.through) this.hold(into, line.matricula, line.rollup);
+      }
+    });
+  }
+
+  /**
+   * Merges what is held into the month files, stamped as holding every line
+   * before `through` (the log's durable size now), then moves the checkpoint
+   * there. One flush at a time; rollups stored meanwhile wait for the next.
+   */
+  async flush(through: number): Promise<void> {
+    if (this.failed) await this.repair();
+    if (this.inflight !== undefined) throw new Error('a flush is already running');
+    const held = this.held;
+    this.held = new Map();
+    this.heldHours = 0;
+    this.inflight = { held, through, previous: this.lastThrough };
+    this.lastThrough = through;
+    try {
+      await this.writeSlots();
+      const regions: Array<{ matricula: string; monthStart: number; hours: HourRollup[] }> = [];
+      for (const [matricula, hours] of held) {
+        const byMonth = new Map<number, HourRollup[]>();
+        for (const rollup of hours.values()) {
+          const start = monthOf(rollup.hour).start;
+          let list = byMonth.get(start);
+          if (list === undefined) byMonth.set(start, (list = []));
+          list.push(rollup);
+        }
+        for (const [monthStart, list] of byMonth) regions.push({ matricula, monthStart, hours: list });
+      }
+      const touched = new Set<FileHandle>();
+      await forEachLimited(regions, FLUSH_CONCURRENCY, async ({ matricula, monthStart, hours }) => {
+        const slot = this.slots.get(matricula) as number;
+        const handle = await this.month(monthStart);
+        touched.add(handle);
+        // The span of the region between its first and last hour held: usually one record.
+        let low = MONTH_HOURS;
+        let high = -1;
+        for (const rollup of hours) {
+          const index = (rollup.hour - monthStart) / HOUR_MS;
+          if (index < low) low = index;
+          if (index > high) high = index;
+        }
+        const position = slot * REGION_BYTES + low * RECORD_BYTES;
+        const buffer = await readAt(handle, position, (high - low + 1) * RECORD_BYTES);
+        for (const rollup of hours) {
+          const at = ((rollup.hour - monthStart) / HOUR_MS - low) * RECORD_BYTES;
+          const stored = decode(buffer, at, rollup.hour);
+          encode(buffer, at, through, mergeRollups(stored.rollup, rollup));
+        }
+        await writeAt(handle, position, buffer);
+      });
+      for (const handle of touched) await handle.datasync();
+      if (this.newMonthFiles) {
+        this.newMonthFiles = false;
+        await syncDirectory(this.dir);
+      }
+      await writeCheckpoint(this.dir, through, await this.log.fingerprint(through));
+      this.checkpoint = through;
+      this.inflight = undefined;
+    } catch (error) {
+      // Some records may hold the lines already (their `through` says so): the next flush reads them from the log
+      // again, as a start-up would; reads meanwhile still see them here.
+      this.failed = true;
+      throw error;
+    }
+  }
+
+  /** After a failed flush: the lines since the checkpoint that no record holds yet, from the log. */
+  private async repair(): Promise<void> {
+    const failed = this.inflight as { through: number };
+    const replayed: Replayed[] = [];
+    for await (const lines of this.log.lines(this.checkpoint, failed.through)) for (const line of lines) replayed.push(line);
+    const held: Held = new Map();
+    await this.settle(replayed, held);
+    // At once: the failed flush's lines leave memory as the log's copy of them enters it.
+    this.inflight = undefined;
+    this.failed = false;
+    for (const [matricula, hours] of held) for (const rollup of hours.values()) this.hold(this.held, matricula, rollup);
+  }
+
+  /** The meter's rollups for the hours starting in [from, to), oldest first, without empty hours. */
+  async hourly(matricula: string, from: number, to: number): Promise<HourRollup[]> {
+    const first = hourOf(Math.max(from, 0) + HOUR_MS - 1);
+    const found = new Map<number, HourRollup>();
+    // What memory holds, taken before the records are read. A set of lines is counted unless the record read
+    // holds it: a record's `through` is past the flush before the set only when a flush wrote the set into it.
+    const inflight = this.inflight;
+    const inflightHours = inflight?.held.get(matricula);
+    const heldHours = this.held.get(matricula);
+    const heldAfter = this.lastThrough;
+    const records = new Map<number, StoredRecord>();
+    if (this.slots.has(matricula) && first < to) {
+      const firstMonth = monthOf(first).start;
+      for (const start of this.monthStarts) {
+        if (start < firstMonth) continue;
+        if (start >= to) break;
+        const region = await this.readRegion(matricula, start, Math.max(first, start), Math.min(to, nextMonth(start)));
+        if (region !== undefined) for (const [hour, record] of region) records.set(hour, record);
+      }
+    }
+    for (const [hour, record] of records) found.set(hour, record.rollup);
+    const overlay = (hours: Map<number, HourRollup> | undefined, skip: (hour: number) => boolean): void => {
+      if (hours === undefined) return;
+      for (const [hour, rollup] of hours) {
+        if (hour < first || hour >= to || skip(hour)) continue;
+        const known = found.get(hour);
+        found.set(hour, known === undefined ? rollup : mergeRollups(known, rollup));
+      }
+    };
+    overlay(inflightHours, (hour) => (records.get(hour)?.through ?? 0) > (inflight as { previous: number }).previous);
+    overlay(heldHours, (hour) => (records.get(hour)?.through ?? 0) > heldAfter);
+    return [...found.values()].filter((rollup) => rollup.readings > 0).sort((a, b) => a.hour - b.hour);
+  }
+
+  async close(): Promise<void> {
+    for (const handle of this.months.values()) await handle.close();
+    this.months.clear();
+    await this.metersHandle.close();
+  }
+
+  private hold(held: Held, matricula: string, rollup: HourRollup): void {
+    if (!this.slots.has(matricula)) {
+      this.slots.set(matricula, this.slots.size);
+      this.newSlots.push(matricula);
+    }
+    let hours = held.get(matricula);
+    if (hours === undefined) held.set(matricula, (hours = new Map()));
+    const known = hours.get(rollup.hour);
+    if (known === undefined) this.heldHours++;
+    hours.set(rollup.hour, known === undefined ? rollup : mergeRollups(known, rollup));
+  }
+
+  /** Appends the new meters' slots durably before any record in their regions is written. */
+  private async writeSlots(): Promise<void> {
+    if (this.newSlots.length === 0) return;
+    const meters = this.newSlots;
+    this.newSlots = [];
+    try {
+      const text = meters.map((matricula) => `${matricula}\n`).join('');
+      const { size } = await this.metersHandle.stat();
+      await writeAt(this.metersHandle, size, Buffer.from(text, 'latin1'));
+      await this.metersHandle.datasync();
+    } catch (error) {
+      this.newSlots = [...meters, ...this.newSlots];
+      throw error;
+    }
+  }
+
+  /** The records of one meter's month (hours in [from, to) of it, all when absent), or undefined when it has no slot or file. */
+  private async readRegion(matricula: string, monthStart: number, from = monthStart, to = nextMonth(monthStart)): Promise<Map<number, StoredRecord> | undefined> {
+    const slot = this.slots.get(matricula);
+    if (slot === undefined) return undefined;
+    const monthFirst = monthOf(monthStart).start;
+    const low = Math.max(0, (hourOf(from) - monthFirst) / HOUR_MS);
+    const high = Math.min(MONTH_HOURS, Math.ceil((to - monthFirst) / HOUR_MS));
+    if (high <= low) return undefined;
+    const handle = await this.month(monthFirst, false);
+    if (handle === undefined) return undefined;
+    const buffer = await readAt(handle, slot * REGION_BYTES + low * RECORD_BYTES, (high - low) * RECORD_BYTES);
+    const records = new Map<number, StoredRecord>();
+    for (let index = low; index < high; index++) {
+      const hour = monthFirst + index * HOUR_MS;
+      const record = decode(buffer, (index - low) * RECORD_BYTES, hour);
+      if (record.through > 0) records.set(hour, record);
+    }
+    return records;
+  }
+
+  private async month(start: number): Promise<FileHandle>;
+  private async month(start: number, create: false): Promise<FileHandle | undefined>;
+  private async month(start: number, create = true): Promise<FileHandle | undefined> {
+    const name = monthOf(start).name;
+    let handle = this.months.get(name);
+    if (handle !== undefined) return handle;
+    const flags = fsConstants.O_RDWR | fsConstants.O_NOFOLLOW | (create ? fsConstants.O_CREAT : 0);
+    try {
+      handle = await open(join(this.dir, `${name}.bin`), flags, DATA_FILE_MODE);
+    } catch (error) {
+      if (!create && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    // Another caller may have opened it meanwhile.
+    const other = this.months.get(name);
+    if (other !== undefined) {
+      await handle.close();
+      return other;
+    }
+    this.months.set(name, handle);
+    if (!this.monthStarts.includes(start)) {
+      this.monthStarts = [...this.monthStarts, start].sort((a, b) => a - b);
+      this.newMonthFiles = true;
+    }
+    return handle;
+  }
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readCheckpoint(dir: string): Promise<{ offset: number; fingerprint: string } | undefined> {
+  const text = await readFile(join(dir, CHECKPOINT_FILE), 'latin1').catch(() => undefined);
+  const match = text === undefined ? null : /^(\d{1,15}) ([0-9a-f]{64})\n$/.exec(text);
+  return match === null ? undefined : { offset: Number(match[1]), fingerprint: match[2] as string };
+}
+
+/** Replaces `ponto` atomically (write beside, fsync, rename). */
+async function writeCheckpoint(dir: string, offset: number, fingerprint: string): Promise<void> {
+  const temporary = join(dir, `${CHECKPOINT_FILE}.novo`);
+  await writeFile(temporary, `${offset} ${fingerprint}\n`, { mode: DATA_FILE_MODE, flush: true });
+  await rename(temporary, join(dir, CHECKPOINT_FILE));
+}
+
+/** `length` bytes at `position`; past the end of the file, zeros. */
+async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  let read = 0;
+  while (read < length) {
+    const { bytesRead } = await handle.read(buffer, read, length - read, position + read);
+    if (bytesRead === 0) break;
+    read += bytesRead;
+  }
+  return buffer;
+}
+
+async function writeAt(handle: FileHandle, position: number, buffer: Buffer): Promise<void> {
+  let written = 0;
+  while (written < buffer.length) {
+    const { bytesWritten } = await handle.write(buffer, written, buffer.length - written, position + written);
+    written += bytesWritten;
+  }
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,120 @@
+/**
+ * Hourly rollups of a meter's readings (pure): per UTC hour, how many
+ * readings were stored, how many validation flagged, and the oldest and
+ * newest of the usable ones (quality.ts: not `pico`, not `regressiva`).
+ *
+ * That is everything consumption per period needs (periods.ts: a period's
+ * consumption is its newest usable register minus the previous period's
+ * newest), and it composes: a period made of whole UTC hours has as count
+ * the sum of its hours', as oldest its first non-empty hour's oldest, as
+ * newest its last non-empty hour's newest. Local hours, days and months of
+ * every zone whose offset is a whole number of hours (all of Brazil's) are
+ * whole UTC hours, so their consumption read from rollups is exactly the
+ * one computed from the readings; {@link wholeHourBoundaries} tells when.
+ */
+import { isUsable, VALID, type QualityMask } from './quality.js';
+import type { StoredReading } from './reading.js';
+import type { PeriodConsumption } from './periods.js';
+
+export const HOUR_MS = 3_600_000;
+
+export interface RegisterPoint {
+  readonly timestamp: number;
+  /** The register, in thousandths of a kWh. */
+  readonly register: bigint;
+}
+
+/** A meter's readings in one UTC hour. */
+export interface HourRollup {
+  /** The hour's first instant (ms since the epoch, a multiple of HOUR_MS). */
+  readonly hour: number;
+  /** Readings stored in the hour, flagged or not. */
+  readonly readings: number;
+  /** Readings validation flagged (any flag: they may still be usable, as `lacuna_antes`). */
+  readonly flagged: number;
+  /** Usable readings (not `pico`, not `regressiva`). */
+  readonly usable: number;
+  /** The oldest and newest usable readings; undefined when `usable` is 0. */
+  readonly oldest: RegisterPoint | undefined;
+  readonly newest: RegisterPoint | undefined;
+}
+
+export const hourOf = (timestamp: number): number => Math.floor(timestamp / HOUR_MS) * HOUR_MS;
+
+/** A rollup of no reading, for the hour starting at `hour`. */
+export const emptyRollup = (hour: number): HourRollup => ({ hour, readings: 0, flagged: 0, usable: 0, oldest: undefined, newest: undefined });
+
+/** The rollup of one reading. */
+export function rollupOf(timestamp: number, register: bigint, quality: QualityMask): HourRollup {
+  const usable = isUsable(quality);
+  const point = usable ? { timestamp, register } : undefined;
+  return { hour: hourOf(timestamp), readings: 1, flagged: quality === VALID ? 0 : 1, usable: usable ? 1 : 0, oldest: point, newest: point };
+}
+
+/** Two rollups of the same hour over disjoint readings, as one. */
+export function mergeRollups(a: HourRollup, b: HourRollup): HourRollup {
+  return {
+    hour: a.hour,
+    readings: a.readings + b.readings,
+    flagged: a.flagged + b.flagged,
+    usable: a.usable + b.usable,
+    oldest: a.oldest === undefined || (b.oldest !== undefined && b.oldest.timestamp < a.oldest.timestamp) ? b.oldest : a.oldest,
+    newest: a.newest === undefined || (b.newest !== undefined && b.newest.timestamp > a.newest.timestamp) ? b.newest : a.newest,
+  };
+}
+
+/** The reference: the hours of `readings` (any order, one per instant), oldest hour first, hours without a reading left out. */
+export function rollUp(readings: Iterable<StoredReading>): HourRollup[] {
+  const hours = new Map<number, HourRollup>();
+  for (const reading of readings) {
+    const one = rollupOf(reading.timestamp, reading.consumo, reading.quality ?? VALID);
+    const held = hours.get(one.hour);
+    hours.set(one.hour, held === undefined ? one : mergeRollups(held, one));
+  }
+  return [...hours.values()].sort((a, b) => a.hour - b.hour);
+}
+
+/** Whether every boundary is a whole UTC hour: then periods between them compose from hourly rollups exactly. */
+export function wholeHourBoundaries(boundaries: readonly number[]): boolean {
+  for (const boundary of boundaries) if (boundary % HOUR_MS !== 0) return false;
+  return true;
+}
+
+/**
+ * Consumption per period from hourly rollups (oldest first, as
+ * Store.hourly gives them): the same figures as periods.ts's
+ * PeriodAccumulator fed the usable readings, for boundaries of whole UTC
+ * hours. `previousStart` is the start of the period before the first (its
+ * newest reading is the first period's base).
+ */
+export function periodsOfRollups(boundaries: readonly number[], previousStart: number, hours: readonly HourRollup[]): PeriodConsumption[] {
+  const slots = boundaries.length;
+  const counts = new Array<number>(slots).fill(0);
+  const oldest = new Array<RegisterPoint | undefined>(slots).fill(undefined);
+  const newest = new Array<RegisterPoint | undefined>(slots).fill(undefined);
+  // Slot i (1-based) is [boundaries[i-1], boundaries[i]); slot 0 the period before the first.
+  let slot = 0;
+  const end = boundaries[slots - 1] as number;
+  for (const rollup of hours) {
+    if (rollup.hour < previousStart || rollup.hour >= end || rollup.usable === 0) continue;
+    while (slot < slots - 1 && rollup.hour >= (boundaries[slot] as number)) slot++;
+    counts[slot] = (counts[slot] as number) + rollup.usable;
+    oldest[slot] ??= rollup.oldest;
+    newest[slot] = rollup.newest;
+  }
+  const periods: PeriodConsumption[] = [];
+  for (let i = 1; i < slots; i++) {
+    const last = newest[i];
+    const before = newest[i - 1];
+    const base = before ?? oldest[i];
+    const difference = last === undefined || base === undefined ? undefined : last.register - base.register;
+    periods.push({
+      start: boundaries[i - 1] as number,
+      end: boundaries[i] as number,
+      readings: counts[i] as number,
+      consumption: difference !== undefined && difference >= 0n ? difference : undefined,
+      complete: last !== undefined && before !== undefined && difference !== undefined && difference >= 0n,
+    });
+  }
+  return periods;
+}

@@ -1,0 +1,88 @@
+/**
+ * Hourly rollups: rollUp against a direct count, mergeRollups against
+ * rolling up the union, and consumption per period from rollups against
+ * PeriodAccumulator over the readings themselves (the claim every consumer
+ * of rollups rests on), in whole-hour zones with and without daylight
+ * saving.
+ */
+import fc from 'fast-check';
+import t from 'tap';
+import { PeriodAccumulator, periodBoundaries, periodStart, PERIOD_UNITS } from '../../../domain/readings/periods.js';
+import { GAP_BEFORE, isUsable, PROLONGED_ZERO, REGRESSIVE, SPIKE, VALID } from '../../../domain/readings/quality.js';
+import type { StoredReading } from '../../../domain/readings/reading.js';
+import { HOUR_MS, mergeRollups, periodsOfRollups, rollUp, wholeHourBoundaries } from '../../../domain/readings/rollups.js';
+
+const START = Date.UTC(2026, 9, 30, 12);
+const text = (value: unknown): string => JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? `${v}n` : v));
+
+/** Distinct instants (a store holds one reading per instant) over about 40 days, any registers, any flags. */
+const readingsArb = fc
+  .uniqueArray(fc.integer({ min: 0, max: 40 * 24 * 60 }), { maxLength: 300 })
+  .chain((minutes) =>
+    fc.tuple(
+      fc.constant(minutes),
+      fc.array(fc.bigInt({ min: 0n, max: 10n ** 9n }), { minLength: minutes.length, maxLength: minutes.length }),
+      fc.array(fc.constantFrom(VALID, VALID, VALID, SPIKE, REGRESSIVE, GAP_BEFORE, PROLONGED_ZERO, SPIKE | GAP_BEFORE), { minLength: minutes.length, maxLength: minutes.length }),
+    ),
+  )
+  .map(([minutes, registers, qualities]) =>
+    minutes.map((minute, i): StoredReading => {
+      const reading = { matricula: '1', timestamp: START + minute * 60_000 + (minute % 7) * 1000, consumo: registers[i] as bigint };
+      return qualities[i] === VALID ? reading : { ...reading, quality: qualities[i] };
+    }),
+  );
+
+t.test('rollUp: per UTC hour, every reading counted, flags counted, the oldest and newest usable ones', async () => {
+  fc.assert(
+    fc.property(readingsArb, (readings) => {
+      const hours = rollUp(readings);
+      for (let i = 1; i < hours.length; i++) if ((hours[i - 1] as { hour: number }).hour >= (hours[i] as { hour: number }).hour) return false;
+      for (const rollup of hours) {
+        const inHour = readings.filter((r) => r.timestamp >= rollup.hour && r.timestamp < rollup.hour + HOUR_MS);
+        const usable = inHour.filter((r) => isUsable(r.quality ?? VALID)).sort((a, b) => a.timestamp - b.timestamp);
+        if (rollup.hour % HOUR_MS !== 0 || rollup.readings !== inHour.length || rollup.usable !== usable.length) return false;
+        if (rollup.flagged !== inHour.filter((r) => (r.quality ?? VALID) !== VALID).length) return false;
+        const first = usable[0];
+        const last = usable[usable.length - 1];
+        if (text(rollup.oldest) !== text(first === undefined ? undefined : { timestamp: first.timestamp, register: first.consumo })) return false;
+        if (text(rollup.newest) !== text(last === undefined ? undefined : { timestamp: last.timestamp, register: last.consumo })) return false;
+      }
+      return hours.reduce((sum, rollup) => sum + rollup.readings, 0) === readings.length;
+    }),
+  );
+});
+
+t.test('mergeRollups of two disjoint parts of an hour is the rollup of their union, in any order', async () => {
+  fc.assert(
+    fc.property(readingsArb, fc.integer({ min: 0, max: 300 }), (readings, cut) => {
+      const [a, b] = [readings.slice(0, cut), readings.slice(cut)];
+      const left = new Map(rollUp(a).map((r) => [r.hour, r]));
+      for (const right of rollUp(b)) {
+        const mine = left.get(right.hour);
+        left.set(right.hour, mine === undefined ? right : mergeRollups(mine, right));
+      }
+      return text([...left.values()].sort((x, y) => x.hour - y.hour)) === text(rollUp(readings));
+    }),
+  );
+});
+
+t.test('consumption per hour, day and month from rollups equals PeriodAccumulator over the usable readings, in whole-hour zones', async () => {
+  const zones = ['UTC', 'America/Sao_Paulo', 'America/Manaus', 'America/Noronha', 'America/Rio_Branco', 'America/New_York', 'Europe/Lisbon'];
+  fc.assert(
+    fc.property(readingsArb, fc.constantFrom(...zones), fc.constantFrom(...PERIOD_UNITS), fc.integer({ min: -2 * 24 * 60, max: 40 * 24 * 60 }), fc.integer({ min: 1, max: 45 * 24 * 60 }), (readings, zone, unit, from, span) => {
+      const boundaries = periodBoundaries(START + from * 60_000, START + (from + span) * 60_000, unit, zone, 5000) as number[];
+      const previousStart = periodStart((boundaries[0] as number) - 1, unit, zone);
+      if (!wholeHourBoundaries([previousStart, ...boundaries])) return false;
+      const accumulator = new PeriodAccumulator(boundaries, previousStart);
+      accumulator.add(readings.filter((r) => isUsable(r.quality ?? VALID)).sort((a, b) => b.timestamp - a.timestamp));
+      return text(periodsOfRollups(boundaries, previousStart, rollUp(readings))) === text(accumulator.periods());
+    }),
+    { numRuns: 300 },
+  );
+});
+
+t.test('wholeHourBoundaries: a day of a half-hour zone is not whole UTC hours', async (t) => {
+  const boundaries = periodBoundaries(START, START + 3 * 86_400_000, 'dia', 'Asia/Kolkata', 10) as number[];
+  t.notOk(wholeHourBoundaries(boundaries));
+  t.ok(wholeHourBoundaries(periodBoundaries(START, START + 3 * 86_400_000, 'dia', 'America/Sao_Paulo', 10) as number[]));
+});
