@@ -77,10 +77,16 @@ function decode(buffer: Buffer, at: number, hour: number): StoredRecord {
       readings,
       flagged: buffer.readUInt32LE(at + 12),
       usable,
-      oldest: usable === 0 ? undefined : { timestamp: hour + buffer.readUInt32LE(at + 20), register: buffer.readBigInt64LE(at + 32) },
-      newest: usable === 0 ? undefined : { timestamp: hour + buffer.readUInt32LE(at + 24), register: buffer.readBigInt64LE(at + 40) },
+      oldest: usable === 0 ? undefined : { timestamp: hour + buffer.readUInt32LE(at + 20), register: readRegister(buffer, at + 32) },
+      newest: usable === 0 ? undefined : { timestamp: hour + buffer.readUInt32LE(at + 24), register: readRegister(buffer, at + 40) },
     },
   };
+}
+
+/** A register (i64): through a Number when it is exact (every register below 2^53 thousandths), which is faster than readBigInt64LE. */
+function readRegister(buffer: Buffer, at: number): bigint {
+  const high = buffer.readInt32LE(at + 4);
+  return high >= 0 && high < 0x200000 ? BigInt(high * 0x1_0000_0000 + buffer.readUInt32LE(at)) : buffer.readBigInt64LE(at);
 }
 
 function encode(buffer: Buffer, at: number, through: number, rollup: HourRollup): void {
@@ -222,9 +228,9 @@ export class HourRollupFiles {
     }
     await forEachLimited([...byRegion.values()], FLUSH_CONCURRENCY, async (lines) => {
       const first = lines[0] as Replayed;
-      const records = await this.readRegion(first.matricula, monthOf(first.rollup.hour).start);
+      const records = new Map((await this.readRegion(first.matricula, monthOf(first.rollup.hour).start)).map((record) => [record.rollup.hour, record]));
       for (const line of lines) {
-        const held = records?.get(line.rollup.hour);
+        const held = records.get(line.rollup.hour);
         if (held === undefined || line.offset >= held.through) this.hold(into, line.matricula, line.rollup);
       }
     });
@@ -317,16 +323,19 @@ export class HourRollupFiles {
     const inflightHours = inflight?.held.get(matricula);
     const heldHours = this.held.get(matricula);
     const heldAfter = this.lastThrough;
-    const records = new Map<number, StoredRecord>();
+    const reads: Array<Promise<StoredRecord[]>> = [];
     if (this.slots.has(matricula) && first < to) {
       const firstMonth = monthOf(first).start;
       for (const start of this.monthStarts) {
         if (start < firstMonth) continue;
         if (start >= to) break;
-        const region = await this.readRegion(matricula, start, Math.max(first, start), Math.min(to, nextMonth(start)));
-        if (region !== undefined) for (const [hour, record] of region) records.set(hour, record);
+        reads.push(this.readRegion(matricula, start, Math.max(first, start), Math.min(to, nextMonth(start))));
       }
     }
+    // Months in order, each's hours in order.
+    const stored = (await Promise.all(reads)).flat();
+    if (inflightHours === undefined && heldHours === undefined) return stored.map((record) => record.rollup);
+    const records = new Map(stored.map((record) => [record.rollup.hour, record]));
     for (const [hour, record] of records) found.set(hour, record.rollup);
     const overlay = (hours: Map<number, HourRollup> | undefined, skip: (hour: number) => boolean): void => {
       if (hours === undefined) return;
@@ -375,22 +384,22 @@ export class HourRollupFiles {
     }
   }
 
-  /** The records of one meter's month (hours in [from, to) of it, all when absent), or undefined when it has no slot or file. */
-  private async readRegion(matricula: string, monthStart: number, from = monthStart, to = nextMonth(monthStart)): Promise<Map<number, StoredRecord> | undefined> {
+  /** The written records of one meter's month (hours in [from, to) of it, all when absent), oldest first. */
+  private async readRegion(matricula: string, monthStart: number, from = monthStart, to = nextMonth(monthStart)): Promise<StoredRecord[]> {
+    const records: StoredRecord[] = [];
     const slot = this.slots.get(matricula);
-    if (slot === undefined) return undefined;
+    if (slot === undefined) return records;
     const monthFirst = monthOf(monthStart).start;
     const low = Math.max(0, (hourOf(from) - monthFirst) / HOUR_MS);
     const high = Math.min(MONTH_HOURS, Math.ceil((to - monthFirst) / HOUR_MS));
-    if (high <= low) return undefined;
+    if (high <= low) return records;
     const handle = await this.month(monthFirst, false);
-    if (handle === undefined) return undefined;
+    if (handle === undefined) return records;
     const buffer = await readAt(handle, slot * REGION_BYTES + low * RECORD_BYTES, (high - low) * RECORD_BYTES);
-    const records = new Map<number, StoredRecord>();
     for (let index = low; index < high; index++) {
-      const hour = monthFirst + index * HOUR_MS;
-      const record = decode(buffer, (index - low) * RECORD_BYTES, hour);
-      if (record.through > 0) records.set(hour, record);
+      // An hour without readings is all zeros: skipped before decoding.
+      if (buffer.readUInt32LE((index - low) * RECORD_BYTES + 8) === 0) continue;
+      records.push(decode(buffer, (index - low) * RECORD_BYTES, monthFirst + index * HOUR_MS));
     }
     return records;
   }

@@ -13,7 +13,8 @@ import { co2eGrams, co2eOfPeriods } from '../../domain/co2e.js';
 import type { EmissionFactors } from '../../app/emission-factors.js';
 import { usable } from '../../database/usable-readings.js';
 import type { ApiAccess } from '../http/api-access.js';
-import { boundariesOf, certainlyTooManyPeriods, PeriodAccumulator, periodStart, PERIOD_UNITS, type PeriodUnit } from '../../domain/readings/periods.js';
+import { boundariesOf, certainlyTooManyPeriods, PeriodAccumulator, periodStart, PERIOD_UNITS, type PeriodConsumption, type PeriodUnit } from '../../domain/readings/periods.js';
+import { periodsOfRollups, wholeHourBoundaries } from '../../domain/readings/rollups.js';
 import { stringifyJson } from '../../protocol/json.js';
 import { ClientGoneError, type HttpError } from '../http/http-error.js';
 import type { Route } from '../http/router.js';
@@ -41,6 +42,25 @@ const SLICE = 500;
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const co2eOf = (grams: bigint | undefined) => (grams === undefined ? null : decimalJson(grams, 3));
 
+/**
+ * A meter's consumption per period. Periods of whole UTC hours (every zone
+ * of Brazil's) come from the hourly rollups: the cost follows the hours,
+ * not the readings under them; others (a zone with a half-hour offset) from
+ * the readings. Readings validation made unusable (pico, regressiva) count
+ * in neither: a forged spike makes no period.
+ */
+async function consumptionPerPeriod(store: Store, matricula: string, boundaries: readonly number[], previousStart: number, pause: () => Promise<void>): Promise<PeriodConsumption[]> {
+  const to = boundaries[boundaries.length - 1] as number;
+  if (wholeHourBoundaries([previousStart, ...boundaries])) return periodsOfRollups(boundaries, previousStart, await store.hourly({ matricula, from: previousStart, to }));
+  const accumulator = new PeriodAccumulator(boundaries, previousStart);
+  await pause();
+  for await (const batch of store.history({ matricula, from: previousStart, to })) {
+    accumulator.add(batch.filter(usable));
+    await pause();
+  }
+  return accumulator.periods();
+}
+
 export function consumoRoute(store: Store, defaultTimeZone: string, tariff: Tariff, factors: EmissionFactors, access: ApiAccess, prices?: PriceEstimates): Route {
   const handler = matriculaHandler(consumoSchema, access, async (fields, input) => {
     const unit = fields.agrupar ?? 'dia';
@@ -62,14 +82,8 @@ export function consumoRoute(store: Store, defaultTimeZone: string, tariff: Tari
       if (boundaries.length > MAX_PERIODS + 1) throw tooMany();
       if (boundaries.length % SLICE === 0) await pause();
     }
-    const accumulator = new PeriodAccumulator(boundaries, periodStart((boundaries[0] as number) - 1, unit, timeZone));
-    await pause();
-    for await (const batch of store.history({ matricula: fields.matricula, ...accumulator.range })) {
-      // Readings validation made unusable (pico, regressiva) are left out: a forged spike makes no period.
-      accumulator.add(batch.filter(usable));
-      await pause();
-    }
-    const periods = accumulator.periods();
+    const previousStart = periodStart((boundaries[0] as number) - 1, unit, timeZone);
+    const periods = await consumptionPerPeriod(store, fields.matricula, boundaries, previousStart, pause);
     const firstMonth = localMonth(boundaries[0] as number, timeZone);
     const factorOf = await factors.between(firstMonth, localMonth((boundaries[boundaries.length - 1] as number) - 1, timeZone));
     // Each period at the factor of the month it starts in (a period never spans two months).

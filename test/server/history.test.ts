@@ -217,6 +217,15 @@ t.test('/consumo: per hour, day or month in a zone; gaps are gaps; the first per
       ['2026-11-20T03:00:00.000Z', 20, 23],
     ],
   );
+  // Hours of a zone half an hour off UTC are not whole UTC hours: read from the readings, not the hourly rollups.
+  const kolkata = await getJson(port, '/consumo?matricula=31&inicio=2026-11-20T09:00&fim=2026-11-20T11:00&agrupar=hora&fuso=Asia/Kolkata');
+  t.same(
+    kolkata.body.periodos.map((p: { inicio: string; leituras: number; consumo: number | null; completo: boolean }) => [p.inicio, p.leituras, p.consumo, p.completo]),
+    [
+      ['2026-11-20T03:30:00.000Z', 4, 4, true], // 03:30-04:15 UTC, from 03:15's register
+      ['2026-11-20T04:30:00.000Z', 2, 2, true], // 04:30 and 04:45; 05:00-05:45 is the gap
+    ],
+  );
   const byMonthUtc = await getJson(port, '/consumo?matricula=31&inicio=2026-11-01&fim=2026-12-01&agrupar=mes&fuso=UTC');
   t.same(byMonthUtc.body.periodos.map((p: { inicio: string; fim: string }) => [p.inicio, p.fim]), [['2026-11-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z']]);
   t.equal((await getJson(port, '/consumo?matricula=31&agrupar=semana')).body.erro.detalhes[0].campo, 'agrupar');

@@ -1,0 +1,132 @@
+/**
+ * `npm run bench:agregados`: what the hourly rollups (issue 30) change for
+ * reads that span a meter's history. A DATA_DIR of `--medidores` meters with
+ * a year of 15-minute readings each (written straight in the log's format);
+ * `/consumo` over that year by day, month and hour for one meter, requests
+ * one at a time, this build's server against `--antes DIR` (another build,
+ * e.g. a worktree's from before the rollups, reading the readings
+ * themselves) on a copy of the same data, rounds interleaved. Also prints
+ * each server's start-up on that data (this build's first start builds the
+ * rollups from the log; its second does not). Fails only on a non-200 or on
+ * answers that differ.
+ */
+import { once } from 'node:events';
+import { createWriteStream, existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { meterMatricula, median, parseCli, percentile, SERVER_MAIN, startTarget, type RunningTarget } from './lib.js';
+
+const values = parseCli('bench:agregados', '/consumo over a year of 15-minute readings: rollups against the readings themselves.', {
+  medidores: { default: '20', help: 'meters, each with a year of 15-minute readings' },
+  pedidos: { default: '20', help: 'requests per route and server in each round' },
+  rodadas: { default: '3', help: 'rounds (interleaved)' },
+  antes: { default: '', help: 'another build directory (e.g. ../antes/build) whose server runs on a copy of the same data' },
+});
+const METERS = Number(values.medidores);
+const REQUESTS = Number(values.pedidos);
+const ROUNDS = Number(values.rodadas);
+for (const [name, value] of [['medidores', METERS], ['pedidos', REQUESTS], ['rodadas', ROUNDS]] as const) {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    process.stderr.write(`bench:agregados: --${name} must be a whole number from 1 (--help shows the options)\n`);
+    process.exit(1);
+  }
+}
+const beforeMain = values.antes === '' ? undefined : resolve(values.antes, 'server/main.js');
+if (beforeMain !== undefined && !existsSync(beforeMain)) {
+  process.stderr.write(`bench:agregados: invalid option --antes: ${beforeMain} does not exist\n`);
+  process.exit(1);
+}
+
+const QUARTER_MS = 15 * 60_000;
+const YEAR_READINGS = 365 * 96;
+/** The year ends at the last whole hour before now. */
+const END = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+const START = END - YEAR_READINGS * QUARTER_MS;
+
+/** The log of `METERS` meters, a reading each every 15 minutes for a year, interleaved as meters send them; registers grow 0.1-0.6 kWh a quarter. */
+async function writeData(dataDir: string): Promise<number> {
+  await mkdir(dataDir, { recursive: true });
+  const customers = createWriteStream(join(dataDir, 'clientes.txt'));
+  for (let m = 0; m < METERS; m++) customers.write(`cliente${m};${meterMatricula(m)}\n`);
+  customers.end();
+  await once(customers, 'finish');
+  const log = createWriteStream(join(dataDir, 'medicoes.log'));
+  const registers = new Array<number>(METERS).fill(0);
+  for (let q = 0; q < YEAR_READINGS; q++) {
+    let text = '';
+    const iso = new Date(START + q * QUARTER_MS).toISOString();
+    for (let m = 0; m < METERS; m++) {
+      registers[m] = (registers[m] as number) + 100 + ((q * 7 + m * 13) % 500);
+      text += `${iso};${meterMatricula(m)};${((registers[m] as number) / 1000).toFixed(3)}\n`;
+    }
+    if (!log.write(text)) await once(log, 'drain');
+  }
+  log.end();
+  await once(log, 'finish');
+  return YEAR_READINGS * METERS;
+}
+
+const iso = (instant: number): string => new Date(instant).toISOString().slice(0, 16);
+const ROUTES = ['dia', 'mes', 'hora'].map((unit) => ({ unit, path: `/consumo?matricula=${meterMatricula(Math.floor(METERS / 2))}&inicio=${iso(START)}&fim=${iso(END)}&fuso=UTC&agrupar=${unit}` }));
+
+async function timeRequests(target: RunningTarget, path: string): Promise<{ ms: number[]; body: string }> {
+  const ms: number[] = [];
+  let body = '';
+  for (let i = 0; i < REQUESTS; i++) {
+    const started = process.hrtime.bigint();
+    const response = await fetch(`http://127.0.0.1:${target.httpPort}${path}`);
+    body = await response.text();
+    ms.push(Number(process.hrtime.bigint() - started) / 1e6);
+    if (response.status !== 200) throw new Error(`${path} answered ${response.status}: ${body.slice(0, 200)}`);
+  }
+  return { ms, body };
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'bench-agregados-'));
+let failed = false;
+try {
+  const readings = await writeData(join(dir, 'projeto'));
+  if (beforeMain !== undefined) await cp(join(dir, 'projeto'), join(dir, 'antes'), { recursive: true });
+  process.stdout.write(`bench:agregados: ${METERS} meters x a year of 15-minute readings = ${readings.toLocaleString('en-US')} readings (file store); ${REQUESTS} requests a route, one at a time, ${ROUNDS} rounds\n\n`);
+  const first = await startTarget('projeto', { DATA_DIR: join(dir, 'projeto') });
+  await first.stop();
+  const targets: Array<[string, RunningTarget]> = [['projeto', await startTarget('projeto', { DATA_DIR: join(dir, 'projeto') }, [], SERVER_MAIN)]];
+  if (beforeMain !== undefined) targets.push(['antes', await startTarget('projeto', { DATA_DIR: join(dir, 'antes') }, [], beforeMain)]);
+  process.stdout.write(`start-up: this build ${first.startupMs} ms building the rollups from the log, ${(targets[0] as [string, RunningTarget])[1].startupMs} ms again`);
+  process.stdout.write(beforeMain === undefined ? '\n\n' : `; before ${(targets[1] as [string, RunningTarget])[1].startupMs} ms\n\n`);
+  try {
+    const results = new Map<string, number[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const route of ROUTES) {
+        const bodies = new Map<string, string>();
+        for (const [name, target] of targets) {
+          const { ms, body } = await timeRequests(target, route.path);
+          bodies.set(name, body);
+          const key = `${route.unit} ${name}`;
+          results.set(key, [...(results.get(key) ?? []), ...ms]);
+        }
+        if (bodies.size > 1 && new Set(bodies.values()).size > 1) {
+          failed = true;
+          process.stdout.write(`FAIL: /consumo agrupar=${route.unit}: the answers differ\n`);
+        }
+      }
+    }
+    process.stdout.write('| /consumo over a year | this build median ms (p99) |' + (beforeMain === undefined ? '' : ' before median ms (p99) | before / this build |') + '\n');
+    process.stdout.write('| --- | --- |' + (beforeMain === undefined ? '' : ' --- | --- |') + '\n');
+    for (const route of ROUTES) {
+      const cell = (name: string): { text: string; median: number } => {
+        const ms = [...(results.get(`${route.unit} ${name}`) ?? [])].sort((a, b) => a - b);
+        return { text: `${median(ms).toFixed(1)} (${percentile(ms, 99).toFixed(1)})`, median: median(ms) };
+      };
+      const now = cell('projeto');
+      const before = beforeMain === undefined ? undefined : cell('antes');
+      process.stdout.write(`| agrupar=${route.unit} | ${now.text} |${before === undefined ? '' : ` ${before.text} | ${(before.median / now.median).toFixed(1)}x |`}\n`);
+    }
+  } finally {
+    for (const [, target] of targets) await target.stop();
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+process.exitCode = failed ? 1 : 0;
