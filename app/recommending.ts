@@ -4,7 +4,8 @@
  * comparison, the night-time baseload of the last two weeks, the previous
  * cycle and the same cycle last year, the goal.
  */
-import type { Store } from '../database/store.js';
+import type { HistoryQuery, Store } from '../database/store.js';
+import { registerAtHour } from '../domain/readings/rollups.js';
 import { usable } from '../database/usable-readings.js';
 import { DAY_MS, wallClockInstant, zoneOffset } from '../protocol/timestamp.js';
 import type { BillingService } from './billing/billing.js';
@@ -20,6 +21,8 @@ const NIGHT_TO_HOUR = 5;
 /** Closed cycles the Tarifa Branca comparison looks at. */
 export const COMPARED_CYCLES = 6;
 const HOUR_MS = 3_600_000;
+/** A night's edge takes the register of a reading at most this old. */
+const REGISTER_MAX_AGE_MS = HOUR_MS / 4;
 
 export class Recommending {
   constructor(
@@ -79,28 +82,9 @@ export class Recommending {
       boundaries.push({ from: wallClockInstant(wallDay + NIGHT_FROM_HOUR * HOUR_MS, timeZone), to: wallClockInstant(wallDay + NIGHT_TO_HOUR * HOUR_MS, timeZone) });
     }
     const first = boundaries[0] as { from: number };
-    const timestamps: number[] = [];
-    const registers: bigint[] = [];
-    for await (const batch of this.store.history({ matricula, from: first.from - HOUR_MS, to: now + 1 })) {
-      for (const reading of batch) {
-        if (!usable(reading)) continue;
-        timestamps.push(reading.timestamp);
-        registers.push(reading.consumo);
-      }
-    }
-    timestamps.reverse();
-    registers.reverse();
-    // The register at an instant: the newest reading at most a quarter of an hour before it.
-    const at = (instant: number): bigint | undefined => {
-      let low = 0;
-      let high = timestamps.length;
-      while (low < high) {
-        const mid = (low + high) >>> 1;
-        if ((timestamps[mid] as number) <= instant) low = mid + 1;
-        else high = mid;
-      }
-      return low > 0 && instant - (timestamps[low - 1] as number) <= HOUR_MS / 4 ? registers[low - 1] : undefined;
-    };
+    const range = { matricula, from: first.from - HOUR_MS, to: now + 1 };
+    // Nights of whole UTC hours (every zone of Brazil's) are read from the hourly rollups: two weeks of readings are not.
+    const at = boundaries.every(({ from, to }) => from % HOUR_MS === 0 && to % HOUR_MS === 0) ? await this.registersFromRollups(range) : await this.registersFromReadings(range);
     let lowest: bigint | undefined;
     let nights = 0;
     for (const { from, to } of boundaries) {
@@ -113,5 +97,36 @@ export class Recommending {
       if (lowest === undefined || watts < lowest) lowest = watts;
     }
     return lowest === undefined ? undefined : { watts: lowest, nights };
+  }
+
+  /** The register at an instant (a whole hour): the newest usable reading at most a quarter of an hour before it. */
+  private async registersFromRollups(range: HistoryQuery): Promise<(instant: number) => bigint | undefined> {
+    const byHour = new Map((await this.store.hourly(range)).map((rollup) => [rollup.hour, rollup]));
+    return (instant) => registerAtHour(byHour, instant, REGISTER_MAX_AGE_MS);
+  }
+
+  /** The same from the readings themselves, for any instant. */
+  private async registersFromReadings(range: HistoryQuery): Promise<(instant: number) => bigint | undefined> {
+    const timestamps: number[] = [];
+    const registers: bigint[] = [];
+    for await (const batch of this.store.history(range)) {
+      for (const reading of batch) {
+        if (!usable(reading)) continue;
+        timestamps.push(reading.timestamp);
+        registers.push(reading.consumo);
+      }
+    }
+    timestamps.reverse();
+    registers.reverse();
+    return (instant) => {
+      let low = 0;
+      let high = timestamps.length;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if ((timestamps[mid] as number) <= instant) low = mid + 1;
+        else high = mid;
+      }
+      return low > 0 && instant - (timestamps[low - 1] as number) <= REGISTER_MAX_AGE_MS ? registers[low - 1] : undefined;
+    };
   }
 }

@@ -13,13 +13,14 @@ import type { InvoiceStore } from '../../database/invoice-store.js';
 import { isUsable, VALID } from '../../domain/readings/quality.js';
 import { parseRegister } from '../../protocol/decimal.js';
 import type { TariffStore } from '../../database/tariff-store.js';
-import { availabilityOnly, AVERAGE_CYCLES, averageEstimate, averagePostoEstimate, cycleContaining, cycleEndingIn, cycleMonth, previousMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle } from '../../domain/billing/cycle.js';
+import { availabilityOnly, AVERAGE_CYCLES, averageEstimate, averagePostoEstimate, consumptionByPosto, cycleContaining, cycleEndingIn, cycleMonth, previousMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle, type RegisterPoint } from '../../domain/billing/cycle.js';
+import { registerPoints } from '../../domain/readings/rollups.js';
 import { benefitOn, brDate, computeInvoice, type PisCofins, type TariffKey } from '../../domain/billing/invoice.js';
 import { subclassOf } from '../../domain/billing/tariff.js';
-import { zeroPostos, type PostoAmounts, type PostoHours } from '../../domain/billing/postos.js';
+import { postosOnWholeHours, zeroPostos, type PostoAmounts, type PostoHours } from '../../domain/billing/postos.js';
 import type { DocumentInput, RecordedPrice } from '../../domain/billing/document.js';
 import { DomainError } from '../../domain/errors.js';
-import { DAY_MS, localDay } from '../../protocol/timestamp.js';
+import { DAY_MS, localDay, zoneOffset } from '../../protocol/timestamp.js';
 import { co2eOverDays, daysByMonth } from '../../domain/co2e.js';
 import type { EmissionFactors } from '../emission-factors.js';
 
@@ -317,12 +318,22 @@ export class BillingService {
    */
   async completeDays(matricula: string, from: number, to: number): Promise<bigint[]> {
     const lastOfDay = new Map<string, bigint>();
+    // Whole hours from the rollups (an hour of a zone a whole number of hours off UTC is in one local day), the
+    // newest usable reading of each day being its last hour's newest; the part hour at the end from the readings.
+    const lastHour = Math.floor(to / HOUR_MS) * HOUR_MS;
+    if (from % HOUR_MS === 0 && zoneOffset(from, this.timeZone) % HOUR_MS === 0 && zoneOffset(to, this.timeZone) % HOUR_MS === 0 && from < lastHour) {
+      for (const rollup of await this.stores.store.hourly({ matricula, from, to: lastHour })) if (rollup.newest !== undefined) lastOfDay.set(localDay(rollup.hour, this.timeZone), rollup.newest.register);
+      from = lastHour;
+    }
+    // The readings newest first: each day's first seen is its newest, ahead of what the rollups said of it.
+    const newestOfDay = new Map<string, bigint>();
     for await (const batch of this.usableHistory({ matricula, from, to })) {
       for (const reading of batch) {
         const day = localDay(reading.timestamp, this.timeZone);
-        if (!lastOfDay.has(day)) lastOfDay.set(day, reading.consumo);
+        if (!newestOfDay.has(day)) newestOfDay.set(day, reading.consumo);
       }
     }
+    for (const [day, register] of newestOfDay) lastOfDay.set(day, register);
     const days = [...lastOfDay.entries()].sort(([a], [b]) => a.localeCompare(b));
     const consumption: bigint[] = [];
     for (let i = 1; i < days.length; i++) {
@@ -372,6 +383,22 @@ export class BillingService {
 
   /** Tarifa Branca: the cycle's intervals between readings, allocated to postos as the history streams by. */
   private async byPosto(matricula: string, start: BoundaryRegister, end: BoundaryRegister, hours: PostoHours): Promise<PostoAmounts> {
+    // The hours strictly inside the cycle come from the rollups when postos change on whole UTC hours only; the
+    // first and last hours (holding the boundary readings) from the readings.
+    const inside = { from: Math.floor(start.timestamp / HOUR_MS) * HOUR_MS + HOUR_MS, to: Math.floor(end.timestamp / HOUR_MS) * HOUR_MS };
+    if (inside.from < inside.to && postosOnWholeHours(hours, this.timeZone, start.timestamp, end.timestamp)) {
+      const points: RegisterPoint[] = [{ timestamp: start.timestamp, register: start.register }];
+      const readingsIn = async (from: number, to: number): Promise<void> => {
+        const newestFirst: RegisterPoint[] = [];
+        for await (const batch of this.usableHistory({ matricula, from, to })) for (const reading of batch) newestFirst.push({ timestamp: reading.timestamp, register: reading.consumo });
+        for (let i = newestFirst.length - 1; i >= 0; i--) points.push(newestFirst[i] as RegisterPoint);
+      };
+      await readingsIn(start.timestamp + 1, inside.from);
+      points.push(...registerPoints(await this.stores.store.hourly({ matricula, ...inside })));
+      await readingsIn(inside.to, end.timestamp);
+      points.push({ timestamp: end.timestamp, register: end.register });
+      return consumptionByPosto(points, this.timeZone, hours);
+    }
     const accumulator = new PostoAccumulator(this.timeZone, hours);
     let later = { timestamp: end.timestamp, register: end.register };
     for await (const batch of this.usableHistory({ matricula, from: start.timestamp + 1, to: end.timestamp })) {

@@ -35,6 +35,18 @@ export function parseSpan(text: string): MinuteSpan | string {
 }
 
 /** Why a set of posto hours is not usable, or undefined: spans must not overlap, within or across postos. */
+/**
+ * Whether every posto edge from `from` to `to` falls on a whole UTC hour:
+ * spans of whole hours, in a zone a whole number of hours off UTC at both
+ * ends (every zone of Brazil's). Then readings inside one UTC hour never
+ * straddle a posto change, and hourly rollups allocate exactly.
+ */
+export function postosOnWholeHours(hours: PostoHours, timeZone: string, from: number, to: number): boolean {
+  const wholeHour = (minutes: number): boolean => minutes % 60 === 0;
+  if (![...hours.ponta, ...hours.intermediario].every(([a, b]) => wholeHour(a) && wholeHour(b))) return false;
+  return zoneOffset(from, timeZone) % (60 * MINUTE_MS) === 0 && zoneOffset(to, timeZone) % (60 * MINUTE_MS) === 0;
+}
+
 export function postoHoursProblem(hours: PostoHours): string | undefined {
   const all = [...hours.ponta, ...hours.intermediario].sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < all.length; i++) {

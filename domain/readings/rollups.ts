@@ -118,3 +118,35 @@ export function periodsOfRollups(boundaries: readonly number[], previousStart: n
   }
   return periods;
 }
+
+/**
+ * The register of the newest usable reading at or before `instant` (a
+ * whole UTC hour) and at most `maxAgeMs` before it, from the rollups of the
+ * hour it starts and the hour before (`byHour`: rollups by their hour);
+ * undefined when there is none. The same as searching the readings, for
+ * `maxAgeMs` up to an hour.
+ */
+export function registerAtHour(byHour: ReadonlyMap<number, HourRollup>, instant: number, maxAgeMs: number): bigint | undefined {
+  if (instant % HOUR_MS !== 0 || maxAgeMs > HOUR_MS) throw new RangeError('registerAtHour needs a whole hour and an age of at most an hour');
+  const starting = byHour.get(instant)?.oldest;
+  if (starting?.timestamp === instant) return starting.register;
+  const before = byHour.get(instant - HOUR_MS)?.newest;
+  return before !== undefined && instant - before.timestamp <= maxAgeMs ? before.register : undefined;
+}
+
+/**
+ * The oldest and newest usable readings of each hour, oldest first: the
+ * points between which consumption is allocated to postos. Allocating
+ * between consecutive points gives what allocating between every usable
+ * reading gives when no posto changes inside an hour (postos of whole
+ * hours): the readings inside an hour add up to its newest minus its oldest.
+ */
+export function registerPoints(hours: readonly HourRollup[]): RegisterPoint[] {
+  const points: RegisterPoint[] = [];
+  for (const { oldest, newest } of hours) {
+    if (oldest === undefined || newest === undefined) continue;
+    points.push(oldest);
+    if (newest.timestamp !== oldest.timestamp) points.push(newest);
+  }
+  return points;
+}

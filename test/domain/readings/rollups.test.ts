@@ -10,7 +10,9 @@ import t from 'tap';
 import { PeriodAccumulator, periodBoundaries, periodStart, PERIOD_UNITS } from '../../../domain/readings/periods.js';
 import { GAP_BEFORE, isUsable, PROLONGED_ZERO, REGRESSIVE, SPIKE, VALID } from '../../../domain/readings/quality.js';
 import type { StoredReading } from '../../../domain/readings/reading.js';
-import { HOUR_MS, mergeRollups, periodsOfRollups, rollUp, wholeHourBoundaries } from '../../../domain/readings/rollups.js';
+import { HOUR_MS, mergeRollups, periodsOfRollups, registerAtHour, registerPoints, rollUp, wholeHourBoundaries } from '../../../domain/readings/rollups.js';
+import { consumptionByPosto } from '../../../domain/billing/cycle.js';
+import { postosOnWholeHours } from '../../../domain/billing/postos.js';
 
 const START = Date.UTC(2026, 9, 30, 12);
 const text = (value: unknown): string => JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? `${v}n` : v));
@@ -85,4 +87,49 @@ t.test('wholeHourBoundaries: a day of a half-hour zone is not whole UTC hours', 
   const boundaries = periodBoundaries(START, START + 3 * 86_400_000, 'dia', 'Asia/Kolkata', 10) as number[];
   t.notOk(wholeHourBoundaries(boundaries));
   t.ok(wholeHourBoundaries(periodBoundaries(START, START + 3 * 86_400_000, 'dia', 'America/Sao_Paulo', 10) as number[]));
+});
+
+t.test('registerAtHour: the newest usable reading at or before a whole hour, at most a given age, as a search of the readings finds it', async () => {
+  fc.assert(
+    fc.property(readingsArb, fc.integer({ min: -2, max: 40 * 24 + 2 }), fc.integer({ min: 0, max: 60 }), (readings, hourIndex, minutes) => {
+      const instant = Math.floor(START / HOUR_MS) * HOUR_MS + hourIndex * HOUR_MS;
+      const maxAge = minutes * 60_000;
+      const usable = readings.filter((r) => isUsable(r.quality ?? VALID) && r.timestamp <= instant).sort((a, b) => b.timestamp - a.timestamp);
+      const newest = usable[0];
+      const expected = newest !== undefined && instant - newest.timestamp <= maxAge ? newest.consumo : undefined;
+      // Readings exactly on the hour too.
+      const byHour = new Map(rollUp(readings).map((rollup) => [rollup.hour, rollup]));
+      return registerAtHour(byHour, instant, maxAge) === expected;
+    }),
+    { numRuns: 500 },
+  );
+  const onTheHour: StoredReading[] = [{ matricula: '1', timestamp: 5 * HOUR_MS, consumo: 7n }, { matricula: '1', timestamp: 5 * HOUR_MS - 60_000, consumo: 6n }];
+  const byHour = new Map(rollUp(onTheHour).map((rollup) => [rollup.hour, rollup]));
+  if (registerAtHour(byHour, 5 * HOUR_MS, 900_000) !== 7n) throw new Error('a reading at the hour itself is the newest at or before it');
+});
+
+t.test('consumption by posto between the hours\' oldest and newest readings equals it between every usable reading, postos of whole hours', async () => {
+  const hours = { ponta: [[18 * 60, 21 * 60]] as const, intermediario: [[17 * 60, 18 * 60], [21 * 60, 22 * 60]] as const };
+  const zone = 'America/Sao_Paulo';
+  const rising = fc
+    .uniqueArray(fc.integer({ min: 1, max: 20 * 24 * 60 - 1 }), { minLength: 0, maxLength: 200 })
+    .chain((minutes) => fc.tuple(fc.constant(minutes.sort((a, b) => a - b)), fc.array(fc.bigInt({ min: 0n, max: 5000n }), { minLength: minutes.length + 1, maxLength: minutes.length + 1 })));
+  fc.assert(
+    fc.property(rising, ([minutes, steps]) => {
+      // Registers that only grow (usable readings of a healthy meter), from the cycle's start to its end.
+      let register = 1000n;
+      const points = [{ timestamp: START, register }];
+      for (const [i, minute] of minutes.entries()) points.push({ timestamp: START + minute * 60_000 + (minute % 3) * 17_000, register: (register += steps[i] as bigint) });
+      points.push({ timestamp: START + 20 * 86_400_000, register: register + (steps[minutes.length] as bigint) });
+      const start = points[0] as { timestamp: number; register: bigint };
+      const end = points[points.length - 1] as { timestamp: number; register: bigint };
+      const inner = points.slice(1, -1);
+      const inside = { from: Math.floor(start.timestamp / HOUR_MS) * HOUR_MS + HOUR_MS, to: Math.floor(end.timestamp / HOUR_MS) * HOUR_MS };
+      const asReadings = inner.filter((p) => p.timestamp >= inside.from && p.timestamp < inside.to).map((p): StoredReading => ({ matricula: '1', timestamp: p.timestamp, consumo: p.register }));
+      const composed = [start, ...inner.filter((p) => p.timestamp < inside.from), ...registerPoints(rollUp(asReadings)), ...inner.filter((p) => p.timestamp >= inside.to), end];
+      if (!postosOnWholeHours(hours, zone, start.timestamp, end.timestamp)) return false;
+      return text(consumptionByPosto(composed, zone, hours)) === text(consumptionByPosto(points, zone, hours));
+    }),
+    { numRuns: 200 },
+  );
 });
