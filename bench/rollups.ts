@@ -22,7 +22,11 @@ const values = parseCli('bench:agregados', '/consumo over a year of 15-minute re
   pedidos: { default: '20', help: 'requests per route and server in each round' },
   rodadas: { default: '3', help: 'rounds (interleaved)' },
   antes: { default: '', help: 'another build directory (e.g. ../antes/build) whose server runs on a copy of the same data' },
+  frota: { default: '1000', help: 'meters of the fleet-report data set (a month of 15-minute readings each; 0 skips it)' },
+  'limite-frota': { default: '300', help: 'seconds a fleet report may take before it is reported as longer' },
 });
+const FLEET = Number(values.frota);
+const FLEET_LIMIT_S = Number(values['limite-frota']);
 const METERS = Number(values.medidores);
 const REQUESTS = Number(values.pedidos);
 const ROUNDS = Number(values.rodadas);
@@ -66,6 +70,48 @@ async function writeData(dataDir: string): Promise<number> {
   await once(log, 'finish');
   return YEAR_READINGS * METERS;
 }
+
+/** The fleet-report data set: `FLEET` meters, the last whole UTC month of 15-minute readings each (and the day before it). */
+async function writeFleetData(dataDir: string): Promise<{ readings: number; month: string }> {
+  await mkdir(dataDir, { recursive: true });
+  const customers = createWriteStream(join(dataDir, 'clientes.txt'));
+  for (let m = 0; m < FLEET; m++) customers.write(`cliente${m};${meterMatricula(m)}\n`);
+  customers.end();
+  await once(customers, 'finish');
+  const now = new Date();
+  const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1);
+  const monthEnd = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+  const log = createWriteStream(join(dataDir, 'medicoes.log'));
+  let readings = 0;
+  for (let at = monthStart - 86_400_000; at < monthEnd; at += QUARTER_MS) {
+    let text = '';
+    const stamp = new Date(at).toISOString();
+    const round = (at - monthStart + 86_400_000) / QUARTER_MS;
+    for (let m = 0; m < FLEET; m++) text += `${stamp};${meterMatricula(m)};${((round * (100 + (m % 400))) / 1000).toFixed(3)}\n`;
+    readings += FLEET;
+    if (!log.write(text)) await once(log, 'drain');
+  }
+  log.end();
+  await once(log, 'finish');
+  return { readings, month: new Date(monthStart).toISOString().slice(0, 10) };
+}
+
+/** One monthly fleet report as CSV, timed; undefined past the limit (the server is then stopped by the caller). */
+async function timeFleetReport(target: RunningTarget, day: string): Promise<{ ms: number; body: string } | undefined> {
+  const started = process.hrtime.bigint();
+  try {
+    const response = await fetch(`http://127.0.0.1:${target.httpPort}/relatorios?periodo=mensal&inicio=${day}&fuso=UTC&formato=csv`, { headers: { authorization: `Bearer ${FLEET_TOKEN}` }, signal: AbortSignal.timeout(FLEET_LIMIT_S * 1000) });
+    const body = await response.text();
+    if (response.status !== 200) throw new Error(`the fleet report answered ${response.status}: ${body.slice(0, 200)}`);
+    return { ms: Number(process.hrtime.bigint() - started) / 1e6, body };
+  } catch (error) {
+    if ((error as Error).name === 'TimeoutError') return undefined;
+    throw error;
+  }
+}
+
+/** The operator's token both servers are given for the fleet report. */
+const FLEET_TOKEN = 'bench-agregados-operador-0123456789abcdef';
 
 const iso = (instant: number): string => new Date(instant).toISOString().slice(0, 16);
 const ROUTES = ['dia', 'mes', 'hora'].map((unit) => ({ unit, path: `/consumo?matricula=${meterMatricula(Math.floor(METERS / 2))}&inicio=${iso(START)}&fim=${iso(END)}&fuso=UTC&agrupar=${unit}` }));
@@ -125,6 +171,32 @@ try {
     }
   } finally {
     for (const [, target] of targets) await target.stop();
+  }
+  if (FLEET > 0) {
+    const fleet = await writeFleetData(join(dir, 'frota'));
+    if (beforeMain !== undefined) await cp(join(dir, 'frota'), join(dir, 'frota-antes'), { recursive: true });
+    process.stdout.write(`\nfleet report: ${FLEET} meters x a month of 15-minute readings = ${fleet.readings.toLocaleString('en-US')} readings; GET /relatorios?periodo=mensal&formato=csv (the month from ${fleet.month}, UTC)\n\n`);
+    const env = (dataDir: string) => ({ DATA_DIR: dataDir, API_TOKEN_ADMIN: FLEET_TOKEN });
+    const runs: Array<[string, string, string]> = [['this build', join(dir, 'frota'), SERVER_MAIN]];
+    if (beforeMain !== undefined) runs.push(['before', join(dir, 'frota-antes'), beforeMain]);
+    const bodies: string[] = [];
+    process.stdout.write('| server | start-up ms | monthly fleet CSV, ms (one request after one warm-up) |\n| --- | --- | --- |\n');
+    for (const [name, dataDir, main] of runs) {
+      const target = await startTarget('projeto', env(dataDir), [], main);
+      try {
+        // A second request when the first was quick (caches warm); a slow first one is the figure.
+        const first = await timeFleetReport(target, fleet.month);
+        const timed = first !== undefined && first.ms < 30_000 ? await timeFleetReport(target, fleet.month) : first;
+        if (timed !== undefined) bodies.push(timed.body);
+        process.stdout.write(`| ${name} | ${target.startupMs} | ${timed === undefined ? `more than ${FLEET_LIMIT_S} s` : timed.ms.toFixed(0)} |\n`);
+      } finally {
+        await target.stop();
+      }
+    }
+    if (bodies.length > 1 && new Set(bodies).size > 1) {
+      failed = true;
+      process.stdout.write('FAIL: the fleet reports differ\n');
+    }
   }
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -12,7 +12,8 @@ import { usable } from '../../database/usable-readings.js';
 import { wallClockInstant } from '../../protocol/timestamp.js';
 import { boundariesOf, periodStart, type PeriodUnit } from '../../domain/readings/periods.js';
 import { co2eGrams, co2eOfPeriods } from '../../domain/co2e.js';
-import { QualityAccumulator } from '../../domain/readings/data-quality.js';
+import { QualityAccumulator, rollupQuality } from '../../domain/readings/data-quality.js';
+import { periodsOfRollups, wholeHourBoundaries } from '../../domain/readings/rollups.js';
 import { ReportAccumulator, type ReportPeriod } from '../../domain/report.js';
 import type { EmissionFactors } from '../emission-factors.js';
 import type { FleetTracker } from '../fleet.js';
@@ -123,13 +124,36 @@ export class Reporting {
     };
   }
 
+  /**
+   * A meter's line of the fleet report from its hourly rollups (periods of
+   * whole UTC hours): consumption per period as /consumo gives it, readings
+   * and flags counted per hour, completeness against the cadence the rollups
+   * show (domain/readings/data-quality.ts rollupQuality). One read of the
+   * meter's hours, whatever its readings.
+   */
+  private async fleetLine(matricula: string, span: ReportSpan, boundaries: readonly number[], previousStart: number, factorOf: (month: string) => bigint): Promise<Omit<MeterReport, 'events' | 'periods' | 'matricula' | 'span'>> {
+    const hours = await this.parts.store.hourly({ matricula, from: previousStart, to: span.to });
+    const periods = periodsOfRollups(boundaries, previousStart, hours);
+    const quality = rollupQuality(hours, span.from, span.to, span.timeZone);
+    return {
+      consumption: periods.reduce((sum, period) => sum + (period.consumption ?? 0n), 0n),
+      co2eGrams: co2eOfPeriods(periods.map((period) => ({ month: localMonth(period.start, span.timeZone), consumption: period.consumption })), factorOf),
+      readings: quality.received,
+      flagged: quality.received - quality.valid,
+      completeness: quality.completeness,
+    };
+  }
+
   async fleet(span: ReportSpan, signal?: AbortSignal): Promise<FleetReport> {
     const customers = await this.parts.store.findCustomers({ limit: FLEET_REPORT_MAX_METERS + 1 });
     const factorOf = await this.factorsOf(span);
     const meters: FleetMeterLine[] = [];
+    const boundaries = [...boundariesOf(span.from, span.to, span.unit, span.timeZone)];
+    const previousStart = periodStart(span.from - 1, span.unit, span.timeZone);
+    const fromRollups = wholeHourBoundaries([previousStart, ...boundaries]);
     for (const customer of customers.slice(0, FLEET_REPORT_MAX_METERS)) {
       if (signal?.aborted === true) break;
-      const report = await this.measure(customer.matricula, span, factorOf);
+      const report = fromRollups ? await this.fleetLine(customer.matricula, span, boundaries, previousStart, factorOf) : await this.measure(customer.matricula, span, factorOf);
       meters.push({ matricula: customer.matricula, username: customer.username, consumption: report.consumption, co2eGrams: report.co2eGrams, readings: report.readings, flagged: report.flagged, completeness: report.completeness });
     }
     // Silent as /frota's default tells it: nothing for three of the meters' default send intervals.

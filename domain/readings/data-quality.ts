@@ -14,6 +14,7 @@
 import { divideRoundHalfUp } from '../../protocol/decimal.js';
 import { QUALITY_FLAGS, qualityFlags, VALID, type QualityFlag } from './quality.js';
 import type { StoredReading } from './reading.js';
+import type { HourRollup } from './rollups.js';
 import { nextPeriodStart, periodStart } from './periods.js';
 import { zoneOffset } from '../../protocol/timestamp.js';
 
@@ -107,7 +108,7 @@ export class QualityAccumulator {
       const end = nextPeriodStart(start, 'dia', this.timeZone);
       const span = Math.min(end, this.to) - Math.max(start, this.from);
       const tally = this.days.get(start) ?? { received: 0, valid: 0, flags: noFlags() };
-      const expected = typical === null ? null : Math.floor(span / (typical * 1000));
+      const expected = expectedIn(span, typical);
       days.push({ day: localDate(start, this.timeZone), received: tally.received, expected, completeness: completeness(tally.received, expected), valid: tally.valid, flags: tally.flags });
       total.received += tally.received;
       total.valid += tally.valid;
@@ -116,6 +117,67 @@ export class QualityAccumulator {
     }
     return { typicalIntervalS: typical, days, total: { ...total, completeness: completeness(total.received, total.expected) } };
   }
+}
+
+/** Readings expected in `spanMs` at one every `typicalS` seconds; null while the cadence is unknown. */
+function expectedIn(spanMs: number, typicalS: number | null): number | null {
+  return typicalS === null ? null : Math.floor(spanMs / (typicalS * 1000));
+}
+
+/**
+ * A meter's cadence estimated from its hourly rollups (rollups.ts): the
+ * weighted median of the mean interval between the usable readings inside
+ * each hour (one sample per interval) and the gaps between one hour's newest
+ * and the next non-empty hour's oldest; whole seconds, at least 1; null
+ * with fewer than two usable readings. For a meter that reads at a steady
+ * cadence it is that cadence, as QualityAccumulator finds it from the
+ * readings themselves.
+ */
+export function typicalIntervalOfRollups(hours: readonly HourRollup[]): number | null {
+  const samples = new Map<number, number>();
+  const sample = (ms: number, weight: number): void => {
+    const seconds = Math.round(ms / 1000);
+    samples.set(seconds, (samples.get(seconds) ?? 0) + weight);
+  };
+  let previous: HourRollup | undefined;
+  for (const rollup of hours) {
+    if (rollup.oldest === undefined || rollup.newest === undefined) continue;
+    if (rollup.usable > 1) sample((rollup.newest.timestamp - rollup.oldest.timestamp) / (rollup.usable - 1), rollup.usable - 1);
+    if (previous?.newest !== undefined) sample(rollup.oldest.timestamp - previous.newest.timestamp, 1);
+    previous = rollup;
+  }
+  let count = 0;
+  for (const weight of samples.values()) count += weight;
+  if (count === 0) return null;
+  const middle = Math.floor((count - 1) / 2);
+  let seen = 0;
+  for (const seconds of [...samples.keys()].sort((a, b) => a - b)) {
+    seen += samples.get(seconds) as number;
+    if (seen > middle) return Math.max(1, seconds);
+  }
+  return null;
+}
+
+/**
+ * Readings received, valid and the completeness over [from, to) from hourly
+ * rollups (hours that start in it): the fleet report's figures for a meter,
+ * with expected readings per local day as QualityAccumulator counts them and
+ * the cadence of typicalIntervalOfRollups.
+ */
+export function rollupQuality(hours: readonly HourRollup[], from: number, to: number, timeZone: string): { received: number; valid: number; completeness: number | null } {
+  const inRange = hours.filter((rollup) => rollup.hour >= from && rollup.hour < to);
+  const typical = typicalIntervalOfRollups(inRange);
+  let received = 0;
+  let valid = 0;
+  for (const rollup of inRange) {
+    received += rollup.readings;
+    valid += rollup.readings - rollup.flagged;
+  }
+  let expected: number | null = typical === null ? null : 0;
+  for (let start = periodStart(from, 'dia', timeZone); start < to && expected !== null; start = nextPeriodStart(start, 'dia', timeZone)) {
+    expected += expectedIn(Math.min(nextPeriodStart(start, 'dia', timeZone), to) - Math.max(start, from), typical) as number;
+  }
+  return { received, valid, completeness: completeness(received, expected) };
 }
 
 function localDate(instant: number, timeZone: string): string {

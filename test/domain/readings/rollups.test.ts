@@ -12,6 +12,7 @@ import { GAP_BEFORE, isUsable, PROLONGED_ZERO, REGRESSIVE, SPIKE, VALID } from '
 import type { StoredReading } from '../../../domain/readings/reading.js';
 import { HOUR_MS, mergeRollups, periodsOfRollups, registerAtHour, registerPoints, rollUp, wholeHourBoundaries } from '../../../domain/readings/rollups.js';
 import { consumptionByPosto } from '../../../domain/billing/cycle.js';
+import { QualityAccumulator, rollupQuality } from '../../../domain/readings/data-quality.js';
 import { postosOnWholeHours } from '../../../domain/billing/postos.js';
 
 const START = Date.UTC(2026, 9, 30, 12);
@@ -131,5 +132,33 @@ t.test('consumption by posto between the hours\' oldest and newest readings equa
       return text(consumptionByPosto(composed, zone, hours)) === text(consumptionByPosto(points, zone, hours));
     }),
     { numRuns: 200 },
+  );
+});
+
+t.test('rollupQuality: for a meter at a steady cadence, silent for whole hours, the same received, valid and completeness as QualityAccumulator over its readings', async () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(60, 300, 900, 1800, 3600, 7200),
+      fc.integer({ min: 0, max: 59 }),
+      fc.uniqueArray(fc.integer({ min: 0, max: 10 * 24 - 1 }), { maxLength: 60 }),
+      fc.array(fc.constantFrom(VALID, VALID, VALID, GAP_BEFORE, PROLONGED_ZERO), { minLength: 1, maxLength: 50 }),
+      fc.constantFrom('America/Sao_Paulo', 'UTC', 'America/Manaus'),
+      (cadenceS, offsetMinutes, silentHours, flags, zone) => {
+        const from = Math.floor(START / HOUR_MS) * HOUR_MS;
+        const to = from + 10 * 24 * HOUR_MS;
+        const silent = new Set(silentHours.map((h) => from + h * HOUR_MS));
+        const readings: StoredReading[] = [];
+        for (let at = from + offsetMinutes * 60_000, i = 0; at < to; at += cadenceS * 1000, i++) {
+          if (silent.has(Math.floor(at / HOUR_MS) * HOUR_MS)) continue;
+          const quality = flags[i % flags.length] as number;
+          readings.push(quality === VALID ? { matricula: '1', timestamp: at, consumo: BigInt(i) } : { matricula: '1', timestamp: at, consumo: BigInt(i), quality });
+        }
+        const accumulator = new QualityAccumulator(from, to, zone);
+        accumulator.add([...readings].reverse());
+        const { total } = accumulator.report();
+        return text(rollupQuality(rollUp(readings), from, to, zone)) === text({ received: total.received, valid: total.valid, completeness: total.completeness });
+      },
+    ),
+    { numRuns: 150 },
   );
 });
