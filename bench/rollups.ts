@@ -15,7 +15,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { meterMatricula, median, parseCli, percentile, SERVER_MAIN, startTarget, type RunningTarget } from './lib.js';
+import { ackRoundTrips, meterMatricula, median, parseCli, percentile, SERVER_MAIN, startTarget, type RunningTarget } from './lib.js';
 
 const values = parseCli('bench:agregados', '/consumo over a year of 15-minute readings: rollups against the readings themselves.', {
   medidores: { default: '20', help: 'meters, each with a year of 15-minute readings' },
@@ -110,6 +110,26 @@ async function timeFleetReport(target: RunningTarget, day: string): Promise<{ ms
   }
 }
 
+const ACK_SECONDS = 5;
+
+/** ACK round trips of a fleet meter idle, then while fleet reports run one after another; `p50 / p99 / max` of each. */
+async function ackWhile(target: RunningTarget, day: string): Promise<string> {
+  const summary = (ms: number[]): string => `${percentile(ms, 50).toFixed(1)} / ${percentile(ms, 99).toFixed(1)} / ${(ms[ms.length - 1] as number).toFixed(1)}`;
+  const idle = await ackRoundTrips(target.udpPort, meterMatricula(0), ACK_SECONDS, Date.now());
+  let reports = 0;
+  let running = true;
+  const load = (async () => {
+    while (running) {
+      await timeFleetReport(target, day);
+      reports++;
+    }
+  })();
+  const busy = await ackRoundTrips(target.udpPort, meterMatricula(0), ACK_SECONDS, Date.now() + 60_000);
+  running = false;
+  await load;
+  return `${summary(idle)} | ${summary(busy)} (${reports})`;
+}
+
 /** The operator's token both servers are given for the fleet report. */
 const FLEET_TOKEN = 'bench-agregados-operador-0123456789abcdef';
 
@@ -180,6 +200,7 @@ try {
     const runs: Array<[string, string, string]> = [['this build', join(dir, 'frota'), SERVER_MAIN]];
     if (beforeMain !== undefined) runs.push(['before', join(dir, 'frota-antes'), beforeMain]);
     const bodies: string[] = [];
+    const acks: string[] = [];
     process.stdout.write('| server | start-up ms | monthly fleet CSV, ms (one request after one warm-up) |\n| --- | --- | --- |\n');
     for (const [name, dataDir, main] of runs) {
       const target = await startTarget('projeto', env(dataDir), [], main);
@@ -189,10 +210,13 @@ try {
         const timed = first !== undefined && first.ms < 30_000 ? await timeFleetReport(target, fleet.month) : first;
         if (timed !== undefined) bodies.push(timed.body);
         process.stdout.write(`| ${name} | ${target.startupMs} | ${timed === undefined ? `more than ${FLEET_LIMIT_S} s` : timed.ms.toFixed(0)} |\n`);
+        // What a fleet report costs ingest: one meter's reading-to-ACK times while reports run back to back, and without.
+        if (timed !== undefined && timed.ms < 30_000) acks.push(`| ${name} | ${await ackWhile(target, fleet.month)} |`);
       } finally {
         await target.stop();
       }
     }
+    if (acks.length > 0) process.stdout.write(`\nOne meter's reading-to-ACK ms (a reading every 20 ms for ${ACK_SECONDS} s), idle and while monthly fleet reports run back to back:\n\n| server | idle p50 / p99 / max | during reports p50 / p99 / max (reports done) |\n| --- | --- | --- |\n${acks.join('\n')}\n`);
     if (bodies.length > 1 && new Set(bodies).size > 1) {
       failed = true;
       process.stdout.write('FAIL: the fleet reports differ\n');

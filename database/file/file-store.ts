@@ -572,7 +572,7 @@ async function loadIndex(
       offset += line.length + 1;
     });
     if (newest >= oldest) blocks.add(chunk.offset, chunk.text.length, oldest, newest);
-    if (rollups.replayBacklog >= REPLAY_BATCH_LINES) {
+    if (rollups.replayBacklog >= REPLAY_BATCH_LINES || rollups.full) {
       await rollups.settleReplay();
       await rollups.flush(offset);
     }

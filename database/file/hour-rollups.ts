@@ -151,6 +151,12 @@ export class HourRollupFiles {
   private replayed: Replayed[] = [];
   /** The log offset start-up replays from. */
   checkpoint: number;
+  /**
+   * The directory was empty when opened: every record is written by this
+   * instance's flushes, each stamped with an offset no later than the lines
+   * start-up replays after it, so every replayed line is new to its record.
+   */
+  private readonly fresh: boolean;
 
   private constructor(dir: string, slots: Map<string, number>, metersHandle: FileHandle, checkpoint: number, log: LogAccess, monthStarts: number[]) {
     this.dir = dir;
@@ -160,6 +166,7 @@ export class HourRollupFiles {
     this.checkpoint = checkpoint;
     this.lastThrough = checkpoint;
     this.log = log;
+    this.fresh = checkpoint === 0 && monthStarts.length === 0;
   }
 
   /** Opens (or creates) the directory; an unreadable one is removed and rebuilt from the log (checkpoint 0). */
@@ -209,9 +216,14 @@ export class HourRollupFiles {
     if (known.newest === undefined || timestamp > known.newest.timestamp) known.newest = { timestamp, register };
   }
 
-  /** A line of the log at `offset` (at or past the checkpoint) seen at start-up; applied by {@link settleReplay}. */
+  /**
+   * A line of the log at `offset` (at or past the checkpoint) seen at
+   * start-up; applied by {@link settleReplay}, or at once while the files
+   * are being built afresh (no record can hold it yet).
+   */
   replay(matricula: string, timestamp: number, register: bigint, quality: QualityMask, offset: number): void {
-    this.replayed.push({ matricula, rollup: rollupOf(timestamp, register, quality), offset });
+    if (this.fresh) this.add(matricula, timestamp, register, quality);
+    else this.replayed.push({ matricula, rollup: rollupOf(timestamp, register, quality), offset });
   }
 
   /** Lines replayed and not yet settled. */
