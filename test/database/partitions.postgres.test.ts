@@ -131,6 +131,8 @@ t.test('partitions ahead, strays moved, and retention that exports whole months 
     );
     await postgres.query(`INSERT INTO ${quoteIdentifier(schema)}.ocorrencias (matricula, data_hora, tipo, detalhe, recebido_em) VALUES ('0001', $1, 'violacao_tampa', 'tampa, "aberta"', $1)`, [Date.parse(`${month}-02T00:00:00Z`)]);
   }
+  // One reading a month through the store, so the month's hourly rollups exist too.
+  await store.restore(months.map((month, i) => ({ matricula: '9999', timestamp: Date.parse(`${month}-01T13:00:00Z`), consumo: BigInt(i) })));
   await maintainPartitions(store.db, now, 0, undefined);
   const dir = await tempDir(t);
   const retention = await maintainPartitions(store.db, now, 2, join(dir, 'exportadas'));
@@ -141,11 +143,16 @@ t.test('partitions ahead, strays moved, and retention that exports whole months 
   t.ok(gone.every((name) => files.includes(`${name}.csv`)) && !files.some((name) => name.endsWith('.tmp')), `whole files: ${files.join(', ')}`);
   const readings = (await readFile(join(dir, 'exportadas', `${gone[0]}.csv`), 'utf8')).split('\r\n');
   t.equal(readings[0], 'data_hora,matricula,consumo,tensao_v,corrente_a,potencia_kw,fator_potencia,frequencia_hz,qualidade');
-  t.equal(readings.filter((line) => line !== '').length, 1 + 50, 'a header and the month\'s 50 readings');
+  t.equal(readings.filter((line) => line !== '').length, 1 + 50 + 1, 'a header and the month\'s 51 readings (50, and meter 9999\'s)');
   t.match(readings[1], new RegExp(`^${monthOf(now, -3)}-01T12:00:00\\.000Z,0001,0\\.000,,,,,,$`));
   const events = await readFile(join(dir, 'exportadas', `${gone[1]}.csv`), 'utf8');
   t.match(events, /,0001,violacao_tampa,"tampa, ""aberta""",/, 'a detail with a comma and quotes, quoted (RFC 4180)');
   const left = await postgres.query(`SELECT count(*)::int AS n FROM ${quoteIdentifier(schema)}.medicoes`);
-  t.equal(left.rows[0].n, 150, 'the three months kept keep their readings');
+  t.equal(left.rows[0].n, 150 + 3, 'the three months kept keep their readings (50 each, and meter 9999\'s)');
   t.same((await store.recentReadings('0001', 1)).map((r) => r.consumo), [4000n]);
+  t.same(
+    (await store.hourly({ matricula: '9999', from: 0, to: Date.parse('9999-01-01') })).map((rollup) => new Date(rollup.hour).toISOString()),
+    months.slice(1).map((month) => `${month}-01T13:00:00.000Z`),
+    'the dropped month\'s hourly rollups go with its readings; the kept months keep theirs',
+  );
 });
