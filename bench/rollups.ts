@@ -10,6 +10,7 @@
  * rollups from the log; its second does not). Fails only on a non-200 or on
  * answers that differ.
  */
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -195,6 +196,8 @@ try {
   if (FLEET > 0) {
     const fleet = await writeFleetData(join(dir, 'frota'));
     if (beforeMain !== undefined) await cp(join(dir, 'frota'), join(dir, 'frota-antes'), { recursive: true });
+    // The data just written is on its way to the disk: wait for it, or the servers' first fdatasyncs queue behind it.
+    spawnSync('sync');
     process.stdout.write(`\nfleet report: ${FLEET} meters x a month of 15-minute readings = ${fleet.readings.toLocaleString('en-US')} readings; GET /relatorios?periodo=mensal&formato=csv (the month from ${fleet.month}, UTC)\n\n`);
     const env = (dataDir: string) => ({ DATA_DIR: dataDir, API_TOKEN_ADMIN: FLEET_TOKEN });
     const runs: Array<[string, string, string]> = [['this build', join(dir, 'frota'), SERVER_MAIN]];
