@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ackRoundTrips, meterMatricula, median, parseCli, percentile, SERVER_MAIN, startTarget, type RunningTarget } from './lib.js';
 
-const values = parseCli('bench:agregados', '/consumo over a year of 15-minute readings: rollups against the readings themselves.', {
+const values = parseCli('bench:agregados', '/consumo and /recomendacoes over a year of 15-minute readings, and the monthly fleet report: rollups against the readings themselves.', {
   medidores: { default: '20', help: 'meters, each with a year of 15-minute readings' },
   pedidos: { default: '20', help: 'requests per route and server in each round' },
   rodadas: { default: '3', help: 'rounds (interleaved)' },
@@ -135,7 +135,12 @@ async function ackWhile(target: RunningTarget, day: string): Promise<string> {
 const FLEET_TOKEN = 'bench-agregados-operador-0123456789abcdef';
 
 const iso = (instant: number): string => new Date(instant).toISOString().slice(0, 16);
-const ROUTES = ['dia', 'mes', 'hora'].map((unit) => ({ unit, path: `/consumo?matricula=${meterMatricula(Math.floor(METERS / 2))}&inicio=${iso(START)}&fim=${iso(END)}&fuso=UTC&agrupar=${unit}` }));
+const YEAR_METER = meterMatricula(Math.floor(METERS / 2));
+const ROUTES = [
+  ...['dia', 'mes', 'hora'].map((unit) => ({ unit: `/consumo agrupar=${unit}`, path: `/consumo?matricula=${YEAR_METER}&inicio=${iso(START)}&fim=${iso(END)}&fuso=UTC&agrupar=${unit}` })),
+  // Without billing configured: the baseload of the last two weeks' nights (the rules that need only readings).
+  { unit: '/recomendacoes', path: `/recomendacoes?matricula=${YEAR_METER}` },
+];
 
 async function timeRequests(target: RunningTarget, path: string): Promise<{ ms: number[]; body: string }> {
   const ms: number[] = [];
@@ -175,11 +180,11 @@ try {
         }
         if (bodies.size > 1 && new Set(bodies.values()).size > 1) {
           failed = true;
-          process.stdout.write(`FAIL: /consumo agrupar=${route.unit}: the answers differ\n`);
+          process.stdout.write(`FAIL: ${route.unit}: the answers differ\n`);
         }
       }
     }
-    process.stdout.write('| /consumo over a year | this build median ms (p99) |' + (beforeMain === undefined ? '' : ' before median ms (p99) | before / this build |') + '\n');
+    process.stdout.write('| one meter with a year of readings | this build median ms (p99) |' + (beforeMain === undefined ? '' : ' before median ms (p99) | before / this build |') + '\n');
     process.stdout.write('| --- | --- |' + (beforeMain === undefined ? '' : ' --- | --- |') + '\n');
     for (const route of ROUTES) {
       const cell = (name: string): { text: string; median: number } => {
@@ -188,7 +193,7 @@ try {
       };
       const now = cell('projeto');
       const before = beforeMain === undefined ? undefined : cell('antes');
-      process.stdout.write(`| agrupar=${route.unit} | ${now.text} |${before === undefined ? '' : ` ${before.text} | ${(before.median / now.median).toFixed(1)}x |`}\n`);
+      process.stdout.write(`| ${route.unit} | ${now.text} |${before === undefined ? '' : ` ${before.text} | ${(before.median / now.median).toFixed(1)}x |`}\n`);
     }
   } finally {
     for (const [, target] of targets) await target.stop();

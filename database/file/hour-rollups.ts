@@ -24,7 +24,8 @@ import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle 
 import { join } from 'node:path';
 import { isMatricula } from '../../protocol/meter-protocol.js';
 import { emptyRollup, HOUR_MS, hourOf, mergeRollups, rollupOf, type HourRollup } from '../../domain/readings/rollups.js';
-import { isUsable, VALID, type QualityMask } from '../../domain/readings/quality.js';
+import type { QualityMask } from '../../domain/readings/quality.js';
+import { addTo, HeldRollups, type SlotHours } from './held-rollups.js';
 import { DATA_FILE_MODE } from './customers-file.js';
 
 export const ROLLUPS_DIR = 'consumo-horas';
@@ -106,10 +107,6 @@ function encode(buffer: Buffer, at: number, through: number, rollup: HourRollup)
   }
 }
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** Meter -> hour -> rollup of lines not yet in the records (updated in place: never handed out as they are). */
-type Held = Map<string, Map<number, HourRollup>>;
 
 export interface LogAccess {
   /** The log's lines in [from, to) with their offsets, as rollups of one reading. */
@@ -136,13 +133,13 @@ export class HourRollupFiles {
   private monthStarts: number[];
   /** A month file was created since the directory was last synced. */
   private newMonthFiles = false;
-  private held: Held = new Map();
-  private heldHours = 0;
+  /** Rollups of lines not yet in the records, by meter slot. */
+  private held = new HeldRollups();
   /**
    * What a flush is writing (or failed to write), the log offset its records
    * will say they hold, and the one the records said before it.
    */
-  private inflight: { held: Held; through: number; previous: number } | undefined;
+  private inflight: { held: SlotHours; through: number; previous: number } | undefined;
   /** The `through` of the last flush started: every line held now is at or past it. */
   private lastThrough: number;
   /** The last flush failed: its lines are read from the log again before the next one. */
@@ -202,18 +199,7 @@ export class HourRollupFiles {
 
   /** A reading just made durable (on ingest's path: its hour's rollup is updated in place). */
   add(matricula: string, timestamp: number, register: bigint, quality: QualityMask): void {
-    const hours = this.held.get(matricula);
-    const known = hours?.get(hourOf(timestamp)) as Mutable<HourRollup> | undefined;
-    if (known === undefined) {
-      this.hold(this.held, matricula, rollupOf(timestamp, register, quality));
-      return;
-    }
-    known.readings++;
-    if (quality !== VALID) known.flagged++;
-    if (!isUsable(quality)) return;
-    known.usable++;
-    if (known.oldest === undefined || timestamp < known.oldest.timestamp) known.oldest = { timestamp, register };
-    if (known.newest === undefined || timestamp > known.newest.timestamp) known.newest = { timestamp, register };
+    this.held.add(this.slotOf(matricula), timestamp, register, quality);
   }
 
   /**
@@ -233,20 +219,20 @@ export class HourRollupFiles {
 
   /** Whether so much is held in memory that a flush should start now. */
   get full(): boolean {
-    return this.heldHours >= MAX_HELD_HOURS;
+    return this.held.size >= MAX_HELD_HOURS;
   }
 
   /** Applies the replayed lines each record does not hold yet. */
   async settleReplay(): Promise<void> {
     const replayed = this.replayed;
     this.replayed = [];
-    const held: Held = new Map();
+    const held: SlotHours = new Map();
     await this.settle(replayed, held);
-    for (const [matricula, hours] of held) for (const rollup of hours.values()) this.hold(this.held, matricula, rollup);
+    this.holdAll(held);
   }
 
-  /** Holds in `into` the lines each record does not hold yet. */
-  private async settle(replayed: readonly Replayed[], into: Held): Promise<void> {
+  /** Adds to `into` the lines each record does not hold yet. */
+  private async settle(replayed: readonly Replayed[], into: SlotHours): Promise<void> {
     const byRegion = new Map<string, Replayed[]>();
     for (const line of replayed) {
       const key = `${line.matricula}\n${monthOf(line.rollup.hour).start}`;
@@ -259,7 +245,7 @@ export class HourRollupFiles {
       const records = new Map((await this.readRegion(first.matricula, monthOf(first.rollup.hour).start)).map((record) => [record.rollup.hour, record]));
       for (const line of lines) {
         const held = records.get(line.rollup.hour);
-        if (held === undefined || line.offset >= held.through) this.hold(into, line.matricula, line.rollup);
+        if (held === undefined || line.offset >= held.through) addTo(into, this.slotOf(line.matricula), line.rollup);
       }
     });
   }
@@ -272,15 +258,13 @@ export class HourRollupFiles {
   async flush(through: number): Promise<void> {
     if (this.failed) await this.repair();
     if (this.inflight !== undefined) throw new Error('a flush is already running');
-    const held = this.held;
-    this.held = new Map();
-    this.heldHours = 0;
+    const held = this.held.drain();
     this.inflight = { held, through, previous: this.lastThrough };
     this.lastThrough = through;
     try {
       await this.writeSlots();
-      const regions: Array<{ matricula: string; monthStart: number; hours: HourRollup[] }> = [];
-      for (const [matricula, hours] of held) {
+      const regions: Array<{ slot: number; monthStart: number; hours: HourRollup[] }> = [];
+      for (const [slot, hours] of held) {
         const byMonth = new Map<number, HourRollup[]>();
         for (const rollup of hours.values()) {
           const start = monthOf(rollup.hour).start;
@@ -288,7 +272,7 @@ export class HourRollupFiles {
           if (list === undefined) byMonth.set(start, (list = []));
           list.push(rollup);
         }
-        for (const [monthStart, list] of byMonth) regions.push({ matricula, monthStart, hours: list });
+        for (const [monthStart, list] of byMonth) regions.push({ slot, monthStart, hours: list });
       }
       const touched = new Set<FileHandle>();
       const handles = new Map<number, FileHandle>();
@@ -297,8 +281,7 @@ export class HourRollupFiles {
       // microseconds each, where a promise per operation cost several times more of the main thread.
       for (let index = 0; index < regions.length; index++) {
         if (index > 0 && index % FLUSH_SLICE_REGIONS === 0) await yieldToEventLoop();
-        const { matricula, monthStart, hours } = regions[index] as (typeof regions)[number];
-        const slot = this.slots.get(matricula) as number;
+        const { slot, monthStart, hours } = regions[index] as (typeof regions)[number];
         const handle = handles.get(monthStart) as FileHandle;
         touched.add(handle);
         // The span of the region between its first and last hour held: usually one record.
@@ -339,12 +322,12 @@ export class HourRollupFiles {
     const failed = this.inflight as { through: number };
     const replayed: Replayed[] = [];
     for await (const lines of this.log.lines(this.checkpoint, failed.through)) for (const line of lines) replayed.push(line);
-    const held: Held = new Map();
+    const held: SlotHours = new Map();
     await this.settle(replayed, held);
     // At once: the failed flush's lines leave memory as the log's copy of them enters it.
     this.inflight = undefined;
     this.failed = false;
-    for (const [matricula, hours] of held) for (const rollup of hours.values()) this.hold(this.held, matricula, rollup);
+    this.holdAll(held);
   }
 
   /** The meter's rollups for the hours starting in [from, to), oldest first, without empty hours. */
@@ -353,12 +336,14 @@ export class HourRollupFiles {
     const found = new Map<number, HourRollup>();
     // What memory holds, taken before the records are read. A set of lines is counted unless the record read
     // holds it: a record's `through` is past the flush before the set only when a flush wrote the set into it.
+    const slot = this.slots.get(matricula);
+    if (slot === undefined) return [];
     const inflight = this.inflight;
-    const inflightHours = inflight?.held.get(matricula);
-    const heldHours = this.held.get(matricula);
+    const inflightHours = inflight?.held.get(slot);
+    const heldHours = this.held.of(slot);
     const heldAfter = this.lastThrough;
     const reads: Array<Promise<StoredRecord[]>> = [];
-    if (this.slots.has(matricula) && first < to) {
+    if (first < to) {
       const firstMonth = monthOf(first).start;
       for (const start of this.monthStarts) {
         if (start < firstMonth) continue;
@@ -368,7 +353,7 @@ export class HourRollupFiles {
     }
     // Months in order, each's hours in order.
     const stored = (await Promise.all(reads)).flat();
-    if (inflightHours === undefined && heldHours === undefined) return stored.map((record) => record.rollup);
+    if (inflightHours === undefined && heldHours.size === 0) return stored.map((record) => record.rollup);
     const records = new Map(stored.map((record) => [record.rollup.hour, record]));
     for (const [hour, record] of records) found.set(hour, record.rollup);
     const overlay = (hours: Map<number, HourRollup> | undefined, skip: (hour: number) => boolean): void => {
@@ -390,17 +375,19 @@ export class HourRollupFiles {
     await this.metersHandle.close();
   }
 
-  private hold(held: Held, matricula: string, rollup: HourRollup): void {
-    if (!this.slots.has(matricula)) {
-      this.slots.set(matricula, this.slots.size);
+  /** The meter's slot, given it now if it has none (written to medidores.txt by the next flush, before any record of it). */
+  private slotOf(matricula: string): number {
+    let slot = this.slots.get(matricula);
+    if (slot === undefined) {
+      slot = this.slots.size;
+      this.slots.set(matricula, slot);
       this.newSlots.push(matricula);
     }
-    let hours = held.get(matricula);
-    if (hours === undefined) held.set(matricula, (hours = new Map()));
-    const known = hours.get(rollup.hour);
-    if (known === undefined) this.heldHours++;
-    // A copy: held rollups change in place.
-    hours.set(rollup.hour, known === undefined ? { ...rollup } : mergeRollups(known, rollup));
+    return slot;
+  }
+
+  private holdAll(hours: SlotHours): void {
+    for (const [slot, byHour] of hours) for (const rollup of byHour.values()) this.held.merge(slot, rollup);
   }
 
   /** Appends the new meters' slots durably before any record in their regions is written. */
