@@ -86,21 +86,30 @@ export class HeldRollups {
     return hours;
   }
 
-  /** Everything held, as maps (what a flush writes), leaving nothing held. */
-  drain(): SlotHours {
-    const drained: SlotHours = this.extra;
+  /** The slots with an hour held, each once. */
+  slotsHeld(): readonly number[] {
+    const slots = [...this.slots];
+    for (const slot of this.extra.keys()) if (this.listed[slot] !== 1) slots.push(slot);
+    return slots;
+  }
+
+  /** Lets go of everything held. */
+  clear(): void {
     for (const slot of this.slots) {
-      for (let lane = slot * LANES; lane < slot * LANES + LANES; lane++) {
-        if (this.hour[lane] === NONE) continue;
-        addTo(drained, slot, this.column(lane));
-        this.hour[lane] = NONE;
-      }
+      for (let lane = slot * LANES; lane < slot * LANES + LANES; lane++) this.hour[lane] = NONE;
       this.listed[slot] = 0;
     }
     this.slots = [];
     this.lanes = 0;
     this.extra = new Map();
     this.extraHours = 0;
+  }
+
+  /** Everything held, as maps, leaving nothing held. */
+  drain(): SlotHours {
+    const drained: SlotHours = new Map();
+    for (const slot of this.slotsHeld()) for (const rollup of this.of(slot).values()) addTo(drained, slot, rollup);
+    this.clear();
     return drained;
   }
 

@@ -39,7 +39,7 @@ export const RECORD_BYTES = 64;
 const REGION_BYTES = MONTH_HOURS * RECORD_BYTES;
 /** How often rollups held in memory are merged into the month files. */
 export const ROLLUP_FLUSH_MS = 5000;
-/** Meter-hours held in memory past which a flush starts at once (a bound on memory under a flood). */
+/** Meter-hours held in memory past which a flush starts at once (rather than waiting for ROLLUP_FLUSH_MS). */
 export const MAX_HELD_HOURS = 200_000;
 /** Month regions read at once when replaying. */
 const FLUSH_CONCURRENCY = 32;
@@ -139,7 +139,9 @@ export class HourRollupFiles {
    * What a flush is writing (or failed to write), the log offset its records
    * will say they hold, and the one the records said before it.
    */
-  private inflight: { held: SlotHours; through: number; previous: number } | undefined;
+  private inflight: { held: HeldRollups; through: number; previous: number } | undefined;
+  /** The columns the last flush wrote out, cleared, for the next one to swap in (two sets: nothing is copied per flush). */
+  private spare: HeldRollups | undefined = new HeldRollups();
   /** The `through` of the last flush started: every line held now is at or past it. */
   private lastThrough: number;
   /** The last flush failed: its lines are read from the log again before the next one. */
@@ -258,48 +260,34 @@ export class HourRollupFiles {
   async flush(through: number): Promise<void> {
     if (this.failed) await this.repair();
     if (this.inflight !== undefined) throw new Error('a flush is already running');
-    const held = this.held.drain();
+    const held = this.held;
+    this.held = this.spare ?? new HeldRollups();
+    this.spare = undefined;
     this.inflight = { held, through, previous: this.lastThrough };
     this.lastThrough = through;
     try {
       await this.writeSlots();
-      const regions: Array<{ slot: number; monthStart: number; hours: HourRollup[] }> = [];
-      for (const [slot, hours] of held) {
+      const touched = new Set<FileHandle>();
+      const handles = new Map<number, FileHandle>();
+      const slots = held.slotsHeld();
+      // Synchronous reads and writes of the page cache, a slice of slots at a time between turns of the event loop:
+      // a few microseconds each, where a promise per operation cost several times more of the main thread.
+      for (let index = 0; index < slots.length; index++) {
+        if (index > 0 && index % FLUSH_SLICE_REGIONS === 0) await yieldToEventLoop();
+        const slot = slots[index] as number;
         const byMonth = new Map<number, HourRollup[]>();
-        for (const rollup of hours.values()) {
+        for (const rollup of held.of(slot).values()) {
           const start = monthOf(rollup.hour).start;
           let list = byMonth.get(start);
           if (list === undefined) byMonth.set(start, (list = []));
           list.push(rollup);
         }
-        for (const [monthStart, list] of byMonth) regions.push({ slot, monthStart, hours: list });
-      }
-      const touched = new Set<FileHandle>();
-      const handles = new Map<number, FileHandle>();
-      for (const { monthStart } of regions) if (!handles.has(monthStart)) handles.set(monthStart, await this.month(monthStart));
-      // Synchronous reads and writes of the page cache, a slice at a time between turns of the event loop: a few
-      // microseconds each, where a promise per operation cost several times more of the main thread.
-      for (let index = 0; index < regions.length; index++) {
-        if (index > 0 && index % FLUSH_SLICE_REGIONS === 0) await yieldToEventLoop();
-        const { slot, monthStart, hours } = regions[index] as (typeof regions)[number];
-        const handle = handles.get(monthStart) as FileHandle;
-        touched.add(handle);
-        // The span of the region between its first and last hour held: usually one record.
-        let low = MONTH_HOURS;
-        let high = -1;
-        for (const rollup of hours) {
-          const index = (rollup.hour - monthStart) / HOUR_MS;
-          if (index < low) low = index;
-          if (index > high) high = index;
+        for (const [monthStart, hours] of byMonth) {
+          let handle = handles.get(monthStart);
+          if (handle === undefined) handles.set(monthStart, (handle = await this.month(monthStart)));
+          touched.add(handle);
+          mergeRegion(handle.fd, slot, monthStart, hours, through);
         }
-        const position = slot * REGION_BYTES + low * RECORD_BYTES;
-        const buffer = readAtSync(handle.fd, position, (high - low + 1) * RECORD_BYTES);
-        for (const rollup of hours) {
-          const at = ((rollup.hour - monthStart) / HOUR_MS - low) * RECORD_BYTES;
-          const stored = decode(buffer, at, rollup.hour);
-          encode(buffer, at, through, mergeRollups(stored.rollup, rollup));
-        }
-        writeAtSync(handle.fd, position, buffer);
       }
       for (const handle of touched) await handle.datasync();
       if (this.newMonthFiles) {
@@ -309,6 +297,8 @@ export class HourRollupFiles {
       await writeCheckpoint(this.dir, through, await this.log.fingerprint(through));
       this.checkpoint = through;
       this.inflight = undefined;
+      held.clear();
+      this.spare = held;
     } catch (error) {
       // Some records may hold the lines already (their `through` says so): the next flush reads them from the log
       // again, as a start-up would; reads meanwhile still see them here.
@@ -325,9 +315,14 @@ export class HourRollupFiles {
     const held: SlotHours = new Map();
     await this.settle(replayed, held);
     // At once: the failed flush's lines leave memory as the log's copy of them enters it.
+    const failedHeld = this.inflight?.held;
     this.inflight = undefined;
     this.failed = false;
     this.holdAll(held);
+    if (failedHeld !== undefined) {
+      failedHeld.clear();
+      this.spare = failedHeld;
+    }
   }
 
   /** The meter's rollups for the hours starting in [from, to), oldest first, without empty hours. */
@@ -339,7 +334,7 @@ export class HourRollupFiles {
     const slot = this.slots.get(matricula);
     if (slot === undefined) return [];
     const inflight = this.inflight;
-    const inflightHours = inflight?.held.get(slot);
+    const inflightHours = inflight?.held.of(slot);
     const heldHours = this.held.of(slot);
     const heldAfter = this.lastThrough;
     const reads: Array<Promise<StoredRecord[]>> = [];
@@ -353,7 +348,7 @@ export class HourRollupFiles {
     }
     // Months in order, each's hours in order.
     const stored = (await Promise.all(reads)).flat();
-    if (inflightHours === undefined && heldHours.size === 0) return stored.map((record) => record.rollup);
+    if ((inflightHours === undefined || inflightHours.size === 0) && heldHours.size === 0) return stored.map((record) => record.rollup);
     const records = new Map(stored.map((record) => [record.rollup.hour, record]));
     for (const [hour, record] of records) found.set(hour, record.rollup);
     const overlay = (hours: Map<number, HourRollup> | undefined, skip: (hour: number) => boolean): void => {
@@ -474,6 +469,24 @@ async function writeCheckpoint(dir: string, offset: number, fingerprint: string)
   const temporary = join(dir, `${CHECKPOINT_FILE}.novo`);
   await writeFile(temporary, `${offset} ${fingerprint}\n`, { mode: DATA_FILE_MODE, flush: true });
   await rename(temporary, join(dir, CHECKPOINT_FILE));
+}
+
+/** Merges a meter's held hours of one month into its region's records, stamped `through`: one read and one write of the span they cover (usually one record). */
+function mergeRegion(fd: number, slot: number, monthStart: number, hours: readonly HourRollup[], through: number): void {
+  let low = MONTH_HOURS;
+  let high = -1;
+  for (const rollup of hours) {
+    const index = (rollup.hour - monthStart) / HOUR_MS;
+    if (index < low) low = index;
+    if (index > high) high = index;
+  }
+  const position = slot * REGION_BYTES + low * RECORD_BYTES;
+  const buffer = readAtSync(fd, position, (high - low + 1) * RECORD_BYTES);
+  for (const rollup of hours) {
+    const at = ((rollup.hour - monthStart) / HOUR_MS - low) * RECORD_BYTES;
+    encode(buffer, at, through, mergeRollups(decode(buffer, at, rollup.hour).rollup, rollup));
+  }
+  writeAtSync(fd, position, buffer);
 }
 
 /** `length` bytes at `position`; past the end of the file, zeros. */
