@@ -2,10 +2,11 @@
  * The hourly rollups of readings stored since the last flush, per meter slot
  * (hour-rollups.ts), in memory. Between two flushes a meter touches one
  * hour, or two when an hour ends: those live in two lanes of columns indexed
- * by slot (80 bytes a meter, allocated as slots are given, no object per
+ * by slot (68 bytes a meter, allocated as slots are given, no object per
  * meter), which is what a million meters reporting within the same few
- * seconds cost. A third hour (a late reading) and registers past 2^53
- * thousandths of a kWh go to a map beside; an hour is in one place only.
+ * seconds cost. A third hour (a late reading), registers past 2^53
+ * thousandths of a kWh and hours of more than 65,535 readings go to a map
+ * beside; an hour is in one place only.
  */
 import { isUsable, VALID, type QualityMask } from '../../domain/readings/quality.js';
 import { HOUR_MS, hourOf, mergeRollups, rollupOf, type HourRollup } from '../../domain/readings/rollups.js';
@@ -17,13 +18,16 @@ const INITIAL_SLOTS = 1024;
 const LANES = 2;
 /** A lane without an hour. */
 const NONE = -1;
+/** The most readings a lane counts (a reading every 55 ms for an hour); past it the hour moves to the map beside. */
+const MAX_LANE_COUNT = 0xffff;
 
 export class HeldRollups {
   /** Per lane (slot * LANES + lane): the hour held, in hours since the epoch, or NONE. */
   private hour = new Int32Array(INITIAL_SLOTS * LANES).fill(NONE);
-  private readings = new Uint32Array(INITIAL_SLOTS * LANES);
-  private flagged = new Uint32Array(INITIAL_SLOTS * LANES);
-  private usable = new Uint32Array(INITIAL_SLOTS * LANES);
+  /** Counts up to MAX_LANE_COUNT; an hour that would pass it moves beside. */
+  private readings = new Uint16Array(INITIAL_SLOTS * LANES);
+  private flagged = new Uint16Array(INITIAL_SLOTS * LANES);
+  private usable = new Uint16Array(INITIAL_SLOTS * LANES);
   /** The oldest and newest usable reading: ms into the hour, and register (thousandths), when `usable` is above 0. */
   private oldestAt = new Uint32Array(INITIAL_SLOTS * LANES);
   private newestAt = new Uint32Array(INITIAL_SLOTS * LANES);
@@ -46,7 +50,8 @@ export class HeldRollups {
   add(slot: number, timestamp: number, register: bigint, quality: QualityMask): void {
     this.ensure(slot);
     const value = Number(register);
-    const lane = Number.isSafeInteger(value) ? this.laneFor(slot, hourOf(timestamp)) : this.evictHour(slot, hourOf(timestamp));
+    let lane = Number.isSafeInteger(value) ? this.laneFor(slot, hourOf(timestamp)) : this.evictHour(slot, hourOf(timestamp));
+    if (lane !== NONE && (this.readings[lane] as number) >= MAX_LANE_COUNT) lane = this.evictHour(slot, hourOf(timestamp));
     if (lane === NONE) {
       this.mergeExtra(slot, rollupOf(timestamp, register, quality));
       return;
@@ -60,7 +65,8 @@ export class HeldRollups {
   merge(slot: number, rollup: HourRollup): void {
     this.ensure(slot);
     const safe = (point: { register: bigint } | undefined): boolean => point === undefined || Number.isSafeInteger(Number(point.register));
-    const lane = safe(rollup.oldest) && safe(rollup.newest) ? this.laneFor(slot, rollup.hour) : this.evictHour(slot, rollup.hour);
+    let lane = safe(rollup.oldest) && safe(rollup.newest) ? this.laneFor(slot, rollup.hour) : this.evictHour(slot, rollup.hour);
+    if (lane !== NONE && (this.readings[lane] as number) + rollup.readings > MAX_LANE_COUNT) lane = this.evictHour(slot, rollup.hour);
     if (lane === NONE) {
       this.mergeExtra(slot, rollup);
       return;
@@ -182,14 +188,14 @@ export class HeldRollups {
     if (slot < this.listed.length) return;
     let slots = this.listed.length;
     while (slots <= slot) slots *= 2;
-    const grow = <T extends Int32Array | Uint32Array | Float64Array | Uint8Array>(old: T, made: T): T => {
+    const grow = <T extends Int32Array | Uint32Array | Uint16Array | Float64Array | Uint8Array>(old: T, made: T): T => {
       made.set(old as never);
       return made;
     };
     this.hour = grow(this.hour, new Int32Array(slots * LANES).fill(NONE));
-    this.readings = grow(this.readings, new Uint32Array(slots * LANES));
-    this.flagged = grow(this.flagged, new Uint32Array(slots * LANES));
-    this.usable = grow(this.usable, new Uint32Array(slots * LANES));
+    this.readings = grow(this.readings, new Uint16Array(slots * LANES));
+    this.flagged = grow(this.flagged, new Uint16Array(slots * LANES));
+    this.usable = grow(this.usable, new Uint16Array(slots * LANES));
     this.oldestAt = grow(this.oldestAt, new Uint32Array(slots * LANES));
     this.newestAt = grow(this.newestAt, new Uint32Array(slots * LANES));
     this.oldestRegister = grow(this.oldestRegister, new Float64Array(slots * LANES));

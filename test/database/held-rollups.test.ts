@@ -73,3 +73,12 @@ t.test('HeldRollups agrees with a model of maps for any sequence of adds, merges
   );
   void HOUR;
 });
+
+t.test('an hour of more than 65,535 readings (one every 50 ms) moves beside the lanes and is counted whole', async (t) => {
+  const held = new HeldRollups();
+  const readings = Array.from({ length: 70_000 }, (_, i) => ({ matricula: '1', timestamp: BASE + i * 50, consumo: BigInt(i), quality: i % 1000 === 0 ? SPIKE : VALID }));
+  for (const r of readings) held.add(0, r.timestamp, r.consumo, r.quality);
+  t.equal(text(held.of(0)), text(new Map(rollUp(readings).map((rollup) => [rollup.hour, rollup]))));
+  t.equal(held.size, 1, 'one hour held');
+  t.equal(text(held.drain().get(0)), text(new Map(rollUp(readings).map((rollup) => [rollup.hour, rollup]))));
+});
