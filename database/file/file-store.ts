@@ -39,6 +39,7 @@ import { appendPassword, PASSWORDS_FILE, readPasswordFile } from './passwords-fi
 import type { CredentialStore } from '../credential-store.js';
 import { lockDirectory, type DirectoryLock } from './lock.js';
 import { LogBlocks } from './log-blocks.js';
+import { syncDirectory } from './sync-directory.js';
 import { HourRollupFiles, ROLLUP_FLUSH_MS, type LogAccess } from './hour-rollups.js';
 import { rollupOf, type HourRollup } from '../../domain/readings/rollups.js';
 import { appendToLog, forEachLine, formatLogLine, parseLogExtras, parseLogLine, readLogChunks } from './readings-log.js';
@@ -64,7 +65,7 @@ export interface FileStoreOptions {
   readonly rollupFlushMs?: number | undefined;
 }
 
-/** About 240-270 bytes a meter with one reading, 800-850 with its window of 32 full (npm run bench:memoria, 100,000 and 1,000,000 meters): a million is 0.25 to 0.85 GB. */
+/** About 390-410 bytes a meter with one reading, 1,000-1,100 with its window of 32 full, hourly rollups included (npm run bench:memoria, 100,000 and 1,000,000 meters): a million is 0.4 to 1.1 GB. */
 export const DEFAULT_MAX_METERS = 1_000_000;
 
 export interface LoadSummary {
@@ -91,16 +92,6 @@ interface MeterState {
   newestQuantities: Quantities | undefined;
   /** Oldest durable timestamp: where a history scan can stop. */
   oldest: number;
-}
-
-/** fsync a directory so that a file just created in it survives a crash. */
-async function syncDirectory(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** A queued reading of the meter is now durable. */

@@ -27,6 +27,7 @@ import { emptyRollup, HOUR_MS, hourOf, mergeRollups, rollupOf, type HourRollup }
 import type { QualityMask } from '../../domain/readings/quality.js';
 import { addTo, HeldRollups, type SlotHours } from './held-rollups.js';
 import { DATA_FILE_MODE } from './customers-file.js';
+import { syncDirectory } from './sync-directory.js';
 
 export const ROLLUPS_DIR = 'consumo-horas';
 const METERS_FILE = 'medidores.txt';
@@ -106,7 +107,6 @@ function encode(buffer: Buffer, at: number, through: number, rollup: HourRollup)
     buffer.writeBigInt64LE(rollup.newest.register, at + 40);
   }
 }
-
 
 export interface LogAccess {
   /** The log's lines in [from, to) with their offsets, as rollups of one reading. */
@@ -446,15 +446,6 @@ export class HourRollupFiles {
       this.newMonthFiles = true;
     }
     return handle;
-  }
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 
