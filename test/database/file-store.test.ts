@@ -331,3 +331,28 @@ t.test('hourly rollups are rebuilt from the log when their directory is missing,
   t.equal((await store.hourly({ matricula: '9', from: 0, to: Number.MAX_SAFE_INTEGER })).length, 2, 'its meter 9 has them');
   await store.close();
 });
+
+t.test('hourly rollups: a flush that cannot write (a month file that is a directory) is repaired from the log by a later one; reads count every reading meanwhile', async (t) => {
+  const dataDir = await tempDir(t);
+  const store = await FileStore.open({ dataDir, logger: silentLogger, rollupFlushMs: 5 });
+  const january = Date.UTC(2027, 0, 10, 12);
+  await store.append([{ matricula: '5', timestamp: january - 86_400_000 * 20, consumo: 1n }]);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  // The next month's file cannot be opened: every flush fails until it can.
+  await mkdir(join(dataDir, ROLLUPS_DIR, '2027-01.bin'));
+  for (let i = 0; i < 5; i++) {
+    await store.append([{ matricula: '5', timestamp: january + i * 60_000, consumo: BigInt(10 + i) }]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  t.same(await rollupsAgree(store, ['5']), [], 'while flushes fail, reads still count every reading');
+  await rm(join(dataDir, ROLLUPS_DIR, '2027-01.bin'), { recursive: true });
+  await store.append([{ matricula: '5', timestamp: january + 3_600_000, consumo: 99n }]);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.same(await rollupsAgree(store, ['5']), [], 'once it can, a flush repairs from the log: the same');
+  await store.close();
+  const reopened = await open(dataDir);
+  t.same(await rollupsAgree(reopened, ['5']), [], 'and after a restart');
+  const [first] = await reopened.hourly({ matricula: '5', from: january - 3_600_000, to: january + 3_600_000 });
+  t.equal(first?.readings, 5, 'five readings in the hour, counted once');
+  await reopened.close();
+});
