@@ -483,12 +483,14 @@ export class PostgresStore implements Store, CredentialStore {
       admitted.push(item);
     }
     if (admitted.length > 0) {
+      // In key order, as the rollups' upsert: servers storing the same readings at once lock rows in one order (no deadlock).
+      const ordered = [...admitted].sort((a, b) => (a.reading.matricula < b.reading.matricula ? -1 : a.reading.matricula > b.reading.matricula ? 1 : a.reading.timestamp - b.reading.timestamp));
       const { rows } = await this.query<{ matricula: string; data_hora: Date }>(INSERT_SQL, [
-        admitted.map((item) => item.reading.matricula),
-        admitted.map((item) => formatIsoTimestamp(item.reading.timestamp)),
-        admitted.map((item) => formatRegister(item.reading.consumo)),
-        ...QUANTITIES.map((spec) => admitted.map((item) => quantityText(item.reading.quantities?.[spec.name]))),
-        admitted.map((item) => (item.quality === undefined || item.quality === VALID ? null : formatQuality(item.quality))),
+        ordered.map((item) => item.reading.matricula),
+        ordered.map((item) => formatIsoTimestamp(item.reading.timestamp)),
+        ordered.map((item) => formatRegister(item.reading.consumo)),
+        ...QUANTITIES.map((spec) => ordered.map((item) => quantityText(item.reading.quantities?.[spec.name]))),
+        ordered.map((item) => (item.quality === undefined || item.quality === VALID ? null : formatQuality(item.quality))),
       ]);
       const inserted = new Set(rows.map((row) => key(row.matricula, row.data_hora.getTime())));
       const lost = admitted.filter((item) => !inserted.has(key(item.reading.matricula, item.reading.timestamp)));
