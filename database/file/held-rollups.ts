@@ -111,13 +111,6 @@ export class HeldRollups {
     this.extraHours = 0;
   }
 
-  /** Everything held, as maps, leaving nothing held. */
-  drain(): SlotHours {
-    const drained: SlotHours = new Map();
-    for (const slot of this.slotsHeld()) for (const rollup of this.of(slot).values()) addTo(drained, slot, rollup);
-    this.clear();
-    return drained;
-  }
 
   /** The lane holding the slot's `hour`, or a free one given to it; NONE when the hour is beside (or must go there). */
   private laneFor(slot: number, hour: number): number {
