@@ -101,7 +101,7 @@ export class Recommending {
 
   /** The register at an instant (a whole hour): the newest usable reading at most a quarter of an hour before it. */
   private async registersFromRollups(range: HistoryQuery): Promise<(instant: number) => bigint | undefined> {
-    const byHour = new Map((await this.store.hourly(range)).map((rollup) => [rollup.hour, rollup]));
+    const byHour = new Map((await this.store.hourly(range)).map((rollup) => [rollup.start, rollup]));
     return (instant) => registerAtHour(byHour, instant, REGISTER_MAX_AGE_MS);
   }
 

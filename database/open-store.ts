@@ -33,7 +33,7 @@ import { FileMeterCounterStore } from './file/meter-counter-file-store.js';
 export async function openStore(settings: StoreSettings, logger: Logger, seedCustomersFile?: string): Promise<OpenedStore> {
   // PostgreSQL's code (and pg) is loaded only when used: a file-store server does not pay for it.
   if (settings.storage === 'postgres') return (await import('./postgres/open-postgres.js')).openPostgres(settings, logger, seedCustomersFile);
-  const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile, maxMeters: settings.maxMeters, admission: admissionRules(settings) });
+  const store = await FileStore.open({ dataDir: settings.dataDir, logger, seedCustomersFile, maxMeters: settings.maxMeters, admission: admissionRules(settings), dayZone: settings.legacyTimeZone });
   let tariffs: TariffStore;
   let billingRules: BillingRulesStore;
   let profiles: ProfileStore;

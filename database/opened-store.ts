@@ -33,6 +33,8 @@ export interface StoreSettings {
   readonly spikeFloorW: number;
   readonly gapFactor: number;
   readonly zeroHours: number;
+  /** The zone whose local days the daily rollups are (TZ_LEGADO). */
+  readonly legacyTimeZone: string;
 }
 
 /** The store's admission rules from the settings. */

@@ -8,13 +8,13 @@ import type { Reading } from '../protocol/meter-protocol.js';
 import type { ReadingOutcome } from '../domain/readings/admission.js';
 import type { StoredReading } from '../domain/readings/reading.js';
 import type { QualityMask } from '../domain/readings/quality.js';
-import type { HourRollup } from '../domain/readings/rollups.js';
+import type { DayRollup, HourRollup } from '../domain/readings/rollups.js';
 
 export type { AdmissionRules, ReadingOutcome, RefusalReason } from '../domain/readings/admission.js';
 export type { Customer } from '../protocol/customer-format.js';
 export type { Reading } from '../protocol/meter-protocol.js';
 export type { StoredReading } from '../domain/readings/reading.js';
-export type { HourRollup } from '../domain/readings/rollups.js';
+export type { DayRollup, HourRollup } from '../domain/readings/rollups.js';
 
 /** How many of a meter's newest readings `recentReadings` can return (the alert needs 5). */
 export const RECENT_READINGS_LIMIT = 5;
@@ -163,6 +163,19 @@ export interface Store {
    * cost follows the hours asked for, not the readings under them.
    */
   hourly(query: HistoryQuery): Promise<HourRollup[]>;
+
+  /** The time zone whose local days {@link daily} gives (the server's TZ_LEGADO; fixed while the store is open). */
+  readonly dayZone: string;
+
+  /**
+   * The daily rollups of one matricula's durable readings for the local
+   * days of {@link dayZone} that start in `from <= day < to`, oldest first,
+   * days without a reading left out: exactly `rollUpDays` of its hourly
+   * rollups (so `rollUp` of its readings by day, for zones of whole-hour
+   * offsets), late readings included. Kept up to date as readings are
+   * stored: a month of a meter is 31 rollups whatever its readings.
+   */
+  daily(query: HistoryQuery): Promise<DayRollup[]>;
 
   /**
    * Every durable reading, each with its quality and quantities, in batches

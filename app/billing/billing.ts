@@ -322,7 +322,7 @@ export class BillingService {
     // newest usable reading of each day being its last hour's newest; the part hour at the end from the readings.
     const lastHour = Math.floor(to / HOUR_MS) * HOUR_MS;
     if (from % HOUR_MS === 0 && zoneOffset(from, this.timeZone) % HOUR_MS === 0 && zoneOffset(to, this.timeZone) % HOUR_MS === 0 && from < lastHour) {
-      for (const rollup of await this.stores.store.hourly({ matricula, from, to: lastHour })) if (rollup.newest !== undefined) lastOfDay.set(localDay(rollup.hour, this.timeZone), rollup.newest.register);
+      for (const rollup of await this.stores.store.hourly({ matricula, from, to: lastHour })) if (rollup.newest !== undefined) lastOfDay.set(localDay(rollup.start, this.timeZone), rollup.newest.register);
       from = lastHour;
     }
     // The readings newest first: each day's first seen is its newest, ahead of what the rollups said of it.

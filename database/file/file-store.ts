@@ -41,7 +41,7 @@ import { lockDirectory, type DirectoryLock } from './lock.js';
 import { LogBlocks } from './log-blocks.js';
 import { syncDirectory } from './sync-directory.js';
 import { HourRollupFiles, ROLLUP_FLUSH_MS, type LogAccess } from './hour-rollups.js';
-import { rollupOf, type HourRollup } from '../../domain/readings/rollups.js';
+import { rollupOf, type DayRollup, type HourRollup } from '../../domain/readings/rollups.js';
 import { appendToLog, forEachLine, formatLogLine, parseLogExtras, parseLogLine, readLogChunks } from './readings-log.js';
 
 /** Log lines replayed into the rollups at start-up before they are written out (a bound on memory when rebuilding). */
@@ -61,12 +61,16 @@ export interface FileStoreOptions {
   readonly maxMeters?: number | undefined;
   /** Which readings are admitted (domain/readings/admission.ts); all but copies and too-late ones when absent. */
   readonly admission?: AdmissionRules | undefined;
+  /** The time zone of the daily rollups' days (Store.dayZone; DEFAULT_DAY_ZONE when absent). */
+  readonly dayZone?: string | undefined;
   /** How often the hourly rollups held in memory are written (ROLLUP_FLUSH_MS when absent; tests make it short). */
   readonly rollupFlushMs?: number | undefined;
 }
 
 /** About 390-410 bytes a meter with one reading, 1,000-1,100 with its window of 32 full, hourly rollups included (npm run bench:memoria, 100,000 and 1,000,000 meters): a million is 0.4 to 1.1 GB. */
 export const DEFAULT_MAX_METERS = 1_000_000;
+/** The zone of the daily rollups when none is given (the server always gives TZ_LEGADO). */
+export const DEFAULT_DAY_ZONE = 'UTC';
 
 export interface LoadSummary {
   readonly lines: number;
@@ -235,10 +239,11 @@ export class FileStore implements Store, CredentialStore {
     const handle = await open(readingsPath, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW, DATA_FILE_MODE);
     await handle.chmod(DATA_FILE_MODE);
     await syncDirectory(dataDir);
-    const { rollups, rebuilt } = await HourRollupFiles.open(dataDir, (await handle.stat()).size, logAccess(handle));
+    const { rollups, rebuilt } = await HourRollupFiles.open(dataDir, (await handle.stat()).size, logAccess(handle), options.dayZone ?? DEFAULT_DAY_ZONE);
     try {
       if (rebuilt) logger.info({ path: readingsPath }, 'building hourly rollups from the readings log');
       const { meters, blocks, summary, size } = await loadIndex(handle, readingsPath, logger, rollups);
+      await rollups.completeDays();
       return new FileStore({ meters, blocks, customers, customersPath, passwords, passwordsPath, handle, size, lock, loadSummary: summary, maxMeters: options.maxMeters ?? DEFAULT_MAX_METERS, admission: options.admission ?? OPEN_ADMISSION, rollups, logger, rollupFlushMs: options.rollupFlushMs ?? ROLLUP_FLUSH_MS });
     } catch (error) {
       await rollups.close();
@@ -399,6 +404,15 @@ export class FileStore implements Store, CredentialStore {
   async hourly(query: HistoryQuery): Promise<HourRollup[]> {
     this.assertOpen();
     return this.rollups.hourly(query.matricula, query.from, query.to);
+  }
+
+  get dayZone(): string {
+    return this.rollups.dayZone;
+  }
+
+  async daily(query: HistoryQuery): Promise<DayRollup[]> {
+    this.assertOpen();
+    return this.rollups.daily(query.matricula, query.from, query.to);
   }
 
   /** Merges the rollups held in memory into their files; one flush at a time, a failure logged (the next one repairs it). */

@@ -65,8 +65,8 @@ export class HeldRollups {
   merge(slot: number, rollup: HourRollup): void {
     this.ensure(slot);
     const safe = (point: { register: bigint } | undefined): boolean => point === undefined || Number.isSafeInteger(Number(point.register));
-    let lane = safe(rollup.oldest) && safe(rollup.newest) ? this.laneFor(slot, rollup.hour) : this.evictHour(slot, rollup.hour);
-    if (lane !== NONE && (this.readings[lane] as number) + rollup.readings > MAX_LANE_COUNT) lane = this.evictHour(slot, rollup.hour);
+    let lane = safe(rollup.oldest) && safe(rollup.newest) ? this.laneFor(slot, rollup.start) : this.evictHour(slot, rollup.start);
+    if (lane !== NONE && (this.readings[lane] as number) + rollup.readings > MAX_LANE_COUNT) lane = this.evictHour(slot, rollup.start);
     if (lane === NONE) {
       this.mergeExtra(slot, rollup);
       return;
@@ -74,7 +74,7 @@ export class HeldRollups {
     this.readings[lane] = (this.readings[lane] as number) + rollup.readings;
     this.flagged[lane] = (this.flagged[lane] as number) + rollup.flagged;
     if (rollup.oldest !== undefined && rollup.newest !== undefined) {
-      this.addUsable(lane, rollup.oldest.timestamp - rollup.hour, Number(rollup.oldest.register), rollup.newest.timestamp - rollup.hour, Number(rollup.newest.register), rollup.usable);
+      this.addUsable(lane, rollup.oldest.timestamp - rollup.start, Number(rollup.oldest.register), rollup.newest.timestamp - rollup.start, Number(rollup.newest.register), rollup.usable);
     }
   }
 
@@ -86,7 +86,7 @@ export class HeldRollups {
       for (let lane = slot * LANES; lane < slot * LANES + LANES; lane++) {
         if (this.hour[lane] === NONE) continue;
         const rollup = this.column(lane);
-        hours.set(rollup.hour, rollup);
+        hours.set(rollup.start, rollup);
       }
     }
     return hours;
@@ -161,7 +161,7 @@ export class HeldRollups {
     const hour = (this.hour[lane] as number) * HOUR_MS;
     const usable = this.usable[lane] as number;
     return {
-      hour,
+      start: hour,
       readings: this.readings[lane] as number,
       flagged: this.flagged[lane] as number,
       usable,
@@ -201,6 +201,6 @@ export class HeldRollups {
 export function addTo(into: SlotHours, slot: number, rollup: HourRollup): void {
   let hours = into.get(slot);
   if (hours === undefined) into.set(slot, (hours = new Map()));
-  const known = hours.get(rollup.hour);
-  hours.set(rollup.hour, known === undefined ? rollup : mergeRollups(known, rollup));
+  const known = hours.get(rollup.start);
+  hours.set(rollup.start, known === undefined ? rollup : mergeRollups(known, rollup));
 }

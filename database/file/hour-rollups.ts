@@ -23,11 +23,13 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMatricula } from '../../protocol/meter-protocol.js';
-import { emptyRollup, HOUR_MS, hourOf, mergeRollups, rollupOf, type HourRollup } from '../../domain/readings/rollups.js';
+import { HOUR_MS, hourOf, mergeRollups, rollupOf, type DayRollup, type HourRollup } from '../../domain/readings/rollups.js';
+import { dayFromHours, DayRollupFiles, DAY_ROLLUPS_DIR } from './day-rollups.js';
 import type { QualityMask } from '../../domain/readings/quality.js';
 import { addTo, HeldRollups, type SlotHours } from './held-rollups.js';
 import { DATA_FILE_MODE } from './customers-file.js';
 import { syncDirectory } from './sync-directory.js';
+import { decodeRecord as decode, encodeRecord as encode, RECORD_BYTES, type StoredRecord } from './rollup-record.js';
 
 export const ROLLUPS_DIR = 'consumo-horas';
 const METERS_FILE = 'medidores.txt';
@@ -35,23 +37,17 @@ const CHECKPOINT_FILE = 'ponto';
 const MONTH_FILE = /^(\d{4})-(\d{2})\.bin$/;
 /** Hours of the longest month: a slot's region in a month file. */
 export const MONTH_HOURS = 31 * 24;
-/** Bytes of a record (a power of two: a record never straddles a disk sector). */
-export const RECORD_BYTES = 64;
 const REGION_BYTES = MONTH_HOURS * RECORD_BYTES;
 /** How often rollups held in memory are merged into the month files. */
 export const ROLLUP_FLUSH_MS = 5000;
 /** Meter-hours held in memory past which a flush starts at once (rather than waiting for ROLLUP_FLUSH_MS). */
 export const MAX_HELD_HOURS = 200_000;
+/** Month regions read at once when the days are written from the hours. */
+const REBUILD_SLOTS = 32;
 /** Month regions read at once when replaying. */
 const FLUSH_CONCURRENCY = 32;
 /** Month regions merged between two turns of the event loop during a flush (about a millisecond). */
 const FLUSH_SLICE_REGIONS = 200;
-
-/*
- * Record layout (little-endian): 0 through (u48) · 8 readings (u32) · 12 flagged (u32) · 16 usable (u32) ·
- * 20 oldest's ms into the hour (u32) · 24 newest's ms into the hour (u32) · 32 oldest register (i64) ·
- * 40 newest register (i64) · 48-63 zero. A record of zeros is an hour without readings.
- */
 
 /** The UTC month of an instant as `AAAA-MM` and its first instant. */
 function monthOf(instant: number): { name: string; start: number } {
@@ -63,49 +59,6 @@ function monthOf(instant: number): { name: string; start: number } {
 function nextMonth(start: number): number {
   const date = new Date(start);
   return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
-}
-
-interface StoredRecord {
-  readonly through: number;
-  readonly rollup: HourRollup;
-}
-
-function decode(buffer: Buffer, at: number, hour: number): StoredRecord {
-  const through = buffer.readUIntLE(at, 6);
-  const readings = buffer.readUInt32LE(at + 8);
-  if (readings === 0) return { through, rollup: emptyRollup(hour) };
-  const usable = buffer.readUInt32LE(at + 16);
-  return {
-    through,
-    rollup: {
-      hour,
-      readings,
-      flagged: buffer.readUInt32LE(at + 12),
-      usable,
-      oldest: usable === 0 ? undefined : { timestamp: hour + buffer.readUInt32LE(at + 20), register: readRegister(buffer, at + 32) },
-      newest: usable === 0 ? undefined : { timestamp: hour + buffer.readUInt32LE(at + 24), register: readRegister(buffer, at + 40) },
-    },
-  };
-}
-
-/** A register (i64): through a Number when it is exact (every register below 2^53 thousandths), which is faster than readBigInt64LE. */
-function readRegister(buffer: Buffer, at: number): bigint {
-  const high = buffer.readInt32LE(at + 4);
-  return high >= 0 && high < 0x200000 ? BigInt(high * 0x1_0000_0000 + buffer.readUInt32LE(at)) : buffer.readBigInt64LE(at);
-}
-
-function encode(buffer: Buffer, at: number, through: number, rollup: HourRollup): void {
-  buffer.fill(0, at, at + RECORD_BYTES);
-  buffer.writeUIntLE(through, at, 6);
-  buffer.writeUInt32LE(rollup.readings, at + 8);
-  buffer.writeUInt32LE(rollup.flagged, at + 12);
-  buffer.writeUInt32LE(rollup.usable, at + 16);
-  if (rollup.oldest !== undefined && rollup.newest !== undefined) {
-    buffer.writeUInt32LE(rollup.oldest.timestamp - rollup.hour, at + 20);
-    buffer.writeUInt32LE(rollup.newest.timestamp - rollup.hour, at + 24);
-    buffer.writeBigInt64LE(rollup.oldest.register, at + 32);
-    buffer.writeBigInt64LE(rollup.newest.register, at + 40);
-  }
 }
 
 export interface LogAccess {
@@ -156,9 +109,15 @@ export class HourRollupFiles {
    * start-up replays after it, so every replayed line is new to its record.
    */
   private readonly fresh: boolean;
+  /** The daily rollups, written again from their hours whenever one of these is. */
+  private readonly days: DayRollupFiles;
+  /** Whether the days' files hold every day (false after an upgrade or a change of zone until {@link completeDays}). */
+  private daysCurrent: boolean;
 
-  private constructor(dir: string, slots: Map<string, number>, metersHandle: FileHandle, checkpoint: number, log: LogAccess, monthStarts: number[]) {
+  private constructor(dir: string, slots: Map<string, number>, metersHandle: FileHandle, checkpoint: number, log: LogAccess, monthStarts: number[], days: DayRollupFiles, daysCurrent: boolean) {
     this.dir = dir;
+    this.days = days;
+    this.daysCurrent = daysCurrent;
     this.monthStarts = monthStarts;
     this.slots = slots;
     this.metersHandle = metersHandle;
@@ -169,7 +128,7 @@ export class HourRollupFiles {
   }
 
   /** Opens (or creates) the directory; an unreadable one is removed and rebuilt from the log (checkpoint 0). */
-  static async open(dataDir: string, logSize: number, log: LogAccess): Promise<{ rollups: HourRollupFiles; rebuilt: boolean }> {
+  static async open(dataDir: string, logSize: number, log: LogAccess, dayZone: string): Promise<{ rollups: HourRollupFiles; rebuilt: boolean }> {
     const dir = join(dataDir, ROLLUPS_DIR);
     const saved = await readCheckpoint(dir);
     let checkpoint = saved?.offset;
@@ -182,7 +141,8 @@ export class HourRollupFiles {
       if (text !== undefined && lines.every(isMatricula)) lines.forEach((matricula, slot) => slots.set(matricula, slot));
       else checkpoint = undefined;
     } else checkpoint = undefined;
-    if (checkpoint === undefined) await rm(dir, { recursive: true, force: true });
+    // Days are written from hours: hours built afresh make them be too.
+    if (checkpoint === undefined) for (const gone of [dir, join(dataDir, DAY_ROLLUPS_DIR)]) await rm(gone, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const metersPath = join(dir, METERS_FILE);
     const handle = await open(metersPath, fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_NOFOLLOW, DATA_FILE_MODE);
@@ -196,7 +156,8 @@ export class HourRollupFiles {
       if (match !== null) monthStarts.push(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1));
     }
     monthStarts.sort((a, b) => a - b);
-    return { rollups: new HourRollupFiles(dir, slots, handle, checkpoint ?? 0, log, monthStarts), rebuilt: checkpoint === undefined };
+    const { days, current } = await DayRollupFiles.open(dataDir, dayZone);
+    return { rollups: new HourRollupFiles(dir, slots, handle, checkpoint ?? 0, log, monthStarts, days, current), rebuilt: checkpoint === undefined };
   }
 
   /** A reading just made durable (on ingest's path: its hour's rollup is updated in place). */
@@ -237,19 +198,34 @@ export class HourRollupFiles {
   private async settle(replayed: readonly Replayed[], into: SlotHours): Promise<void> {
     const byRegion = new Map<string, Replayed[]>();
     for (const line of replayed) {
-      const key = `${line.matricula}\n${monthOf(line.rollup.hour).start}`;
+      const key = `${line.matricula}\n${monthOf(line.rollup.start).start}`;
       let lines = byRegion.get(key);
       if (lines === undefined) byRegion.set(key, (lines = []));
       lines.push(line);
     }
     await forEachLimited([...byRegion.values()], FLUSH_CONCURRENCY, async (lines) => {
       const first = lines[0] as Replayed;
-      const records = new Map((await this.readRegion(first.matricula, monthOf(first.rollup.hour).start)).map((record) => [record.rollup.hour, record]));
+      const records = new Map((await this.readRegion(first.matricula, monthOf(first.rollup.start).start)).map((record) => [record.rollup.start, record]));
       for (const line of lines) {
-        const held = records.get(line.rollup.hour);
+        const held = records.get(line.rollup.start);
         if (held === undefined || line.offset >= held.through) addTo(into, this.slotOf(line.matricula), line.rollup);
       }
     });
+    // A line its hour holds already may have been written by a flush that stopped before its day: the days of every
+    // replayed line are written again from their hours (those held now are written again by the next flush).
+    const days = new Map<number, Set<number>>();
+    for (const line of replayed) {
+      const slot = this.slotOf(line.matricula);
+      let starts = days.get(slot);
+      if (starts === undefined) days.set(slot, (starts = new Set()));
+      starts.add(this.days.dayOf(line.rollup.start));
+    }
+    for (const [slot, starts] of days) {
+      for (const start of starts) {
+        await this.openMonthsOf(start);
+        this.writeDay(slot, start);
+      }
+    }
   }
 
   /**
@@ -277,19 +253,26 @@ export class HourRollupFiles {
         const slot = slots[index] as number;
         const byMonth = new Map<number, HourRollup[]>();
         for (const rollup of held.of(slot).values()) {
-          const start = monthOf(rollup.hour).start;
+          const start = monthOf(rollup.start).start;
           let list = byMonth.get(start);
           if (list === undefined) byMonth.set(start, (list = []));
           list.push(rollup);
         }
+        const dayStarts = new Set<number>();
         for (const [monthStart, hours] of byMonth) {
           let handle = handles.get(monthStart);
           if (handle === undefined) handles.set(monthStart, (handle = await this.month(monthStart)));
           touched.add(handle);
           mergeRegion(handle.fd, slot, monthStart, hours, through);
+          for (const hour of hours) dayStarts.add(this.days.dayOf(hour.start));
+        }
+        for (const start of dayStarts) {
+          await this.openMonthsOf(start);
+          this.writeDay(slot, start);
         }
       }
       for (const handle of touched) await handle.datasync();
+      await this.days.sync();
       if (this.newMonthFiles) {
         this.newMonthFiles = false;
         await syncDirectory(this.dir);
@@ -349,7 +332,7 @@ export class HourRollupFiles {
     // Months in order, each's hours in order.
     const stored = (await Promise.all(reads)).flat();
     if ((inflightHours === undefined || inflightHours.size === 0) && heldHours.size === 0) return stored.map((record) => record.rollup);
-    const records = new Map(stored.map((record) => [record.rollup.hour, record]));
+    const records = new Map(stored.map((record) => [record.rollup.start, record]));
     for (const [hour, record] of records) found.set(hour, record.rollup);
     const overlay = (hours: Map<number, HourRollup> | undefined, skip: (hour: number) => boolean): void => {
       if (hours === undefined) return;
@@ -361,10 +344,118 @@ export class HourRollupFiles {
     };
     overlay(inflightHours, (hour) => (records.get(hour)?.through ?? 0) > (inflight as { previous: number }).previous);
     overlay(heldHours, (hour) => (records.get(hour)?.through ?? 0) > heldAfter);
-    return [...found.values()].filter((rollup) => rollup.readings > 0).sort((a, b) => a.hour - b.hour);
+    return [...found.values()].filter((rollup) => rollup.readings > 0).sort((a, b) => a.start - b.start);
+  }
+
+  /** The meter's daily rollups (of the store's day zone) for the days starting in [from, to), oldest first, without empty days. */
+  async daily(matricula: string, from: number, to: number): Promise<DayRollup[]> {
+    const slot = this.slots.get(matricula);
+    if (slot === undefined || from >= to) return [];
+    // Days with hours held in memory (or in a flush not finished) are made from their hours; the others are read.
+    const dirty = new Set<number>();
+    for (const hours of [this.inflight?.held.of(slot), this.held.of(slot)]) {
+      for (const hour of hours?.keys() ?? []) {
+        const start = this.days.dayOf(hour);
+        if (start >= from && start < to) dirty.add(start);
+      }
+    }
+    const days = this.days.read(slot, from, to);
+    if (dirty.size === 0) return days;
+    const byStart = new Map(days.map((day) => [day.start, day]));
+    for (const start of dirty) {
+      const day = dayFromHours(start, await this.hourly(matricula, start, this.days.nextDay(start)));
+      if (day.readings > 0) byStart.set(start, day);
+      else byStart.delete(start);
+    }
+    return [...byStart.values()].sort((a, b) => a.start - b.start);
+  }
+
+  /** The zone whose local days {@link daily} gives. */
+  get dayZone(): string {
+    return this.days.zone;
+  }
+
+  /**
+   * At the end of start-up: when the days' files were not current (an older
+   * data directory, or another zone), every day is written from its hours.
+   * Days the hours were built with afresh are current already.
+   */
+  async completeDays(): Promise<void> {
+    if (this.daysCurrent) return;
+    if (!this.fresh) {
+      for (const monthStart of this.monthStarts) {
+        const monthEnd = nextMonth(monthStart);
+        const fd = (await this.month(monthStart)).fd;
+        const edges = new Map<number, Set<number>>();
+        for (let first = 0; first < this.slots.size; first += REBUILD_SLOTS) {
+          const count = Math.min(REBUILD_SLOTS, this.slots.size - first);
+          const buffer = readAtSync(fd, first * REGION_BYTES, count * REGION_BYTES);
+          for (let slot = first; slot < first + count; slot++) {
+            const byDay = new Map<number, HourRollup[]>();
+            for (let index = 0; index < MONTH_HOURS; index++) {
+              const at = (slot - first) * REGION_BYTES + index * RECORD_BYTES;
+              if (buffer.readUInt32LE(at + 8) === 0) continue;
+              const hour = monthStart + index * HOUR_MS;
+              const start = this.days.dayOf(hour);
+              let hours = byDay.get(start);
+              if (hours === undefined) byDay.set(start, (hours = []));
+              hours.push(decode(buffer, at, hour).rollup);
+            }
+            for (const [start, hours] of byDay) {
+              // A day across two month files is written once both are read.
+              if (start < monthStart || this.days.nextDay(start) > monthEnd) {
+                let starts = edges.get(slot);
+                if (starts === undefined) edges.set(slot, (starts = new Set()));
+                starts.add(start);
+              } else this.days.write(slot, dayFromHours(start, hours));
+            }
+          }
+        }
+        for (const [slot, starts] of edges) {
+          for (const start of starts) {
+            await this.openMonthsOf(start);
+            this.writeDay(slot, start);
+          }
+        }
+      }
+    }
+    await this.days.markCurrent();
+    this.daysCurrent = true;
+  }
+
+  /** Opens the month files holding the hours of the day starting at `start` that exist (a day may span two). */
+  private async openMonthsOf(start: number): Promise<void> {
+    for (const month of this.monthsOf(start, this.days.nextDay(start))) if (!this.months.has(monthOf(month).name)) await this.month(month, false);
+  }
+
+  /** Writes the slot's day starting at `start` from its hours' records (their month files opened by {@link openMonthsOf}). */
+  private writeDay(slot: number, start: number): void {
+    const end = this.days.nextDay(start);
+    const hours: HourRollup[] = [];
+    for (const monthStart of this.monthsOf(start, end)) {
+      const name = monthOf(monthStart).name;
+      const handle = this.months.get(name);
+      if (handle === undefined) continue;
+      const low = Math.max(0, (start - monthStart) / HOUR_MS);
+      const high = Math.min(MONTH_HOURS, (end - monthStart) / HOUR_MS);
+      const buffer = readAtSync(handle.fd, slot * REGION_BYTES + low * RECORD_BYTES, (high - low) * RECORD_BYTES);
+      for (let index = low; index < high; index++) {
+        const at = (index - low) * RECORD_BYTES;
+        if (buffer.readUInt32LE(at + 8) !== 0) hours.push(decode(buffer, at, monthStart + index * HOUR_MS).rollup);
+      }
+    }
+    this.days.write(slot, dayFromHours(start, hours));
+  }
+
+  /** The first instants of the UTC months [from, to) overlaps. */
+  private monthsOf(from: number, to: number): number[] {
+    const months: number[] = [];
+    for (let start = monthOf(from).start; start < to; start = nextMonth(start)) months.push(start);
+    return months;
   }
 
   async close(): Promise<void> {
+    this.days.close();
     for (const handle of this.months.values()) await handle.close();
     this.months.clear();
     await this.metersHandle.close();
@@ -467,15 +558,15 @@ function mergeRegion(fd: number, slot: number, monthStart: number, hours: readon
   let low = MONTH_HOURS;
   let high = -1;
   for (const rollup of hours) {
-    const index = (rollup.hour - monthStart) / HOUR_MS;
+    const index = (rollup.start - monthStart) / HOUR_MS;
     if (index < low) low = index;
     if (index > high) high = index;
   }
   const position = slot * REGION_BYTES + low * RECORD_BYTES;
   const buffer = readAtSync(fd, position, (high - low + 1) * RECORD_BYTES);
   for (const rollup of hours) {
-    const at = ((rollup.hour - monthStart) / HOUR_MS - low) * RECORD_BYTES;
-    encode(buffer, at, through, mergeRollups(decode(buffer, at, rollup.hour).rollup, rollup));
+    const at = ((rollup.start - monthStart) / HOUR_MS - low) * RECORD_BYTES;
+    encode(buffer, at, through, mergeRollups(decode(buffer, at, rollup.start).rollup, rollup));
   }
   writeAtSync(fd, position, buffer);
 }

@@ -25,6 +25,7 @@ export async function openPostgres(settings: StoreSettings, logger: Logger, seed
     logger,
     seedCustomersFile,
     admission: admissionRules(settings),
+    dayZone: settings.legacyTimeZone,
   });
   const url = new URL(settings.databaseUrl);
   const { db } = store;

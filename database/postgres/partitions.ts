@@ -10,6 +10,7 @@
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type pg from 'pg';
+import { DAYS_FROM_HOURS_SQL } from './rollup-sql.js';
 import { csvText } from '../../protocol/csv.js';
 import type { PgDatabase } from './pg-database.js';
 
@@ -162,6 +163,16 @@ export async function maintainPartitions(db: PgDatabase, now: number, retentionM
           if (partition.table === 'medicoes') {
             const { start, end } = monthSpan(partition.month);
             await client.query('DELETE FROM consumo_horas WHERE hora >= $1 AND hora < $2', [new Date(start), new Date(end)]);
+            // The local days the month touches (migration 022) are written again from the hours left.
+            const { rows } = await client.query<{ primeiro: string; depois: string }>(
+              "SELECT to_char(($1::timestamptz AT TIME ZONE fuso)::date, 'YYYY-MM-DD') AS primeiro, to_char(($2::timestamptz AT TIME ZONE fuso)::date + 1, 'YYYY-MM-DD') AS depois FROM consumo_dias_fuso",
+              [new Date(start), new Date(end)],
+            );
+            const days = rows[0];
+            if (days !== undefined) {
+              await client.query('DELETE FROM consumo_dias WHERE dia >= $1::date AND dia < $2::date', [days.primeiro, days.depois]);
+              await client.query(DAYS_FROM_HOURS_SQL, [days.primeiro, days.depois]);
+            }
           }
           dropped.push(partition.name);
         }

@@ -10,7 +10,8 @@ import { parseCustomerFile } from '../../protocol/customer-format.js';
 import { formatDecimal, formatRegister, parseDecimal, REGISTER_SCALE } from '../../protocol/decimal.js';
 import { QUANTITIES, QUANTITY_SCALE } from '../../protocol/quantities.js';
 import type { Reading } from '../../protocol/meter-protocol.js';
-import { formatIsoTimestamp } from '../../protocol/timestamp.js';
+import { formatIsoTimestamp, localDay, wallClockInstant } from '../../protocol/timestamp.js';
+import { nextPeriodStart, periodStart } from '../../domain/readings/periods.js';
 import { GroupCommit } from '../group-commit.js';
 import { LATE_WINDOW_READINGS, MeterWindow, OPEN_ADMISSION, registerNumber, tallyOutcomes, type AdmissionRules, type ReadingOutcome } from '../../domain/readings/admission.js';
 import { formatQuality, parseQuality, VALID, type QualityMask } from '../../domain/readings/quality.js';
@@ -22,6 +23,7 @@ import {
   type AppendResult,
   type Customer,
   type CustomerQuery,
+  type DayRollup,
   type HistoryQuery,
   type HourRollup,
   type Store,
@@ -30,6 +32,7 @@ import {
 } from '../store.js';
 import { PgDatabase, prepared, toStoreError, type PgDatabaseOptions, type PreparedStatement } from './pg-database.js';
 import { monthOf, monthSpan } from './partitions.js';
+import { DAY_OF_HOUR_SQL, DAYS_FROM_HOURS_SQL, mergeRollupSql, ROLLUP_OF_READINGS_SQL } from './rollup-sql.js';
 import type { CredentialStore } from '../credential-store.js';
 
 export interface PostgresStoreOptions extends PgDatabaseOptions {
@@ -37,6 +40,8 @@ export interface PostgresStoreOptions extends PgDatabaseOptions {
   readonly seedCustomersFile?: string | undefined;
   /** Which readings are admitted (domain/readings/admission.ts); all but copies and too-late ones when absent. */
   readonly admission?: AdmissionRules | undefined;
+  /** The time zone of the daily rollups' days (Store.dayZone; UTC when absent). */
+  readonly dayZone?: string | undefined;
 }
 
 /** The columns of a reading as text (exact decimals), in the shape {@link readingOfRow} reads. */
@@ -106,9 +111,10 @@ const USABLE_SQL = "(qualidade IS NULL OR NOT string_to_array(qualidade, ',') &&
 
 /**
  * Inserts the admitted readings (the primary key stops a copy another
- * server inserted meanwhile) and, in the same statement, adds the rows
- * inserted to their hours' rollups (migration 021): both or neither. Hours
- * are upserted in key order, so concurrent servers lock them in one order.
+ * server stored meanwhile) and, in the same statement, adds them to their
+ * hours' and days' rollups (migrations 021 and 022): both or neither. Rows
+ * are upserted in key order, so two servers storing the same meters never
+ * wait on each other in a cycle.
  */
 const INSERT_SQL = `
 WITH inseridas AS (
@@ -118,22 +124,25 @@ WITH inseridas AS (
   RETURNING matricula, data_hora, consumo, qualidade
 ), horas AS (
   INSERT INTO consumo_horas AS h
-  SELECT matricula, date_trunc('hour', data_hora, 'UTC'), count(*), count(qualidade), count(*) FILTER (WHERE util),
-    min(data_hora) FILTER (WHERE util), (array_agg(consumo ORDER BY data_hora) FILTER (WHERE util))[1],
-    max(data_hora) FILTER (WHERE util), (array_agg(consumo ORDER BY data_hora DESC) FILTER (WHERE util))[1]
+  SELECT matricula, date_trunc('hour', data_hora, 'UTC'), ${ROLLUP_OF_READINGS_SQL}
   FROM (SELECT *, ${USABLE_SQL} AS util FROM inseridas) r
   GROUP BY 1, 2
   ORDER BY 1, 2
-  ON CONFLICT (matricula, hora) DO UPDATE SET
-    leituras = h.leituras + EXCLUDED.leituras,
-    sinalizadas = h.sinalizadas + EXCLUDED.sinalizadas,
-    utilizaveis = h.utilizaveis + EXCLUDED.utilizaveis,
-    primeira_em = CASE WHEN h.primeira_em IS NULL OR EXCLUDED.primeira_em < h.primeira_em THEN EXCLUDED.primeira_em ELSE h.primeira_em END,
-    primeira_consumo = CASE WHEN h.primeira_em IS NULL OR EXCLUDED.primeira_em < h.primeira_em THEN EXCLUDED.primeira_consumo ELSE h.primeira_consumo END,
-    ultima_em = CASE WHEN h.ultima_em IS NULL OR EXCLUDED.ultima_em > h.ultima_em THEN EXCLUDED.ultima_em ELSE h.ultima_em END,
-    ultima_consumo = CASE WHEN h.ultima_em IS NULL OR EXCLUDED.ultima_em > h.ultima_em THEN EXCLUDED.ultima_consumo ELSE h.ultima_consumo END
+  ON CONFLICT (matricula, hora) DO UPDATE SET${mergeRollupSql('h')}
+), dias AS (
+  INSERT INTO consumo_dias AS d
+  SELECT matricula, ${DAY_OF_HOUR_SQL("date_trunc('hour', data_hora, 'UTC')")}, ${ROLLUP_OF_READINGS_SQL}
+  FROM (SELECT *, ${USABLE_SQL} AS util FROM inseridas) r CROSS JOIN consumo_dias_fuso z
+  GROUP BY 1, 2
+  ORDER BY 1, 2
+  ON CONFLICT (matricula, dia) DO UPDATE SET${mergeRollupSql('d')}
 )
 SELECT matricula, data_hora FROM inseridas`;
+
+/** A meter's daily rollups in a range of local dates, oldest first (primary key). */
+const DAILY_SQL = prepared(`
+SELECT to_char(dia, 'YYYY-MM-DD') AS dia, leituras, sinalizadas, utilizaveis, primeira_em, primeira_consumo::text AS primeira_consumo, ultima_em, ultima_consumo::text AS ultima_consumo
+FROM consumo_dias WHERE matricula = $1 AND dia >= $2::date AND dia < $3::date ORDER BY dia`);
 
 /** A meter's hourly rollups in a range of hours, oldest first (primary key). */
 const HOURLY_SQL = prepared(`
@@ -149,6 +158,17 @@ interface HourRow {
   primeira_consumo: string | null;
   ultima_em: Date | null;
   ultima_consumo: string | null;
+}
+
+/** A row of consumo_horas or consumo_dias as a rollup, but for its start. */
+function rollupOfRow(row: Omit<HourRow, 'hora'>): Omit<HourRollup, 'start'> {
+  const point = (at: Date | null, register: string | null) => (at === null || register === null ? undefined : { timestamp: at.getTime(), register: parseDecimal(register, NUMERIC_LIMITS) as bigint });
+  return { readings: row.leituras, flagged: row.sinalizadas, usable: row.utilizaveis, oldest: point(row.primeira_em, row.primeira_consumo), newest: point(row.ultima_em, row.ultima_consumo) };
+}
+
+/** The first instant of a local date (`AAAA-MM-DD`) in `timeZone`, as periods.ts's periodStart gives it. */
+function dayStart(date: string, timeZone: string): number {
+  return periodStart(wallClockInstant(Date.parse(`${date}T00:00:00Z`), timeZone), 'dia', timeZone);
 }
 
 /** The stored registers at given instants: what readings that lost a race to another server met. */
@@ -238,12 +258,14 @@ export class PostgresStore implements Store, CredentialStore {
   private readonly writer: GroupCommit<Pending, Map<string, number>>;
   private closing: Promise<void> | undefined;
   private readonly admission: AdmissionRules;
+  readonly dayZone: string;
   /** Meters' windows kept between batches, least recently used first (at most WINDOW_CACHE_METERS). */
   private readonly windowCache = new Map<string, MeterWindow>();
 
-  constructor(db: PgDatabase, admission: AdmissionRules = OPEN_ADMISSION) {
+  constructor(db: PgDatabase, admission: AdmissionRules = OPEN_ADMISSION, dayZone = 'UTC') {
     this.db = db;
     this.admission = admission;
+    this.dayZone = dayZone;
     this.writer = new GroupCommit<Pending, Map<string, number>>({
       commit: (items) => this.insertBatch(items),
       onFailure: (_readings, error) => toStoreError(error),
@@ -253,8 +275,10 @@ export class PostgresStore implements Store, CredentialStore {
   /** Opens a database of its own (closed with this store) and, when this start created the schema, seeds its customers. */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
     const db = await PgDatabase.open(options);
-    const store = new PostgresStore(db, options.admission ?? OPEN_ADMISSION);
+    const store = new PostgresStore(db, options.admission ?? OPEN_ADMISSION, options.dayZone);
     try {
+      const rebuilt = await store.settleDayZone();
+      if (rebuilt) options.logger.info({ fuso: store.dayZone }, 'daily rollups written from the hourly ones for this time zone');
       if (db.appliedMigrations.includes(1) && options.seedCustomersFile !== undefined) {
         const seeded = await store.addCustomers(parseCustomerFile(await readFile(options.seedCustomersFile, 'utf8')).customers);
         options.logger.info({ customers: seeded.added, from: options.seedCustomersFile }, 'seeded customers table');
@@ -339,8 +363,40 @@ export class PostgresStore implements Store, CredentialStore {
     const to = Math.min(query.to, MAX_DATE_MILLIS);
     if (from >= to) return [];
     const { rows } = await this.query<HourRow>(HOURLY_SQL, [query.matricula, new Date(from), new Date(to)]);
-    const point = (at: Date | null, register: string | null) => (at === null || register === null ? undefined : { timestamp: at.getTime(), register: parseDecimal(register, NUMERIC_LIMITS) as bigint });
-    return rows.map((row) => ({ hour: row.hora.getTime(), readings: row.leituras, flagged: row.sinalizadas, usable: row.utilizaveis, oldest: point(row.primeira_em, row.primeira_consumo), newest: point(row.ultima_em, row.ultima_consumo) }));
+    return rows.map((row) => ({ start: row.hora.getTime(), ...rollupOfRow(row) }));
+  }
+
+  async daily(query: HistoryQuery): Promise<DayRollup[]> {
+    this.assertOpen();
+    const from = Math.max(query.from, 0);
+    const to = Math.min(query.to, MAX_DATE_MILLIS);
+    if (from >= to) return [];
+    // Local dates of the first day starting at or after `from` and the first at or after `to`.
+    const firstOnOrAfter = (instant: number): string => {
+      const start = periodStart(instant, 'dia', this.dayZone);
+      return localDay(start < instant ? nextPeriodStart(start, 'dia', this.dayZone) : start, this.dayZone);
+    };
+    const { rows } = await this.query<HourRow & { dia: string }>(DAILY_SQL, [query.matricula, firstOnOrAfter(from), firstOnOrAfter(to)]);
+    return rows.map((row) => ({ start: dayStart(row.dia, this.dayZone), ...rollupOfRow(row) }));
+  }
+
+  /**
+   * Makes consumo_dias hold the days of this store's zone: when the zone
+   * recorded is another (or none), writes every day again from the hours,
+   * in one transaction holding the table (ingest of other servers waits).
+   * Whether it did.
+   */
+  private async settleDayZone(): Promise<boolean> {
+    return this.db.transaction(async (client) => {
+      await client.query('LOCK TABLE consumo_dias_fuso IN EXCLUSIVE MODE');
+      const { rows } = await client.query<{ fuso: string }>('SELECT fuso FROM consumo_dias_fuso');
+      if (rows[0]?.fuso === this.dayZone) return false;
+      await client.query('LOCK TABLE consumo_dias IN EXCLUSIVE MODE');
+      await client.query('DELETE FROM consumo_dias');
+      await client.query('INSERT INTO consumo_dias_fuso (fuso) VALUES ($1) ON CONFLICT (unica) DO UPDATE SET fuso = EXCLUDED.fuso', [this.dayZone]);
+      await client.query(DAYS_FROM_HOURS_SQL, [null, null]);
+      return true;
+    });
   }
 
   async *scan(): AsyncGenerator<StoredReading[]> {

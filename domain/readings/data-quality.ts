@@ -165,7 +165,7 @@ export function typicalIntervalOfRollups(hours: readonly HourRollup[]): number |
  * the cadence of typicalIntervalOfRollups.
  */
 export function rollupQuality(hours: readonly HourRollup[], from: number, to: number, timeZone: string): { received: number; valid: number; completeness: number | null } {
-  const inRange = hours.filter((rollup) => rollup.hour >= from && rollup.hour < to);
+  const inRange = hours.filter((rollup) => rollup.start >= from && rollup.start < to);
   const typical = typicalIntervalOfRollups(inRange);
   let received = 0;
   let valid = 0;

@@ -14,7 +14,7 @@
  */
 import { isUsable, VALID, type QualityMask } from './quality.js';
 import type { StoredReading } from './reading.js';
-import type { PeriodConsumption } from './periods.js';
+import { nextPeriodStart, periodStart, type PeriodConsumption } from './periods.js';
 
 export const HOUR_MS = 3_600_000;
 
@@ -24,10 +24,10 @@ export interface RegisterPoint {
   readonly register: bigint;
 }
 
-/** A meter's readings in one UTC hour. */
-export interface HourRollup {
-  /** The hour's first instant (ms since the epoch, a multiple of HOUR_MS). */
-  readonly hour: number;
+/** A meter's readings in one period (a UTC hour, or a local day: {@link rollUpDays}). */
+export interface Rollup {
+  /** The period's first instant (ms since the epoch; for an hour, a multiple of HOUR_MS). */
+  readonly start: number;
   /** Readings stored in the hour, flagged or not. */
   readonly readings: number;
   /** Readings validation flagged (any flag: they may still be usable, as `lacuna_antes`). */
@@ -39,22 +39,27 @@ export interface HourRollup {
   readonly newest: RegisterPoint | undefined;
 }
 
+/** A meter's readings in one UTC hour (`start` is the hour). */
+export type HourRollup = Rollup;
+/** A meter's readings in one local day of a time zone (`start` is the day's first instant there). */
+export type DayRollup = Rollup;
+
 export const hourOf = (timestamp: number): number => Math.floor(timestamp / HOUR_MS) * HOUR_MS;
 
 /** A rollup of no reading, for the hour starting at `hour`. */
-export const emptyRollup = (hour: number): HourRollup => ({ hour, readings: 0, flagged: 0, usable: 0, oldest: undefined, newest: undefined });
+export const emptyRollup = (start: number): Rollup => ({ start, readings: 0, flagged: 0, usable: 0, oldest: undefined, newest: undefined });
 
 /** The rollup of one reading. */
 export function rollupOf(timestamp: number, register: bigint, quality: QualityMask): HourRollup {
   const usable = isUsable(quality);
   const point = usable ? { timestamp, register } : undefined;
-  return { hour: hourOf(timestamp), readings: 1, flagged: quality === VALID ? 0 : 1, usable: usable ? 1 : 0, oldest: point, newest: point };
+  return { start: hourOf(timestamp), readings: 1, flagged: quality === VALID ? 0 : 1, usable: usable ? 1 : 0, oldest: point, newest: point };
 }
 
-/** Two rollups of the same hour over disjoint readings, as one. */
-export function mergeRollups(a: HourRollup, b: HourRollup): HourRollup {
+/** Two rollups of the same period over disjoint readings, as one (the period is `a`'s). */
+export function mergeRollups(a: Rollup, b: Rollup): Rollup {
   return {
-    hour: a.hour,
+    start: a.start,
     readings: a.readings + b.readings,
     flagged: a.flagged + b.flagged,
     usable: a.usable + b.usable,
@@ -68,10 +73,40 @@ export function rollUp(readings: Iterable<StoredReading>): HourRollup[] {
   const hours = new Map<number, HourRollup>();
   for (const reading of readings) {
     const one = rollupOf(reading.timestamp, reading.consumo, reading.quality ?? VALID);
-    const held = hours.get(one.hour);
-    hours.set(one.hour, held === undefined ? one : mergeRollups(held, one));
+    const held = hours.get(one.start);
+    hours.set(one.start, held === undefined ? one : mergeRollups(held, one));
   }
-  return [...hours.values()].sort((a, b) => a.hour - b.hour);
+  return [...hours.values()].sort((a, b) => a.start - b.start);
+}
+
+/**
+ * Hourly rollups (oldest first) as the local days of `timeZone` they fall
+ * in, oldest first: every local day of a zone whose offsets are whole hours
+ * is made of whole UTC hours, so its rollup is exactly that of its readings
+ * (for other zones, days split hours: use the readings).
+ */
+export function rollUpDays(hours: readonly HourRollup[], timeZone: string): DayRollup[] {
+  const days: DayRollup[] = [];
+  let day: DayRollup | undefined;
+  let dayEnd = -Infinity;
+  for (const hour of hours) {
+    if (hour.readings === 0) continue;
+    if (day === undefined || hour.start >= dayEnd) {
+      if (day !== undefined) days.push(day);
+      const start = periodStart(hour.start, 'dia', timeZone);
+      day = emptyRollup(start);
+      dayEnd = nextPeriodStart(start, 'dia', timeZone);
+    }
+    day = mergeRollups(day, hour);
+  }
+  if (day !== undefined) days.push(day);
+  return days;
+}
+
+/** Whether every boundary starts a local day of `timeZone`: then periods between them compose from its daily rollups exactly. */
+export function wholeDayBoundaries(boundaries: readonly number[], timeZone: string): boolean {
+  for (const boundary of boundaries) if (periodStart(boundary, 'dia', timeZone) !== boundary) return false;
+  return true;
 }
 
 /** Whether every boundary is a whole UTC hour: then periods between them compose from hourly rollups exactly. */
@@ -81,13 +116,13 @@ export function wholeHourBoundaries(boundaries: readonly number[]): boolean {
 }
 
 /**
- * Consumption per period from hourly rollups (oldest first, as
- * Store.hourly gives them): the same figures as periods.ts's
- * PeriodAccumulator fed the usable readings, for boundaries of whole UTC
- * hours. `previousStart` is the start of the period before the first (its
+ * Consumption per period from rollups (oldest first, as Store.hourly and
+ * Store.daily give them): the same figures as periods.ts's
+ * PeriodAccumulator fed the usable readings, for boundaries where rollups
+ * start (whole UTC hours for hourly ones, local days for daily ones). `previousStart` is the start of the period before the first (its
  * newest reading is the first period's base).
  */
-export function periodsOfRollups(boundaries: readonly number[], previousStart: number, hours: readonly HourRollup[]): PeriodConsumption[] {
+export function periodsOfRollups(boundaries: readonly number[], previousStart: number, hours: readonly Rollup[]): PeriodConsumption[] {
   const slots = boundaries.length;
   const counts = new Array<number>(slots).fill(0);
   const oldest = new Array<RegisterPoint | undefined>(slots).fill(undefined);
@@ -96,8 +131,8 @@ export function periodsOfRollups(boundaries: readonly number[], previousStart: n
   let slot = 0;
   const end = boundaries[slots - 1] as number;
   for (const rollup of hours) {
-    if (rollup.hour < previousStart || rollup.hour >= end || rollup.usable === 0) continue;
-    while (slot < slots - 1 && rollup.hour >= (boundaries[slot] as number)) slot++;
+    if (rollup.start < previousStart || rollup.start >= end || rollup.usable === 0) continue;
+    while (slot < slots - 1 && rollup.start >= (boundaries[slot] as number)) slot++;
     counts[slot] = (counts[slot] as number) + rollup.usable;
     oldest[slot] ??= rollup.oldest;
     newest[slot] = rollup.newest;

@@ -43,9 +43,10 @@ storeContract(t, {
 });
 
 rollupContract(t, {
-  async makeStore(t) {
+  async makeStore(t, dayZone) {
     const dir = await tempDir(t);
-    return { store: await open(dir), reopen: () => open(dir) };
+    const openIn = (zone: string) => FileStore.open({ dataDir: dir, logger: silentLogger, dayZone: zone });
+    return { store: await openIn(dayZone), reopen: openIn };
   },
 });
 

@@ -44,8 +44,8 @@ t.test('HeldRollups agrees with a model of maps for any sequence of adds, merges
       const put = (s: number, rollup: HourRollup) => {
         let hours = model.get(s);
         if (hours === undefined) model.set(s, (hours = new Map()));
-        const known = hours.get(rollup.hour);
-        hours.set(rollup.hour, known === undefined ? rollup : mergeRollups(known, rollup));
+        const known = hours.get(rollup.start);
+        hours.set(rollup.start, known === undefined ? rollup : mergeRollups(known, rollup));
       };
       const used = new Set<string>();
       for (const s of steps) {
@@ -84,7 +84,7 @@ t.test('an hour of more than 65,535 readings (one every 50 ms) moves beside the 
   const held = new HeldRollups();
   const readings = Array.from({ length: 70_000 }, (_, i) => ({ matricula: '1', timestamp: BASE + i * 50, consumo: BigInt(i), quality: i % 1000 === 0 ? SPIKE : VALID }));
   for (const r of readings) held.add(0, r.timestamp, r.consumo, r.quality);
-  t.equal(text(held.of(0)), text(new Map(rollUp(readings).map((rollup) => [rollup.hour, rollup]))));
+  t.equal(text(held.of(0)), text(new Map(rollUp(readings).map((rollup) => [rollup.start, rollup]))));
   t.equal(held.size, 1, 'one hour held');
-  t.equal(text(drain(held).get(0)), text(new Map(rollUp(readings).map((rollup) => [rollup.hour, rollup]))));
+  t.equal(text(drain(held).get(0)), text(new Map(rollUp(readings).map((rollup) => [rollup.start, rollup]))));
 });

@@ -151,7 +151,7 @@ t.test('partitions ahead, strays moved, and retention that exports whole months 
   t.equal(left.rows[0].n, 150 + 3, 'the three months kept keep their readings (50 each, and meter 9999\'s)');
   t.same((await store.recentReadings('0001', 1)).map((r) => r.consumo), [4000n]);
   t.same(
-    (await store.hourly({ matricula: '9999', from: 0, to: Date.parse('9999-01-01') })).map((rollup) => new Date(rollup.hour).toISOString()),
+    (await store.hourly({ matricula: '9999', from: 0, to: Date.parse('9999-01-01') })).map((rollup) => new Date(rollup.start).toISOString()),
     months.slice(1).map((month) => `${month}-01T13:00:00.000Z`),
     'the dropped month\'s hourly rollups go with its readings; the kept months keep theirs',
   );

@@ -43,9 +43,10 @@ storeContract(t, {
 });
 
 rollupContract(t, {
-  async makeStore(t) {
+  async makeStore(t, dayZone) {
     const schema = await postgres.emptySchema(t);
-    return { store: await open(schema), reopen: () => open(schema) };
+    const openIn = (zone: string) => PostgresStore.open({ url: postgres.url, schema, poolMax: 4, statementTimeoutMs: 5000, connectTimeoutMs: 2000, logger: silentLogger, dayZone: zone });
+    return { store: await openIn(dayZone), reopen: openIn };
   },
 });
 

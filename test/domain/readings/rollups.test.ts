@@ -39,11 +39,11 @@ t.test('rollUp: per UTC hour, every reading counted, flags counted, the oldest a
   fc.assert(
     fc.property(readingsArb, (readings) => {
       const hours = rollUp(readings);
-      for (let i = 1; i < hours.length; i++) if ((hours[i - 1] as { hour: number }).hour >= (hours[i] as { hour: number }).hour) return false;
+      for (let i = 1; i < hours.length; i++) if ((hours[i - 1] as { start: number }).start >= (hours[i] as { start: number }).start) return false;
       for (const rollup of hours) {
-        const inHour = readings.filter((r) => r.timestamp >= rollup.hour && r.timestamp < rollup.hour + HOUR_MS);
+        const inHour = readings.filter((r) => r.timestamp >= rollup.start && r.timestamp < rollup.start + HOUR_MS);
         const usable = inHour.filter((r) => isUsable(r.quality ?? VALID)).sort((a, b) => a.timestamp - b.timestamp);
-        if (rollup.hour % HOUR_MS !== 0 || rollup.readings !== inHour.length || rollup.usable !== usable.length) return false;
+        if (rollup.start % HOUR_MS !== 0 || rollup.readings !== inHour.length || rollup.usable !== usable.length) return false;
         if (rollup.flagged !== inHour.filter((r) => (r.quality ?? VALID) !== VALID).length) return false;
         const first = usable[0];
         const last = usable[usable.length - 1];
@@ -59,12 +59,12 @@ t.test('mergeRollups of two disjoint parts of an hour is the rollup of their uni
   fc.assert(
     fc.property(readingsArb, fc.integer({ min: 0, max: 300 }), (readings, cut) => {
       const [a, b] = [readings.slice(0, cut), readings.slice(cut)];
-      const left = new Map(rollUp(a).map((r) => [r.hour, r]));
+      const left = new Map(rollUp(a).map((r) => [r.start, r]));
       for (const right of rollUp(b)) {
-        const mine = left.get(right.hour);
-        left.set(right.hour, mine === undefined ? right : mergeRollups(mine, right));
+        const mine = left.get(right.start);
+        left.set(right.start, mine === undefined ? right : mergeRollups(mine, right));
       }
-      return text([...left.values()].sort((x, y) => x.hour - y.hour)) === text(rollUp(readings));
+      return text([...left.values()].sort((x, y) => x.start - y.start)) === text(rollUp(readings));
     }),
   );
 });
@@ -99,13 +99,13 @@ t.test('registerAtHour: the newest usable reading at or before a whole hour, at 
       const newest = usable[0];
       const expected = newest !== undefined && instant - newest.timestamp <= maxAge ? newest.consumo : undefined;
       // Readings exactly on the hour too.
-      const byHour = new Map(rollUp(readings).map((rollup) => [rollup.hour, rollup]));
+      const byHour = new Map(rollUp(readings).map((rollup) => [rollup.start, rollup]));
       return registerAtHour(byHour, instant, maxAge) === expected;
     }),
     { numRuns: 500 },
   );
   const onTheHour: StoredReading[] = [{ matricula: '1', timestamp: 5 * HOUR_MS, consumo: 7n }, { matricula: '1', timestamp: 5 * HOUR_MS - 60_000, consumo: 6n }];
-  const byHour = new Map(rollUp(onTheHour).map((rollup) => [rollup.hour, rollup]));
+  const byHour = new Map(rollUp(onTheHour).map((rollup) => [rollup.start, rollup]));
   if (registerAtHour(byHour, 5 * HOUR_MS, 900_000) !== 7n) throw new Error('a reading at the hour itself is the newest at or before it');
 });
 

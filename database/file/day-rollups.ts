@@ -1,0 +1,174 @@
+/**
+ * The file store's daily rollups (domain/readings/rollups.ts rollUpDays):
+ * per meter and local day of one time zone (the store's `dayZone`, the
+ * server's TZ_LEGADO), on disk in DATA_DIR/consumo-dias/:
+ * - `AAAA-MM.bin`: per local month, a region of MONTH_DAYS fixed records per
+ *   meter slot (the slots of consumo-horas/medidores.txt), record i being
+ *   the month's day i + 1; a meter's month is one read of 2 KiB;
+ * - `fuso`: the zone the records are days of, written once they all are.
+ *
+ * A day's record is a function of its hours' records (hour-rollups.ts
+ * writes it again after merging any of them), never merged into: so a crash
+ * between writing hours and days is repaired by writing the days of the
+ * lines replayed after the checkpoint again, whatever each record held. A
+ * missing `fuso`, or another zone than the store's, makes every day be
+ * written again from the hours at start-up.
+ */
+import { closeSync, constants as fsConstants, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { emptyRollup, mergeRollups, type DayRollup } from '../../domain/readings/rollups.js';
+import { nextPeriodStart, periodStart } from '../../domain/readings/periods.js';
+import { zoneOffset } from '../../protocol/timestamp.js';
+import { DATA_FILE_MODE } from './customers-file.js';
+import { decodeRecord, encodeRecord, RECORD_BYTES } from './rollup-record.js';
+import { syncDirectory } from './sync-directory.js';
+
+export const DAY_ROLLUPS_DIR = 'consumo-dias';
+const ZONE_FILE = 'fuso';
+/** Records per slot in a month file: 31 days and one spare, so a region is 2 KiB (two to a page). */
+export const MONTH_DAYS = 32;
+const REGION_BYTES = MONTH_DAYS * RECORD_BYTES;
+/** Day starts remembered by hour (a flush asks for the day of each hour it writes). */
+const DAY_CACHE_LIMIT = 100_000;
+
+export class DayRollupFiles {
+  readonly zone: string;
+  private readonly dir: string;
+  /** Month files by `AAAA-MM`, open for reading and writing. */
+  private readonly months = new Map<string, number>();
+  private readonly written = new Set<number>();
+  private newMonthFiles = false;
+  private readonly dayOfHour = new Map<number, number>();
+
+  private constructor(dir: string, zone: string) {
+    this.dir = dir;
+    this.zone = zone;
+  }
+
+  /** Opens the directory; `current` is false when its days are of no zone or another (it is then emptied: every day must be written). */
+  static async open(dataDir: string, zone: string): Promise<{ days: DayRollupFiles; current: boolean }> {
+    const dir = join(dataDir, DAY_ROLLUPS_DIR);
+    const saved = await readFile(join(dir, ZONE_FILE), 'utf8').catch(() => undefined);
+    const current = saved === `${zone}\n`;
+    if (!current) await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const days = new DayRollupFiles(dir, zone);
+    if (current) for (const name of await readdir(dir)) if (/^\d{4}-\d{2}\.bin$/.test(name)) days.file(name.slice(0, 7), false);
+    return { days, current };
+  }
+
+  /** The first instant of the local day holding `hour` (a whole UTC hour). */
+  dayOf(hour: number): number {
+    let start = this.dayOfHour.get(hour);
+    if (start === undefined) {
+      if (this.dayOfHour.size >= DAY_CACHE_LIMIT) this.dayOfHour.clear();
+      start = periodStart(hour, 'dia', this.zone);
+      this.dayOfHour.set(hour, start);
+    }
+    return start;
+  }
+
+  nextDay(start: number): number {
+    return nextPeriodStart(start, 'dia', this.zone);
+  }
+
+  /** Writes the slot's record of the day starting at `day.start` (an empty rollup clears it). */
+  write(slot: number, day: DayRollup): void {
+    const { month, index } = this.place(day.start);
+    const buffer = Buffer.alloc(RECORD_BYTES);
+    if (day.readings > 0) encodeRecord(buffer, 0, 0, day);
+    const fd = this.file(month, true);
+    this.written.add(fd);
+    const position = slot * REGION_BYTES + index * RECORD_BYTES;
+    let done = 0;
+    while (done < buffer.length) done += writeSync(fd, buffer, done, buffer.length - done, position + done);
+  }
+
+  /** The slot's days starting in [from, to), oldest first, without empty days. */
+  read(slot: number, from: number, to: number): DayRollup[] {
+    const days: DayRollup[] = [];
+    let start = this.dayOf(Math.floor(from / 3_600_000) * 3_600_000);
+    if (start < from) start = this.nextDay(start);
+    while (start < to) {
+      const { month, index } = this.place(start);
+      const fd = this.file(month, false);
+      // The month's days from `start` on, in one read.
+      let count = 0;
+      const starts: number[] = [];
+      for (let day = start; day < to && this.place(day).month === month; day = this.nextDay(day)) {
+        starts.push(day);
+        count++;
+      }
+      if (fd !== undefined) {
+        const buffer = Buffer.alloc(count * RECORD_BYTES);
+        let read = 0;
+        const position = slot * REGION_BYTES + index * RECORD_BYTES;
+        while (read < buffer.length) {
+          const bytes = readSync(fd, buffer, read, buffer.length - read, position + read);
+          if (bytes === 0) break;
+          read += bytes;
+        }
+        for (let i = 0; i < count; i++) {
+          if (buffer.readUInt32LE(i * RECORD_BYTES + 8) === 0) continue;
+          days.push(decodeRecord(buffer, i * RECORD_BYTES, starts[i] as number).rollup);
+        }
+      }
+      start = this.nextDay(starts[starts.length - 1] as number);
+    }
+    return days;
+  }
+
+  /** Makes every record written since the last call durable. */
+  async sync(): Promise<void> {
+    for (const fd of this.written) fdatasyncSync(fd);
+    this.written.clear();
+    if (this.newMonthFiles) {
+      this.newMonthFiles = false;
+      await syncDirectory(this.dir);
+    }
+  }
+
+  /** Records that every day is written in this zone (after a rebuild). */
+  async markCurrent(): Promise<void> {
+    await this.sync();
+    const temporary = join(this.dir, `${ZONE_FILE}.novo`);
+    await writeFile(temporary, `${this.zone}\n`, { mode: DATA_FILE_MODE, flush: true });
+    await rename(temporary, join(this.dir, ZONE_FILE));
+    await syncDirectory(this.dir);
+  }
+
+  close(): void {
+    for (const fd of this.months.values()) closeSync(fd);
+    this.months.clear();
+  }
+
+  /** The local month file and record index of the day starting at `start`. */
+  private place(start: number): { month: string; index: number } {
+    const wall = new Date(start + zoneOffset(start, this.zone)).toISOString();
+    return { month: wall.slice(0, 7), index: Number(wall.slice(8, 10)) - 1 };
+  }
+
+  private file(month: string, create: true): number;
+  private file(month: string, create: false): number | undefined;
+  private file(month: string, create: boolean): number | undefined {
+    let fd = this.months.get(month);
+    if (fd !== undefined) return fd;
+    try {
+      fd = openSync(join(this.dir, `${month}.bin`), fsConstants.O_RDWR | fsConstants.O_NOFOLLOW | (create ? fsConstants.O_CREAT : 0), DATA_FILE_MODE);
+    } catch (error) {
+      if (!create && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    this.months.set(month, fd);
+    if (create) this.newMonthFiles = true;
+    return fd;
+  }
+}
+
+/** The day rollup of hours (any order) of one day starting at `start`: empty when they hold no reading. */
+export function dayFromHours(start: number, hours: Iterable<DayRollup>): DayRollup {
+  let day = emptyRollup(start);
+  for (const hour of hours) if (hour.readings > 0) day = mergeRollups(day, hour);
+  return day;
+}
