@@ -25,7 +25,11 @@ const values = parseCli('bench:agregados', '/consumo and /recomendacoes over a y
   antes: { default: '', help: 'another build directory (e.g. ../antes/build) whose server runs on a copy of the same data' },
   frota: { default: '1000', help: 'meters of the fleet-report data set (a month of 15-minute readings each; 0 skips it)' },
   'limite-frota': { default: '300', help: 'seconds a fleet report may take before it is reported as longer' },
+  'leituras-dia': { default: '96', help: 'readings a day of each meter of the fleet-report data set (96: every 15 minutes)' },
+  fuso: { default: 'America/Sao_Paulo', help: "the servers' TZ_LEGADO and the fleet report's zone (its days are the daily rollups')" },
 });
+const FLEET_PER_DAY = Number(values['leituras-dia']);
+const FLEET_ZONE = values.fuso;
 const FLEET = Number(values.frota);
 const FLEET_LIMIT_S = Number(values['limite-frota']);
 const METERS = Number(values.medidores);
@@ -72,7 +76,7 @@ async function writeData(dataDir: string): Promise<number> {
   return YEAR_READINGS * METERS;
 }
 
-/** The fleet-report data set: `FLEET` meters, the last whole UTC month of 15-minute readings each (and the day before it). */
+/** The fleet-report data set: `FLEET` meters, `FLEET_PER_DAY` readings a day each over the last whole UTC month (and the day before it). */
 async function writeFleetData(dataDir: string): Promise<{ readings: number; month: string }> {
   await mkdir(dataDir, { recursive: true });
   const customers = createWriteStream(join(dataDir, 'clientes.txt'));
@@ -84,7 +88,8 @@ async function writeFleetData(dataDir: string): Promise<{ readings: number; mont
   const monthEnd = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
   const log = createWriteStream(join(dataDir, 'medicoes.log'));
   let readings = 0;
-  for (let at = monthStart - 86_400_000; at < monthEnd; at += QUARTER_MS) {
+  const step = Math.floor(86_400_000 / FLEET_PER_DAY);
+  for (let at = monthStart - 86_400_000; at < monthEnd; at += step) {
     let text = '';
     const stamp = new Date(at).toISOString();
     const round = (at - monthStart + 86_400_000) / QUARTER_MS;
@@ -101,7 +106,7 @@ async function writeFleetData(dataDir: string): Promise<{ readings: number; mont
 async function timeFleetReport(target: RunningTarget, day: string): Promise<{ ms: number; body: string } | undefined> {
   const started = process.hrtime.bigint();
   try {
-    const response = await fetch(`http://127.0.0.1:${target.httpPort}/relatorios?periodo=mensal&inicio=${day}&fuso=UTC&formato=csv`, { headers: { authorization: `Bearer ${FLEET_TOKEN}` }, signal: AbortSignal.timeout(FLEET_LIMIT_S * 1000) });
+    const response = await fetch(`http://127.0.0.1:${target.httpPort}/relatorios?periodo=mensal&inicio=${day}&fuso=${encodeURIComponent(FLEET_ZONE)}&formato=csv`, { headers: { authorization: `Bearer ${FLEET_TOKEN}` }, signal: AbortSignal.timeout(FLEET_LIMIT_S * 1000) });
     const body = await response.text();
     if (response.status !== 200) throw new Error(`the fleet report answered ${response.status}: ${body.slice(0, 200)}`);
     return { ms: Number(process.hrtime.bigint() - started) / 1e6, body };
@@ -137,7 +142,7 @@ const FLEET_TOKEN = 'bench-agregados-operador-0123456789abcdef';
 const iso = (instant: number): string => new Date(instant).toISOString().slice(0, 16);
 const YEAR_METER = meterMatricula(Math.floor(METERS / 2));
 const ROUTES = [
-  ...['dia', 'mes', 'hora'].map((unit) => ({ unit: `/consumo agrupar=${unit}`, path: `/consumo?matricula=${YEAR_METER}&inicio=${iso(START)}&fim=${iso(END)}&fuso=UTC&agrupar=${unit}` })),
+  ...['dia', 'mes', 'hora'].map((unit) => ({ unit: `/consumo agrupar=${unit}`, path: `/consumo?matricula=${YEAR_METER}&inicio=${iso(START)}&fim=${iso(END)}&fuso=${encodeURIComponent(FLEET_ZONE)}&agrupar=${unit}` })),
 ];
 /**
  * Without billing configured: the baseload of the last two weeks' nights (the rules that need only readings). Its
@@ -165,10 +170,10 @@ try {
   const readings = await writeData(join(dir, 'projeto'));
   if (beforeMain !== undefined) await cp(join(dir, 'projeto'), join(dir, 'antes'), { recursive: true });
   process.stdout.write(`bench:agregados: ${METERS} meters x a year of 15-minute readings = ${readings.toLocaleString('en-US')} readings (file store); ${REQUESTS} requests a route, one at a time, ${ROUNDS} rounds\n\n`);
-  const first = await startTarget('projeto', { DATA_DIR: join(dir, 'projeto') });
+  const first = await startTarget('projeto', { DATA_DIR: join(dir, 'projeto'), TZ_LEGADO: FLEET_ZONE });
   await first.stop();
-  const targets: Array<[string, RunningTarget]> = [['projeto', await startTarget('projeto', { DATA_DIR: join(dir, 'projeto') }, [], SERVER_MAIN)]];
-  if (beforeMain !== undefined) targets.push(['antes', await startTarget('projeto', { DATA_DIR: join(dir, 'antes') }, [], beforeMain)]);
+  const targets: Array<[string, RunningTarget]> = [['projeto', await startTarget('projeto', { DATA_DIR: join(dir, 'projeto'), TZ_LEGADO: FLEET_ZONE }, [], SERVER_MAIN)]];
+  if (beforeMain !== undefined) targets.push(['antes', await startTarget('projeto', { DATA_DIR: join(dir, 'antes'), TZ_LEGADO: FLEET_ZONE }, [], beforeMain)]);
   process.stdout.write(`start-up: this build ${first.startupMs} ms building the rollups from the log, ${(targets[0] as [string, RunningTarget])[1].startupMs} ms again`);
   process.stdout.write(beforeMain === undefined ? '\n\n' : `; before ${(targets[1] as [string, RunningTarget])[1].startupMs} ms\n\n`);
   try {
@@ -208,8 +213,8 @@ try {
     if (beforeMain !== undefined) await cp(join(dir, 'frota'), join(dir, 'frota-antes'), { recursive: true });
     // The data just written is on its way to the disk: wait for it, or the servers' first fdatasyncs queue behind it.
     spawnSync('sync');
-    process.stdout.write(`\nfleet report: ${FLEET} meters x a month of 15-minute readings = ${fleet.readings.toLocaleString('en-US')} readings; GET /relatorios?periodo=mensal&formato=csv (the month from ${fleet.month}, UTC)\n\n`);
-    const env = (dataDir: string) => ({ DATA_DIR: dataDir, API_TOKEN_ADMIN: FLEET_TOKEN });
+    process.stdout.write(`\nfleet report: ${FLEET} meters x a month of ${FLEET_PER_DAY} readings a day = ${fleet.readings.toLocaleString('en-US')} readings; GET /relatorios?periodo=mensal&formato=csv (the month from ${fleet.month}, ${FLEET_ZONE}, the servers' TZ_LEGADO)\n\n`);
+    const env = (dataDir: string) => ({ DATA_DIR: dataDir, API_TOKEN_ADMIN: FLEET_TOKEN, TZ_LEGADO: FLEET_ZONE });
     const runs: Array<[string, string, string]> = [['this build', join(dir, 'frota'), SERVER_MAIN]];
     if (beforeMain !== undefined) runs.push(['before', join(dir, 'frota-antes'), beforeMain]);
     const bodies: string[] = [];

@@ -13,7 +13,8 @@ import { wallClockInstant } from '../../protocol/timestamp.js';
 import { boundariesOf, periodStart, type PeriodUnit } from '../../domain/readings/periods.js';
 import { co2eGrams, co2eOfPeriods } from '../../domain/co2e.js';
 import { QualityAccumulator, rollupQuality } from '../../domain/readings/data-quality.js';
-import { periodsOfRollups, wholeHourBoundaries } from '../../domain/readings/rollups.js';
+import { periodsOfRollups, rollupsFor, type Rollup } from '../../domain/readings/rollups.js';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { ReportAccumulator, type ReportPeriod } from '../../domain/report.js';
 import type { EmissionFactors } from '../emission-factors.js';
 import type { FleetTracker } from '../fleet.js';
@@ -24,8 +25,10 @@ export const REPORT_KINDS = ['diario', 'semanal', 'mensal'] as const;
 export type ReportKind = (typeof REPORT_KINDS)[number];
 /** Events a meter report lists, newest first. */
 export const REPORT_EVENTS = 100;
-/** Meters a fleet report covers (registered customers, in registration order). */
-export const FLEET_REPORT_MAX_METERS = 5000;
+/** Meters a fleet report covers (registered customers, in registration order): a month of 100,000 from daily rollups takes a few seconds (bench/RESULTS.md section 19). */
+export const FLEET_REPORT_MAX_METERS = 200_000;
+/** Meters' lines composed between two turns of the event loop: ingest's acknowledgements wait no longer than that. */
+const FLEET_SLICE_METERS = 200;
 /** Top consumers a fleet report names. */
 export const TOP_CONSUMERS = 10;
 /** Alerts read at a time when counting the open ones. */
@@ -125,16 +128,18 @@ export class Reporting {
   }
 
   /**
-   * A meter's line of the fleet report from its hourly rollups (periods of
-   * whole UTC hours): consumption per period as /consumo gives it, readings
-   * and flags counted per hour, completeness against the cadence the rollups
-   * show (domain/readings/data-quality.ts rollupQuality). One read of the
-   * meter's hours, whatever its readings.
+   * A meter's line of the fleet report from its rollups (daily ones for days
+   * of the store's day zone, else hourly): consumption per period as
+   * /consumo gives it, readings and flags counted per rollup, completeness
+   * against the cadence the rollups show (domain/readings/data-quality.ts
+   * rollupQuality). One read of the meter's days or hours, whatever its
+   * readings.
    */
-  private async fleetLine(matricula: string, span: ReportSpan, boundaries: readonly number[], previousStart: number, factorOf: (month: string) => bigint): Promise<Omit<MeterReport, 'events' | 'periods' | 'matricula' | 'span'>> {
-    const hours = await this.parts.store.hourly({ matricula, from: previousStart, to: span.to });
-    const periods = periodsOfRollups(boundaries, previousStart, hours);
-    const quality = rollupQuality(hours, span.from, span.to, span.timeZone);
+  private async fleetLine(matricula: string, span: ReportSpan, boundaries: readonly number[], previousStart: number, daily: boolean, factorOf: (month: string) => bigint): Promise<Omit<MeterReport, 'events' | 'periods' | 'matricula' | 'span'>> {
+    const query = { matricula, from: previousStart, to: span.to };
+    const rollups: Rollup[] = daily ? await this.parts.store.daily(query) : await this.parts.store.hourly(query);
+    const periods = periodsOfRollups(boundaries, previousStart, rollups);
+    const quality = rollupQuality(rollups, span.from, span.to, span.timeZone);
     return {
       consumption: periods.reduce((sum, period) => sum + (period.consumption ?? 0n), 0n),
       co2eGrams: co2eOfPeriods(periods.map((period) => ({ month: localMonth(period.start, span.timeZone), consumption: period.consumption })), factorOf),
@@ -150,10 +155,12 @@ export class Reporting {
     const meters: FleetMeterLine[] = [];
     const boundaries = [...boundariesOf(span.from, span.to, span.unit, span.timeZone)];
     const previousStart = periodStart(span.from - 1, span.unit, span.timeZone);
-    const fromRollups = wholeHourBoundaries([previousStart, ...boundaries]);
+    const rollups = rollupsFor([previousStart, ...boundaries], this.parts.store.dayZone);
+    let index = 0;
     for (const customer of customers.slice(0, FLEET_REPORT_MAX_METERS)) {
+      if (++index % FLEET_SLICE_METERS === 0) await yieldToEventLoop();
       if (signal?.aborted === true) break;
-      const report = fromRollups ? await this.fleetLine(customer.matricula, span, boundaries, previousStart, factorOf) : await this.measure(customer.matricula, span, factorOf);
+      const report = rollups !== undefined ? await this.fleetLine(customer.matricula, span, boundaries, previousStart, rollups === 'dia', factorOf) : await this.measure(customer.matricula, span, factorOf);
       meters.push({ matricula: customer.matricula, username: customer.username, consumption: report.consumption, co2eGrams: report.co2eGrams, readings: report.readings, flagged: report.flagged, completeness: report.completeness });
     }
     // Silent as /frota's default tells it: nothing for three of the meters' default send intervals.

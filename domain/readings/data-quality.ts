@@ -14,7 +14,7 @@
 import { divideRoundHalfUp } from '../../protocol/decimal.js';
 import { QUALITY_FLAGS, qualityFlags, VALID, type QualityFlag } from './quality.js';
 import type { StoredReading } from './reading.js';
-import type { HourRollup } from './rollups.js';
+import type { Rollup } from './rollups.js';
 import { nextPeriodStart, periodStart } from './periods.js';
 import { zoneOffset } from '../../protocol/timestamp.js';
 
@@ -125,24 +125,29 @@ function expectedIn(spanMs: number, typicalS: number | null): number | null {
 }
 
 /**
- * A meter's cadence estimated from its hourly rollups (rollups.ts): the
- * weighted median of the mean interval between the usable readings inside
- * each hour (one sample per interval) and the gaps between one hour's newest
- * and the next non-empty hour's oldest; whole seconds, at least 1; null
- * with fewer than two usable readings. For a meter that reads at a steady
- * cadence it is that cadence, as QualityAccumulator finds it from the
- * readings themselves.
+ * A meter's cadence estimated from its rollups (rollups.ts, hourly or
+ * daily): the weighted median of the mean interval between the usable
+ * readings inside each rollup (one sample per interval) and the gaps
+ * between one rollup's newest and the next non-empty one's oldest; whole
+ * seconds, at least 1; null with fewer than two usable readings (rollups
+ * holding unusable readings give no inner sample). For a
+ * meter that reads at a steady cadence it is that cadence, as
+ * QualityAccumulator finds it from the readings themselves (from days, an
+ * outage inside a day lengthens that day's mean: a meter mostly steady
+ * keeps its cadence, the median being the steady days').
  */
-export function typicalIntervalOfRollups(hours: readonly HourRollup[]): number | null {
+export function typicalIntervalOfRollups(hours: readonly Rollup[]): number | null {
   const samples = new Map<number, number>();
   const sample = (ms: number, weight: number): void => {
     const seconds = Math.round(ms / 1000);
     samples.set(seconds, (samples.get(seconds) ?? 0) + weight);
   };
-  let previous: HourRollup | undefined;
+  let previous: Rollup | undefined;
   for (const rollup of hours) {
     if (rollup.oldest === undefined || rollup.newest === undefined) continue;
-    if (rollup.usable > 1) sample((rollup.newest.timestamp - rollup.oldest.timestamp) / (rollup.usable - 1), rollup.usable - 1);
+    // A rollup with readings validation made unusable (pico, regressiva) gives no inner sample: its usable readings'
+    // mean spacing would count each such reading as a gap (QualityAccumulator spaces every reading, usable or not).
+    if (rollup.usable > 1 && rollup.usable === rollup.readings) sample((rollup.newest.timestamp - rollup.oldest.timestamp) / (rollup.usable - 1), rollup.usable - 1);
     if (previous?.newest !== undefined) sample(rollup.oldest.timestamp - previous.newest.timestamp, 1);
     previous = rollup;
   }
@@ -164,7 +169,7 @@ export function typicalIntervalOfRollups(hours: readonly HourRollup[]): number |
  * with expected readings per local day as QualityAccumulator counts them and
  * the cadence of typicalIntervalOfRollups.
  */
-export function rollupQuality(hours: readonly HourRollup[], from: number, to: number, timeZone: string): { received: number; valid: number; completeness: number | null } {
+export function rollupQuality(hours: readonly Rollup[], from: number, to: number, timeZone: string): { received: number; valid: number; completeness: number | null } {
   const inRange = hours.filter((rollup) => rollup.start >= from && rollup.start < to);
   const typical = typicalIntervalOfRollups(inRange);
   let received = 0;

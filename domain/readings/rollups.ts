@@ -109,6 +109,17 @@ export function wholeDayBoundaries(boundaries: readonly number[], timeZone: stri
   return true;
 }
 
+/**
+ * Which rollups compose the periods between `boundaries` exactly: the daily
+ * ones (local days of `dayZone`) when every boundary starts such a day, the
+ * hourly ones when every boundary is a whole UTC hour, none (the readings
+ * must be read) otherwise.
+ */
+export function rollupsFor(boundaries: readonly number[], dayZone: string): 'dia' | 'hora' | undefined {
+  if (!wholeHourBoundaries(boundaries)) return undefined;
+  return wholeDayBoundaries(boundaries, dayZone) ? 'dia' : 'hora';
+}
+
 /** Whether every boundary is a whole UTC hour: then periods between them compose from hourly rollups exactly. */
 export function wholeHourBoundaries(boundaries: readonly number[]): boolean {
   for (const boundary of boundaries) if (boundary % HOUR_MS !== 0) return false;

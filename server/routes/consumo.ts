@@ -14,7 +14,7 @@ import type { EmissionFactors } from '../../app/emission-factors.js';
 import { usable } from '../../database/usable-readings.js';
 import type { ApiAccess } from '../http/api-access.js';
 import { boundariesOf, certainlyTooManyPeriods, PeriodAccumulator, periodStart, PERIOD_UNITS, type PeriodConsumption, type PeriodUnit } from '../../domain/readings/periods.js';
-import { periodsOfRollups, wholeHourBoundaries } from '../../domain/readings/rollups.js';
+import { periodsOfRollups, rollupsFor } from '../../domain/readings/rollups.js';
 import { stringifyJson } from '../../protocol/json.js';
 import { ClientGoneError, type HttpError } from '../http/http-error.js';
 import type { Route } from '../http/router.js';
@@ -43,15 +43,17 @@ const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const co2eOf = (grams: bigint | undefined) => (grams === undefined ? null : decimalJson(grams, 3));
 
 /**
- * A meter's consumption per period. Periods of whole UTC hours (every zone
- * of Brazil's) come from the hourly rollups: the cost follows the hours,
- * not the readings under them; others (a zone with a half-hour offset) from
- * the readings. Readings validation made unusable (pico, regressiva) count
+ * A meter's consumption per period. Periods of local days of the store's
+ * day zone (TZ_LEGADO) come from the daily rollups, other periods of whole
+ * UTC hours (every zone of Brazil's) from the hourly ones: the cost follows
+ * the periods, not the readings under them; others (a zone with a
+ * half-hour offset) from the readings. Readings validation made unusable (pico, regressiva) count
  * in neither: a forged spike makes no period.
  */
 async function consumptionPerPeriod(store: Store, matricula: string, boundaries: readonly number[], previousStart: number, pause: () => Promise<void>): Promise<PeriodConsumption[]> {
   const to = boundaries[boundaries.length - 1] as number;
-  if (wholeHourBoundaries([previousStart, ...boundaries])) return periodsOfRollups(boundaries, previousStart, await store.hourly({ matricula, from: previousStart, to }));
+  const rollups = rollupsFor([previousStart, ...boundaries], store.dayZone);
+  if (rollups !== undefined) return periodsOfRollups(boundaries, previousStart, await (rollups === 'dia' ? store.daily : store.hourly).call(store, { matricula, from: previousStart, to }));
   const accumulator = new PeriodAccumulator(boundaries, previousStart);
   await pause();
   for await (const batch of store.history({ matricula, from: previousStart, to })) {

@@ -134,3 +134,28 @@ t.test('the fleet report, and the reports written on schedule: listed, downloade
   await server.reports.job?.runOnce();
   t.equal((await send(port, 'GET', '/relatorios/arquivos/frota-2026-13-45T99-00-00Z.pdf')).status, 200, 'and left alone by pruning');
 });
+
+t.test('the monthly and weekly fleet reports, read from the daily rollups in TZ_LEGADO, give each meter what its own report reads from its readings', async (t) => {
+  const server = await startTestServer(t, { env: { TZ_LEGADO: 'America/Sao_Paulo' } });
+  const port = server.http.port;
+  // Ten days of 15-minute readings to yesterday, one meter with a silent day and a spike.
+  const end = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+  const readings: Reading[] = [];
+  for (let i = -10 * 96; i < 0; i++) {
+    const at = end + i * 900_000;
+    readings.push({ matricula: '13456789', timestamp: at, consumo: 1_000_000n + BigInt(i + 960) * 250n });
+    if (at < end - 5 * DAY_MS || at >= end - 4 * DAY_MS) readings.push({ matricula: '09812389', timestamp: at, consumo: i === -100 ? 99_999_999n : 5_000_000n + BigInt(i + 960) * 120n });
+  }
+  await server.stores.store.append(readings);
+  t.equal(server.stores.store.dayZone, 'America/Sao_Paulo');
+  for (const periodo of ['mensal', 'semanal']) {
+    for (const day of [new Date(end - 9 * DAY_MS).toISOString().slice(0, 10), new Date(end - 2 * DAY_MS).toISOString().slice(0, 10)]) {
+      const fleet = (await send(port, 'GET', `/relatorios?periodo=${periodo}&inicio=${day}`)).json;
+      for (const matricula of ['13456789', '09812389']) {
+        const own = (await send(port, 'GET', `/relatorios?matricula=${matricula}&periodo=${periodo}&inicio=${day}`)).json;
+        const line = fleet.por_medidor.find((m: { matricula: string }) => m.matricula === matricula);
+        t.same([line?.consumo_kwh, line?.leituras, line?.sinalizadas, line?.completude], [own.consumo_kwh, own.leituras, own.sinalizadas, own.completude], `${periodo} from ${day}, ${matricula}`);
+      }
+    }
+  }
+});

@@ -10,7 +10,7 @@ import t from 'tap';
 import { PeriodAccumulator, periodBoundaries, periodStart, PERIOD_UNITS } from '../../../domain/readings/periods.js';
 import { GAP_BEFORE, isUsable, PROLONGED_ZERO, REGRESSIVE, SPIKE, VALID } from '../../../domain/readings/quality.js';
 import type { StoredReading } from '../../../domain/readings/reading.js';
-import { HOUR_MS, mergeRollups, periodsOfRollups, registerAtHour, registerPoints, rollUp, wholeHourBoundaries } from '../../../domain/readings/rollups.js';
+import { HOUR_MS, mergeRollups, periodsOfRollups, registerAtHour, registerPoints, rollUp, rollUpDays, rollupsFor, wholeHourBoundaries } from '../../../domain/readings/rollups.js';
 import { consumptionByPosto } from '../../../domain/billing/cycle.js';
 import { QualityAccumulator, rollupQuality } from '../../../domain/readings/data-quality.js';
 import { postosOnWholeHours } from '../../../domain/billing/postos.js';
@@ -82,6 +82,46 @@ t.test('consumption per hour, day and month from rollups equals PeriodAccumulato
     }),
     { numRuns: 300 },
   );
+});
+
+t.test('rollUpDays: per local day, every reading counted, flags counted, the oldest and newest usable ones, as grouping the readings by day', async () => {
+  const zones = ['UTC', 'America/Sao_Paulo', 'America/Noronha', 'America/Rio_Branco', 'America/New_York', 'Europe/Lisbon'];
+  fc.assert(
+    fc.property(readingsArb, fc.constantFrom(...zones), (readings, zone) => {
+      const byDay = new Map<number, StoredReading[]>();
+      for (const reading of readings) {
+        const day = periodStart(reading.timestamp, 'dia', zone);
+        byDay.set(day, [...(byDay.get(day) ?? []), reading]);
+      }
+      const expected = [...byDay.entries()].sort(([a], [b]) => a - b).map(([start, inDay]) => ({ ...(rollUp(inDay).reduce((a, b) => mergeRollups(a, b))), start }));
+      return text(rollUpDays(rollUp(readings), zone)) === text(expected);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+t.test('consumption per day and month from daily rollups equals PeriodAccumulator over the usable readings, when the periods are days of the rollups\' zone', async () => {
+  const zones = ['UTC', 'America/Sao_Paulo', 'America/Noronha', 'America/Rio_Branco', 'America/New_York', 'Europe/Lisbon'];
+  fc.assert(
+    fc.property(readingsArb, fc.constantFrom(...zones), fc.constantFrom('dia' as const, 'mes' as const), fc.integer({ min: -2 * 24 * 60, max: 40 * 24 * 60 }), fc.integer({ min: 1, max: 45 * 24 * 60 }), (readings, zone, unit, from, span) => {
+      const boundaries = periodBoundaries(START + from * 60_000, START + (from + span) * 60_000, unit, zone, 5000) as number[];
+      const previousStart = periodStart((boundaries[0] as number) - 1, unit, zone);
+      if (rollupsFor([previousStart, ...boundaries], zone) !== 'dia') throw new Error(`days and months of ${zone} are its days`);
+      const accumulator = new PeriodAccumulator(boundaries, previousStart);
+      accumulator.add(readings.filter((r) => isUsable(r.quality ?? VALID)).sort((a, b) => b.timestamp - a.timestamp));
+      return text(periodsOfRollups(boundaries, previousStart, rollUpDays(rollUp(readings), zone))) === text(accumulator.periods());
+    }),
+    { numRuns: 300 },
+  );
+});
+
+t.test('rollupsFor: days of the zone from daily rollups, other whole hours from hourly ones, half hours from neither', async (t) => {
+  const days = (zone: string) => periodBoundaries(START, START + 3 * 86_400_000, 'dia', zone, 10) as number[];
+  t.equal(rollupsFor(days('America/Sao_Paulo'), 'America/Sao_Paulo'), 'dia');
+  t.equal(rollupsFor(days('America/Bahia'), 'America/Sao_Paulo'), 'dia', 'another zone of the same offsets');
+  t.equal(rollupsFor(days('America/Manaus'), 'America/Sao_Paulo'), 'hora', 'days of another offset are whole hours');
+  t.equal(rollupsFor(periodBoundaries(START, START + 86_400_000, 'hora', 'America/Sao_Paulo', 30) as number[], 'America/Sao_Paulo'), 'hora');
+  t.equal(rollupsFor(days('Asia/Kolkata'), 'Asia/Kolkata'), undefined, 'a day of a half-hour zone is not whole UTC hours');
 });
 
 t.test('wholeHourBoundaries: a day of a half-hour zone is not whole UTC hours', async (t) => {
@@ -157,6 +197,34 @@ t.test('rollupQuality: for a meter at a steady cadence, silent for whole hours, 
         accumulator.add([...readings].reverse());
         const { total } = accumulator.report();
         return text(rollupQuality(rollUp(readings), from, to, zone)) === text({ received: total.received, valid: total.valid, completeness: total.completeness });
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+t.test('rollupQuality from daily rollups: for a meter at a steady cadence, silent for whole days, the same as QualityAccumulator over its readings', async () => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(60, 300, 900, 1800, 3600, 7200),
+      fc.integer({ min: 0, max: 59 }),
+      fc.uniqueArray(fc.integer({ min: 0, max: 9 }), { maxLength: 6 }),
+      fc.array(fc.constantFrom(VALID, VALID, VALID, GAP_BEFORE, PROLONGED_ZERO), { minLength: 1, maxLength: 50 }),
+      fc.constantFrom('America/Sao_Paulo', 'UTC', 'America/Manaus'),
+      (cadenceS, offsetMinutes, silentDays, flags, zone) => {
+        const from = periodStart(START, 'dia', zone);
+        const to = from + 10 * 24 * HOUR_MS;
+        const silent = new Set(silentDays.map((d) => from + d * 24 * HOUR_MS));
+        const readings: StoredReading[] = [];
+        for (let at = from + offsetMinutes * 60_000, i = 0; at < to; at += cadenceS * 1000, i++) {
+          if (silent.has(periodStart(at, 'dia', zone))) continue;
+          const quality = flags[i % flags.length] as number;
+          readings.push(quality === VALID ? { matricula: '1', timestamp: at, consumo: BigInt(i) } : { matricula: '1', timestamp: at, consumo: BigInt(i), quality });
+        }
+        const accumulator = new QualityAccumulator(from, to, zone);
+        accumulator.add([...readings].reverse());
+        const { total } = accumulator.report();
+        return text(rollupQuality(rollUpDays(rollUp(readings), zone), from, to, zone)) === text({ received: total.received, valid: total.valid, completeness: total.completeness });
       },
     ),
     { numRuns: 150 },
