@@ -14,7 +14,7 @@ import { isUsable, VALID } from '../../domain/readings/quality.js';
 import { parseRegister } from '../../protocol/decimal.js';
 import type { TariffStore } from '../../database/tariff-store.js';
 import { availabilityOnly, AVERAGE_CYCLES, averageEstimate, averagePostoEstimate, consumptionByPosto, cycleContaining, cycleEndingIn, cycleMonth, previousMonth, PostoAccumulator, registerAt, type BoundaryRegister, type Cycle, type RegisterPoint } from '../../domain/billing/cycle.js';
-import { registerPoints } from '../../domain/readings/rollups.js';
+import { newestAtOrBefore, oldestAfter, registerPoints } from '../../domain/readings/rollups.js';
 import { benefitOn, brDate, computeInvoice, type PisCofins, type TariffKey } from '../../domain/billing/invoice.js';
 import { subclassOf } from '../../domain/billing/tariff.js';
 import { postosOnWholeHours, zeroPostos, type PostoAmounts, type PostoHours } from '../../domain/billing/postos.js';
@@ -322,8 +322,13 @@ export class BillingService {
     // newest usable reading of each day being its last hour's newest; the part hour at the end from the readings.
     const lastHour = Math.floor(to / HOUR_MS) * HOUR_MS;
     if (from % HOUR_MS === 0 && zoneOffset(from, this.timeZone) % HOUR_MS === 0 && zoneOffset(to, this.timeZone) % HOUR_MS === 0 && from < lastHour) {
-      for (const rollup of await this.stores.store.hourly({ matricula, from, to: lastHour })) if (rollup.newest !== undefined) lastOfDay.set(localDay(rollup.start, this.timeZone), rollup.newest.register);
-      from = lastHour;
+      const hours = await this.stores.store.hourly({ matricula, from, to: lastHour + HOUR_MS });
+      const last = hours.at(-1);
+      // The part hour at the end too, when it has no usable reading at or after `to` (as when `to` is just past the
+      // newest reading): then every usable reading of that hour is in the range.
+      const partDone = last?.start !== lastHour || last.newest === undefined || last.newest.timestamp < to;
+      for (const rollup of hours) if (rollup.newest !== undefined && (rollup.start < lastHour || partDone)) lastOfDay.set(localDay(rollup.start, this.timeZone), rollup.newest.register);
+      from = partDone ? to : lastHour;
     }
     // The readings newest first: each day's first seen is its newest, ahead of what the rollups said of it.
     const newestOfDay = new Map<string, bigint>();
@@ -362,6 +367,8 @@ export class BillingService {
 
   /** The register at a boundary, from the newest usable reading at or before it and the first after it. */
   private async boundary(matricula: string, at: number): Promise<BoundaryRegister | undefined> {
+    // A boundary on a whole UTC hour (a local midnight of every zone of Brazil's) is found in the hourly rollups.
+    if (at % HOUR_MS === 0) return this.boundaryFromRollups(matricula, at);
     let before: Reading | undefined;
     for await (const batch of this.usableHistory({ matricula, from: at - BOUNDARY_SEARCH_MS, to: at + 1 })) {
       before = batch[0];
@@ -369,6 +376,28 @@ export class BillingService {
     }
     if (before !== undefined && at - before.timestamp <= HOUR_MS) return registerAt(at, before, undefined);
     return registerAt(at, before, await this.firstAfter(matricula, at));
+  }
+
+  /**
+   * The same register from the hourly rollups, `at` being a whole hour: the
+   * newest usable reading at or before it is the hour starting at `at`'s
+   * oldest when stamped at `at`, else the newest of the last hour before it
+   * with one; the first after it (needed only when no reading is at `at`)
+   * is the oldest of the first hour from `at` with one. Both looked for in
+   * widening windows, as the readings are.
+   */
+  private async boundaryFromRollups(matricula: string, at: number): Promise<BoundaryRegister | undefined> {
+    const reading = (point: RegisterPoint | undefined): Reading | undefined => (point === undefined ? undefined : { matricula, timestamp: point.timestamp, consumo: point.register });
+    const hours = (from: number, to: number) => this.stores.store.hourly({ matricula, from, to });
+    const before = reading(newestAtOrBefore(await hours(at - DAY_MS, at + HOUR_MS), at)) ?? reading(newestAtOrBefore(await hours(at - BOUNDARY_SEARCH_MS, at - DAY_MS), at));
+    if (before !== undefined && at - before.timestamp <= HOUR_MS) return registerAt(at, before, undefined);
+    let after: Reading | undefined;
+    for (const width of [HOUR_MS, DAY_MS, BOUNDARY_SEARCH_MS]) {
+      // As firstAfter: readings in (at, at + width].
+      after = reading(oldestAfter(await hours(at, at + width + HOUR_MS), at, at + width));
+      if (after !== undefined) break;
+    }
+    return registerAt(at, before, after);
   }
 
   /** The oldest reading after `at`, looked for in widening windows so a meter that reads every second costs an hour of readings, not a month. */

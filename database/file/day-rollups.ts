@@ -32,6 +32,15 @@ const REGION_BYTES = MONTH_DAYS * RECORD_BYTES;
 /** Day starts remembered by hour (a flush asks for the day of each hour it writes). */
 const DAY_CACHE_LIMIT = 100_000;
 
+const HOUR_MS = 3_600_000;
+
+/** Consecutive days of one local month: its file, the first day's record and every day's first instant. */
+interface DayRun {
+  readonly month: string;
+  readonly index: number;
+  readonly starts: number[];
+}
+
 export class DayRollupFiles {
   readonly zone: string;
   private readonly dir: string;
@@ -40,6 +49,9 @@ export class DayRollupFiles {
   private readonly written = new Set<number>();
   private newMonthFiles = false;
   private readonly dayOfHour = new Map<number, number>();
+  private readonly nextOfDay = new Map<number, number>();
+  private readonly places = new Map<number, { month: string; index: number }>();
+  private lastLayout: { from: number; to: number; runs: readonly DayRun[] } | undefined;
 
   private constructor(dir: string, zone: string) {
     this.dir = dir;
@@ -70,7 +82,39 @@ export class DayRollupFiles {
   }
 
   nextDay(start: number): number {
-    return nextPeriodStart(start, 'dia', this.zone);
+    let next = this.nextOfDay.get(start);
+    if (next === undefined) {
+      if (this.nextOfDay.size >= DAY_CACHE_LIMIT) this.nextOfDay.clear();
+      next = nextPeriodStart(start, 'dia', this.zone);
+      this.nextOfDay.set(start, next);
+    }
+    return next;
+  }
+
+  /** Writes the slot's days (of no other record written since the directory was emptied): one write per local month. */
+  writeAll(slot: number, days: readonly DayRollup[]): void {
+    const byMonth = new Map<string, Array<{ index: number; day: DayRollup }>>();
+    for (const day of days) {
+      const { month, index } = this.place(day.start);
+      let list = byMonth.get(month);
+      if (list === undefined) byMonth.set(month, (list = []));
+      list.push({ index, day });
+    }
+    for (const [month, list] of byMonth) {
+      let low = MONTH_DAYS;
+      let high = -1;
+      for (const { index } of list) {
+        low = Math.min(low, index);
+        high = Math.max(high, index);
+      }
+      const buffer = Buffer.alloc((high - low + 1) * RECORD_BYTES);
+      for (const { index, day } of list) if (day.readings > 0) encodeRecord(buffer, (index - low) * RECORD_BYTES, 0, day);
+      const fd = this.file(month, true);
+      this.written.add(fd);
+      const position = slot * REGION_BYTES + low * RECORD_BYTES;
+      let done = 0;
+      while (done < buffer.length) done += writeSync(fd, buffer, done, buffer.length - done, position + done);
+    }
   }
 
   /** Writes the slot's record of the day starting at `day.start` (an empty rollup clears it). */
@@ -85,38 +129,42 @@ export class DayRollupFiles {
     while (done < buffer.length) done += writeSync(fd, buffer, done, buffer.length - done, position + done);
   }
 
-  /** The slot's days starting in [from, to), oldest first, without empty days. */
+  /** The slot's days starting in [from, to), oldest first, without empty days: one read per local month. */
   read(slot: number, from: number, to: number): DayRollup[] {
     const days: DayRollup[] = [];
-    let start = this.dayOf(Math.floor(from / 3_600_000) * 3_600_000);
-    if (start < from) start = this.nextDay(start);
-    while (start < to) {
-      const { month, index } = this.place(start);
-      const fd = this.file(month, false);
-      // The month's days from `start` on, in one read.
-      let count = 0;
-      const starts: number[] = [];
-      for (let day = start; day < to && this.place(day).month === month; day = this.nextDay(day)) {
-        starts.push(day);
-        count++;
+    for (const run of this.layout(from, to)) {
+      const fd = this.file(run.month, false);
+      if (fd === undefined) continue;
+      const buffer = Buffer.alloc(run.starts.length * RECORD_BYTES);
+      let read = 0;
+      const position = slot * REGION_BYTES + run.index * RECORD_BYTES;
+      while (read < buffer.length) {
+        const bytes = readSync(fd, buffer, read, buffer.length - read, position + read);
+        if (bytes === 0) break;
+        read += bytes;
       }
-      if (fd !== undefined) {
-        const buffer = Buffer.alloc(count * RECORD_BYTES);
-        let read = 0;
-        const position = slot * REGION_BYTES + index * RECORD_BYTES;
-        while (read < buffer.length) {
-          const bytes = readSync(fd, buffer, read, buffer.length - read, position + read);
-          if (bytes === 0) break;
-          read += bytes;
-        }
-        for (let i = 0; i < count; i++) {
-          if (buffer.readUInt32LE(i * RECORD_BYTES + 8) === 0) continue;
-          days.push(decodeRecord(buffer, i * RECORD_BYTES, starts[i] as number).rollup);
-        }
+      for (let i = 0; i < run.starts.length; i++) {
+        if (buffer.readUInt32LE(i * RECORD_BYTES + 8) === 0) continue;
+        days.push(decodeRecord(buffer, i * RECORD_BYTES, run.starts[i] as number).rollup);
       }
-      start = this.nextDay(starts[starts.length - 1] as number);
     }
     return days;
+  }
+
+  /** The days starting in [from, to) as runs of one local month each (the last range asked is remembered: a fleet report asks every meter the same). */
+  private layout(from: number, to: number): readonly DayRun[] {
+    if (this.lastLayout?.from === from && this.lastLayout.to === to) return this.lastLayout.runs;
+    const runs: DayRun[] = [];
+    let start = this.dayOf(Math.floor(from / HOUR_MS) * HOUR_MS);
+    if (start < from) start = this.nextDay(start);
+    for (; start < to; start = this.nextDay(start)) {
+      const { month, index } = this.place(start);
+      const last = runs[runs.length - 1];
+      if (last?.month === month) last.starts.push(start);
+      else runs.push({ month, index, starts: [start] });
+    }
+    this.lastLayout = { from, to, runs };
+    return runs;
   }
 
   /** Makes every record written since the last call durable. */
@@ -145,8 +193,14 @@ export class DayRollupFiles {
 
   /** The local month file and record index of the day starting at `start`. */
   private place(start: number): { month: string; index: number } {
-    const wall = new Date(start + zoneOffset(start, this.zone)).toISOString();
-    return { month: wall.slice(0, 7), index: Number(wall.slice(8, 10)) - 1 };
+    let place = this.places.get(start);
+    if (place === undefined) {
+      if (this.places.size >= DAY_CACHE_LIMIT) this.places.clear();
+      const wall = new Date(start + zoneOffset(start, this.zone)).toISOString();
+      place = { month: wall.slice(0, 7), index: Number(wall.slice(8, 10)) - 1 };
+      this.places.set(start, place);
+    }
+    return place;
   }
 
   private file(month: string, create: true): number;

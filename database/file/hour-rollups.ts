@@ -213,6 +213,7 @@ export class HourRollupFiles {
     });
     // A line its hour holds already may have been written by a flush that stopped before its day: the days of every
     // replayed line are written again from their hours (those held now are written again by the next flush).
+    if (!this.daysCurrent) return;
     const days = new Map<number, Set<number>>();
     for (const line of replayed) {
       const slot = this.slotOf(line.matricula);
@@ -266,9 +267,12 @@ export class HourRollupFiles {
           mergeRegion(handle.fd, slot, monthStart, hours, through);
           for (const hour of hours) dayStarts.add(this.days.dayOf(hour.start));
         }
-        for (const start of dayStarts) {
-          await this.openMonthsOf(start);
-          this.writeDay(slot, start);
+        // Until the days are current (start-up of an older or new directory), completeDays writes them all at once.
+        if (this.daysCurrent) {
+          for (const start of dayStarts) {
+            await this.openMonthsOf(start);
+            this.writeDay(slot, start);
+          }
         }
       }
       for (const handle of touched) await handle.datasync();
@@ -377,45 +381,46 @@ export class HourRollupFiles {
 
   /**
    * At the end of start-up: when the days' files were not current (an older
-   * data directory, or another zone), every day is written from its hours.
-   * Days the hours were built with afresh are current already.
+   * data directory, another zone, or hours built afresh from the log), every
+   * day is written from its hours, reading each month file once in order
+   * (flushes until then leave the days to this).
    */
   async completeDays(): Promise<void> {
     if (this.daysCurrent) return;
-    if (!this.fresh) {
-      for (const monthStart of this.monthStarts) {
-        const monthEnd = nextMonth(monthStart);
-        const fd = (await this.month(monthStart)).fd;
-        const edges = new Map<number, Set<number>>();
-        for (let first = 0; first < this.slots.size; first += REBUILD_SLOTS) {
-          const count = Math.min(REBUILD_SLOTS, this.slots.size - first);
-          const buffer = readAtSync(fd, first * REGION_BYTES, count * REGION_BYTES);
-          for (let slot = first; slot < first + count; slot++) {
-            const byDay = new Map<number, HourRollup[]>();
-            for (let index = 0; index < MONTH_HOURS; index++) {
-              const at = (slot - first) * REGION_BYTES + index * RECORD_BYTES;
-              if (buffer.readUInt32LE(at + 8) === 0) continue;
-              const hour = monthStart + index * HOUR_MS;
-              const start = this.days.dayOf(hour);
-              let hours = byDay.get(start);
-              if (hours === undefined) byDay.set(start, (hours = []));
-              hours.push(decode(buffer, at, hour).rollup);
-            }
-            for (const [start, hours] of byDay) {
-              // A day across two month files is written once both are read.
-              if (start < monthStart || this.days.nextDay(start) > monthEnd) {
-                let starts = edges.get(slot);
-                if (starts === undefined) edges.set(slot, (starts = new Set()));
-                starts.add(start);
-              } else this.days.write(slot, dayFromHours(start, hours));
-            }
+    for (const monthStart of this.monthStarts) {
+      const monthEnd = nextMonth(monthStart);
+      const fd = (await this.month(monthStart)).fd;
+      const edges = new Map<number, Set<number>>();
+      for (let first = 0; first < this.slots.size; first += REBUILD_SLOTS) {
+        const count = Math.min(REBUILD_SLOTS, this.slots.size - first);
+        const buffer = readAtSync(fd, first * REGION_BYTES, count * REGION_BYTES);
+        for (let slot = first; slot < first + count; slot++) {
+          const byDay = new Map<number, HourRollup[]>();
+          for (let index = 0; index < MONTH_HOURS; index++) {
+            const at = (slot - first) * REGION_BYTES + index * RECORD_BYTES;
+            if (buffer.readUInt32LE(at + 8) === 0) continue;
+            const hour = monthStart + index * HOUR_MS;
+            const start = this.days.dayOf(hour);
+            let hours = byDay.get(start);
+            if (hours === undefined) byDay.set(start, (hours = []));
+            hours.push(decode(buffer, at, hour).rollup);
           }
+          const inside: DayRollup[] = [];
+          for (const [start, hours] of byDay) {
+            // A day across two month files is written once both are read.
+            if (start < monthStart || this.days.nextDay(start) > monthEnd) {
+              let starts = edges.get(slot);
+              if (starts === undefined) edges.set(slot, (starts = new Set()));
+              starts.add(start);
+            } else inside.push(dayFromHours(start, hours));
+          }
+          if (inside.length > 0) this.days.writeAll(slot, inside);
         }
-        for (const [slot, starts] of edges) {
-          for (const start of starts) {
-            await this.openMonthsOf(start);
-            this.writeDay(slot, start);
-          }
+      }
+      for (const [slot, starts] of edges) {
+        for (const start of starts) {
+          await this.openMonthsOf(start);
+          this.writeDay(slot, start);
         }
       }
     }

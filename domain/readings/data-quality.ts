@@ -179,10 +179,19 @@ export function rollupQuality(hours: readonly Rollup[], from: number, to: number
     valid += rollup.readings - rollup.flagged;
   }
   let expected: number | null = typical === null ? null : 0;
-  for (let start = periodStart(from, 'dia', timeZone); start < to && expected !== null; start = nextPeriodStart(start, 'dia', timeZone)) {
-    expected += expectedIn(Math.min(nextPeriodStart(start, 'dia', timeZone), to) - Math.max(start, from), typical) as number;
-  }
+  if (expected !== null) for (const span of daySpans(from, to, timeZone)) expected += expectedIn(span, typical) as number;
   return { received, valid, completeness: completeness(received, expected) };
+}
+
+let lastDaySpans: { from: number; to: number; timeZone: string; spans: readonly number[] } | undefined;
+
+/** The length in [from, to) of each local day it touches; the last range asked is remembered (a fleet report asks it for every meter). */
+function daySpans(from: number, to: number, timeZone: string): readonly number[] {
+  if (lastDaySpans?.from === from && lastDaySpans.to === to && lastDaySpans.timeZone === timeZone) return lastDaySpans.spans;
+  const spans: number[] = [];
+  for (let start = periodStart(from, 'dia', timeZone); start < to; start = nextPeriodStart(start, 'dia', timeZone)) spans.push(Math.min(nextPeriodStart(start, 'dia', timeZone), to) - Math.max(start, from));
+  lastDaySpans = { from, to, timeZone, spans };
+  return spans;
 }
 
 function localDate(instant: number, timeZone: string): string {

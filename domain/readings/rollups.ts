@@ -181,6 +181,38 @@ export function registerAtHour(byHour: ReadonlyMap<number, HourRollup>, instant:
 }
 
 /**
+ * The newest usable reading at or before `at` (a whole UTC hour) among
+ * hourly rollups (oldest first; later hours than `at` are ignored): the
+ * hour starting at `at` gives its oldest only when stamped at `at`, an
+ * earlier hour its newest. The same as searching the readings.
+ */
+export function newestAtOrBefore(hours: readonly HourRollup[], at: number): RegisterPoint | undefined {
+  for (let i = hours.length - 1; i >= 0; i--) {
+    const hour = hours[i] as HourRollup;
+    if (hour.start > at) continue;
+    if (hour.start === at) {
+      if (hour.oldest?.timestamp === at) return hour.oldest;
+    } else if (hour.newest !== undefined) return hour.newest;
+  }
+  return undefined;
+}
+
+/**
+ * The oldest usable reading in (at, until] among hourly rollups (oldest
+ * first), `at` a whole UTC hour with no usable reading stamped at it (the
+ * hour starting at `at` then has its first after `at` as oldest). The same
+ * as searching the readings.
+ */
+export function oldestAfter(hours: readonly HourRollup[], at: number, until: number): RegisterPoint | undefined {
+  for (const hour of hours) {
+    if (hour.start < at || hour.oldest === undefined) continue;
+    if (hour.oldest.timestamp === at) throw new RangeError('oldestAfter needs no usable reading stamped at `at`');
+    return hour.oldest.timestamp <= until ? hour.oldest : undefined;
+  }
+  return undefined;
+}
+
+/**
  * The oldest and newest usable readings of each hour, oldest first: the
  * points between which consumption is allocated to postos. Allocating
  * between consecutive points gives what allocating between every usable

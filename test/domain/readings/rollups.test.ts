@@ -10,7 +10,7 @@ import t from 'tap';
 import { PeriodAccumulator, periodBoundaries, periodStart, PERIOD_UNITS } from '../../../domain/readings/periods.js';
 import { GAP_BEFORE, isUsable, PROLONGED_ZERO, REGRESSIVE, SPIKE, VALID } from '../../../domain/readings/quality.js';
 import type { StoredReading } from '../../../domain/readings/reading.js';
-import { HOUR_MS, mergeRollups, periodsOfRollups, registerAtHour, registerPoints, rollUp, rollUpDays, rollupsFor, wholeHourBoundaries } from '../../../domain/readings/rollups.js';
+import { HOUR_MS, mergeRollups, newestAtOrBefore, oldestAfter, periodsOfRollups, registerAtHour, registerPoints, rollUp, rollUpDays, rollupsFor, wholeHourBoundaries } from '../../../domain/readings/rollups.js';
 import { consumptionByPosto } from '../../../domain/billing/cycle.js';
 import { QualityAccumulator, rollupQuality } from '../../../domain/readings/data-quality.js';
 import { postosOnWholeHours } from '../../../domain/billing/postos.js';
@@ -147,6 +147,24 @@ t.test('registerAtHour: the newest usable reading at or before a whole hour, at 
   const onTheHour: StoredReading[] = [{ matricula: '1', timestamp: 5 * HOUR_MS, consumo: 7n }, { matricula: '1', timestamp: 5 * HOUR_MS - 60_000, consumo: 6n }];
   const byHour = new Map(rollUp(onTheHour).map((rollup) => [rollup.start, rollup]));
   if (registerAtHour(byHour, 5 * HOUR_MS, 900_000) !== 7n) throw new Error('a reading at the hour itself is the newest at or before it');
+});
+
+t.test('newestAtOrBefore and oldestAfter: a boundary\'s readings found in the hourly rollups, as a search of the usable readings finds them', async () => {
+  fc.assert(
+    fc.property(readingsArb, fc.integer({ min: -2, max: 40 * 24 + 2 }), fc.integer({ min: 0, max: 50 * 24 * 60 }), (readings, hourIndex, widthMinutes) => {
+      const at = Math.floor(START / HOUR_MS) * HOUR_MS + hourIndex * HOUR_MS;
+      const until = at + widthMinutes * 60_000;
+      const usable = readings.filter((r) => isUsable(r.quality ?? VALID)).sort((a, b) => a.timestamp - b.timestamp);
+      const before = usable.filter((r) => r.timestamp <= at).at(-1);
+      const hours = rollUp(readings);
+      const found = newestAtOrBefore(hours, at);
+      if (text(found) !== text(before === undefined ? undefined : { timestamp: before.timestamp, register: before.consumo })) return false;
+      if (before?.timestamp === at) return true;
+      const after = usable.find((r) => r.timestamp > at && r.timestamp <= until);
+      return text(oldestAfter(hours, at, until)) === text(after === undefined ? undefined : { timestamp: after.timestamp, register: after.consumo });
+    }),
+    { numRuns: 1000 },
+  );
 });
 
 t.test('consumption by posto between the hours\' oldest and newest readings equals it between every usable reading, postos of whole hours', async () => {
