@@ -77,7 +77,7 @@ export const SETTINGS = {
       }
       return factor;
     })),
-  legacyTimeZone: setting({ env: 'TZ_LEGADO', flag: 'tz-legado', default: Intl.DateTimeFormat().resolvedOptions().timeZone, shown: "the machine's time zone", help: 'IANA time zone of the original meters\' local data_hora' }, z.string().refine(isValidTimeZone, 'must be an IANA time zone such as America/Sao_Paulo or UTC')),
+  legacyTimeZone: setting({ env: 'TZ_LEGADO', flag: 'tz-legado', default: Intl.DateTimeFormat().resolvedOptions().timeZone, shown: "the machine's time zone", help: 'IANA time zone of the original meters\' local data_hora, the default fuso of every route, and the days of the daily rollups' }, z.string().refine(isValidTimeZone, 'must be an IANA time zone such as America/Sao_Paulo or UTC')),
   logLevel: setting({ env: 'LOG_LEVEL', flag: 'log-level', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' }, z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })),
   udpReceiveBuffer: setting({ env: 'UDP_BUFFER_RECEPCAO', flag: 'udp-buffer-recepcao', default: String(8 * 1024 * 1024), help: 'UDP receive buffer asked of the kernel, in bytes' }, z
       .string()

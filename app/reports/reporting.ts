@@ -28,7 +28,7 @@ export const REPORT_EVENTS = 100;
 /** Meters a fleet report covers (registered customers, in registration order): a month of 100,000 from daily rollups takes a few seconds (bench/RESULTS.md section 19). */
 export const FLEET_REPORT_MAX_METERS = 200_000;
 /** Meters' lines composed between two turns of the event loop: ingest's acknowledgements wait no longer than that. */
-const FLEET_SLICE_METERS = 200;
+const FLEET_SLICE_METERS = 50;
 /** Top consumers a fleet report names. */
 export const TOP_CONSUMERS = 10;
 /** Alerts read at a time when counting the open ones. */

@@ -19,7 +19,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { emptyRollup, mergeRollups, type DayRollup } from '../../domain/readings/rollups.js';
 import { nextPeriodStart, periodStart } from '../../domain/readings/periods.js';
-import { zoneOffset } from '../../protocol/timestamp.js';
+import { wallClockInstant, zoneOffset } from '../../protocol/timestamp.js';
 import { DATA_FILE_MODE } from './customers-file.js';
 import { decodeRecord, encodeRecord, RECORD_BYTES } from './rollup-record.js';
 import { syncDirectory } from './sync-directory.js';
@@ -132,7 +132,13 @@ export class DayRollupFiles {
   /** The slot's days starting in [from, to), oldest first, without empty days: one read per local month. */
   read(slot: number, from: number, to: number): DayRollup[] {
     const days: DayRollup[] = [];
-    for (const run of this.layout(from, to)) {
+    // Only the local months that have a file: a range of centuries costs what the data covers.
+    const names = [...this.months.keys()].sort();
+    if (names.length === 0) return days;
+    const monthStart = (name: string, after: number): number => wallClockInstant(Date.UTC(Number(name.slice(0, 4)), Number(name.slice(5, 7)) - 1 + after, 1), this.zone);
+    from = Math.max(from, monthStart(names[0] as string, 0));
+    to = Math.min(to, monthStart(names[names.length - 1] as string, 1));
+    for (const run of from < to ? this.layout(from, to) : []) {
       const fd = this.file(run.month, false);
       if (fd === undefined) continue;
       const buffer = Buffer.alloc(run.starts.length * RECORD_BYTES);

@@ -160,6 +160,9 @@ interface HourRow {
   ultima_consumo: string | null;
 }
 
+/** The end of the range `daily` looks at: no reading is stamped after year 9999 (protocol/timestamp.ts). */
+const LAST_DAY_MILLIS = Date.UTC(9999, 11, 31);
+
 /** A row of consumo_horas or consumo_dias as a rollup, but for its start. */
 function rollupOfRow(row: Omit<HourRow, 'hora'>): Omit<HourRollup, 'start'> {
   const point = (at: Date | null, register: string | null) => (at === null || register === null ? undefined : { timestamp: at.getTime(), register: parseDecimal(register, NUMERIC_LIMITS) as bigint });
@@ -368,8 +371,9 @@ export class PostgresStore implements Store, CredentialStore {
 
   async daily(query: HistoryQuery): Promise<DayRollup[]> {
     this.assertOpen();
+    // Local dates are computed here: within the years the calendar functions handle (and readings can have).
     const from = Math.max(query.from, 0);
-    const to = Math.min(query.to, MAX_DATE_MILLIS);
+    const to = Math.min(query.to, LAST_DAY_MILLIS);
     if (from >= to) return [];
     // Local dates of the first day starting at or after `from` and the first at or after `to`.
     const firstOnOrAfter = (instant: number): string => {

@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { appendFile, copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { join } from 'node:path';
 import t from 'tap';
 import { CUSTOMERS_FILE, FileStore, LOCK_FILE, READINGS_FILE } from '../../database/file/file-store.js';
 import { silentLogger, tempDir } from '../helpers.js';
 import { ROLLUPS_DIR } from '../../database/file/hour-rollups.js';
-import { rollUp } from '../../domain/readings/rollups.js';
+import { DAY_ROLLUPS_DIR } from '../../database/file/day-rollups.js';
+import { rollUp, rollUpDays } from '../../domain/readings/rollups.js';
 import type { StoredReading } from '../../database/store.js';
 import { storeContract } from './store-contract.js';
 import { rollupContract } from './rollup-contract.js';
@@ -271,13 +272,15 @@ async function rollupsAgree(store: FileStore, matriculas: readonly string[]): Pr
     for await (const batch of store.history({ matricula, from: 0, to: Number.MAX_SAFE_INTEGER })) readings.push(...batch);
     const text = (value: unknown) => JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? `${v}n` : v));
     if (text(await store.hourly({ matricula, from: 0, to: Number.MAX_SAFE_INTEGER })) !== text(rollUp(readings))) differing.push(matricula);
+    else if (text(await store.daily({ matricula, from: 0, to: Number.MAX_SAFE_INTEGER })) !== text(rollUpDays(rollUp(readings), store.dayZone))) differing.push(`${matricula} (days)`);
   }
   return differing;
 }
 
-t.test('hourly rollups: a crash at any moment of their writing (a copy of the data taken while readings arrive and rollups are flushed every few ms) reopens to rollups equal to the log', async (t) => {
+t.test('hourly and daily rollups: a crash at any moment of their writing (a copy of the data taken while readings arrive and rollups are flushed every few ms) reopens to rollups equal to the log', async (t) => {
   const dataDir = await tempDir(t);
-  const store = await FileStore.open({ dataDir, logger: silentLogger, rollupFlushMs: 2 });
+  const dayZone = 'America/Sao_Paulo';
+  const store = await FileStore.open({ dataDir, logger: silentLogger, rollupFlushMs: 2, dayZone });
   const matriculas = ['11', '12', '13', '14'];
   const random = fc.sample(fc.array(fc.record({ matricula: fc.constantFrom(...matriculas), minute: fc.integer({ min: 0, max: 600 }), consumo: fc.bigInt({ min: 0n, max: 10_000n }) }), { minLength: 5, maxLength: 40 }), { numRuns: 60, seed: 30 });
   const base = Date.UTC(2026, 10, 30, 18);
@@ -288,17 +291,25 @@ t.test('hourly rollups: a crash at any moment of their writing (a copy of the da
     if (round % 6 !== 5) continue;
     // Each file copied no earlier than what it depends on was, as a crash leaves them: the checkpoint (written after
     // the records it vouches for), the month files (written after the slots they use), the slots, the log.
+    // The days before the hours (a day's record is written after its hours'), each file as above.
     const copy = await tempDir(t);
-    await mkdir(join(copy, ROLLUPS_DIR));
-    const order = (name: string) => (name === 'ponto' ? 0 : name.endsWith('.bin') ? 1 : 2);
-    for (const name of (await readdir(join(dataDir, ROLLUPS_DIR))).sort((a, b) => order(a) - order(b))) {
-      // A checkpoint being replaced may vanish between the listing and the copy.
-      await copyFile(join(dataDir, ROLLUPS_DIR, name), join(copy, ROLLUPS_DIR, name)).catch((error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-      });
+    const order = (name: string) => (name === 'ponto' ? 0 : name === 'fuso' ? 1 : name.endsWith('.bin') ? 2 : 3);
+    for (const dir of [DAY_ROLLUPS_DIR, ROLLUPS_DIR]) {
+      await mkdir(join(copy, dir));
+      const names = (await readdir(join(dataDir, dir))).sort((a, b) => order(a) - order(b));
+      // The checkpoint first: copied with the days, before either.
+      if (dir === DAY_ROLLUPS_DIR) await copyFile(join(dataDir, ROLLUPS_DIR, 'ponto'), join(copy, ROLLUPS_DIR + '-ponto')).catch(() => undefined);
+      for (const name of names) {
+        // A checkpoint being replaced may vanish between the listing and the copy.
+        await copyFile(join(dataDir, dir, name), join(copy, dir, name)).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+        });
+      }
     }
+    // The checkpoint taken first replaces the one copied after the days (a later one would vouch for records not copied).
+    await rename(join(copy, ROLLUPS_DIR + '-ponto'), join(copy, ROLLUPS_DIR, 'ponto')).catch(() => undefined);
     await copyFile(join(dataDir, READINGS_FILE), join(copy, READINGS_FILE));
-    const crashed = await FileStore.open({ dataDir: copy, logger: silentLogger });
+    const crashed = await FileStore.open({ dataDir: copy, logger: silentLogger, dayZone });
     t.same(await rollupsAgree(crashed, matriculas), [], `crash ${++crashes}: every meter's rollups equal its history`);
     await crashed.close();
   }
