@@ -72,23 +72,11 @@ export class DayRollupFiles {
 
   /** The first instant of the local day holding `hour` (a whole UTC hour). */
   dayOf(hour: number): number {
-    let start = this.dayOfHour.get(hour);
-    if (start === undefined) {
-      if (this.dayOfHour.size >= DAY_CACHE_LIMIT) this.dayOfHour.clear();
-      start = periodStart(hour, 'dia', this.zone);
-      this.dayOfHour.set(hour, start);
-    }
-    return start;
+    return remembered(this.dayOfHour, hour, () => periodStart(hour, 'dia', this.zone));
   }
 
   nextDay(start: number): number {
-    let next = this.nextOfDay.get(start);
-    if (next === undefined) {
-      if (this.nextOfDay.size >= DAY_CACHE_LIMIT) this.nextOfDay.clear();
-      next = nextPeriodStart(start, 'dia', this.zone);
-      this.nextOfDay.set(start, next);
-    }
-    return next;
+    return remembered(this.nextOfDay, start, () => nextPeriodStart(start, 'dia', this.zone));
   }
 
   /** Writes the slot's days (of no other record written since the directory was emptied): one write per local month. */
@@ -199,14 +187,10 @@ export class DayRollupFiles {
 
   /** The local month file and record index of the day starting at `start`. */
   private place(start: number): { month: string; index: number } {
-    let place = this.places.get(start);
-    if (place === undefined) {
-      if (this.places.size >= DAY_CACHE_LIMIT) this.places.clear();
+    return remembered(this.places, start, () => {
       const wall = new Date(start + zoneOffset(start, this.zone)).toISOString();
-      place = { month: wall.slice(0, 7), index: Number(wall.slice(8, 10)) - 1 };
-      this.places.set(start, place);
-    }
-    return place;
+      return { month: wall.slice(0, 7), index: Number(wall.slice(8, 10)) - 1 };
+    });
   }
 
   private file(month: string, create: true): number;
@@ -224,6 +208,17 @@ export class DayRollupFiles {
     if (create) this.newMonthFiles = true;
     return fd;
   }
+}
+
+/** `compute(key)` remembered in `cache` (emptied past DAY_CACHE_LIMIT entries): the calendar of a few hundred days, asked millions of times. */
+function remembered<T>(cache: Map<number, T>, key: number, compute: () => T): T {
+  let value = cache.get(key);
+  if (value === undefined) {
+    if (cache.size >= DAY_CACHE_LIMIT) cache.clear();
+    value = compute();
+    cache.set(key, value);
+  }
+  return value;
 }
 
 /** The day rollup of hours (any order) of one day starting at `start`: empty when they hold no reading. */
