@@ -163,7 +163,7 @@ t.test('newestAtOrBefore and oldestAfter: a boundary\'s readings found in the ho
       const after = usable.find((r) => r.timestamp > at && r.timestamp <= until);
       return text(oldestAfter(hours, at, until)) === text(after === undefined ? undefined : { timestamp: after.timestamp, register: after.consumo });
     }),
-    { numRuns: 1000 },
+    { numRuns: 300 },
   );
 });
 
