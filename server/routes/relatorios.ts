@@ -66,10 +66,10 @@ export function relatoriosRoutes(reporting: Reporting, archive: ReportArchive, d
       return { status: 200, body: json };
     }
     const found = await reporting.fleet(span, input.signal);
-    const json = fleetReportJson(found);
-    if (wantsPdf(fields.formato, input)) return bytesAnswer(PDF_TYPE, `relatorio-${name}.pdf`, await renderFleetReportPdf(plain<FleetReportJson>(json)));
+    // The CSV is written from the report itself: a line object per meter for JSON is not made for it.
+    if (wantsPdf(fields.formato, input)) return bytesAnswer(PDF_TYPE, `relatorio-${name}.pdf`, await renderFleetReportPdf(plain<FleetReportJson>(fleetReportJson(found))));
     if (wantsCsv(fields.formato === 'pdf' ? undefined : fields.formato, input)) return bytesAnswer(CSV_CONTENT_TYPE, `relatorio-${name}.csv`, fleetCsv(found));
-    return { status: 200, body: json };
+    return { status: 200, body: fleetReportJson(found) };
   });
   const files = async (input: RouteInput): Promise<Answer> => {
     await access.authenticateOperator(input.request, input.query.get('access_token') ?? undefined);

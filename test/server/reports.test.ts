@@ -8,7 +8,9 @@ import { copyFile, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import fc from 'fast-check';
 import t, { type Test } from 'tap';
+import { topConsumers } from '../../app/reports/reporting.js';
 import type { Reading } from '../../database/store.js';
 import { startTestServer, tempDir } from '../helpers.js';
 import { send } from './billing-fixtures.js';
@@ -158,4 +160,16 @@ t.test('the monthly and weekly fleet reports, read from the daily rollups in TZ_
       }
     }
   }
+});
+
+t.test('topConsumers: the ten of most consumption in one pass, as a stable sort of every line names them', async () => {
+  const lineArb = fc.record({ matricula: fc.string(), consumption: fc.bigInt({ min: 0n, max: 20n }) });
+  fc.assert(
+    fc.property(fc.array(lineArb, { maxLength: 60 }), fc.integer({ min: 0, max: 12 }), (lines, count) => {
+      const meters = lines.map((line, i) => ({ ...line, matricula: `${i}`, username: line.matricula, co2eGrams: 0n, readings: 0, flagged: 0, completeness: null }));
+      const sorted = [...meters].sort((a, b) => (b.consumption > a.consumption ? 1 : b.consumption < a.consumption ? -1 : 0)).slice(0, count);
+      return JSON.stringify(topConsumers(meters, count).map((m) => m.matricula)) === JSON.stringify(sorted.map((m) => m.matricula));
+    }),
+    { numRuns: 500 },
+  );
 });
