@@ -412,9 +412,12 @@ export class BillingService {
 
   /** Tarifa Branca: the cycle's intervals between readings, allocated to postos as the history streams by. */
   private async byPosto(matricula: string, start: BoundaryRegister, end: BoundaryRegister, hours: PostoHours): Promise<PostoAmounts> {
-    // The hours strictly inside the cycle come from the rollups when postos change on whole UTC hours only; the
-    // first and last hours (holding the boundary readings) from the readings.
-    const inside = { from: Math.floor(start.timestamp / HOUR_MS) * HOUR_MS + HOUR_MS, to: Math.floor(end.timestamp / HOUR_MS) * HOUR_MS };
+    // The whole hours of the cycle come from the rollups when postos change on whole UTC hours only (no posto changes
+    // inside an hour: allocating between an hour's oldest and newest readings is allocating between all of them); a
+    // part hour at either end (a boundary off the hour, as a preview's newest reading) from the readings. A boundary
+    // on the hour (a cycle's, always) starts the rollups' hours, less a reading stamped at it, as the readings after it.
+    const startOnHour = start.timestamp % HOUR_MS === 0;
+    const inside = { from: startOnHour ? start.timestamp : Math.floor(start.timestamp / HOUR_MS) * HOUR_MS + HOUR_MS, to: Math.floor(end.timestamp / HOUR_MS) * HOUR_MS };
     if (inside.from < inside.to && postosOnWholeHours(hours, this.timeZone, start.timestamp, end.timestamp)) {
       const points: RegisterPoint[] = [{ timestamp: start.timestamp, register: start.register }];
       const readingsIn = async (from: number, to: number): Promise<void> => {
@@ -422,8 +425,8 @@ export class BillingService {
         for await (const batch of this.usableHistory({ matricula, from, to })) for (const reading of batch) newestFirst.push({ timestamp: reading.timestamp, register: reading.consumo });
         for (let i = newestFirst.length - 1; i >= 0; i--) points.push(newestFirst[i] as RegisterPoint);
       };
-      await readingsIn(start.timestamp + 1, inside.from);
-      points.push(...registerPoints(await this.stores.store.hourly({ matricula, ...inside })));
+      if (!startOnHour) await readingsIn(start.timestamp + 1, inside.from);
+      points.push(...registerPoints(await this.stores.store.hourly({ matricula, ...inside })).filter((point) => point.timestamp > start.timestamp));
       await readingsIn(inside.to, end.timestamp);
       points.push({ timestamp: end.timestamp, register: end.register });
       return consumptionByPosto(points, this.timeZone, hours);

@@ -11,7 +11,8 @@ import { stringifyJson, type JsonValue } from '../../protocol/json.js';
 import { formatIsoTimestamp, ISO_DAY, isValidTimeZone, zoneOffset } from '../../protocol/timestamp.js';
 import type { ApiAccess } from '../http/api-access.js';
 import { HttpError } from '../http/http-error.js';
-import { fleetCsv, fleetReportJson, meterCsv, meterReportJson } from '../../app/views/reports.js';
+import { fleetCsvParts, fleetReportJson, meterCsv, meterReportJson } from '../../app/views/reports.js';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { renderFleetReportPdf, renderMeterReportPdf, type FleetReportJson, type MeterReportJson } from '../../app/views/report-pdf.js';
 import type { ReportArchive } from '../../app/reports/report-job.js';
 import { REPORT_KINDS, reportSpan, type Reporting } from '../../app/reports/reporting.js';
@@ -68,7 +69,20 @@ export function relatoriosRoutes(reporting: Reporting, archive: ReportArchive, d
     const found = await reporting.fleet(span, input.signal);
     // The CSV is written from the report itself: a line object per meter for JSON is not made for it.
     if (wantsPdf(fields.formato, input)) return bytesAnswer(PDF_TYPE, `relatorio-${name}.pdf`, await renderFleetReportPdf(plain<FleetReportJson>(fleetReportJson(found))));
-    if (wantsCsv(fields.formato === 'pdf' ? undefined : fields.formato, input)) return bytesAnswer(CSV_CONTENT_TYPE, `relatorio-${name}.csv`, fleetCsv(found));
+    if (wantsCsv(fields.formato === 'pdf' ? undefined : fields.formato, input)) {
+      return {
+        status: 200,
+        contentType: CSV_CONTENT_TYPE,
+        headers: [['Content-Disposition', `attachment; filename="relatorio-${name}.csv"`]],
+        // A part at a time, the event loop let run between them (ingest's acknowledgements): 100,000 lines are ~7 MB.
+        stream: async function* () {
+          for (const part of fleetCsvParts(found)) {
+            yield part;
+            await yieldToEventLoop();
+          }
+        },
+      };
+    }
     return { status: 200, body: fleetReportJson(found) };
   });
   const files = async (input: RouteInput): Promise<Answer> => {

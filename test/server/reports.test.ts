@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import t, { type Test } from 'tap';
 import { topConsumers } from '../../app/reports/reporting.js';
+import { fleetCsvParts } from '../../app/views/reports.js';
 import type { Reading } from '../../database/store.js';
 import { startTestServer, tempDir } from '../helpers.js';
 import { send } from './billing-fixtures.js';
@@ -172,4 +173,15 @@ t.test('topConsumers: the ten of most consumption in one pass, as a stable sort 
     }),
     { numRuns: 500 },
   );
+});
+
+t.test('fleetCsvParts: 2,500 meters in parts of 1,000 lines join to the header and every line once, in order', async (t) => {
+  const meters = Array.from({ length: 2500 }, (_, i) => ({ matricula: String(i), username: `u${i}`, consumption: BigInt(i) * 1000n, co2eGrams: 0n, readings: i, flagged: 0, completeness: null }));
+  const parts = [...fleetCsvParts({ meters } as unknown as Parameters<typeof fleetCsvParts>[0])];
+  t.equal(parts.length, 4, 'the header and three parts');
+  const lines = parts.join('').split('\r\n');
+  t.equal(lines[0], 'matricula,username,consumo_kwh,co2e_kg,leituras,sinalizadas,completude');
+  t.same(lines.slice(1, -1).map((line) => line.split(',')[0]), meters.map((m) => m.matricula));
+  t.equal(lines[1], '0,u0,0,0,0,0,');
+  t.equal(lines.at(-1), '', 'ends with a line end');
 });
