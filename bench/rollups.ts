@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ackRoundTrips, meterMatricula, median, parseCli, percentile, SERVER_MAIN, startTarget, type RunningTarget } from './lib.js';
@@ -27,7 +27,9 @@ const values = parseCli('bench:agregados', '/consumo and /recomendacoes over a y
   'limite-frota': { default: '300', help: 'seconds a fleet report may take before it is reported as longer' },
   'leituras-dia': { default: '96', help: 'readings a day of each meter of the fleet-report data set (96: every 15 minutes)' },
   fuso: { default: 'America/Sao_Paulo', help: "the servers' TZ_LEGADO and the fleet report's zone (its days are the daily rollups')" },
+  faturamento: { default: 'nao', help: 'sim: billing configured (a made-up distributor with Convencional and Branca tariffs), so /recomendacoes forecasts prices and compares modalities over 6 cycles' },
 });
+const BILLING = values.faturamento === 'sim';
 const FLEET_PER_DAY = Number(values['leituras-dia']);
 const FLEET_ZONE = values.fuso;
 const FLEET = Number(values.frota);
@@ -145,23 +147,64 @@ const ROUTES = [
   ...['dia', 'mes', 'hora'].map((unit) => ({ unit: `/consumo agrupar=${unit}`, path: `/consumo?matricula=${YEAR_METER}&inicio=${iso(START)}&fim=${iso(END)}&fuso=${encodeURIComponent(FLEET_ZONE)}&agrupar=${unit}` })),
 ];
 /**
- * Without billing configured: the baseload of the last two weeks' nights (the rules that need only readings). Its
+ * Without billing configured (`--faturamento nao`): the baseload of the last two weeks' nights (the rules that need
+ * only readings); with it, also the forecast priced and the modality comparison over 6 cycles. Its
  * answers are kept a minute per meter (server/http/result-cache.ts): each meter is asked once per server, in the
  * first round only, so every request computes.
  */
 const RECOMMENDATIONS = Array.from({ length: METERS }, (_, m) => `/recomendacoes?matricula=${meterMatricula(m)}`);
 
+/** Each path asked once, timed; `body` is every answer, in order (compared between the builds). */
 async function timeRequests(target: RunningTarget, paths: readonly string[]): Promise<{ ms: number[]; body: string }> {
   const ms: number[] = [];
-  let body = '';
+  const bodies: string[] = [];
   for (const path of paths) {
     const started = process.hrtime.bigint();
     const response = await fetch(`http://127.0.0.1:${target.httpPort}${path}`);
-    body = await response.text();
+    const body = await response.text();
     ms.push(Number(process.hrtime.bigint() - started) / 1e6);
     if (response.status !== 200) throw new Error(`${path} answered ${response.status}: ${body.slice(0, 200)}`);
+    bodies.push(body);
   }
-  return { ms, body };
+  return { ms, body: bodies.join('\n') };
+}
+
+/** The made-up TESTE-D's tariffs in ANEEL's format, both modalities, in force over the bench's year (R$/MWh). */
+const BILLING_TARIFFS = [
+  '"DatGeracaoConjuntoDados";"DscREH";"SigAgente";"NumCNPJDistribuidora";"DatInicioVigencia";"DatFimVigencia";"DscBaseTarifaria";"DscSubGrupo";"DscModalidadeTarifaria";"DscClasse";"DscSubClasse";"DscDetalhe";"NomPostoTarifario";"DscUnidadeTerciaria";"SigAgenteAcessante";"VlrTUSD";"VlrTE"',
+  ...[
+    ['Convencional', 'Não se aplica', '412,38', '294,59'],
+    ['Branca', 'Ponta', '1400,00', '480,00'],
+    ['Branca', 'Intermediário', '900,00', '300,00'],
+    ['Branca', 'Fora ponta', '350,00', '270,00'],
+  ].map(([modality, posto, tusd, te]) => `"2025-01-01";"bench";"TESTE-D";"00000000000000";"2020-01-01";"2099-12-31";"Tarifa de Aplicação";"B1";"${modality}";"Residencial";"Residencial";"Não se aplica";"${posto}";"MWh";"Não se aplica";"${tusd}";"${te}"`),
+].join('\n');
+
+/** Imports BILLING_TARIFFS into `dataDir` (the import CLI, as an operator would). */
+async function importTariffs(dataDir: string): Promise<void> {
+  const file = join(dataDir, '..', 'tarifas-bench.csv');
+  await writeFile(file, BILLING_TARIFFS + '\n');
+  const run = spawnSync(process.execPath, [resolve(SERVER_MAIN, '../../cli/import.js'), '--tarifas', file, '--distribuidora', 'TESTE-D'], { env: { ...process.env, DATA_DIR: dataDir }, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`importing the tariffs failed: ${run.stderr}`);
+}
+
+/** The billing parameters, PIS/COFINS of every month of the year and the distributor, through the API (README, "Billing"). */
+async function configureBilling(target: RunningTarget): Promise<void> {
+  const put = async (path: string, body: unknown): Promise<void> => {
+    const response = await fetch(`http://127.0.0.1:${target.httpPort}${path}`, { method: 'PUT', headers: { authorization: `Bearer ${FLEET_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (response.status >= 300) throw new Error(`PUT ${path} answered ${response.status}: ${await response.text()}`);
+  };
+  await put('/faturamento/parametros', {
+    vigencia_inicio: '2020-01-01',
+    tributos: { icms: { faixas: [{ ate_kwh: null, aliquota: '0.18' }], isencao_tarifa_social: { media_diaria_ate_kwh: 3 } } },
+    custo_disponibilidade_kwh: { monofasica: 30, bifasica: 50, trifasica: 100 },
+    cip: [{ ate_kwh: 100, valor: '5.00' }, { ate_kwh: null, valor: '12.50' }],
+    vencimento_dias: 10,
+    postos_tarifa_branca: { ponta: ['18:00-21:00'], intermediario: ['17:00-18:00', '21:00-22:00'] },
+    tarifa_social: [{ ate_kwh: 30, desconto: '0.65' }, { ate_kwh: 100, desconto: '0.4' }, { ate_kwh: 220, desconto: '0.1' }],
+  });
+  for (let at = START - 40 * 86_400_000; at < END + 40 * 86_400_000; at += 28 * 86_400_000) await put(`/faturamento/pis-cofins/${new Date(at).toISOString().slice(0, 7)}`, { pis: '0.0112', cofins: '0.0516' });
+  await put('/faturamento/distribuidora', { nome: 'Distribuidora Teste S.A.', cnpj: '11.222.333/0001-81', endereco: 'Av. das Linhas, 1000, Belo Horizonte - MG, 30000-000', codigo_febraban: '0123', chave_pix: '11222333000181', cidade: 'Belo Horizonte' });
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'bench-agregados-'));
@@ -170,10 +213,13 @@ try {
   const readings = await writeData(join(dir, 'projeto'));
   if (beforeMain !== undefined) await cp(join(dir, 'projeto'), join(dir, 'antes'), { recursive: true });
   process.stdout.write(`bench:agregados: ${METERS} meters x a year of 15-minute readings = ${readings.toLocaleString('en-US')} readings (file store); ${REQUESTS} requests a route, one at a time, ${ROUNDS} rounds\n\n`);
-  const first = await startTarget('projeto', { DATA_DIR: join(dir, 'projeto'), TZ_LEGADO: FLEET_ZONE });
+  const yearEnv = (dataDir: string) => ({ DATA_DIR: dataDir, TZ_LEGADO: FLEET_ZONE, API_TOKEN_ADMIN: FLEET_TOKEN, ...(BILLING ? { DISTRIBUIDORA: 'TESTE-D' } : {}) });
+  if (BILLING) for (const name of beforeMain === undefined ? ['projeto'] : ['projeto', 'antes']) await importTariffs(join(dir, name));
+  const first = await startTarget('projeto', yearEnv(join(dir, 'projeto')));
   await first.stop();
-  const targets: Array<[string, RunningTarget]> = [['projeto', await startTarget('projeto', { DATA_DIR: join(dir, 'projeto'), TZ_LEGADO: FLEET_ZONE }, [], SERVER_MAIN)]];
-  if (beforeMain !== undefined) targets.push(['antes', await startTarget('projeto', { DATA_DIR: join(dir, 'antes'), TZ_LEGADO: FLEET_ZONE }, [], beforeMain)]);
+  const targets: Array<[string, RunningTarget]> = [['projeto', await startTarget('projeto', yearEnv(join(dir, 'projeto')), [], SERVER_MAIN)]];
+  if (beforeMain !== undefined) targets.push(['antes', await startTarget('projeto', yearEnv(join(dir, 'antes')), [], beforeMain)]);
+  if (BILLING) for (const [, target] of targets) await configureBilling(target);
   process.stdout.write(`start-up: this build ${first.startupMs} ms building the rollups from the log, ${(targets[0] as [string, RunningTarget])[1].startupMs} ms again`);
   process.stdout.write(beforeMain === undefined ? '\n\n' : `; before ${(targets[1] as [string, RunningTarget])[1].startupMs} ms\n\n`);
   try {
@@ -192,6 +238,7 @@ try {
           failed = true;
           process.stdout.write(`FAIL: ${route.unit}: the answers differ\n`);
         }
+        if (route.unit.startsWith('/recomendacoes')) process.stdout.write(`${route.unit}, one answer: ${(bodies.get('projeto') ?? '').split('\n')[0]?.slice(0, 600)}\n`);
       }
     }
     process.stdout.write('| one meter with a year of readings | this build median ms (p99) |' + (beforeMain === undefined ? '' : ' before median ms (p99) | before / this build |') + '\n');
