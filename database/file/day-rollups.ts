@@ -79,8 +79,13 @@ export class DayRollupFiles {
     return remembered(this.nextOfDay, start, () => nextPeriodStart(start, 'dia', this.zone));
   }
 
-  /** Writes the slot's days (of no other record written since the directory was emptied): one write per local month. */
-  writeAll(slot: number, days: readonly DayRollup[]): void {
+  /**
+   * Writes the slot's records of these days (an empty rollup clears its
+   * day), one write per local month. The records between two of them in a
+   * month are cleared too: callers give one day, or every day with readings
+   * of a month being rebuilt.
+   */
+  write(slot: number, days: readonly DayRollup[]): void {
     const byMonth = new Map<string, Array<{ index: number; day: DayRollup }>>();
     for (const day of days) {
       const { month, index } = this.place(day.start);
@@ -103,18 +108,6 @@ export class DayRollupFiles {
       let done = 0;
       while (done < buffer.length) done += writeSync(fd, buffer, done, buffer.length - done, position + done);
     }
-  }
-
-  /** Writes the slot's record of the day starting at `day.start` (an empty rollup clears it). */
-  write(slot: number, day: DayRollup): void {
-    const { month, index } = this.place(day.start);
-    const buffer = Buffer.alloc(RECORD_BYTES);
-    if (day.readings > 0) encodeRecord(buffer, 0, 0, day);
-    const fd = this.file(month, true);
-    this.written.add(fd);
-    const position = slot * REGION_BYTES + index * RECORD_BYTES;
-    let done = 0;
-    while (done < buffer.length) done += writeSync(fd, buffer, done, buffer.length - done, position + done);
   }
 
   /** The slot's days starting in [from, to), oldest first, without empty days: one read per local month. */

@@ -414,7 +414,7 @@ export class HourRollupFiles {
               starts.add(start);
             } else inside.push(dayFromHours(start, hours));
           }
-          if (inside.length > 0) this.days.writeAll(slot, inside);
+          if (inside.length > 0) this.days.write(slot, inside);
         }
       }
       for (const [slot, starts] of edges) {
@@ -449,7 +449,7 @@ export class HourRollupFiles {
         if (buffer.readUInt32LE(at + 8) !== 0) hours.push(decode(buffer, at, monthStart + index * HOUR_MS).rollup);
       }
     }
-    this.days.write(slot, dayFromHours(start, hours));
+    this.days.write(slot, [dayFromHours(start, hours)]);
   }
 
   /** The first instants of the UTC months [from, to) overlaps. */
