@@ -60,6 +60,9 @@ function readTimes(path) {
   }
 }
 
+/** A unit passed when its process exited 0 and none of its tests failed. */
+const passed = (result) => result.code === 0 && !result.failedTests;
+
 /** Groups the files into processes, longest first: short known files together, every other file alone. */
 function plan(files, durationOf) {
   const alone = [];
@@ -98,7 +101,10 @@ function runUnit(files) {
       clearTimeout(killer);
       const output = Buffer.concat(chunks).toString('utf8');
       const summary = /^# \{ total: (\d+), pass: (\d+)/m.exec(output);
-      resolve({ files, code, signal, output, ms: Date.now() - started, total: summary ? Number(summary[1]) : 0, passed: summary ? Number(summary[2]) : 0 });
+      // With TAP=1 set, tap leaves judging to the runner: a process whose tests failed exits 0 all the same. A failed
+      // top-level test (`not ok` at the start of a line) or a summary with failures fails the unit.
+      const failedTests = /^not ok /m.test(output) || /^# \{ total: \d+, pass: \d+, fail: [1-9]/m.test(output);
+      resolve({ files, code, signal, output, failedTests, ms: Date.now() - started, total: summary ? Number(summary[1]) : 0, passed: summary ? Number(summary[2]) : 0 });
     });
   });
 }
@@ -118,14 +124,14 @@ async function main() {
       const result = await runUnit(units[next++].files);
       results.push(result);
       done += result.files.length;
-      const ok = result.code === 0;
+      const ok = passed(result);
       const names = result.files.map(key).join(', ');
       process.stdout.write(`${ok ? 'ok' : 'not ok'} ${done}/${files.length} ${names} (${result.passed}/${result.total} assertions, ${(result.ms / 1000).toFixed(1)} s${result.signal ? `, killed by ${result.signal}` : ''})\n`);
       if (!ok) process.stdout.write(`${result.output}\n`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(JOBS, units.length) }, worker));
-  const failed = results.filter((result) => result.code !== 0);
+  const failed = results.filter((result) => !passed(result));
   const total = results.reduce((sum, result) => sum + result.total, 0);
   // A file that ran alone has its own duration; files that shared a process keep theirs.
   const measured = Object.fromEntries(results.filter((result) => result.files.length === 1).map((result) => [key(result.files[0]), result.ms]));

@@ -14,6 +14,7 @@ import { migrate, quoteIdentifier } from '../../database/postgres/migrate.js';
 import { listPartitions, maintainPartitions, MONTHS_AHEAD, monthOf } from '../../database/postgres/partitions.js';
 import { PostgresStore, RECENT_READINGS_SQL, recentSince } from '../../database/postgres/postgres-store.js';
 import { tempDir } from '../helpers.js';
+import { rollUpDays } from '../../domain/readings/rollups.js';
 import { testPostgres } from '../postgres.js';
 
 const postgres = await testPostgres(t);
@@ -114,7 +115,8 @@ t.test('routes read only the partitions and rows they need (EXPLAIN)', async (t)
 
 t.test('partitions ahead, strays moved, and retention that exports whole months before dropping them', async (t) => {
   const schema = postgres.schema(t);
-  const store = await open(schema);
+  // Days of São Paulo (UTC-3): the last local day of a UTC month ends three hours into the next.
+  const store = await PostgresStore.open({ url: postgres.url, schema, poolMax: 3, statementTimeoutMs: 120_000, connectTimeoutMs: 5000, logger: silent, dayZone: 'America/Sao_Paulo' });
   t.teardown(() => store.close());
   const now = Date.now();
   const later = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth() + 5, 10);
@@ -133,6 +135,14 @@ t.test('partitions ahead, strays moved, and retention that exports whole months 
   }
   // One reading a month through the store, so the month's hourly rollups exist too.
   await store.restore(months.map((month, i) => ({ matricula: '9999', timestamp: Date.parse(`${month}-01T13:00:00Z`), consumo: BigInt(i) })));
+  // A local day across the dropped month's end: two hours before it (dropped) and an hour after (kept).
+  const keptStart = Date.parse(`${monthOf(now, -2)}-01T00:00:00Z`);
+  await store.restore([
+    { matricula: '9999', timestamp: keptStart - 2 * 3_600_000, consumo: 10n },
+    { matricula: '9999', timestamp: keptStart + 3_600_000, consumo: 11n },
+  ]);
+  const acrossEnd = (await store.daily({ matricula: '9999', from: keptStart - 86_400_000, to: keptStart + 3_600_000 })).at(-1);
+  t.same([acrossEnd?.readings, acrossEnd?.oldest?.register], [2, 10n], 'before retention, the local day holds both');
   await maintainPartitions(store.db, now, 0, undefined);
   const dir = await tempDir(t);
   const retention = await maintainPartitions(store.db, now, 2, join(dir, 'exportadas'));
@@ -143,16 +153,24 @@ t.test('partitions ahead, strays moved, and retention that exports whole months 
   t.ok(gone.every((name) => files.includes(`${name}.csv`)) && !files.some((name) => name.endsWith('.tmp')), `whole files: ${files.join(', ')}`);
   const readings = (await readFile(join(dir, 'exportadas', `${gone[0]}.csv`), 'utf8')).split('\r\n');
   t.equal(readings[0], 'data_hora,matricula,consumo,tensao_v,corrente_a,potencia_kw,fator_potencia,frequencia_hz,qualidade');
-  t.equal(readings.filter((line) => line !== '').length, 1 + 50 + 1, 'a header and the month\'s 51 readings (50, and meter 9999\'s)');
+  t.equal(readings.filter((line) => line !== '').length, 1 + 50 + 2, 'a header and the month\'s 52 readings (50, and meter 9999\'s two)');
   t.match(readings[1], new RegExp(`^${monthOf(now, -3)}-01T12:00:00\\.000Z,0001,0\\.000,,,,,,$`));
   const events = await readFile(join(dir, 'exportadas', `${gone[1]}.csv`), 'utf8');
   t.match(events, /,0001,violacao_tampa,"tampa, ""aberta""",/, 'a detail with a comma and quotes, quoted (RFC 4180)');
   const left = await postgres.query(`SELECT count(*)::int AS n FROM ${quoteIdentifier(schema)}.medicoes`);
-  t.equal(left.rows[0].n, 150 + 3, 'the three months kept keep their readings (50 each, and meter 9999\'s)');
+  t.equal(left.rows[0].n, 150 + 4, 'the three months kept keep their readings (50 each, and meter 9999\'s four)');
   t.same((await store.recentReadings('0001', 1)).map((r) => r.consumo), [4000n]);
   t.same(
     (await store.hourly({ matricula: '9999', from: 0, to: Date.parse('9999-01-01') })).map((rollup) => new Date(rollup.start).toISOString()),
-    months.slice(1).map((month) => `${month}-01T13:00:00.000Z`),
+    [new Date(keptStart + 3_600_000).toISOString(), ...months.slice(1).map((month) => `${month}-01T13:00:00.000Z`)],
     'the dropped month\'s hourly rollups go with its readings; the kept months keep theirs',
   );
+  const hours = await store.hourly({ matricula: '9999', from: 0, to: Date.parse('9999-01-01') });
+  t.same(
+    await store.daily({ matricula: '9999', from: 0, to: Date.parse('9999-01-01') }),
+    rollUpDays(hours, 'America/Sao_Paulo'),
+    'the days the dropped month touched are written again from the hours left',
+  );
+  const after = (await store.daily({ matricula: '9999', from: keptStart - 86_400_000, to: keptStart + 3_600_000 })).at(-1);
+  t.same([after?.readings, after?.oldest?.register], [1, 11n], 'the local day across its end keeps the kept month\'s reading only');
 });
