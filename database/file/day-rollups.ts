@@ -14,7 +14,8 @@
  * missing `fuso`, or another zone than the store's, makes every day be
  * written again from the hours at start-up.
  */
-import { closeSync, constants as fsConstants, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fdatasync, openSync, readSync, writeSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { emptyRollup, mergeRollups, type DayRollup } from '../../domain/readings/rollups.js';
@@ -33,6 +34,7 @@ const REGION_BYTES = MONTH_DAYS * RECORD_BYTES;
 const DAY_CACHE_LIMIT = 100_000;
 
 const HOUR_MS = 3_600_000;
+const syncFile = promisify(fdatasync);
 
 /** Consecutive days of one local month: its file, the first day's record and every day's first instant. */
 interface DayRun {
@@ -156,8 +158,10 @@ export class DayRollupFiles {
 
   /** Makes every record written since the last call durable. */
   async sync(): Promise<void> {
-    for (const fd of this.written) fdatasyncSync(fd);
+    // On the thread pool, as the hour files' are: an fsync on the main thread would hold every acknowledgement behind it.
+    const files = [...this.written];
     this.written.clear();
+    for (const fd of files) await syncFile(fd);
     if (this.newMonthFiles) {
       this.newMonthFiles = false;
       await syncDirectory(this.dir);
